@@ -1,0 +1,382 @@
+/**
+ * The Gatehouse data model.
+ *
+ * Two families of types live here, with different names on purpose:
+ * - `User*` types describe what a person writes in `gatehouse.yml` (everything optional
+ *   that has a default);
+ * - `Resolved*` types are what every plugin, executor and renderer sees: defaults
+ *   applied, ids checked, the gate graph verified acyclic. `resolveConfig()` is the one
+ *   function between them.
+ *
+ * Gate results (`GateResult`, `RunReport`) are also defined here because every executor
+ * (local runner, Docker, CI jobs) produces them and the report package renders them.
+ */
+
+/** Built-in gate kinds. A preset plugin may register more. */
+export const GATE_KINDS = ['lint', 'sonarqube', 'unit-test', 'a11y-test', 'build', 'custom'] as const;
+/** A gate kind: one of {@link GATE_KINDS} or a kind registered by a preset plugin. */
+export type GateKind = (typeof GATE_KINDS)[number] | (string & {});
+
+/** `blocking` gates decide the verdict; `advisory` gates are reported but never fail a run. */
+export type GateMode = 'blocking' | 'advisory';
+
+/** Evidence formats Gatehouse can parse. `exitcode` means "no file, the exit code is the evidence". */
+export const EVIDENCE_FORMATS = [
+  'eslint',
+  'sarif',
+  'junit',
+  'istanbul',
+  'lcov',
+  'pa11y',
+  'axe',
+  'sonarqube',
+  'exitcode',
+] as const;
+/** One of {@link EVIDENCE_FORMATS}. */
+export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
+
+/** Thresholds a gate's evidence is measured against. Absent means "not checked". */
+export interface Policy {
+  /** Lint: maximum number of errors. */
+  max_errors?: number;
+  /** Lint: maximum number of warnings. */
+  max_warnings?: number;
+  /** Tests: maximum failed tests. @default 0 for unit-test gates */
+  max_failed?: number;
+  /** Coverage: minimum percentages (0-100). */
+  min_coverage?: { lines?: number; branches?: number; functions?: number; statements?: number };
+  /** Accessibility: maximum violations, in total or per impact. */
+  max_violations?: number | { critical?: number; serious?: number; moderate?: number; minor?: number };
+  /** SonarQube: the quality gate must be OK. @default true for sonarqube gates */
+  sonar_quality_gate?: boolean;
+  /** Path (relative to the config) of an earlier report: only findings new since then count. */
+  baseline?: string;
+}
+
+// ---------------------------------------------------------------------------
+// Input (what users write)
+// ---------------------------------------------------------------------------
+
+/** One evidence file a gate writes into `$GATEHOUSE_OUT`. */
+export interface UserEvidence {
+  format: EvidenceFormat;
+  /** Path relative to the gate's `$GATEHOUSE_OUT`. Not needed for `exitcode`. */
+  path?: string;
+}
+
+/** A gate as written in `gatehouse.yml`. */
+export interface UserGate {
+  /** @default 'custom' */
+  kind?: GateKind;
+  /** Shell command, run by `/bin/sh -c` with `$GATEHOUSE_OUT` set. */
+  run: string;
+  description?: string;
+  /** Gate ids that must finish before this one starts (and whose outputs it sees). */
+  needs?: string[];
+  /** Runtime image when run in containers. @default the top-level `image` */
+  image?: string;
+  /** Plain (non-secret) environment variables. */
+  env?: Record<string, string>;
+  /** Names of secrets this gate needs. Values come from the environment at run time. */
+  secrets?: string[];
+  /** Globs (relative to the config dir) whose content decides the cache key. */
+  inputs?: string[];
+  /** Globs this gate produces, visible to gates that need it and to `release`. */
+  outputs?: string[];
+  /** `90s`, `10m`, `1h` or a number of seconds. @default per kind, see presets */
+  timeout?: string | number;
+  /** @default 'blocking' */
+  mode?: GateMode;
+  evidence?: UserEvidence[];
+  policy?: Policy;
+  /** Tool versions that belong to the cache key, e.g. `{ eslint: "9.39.0" }`. */
+  tools?: Record<string, string>;
+}
+
+/** The shared install step ("builder"), run once before every gate. */
+export interface UserSetup {
+  run: string;
+  inputs?: string[];
+  env?: Record<string, string>;
+  secrets?: string[];
+  /** @default '30m' */
+  timeout?: string | number;
+}
+
+/** The release image, built from a gate's stage once every blocking gate passed. */
+export interface UserRelease {
+  /** Gate whose result (outputs) the image is made from, usually the build gate. */
+  from: string;
+  /** Files/dirs (relative to the config dir) copied into the image. */
+  copy: string[];
+  /** Exec-form command. */
+  cmd: string[];
+  /** Runtime image. @default the top-level `image` */
+  image?: string;
+  /** Ports to document with `EXPOSE`. */
+  expose?: number[];
+  env?: Record<string, string>;
+  /** @default 'node' */
+  user?: string;
+  workdir?: string;
+}
+
+/** `gatehouse.yml`, as written. */
+export interface UserConfig {
+  version: 1;
+  name: string;
+  /** Default runtime image for gates (pin a tag or digest, never `latest`). */
+  image?: string;
+  /** Working directory inside containers. @default '/app' */
+  workdir?: string;
+  setup?: UserSetup;
+  gates: Record<string, UserGate>;
+  release?: UserRelease;
+  /** Target plugin name -> its options. */
+  targets?: Record<string, Record<string, unknown> | null>;
+  /** npm package names of third-party plugins. */
+  plugins?: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Resolved (what plugins see)
+// ---------------------------------------------------------------------------
+
+/** An evidence file with its format, resolved. */
+export interface ResolvedEvidence {
+  format: EvidenceFormat;
+  /** Relative to `$GATEHOUSE_OUT`; `null` for `exitcode`. */
+  path: string | null;
+}
+
+/** A gate with every default applied. */
+export interface ResolvedGate {
+  id: string;
+  kind: GateKind;
+  run: string;
+  description: string | null;
+  /** Sorted, deduplicated. */
+  needs: string[];
+  image: string;
+  env: Record<string, string>;
+  /** Sorted, deduplicated secret names. */
+  secrets: string[];
+  inputs: string[];
+  outputs: string[];
+  timeoutMs: number;
+  mode: GateMode;
+  evidence: ResolvedEvidence[];
+  policy: Policy;
+  tools: Record<string, string>;
+}
+
+export interface ResolvedSetup {
+  run: string;
+  inputs: string[];
+  env: Record<string, string>;
+  secrets: string[];
+  timeoutMs: number;
+}
+
+export interface ResolvedRelease {
+  from: string;
+  copy: string[];
+  cmd: string[];
+  image: string;
+  expose: number[];
+  env: Record<string, string>;
+  user: string;
+  workdir: string;
+}
+
+/** Options of one target, as given under `targets.<name>` (validated by the target plugin). */
+export type TargetOptions = Record<string, unknown>;
+
+/** The resolved pipeline: the only thing plugins ever see. Plain data, JSON-serialisable. */
+export interface ResolvedPipeline {
+  version: 1;
+  name: string;
+  /** Absolute path of the config file. */
+  configPath: string;
+  /** Absolute directory of the config file: every relative path is relative to it. */
+  rootDir: string;
+  /** sha256 (hex) of the config file's bytes. */
+  configSha256: string;
+  image: string;
+  workdir: string;
+  setup: ResolvedSetup | null;
+  /** Gates in a deterministic topological order (layer by layer, ids sorted in a layer). */
+  gates: ResolvedGate[];
+  release: ResolvedRelease | null;
+  targets: Record<string, TargetOptions>;
+  plugins: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Results (what executors produce, what reports render)
+// ---------------------------------------------------------------------------
+
+/**
+ * - `passed`/`failed`: ran, and the exit code plus policy decided;
+ * - `error`: could not be judged (command not found, evidence missing or malformed);
+ * - `timeout`: killed after its timeout; `interrupted`: stopped by the user;
+ * - `skipped`: did not run (a needed gate failed, or not selected, or a reason given);
+ * - `cached`: not run now; `cachedResult` holds the result that was recorded.
+ */
+export const GATE_STATUSES = [
+  'passed',
+  'failed',
+  'error',
+  'timeout',
+  'interrupted',
+  'skipped',
+  'cached',
+] as const;
+export type GateStatus = (typeof GATE_STATUSES)[number];
+
+/** Lint-like findings (ESLint, SARIF, SonarJS rules). */
+export interface LintSummary {
+  errors: number;
+  warnings: number;
+  files: number;
+  /** Top rules by count. */
+  rules: Array<{ rule: string; count: number }>;
+}
+export interface TestSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Up to 20 failures, for the report. */
+  failures: Array<{ name: string; suite?: string; message?: string }>;
+}
+export interface CoverageSummary {
+  lines?: number;
+  branches?: number;
+  functions?: number;
+  statements?: number;
+}
+export interface A11ySummary {
+  pages: number;
+  violations: number;
+  byImpact: { critical: number; serious: number; moderate: number; minor: number; unknown: number };
+}
+export interface SonarSummary {
+  /** Quality gate status as reported by the server. */
+  status: 'OK' | 'WARN' | 'ERROR' | 'NONE';
+  dashboardUrl?: string;
+  conditions: Array<{ metric: string; status: string; actual?: string; threshold?: string }>;
+}
+
+/** One finding with a location, for SARIF and baselines. */
+export interface Finding {
+  /** Stable identity used by baselines: tool + rule + file/page + message or selector. */
+  fingerprint: string;
+  tool: string;
+  rule: string;
+  level: 'error' | 'warning' | 'note';
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Accessibility: page URL and CSS selector. */
+  page?: string;
+  selector?: string;
+  impact?: string;
+}
+
+/** Parsed evidence of one gate: each part present only when a file provided it. */
+export interface EvidenceSummary {
+  files: Array<{ format: EvidenceFormat; path: string | null; sha256: string | null }>;
+  lint?: LintSummary;
+  tests?: TestSummary;
+  coverage?: CoverageSummary;
+  a11y?: A11ySummary;
+  sonar?: SonarSummary;
+  /** Findings (capped by the producer; `findingsTotal` holds the real count). */
+  findings: Finding[];
+  findingsTotal: number;
+}
+
+/** One threshold compared with what was measured. */
+export interface ThresholdCheck {
+  /** e.g. `max_errors`, `min_coverage.lines`, `max_violations.serious`, `tests.failed`. */
+  name: string;
+  limit: number | string | boolean;
+  measured: number | string | boolean | null;
+  ok: boolean;
+}
+
+/** The result of one gate in one run, wherever it ran. */
+export interface GateResult {
+  id: string;
+  kind: GateKind;
+  mode: GateMode;
+  status: GateStatus;
+  /** Human-readable reason for error/skipped/timeout/failed-by-policy. */
+  reason: string | null;
+  exitCode: number | null;
+  /** sha256 of the gate's command text. */
+  commandSha256: string;
+  image: { ref: string; digest: string | null } | null;
+  /** ISO-8601 UTC. For `cached` results: when the cached run happened. */
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Where it ran: `local`, `docker`, `github`, `jenkins`, `buildkite`, … */
+  executor: string;
+  /** Present when status is `cached`: the status the original run had and its cache key. */
+  cached: { status: GateStatus; key: string; runId: string | null } | null;
+  log: { path: string | null; sha256: string; bytes: number; truncated: boolean };
+  evidence: EvidenceSummary;
+  thresholds: ThresholdCheck[];
+}
+
+/** Who/where a run happened. */
+export interface RunContext {
+  ci: { provider: string; buildUrl: string | null; runId: string | null } | null;
+  user: string | null;
+  host: string | null;
+}
+
+/** The commit a run checked. */
+export interface GitInfo {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean | null;
+}
+
+/** The unified report of one run. Canonical JSON of this object is what gets hashed. */
+export interface RunReport {
+  schemaVersion: 1;
+  runId: string;
+  gatehouseVersion: string;
+  pipeline: string;
+  configSha256: string;
+  git: GitInfo;
+  context: RunContext;
+  startedAt: string;
+  finishedAt: string;
+  executor: string;
+  verdict: {
+    status: 'passed' | 'failed';
+    /** One line per rule that decided, e.g. "blocking gate unit failed". */
+    reasons: string[];
+    policy: 'all-blocking-gates-pass';
+  };
+  gates: GateResult[];
+}
+
+// ---------------------------------------------------------------------------
+// Run events (executors -> CLI progress / --json)
+// ---------------------------------------------------------------------------
+
+export type RunEvent =
+  | { type: 'run-start'; at: string; gates: string[] }
+  | { type: 'setup-start'; at: string }
+  | { type: 'setup-end'; at: string; ok: boolean; durationMs: number; cached: boolean }
+  | { type: 'gate-start'; at: string; id: string }
+  | { type: 'gate-output'; at: string; id: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'gate-end'; at: string; id: string; result: GateResult }
+  | { type: 'message'; at: string; level: 'info' | 'warn' | 'error'; text: string }
+  | { type: 'run-end'; at: string; report: RunReport };

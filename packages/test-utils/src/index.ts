@@ -1,0 +1,1 @@
+export { gate, pipeline } from './pipeline.js';

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: pnpm (pinned), dependencies, build.
+#   bash scripts/setup.sh            # Node side only
+#   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium) and a running dockerd
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PNPM_VERSION=10.34.8
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ "${1:-}" = "--system" ]; then
+  need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v groovy >/dev/null 2>&1 || need+=(groovy)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  [ -x /bin/busybox ] || need+=(busybox-static)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing Debian packages: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  bash scripts/start-dockerd.sh
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm@$PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+log "installing dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+log "building"
+pnpm run build >/dev/null
+log "ready"
