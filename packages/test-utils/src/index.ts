@@ -1,1 +1,9 @@
 export { gate, pipeline } from './pipeline.js';
+export {
+  ensureBaseImage,
+  dockerAvailable,
+  requireDocker,
+  BASE_IMAGE_REPOSITORY,
+  BASE_IMAGE_PATH,
+} from './docker.js';
+export type { BaseImageSources } from './docker.js';

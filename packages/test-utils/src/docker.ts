@@ -1,0 +1,360 @@
+/**
+ * Docker helpers for Gatehouse's own tests.
+ *
+ * No image registry is reachable from the test machines, so the base image every
+ * Docker test uses is assembled from the host: Debian's busybox-static for the shell
+ * and core utilities, the host's `node` with its shared libraries, and the host's npm.
+ * The tarball is fed to `docker import`; the tag carries a hash of every input so a
+ * changed host (new node, new busybox) yields a new image and an unchanged one is reused.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  chmod,
+  chown,
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Repository part of the tag {@link ensureBaseImage} returns. */
+export const BASE_IMAGE_REPOSITORY = 'gatehouse-test-base';
+
+/** Bump when the recipe below changes in a way the input hashes cannot see. */
+const RECIPE_VERSION = '1';
+
+/** Where the host's files come from. Overridable for odd hosts; defaults match Debian. */
+export interface BaseImageSources {
+  /** @default '/bin/busybox' (Debian `busybox-static`) */
+  busybox: string;
+  /** @default the running Node's `process.execPath` */
+  node: string;
+  /** npm package directory. @default '/usr/lib/node_modules/npm' or '/usr/local/lib/node_modules/npm' */
+  npm: string;
+  /** @default '/etc/ssl/certs/ca-certificates.crt' */
+  caBundle: string;
+  /**
+   * GNU coreutils binaries copied to `/usr/bin` (they only need libc, which node brings),
+   * so the image behaves like Debian-based node images: `timeout` exits 124 (busybox's
+   * exits 143) and `date +%N` works.
+   * @default ['/usr/bin/timeout', '/usr/bin/date', '/usr/bin/env']
+   */
+  coreutils: string[];
+  /**
+   * `/bin/sh`. Debian's dash by default, like Debian-based node images: busybox's own
+   * `sh` runs its applets before `PATH`, so `timeout` there would always be busybox's.
+   * `null` keeps busybox `sh`.
+   * @default '/usr/bin/dash' when present
+   */
+  shell: string | null;
+}
+
+/** The `PATH` baked into the image. */
+export const BASE_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const PASSWD = [
+  'root:x:0:0:root:/root:/bin/sh',
+  'nobody:x:65534:65534:nobody:/nonexistent:/bin/false',
+  'node:x:1000:1000:node:/home/node:/bin/sh',
+  '',
+].join('\n');
+const GROUP = ['root:x:0:', 'nogroup:x:65534:', 'node:x:1000:', ''].join('\n');
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function defaultSources(): Promise<BaseImageSources> {
+  let npm = '/usr/lib/node_modules/npm';
+  if (!(await exists(npm))) npm = '/usr/local/lib/node_modules/npm';
+  return {
+    busybox: '/bin/busybox',
+    node: await realpath(process.execPath),
+    npm,
+    caBundle: '/etc/ssl/certs/ca-certificates.crt',
+    coreutils: ['/usr/bin/timeout', '/usr/bin/date', '/usr/bin/env'],
+    shell: (await exists('/usr/bin/dash')) ? '/usr/bin/dash' : null,
+  };
+}
+
+function docker(args: string[], timeoutMs = 120_000): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync('docker', args, {
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+  });
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Shared libraries (absolute paths, loader included) the binary needs, from `ldd`. */
+async function sharedLibraries(binary: string): Promise<string[]> {
+  const { stdout } = await execFileAsync('ldd', [binary], { encoding: 'utf8' });
+  const libs = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const viaArrow = /=>\s+(\/\S+)/.exec(line);
+    const direct = /^\s*(\/\S+)\s+\(/.exec(line);
+    const path = viaArrow?.[1] ?? direct?.[1];
+    if (path) libs.add(path);
+  }
+  return [...libs].sort();
+}
+
+async function busyboxApplets(busybox: string): Promise<string[]> {
+  const { stdout } = await execFileAsync(busybox, ['--list'], { encoding: 'utf8' });
+  return stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => /^[a-z0-9_.[-]+$/i.test(s) && s !== 'busybox')
+    .sort();
+}
+
+async function inputsHash(src: BaseImageSources, libs: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(`recipe ${RECIPE_VERSION}\n`);
+  hash.update(`busybox ${await fileSha256(src.busybox)}\n`);
+  hash.update(`node ${await fileSha256(src.node)}\n`);
+  hash.update(`npm ${await readFile(join(src.npm, 'package.json'), 'utf8')}\n`);
+  hash.update(`ca ${await fileSha256(src.caBundle)}\n`);
+  hash.update(`shell ${src.shell ? await fileSha256(src.shell) : 'busybox'}\n`);
+  for (const bin of src.coreutils) hash.update(`coreutils ${bin} ${await fileSha256(bin)}\n`);
+  for (const lib of libs) hash.update(`lib ${lib} ${await fileSha256(lib)}\n`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function imageExists(ref: string): Promise<boolean> {
+  try {
+    await docker(['image', 'inspect', '--format', '{{.Id}}', ref], 30_000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function buildRootfs(root: string, src: BaseImageSources, libs: string[]): Promise<void> {
+  for (const dir of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'usr/local/bin',
+    'usr/local/lib/node_modules',
+    'etc/ssl/certs',
+    'root',
+    'home/node',
+    'app',
+    'var/tmp',
+  ]) {
+    await mkdir(join(root, dir), { recursive: true });
+  }
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  await chmod(join(root, 'tmp'), 0o1777);
+  await chmod(join(root, 'var/tmp'), 0o1777);
+  await chmod(join(root, 'root'), 0o700);
+
+  await copyFile(src.busybox, join(root, 'bin/busybox'));
+  await chmod(join(root, 'bin/busybox'), 0o755);
+  if (src.shell) {
+    await copyFile(src.shell, join(root, 'bin/dash'));
+    await chmod(join(root, 'bin/dash'), 0o755);
+    await symlink('dash', join(root, 'bin/sh'));
+  }
+  for (const applet of await busyboxApplets(src.busybox)) {
+    const link = join(root, 'bin', applet);
+    if (!(await exists(link))) await symlink('busybox', link);
+  }
+  for (const bin of src.coreutils) {
+    const dest = join(root, 'usr/bin', basename(bin));
+    await copyFile(bin, dest);
+    await chmod(dest, 0o755);
+  }
+  // Scripts (npm's included) start with `#!/usr/bin/env node`.
+  if (!(await exists(join(root, 'usr/bin/env'))))
+    await symlink('/bin/busybox', join(root, 'usr/bin/env'));
+
+  await copyFile(src.node, join(root, 'usr/local/bin/node'));
+  await chmod(join(root, 'usr/local/bin/node'), 0o755);
+  // Copy each library's real bytes to the path the binary asks for (symlinks resolved).
+  for (const lib of libs) {
+    const dest = join(root, lib);
+    await mkdir(dirname(dest), { recursive: true });
+    await copyFile(await realpath(lib), dest);
+    await chmod(dest, 0o755);
+  }
+
+  const npmDest = join(root, 'usr/local/lib/node_modules/npm');
+  await cp(src.npm, npmDest, { recursive: true, dereference: true });
+  await symlink('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm'));
+  await symlink('../lib/node_modules/npm/bin/npx-cli.js', join(root, 'usr/local/bin/npx'));
+
+  await copyFile(src.caBundle, join(root, 'etc/ssl/certs/ca-certificates.crt'));
+  await writeFile(join(root, 'etc/passwd'), PASSWD);
+  await writeFile(join(root, 'etc/group'), GROUP);
+  await writeFile(
+    join(root, 'etc/nsswitch.conf'),
+    'passwd: files\ngroup: files\nhosts: files dns\n',
+  );
+  if (process.getuid?.() === 0) await chown(join(root, 'home/node'), 1000, 1000);
+}
+
+/** `tar -c root | docker import … - tag`, without the tarball touching the disk. */
+function importRootfs(root: string, tag: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['--numeric-owner', '-C', root, '-cf', '-', '.'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const imp = spawn(
+      'docker',
+      [
+        'import',
+        '--change',
+        `ENV PATH=${BASE_IMAGE_PATH}`,
+        '--change',
+        'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+        '--change',
+        'WORKDIR /',
+        '--change',
+        'CMD ["/bin/sh"]',
+        '--message',
+        'gatehouse offline test base image',
+        '-',
+        tag,
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    imp.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    tar.stdout.pipe(imp.stdin);
+    let tarCode: number | null = null;
+    tar.on('error', reject);
+    imp.on('error', reject);
+    tar.on('close', (code) => (tarCode = code));
+    imp.on('close', (code) => {
+      if (code === 0 && tarCode === 0) resolve();
+      else
+        reject(
+          new Error(
+            `docker import of the test base image failed (tar ${tarCode}, import ${code}): ${stderr.trim()}`,
+          ),
+        );
+    });
+  });
+}
+
+/** Cross-process lock (test files run in several workers): a directory created atomically. */
+async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), `${name}.lock`);
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > 5 * 60_000) await rmdir(lock).catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lock}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
+}
+
+let pending: Promise<string> | null = null;
+
+/**
+ * The offline base image for Docker tests, built once per host (inputs hashed into the tag).
+ * Contains dash as `/bin/sh`, busybox (cat, tee, sleep, …), GNU `timeout`/`date`/`env`, `node`, `npm`, `npx`,
+ * users `root` and `node` (uid 1000), `/tmp` (1777) and the host's CA bundle.
+ * @returns the tag, `gatehouse-test-base:<hash>`
+ */
+export function ensureBaseImage(sources: Partial<BaseImageSources> = {}): Promise<string> {
+  if (pending && Object.keys(sources).length === 0) return pending;
+  const job = (async () => {
+    const src = { ...(await defaultSources()), ...sources };
+    const libs = [
+      ...new Set(
+        (
+          await Promise.all(
+            [src.node, ...src.coreutils, ...(src.shell ? [src.shell] : [])].map(sharedLibraries),
+          )
+        ).flat(),
+      ),
+    ].sort();
+    const tag = `${BASE_IMAGE_REPOSITORY}:${await inputsHash(src, libs)}`;
+    if (await imageExists(tag)) return tag;
+    return withLock(`gatehouse-test-base-${tag.split(':')[1]}`, async () => {
+      if (await imageExists(tag)) return tag;
+      const root = await mkdtemp(join(tmpdir(), 'gatehouse-rootfs-'));
+      try {
+        await buildRootfs(root, src, libs);
+        await importRootfs(root, tag);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+      return tag;
+    });
+  })();
+  if (Object.keys(sources).length === 0) {
+    pending = job;
+    job.catch(() => (pending = null));
+  }
+  return job;
+}
+
+/** Whether a Docker engine answers (honours `DOCKER_HOST`). */
+export async function dockerAvailable(): Promise<boolean> {
+  try {
+    await docker(['version', '--format', '{{.Server.Version}}'], 15_000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For `describe.skipIf(!(await requireDocker()))`: true when the engine answers. Without
+ * an engine it throws under `CI=true` (a CI run must not pass by skipping) and otherwise
+ * warns and returns false.
+ */
+export async function requireDocker(what = 'Docker tests'): Promise<boolean> {
+  if (await dockerAvailable()) return true;
+  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `${what} need a Docker engine, none answered at ${where} (CI=true: not skipping)`,
+    );
+  }
+  console.warn(`skipping ${what}: no Docker engine answered at ${where}`);
+  return false;
+}
