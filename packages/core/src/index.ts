@@ -5,3 +5,5 @@ export * from './model.js';
 export * from './errors.js';
 export * from './plugin.js';
 export { sha256, canonicalJson } from './hash.js';
+export { stringifyYaml, quoteYamlString, yamlCommented, YamlCommented } from './yaml-emit.js';
+export type { YamlValue, StringifyYamlOptions } from './yaml-emit.js';

@@ -7,3 +7,4 @@ export {
   BASE_IMAGE_PATH,
 } from './docker.js';
 export type { BaseImageSources } from './docker.js';
+export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';
