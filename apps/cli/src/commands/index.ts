@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { init } from './init.js';
 
 /** Every command, in the order `gatehouse --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [init];

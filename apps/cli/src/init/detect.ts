@@ -1,0 +1,368 @@
+/**
+ * Reads an existing Node project (package.json, lockfiles, tool configs, CI folders) and
+ * returns plain facts. No decisions about gates are made here: see `plan.ts`.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { GatehouseError } from '@gatehouse/core';
+
+/** The parts of package.json that init reads. */
+export interface PackageJson {
+  name?: unknown;
+  scripts?: unknown;
+  dependencies?: unknown;
+  devDependencies?: unknown;
+  optionalDependencies?: unknown;
+  peerDependencies?: unknown;
+  engines?: unknown;
+  workspaces?: unknown;
+  packageManager?: unknown;
+  jest?: unknown;
+  eslintConfig?: unknown;
+}
+
+/** Package manager facts, from the lockfile (and `packageManager`). */
+export interface PackageManagerFacts {
+  name: 'npm' | 'pnpm' | 'yarn';
+  /** Lockfile relative to the project root, or null when there is none. */
+  lockfile: string | null;
+  /** Yarn 2+ (`--immutable`) vs classic (`--frozen-lockfile`); false for npm/pnpm. */
+  yarnBerry: boolean;
+  /** Why this manager was chosen, for the printed summary. */
+  reason: string;
+}
+
+/** A monorepo task runner found at the root. */
+export interface MonorepoFacts {
+  tool: 'turbo' | 'nx';
+  /** The config file that revealed it (`turbo.json`, `nx.json`). */
+  file: string;
+  /** Task names the tool knows (`lint`, `test`, `build`, …). */
+  tasks: Set<string>;
+  /** Turbo: the `outputs` globs of each task (relative to each package). */
+  outputs: Map<string, string[]>;
+}
+
+/** Everything `gatehouse init` knows about the project. */
+export interface ProjectFacts {
+  dir: string;
+  /** `name` from package.json, else the directory name. */
+  name: string;
+  scripts: Record<string, string>;
+  /** Names in dependencies, devDependencies, optionalDependencies and peerDependencies. */
+  deps: Set<string>;
+  /** Files and directories (relative paths) that exist among those init looks for. */
+  present: Set<string>;
+  packageManager: PackageManagerFacts;
+  /** Node major for the image, and where it came from. */
+  node: { major: number; source: string };
+  /** Workspace package globs (npm/yarn `workspaces` or `pnpm-workspace.yaml`). */
+  workspaces: string[];
+  monorepo: MonorepoFacts | null;
+  /** `compilerOptions.outDir` of tsconfig.json, when readable. */
+  tsOutDir: string | null;
+  /** `jest` config key in package.json. */
+  jestInPackageJson: boolean;
+  /** `eslintConfig` key in package.json (legacy config). */
+  eslintInPackageJson: boolean;
+}
+
+/** Files and directories whose mere presence matters. */
+const PROBES = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'yarn.lock',
+  '.yarnrc.yml',
+  '.npmrc',
+  '.nvmrc',
+  '.node-version',
+  'eslint.config.js',
+  'eslint.config.mjs',
+  'eslint.config.cjs',
+  'eslint.config.ts',
+  'eslint.config.mts',
+  'eslint.config.cts',
+  '.eslintrc',
+  '.eslintrc.js',
+  '.eslintrc.cjs',
+  '.eslintrc.json',
+  '.eslintrc.yaml',
+  '.eslintrc.yml',
+  'vitest.config.ts',
+  'vitest.config.mts',
+  'vitest.config.cts',
+  'vitest.config.js',
+  'vitest.config.mjs',
+  'vitest.config.cjs',
+  'vitest.workspace.ts',
+  'vitest.workspace.js',
+  'jest.config.js',
+  'jest.config.cjs',
+  'jest.config.mjs',
+  'jest.config.ts',
+  'jest.config.json',
+  '.pa11yci',
+  '.pa11yci.json',
+  '.pa11yci.yaml',
+  '.pa11yci.yml',
+  '.pa11yci.js',
+  '.pa11yci.cjs',
+  'sonar-project.properties',
+  'turbo.json',
+  'nx.json',
+  'tsconfig.json',
+  'dist',
+  'build',
+  '.github',
+  'Jenkinsfile',
+  '.buildkite',
+] as const;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** JSON with `//` and `/* *\/` comments and trailing commas (tsconfig.json, turbo.json). */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      const start = i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      out += text.slice(start, ++i);
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringRecord(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(v)) return out;
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+/**
+ * The Node major a version range asks for: the highest lower bound among its
+ * alternatives (`>=20.19` → 20, `^18 || ^22` → 22). Null when none can be read.
+ */
+export function nodeMajorFromRange(range: string): number | null {
+  let best: number | null = null;
+  for (const alt of range.split('||')) {
+    const parts = alt.trim().split(/[\s,]+/);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      // Upper bounds (`<21`) and the right side of a hyphen range (`18 - 20`) are not asks.
+      if (part.startsWith('<') || part === '-' || parts[i - 1] === '-') continue;
+      const m = /^(?:>=?|\^|~|=)?v?(\d+)(?:\.(?:\d+|x|\*)){0,2}$/.exec(part);
+      if (!m) continue;
+      const major = Number(m[1]);
+      if (major >= 4 && major < 100 && (best === null || major > best)) best = major;
+    }
+  }
+  return best;
+}
+
+function packageManagerOf(pkg: PackageJson, present: Set<string>): PackageManagerFacts {
+  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager : '';
+  const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as PackageManagerFacts['name'] | undefined;
+  const yarnMajor = Number(/^yarn@(\d+)/.exec(declared)?.[1] ?? 'NaN');
+  const yarnBerry = present.has('.yarnrc.yml') || yarnMajor >= 2;
+  const locks: Array<[PackageManagerFacts['name'], string]> = [];
+  if (present.has('pnpm-lock.yaml')) locks.push(['pnpm', 'pnpm-lock.yaml']);
+  if (present.has('yarn.lock')) locks.push(['yarn', 'yarn.lock']);
+  if (present.has('package-lock.json')) locks.push(['npm', 'package-lock.json']);
+  if (present.has('npm-shrinkwrap.json')) locks.push(['npm', 'npm-shrinkwrap.json']);
+  const pick = locks.find(([n]) => n === declaredName) ?? locks[0];
+  if (pick) {
+    const [name, lockfile] = pick;
+    const others = locks.filter((l) => l[1] !== lockfile).map((l) => l[1]);
+    const reason = `${lockfile} found${declaredName === name ? ` (packageManager: ${declared})` : ''}${
+      others.length ? `; also found ${others.join(', ')}, ignored` : ''
+    }`;
+    return { name, lockfile, yarnBerry: name === 'yarn' && yarnBerry, reason };
+  }
+  if (declaredName) {
+    return { name: declaredName, lockfile: null, yarnBerry: declaredName === 'yarn' && yarnBerry, reason: `packageManager: ${declared}, no lockfile` };
+  }
+  return { name: 'npm', lockfile: null, yarnBerry: false, reason: 'no lockfile found, assuming npm' };
+}
+
+async function workspacesOf(dir: string, pkg: PackageJson, present: Set<string>): Promise<string[]> {
+  let globs: unknown = pkg.workspaces;
+  if (isRecord(globs)) globs = globs.packages;
+  if (present.has('pnpm-workspace.yaml')) {
+    const text = await readText(join(dir, 'pnpm-workspace.yaml'));
+    try {
+      const doc: unknown = text === null ? null : parseYaml(text);
+      if (isRecord(doc)) globs = doc.packages;
+    } catch {
+      // An unreadable workspace file only loses the guess of per-package outputs.
+    }
+  }
+  return Array.isArray(globs) ? globs.filter((g): g is string => typeof g === 'string' && g !== '' && !g.startsWith('!')) : [];
+}
+
+/** Task name of a turbo task key: `build`, `web#build` and `//#lint` all name their task. */
+function turboTaskName(key: string): string {
+  const hash = key.lastIndexOf('#');
+  return hash < 0 ? key : key.slice(hash + 1);
+}
+
+/** Nx plugins that infer targets, and the target names they add by default. */
+const NX_PLUGIN_TARGETS: Record<string, string[]> = {
+  '@nx/eslint/plugin': ['lint'],
+  '@nx/vite/plugin': ['build', 'test'],
+  '@nx/vitest': ['test'],
+  '@nx/jest/plugin': ['test'],
+  '@nx/webpack/plugin': ['build'],
+  '@nx/rollup/plugin': ['build'],
+  '@nx/next/plugin': ['build'],
+  '@nx/js/typescript': ['build'],
+};
+
+async function monorepoOf(dir: string, present: Set<string>, scripts: Record<string, string>): Promise<MonorepoFacts | null> {
+  if (present.has('turbo.json')) {
+    const tasks = new Set<string>();
+    const outputs = new Map<string, string[]>();
+    try {
+      const json = parseJsonc((await readText(join(dir, 'turbo.json'))) ?? '{}');
+      const table = isRecord(json) ? (json.tasks ?? json.pipeline) : null;
+      if (isRecord(table)) {
+        for (const [key, def] of Object.entries(table)) {
+          const task = turboTaskName(key);
+          tasks.add(task);
+          if (isRecord(def) && Array.isArray(def.outputs)) {
+            const globs = def.outputs.filter((o): o is string => typeof o === 'string' && !o.startsWith('!'));
+            outputs.set(task, [...(outputs.get(task) ?? []), ...globs]);
+          }
+        }
+      }
+    } catch {
+      // Unparseable turbo.json: fall back to root scripts that call turbo.
+    }
+    for (const [name, body] of Object.entries(scripts)) if (/\bturbo\s+(run\s+)?/.test(body)) tasks.add(name);
+    return { tool: 'turbo', file: 'turbo.json', tasks, outputs };
+  }
+  if (present.has('nx.json')) {
+    const tasks = new Set<string>();
+    try {
+      const json = parseJsonc((await readText(join(dir, 'nx.json'))) ?? '{}');
+      if (isRecord(json)) {
+        if (isRecord(json.targetDefaults)) for (const k of Object.keys(json.targetDefaults)) tasks.add(k.includes(':') ? k.slice(k.lastIndexOf(':') + 1) : k);
+        if (Array.isArray(json.plugins)) {
+          for (const p of json.plugins) {
+            const name = typeof p === 'string' ? p : isRecord(p) && typeof p.plugin === 'string' ? p.plugin : null;
+            for (const t of (name && NX_PLUGIN_TARGETS[name]) ?? []) tasks.add(t);
+          }
+        }
+      }
+    } catch {
+      // Unparseable nx.json: fall back to root scripts that call nx.
+    }
+    for (const [name, body] of Object.entries(scripts)) if (/\bnx\s+(run-many|affected|run)\b/.test(body)) tasks.add(name);
+    return { tool: 'nx', file: 'nx.json', tasks, outputs: new Map() };
+  }
+  return null;
+}
+
+/** Reads the project in `dir`. Throws `GH_INIT_NO_PACKAGE_JSON` / `GH_INIT_BAD_PACKAGE_JSON`. */
+export async function detectProject(dir: string, runningNode: string = process.versions.node): Promise<ProjectFacts> {
+  const text = await readText(join(dir, 'package.json'));
+  if (text === null) {
+    throw new GatehouseError('GH_INIT_NO_PACKAGE_JSON', `no package.json in ${dir}: gatehouse init reads a Node project`, {
+      hint: 'run it in the root of your project, or create a package.json first (`npm init -y`)',
+    });
+  }
+  let pkg: PackageJson;
+  try {
+    const parsed: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
+    if (!isRecord(parsed)) throw new Error('the top level is not an object');
+    pkg = parsed;
+  } catch (err) {
+    throw new GatehouseError('GH_INIT_BAD_PACKAGE_JSON', `${join(dir, 'package.json')} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+
+  const present = new Set<string>();
+  await Promise.all(PROBES.map(async (p) => ((await exists(join(dir, p))) ? present.add(p) : undefined)));
+  // `.github/` alone could hold only issue templates; workflows are what says "GitHub CI".
+  if (present.has('.github') && !(await readdir(join(dir, '.github')).catch(() => [] as string[])).includes('workflows')) {
+    present.delete('.github');
+  }
+
+  const scripts = stringRecord(pkg.scripts);
+  const deps = new Set<string>();
+  for (const field of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies, pkg.peerDependencies]) {
+    for (const k of Object.keys(stringRecord(field))) deps.add(k);
+  }
+
+  let node: ProjectFacts['node'] | null = null;
+  const engines = isRecord(pkg.engines) && typeof pkg.engines.node === 'string' ? pkg.engines.node : null;
+  const fromEngines = engines === null ? null : nodeMajorFromRange(engines);
+  if (fromEngines !== null) node = { major: fromEngines, source: `engines.node "${engines}"` };
+  for (const f of ['.nvmrc', '.node-version']) {
+    if (node || !present.has(f)) continue;
+    const v = ((await readText(join(dir, f))) ?? '').trim();
+    const major = /^v?(\d+)(\.\d+){0,2}$/.test(v) ? Number(/\d+/.exec(v)![0]) : null;
+    if (major !== null) node = { major, source: `${f} "${v}"` };
+  }
+  node ??= { major: Number(runningNode.split('.')[0]), source: `the running Node (${runningNode})` };
+
+  let tsOutDir: string | null = null;
+  if (present.has('tsconfig.json')) {
+    try {
+      const ts = parseJsonc((await readText(join(dir, 'tsconfig.json'))) ?? '{}');
+      const outDir = isRecord(ts) && isRecord(ts.compilerOptions) ? ts.compilerOptions.outDir : undefined;
+      if (typeof outDir === 'string') tsOutDir = outDir.replace(/^\.\//, '').replace(/\/+$/, '') || null;
+    } catch {
+      // tsconfig.json that does not parse: the output guess falls back to dist/.
+    }
+  }
+
+  return {
+    dir,
+    name: typeof pkg.name === 'string' && pkg.name.trim() !== '' ? pkg.name : basename(dir),
+    scripts,
+    deps,
+    present,
+    packageManager: packageManagerOf(pkg, present),
+    node,
+    workspaces: await workspacesOf(dir, pkg, present),
+    monorepo: await monorepoOf(dir, present, scripts),
+    tsOutDir,
+    jestInPackageJson: isRecord(pkg.jest),
+    eslintInPackageJson: isRecord(pkg.eslintConfig),
+  };
+}

@@ -1,0 +1,365 @@
+/**
+ * Turns project facts into the starter config: the `UserConfig` init intends to write,
+ * the comment above each part, and the lines printed to explain what was detected.
+ */
+import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse/core';
+import type { MonorepoFacts, ProjectFacts } from './detect.js';
+
+/** What `gatehouse init` will write, before it becomes text. */
+export interface InitPlan {
+  /** The config the written file must parse back to, key order included. */
+  config: UserConfig;
+  /** Comment lines (without `# `) above each part of the file. */
+  comments: {
+    image: string[];
+    setup: string[];
+    gates: Record<string, string[]>;
+    release: string[];
+    targets: string[];
+  };
+  /** One line per finding, printed by the command ("lint: ESLint (eslint.config.js)"). */
+  detected: string[];
+}
+
+const ESLINT_FILES = [
+  'eslint.config.js',
+  'eslint.config.mjs',
+  'eslint.config.cjs',
+  'eslint.config.ts',
+  'eslint.config.mts',
+  'eslint.config.cts',
+  '.eslintrc',
+  '.eslintrc.js',
+  '.eslintrc.cjs',
+  '.eslintrc.json',
+  '.eslintrc.yaml',
+  '.eslintrc.yml',
+];
+const VITEST_FILES = [
+  'vitest.config.ts',
+  'vitest.config.mts',
+  'vitest.config.cts',
+  'vitest.config.js',
+  'vitest.config.mjs',
+  'vitest.config.cjs',
+  'vitest.workspace.ts',
+  'vitest.workspace.js',
+];
+const JEST_FILES = ['jest.config.js', 'jest.config.cjs', 'jest.config.mjs', 'jest.config.ts', 'jest.config.json'];
+const PA11Y_FILES = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml', '.pa11yci.js', '.pa11yci.cjs'];
+
+/** The placeholder `npm init` writes: it fails on purpose and tests nothing. */
+const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
+
+/** Longest script body quoted in a comment. */
+const QUOTE_MAX = 60;
+
+function quoteScript(body: string): string {
+  const one = body.replace(/\s+/g, ' ').trim();
+  return one.length > QUOTE_MAX ? `${one.slice(0, QUOTE_MAX - 1)}…` : one;
+}
+
+/** How the project's package manager runs things. */
+function pmCommands(f: ProjectFacts) {
+  const pm = f.packageManager;
+  const exec = pm.name === 'npm' ? 'npx' : pm.name === 'pnpm' ? 'pnpm exec' : 'yarn';
+  const runScript = (name: string) => `${pm.name} run ${name}`;
+  let install: string;
+  if (pm.name === 'npm') install = pm.lockfile ? 'npm ci' : 'npm install';
+  else if (pm.name === 'pnpm') install = pm.lockfile ? 'pnpm install --frozen-lockfile' : 'pnpm install';
+  else if (!pm.lockfile) install = 'yarn install';
+  else install = pm.yarnBerry ? 'yarn install --immutable' : 'yarn install --frozen-lockfile';
+  return { exec, runScript, install, test: `${pm.name} test` };
+}
+
+function firstPresent(f: ProjectFacts, files: string[]): string | undefined {
+  return files.find((p) => f.present.has(p));
+}
+
+function monorepoCommand(m: MonorepoFacts, exec: string, task: string): string {
+  return m.tool === 'turbo' ? `${exec} turbo run ${task}` : `${exec} nx run-many -t ${task}`;
+}
+
+function monorepoComment(m: MonorepoFacts, task: string): string {
+  return `Runs the \`${task}\` task of every package through ${m.tool === 'turbo' ? 'Turborepo' : 'Nx'} (found ${m.file}).`;
+}
+
+/** A relative path that stays inside the project, or null. */
+function safeRelative(p: string): string | null {
+  const clean = p.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (clean === '' || clean.startsWith('/') || clean.split('/').includes('..')) return null;
+  return clean;
+}
+
+/** The directory a single-package build most likely writes, and why. */
+function buildOutDir(f: ProjectFacts): { dir: string; why: string } {
+  const build = f.scripts.build ?? '';
+  if (f.deps.has('next')) return { dir: '.next', why: 'Next.js builds into .next/' };
+  if (f.deps.has('react-scripts')) return { dir: 'build', why: 'react-scripts builds into build/' };
+  const outDir = f.tsOutDir === null ? null : safeRelative(f.tsOutDir);
+  if (/\btsc\b/.test(build) && outDir) return { dir: outDir, why: `tsconfig.json compilerOptions.outDir is ${outDir}` };
+  if (f.present.has('build') && !f.present.has('dist')) return { dir: 'build', why: 'a build/ directory exists' };
+  return { dir: 'dist', why: 'the usual output directory; adjust if your build writes elsewhere' };
+}
+
+/** Builds the plan from the facts. Pure: same facts, same plan. */
+export function planInit(f: ProjectFacts): InitPlan {
+  const pm = pmCommands(f);
+  const mono = f.monorepo;
+  const monoHas = (task: string) => mono !== null && mono.tasks.has(task);
+  const detected: string[] = [];
+  const gates: Record<string, UserGate> = {};
+  const gateComments: Record<string, string[]> = {};
+
+  detected.push(`package manager: ${f.packageManager.name} (${f.packageManager.reason})`);
+  const image = `node:${f.node.major}-bookworm-slim`;
+  detected.push(`image: ${image} (Node ${f.node.major} from ${f.node.source})`);
+  if (mono) detected.push(`monorepo: ${mono.tool} (${mono.file}; tasks: ${[...mono.tasks].sort().join(', ') || 'none found'})`);
+
+  // setup
+  const setupInputs = ['package.json'];
+  if (f.packageManager.lockfile) setupInputs.push(f.packageManager.lockfile);
+  for (const extra of ['pnpm-workspace.yaml', '.npmrc', '.yarnrc.yml']) if (f.present.has(extra)) setupInputs.push(extra);
+  for (const ws of f.workspaces) {
+    const rel = safeRelative(ws);
+    if (rel) setupInputs.push(`${rel}/package.json`);
+  }
+  const setup: UserSetup = { run: pm.install, inputs: setupInputs };
+  const setupComment = [
+    `Installs dependencies once, before any gate (${f.packageManager.reason}).`,
+    'Its cache key is the content of `inputs`: the manifest and the lockfile.',
+  ];
+  if (f.packageManager.name !== 'npm') {
+    setupComment.push(`The image must provide ${f.packageManager.name} (for example \`corepack enable\`).`);
+  }
+
+  // lint
+  const eslintFile = firstPresent(f, ESLINT_FILES);
+  const eslintWhy =
+    eslintFile ??
+    (f.eslintInPackageJson ? 'eslintConfig in package.json' : undefined) ??
+    (f.deps.has('eslint') ? 'eslint in devDependencies' : undefined) ??
+    (/\beslint\b/.test(f.scripts.lint ?? '') ? `the lint script (${quoteScript(f.scripts.lint!)})` : undefined);
+  if (monoHas('lint')) {
+    gates.lint = { kind: 'lint', run: monorepoCommand(mono!, pm.exec, 'lint'), evidence: [{ format: 'exitcode' }] };
+    gateComments.lint = [
+      `lint — ${monorepoComment(mono!, 'lint')}`,
+      'Each package writes its own report, so the exit code is the evidence here; to get',
+      'findings in the report, run ESLint once at the root with `-f json -o "$GATEHOUSE_OUT/eslint.json"`.',
+    ];
+    detected.push(`lint: ${mono!.tool} task \`lint\``);
+  } else if (eslintWhy) {
+    gates.lint = {
+      kind: 'lint',
+      run: `${pm.exec} eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"`,
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0 },
+    };
+    gateComments.lint = [
+      `lint — ESLint (found ${eslintWhy}).`,
+      'Writes its findings as JSON evidence; any error fails the gate (policy.max_errors: 0).',
+    ];
+    detected.push(`lint: ESLint (${eslintWhy})`);
+  } else if (f.scripts.lint) {
+    gates.lint = { kind: 'lint', run: pm.runScript('lint'), evidence: [{ format: 'exitcode' }] };
+    gateComments.lint = [`lint — your \`lint\` script (${quoteScript(f.scripts.lint)}); its exit code decides.`];
+    detected.push(`lint: the lint script (not ESLint, so exit code only)`);
+  } else {
+    detected.push('lint: nothing found (no ESLint config, dependency or lint script)');
+  }
+
+  // unit tests
+  const testScript = f.scripts.test && !NPM_PLACEHOLDER_TEST.test(f.scripts.test.trim()) ? f.scripts.test : undefined;
+  const vitestWhy =
+    firstPresent(f, VITEST_FILES) ??
+    (f.deps.has('vitest') ? 'vitest in devDependencies' : undefined) ??
+    (testScript && /\bvitest\b/.test(testScript) ? 'the test script' : undefined);
+  const jestWhy =
+    firstPresent(f, JEST_FILES) ??
+    (f.jestInPackageJson ? 'jest in package.json' : undefined) ??
+    (f.deps.has('jest') ? 'jest in devDependencies' : undefined) ??
+    (testScript && /\bjest\b/.test(testScript) ? 'the test script' : undefined);
+  if (monoHas('test')) {
+    gates.unit = { kind: 'unit-test', run: monorepoCommand(mono!, pm.exec, 'test'), evidence: [{ format: 'exitcode' }] };
+    gateComments.unit = [
+      `unit — ${monorepoComment(mono!, 'test')}`,
+      'The exit code is the evidence; point each package\'s test runner at a JUnit file to get per-test results.',
+    ];
+    detected.push(`unit: ${mono!.tool} task \`test\``);
+  } else if (vitestWhy) {
+    const coverage = ['@vitest/coverage-v8', '@vitest/coverage-istanbul'].find((d) => f.deps.has(d));
+    let run = `${pm.exec} vitest run --reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml"`;
+    const evidence: UserGate['evidence'] = [{ format: 'junit', path: 'junit.xml' }];
+    if (coverage) {
+      run += ' --coverage.enabled --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
+      evidence.push({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
+    }
+    gates.unit = { kind: 'unit-test', run, evidence };
+    gateComments.unit = [
+      `unit — Vitest (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
+      'A failed test fails the gate.' + (coverage ? ' Add policy.min_coverage to enforce a floor.' : ''),
+    ];
+    detected.push(`unit: Vitest (${vitestWhy})${coverage ? `, coverage via ${coverage}` : ''}${jestWhy ? '; Jest also found, Vitest preferred' : ''}`);
+  } else if (jestWhy) {
+    const junit = f.deps.has('jest-junit');
+    gates.unit = junit
+      ? {
+          kind: 'unit-test',
+          run: `JEST_JUNIT_OUTPUT_DIR="$GATEHOUSE_OUT" JEST_JUNIT_OUTPUT_NAME=junit.xml ${pm.exec} jest --ci --reporters=default --reporters=jest-junit`,
+          evidence: [{ format: 'junit', path: 'junit.xml' }],
+        }
+      : { kind: 'unit-test', run: `${pm.exec} jest --ci`, evidence: [{ format: 'exitcode' }] };
+    gateComments.unit = junit
+      ? [`unit — Jest (found ${jestWhy}), with jest-junit writing the JUnit evidence.`]
+      : [
+          `unit — Jest (found ${jestWhy}). Only the exit code is evidence:`,
+          'add jest-junit as a dev dependency and rerun `gatehouse init --force` for per-test results.',
+        ];
+    detected.push(`unit: Jest (${jestWhy})${junit ? ', JUnit via jest-junit' : ', no jest-junit so exit code only'}`);
+  } else if (testScript) {
+    gates.unit = { kind: 'unit-test', run: pm.test, evidence: [{ format: 'exitcode' }] };
+    gateComments.unit = [`unit — your \`test\` script (${quoteScript(testScript)}); its exit code decides.`];
+    detected.push('unit: the test script (no known runner, so exit code only)');
+  } else {
+    detected.push('unit: nothing found (no Vitest, Jest or test script)');
+  }
+
+  // build
+  let buildOut: string | null = null;
+  if (monoHas('build')) {
+    const perPackage = (mono!.outputs.get('build') ?? []).map((o) => safeRelative(o)).filter((o): o is string => o !== null);
+    const globs = perPackage.length ? perPackage : ['dist/**'];
+    const outputs: string[] = [];
+    for (const ws of f.workspaces.map(safeRelative).filter((w): w is string => w !== null)) {
+      for (const g of globs) outputs.push(`${ws}/${g}`);
+    }
+    if (!outputs.length) outputs.push(...globs);
+    gates.build = { kind: 'build', run: monorepoCommand(mono!, pm.exec, 'build'), outputs };
+    gateComments.build = [
+      `build — ${monorepoComment(mono!, 'build')}`,
+      `outputs are a guess (${perPackage.length ? `${mono!.file} build outputs` : 'dist/'} in each workspace package); gates that need build see them.`,
+    ];
+    detected.push(`build: ${mono!.tool} task \`build\`, outputs guessed: ${outputs.join(', ')}`);
+  } else if (f.scripts.build) {
+    const out = buildOutDir(f);
+    buildOut = out.dir;
+    gates.build = { kind: 'build', run: pm.runScript('build'), outputs: [`${out.dir}/**`] };
+    gateComments.build = [
+      `build — your \`build\` script (${quoteScript(f.scripts.build)}).`,
+      `outputs: ${out.dir}/** (${out.why}); gates that need build, and the release, see them.`,
+    ];
+    detected.push(`build: the build script, outputs guessed: ${out.dir}/** (${out.why})`);
+  } else {
+    detected.push('build: no build script');
+  }
+
+  // accessibility
+  const pa11yWhy = firstPresent(f, PA11Y_FILES) ?? (f.deps.has('pa11y-ci') ? 'pa11y-ci in devDependencies' : undefined);
+  const needsBuild = gates.build ? { needs: ['build'] } : {};
+  if (pa11yWhy) {
+    gates.a11y = {
+      kind: 'a11y-test',
+      ...needsBuild,
+      run: `${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
+      evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
+      policy: { max_violations: 0 },
+    };
+    gateComments.a11y = [
+      `a11y — pa11y-ci (found ${pa11yWhy}) checks the URLs of your pa11y-ci config.`,
+      ...(gates.build ? ['It needs build, so it runs on the built site; serve it if your URLs are http://.'] : []),
+      'Any accessibility violation fails the gate (policy.max_violations: 0).',
+    ];
+    detected.push(`a11y: pa11y-ci (${pa11yWhy})`);
+  } else if (f.deps.has('@axe-core/cli')) {
+    const url = buildOut ? `file://$PWD/${buildOut}/index.html` : 'http://localhost:3000';
+    gates.a11y = {
+      kind: 'a11y-test',
+      ...needsBuild,
+      run: `${pm.exec} axe "${url}" --dir "$GATEHOUSE_OUT" --save axe.json`,
+      evidence: [{ format: 'axe', path: 'axe.json' }],
+      policy: { max_violations: 0 },
+    };
+    gateComments.a11y = [
+      'a11y — axe (found @axe-core/cli in devDependencies). The page is a guess: list your pages.',
+      'Any accessibility violation fails the gate (policy.max_violations: 0).',
+    ];
+    detected.push(`a11y: @axe-core/cli, page guessed: ${url}`);
+  }
+
+  // SonarQube
+  if (f.present.has('sonar-project.properties')) {
+    gates.sonar = { kind: 'sonarqube', run: 'npx @sonar/scan', secrets: ['SONAR_TOKEN'], mode: 'advisory' };
+    gateComments.sonar = [
+      'sonar — SonarQube scan (found sonar-project.properties), using its settings.',
+      'SONAR_TOKEN is a secret name: its value comes from the environment at run time.',
+      'Advisory: reported, never fails the run. Make it blocking once the quality gate is green.',
+    ];
+    detected.push('sonar: sonar-project.properties');
+  }
+
+  // release
+  let release: UserRelease | undefined;
+  const releaseComment: string[] = [];
+  if (gates.build && buildOut !== null && f.scripts.start) {
+    const start = f.scripts.start.trim();
+    const file = /^node\s+([A-Za-z0-9_./@-]+)$/.exec(start)?.[1];
+    const rel = file ? safeRelative(file) : null;
+    const cmd = rel ? ['node', rel] : ['npm', 'start'];
+    const copy = [`${buildOut}/`, 'package.json'];
+    if (rel && !rel.startsWith(`${buildOut}/`)) copy.push(rel);
+    release = { from: 'build', copy, cmd };
+    releaseComment.push(
+      'The image to ship, built from the build gate once every blocking gate passed.',
+      rel
+        ? `cmd comes from your start script (${quoteScript(start)}), in exec form.`
+        : `Your start script (${quoteScript(start)}) is not \`node <file>\`, so the image runs \`npm start\`.`,
+      'Add to copy whatever else the app needs at run time (node_modules, public assets).',
+    );
+    detected.push(`release: from build, cmd ${JSON.stringify(cmd)}`);
+  } else if (gates.build && mono) {
+    detected.push('release: none (a monorepo ships several apps: add a release for the one you deploy)');
+  } else if (gates.build) {
+    detected.push('release: none (no start script)');
+  }
+
+  // targets
+  const targets: Record<string, Record<string, unknown>> = { dockerfile: {} };
+  const found: Array<[target: string, why: string]> = [];
+  if (f.present.has('.github')) found.push(['github', '.github/workflows']);
+  if (f.present.has('Jenkinsfile')) found.push(['jenkins', 'Jenkinsfile']);
+  if (f.present.has('.buildkite')) found.push(['buildkite', '.buildkite/']);
+  for (const [t] of found) targets[t] = {};
+  if (!found.length) targets.github = {};
+  const targetsComment = [
+    '`gatehouse compile` writes one file per target: a multi-stage Dockerfile whose stages are',
+    found.length
+      ? `the gates, and the CI config of ${found.map(([t, why]) => `${t} (found ${why})`).join(', ')}.`
+      : 'the gates, and a GitHub Actions workflow (no CI config found, GitHub is the default).',
+  ];
+  detected.push(`targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`);
+
+  if (!Object.keys(gates).length) {
+    detected.push('gates: nothing to check was found; add gates to gatehouse.yml yourself');
+  }
+
+  const config: UserConfig = {
+    version: 1,
+    name: f.name,
+    image,
+    setup,
+    gates,
+    ...(release ? { release } : {}),
+    targets,
+  };
+  return {
+    config,
+    comments: {
+      image: [`Runtime image for gates in containers: Node ${f.node.major}, from ${f.node.source}.`],
+      setup: setupComment,
+      gates: gateComments,
+      release: releaseComment,
+      targets: targetsComment,
+    },
+    detected,
+  };
+}
