@@ -1,1 +1,53 @@
-export {};
+/**
+ * @gatehouse/plugin-dockerfile — the `dockerfile` target: a multi-stage Dockerfile
+ * whose stages are the gates, plus `gatehouse import` of a hand-written one.
+ */
+import { definePlugin } from '@gatehouse/core';
+import type { EmittedFile } from '@gatehouse/core';
+import { emitDockerfile, validateDockerfileOptions } from './emit.js';
+
+export {
+  BASE_STAGE,
+  INLINE_COMMAND_LIMIT,
+  RELEASE_STAGE,
+  RELEASE_VERDICT_PATH,
+  RESULTS_STAGE,
+  SCRIPTS_DIR,
+  SETUP_STAGE,
+  VERDICT_STAGE,
+  buildSecretArgs,
+  caSecretSource,
+  emitDockerfile,
+  headerText,
+  resultStageName,
+  stageName,
+  validateDockerfileOptions,
+} from './emit.js';
+export type { DockerfileTargetOptions, EmittedDockerfile } from './emit.js';
+export { CA_SECRET_ID, OUT_ROOT } from './wrapper.js';
+export { serializeDockerfile, jsonString, quoteEnvValue } from './serialize.js';
+export type * from './model.js';
+export { importDockerfile } from './import/index.js';
+export type { ImportResult, ImportFinding } from './import/index.js';
+
+/** The plugin: one target, `dockerfile`, writing `Dockerfile`, `.dockerignore` and long-command files. */
+export default definePlugin({
+  name: '@gatehouse/plugin-dockerfile',
+  targets: {
+    dockerfile: {
+      description: 'multi-stage Dockerfile: one stage per gate, a results collector, a verdict and the release image',
+      validateOptions: validateDockerfileOptions,
+      emit(pipeline, options, ctx): EmittedFile[] {
+        const out = emitDockerfile(pipeline, options, { configFile: ctx.configFile });
+        const files: EmittedFile[] = [
+          { path: 'Dockerfile', contents: out.dockerfile },
+          { path: '.dockerignore', contents: out.dockerignore },
+        ];
+        for (const path of Object.keys(out.scripts).sort()) {
+          files.push({ path, contents: out.scripts[path] as string, mode: 0o644 });
+        }
+        return files;
+      },
+    },
+  },
+});

@@ -1,0 +1,483 @@
+/**
+ * Resolved pipeline -> Dockerfile model -> text.
+ *
+ * Stage layout (shared with the Docker executor and the CI emitters' docker mode):
+ *   base -> setup -> gate-<id>… -> result-<id>… -> gatehouse-results -> gatehouse-verdict -> release
+ * The last stage is the default `docker build` target; it depends on the verdict, the
+ * verdict on the collector, the collector on every gate: so a plain build runs every
+ * gate (in parallel where `needs` allow) and refuses to produce an image when a
+ * blocking gate did not pass.
+ */
+import { GatehouseError } from '@gatehouse/core';
+import type { Diagnostic, ResolvedGate, ResolvedPipeline, TargetOptions } from '@gatehouse/core';
+import type { CopyInstruction, DockerfileModel, Instruction, Mount, RunInstruction, Stage } from './model.js';
+import { containerPath, copySpec, copySpecProblem, ignorePattern, tolerantSource } from './paths.js';
+import {
+  ABS_PATH_RE,
+  ENV_NAME_RE,
+  IMAGE_REF_RE,
+  STAGE_NAME_RE,
+  USER_RE,
+  hasLoneSurrogate,
+  jsonString,
+  serializeDockerfile,
+} from './serialize.js';
+import {
+  CA_SECRET_ID,
+  CMD_ROOT,
+  GATE_ARGV0,
+  OUT_ROOT,
+  SETUP_ARGV0,
+  gateWrapper,
+  setupWrapper,
+  verdictScript,
+} from './wrapper.js';
+
+/** First stage: the gates' image and workdir. */
+export const BASE_STAGE = 'base';
+/** Copies setup inputs, runs setup, then copies the rest of the build context. */
+export const SETUP_STAGE = 'setup';
+/** `FROM scratch` stage holding `/<id>/{result.json,log.txt,command.txt,evidence/}` for every gate. */
+export const RESULTS_STAGE = 'gatehouse-results';
+/** Fails the build when a blocking gate did not pass; writes `/gatehouse/verdict.txt`. */
+export const VERDICT_STAGE = 'gatehouse-verdict';
+/** The release image (the default target when the pipeline has a release). */
+export const RELEASE_STAGE = 'release';
+/** Where generated command files live, relative to the config directory. */
+export const SCRIPTS_DIR = '.gatehouse/docker';
+/** Where the verdict file lands in the release image. */
+export const RELEASE_VERDICT_PATH = '/usr/share/gatehouse/verdict.txt';
+/**
+ * Commands whose JSON encoding is longer than this go to a generated script file
+ * instead of the `RUN` line (BuildKit refuses Dockerfile lines over 64 KiB).
+ */
+export const INLINE_COMMAND_LIMIT = 16 * 1024;
+
+/** Stage that runs gate `id`. */
+export function stageName(gateId: string): string {
+  return `gate-${gateId}`;
+}
+
+/** `FROM scratch` stage exporting only gate `id`'s results (`docker build --target result-<id> -o …`). */
+export function resultStageName(gateId: string): string {
+  return `result-${gateId}`;
+}
+
+/** Options under `targets.dockerfile`. */
+export interface DockerfileTargetOptions {
+  /**
+   * Corporate TLS proxies: `auto` and a path mount an optional BuildKit secret
+   * `gatehouse_ca` into setup and gate `RUN`s and point `NODE_EXTRA_CA_CERTS` at it.
+   * The Dockerfile is the same for both; they differ in what the build passes as
+   * `--secret id=gatehouse_ca,src=…` (see {@link caSecretSource}). `none` omits the mount.
+   * @default 'auto'
+   */
+  ca?: 'auto' | 'none' | (string & {});
+  /**
+   * Mount a BuildKit cache at `/root/.npm` for the setup `RUN` (never part of a layer).
+   * @default true
+   */
+  npmCache?: boolean;
+}
+
+/** What {@link emitDockerfile} produces. */
+export interface EmittedDockerfile {
+  dockerfile: string;
+  dockerignore: string;
+  /** Command files for commands too long for a Dockerfile line, keyed by path relative to rootDir. */
+  scripts: Record<string, string>;
+  /** The typed model the text was serialised from. */
+  model: DockerfileModel;
+}
+
+const KNOWN_OPTIONS = new Set(['ca', 'npmCache']);
+
+/** Check `targets.dockerfile` options. Paths are relative to the options object. */
+export function validateDockerfileOptions(options: TargetOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const diag = (path: string, message: string, hint?: string): void => {
+    out.push({ code: 'GH_DOCKERFILE_OPTION', severity: 'error', message, path, loc: null, ...(hint ? { hint } : {}) });
+  };
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) diag(key, `unknown option \`${key}\` for the dockerfile target`, 'known options: ca, npmCache');
+  }
+  const ca = options['ca'];
+  if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0)) {
+    diag('ca', '`ca` must be `auto`, `none` or the path of a PEM file');
+  }
+  const npmCache = options['npmCache'];
+  if (npmCache !== undefined && typeof npmCache !== 'boolean') diag('npmCache', '`npmCache` must be true or false');
+  return out;
+}
+
+function resolveOptions(options: TargetOptions): Required<DockerfileTargetOptions> {
+  const problems = validateDockerfileOptions(options);
+  if (problems.length > 0) {
+    throw new GatehouseError('GH_DOCKERFILE_OPTION', 'invalid options for the dockerfile target', {
+      diagnostics: problems.map((d) => ({ ...d, path: `targets.dockerfile.${d.path}` })),
+    });
+  }
+  return {
+    ca: (options['ca'] as string | undefined) ?? 'auto',
+    npmCache: (options['npmCache'] as boolean | undefined) ?? true,
+  };
+}
+
+/**
+ * Where the CA bundle for the `gatehouse_ca` build secret comes from, or `null` when
+ * none should be passed. `auto` reads `NODE_EXTRA_CA_CERTS`, then `SSL_CERT_FILE`;
+ * a relative path is relative to `rootDir`.
+ */
+export function caSecretSource(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  rootDir: string,
+): string | null {
+  const ca = (options['ca'] as string | undefined) ?? 'auto';
+  if (ca === 'none') return null;
+  if (ca === 'auto') return env['NODE_EXTRA_CA_CERTS'] || env['SSL_CERT_FILE'] || null;
+  return ca.startsWith('/') ? ca : `${rootDir.replace(/\/+$/, '')}/${ca}`;
+}
+
+/**
+ * The `--secret` values a build of this Dockerfile needs (`id=NAME,env=NAME` for each
+ * declared secret, `id=gatehouse_ca,src=…` for the CA): for `docker build` and dockerode.
+ */
+export function buildSecretArgs(
+  pipeline: ResolvedPipeline,
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+): string[] {
+  const names = new Set<string>(pipeline.setup?.secrets ?? []);
+  for (const g of pipeline.gates) for (const s of g.secrets) names.add(s);
+  const args = [...names].sort().map((n) => `id=${n},env=${n}`);
+  const ca = caSecretSource(options, env, pipeline.rootDir);
+  if (ca !== null) args.push(`id=${CA_SECRET_ID},src=${ca}`);
+  return args;
+}
+
+class Problems {
+  readonly list: Diagnostic[] = [];
+  add(code: string, path: string, message: string, hint?: string): void {
+    this.list.push({ code, severity: 'error', message, path, loc: null, ...(hint ? { hint } : {}) });
+  }
+}
+
+function checkText(p: Problems, path: string, text: string): void {
+  if (text.includes('\u0000')) p.add('GH_DOCKERFILE_TEXT', path, 'NUL bytes cannot be passed to a command');
+  if (hasLoneSurrogate(text)) p.add('GH_DOCKERFILE_TEXT', path, 'lone UTF-16 surrogates cannot be encoded');
+}
+
+function checkEnv(p: Problems, path: string, env: Record<string, string>): Array<[string, string]> {
+  const vars: Array<[string, string]> = [];
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name] ?? '';
+    const at = `${path}.${name}`;
+    if (!ENV_NAME_RE.test(name)) {
+      p.add('GH_DOCKERFILE_ENV_NAME', at, `environment variable name \`${name}\` cannot be written to ENV`);
+      continue;
+    }
+    if (/[\r\n]/.test(value)) {
+      p.add(
+        'GH_DOCKERFILE_ENV_VALUE',
+        at,
+        `the value of ${name} holds a line break, which a Dockerfile ENV cannot carry`,
+        'put multi-line text in a file and pass its path, or set it inside the command',
+      );
+    } else if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value) || hasLoneSurrogate(value)) {
+      p.add('GH_DOCKERFILE_ENV_VALUE', at, `the value of ${name} holds control characters a Dockerfile ENV cannot carry`);
+    }
+    vars.push([name, value]);
+  }
+  return vars;
+}
+
+function checkImage(p: Problems, path: string, image: string): void {
+  if (!IMAGE_REF_RE.test(image)) p.add('GH_DOCKERFILE_IMAGE', path, `\`${image}\` is not a valid image reference`);
+}
+
+function checkGlobs(p: Problems, path: string, globs: string[]): void {
+  globs.forEach((g, i) => {
+    const why = copySpecProblem(g);
+    if (why !== null) p.add('GH_DOCKERFILE_PATH', `${path}[${i}]`, `\`${g}\` ${why}`);
+  });
+}
+
+function secretMounts(secrets: string[], ca: boolean): Mount[] {
+  const mounts: Mount[] = secrets.map((id) => ({ type: 'secret', id }));
+  if (ca) mounts.push({ type: 'secret', id: CA_SECRET_ID });
+  return mounts;
+}
+
+interface CommandPlacement {
+  /** argv tail after the wrapper: `[argv0, command]` or `[argv0]` with a file. */
+  args: string[];
+  commandFile: string | null;
+  copy: CopyInstruction | null;
+}
+
+function placeCommand(
+  key: string,
+  command: string,
+  argv0: string,
+  scripts: Record<string, string>,
+): CommandPlacement {
+  if (jsonString(command).length <= INLINE_COMMAND_LIMIT) return { args: [argv0, command], commandFile: null, copy: null };
+  const rel = `${SCRIPTS_DIR}/${key}.sh`;
+  scripts[rel] = command;
+  const commandFile = `${CMD_ROOT}/${key}.sh`;
+  return { args: [argv0], commandFile, copy: { kind: 'COPY', sources: [rel], dest: commandFile } };
+}
+
+function copyGlobs(globs: string[], workdir: string, from?: string, chown?: string, destDir?: string): CopyInstruction[] {
+  return globs.map((g) => {
+    const spec = copySpec(g);
+    const src = from === undefined ? spec.source : containerPath(workdir, spec.source);
+    const dest = containerPath(destDir ?? workdir, spec.dest);
+    return {
+      kind: 'COPY',
+      ...(from !== undefined ? { from } : {}),
+      ...(chown !== undefined ? { chown } : {}),
+      sources: [src],
+      dest: spec.wildcard && !dest.endsWith('/') ? dest + '/' : dest,
+    };
+  });
+}
+
+function timeoutSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** The header every generated file starts with (plain text; the caller adds comment syntax). */
+export function headerText(configFile: string): string {
+  const name = /^[A-Za-z0-9._/-]+$/.test(configFile) ? configFile : 'gatehouse.yml';
+  return `generated by gatehouse from ${name} — do not edit; run \`gatehouse compile\``;
+}
+
+/**
+ * Build the Dockerfile model, the `.dockerignore` and any command files for a pipeline.
+ * Throws `GatehouseError('GH_DOCKERFILE_UNREPRESENTABLE')` with located diagnostics
+ * for config values a Dockerfile cannot carry safely.
+ */
+export function emitDockerfile(
+  pipeline: ResolvedPipeline,
+  options: TargetOptions = {},
+  ctx: { configFile?: string } = {},
+): EmittedDockerfile {
+  const opts = resolveOptions(options);
+  const withCa = opts.ca !== 'none';
+  const p = new Problems();
+  const scripts: Record<string, string> = {};
+  const workdir = pipeline.workdir;
+
+  checkImage(p, 'image', pipeline.image);
+  if (!ABS_PATH_RE.test(workdir)) p.add('GH_DOCKERFILE_PATH', 'workdir', `workdir \`${workdir}\` must be an absolute path of letters, digits and . _ @ + - /`);
+
+  // base
+  const stages: Stage[] = [
+    {
+      name: BASE_STAGE,
+      from: pipeline.image,
+      comments: ['Stage layout: base, setup, gate-<id>, result-<id>, gatehouse-results, gatehouse-verdict, release.'],
+      instructions: [{ kind: 'WORKDIR', path: workdir }],
+    },
+  ];
+
+  // setup
+  const setupIns: Instruction[] = [];
+  const setup = pipeline.setup;
+  if (setup !== null) {
+    const env = checkEnv(p, 'setup.env', setup.env);
+    checkText(p, 'setup.run', setup.run);
+    checkGlobs(p, 'setup.inputs', setup.inputs);
+    if (env.length > 0) setupIns.push({ kind: 'ENV', vars: env });
+    setupIns.push(...copyGlobs(setup.inputs, workdir));
+    const place = placeCommand('setup', setup.run, SETUP_ARGV0, scripts);
+    if (place.copy) setupIns.push(place.copy);
+    const mounts = secretMounts(setup.secrets, withCa);
+    if (opts.npmCache) mounts.push({ type: 'cache', id: 'gatehouse-npm', target: '/root/.npm', sharing: 'locked' });
+    const wrapper = setupWrapper({
+      id: 'setup',
+      timeoutSeconds: timeoutSeconds(setup.timeoutMs),
+      secrets: setup.secrets,
+      ca: withCa,
+      commandFile: place.commandFile,
+    });
+    setupIns.push({ kind: 'RUN', mounts, argv: ['/bin/sh', '-c', wrapper, ...place.args] });
+  }
+  setupIns.push({ kind: 'COPY', sources: ['.'], dest: '.' });
+  stages.push({ name: SETUP_STAGE, from: BASE_STAGE, instructions: setupIns });
+
+  // gates
+  const gateById = new Map(pipeline.gates.map((g) => [g.id, g]));
+  for (const gate of pipeline.gates) stages.push(gateStage(gate, pipeline, gateById, p, scripts, withCa));
+
+  // results
+  const resultCopies = (g: ResolvedGate): CopyInstruction => ({
+    kind: 'COPY',
+    from: stageName(g.id),
+    sources: [`${OUT_ROOT}/${g.id}`],
+    dest: `/${g.id}`,
+  });
+  for (const g of pipeline.gates) {
+    stages.push({ name: resultStageName(g.id), from: 'scratch', instructions: [resultCopies(g)] });
+  }
+  stages.push({ name: RESULTS_STAGE, from: 'scratch', instructions: pipeline.gates.map(resultCopies) });
+
+  // verdict
+  const blocking = pipeline.gates.filter((g) => g.mode === 'blocking').map((g) => g.id);
+  const advisory = pipeline.gates.filter((g) => g.mode !== 'blocking').map((g) => g.id);
+  stages.push({
+    name: VERDICT_STAGE,
+    from: BASE_STAGE,
+    instructions: [
+      { kind: 'COPY', from: RESULTS_STAGE, sources: ['/'], dest: '/gatehouse/results/' },
+      { kind: 'RUN', mounts: [], argv: ['/bin/sh', '-c', verdictScript(blocking, advisory, '/gatehouse/results')] },
+    ],
+  });
+
+  // release
+  const release = pipeline.release;
+  if (release !== null) {
+    checkImage(p, 'release.image', release.image);
+    if (!ABS_PATH_RE.test(release.workdir)) p.add('GH_DOCKERFILE_PATH', 'release.workdir', `\`${release.workdir}\` must be an absolute path of letters, digits and . _ @ + - /`);
+    if (!USER_RE.test(release.user)) p.add('GH_DOCKERFILE_USER', 'release.user', `\`${release.user}\` is not a user name or uid[:gid]`);
+    if (!gateById.has(release.from)) p.add('GH_DOCKERFILE_RELEASE_FROM', 'release.from', `release.from names no gate: \`${release.from}\``);
+    if (release.cmd.length === 0) p.add('GH_DOCKERFILE_CMD', 'release.cmd', 'release.cmd needs at least one element');
+    release.cmd.forEach((c, i) => checkText(p, `release.cmd[${i}]`, c));
+    release.expose.forEach((port, i) => {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
+    });
+    checkGlobs(p, 'release.copy', release.copy);
+    const env = checkEnv(p, 'release.env', release.env);
+    const ins: Instruction[] = [
+      { kind: 'WORKDIR', path: release.workdir },
+      // Depending on the verdict is what makes `docker build` refuse a failing pipeline.
+      { kind: 'COPY', from: VERDICT_STAGE, sources: ['/gatehouse/verdict.txt'], dest: RELEASE_VERDICT_PATH },
+    ];
+    if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
+    ins.push(...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir));
+    ins.push({ kind: 'USER', user: release.user });
+    if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });
+    ins.push({ kind: 'CMD', argv: release.cmd });
+    stages.push({ name: RELEASE_STAGE, from: release.image, instructions: ins });
+  }
+
+  if (p.list.length > 0) {
+    throw new GatehouseError(
+      'GH_DOCKERFILE_UNREPRESENTABLE',
+      `the pipeline cannot be written as a Dockerfile safely (${p.list.length} problem${p.list.length === 1 ? '' : 's'})`,
+      { diagnostics: p.list },
+    );
+  }
+
+  const header = headerText(ctx.configFile ?? 'gatehouse.yml');
+  const model: DockerfileModel = { header, stages };
+  return { dockerfile: serializeDockerfile(model), dockerignore: dockerignore(pipeline, header), scripts, model };
+}
+
+function gateStage(
+  gate: ResolvedGate,
+  pipeline: ResolvedPipeline,
+  gateById: Map<string, ResolvedGate>,
+  p: Problems,
+  scripts: Record<string, string>,
+  withCa: boolean,
+): Stage {
+  const at = `gates.${gate.id}`;
+  if (!STAGE_NAME_RE.test(stageName(gate.id)) || !/^[a-z][a-z0-9-]{0,62}$/.test(gate.id)) {
+    p.add('GH_DOCKERFILE_ID', at, `gate id \`${gate.id}\` cannot name a stage`);
+  }
+  checkText(p, `${at}.run`, gate.run);
+  checkImage(p, `${at}.image`, gate.image);
+  gate.secrets.forEach((s, i) => {
+    if (!ENV_NAME_RE.test(s)) p.add('GH_DOCKERFILE_SECRET', `${at}.secrets[${i}]`, `secret name \`${s}\` is not valid`);
+  });
+  const env = checkEnv(p, `${at}.env`, gate.env);
+  const ins: Instruction[] = [];
+  const needs = gate.needs.filter((n) => gateById.has(n));
+  const sameImage = gate.image === pipeline.image;
+  let from: string;
+  if (needs.length === 1 && sameImage && gateById.get(needs[0] as string)?.image === gate.image) {
+    from = stageName(needs[0] as string);
+  } else {
+    from = sameImage ? SETUP_STAGE : gate.image;
+    if (!sameImage) {
+      ins.push({ kind: 'WORKDIR', path: pipeline.workdir });
+      ins.push({ kind: 'COPY', from: SETUP_STAGE, sources: [pipeline.workdir], dest: pipeline.workdir });
+    }
+    for (const n of needs) {
+      const need = gateById.get(n) as ResolvedGate;
+      ins.push({ kind: 'COPY', from: stageName(n), sources: [`${OUT_ROOT}/${n}`], dest: `${OUT_ROOT}/${n}` });
+      if (copySpecProblemsFree(need.outputs)) {
+        // A failed need may not have produced its outputs: a wildcard source tolerates that.
+        for (const c of copyGlobs(need.outputs, pipeline.workdir, stageName(n))) {
+          ins.push({ ...c, sources: c.sources.map(tolerantSource) });
+        }
+      } else {
+        checkGlobs(p, `gates.${n}.outputs`, need.outputs);
+      }
+    }
+  }
+  if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
+  const place = placeCommand(gate.id, gate.run, GATE_ARGV0, scripts);
+  if (place.copy) ins.push(place.copy);
+  const wrapper = gateWrapper({
+    id: gate.id,
+    timeoutSeconds: timeoutSeconds(gate.timeoutMs),
+    secrets: gate.secrets,
+    ca: withCa,
+    commandFile: place.commandFile,
+    needs,
+  });
+  const run: RunInstruction = {
+    kind: 'RUN',
+    mounts: secretMounts(gate.secrets, withCa),
+    argv: ['/bin/sh', '-c', wrapper, ...place.args],
+  };
+  ins.push(run);
+  return { name: stageName(gate.id), from, instructions: ins };
+}
+
+function copySpecProblemsFree(globs: string[]): boolean {
+  return globs.every((g) => copySpecProblem(g) === null);
+}
+
+function dockerignore(pipeline: ResolvedPipeline, header: string): string {
+  const inputs = new Set<string>();
+  for (const g of [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs)]) {
+    if (copySpecProblem(g) === null) {
+      const pat = ignorePattern(g);
+      if (pat !== null) inputs.add(pat);
+    }
+  }
+  const outputs = new Set<string>();
+  for (const g of pipeline.gates.flatMap((x) => x.outputs)) {
+    if (copySpecProblem(g) !== null) continue;
+    const pat = ignorePattern(g);
+    // Never hide something a gate or setup reads.
+    if (pat !== null && ![...inputs].some((i) => i === pat || i.startsWith(pat + '/') || pat.startsWith(i + '/'))) {
+      outputs.add(pat);
+    }
+  }
+  const lines = [
+    `# ${header}`,
+    '# Never sent to the builder: VCS data, installed dependencies, local state and secrets.',
+    '.git',
+    '**/node_modules',
+    '.gatehouse',
+    `!${SCRIPTS_DIR}`,
+    '**/.env',
+    '**/.env.local',
+    '**/.env.*.local',
+    'Dockerfile',
+    '.dockerignore',
+    'gatehouse-results',
+    'gatehouse-report',
+  ];
+  if (outputs.size > 0) {
+    lines.push('# Gate outputs: gates produce these inside the build; a stale local copy must not leak in.');
+    lines.push(...[...outputs].sort());
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,139 @@
+/**
+ * The POSIX shell scripts that wrap a gate's (or setup's) command inside a `RUN`.
+ *
+ * They contain only Gatehouse's own text plus validated tokens (gate ids, secret
+ * names, numbers). The user's command never appears in them: it is passed to the
+ * wrapper as its own argv element (`$1`) — or, when too long for a Dockerfile line,
+ * read from a generated script file — and handed unchanged to `/bin/sh -c "$1"`.
+ */
+
+/** Where gate results live inside gate stages: `<OUT_ROOT>/<id>/{result.json,log.txt,evidence/}`. */
+export const OUT_ROOT = '/gatehouse/out';
+/** Where generated command files are copied to inside the image. */
+export const CMD_ROOT = '/gatehouse/cmd';
+/** BuildKit secret id of the optional CA bundle (`docker build --secret id=gatehouse_ca,src=…`). */
+export const CA_SECRET_ID = 'gatehouse_ca';
+/** `$0` of the wrapper shells; shows up in `ps` and error messages. */
+export const GATE_ARGV0 = 'gatehouse-gate';
+export const SETUP_ARGV0 = 'gatehouse-setup';
+
+/** What a wrapper needs to know; every field is a validated token. */
+export interface WrapperParams {
+  /** Gate id (`^[a-z][a-z0-9-]*$`), or `setup`. */
+  id: string;
+  /** Whole seconds, at least 1. */
+  timeoutSeconds: number;
+  /** Secret names (`^[A-Z_][A-Z0-9_]*$`), each mounted at `/run/secrets/<NAME>`. */
+  secrets: string[];
+  /** Whether the optional `gatehouse_ca` secret is mounted. */
+  ca: boolean;
+  /** Container path of the command file, or `null` when the command is `$1`. */
+  commandFile: string | null;
+}
+
+function loadCommand(p: WrapperParams): string[] {
+  if (p.commandFile === null) return ['gh_cmd=$1'];
+  // `$(...)` strips trailing newlines; the sentinel keeps them so the text stays byte-identical.
+  return [`gh_cmd=$(cat ${p.commandFile}; printf x)`, 'gh_cmd=${gh_cmd%x}'];
+}
+
+function exportSecrets(p: WrapperParams): string[] {
+  const lines = p.secrets.map(
+    (name) => `if [ -f /run/secrets/${name} ]; then ${name}=$(cat /run/secrets/${name}); export ${name}; fi`,
+  );
+  if (p.ca) {
+    lines.push(
+      `if [ -s /run/secrets/${CA_SECRET_ID} ]; then NODE_EXTRA_CA_CERTS=/run/secrets/${CA_SECRET_ID}; export NODE_EXTRA_CA_CERTS; fi`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Setup: export secrets (and the CA), then replace the wrapper with the command.
+ * A failing setup fails the build: no gate could run without it.
+ */
+export function setupWrapper(p: WrapperParams): string {
+  return [
+    ...loadCommand(p),
+    ...exportSecrets(p),
+    `if command -v timeout >/dev/null 2>&1; then exec timeout -s TERM ${p.timeoutSeconds} /bin/sh -c "$gh_cmd"; fi`,
+    'exec /bin/sh -c "$gh_cmd"',
+  ].join('\n');
+}
+
+/**
+ * A gate: runs the command with `GATEHOUSE_OUT` set, its output in `log.txt`, and
+ * always exits 0 after writing `result.json`; the verdict stage decides. A gate
+ * whose needed gate did not pass is not run and records `exitCode: null`.
+ */
+export function gateWrapper(p: WrapperParams & { needs: string[] }): string {
+  const o = `${OUT_ROOT}/${p.id}`;
+  const t = p.timeoutSeconds;
+  const lines = [
+    `o=${o}`,
+    'mkdir -p "$o/evidence"',
+    'GATEHOUSE_OUT="$o/evidence"; export GATEHOUSE_OUT',
+    // GNU date has %N (nanoseconds); busybox prints it literally, so fall back to seconds.
+    'gh_ms() { gh_n=$(date +%s%N 2>/dev/null); case $gh_n in ""|*[!0-9]*) echo $(( $(date +%s) * 1000 ));; *) echo $(( gh_n / 1000000 ));; esac; }',
+    'gh_iso() { printf "%s.%03dZ" "$(date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%M:%S 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%S)" $(( $1 % 1000 )); }',
+    ...loadCommand(p),
+    'printf "%s" "$gh_cmd" > "$o/command.txt"',
+    'gh_skip=',
+  ];
+  if (p.needs.length > 0) {
+    lines.push(
+      `for gh_need in ${p.needs.join(' ')}; do case $(cat "${OUT_ROOT}/$gh_need/result.json" 2>/dev/null) in *'"exitCode":0,'*) ;; *) gh_skip=$gh_need; break;; esac; done`,
+    );
+  }
+  lines.push(
+    ...exportSecrets(p),
+    'gh_t0=$(gh_ms)',
+    'if [ -n "$gh_skip" ]; then',
+    '  gh_rc=null; gh_skipj="\\"needed gate $gh_skip did not pass\\""',
+    '  printf "gatehouse: not run: needed gate %s did not pass\\n" "$gh_skip" > "$o/log.txt"',
+    'else',
+    '  gh_skipj=null',
+    `  if command -v timeout >/dev/null 2>&1; then timeout -s TERM ${t} /bin/sh -c "$gh_cmd" > "$o/log.txt" 2>&1 < /dev/null; else /bin/sh -c "$gh_cmd" > "$o/log.txt" 2>&1 < /dev/null; fi`,
+    '  gh_rc=$?',
+    'fi',
+    'gh_t1=$(gh_ms)',
+    'gh_to=false',
+    // GNU timeout exits 124; busybox's is killed by the signal itself (128+15), so check the clock.
+    `case $gh_rc in 124) gh_to=true;; 137|143) [ $(( gh_t1 - gh_t0 )) -ge ${Math.max(0, t - 1) * 1000} ] && gh_to=true;; esac`,
+  );
+  if (p.secrets.length > 0) {
+    // Redact secret values from the log where awk exists (busybox and Debian images have it).
+    lines.push(
+      `if command -v awk >/dev/null 2>&1; then GH_SECRET_NAMES="${p.secrets.join(' ')}" awk 'BEGIN { n = split(ENVIRON["GH_SECRET_NAMES"], k, " ") } { for (i = 1; i <= n; i++) { v = ENVIRON[k[i]]; if (v != "") { while ((p = index($0, v)) > 0) $0 = substr($0, 1, p - 1) "***" substr($0, p + length(v)) } } print }' "$o/log.txt" > "$o/log.redacted" && mv "$o/log.redacted" "$o/log.txt"; fi`,
+    );
+  }
+  lines.push(
+    `printf '{"id":"%s","exitCode":%s,"timedOut":%s,"skipped":%s,"startedAt":"%s","finishedAt":"%s","durationMs":%s}\\n' "${p.id}" "$gh_rc" "$gh_to" "$gh_skipj" "$(gh_iso "$gh_t0")" "$(gh_iso "$gh_t1")" $(( gh_t1 - gh_t0 )) > "$o/result.json"`,
+    'exit 0',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * The verdict: fails (naming them) when a blocking gate's result is missing or its
+ * exit code is not 0. Advisory failures are listed but never fail it.
+ */
+export function verdictScript(blocking: string[], advisory: string[], resultsDir: string): string {
+  const check = (ids: string[], v: string): string =>
+    `for gh_g in ${ids.join(' ')}; do case $(cat "${resultsDir}/$gh_g/result.json" 2>/dev/null) in *'"exitCode":0,'*) ;; *) ${v}="$${v} $gh_g";; esac; done`;
+  const lines = ['gh_failed=', 'gh_advisory=', 'mkdir -p /gatehouse'];
+  if (blocking.length > 0) lines.push(check(blocking, 'gh_failed'));
+  if (advisory.length > 0) lines.push(check(advisory, 'gh_advisory'));
+  lines.push(
+    'if [ -n "$gh_advisory" ]; then echo "gatehouse: advisory gate(s) did not pass:$gh_advisory"; fi',
+    'if [ -n "$gh_failed" ]; then',
+    '  printf "failed:%s\\n" "$gh_failed" > /gatehouse/verdict.txt',
+    '  echo "gatehouse: verdict failed: blocking gate(s) did not pass:$gh_failed" >&2',
+    '  exit 1',
+    'fi',
+    'echo passed > /gatehouse/verdict.txt',
+    'echo "gatehouse: verdict passed"',
+  );
+  return lines.join('\n');
+}
