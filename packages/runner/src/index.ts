@@ -1,1 +1,30 @@
-export {};
+/**
+ * @gatehouse/runner — the local executor: runs gates as processes on this machine, in
+ * dependency order and in parallel, with a content-addressed cache, redacted capped logs,
+ * and a report written whatever happens.
+ */
+import { definePlugin } from '@gatehouse/core';
+import { execute } from './execute.js';
+
+export { execute, explain, runPaths, newRunId, DEFAULTS, EXECUTOR } from './execute.js';
+export type { LocalExecuteOptions } from './execute.js';
+export type { GateExplanation } from './explain.js';
+export { StreamRedactor, redactText, REDACTED } from './redact.js';
+export { LogSink, TRUNCATED_MARKER, type LogStreamFactory, type LogSummary } from './log-sink.js';
+export { matchFiles, globToRegExp } from './glob.js';
+export { acquireLock, type LockInfo, type HeldLock } from './lock.js';
+export type { GateManifest } from './manifest.js';
+export type { CacheEntry } from './cache.js';
+
+/** The runner as a plugin: provides the `local` executor. */
+const runnerPlugin = definePlugin({
+  name: '@gatehouse/runner',
+  executors: {
+    local: {
+      description: 'Run gates as local processes (no Docker needed), cached and in parallel',
+      execute,
+    },
+  },
+});
+
+export default runnerPlugin;

@@ -1,0 +1,456 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type {
+  ExecuteOptions,
+  GateResult,
+  ResolvedGate,
+  ResolvedPipeline,
+  RunEvent,
+  RunReport,
+} from '@gatehouse/core';
+import { GateCache } from './cache.js';
+import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
+import { isCacheable, missReasons, type GateExplanation } from './explain.js';
+import { matchFiles } from './glob.js';
+import { acquireLock } from './lock.js';
+import { LogSink, type LogStreamFactory } from './log-sink.js';
+import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
+import { runProcess, type ProcessOutcome } from './proc.js';
+import { buildReport, cachedResult, judge, skippedResult, writeReport, type GateOutcome } from './results.js';
+import { selectRunGates } from './select.js';
+
+/** Executor name written into results and reports. */
+export const EXECUTOR = 'local';
+
+/** Defaults of {@link LocalExecuteOptions}. */
+export const DEFAULTS = {
+  killGraceMs: 5_000,
+  logCapBytes: 50 * 1024 * 1024,
+  cacheMaxBytes: 500 * 1024 * 1024,
+  lockWaitMs: 0,
+} as const;
+
+/** Options of the local executor: the common {@link ExecuteOptions} plus its own. */
+export interface LocalExecuteOptions extends ExecuteOptions {
+  /**
+   * Run exactly these gates: no setup and no needs (a CI job did those). Takes precedence
+   * over `gates`.
+   */
+  only?: string[];
+  /** @default a sortable id from the start time plus random bits */
+  runId?: string;
+  /** Time between TERM and KILL when stopping a gate's process tree. @default 5000 */
+  killGraceMs?: number;
+  /** Bytes of each log kept on disk; the rest is hashed but not written. @default 50 MiB */
+  logCapBytes?: number;
+  /** Cache size above which least recently used entries are evicted. @default 500 MiB */
+  cacheMaxBytes?: number;
+  /** How long to wait for another run's lock. @default 0 (refuse at once) */
+  lockWaitMs?: number;
+  /** Opens log files; inject to simulate write failures. */
+  createLogStream?: LogStreamFactory;
+  /** Emit `gate-output` events (redacted). @default true */
+  emitOutput?: boolean;
+  /** Receives, per gate, whether it ran or came from the cache and why. */
+  onExplain?: (e: GateExplanation) => void;
+}
+
+/** Where one run's files live. */
+export function runPaths(stateDir: string, runId: string) {
+  const runDir = join(stateDir, 'runs', runId);
+  return {
+    runDir,
+    logsDir: join(runDir, 'logs'),
+    outDir: join(runDir, 'out'),
+    gateLog: (id: string) => join(runDir, 'logs', `${id}.log`),
+    gateOut: (id: string) => join(runDir, 'out', id),
+    setupLog: join(runDir, 'logs', 'setup.log'),
+    reportDir: join(stateDir, 'report'),
+  };
+}
+
+/** A new run id: UTC time (sortable) plus random bits. */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+const nowIso = () => new Date().toISOString();
+
+/** A need lets its dependants run when it passed (or its cached result passed), or is advisory. */
+function needOk(gate: ResolvedGate, r: GateResult): boolean {
+  if (gate.mode === 'advisory') return true;
+  return r.status === 'passed' || (r.status === 'cached' && r.cached?.status === 'passed');
+}
+
+/** A blocking gate whose result stops a fail-fast run. */
+function failsRun(gate: ResolvedGate, r: GateResult): boolean {
+  if (gate.mode === 'advisory') return false;
+  return !(r.status === 'passed' || r.status === 'skipped' || (r.status === 'cached' && r.cached?.status === 'passed'));
+}
+
+/**
+ * Run the pipeline's gates as local processes and return the unified report (also written
+ * to `<stateDir>/runs/<runId>/` and copied to `<stateDir>/report/`).
+ *
+ * Throws before anything runs when a gate is unknown (`GH_UNKNOWN_GATE`), a secret is
+ * missing (`GH_SECRETS_MISSING`, all of them listed) or another run holds the lock
+ * (`GH_LOCKED`). Everything that goes wrong once gates run ends up in the report instead.
+ */
+export async function execute(
+  pipeline: ResolvedPipeline,
+  options: Partial<LocalExecuteOptions> = {},
+): Promise<RunReport> {
+  const rootDir = pipeline.rootDir;
+  const stateDir = options.stateDir ?? join(rootDir, '.gatehouse');
+  const env = options.env ?? process.env;
+  const only = options.only ?? [];
+  const noCache = options.noCache ?? false;
+  const failFast = options.failFast ?? false;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? availableParallelism()));
+  const killGraceMs = options.killGraceMs ?? DEFAULTS.killGraceMs;
+  const logCapBytes = options.logCapBytes ?? DEFAULTS.logCapBytes;
+  const emitOutput = options.emitOutput ?? true;
+  const userSignal = options.signal ?? new AbortController().signal;
+  const emit = (e: RunEvent) => {
+    try {
+      options.onEvent?.(e);
+    } catch {
+      // A broken progress sink must not break the run.
+    }
+  };
+
+  const selected = selectRunGates(pipeline, options.gates ?? [], only);
+  const setup = only.length === 0 ? pipeline.setup : null;
+  checkSecrets(selected, setup, env);
+
+  const runId = options.runId ?? newRunId();
+  const lock = await acquireLock(join(stateDir, 'lock'), runId, options.lockWaitMs ?? DEFAULTS.lockWaitMs);
+  try {
+    const paths = runPaths(stateDir, runId);
+    await mkdir(paths.logsDir, { recursive: true });
+    await mkdir(paths.outDir, { recursive: true });
+    const startedAt = nowIso();
+    emit({ type: 'run-start', at: startedAt, gates: selected.map((g) => g.id) });
+
+    const secretNames = allSecretNames(pipeline);
+    const redact = secretValues(secretNames, env);
+    const inherited = baseEnv(env, secretNames);
+    const cache = new GateCache(stateDir);
+    const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+    const inRun = new Set(selected.map((g) => g.id));
+
+    // A single controller stops every running process: user abort or fail-fast.
+    const stopAll = new AbortController();
+    let stopReason: string | null = null;
+    const onUserAbort = () => {
+      stopReason ??= 'run interrupted';
+      stopAll.abort();
+    };
+    if (userSignal.aborted) onUserAbort();
+    else userSignal.addEventListener('abort', onUserAbort, { once: true });
+
+    const sinkFor = (path: string) => new LogSink(path, logCapBytes, redact, options.createLogStream);
+
+    // ---- setup -------------------------------------------------------------
+    let setupKey: string | null = null;
+    if (pipeline.setup) setupKey = manifestKey(await setupManifest(pipeline.setup, rootDir));
+    let setupFailure: string | null = null;
+    if (setup && stopReason === null) {
+      const t0 = Date.now();
+      emit({ type: 'setup-start', at: nowIso() });
+      if (!noCache && (await cache.readSetupKey()) === setupKey) {
+        emit({ type: 'setup-end', at: nowIso(), ok: true, durationMs: Date.now() - t0, cached: true });
+      } else {
+        const sink = sinkFor(paths.setupLog);
+        const out = await runProcess({
+          command: setup.run,
+          cwd: rootDir,
+          env: {
+            ...inherited,
+            ...setup.env,
+            ...pick(env, setup.secrets),
+            GATEHOUSE_RUN_ID: runId,
+          },
+          timeoutMs: setup.timeoutMs,
+          killGraceMs,
+          signal: stopAll.signal,
+          sink,
+        });
+        await sink.close();
+        const ok = out.exitCode === 0 && !out.interrupted && !out.timedOut && out.spawnError === null;
+        if (ok && setupKey !== null) await cache.writeSetupKey(setupKey);
+        if (!ok) setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
+        emit({ type: 'setup-end', at: nowIso(), ok, durationMs: Date.now() - t0, cached: false });
+      }
+    }
+
+    // ---- keys ----------------------------------------------------------------
+    const manifests = new Map<string, Promise<{ key: string; manifest: GateManifest }>>();
+    const keyOf = (id: string): Promise<{ key: string; manifest: GateManifest }> => {
+      let p = manifests.get(id);
+      if (!p) {
+        const g = byId.get(id)!;
+        p = (async () => {
+          const needKeys: Record<string, string> = {};
+          for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
+          const manifest = await gateManifest(g, rootDir, needKeys, setupKey);
+          return { key: manifestKey(manifest), manifest };
+        })();
+        manifests.set(id, p);
+      }
+      return p;
+    };
+
+    // ---- one gate ------------------------------------------------------------
+    const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
+      const logPath = paths.gateLog(gate.id);
+      const outDir = paths.gateOut(gate.id);
+      const cacheable = isCacheable(gate);
+      let keyed: { key: string; manifest: GateManifest } | null = null;
+      if (cacheable) {
+        keyed = await keyOf(gate.id);
+        let reasons: string[];
+        if (noCache) reasons = ['--no-cache'];
+        else {
+          const found = await cache.lookup(keyed.key);
+          if (found.kind === 'hit') {
+            await rm(outDir, { recursive: true, force: true });
+            await cache.restore(found.dir, found.entry, { logPath, evidenceDir: outDir, rootDir });
+            await cache.writeIndex(gate.id, keyed.key, keyed.manifest);
+            options.onExplain?.({ id: gate.id, action: 'cached', key: keyed.key, reasons: [`unchanged since run ${found.entry.runId}`] });
+            const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
+            return { ...r, log: { ...r.log, path: logPath } };
+          }
+          if (found.kind === 'corrupt') {
+            emit({
+              type: 'message',
+              at: nowIso(),
+              level: 'warn',
+              text: `cache entry ${keyed.key.slice(0, 12)} of gate ${gate.id} is damaged (${found.reason}); ignored and removed, running the gate`,
+            });
+            reasons = [`cache entry damaged (${found.reason})`];
+          } else reasons = await missReasons(cache, gate.id, keyed.key, keyed.manifest);
+        }
+        options.onExplain?.({ id: gate.id, action: 'run', key: keyed.key, reasons });
+      } else {
+        options.onExplain?.({ id: gate.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
+      }
+
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      emit({ type: 'gate-start', at: nowIso(), id: gate.id });
+      const sink = sinkFor(logPath);
+      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      const t0 = Date.now();
+      const startedAt = nowIso();
+      const proc = await runProcess({
+        command: gate.run,
+        cwd: rootDir,
+        env: {
+          ...inherited,
+          ...gate.env,
+          ...pick(env, gate.secrets),
+          GATEHOUSE_OUT: outDir,
+          GATEHOUSE_GATE: gate.id,
+          GATEHOUSE_RUN_ID: runId,
+        },
+        timeoutMs: gate.timeoutMs,
+        killGraceMs,
+        signal: stopAll.signal,
+        sink,
+        onOutput: emitOutput
+          ? (stream, bytes) => {
+              const text = decoders[stream].write(bytes);
+              if (text) emit({ type: 'gate-output', at: nowIso(), id: gate.id, stream, text });
+            }
+          : undefined,
+      });
+      const log = await sink.close();
+      const finishedAt = nowIso();
+      const outcome: GateOutcome = {
+        id: gate.id,
+        exitCode: proc.exitCode,
+        signal: proc.signal,
+        timedOut: proc.timedOut,
+        interrupted: proc.interrupted,
+        spawnError: proc.spawnError,
+        startedAt,
+        finishedAt,
+        durationMs: Date.now() - t0,
+        outDir,
+        log: { path: logPath, sha256: log.sha256, bytes: log.bytes, truncated: log.truncated },
+        executor: EXECUTOR,
+        image: null,
+      };
+      const result = await judge(gate, outcome, rootDir, log.writeError);
+      if (
+        keyed !== null &&
+        (result.status === 'passed' || result.status === 'failed') &&
+        result.exitCode !== null &&
+        !log.truncated
+      ) {
+        try {
+          const outputs = await matchFiles(rootDir, gate.outputs);
+          await cache.store({ key: keyed.key, runId, manifest: keyed.manifest, result, logPath, evidenceDir: outDir, rootDir, outputs });
+        } catch (err) {
+          emit({ type: 'message', at: nowIso(), level: 'warn', text: `could not store gate ${gate.id} in the cache: ${(err as Error).message}` });
+        }
+      }
+      if (keyed !== null) await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
+      return result;
+    };
+
+    // ---- scheduling ----------------------------------------------------------
+    const results = new Map<string, GateResult>();
+    const finish = (gate: ResolvedGate, r: GateResult) => {
+      results.set(gate.id, r);
+      emit({ type: 'gate-end', at: nowIso(), id: gate.id, result: r });
+    };
+    const pending = [...selected];
+    let running = 0;
+    await new Promise<void>((done) => {
+      const pump = () => {
+        let progressed = true;
+        while (progressed) {
+          progressed = false;
+          for (let i = 0; i < pending.length; i++) {
+            const gate = pending[i]!;
+            let skip: string | null = null;
+            if (setupFailure !== null) skip = setupFailure;
+            else if (stopReason !== null) skip = stopReason;
+            else {
+              const needs = gate.needs.filter((n) => inRun.has(n));
+              if (!needs.every((n) => results.has(n))) continue;
+              const blocker = needs.find((n) => !needOk(byId.get(n)!, results.get(n)!));
+              if (blocker !== undefined) {
+                const st = results.get(blocker)!.status;
+                skip = st === 'skipped' ? `needs ${blocker} which was skipped` : `needs ${blocker} which ${st === 'failed' ? 'failed' : `ended ${st}`}`;
+              } else if (running >= concurrency) continue;
+            }
+            pending.splice(i, 1);
+            i--;
+            progressed = true;
+            if (skip !== null) {
+              finish(gate, skippedResult(gate, skip, EXECUTOR));
+              continue;
+            }
+            running++;
+            void runGate(gate)
+              .catch(
+                (err: unknown): GateResult => ({
+                  ...skippedResult(gate, `internal error: ${(err as Error).message}`, EXECUTOR),
+                  status: 'error',
+                }),
+              )
+              .then((r) => {
+                running--;
+                finish(gate, r);
+                if (failFast && stopReason === null && failsRun(gate, r)) {
+                  stopReason = `fail-fast: ${gate.id} ${r.status}`;
+                  stopAll.abort();
+                }
+                pump();
+              });
+          }
+        }
+        if (pending.length === 0 && running === 0) done();
+      };
+      pump();
+    });
+    userSignal.removeEventListener('abort', onUserAbort);
+
+    // ---- report ----------------------------------------------------------------
+    const gates = selected.map((g) => results.get(g.id)!);
+    const report = await buildReport({
+      pipeline,
+      gates,
+      executor: EXECUTOR,
+      startedAt,
+      finishedAt: nowIso(),
+      runId,
+      rootDir,
+    });
+    const written = await writeReport(report, paths.runDir);
+    for (const p of Object.values(written)) {
+      if (typeof p !== 'string') continue;
+      await mkdir(paths.reportDir, { recursive: true });
+      const dest = join(paths.reportDir, relative(paths.runDir, p));
+      const tmp = `${dest}.${process.pid}.tmp`;
+      await copyFile(p, tmp);
+      await rename(tmp, dest);
+    }
+    await appendFile(
+      join(stateDir, 'ledger.jsonl'),
+      `${JSON.stringify({ runId, startedAt: report.startedAt, finishedAt: report.finishedAt, verdict: report.verdict.status, executor: EXECUTOR, gates: gates.map((g) => ({ id: g.id, status: g.status })) })}\n`,
+    );
+    try {
+      await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes);
+    } catch (err) {
+      emit({ type: 'message', at: nowIso(), level: 'warn', text: `cache eviction failed: ${(err as Error).message}` });
+    }
+    emit({ type: 'run-end', at: nowIso(), report });
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
+
+function pick(env: Record<string, string | undefined>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = env[n];
+    if (v !== undefined) out[n] = v;
+  }
+  return out;
+}
+
+function describeFailure(p: ProcessOutcome): string {
+  if (p.interrupted) return 'was interrupted';
+  if (p.timedOut) return 'timed out';
+  if (p.spawnError) return `could not start (${p.spawnError})`;
+  if (p.exitCode !== null) return `exited with code ${p.exitCode}`;
+  return `was killed by ${p.signal ?? 'a signal'}`;
+}
+
+/**
+ * For each selected gate, whether a run now would use the cache and why, without running
+ * anything.
+ */
+export async function explain(
+  pipeline: ResolvedPipeline,
+  options: { gates?: string[]; only?: string[]; noCache?: boolean; stateDir?: string } = {},
+): Promise<GateExplanation[]> {
+  const rootDir = pipeline.rootDir;
+  const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'));
+  const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const setupKey = pipeline.setup ? manifestKey(await setupManifest(pipeline.setup, rootDir)) : null;
+  const keys = new Map<string, { key: string; manifest: GateManifest }>();
+  const keyOf = async (id: string): Promise<{ key: string; manifest: GateManifest }> => {
+    const known = keys.get(id);
+    if (known) return known;
+    const g = byId.get(id)!;
+    const needKeys: Record<string, string> = {};
+    for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
+    const manifest = await gateManifest(g, rootDir, needKeys, setupKey);
+    const v = { key: manifestKey(manifest), manifest };
+    keys.set(id, v);
+    return v;
+  };
+  const out: GateExplanation[] = [];
+  for (const g of selected) {
+    if (!isCacheable(g)) {
+      out.push({ id: g.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
+      continue;
+    }
+    const { key, manifest } = await keyOf(g.id);
+    if (options.noCache) out.push({ id: g.id, action: 'run', key, reasons: ['--no-cache'] });
+    else if (await cache.has(key)) out.push({ id: g.id, action: 'cached', key, reasons: ['inputs, command, env and needs unchanged'] });
+    else out.push({ id: g.id, action: 'run', key, reasons: await missReasons(cache, g.id, key, manifest) });
+  }
+  return out;
+}

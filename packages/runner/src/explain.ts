@@ -1,0 +1,28 @@
+import type { ResolvedGate } from '@gatehouse/core';
+import type { GateCache } from './cache.js';
+import { diffManifests, type GateManifest } from './manifest.js';
+
+/** Whether a gate runs or comes from the cache, and why. */
+export interface GateExplanation {
+  id: string;
+  /** `cached`: a verified entry exists for its key (for `explain`, an entry exists). */
+  action: 'run' | 'cached';
+  /** Cache key, or null when the gate is not cacheable. */
+  key: string | null;
+  /** Human reasons, e.g. `input src/app.js changed (sha …→ …)`, `env NODE_ENV changed`. */
+  reasons: string[];
+}
+
+/** A gate without `inputs` is never cached: nothing says what its result depends on. */
+export function isCacheable(gate: ResolvedGate): boolean {
+  return gate.inputs.length > 0;
+}
+
+/** Why a gate with this manifest misses the cache (the entry is known to be absent). */
+export async function missReasons(cache: GateCache, id: string, key: string, manifest: GateManifest): Promise<string[]> {
+  const prev = await cache.readIndex(id);
+  if (prev === null) return ['no previous entry'];
+  if (prev.key === key) return ['no cache entry for this key (evicted, removed as corrupt, or its last result was not cacheable)'];
+  const diff = diffManifests(prev.manifest, manifest);
+  return diff.length > 0 ? diff : ['cache format changed'];
+}

@@ -1,0 +1,162 @@
+/**
+ * A small glob matcher for `inputs`/`outputs` (Node 20 has no stable `fs.glob`).
+ * Supported: `*`, `?`, `**` (any number of directories), `{a,b}`, `[abc]`, a leading `!`
+ * to exclude, and a pattern naming a directory (or ending in `/`) meaning everything in it.
+ * Paths are POSIX, relative to the root; `.git` and `.gatehouse` are never matched, and
+ * `node_modules` directories are entered only when a pattern's literal prefix names one.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
+
+function escapeRe(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+/** Compile one glob (without `!`) to a RegExp over POSIX relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  let i = 0;
+  let braces = 0;
+  while (i < glob.length) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const atStart = i === 0 || glob[i - 1] === '/';
+        const atEnd = i + 2 === glob.length || glob[i + 2] === '/';
+        if (atStart && atEnd) {
+          if (i + 2 === glob.length) re += '.*';
+          else {
+            re += '(?:[^/]*(?:/[^/]*)*/)?';
+            i += 1; // swallow the slash after **
+          }
+          i += 2;
+          continue;
+        }
+      }
+      re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, end);
+        if (body.startsWith('!')) body = `^${body.slice(1)}`;
+        re += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (c === '{') {
+      braces++;
+      re += '(?:';
+    } else if (c === '}' && braces > 0) {
+      braces--;
+      re += ')';
+    } else if (c === ',' && braces > 0) re += '|';
+    else re += escapeRe(c);
+    i++;
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function hasMagic(segment: string): boolean {
+  return /[*?[{]/.test(segment);
+}
+
+interface Compiled {
+  negate: boolean;
+  re: RegExp;
+  /** Also matches everything under a matched directory. */
+  under: RegExp;
+  /** Leading literal directory, where walking starts. */
+  base: string;
+}
+
+function compile(pattern: string): Compiled {
+  const negate = pattern.startsWith('!');
+  let p = negate ? pattern.slice(1) : pattern;
+  p = p.replace(/^\.\//, '').replace(/\/+$/, '');
+  const segments = p.split('/');
+  const literal: string[] = [];
+  for (const s of segments.slice(0, -1)) {
+    if (hasMagic(s)) break;
+    literal.push(s);
+  }
+  const re = globToRegExp(p);
+  const under = new RegExp(`${re.source.slice(0, -1)}/.*$`);
+  return { negate, re, under, base: literal.join('/') };
+}
+
+/** Every file under `root` matched by the patterns, sorted, as POSIX relative paths. */
+export async function matchFiles(root: string, patterns: readonly string[]): Promise<string[]> {
+  const compiled = patterns.filter((p) => p.trim() !== '').map(compile);
+  const positives = compiled.filter((c) => !c.negate);
+  if (positives.length === 0) return [];
+  const bases = [...new Set(positives.map((c) => c.base))].sort();
+  // Walk each base once; a base inside another base is covered by it.
+  const roots = bases.filter((b, i) => !bases.slice(0, i).some((o) => o === '' || b.startsWith(`${o}/`)));
+  const found = new Set<string>();
+  const isMatch = (rel: string) => {
+    let hit = false;
+    for (const c of compiled) {
+      if (c.re.test(rel) || c.under.test(rel)) hit = !c.negate;
+    }
+    return hit;
+  };
+  let insideModules = false;
+  const walk = async (rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (ALWAYS_IGNORED.has(e.name)) continue;
+      if (e.name === 'node_modules' && e.isDirectory() && !insideModules) continue;
+      const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(childRel);
+      else if ((e.isFile() || e.isSymbolicLink()) && isMatch(childRel)) found.add(childRel);
+    }
+  };
+  for (const base of roots) {
+    if (base !== '') {
+      const st = await stat(join(root, base)).catch(() => null);
+      if (st?.isFile()) {
+        if (isMatch(base)) found.add(base);
+        continue;
+      }
+      if (!st) continue;
+    }
+    insideModules = base.split('/').includes('node_modules');
+    await walk(base);
+  }
+  return [...found].sort();
+}
+
+/** sha256 of a file's bytes, streamed. */
+export function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** Matched files with their content hashes, sorted by path. */
+export async function hashInputs(
+  root: string,
+  patterns: readonly string[],
+): Promise<Array<{ path: string; sha256: string }>> {
+  const files = await matchFiles(root, patterns);
+  const out: Array<{ path: string; sha256: string }> = [];
+  for (const path of files) {
+    const sha = await hashFile(join(root, path)).catch(() => null);
+    if (sha !== null) out.push({ path, sha256: sha });
+  }
+  return out;
+}

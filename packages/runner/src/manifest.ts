@@ -1,0 +1,108 @@
+import { canonicalJson, sha256, type ResolvedGate, type ResolvedSetup } from '@gatehouse/core';
+import { hashInputs } from './glob.js';
+
+/** Format version of manifests and cache entries; bump to invalidate every entry. */
+export const CACHE_FORMAT = 1;
+
+/** Everything a gate's cache key is made of. Stored with the entry, diffed by `explain`. */
+export interface GateManifest {
+  gate: string;
+  command: string;
+  kind: string;
+  image: string;
+  /** Plain env (names and values). */
+  env: Record<string, string>;
+  /** Secret names only; values never enter the cache. */
+  secrets: string[];
+  tools: Record<string, string>;
+  evidence: ResolvedGate['evidence'];
+  policy: ResolvedGate['policy'];
+  outputs: string[];
+  /** Every file matched by `inputs`, with its content hash, sorted by path. */
+  inputs: Array<{ path: string; sha256: string }>;
+  /** Keys of the gates it needs. */
+  needs: Record<string, string>;
+  /** Key of the setup step, when the pipeline has one. */
+  setup: string | null;
+}
+
+/** Build the manifest of a gate. */
+export async function gateManifest(
+  gate: ResolvedGate,
+  rootDir: string,
+  needKeys: Record<string, string>,
+  setupKey: string | null,
+): Promise<GateManifest> {
+  return {
+    gate: gate.id,
+    command: gate.run,
+    kind: gate.kind,
+    image: gate.image,
+    env: gate.env,
+    secrets: [...gate.secrets].sort(),
+    tools: gate.tools,
+    evidence: gate.evidence,
+    policy: gate.policy,
+    outputs: gate.outputs,
+    inputs: await hashInputs(rootDir, gate.inputs),
+    needs: needKeys,
+    setup: setupKey,
+  };
+}
+
+/** The cache key of a manifest. */
+export function manifestKey(m: GateManifest | SetupManifest): string {
+  return sha256(canonicalJson({ format: CACHE_FORMAT, m }));
+}
+
+/** What the setup step's key is made of. */
+export interface SetupManifest {
+  command: string;
+  env: Record<string, string>;
+  secrets: string[];
+  inputs: Array<{ path: string; sha256: string }>;
+}
+
+export async function setupManifest(setup: ResolvedSetup, rootDir: string): Promise<SetupManifest> {
+  return {
+    command: setup.run,
+    env: setup.env,
+    secrets: [...setup.secrets].sort(),
+    inputs: await hashInputs(rootDir, setup.inputs),
+  };
+}
+
+const short = (h: string) => h.slice(0, 12);
+
+/** Human reasons why `next` differs from `prev` (empty when identical). */
+export function diffManifests(prev: GateManifest, next: GateManifest): string[] {
+  const reasons: string[] = [];
+  if (prev.command !== next.command) reasons.push('command changed');
+  for (const f of ['kind', 'image'] as const) if (prev[f] !== next[f]) reasons.push(`${f} changed (${prev[f]} → ${next[f]})`);
+  const envNames = [...new Set([...Object.keys(prev.env), ...Object.keys(next.env)])].sort();
+  for (const n of envNames) {
+    if (!(n in prev.env)) reasons.push(`env ${n} added`);
+    else if (!(n in next.env)) reasons.push(`env ${n} removed`);
+    else if (prev.env[n] !== next.env[n]) reasons.push(`env ${n} changed`);
+  }
+  if (canonicalJson(prev.secrets) !== canonicalJson(next.secrets)) reasons.push('secret names changed');
+  for (const f of ['tools', 'evidence', 'policy', 'outputs'] as const) {
+    if (canonicalJson(prev[f]) !== canonicalJson(next[f])) reasons.push(`${f} changed`);
+  }
+  const before = new Map(prev.inputs.map((i) => [i.path, i.sha256]));
+  const after = new Map(next.inputs.map((i) => [i.path, i.sha256]));
+  for (const [p, h] of after) {
+    const old = before.get(p);
+    if (old === undefined) reasons.push(`input ${p} added`);
+    else if (old !== h) reasons.push(`input ${p} changed (sha ${short(old)}… → ${short(h)}…)`);
+  }
+  for (const p of before.keys()) if (!after.has(p)) reasons.push(`input ${p} removed`);
+  const needIds = [...new Set([...Object.keys(prev.needs), ...Object.keys(next.needs)])].sort();
+  for (const n of needIds) {
+    if (!(n in prev.needs)) reasons.push(`needs ${n} (new)`);
+    else if (!(n in next.needs)) reasons.push(`no longer needs ${n}`);
+    else if (prev.needs[n] !== next.needs[n]) reasons.push(`needs ${n} whose key changed`);
+  }
+  if (prev.setup !== next.setup) reasons.push('setup changed');
+  return reasons;
+}

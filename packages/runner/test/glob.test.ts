@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { globToRegExp, matchFiles } from '../src/glob.js';
+import { cleanup, project } from './helpers.js';
+
+describe('globToRegExp', () => {
+  it.each([
+    ['src/**', 'src/a.js', true],
+    ['src/**', 'src/deep/er/a.js', true],
+    ['src/**', 'srcx/a.js', false],
+    ['src/*.js', 'src/a.js', true],
+    ['src/*.js', 'src/d/a.js', false],
+    ['**/*.test.ts', 'a.test.ts', true],
+    ['**/*.test.ts', 'x/y/a.test.ts', true],
+    ['src/**/*.ts', 'src/a.ts', true],
+    ['src/**/*.ts', 'src/x/a.ts', true],
+    ['*.{js,ts}', 'a.ts', true],
+    ['*.{js,ts}', 'a.md', false],
+    ['file?.txt', 'file1.txt', true],
+    ['[ab].txt', 'b.txt', true],
+    ['[!ab].txt', 'b.txt', false],
+    ['a.b', 'axb', false],
+  ])('%s vs %s → %s', (glob, path, expected) => {
+    expect(globToRegExp(glob).test(path)).toBe(expected);
+  });
+});
+
+describe('matchFiles', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await project({
+      'package.json': '{}',
+      'src/a.js': 'a',
+      'src/lib/b.js': 'b',
+      'src/lib/b.test.js': 't',
+      'dist/out.js': 'o',
+      'node_modules/x/index.js': 'x',
+      '.git/HEAD': 'h',
+      '.gatehouse/cache/x': 'c',
+    });
+  });
+  afterAll(() => cleanup(dir));
+
+  it('matches globs, directories and exclusions, sorted', async () => {
+    expect(await matchFiles(dir, ['src/**', 'package.json'])).toEqual(['package.json', 'src/a.js', 'src/lib/b.js', 'src/lib/b.test.js']);
+    expect(await matchFiles(dir, ['src/**', '!**/*.test.js'])).toEqual(['src/a.js', 'src/lib/b.js']);
+    expect(await matchFiles(dir, ['dist/'])).toEqual(['dist/out.js']);
+    expect(await matchFiles(dir, ['dist'])).toEqual(['dist/out.js']);
+  });
+
+  it('skips .git, .gatehouse and node_modules unless named', async () => {
+    expect(await matchFiles(dir, ['**'])).toEqual(['dist/out.js', 'package.json', 'src/a.js', 'src/lib/b.js', 'src/lib/b.test.js']);
+    expect(await matchFiles(dir, ['node_modules/x/**'])).toEqual(['node_modules/x/index.js']);
+  });
+
+  it('returns nothing for missing paths', async () => {
+    expect(await matchFiles(dir, ['nope/**', 'missing.txt'])).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ResolvedGate, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse/core';
+import { pipeline } from '@gatehouse/test-utils';
+import { execute, type LocalExecuteOptions } from '../src/index.js';
+
+/** A fresh project directory with the given files. */
+export async function project(files: Record<string, string> = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-runner-'));
+  for (const [p, c] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, p)), { recursive: true });
+    await writeFile(join(dir, p), c);
+  }
+  return dir;
+}
+
+export async function cleanup(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export function pipe(dir: string, gates: ResolvedGate[], over: Partial<ResolvedPipeline> = {}): ResolvedPipeline {
+  return pipeline(gates, { rootDir: dir, configPath: join(dir, 'gatehouse.yml'), ...over });
+}
+
+/** Run and collect events; options default to a quiet, serial-safe run. */
+export async function run(
+  p: ResolvedPipeline,
+  over: Partial<LocalExecuteOptions> = {},
+): Promise<{ report: RunReport; events: RunEvent[] }> {
+  const events: RunEvent[] = [];
+  const report = await execute(p, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    concurrency: 2,
+    killGraceMs: 300,
+    onEvent: (e) => events.push(e),
+    ...over,
+  });
+  return { report, events };
+}
+
+/** The report as written to disk for that run, and its copy in `.gatehouse/report/`. */
+export function writtenReport(dir: string, runId: string): { run: RunReport; latest: RunReport } {
+  const run = JSON.parse(readFileSync(join(dir, '.gatehouse', 'runs', runId, 'report.json'), 'utf8')) as RunReport;
+  const latest = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8')) as RunReport;
+  return { run, latest };
+}
+
+export function status(report: RunReport): Record<string, string> {
+  return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
+}
+
+/** Whether a pid is a live (non-zombie) process. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Every file under a dir (recursive), absolute paths. */
+export function allFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...allFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('waitFor: timed out');
+    await sleep(20);
+  }
+}
