@@ -5,5 +5,63 @@ export * from './model.js';
 export * from './errors.js';
 export * from './plugin.js';
 export { sha256, canonicalJson } from './hash.js';
+export {
+  DIAGNOSTIC_CODES,
+  closest,
+  codeFrame,
+  didYouMean,
+  formatDiagnostic,
+  formatPath,
+  levenshtein,
+  sortDiagnostics,
+  summarizeDiagnostics,
+  type CodeFrameOptions,
+  type DiagnosticCode,
+  type DiagnosticCodeInfo,
+} from './diagnostics.js';
+export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
+export { topologicalLayers, findCycle, selectGates, criticalPath, withNeeds, type GateNode } from './dag.js';
+export {
+  configSchema,
+  publishedSchema,
+  GATE_ID_PATTERN,
+  ENV_NAME_PATTERN,
+  RESERVED_NAME_PREFIXES,
+  type SchemaNode,
+  type JsonType,
+  type GatehouseFormat,
+} from './config/schema.js';
+export {
+  BUILTIN_PRESETS,
+  DEFAULT_EVIDENCE_PATHS,
+  DEFAULT_IMAGE,
+  DEFAULT_WORKDIR,
+  POLICY_KEYS_BY_KIND,
+} from './config/presets.js';
+export {
+  loadPipeline,
+  validateConfig,
+  validateBytes,
+  resolveConfig,
+  locateInConfig,
+  inheritLocator,
+  type ConfigValidation,
+  type LoadOptions,
+  type Locate,
+  type ResolveContext,
+} from './config/load.js';
+export { PluginRegistry, loadPlugins, importPlugins, checkPluginShape } from './plugins.js';
+export {
+  compileTargets,
+  checkFiles,
+  writeFiles,
+  generatedHeader,
+  withFrames,
+  type CompileOptions,
+  type CompiledFile,
+  type FileCheck,
+} from './compile.js';
+export { unifiedDiff, type DiffOptions } from './diff.js';
+export { loadProject, type Project } from './project.js';
 export { stringifyYaml, quoteYamlString, yamlCommented, YamlCommented } from './yaml-emit.js';
 export type { YamlValue, StringifyYamlOptions } from './yaml-emit.js';

@@ -1,0 +1,203 @@
+/**
+ * `UserConfig` (what people write) -> `ResolvedPipeline` (what plugins see).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { topologicalLayers } from '../dag.js';
+import { sortDiagnostics } from '../diagnostics.js';
+import { parseDuration } from '../duration.js';
+import { GatehouseError, type Diagnostic } from '../errors.js';
+import { sha256 } from '../hash.js';
+import type {
+  Policy,
+  ResolvedEvidence,
+  ResolvedGate,
+  ResolvedPipeline,
+  UserConfig,
+  UserEvidence,
+  UserGate,
+} from '../model.js';
+import type { GateKindPreset } from '../plugin.js';
+import {
+  BUILTIN_PRESETS,
+  DEFAULT_EVIDENCE_PATHS,
+  DEFAULT_IMAGE,
+  DEFAULT_WORKDIR,
+  SETUP_TIMEOUT,
+} from './presets.js';
+import { validateSource, type Locate } from './validate.js';
+import { setLocator } from '../locator.js';
+
+export { locateInConfig, inheritLocator } from '../locator.js';
+
+export type { Locate } from './validate.js';
+
+/** Options of {@link validateConfig} and {@link loadPipeline}. */
+export interface LoadOptions {
+  /** Extra gate kinds (from plugins). Built-in kinds always exist and win on a clash. */
+  presets?: Record<string, GateKindPreset>;
+  /** File name shown in diagnostics. @default the path relative to the current directory */
+  displayPath?: string;
+}
+
+/** What {@link validateConfig} returns. */
+export interface ConfigValidation {
+  /** Every problem found, errors and warnings, sorted by position. */
+  diagnostics: Diagnostic[];
+  /** The resolved pipeline, or null when there is at least one error. */
+  pipeline: ResolvedPipeline | null;
+  /** Where a config path (`gates.unit.needs[0]`, `targets.github.mode`) is written. */
+  locate: Locate;
+}
+
+function displayName(configPath: string, opts: LoadOptions): string {
+  if (opts.displayPath) return opts.displayPath;
+  const rel = relative(process.cwd(), configPath);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : configPath;
+}
+
+/**
+ * Read, validate and resolve a config file, collecting every problem.
+ * Never throws for problems in the file; throws `GH_CONFIG_NOT_FOUND` when it cannot be read.
+ */
+export async function validateConfig(configPath: string, opts: LoadOptions = {}): Promise<ConfigValidation> {
+  const abs = resolvePath(configPath);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(abs);
+  } catch (err) {
+    throw new GatehouseError('GH_CONFIG_NOT_FOUND', `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
+      cause: err,
+    });
+  }
+  return validateBytes(bytes, abs, opts);
+}
+
+/** {@link validateConfig} on bytes already read (`configPath` names their file). */
+export function validateBytes(bytes: Uint8Array, configPath: string, opts: LoadOptions = {}): ConfigValidation {
+  const abs = resolvePath(configPath);
+  const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
+  const v = validateSource(bytes, displayName(abs, opts), presets);
+  const diagnostics = sortDiagnostics(v.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, pipeline: null, locate: v.locate };
+  const pipeline = resolveConfig(v.value as UserConfig, {
+    configPath: abs,
+    configSha256: sha256(bytes),
+    presets,
+  });
+  setLocator(pipeline, v.locate);
+  return { diagnostics, pipeline, locate: v.locate };
+}
+
+/**
+ * Load a config file into a `ResolvedPipeline`. Warnings are dropped (use `validateConfig`
+ * to see them). Throws `GatehouseError('GH_CONFIG_INVALID', …, { diagnostics })` when invalid.
+ */
+export async function loadPipeline(configPath: string, opts: LoadOptions = {}): Promise<ResolvedPipeline> {
+  const v = await validateConfig(configPath, opts);
+  if (!v.pipeline) {
+    const errors = v.diagnostics.filter((d) => d.severity === 'error');
+    const first = errors[0];
+    throw new GatehouseError(
+      'GH_CONFIG_INVALID',
+      `${configPath} is invalid: ${errors.length} error${errors.length === 1 ? '' : 's'}${first ? ` (first: ${first.code} ${first.path ? `${first.path}: ` : ''}${first.message})` : ''}`,
+      { diagnostics: v.diagnostics, hint: 'run `gatehouse validate` to see every problem' },
+    );
+  }
+  return v.pipeline;
+}
+
+/** Inputs of {@link resolveConfig} besides the config itself. */
+export interface ResolveContext {
+  /** Absolute path of the config file. */
+  configPath: string;
+  configSha256: string;
+  /** Every known gate kind (built in plus plugins). */
+  presets: Record<string, GateKindPreset>;
+}
+
+const sortedUnique = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])].sort();
+
+/**
+ * Apply defaults to a config that passed validation. This is the one function between
+ * `UserConfig` and `ResolvedPipeline`; it assumes valid input (call `validateConfig`).
+ */
+export function resolveConfig(config: UserConfig, ctx: ResolveContext): ResolvedPipeline {
+  const image = config.image ?? DEFAULT_IMAGE;
+  const workdir = config.workdir ?? DEFAULT_WORKDIR;
+  const gates: ResolvedGate[] = Object.entries(config.gates).map(([id, g]) => resolveGate(id, g, image, ctx.presets));
+  const order = topologicalLayers(gates).flat();
+  const byId = new Map(gates.map((g) => [g.id, g]));
+  const setup = config.setup
+    ? {
+        run: config.setup.run,
+        inputs: [...(config.setup.inputs ?? [])],
+        env: { ...(config.setup.env ?? {}) },
+        secrets: sortedUnique(config.setup.secrets),
+        timeoutMs: parseDuration(config.setup.timeout ?? SETUP_TIMEOUT),
+      }
+    : null;
+  const r = config.release;
+  const release = r
+    ? {
+        from: r.from,
+        copy: [...r.copy],
+        cmd: [...r.cmd],
+        image: r.image ?? image,
+        expose: [...new Set(r.expose ?? [])].sort((a, b) => a - b),
+        env: { ...(r.env ?? {}) },
+        user: r.user ?? 'node',
+        workdir: r.workdir ?? workdir,
+      }
+    : null;
+  const targets: ResolvedPipeline['targets'] = {};
+  for (const [name, opts] of Object.entries(config.targets ?? {})) targets[name] = opts ?? {};
+  return {
+    version: 1,
+    name: config.name,
+    configPath: ctx.configPath,
+    rootDir: dirname(ctx.configPath),
+    configSha256: ctx.configSha256,
+    image,
+    workdir,
+    setup,
+    gates: order.map((id) => byId.get(id)!),
+    release,
+    targets,
+    plugins: [...(config.plugins ?? [])],
+  };
+}
+
+function resolveEvidence(e: UserEvidence): ResolvedEvidence {
+  if (e.format === 'exitcode') return { format: 'exitcode', path: null };
+  return { format: e.format, path: e.path ?? DEFAULT_EVIDENCE_PATHS[e.format] };
+}
+
+function resolveGate(id: string, g: UserGate, image: string, presets: Record<string, GateKindPreset>): ResolvedGate {
+  const kind = g.kind ?? 'custom';
+  const preset = presets[kind]?.defaults ?? {};
+  const policy: Policy = { ...(preset.policy ?? {}), ...(g.policy ?? {}) };
+  const evidence = g.evidence
+    ? g.evidence.map(resolveEvidence)
+    : preset.evidence
+      ? preset.evidence.map((e) => ({ ...e }))
+      : [{ format: 'exitcode' as const, path: null }];
+  return {
+    id,
+    kind,
+    run: g.run,
+    description: g.description ?? null,
+    needs: sortedUnique(g.needs),
+    image: g.image ?? image,
+    env: { ...(g.env ?? {}) },
+    secrets: sortedUnique(g.secrets),
+    inputs: [...(g.inputs ?? [])],
+    outputs: [...(g.outputs ?? [])],
+    timeoutMs: parseDuration(g.timeout ?? preset.timeout ?? '30m'),
+    mode: g.mode ?? preset.mode ?? 'blocking',
+    evidence,
+    policy,
+    tools: { ...(g.tools ?? {}) },
+  };
+}

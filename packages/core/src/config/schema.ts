@@ -1,0 +1,340 @@
+/**
+ * The config language, as one JSON Schema object. It is the single source of truth for:
+ * the validator's structural checks (`validate.ts` walks it), the published
+ * `schema/gatehouse.schema.json` (editors) and `docs/config-reference.md`.
+ *
+ * Keys starting with `x-gatehouse-` are ours: they pick the diagnostic code or a custom
+ * check, and are stripped from the published schema.
+ */
+import type { DiagnosticCode } from '../diagnostics.js';
+import { DURATION_PATTERN } from '../duration.js';
+import { EVIDENCE_FORMATS, GATE_KINDS } from '../model.js';
+
+/** JSON types as the validator distinguishes them. */
+export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
+/** Custom checks the validator runs instead of (or besides) the generic ones. */
+export type GatehouseFormat =
+  | 'gate-id'
+  | 'env-name'
+  | 'secret-name'
+  | 'duration'
+  | 'image'
+  | 'relative-glob'
+  | 'evidence-path'
+  | 'absolute-path';
+
+/** The subset of JSON Schema (2020-12) the config language uses, plus our annotations. */
+export interface SchemaNode {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  type?: JsonType | JsonType[];
+  description?: string;
+  default?: unknown;
+  examples?: unknown[];
+  enum?: readonly unknown[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean | SchemaNode;
+  propertyNames?: SchemaNode;
+  minProperties?: number;
+  items?: SchemaNode;
+  minItems?: number;
+  anyOf?: SchemaNode[];
+  /** Diagnostic code for enum/pattern/range failures of this node. */
+  'x-gatehouse-code'?: DiagnosticCode;
+  /** A custom check (see `validate.ts`). */
+  'x-gatehouse-format'?: GatehouseFormat;
+}
+
+/** Gate ids: lowercase, digits and hyphens; they become stage, job and step names. */
+export const GATE_ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
+/** Env and secret names. */
+export const ENV_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$';
+/** Prefixes CI systems own; a config may not set or read these names. */
+export const RESERVED_NAME_PREFIXES = ['GITHUB_', 'BUILDKITE', 'BK_'] as const;
+
+const envName: SchemaNode = {
+  type: 'string',
+  pattern: '^(?!GITHUB_|BUILDKITE|BK_)[A-Z_][A-Z0-9_]*$',
+  'x-gatehouse-format': 'env-name',
+};
+
+const envMap = (what: string): SchemaNode => ({
+  type: 'object',
+  description: `${what} Values are plain text (quote numbers: \`"1"\`); never put secrets here.`,
+  propertyNames: envName,
+  additionalProperties: { type: 'string' },
+  default: {},
+});
+
+const secretList = (what: string): SchemaNode => ({
+  type: 'array',
+  description: `${what} Names only (\`SONAR_TOKEN\`); the values are read from the environment at run time and never written to generated files, images, logs or reports.`,
+  items: {
+    type: 'string',
+    pattern: '^(?!GITHUB_|BUILDKITE|BK_)[A-Z_][A-Z0-9_]*$',
+    'x-gatehouse-format': 'secret-name',
+  },
+  default: [],
+});
+
+const globList = (what: string): SchemaNode => ({
+  type: 'array',
+  description: `${what} Relative to the config directory; \`!\` negates; may not be absolute or leave the directory.`,
+  items: { type: 'string', minLength: 1, 'x-gatehouse-format': 'relative-glob' },
+  default: [],
+});
+
+const timeout = (description: string, def: string): SchemaNode => ({
+  description: `${description} \`500ms\`, \`90s\`, \`10m\`, \`1h\` or a number of seconds; at most 24h.`,
+  anyOf: [
+    { type: 'string', pattern: DURATION_PATTERN, 'x-gatehouse-format': 'duration' },
+    { type: 'number', exclusiveMinimum: 0, 'x-gatehouse-format': 'duration' },
+  ],
+  default: def,
+  'x-gatehouse-code': 'GH_INVALID_TIMEOUT',
+});
+
+const image = (description: string): SchemaNode => ({
+  type: 'string',
+  description: `${description} Pin a tag or a digest: \`latest\` or no tag is a warning.`,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._/:@-]*$',
+  'x-gatehouse-format': 'image',
+});
+
+const nonNegInt = (description: string): SchemaNode => ({ type: 'integer', minimum: 0, description });
+const percent = (description: string): SchemaNode => ({ type: 'number', minimum: 0, maximum: 100, description });
+
+const policy: SchemaNode = {
+  type: 'object',
+  description:
+    'Thresholds the gate evidence is measured against. Absent keys are not checked. Keys that a gate of this kind never measures are a warning.',
+  additionalProperties: false,
+  properties: {
+    max_errors: nonNegInt('Lint: maximum number of errors.'),
+    max_warnings: nonNegInt('Lint: maximum number of warnings.'),
+    max_failed: nonNegInt('Tests: maximum number of failed tests (`unit-test` default: 0).'),
+    min_coverage: {
+      type: 'object',
+      description: 'Tests: minimum coverage percentages (0-100).',
+      additionalProperties: false,
+      properties: {
+        lines: percent('Minimum line coverage.'),
+        branches: percent('Minimum branch coverage.'),
+        functions: percent('Minimum function coverage.'),
+        statements: percent('Minimum statement coverage.'),
+      },
+    },
+    max_violations: {
+      description: 'Accessibility: maximum violations, in total (a number) or per impact (a map).',
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            critical: nonNegInt('Maximum critical violations.'),
+            serious: nonNegInt('Maximum serious violations.'),
+            moderate: nonNegInt('Maximum moderate violations.'),
+            minor: nonNegInt('Maximum minor violations.'),
+          },
+        },
+      ],
+    },
+    sonar_quality_gate: {
+      type: 'boolean',
+      description: 'SonarQube: the server quality gate must be OK (`sonarqube` default: true).',
+    },
+    baseline: {
+      type: 'string',
+      minLength: 1,
+      description: 'Path (relative to the config) of an earlier `report.json`: only findings new since then count.',
+      'x-gatehouse-format': 'relative-glob',
+    },
+  },
+};
+
+const evidence: SchemaNode = {
+  type: 'array',
+  description:
+    'Evidence files the gate writes into `$GATEHOUSE_OUT`. Default: `[{ format: exitcode }]` (the exit code is the only evidence).',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['format'],
+    properties: {
+      format: {
+        type: 'string',
+        enum: EVIDENCE_FORMATS,
+        description: 'Parser for the file; `exitcode` means no file.',
+        'x-gatehouse-code': 'GH_UNKNOWN_EVIDENCE_FORMAT',
+      },
+      path: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Path relative to `$GATEHOUSE_OUT`; no `..`, not absolute. Default per format: eslint `eslint.json`, sarif `results.sarif`, junit `junit.xml`, istanbul `coverage-summary.json`, lcov `lcov.info`, pa11y `pa11y.json`, axe `axe.json`, sonarqube `sonarqube.json`.',
+        'x-gatehouse-format': 'evidence-path',
+      },
+    },
+  },
+};
+
+const gate: SchemaNode = {
+  type: 'object',
+  description: 'A gate: one check, run as `/bin/sh -c <run>` with `$GATEHOUSE_OUT` set to its evidence directory.',
+  additionalProperties: false,
+  required: ['run'],
+  properties: {
+    kind: {
+      type: 'string',
+      description: `Gate kind; picks defaults (timeout, mode, policy). Built in: ${GATE_KINDS.map((k) => `\`${k}\``).join(', ')}; plugins may add more.`,
+      pattern: '^[a-z][a-z0-9-]*$',
+      examples: [...GATE_KINDS],
+      default: 'custom',
+      'x-gatehouse-code': 'GH_UNKNOWN_KIND',
+    },
+    run: { type: 'string', minLength: 1, description: 'Shell command (POSIX `sh`).' },
+    description: { type: 'string', description: 'One line shown in reports.' },
+    needs: {
+      type: 'array',
+      description: 'Gates that must finish first; their `outputs` are visible to this gate.',
+      items: { type: 'string', 'x-gatehouse-format': 'gate-id' },
+      default: [],
+    },
+    image: image('Runtime image when the gate runs in a container. Default: the top-level `image`.'),
+    env: envMap('Plain environment variables for this gate.'),
+    secrets: secretList('Secrets this gate reads.'),
+    inputs: globList('Files whose content is part of the cache key.'),
+    outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
+    timeout: timeout('Kill the gate after this long. Default per kind.', 'per kind'),
+    mode: {
+      type: 'string',
+      enum: ['blocking', 'advisory'],
+      description: '`blocking` gates decide the verdict; `advisory` gates are reported only. Default per kind.',
+      'x-gatehouse-code': 'GH_INVALID_MODE',
+    },
+    evidence,
+    policy,
+    tools: {
+      type: 'object',
+      description: 'Tool versions that belong to the cache key and the report, e.g. `{ eslint: "9.39.0" }`.',
+      additionalProperties: { type: 'string' },
+      default: {},
+    },
+  },
+};
+
+/** The JSON Schema of `gatehouse.yml`. */
+export const configSchema: SchemaNode = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://gatehouse.dev/schema/gatehouse.schema.json',
+  title: 'gatehouse.yml',
+  description: 'Quality gates declared once: compiled to a Dockerfile and CI configs, run anywhere, reported once.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'name', 'gates'],
+  properties: {
+    version: {
+      type: 'integer',
+      enum: [1],
+      description: 'Config language version. Only `1` exists.',
+      'x-gatehouse-code': 'GH_UNKNOWN_VERSION',
+    },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'Pipeline name, shown in reports and CI.' },
+    image: image('Default runtime image for gates and the release. Default: `node:20-bookworm-slim`.'),
+    workdir: {
+      type: 'string',
+      description: 'Working directory inside containers (absolute). Default: `/app`.',
+      default: '/app',
+      'x-gatehouse-format': 'absolute-path',
+    },
+    setup: {
+      type: 'object',
+      description: 'The shared install step, run once before any gate (the "builder" stage).',
+      additionalProperties: false,
+      required: ['run'],
+      properties: {
+        run: { type: 'string', minLength: 1, description: 'Shell command, e.g. `npm ci`.' },
+        inputs: globList('Files the setup reads (copied into the setup stage; part of its cache key).'),
+        env: envMap('Plain environment variables for the setup.'),
+        secrets: secretList('Secrets the setup reads (e.g. a registry token).'),
+        timeout: timeout('Kill the setup after this long.', '30m'),
+      },
+    },
+    gates: {
+      type: 'object',
+      description: 'The gates, by id. Ids match `^[a-z][a-z0-9-]{0,62}$`.',
+      minProperties: 1,
+      propertyNames: { type: 'string', pattern: GATE_ID_PATTERN, 'x-gatehouse-format': 'gate-id' },
+      additionalProperties: gate,
+    },
+    release: {
+      type: 'object',
+      description: 'The release image, built from a gate once every blocking gate passed.',
+      additionalProperties: false,
+      required: ['from', 'copy', 'cmd'],
+      properties: {
+        from: { type: 'string', description: 'Gate whose outputs the image is made from (usually `build`).', 'x-gatehouse-format': 'gate-id' },
+        copy: globList('Files and directories copied into the image.'),
+        cmd: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description: 'Exec-form start command, e.g. `[node, dist/server.js]`.',
+        },
+        image: image('Runtime image. Default: the top-level `image`.'),
+        expose: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1, maximum: 65535 },
+          description: 'Ports documented with `EXPOSE`.',
+          default: [],
+        },
+        env: envMap('Environment of the release image.'),
+        user: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$', description: 'User the image runs as.', default: 'node' },
+        workdir: {
+          type: 'string',
+          description: 'Working directory of the image. Default: the top-level `workdir`.',
+          'x-gatehouse-format': 'absolute-path',
+        },
+      },
+    },
+    targets: {
+      type: 'object',
+      description:
+        'Targets to compile, by name, with their options (`{}` or empty for defaults). Each target plugin documents and validates its options.',
+      propertyNames: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+      additionalProperties: { type: ['object', 'null'] },
+      default: {},
+    },
+    plugins: {
+      type: 'array',
+      description: 'npm packages of third-party plugins, resolved from the config directory.',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+    },
+  },
+};
+
+/** The schema as published for editors: our `x-gatehouse-*` annotations removed. */
+export function publishedSchema(node: SchemaNode = configSchema): Record<string, unknown> {
+  return strip(node) as Record<string, unknown>;
+}
+
+function strip(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (!k.startsWith('x-gatehouse-')) out[k] = strip(v);
+    return out;
+  }
+  return value;
+}

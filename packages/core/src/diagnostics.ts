@@ -1,0 +1,217 @@
+/**
+ * Every diagnostic code Gatehouse reports, in one place, plus the helpers that make a
+ * diagnostic readable: code frames, "did you mean" suggestions and the one-line format.
+ */
+import type { Diagnostic, Severity, SourceLocation } from './errors.js';
+
+/** What a code means; the config reference lists these. */
+export interface DiagnosticCodeInfo {
+  severity: Severity;
+  /** One sentence: when this code is reported. */
+  summary: string;
+}
+
+/**
+ * The catalogue of diagnostic codes. Codes are stable: a code is never reused for
+ * another meaning. `docs/config-reference.md` is generated from this table.
+ */
+export const DIAGNOSTIC_CODES = {
+  GH_CONFIG_NOT_FOUND: { severity: 'error', summary: 'The config file does not exist or cannot be read.' },
+  GH_CONFIG_INVALID: { severity: 'error', summary: 'Thrown by `loadPipeline` when the config has errors; carries every diagnostic.' },
+  GH_EMPTY_CONFIG: { severity: 'error', summary: 'The config file is empty (or only comments/whitespace).' },
+  GH_NOT_UTF8: { severity: 'error', summary: 'The file contains bytes that are not valid UTF-8.' },
+  GH_BOM: { severity: 'warning', summary: 'The file starts with a UTF-8 byte order mark; it is ignored (the hash still covers it).' },
+  GH_NUL_BYTE: { severity: 'error', summary: 'A NUL character appears in the file or in a value (also via the `\\0` escape).' },
+  GH_LONE_SURROGATE: { severity: 'error', summary: 'A value contains an unpaired UTF-16 surrogate (e.g. from a `\\uD800` escape).' },
+  GH_YAML_SYNTAX: { severity: 'error', summary: 'The file is not valid YAML.' },
+  GH_YAML_WARNING: { severity: 'warning', summary: 'The YAML parser warned (e.g. an unknown tag).' },
+  GH_DUPLICATE_KEY: { severity: 'error', summary: 'A mapping has the same key twice.' },
+  GH_UNKNOWN_KEY: { severity: 'error', summary: 'A key that the config language does not define.' },
+  GH_WRONG_TYPE: { severity: 'error', summary: 'A value has the wrong type (e.g. a string where a list is expected).' },
+  GH_MISSING_FIELD: { severity: 'error', summary: 'A required field is absent (`version`, `name`, `gates`, a gate `run`, …).' },
+  GH_EMPTY_VALUE: { severity: 'error', summary: 'A string or list that must not be empty is empty.' },
+  GH_INVALID_VALUE: { severity: 'error', summary: 'A value is outside its allowed range or form.' },
+  GH_UNKNOWN_VERSION: { severity: 'error', summary: '`version` is not a supported config version (only `1`).' },
+  GH_UNKNOWN_KIND: { severity: 'error', summary: 'A gate `kind` is neither built in nor registered by a plugin.' },
+  GH_UNKNOWN_EVIDENCE_FORMAT: { severity: 'error', summary: 'An evidence `format` Gatehouse cannot parse.' },
+  GH_INVALID_MODE: { severity: 'error', summary: '`mode` is not `blocking` or `advisory`.' },
+  GH_UNKNOWN_GATE: { severity: 'error', summary: '`needs`, `release.from` or a selection names a gate that does not exist.' },
+  GH_SELF_NEED: { severity: 'error', summary: 'A gate lists itself in `needs`.' },
+  GH_CYCLE: { severity: 'error', summary: 'The `needs` graph has a cycle; the message prints it (`a -> b -> a`).' },
+  GH_INVALID_ID: { severity: 'error', summary: 'A gate id does not match `^[a-z][a-z0-9-]{0,62}$`.' },
+  GH_INVALID_ENV_NAME: { severity: 'error', summary: 'An env variable name does not match `^[A-Z_][A-Z0-9_]*$`.' },
+  GH_INVALID_SECRET_NAME: { severity: 'error', summary: 'A secret name does not match `^[A-Z_][A-Z0-9_]*$`.' },
+  GH_RESERVED_NAME: { severity: 'error', summary: 'An env or secret name uses a prefix owned by a CI system (`GITHUB_`, `BUILDKITE`, `BK_`).' },
+  GH_SECRET_VALUE: { severity: 'error', summary: 'A secret was given as a value instead of a name; the value is masked in the output.' },
+  GH_IMAGE_UNPINNED: { severity: 'warning', summary: 'An image uses `latest` or no tag, so builds are not reproducible.' },
+  GH_INVALID_TIMEOUT: { severity: 'error', summary: 'A timeout is not `<n>ms|s|m|h` or a positive number of seconds, or exceeds 24h.' },
+  GH_POLICY_NOT_FOR_KIND: { severity: 'warning', summary: 'A policy key that gates of this kind never measure.' },
+  GH_EVIDENCE_PATH: { severity: 'error', summary: 'An evidence path is absolute or contains `..`.' },
+  GH_PATH_ESCAPES_ROOT: { severity: 'error', summary: 'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory.' },
+  GH_UNKNOWN_TARGET: { severity: 'error', summary: 'A target name no loaded plugin provides.' },
+  GH_UNKNOWN_EXECUTOR: { severity: 'error', summary: 'An executor name no loaded plugin provides.' },
+  GH_TARGET_OPTIONS: { severity: 'error', summary: 'A target rejected its options (`targets.<name>…`).' },
+  GH_TARGET_EMIT: { severity: 'error', summary: 'A target could not represent the pipeline safely, or produced an invalid file path.' },
+  GH_COMPILE_FAILED: { severity: 'error', summary: 'Thrown by `compileTargets` when any target reported errors; carries them all.' },
+  GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
+  GH_PLUGIN_NOT_FOUND: { severity: 'error', summary: 'A package named in `plugins:` cannot be resolved from the config directory.' },
+  GH_PLUGIN_INVALID: { severity: 'error', summary: 'A plugin module does not have the plugin shape; the message says which key.' },
+  GH_PLUGIN_DUPLICATE: { severity: 'error', summary: 'Two plugins register the same target, executor or gate kind, or share a name.' },
+  GH_DURATION_INVALID: { severity: 'error', summary: '`parseDuration` received something that is not a duration.' },
+} as const satisfies Record<string, DiagnosticCodeInfo>;
+
+/** A known diagnostic code. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** Edit distance (insert/delete/substitute), used for "did you mean" hints. */
+export function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest candidate within a distance that still looks like a typo, or null. */
+export function closest(word: string, candidates: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  const lower = word.toLowerCase();
+  for (const c of [...candidates].sort()) {
+    const d = levenshtein(lower, c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+/** "did you mean `x`?" or undefined. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const c = closest(word, candidates);
+  return c === null ? undefined : `did you mean \`${c}\`?`;
+}
+
+/** Options of {@link codeFrame}. */
+export interface CodeFrameOptions {
+  /** Lines of context above the problem line. @default 2 */
+  context?: number;
+  /** Parts of the source (UTF-16 offsets, end exclusive) shown as `***`: secret values. */
+  masks?: ReadonlyArray<{ start: number; end: number }>;
+}
+
+/**
+ * A few lines of source with a caret under the problem:
+ * ```
+ *   11 |   a11y:
+ * > 12 |     needs: [biuld]
+ *      |             ^^^^^
+ * ```
+ */
+export function codeFrame(source: string, loc: SourceLocation, options: CodeFrameOptions = {}): string {
+  const lines = source.split('\n');
+  const starts: number[] = [];
+  let off = 0;
+  for (const l of lines) {
+    starts.push(off);
+    off += l.length + 1;
+  }
+  const context = options.context ?? 2;
+  const lineIdx = Math.min(Math.max(loc.line - 1, 0), Math.max(lines.length - 1, 0));
+  const first = Math.max(0, lineIdx - context);
+  const width = String(lineIdx + 1).length;
+  const masks = options.masks ?? [];
+  const out: string[] = [];
+  let caretShift = 0;
+  const col = Math.max(1, loc.column);
+  for (let i = first; i <= lineIdx; i++) {
+    const raw = (lines[i] ?? '').replace(/\r$/, '');
+    const lineStart = starts[i] ?? 0;
+    // Masked spans on this line, in line-relative columns, merged and sorted.
+    const spans = masks
+      .map((m) => ({ s: Math.max(0, m.start - lineStart), e: Math.min(raw.length, m.end - lineStart) }))
+      .filter((m) => m.e > m.s)
+      .sort((a, b) => a.s - b.s);
+    let text = '';
+    let at = 0;
+    for (const sp of spans) {
+      if (sp.s < at) continue;
+      text += visible(raw.slice(at, sp.s)) + '***';
+      if (i === lineIdx && sp.s < col - 1) caretShift += 3 - (Math.min(sp.e, col - 1) - sp.s);
+      at = sp.e;
+    }
+    text += visible(raw.slice(at));
+    out.push(`${i === lineIdx ? '>' : ' '} ${String(i + 1).padStart(width)} | ${text}`);
+  }
+  let len = 1;
+  if (loc.endLine === loc.line && loc.endColumn !== undefined && loc.endColumn > col) len = loc.endColumn - col;
+  const lineStart = starts[lineIdx] ?? 0;
+  const caretAbs = lineStart + col - 1;
+  if (masks.some((m) => caretAbs >= m.start && caretAbs < m.end)) len = 3;
+  const lineText = lines[lineIdx] ?? '';
+  // Tabs are kept so the caret lines up under tab-indented text.
+  const pad = [...lineText.slice(0, col - 1)].map((ch) => (ch === '\t' ? '\t' : ' ')).join('');
+  const shift = caretShift > 0 ? ' '.repeat(caretShift) : '';
+  const padded = caretShift < 0 ? pad.slice(0, pad.length + caretShift) : pad + shift;
+  out.push(`  ${' '.repeat(width)} | ${padded}${'^'.repeat(Math.min(len, 80))}`);
+  return out.join('\n');
+}
+
+// Control characters would let a config file rewrite the terminal; show them escaped.
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\u0000' ? '\\0' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * One diagnostic as text:
+ * ```
+ * gatehouse.yml:12:13 error GH_UNKNOWN_GATE gates.a11y.needs[0]: unknown gate `biuld`
+ *   > 12 |     needs: [biuld]
+ *        |             ^^^^^
+ *   hint: did you mean `build`?
+ * ```
+ */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.column} ` : '';
+  const path = d.path ? ` ${d.path}:` : ':';
+  const lines = [`${where}${d.severity} ${d.code}${path} ${visible(d.message)}`];
+  if (d.frame) lines.push(...d.frame.split('\n').map((l) => `  ${l}`));
+  if (d.hint) lines.push(`  hint: ${visible(d.hint)}`);
+  return lines.join('\n');
+}
+
+/** `2 errors, 1 warning` */
+export function summarizeDiagnostics(diagnostics: Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+}
+
+/** Stable order for output: by file, line, column, then code. */
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.loc?.file ?? '').localeCompare(b.loc?.file ?? '') ||
+      (a.loc?.line ?? 0) - (b.loc?.line ?? 0) ||
+      (a.loc?.column ?? 0) - (b.loc?.column ?? 0) ||
+      a.code.localeCompare(b.code) ||
+      a.path.localeCompare(b.path),
+  );
+}
+
+/** `gates.unit.needs[0]` from segments; keys that are not plain identifiers are quoted. */
+export function formatPath(segments: ReadonlyArray<string | number>): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out === '' ? s : `.${s}`;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}

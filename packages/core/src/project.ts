@@ -1,0 +1,80 @@
+/**
+ * The whole loading sequence the CLI needs: config bytes -> plugins -> validated pipeline,
+ * with target names and options checked against the loaded plugins.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
+import { GatehouseError, type Diagnostic } from './errors.js';
+import type { GatehousePlugin } from './plugin.js';
+import { importPlugins, PluginRegistry, checkPluginShape } from './plugins.js';
+import { validateBytes, type ConfigValidation, type LoadOptions } from './config/load.js';
+
+/** What {@link loadProject} returns. */
+export interface Project extends ConfigValidation {
+  registry: PluginRegistry;
+  /** The config text (BOM removed), for code frames. */
+  text: string;
+}
+
+/**
+ * Read a config, load the built-in plugins plus those in its `plugins:`, validate it with
+ * their gate kinds, and check `targets:` against the registry (unknown names, and each
+ * target's `validateOptions`). Problems in the file are diagnostics; a missing file or a
+ * broken plugin throws.
+ */
+export async function loadProject(
+  configPath: string,
+  builtins: readonly GatehousePlugin[],
+  opts: Omit<LoadOptions, 'presets'> = {},
+): Promise<Project> {
+  const abs = resolve(configPath);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(abs);
+  } catch (err) {
+    throw new GatehouseError('GH_CONFIG_NOT_FOUND', `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
+      cause: err,
+    });
+  }
+  // Plugins must be known before validation (they may add gate kinds), so read that one
+  // list leniently first; validation reports anything wrong with it afterwards.
+  let names: string[] = [];
+  try {
+    const raw = parse(bytes.toString('utf8')) as { plugins?: unknown } | null;
+    if (Array.isArray(raw?.plugins)) names = raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0);
+  } catch {
+    names = [];
+  }
+  const checked = builtins.map((b, i) => checkPluginShape(b, typeof b?.name === 'string' ? b.name : `builtin #${i}`));
+  const registry = new PluginRegistry([...checked, ...(await importPlugins(names, dirname(abs)))]);
+  const v = validateBytes(bytes, abs, { ...opts, presets: registry.presets() });
+  const text = bytes.toString('utf8').replace(/^\ufeff/, '');
+  const extra: Diagnostic[] = [];
+  if (v.pipeline) {
+    for (const [name, options] of Object.entries(v.pipeline.targets)) {
+      const path = `targets.${name}`;
+      if (!registry.hasTarget(name)) {
+        extra.push({
+          code: 'GH_UNKNOWN_TARGET',
+          severity: 'error',
+          message: `unknown target \`${name}\``,
+          path,
+          loc: v.locate(path),
+          hint: didYouMean(name, registry.targetNames()) ?? `available: ${registry.targetNames().join(', ')}`,
+        });
+        continue;
+      }
+      for (const d of registry.target(name).validateOptions?.(options) ?? []) {
+        const p = d.path ? `${path}.${d.path}` : path;
+        extra.push({ ...d, code: d.code || 'GH_TARGET_OPTIONS', path: p, loc: d.loc ?? v.locate(p) });
+      }
+    }
+  }
+  const located = extra.map((d) => (d.loc && !d.frame ? { ...d, frame: codeFrame(text, d.loc) } : d));
+  const diagnostics = sortDiagnostics([...v.diagnostics, ...located]);
+  const invalid = located.some((d) => d.severity === 'error');
+  return { diagnostics, pipeline: invalid ? null : v.pipeline, locate: v.locate, registry, text };
+}
