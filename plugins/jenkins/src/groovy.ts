@@ -1,0 +1,58 @@
+/**
+ * Groovy literals for the Jenkinsfile printer.
+ *
+ * Every string goes out as a single-quoted Groovy literal: single quotes never
+ * interpolate, so `$x`, `${x}` and `$1` reach the shell untouched, and a secret never
+ * passes through a GString. Groovy 2.4 (the line Jenkins runs) replaces `\uXXXX` in
+ * the *source text* before it tokenises, like Java. So the only characters written
+ * raw are printable ASCII; everything else is an escape, and `\` itself is always
+ * doubled first, which keeps an escape from being spliced out of user text.
+ */
+import { GatehouseError } from '@gatehouse/core';
+
+const HEX = '0123456789abcdef';
+
+function unicodeEscape(unit: number): string {
+  return `\\u${HEX[(unit >> 12) & 15]}${HEX[(unit >> 8) & 15]}${HEX[(unit >> 4) & 15]}${HEX[unit & 15]}`;
+}
+
+/** Thrown for text a Jenkinsfile cannot carry without altering it. */
+export function assertRepresentable(text: string, what: string): void {
+  if (text.includes('\u0000')) {
+    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} contains a NUL character`);
+  }
+  if (/[\uD800-\uDFFF]/u.test(text)) {
+    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} contains a lone surrogate`);
+  }
+}
+
+/**
+ * `text` as a single-quoted Groovy string literal, quotes included. The result is
+ * printable ASCII only.
+ */
+export function groovyString(text: string, what = 'a string'): string {
+  assertRepresentable(text, what);
+  let out = "'";
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const ch = text[i] as string;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === "'") out += "\\'";
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (unit >= 0x20 && unit <= 0x7e) out += ch;
+    // surrogate pairs go out as two escapes: Groovy strings are UTF-16 too
+    else out += unicodeEscape(unit);
+  }
+  return out + "'";
+}
+
+/**
+ * Text for a `//` comment: printable ASCII stays; anything else, and `\` (Groovy decodes
+ * `\uXXXX` even inside comments, so `\u000a` would end the comment), is percent-encoded.
+ */
+export function groovyCommentText(text: string): string {
+  assertRepresentable(text, 'comment text');
+  return text.replace(/[^\x20-\x5b\x5d-\x7e]/gu, (c) => encodeURIComponent(c));
+}
