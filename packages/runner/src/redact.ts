@@ -32,8 +32,10 @@ export class StreamRedactor {
       return Buffer.alloc(0);
     }
     const { out, consumed } = this.replace(buf, safe);
-    this.carry = Buffer.from(buf.subarray(consumed));
-    return out;
+    // Hold back only a tail that could still become a secret, so output is not delayed.
+    const hold = this.partialStart(buf, consumed);
+    this.carry = Buffer.from(buf.subarray(hold));
+    return hold === consumed ? out : Buffer.concat([out, buf.subarray(consumed, hold)]);
   }
 
   /** Flush the held-back bytes. */
@@ -42,6 +44,15 @@ export class StreamRedactor {
     const buf = this.carry;
     this.carry = Buffer.alloc(0);
     return this.replace(buf, buf.length).out;
+  }
+
+  /** First index at or after `from` whose suffix is a prefix of some secret (else the end). */
+  private partialStart(buf: Buffer, from: number): number {
+    for (let i = from; i < buf.length; i++) {
+      const tail = buf.subarray(i);
+      if (this.needles.some((n) => n.length > tail.length && n.subarray(0, tail.length).equals(tail))) return i;
+    }
+    return buf.length;
   }
 
   private replace(buf: Buffer, limit: number): { out: Buffer; consumed: number } {

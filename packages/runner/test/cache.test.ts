@@ -1,0 +1,153 @@
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunEvent } from '@gatehouse/core';
+import { gate } from '@gatehouse/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { explain, type GateExplanation } from '../src/index.js';
+import { cleanup, pipe, project, run, status, writtenReport } from './helpers.js';
+
+let dir = '';
+afterEach(() => cleanup(dir));
+
+const entries = () => readdirSync(join(dir, '.gatehouse', 'cache', 'entries'));
+
+function graph(nodeEnv = 'production') {
+  return [
+    gate('build', {
+      inputs: ['src/**'],
+      outputs: ['dist/**'],
+      env: { NODE_ENV: nodeEnv },
+      run: 'mkdir -p dist && cat src/*.js > dist/app.js && echo built >> build-count && echo "{}" > $GATEHOUSE_OUT/e.json',
+    }),
+    gate('check', { needs: ['build'], inputs: ['dist/**'], run: 'grep -q app dist/app.js && echo checked' }),
+    gate('lint', { inputs: ['src/**'], run: 'echo lint' }),
+  ];
+}
+
+async function runExplained(p: ReturnType<typeof pipe>, over = {}) {
+  const ex: GateExplanation[] = [];
+  const r = await run(p, { onExplain: (e) => ex.push(e), ...over });
+  return { ...r, ex: Object.fromEntries(ex.map((e) => [e.id, e])) };
+}
+
+describe('cache', () => {
+  it('hits when nothing changed, replays the log and evidence, and restores outputs', async () => {
+    dir = await project({ 'src/app.js': 'app\n' });
+    const p = pipe(dir, graph());
+    const first = await runExplained(p);
+    expect(status(first.report)).toEqual({ build: 'passed', check: 'passed', lint: 'passed' });
+    expect(first.ex.build!.reasons).toEqual(['no previous entry']);
+
+    rmSync(join(dir, 'dist'), { recursive: true });
+    const second = await runExplained(p);
+    expect(status(second.report)).toEqual({ build: 'cached', check: 'cached', lint: 'cached' });
+    const build = second.report.gates[0]!;
+    expect(build.cached).toMatchObject({ status: 'passed', runId: first.report.runId });
+    expect(readFileSync(join(dir, 'dist', 'app.js'), 'utf8')).toBe('app\n');
+    expect(readFileSync(join(dir, 'build-count'), 'utf8')).toBe('built\n');
+    const runDir = join(dir, '.gatehouse', 'runs', second.report.runId);
+    expect(readFileSync(join(runDir, 'logs', 'check.log'), 'utf8')).toBe('checked\n');
+    expect(readFileSync(join(runDir, 'out', 'build', 'e.json'), 'utf8')).toBe('{}\n');
+    expect(build.log.sha256).toBe(first.report.gates[0]!.log.sha256);
+    writtenReport(dir, second.report.runId);
+  });
+
+  it('explains misses: input changed, env changed, upstream key changed, --no-cache', async () => {
+    dir = await project({ 'src/app.js': 'app\n' });
+    await run(pipe(dir, graph()));
+
+    await writeFile(join(dir, 'src', 'app.js'), 'app v2\n');
+    const before = await explain(pipe(dir, graph()));
+    expect(before.find((e) => e.id === 'build')).toMatchObject({ action: 'run' });
+    expect(before.find((e) => e.id === 'build')!.reasons[0]).toMatch(/^input src\/app\.js changed \(sha [0-9a-f]{12}… → [0-9a-f]{12}…\)$/);
+    expect(before.find((e) => e.id === 'check')!.reasons).toContain('needs build whose key changed');
+    const changed = await runExplained(pipe(dir, graph()));
+    expect(status(changed.report)).toEqual({ build: 'passed', check: 'passed', lint: 'passed' });
+    expect(changed.ex.lint!.reasons[0]).toMatch(/^input src\/app\.js changed/);
+
+    const envChanged = await runExplained(pipe(dir, graph('development')));
+    expect(envChanged.ex.build!.reasons).toEqual(['env NODE_ENV changed']);
+    expect(status(envChanged.report)).toMatchObject({ build: 'passed', lint: 'cached' });
+
+    const forced = await runExplained(pipe(dir, graph('development')), { noCache: true });
+    expect(status(forced.report)).toEqual({ build: 'passed', check: 'passed', lint: 'passed' });
+    expect(forced.ex.lint!.reasons).toEqual(['--no-cache']);
+
+    const cmd = graph('development');
+    cmd[2] = { ...cmd[2]!, run: 'echo lint2' };
+    expect((await explain(pipe(dir, cmd))).find((e) => e.id === 'lint')!.reasons).toEqual(['command changed']);
+    expect((await explain(pipe(dir, graph('development')))).every((e) => e.action === 'cached')).toBe(true);
+  });
+
+  it('never caches a gate without inputs, nor error/timeout results', async () => {
+    dir = await project({ 'src/app.js': 'x' });
+    const gates = [
+      gate('noinputs', { run: 'echo x >> n' }),
+      gate('missing', { inputs: ['src/**'], run: 'not-a-command-xyz' }),
+      gate('slow', { inputs: ['src/**'], run: 'sleep 5', timeoutMs: 100 }),
+    ];
+    await run(pipe(dir, gates), { killGraceMs: 100 });
+    const again = await runExplained(pipe(dir, gates), { killGraceMs: 100 });
+    expect(status(again.report)).toEqual({ noinputs: 'passed', missing: 'error', slow: 'timeout' });
+    expect(again.ex.noinputs!.reasons).toEqual(['no inputs declared: runs every time']);
+    expect(again.ex.missing!.reasons[0]).toMatch(/^no cache entry for this key/);
+    expect(readFileSync(join(dir, 'n'), 'utf8')).toBe('x\nx\n');
+    expect(existsSync(join(dir, '.gatehouse', 'cache', 'entries'))).toBe(false);
+  });
+
+  it('caches a failed result and replays it as cached(failed)', async () => {
+    dir = await project({ 'src/app.js': 'x' });
+    const gates = [gate('t', { inputs: ['src/**'], run: 'echo no; exit 2' })];
+    await run(pipe(dir, gates));
+    const { report } = await run(pipe(dir, gates));
+    expect(report.gates[0]).toMatchObject({ status: 'cached', cached: { status: 'failed' }, exitCode: 2 });
+    expect(report.verdict.status).toBe('failed');
+  });
+
+  it('a damaged entry is a miss with a warning, never a hit', async () => {
+    dir = await project({ 'src/app.js': 'app\n' });
+    const gates = [gate('lint', { inputs: ['src/**'], run: 'echo lint output; echo x >> count' })];
+    await run(pipe(dir, gates));
+    const [key] = entries();
+    truncateSync(join(dir, '.gatehouse', 'cache', 'entries', key!, 'log.txt'), 3);
+
+    const second = await run(pipe(dir, gates));
+    expect(status(second.report)).toEqual({ lint: 'passed' });
+    const warn = second.events.find((e): e is Extract<RunEvent, { type: 'message' }> => e.type === 'message');
+    expect(warn).toMatchObject({ level: 'warn' });
+    expect(warn!.text).toMatch(/damaged \(log\.txt has 3 bytes, expected 12\)/);
+    expect(readFileSync(join(dir, 'count'), 'utf8')).toBe('x\nx\n');
+    writtenReport(dir, second.report.runId);
+
+    // The re-run stored a good entry again; a tampered entry.json is also refused.
+    const entryJson = join(dir, '.gatehouse', 'cache', 'entries', key!, 'entry.json');
+    const entry = JSON.parse(readFileSync(entryJson, 'utf8'));
+    entry.result.exitCode = 0;
+    entry.result.status = 'passed';
+    entry.result.reason = 'tampered';
+    await writeFile(entryJson, JSON.stringify(entry));
+    const third = await run(pipe(dir, gates));
+    expect(status(third.report)).toEqual({ lint: 'passed' });
+    expect(third.events.some((e) => e.type === 'message' && /checksum mismatch/.test(e.text))).toBe(true);
+  });
+
+  it('evicts least recently used entries above the size cap', async () => {
+    dir = await project({ 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+    const big = (id: string, input: string) => gate(id, { inputs: [input], run: `head -c 40000 /dev/zero | tr '\\0' ${id}` });
+    const gates = [big('a', 'a.txt'), big('b', 'b.txt'), big('c', 'c.txt')];
+    await run(pipe(dir, gates), { concurrency: 1 });
+    expect(entries()).toHaveLength(3);
+    // Make a's entry the most recently used and c's the oldest.
+    const root = join(dir, '.gatehouse', 'cache', 'entries');
+    const byGate = Object.fromEntries(
+      entries().map((k) => [JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate, k]),
+    );
+    const t = Date.now() / 1000;
+    utimesSync(join(root, byGate.c), t - 300, t - 300);
+    utimesSync(join(root, byGate.b), t - 200, t - 200);
+    utimesSync(join(root, byGate.a), t - 100, t - 100);
+    await run(pipe(dir, [big('a', 'a.txt')]), { cacheMaxBytes: 100_000 });
+    expect(entries().sort()).toEqual([byGate.a, byGate.b].sort());
+  });
+});
