@@ -121,6 +121,9 @@ const PROBES = [
   '.buildkite',
 ] as const;
 
+/** Text a config may not contain (NUL, lone surrogates): such a package name is not used. */
+const UNWRITABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -353,7 +356,7 @@ export async function detectProject(dir: string, runningNode: string = process.v
 
   return {
     dir,
-    name: typeof pkg.name === 'string' && pkg.name.trim() !== '' ? pkg.name : basename(dir),
+    name: typeof pkg.name === 'string' && pkg.name.trim() !== '' && !UNWRITABLE.test(pkg.name) ? pkg.name : basename(dir),
     scripts,
     deps,
     present,

@@ -51,6 +51,9 @@ const PA11Y_FILES = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml
 /** The placeholder `npm init` writes: it fails on purpose and tests nothing. */
 const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
 
+/** Longest pipeline name the config accepts. */
+const NAME_MAX = 100;
+
 /** Longest script body quoted in a comment. */
 const QUOTE_MAX = 60;
 
@@ -100,6 +103,16 @@ function buildOutDir(f: ProjectFacts): { dir: string; why: string } {
   if (/\btsc\b/.test(build) && outDir) return { dir: outDir, why: `tsconfig.json compilerOptions.outDir is ${outDir}` };
   if (f.present.has('build') && !f.present.has('dist')) return { dir: 'build', why: 'a build/ directory exists' };
   return { dir: 'dist', why: 'the usual output directory; adjust if your build writes elsewhere' };
+}
+
+/** The package name, cut to what the config accepts without splitting a character. */
+function pipelineName(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    if (out.length + ch.length > NAME_MAX) break;
+    out += ch;
+  }
+  return out;
 }
 
 /** Builds the plan from the facts. Pure: same facts, same plan. */
@@ -339,12 +352,21 @@ export function planInit(f: ProjectFacts): InitPlan {
   detected.push(`targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`);
 
   if (!Object.keys(gates).length) {
-    detected.push('gates: nothing to check was found; add gates to gatehouse.yml yourself');
+    // A config needs at least one gate; a placeholder that passes would claim checks that do not exist.
+    gates.todo = {
+      kind: 'custom',
+      run: "echo 'gatehouse: no checks configured yet; replace the todo gate in gatehouse.yml' >&2; exit 1",
+    };
+    gateComments.todo = [
+      'todo — nothing to check was found (no lint, test, build, accessibility or Sonar setup).',
+      'This gate fails on purpose until you replace it with your own checks.',
+    ];
+    detected.push('gates: nothing to check was found; wrote a failing `todo` gate to replace');
   }
 
   const config: UserConfig = {
     version: 1,
-    name: f.name,
+    name: pipelineName(f.name),
     image,
     setup,
     gates,

@@ -12,6 +12,9 @@ export const SCHEMA_COMMENT = '# yaml-language-server: $schema=./node_modules/@g
 /** Printable ASCII without leading/trailing blanks: safe to hand to the YAML library's plain/quoted choice. */
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
+/** Characters that end or split a plain scalar inside a flow collection. */
+const FLOW_UNSAFE = /[[\]{},:#"']/;
+
 /** Characters some YAML parsers treat as line breaks or strip, plus DEL and C1 controls. */
 const ESCAPE_EXTRA = /[\x7f-\x9f\u2028\u2029\ufeff]/g;
 
@@ -19,15 +22,17 @@ const ESCAPE_EXTRA = /[\x7f-\x9f\u2028\u2029\ufeff]/g;
  * One scalar as YAML text on a single line. Printable ASCII is left to the `yaml` library
  * (plain when unambiguous, quoted otherwise, also for YAML 1.1 readers: `on`, `0777`);
  * anything else is double-quoted with every control, line separator and BOM escaped.
+ * `inFlow`: the scalar goes inside a flow collection, where `,[]{}` and `:` matter too.
  */
-export function yamlScalar(value: string | number | boolean | null): string {
+export function yamlScalar(value: string | number | boolean | null, inFlow = false): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as a YAML number`);
     return String(value);
   }
-  if (PRINTABLE.test(value)) {
+  // The library picks plain style for block context; inside `[…]`/`{…}` these characters end a plain scalar.
+  if (PRINTABLE.test(value) && !(inFlow && FLOW_UNSAFE.test(value))) {
     // Stringified under YAML 1.1 rules so 1.1 keywords get quoted too; the quoting it picks means the same in 1.2.
     return stringify(value, { version: '1.1', lineWidth: 0, blockQuote: false }).trimEnd();
   }
@@ -42,13 +47,13 @@ function isObject(v: unknown): v is Record<string, Value> {
 }
 
 /** A value in flow style on one line: `[a, b]`, `{ format: eslint, path: eslint.json }`. */
-export function yamlFlow(value: Value): string {
-  if (Array.isArray(value)) return `[${value.map(yamlFlow).join(', ')}]`;
+export function yamlFlow(value: Value, inFlow = false): string {
+  if (Array.isArray(value)) return `[${value.map((v) => yamlFlow(v, true)).join(', ')}]`;
   if (isObject(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return entries.length ? `{ ${entries.map(([k, v]) => `${yamlScalar(k)}: ${yamlFlow(v)}`).join(', ')} }` : '{}';
+    return entries.length ? `{ ${entries.map(([k, v]) => `${yamlScalar(k, true)}: ${yamlFlow(v, true)}`).join(', ')} }` : '{}';
   }
-  return yamlScalar(value);
+  return yamlScalar(value, inFlow);
 }
 
 /** A comment line; user text inside cannot end the comment early. */
@@ -85,22 +90,14 @@ export function renderInit(plan: InitPlan): string {
   }
   const gates = isObject(c.gates) ? c.gates : {};
   lines.push('');
-  if (!Object.keys(gates).length) {
-    lines.push(
-      comment('', 'No lint, test, build, accessibility or SonarQube setup was found. Add gates here, e.g.'),
-      comment('', '  check: { kind: custom, run: npm run check }'),
-      'gates: {}',
-    );
-  } else {
-    lines.push('gates:');
-    let first = true;
-    for (const [id, gate] of Object.entries(gates)) {
-      if (!isObject(gate)) continue;
-      if (!first) lines.push('');
-      first = false;
-      lines.push(...(plan.comments.gates[id] ?? []).map((t) => comment('  ', t)));
-      block(lines, '  ', id, gate, (k) => k === 'env');
-    }
+  lines.push('gates:');
+  let first = true;
+  for (const [id, gate] of Object.entries(gates)) {
+    if (!isObject(gate)) continue;
+    if (!first) lines.push('');
+    first = false;
+    lines.push(...(plan.comments.gates[id] ?? []).map((t) => comment('  ', t)));
+    block(lines, '  ', id, gate, (k) => k === 'env');
   }
   if (isObject(c.release)) {
     lines.push('', ...plan.comments.release.map((t) => comment('', t)));
