@@ -305,6 +305,11 @@ export interface ThresholdCheck {
   limit: number | string | boolean;
   measured: number | string | boolean | null;
   ok: boolean;
+  /**
+   * With `policy.baseline`: findings left out of `measured` because the baseline report
+   * already had them. Absent when no baseline applied.
+   */
+  excludedByBaseline?: number;
 }
 
 /** The result of one gate in one run, wherever it ran. */
@@ -328,6 +333,12 @@ export interface GateResult {
   /** Present when status is `cached`: the status the original run had and its cache key. */
   cached: { status: GateStatus; key: string; runId: string | null } | null;
   log: { path: string | null; sha256: string; bytes: number; truncated: boolean };
+  /**
+   * The last lines of the gate's log (at most 4 KiB, as recorded, already redacted by the
+   * executor), so a report stays readable when the log file is not at hand. Absent when
+   * no log was available.
+   */
+  logTail?: string;
   evidence: EvidenceSummary;
   thresholds: ThresholdCheck[];
 }
@@ -365,6 +376,20 @@ export interface RunReport {
     policy: 'all-blocking-gates-pass';
   };
   gates: GateResult[];
+  /**
+   * Integrity seal, added when the report is written: sha256 over the canonical JSON of
+   * the report without this member. Absent on an unsealed report.
+   */
+  integrity?: ReportIntegrity;
+}
+
+/** The integrity member of a sealed `report.json`. */
+export interface ReportIntegrity {
+  algorithm: 'sha256';
+  /** Lowercase hex sha256 of `canonicalJson(report without integrity)`. */
+  digest: string;
+  /** Present when the report was signed: where the DSSE envelope is and which key signed it. */
+  signature?: { format: 'dsse'; keyid: string; envelope: string } | null;
 }
 
 // ---------------------------------------------------------------------------

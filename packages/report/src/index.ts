@@ -1,1 +1,46 @@
-export {};
+/**
+ * @gatehouse/report — the unified gate report: evidence parsers, policies, evaluation of a
+ * gate, the run report and its verdict, renderers, merge, sealing/signing and the ledger.
+ */
+export { outcome, EMPTY_SHA256, type GateOutcome } from './outcome.js';
+export { evaluateGate, skippedResult, cachedResult, loadBaseline, MAX_FINDINGS, LOG_TAIL_BYTES, type EvaluateOptions } from './evaluate.js';
+export {
+  buildReport,
+  computeVerdict,
+  effectiveStatus,
+  collectGitInfo,
+  collectContext,
+  newRunId,
+  orderGates,
+  NO_RESULT_REASON,
+  REPORT_PACKAGE_VERSION,
+  type BuildReportInput,
+} from './build.js';
+export { mergeReports, type MergeOptions } from './merge.js';
+export { readExportedGate } from './docker.js';
+export { writeReport, type WriteReportOptions, type WrittenReport } from './write.js';
+export {
+  sealReport,
+  verifyReport,
+  verifyReportText,
+  reportDigest,
+  serialiseReport,
+  serialiseEnvelope,
+  generateSigningKeyPair,
+  keyIdOf,
+  pae,
+  DSSE_PAYLOAD_TYPE,
+  ENVELOPE_FILE,
+  type DsseEnvelope,
+  type SealOptions,
+  type SealedReport,
+  type VerifyOptions,
+  type VerifyResult,
+} from './integrity.js';
+export { appendLedger, readLedger, checkLedgerText, ledgerPath, type LedgerEntry, type LedgerCheck } from './ledger.js';
+export { checkPolicy, effectivePolicy, describeCheck } from './policy.js';
+export * from './render/index.js';
+export * as evidence from './evidence/index.js';
+export { parseEvidence, mergeEvidence, EvidenceError, type ParsedEvidence, type ParseContext } from './evidence/index.js';
+export { prettyCanonical } from './canonical.js';
+export { writeFileAtomic } from './util.js';

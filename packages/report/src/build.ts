@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import type { GateResult, GateStatus, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
+import { skippedResult } from './evaluate.js';
+
+/** The report package's version: the default `gatehouseVersion` when the caller gives none. */
+export const REPORT_PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Reason of a gate that was in the pipeline but never reported a result. */
+export const NO_RESULT_REASON = 'no result reported';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A time-sortable random run id (ULID: 48-bit millisecond time + 80 random bits, Crockford
+ * base32, 26 characters). Ids sort by creation time as plain strings.
+ * @see https://github.com/ulid/spec
+ */
+export function newRunId(now: number = Date.now()): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32]! + time;
+    t = Math.floor(t / 32);
+  }
+  const rnd = randomBytes(10);
+  let bits = 0n;
+  for (const b of rnd) bits = (bits << 8n) | BigInt(b);
+  let random = '';
+  for (let i = 0; i < 16; i++) {
+    random = CROCKFORD[Number(bits & 31n)]! + random;
+    bits >>= 5n;
+  }
+  return time + random;
+}
+
+function git(args: string[], cwd: string): Promise<string | null> {
+  return new Promise((resolveP) => {
+    execFile('git', args, { cwd, timeout: 10_000, windowsHide: true }, (err, stdout) => resolveP(err ? null : stdout.trim()));
+  });
+}
+
+/** Commit, branch and dirty flag of the repository containing `rootDir`; all null outside one (or without git). */
+export async function collectGitInfo(rootDir: string, env: Record<string, string | undefined> = process.env): Promise<GitInfo> {
+  const commit = await git(['rev-parse', '--verify', 'HEAD'], rootDir);
+  if (commit === null) return { commit: null, branch: null, dirty: null };
+  let branch = await git(['symbolic-ref', '--short', '-q', 'HEAD'], rootDir);
+  // CI checkouts are often detached: the CI names the branch.
+  if (!branch) branch = env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || env.BUILDKITE_BRANCH || env.BRANCH_NAME || env.GIT_BRANCH || env.CI_COMMIT_REF_NAME || null;
+  const status = await git(['status', '--porcelain', '--untracked-files=no'], rootDir);
+  return { commit, branch, dirty: status === null ? null : status.length > 0 };
+}
+
+/** Who and where: the CI system's identity when one is detected, else the local user and host. */
+export function collectContext(env: Record<string, string | undefined> = process.env): RunContext {
+  const host = safe(() => hostname());
+  if (env.GITHUB_ACTIONS === 'true') {
+    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const url = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
+    const runId = env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}` : null;
+    return { ci: { provider: 'github', buildUrl: url, runId }, user: env.GITHUB_ACTOR ?? null, host };
+  }
+  if (env.JENKINS_URL) {
+    return { ci: { provider: 'jenkins', buildUrl: env.BUILD_URL ?? null, runId: env.BUILD_TAG ?? env.BUILD_NUMBER ?? null }, user: env.BUILD_USER_ID ?? null, host: env.NODE_NAME ?? host };
+  }
+  if (env.BUILDKITE === 'true') {
+    return {
+      ci: { provider: 'buildkite', buildUrl: env.BUILDKITE_BUILD_URL ?? null, runId: env.BUILDKITE_BUILD_ID ?? null },
+      user: env.BUILDKITE_BUILD_CREATOR_EMAIL ?? env.BUILDKITE_BUILD_CREATOR ?? null,
+      host: env.BUILDKITE_AGENT_NAME ?? host,
+    };
+  }
+  if (env.GITLAB_CI === 'true') {
+    return { ci: { provider: 'gitlab', buildUrl: env.CI_PIPELINE_URL ?? null, runId: env.CI_PIPELINE_ID ?? null }, user: env.GITLAB_USER_LOGIN ?? null, host };
+  }
+  const user = env.USER ?? env.USERNAME ?? safe(() => userInfo().username);
+  if (env.CI === 'true' || env.CI === '1') return { ci: { provider: 'ci', buildUrl: null, runId: null }, user, host };
+  return { ci: null, user, host };
+}
+
+function safe(f: () => string): string | null {
+  try {
+    return f() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The status that counts for the verdict: a cached gate counts as what it was. */
+export function effectiveStatus(g: GateResult): GateStatus {
+  return g.status === 'cached' ? (g.cached?.status ?? 'error') : g.status;
+}
+
+const BAD: ReadonlySet<GateStatus> = new Set(['failed', 'error', 'timeout', 'interrupted']);
+
+/**
+ * The verdict, policy `all-blocking-gates-pass`: failed when a blocking gate is
+ * failed/error/timeout/interrupted, skipped because a gate it needs (transitively) did not
+ * pass, or never reported. Advisory problems and other skips are listed as warnings only.
+ */
+export function computeVerdict(gates: GateResult[], pipeline: Pick<ResolvedPipeline, 'gates'> | null): RunReport['verdict'] {
+  const byId = new Map(gates.map((g) => [g.id, g]));
+  const needs = new Map((pipeline?.gates ?? []).map((g) => [g.id, g.needs]));
+  const blockedBy = (id: string, seen = new Set<string>()): string | null => {
+    for (const n of needs.get(id) ?? []) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const r = byId.get(n);
+      if (!r) continue;
+      const s = effectiveStatus(r);
+      if (BAD.has(s)) return n;
+      if (s === 'skipped') {
+        const deeper = blockedBy(n, seen);
+        if (deeper) return deeper;
+      }
+    }
+    return null;
+  };
+  const reasons: string[] = [];
+  let failed = false;
+  for (const g of gates) {
+    const s = effectiveStatus(g);
+    const cachedNote = g.status === 'cached' ? ' (cached)' : '';
+    const why = g.reason ? `: ${g.reason}` : '';
+    if (g.mode === 'blocking') {
+      if (BAD.has(s)) {
+        failed = true;
+        reasons.push(`blocking gate ${g.id} ${s}${cachedNote}${why}`);
+      } else if (s === 'skipped') {
+        const cause = blockedBy(g.id);
+        if (cause) {
+          failed = true;
+          reasons.push(`blocking gate ${g.id} skipped because ${cause} did not pass`);
+        } else if (g.reason === NO_RESULT_REASON) {
+          failed = true;
+          reasons.push(`blocking gate ${g.id} has no result`);
+        } else {
+          reasons.push(`warning: blocking gate ${g.id} skipped${why}`);
+        }
+      }
+    } else if (BAD.has(s) || s === 'skipped') {
+      reasons.push(`warning: advisory gate ${g.id} ${s}${cachedNote}${why}`);
+    }
+  }
+  if (!failed) reasons.unshift(gates.some((g) => g.mode === 'blocking') ? 'every blocking gate passed' : 'no blocking gates');
+  return { status: failed ? 'failed' : 'passed', reasons, policy: 'all-blocking-gates-pass' };
+}
+
+/** Input of {@link buildReport}. */
+export interface BuildReportInput {
+  pipeline: ResolvedPipeline;
+  /**
+   * One result per gate that ran, was skipped or cached, in any order (the report lists them
+   * in pipeline order). Gates of the pipeline with no result are left out: pass a pipeline
+   * narrowed to the selected gates when only some ran. (`mergeReports` instead reports them.)
+   */
+  gates: GateResult[];
+  /** `local`, `docker`, `github`, … */
+  executor: string;
+  /** ISO-8601 UTC. */
+  startedAt: string;
+  /** ISO-8601 UTC. */
+  finishedAt: string;
+  /** @default a new time-sortable id */
+  runId?: string;
+  /** Where git is asked about the commit. */
+  rootDir: string;
+  /** @default this package's version */
+  gatehouseVersion?: string;
+  /** Environment used to detect the CI identity. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** Assemble the report of one run: metadata (git, who/where, config hash), gates in pipeline order, verdict. */
+export async function buildReport(input: BuildReportInput): Promise<RunReport> {
+  const env = input.env ?? process.env;
+  const gates = orderGates(input.pipeline, input.gates, input.executor, false);
+  return {
+    schemaVersion: 1,
+    runId: input.runId ?? newRunId(),
+    gatehouseVersion: input.gatehouseVersion ?? REPORT_PACKAGE_VERSION,
+    pipeline: input.pipeline.name,
+    configSha256: input.pipeline.configSha256,
+    git: await collectGitInfo(input.rootDir, env),
+    context: collectContext(env),
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    executor: input.executor,
+    verdict: computeVerdict(gates, input.pipeline),
+    gates,
+  };
+}
+
+/**
+ * Results in pipeline order, ids unknown to the pipeline kept at the end. With `fillMissing`,
+ * a pipeline gate without a result becomes skipped with {@link NO_RESULT_REASON}.
+ */
+export function orderGates(pipeline: ResolvedPipeline, results: GateResult[], executor: string, fillMissing: boolean): GateResult[] {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const out: GateResult[] = [];
+  for (const g of pipeline.gates) {
+    const r = byId.get(g.id) ?? (fillMissing ? skippedResult(g, NO_RESULT_REASON, executor) : undefined);
+    if (r) out.push(r);
+  }
+  const known = new Set(pipeline.gates.map((g) => g.id));
+  out.push(...results.filter((r) => !known.has(r.id)));
+  return out;
+}

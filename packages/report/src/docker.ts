@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256 } from '@gatehouse/core';
+import type { ResolvedGate } from '@gatehouse/core';
+import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
+
+/**
+ * Read one gate exported from the Docker layout (`<dir>/result.json`, `log.txt`, `evidence/`)
+ * as an outcome. `result.json` is `{ id, exitCode, startedAt, finishedAt, durationMs }`; exit
+ * code 124 (from `timeout`) means the gate timed out. A missing or malformed `result.json`
+ * yields an outcome whose `spawnError` says so, so `evaluateGate` reports `error`.
+ */
+export async function readExportedGate(dir: string, gate: ResolvedGate, executor: string): Promise<GateOutcome> {
+  const logPath = join(dir, 'log.txt');
+  let log: GateOutcome['log'] = { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false };
+  try {
+    const bytes = await readFile(logPath);
+    log = { path: logPath, sha256: sha256(bytes), bytes: bytes.length, truncated: false };
+  } catch {
+    // no log: the gate stage did not get as far as running the command
+  }
+  const base: GateOutcome = {
+    id: gate.id,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    interrupted: false,
+    spawnError: null,
+    startedAt: new Date(0).toISOString(),
+    finishedAt: new Date(0).toISOString(),
+    durationMs: 0,
+    outDir: join(dir, 'evidence'),
+    log,
+    executor,
+    image: { ref: gate.image, digest: null },
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { ...base, spawnError: missing ? `no result.json in ${dir}` : `result.json in ${dir} is malformed: ${(err as Error).message}` };
+  }
+  const r = raw as Record<string, unknown>;
+  const problems: string[] = [];
+  if (r.id !== gate.id) problems.push(`result.json names gate ${JSON.stringify(r.id)}, expected ${gate.id}`);
+  if (!Number.isInteger(r.exitCode)) problems.push('result.json has no integer exitCode');
+  const iso = (v: unknown): string | null => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v)).toISOString() : null);
+  const startedAt = iso(r.startedAt);
+  const finishedAt = iso(r.finishedAt);
+  if (!startedAt || !finishedAt) problems.push('result.json has no valid startedAt/finishedAt');
+  if (problems.length) return { ...base, spawnError: problems.join('; ') };
+  const exitCode = r.exitCode as number;
+  const durationMs = typeof r.durationMs === 'number' && r.durationMs >= 0 ? r.durationMs : Date.parse(finishedAt!) - Date.parse(startedAt!);
+  return { ...base, exitCode, timedOut: exitCode === 124, startedAt: startedAt!, finishedAt: finishedAt!, durationMs };
+}

@@ -1,0 +1,211 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { sha256 } from '@gatehouse/core';
+import type { EvidenceSummary, Finding, GateResult, GateStatus, ResolvedGate, RunReport, ThresholdCheck } from '@gatehouse/core';
+import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
+import { EvidenceError, type ParsedEvidence } from './evidence/types.js';
+import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
+import { baselineFingerprints, checkPolicy, describeCheck, effectivePolicy } from './policy.js';
+
+/** Most findings a gate result keeps; `findingsTotal` holds the real count. */
+export const MAX_FINDINGS = 1000;
+/** Bytes of the log's end kept in `GateResult.logTail`. */
+export const LOG_TAIL_BYTES = 4096;
+/** Evidence files larger than this are refused rather than read into memory. */
+export const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
+
+/** Options of {@link evaluateGate}. */
+export interface EvaluateOptions {
+  /** Project root: `policy.baseline` is relative to it, and tool paths are made relative to it. */
+  rootDir: string;
+  /** An earlier report to compare findings with. @default the report at `gate.policy.baseline`, if set */
+  baseline?: RunReport;
+  /** More absolute directories tool paths are relative to, e.g. the container's workdir. */
+  sourceRoots?: string[];
+}
+
+const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, note: 2 };
+
+/**
+ * Judge one gate: read its evidence files from `outcome.outDir`, measure them against its
+ * policy, and decide its status. Never throws for bad evidence: a missing or malformed file
+ * makes the gate `error` with a reason naming the file.
+ *
+ * Status, first rule that applies: `interrupted`; `timeout`; `error` (could not start, or
+ * evidence missing/malformed, or a threshold nothing measured); `failed` (non-zero exit,
+ * killed by a signal, or a threshold not met); else `passed`.
+ */
+export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opts: EvaluateOptions = { rootDir: process.cwd() }): Promise<GateResult> {
+  const base = {
+    id: gate.id,
+    kind: gate.kind,
+    mode: gate.mode,
+    exitCode: outcome.exitCode,
+    commandSha256: sha256(gate.run),
+    image: outcome.image ?? null,
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+    durationMs: Math.max(0, Math.round(outcome.durationMs)),
+    executor: outcome.executor,
+    cached: null,
+    log: outcome.log,
+  };
+  const logTail = await readLogTail(outcome.log.path);
+  const finish = (status: GateStatus, reason: string | null, evidence: EvidenceSummary, thresholds: ThresholdCheck[]): GateResult => ({
+    ...base,
+    status,
+    reason,
+    ...(logTail !== undefined ? { logTail } : {}),
+    evidence,
+    thresholds,
+  });
+
+  const problems: string[] = [];
+  const parts: ParsedEvidence[] = [];
+  const files: EvidenceSummary['files'] = [];
+  const ctx = { sourceRoots: [opts.rootDir, ...(opts.sourceRoots ?? [])].map((r) => resolve(r)) };
+  for (const ev of gate.evidence) {
+    if (ev.format === 'exitcode' || ev.path === null) {
+      files.push({ format: ev.format, path: null, sha256: null });
+      continue;
+    }
+    const read = await readEvidence(outcome.outDir, ev.path);
+    files.push({ format: ev.format, path: ev.path, sha256: read.ok ? sha256(read.bytes) : null });
+    if (!read.ok) {
+      problems.push(`evidence ${ev.path} (${ev.format}): ${read.reason}`);
+      continue;
+    }
+    try {
+      parts.push(parseEvidence(ev.format, read.bytes.toString('utf8'), ctx));
+    } catch (err) {
+      if (!(err instanceof EvidenceError)) throw err;
+      problems.push(`evidence ${ev.path} (${ev.format}): ${err.message}`);
+    }
+  }
+  const parsed = parts.length ? mergeEvidence(parts) : { findings: [] };
+  const evidence = summarise(parsed, files);
+
+  if (outcome.interrupted) return finish('interrupted', 'interrupted before it finished', evidence, []);
+  if (outcome.timedOut) return finish('timeout', `timed out after ${formatMs(gate.timeoutMs)}`, evidence, []);
+  if (outcome.spawnError !== null) return finish('error', `could not start: ${outcome.spawnError}`, evidence, []);
+  if (problems.length) return finish('error', problems.join('; '), evidence, []);
+
+  let baseline: Set<string> | null = null;
+  if (opts.baseline || gate.policy.baseline) {
+    try {
+      const report = opts.baseline ?? (await loadBaseline(opts.rootDir, gate.policy.baseline!));
+      baseline = baselineFingerprints(report.gates.find((g) => g.id === gate.id));
+    } catch (err) {
+      return finish('error', `baseline ${gate.policy.baseline}: ${(err as Error).message}`, evidence, []);
+    }
+  }
+  const thresholds = checkPolicy(effectivePolicy(gate, parsed), parsed, baseline);
+  const unmeasured = thresholds.filter((c) => c.measured === null);
+  if (unmeasured.length) return finish('error', unmeasured.map(describeCheck).join('; '), evidence, thresholds);
+
+  const reasons: string[] = [];
+  if (outcome.exitCode === null) reasons.push(outcome.signal ? `killed by ${outcome.signal}` : 'ended without an exit code');
+  else if (outcome.exitCode !== 0) reasons.push(`exited with code ${outcome.exitCode}`);
+  reasons.push(...thresholds.filter((c) => !c.ok).map(describeCheck));
+  return finish(reasons.length ? 'failed' : 'passed', reasons.length ? reasons.join('; ') : null, evidence, thresholds);
+}
+
+function summarise(parsed: ParsedEvidence, files: EvidenceSummary['files']): EvidenceSummary {
+  const sorted = [...parsed.findings].sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);
+  return {
+    files,
+    ...(parsed.lint ? { lint: parsed.lint } : {}),
+    ...(parsed.tests ? { tests: parsed.tests } : {}),
+    ...(parsed.coverage ? { coverage: parsed.coverage } : {}),
+    ...(parsed.a11y ? { a11y: parsed.a11y } : {}),
+    ...(parsed.sonar ? { sonar: parsed.sonar } : {}),
+    findings: sorted.slice(0, MAX_FINDINGS),
+    findingsTotal: parsed.findings.length,
+  };
+}
+
+type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+
+async function readEvidence(outDir: string, path: string): Promise<ReadResult> {
+  const full = resolve(outDir, path);
+  const rel = relative(resolve(outDir), full);
+  if (rel.startsWith('..') || isAbsolute(rel)) return { ok: false, reason: 'path leaves $GATEHOUSE_OUT' };
+  try {
+    const st = await stat(full);
+    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
+    if (st.size > MAX_EVIDENCE_BYTES) return { ok: false, reason: `too large (${st.size} bytes)` };
+    const bytes = await readFile(full);
+    if (bytes.length === 0) return { ok: false, reason: 'file is empty' };
+    return { ok: true, bytes };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, reason: code === 'ENOENT' ? 'file missing (the gate did not write it)' : `unreadable (${code ?? (err as Error).message})` };
+  }
+}
+
+async function readLogTail(path: string | null): Promise<string | undefined> {
+  if (path === null) return undefined;
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    const len = Math.min(size, LOG_TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    let text = buf.toString('utf8');
+    // Starting mid-file: drop the partial first line (and any split UTF-8 sequence with it).
+    if (size > len) text = text.slice(text.indexOf('\n') + 1);
+    return text;
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Load a report JSON used as baseline. */
+export async function loadBaseline(rootDir: string, path: string): Promise<RunReport> {
+  const text = await readFile(resolve(rootDir, path), 'utf8');
+  const data = JSON.parse(text) as RunReport;
+  if (!data || !Array.isArray(data.gates)) throw new Error('not a gatehouse report (no gates)');
+  return data;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** A gate that did not run. */
+export function skippedResult(gate: ResolvedGate, reason: string, executor: string): GateResult {
+  const now = new Date().toISOString();
+  return {
+    id: gate.id,
+    kind: gate.kind,
+    mode: gate.mode,
+    status: 'skipped',
+    reason,
+    exitCode: null,
+    commandSha256: sha256(gate.run),
+    image: null,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+    executor,
+    cached: null,
+    log: { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false },
+    evidence: { files: [], findings: [], findingsTotal: 0 },
+    thresholds: [],
+  };
+}
+
+/**
+ * A gate not run now because an identical earlier run is cached: the earlier result, with
+ * status `cached` and `cached.status` holding what it was.
+ */
+export function cachedResult(previous: GateResult, key: string, runId: string | null): GateResult {
+  const original = previous.status === 'cached' && previous.cached ? previous.cached : { status: previous.status, runId };
+  return { ...previous, status: 'cached', cached: { status: original.status, key, runId: original.runId ?? runId } };
+}

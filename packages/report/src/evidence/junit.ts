@@ -1,0 +1,127 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { TestSummary } from '@gatehouse/core';
+import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
+
+/** Most failures kept in a summary. */
+export const MAX_FAILURES = 20;
+
+/** One test case as read from a JUnit file (also used to nest suites in the JUnit renderer). */
+export interface JunitCase {
+  suite: string;
+  name: string;
+  classname: string;
+  timeSeconds: number;
+  status: 'passed' | 'failed' | 'skipped';
+  message?: string;
+  /** Failure/error body (stack trace), capped. */
+  details?: string;
+}
+
+const ARRAYS = new Set(['testsuite', 'testcase', 'failure', 'error', 'skipped', 'testsuites']);
+
+/**
+ * JUnit XML as written by vitest (`--reporter=junit`), jest-junit, mocha-junit-reporter and
+ * mocha's `xunit` reporter: `<testsuites>` (optional) holding `<testsuite>` (possibly nested)
+ * holding `<testcase>`, each with an optional `<failure>`, `<error>` or `<skipped>`. Counts
+ * are taken from the test cases, not from the suites' attributes, which tools fill differently.
+ */
+export function parseJunit(text: string): ParsedEvidence {
+  const cases = readJunitCases(text);
+  return { tests: testSummaryOf(cases), findings: [] };
+}
+
+/** Summary of test cases, with at most {@link MAX_FAILURES} failures listed. */
+export function testSummaryOf(cases: JunitCase[]): TestSummary {
+  const summary: TestSummary = { total: cases.length, passed: 0, failed: 0, skipped: 0, failures: [] };
+  for (const c of cases) {
+    summary[c.status]++;
+    if (c.status === 'failed' && summary.failures.length < MAX_FAILURES) {
+      summary.failures.push({
+        name: c.name,
+        ...(c.suite ? { suite: c.suite } : {}),
+        ...(c.message ? { message: c.message.slice(0, 500) } : {}),
+      });
+    }
+  }
+  return summary;
+}
+
+/** Every test case of a JUnit XML document. Throws EvidenceError for malformed XML or a non-JUnit root. */
+export function readJunitCases(text: string): JunitCase[] {
+  const src = text.replace(/^\uFEFF/, '');
+  const valid = XMLValidator.validate(src);
+  if (valid !== true) {
+    throw new EvidenceError(`JUnit XML is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  }
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    isArray: (name) => ARRAYS.has(name),
+  });
+  const doc = parser.parse(src) as Record<string, unknown>;
+  const roots: unknown[] = [];
+  if (Array.isArray(doc.testsuites)) {
+    for (const ts of doc.testsuites) if (isObject(ts)) roots.push(...asArray(ts.testsuite));
+  } else if (Array.isArray(doc.testsuite)) {
+    roots.push(...doc.testsuite);
+  } else {
+    throw new EvidenceError('JUnit XML has neither <testsuites> nor <testsuite> at its root');
+  }
+  const cases: JunitCase[] = [];
+  const walk = (suite: unknown, prefix: string): void => {
+    if (!isObject(suite)) return;
+    const name = attr(suite, 'name') ?? '';
+    const path = prefix && name ? `${prefix} › ${name}` : name || prefix;
+    for (const tc of asArray(suite.testcase)) {
+      if (!isObject(tc) && tc !== '') continue;
+      cases.push(readCase(isObject(tc) ? tc : {}, path));
+    }
+    for (const child of asArray(suite.testsuite)) walk(child, path);
+  };
+  for (const r of roots) walk(r, '');
+  return cases;
+}
+
+function readCase(tc: Record<string, unknown>, suite: string): JunitCase {
+  const failure = first(tc.failure) ?? first(tc.error);
+  const skipped = tc.skipped !== undefined;
+  const time = Number(attr(tc, 'time') ?? '0');
+  const base = {
+    suite,
+    name: attr(tc, 'name') ?? '(unnamed)',
+    classname: attr(tc, 'classname') ?? '',
+    timeSeconds: Number.isFinite(time) ? time : 0,
+  };
+  if (failure !== undefined) {
+    const message = isObject(failure) ? (attr(failure, 'message') ?? textOf(failure)) : String(failure);
+    const details = isObject(failure) ? textOf(failure) : String(failure);
+    return {
+      ...base,
+      status: 'failed',
+      ...(message ? { message: message.trim().split('\n')[0]?.slice(0, 500) } : {}),
+      ...(details ? { details: details.slice(0, 4000) } : {}),
+    };
+  }
+  return { ...base, status: skipped ? 'skipped' : 'passed' };
+}
+
+function asArray(v: unknown): unknown[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function first(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function attr(o: Record<string, unknown>, name: string): string | undefined {
+  const v = o[`@_${name}`];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function textOf(o: Record<string, unknown>): string {
+  const t = o['#text'];
+  return typeof t === 'string' ? t : '';
+}

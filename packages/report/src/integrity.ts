@@ -1,0 +1,273 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse/core';
+import { prettyCanonical } from './canonical.js';
+import { toStatement, STATEMENT_TYPE, type StatementOptions, type TestResultStatement } from './render/intoto.js';
+
+/** `payloadType` of the envelope: the payload is an in-toto Statement. */
+export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** File name of the envelope, next to `report.json`. */
+export const ENVELOPE_FILE = 'report.dsse.json';
+
+/** A DSSE envelope. @see https://github.com/secure-systems-lab/dsse/blob/master/envelope.md */
+export interface DsseEnvelope {
+  payloadType: string;
+  /** base64 of the payload bytes. */
+  payload: string;
+  signatures: Array<{ keyid: string; sig: string }>;
+}
+
+/** Options of {@link sealReport}. */
+export interface SealOptions extends StatementOptions {
+  /** ed25519 private key (PEM text or KeyObject): when given, a DSSE envelope is made too. */
+  key?: string | KeyObject;
+}
+
+/** A sealed report and, when signed, its envelope. */
+export interface SealedReport {
+  report: RunReport;
+  envelope: DsseEnvelope | null;
+}
+
+/** sha256 over the canonical JSON of the report without its `integrity` member. */
+export function reportDigest(report: RunReport): string {
+  const { integrity: _omit, ...body } = report;
+  return sha256(canonicalJson(body));
+}
+
+/** DSSE pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`. */
+export function pae(payloadType: string, payload: Buffer): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+}
+
+function privateKeyOf(key: string | KeyObject): KeyObject {
+  let k: KeyObject;
+  try {
+    k = typeof key === 'string' ? createPrivateKey(key) : key;
+  } catch (err) {
+    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the signing key is not a PEM private key', { cause: err, hint: 'create one with `gatehouse report keygen`' });
+  }
+  if (k.type !== 'private' || k.asymmetricKeyType !== 'ed25519') {
+    throw new GatehouseError('GH_REPORT_KEY_INVALID', `the signing key must be an ed25519 private key (got ${k.asymmetricKeyType ?? k.type})`);
+  }
+  return k;
+}
+
+function publicKeyOf(key: string | KeyObject): KeyObject {
+  let k: KeyObject;
+  try {
+    k = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
+  } catch (err) {
+    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the public key is not a PEM ed25519 key', { cause: err });
+  }
+  if (k.asymmetricKeyType !== 'ed25519') throw new GatehouseError('GH_REPORT_KEY_INVALID', `the public key must be ed25519 (got ${k.asymmetricKeyType})`);
+  return k;
+}
+
+/** Key id: sha256 (hex) of the public key's DER SubjectPublicKeyInfo. */
+export function keyIdOf(key: string | KeyObject): string {
+  return sha256(publicKeyOf(key).export({ type: 'spki', format: 'der' }));
+}
+
+/** A new ed25519 key pair as PEM (PKCS#8 private, SPKI public). */
+export function generateSigningKeyPair(): { privateKeyPem: string; publicKeyPem: string; keyid: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    keyid: keyIdOf(publicKey),
+  };
+}
+
+/**
+ * Seal a report: add `integrity: { algorithm: 'sha256', digest }` and, with a key, sign an
+ * in-toto Statement about it (DSSE, ed25519). Any earlier integrity member is replaced.
+ */
+export function sealReport(report: RunReport, opts: SealOptions = {}): SealedReport {
+  const digest = reportDigest(report);
+  const { integrity: _old, ...body } = report;
+  if (!opts.key) return { report: { ...body, integrity: { algorithm: 'sha256', digest, signature: null } }, envelope: null };
+  const key = privateKeyOf(opts.key);
+  const keyid = keyIdOf(key);
+  const payload = Buffer.from(canonicalJson(toStatement(report, opts)), 'utf8');
+  const sig = sign(null, pae(DSSE_PAYLOAD_TYPE, payload), key).toString('base64');
+  const envelope: DsseEnvelope = { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid, sig }] };
+  return { report: { ...body, integrity: { algorithm: 'sha256', digest, signature: { format: 'dsse', keyid, envelope: ENVELOPE_FILE } } }, envelope };
+}
+
+/** The exact bytes `report.json` holds for a sealed report. */
+export function serialiseReport(report: RunReport): string {
+  return prettyCanonical(report);
+}
+
+/** The exact bytes of an envelope file. */
+export function serialiseEnvelope(envelope: DsseEnvelope): string {
+  return prettyCanonical(envelope);
+}
+
+/** Outcome of a verification. `ok` is true only when `problems` is empty. */
+export interface VerifyResult {
+  ok: boolean;
+  /** The digest recomputed from the content, when the file parsed. */
+  digest: string | null;
+  /** `valid`: signature checked with the given key; `unverified`: envelope consistent but no public key given; `absent`: not signed. */
+  signature: 'valid' | 'invalid' | 'unverified' | 'absent';
+  problems: string[];
+  report: RunReport | null;
+}
+
+/** Options of {@link verifyReport}. */
+export interface VerifyOptions {
+  /** ed25519 public key (PEM). When given, the report must be signed by it. */
+  publicKey?: string | KeyObject;
+}
+
+/**
+ * Verify a sealed `report.json` (and its envelope, when signed): the file must be exactly the
+ * bytes Gatehouse writes for its content (so any edit, even whitespace, shows), the digest
+ * must match the content, and the envelope's statement must name this digest, commit and
+ * verdict; with a public key, its signature must verify.
+ */
+export async function verifyReport(file: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return verifyReportText(text, async (name) => {
+    if (name !== basename(name) || name === '' || name === '.' || name === '..') throw new Error(`envelope name ${JSON.stringify(name)} is not a plain file name`);
+    return readFile(join(dirname(file), name), 'utf8');
+  }, opts);
+}
+
+function fail(problem: string): VerifyResult {
+  return { ok: false, digest: null, signature: 'absent', problems: [problem], report: null };
+}
+
+/** {@link verifyReport} on text; `loadEnvelope` reads a file next to the report. */
+export async function verifyReportText(text: string, loadEnvelope: (name: string) => Promise<string>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  let report: RunReport;
+  try {
+    report = JSON.parse(text) as RunReport;
+  } catch (err) {
+    return fail(`report is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof report !== 'object' || report === null || Array.isArray(report)) return fail('report is not a JSON object');
+  const problems: string[] = [];
+  let canonical: string | null = null;
+  try {
+    canonical = serialiseReport(report);
+  } catch (err) {
+    problems.push(`report cannot be serialised: ${(err as Error).message}`);
+  }
+  if (canonical !== null && canonical !== text) problems.push('file bytes differ from the canonical form of its content (edited by hand or by another tool)');
+  let digest: string | null = null;
+  try {
+    digest = reportDigest(report);
+  } catch (err) {
+    problems.push(`cannot compute digest: ${(err as Error).message}`);
+  }
+  const integ = report.integrity;
+  if (!integ || typeof integ !== 'object') {
+    problems.push('report has no integrity member (not sealed)');
+    return { ok: false, digest, signature: 'absent', problems, report };
+  }
+  const allowed = new Set(['algorithm', 'digest', 'signature']);
+  for (const k of Object.keys(integ)) if (!allowed.has(k)) problems.push(`integrity has an unknown member ${JSON.stringify(k)}`);
+  if (integ.algorithm !== 'sha256') problems.push(`integrity.algorithm is ${JSON.stringify(integ.algorithm)}, expected "sha256"`);
+  if (digest !== null && integ.digest !== digest) problems.push(`digest mismatch: recorded ${String(integ.digest)}, content hashes to ${digest}`);
+
+  let signature: VerifyResult['signature'] = 'absent';
+  const sig = integ.signature;
+  if (sig === undefined || sig === null) {
+    if (opts.publicKey) problems.push('a public key was given but the report is not signed');
+  } else {
+    signature = 'invalid';
+    const sigProblems = await checkEnvelope(report, digest, sig, loadEnvelope, opts.publicKey);
+    if (sigProblems === null) signature = opts.publicKey ? 'valid' : 'unverified';
+    else problems.push(...sigProblems);
+  }
+  return { ok: problems.length === 0, digest, signature, problems, report };
+}
+
+async function checkEnvelope(
+  report: RunReport,
+  digest: string | null,
+  sig: NonNullable<NonNullable<RunReport['integrity']>['signature']>,
+  loadEnvelope: (name: string) => Promise<string>,
+  publicKey: string | KeyObject | undefined,
+): Promise<string[] | null> {
+  const problems: string[] = [];
+  if (typeof sig !== 'object' || sig.format !== 'dsse' || typeof sig.keyid !== 'string' || typeof sig.envelope !== 'string') {
+    return ['integrity.signature is not { format: "dsse", keyid, envelope }'];
+  }
+  for (const k of Object.keys(sig)) if (!['format', 'keyid', 'envelope'].includes(k)) problems.push(`integrity.signature has an unknown member ${JSON.stringify(k)}`);
+  let envText: string;
+  try {
+    envText = await loadEnvelope(sig.envelope);
+  } catch (err) {
+    return [...problems, `signature envelope ${sig.envelope} cannot be read: ${(err as Error).message}`];
+  }
+  let env: DsseEnvelope;
+  try {
+    env = JSON.parse(envText) as DsseEnvelope;
+  } catch (err) {
+    return [...problems, `signature envelope is not valid JSON: ${(err as Error).message}`];
+  }
+  if (!env || typeof env !== 'object' || typeof env.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) {
+    return [...problems, 'signature envelope is not a DSSE envelope'];
+  }
+  try {
+    if (serialiseEnvelope(env) !== envText) problems.push('envelope file bytes differ from the canonical form of its content');
+  } catch {
+    problems.push('envelope cannot be serialised');
+  }
+  if (env.payloadType !== DSSE_PAYLOAD_TYPE) problems.push(`envelope payloadType is ${JSON.stringify(env.payloadType)}`);
+  const payload = Buffer.from(env.payload, 'base64');
+  if (payload.toString('base64') !== env.payload) problems.push('envelope payload is not canonical base64');
+  let statement: TestResultStatement | null = null;
+  try {
+    statement = JSON.parse(payload.toString('utf8')) as TestResultStatement;
+  } catch {
+    problems.push('envelope payload is not JSON');
+  }
+  if (statement) {
+    // The payload must be exactly the statement this report yields: commit, verdict, gates, digest.
+    const expected = canonicalJson(toStatement(report, imageOf(statement)));
+    if (statement._type !== STATEMENT_TYPE) problems.push('payload is not an in-toto Statement v1');
+    const recorded = statement.predicate?.configuration?.find((c) => c.name === 'report.json')?.digest?.sha256;
+    if (digest !== null && recorded !== digest) problems.push(`signed statement names report digest ${String(recorded)}, content hashes to ${digest}`);
+    else if (payload.toString('utf8') !== expected) problems.push('signed statement does not match the report (subject, result or gates differ)');
+  }
+  const entries = env.signatures.filter((s) => s && s.keyid === sig.keyid);
+  if (env.signatures.length !== 1 || entries.length !== 1) problems.push(`envelope must hold exactly one signature, by key ${sig.keyid}`);
+  if (publicKey) {
+    let key: KeyObject | null = null;
+    try {
+      key = publicKeyOf(publicKey);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    if (key) {
+      const kid = keyIdOf(key);
+      if (kid !== sig.keyid) problems.push(`report was signed by key ${sig.keyid}, not by the given key ${kid}`);
+      const s = entries[0];
+      const sigBytes = s && typeof s.sig === 'string' ? Buffer.from(s.sig, 'base64') : Buffer.alloc(0);
+      if (s && sigBytes.toString('base64') !== s.sig) problems.push('signature is not canonical base64');
+      if (!s || !verify(null, pae(env.payloadType, payload), key, sigBytes)) problems.push('signature does not verify with the given public key');
+    }
+  }
+  return problems.length ? problems : null;
+}
+
+function imageOf(statement: TestResultStatement): StatementOptions {
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const img = subjects.find((s) => s && s.name !== 'git+commit' && s.name !== 'gatehouse-report');
+  if (!img || !img.digest) return {};
+  const [alg, hex] = Object.entries(img.digest)[0] ?? [];
+  return alg && hex ? { imageDigest: `${alg}:${hex}`, ...(img.name ? { imageName: img.name } : {}) } : {};
+}

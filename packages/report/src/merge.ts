@@ -1,0 +1,73 @@
+import { GatehouseError } from '@gatehouse/core';
+import type { GateResult, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
+import { computeVerdict, newRunId, orderGates, REPORT_PACKAGE_VERSION } from './build.js';
+
+/** Options of {@link mergeReports}. */
+export interface MergeOptions {
+  /** Where each part came from (same index as `parts`), named in errors. */
+  sources?: string[];
+  /** @default a new run id */
+  runId?: string;
+  /** @default the executors of the parts, joined by `+` */
+  executor?: string;
+  /** @default the first report part's, else this package's version */
+  gatehouseVersion?: string;
+  /** @default the first report part's, else unknown */
+  git?: GitInfo;
+  /** @default the first report part's, else none */
+  context?: RunContext;
+}
+
+function isReport(p: RunReport | GateResult): p is RunReport {
+  return Array.isArray((p as RunReport).gates) && typeof (p as RunReport).runId === 'string';
+}
+
+/**
+ * Combine per-gate results (from CI jobs) and/or whole reports into one report for
+ * `pipeline`. A gate reported twice is an error naming both sources; a pipeline gate no part
+ * reported becomes `skipped` with reason "no result reported" (which fails the verdict when
+ * the gate is blocking). Start/end span the parts.
+ */
+export function mergeReports(parts: Array<RunReport | GateResult>, pipeline: ResolvedPipeline, opts: MergeOptions = {}): RunReport {
+  const src = (i: number): string => opts.sources?.[i] ?? `part #${i + 1}`;
+  const seen = new Map<string, string>();
+  const results: GateResult[] = [];
+  const reports: RunReport[] = [];
+  parts.forEach((p, i) => {
+    const list = isReport(p) ? p.gates : [p];
+    if (isReport(p)) reports.push(p);
+    for (const g of list) {
+      if (!g || typeof g.id !== 'string') throw new GatehouseError('GH_REPORT_MERGE_INVALID', `${src(i)} is neither a gate result nor a report`);
+      const prev = seen.get(g.id);
+      if (prev !== undefined) {
+        throw new GatehouseError('GH_REPORT_MERGE_DUPLICATE', `gate ${g.id} is reported twice: in ${prev} and in ${src(i)}`, {
+          hint: 'each gate must come from exactly one result file; remove the stale one',
+        });
+      }
+      seen.set(g.id, src(i));
+      results.push(g);
+    }
+  });
+  const executors = [...new Set(results.map((g) => g.executor))].sort();
+  const executor = opts.executor ?? (executors.length ? executors.join('+') : 'none');
+  const gates = orderGates(pipeline, results, executor, true);
+  const times = results.filter((g) => g.status !== 'skipped' && g.status !== 'cached');
+  const now = new Date().toISOString();
+  const startedAt = [...times.map((g) => g.startedAt), ...reports.map((r) => r.startedAt)].sort()[0] ?? now;
+  const finishedAt = [...times.map((g) => g.finishedAt), ...reports.map((r) => r.finishedAt)].sort().at(-1) ?? now;
+  const first = reports[0];
+  return {
+    schemaVersion: 1,
+    runId: opts.runId ?? newRunId(),
+    gatehouseVersion: opts.gatehouseVersion ?? first?.gatehouseVersion ?? REPORT_PACKAGE_VERSION,
+    pipeline: pipeline.name,
+    configSha256: pipeline.configSha256,
+    git: opts.git ?? first?.git ?? { commit: null, branch: null, dirty: null },
+    context: opts.context ?? first?.context ?? { ci: null, user: null, host: null },
+    startedAt,
+    finishedAt,
+    executor,
+    verdict: computeVerdict(gates, pipeline),
+    gates,
+  };
+}
