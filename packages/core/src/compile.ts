@@ -39,7 +39,7 @@ export interface CompiledFile extends EmittedFile {
 
 function locate(pipeline: ResolvedPipeline, d: Diagnostic): Diagnostic {
   if (d.loc || !d.path) return d;
-  const loc = locateInConfig(pipeline, d.path);
+  const loc = locateInConfig(pipeline, d.path, d.code === 'GH_UNKNOWN_KEY' || d.code === 'GH_UNKNOWN_TARGET' ? 'key' : 'value');
   if (!loc) return d;
   return { ...d, loc };
 }

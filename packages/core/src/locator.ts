@@ -5,8 +5,11 @@
 import type { SourceLocation } from './errors.js';
 import type { ResolvedPipeline } from './model.js';
 
-/** Finds where a config path (`gates.unit.needs[0]`) is written; falls back to its parent. */
-export type Locate = (path: string) => SourceLocation | null;
+/**
+ * Finds where a config path (`gates.unit.needs[0]`) is written; falls back to its parent.
+ * `at: 'key'` points at the mapping key instead of the value (for unknown names).
+ */
+export type Locate = (path: string, at?: 'key' | 'value') => SourceLocation | null;
 
 const locators = new WeakMap<ResolvedPipeline, Locate>();
 
@@ -20,8 +23,8 @@ export function setLocator(pipeline: ResolvedPipeline, locate: Locate): void {
  * (for pipelines not made by `loadPipeline`/`validateConfig`, e.g. built in tests, or
  * copied with spread/JSON).
  */
-export function locateInConfig(pipeline: ResolvedPipeline, path: string): SourceLocation | null {
-  return locators.get(pipeline)?.(path) ?? null;
+export function locateInConfig(pipeline: ResolvedPipeline, path: string, at: 'key' | 'value' = 'value'): SourceLocation | null {
+  return locators.get(pipeline)?.(path, at) ?? null;
 }
 
 /** Give a derived pipeline (a filtered copy) the locator of its source. */

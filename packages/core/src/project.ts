@@ -62,14 +62,14 @@ export async function loadProject(
           severity: 'error',
           message: `unknown target \`${name}\``,
           path,
-          loc: v.locate(path),
+          loc: v.locate(path, 'key'),
           hint: didYouMean(name, registry.targetNames()) ?? `available: ${registry.targetNames().join(', ')}`,
         });
         continue;
       }
       for (const d of registry.target(name).validateOptions?.(options) ?? []) {
         const p = d.path ? `${path}.${d.path}` : path;
-        extra.push({ ...d, code: d.code || 'GH_TARGET_OPTIONS', path: p, loc: d.loc ?? v.locate(p) });
+        extra.push({ ...d, code: d.code || 'GH_TARGET_OPTIONS', path: p, loc: d.loc ?? v.locate(p, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') });
       }
     }
   }

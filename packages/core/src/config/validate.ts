@@ -107,11 +107,11 @@ class Collector {
     return this.diagnostics;
   }
 
-  locate: Locate = (path) => {
+  locate: Locate = (path, at = 'value') => {
     let p = path;
     for (;;) {
       const r = this.ranges.get(p);
-      if (r) return this.loc(r.value ?? r.key);
+      if (r) return this.loc(at === 'key' ? r.key ?? r.value : r.value ?? r.key);
       const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
       if (cut <= 0) return this.ranges.size > 0 || this.text.length > 0 ? { file: this.file, line: 1, column: 1 } : null;
       p = p.slice(0, cut);
