@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type {
   ExecuteOptions,
@@ -19,7 +19,7 @@ import { acquireLock } from './lock.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
-import { buildReport, cachedResult, judge, skippedResult, writeReport, type GateOutcome } from './results.js';
+import { appendLedger, buildReport, cachedResult, judge, skippedResult, writeReport, type GateOutcome } from './results.js';
 import { selectRunGates } from './select.js';
 
 /** Executor name written into results and reports. */
@@ -374,26 +374,34 @@ export async function execute(
       runId,
       rootDir,
     });
+    // A run that stopped early never passes, even when no blocking gate got to fail.
+    const runProblem = setupFailure ?? (userSignal.aborted ? 'run interrupted' : null);
+    if (runProblem !== null) {
+      report.verdict = {
+        ...report.verdict,
+        status: 'failed',
+        reasons: [runProblem, ...report.verdict.reasons.filter((r) => !r.startsWith('every blocking gate') && r !== 'no blocking gates')],
+      };
+    }
     const written = await writeReport(report, paths.runDir);
-    for (const p of Object.values(written)) {
-      if (typeof p !== 'string') continue;
-      await mkdir(paths.reportDir, { recursive: true });
-      const dest = join(paths.reportDir, relative(paths.runDir, p));
+    await mkdir(paths.reportDir, { recursive: true });
+    for (const p of [written.htmlPath, written.mdPath, written.junitPath, written.sarifPath, written.dssePath, written.jsonPath]) {
+      if (p === null) continue;
+      const dest = join(paths.reportDir, basename(p));
       const tmp = `${dest}.${process.pid}.tmp`;
       await copyFile(p, tmp);
       await rename(tmp, dest);
     }
-    await appendFile(
-      join(stateDir, 'ledger.jsonl'),
-      `${JSON.stringify({ runId, startedAt: report.startedAt, finishedAt: report.finishedAt, verdict: report.verdict.status, executor: EXECUTOR, gates: gates.map((g) => ({ id: g.id, status: g.status })) })}\n`,
-    );
+    if (resolve(stateDir) === resolve(rootDir, '.gatehouse') && written.report.integrity) {
+      await appendLedger(rootDir, { runId, reportDigest: written.report.integrity.digest });
+    }
     try {
       await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes);
     } catch (err) {
       emit({ type: 'message', at: nowIso(), level: 'warn', text: `cache eviction failed: ${(err as Error).message}` });
     }
-    emit({ type: 'run-end', at: nowIso(), report });
-    return report;
+    emit({ type: 'run-end', at: nowIso(), report: written.report });
+    return written.report;
   } finally {
     await lock.release();
   }

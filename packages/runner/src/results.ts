@@ -7,7 +7,7 @@ import type { GateResult, ResolvedGate } from '@gatehouse/core';
 import * as report from './report-api.js';
 
 export type { GateOutcome } from './report-api.js';
-export const { buildReport, writeReport, skippedResult, cachedResult } = report;
+export const { buildReport, writeReport, skippedResult, cachedResult, appendLedger } = report;
 
 /** Last non-empty line of a log file (bounded read), for error reasons. */
 async function lastLogLine(path: string | null): Promise<string | null> {

@@ -135,6 +135,24 @@ describe('faults', () => {
     await sleep(10);
   });
 
+  it('an abort during setup skips every gate and the report says failed', async () => {
+    dir = await project();
+    const ac = new AbortController();
+    const p = pipe(dir, [gate('a', { run: 'touch a-ran' })], {
+      setup: { run: 'sleep 30', inputs: [], env: {}, secrets: [], timeoutMs: 60_000 },
+    });
+    const { report } = await run(p, {
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'setup-start') setTimeout(() => ac.abort(), 150);
+      },
+    });
+    expect(status(report)).toEqual({ a: 'skipped' });
+    expect(existsSync(join(dir, 'a-ran'))).toBe(false);
+    expect(report.verdict).toMatchObject({ status: 'failed', reasons: ['run interrupted'] });
+    expect(writtenReport(dir, report.runId).run.verdict.status).toBe('failed');
+  });
+
   it('a spawn failure (working directory gone) → error', async () => {
     dir = await project();
     const p = pipe(dir, [gate('a', { run: 'true' })], { rootDir: join(dir, 'missing') });
