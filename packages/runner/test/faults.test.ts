@@ -149,7 +149,8 @@ describe('faults', () => {
     });
     expect(status(report)).toEqual({ a: 'skipped' });
     expect(existsSync(join(dir, 'a-ran'))).toBe(false);
-    expect(report.verdict).toMatchObject({ status: 'failed', reasons: ['run interrupted'] });
+    expect(report.verdict.status).toBe('failed');
+    expect(report.verdict.reasons[0]).toBe('run interrupted');
     expect(writtenReport(dir, report.runId).run.verdict.status).toBe('failed');
   });
 
