@@ -183,7 +183,7 @@ export async function execute(
         await sink.close();
         const ok = out.exitCode === 0 && !out.interrupted && !out.timedOut && out.spawnError === null;
         if (ok && setupKey !== null) await cache.writeSetupKey(setupKey);
-        if (!ok) setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
+        if (!ok && !out.interrupted) setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
         emit({ type: 'setup-end', at: nowIso(), ok, durationMs: Date.now() - t0, cached: false });
       }
     }
@@ -375,7 +375,7 @@ export async function execute(
       rootDir,
     });
     // A run that stopped early never passes, even when no blocking gate got to fail.
-    const runProblem = setupFailure ?? (userSignal.aborted ? 'run interrupted' : null);
+    const runProblem = userSignal.aborted ? 'run interrupted' : setupFailure;
     if (runProblem !== null) {
       report.verdict = {
         ...report.verdict,
