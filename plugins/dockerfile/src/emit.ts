@@ -163,9 +163,12 @@ class Problems {
   }
 }
 
-function checkText(p: Problems, path: string, text: string): void {
+/** Records a problem and returns false for text no exec-form argument can carry. */
+function checkText(p: Problems, path: string, text: string): boolean {
   if (text.includes('\u0000')) p.add('GH_DOCKERFILE_TEXT', path, 'NUL bytes cannot be passed to a command');
-  if (hasLoneSurrogate(text)) p.add('GH_DOCKERFILE_TEXT', path, 'lone UTF-16 surrogates cannot be encoded');
+  else if (hasLoneSurrogate(text)) p.add('GH_DOCKERFILE_TEXT', path, 'lone UTF-16 surrogates cannot be encoded');
+  else return true;
+  return false;
 }
 
 function checkEnv(p: Problems, path: string, env: Record<string, string>): Array<[string, string]> {
@@ -196,9 +199,9 @@ function checkImage(p: Problems, path: string, image: string): void {
   if (!IMAGE_REF_RE.test(image)) p.add('GH_DOCKERFILE_IMAGE', path, `\`${image}\` is not a valid image reference`);
 }
 
-function checkGlobs(p: Problems, path: string, globs: string[]): void {
+function checkGlobs(p: Problems, path: string, globs: string[], widen: boolean): void {
   globs.forEach((g, i) => {
-    const why = copySpecProblem(g);
+    const why = copySpecProblem(g, widen);
     if (why !== null) p.add('GH_DOCKERFILE_PATH', `${path}[${i}]`, `\`${g}\` ${why}`);
   });
 }
@@ -288,11 +291,11 @@ export function emitDockerfile(
   const setup = pipeline.setup;
   if (setup !== null) {
     const env = checkEnv(p, 'setup.env', setup.env);
-    checkText(p, 'setup.run', setup.run);
-    checkGlobs(p, 'setup.inputs', setup.inputs);
+    const runOk = checkText(p, 'setup.run', setup.run);
+    checkGlobs(p, 'setup.inputs', setup.inputs, true);
     if (env.length > 0) setupIns.push({ kind: 'ENV', vars: env });
-    setupIns.push(...copyGlobs(setup.inputs, workdir));
-    const place = placeCommand('setup', setup.run, SETUP_ARGV0, scripts);
+    if (copySpecProblemsFree(setup.inputs, true)) setupIns.push(...copyGlobs(setup.inputs, workdir));
+    const place = placeCommand('setup', runOk ? setup.run : '', SETUP_ARGV0, scripts);
     if (place.copy) setupIns.push(place.copy);
     const mounts = secretMounts(setup.secrets, withCa);
     if (opts.npmCache) mounts.push({ type: 'cache', id: 'gatehouse-npm', target: '/root/.npm', sharing: 'locked' });
@@ -344,11 +347,12 @@ export function emitDockerfile(
     if (!USER_RE.test(release.user)) p.add('GH_DOCKERFILE_USER', 'release.user', `\`${release.user}\` is not a user name or uid[:gid]`);
     if (!gateById.has(release.from)) p.add('GH_DOCKERFILE_RELEASE_FROM', 'release.from', `release.from names no gate: \`${release.from}\``);
     if (release.cmd.length === 0) p.add('GH_DOCKERFILE_CMD', 'release.cmd', 'release.cmd needs at least one element');
-    release.cmd.forEach((c, i) => checkText(p, `release.cmd[${i}]`, c));
+    const cmdOk = release.cmd.map((c, i) => checkText(p, `release.cmd[${i}]`, c)).every(Boolean);
     release.expose.forEach((port, i) => {
       if (!Number.isInteger(port) || port < 1 || port > 65535) p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
     });
-    checkGlobs(p, 'release.copy', release.copy);
+    checkGlobs(p, 'release.copy', release.copy, false);
+    const copyOk = copySpecProblemsFree(release.copy, false);
     const env = checkEnv(p, 'release.env', release.env);
     const ins: Instruction[] = [
       { kind: 'WORKDIR', path: release.workdir },
@@ -356,10 +360,10 @@ export function emitDockerfile(
       { kind: 'COPY', from: VERDICT_STAGE, sources: ['/gatehouse/verdict.txt'], dest: RELEASE_VERDICT_PATH },
     ];
     if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-    ins.push(...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir));
+    if (copyOk) ins.push(...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir));
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });
-    ins.push({ kind: 'CMD', argv: release.cmd });
+    if (cmdOk) ins.push({ kind: 'CMD', argv: release.cmd });
     stages.push({ name: RELEASE_STAGE, from: release.image, instructions: ins });
   }
 
@@ -388,11 +392,12 @@ function gateStage(
   if (!STAGE_NAME_RE.test(stageName(gate.id)) || !/^[a-z][a-z0-9-]{0,62}$/.test(gate.id)) {
     p.add('GH_DOCKERFILE_ID', at, `gate id \`${gate.id}\` cannot name a stage`);
   }
-  checkText(p, `${at}.run`, gate.run);
+  const runOk = checkText(p, `${at}.run`, gate.run);
   checkImage(p, `${at}.image`, gate.image);
   gate.secrets.forEach((s, i) => {
     if (!ENV_NAME_RE.test(s)) p.add('GH_DOCKERFILE_SECRET', `${at}.secrets[${i}]`, `secret name \`${s}\` is not valid`);
   });
+  checkGlobs(p, `${at}.outputs`, gate.outputs, true);
   const env = checkEnv(p, `${at}.env`, gate.env);
   const ins: Instruction[] = [];
   const needs = gate.needs.filter((n) => gateById.has(n));
@@ -409,18 +414,16 @@ function gateStage(
     for (const n of needs) {
       const need = gateById.get(n) as ResolvedGate;
       ins.push({ kind: 'COPY', from: stageName(n), sources: [`${OUT_ROOT}/${n}`], dest: `${OUT_ROOT}/${n}` });
-      if (copySpecProblemsFree(need.outputs)) {
+      if (copySpecProblemsFree(need.outputs, true)) {
         // A failed need may not have produced its outputs: a wildcard source tolerates that.
         for (const c of copyGlobs(need.outputs, pipeline.workdir, stageName(n))) {
           ins.push({ ...c, sources: c.sources.map(tolerantSource) });
         }
-      } else {
-        checkGlobs(p, `gates.${n}.outputs`, need.outputs);
       }
     }
   }
   if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-  const place = placeCommand(gate.id, gate.run, GATE_ARGV0, scripts);
+  const place = placeCommand(gate.id, runOk ? gate.run : '', GATE_ARGV0, scripts);
   if (place.copy) ins.push(place.copy);
   const wrapper = gateWrapper({
     id: gate.id,
@@ -439,21 +442,21 @@ function gateStage(
   return { name: stageName(gate.id), from, instructions: ins };
 }
 
-function copySpecProblemsFree(globs: string[]): boolean {
-  return globs.every((g) => copySpecProblem(g) === null);
+function copySpecProblemsFree(globs: string[], widen: boolean): boolean {
+  return globs.every((g) => copySpecProblem(g, widen) === null);
 }
 
 function dockerignore(pipeline: ResolvedPipeline, header: string): string {
   const inputs = new Set<string>();
   for (const g of [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs)]) {
-    if (copySpecProblem(g) === null) {
+    if (copySpecProblem(g, true) === null) {
       const pat = ignorePattern(g);
       if (pat !== null) inputs.add(pat);
     }
   }
   const outputs = new Set<string>();
   for (const g of pipeline.gates.flatMap((x) => x.outputs)) {
-    if (copySpecProblem(g) !== null) continue;
+    if (copySpecProblem(g, true) !== null) continue;
     const pat = ignorePattern(g);
     // Never hide something a gate or setup reads.
     if (pat !== null && ![...inputs].some((i) => i === pat || i.startsWith(pat + '/') || pat.startsWith(i + '/'))) {

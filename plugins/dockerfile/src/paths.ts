@@ -17,14 +17,19 @@ export interface CopySpec {
 const GLOB_CHARS_RE = /[*?[\]{}]/;
 const SAFE_PATH_RE = /^[A-Za-z0-9._@+,=~ *?[\]{}/-]+$/;
 
-/** Why a glob cannot become a COPY, or `null` when it can. */
-export function copySpecProblem(glob: string): string | null {
+/**
+ * Why a glob cannot become a COPY, or `null` when it can. With `widen`, a glob COPY
+ * cannot express (`src/**\/*.ts`) is accepted and copied as its static directory
+ * (`src`): a superset, fine for inputs and outputs, not for what goes into the release.
+ */
+export function copySpecProblem(glob: string, widen = false): string | null {
   if (!SAFE_PATH_RE.test(glob)) {
     return 'holds characters the Dockerfile builder would expand or that cannot be copied safely (allowed: letters, digits, space and . _ @ + , = ~ - / * ? [ ] { })';
   }
   const p = normalise(glob);
   if (p.startsWith('/')) return 'is absolute; paths are relative to the config directory';
   if (p.split('/').includes('..')) return 'leaves the config directory (`..`)';
+  if (widen) return null;
   if (/[{}]/.test(p)) return 'uses `{a,b}` alternatives, which COPY does not support; list the paths separately';
   const segs = p === '' ? [] : p.split('/');
   const globbed = segs.filter((s) => GLOB_CHARS_RE.test(s));
@@ -43,9 +48,24 @@ function normalise(glob: string): string {
   return p;
 }
 
-/** The COPY form of a glob. Call {@link copySpecProblem} first. */
+/** The static directory part of a path: segments before the first one holding a wildcard. */
+function staticPrefix(p: string): string {
+  const segs = p.split('/');
+  const i = segs.findIndex((s) => GLOB_CHARS_RE.test(s));
+  return i < 0 ? p : segs.slice(0, i).join('/');
+}
+
+/** True when COPY can express the glob as written (no widening needed). */
+function exact(p: string): boolean {
+  const segs = p === '' ? [] : p.split('/');
+  const i = segs.findIndex((s) => GLOB_CHARS_RE.test(s));
+  return i < 0 || (i === segs.length - 1 && !/\*\*|[{}]/.test(segs[i] ?? ''));
+}
+
+/** The COPY form of a glob (widened to its static directory when needed). Call {@link copySpecProblem} first. */
 export function copySpec(glob: string): CopySpec {
-  const p = normalise(glob);
+  let p = normalise(glob);
+  if (!exact(p)) p = staticPrefix(p);
   if (p === '') return { source: '.', dest: '.', wildcard: false };
   if (!GLOB_CHARS_RE.test(p)) return { source: p, dest: p, wildcard: false };
   const slash = p.lastIndexOf('/');
@@ -61,7 +81,7 @@ export function containerPath(dir: string, rel: string): string {
 
 /** The `.dockerignore` pattern excluding what a glob names (its static prefix), or null for "everything". */
 export function ignorePattern(glob: string): string | null {
-  const p = normalise(glob);
+  const p = staticPrefix(normalise(glob));
   if (p === '') return null;
   return p;
 }

@@ -42,7 +42,7 @@ export function hasLoneSurrogate(s: string): boolean {
 
 /**
  * A JSON string literal in pure ASCII: quotes, backslashes, every control character and
- * every non-ASCII code unit escaped. The Dockerfile stays ASCII, so no Unicode line
+ * every non-ASCII code unit escaped (and `<`, see below). The Dockerfile stays ASCII, so no Unicode line
  * separator (NEL, U+2028) or BOM can confuse a reader, and Go's JSON decoder restores
  * the exact string.
  */
@@ -57,6 +57,8 @@ export function jsonString(s: string): string {
     else if (c === 0x0a) out += '\\n';
     else if (c === 0x0d) out += '\\r';
     else if (c === 0x09) out += '\\t';
+    // `<<` would read as a heredoc to some Dockerfile parsers; JSON lets us never write it.
+    else if (c === 0x3c) out += '\\u003c';
     else if (c < 0x20 || c >= 0x7f) out += '\\u' + c.toString(16).padStart(4, '0');
     else out += s[i];
   }

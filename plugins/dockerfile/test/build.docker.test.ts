@@ -1,0 +1,174 @@
+/**
+ * Real BuildKit builds of emitted Dockerfiles (ORACLES.md): the oracle for the
+ * Dockerfile target is the builder itself. Builds are few and batched: the machine is small.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { HOSTILE_FRAGMENTS, ensureBaseImage, gate, hostileString, pipeline, requireDocker } from '@gatehouse/test-utils';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import { INLINE_COMMAND_LIMIT, buildSecretArgs, emitDockerfile } from '../src/index.js';
+import { docker, writeContext } from './helpers.js';
+
+const enabled = await requireDocker('Dockerfile build tests');
+const CANARY = 'gh-canary-7f3a9c1e5b';
+const dirs: string[] = [];
+const images: string[] = [];
+let base = '';
+
+beforeAll(async () => {
+  if (enabled) base = await ensureBaseImage();
+}, 600_000);
+
+afterAll(async () => {
+  for (const ref of images) await docker(['image', 'rm', '-f', ref]);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function on(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {
+  return gate(id, { image: base, ...over });
+}
+
+async function context(p: ResolvedPipeline, files: Record<string, string> = {}): Promise<string> {
+  const dir = await writeContext(emitDockerfile(p), { 'package.json': '{"name":"fixture"}\n', ...files });
+  dirs.push(dir);
+  return dir;
+}
+
+async function exported(dir: string, id: string): Promise<{ result: Record<string, unknown>; log: string; command: string }> {
+  const at = join(dir, 'export', id);
+  return {
+    result: JSON.parse(await readFile(join(at, 'result.json'), 'utf8')) as Record<string, unknown>,
+    log: await readFile(join(at, 'log.txt'), 'utf8'),
+    command: await readFile(join(at, 'command.txt'), 'utf8'),
+  };
+}
+
+const uniq = (): string => `${process.pid}-${Date.now().toString(36)}`;
+
+describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
+  test('passing pipeline: every gate runs, results are exported, advisory failures do not block, release is built', async () => {
+    const p = pipeline(
+      [
+        on('build', { run: 'mkdir -p dist && echo built > dist/app.txt && echo "build log"', outputs: ['dist/**'] }),
+        on('lint', {
+          run: 'echo "{\\"errors\\":0}" > "$GATEHOUSE_OUT/eslint.json"; printf "%s" "$LINT_MODE" > "$GATEHOUSE_OUT/env.txt"',
+          env: { LINT_MODE: 'strict "quoted" $HOME \\back' },
+        }),
+        on('sonar', { run: 'echo "token is $SONAR_TOKEN"; exit 2', secrets: ['SONAR_TOKEN'], mode: 'advisory' }),
+        on('a11y', { run: 'cat dist/app.txt', needs: ['build'] }),
+        on('e2e', { run: 'cat dist/app.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
+        on('slow', { run: 'sleep 30', timeoutMs: 1000, mode: 'advisory' }),
+      ],
+      {
+        image: base,
+        setup: { run: 'cat package.json > setup-ran.txt', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 60_000 },
+        release: { from: 'build', copy: ['dist/'], cmd: ['cat', 'dist/app.txt'], image: base, expose: [8080], env: {}, user: 'node', workdir: '/srv' },
+      },
+    );
+    const dir = await context(p, { 'dist/stale.txt': 'must not reach the build\n' });
+    const secrets = buildSecretArgs(p, {}, {}).flatMap((s) => ['--secret', s]);
+    const env = { SONAR_TOKEN: CANARY };
+
+    const results = await docker(['build', ...secrets, '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir, env });
+    expect(results.code, results.stderr).toBe(0);
+    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'e2e', 'lint', 'slow', 'sonar']);
+
+    const build = await exported(dir, 'build');
+    expect(build.result).toMatchObject({ id: 'build', exitCode: 0, timedOut: false, skipped: null });
+    expect(build.result['startedAt']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(typeof build.result['durationMs']).toBe('number');
+    expect(build.log).toBe('build log\n');
+    expect((await exported(dir, 'a11y')).log).toBe('built\n');
+    expect((await exported(dir, 'e2e')).result['exitCode']).toBe(0);
+    expect(await readFile(join(dir, 'export/lint/evidence/eslint.json'), 'utf8')).toBe('{"errors":0}\n');
+    expect(await readFile(join(dir, 'export/lint/evidence/env.txt'), 'utf8')).toBe('strict "quoted" $HOME \\back');
+    const sonar = await exported(dir, 'sonar');
+    expect(sonar.result['exitCode']).toBe(2);
+    expect(sonar.log).toBe('token is ***\n');
+    const slow = await exported(dir, 'slow');
+    expect(slow.result).toMatchObject({ timedOut: true, exitCode: 124 });
+
+    const tag = `gatehouse-dockerfile-test:${uniq()}`;
+    images.push(tag);
+    const release = await docker(['build', ...secrets, '-t', tag, '.'], { cwd: dir, env });
+    expect(release.code, release.stderr).toBe(0);
+    expect(release.stderr).toContain('gatehouse: advisory gate(s) did not pass: sonar slow');
+    const run = await docker(['run', '--rm', tag]);
+    expect(run.stdout).toBe('built\n');
+    const whoami = await docker(['run', '--rm', '--entrypoint', 'id', tag, '-u']);
+    expect(whoami.stdout.trim()).toBe('1000');
+    const ls = await docker(['run', '--rm', '--entrypoint', 'ls', tag, '/srv', '/srv/dist']);
+    expect(ls.stdout).not.toContain('stale.txt');
+    expect(ls.stdout).not.toContain('gatehouse');
+    const inspect = await docker(['image', 'inspect', tag]);
+    const history = await docker(['image', 'history', '--no-trunc', tag]);
+    expect(inspect.stdout + history.stdout).not.toContain(CANARY);
+    expect(await readFile(join(dir, 'Dockerfile'), 'utf8')).not.toContain(CANARY);
+  });
+
+  test('a failing blocking gate: results still exported, default build fails naming it, no image', async () => {
+    const p = pipeline(
+      [
+        on('build', { run: 'echo ok' }),
+        on('unit', { run: 'echo "2 failed" >&2; exit 7' }),
+        on('a11y', { run: 'echo should not run', needs: ['unit'] }),
+      ],
+      {
+        image: base,
+        release: { from: 'build', copy: ['package.json'], cmd: ['true'], image: base, expose: [], env: {}, user: '1000:1000', workdir: '/srv' },
+      },
+    );
+    const dir = await context(p);
+    const results = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    expect(results.code, results.stderr).toBe(0);
+    expect((await exported(dir, 'build')).result['exitCode']).toBe(0);
+    const unit = await exported(dir, 'unit');
+    expect(unit.result['exitCode']).toBe(7);
+    expect(unit.log).toBe('2 failed\n');
+    const a11y = await exported(dir, 'a11y');
+    expect(a11y.result).toMatchObject({ exitCode: null, skipped: 'needed gate unit did not pass' });
+    expect(a11y.log).not.toContain('should not run');
+
+    const one = await docker(['build', '--target', 'result-unit', '-o', `type=local,dest=${join(dir, 'one')}`, '.'], { cwd: dir });
+    expect(one.code, one.stderr).toBe(0);
+    expect(await readdir(join(dir, 'one'))).toEqual(['unit']);
+
+    const tag = `gatehouse-dockerfile-test:${uniq()}`;
+    images.push(tag);
+    const release = await docker(['build', '-t', tag, '.'], { cwd: dir });
+    expect(release.code).not.toBe(0);
+    expect(release.stderr).toContain('gatehouse: verdict failed: blocking gate(s) did not pass: unit a11y');
+    const inspect = await docker(['image', 'inspect', tag]);
+    expect(inspect.code).not.toBe(0);
+  });
+
+  test('hostile commands reach the gate shell byte for byte (batched into a few gates, one build)', async () => {
+    const strings = [...HOSTILE_FRAGMENTS, ...fc.sample(hostileString({ minLength: 1, maxLength: 12 }), { numRuns: 48, seed: 4242 })];
+    const long = 'x'.repeat(INLINE_COMMAND_LIMIT + 100) + '\r\n\u2028 <<EOF $1 \\$ \'\'\' ${{ x }}';
+    // A quoted heredoc hands its body to the shell verbatim: what it writes is what the shell got.
+    const delimiter = 'GATEHOUSE_HOSTILE_END';
+    const usable = strings.filter((s) => !s.split('\n').some((line) => line.replace(/\r$/, '') === delimiter));
+    const heredoc = (s: string, file: number): string => `cat > "$GATEHOUSE_OUT/${file}" <<'${delimiter}'\n${s}\n${delimiter}\n`;
+    // BuildKit 0.8 trips over dozens of parallel stages ("flightcontrol: exceeded retry timeout"): 6 per build.
+    const perGate = Math.ceil(usable.length / 5);
+    const groups: string[][] = [];
+    for (let i = 0; i < usable.length; i += perGate) groups.push(usable.slice(i, i + perGate));
+    groups.push([long]);
+    const gates = groups.map((g, i) => on(`h${i}`, { run: g.map((s, j) => heredoc(s, j)).join('') }));
+    const p = pipeline(gates, { image: base });
+    expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/h${groups.length - 1}.sh`]);
+    const dir = await context(p);
+    const results = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    expect(results.code, results.stderr.slice(-2000)).toBe(0);
+    for (const [i, group] of groups.entries()) {
+      const out = await exported(dir, `h${i}`);
+      expect(out.command).toBe(gates[i]!.run);
+      expect(out.result['exitCode']).toBe(0);
+      for (const [j, s] of group.entries()) {
+        expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', String(j)), 'utf8')).toBe(`${s}\n`);
+      }
+    }
+  });
+});
