@@ -62,6 +62,28 @@ export {
   type FileCheck,
 } from './compile.js';
 export { unifiedDiff, type DiffOptions } from './diff.js';
+export { renderConfigReference, renderSchemaFile } from './config/reference.js';
 export { loadProject, type Project } from './project.js';
 export { stringifyYaml, quoteYamlString, yamlCommented, YamlCommented } from './yaml-emit.js';
 export type { YamlValue, StringifyYamlOptions } from './yaml-emit.js';
+export {
+  CI_RESULTS_DIR,
+  CI_REPORT_DIR,
+  CI_DOCKER_RESULTS_DIR,
+  DEFAULT_CI_CLI,
+  CI_OPTION_UNKNOWN,
+  CI_OPTION_INVALID,
+  optionDiagnostic,
+  unknownOptionDiagnostics,
+  isPlainObject,
+  readCiCommonOptions,
+  ciGateCommand,
+  ciResultFile,
+  ciReportCommands,
+  ciDockerGateCommands,
+  ciJobSecrets,
+  ciJobTimeoutMinutes,
+  transitiveNeeds,
+  shellQuote,
+} from './ci.js';
+export type { CiMode, CiCommonOptions } from './ci.js';

@@ -1,0 +1,174 @@
+/**
+ * What every CI target (GitHub Actions, Buildkite, Jenkins…) has in common: the options they
+ * share, the commands a CI job runs, and where results travel. Each target only decides how
+ * these are written in its own format.
+ */
+import { didYouMean } from './diagnostics.js';
+import type { Diagnostic } from './errors.js';
+import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
+
+/** How a CI job runs a gate: through the gatehouse CLI on the agent, or by building its Dockerfile target. */
+export type CiMode = 'native' | 'docker';
+
+/** Options every CI target understands. */
+export interface CiCommonOptions {
+  /** Where the generated file goes, relative to the config's directory. */
+  path: string;
+  /** @default 'native' */
+  mode: CiMode;
+  /** How CI jobs call the CLI. @default 'npx --no-install gatehouse' */
+  cli: string;
+}
+
+/** Directory (relative to the checkout) where CI jobs put per-gate results. */
+export const CI_RESULTS_DIR = 'gatehouse-results';
+/** Directory (relative to the checkout) where the final CI job writes the merged report. */
+export const CI_REPORT_DIR = 'gatehouse-report';
+/** Default `cli` option. */
+export const DEFAULT_CI_CLI = 'npx --no-install gatehouse';
+
+/** Diagnostic codes of target options, shared by every CI target. */
+export const CI_OPTION_UNKNOWN = 'GH_UNKNOWN_KEY';
+export const CI_OPTION_INVALID = 'GH_TARGET_OPTIONS';
+
+// A command prefix that needs no shell quoting and holds no interpolation syntax of any target.
+const CLI_PATTERN = /^[A-Za-z0-9_./@:=+-]+(?: [A-Za-z0-9_./@:=+-]+)*$/;
+const SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/;
+
+/** An error diagnostic about `targets.<name>.<path>`; the driver prefixes and locates it. */
+export function optionDiagnostic(path: string, message: string, hint?: string, code = CI_OPTION_INVALID): Diagnostic {
+  return { code, severity: 'error', message, path, loc: null, ...(hint === undefined ? {} : { hint }) };
+}
+
+/** Diagnostics for keys of `options` (at `prefix`) that are not in `known`, with a "did you mean". */
+export function unknownOptionDiagnostics(options: Record<string, unknown>, known: readonly string[], prefix = ''): Diagnostic[] {
+  return Object.keys(options)
+    .filter((k) => !known.includes(k))
+    .map((k) =>
+      optionDiagnostic(
+        `${prefix}${k}`,
+        `unknown option \`${k}\``,
+        didYouMean(k, known) ?? `known options: ${known.join(', ')}`,
+        CI_OPTION_UNKNOWN,
+      ),
+    );
+}
+
+/** True for a plain (non-array) object. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Read and check `path`, `mode` and `cli`; invalid values fall back to defaults and add a diagnostic. */
+export function readCiCommonOptions(
+  options: TargetOptions,
+  defaultPath: string,
+): { value: CiCommonOptions; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const value: CiCommonOptions = { path: defaultPath, mode: 'native', cli: DEFAULT_CI_CLI };
+  if (options.path !== undefined) {
+    if (typeof options.path === 'string' && SAFE_PATH.test(options.path) && !options.path.endsWith('/')) value.path = options.path;
+    else diagnostics.push(optionDiagnostic('path', '`path` must be a relative file path inside the project (letters, digits, `_ . / -`, no `..`)', `e.g. \`${defaultPath}\``));
+  }
+  if (options.mode !== undefined) {
+    if (options.mode === 'native' || options.mode === 'docker') value.mode = options.mode;
+    else diagnostics.push(optionDiagnostic('mode', '`mode` must be `native` or `docker`', 'native runs gates through the gatehouse CLI; docker builds each gate\'s Dockerfile target'));
+  }
+  if (options.cli !== undefined) {
+    if (typeof options.cli === 'string' && CLI_PATTERN.test(options.cli)) value.cli = options.cli;
+    else diagnostics.push(optionDiagnostic('cli', '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)', `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``));
+  }
+  return { value, diagnostics };
+}
+
+/** The command a native CI job runs for one gate (setup and needs were done by the job). */
+export function ciGateCommand(cli: string, gateId: string): string {
+  return `${cli} run --only ${gateId} --result-file ${CI_RESULTS_DIR}/${gateId}.json`;
+}
+
+/** Per-gate result file of a native CI job. */
+export function ciResultFile(gateId: string): string {
+  return `${CI_RESULTS_DIR}/${gateId}.json`;
+}
+
+/** Directory a docker-mode CI job exports one gate's `result-<id>` stage into (it holds `<id>/`). */
+export const CI_DOCKER_RESULTS_DIR = `${CI_RESULTS_DIR}/docker`;
+
+/** The final job's commands: merge every gate result, then render Markdown, HTML and JUnit. */
+export function ciReportCommands(cli: string, mode: CiMode): { merge: string; render: string[]; markdown: string } {
+  const report = `${CI_REPORT_DIR}/report.json`;
+  const merge =
+    mode === 'docker'
+      ? `${cli} report merge --docker ${CI_DOCKER_RESULTS_DIR} -o ${report}`
+      : `${cli} report merge ${CI_RESULTS_DIR} -o ${report}`;
+  return {
+    merge,
+    render: [
+      `${cli} report render ${report} --format md -o ${CI_REPORT_DIR}/report.md`,
+      `${cli} report render ${report} --format html -o ${CI_REPORT_DIR}/report.html`,
+      `${cli} report render ${report} --format junit -o ${CI_REPORT_DIR}/junit.xml`,
+    ],
+    markdown: `${CI_REPORT_DIR}/report.md`,
+  };
+}
+
+/** Every gate `gateId` depends on, directly or not, sorted. */
+export function transitiveNeeds(pipeline: ResolvedPipeline, gateId: string): string[] {
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const seen = new Set<string>();
+  const stack = [...(byId.get(gateId)?.needs ?? [])];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(byId.get(id)?.needs ?? []));
+  }
+  return [...seen].sort();
+}
+
+/**
+ * Secret names a CI job for `gate` must expose: setup's and the gate's; in docker mode also those
+ * of every gate it transitively needs (the build runs them too).
+ */
+export function ciJobSecrets(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): string[] {
+  const names = new Set([...(pipeline.setup?.secrets ?? []), ...gate.secrets]);
+  if (mode === 'docker') {
+    const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+    for (const id of transitiveNeeds(pipeline, gate.id)) for (const s of byId.get(id)?.secrets ?? []) names.add(s);
+  }
+  return [...names].sort();
+}
+
+/**
+ * Job time limit in minutes: setup + gate (docker mode: + every needed gate, which the build
+ * reruns unless cached), rounded up, plus 5 minutes so checkout, tool set-up and artifact
+ * transfer never cut the gate short and the CLI's own timeout fires first and is recorded.
+ */
+export function ciJobTimeoutMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): number {
+  let ms = (pipeline.setup?.timeoutMs ?? 0) + gate.timeoutMs;
+  if (mode === 'docker') {
+    const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+    for (const id of transitiveNeeds(pipeline, gate.id)) ms += byId.get(id)?.timeoutMs ?? 0;
+  }
+  return Math.ceil(ms / 60_000) + 5;
+}
+
+/** Quote a word for POSIX `sh` (bare when it needs no quoting). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Docker mode: build the gate's `result-<id>` target, export it, then fail the job when the gate's
+ * recorded exit code is not 0 (the gate stage itself always succeeds so evidence is never lost).
+ */
+export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedGate): string[] {
+  const dockerfileOptions = pipeline.targets.dockerfile;
+  const dockerfile = typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
+  const secrets = ciJobSecrets(pipeline, gate, 'docker').map((s) => `--secret id=${s},env=${s} `);
+  const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/result.json`;
+  return [
+    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target result-${gate.id} ${secrets.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    `code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0`,
+  ];
+}

@@ -1,0 +1,266 @@
+import {
+  CI_DOCKER_RESULTS_DIR,
+  CI_REPORT_DIR,
+  CI_RESULTS_DIR,
+  GatehouseError,
+  ciDockerGateCommands,
+  ciGateCommand,
+  ciJobSecrets,
+  ciJobTimeoutMinutes,
+  ciReportCommands,
+  ciResultFile,
+  generatedHeader,
+  stringifyYaml,
+  yamlCommented,
+  type Diagnostic,
+  type EmittedFile,
+  type ResolvedGate,
+  type ResolvedPipeline,
+  type TargetContext,
+  type YamlValue,
+} from '@gatehouse/core';
+import type { GithubOptions, PinnedAction } from './options.js';
+import type { Job, Step, Workflow, WorkflowTriggers } from './workflow.js';
+
+/** Job id of a gate in the workflow. */
+export function gateJobId(gateId: string): string {
+  return `gate-${gateId}`;
+}
+/** Job id of the final job that merges and publishes the report. */
+export const REPORT_JOB_ID = 'gatehouse-report';
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** Build the typed workflow. Throws `GatehouseError` when user text cannot be placed safely. */
+export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions): Workflow {
+  checkUserText(pipeline);
+  const jobs: Record<string, Job> = {};
+  for (const gate of pipeline.gates) {
+    jobs[gateJobId(gate.id)] = options.mode === 'docker' ? dockerGateJob(pipeline, gate, options) : nativeGateJob(pipeline, gate, options);
+  }
+  jobs[REPORT_JOB_ID] = reportJob(pipeline, options);
+  return {
+    name: `gatehouse: ${pipeline.name}`,
+    on: triggers(options),
+    permissions: { contents: 'read' },
+    ...(options.concurrency
+      ? { concurrency: { group: 'gatehouse-${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': true } }
+      : {}),
+    jobs,
+  };
+}
+
+/** Build and serialise the workflow file. */
+export function emitGithubWorkflow(pipeline: ResolvedPipeline, options: GithubOptions, ctx: TargetContext): EmittedFile {
+  const workflow = buildWorkflow(pipeline, options);
+  const contents = stringifyYaml(workflow as unknown as YamlValue, {
+    header: [generatedHeader(ctx.configFile)],
+  });
+  return { path: options.path, contents };
+}
+
+function triggers(options: GithubOptions): WorkflowTriggers {
+  const on: WorkflowTriggers = {};
+  const t = options.triggers;
+  if (t.push) on.push = t.push.branches ? { branches: t.push.branches } : {};
+  if (t.pull_request) on.pull_request = t.pull_request.branches ? { branches: t.pull_request.branches } : {};
+  if (t.workflow_dispatch) on.workflow_dispatch = {};
+  return on;
+}
+
+function uses(action: PinnedAction): Step['uses'] {
+  return yamlCommented(`${action.repo}@${action.sha}`, action.tag);
+}
+
+function secretEnv(names: string[]): Record<string, string> | undefined {
+  if (names.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = `\${{ secrets.${name} }}`;
+  return env;
+}
+
+function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
+  const steps: Step[] = [
+    { name: 'Check out', uses: uses(options.actions.checkout), with: { 'persist-credentials': false } },
+    {
+      name: 'Set up Node',
+      uses: uses(options.actions.setup_node),
+      with: { 'node-version': options.node_version, ...(options.cache ? { cache: options.cache } : {}) },
+    },
+  ];
+  const setup = pipeline.setup;
+  if (setup) {
+    const env = { ...setup.env, ...secretEnv(setup.secrets) };
+    steps.push({
+      name: 'Setup',
+      run: setup.run,
+      ...(Object.keys(env).length > 0 ? { env } : {}),
+      'timeout-minutes': Math.ceil(setup.timeoutMs / 60_000),
+    });
+  }
+  return steps;
+}
+
+function gateJobBase(gate: ResolvedGate, pipeline: ResolvedPipeline, options: GithubOptions): Omit<Job, 'steps'> {
+  return {
+    name: gate.description ? `${gate.id}: ${gate.description}` : gate.id,
+    'runs-on': options.runs_on,
+    ...(gate.needs.length > 0 ? { needs: gate.needs.map(gateJobId) } : {}),
+    'timeout-minutes': ciJobTimeoutMinutes(pipeline, gate, options.mode),
+    ...(gate.mode === 'advisory' ? { 'continue-on-error': true } : {}),
+  };
+}
+
+function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: GithubOptions): Job {
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const steps = preludeSteps(pipeline, options);
+  for (const need of gate.needs) {
+    if ((byId.get(need)?.outputs.length ?? 0) === 0) continue;
+    steps.push({
+      name: `Download outputs of ${need}`,
+      uses: uses(options.actions.download_artifact),
+      with: { name: outputsArtifact(need), path: '.' },
+    });
+  }
+  steps.push({
+    name: `Gate ${gate.id}`,
+    run: ciGateCommand(options.cli, gate.id),
+    ...(gate.secrets.length > 0 ? { env: secretEnv(gate.secrets) } : {}),
+  });
+  steps.push({
+    name: 'Upload gate result',
+    if: 'always()',
+    uses: uses(options.actions.upload_artifact),
+    with: { name: resultArtifact(gate.id), path: ciResultFile(gate.id), 'if-no-files-found': 'warn' },
+  });
+  if (gate.outputs.length > 0) {
+    steps.push({
+      name: 'Upload gate outputs',
+      uses: uses(options.actions.upload_artifact),
+      // The result file sits at a different root than the outputs, so the artifact keeps
+      // paths relative to the checkout and downloads restore them where the gate wrote them.
+      with: {
+        name: outputsArtifact(gate.id),
+        path: [ciResultFile(gate.id), ...gate.outputs].join('\n'),
+        'if-no-files-found': 'error',
+        'include-hidden-files': true,
+      },
+    });
+  }
+  return { ...gateJobBase(gate, pipeline, options), steps };
+}
+
+function dockerGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: GithubOptions): Job {
+  const secrets = ciJobSecrets(pipeline, gate, 'docker');
+  const steps: Step[] = [
+    { name: 'Check out', uses: uses(options.actions.checkout), with: { 'persist-credentials': false } },
+    {
+      name: `Gate ${gate.id} (docker build)`,
+      run: ciDockerGateCommands(pipeline, gate).join('\n'),
+      ...(secrets.length > 0 ? { env: secretEnv(secrets) } : {}),
+    },
+    {
+      name: 'Upload gate result',
+      if: 'always()',
+      uses: uses(options.actions.upload_artifact),
+      with: { name: resultArtifact(gate.id), path: `${CI_DOCKER_RESULTS_DIR}/`, 'if-no-files-found': 'warn' },
+    },
+  ];
+  return { ...gateJobBase(gate, pipeline, options), steps };
+}
+
+function reportJob(pipeline: ResolvedPipeline, options: GithubOptions): Job {
+  const commands = ciReportCommands(options.cli, options.mode);
+  const steps = preludeSteps(pipeline, options);
+  steps.push(
+    {
+      name: 'Download gate results',
+      uses: uses(options.actions.download_artifact),
+      with: {
+        pattern: `${resultArtifact('')}*`,
+        path: options.mode === 'docker' ? CI_DOCKER_RESULTS_DIR : CI_RESULTS_DIR,
+        'merge-multiple': true,
+      },
+    },
+    { name: 'Merge gate results', run: commands.merge },
+    {
+      name: 'Publish report',
+      run: [...commands.render, `cat ${commands.markdown} >> "$GITHUB_STEP_SUMMARY"`].join('\n'),
+    },
+    {
+      name: 'Upload report',
+      if: 'always()',
+      uses: uses(options.actions.upload_artifact),
+      with: { name: 'gatehouse-report', path: `${CI_REPORT_DIR}/`, 'if-no-files-found': 'warn' },
+    },
+  );
+  return {
+    name: 'gatehouse report',
+    'runs-on': options.runs_on,
+    ...(pipeline.gates.length > 0 ? { needs: pipeline.gates.map((g) => gateJobId(g.id)) } : {}),
+    if: 'always()',
+    'timeout-minutes': Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
+    steps,
+  };
+}
+
+function resultArtifact(gateId: string): string {
+  return `gatehouse-result-${gateId}`;
+}
+function outputsArtifact(gateId: string): string {
+  return `gatehouse-outputs-${gateId}`;
+}
+
+const EXPRESSION = '${{';
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+
+/** Every place user text lands in the workflow, checked at once. */
+function checkUserText(pipeline: ResolvedPipeline): void {
+  const diagnostics: Diagnostic[] = [];
+  const expression = (path: string, text: string, where: string) => {
+    if (text.includes(EXPRESSION)) {
+      diagnostics.push({
+        code: 'GH_GITHUB_EXPRESSION',
+        severity: 'error',
+        message: `contains \`\${{\`, which GitHub Actions would evaluate as an expression in ${where}`,
+        path,
+        loc: null,
+        hint: 'move that text into a script file and call the script (e.g. `sh scripts/setup.sh`)',
+      });
+    }
+  };
+  const name = (path: string, value: string) => {
+    if (!ENV_NAME.test(value) || /^GITHUB_/.test(value)) {
+      diagnostics.push({ code: 'GH_GITHUB_UNSAFE_NAME', severity: 'error', message: `\`${value}\` is not a valid environment/secret name here`, path, loc: null });
+    }
+  };
+  expression('name', pipeline.name, 'the workflow name');
+  if (pipeline.setup) {
+    expression('setup.run', pipeline.setup.run, 'a `run:` script');
+    for (const [k, v] of Object.entries(pipeline.setup.env)) {
+      name(`setup.env.${k}`, k);
+      expression(`setup.env.${k}`, v, 'a step `env:` value');
+    }
+    pipeline.setup.secrets.forEach((s, i) => name(`setup.secrets[${i}]`, s));
+  }
+  for (const gate of pipeline.gates) {
+    if (gate.description) expression(`gates.${gate.id}.description`, gate.description, 'a job name');
+    gate.secrets.forEach((s, i) => name(`gates.${gate.id}.secrets[${i}]`, s));
+    gate.outputs.forEach((glob, i) => {
+      const path = `gates.${gate.id}.outputs[${i}]`;
+      expression(path, glob, 'an artifact path');
+      if (UNPRINTABLE.test(glob) || glob.startsWith('!') || glob.trim() !== glob || glob === '') {
+        diagnostics.push({
+          code: 'GH_GITHUB_UNSAFE_PATH',
+          severity: 'error',
+          message: 'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
+          path,
+          loc: null,
+        });
+      }
+    });
+  }
+  if (diagnostics.length > 0) {
+    throw new GatehouseError('GH_TARGET_UNSAFE', `github: ${diagnostics.length} value(s) cannot be written safely into the workflow`, { diagnostics });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The subset of the GitHub Actions workflow syntax Gatehouse emits, typed.
+ * Property order here is the order keys are written in.
+ * @see https://docs.github.com/actions/reference/workflows-and-actions/workflow-syntax
+ */
+import type { YamlCommented } from '@gatehouse/core';
+
+/** A branch filter of `push` / `pull_request`. */
+export interface BranchFilter {
+  branches?: string[];
+}
+
+/** `on:` — the events that start the workflow. */
+export interface WorkflowTriggers {
+  push?: BranchFilter;
+  pull_request?: BranchFilter;
+  workflow_dispatch?: Record<string, never>;
+}
+
+/** `permissions:` — scopes of the `GITHUB_TOKEN`. */
+export type Permissions = Record<string, 'read' | 'write' | 'none'>;
+
+/** `concurrency:`. */
+export interface Concurrency {
+  group: string;
+  'cancel-in-progress': boolean;
+}
+
+/** One step: either an action (`uses`) or a shell script (`run`). */
+export interface Step {
+  name: string;
+  if?: string;
+  /** `owner/repo@<sha>`, written with the tag as a comment. */
+  uses?: YamlCommented;
+  with?: Record<string, string | number | boolean>;
+  run?: string;
+  env?: Record<string, string>;
+  'timeout-minutes'?: number;
+}
+
+/** One job. */
+export interface Job {
+  name: string;
+  'runs-on': string | string[];
+  needs?: string[];
+  if?: string;
+  'timeout-minutes'?: number;
+  'continue-on-error'?: boolean;
+  steps: Step[];
+}
+
+/** A whole workflow file. */
+export interface Workflow {
+  name: string;
+  on: WorkflowTriggers;
+  permissions: Permissions;
+  concurrency?: Concurrency;
+  jobs: Record<string, Job>;
+}
