@@ -60,6 +60,7 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
         on('a11y', { run: 'cat dist/app.txt', needs: ['build'] }),
         on('e2e', { run: 'cat dist/app.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
         on('slow', { run: 'sleep 30', timeoutMs: 1000, mode: 'advisory' }),
+        on('ca', { run: 'echo "$NODE_EXTRA_CA_CERTS"; head -c 27 "$NODE_EXTRA_CA_CERTS"' }),
       ],
       {
         image: base,
@@ -68,12 +69,17 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       },
     );
     const dir = await context(p, { 'dist/stale.txt': 'must not reach the build\n' });
-    const secrets = buildSecretArgs(p, {}, {}).flatMap((s) => ['--secret', s]);
+    // The CA option: the same mechanism a corporate proxy needs, fed with the host's bundle.
+    const secrets = buildSecretArgs(p, {}, { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' }).flatMap((s) => [
+      '--secret',
+      s,
+    ]);
     const env = { SONAR_TOKEN: CANARY };
 
-    const results = await docker(['build', ...secrets, '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir, env });
+    const results = await docker(['build', '--no-cache', ...secrets, '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir, env });
     expect(results.code, results.stderr).toBe(0);
-    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'e2e', 'lint', 'slow', 'sonar']);
+    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'ca', 'e2e', 'lint', 'slow', 'sonar']);
+    expect((await exported(dir, 'ca')).log).toBe('/run/secrets/gatehouse_ca\n-----BEGIN CERTIFICATE-----');
 
     const build = await exported(dir, 'build');
     expect(build.result).toMatchObject({ id: 'build', exitCode: 0, timedOut: false, skipped: null });
@@ -92,14 +98,14 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
 
     const tag = `gatehouse-dockerfile-test:${uniq()}`;
     images.push(tag);
-    const release = await docker(['build', ...secrets, '-t', tag, '.'], { cwd: dir, env });
+    const release = await docker(['build', '--no-cache', ...secrets, '-t', tag, '.'], { cwd: dir, env });
     expect(release.code, release.stderr).toBe(0);
     expect(release.stderr).toContain('gatehouse: advisory gate(s) did not pass: sonar slow');
     const run = await docker(['run', '--rm', tag]);
     expect(run.stdout).toBe('built\n');
     const whoami = await docker(['run', '--rm', '--entrypoint', 'id', tag, '-u']);
     expect(whoami.stdout.trim()).toBe('1000');
-    const ls = await docker(['run', '--rm', '--entrypoint', 'ls', tag, '/srv', '/srv/dist']);
+    const ls = await docker(['run', '--rm', '--entrypoint', 'ls', tag, '/srv', '/srv/dist', '/run/secrets']);
     expect(ls.stdout).not.toContain('stale.txt');
     expect(ls.stdout).not.toContain('gatehouse');
     const inspect = await docker(['image', 'inspect', tag]);
@@ -121,7 +127,7 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       },
     );
     const dir = await context(p);
-    const results = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    const results = await docker(['build', '--no-cache', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
     expect(results.code, results.stderr).toBe(0);
     expect((await exported(dir, 'build')).result['exitCode']).toBe(0);
     const unit = await exported(dir, 'unit');
@@ -160,7 +166,7 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const p = pipeline(gates, { image: base });
     expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/h${groups.length - 1}.sh`]);
     const dir = await context(p);
-    const results = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    const results = await docker(['build', '--no-cache', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
     expect(results.code, results.stderr.slice(-2000)).toBe(0);
     for (const [i, group] of groups.entries()) {
       const out = await exported(dir, `h${i}`);
