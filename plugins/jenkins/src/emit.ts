@@ -10,64 +10,35 @@
  * Everything runs on one agent in one workspace: setup installs once, later stages
  * reuse the workspace (and see the outputs of earlier gates) without stash/unstash.
  */
-import { GatehouseError, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
-import type {
-  Agent,
-  DeclarativePipeline,
-  EnvironmentEntry,
-  Stage,
-  Step,
-  StringCredentialBinding,
-} from './model.js';
+import {
+  ciDockerGateCommands,
+  ciGateCommand,
+  ciJobSecrets,
+  ciJobTimeoutMinutes,
+  ciReportCommands,
+  CI_REPORT_DIR,
+  CI_RESULTS_DIR,
+  GatehouseError,
+  topologicalLayers,
+  type ResolvedGate,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
+import type { Agent, DeclarativePipeline, EnvironmentEntry, Stage, Step, StringCredentialBinding } from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';
 
-/** Directory (relative to the workspace) where gate stages leave their results. */
-export const RESULTS_DIR = 'gatehouse-results';
-/** Directory (relative to the workspace) where the merged report is rendered. */
-export const REPORT_DIR = 'gatehouse-report';
 /** Name of the setup stage. Capitalised, so it can never equal a gate id. */
 export const SETUP_STAGE = 'Setup';
-/** Name of the docker-mode verdict stage. */
-export const VERDICT_STAGE = 'Verdict';
 /** Minutes added to the pipeline timeout for merging and publishing the report. */
 export const REPORT_MINUTES = 10;
 /**
- * Minutes a stage timeout adds to its gate's timeout, so the CLI's own timeout fires
- * first and still records a `timeout` result.
+ * Minutes a native gate stage adds to its gate's timeout, so the CLI's own timeout
+ * fires first and still records a `timeout` result.
  */
 export const STAGE_GRACE_MINUTES = 1;
 
 /** Name of the parallel stage of layer `index` (0-based). Capitalised: never a gate id. */
 export function layerStageName(index: number): string {
   return `Gates ${index + 1}`;
-}
-
-/**
- * The gate DAG's topological layers: layer 0 has the gates without needs, layer k the
- * gates whose deepest need is in layer k-1. Ids sorted within a layer.
- */
-export function gateLayers(gates: readonly ResolvedGate[]): string[][] {
-  const byId = new Map(gates.map((g) => [g.id, g]));
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    const g = byId.get(id);
-    if (g === undefined) throw new GatehouseError('GH_JENKINS_BAD_PIPELINE', `unknown gate \`${id}\` in needs`);
-    if (visiting.has(id)) throw new GatehouseError('GH_JENKINS_BAD_PIPELINE', `gate \`${id}\` is part of a cycle`);
-    visiting.add(id);
-    const d = g.needs.reduce((max, n) => Math.max(max, visit(n) + 1), 0);
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
-  };
-  const layers: string[][] = [];
-  for (const g of gates) {
-    const d = visit(g.id);
-    (layers[d] ??= []).push(g.id);
-  }
-  return layers.map((l) => [...l].sort());
 }
 
 function minutes(ms: number): number {
@@ -92,32 +63,32 @@ function withSecrets(bindings: StringCredentialBinding[], steps: Step[]): Step[]
   return bindings.length === 0 ? steps : [{ kind: 'withCredentials', bindings, steps }];
 }
 
-function gateCommand(gate: ResolvedGate, pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): string {
-  if (options.mode === 'native') {
-    return `${options.cli} run --only ${gate.id} --result-file ${RESULTS_DIR}/${gate.id}.json`;
-  }
-  // BuildKit reads secrets from the agent's environment, where withCredentials put them
-  const secrets = [...gate.secrets, ...(pipeline.setup?.secrets ?? [])];
-  const flags = [...new Set(secrets)].sort().map((s) => `--secret id=${s},env=${s} `);
-  return `DOCKER_BUILDKIT=1 docker build ${flags.join('')}--target result-${gate.id} -o type=local,dest=${RESULTS_DIR}/docker .`;
+/** Minutes a gate stage may take: the gate (docker: plus what its build may rerun) and a grace. */
+function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions): number {
+  return options.mode === 'docker'
+    ? ciJobTimeoutMinutes(pipeline, gate, 'docker')
+    : minutes(gate.timeoutMs) + STAGE_GRACE_MINUTES;
 }
 
 function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): Stage {
-  const setupMs = options.mode === 'docker' ? (pipeline.setup?.timeoutMs ?? 0) : 0;
-  const secrets = options.mode === 'docker' ? [...gate.secrets, ...(pipeline.setup?.secrets ?? [])] : gate.secrets;
-  let steps = withSecrets(credentialBindings(secrets, options), [
-    { kind: 'sh', script: gateCommand(gate, pipeline, options) },
-  ]);
+  const native = options.mode === 'native';
+  const commands = native ? [ciGateCommand(options.cli, gate.id)] : ciDockerGateCommands(pipeline, gate);
+  // native: setup already ran in this workspace, so only the gate's own secrets are bound
+  const secrets = native ? gate.secrets : ciJobSecrets(pipeline, gate, 'docker');
+  let steps = withSecrets(
+    credentialBindings(secrets, options),
+    commands.map((script): Step => ({ kind: 'sh', script })),
+  );
   if (gate.mode === 'advisory') {
     steps = [{ kind: 'catchError', buildResult: 'SUCCESS', stageResult: 'UNSTABLE', steps }];
   }
   const stage: Stage = {
     name: gate.id,
-    options: [{ kind: 'timeout', minutes: minutes(gate.timeoutMs + setupMs) + STAGE_GRACE_MINUTES }],
+    options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options) }],
     body: { kind: 'steps', steps },
   };
-  // in docker mode the gate's env is baked into its Dockerfile stage
-  if (options.mode === 'native') {
+  // docker mode bakes the gate's env into its Dockerfile stage
+  if (native) {
     const env = envEntries(gate.env);
     if (env.length > 0) stage.environment = env;
   }
@@ -132,37 +103,28 @@ function agentOf(options: ResolvedJenkinsOptions): Agent {
 }
 
 function reportSteps(options: ResolvedJenkinsOptions): Step[] {
-  const cli = options.cli;
-  const report = `${REPORT_DIR}/report.json`;
-  const source = options.mode === 'docker' ? `--docker ${RESULTS_DIR}/docker` : RESULTS_DIR;
-  const render = (format: string, file: string): Step => ({
-    kind: 'sh',
-    script: `${cli} report render ${report} --format ${format} -o ${REPORT_DIR}/${file}`,
-  });
+  const { merge, render } = ciReportCommands(options.cli, options.mode);
   return [
+    // a failed merge must not stop JUnit publishing and archiving of whatever exists
     {
       kind: 'catchError',
       buildResult: 'FAILURE',
-      steps: [
-        { kind: 'sh', script: `${cli} report merge ${source} -o ${report}` },
-        render('junit', 'junit.xml'),
-        render('html', 'report.html'),
-        render('md', 'report.md'),
-      ],
+      steps: [merge, ...render].map((script): Step => ({ kind: 'sh', script })),
     },
-    { kind: 'junit', testResults: `${REPORT_DIR}/junit.xml`, allowEmptyResults: true },
-    { kind: 'archiveArtifacts', artifacts: `${RESULTS_DIR}/**, ${REPORT_DIR}/**`, allowEmptyArchive: true },
+    { kind: 'junit', testResults: `${CI_REPORT_DIR}/junit.xml`, allowEmptyResults: true },
+    { kind: 'archiveArtifacts', artifacts: `${CI_RESULTS_DIR}/**, ${CI_REPORT_DIR}/**`, allowEmptyArchive: true },
   ];
 }
 
 /** Builds the declarative model of the Jenkinsfile for `pipeline`. */
 export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): DeclarativePipeline {
   if (pipeline.gates.length === 0) {
-    throw new GatehouseError('GH_JENKINS_BAD_PIPELINE', 'the pipeline has no gates: a Jenkinsfile needs at least one stage');
+    throw new GatehouseError('GH_TARGET_EMIT', 'the pipeline has no gates: a Jenkinsfile needs at least one stage');
   }
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const layers = gateLayers(pipeline.gates);
+  const layers = topologicalLayers(pipeline.gates);
   const stages: Stage[] = [];
+  let totalMinutes = REPORT_MINUTES;
 
   const setup = pipeline.setup;
   if (setup !== null && options.mode === 'native') {
@@ -177,37 +139,15 @@ export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: Resolv
     const env = envEntries(setup.env);
     if (env.length > 0) stage.environment = env;
     stages.push(stage);
+    totalMinutes += minutes(setup.timeoutMs);
   }
 
   layers.forEach((layer, index) => {
     const gateStages = layer.map((id) => gateStage(byId.get(id) as ResolvedGate, pipeline, options));
+    totalMinutes += Math.max(...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)));
     if (gateStages.length === 1) stages.push(gateStages[0] as Stage);
     else stages.push({ name: layerStageName(index), body: { kind: 'parallel', stages: gateStages } });
   });
-
-  if (options.mode === 'docker') {
-    const allSecrets = [...pipeline.gates.flatMap((g) => g.secrets), ...(setup?.secrets ?? [])];
-    const flags = [...new Set(allSecrets)].sort().map((s) => `--secret id=${s},env=${s} `);
-    stages.push({
-      name: VERDICT_STAGE,
-      body: {
-        kind: 'steps',
-        steps: withSecrets(credentialBindings(allSecrets, options), [
-          { kind: 'sh', script: `DOCKER_BUILDKIT=1 docker build ${flags.join('')}--target gatehouse-verdict .` },
-        ]),
-      },
-    });
-  }
-
-  const layerMs = layers.reduce(
-    (sum, layer) => sum + Math.max(...layer.map((id) => (byId.get(id) as ResolvedGate).timeoutMs)),
-    0,
-  );
-  const totalMinutes =
-    (setup === null ? 0 : minutes(setup.timeoutMs)) +
-    minutes(layerMs) +
-    layers.length * STAGE_GRACE_MINUTES +
-    REPORT_MINUTES;
 
   return {
     agent: agentOf(options),

@@ -19,10 +19,14 @@ function unicodeEscape(unit: number): string {
 /** Thrown for text a Jenkinsfile cannot carry without altering it. */
 export function assertRepresentable(text: string, what: string): void {
   if (text.includes('\u0000')) {
-    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} contains a NUL character`);
+    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains a NUL character`);
   }
   if (/[\uD800-\uDFFF]/u.test(text)) {
-    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} contains a lone surrogate`);
+    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains a lone surrogate`);
+  }
+  // Groovy 2.4's lexer takes U+FFFF for end of input, raw or written as \uffff
+  if (text.includes('\uffff')) {
+    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains U+FFFF, which Groovy cannot read in a string`);
   }
 }
 
@@ -46,13 +50,4 @@ export function groovyString(text: string, what = 'a string'): string {
     else out += unicodeEscape(unit);
   }
   return out + "'";
-}
-
-/**
- * Text for a `//` comment: printable ASCII stays; anything else, and `\` (Groovy decodes
- * `\uXXXX` even inside comments, so `\u000a` would end the comment), is percent-encoded.
- */
-export function groovyCommentText(text: string): string {
-  assertRepresentable(text, 'comment text');
-  return text.replace(/[^\x20-\x5b\x5d-\x7e]/gu, (c) => encodeURIComponent(c));
 }

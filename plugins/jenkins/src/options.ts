@@ -1,7 +1,17 @@
 /**
- * Options of the `jenkins` target (`targets.jenkins` in gatehouse.yml).
+ * Options of the `jenkins` target (`targets.jenkins` in gatehouse.yml). `path`, `mode`
+ * and `cli` mean the same as for every CI target (core's `readCiCommonOptions`).
  */
-import type { Diagnostic, TargetOptions } from '@gatehouse/core';
+import {
+  DEFAULT_CI_CLI,
+  isPlainObject,
+  optionDiagnostic,
+  readCiCommonOptions,
+  unknownOptionDiagnostics,
+  type CiCommonOptions,
+  type Diagnostic,
+  type TargetOptions,
+} from '@gatehouse/core';
 
 /** Where the pipeline's stages run. */
 export interface JenkinsAgentOptions {
@@ -36,137 +46,76 @@ export interface JenkinsTargetOptions {
 }
 
 /** Options with defaults applied. */
-export interface ResolvedJenkinsOptions {
-  path: string;
-  mode: 'native' | 'docker';
-  cli: string;
+export interface ResolvedJenkinsOptions extends CiCommonOptions {
   agent: JenkinsAgentOptions;
   credentials: Record<string, string>;
 }
 
-/** @default value of {@link JenkinsTargetOptions.cli} */
-export const DEFAULT_CLI = 'npx --no-install gatehouse';
 /** @default value of {@link JenkinsTargetOptions.path} */
-export const DEFAULT_PATH = 'Jenkinsfile';
+export const DEFAULT_JENKINS_PATH = 'Jenkinsfile';
 
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
-const KEYS = ['path', 'mode', 'cli', 'agent', 'credentials'] as const;
-const AGENT_KEYS = ['label', 'docker'] as const;
+const KNOWN = ['path', 'mode', 'cli', 'agent', 'credentials'] as const;
+const AGENT_KNOWN = ['label', 'docker'] as const;
+// Escaped on output anyway; refused because no label, image or id legitimately has them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\uD800-\uDFFF]/u;
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
+function text(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && !CONTROL.test(value);
 }
 
-function suggest(key: string, known: readonly string[]): string | undefined {
-  const best = known
-    .map((k) => ({ k, d: levenshtein(key, k) }))
-    .sort((x, y) => x.d - y.d)[0];
-  return best !== undefined && best.d <= 2 ? `did you mean \`${best.k}\`?` : undefined;
-}
+/** Checks `targets.jenkins` and applies defaults. Diagnostics' paths are relative to the options. */
+export function readJenkinsOptions(options: TargetOptions | undefined): {
+  value: ResolvedJenkinsOptions;
+  diagnostics: Diagnostic[];
+} {
+  const o = options ?? {};
+  if (!isPlainObject(o)) {
+    return {
+      value: { path: DEFAULT_JENKINS_PATH, mode: 'native', cli: DEFAULT_CI_CLI, agent: {}, credentials: {} },
+      diagnostics: [optionDiagnostic('', '`targets.jenkins` must be a mapping')],
+    };
+  }
+  const diagnostics = unknownOptionDiagnostics(o, KNOWN);
+  const common = readCiCommonOptions(o, DEFAULT_JENKINS_PATH);
+  diagnostics.push(...common.diagnostics);
+  const value: ResolvedJenkinsOptions = { ...common.value, agent: {}, credentials: {} };
 
-function diag(code: string, path: string, message: string, hint?: string): Diagnostic {
-  return { code, severity: 'error', path, message, loc: null, ...(hint === undefined ? {} : { hint }) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** True when `s` has characters no option string should carry (NUL, line breaks, controls). */
-function hasControl(s: string): boolean {
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(s) || /[\uD800-\uDFFF]/u.test(s);
-}
-
-function checkString(
-  out: Diagnostic[],
-  value: unknown,
-  path: string,
-  what: string,
-): value is string {
-  if (typeof value !== 'string') {
-    out.push(diag('GH_JENKINS_OPTION_TYPE', path, `${what} must be a string`));
-    return false;
-  }
-  if (value.trim() === '') {
-    out.push(diag('GH_JENKINS_OPTION_VALUE', path, `${what} must not be empty`));
-    return false;
-  }
-  if (hasControl(value)) {
-    out.push(diag('GH_JENKINS_OPTION_VALUE', path, `${what} must be one line without control characters`));
-    return false;
-  }
-  return true;
-}
-
-/** Checks `targets.jenkins`. Paths in diagnostics are relative to that object. */
-export function validateJenkinsOptions(options: TargetOptions): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  if (!isObject(options)) {
-    return [diag('GH_JENKINS_OPTION_TYPE', '', 'jenkins target options must be a mapping')];
-  }
-  for (const key of Object.keys(options)) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      out.push(diag('GH_JENKINS_OPTION_UNKNOWN', key, `unknown jenkins option \`${key}\``, suggest(key, KEYS)));
-    }
-  }
-  if (options.path !== undefined && checkString(out, options.path, 'path', 'path')) {
-    const p = options.path;
-    if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.split(/[\\/]/).includes('..') || p.includes('\\')) {
-      out.push(
-        diag('GH_JENKINS_OPTION_VALUE', 'path', 'path must be relative to the config directory, without `..` or `\\`'),
-      );
-    }
-  }
-  if (options.mode !== undefined && options.mode !== 'native' && options.mode !== 'docker') {
-    out.push(
-      diag(
-        'GH_JENKINS_OPTION_VALUE',
-        'mode',
-        `mode must be \`native\` or \`docker\`, got ${JSON.stringify(options.mode)}`,
-        typeof options.mode === 'string' ? suggest(options.mode, ['native', 'docker']) : undefined,
-      ),
-    );
-  }
-  if (options.cli !== undefined) checkString(out, options.cli, 'cli', 'cli');
-  if (options.agent !== undefined) {
-    if (!isObject(options.agent)) {
-      out.push(diag('GH_JENKINS_OPTION_TYPE', 'agent', 'agent must be a mapping with `label` and/or `docker`'));
+  if (o.agent !== undefined) {
+    if (!isPlainObject(o.agent)) {
+      diagnostics.push(optionDiagnostic('agent', '`agent` must be a mapping with `label` and/or `docker`', 'e.g. `{ label: linux }`'));
     } else {
-      for (const key of Object.keys(options.agent)) {
-        if (!(AGENT_KEYS as readonly string[]).includes(key)) {
-          out.push(
-            diag('GH_JENKINS_OPTION_UNKNOWN', `agent.${key}`, `unknown agent option \`${key}\``, suggest(key, AGENT_KEYS)),
-          );
-        }
+      diagnostics.push(...unknownOptionDiagnostics(o.agent, AGENT_KNOWN, 'agent.'));
+      for (const key of AGENT_KNOWN) {
+        const v = o.agent[key];
+        if (v === undefined) continue;
+        if (text(v)) value.agent[key] = v;
+        else diagnostics.push(optionDiagnostic(`agent.${key}`, `\`agent.${key}\` must be a non-empty one-line string`));
       }
-      if (options.agent.label !== undefined) checkString(out, options.agent.label, 'agent.label', 'agent.label');
-      if (options.agent.docker !== undefined) checkString(out, options.agent.docker, 'agent.docker', 'agent.docker');
     }
   }
-  if (options.credentials !== undefined) {
-    if (!isObject(options.credentials)) {
-      out.push(diag('GH_JENKINS_OPTION_TYPE', 'credentials', 'credentials must map secret names to credentials ids'));
+
+  if (o.credentials !== undefined) {
+    if (!isPlainObject(o.credentials)) {
+      diagnostics.push(optionDiagnostic('credentials', '`credentials` must map secret names to Jenkins credentials ids', 'e.g. `{ SONAR_TOKEN: sonarqube-token }`'));
     } else {
-      for (const [name, id] of Object.entries(options.credentials)) {
-        const path = `credentials.${name}`;
+      for (const [name, id] of Object.entries(o.credentials)) {
         if (!SECRET_NAME.test(name)) {
-          out.push(diag('GH_JENKINS_OPTION_VALUE', path, `\`${name}\` is not a secret name (expected ${SECRET_NAME.source})`));
+          diagnostics.push(optionDiagnostic(`credentials.${name}`, `\`${name}\` is not a secret name (${SECRET_NAME.source})`));
+        } else if (!text(id)) {
+          diagnostics.push(optionDiagnostic(`credentials.${name}`, `the credentials id of \`${name}\` must be a non-empty one-line string`));
+        } else {
+          value.credentials[name] = id;
         }
-        checkString(out, id, path, `credentials id of ${name}`);
       }
     }
   }
-  return out;
+  return { value, diagnostics };
+}
+
+/** `validateOptions` of the target. */
+export function validateJenkinsOptions(options: TargetOptions): Diagnostic[] {
+  return readJenkinsOptions(options).diagnostics;
 }
 
 /** The default credentials id of a secret: `SONAR_TOKEN` → `sonar-token`. */
@@ -176,16 +125,4 @@ export function defaultCredentialsId(secret: string): string {
     .replace(/_+/g, '-')
     .replace(/^-+|-+$/g, '');
   return id === '' ? secret.toLowerCase() : id;
-}
-
-/** Applies defaults. Call {@link validateJenkinsOptions} first: this trusts the shape. */
-export function resolveJenkinsOptions(options: TargetOptions | undefined): ResolvedJenkinsOptions {
-  const o = (options ?? {}) as JenkinsTargetOptions;
-  return {
-    path: o.path ?? DEFAULT_PATH,
-    mode: o.mode ?? 'native',
-    cli: o.cli ?? DEFAULT_CLI,
-    agent: { ...(o.agent ?? {}) },
-    credentials: { ...(o.credentials ?? {}) },
-  };
 }

@@ -38,14 +38,14 @@ class Out {
 
 function identifier(name: string, what: string): string {
   if (!IDENTIFIER.test(name)) {
-    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} \`${name}\` is not a valid variable name`);
+    throw new GatehouseError('GH_TARGET_EMIT', `${what} \`${name}\` is not a valid variable name`);
   }
   return name;
 }
 
 function positiveInt(n: number, what: string): string {
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', `${what} must be a positive integer, got ${n}`);
+    throw new GatehouseError('GH_TARGET_EMIT', `${what} must be a positive integer, got ${n}`);
   }
   return String(n);
 }
@@ -202,7 +202,7 @@ function printStage(out: Out, stage: Stage): void {
 export interface PrintOptions {
   /**
    * Comment lines written before `pipeline {`. Must not contain line breaks or `\`
-   * (pass user text through `groovyCommentText` first).
+   * (user text in a comment must be reduced to safe characters first).
    */
   comments?: string[];
 }
@@ -212,7 +212,7 @@ export function printJenkinsfile(pipeline: DeclarativePipeline, options: PrintOp
   const out = new Out();
   for (const c of options.comments ?? []) {
     if (/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u.test(c)) {
-      throw new GatehouseError('GH_JENKINS_UNREPRESENTABLE', 'a comment line contains a control character or `\\`');
+      throw new GatehouseError('GH_TARGET_EMIT', 'a comment line contains a control character or `\\`');
     }
     out.line(`// ${c}`);
   }

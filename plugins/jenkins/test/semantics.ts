@@ -1,0 +1,148 @@
+/**
+ * Checks a harness recording against the gate pipeline it was emitted from: the
+ * meaning of the Jenkinsfile, independently of how the emitter builds its model.
+ */
+import { expect } from 'vitest';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import { defaultCredentialsId, type ResolvedJenkinsOptions } from '../src/index.js';
+import type { RecordedPipeline } from './harness.js';
+
+type Rec = Record<string, unknown>;
+
+/** Topological layers by longest path from a root (ids sorted), computed without core. */
+export function referenceLayers(gates: readonly ResolvedGate[]): string[][] {
+  const byId = new Map(gates.map((g) => [g.id, g]));
+  const depth = new Map<string, number>();
+  const d = (id: string): number => {
+    let v = depth.get(id);
+    if (v === undefined) {
+      v = Math.max(-1, ...(byId.get(id)?.needs ?? []).map(d)) + 1;
+      depth.set(id, v);
+    }
+    return v;
+  };
+  const layers: string[][] = [];
+  for (const g of gates) (layers[d(g.id)] ??= []).push(g.id);
+  return layers.map((l) => [...l].sort());
+}
+
+/** Unwraps catchError / withCredentials around a stage's commands. */
+function unwrap(steps: Rec[]): { advisory: Rec | null; credentials: Rec | null; scripts: string[]; others: Rec[] } {
+  let list = steps;
+  let advisory: Rec | null = null;
+  let credentials: Rec | null = null;
+  if (list.length === 1 && list[0]?.step === 'catchError') {
+    advisory = list[0];
+    list = list[0].steps as Rec[];
+  }
+  if (list.length === 1 && list[0]?.step === 'withCredentials') {
+    credentials = list[0];
+    list = list[0].steps as Rec[];
+  }
+  return {
+    advisory,
+    credentials,
+    scripts: list.filter((s) => s.step === 'sh').map((s) => s.script as string),
+    others: list.filter((s) => s.step !== 'sh'),
+  };
+}
+
+function expectBindings(credentials: Rec | null, secrets: string[], options: ResolvedJenkinsOptions): void {
+  const names = [...new Set(secrets)].sort();
+  if (names.length === 0) {
+    expect(credentials).toBeNull();
+    return;
+  }
+  expect(credentials?.bindings).toEqual(
+    names.map((n) => ({ type: 'string', credentialsId: options.credentials[n] ?? defaultCredentialsId(n), variable: n })),
+  );
+}
+
+function envOf(env: Record<string, string>): Rec | undefined {
+  const keys = Object.keys(env);
+  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((k) => [k, { value: env[k] }]));
+}
+
+/** Asserts the recorded pipeline runs exactly `pipeline`'s gates, in DAG order, with its commands. */
+export function expectJenkinsSemantics(
+  recorded: RecordedPipeline | undefined,
+  pipeline: ResolvedPipeline,
+  options: ResolvedJenkinsOptions,
+): void {
+  expect(recorded).toBeDefined();
+  const rec = recorded as Rec;
+  const stages = [...(rec.stages as Rec[])];
+  const native = options.mode === 'native';
+
+  if (native && pipeline.setup !== null) {
+    const setup = stages.shift() as Rec;
+    expect(setup.name).toBe('Setup');
+    const u = unwrap(setup.steps as Rec[]);
+    expect(u.advisory).toBeNull();
+    expect(u.others).toEqual([]);
+    expect(u.scripts).toEqual([pipeline.setup.run]);
+    expectBindings(u.credentials, pipeline.setup.secrets, options);
+    expect(setup.environment).toEqual(envOf(pipeline.setup.env));
+  }
+
+  const layers: string[][] = [];
+  const gateStages = new Map<string, Rec>();
+  for (const s of stages) {
+    const branches = s.parallel === undefined ? [s] : (s.parallel as Rec[]);
+    if (s.parallel !== undefined) expect(s.name).toBe(`Gates ${layers.length + 1}`);
+    layers.push(branches.map((b) => b.name as string));
+    for (const b of branches) {
+      expect(gateStages.has(b.name as string)).toBe(false);
+      gateStages.set(b.name as string, b);
+    }
+  }
+  // no stage beyond the gates, each gate exactly once, and the layers are the DAG's
+  expect([...gateStages.keys()].sort()).toEqual(pipeline.gates.map((g) => g.id).sort());
+  expect(layers).toEqual(referenceLayers(pipeline.gates));
+  const layerOf = new Map(layers.flatMap((l, i) => l.map((id) => [id, i] as const)));
+  for (const g of pipeline.gates) {
+    for (const n of g.needs) expect(layerOf.get(n)!).toBeLessThan(layerOf.get(g.id)!);
+  }
+
+  for (const g of pipeline.gates) {
+    const s = gateStages.get(g.id) as Rec;
+    const timeout = (s.options as Rec[] | undefined)?.find((o) => o.option === 'timeout');
+    expect(timeout?.unit).toBe('MINUTES');
+    expect(timeout?.time as number).toBeGreaterThanOrEqual(Math.ceil(g.timeoutMs / 60_000));
+    const u = unwrap(s.steps as Rec[]);
+    if (g.mode === 'advisory') {
+      expect(u.advisory).toMatchObject({ buildResult: 'SUCCESS', stageResult: 'UNSTABLE' });
+    } else {
+      expect(u.advisory).toBeNull();
+    }
+    expect(u.others).toEqual([]);
+    if (native) {
+      expect(u.scripts).toEqual([`${options.cli} run --only ${g.id} --result-file gatehouse-results/${g.id}.json`]);
+      expectBindings(u.credentials, g.secrets, options);
+      expect(s.environment).toEqual(envOf(g.env));
+    } else {
+      expect(u.scripts[0]).toContain(`--target result-${g.id} `);
+      expect(u.scripts[0]).toContain('-o type=local,dest=gatehouse-results/docker .');
+      expect(s.environment).toBeUndefined();
+      for (const secret of [...g.secrets, ...(pipeline.setup?.secrets ?? [])]) {
+        expect(u.scripts[0]).toContain(`--secret id=${secret},env=${secret} `);
+        expect((u.credentials?.bindings as Rec[]).map((b) => b.variable)).toContain(secret);
+      }
+    }
+  }
+
+  const always = (rec.post as Rec).always as Rec[];
+  const merge = native
+    ? `${options.cli} report merge gatehouse-results -o gatehouse-report/report.json`
+    : `${options.cli} report merge --docker gatehouse-results/docker -o gatehouse-report/report.json`;
+  expect(always[0]).toMatchObject({ step: 'catchError', buildResult: 'FAILURE' });
+  const publish = (always[0]?.steps as Rec[]).map((s) => s.script);
+  expect(publish[0]).toBe(merge);
+  for (const format of ['md', 'html', 'junit']) {
+    expect(publish.some((p) => typeof p === 'string' && p.includes(`report render gatehouse-report/report.json --format ${format} -o `))).toBe(true);
+  }
+  expect(always.slice(1)).toEqual([
+    { step: 'junit', testResults: 'gatehouse-report/junit.xml', allowEmptyResults: true },
+    { step: 'archiveArtifacts', artifacts: 'gatehouse-results/**, gatehouse-report/**', allowEmptyArchive: true },
+  ]);
+}
