@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RunReport } from '@gatehouse/core';
+import type { ReportIntegrity, RunReport } from '@gatehouse/core';
 import { ENVELOPE_FILE, sealReport, serialiseEnvelope, serialiseReport, type SealOptions } from './integrity.js';
 import { render, type RenderOptions } from './render/index.js';
 import { writeFileAtomic } from './util.js';
@@ -8,12 +8,14 @@ import { writeFileAtomic } from './util.js';
 export interface WriteReportOptions extends SealOptions, RenderOptions {
   /** Also write SARIF (`report.sarif`). @default true */
   sarif?: boolean;
+  /** File name of the JSON report inside `dir`. @default 'report.json' */
+  jsonName?: string;
 }
 
 /** Paths written by {@link writeReport}. */
 export interface WrittenReport {
   /** The sealed report as written. */
-  report: RunReport;
+  report: RunReport & { integrity: ReportIntegrity };
   jsonPath: string;
   htmlPath: string;
   mdPath: string;
@@ -31,9 +33,9 @@ export interface WrittenReport {
  */
 export async function writeReport(report: RunReport, dir: string, opts: WriteReportOptions = {}): Promise<WrittenReport> {
   const sealed = sealReport(report, opts);
-  const r = sealed.report;
+  const r = sealed.report as RunReport & { integrity: ReportIntegrity };
   const paths = {
-    jsonPath: join(dir, 'report.json'),
+    jsonPath: join(dir, opts.jsonName ?? 'report.json'),
     htmlPath: join(dir, 'report.html'),
     mdPath: join(dir, 'report.md'),
     junitPath: join(dir, 'junit.xml'),

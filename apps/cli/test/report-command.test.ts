@@ -1,0 +1,173 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendLedger, skippedResult, writeReport } from '@gatehouse/report';
+import { gate } from '@gatehouse/test-utils';
+import type { GateResult, RunReport } from '@gatehouse/core';
+import { main, type Io } from '../src/index.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function run(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: Io = { stdout, stderr, cwd, env };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+async function project(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-report-cli-'));
+  dirs.push(dir);
+  await writeFile(
+    join(dir, 'gatehouse.yml'),
+    [
+      'version: 1',
+      'name: shop',
+      'image: node:20.19-bookworm-slim',
+      'gates:',
+      '  lint:',
+      '    kind: lint',
+      '    run: npx eslint . -f json -o $GATEHOUSE_OUT/eslint.json',
+      '    evidence: [{ format: eslint, path: eslint.json }]',
+      '    policy: { max_errors: 0 }',
+      '  unit:',
+      '    kind: unit-test',
+      '    run: npx vitest run --reporter=junit --outputFile=$GATEHOUSE_OUT/junit.xml',
+      '    evidence: [{ format: junit, path: junit.xml }]',
+      '  e2e:',
+      '    needs: [unit]',
+      '    run: ./e2e.sh',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+function passed(id: string, executor = 'github'): GateResult {
+  return { ...skippedResult(gate(id), 'x', executor), status: 'passed', reason: null, exitCode: 0 };
+}
+
+describe('gatehouse report', () => {
+  it('merges per-gate result files, writes a sealed report, and verifies it', async () => {
+    const dir = await project();
+    await mkdir(join(dir, 'results', 'lint'), { recursive: true });
+    await writeFile(join(dir, 'results', 'lint', 'lint.json'), JSON.stringify(passed('lint')));
+    await writeFile(join(dir, 'results', 'unit.json'), JSON.stringify(passed('unit')));
+    const m = await run(['report', 'merge', 'results', '-o', 'out/report.json'], dir);
+    expect(m.err).toBe('');
+    expect(m.code).toBe(0);
+    expect(m.out).toMatch(/^FAILED: 3 gates merged from 2 results/);
+    expect(m.out).toContain('blocking gate e2e has no result');
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as RunReport;
+    expect(report.gates.map((g) => [g.id, g.status])).toEqual([
+      ['lint', 'passed'],
+      ['unit', 'passed'],
+      ['e2e', 'skipped'],
+    ]);
+    expect((await run(['report', 'merge', 'results', '-o', 'strict/report.json', '--fail-on-verdict'], dir)).code).toBe(1);
+    const v = await run(['report', 'verify', 'out/report.json'], dir);
+    expect([v.code, v.out.split('\n')[0]]).toEqual([0, `OK out/report.json: sha256 ${report.integrity!.digest}, not signed`]);
+
+    const text = await readFile(join(dir, 'out', 'report.json'), 'utf8');
+    await writeFile(join(dir, 'out', 'report.json'), text.replace('"passed"', '"failed"'));
+    const bad = await run(['report', 'verify', 'out/report.json'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/digest mismatch/);
+  });
+
+  it('refuses duplicate results, naming both files', async () => {
+    const dir = await project();
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    await writeFile(join(dir, 'a', 'lint.json'), JSON.stringify(passed('lint')));
+    await writeFile(join(dir, 'b', 'lint.json'), JSON.stringify(passed('lint')));
+    const r = await run(['report', 'merge', 'a', 'b', '-o', 'report.json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('gate lint is reported twice: in a/lint.json and in b/lint.json');
+  });
+
+  it('merges a Docker export (result.json, log.txt, evidence/)', async () => {
+    const dir = await project();
+    const exp = join(dir, 'docker-out');
+    for (const [id, code] of [['lint', 1], ['unit', 0], ['e2e', 124]] as const) {
+      await mkdir(join(exp, id, 'evidence'), { recursive: true });
+      await writeFile(join(exp, id, 'result.json'), JSON.stringify({ id, exitCode: code, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:02Z', durationMs: 2000 }));
+      await writeFile(join(exp, id, 'log.txt'), `log of ${id}\n`);
+    }
+    await writeFile(join(exp, 'unit', 'evidence', 'junit.xml'), '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>');
+    await writeFile(join(exp, 'lint', 'evidence', 'eslint.json'), JSON.stringify([{ filePath: '/app/src/a.js', messages: [{ ruleId: 'no-undef', severity: 2, message: 'x', line: 1, column: 1 }] }]));
+    const r = await run(['report', 'merge', '--docker', 'docker-out', '-o', 'r/report.json'], dir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'r', 'report.json'), 'utf8')) as RunReport;
+    expect(report.gates.map((g) => [g.id, g.status, g.executor])).toEqual([
+      ['lint', 'failed', 'docker'],
+      ['unit', 'passed', 'docker'],
+      ['e2e', 'timeout', 'docker'],
+    ]);
+    expect(report.gates[0]!.evidence.findings[0]!.file).toBe('src/a.js');
+    expect(report.gates[0]!.logTail).toBe('log of lint\n');
+  });
+
+  it('renders every format to a file or stdout', async () => {
+    const dir = await project();
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await run(['report', 'merge', 'unit.json', '-o', '.gatehouse/report/report.json'], dir);
+    for (const f of ['json', 'html', 'md', 'junit', 'sarif', 'intoto']) {
+      const r = await run(['report', 'render', '--format', f], dir);
+      expect(r.code, f).toBe(0);
+      expect(r.out.length, f).toBeGreaterThan(50);
+    }
+    const r = await run(['report', 'render', '.gatehouse/report/report.json', '--format', 'html', '-o', 'x.html'], dir);
+    expect(r.code).toBe(0);
+    expect(await readFile(join(dir, 'x.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    const bad = await run(['report', 'render', '--format', 'pdf'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--format must be one of');
+  });
+
+  it('keygen, sign and verify with the public key', async () => {
+    const dir = await project();
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await run(['report', 'merge', 'unit.json', '-o', 'rep/report.json'], dir);
+    expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(0);
+    expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(1);
+    const s = await run(['report', 'sign', 'rep/report.json', '--key', 'keys/gatehouse-signing.key'], dir);
+    expect(s.code).toBe(0);
+    const v = await run(['report', 'verify', 'rep/report.json', '--public-key', 'keys/gatehouse-signing.pub'], dir);
+    expect([v.code, v.out]).toEqual([0, expect.stringContaining('signature valid')]);
+    // A key from the environment signs at merge time too.
+    const key = await readFile(join(dir, 'keys', 'gatehouse-signing.key'), 'utf8');
+    await run(['report', 'merge', 'unit.json', '-o', 'rep2/report.json'], dir, { GATEHOUSE_SIGNING_KEY: key });
+    expect((await run(['report', 'verify', 'rep2/report.json', '--public-key', 'keys/gatehouse-signing.pub'], dir)).code).toBe(0);
+  });
+
+  it('history lists runs and names the first broken ledger entry', async () => {
+    const dir = await project();
+    const base = { schemaVersion: 1 as const, gatehouseVersion: '0', pipeline: 'shop', configSha256: '0'.repeat(64), git: { commit: null, branch: null, dirty: null }, context: { ci: null, user: null, host: null }, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:00.000Z', executor: 'local', verdict: { status: 'passed' as const, reasons: [], policy: 'all-blocking-gates-pass' as const }, gates: [] };
+    for (const runId of ['01A', '01B', '01C']) {
+      const w = await writeReport({ ...base, runId }, join(dir, '.gatehouse', 'runs', runId));
+      await appendLedger(dir, { runId, reportDigest: w.report.integrity.digest });
+    }
+    const ok = await run(['report', 'history'], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('3 runs, chain intact');
+    const ledger = join(dir, '.gatehouse', 'ledger.jsonl');
+    const lines = (await readFile(ledger, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('"01B"', '"01X"');
+    await writeFile(ledger, lines.join('\n'));
+    const broken = await run(['report', 'history'], dir);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain('ledger broken at line 3: prev does not match the hash of line 2');
+    await appendFile(ledger, '');
+  });
+});
