@@ -18,7 +18,6 @@ export {
   buildSecretArgs,
   caSecretSource,
   emitDockerfile,
-  headerText,
   resultStageName,
   stageName,
   validateDockerfileOptions,
@@ -40,7 +39,7 @@ export default definePlugin({
       emit(pipeline, options, ctx): EmittedFile[] {
         const out = emitDockerfile(pipeline, options, { configFile: ctx.configFile });
         const files: EmittedFile[] = [
-          { path: 'Dockerfile', contents: out.dockerfile },
+          { path: out.path, contents: out.dockerfile },
           { path: '.dockerignore', contents: out.dockerignore },
         ];
         for (const path of Object.keys(out.scripts).sort()) {

@@ -40,7 +40,7 @@ export function docker(args: string[], opts: { cwd?: string; env?: Record<string
 export async function writeContext(emitted: EmittedDockerfile, files: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-dockerfile-'));
   const all: Record<string, string> = {
-    Dockerfile: emitted.dockerfile,
+    [emitted.path]: emitted.dockerfile,
     '.dockerignore': emitted.dockerignore,
     ...emitted.scripts,
     ...files,
