@@ -39,3 +39,15 @@ export interface Command {
   allowPositionals?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }
+
+/**
+ * A command listed by name whose module is imported only when it runs (or for
+ * `gatehouse --help`), so one command never pays for the imports of the others.
+ */
+export interface LazyCommand {
+  name: string;
+  load(): Promise<Command>;
+}
+
+/** An entry of the command list: a command, or a lazily imported one. */
+export type CommandEntry = Command | LazyCommand;

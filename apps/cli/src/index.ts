@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { isGatehouseError } from '@gatehouse/core';
-import type { Command, Io } from './command.js';
+import type { Command, CommandEntry, Io } from './command.js';
 import { commands } from './commands/index.js';
 
-export type { Command, CommandContext, Io } from './command.js';
+export type { Command, CommandContext, CommandEntry, Io, LazyCommand } from './command.js';
 
 /** The CLI's own version, read from its package.json. */
 export const VERSION: string = (
@@ -15,15 +15,21 @@ function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
 }
 
-function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+/** The command of an entry, importing its module when it is lazy. */
+function loadCommand(entry: CommandEntry): Promise<Command> {
+  return 'load' in entry ? entry.load() : Promise.resolve(entry);
+}
+
+async function mainHelp(): Promise<string> {
+  const all = await Promise.all(commands.map(loadCommand));
+  const width = Math.max(...all.map((c) => c.name.length));
   return [
     `gatehouse ${VERSION} — quality gates declared once, compiled to Dockerfile and CI, run anywhere, reported once.`,
     '',
     'Usage: gatehouse <command> [options]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `gatehouse <command> --help` for the options of a command.',
     'Docs: docs/getting-started.md, docs/config-reference.md',
@@ -56,19 +62,20 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     if (first === 'help' && rest[0]) return main([rest[0], '--help'], io);
-    io.stdout.write(mainHelp());
+    io.stdout.write(await mainHelp());
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-v' || first === 'version') {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === first);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === first);
+  if (!entry) {
     io.stderr.write(`gatehouse: unknown command \`${first}\`${suggest(first, commands.map((c) => c.name))}\n`);
     io.stderr.write('Run `gatehouse --help` for the list of commands.\n');
     return 2;
   }
+  const cmd = await loadCommand(entry);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(commandHelp(cmd));
     return 0;

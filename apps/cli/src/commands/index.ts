@@ -1,9 +1,14 @@
-import type { Command } from '../command.js';
-import { init } from './init.js';
-import { validate } from './validate.js';
-import { graph } from './graph.js';
-import { compile } from './compile.js';
-import { check } from './check.js';
+import type { CommandEntry } from '../command.js';
 
-/** Every command, in the order `gatehouse --help` lists them. */
-export const commands: Command[] = [init, validate, graph, compile, check];
+/**
+ * Every command, in the order `gatehouse --help` lists them. Prefer the lazy form
+ * `{ name, load: async () => (await import('./x.js')).x }`: a command's module (and what it
+ * imports: plugins, dockerode, the runner) is then loaded only when that command runs.
+ */
+export const commands: CommandEntry[] = [
+  { name: 'init', load: async () => (await import('./init.js')).init },
+  { name: 'validate', load: async () => (await import('./validate.js')).validate },
+  { name: 'graph', load: async () => (await import('./graph.js')).graph },
+  { name: 'compile', load: async () => (await import('./compile.js')).compile },
+  { name: 'check', load: async () => (await import('./check.js')).check },
+];
