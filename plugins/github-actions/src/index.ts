@@ -20,7 +20,9 @@ export default definePlugin({
       emit(pipeline, options, ctx) {
         const { value, diagnostics } = readGithubOptions(options);
         if (diagnostics.length > 0) {
-          throw new GatehouseError('GH_TARGET_OPTIONS_INVALID', 'github: invalid target options', { diagnostics });
+          throw new GatehouseError('GH_TARGET_OPTIONS', 'github: invalid target options', {
+            diagnostics: diagnostics.map((d) => ({ ...d, path: `targets.github.${d.path}` })),
+          });
         }
         return [emitGithubWorkflow(pipeline, value, ctx)];
       },
