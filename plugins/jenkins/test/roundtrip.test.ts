@@ -54,7 +54,7 @@ const caseArb = fc
     const ids = Array.from({ length: c.count }, (_, i) => `g${i}`);
     const gates = ids.map((id, i) =>
       gate(id, {
-        needs: [...new Set((c.needs[i] ?? []).filter((n) => i > 0).map((n) => ids[n % i]!))].sort(),
+        needs: i === 0 ? [] : [...new Set((c.needs[i] ?? []).map((n) => ids[n % i]!))].sort(),
         mode: c.advisory[i] ? 'advisory' : 'blocking',
         timeoutMs: c.timeouts[i]!,
         env: c.envs[i]!,
