@@ -8,3 +8,5 @@ export {
 } from './docker.js';
 export type { BaseImageSources } from './docker.js';
 export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';
+export { ensureBrowserImage, BROWSER_IMAGE_REPOSITORY } from './browser-image.js';
+export { launchChromium, chromiumAvailable, requireChromium, CHROMIUM_PATH, CHROMIUM_ARGS } from './chromium.js';
