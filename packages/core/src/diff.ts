@@ -45,10 +45,11 @@ function edits(a: string[], b: string[]): Op[] {
         ops.push({ kind: ' ', line: am[i]! });
         i++;
         j++;
-      } else if (j < m && (i >= n || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {
-        ops.push({ kind: '+', line: bm[j++]! });
-      } else {
+      } else if (i < n && (j >= m || lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) {
+        // Deletions first, as diff(1) prints them.
         ops.push({ kind: '-', line: am[i++]! });
+      } else {
+        ops.push({ kind: '+', line: bm[j++]! });
       }
     }
   }

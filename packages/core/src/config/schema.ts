@@ -93,13 +93,13 @@ const globList = (what: string): SchemaNode => ({
   default: [],
 });
 
-const timeout = (description: string, def: string): SchemaNode => ({
+const timeout = (description: string, def?: string): SchemaNode => ({
   description: `${description} \`500ms\`, \`90s\`, \`10m\`, \`1h\` or a number of seconds; at most 24h.`,
   anyOf: [
     { type: 'string', pattern: DURATION_PATTERN, 'x-gatehouse-format': 'duration' },
     { type: 'number', exclusiveMinimum: 0, 'x-gatehouse-format': 'duration' },
   ],
-  default: def,
+  ...(def === undefined ? {} : { default: def }),
   'x-gatehouse-code': 'GH_INVALID_TIMEOUT',
 });
 
@@ -215,7 +215,7 @@ const gate: SchemaNode = {
     secrets: secretList('Secrets this gate reads.'),
     inputs: globList('Files whose content is part of the cache key.'),
     outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
-    timeout: timeout('Kill the gate after this long. Default per kind.', 'per kind'),
+    timeout: timeout('Kill the gate after this long. Default per kind (see below).'),
     mode: {
       type: 'string',
       enum: ['blocking', 'advisory'],

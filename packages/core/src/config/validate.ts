@@ -195,6 +195,7 @@ export function validateSource(
   const nul = text.indexOf('\u0000');
   if (nul >= 0) {
     // The YAML parser treats NUL unpredictably; stop here.
+    c.lineCounter.addNewLine(0);
     for (let i = 0; i < text.length; i++) if (text[i] === '\n') c.lineCounter.addNewLine(i + 1);
     c.report('GH_NUL_BYTE', [], { start: nul, end: nul + 1 }, 'the file contains a NUL character', {
       hint: 'remove it; NUL cannot be passed to a shell or a CI file',
@@ -635,12 +636,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function semantic(value: unknown, c: Collector, presets: Record<string, GateKindPreset>): void {
-  if (!isObj(value)) {
-    if (value !== undefined && value !== null) {
-      c.report('GH_WRONG_TYPE', [], { start: 0, end: 0 }, 'the config must be a mapping (`version: 1`, `name: …`, `gates: …`)');
-    }
-    return;
-  }
+  // The structural pass already reported a document that is not a mapping.
+  if (!isObj(value)) return;
   const gates = isObj(value.gates) ? value.gates : {};
   const ids = Object.keys(gates);
   const at = (path: PathSeg[]): Range | null => {
@@ -686,7 +683,7 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
       const allowed = POLICY_KEYS_BY_KIND[kind];
       if (allowed) {
         for (const key of Object.keys(g.policy)) {
-          if (key in POLICY_KEYS_BY_KIND.custom! && !allowed.includes(key)) {
+          if (POLICY_KEYS_BY_KIND.custom!.includes(key) && !allowed.includes(key)) {
             const p = ['gates', id, 'policy', key];
             c.report('GH_POLICY_NOT_FOR_KIND', p, keyAt(p), `\`${key}\` is never measured for \`${kind}\` gates and is ignored`, {
               hint: allowed.length > 0 ? `\`${kind}\` gates use: ${allowed.join(', ')}` : `\`${kind}\` gates have no policy`,
