@@ -8,6 +8,7 @@ import * as docker from '@gatehouse/plugin-docker';
 import * as dockerfile from '@gatehouse/plugin-dockerfile';
 import * as githubActions from '@gatehouse/plugin-github-actions';
 import * as jenkins from '@gatehouse/plugin-jenkins';
+import * as runner from '@gatehouse/runner';
 
 function pluginOf(mod: unknown): GatehousePlugin[] {
   const d = (mod as { default?: unknown }).default;
@@ -15,4 +16,4 @@ function pluginOf(mod: unknown): GatehousePlugin[] {
 }
 
 /** Built-in plugins, in a fixed order. */
-export const builtinPlugins: readonly GatehousePlugin[] = [dockerfile, docker, githubActions, jenkins, buildkite].flatMap(pluginOf);
+export const builtinPlugins: readonly GatehousePlugin[] = [runner, dockerfile, docker, githubActions, jenkins, buildkite].flatMap(pluginOf);

@@ -54,6 +54,8 @@ export interface LocalExecuteOptions extends ExecuteOptions {
   createLogStream?: LogStreamFactory;
   /** Emit `gate-output` events (redacted). @default true */
   emitOutput?: boolean;
+  /** Version written into the report. @default the report package's version */
+  gatehouseVersion?: string;
   /** Receives, per gate, whether it ran or came from the cache and why. */
   onExplain?: (e: GateExplanation) => void;
 }
@@ -373,6 +375,8 @@ export async function execute(
       finishedAt: nowIso(),
       runId,
       rootDir,
+      env,
+      ...(options.gatehouseVersion ? { gatehouseVersion: options.gatehouseVersion } : {}),
     });
     // A run that stopped early never passes, even when no blocking gate got to fail.
     const runProblem = userSignal.aborted ? 'run interrupted' : setupFailure;

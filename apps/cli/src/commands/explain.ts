@@ -1,0 +1,41 @@
+import { explain as explainGates } from '@gatehouse/runner';
+import type { Command } from '../command.js';
+import { hasErrors, openProject, printDiagnostics } from '../project.js';
+
+export const explain: Command = {
+  name: 'explain',
+  summary: 'Say, for each gate, whether `gatehouse run` would use the cache and why',
+  usage: 'explain [GATE] [--config FILE] [--json]',
+  details: [
+    'Computes every cache key from the current files and compares it with the last run, without running anything.',
+    'With GATE, explains that gate and the gates it needs.',
+    '',
+    'Examples:',
+    '  gatehouse explain',
+    '  gatehouse explain a11y',
+  ].join('\n'),
+  allowPositionals: true,
+  options: {
+    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
+    json: { type: 'boolean', description: 'Print JSON' },
+  },
+  async run({ io, values, positionals }) {
+    const project = await openProject(io, values.config);
+    if (!project.pipeline || hasErrors(project.diagnostics)) {
+      printDiagnostics(io.stderr, project.diagnostics);
+      return 1;
+    }
+    const list = await explainGates(project.pipeline, { gates: positionals });
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      return 0;
+    }
+    const width = Math.max(4, ...list.map((e) => e.id.length));
+    for (const e of list) {
+      const [first = '', ...rest] = e.reasons;
+      io.stdout.write(`${e.id.padEnd(width)}  ${(e.action === 'cached' ? 'cached' : 'runs').padEnd(6)}  ${first}\n`);
+      for (const r of rest) io.stdout.write(`${''.padEnd(width)}          ${r}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { GatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
+import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
+import { newRunId, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
+import type { Command, CommandContext } from '../command.js';
+import { hasErrors, openProject, printDiagnostics, shown } from '../project.js';
+import { counts, isProblem, tailLines } from '../progress/format.js';
+import { chooseRenderer } from '../progress/renderers.js';
+import { CLI_VERSION } from '../version.js';
+
+/** Exit code of an interrupted run (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function positiveInt(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (name === 'wait' ? 0 : 1)) {
+    throw new GatehouseError('GH_USAGE', `--${name} must be a ${name === 'wait' ? 'non-negative' : 'positive'} integer, got \`${String(v)}\``);
+  }
+  return n;
+}
+
+/** `explain lint: run — input src/a.js changed (…)` */
+export function explanationLine(e: GateExplanation): string {
+  return `${e.id}: ${e.action === 'cached' ? 'cached' : 'runs'} — ${e.reasons.join('; ')}`;
+}
+
+async function copyInto(dir: string, files: string[]): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const out: string[] = [];
+  for (const f of files) {
+    const dest = join(dir, basename(f));
+    const tmp = `${dest}.${process.pid}.tmp`;
+    await copyFile(f, tmp);
+    await rename(tmp, dest);
+    out.push(dest);
+  }
+  return out;
+}
+
+const REPORT_FILES = ['report.json', 'report.html', 'report.md', 'junit.xml', 'report.sarif', 'report.dsse.json'];
+
+async function runCommand({ io, values }: CommandContext): Promise<number> {
+  const gates = strings(values.gate);
+  const only = strings(values.only);
+  if (gates.length > 0 && only.length > 0) throw new GatehouseError('GH_USAGE', '--gate and --only cannot be combined');
+  const concurrency = positiveInt('concurrency', values.concurrency);
+  const waitSeconds = positiveInt('wait', values.wait) ?? 0;
+  const json = values.json === true;
+  const resultFile = typeof values['result-file'] === 'string' ? resolve(io.cwd, values['result-file']) : null;
+  const named = only.length > 0 ? only : gates;
+  if (resultFile && named.length !== 1) {
+    throw new GatehouseError('GH_USAGE', '--result-file needs exactly one gate (--gate ID or --only ID)');
+  }
+
+  const project = await openProject(io, values.config);
+  if (!project.pipeline || hasErrors(project.diagnostics)) {
+    printDiagnostics(io.stderr, project.diagnostics);
+    return 1;
+  }
+  const pipeline = project.pipeline;
+  const executorName = typeof values.executor === 'string' ? values.executor : 'local';
+  const executor = project.registry.executor(executorName);
+  const stateDir = join(pipeline.rootDir, '.gatehouse');
+  const runId = newRunId();
+
+  const renderer = chooseRenderer(io.stdout, { json, env: io.env });
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      renderer.note('interrupting: stopping every gate, then writing the report (Ctrl-C again to quit at once)');
+      controller.abort();
+    } else process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const options: LocalExecuteOptions = {
+    gates,
+    only,
+    concurrency: concurrency ?? 0,
+    failFast: values['fail-fast'] === true,
+    noCache: values['no-cache'] === true,
+    env: io.env,
+    signal: controller.signal,
+    onEvent: (e) => renderer.onEvent(e),
+    stateDir,
+    runId,
+    lockWaitMs: waitSeconds * 1000,
+    gatehouseVersion: CLI_VERSION,
+    emitOutput: json,
+    ...(values.explain === true
+      ? { onExplain: (e: GateExplanation) => (json ? renderer.onEvent({ type: 'message', at: new Date().toISOString(), level: 'info', text: `explain ${explanationLine(e)}` }) : renderer.note(`explain ${explanationLine(e)}`)) }
+      : {}),
+  };
+  if (concurrency === undefined) delete (options as Partial<LocalExecuteOptions>).concurrency;
+
+  let report: RunReport;
+  const startedAt = new Date().toISOString();
+  try {
+    report = await executor.execute(pipeline, options);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    renderer.close();
+  }
+
+  const paths = runPaths(stateDir, report.runId);
+  // Executors other than the local one may leave the writing to us.
+  if (!existsSync(join(paths.runDir, 'report.json'))) {
+    const built = report.integrity ? report : await buildReport({ pipeline, gates: report.gates, executor: report.executor, startedAt, finishedAt: new Date().toISOString(), runId: report.runId, rootDir: pipeline.rootDir, gatehouseVersion: CLI_VERSION, env: io.env });
+    const w = await writeReport(built, paths.runDir);
+    report = w.report;
+    await copyInto(paths.reportDir, [w.jsonPath, w.htmlPath, w.mdPath, w.junitPath, ...(w.sarifPath ? [w.sarifPath] : [])]);
+  }
+  if (typeof values['report-dir'] === 'string') {
+    const files = REPORT_FILES.map((f) => join(paths.runDir, f)).filter((f) => existsSync(f));
+    await copyInto(resolve(io.cwd, values['report-dir']), files);
+  }
+  if (resultFile) {
+    const result = report.gates.find((g) => g.id === named[0]);
+    if (!result) throw new GatehouseError('GH_NO_RESULT', `gate ${named[0]} has no result in run ${report.runId}`);
+    await mkdir(dirname(resultFile), { recursive: true });
+    await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+  }
+
+  const interrupted = controller.signal.aborted;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ type: 'summary', runId: report.runId, verdict: report.verdict.status, interrupted, reportDir: paths.runDir })}\n`);
+  } else {
+    await printFailures(io.stdout, report.gates, io);
+    const out = io.stdout;
+    out.write(`\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`);
+    for (const r of report.verdict.reasons) out.write(`  ${r}\n`);
+    out.write(`report: ${shown(io, join(paths.runDir, 'report.html'))}\n`);
+    out.write(`        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)\n`);
+    if (resultFile) out.write(`result: ${shown(io, resultFile)}\n`);
+  }
+  if (interrupted) return EXIT_INTERRUPTED;
+  return report.verdict.status === 'passed' ? 0 : 1;
+}
+
+async function printFailures(out: NodeJS.WritableStream, results: GateResult[], io: CommandContext['io']): Promise<void> {
+  for (const r of results.filter(isProblem)) {
+    if (!r.log.path) continue;
+    const lines = await tailLines(r.log.path, 30).catch(() => null);
+    out.write(`\n── ${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
+    if (lines && lines.length > 0) for (const l of lines) out.write(`   ${l}\n`);
+    out.write(`   full log: ${shown(io, r.log.path)}\n`);
+  }
+}
+
+export const run: Command = {
+  name: 'run',
+  summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
+  usage:
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+  details: [
+    'Runs setup once, then every gate as soon as the gates it needs are done.',
+    'Exit code: 0 when the verdict is passed, 1 when failed, 130 when interrupted.',
+    'State lives in .gatehouse/ next to the config: runs/<id>/ (logs, evidence, report), cache/, report/ (latest).',
+    '',
+    'Examples:',
+    '  gatehouse run',
+    '  gatehouse run --gate unit --explain',
+    '  gatehouse run --only lint --result-file gatehouse-results/lint.json',
+  ].join('\n'),
+  options: {
+    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
+    gate: { type: 'string', short: 'g', multiple: true, description: 'Run this gate and what it needs', valueName: 'ID' },
+    only: { type: 'string', multiple: true, description: 'Run exactly this gate: no setup, no needs (CI jobs)', valueName: 'ID' },
+    concurrency: { type: 'string', short: 'j', description: 'Gates at once (default: number of CPUs)', valueName: 'N' },
+    'fail-fast': { type: 'boolean', description: 'Stop everything at the first blocking failure' },
+    'no-cache': { type: 'boolean', description: 'Run every gate and setup even when unchanged' },
+    executor: { type: 'string', short: 'e', description: 'Where gates run: local (default) or docker', valueName: 'NAME' },
+    json: { type: 'boolean', description: 'One JSON event per line on stdout' },
+    explain: { type: 'boolean', description: 'Say for each gate why it ran or came from the cache' },
+    'result-file': { type: 'string', description: "Write the selected gate's result JSON here", valueName: 'PATH' },
+    'report-dir': { type: 'string', description: 'Also copy the report files into DIR', valueName: 'DIR' },
+    wait: { type: 'string', description: 'Wait up to this long for another run to finish (default 0)', valueName: 'SECONDS' },
+  },
+  run: runCommand,
+};

@@ -1,0 +1,183 @@
+/**
+ * Progress renderers for `gatehouse run`: a live table on a terminal, timestamped lines
+ * elsewhere (CI, pipes), JSON lines with `--json`.
+ */
+import type { GateResult, RunEvent } from '@gatehouse/core';
+import { clock, describeEnd, formatElapsed, SYMBOL } from './format.js';
+
+/** Receives run events; `close()` stops timers and leaves the output tidy. */
+export interface ProgressRenderer {
+  onEvent(e: RunEvent): void;
+  /** Print a line that is not an event (e.g. explain output), without breaking the display. */
+  note(line: string): void;
+  close(): void;
+}
+
+type Out = NodeJS.WritableStream & { columns?: number };
+
+/** `--json`: one JSON object per line, events as they come. */
+export function jsonRenderer(out: Out): ProgressRenderer {
+  return {
+    onEvent: (e) => out.write(`${JSON.stringify(e)}\n`),
+    note: (line) => out.write(`${JSON.stringify({ type: 'note', at: new Date().toISOString(), text: line })}\n`),
+    close: () => undefined,
+  };
+}
+
+/** Non-TTY or CI: plain timestamped lines. */
+export function lineRenderer(out: Out): ProgressRenderer {
+  const w = (at: string, text: string) => out.write(`${clock(at)} ${text}\n`);
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'run-start':
+          w(e.at, `▶ run of ${e.gates.length} gate${e.gates.length === 1 ? '' : 's'}: ${e.gates.join(', ')}`);
+          break;
+        case 'setup-start':
+          w(e.at, '▶ setup started');
+          break;
+        case 'setup-end':
+          w(e.at, e.cached ? '↺ setup unchanged, skipped' : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`);
+          break;
+        case 'gate-start':
+          w(e.at, `▶ ${e.id} started`);
+          break;
+        case 'gate-end':
+          w(e.at, describeEnd(e.result));
+          break;
+        case 'message':
+          w(e.at, `${e.level === 'info' ? 'ℹ' : '⚠'} ${e.text}`);
+          break;
+        default:
+          break;
+      }
+    },
+    note: (line) => out.write(`${line}\n`),
+    close: () => undefined,
+  };
+}
+
+interface Row {
+  id: string;
+  state: 'waiting' | 'running' | 'done';
+  startedMs: number | null;
+  result: GateResult | null;
+}
+
+const ESC = '\x1b[';
+const COLOR: Record<string, string> = { passed: '32', cached: '36', failed: '31', error: '31', timeout: '33', interrupted: '33', skipped: '90' };
+
+/** A terminal: a table redrawn in place at most 10 times a second. */
+export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
+  const rows = new Map<string, Row>();
+  let setup: string | null = null;
+  let drawn = 0;
+  let dirty = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const line = (r: Row): string => {
+    const width = Math.max(...[...rows.keys()].map((k) => k.length), 4);
+    const id = r.id.padEnd(width);
+    if (r.state === 'waiting') return `  ${ESC}90m· ${id}  waiting${ESC}0m`;
+    if (r.state === 'running') return `  ${ESC}34m▶${ESC}0m ${id}  running  ${formatElapsed(Date.now() - (r.startedMs ?? Date.now()))}`;
+    const res = r.result!;
+    const how = res.status === 'cached' ? `cached (${res.cached?.status ?? '?'})` : res.status;
+    const time = res.status === 'cached' || res.status === 'skipped' ? '' : `  ${formatElapsed(res.durationMs)}`;
+    return `  ${ESC}${COLOR[res.status] ?? '0'}m${SYMBOL[res.status] ?? '?'}${ESC}0m ${id}  ${how}${time}${res.status === 'skipped' && res.reason ? `  ${ESC}90m${res.reason}${ESC}0m` : ''}`;
+  };
+  const clear = () => {
+    if (drawn > 0) out.write(`${ESC}${drawn}A${ESC}0J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const cols = out.columns || 120;
+    const lines = [...(setup ? [`  ${setup}`] : []), ...[...rows.values()].map(line)].map((l) => truncate(l, cols));
+    clear();
+    if (lines.length) out.write(`${lines.join('\n')}\n`);
+    drawn = lines.length;
+    dirty = false;
+  };
+  const tick = () => {
+    if (dirty || [...rows.values()].some((r) => r.state === 'running') || setup?.startsWith('▶')) draw();
+  };
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'run-start':
+          for (const id of e.gates) rows.set(id, { id, state: 'waiting', startedMs: null, result: null });
+          out.write(`${ESC}?25l`);
+          timer = setInterval(tick, intervalMs);
+          break;
+        case 'setup-start':
+          setup = '▶ setup running';
+          break;
+        case 'setup-end':
+          setup = e.cached ? '↺ setup unchanged' : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`;
+          break;
+        case 'gate-start': {
+          const r = rows.get(e.id);
+          if (r) Object.assign(r, { state: 'running', startedMs: Date.parse(e.at) });
+          break;
+        }
+        case 'gate-end': {
+          const r = rows.get(e.id) ?? { id: e.id, state: 'done', startedMs: null, result: null };
+          Object.assign(r, { state: 'done', result: e.result });
+          rows.set(e.id, r);
+          break;
+        }
+        case 'message':
+          clear();
+          out.write(`${e.level === 'info' ? 'ℹ' : '⚠'} ${e.text}\n`);
+          break;
+        case 'run-end':
+          draw();
+          return;
+        default:
+          return;
+      }
+      dirty = true;
+    },
+    note(l) {
+      clear();
+      out.write(`${l}\n`);
+      dirty = true;
+    },
+    close() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (dirty) draw();
+      out.write(`${ESC}?25h`);
+    },
+  };
+}
+
+function truncate(s: string, cols: number): string {
+  // Escape sequences take no columns; count only visible characters.
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\x1b') {
+      const m = /^\x1b\[[0-9;?]*[A-Za-z]/.exec(s.slice(i));
+      if (m) {
+        out += m[0];
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    if (visible >= cols - 1) break;
+    out += s[i];
+    visible++;
+  }
+  return out;
+}
+
+/** Pick the renderer: JSON when asked, a live table on a terminal outside CI, lines otherwise. */
+export function chooseRenderer(
+  out: Out & { isTTY?: boolean },
+  opts: { json: boolean; env: Record<string, string | undefined> },
+): ProgressRenderer {
+  if (opts.json) return jsonRenderer(out);
+  const ci = opts.env.CI !== undefined && opts.env.CI !== '' && opts.env.CI !== 'false';
+  if (out.isTTY && !ci && opts.env.TERM !== 'dumb') return ttyRenderer(out);
+  return lineRenderer(out);
+}
