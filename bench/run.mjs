@@ -49,7 +49,7 @@ export function hyperfineLike(cmd, args = [], opts = {}) {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
     if (r.status !== 0 && !allowFailure) {
-      const tail = String(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n');
+      const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-15).join('\n');
       throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${tail}`);
     }
     return ms;
