@@ -14,4 +14,5 @@ export const commands: CommandEntry[] = [
   { name: 'run', load: async () => (await import('./run.js')).run },
   { name: 'explain', load: async () => (await import('./explain.js')).explain },
   { name: 'report', load: async () => (await import('./report.js')).report },
+  { name: 'import', load: async () => (await import('./import.js')).importCommand },
 ];
