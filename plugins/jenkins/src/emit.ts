@@ -9,6 +9,9 @@
  *
  * Everything runs on one agent in one workspace: setup installs once, later stages
  * reuse the workspace (and see the outputs of earlier gates) without stash/unstash.
+ * `gatehouse run` holds `.gatehouse/lock` for the whole run, so in native mode the
+ * gates of one parallel layer pass `--wait` long enough for their siblings to finish;
+ * they take turns while the CLI locks `--only` runs, and overlap once it no longer does.
  */
 import {
   ciDockerGateCommands,
@@ -35,6 +38,8 @@ export const REPORT_MINUTES = 10;
  * fires first and still records a `timeout` result.
  */
 export const STAGE_GRACE_MINUTES = 1;
+/** Seconds allowed per sibling gate, on top of its timeout, for CLI start-up and reporting. */
+export const LOCK_OVERHEAD_SECONDS = 30;
 
 /** Name of the parallel stage of layer `index` (0-based). Capitalised: never a gate id. */
 export function layerStageName(index: number): string {
@@ -63,16 +68,31 @@ function withSecrets(bindings: StringCredentialBinding[], steps: Step[]): Step[]
   return bindings.length === 0 ? steps : [{ kind: 'withCredentials', bindings, steps }];
 }
 
-/** Minutes a gate stage may take: the gate (docker: plus what its build may rerun) and a grace. */
-function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions): number {
-  return options.mode === 'docker'
-    ? ciJobTimeoutMinutes(pipeline, gate, 'docker')
-    : minutes(gate.timeoutMs) + STAGE_GRACE_MINUTES;
+/** Seconds a native gate may wait for `.gatehouse/lock` while its siblings in the layer run. */
+function lockWaitSeconds(gate: ResolvedGate, siblings: readonly ResolvedGate[]): number {
+  return siblings
+    .filter((s) => s.id !== gate.id)
+    .reduce((sum, s) => sum + Math.ceil(s.timeoutMs / 1000) + LOCK_OVERHEAD_SECONDS, 0);
 }
 
-function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): Stage {
+/** Minutes a gate stage may take: the gate (docker: plus what its build may rerun), lock wait, grace. */
+function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions, waitSeconds: number): number {
+  return options.mode === 'docker'
+    ? ciJobTimeoutMinutes(pipeline, gate, 'docker')
+    : minutes(gate.timeoutMs + waitSeconds * 1000) + STAGE_GRACE_MINUTES;
+}
+
+function gateStage(
+  gate: ResolvedGate,
+  siblings: readonly ResolvedGate[],
+  pipeline: ResolvedPipeline,
+  options: ResolvedJenkinsOptions,
+): Stage {
   const native = options.mode === 'native';
-  const commands = native ? [ciGateCommand(options.cli, gate.id)] : ciDockerGateCommands(pipeline, gate);
+  const wait = native ? lockWaitSeconds(gate, siblings) : 0;
+  const commands = native
+    ? [ciGateCommand(options.cli, gate.id) + (wait > 0 ? ` --wait ${wait}` : '')]
+    : ciDockerGateCommands(pipeline, gate);
   // native: setup already ran in this workspace, so only the gate's own secrets are bound
   const secrets = native ? gate.secrets : ciJobSecrets(pipeline, gate, 'docker');
   let steps = withSecrets(
@@ -84,7 +104,7 @@ function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: Reso
   }
   const stage: Stage = {
     name: gate.id,
-    options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options) }],
+    options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options, wait) }],
     body: { kind: 'steps', steps },
   };
   // docker mode bakes the gate's env into its Dockerfile stage
@@ -143,7 +163,8 @@ export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: Resolv
   }
 
   layers.forEach((layer, index) => {
-    const gateStages = layer.map((id) => gateStage(byId.get(id) as ResolvedGate, pipeline, options));
+    const gates = layer.map((id) => byId.get(id) as ResolvedGate);
+    const gateStages = gates.map((g) => gateStage(g, gates, pipeline, options));
     totalMinutes += Math.max(...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)));
     if (gateStages.length === 1) stages.push(gateStages[0] as Stage);
     else stages.push({ name: layerStageName(index), body: { kind: 'parallel', stages: gateStages } });
