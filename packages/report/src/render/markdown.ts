@@ -15,17 +15,19 @@ export interface MarkdownOptions {
 }
 
 /**
- * Escape text for Markdown *and* the HTML GitHub/Buildkite accept inside it: markup
+ * Escape text for Markdown *and* the HTML GitHub/Buildkite accept inside it: inline markup
  * characters are backslash-escaped, `<`/`>`/`&` become entities, line breaks become spaces
- * (a table cell cannot hold one).
+ * (a table cell cannot hold one), and a leading block marker (`#`, `-`, `1.`) is neutralised.
  */
 export function mdText(s: string): string {
   return s
     .replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_{}[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+    .replace(/>/g, '&gt;')
+    .replace(/^(\s*)([#+=-])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 
 /** Inline code span that survives backticks inside (CommonMark: a longer fence). */

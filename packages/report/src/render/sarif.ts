@@ -55,11 +55,16 @@ function location(f: Finding): Record<string, unknown> {
   const physical = uri
     ? {
         physicalLocation: {
-          artifactLocation: { uri: encodeURI(uri) },
+          artifactLocation: { uri: encodeURI(wellFormed(uri)) },
           ...(f.line ? { region: { startLine: f.line, ...(f.column ? { startColumn: f.column } : {}) } } : {}),
         },
       }
     : {};
   const logical = f.selector ? { logicalLocations: [{ fullyQualifiedName: f.selector, kind: 'element' }] } : {};
   return { ...physical, ...logical };
+}
+
+/** Lone surrogates cannot be percent-encoded; a URI gets U+FFFD in their place. */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

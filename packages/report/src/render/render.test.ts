@@ -1,0 +1,210 @@
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { launchChromium, requireChromium } from '@gatehouse/test-utils';
+import type { Finding, GateResult, RunReport } from '@gatehouse/core';
+import { render } from './index.js';
+import { renderMarkdown, MARKDOWN_MAX_BYTES } from './markdown.js';
+import { sealReport } from '../integrity.js';
+import { validateReportSchema } from '../schema.js';
+import { sampleReport } from '../../test/sample.js';
+import { hugeReport } from '../../test/huge.js';
+import { PKG_DIR, tempDir } from '../../test/helpers.js';
+
+const HOSTILE = ['<script>alert(1)</script>', ']]>', '"\'&', '\u0000\u0007\u001b[31m', '\uD800 lone', '| pipe | `tick` *star* _u_ [l](x)', 'line1\nline2\r\nline3', '${{ secrets.X }}', '\u2028\u2029\u0085\uFEFF', '😀 astral'];
+
+function hostileReport(s: string): RunReport {
+  const r = sampleReport();
+  const g = r.gates[0]!;
+  r.pipeline = s;
+  r.verdict.reasons.push(s);
+  g.reason = s;
+  g.logTail = s;
+  g.evidence.findings[0] = { ...g.evidence.findings[0]!, message: s, file: s, rule: s };
+  r.gates[1]!.evidence.tests!.failures.push({ name: s, suite: s, message: s });
+  return r;
+}
+
+describe('report schema', () => {
+  it('accepts the sample and the sealed sample, rejects edits of its shape', () => {
+    expect(validateReportSchema(sampleReport())).toEqual([]);
+    expect(validateReportSchema(sealReport(sampleReport()).report)).toEqual([]);
+    const r = sampleReport() as unknown as Record<string, unknown>;
+    expect(validateReportSchema({ ...r, extra: 1 })).toEqual(['/ must NOT have additional properties (extra)']);
+    expect(validateReportSchema({ ...r, schemaVersion: 2 })).toEqual(['/schemaVersion must be equal to constant']);
+    const bad = sampleReport();
+    (bad.gates[0] as { status: string }).status = 'green';
+    expect(validateReportSchema(bad).join('\n')).toMatch(/\/gates\/0\/status must be equal to one of the allowed values/);
+    const noTime = sampleReport();
+    noTime.startedAt = 'yesterday';
+    expect(validateReportSchema(noTime)).toEqual(['/startedAt must match format "date-time"']);
+  });
+});
+
+describe('JSON', () => {
+  it('is canonical: sorted keys, no whitespace, stable', () => {
+    const a = render(sampleReport(), 'json');
+    expect(a).toBe(render(JSON.parse(a) as RunReport, 'json'));
+    expect(a.startsWith('{"configSha256":')).toBe(true);
+    expect(a).not.toMatch(/\n./);
+  });
+});
+
+describe('JUnit XML', () => {
+  it('one testcase per gate with failure/error/skipped, plus the gates\' test suites; parses back', () => {
+    const xml = render(sampleReport(), 'junit');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, isArray: (n) => ['testsuite', 'testcase'].includes(n) }).parse(xml) as {
+      testsuites: { testsuite: Array<{ '@_name': string; testcase?: Array<Record<string, unknown>> }> };
+    };
+    const [gates, unit] = doc.testsuites.testsuite;
+    expect(gates!['@_name']).toBe('gatehouse: storefront');
+    const byName = Object.fromEntries(gates!.testcase!.map((c) => [c['@_name'], c]));
+    expect(Object.keys(byName)).toEqual(['lint', 'unit', 'a11y', 'sonar', 'e2e']);
+    expect(byName.lint!.failure).toBeDefined();
+    expect(byName.unit!.failure).toBeUndefined();
+    expect(byName.e2e!.skipped).toBeDefined();
+    expect(byName.sonar!.failure).toBeUndefined(); // cached pass
+    expect(unit!['@_name']).toBe('unit: tests');
+  });
+
+  it.each(HOSTILE)('stays well-formed with hostile text %j', (s) => {
+    const xml = render(hostileReport(s), 'junit');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).not.toContain('<script>');
+  });
+
+  it('stays well-formed for any string (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(XMLValidator.validate(render(hostileReport(s), 'junit'))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('SARIF', () => {
+  const schema = JSON.parse(
+    // The vendored schema is draft-04; its only draft-04 construct is the top-level `id`.
+    readFileSyncText(join(PKG_DIR, 'test', 'vendor', 'sarif-2.1.0-rtm.5.json')).replace('"id": "https://raw.githubusercontent.com', '"$id": "https://raw.githubusercontent.com'),
+  ) as Record<string, unknown>;
+  delete schema.$schema;
+  // The schema's language pattern has a stray `]`, legal only in non-unicode regular expressions.
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  ajv.addFormat('uri', (s: string) => /^[a-z][a-z0-9+.-]*:/i.test(s));
+  ajv.addFormat('uri-reference', () => true);
+  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+  const validate = ajv.compile(schema);
+
+  it('validates against the SARIF 2.1.0 schema, lint and a11y findings with locations', () => {
+    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as { runs: Array<{ tool: { driver: { name: string } }; results: Array<Record<string, unknown>> }> };
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    expect(sarif.runs.map((r) => r.tool.driver.name)).toEqual(['axe-core', 'eslint']);
+    expect(sarif.runs[1]!.results[0]).toMatchObject({ ruleId: 'no-undef', level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.js' }, region: { startLine: 1, startColumn: 7 } } }] });
+    expect(sarif.runs[0]!.results[0]).toMatchObject({ locations: [{ physicalLocation: { artifactLocation: { uri: 'http://localhost/index.html' } }, logicalLocations: [{ fullyQualifiedName: 'img' }] }] });
+  });
+
+  it('the schema check is not vacuous: a broken log fails it', () => {
+    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as { runs: Array<{ results: Array<Record<string, unknown>> }> };
+    sarif.runs[0]!.results[0]!.level = 'fatal';
+    expect(validate(sarif)).toBe(false);
+  });
+
+  it.each(HOSTILE)('valid with hostile text %j', (s) => {
+    expect(validate(JSON.parse(render(hostileReport(s), 'sarif')))).toBe(true);
+  });
+});
+
+describe('Markdown', () => {
+  it('shows verdict, gate table and details, escaping markup', () => {
+    const md = render(hostileReport('<img src=x onerror=alert(1)> | x'), 'md');
+    expect(md).toMatch(/^# ❌ Gatehouse /);
+    // Outside code spans (which show text literally), no raw HTML from the report survives.
+    expect(md.replace(/`[^`]*`/g, '')).not.toContain('<img');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt; \\| x');
+    expect(md).toContain('<details><summary>lint: failed</summary>');
+    expect(md).toContain('Full report: ');
+  });
+
+  it('a huge report degrades under 1 MiB, says so and points to the full report', () => {
+    const report = hugeReport(500, 20_000);
+    const md = renderMarkdown(report, { fullReport: 'https://ci.example/artifacts/report.html' });
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MARKDOWN_MAX_BYTES);
+    expect(md).toContain('The summary was shortened to fit');
+    expect(md.trimEnd().endsWith('https://ci.example/artifacts/report.html')).toBe(true);
+    // Each of the 500 gates is still in the table.
+    expect(md.split('\n').filter((l) => l.startsWith('| gate-')).length).toBe(500);
+  });
+
+  it('degrades step by step as the limit shrinks, never past it', () => {
+    const report = hugeReport(200, 2000);
+    const sizes = [400_000, 100_000, 20_000, 3000, 300];
+    for (const max of sizes) {
+      const md = renderMarkdown(report, { maxBytes: max, fullReport: 'r.html' });
+      expect(Buffer.byteLength(md), String(max)).toBeLessThanOrEqual(max);
+      expect(md).toContain('r.html');
+    }
+    expect(renderMarkdown(report, { maxBytes: 20_000 })).toContain('more gates not shown');
+  });
+});
+
+describe('HTML', () => {
+  it('is self-contained and escapes everything', () => {
+    for (const s of HOSTILE) {
+      const html = render(hostileReport(s), 'html');
+      expect(html).not.toContain('<script>');
+      expect(html).not.toMatch(/<(img|link|iframe)\b/);
+      expect(html).not.toMatch(/src=|url\(/);
+    }
+    const html = render(sealReport(sampleReport()).report, 'html');
+    expect(html.indexOf('Verdict')).toBeLessThan(html.indexOf('Gate details'));
+    expect(html).toContain('Report digest');
+  });
+});
+
+describe.skipIf(!requireChromium('HTML report tests'))('HTML in Chromium', () => {
+  it('has zero axe-core violations, loads nothing external, and renders a non-trivial screenshot', async () => {
+    const html = render(sealReport(hostileReport('<b>bold?</b> & "quotes"')).report, 'html');
+    const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      let dialogs = 0;
+      page.on('dialog', (d) => {
+        dialogs++;
+        void d.dismiss();
+      });
+      await page.setContent(html, { waitUntil: 'load' });
+      expect(await page.title()).toBe('Gatehouse report: <b>bold?</b> & "quotes" — failed');
+      expect(await page.locator('h1').textContent()).toBe('Gatehouse report: <b>bold?</b> & "quotes"');
+      expect(await page.locator('section.gate').count()).toBe(5);
+      await page.addScriptTag({ content: axeSource });
+      const results = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: Array<{ id: string; nodes: unknown[] }> };
+      expect(results.violations.map((v) => `${v.id} (${v.nodes.length})`)).toEqual([]);
+      const png = await page.screenshot({ fullPage: true });
+      expect(png.length).toBeGreaterThan(50_000);
+      await page.emulateMedia({ media: 'print' });
+      const pdf = await page.pdf({ format: 'A4' });
+      expect(pdf.length).toBeGreaterThan(10_000);
+      expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
+      expect(dialogs).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
+
+function readFileSyncText(p: string): string {
+  return createRequire(import.meta.url)('node:fs').readFileSync(p, 'utf8') as string;
+}
+
+void readFile;
+void tempDir;
+export type { Finding, GateResult };
