@@ -73,7 +73,7 @@ export const importCommand: Command = {
     }
     if (out === null) io.stdout.write(result.yaml);
     for (const f of result.findings) {
-      io.stderr.write(`${shownPath}:${f.line}: ${f.code}: ${f.message}\n  fixed: ${f.fix}\n`);
+      io.stderr.write(`${shownPath}:${f.line}: ${f.code}: ${f.message}\n  import: ${f.fix}\n`);
     }
     const n = result.findings.length;
     io.stderr.write(

@@ -100,3 +100,22 @@ describe('gatehouse import of a hand-written Dockerfile-as-CI', () => {
     expect(r.findings.map((f) => f.code)).toEqual(['GH_IMPORT_CHECK_ABORTS_BUILD']);
   });
 });
+
+describe('docs/migrating-from-dockerfile.md', () => {
+  test('its example is what the import produces', async () => {
+    const doc = await readFile(join(here, '../../../../docs/migrating-from-dockerfile.md'), 'utf8');
+    const dockerfile = /```dockerfile\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const r = importDockerfile(dockerfile, { name: 'shop' });
+    expect(r.yaml).toBe(yaml);
+    expect(r.findings.map((f) => `${f.line} ${f.code}`)).toEqual(
+      expect.arrayContaining([
+        '3 GH_IMPORT_SECRET_IN_ARG_ENV',
+        '9 GH_IMPORT_UNREACHABLE_STAGE',
+        '10 GH_IMPORT_NPM_NOT_A_COMMAND',
+        '15 GH_IMPORT_UNPINNED_IMAGE',
+        '18 GH_IMPORT_RUN_NEVER_ENDS',
+      ]),
+    );
+  });
+});
