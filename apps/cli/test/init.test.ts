@@ -392,17 +392,21 @@ describe('init internals', () => {
 });
 
 describe('the commands init writes run with the real tools', () => {
-  // The fixture links the workspace's node_modules so `npx eslint` / `npx vitest` resolve offline.
-  it('lint writes eslint.json and unit writes junit.xml into $GATEHOUSE_OUT', async () => {
+  // The fixture links the workspace's installed tools so `npx eslint` / `npx vitest` resolve offline.
+  it('lint writes eslint.json, unit writes junit.xml and the coverage summary into $GATEHOUSE_OUT', async () => {
     const dir = await project({
-      'package.json': { name: 'real', type: 'module', devDependencies: { eslint: '*', vitest: '*' } },
+      'package.json': { name: 'real', type: 'module', devDependencies: { eslint: '*', vitest: '*', '@vitest/coverage-v8': '*' } },
       'package-lock.json': '{}',
       'eslint.config.js': "export default [{ rules: { 'no-unused-vars': 'error' } }];\n",
       'src/a.js': 'const unused = 1;\nexport const used = 2;\n',
       'vitest.config.mjs': "export default { test: { include: ['test/**/*.test.js'] } };\n",
       'test/a.test.js': "import { test, expect } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\ntest('fails', () => expect(1).toBe(2));\n",
     });
-    await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    const nm = join(dir, 'node_modules');
+    await mkdir(join(nm, '@vitest'), { recursive: true });
+    for (const m of ['.bin', 'eslint', 'vitest']) await symlink(join(repoRoot, 'node_modules', m), join(nm, m), 'dir');
+    // The coverage provider is a dev dependency of @gatehouse/report, not of the workspace root.
+    await symlink(join(repoRoot, 'packages/report/node_modules/@vitest/coverage-v8'), join(nm, '@vitest/coverage-v8'), 'dir');
     const { plan } = await initProject(dir);
     const out = join(dir, 'out');
     const env = { ...process.env, GATEHOUSE_OUT: out, CI: 'true', npm_config_offline: 'true' };
@@ -417,5 +421,8 @@ describe('the commands init writes run with the real tools', () => {
     expect(unit.status, unit.stderr).toBe(1);
     const junit = await readFile(join(out, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testsuites [^>]*tests="2" failures="1"/);
+    expect(plan.config.gates.unit!.evidence).toContainEqual({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
+    const summary = JSON.parse(await readFile(join(out, 'coverage/coverage-summary.json'), 'utf8')) as { total: { lines: { pct: number } } };
+    expect(typeof summary.total.lines.pct).toBe('number');
   });
 });

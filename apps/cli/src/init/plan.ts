@@ -204,7 +204,8 @@ export function planInit(f: ProjectFacts): InitPlan {
     let run = `${pm.exec} vitest run --reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml"`;
     const evidence: UserGate['evidence'] = [{ format: 'junit', path: 'junit.xml' }];
     if (coverage) {
-      run += ' --coverage.enabled --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
+      // Without reportOnFailure Vitest writes no coverage when a test fails, and the gate would lose its evidence.
+      run += ' --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
       evidence.push({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
     }
     gates.unit = { kind: 'unit-test', run, evidence };
