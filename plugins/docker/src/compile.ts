@@ -1,0 +1,52 @@
+/** The one place that knows the Dockerfile target's API: everything a build needs from it. */
+import { relative } from 'node:path';
+import type { ResolvedPipeline } from '@gatehouse/core';
+import {
+  CA_SECRET_ID,
+  caSecretSource,
+  emitDockerfile,
+  RESULTS_STAGE,
+  SETUP_STAGE,
+  stageName,
+} from '@gatehouse/plugin-dockerfile';
+
+export { SETUP_STAGE };
+
+/** Stage name of a gate. */
+export function gateOfStage(id: string): string {
+  return stageName(id);
+}
+
+/** What a build of the pipeline needs. */
+export interface CompiledBuild {
+  dockerfile: string;
+  dockerignore: string;
+  /** Generated files the Dockerfile copies (long command scripts), relative to the context. */
+  files: Array<{ path: string; contents: string }>;
+  resultsStage: string;
+  /** Build secrets that are files rather than values from the environment: id -> path. */
+  fileSecrets: Map<string, string>;
+}
+
+/** Emits the Dockerfile with the project's `targets.dockerfile` options. */
+export function compileForBuild(
+  pipeline: ResolvedPipeline,
+  env: Record<string, string | undefined>,
+): CompiledBuild {
+  const options = pipeline.targets.dockerfile ?? {};
+  const emitted = emitDockerfile(pipeline, options, {
+    configFile: relative(pipeline.rootDir, pipeline.configPath) || 'gatehouse.yml',
+  });
+  const fileSecrets = new Map<string, string>();
+  const ca = caSecretSource(options, env, pipeline.rootDir);
+  if (ca !== null) fileSecrets.set(CA_SECRET_ID, ca);
+  return {
+    dockerfile: emitted.dockerfile,
+    dockerignore: emitted.dockerignore,
+    files: Object.keys(emitted.scripts)
+      .sort()
+      .map((path) => ({ path, contents: emitted.scripts[path] as string })),
+    resultsStage: RESULTS_STAGE,
+    fileSecrets,
+  };
+}

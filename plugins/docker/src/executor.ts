@@ -1,0 +1,269 @@
+/**
+ * The Docker executor: compiles the pipeline to the multi-stage Dockerfile, builds its
+ * collector stage through the Engine API with BuildKit (independent gate stages run in
+ * parallel), copies every gate's result out of the built image and judges it with the
+ * same code as the local executor.
+ */
+import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import {
+  GatehouseError,
+  type ExecuteOptions,
+  type GateResult,
+  type ResolvedGate,
+  type ResolvedPipeline,
+  type RunEvent,
+  type RunReport,
+} from '@gatehouse/core';
+import {
+  buildReport,
+  cachedResult,
+  evaluateGate,
+  newRunId,
+  skippedResult,
+  writeReport,
+  type GateOutcome,
+} from '@gatehouse/report';
+import type Dockerode from 'dockerode';
+import { collectSecrets, LABEL, runBuild } from './build.js';
+import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
+import { connect, ensureReachable } from './engine.js';
+import { readGateDir } from './exported.js';
+import { extractImageDirs } from './extract.js';
+
+import { redactor } from './redact.js';
+
+/** Executor name, as in `gatehouse run --executor docker` and `GateResult.executor`. */
+export const EXECUTOR = 'docker';
+
+/** The selected gates plus, transitively, the gates they need; all gates when none selected. */
+export function selectWithNeeds(pipeline: ResolvedPipeline, ids: string[]): ResolvedPipeline {
+  if (ids.length === 0) return pipeline;
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const keep = new Set<string>();
+  const visit = (id: string): void => {
+    const g = byId.get(id);
+    if (!g)
+      throw new GatehouseError(
+        'GH_UNKNOWN_GATE',
+        `no gate named "${id}" in ${pipeline.configPath}`,
+      );
+    if (keep.has(id)) return;
+    keep.add(id);
+    g.needs.forEach(visit);
+  };
+  ids.forEach(visit);
+  return { ...pipeline, gates: pipeline.gates.filter((g) => keep.has(g.id)) };
+}
+
+async function imageInfo(
+  docker: Dockerode,
+  ref: string,
+): Promise<{ ref: string; digest: string | null }> {
+  try {
+    const info = await docker.getImage(ref).inspect();
+    const repoDigest = info.RepoDigests?.[0];
+    return { ref, digest: repoDigest ? (repoDigest.split('@')[1] ?? null) : (info.Id ?? null) };
+  } catch {
+    return { ref, digest: null };
+  }
+}
+
+function failedOutcome(
+  gate: ResolvedGate,
+  outDir: string,
+  at: string,
+  how: { interrupted?: boolean; error?: string },
+): GateOutcome {
+  return {
+    id: gate.id,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    interrupted: how.interrupted ?? false,
+    spawnError: how.error ?? null,
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 0,
+    outDir,
+    log: {
+      path: null,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      bytes: 0,
+      truncated: false,
+    },
+    executor: EXECUTOR,
+    image: null,
+  };
+}
+
+/** Runs the pipeline's gates in BuildKit and returns the unified report (also written to the run directory). */
+export async function executeDocker(
+  pipeline: ResolvedPipeline,
+  opts: ExecuteOptions,
+): Promise<RunReport> {
+  const emit = (event: RunEvent): void => opts.onEvent(event);
+  const now = (): string => new Date().toISOString();
+  const selected = selectWithNeeds(pipeline, opts.gates);
+  const docker = connect(opts.env);
+  await ensureReachable(docker, opts.env);
+
+  // Image tags are lower case; the report's ids are upper-case Crockford base32.
+  const runId = newRunId();
+  const startedAt = now();
+  const runDir = join(opts.stateDir, 'runs', runId);
+  const outRoot = join(runDir, 'out');
+  await mkdir(outRoot, { recursive: true });
+  emit({ type: 'run-start', at: startedAt, gates: selected.gates.map((g) => g.id) });
+
+  const compiled = compileForBuild(selected, opts.env);
+  const secrets = await collectSecrets(selected, opts.env, compiled.fileSecrets);
+  // The CA bundle is public material; redacting its lines would only garble logs.
+  const redact = redactor(
+    [...secrets].filter(([id]) => !compiled.fileSecrets.has(id)).map(([, v]) => v),
+  );
+  const resultsTag = `gatehouse-results:${runId.toLowerCase()}`;
+  const byStage = new Map(selected.gates.map((g) => [gateOfStage(g.id), g.id]));
+  const started = new Set<string>();
+
+  const handlers = {
+    stageStart(stage: string, at: Date) {
+      if (stage === SETUP_STAGE) emit({ type: 'setup-start', at: at.toISOString() });
+      const id = byStage.get(stage);
+      if (id && !started.has(id)) {
+        started.add(id);
+        emit({ type: 'gate-start', at: at.toISOString(), id });
+      }
+    },
+    stageLog(stage: string, stream: 'stdout' | 'stderr', text: string) {
+      const id = byStage.get(stage);
+      if (id) emit({ type: 'gate-output', at: now(), id, stream, text: redact(text) });
+    },
+    stepError(stage: string | null, _name: string, error: string) {
+      emit({
+        type: 'message',
+        at: now(),
+        level: 'error',
+        text: redact(`${stage ?? 'build'}: ${error}`),
+      });
+    },
+  };
+
+  const build = await runBuild(docker, {
+    rootDir: pipeline.rootDir,
+    compiled,
+    target: compiled.resultsStage,
+    tag: resultsTag,
+    noCache: opts.noCache,
+    secrets,
+    labels: { [LABEL]: runId },
+    signal: opts.signal,
+    handlers,
+  });
+  const progress = build.progress;
+  let infraError = build.error;
+
+  const interrupted = build.aborted || opts.signal.aborted;
+  const setupRan = progress.stageRuns(SETUP_STAGE);
+  if (selected.setup) {
+    emit({
+      type: 'setup-end',
+      at: now(),
+      ok: !infraError && !interrupted,
+      durationMs: 0,
+      cached: setupRan.state === 'cached',
+    });
+  }
+
+  let exported = new Set<string>();
+  if (!infraError && !interrupted) {
+    try {
+      exported = await extractImageDirs(
+        docker,
+        resultsTag,
+        selected.gates.map((g) => g.id),
+        outRoot,
+      );
+    } catch (err) {
+      infraError = redact(
+        `could not read the results image: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+  await docker
+    .getImage(resultsTag)
+    .remove({ force: true })
+    .catch(() => undefined);
+
+  const images = new Map<string, { ref: string; digest: string | null }>();
+  for (const ref of new Set(selected.gates.map((g) => g.image)))
+    images.set(ref, await imageInfo(docker, ref));
+
+  const results: GateResult[] = [];
+  await mkdir(join(runDir, 'logs'), { recursive: true });
+  for (const gate of selected.gates) {
+    const dir = join(outRoot, gate.id);
+    let result: GateResult;
+    if (interrupted) {
+      result = await evaluateGate(gate, failedOutcome(gate, dir, now(), { interrupted: true }), {
+        rootDir: pipeline.rootDir,
+      });
+    } else if (infraError || !exported.has(gate.id)) {
+      const reason = infraError ?? `the build did not export ${gate.id}'s result`;
+      result = await evaluateGate(
+        gate,
+        failedOutcome(gate, dir, now(), { error: `docker build failed: ${reason}` }),
+        { rootDir: pipeline.rootDir },
+      );
+    } else {
+      const { outcome, skipped: skippedBecause } = await readGateDir(dir, EXECUTOR, redact);
+      outcome.image = images.get(gate.image) ?? null;
+      if (outcome.log.path)
+        await copyFile(outcome.log.path, join(runDir, 'logs', `${gate.id}.log`)).catch(
+          () => undefined,
+        );
+      result = skippedBecause
+        ? { ...skippedResult(gate, skippedBecause, EXECUTOR), image: outcome.image ?? null }
+        : await evaluateGate(gate, outcome, {
+            rootDir: pipeline.rootDir,
+            sourceRoots: [pipeline.workdir],
+          });
+      const run = progress.stageRuns(gateOfStage(gate.id));
+      if (run.state === 'cached') result = cachedResult(result, run.digest ?? '', null);
+    }
+    results.push(result);
+    emit({ type: 'gate-end', at: now(), id: gate.id, result });
+  }
+
+  const report = await buildReport({
+    pipeline,
+    gates: results,
+    executor: EXECUTOR,
+    startedAt,
+    finishedAt: now(),
+    runId,
+    rootDir: pipeline.rootDir,
+  });
+  const written = await writeReport(report, runDir);
+  const latest = join(opts.stateDir, 'report');
+  await mkdir(latest, { recursive: true });
+  for (const path of Object.values(written)) {
+    if (typeof path !== 'string') continue;
+    const dest = join(latest, relative(runDir, path));
+    await copyFile(path, `${dest}.${process.pid}.tmp`);
+    await rename(`${dest}.${process.pid}.tmp`, dest);
+  }
+  await appendFile(
+    join(opts.stateDir, 'ledger.jsonl'),
+    `${JSON.stringify({ runId, startedAt: report.startedAt, finishedAt: report.finishedAt, verdict: report.verdict.status, executor: EXECUTOR, gates: results.map((g) => ({ id: g.id, status: g.status })) })}\n`,
+  );
+  if (infraError)
+    emit({
+      type: 'message',
+      at: now(),
+      level: 'error',
+      text: `docker build failed: ${infraError}`,
+    });
+  emit({ type: 'run-end', at: now(), report });
+  return report;
+}

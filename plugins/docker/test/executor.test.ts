@@ -1,0 +1,184 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isGatehouseError, type RunReport } from '@gatehouse/core';
+import { ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
+import plugin, { executeDocker } from '../src/index.js';
+import { engineInventory, gate, project, runOptions } from './helpers.js';
+
+const hasDocker = await requireDocker('the Docker executor tests');
+
+function byId(report: RunReport) {
+  return Object.fromEntries(report.gates.map((g) => [g.id, g]));
+}
+
+describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
+  let image = '';
+  beforeAll(async () => {
+    image = await ensureBaseImage();
+  }, 600_000);
+
+  it('runs every gate in BuildKit, exports results, and reports a rerun as cached', async () => {
+    const p = await project(image, [
+      gate('lint', {
+        run: 'echo linting; printf \'[]\' > "$GATEHOUSE_OUT/eslint.json"',
+        evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      }),
+      gate('unit', { run: 'echo unit; cat package.json' }),
+      gate('build', {
+        run: 'mkdir -p dist && echo built > dist/out.txt',
+        needs: ['lint'],
+        outputs: ['dist/**'],
+      }),
+    ]);
+    const before = await engineInventory();
+    const opts = runOptions(p);
+    const report = await executeDocker(p, opts);
+    const g = byId(report);
+    expect(report.executor).toBe('docker');
+    expect(report.verdict.status).toBe('passed');
+    expect(Object.keys(g)).toEqual(['lint', 'unit', 'build']);
+    for (const r of report.gates) {
+      expect(r.status, `${r.id}: ${r.reason}`).toBe('passed');
+      expect(r.executor).toBe('docker');
+      expect(r.image?.ref).toBe(image);
+      expect(r.image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+    expect(g.lint!.evidence.lint).toMatchObject({ errors: 0, warnings: 0 });
+    const runDir = join(opts.stateDir, 'runs', report.runId);
+    expect(await readFile(join(runDir, 'logs', 'unit.log'), 'utf8')).toContain(
+      '{"name":"t","nonce"',
+    );
+    expect(
+      JSON.parse(await readFile(join(runDir, 'out', 'lint', 'result.json'), 'utf8')),
+    ).toMatchObject({ id: 'lint', exitCode: 0 });
+    expect(JSON.parse(await readFile(join(runDir, 'report.json'), 'utf8')).runId).toBe(
+      report.runId,
+    );
+    expect(await readFile(join(opts.stateDir, 'report', 'report.json'), 'utf8')).toContain(
+      report.runId,
+    );
+    const types = opts.events.map((e) => e.type);
+    expect(types[0]).toBe('run-start');
+    expect(types.at(-1)).toBe('run-end');
+    expect(
+      opts.events
+        .filter((e) => e.type === 'gate-start')
+        .map((e) => (e as { id: string }).id)
+        .sort(),
+    ).toEqual(['build', 'lint', 'unit']);
+    expect(opts.events.filter((e) => e.type === 'gate-end')).toHaveLength(3);
+    expect(await engineInventory()).toEqual(before);
+
+    // Nothing changed: BuildKit answers every gate stage from its cache.
+    const again = await executeDocker(p, runOptions(p));
+    for (const r of again.gates) {
+      expect(r.status, r.id).toBe('cached');
+      expect(r.cached?.status).toBe('passed');
+      expect(r.cached?.key).toMatch(/^sha256:/);
+      expect(r.startedAt).toBe(g[r.id]!.startedAt);
+    }
+    expect(again.verdict.status).toBe('passed');
+
+    // A changed input reruns the gates that see it.
+    const third = await executeDocker(p, runOptions(p, { noCache: true }));
+    expect(third.gates.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(await engineInventory()).toEqual(before);
+  }, 300_000);
+
+  it("keeps every gate's evidence when one fails, skips its dependants, and tells advisory from blocking", async () => {
+    const p = await project(image, [
+      gate('ok', { run: 'echo fine > "$GATEHOUSE_OUT/note.txt"; echo ok' }),
+      gate('bad', { run: 'echo broken >&2; exit 3' }),
+      gate('adv', { run: 'exit 1', mode: 'advisory' }),
+      gate('after', { run: 'echo never', needs: ['bad'] }),
+    ]);
+    const opts = runOptions(p);
+    const report = await executeDocker(p, opts);
+    const g = byId(report);
+    expect(g.ok!.status).toBe('passed');
+    expect(g.bad!.status).toBe('failed');
+    expect(g.bad!.exitCode).toBe(3);
+    expect(g.adv!.status).toBe('failed');
+    expect(g.adv!.mode).toBe('advisory');
+    expect(g.after!.status).toBe('skipped');
+    expect(g.after!.reason).toContain('bad');
+    expect(report.verdict.status).toBe('failed');
+    expect(report.verdict.reasons.join('\n')).toContain('bad');
+    expect(report.verdict.reasons.some((r) => r.startsWith('blocking gate adv'))).toBe(false);
+    expect(report.verdict.reasons.join('\n')).toContain('advisory gate adv failed');
+    const runDir = join(opts.stateDir, 'runs', report.runId);
+    expect(await readFile(join(runDir, 'out', 'ok', 'evidence', 'note.txt'), 'utf8')).toBe(
+      'fine\n',
+    );
+    expect(await readFile(join(runDir, 'logs', 'bad.log'), 'utf8')).toContain('broken');
+  }, 300_000);
+
+  it('passes hostile command strings to the shell unchanged', async () => {
+    const cmds: Record<string, string> = {
+      quotes: `printf '%s\\n' "it's \\"quoted\\"" 'back\\slash' '$HOME'`,
+      newline: 'echo one\necho two',
+      dollar: "printf '%s|' \"$1\" '${{ github.token }}' '$$' '`id`'",
+      heredoc: "cat <<'EOF'\n<<EOF ''' \\$ \"\nEOF",
+      unicode: "printf '%s' 'nel\u0085 ls\u2028 bom\ufeff tab\t astral\u{1F600}'",
+    };
+    const p = await project(
+      image,
+      Object.entries(cmds).map(([id, run]) => gate(id, { run })),
+    );
+    const opts = runOptions(p);
+    const report = await executeDocker(p, opts);
+    const runDir = join(opts.stateDir, 'runs', report.runId);
+    const log = (id: string) => readFile(join(runDir, 'logs', `${id}.log`), 'utf8');
+    for (const r of report.gates) expect(r.status, `${r.id}: ${r.reason}`).toBe('passed');
+    expect(await log('quotes')).toBe('it\'s "quoted"\nback\\slash\n$HOME\n');
+    expect(await log('newline')).toBe('one\ntwo\n');
+    expect(await log('dollar')).toBe('|${{ github.token }}|$$|`id`|');
+    expect(await log('heredoc')).toBe("<<EOF ''' \\$ \"\n");
+    expect(await log('unicode')).toBe('nel\u0085 ls\u2028 bom\ufeff tab\t astral\u{1F600}');
+    for (const [id, run] of Object.entries(cmds)) {
+      expect(await readFile(join(runDir, 'out', id, 'command.txt'), 'utf8')).toBe(run);
+    }
+  }, 300_000);
+
+  it('says where it looked and what to do when the engine is unreachable', async () => {
+    const p = await project(image, [gate('a')]);
+    const err = await executeDocker(
+      p,
+      runOptions(p, { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } }),
+    ).catch((e: unknown) => e);
+    expect(isGatehouseError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe('GH_DOCKER_UNREACHABLE');
+    expect((err as Error).message).toContain('DOCKER_HOST=unix:///nonexistent.sock');
+    expect((err as Error).message).toContain('--executor local');
+    expect((err as Error).message).not.toContain('\n');
+    expect(await readdir(p.rootDir)).not.toContain('.gatehouse');
+  });
+
+  it('stops the build on abort, reports gates interrupted and leaves nothing behind', async () => {
+    const p = await project(image, [
+      gate('slow', { run: 'sleep 30' }),
+      gate('quick', { run: 'true' }),
+    ]);
+    const before = await engineInventory();
+    const ctl = new AbortController();
+    const opts = runOptions(p, { signal: ctl.signal, noCache: true });
+    const t0 = Date.now();
+    const running = executeDocker(p, {
+      ...opts,
+      onEvent: (e) => (
+        opts.onEvent(e),
+        e.type === 'gate-start' && (e as { id: string }).id === 'slow' && ctl.abort()
+      ),
+    });
+    const report = await running;
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(report.gates.map((g) => g.status)).toEqual(['interrupted', 'interrupted']);
+    expect(await engineInventory()).toEqual(before);
+  }, 120_000);
+
+  it('is registered as the `docker` executor', () => {
+    expect(plugin.name).toBe('@gatehouse/plugin-docker');
+    expect(typeof plugin.executors.docker.execute).toBe('function');
+  });
+});

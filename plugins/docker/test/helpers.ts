@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ExecuteOptions, ResolvedGate, ResolvedPipeline, RunEvent } from '@gatehouse/core';
+import { gate, pipeline } from '@gatehouse/test-utils';
+import Dockerode from 'dockerode';
+
+/** A project directory with files, and a pipeline rooted there using `image`. */
+export async function project(
+  image: string,
+  gates: ResolvedGate[],
+  files: Record<string, string> = {},
+  over: Partial<ResolvedPipeline> = {},
+): Promise<ResolvedPipeline> {
+  const rootDir = await mkdtemp(join(tmpdir(), 'gh-docker-'));
+  // A fresh nonce in a setup input: the first build of each test really runs every stage.
+  const nonce = randomUUID();
+  const all = {
+    'gatehouse.yml': 'version: 1\n',
+    'package.json': `{"name":"t","nonce":"${nonce}"}\n`,
+    ...files,
+  };
+  for (const [path, text] of Object.entries(all)) {
+    await mkdir(dirname(join(rootDir, path)), { recursive: true });
+    await writeFile(join(rootDir, path), text);
+  }
+  return pipeline(
+    gates.map((g) => ({ ...g, image })),
+    {
+      rootDir,
+      configPath: join(rootDir, 'gatehouse.yml'),
+      image,
+      setup: {
+        run: 'echo setup-ran',
+        inputs: ['package.json'],
+        env: {},
+        secrets: [],
+        timeoutMs: 60_000,
+      },
+      ...over,
+    },
+  );
+}
+
+export { gate };
+
+/** ExecuteOptions for a test run; events are collected in `events`. */
+export function runOptions(
+  p: ResolvedPipeline,
+  over: Partial<ExecuteOptions> = {},
+): ExecuteOptions & { events: RunEvent[] } {
+  const events: RunEvent[] = [];
+  return {
+    gates: [],
+    concurrency: 4,
+    failFast: false,
+    noCache: false,
+    env: { PATH: process.env.PATH },
+    signal: new AbortController().signal,
+    onEvent: (e) => events.push(e),
+    stateDir: join(p.rootDir, '.gatehouse'),
+    events,
+    ...over,
+  };
+}
+
+/** Containers and images (ids) present now, to prove a run leaves nothing behind. */
+export async function engineInventory(): Promise<{ containers: string[]; images: string[] }> {
+  const docker = new Dockerode();
+  const containers = (await docker.listContainers({ all: true })).map((c) => c.Id).sort();
+  const images = (await docker.listImages({ all: true }))
+    .map((i) => `${i.Id} ${(i.RepoTags ?? []).join(',')}`)
+    .sort();
+  return { containers, images };
+}

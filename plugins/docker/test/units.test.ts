@@ -1,0 +1,156 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+import tar from 'tar-stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BuildProgress,
+  contextEntries,
+  CONTEXT_DOCKERFILE,
+  packContext,
+  parseVertexName,
+} from '../src/index.js';
+import { redactor } from '../src/redact.js';
+
+const require = createRequire(import.meta.url);
+const StatusResponse = protobuf
+  .loadSync(
+    join(dirname(require.resolve('dockerode/package.json')), 'lib/proto/buildkit_status.proto'),
+  )
+  .lookupType('moby.buildkit.v1.StatusResponse');
+
+function traceLine(status: object): string {
+  const aux = Buffer.from(
+    StatusResponse.encode(StatusResponse.fromObject(status)).finish(),
+  ).toString('base64');
+  return JSON.stringify({ id: 'moby.buildkit.trace', aux }) + '\n';
+}
+const ts = (s: number) => ({ seconds: s, nanos: 0 });
+
+describe('parseVertexName', () => {
+  it('splits stage and instruction', () => {
+    expect(parseVertexName('[gate-lint 3/3] RUN ["/bin/sh","-c","x"]')).toEqual({
+      stage: 'gate-lint',
+      instruction: 'RUN ["/bin/sh","-c","x"]',
+    });
+    expect(parseVertexName('[ 2/3] COPY a b')).toEqual({ stage: null, instruction: 'COPY a b' });
+    expect(parseVertexName('[internal] load metadata')).toEqual({
+      stage: null,
+      instruction: '[internal] load metadata',
+    });
+    expect(parseVertexName('[setup 1/2] RUN x\ny')).toEqual({
+      stage: 'setup',
+      instruction: 'RUN x\ny',
+    });
+  });
+});
+
+describe('BuildProgress', () => {
+  it('attributes vertexes to stages, tells ran from cached, and keeps the error line', () => {
+    const starts: string[] = [];
+    const logs: string[] = [];
+    const p = new BuildProgress({
+      stageStart: (s) => starts.push(s),
+      stageLog: (s, _k, t) => logs.push(`${s}:${t}`),
+    });
+    const a = { digest: 'sha256:a', name: '[gate-a 2/2] RUN ["/bin/sh"]', started: ts(10) };
+    const b = {
+      digest: 'sha256:b',
+      name: '[gate-b 2/2] RUN ["/bin/sh"]',
+      started: ts(10),
+      completed: ts(10),
+      cached: true,
+    };
+    const chunk =
+      traceLine({ vertexes: [a, b] }) +
+      traceLine({
+        vertexes: [{ ...a, completed: ts(12) }],
+        logs: [{ vertex: 'sha256:a', stream: 1, msg: Buffer.from('hello') }],
+      });
+    // Lines split across chunks must still parse.
+    p.write(chunk.slice(0, 17));
+    p.write(chunk.slice(17));
+    p.write('{"errorDetail":{"message":"executor failed"},"error":"executor failed"}');
+    const out = p.end();
+    expect(starts).toEqual(['gate-a']);
+    expect(logs).toEqual(['gate-a:hello']);
+    expect(p.stageRuns('gate-a')).toEqual({ state: 'ran', digest: 'sha256:a' });
+    expect(p.stageRuns('gate-b')).toEqual({ state: 'cached', digest: 'sha256:b' });
+    expect(p.stageRuns('gate-c').state).toBe('absent');
+    expect(out.error).toBe('executor failed');
+    expect(out.vertexes.get('sha256:a')?.completed?.getTime()).toBe(12_000);
+  });
+});
+
+describe('build context', () => {
+  let dir = '';
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('honours .dockerignore, never sends .gatehouse/, and adds the generated files', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gh-ctx-'));
+    for (const f of [
+      'src/a.ts',
+      'node_modules/x/i.js',
+      'keep/node_modules/y.js',
+      '.gatehouse/runs/1/log',
+      'notes.md',
+      'docs/keep.md',
+    ]) {
+      await mkdir(dirname(join(dir, f)), { recursive: true });
+      await writeFile(join(dir, f), f);
+    }
+    await symlink('src/a.ts', join(dir, 'link'));
+    await writeFile(join(dir, '.dockerignore'), 'this file is replaced\n');
+    const ignore = '# comment\nnode_modules\n*.md\n!docs/keep.md\n';
+    expect(await contextEntries(dir, ignore)).toEqual([
+      'docs',
+      'docs/keep.md',
+      'keep',
+      'keep/node_modules',
+      'keep/node_modules/y.js',
+      'link',
+      'src',
+      'src/a.ts',
+    ]);
+
+    const names: Record<string, string> = {};
+    const extract = tar.extract();
+    extract.on('entry', (h, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
+      stream.on('end', () => {
+        names[h.name] =
+          h.type === 'symlink' ? `-> ${h.linkname}` : Buffer.concat(chunks).toString();
+        next();
+      });
+    });
+    const done = new Promise<void>((r) => extract.on('finish', () => r()));
+    packContext({
+      rootDir: dir,
+      dockerfile: 'FROM scratch\n',
+      dockerignore: ignore,
+      extraFiles: [{ path: '.gatehouse/docker/cmd/a.sh', contents: 'echo' }],
+    }).pipe(extract);
+    await done;
+    expect(names[CONTEXT_DOCKERFILE]).toBe('FROM scratch\n');
+    expect(names['.dockerignore']).toBe(ignore);
+    expect(names['.gatehouse/docker/cmd/a.sh']).toBe('echo');
+    expect(names['link']).toBe('-> src/a.ts');
+    expect(names['src/a.ts']).toBe('src/a.ts');
+    expect(
+      Object.keys(names).some(
+        (n) => n.startsWith('.gatehouse/runs') || n.startsWith('node_modules'),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('redactor', () => {
+  it('replaces every occurrence, longest value first', () => {
+    const r = redactor(['abc', 'abcdef', '']);
+    expect(r('x abcdef y abc z')).toBe('x *** y *** z');
+    expect(redactor([])('same')).toBe('same');
+  });
+});
