@@ -36,6 +36,7 @@ export interface Step {
   run?: string;
   env?: Record<string, string>;
   'timeout-minutes'?: number;
+  'continue-on-error'?: boolean;
 }
 
 /** One job. */
