@@ -162,7 +162,14 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const groups: string[][] = [];
     for (let i = 0; i < usable.length; i += perGate) groups.push(usable.slice(i, i + perGate));
     groups.push([long]);
-    const gates = groups.map((g, i) => on(`h${i}`, { run: g.map((s, j) => heredoc(s, j)).join('') }));
+    // ENV values: every fragment an ENV line can carry (line breaks and controls are refused by design).
+    const envValues = groups.map((g) => g.filter((s) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s)).join(''));
+    const gates = groups.map((g, i) =>
+      on(`h${i}`, {
+        run: g.map((s, j) => heredoc(s, j)).join('') + 'printf "%s" "$HOSTILE" > "$GATEHOUSE_OUT/env"\n',
+        env: { HOSTILE: envValues[i] as string },
+      }),
+    );
     const p = pipeline(gates, { image: base });
     expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/h${groups.length - 1}.sh`]);
     const dir = await context(p);
@@ -172,9 +179,33 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       const out = await exported(dir, `h${i}`);
       expect(out.command).toBe(gates[i]!.run);
       expect(out.result['exitCode']).toBe(0);
+      expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', 'env'), 'utf8')).toBe(envValues[i]);
       for (const [j, s] of group.entries()) {
         expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', String(j)), 'utf8')).toBe(`${s}\n`);
       }
     }
+  });
+
+  test('the wrappers also work with busybox sh, timeout and date (Alpine-like images)', async () => {
+    const busy = await ensureBaseImage({ shell: null, coreutils: [] });
+    const p = pipeline(
+      [
+        gate('quick', { image: busy, run: 'echo "tok=$API_TOKEN"; echo ok > "$GATEHOUSE_OUT/x"', secrets: ['API_TOKEN'] }),
+        gate('stuck', { image: busy, run: 'sleep 20', timeoutMs: 1000 }),
+      ],
+      { image: busy },
+    );
+    const dir = await context(p);
+    const r = await docker(
+      ['build', '--no-cache', '--secret', 'id=API_TOKEN,env=API_TOKEN', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'],
+      { cwd: dir, env: { API_TOKEN: CANARY } },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const quick = await exported(dir, 'quick');
+    expect(quick.result).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(quick.result['startedAt']).toMatch(/\.000Z$/);
+    expect(quick.log).toBe('tok=***\n');
+    const stuck = await exported(dir, 'stuck');
+    expect(stuck.result).toMatchObject({ exitCode: 143, timedOut: true });
   });
 });
