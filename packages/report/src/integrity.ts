@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
 import type { RunReport } from '@gatehouse/core';
 import { prettyCanonical } from './canonical.js';
+import { validateReportSchema } from './schema.js';
 import { toStatement, STATEMENT_TYPE, type StatementOptions, type TestResultStatement } from './render/intoto.js';
 
 /** `payloadType` of the envelope: the payload is an in-toto Statement. */
@@ -178,6 +179,8 @@ export async function verifyReportText(text: string, loadEnvelope: (name: string
   }
   const allowed = new Set(['algorithm', 'digest', 'signature']);
   for (const k of Object.keys(integ)) if (!allowed.has(k)) problems.push(`integrity has an unknown member ${JSON.stringify(k)}`);
+  const schemaProblems = validateReportSchema(report);
+  if (schemaProblems.length) problems.push(...schemaProblems.slice(0, 5).map((p) => `schema: ${p}`));
   if (integ.algorithm !== 'sha256') problems.push(`integrity.algorithm is ${JSON.stringify(integ.algorithm)}, expected "sha256"`);
   if (digest !== null && integ.digest !== digest) problems.push(`digest mismatch: recorded ${String(integ.digest)}, content hashes to ${digest}`);
 
@@ -187,7 +190,13 @@ export async function verifyReportText(text: string, loadEnvelope: (name: string
     if (opts.publicKey) problems.push('a public key was given but the report is not signed');
   } else {
     signature = 'invalid';
-    const sigProblems = await checkEnvelope(report, digest, sig, loadEnvelope, opts.publicKey);
+    let sigProblems: string[] | null;
+    try {
+      sigProblems = await checkEnvelope(report, digest, sig, loadEnvelope, opts.publicKey);
+    } catch (err) {
+      // A report edited into another shape can break the statement builder: that is a failed check, not a crash.
+      sigProblems = [`signature cannot be checked: ${(err as Error).message}`];
+    }
     if (sigProblems === null) signature = opts.publicKey ? 'valid' : 'unverified';
     else problems.push(...sigProblems);
   }

@@ -1,0 +1,58 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { appendLedger, checkLedgerText, ledgerPath, readLedger } from './ledger.js';
+import { tempDir } from '../test/helpers.js';
+
+const digest = (i: number): string => i.toString(16).padStart(64, '0');
+
+describe('ledger', () => {
+  it('chains entries, each prev the sha256 of the line before', async () => {
+    const root = await tempDir();
+    const a = await appendLedger(root, { runId: 'R1', reportDigest: digest(1), at: '2026-01-01T00:00:00.000Z' });
+    const b = await appendLedger(root, { runId: 'R2', reportDigest: digest(2) });
+    expect(a.prev).toBeNull();
+    const lines = (await readFile(ledgerPath(root), 'utf8')).split('\n');
+    expect(lines[0]).toBe(`{"at":"2026-01-01T00:00:00.000Z","prev":null,"reportDigest":"${digest(1)}","runId":"R1"}`);
+    expect(b.prev).toMatch(/^[0-9a-f]{64}$/);
+    expect(await readLedger(root)).toMatchObject({ brokenAt: null, problem: null, entries: [{ runId: 'R1' }, { runId: 'R2' }] });
+  });
+
+  it('concurrent appends from many writers keep one intact chain', async () => {
+    const root = await tempDir();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) })));
+    const check = await readLedger(root);
+    expect(check.brokenAt).toBeNull();
+    expect(check.entries.map((e) => e.runId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `R${i}`).sort());
+  });
+
+  it('names the first broken entry: edited, removed, reordered, partial', async () => {
+    const root = await tempDir();
+    for (let i = 0; i < 4; i++) await appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) });
+    const text = await readFile(ledgerPath(root), 'utf8');
+    const lines = text.split('\n').slice(0, -1);
+    const join = (ls: string[]): string => `${ls.join('\n')}\n`;
+    expect(checkLedgerText(join([lines[0]!, lines[1]!.replace(digest(1), digest(9)), lines[2]!, lines[3]!]))).toMatchObject({ brokenAt: 3 });
+    expect(checkLedgerText(join([lines[0]!, lines[2]!, lines[3]!]))).toMatchObject({ brokenAt: 2, problem: 'prev does not match the hash of line 1' });
+    expect(checkLedgerText(join([lines[1]!, lines[0]!]))).toMatchObject({ brokenAt: 1, problem: 'first entry must have prev null' });
+    expect(checkLedgerText(join([lines[0]!, lines[1]!.replace('{"at"', '{ "at"')]))).toMatchObject({ brokenAt: 2, problem: 'line is not in canonical form (edited)' });
+    expect(checkLedgerText(text.slice(0, -5))).toMatchObject({ brokenAt: 4, problem: 'last line is incomplete (no newline)' });
+    expect(checkLedgerText(join([lines[0]!, 'garbage']))).toMatchObject({ brokenAt: 2, problem: 'not JSON' });
+    // An edit of the last entry is visible only through its report digest (history compares it with the report).
+    expect(checkLedgerText(text).brokenAt).toBeNull();
+  });
+
+  it('refuses to append after a partial line', async () => {
+    const root = await tempDir();
+    await appendLedger(root, { runId: 'R1', reportDigest: digest(1) });
+    await appendFile(ledgerPath(root), '{"at":"x"');
+    await expect(appendLedger(root, { runId: 'R2', reportDigest: digest(2) })).rejects.toThrow(/partial line/);
+  });
+
+  it('an empty or absent ledger is intact', async () => {
+    const root = await tempDir();
+    expect(await readLedger(root)).toEqual({ entries: [], brokenAt: null, problem: null });
+    await appendLedger(root, { runId: 'R', reportDigest: digest(1) });
+    await writeFile(ledgerPath(root), '');
+    expect(await readLedger(root)).toEqual({ entries: [], brokenAt: null, problem: null });
+  });
+});
