@@ -430,7 +430,7 @@ function gateStage(
     }
   }
   if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-  const place = placeCommand(gate.id, runOk ? gate.run : '', GATE_ARGV0, scripts);
+  const place = placeCommand(stageName(gate.id), runOk ? gate.run : '', GATE_ARGV0, scripts);
   if (place.copy) ins.push(place.copy);
   const wrapper = gateWrapper({
     id: gate.id,

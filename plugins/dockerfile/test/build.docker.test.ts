@@ -171,7 +171,7 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       }),
     );
     const p = pipeline(gates, { image: base });
-    expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/h${groups.length - 1}.sh`]);
+    expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/gate-h${groups.length - 1}.sh`]);
     const dir = await context(p);
     const results = await docker(['build', '--no-cache', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
     expect(results.code, results.stderr.slice(-2000)).toBe(0);

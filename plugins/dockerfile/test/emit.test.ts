@@ -193,12 +193,17 @@ describe('emitDockerfile', () => {
     const p = sample();
     p.gates[1]!.run = long;
     const out = emitDockerfile(p);
-    expect(out.scripts).toEqual({ '.gatehouse/docker/lint.sh': long });
-    expect(out.dockerfile).toContain('COPY [".gatehouse/docker/lint.sh", "/gatehouse/cmd/lint.sh"]');
+    expect(out.scripts).toEqual({ '.gatehouse/docker/gate-lint.sh': long });
+    expect(out.dockerfile).toContain('COPY [".gatehouse/docker/gate-lint.sh", "/gatehouse/cmd/gate-lint.sh"]');
     expect(out.dockerignore).toContain('!.gatehouse/docker');
     expect(Math.max(...out.dockerfile.split('\n').map((l) => l.length))).toBeLessThan(INLINE_COMMAND_LIMIT);
     const files = plugin.targets.dockerfile.emit(p, {}, { gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' });
-    expect(files.map((f) => f.path)).toEqual(['Dockerfile', '.dockerignore', '.gatehouse/docker/lint.sh']);
+    expect(files.map((f) => f.path)).toEqual(['Dockerfile', '.dockerignore', '.gatehouse/docker/gate-lint.sh']);
+    // A gate called `setup` cannot collide with setup's own command file.
+    const clash = sample();
+    clash.setup!.run = long;
+    clash.gates.push(g('setup', { run: long + ' ' }));
+    expect(Object.keys(emitDockerfile(clash).scripts).sort()).toEqual(['.gatehouse/docker/gate-setup.sh', '.gatehouse/docker/setup.sh']);
   });
 
   test('.dockerignore keeps inputs reachable and hides state, secrets and stale outputs', () => {
@@ -233,7 +238,7 @@ describe('hostile text (property-based, parsed back with dockerfile-ast)', () =>
         expect(back.comments).toBe(baseline.comments);
         const lintRun = back.instructions.find((i) => i.keyword === 'RUN' && i.json?.[2]?.includes('/gatehouse/out/lint'));
         if (Object.keys(out.scripts).length === 0) expect(lintRun?.json?.[4]).toBe(cmd);
-        else expect(out.scripts['.gatehouse/docker/lint.sh']).toBe(cmd);
+        else expect(out.scripts['.gatehouse/docker/gate-lint.sh']).toBe(cmd);
         expect(back.instructions.find((i) => i.keyword === 'CMD')?.json).toEqual(['node', arg]);
         expect(/[^\x09\x0a\x20-\x7e\u2014]/.test(out.dockerfile)).toBe(envOk && /[^\x00-\x7f]/.test(envValue));
       }),
