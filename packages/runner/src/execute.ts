@@ -207,6 +207,23 @@ export async function execute(
       return p;
     };
 
+    // ---- process slots: only running processes count against `concurrency` ---------------
+    let free = concurrency;
+    const waiting: Array<() => void> = [];
+    const acquire = (): Promise<void> => {
+      if (free > 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise((r) => waiting.push(r));
+    };
+    const release = () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    };
+    let stored = 0;
+
     // ---- one gate ------------------------------------------------------------
     const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
       const logPath = paths.gateLog(gate.id);
@@ -242,6 +259,21 @@ export async function execute(
         options.onExplain?.({ id: gate.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
       }
 
+      await acquire();
+      try {
+        return await runProcessGate(gate, keyed);
+      } finally {
+        release();
+      }
+    };
+
+    const runProcessGate = async (
+      gate: ResolvedGate,
+      keyed: { key: string; manifest: GateManifest } | null,
+    ): Promise<GateResult> => {
+      const logPath = paths.gateLog(gate.id);
+      const outDir = paths.gateOut(gate.id);
+      if (stopAll.signal.aborted) return skippedResult(gate, stopReason ?? 'run interrupted', EXECUTOR);
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
       emit({ type: 'gate-start', at: nowIso(), id: gate.id });
@@ -298,6 +330,7 @@ export async function execute(
         try {
           const outputs = await matchFiles(rootDir, gate.outputs);
           await cache.store({ key: keyed.key, runId, manifest: keyed.manifest, result, logPath, evidenceDir: outDir, rootDir, outputs });
+          stored++;
         } catch (err) {
           emit({ type: 'message', at: nowIso(), level: 'warn', text: `could not store gate ${gate.id} in the cache: ${(err as Error).message}` });
         }
@@ -331,7 +364,7 @@ export async function execute(
               if (blocker !== undefined) {
                 const st = results.get(blocker)!.status;
                 skip = st === 'skipped' ? `needs ${blocker} which was skipped` : `needs ${blocker} which ${st === 'failed' ? 'failed' : `ended ${st}`}`;
-              } else if (running >= concurrency) continue;
+              }
             }
             pending.splice(i, 1);
             i--;
@@ -400,7 +433,8 @@ export async function execute(
       await appendLedger(rootDir, { runId, reportDigest: written.report.integrity.digest });
     }
     try {
-      await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes);
+      // Only new entries can push the cache over its cap.
+      if (stored > 0) await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes);
     } catch (err) {
       emit({ type: 'message', at: nowIso(), level: 'warn', text: `cache eviction failed: ${(err as Error).message}` });
     }

@@ -147,7 +147,14 @@ describe('cache', () => {
     utimesSync(join(root, byGate.c), t - 300, t - 300);
     utimesSync(join(root, byGate.b), t - 200, t - 200);
     utimesSync(join(root, byGate.a), t - 100, t - 100);
+    // A run that only hits stores nothing, so it never evicts.
     await run(pipe(dir, [big('a', 'a.txt')]), { cacheMaxBytes: 100_000 });
-    expect(entries().sort()).toEqual([byGate.a, byGate.b].sort());
+    expect(entries()).toHaveLength(3);
+    // A new entry takes the cache to ~160 kB: the two least recently used go.
+    await writeFile(join(dir, 'd.txt'), 'd');
+    const second = await run(pipe(dir, [big('a', 'a.txt'), big('d', 'd.txt')]), { cacheMaxBytes: 100_000 });
+    expect(status(second.report)).toEqual({ a: 'cached', d: 'passed' });
+    const left = entries().map((k) => JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate);
+    expect(left.sort()).toEqual(['a', 'd']);
   });
 });
