@@ -51,14 +51,17 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
   test('passing pipeline: every gate runs, results are exported, advisory failures do not block, release is built', async () => {
     const p = pipeline(
       [
-        on('build', { run: 'mkdir -p dist && echo built > dist/app.txt && echo "build log"', outputs: ['dist/**'] }),
+        on('build', {
+          run: 'mkdir -p dist && echo built > dist/app.txt && echo v1 > build-info.txt && echo "build log"',
+          outputs: ['dist/**', 'build-info.txt'],
+        }),
         on('lint', {
           run: 'echo "{\\"errors\\":0}" > "$GATEHOUSE_OUT/eslint.json"; printf "%s" "$LINT_MODE" > "$GATEHOUSE_OUT/env.txt"',
           env: { LINT_MODE: 'strict "quoted" $HOME \\back' },
         }),
         on('sonar', { run: 'echo "token is $SONAR_TOKEN"; exit 2', secrets: ['SONAR_TOKEN'], mode: 'advisory' }),
         on('a11y', { run: 'cat dist/app.txt', needs: ['build'] }),
-        on('e2e', { run: 'cat dist/app.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
+        on('e2e', { run: 'cat dist/app.txt build-info.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
         on('slow', { run: 'sleep 30', timeoutMs: 1000, mode: 'advisory' }),
         on('ca', { run: 'echo "$NODE_EXTRA_CA_CERTS"; head -c 27 "$NODE_EXTRA_CA_CERTS"' }),
       ],
@@ -87,7 +90,8 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     expect(typeof build.result['durationMs']).toBe('number');
     expect(build.log).toBe('build log\n');
     expect((await exported(dir, 'a11y')).log).toBe('built\n');
-    expect((await exported(dir, 'e2e')).result['exitCode']).toBe(0);
+    // Outputs of several needs (a directory and a single file) are copied in.
+    expect(await exported(dir, 'e2e')).toMatchObject({ log: 'built\nv1\n', result: { exitCode: 0 } });
     expect(await readFile(join(dir, 'export/lint/evidence/eslint.json'), 'utf8')).toBe('{"errors":0}\n');
     expect(await readFile(join(dir, 'export/lint/evidence/env.txt'), 'utf8')).toBe('strict "quoted" $HOME \\back');
     const sonar = await exported(dir, 'sonar');
@@ -118,8 +122,10 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const p = pipeline(
       [
         on('build', { run: 'echo ok' }),
-        on('unit', { run: 'echo "2 failed" >&2; exit 7' }),
+        on('unit', { run: 'echo "2 failed" >&2; exit 7', outputs: ['coverage/**'] }),
         on('a11y', { run: 'echo should not run', needs: ['unit'] }),
+        // Two needs, one failed without producing its outputs: the stage must still build.
+        on('summary', { run: 'echo should not run', needs: ['build', 'unit'], mode: 'advisory' }),
       ],
       {
         image: base,
@@ -136,6 +142,7 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const a11y = await exported(dir, 'a11y');
     expect(a11y.result).toMatchObject({ exitCode: null, skipped: 'needed gate unit did not pass' });
     expect(a11y.log).not.toContain('should not run');
+    expect((await exported(dir, 'summary')).result).toMatchObject({ exitCode: null, skipped: 'needed gate unit did not pass' });
 
     const one = await docker(['build', '--target', 'result-unit', '-o', `type=local,dest=${join(dir, 'one')}`, '.'], { cwd: dir });
     expect(one.code, one.stderr).toBe(0);
