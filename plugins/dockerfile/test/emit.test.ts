@@ -242,7 +242,7 @@ describe('hostile text (property-based, parsed back with dockerfile-ast)', () =>
         expect(back.instructions.find((i) => i.keyword === 'CMD')?.json).toEqual(['node', arg]);
         expect(/[^\x09\x0a\x20-\x7e\u2014]/.test(out.dockerfile)).toBe(envOk && /[^\x00-\x7f]/.test(envValue));
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -253,7 +253,7 @@ describe('hostile text (property-based, parsed back with dockerfile-ast)', () =>
         p.gates[0]!.run = cmd;
         expect(validate(emitDockerfile(p).dockerfile)).toEqual([]);
       }),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 });
