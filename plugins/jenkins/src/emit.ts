@@ -12,6 +12,10 @@
  * `gatehouse run` holds `.gatehouse/lock` for the whole run, so in native mode the
  * gates of one parallel layer pass `--wait` long enough for their siblings to finish;
  * they take turns while the CLI locks `--only` runs, and overlap once it no longer does.
+ *
+ * No user value goes into an `environment { }` block: Declarative resolves `$NAME` and
+ * `${NAME}` in those values itself, even single-quoted. Gate `env` is applied by the CLI;
+ * setup `env` is exported, shell-quoted, at the top of the setup script.
  */
 import {
   ciDockerGateCommands,
@@ -22,11 +26,12 @@ import {
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
+  shellQuote,
   topologicalLayers,
   type ResolvedGate,
   type ResolvedPipeline,
 } from '@gatehouse/core';
-import type { Agent, DeclarativePipeline, EnvironmentEntry, Stage, Step, StringCredentialBinding } from './model.js';
+import type { Agent, DeclarativePipeline, Stage, Step, StringCredentialBinding } from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';
 
 /** Name of the setup stage. Capitalised, so it can never equal a gate id. */
@@ -50,10 +55,12 @@ function minutes(ms: number): number {
   return Math.max(1, Math.ceil(ms / 60_000));
 }
 
-function envEntries(env: Record<string, string>): EnvironmentEntry[] {
-  return Object.keys(env)
+/** `export NAME='value'` lines (sorted by name) followed by `run`: the setup stage's script. */
+export function setupScript(run: string, env: Record<string, string>): string {
+  const exports = Object.keys(env)
     .sort()
-    .map((name) => ({ name, kind: 'literal', value: env[name] as string }));
+    .map((name) => `export ${name}=${shellQuote(env[name] as string)}\n`);
+  return exports.join('') + run;
 }
 
 function credentialBindings(secrets: readonly string[], options: ResolvedJenkinsOptions): StringCredentialBinding[] {
@@ -102,17 +109,12 @@ function gateStage(
   if (gate.mode === 'advisory') {
     steps = [{ kind: 'catchError', buildResult: 'SUCCESS', stageResult: 'UNSTABLE', steps }];
   }
-  const stage: Stage = {
+  // the gate's env is set by the CLI (native) or baked into its Dockerfile stage (docker)
+  return {
     name: gate.id,
     options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options, wait) }],
     body: { kind: 'steps', steps },
   };
-  // docker mode bakes the gate's env into its Dockerfile stage
-  if (native) {
-    const env = envEntries(gate.env);
-    if (env.length > 0) stage.environment = env;
-  }
-  return stage;
 }
 
 function agentOf(options: ResolvedJenkinsOptions): Agent {
@@ -148,17 +150,16 @@ export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: Resolv
 
   const setup = pipeline.setup;
   if (setup !== null && options.mode === 'native') {
-    const stage: Stage = {
+    stages.push({
       name: SETUP_STAGE,
       options: [{ kind: 'timeout', minutes: minutes(setup.timeoutMs) }],
       body: {
         kind: 'steps',
-        steps: withSecrets(credentialBindings(setup.secrets, options), [{ kind: 'sh', script: setup.run }]),
+        steps: withSecrets(credentialBindings(setup.secrets, options), [
+          { kind: 'sh', script: setupScript(setup.run, setup.env) },
+        ]),
       },
-    };
-    const env = envEntries(setup.env);
-    if (env.length > 0) stage.environment = env;
-    stages.push(stage);
+    });
     totalMinutes += minutes(setup.timeoutMs);
   }
 

@@ -8,6 +8,7 @@ import plugin, {
   groovyString,
   printJenkinsfile,
   readJenkinsOptions,
+  setupScript,
   validateJenkinsOptions,
   type Stage,
 } from '../src/index.js';
@@ -254,5 +255,26 @@ describe('target', () => {
     p.setup!.run = 'echo "héllo\u2028wörld" 😀';
     const body = printJenkinsfile(buildJenkinsPipeline(p, opts()));
     expect(body).toMatch(/^[\x20-\x7e\n]+$/);
+  });
+});
+
+describe('environment', () => {
+  it('keeps user values out of environment blocks: setup env is exported in the setup script', () => {
+    const p = diamond();
+    p.setup!.env = { B_VAR: "it's $HOME", A_VAR: 'plain' };
+    const m = buildJenkinsPipeline(p, opts());
+    expect(m.stages.every((s) => s.environment === undefined)).toBe(true);
+    expect(m.stages[0]?.body).toMatchObject({
+      steps: [{ kind: 'withCredentials', steps: [{ kind: 'sh', script: "export A_VAR=plain\nexport B_VAR='it'\\''s $HOME'\nnpm ci" }] }],
+    });
+    expect(setupScript('npm ci', {})).toBe('npm ci');
+  });
+
+  it('leaves gate env to the CLI', () => {
+    const m = buildJenkinsPipeline(diamond(), opts());
+    const layer = m.stages[2]?.body;
+    const unit = layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'unit') : undefined;
+    expect(unit).toBeDefined();
+    expect(unit?.environment).toBeUndefined();
   });
 });

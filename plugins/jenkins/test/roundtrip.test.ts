@@ -30,7 +30,8 @@ const hostile = fc.oneof(
   },
 ).map((s) => s.replace(/\uffff/g, ''));
 
-const ENV_NAME = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/);
+// a fixed first letter keeps clear of names the shell itself treats specially (PATH, IFS, PS4…)
+const ENV_NAME = fc.stringMatching(/^X[A-Z0-9_]{0,8}$/);
 const SECRET = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/);
 
 /** A random gate DAG with hostile env values, setup text, credentials ids and agent strings. */

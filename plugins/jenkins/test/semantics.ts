@@ -2,6 +2,7 @@
  * Checks a harness recording against the gate pipeline it was emitted from: the
  * meaning of the Jenkinsfile, independently of how the emitter builds its model.
  */
+import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from '../src/index.js';
@@ -58,11 +59,6 @@ function expectBindings(credentials: Rec | null, secrets: string[], options: Res
   );
 }
 
-function envOf(env: Record<string, string>): Rec | undefined {
-  const keys = Object.keys(env);
-  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((k) => [k, { value: env[k] }]));
-}
-
 /** Asserts the recorded pipeline runs exactly `pipeline`'s gates, in DAG order, with its commands. */
 export function expectJenkinsSemantics(
   recorded: RecordedPipeline | undefined,
@@ -80,9 +76,22 @@ export function expectJenkinsSemantics(
     const u = unwrap(setup.steps as Rec[]);
     expect(u.advisory).toBeNull();
     expect(u.others).toEqual([]);
-    expect(u.scripts).toEqual([pipeline.setup.run]);
+    expect(u.scripts).toHaveLength(1);
+    const script = u.scripts[0]!;
+    // the configured command, verbatim, after one `export` per setup env var (values are
+    // checked by running the prefix in a real shell below)
+    expect(script.endsWith(pipeline.setup.run)).toBe(true);
+    const prefix = script.slice(0, script.length - pipeline.setup.run.length);
+    const names = Object.keys(pipeline.setup.env).sort();
+    if (names.length === 0) expect(prefix).toBe('');
+    else expect(prefix).toMatch(new RegExp(`^export ${names[0]}=[^]*\\n$`));
+    // a real POSIX shell must see exactly the configured values
+    const printed = execFileSync('/bin/sh', ['-c', `${prefix}printf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`]);
+    const values = names.length === 0 ? [] : printed.toString('utf8').split('\0').slice(0, -1);
+    expect(values).toEqual(names.map((n) => pipeline.setup!.env[n]));
     expectBindings(u.credentials, pipeline.setup.secrets, options);
-    expect(setup.environment).toEqual(envOf(pipeline.setup.env));
+    // Declarative resolves $NAME inside environment values, so none carries user text
+    expect(setup.environment).toBeUndefined();
   }
 
   const layers: string[][] = [];
@@ -131,7 +140,7 @@ export function expectJenkinsSemantics(
         expect(timeout?.time as number).toBeGreaterThanOrEqual(Math.ceil((g.timeoutMs + waitMs) / 60_000));
       }
       expectBindings(u.credentials, g.secrets, options);
-      expect(s.environment).toEqual(envOf(g.env));
+      expect(s.environment).toBeUndefined();
     } else {
       expect(u.scripts[0]).toContain(`--target result-${g.id} `);
       expect(u.scripts[0]).toContain('-o type=local,dest=gatehouse-results/docker .');
