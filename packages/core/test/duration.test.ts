@@ -11,8 +11,23 @@ describe('parseDuration', () => {
     [0.5, 500],
   ] as const)('%s -> %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
 
-  it.each(['', '10', '1.5m', '-1s', '0s', '10 m', '1d', 'abc', 0, -3, Number.NaN, Number.POSITIVE_INFINITY] as const)('refuses %s', (input) => {
-    expect(() => parseDuration(input as string | number)).toThrow(expect.objectContaining({ code: 'GH_DURATION_INVALID' }));
+  it.each([
+    '',
+    '10',
+    '1.5m',
+    '-1s',
+    '0s',
+    '10 m',
+    '1d',
+    'abc',
+    0,
+    -3,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+  ] as const)('refuses %s', (input) => {
+    expect(() => parseDuration(input as string | number)).toThrow(
+      expect.objectContaining({ code: 'GH_DURATION_INVALID' }),
+    );
   });
 
   it('formats back', () => {

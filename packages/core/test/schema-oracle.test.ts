@@ -31,7 +31,12 @@ const structural: Array<[string, string]> = [
   ['bad version', VALID.replace('version: 1', 'version: 2')],
   ['bad mode', VALID.replace('mode: blocking', 'mode: blocker')],
   ['bad evidence format', VALID.replace('format: lcov', 'format: lcv')],
-  ['bad gate id', VALID.replace('  build:', '  Build:').replace('needs: [build]', 'needs: [Build]').replace('from: build', 'from: Build')],
+  [
+    'bad gate id',
+    VALID.replace('  build:', '  Build:')
+      .replace('needs: [build]', 'needs: [Build]')
+      .replace('from: build', 'from: Build'),
+  ],
   ['reserved secret', VALID.replace('[SONAR_TOKEN]', '[GITHUB_TOKEN]')],
   ['bad env name', VALID.replace('NODE_ENV', 'node-env')],
   ['bad timeout', VALID.replace('timeout: 10m', 'timeout: 10 minutes')],
@@ -47,7 +52,9 @@ describe('published schema vs the validator', () => {
   });
 
   it.each(structural)('both reject: %s', (_name, yaml) => {
-    const errors = validateBytes(Buffer.from(yaml), '/p/gatehouse.yml').diagnostics.filter((d) => d.severity === 'error');
+    const errors = validateBytes(Buffer.from(yaml), '/p/gatehouse.yml').diagnostics.filter(
+      (d) => d.severity === 'error',
+    );
     expect(errors.length).toBeGreaterThan(0);
     expect(check(parse(yaml))).toBe(false);
   });

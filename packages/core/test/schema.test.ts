@@ -1,18 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { configSchema, DIAGNOSTIC_CODES, publishedSchema, renderConfigReference, renderSchemaFile } from '../src/index.js';
+import {
+  configSchema,
+  DIAGNOSTIC_CODES,
+  publishedSchema,
+  renderConfigReference,
+  renderSchemaFile,
+} from '../src/index.js';
 
 const FIX = 'run `pnpm --filter @gatehouse/core gen:schema`';
 
 describe('generated artefacts are up to date', () => {
   it('schema/gatehouse.schema.json', async () => {
-    const committed = await readFile(new URL('../schema/gatehouse.schema.json', import.meta.url), 'utf8');
-    expect(committed === renderSchemaFile(), `schema/gatehouse.schema.json is stale: ${FIX}`).toBe(true);
+    const committed = await readFile(
+      new URL('../schema/gatehouse.schema.json', import.meta.url),
+      'utf8',
+    );
+    expect(committed === renderSchemaFile(), `schema/gatehouse.schema.json is stale: ${FIX}`).toBe(
+      true,
+    );
   });
 
   it('docs/config-reference.md', async () => {
-    const committed = await readFile(new URL('../../../docs/config-reference.md', import.meta.url), 'utf8');
-    expect(committed === renderConfigReference(), `docs/config-reference.md is stale: ${FIX}`).toBe(true);
+    const committed = await readFile(
+      new URL('../../../docs/config-reference.md', import.meta.url),
+      'utf8',
+    );
+    expect(committed === renderConfigReference(), `docs/config-reference.md is stale: ${FIX}`).toBe(
+      true,
+    );
   });
 });
 

@@ -21,7 +21,8 @@ gates:
 
 function check(text: string | Uint8Array): Diagnostic[] {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  return validateBytes(bytes, '/project/gatehouse.yml', { displayPath: 'gatehouse.yml' }).diagnostics;
+  return validateBytes(bytes, '/project/gatehouse.yml', { displayPath: 'gatehouse.yml' })
+    .diagnostics;
 }
 
 /** `CODE@line:col path` of every diagnostic, for compact assertions. */
@@ -32,8 +33,16 @@ function summary(ds: Diagnostic[]): string[] {
 type Case = { name: string; yaml: string; expect: string[]; hint?: RegExp; message?: RegExp };
 
 const cases: Case[] = [
-  { name: 'YAML syntax error', yaml: 'version: 1\nname: [shop\ngates: {}\n', expect: ['GH_YAML_SYNTAX@'] },
-  { name: 'duplicate key', yaml: `${BASE}  unit: { run: again }\n`, expect: ['GH_DUPLICATE_KEY@7:3 '] },
+  {
+    name: 'YAML syntax error',
+    yaml: 'version: 1\nname: [shop\ngates: {}\n',
+    expect: ['GH_YAML_SYNTAX@'],
+  },
+  {
+    name: 'duplicate key',
+    yaml: `${BASE}  unit: { run: again }\n`,
+    expect: ['GH_DUPLICATE_KEY@7:3 '],
+  },
   {
     name: 'unknown top-level key with suggestion',
     yaml: `${BASE}relase: { from: build, copy: [dist], cmd: [node, x.js] }\n`,
@@ -46,16 +55,59 @@ const cases: Case[] = [
     expect: ['GH_UNKNOWN_KEY@7:19 gates.lint.neds'],
     hint: /did you mean `needs`\?/,
   },
-  { name: 'wrong type: needs as a string', yaml: `${BASE}  lint: { run: x, needs: build }\n`, expect: ['GH_WRONG_TYPE@7:26 gates.lint.needs'], hint: /write a list/ },
-  { name: 'wrong type: name as a list', yaml: BASE.replace('name: shop', 'name: [shop]'), expect: ['GH_WRONG_TYPE@2:7 name'] },
-  { name: 'missing version', yaml: BASE.replace('version: 1\n', ''), expect: ['GH_MISSING_FIELD@1:1 version'], hint: /version: 1/ },
-  { name: 'missing name', yaml: BASE.replace('name: shop\n', ''), expect: ['GH_MISSING_FIELD@1:1 name'] },
-  { name: 'missing gates', yaml: 'version: 1\nname: shop\n', expect: ['GH_MISSING_FIELD@1:1 gates'] },
-  { name: 'gates empty', yaml: 'version: 1\nname: shop\ngates: {}\n', expect: ['GH_EMPTY_VALUE@3:1 gates'] },
-  { name: 'missing gate run', yaml: `${BASE}  lint: { kind: lint }\n`, expect: ['GH_MISSING_FIELD@7:3 gates.lint.run'] },
-  { name: 'empty gate run', yaml: `${BASE}  lint: { run: "" }\n`, expect: ['GH_EMPTY_VALUE@7:16 gates.lint.run'] },
-  { name: 'unknown version', yaml: BASE.replace('version: 1', 'version: 2'), expect: ['GH_UNKNOWN_VERSION@1:10 version'] },
-  { name: 'unknown kind', yaml: `${BASE}  lint: { kind: lnt, run: x }\n`, expect: ['GH_UNKNOWN_KIND@7:17 gates.lint.kind'], hint: /did you mean `lint`\?/ },
+  {
+    name: 'wrong type: needs as a string',
+    yaml: `${BASE}  lint: { run: x, needs: build }\n`,
+    expect: ['GH_WRONG_TYPE@7:26 gates.lint.needs'],
+    hint: /write a list/,
+  },
+  {
+    name: 'wrong type: name as a list',
+    yaml: BASE.replace('name: shop', 'name: [shop]'),
+    expect: ['GH_WRONG_TYPE@2:7 name'],
+  },
+  {
+    name: 'missing version',
+    yaml: BASE.replace('version: 1\n', ''),
+    expect: ['GH_MISSING_FIELD@1:1 version'],
+    hint: /version: 1/,
+  },
+  {
+    name: 'missing name',
+    yaml: BASE.replace('name: shop\n', ''),
+    expect: ['GH_MISSING_FIELD@1:1 name'],
+  },
+  {
+    name: 'missing gates',
+    yaml: 'version: 1\nname: shop\n',
+    expect: ['GH_MISSING_FIELD@1:1 gates'],
+  },
+  {
+    name: 'gates empty',
+    yaml: 'version: 1\nname: shop\ngates: {}\n',
+    expect: ['GH_EMPTY_VALUE@3:1 gates'],
+  },
+  {
+    name: 'missing gate run',
+    yaml: `${BASE}  lint: { kind: lint }\n`,
+    expect: ['GH_MISSING_FIELD@7:3 gates.lint.run'],
+  },
+  {
+    name: 'empty gate run',
+    yaml: `${BASE}  lint: { run: "" }\n`,
+    expect: ['GH_EMPTY_VALUE@7:16 gates.lint.run'],
+  },
+  {
+    name: 'unknown version',
+    yaml: BASE.replace('version: 1', 'version: 2'),
+    expect: ['GH_UNKNOWN_VERSION@1:10 version'],
+  },
+  {
+    name: 'unknown kind',
+    yaml: `${BASE}  lint: { kind: lnt, run: x }\n`,
+    expect: ['GH_UNKNOWN_KIND@7:17 gates.lint.kind'],
+    hint: /did you mean `lint`\?/,
+  },
   {
     name: 'unknown evidence format',
     yaml: `${BASE}  lint: { run: x, evidence: [{ format: eslnt }] }\n`,
@@ -74,63 +126,242 @@ const cases: Case[] = [
     expect: ['GH_CYCLE@7:24 gates.a.needs[0]'],
     message: /a -> b -> c -> a/,
   },
-  { name: 'gate needing itself', yaml: `${BASE}  a: { run: x, needs: [a] }\n`, expect: ['GH_SELF_NEED@7:24 gates.a.needs[0]'] },
-  { name: 'invalid gate id', yaml: `${BASE}  Unit_Tests: { run: x }\n`, expect: ['GH_INVALID_ID@7:3 gates.Unit_Tests'], hint: /unit-tests/ },
-  { name: 'gate id too long', yaml: `${BASE}  ${'a'.repeat(64)}: { run: x }\n`, expect: [`GH_INVALID_ID@7:3 gates.${'a'.repeat(64)}`] },
-  { name: 'needs entry not an id', yaml: `${BASE}  a: { run: x, needs: [Build] }\n`, expect: ['GH_INVALID_ID@7:24 gates.a.needs[0]'] },
-  { name: 'invalid env name', yaml: `${BASE}  a: { run: x, env: { node-env: production } }\n`, expect: ['GH_INVALID_ENV_NAME@7:23 gates.a.env.node-env'] },
-  { name: 'reserved env name', yaml: `${BASE}  a: { run: x, env: { GITHUB_TOKEN: x } }\n`, expect: ['GH_RESERVED_NAME@7:23 gates.a.env.GITHUB_TOKEN'] },
-  { name: 'reserved BUILDKITE name', yaml: `${BASE}  a: { run: x, secrets: [BUILDKITE_AGENT_TOKEN] }\n`, expect: ['GH_RESERVED_NAME@7:26 gates.a.secrets[0]'] },
-  { name: 'reserved BK_ name', yaml: `${BASE}  a: { run: x, secrets: [BK_X] }\n`, expect: ['GH_RESERVED_NAME@7:26 gates.a.secrets[0]'] },
-  { name: 'invalid secret name', yaml: `${BASE}  a: { run: x, secrets: [sonar-token] }\n`, expect: ['GH_INVALID_SECRET_NAME@7:26 gates.a.secrets[0]'], hint: /SONAR_TOKEN/ },
-  { name: 'env value not a string', yaml: `${BASE}  a: { run: x, env: { PORT: 8080 } }\n`, expect: ['GH_WRONG_TYPE@7:29 gates.a.env.PORT'], hint: /quote/ },
-  { name: 'secret as a mapping', yaml: `${BASE}  a: { run: x, secrets: [{SONAR_TOKEN: abc}] }\n`, expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'] },
-  { name: 'secret as NAME=value', yaml: `${BASE}  a: { run: x, secrets: ["SONAR_TOKEN=xyz"] }\n`, expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'], hint: /`SONAR_TOKEN`/ },
-  { name: 'secret as a token', yaml: `${BASE}  a: { run: x, secrets: [abc123def456ghi789jkl] }\n`, expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'] },
-  { name: 'secrets as a string', yaml: `${BASE}  a: { run: x, secrets: SONAR_TOKEN=xyz }\n`, expect: ['GH_WRONG_TYPE@7:25 gates.a.secrets'] },
-  { name: 'latest image (warning)', yaml: BASE.replace('node:22-bookworm-slim', 'node:latest'), expect: ['GH_IMAGE_UNPINNED@3:8 image'] },
-  { name: 'untagged image (warning)', yaml: `${BASE}  a: { run: x, image: registry.local:5000/team/node }\n`, expect: ['GH_IMAGE_UNPINNED@7:23 gates.a.image'] },
-  { name: 'image with a space', yaml: `${BASE}  a: { run: x, image: "node:22 ; rm -rf /" }\n`, expect: ['GH_INVALID_VALUE@7:23 gates.a.image'] },
+  {
+    name: 'gate needing itself',
+    yaml: `${BASE}  a: { run: x, needs: [a] }\n`,
+    expect: ['GH_SELF_NEED@7:24 gates.a.needs[0]'],
+  },
+  {
+    name: 'invalid gate id',
+    yaml: `${BASE}  Unit_Tests: { run: x }\n`,
+    expect: ['GH_INVALID_ID@7:3 gates.Unit_Tests'],
+    hint: /unit-tests/,
+  },
+  {
+    name: 'gate id too long',
+    yaml: `${BASE}  ${'a'.repeat(64)}: { run: x }\n`,
+    expect: [`GH_INVALID_ID@7:3 gates.${'a'.repeat(64)}`],
+  },
+  {
+    name: 'needs entry not an id',
+    yaml: `${BASE}  a: { run: x, needs: [Build] }\n`,
+    expect: ['GH_INVALID_ID@7:24 gates.a.needs[0]'],
+  },
+  {
+    name: 'invalid env name',
+    yaml: `${BASE}  a: { run: x, env: { node-env: production } }\n`,
+    expect: ['GH_INVALID_ENV_NAME@7:23 gates.a.env.node-env'],
+  },
+  {
+    name: 'reserved env name',
+    yaml: `${BASE}  a: { run: x, env: { GITHUB_TOKEN: x } }\n`,
+    expect: ['GH_RESERVED_NAME@7:23 gates.a.env.GITHUB_TOKEN'],
+  },
+  {
+    name: 'reserved BUILDKITE name',
+    yaml: `${BASE}  a: { run: x, secrets: [BUILDKITE_AGENT_TOKEN] }\n`,
+    expect: ['GH_RESERVED_NAME@7:26 gates.a.secrets[0]'],
+  },
+  {
+    name: 'reserved BK_ name',
+    yaml: `${BASE}  a: { run: x, secrets: [BK_X] }\n`,
+    expect: ['GH_RESERVED_NAME@7:26 gates.a.secrets[0]'],
+  },
+  {
+    name: 'invalid secret name',
+    yaml: `${BASE}  a: { run: x, secrets: [sonar-token] }\n`,
+    expect: ['GH_INVALID_SECRET_NAME@7:26 gates.a.secrets[0]'],
+    hint: /SONAR_TOKEN/,
+  },
+  {
+    name: 'env value not a string',
+    yaml: `${BASE}  a: { run: x, env: { PORT: 8080 } }\n`,
+    expect: ['GH_WRONG_TYPE@7:29 gates.a.env.PORT'],
+    hint: /quote/,
+  },
+  {
+    name: 'secret as a mapping',
+    yaml: `${BASE}  a: { run: x, secrets: [{SONAR_TOKEN: abc}] }\n`,
+    expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'],
+  },
+  {
+    name: 'secret as NAME=value',
+    yaml: `${BASE}  a: { run: x, secrets: ["SONAR_TOKEN=xyz"] }\n`,
+    expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'],
+    hint: /`SONAR_TOKEN`/,
+  },
+  {
+    name: 'secret as a token',
+    yaml: `${BASE}  a: { run: x, secrets: [abc123def456ghi789jkl] }\n`,
+    expect: ['GH_SECRET_VALUE@7:26 gates.a.secrets[0]'],
+  },
+  {
+    name: 'secrets as a string',
+    yaml: `${BASE}  a: { run: x, secrets: SONAR_TOKEN=xyz }\n`,
+    expect: ['GH_WRONG_TYPE@7:25 gates.a.secrets'],
+  },
+  {
+    name: 'latest image (warning)',
+    yaml: BASE.replace('node:22-bookworm-slim', 'node:latest'),
+    expect: ['GH_IMAGE_UNPINNED@3:8 image'],
+  },
+  {
+    name: 'untagged image (warning)',
+    yaml: `${BASE}  a: { run: x, image: registry.local:5000/team/node }\n`,
+    expect: ['GH_IMAGE_UNPINNED@7:23 gates.a.image'],
+  },
+  {
+    name: 'image with a space',
+    yaml: `${BASE}  a: { run: x, image: "node:22 ; rm -rf /" }\n`,
+    expect: ['GH_INVALID_VALUE@7:23 gates.a.image'],
+  },
   {
     name: 'release.from a missing gate',
     yaml: `${BASE}release: { from: bild, copy: [dist], cmd: [node, x.js] }\n`,
     expect: ['GH_UNKNOWN_GATE@7:18 release.from'],
     hint: /did you mean `build`\?/,
   },
-  { name: 'release.cmd a string', yaml: `${BASE}release: { from: build, copy: [dist], cmd: npm start }\n`, expect: ['GH_WRONG_TYPE@7:44 release.cmd'], hint: /exec form/ },
-  { name: 'release.cmd empty', yaml: `${BASE}release: { from: build, copy: [dist], cmd: [] }\n`, expect: ['GH_EMPTY_VALUE@7:44 release.cmd'] },
-  { name: 'release.cmd with a number', yaml: `${BASE}release: { from: build, copy: [dist], cmd: [node, 1] }\n`, expect: ['GH_WRONG_TYPE@7:51 release.cmd[1]'] },
-  { name: 'release missing cmd', yaml: `${BASE}release: { from: build, copy: [dist] }\n`, expect: ['GH_MISSING_FIELD@7:1 release.cmd'] },
-  { name: 'invalid timeout text', yaml: `${BASE}  a: { run: x, timeout: 10 minutes }\n`, expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'] },
-  { name: 'zero timeout', yaml: `${BASE}  a: { run: x, timeout: 0 }\n`, expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'] },
-  { name: 'negative timeout', yaml: `${BASE}  a: { run: x, timeout: -5 }\n`, expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'] },
-  { name: 'timeout over 24h', yaml: `${BASE}  a: { run: x, timeout: 25h }\n`, expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'] },
-  { name: 'timeout a boolean', yaml: `${BASE}  a: { run: x, timeout: true }\n`, expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'] },
-  { name: 'setup timeout invalid', yaml: `${BASE}setup: { run: npm ci, timeout: 1d }\n`, expect: ['GH_INVALID_TIMEOUT@7:32 setup.timeout'] },
-  { name: 'mode not blocking|advisory', yaml: `${BASE}  a: { run: x, mode: blocker }\n`, expect: ['GH_INVALID_MODE@7:22 gates.a.mode'], hint: /one of: blocking, advisory/ },
+  {
+    name: 'release.cmd a string',
+    yaml: `${BASE}release: { from: build, copy: [dist], cmd: npm start }\n`,
+    expect: ['GH_WRONG_TYPE@7:44 release.cmd'],
+    hint: /exec form/,
+  },
+  {
+    name: 'release.cmd empty',
+    yaml: `${BASE}release: { from: build, copy: [dist], cmd: [] }\n`,
+    expect: ['GH_EMPTY_VALUE@7:44 release.cmd'],
+  },
+  {
+    name: 'release.cmd with a number',
+    yaml: `${BASE}release: { from: build, copy: [dist], cmd: [node, 1] }\n`,
+    expect: ['GH_WRONG_TYPE@7:51 release.cmd[1]'],
+  },
+  {
+    name: 'release missing cmd',
+    yaml: `${BASE}release: { from: build, copy: [dist] }\n`,
+    expect: ['GH_MISSING_FIELD@7:1 release.cmd'],
+  },
+  {
+    name: 'invalid timeout text',
+    yaml: `${BASE}  a: { run: x, timeout: 10 minutes }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'],
+  },
+  {
+    name: 'zero timeout',
+    yaml: `${BASE}  a: { run: x, timeout: 0 }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'],
+  },
+  {
+    name: 'negative timeout',
+    yaml: `${BASE}  a: { run: x, timeout: -5 }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'],
+  },
+  {
+    name: 'timeout over 24h',
+    yaml: `${BASE}  a: { run: x, timeout: 25h }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'],
+  },
+  {
+    name: 'timeout a boolean',
+    yaml: `${BASE}  a: { run: x, timeout: true }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:25 gates.a.timeout'],
+  },
+  {
+    name: 'setup timeout invalid',
+    yaml: `${BASE}setup: { run: npm ci, timeout: 1d }\n`,
+    expect: ['GH_INVALID_TIMEOUT@7:32 setup.timeout'],
+  },
+  {
+    name: 'mode not blocking|advisory',
+    yaml: `${BASE}  a: { run: x, mode: blocker }\n`,
+    expect: ['GH_INVALID_MODE@7:22 gates.a.mode'],
+    hint: /one of: blocking, advisory/,
+  },
   {
     name: 'policy key not for the kind (warning)',
     yaml: `${BASE}  lint: { kind: lint, run: x, policy: { max_failed: 0 } }\n`,
     expect: ['GH_POLICY_NOT_FOR_KIND@7:41 gates.lint.policy.max_failed'],
   },
-  { name: 'unknown policy key', yaml: `${BASE}  lint: { kind: lint, run: x, policy: { max_error: 0 } }\n`, expect: ['GH_UNKNOWN_KEY@7:41 gates.lint.policy.max_error'], hint: /max_errors/ },
-  { name: 'coverage over 100', yaml: `${BASE}  t: { kind: unit-test, run: x, policy: { min_coverage: { lines: 120 } } }\n`, expect: ['GH_INVALID_VALUE@7:66 gates.t.policy.min_coverage.lines'] },
-  { name: 'absolute evidence path', yaml: `${BASE}  a: { run: x, evidence: [{ format: junit, path: /tmp/j.xml }] }\n`, expect: ['GH_EVIDENCE_PATH@7:50 gates.a.evidence[0].path'] },
-  { name: 'evidence path with ..', yaml: `${BASE}  a: { run: x, evidence: [{ format: junit, path: out/../../j.xml }] }\n`, expect: ['GH_EVIDENCE_PATH@7:50 gates.a.evidence[0].path'] },
-  { name: 'inputs escaping the root', yaml: `${BASE}  a: { run: x, inputs: [src/**, ../secrets/**] }\n`, expect: ['GH_PATH_ESCAPES_ROOT@7:33 gates.a.inputs[1]'] },
-  { name: 'absolute outputs', yaml: `${BASE}  a: { run: x, outputs: [/etc/passwd] }\n`, expect: ['GH_PATH_ESCAPES_ROOT@7:26 gates.a.outputs[0]'] },
-  { name: 'negated glob escaping', yaml: `${BASE}  a: { run: x, inputs: ["!../x"] }\n`, expect: ['GH_PATH_ESCAPES_ROOT@7:25 gates.a.inputs[0]'] },
-  { name: 'release.copy escaping', yaml: `${BASE}release: { from: build, copy: [../dist], cmd: [node] }\n`, expect: ['GH_PATH_ESCAPES_ROOT@7:32 release.copy[0]'] },
-  { name: 'workdir relative', yaml: `${BASE}workdir: app\n`, expect: ['GH_INVALID_VALUE@7:10 workdir'] },
-  { name: 'port out of range', yaml: `${BASE}release: { from: build, copy: [dist], cmd: [node], expose: [70000] }\n`, expect: ['GH_INVALID_VALUE@7:61 release.expose[0]'] },
-  { name: 'NUL escape in a value', yaml: `${BASE}  a: { run: "echo \\0" }\n`, expect: ['GH_NUL_BYTE@7:13 '] },
-  { name: 'lone surrogate escape', yaml: `${BASE}  a: { run: "echo \\ud800" }\n`, expect: ['GH_LONE_SURROGATE@7:13 '] },
-  { name: 'raw NUL in the file', yaml: `${BASE}  a: { run: "x\u0000" }\n`, expect: ['GH_NUL_BYTE@7:15 '] },
+  {
+    name: 'unknown policy key',
+    yaml: `${BASE}  lint: { kind: lint, run: x, policy: { max_error: 0 } }\n`,
+    expect: ['GH_UNKNOWN_KEY@7:41 gates.lint.policy.max_error'],
+    hint: /max_errors/,
+  },
+  {
+    name: 'coverage over 100',
+    yaml: `${BASE}  t: { kind: unit-test, run: x, policy: { min_coverage: { lines: 120 } } }\n`,
+    expect: ['GH_INVALID_VALUE@7:66 gates.t.policy.min_coverage.lines'],
+  },
+  {
+    name: 'absolute evidence path',
+    yaml: `${BASE}  a: { run: x, evidence: [{ format: junit, path: /tmp/j.xml }] }\n`,
+    expect: ['GH_EVIDENCE_PATH@7:50 gates.a.evidence[0].path'],
+  },
+  {
+    name: 'evidence path with ..',
+    yaml: `${BASE}  a: { run: x, evidence: [{ format: junit, path: out/../../j.xml }] }\n`,
+    expect: ['GH_EVIDENCE_PATH@7:50 gates.a.evidence[0].path'],
+  },
+  {
+    name: 'inputs escaping the root',
+    yaml: `${BASE}  a: { run: x, inputs: [src/**, ../secrets/**] }\n`,
+    expect: ['GH_PATH_ESCAPES_ROOT@7:33 gates.a.inputs[1]'],
+  },
+  {
+    name: 'absolute outputs',
+    yaml: `${BASE}  a: { run: x, outputs: [/etc/passwd] }\n`,
+    expect: ['GH_PATH_ESCAPES_ROOT@7:26 gates.a.outputs[0]'],
+  },
+  {
+    name: 'negated glob escaping',
+    yaml: `${BASE}  a: { run: x, inputs: ["!../x"] }\n`,
+    expect: ['GH_PATH_ESCAPES_ROOT@7:25 gates.a.inputs[0]'],
+  },
+  {
+    name: 'release.copy escaping',
+    yaml: `${BASE}release: { from: build, copy: [../dist], cmd: [node] }\n`,
+    expect: ['GH_PATH_ESCAPES_ROOT@7:32 release.copy[0]'],
+  },
+  {
+    name: 'workdir relative',
+    yaml: `${BASE}workdir: app\n`,
+    expect: ['GH_INVALID_VALUE@7:10 workdir'],
+  },
+  {
+    name: 'port out of range',
+    yaml: `${BASE}release: { from: build, copy: [dist], cmd: [node], expose: [70000] }\n`,
+    expect: ['GH_INVALID_VALUE@7:61 release.expose[0]'],
+  },
+  {
+    name: 'NUL escape in a value',
+    yaml: `${BASE}  a: { run: "echo \\0" }\n`,
+    expect: ['GH_NUL_BYTE@7:13 '],
+  },
+  {
+    name: 'lone surrogate escape',
+    yaml: `${BASE}  a: { run: "echo \\ud800" }\n`,
+    expect: ['GH_LONE_SURROGATE@7:13 '],
+  },
+  {
+    name: 'raw NUL in the file',
+    yaml: `${BASE}  a: { run: "x\u0000" }\n`,
+    expect: ['GH_NUL_BYTE@7:15 '],
+  },
   { name: 'empty file', yaml: '', expect: ['GH_EMPTY_CONFIG@1:1 '] },
   { name: 'only comments', yaml: '# nothing here\n\n', expect: ['GH_EMPTY_CONFIG@1:1 '] },
   { name: 'not a mapping', yaml: '- a\n- b\n', expect: ['GH_WRONG_TYPE@1:1 '] },
-  { name: 'target options not a mapping', yaml: `${BASE}targets: { github: [x] }\n`, expect: ['GH_WRONG_TYPE@7:20 targets.github'] },
-  { name: 'unknown YAML tag (warning)', yaml: `${BASE}  a: { run: !custom x }\n`, expect: ['GH_YAML_WARNING@7:13 '] },
+  {
+    name: 'target options not a mapping',
+    yaml: `${BASE}targets: { github: [x] }\n`,
+    expect: ['GH_WRONG_TYPE@7:20 targets.github'],
+  },
+  {
+    name: 'unknown YAML tag (warning)',
+    yaml: `${BASE}  a: { run: !custom x }\n`,
+    expect: ['GH_YAML_WARNING@7:13 '],
+  },
 ];
 
 describe('validation (table)', () => {
@@ -138,11 +369,14 @@ describe('validation (table)', () => {
     const ds = check(c.yaml);
     const got = summary(ds);
     expect(got.length, got.join('\n')).toBe(c.expect.length);
-    c.expect.forEach((e, i) => expect(got[i]!.startsWith(e), `${got[i]} should start with ${e}`).toBe(true));
+    c.expect.forEach((e, i) =>
+      expect(got[i]!.startsWith(e), `${got[i]} should start with ${e}`).toBe(true),
+    );
     if (c.hint) expect(ds[0]!.hint).toMatch(c.hint);
     if (c.message) expect(ds[0]!.message).toMatch(c.message);
     // File-level problems (empty file, encoding) have a position but no source to frame.
-    for (const d of ds) if (d.loc && d.code !== 'GH_EMPTY_CONFIG') expect(d.frame).toContain(`> ${d.loc.line} |`);
+    for (const d of ds)
+      if (d.loc && d.code !== 'GH_EMPTY_CONFIG') expect(d.frame).toContain(`> ${d.loc.line} |`);
   });
 });
 
@@ -165,13 +399,24 @@ gates:
   });
 
   it('reports every cycle, not just the first', () => {
-    const ds = check(`${BASE}  a: { run: x, needs: [b] }\n  b: { run: x, needs: [a] }\n  c: { run: x, needs: [d] }\n  d: { run: x, needs: [c] }\n`);
-    expect(ds.map((d) => d.message)).toEqual(['the gates form a cycle: a -> b -> a', 'the gates form a cycle: c -> d -> c']);
+    const ds = check(
+      `${BASE}  a: { run: x, needs: [b] }\n  b: { run: x, needs: [a] }\n  c: { run: x, needs: [d] }\n  d: { run: x, needs: [c] }\n`,
+    );
+    expect(ds.map((d) => d.message)).toEqual([
+      'the gates form a cycle: a -> b -> a',
+      'the gates form a cycle: c -> d -> c',
+    ]);
   });
 
   it('never shows a secret value, not even in frames of other diagnostics on the line', () => {
-    const ds = check(`${BASE}  a: { run: x, secrets: [{SONAR_TOKEN: s3cr3t-value}, "API_KEY=hunter2hunter2", bad-name] }\n`);
-    expect(summary(ds).map((s) => s.split('@')[0])).toEqual(['GH_SECRET_VALUE', 'GH_SECRET_VALUE', 'GH_INVALID_SECRET_NAME']);
+    const ds = check(
+      `${BASE}  a: { run: x, secrets: [{SONAR_TOKEN: s3cr3t-value}, "API_KEY=hunter2hunter2", bad-name] }\n`,
+    );
+    expect(summary(ds).map((s) => s.split('@')[0])).toEqual([
+      'GH_SECRET_VALUE',
+      'GH_SECRET_VALUE',
+      'GH_INVALID_SECRET_NAME',
+    ]);
     const text = ds.map(formatDiagnostic).join('\n');
     expect(text).not.toContain('s3cr3t');
     expect(text).not.toContain('hunter2');
@@ -179,13 +424,23 @@ gates:
   });
 
   it('refuses non-UTF-8 bytes with the position of the first bad byte', () => {
-    const bytes = Buffer.concat([Buffer.from('version: 1\nname: caf'), Buffer.from([0xe9]), Buffer.from('\ngates: {}\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('version: 1\nname: caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\ngates: {}\n'),
+    ]);
     expect(summary(check(bytes))).toEqual(['GH_NOT_UTF8@2:10 ']);
     // Overlong encoding and a UTF-8-encoded surrogate are not UTF-8 either.
-    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xc0, 0xaf])))).toEqual(['GH_NOT_UTF8@1:4 ']);
-    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xed, 0xa0, 0x80])))).toEqual(['GH_NOT_UTF8@1:4 ']);
+    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xc0, 0xaf])))).toEqual([
+      'GH_NOT_UTF8@1:4 ',
+    ]);
+    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xed, 0xa0, 0x80])))).toEqual([
+      'GH_NOT_UTF8@1:4 ',
+    ]);
     // Truncated sequence at the end.
-    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xe2, 0x82])))).toEqual(['GH_NOT_UTF8@1:4 ']);
+    expect(summary(check(Buffer.from([0x6e, 0x3a, 0x20, 0xe2, 0x82])))).toEqual([
+      'GH_NOT_UTF8@1:4 ',
+    ]);
   });
 
   it('accepts a BOM with a warning; positions are unaffected; the hash covers the BOM', () => {
@@ -197,7 +452,12 @@ gates:
     expect(b.pipeline).not.toBeNull();
     expect({ ...b.pipeline!, configSha256: '' }).toEqual({ ...a.pipeline!, configSha256: '' });
     expect(b.pipeline!.configSha256).not.toBe(a.pipeline!.configSha256);
-    const bad = check(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(BASE.replace('version: 1', 'version: 3'))]));
+    const bad = check(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from(BASE.replace('version: 1', 'version: 3')),
+      ]),
+    );
     expect(summary(bad)).toEqual(['GH_BOM@1:1 ', 'GH_UNKNOWN_VERSION@1:10 version']);
   });
 
@@ -250,15 +510,54 @@ targets: { dockerfile: , github: { mode: docker } }
     const p = v.pipeline!;
     expect(p.gates.map((g) => g.id)).toEqual(['build', 'misc', 'sonar', 'unit', 'a11y']);
     const g = Object.fromEntries(p.gates.map((x) => [x.id, x]));
-    expect(g.a11y).toMatchObject({ needs: ['build'], secrets: ['A_TOKEN', 'Z_TOKEN'], timeoutMs: 15 * 60_000, mode: 'blocking', image: 'node:20-bookworm-slim' });
-    expect(g.sonar).toMatchObject({ mode: 'advisory', timeoutMs: 90_000, policy: { sonar_quality_gate: true } });
-    expect(g.unit).toMatchObject({ timeoutMs: 20 * 60_000, policy: { max_failed: 0, min_coverage: { lines: 80 } }, evidence: [{ format: 'junit', path: 'junit.xml' }] });
-    expect(g.misc).toMatchObject({ kind: 'custom', timeoutMs: 3_600_000, evidence: [{ format: 'exitcode', path: null }], description: null });
+    expect(g.a11y).toMatchObject({
+      needs: ['build'],
+      secrets: ['A_TOKEN', 'Z_TOKEN'],
+      timeoutMs: 15 * 60_000,
+      mode: 'blocking',
+      image: 'node:20-bookworm-slim',
+    });
+    expect(g.sonar).toMatchObject({
+      mode: 'advisory',
+      timeoutMs: 90_000,
+      policy: { sonar_quality_gate: true },
+    });
+    expect(g.unit).toMatchObject({
+      timeoutMs: 20 * 60_000,
+      policy: { max_failed: 0, min_coverage: { lines: 80 } },
+      evidence: [{ format: 'junit', path: 'junit.xml' }],
+    });
+    expect(g.misc).toMatchObject({
+      kind: 'custom',
+      timeoutMs: 3_600_000,
+      evidence: [{ format: 'exitcode', path: null }],
+      description: null,
+    });
     expect(g.build!.evidence).toEqual([{ format: 'exitcode', path: null }]);
-    expect(p.setup).toEqual({ run: 'npm ci', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 30 * 60_000 });
-    expect(p.release).toEqual({ from: 'build', copy: ['dist'], cmd: ['node', 'dist/server.js'], image: 'node:20-bookworm-slim', expose: [80, 8080], env: {}, user: 'node', workdir: '/app' });
+    expect(p.setup).toEqual({
+      run: 'npm ci',
+      inputs: ['package.json'],
+      env: {},
+      secrets: [],
+      timeoutMs: 30 * 60_000,
+    });
+    expect(p.release).toEqual({
+      from: 'build',
+      copy: ['dist'],
+      cmd: ['node', 'dist/server.js'],
+      image: 'node:20-bookworm-slim',
+      expose: [80, 8080],
+      env: {},
+      user: 'node',
+      workdir: '/app',
+    });
     expect(p.targets).toEqual({ dockerfile: {}, github: { mode: 'docker' } });
-    expect(p).toMatchObject({ rootDir: '/p', configPath: '/p/gatehouse.yml', workdir: '/app', plugins: [] });
+    expect(p).toMatchObject({
+      rootDir: '/p',
+      configPath: '/p/gatehouse.yml',
+      workdir: '/app',
+      plugins: [],
+    });
     expect(p.configSha256).toMatch(/^[0-9a-f]{64}$/);
     // Plain data: survives JSON.
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
@@ -274,14 +573,23 @@ targets: { dockerfile: , github: { mode: docker } }
     const yaml = `${BASE}  perf: { kind: lighthouse, run: x }\n`;
     expect(summary(check(yaml))).toEqual(['GH_UNKNOWN_KIND@7:17 gates.perf.kind']);
     const v = validateBytes(Buffer.from(yaml), '/p/gatehouse.yml', {
-      presets: { lighthouse: { description: 'perf', defaults: { timeout: '5m', mode: 'advisory' } } },
+      presets: {
+        lighthouse: { description: 'perf', defaults: { timeout: '5m', mode: 'advisory' } },
+      },
     });
     expect(v.diagnostics).toEqual([]);
-    expect(v.pipeline!.gates.find((g) => g.id === 'perf')).toMatchObject({ kind: 'lighthouse', timeoutMs: 300_000, mode: 'advisory' });
+    expect(v.pipeline!.gates.find((g) => g.id === 'perf')).toMatchObject({
+      kind: 'lighthouse',
+      timeoutMs: 300_000,
+      mode: 'advisory',
+    });
   });
 
   it('resolves aliases', () => {
-    const v = validateBytes(Buffer.from(`${BASE}  a: { run: &cmd npm test }\n  b: { run: *cmd }\n`), '/p/gatehouse.yml');
+    const v = validateBytes(
+      Buffer.from(`${BASE}  a: { run: &cmd npm test }\n  b: { run: *cmd }\n`),
+      '/p/gatehouse.yml',
+    );
     expect(v.diagnostics).toEqual([]);
     expect(v.pipeline!.gates.find((g) => g.id === 'b')!.run).toBe('npm test');
   });
@@ -298,17 +606,25 @@ describe('loadPipeline / validateConfig on files', () => {
     await writeFile(file, BASE);
     const p = await loadPipeline(file);
     expect(p.rootDir).toBe(dir);
-    await writeFile(file, BASE.replace('version: 1', 'version: 9').replace('run: npm test', 'run: npm test, mode: x'));
+    await writeFile(
+      file,
+      BASE.replace('version: 1', 'version: 9').replace('run: npm test', 'run: npm test, mode: x'),
+    );
     const err = await loadPipeline(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatehouseError);
     expect((err as GatehouseError).code).toBe('GH_CONFIG_INVALID');
-    expect((err as GatehouseError).diagnostics.map((d) => d.code)).toEqual(['GH_UNKNOWN_VERSION', 'GH_INVALID_MODE']);
+    expect((err as GatehouseError).diagnostics.map((d) => d.code)).toEqual([
+      'GH_UNKNOWN_VERSION',
+      'GH_INVALID_MODE',
+    ]);
     const v = await validateConfig(file, { displayPath: 'gatehouse.yml' });
     expect(v.pipeline).toBeNull();
     expect(v.locate('gates.unit.mode')).toMatchObject({ file: 'gatehouse.yml', line: 6 });
   });
 
   it('throws GH_CONFIG_NOT_FOUND for a missing file', async () => {
-    await expect(validateConfig('/nonexistent/gatehouse.yml')).rejects.toMatchObject({ code: 'GH_CONFIG_NOT_FOUND' });
+    await expect(validateConfig('/nonexistent/gatehouse.yml')).rejects.toMatchObject({
+      code: 'GH_CONFIG_NOT_FOUND',
+    });
   });
 });

@@ -60,27 +60,39 @@ function displayName(configPath: string, opts: LoadOptions): string {
  * Read, validate and resolve a config file, collecting every problem.
  * Never throws for problems in the file; throws `GH_CONFIG_NOT_FOUND` when it cannot be read.
  */
-export async function validateConfig(configPath: string, opts: LoadOptions = {}): Promise<ConfigValidation> {
+export async function validateConfig(
+  configPath: string,
+  opts: LoadOptions = {},
+): Promise<ConfigValidation> {
   const abs = resolvePath(configPath);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(abs);
   } catch (err) {
-    throw new GatehouseError('GH_CONFIG_NOT_FOUND', `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
-      cause: err,
-    });
+    throw new GatehouseError(
+      'GH_CONFIG_NOT_FOUND',
+      `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
+        cause: err,
+      },
+    );
   }
   return validateBytes(bytes, abs, opts);
 }
 
 /** {@link validateConfig} on bytes already read (`configPath` names their file). */
-export function validateBytes(bytes: Uint8Array, configPath: string, opts: LoadOptions = {}): ConfigValidation {
+export function validateBytes(
+  bytes: Uint8Array,
+  configPath: string,
+  opts: LoadOptions = {},
+): ConfigValidation {
   const abs = resolvePath(configPath);
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
   const v = validateSource(bytes, displayName(abs, opts), presets);
   const diagnostics = sortDiagnostics(v.diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, pipeline: null, locate: v.locate };
+  if (diagnostics.some((d) => d.severity === 'error'))
+    return { diagnostics, pipeline: null, locate: v.locate };
   const pipeline = resolveConfig(v.value as UserConfig, {
     configPath: abs,
     configSha256: sha256(bytes),
@@ -94,7 +106,10 @@ export function validateBytes(bytes: Uint8Array, configPath: string, opts: LoadO
  * Load a config file into a `ResolvedPipeline`. Warnings are dropped (use `validateConfig`
  * to see them). Throws `GatehouseError('GH_CONFIG_INVALID', …, { diagnostics })` when invalid.
  */
-export async function loadPipeline(configPath: string, opts: LoadOptions = {}): Promise<ResolvedPipeline> {
+export async function loadPipeline(
+  configPath: string,
+  opts: LoadOptions = {},
+): Promise<ResolvedPipeline> {
   const v = await validateConfig(configPath, opts);
   if (!v.pipeline) {
     const errors = v.diagnostics.filter((d) => d.severity === 'error');
@@ -126,7 +141,9 @@ const sortedUnique = (xs: readonly string[] | undefined): string[] => [...new Se
 export function resolveConfig(config: UserConfig, ctx: ResolveContext): ResolvedPipeline {
   const image = config.image ?? DEFAULT_IMAGE;
   const workdir = config.workdir ?? DEFAULT_WORKDIR;
-  const gates: ResolvedGate[] = Object.entries(config.gates).map(([id, g]) => resolveGate(id, g, image, ctx.presets));
+  const gates: ResolvedGate[] = Object.entries(config.gates).map(([id, g]) =>
+    resolveGate(id, g, image, ctx.presets),
+  );
   const order = topologicalLayers(gates).flat();
   const byId = new Map(gates.map((g) => [g.id, g]));
   const setup = config.setup
@@ -174,7 +191,12 @@ function resolveEvidence(e: UserEvidence): ResolvedEvidence {
   return { format: e.format, path: e.path ?? DEFAULT_EVIDENCE_PATHS[e.format] };
 }
 
-function resolveGate(id: string, g: UserGate, image: string, presets: Record<string, GateKindPreset>): ResolvedGate {
+function resolveGate(
+  id: string,
+  g: UserGate,
+  image: string,
+  presets: Record<string, GateKindPreset>,
+): ResolvedGate {
   const kind = g.kind ?? 'custom';
   const preset = presets[kind]?.defaults ?? {};
   const policy: Policy = { ...(preset.policy ?? {}), ...(g.policy ?? {}) };

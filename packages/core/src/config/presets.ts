@@ -7,7 +7,10 @@ import type { EvidenceFormat } from '../model.js';
 
 /** Defaults applied to gates by kind. */
 export const BUILTIN_PRESETS: Record<string, GateKindPreset> = {
-  lint: { description: 'Static analysis (ESLint, Stylelint, …).', defaults: { timeout: '10m', mode: 'blocking' } },
+  lint: {
+    description: 'Static analysis (ESLint, Stylelint, …).',
+    defaults: { timeout: '10m', mode: 'blocking' },
+  },
   // A scan depends on a server the team may not control; it blocks only when asked to.
   sonarqube: {
     description: 'SonarQube / SonarCloud scan and quality gate.',
@@ -17,9 +20,18 @@ export const BUILTIN_PRESETS: Record<string, GateKindPreset> = {
     description: 'Unit tests, optionally with coverage.',
     defaults: { timeout: '20m', mode: 'blocking', policy: { max_failed: 0 } },
   },
-  'a11y-test': { description: 'Accessibility tests (pa11y, axe).', defaults: { timeout: '15m', mode: 'blocking' } },
-  build: { description: 'Build the artefact the release is made from.', defaults: { timeout: '20m', mode: 'blocking' } },
-  custom: { description: 'Anything else; judged by exit code unless evidence is given.', defaults: { timeout: '30m', mode: 'blocking' } },
+  'a11y-test': {
+    description: 'Accessibility tests (pa11y, axe).',
+    defaults: { timeout: '15m', mode: 'blocking' },
+  },
+  build: {
+    description: 'Build the artefact the release is made from.',
+    defaults: { timeout: '20m', mode: 'blocking' },
+  },
+  custom: {
+    description: 'Anything else; judged by exit code unless evidence is given.',
+    defaults: { timeout: '30m', mode: 'blocking' },
+  },
 };
 
 /** Default timeout of `setup`. */
@@ -36,7 +48,15 @@ export const POLICY_KEYS_BY_KIND: Record<string, string[]> = {
   'unit-test': ['max_failed', 'min_coverage', 'baseline'],
   'a11y-test': ['max_violations', 'baseline'],
   build: [],
-  custom: ['max_errors', 'max_warnings', 'max_failed', 'min_coverage', 'max_violations', 'sonar_quality_gate', 'baseline'],
+  custom: [
+    'max_errors',
+    'max_warnings',
+    'max_failed',
+    'min_coverage',
+    'max_violations',
+    'sonar_quality_gate',
+    'baseline',
+  ],
 };
 
 /** Evidence file name used when an `evidence` entry gives a format but no `path`. */

@@ -5,7 +5,12 @@
  */
 import { DIAGNOSTIC_CODES } from '../diagnostics.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import { BUILTIN_PRESETS, DEFAULT_EVIDENCE_PATHS, POLICY_KEYS_BY_KIND, SETUP_TIMEOUT } from './presets.js';
+import {
+  BUILTIN_PRESETS,
+  DEFAULT_EVIDENCE_PATHS,
+  POLICY_KEYS_BY_KIND,
+  SETUP_TIMEOUT,
+} from './presets.js';
 import { configSchema, publishedSchema, type SchemaNode } from './schema.js';
 
 /** The published JSON Schema file's text (2-space JSON, final newline). */
@@ -19,12 +24,19 @@ function typeText(node: SchemaNode): string {
   return types
     .map((t) => {
       if (t === 'array') return `list of ${node.items ? typeText(node.items) : 'any'}`;
-      if (t === 'object' && node.additionalProperties && typeof node.additionalProperties === 'object' && !node.properties) {
+      if (
+        t === 'object' &&
+        node.additionalProperties &&
+        typeof node.additionalProperties === 'object' &&
+        !node.properties
+      ) {
         return `map of ${typeText(node.additionalProperties)}`;
       }
       if (t === 'object') return 'mapping';
-      if (t === 'string' && node.enum) return node.enum.map((e) => `\`${String(e)}\``).join(' \\| ');
-      if (t === 'integer' && node.enum) return node.enum.map((e) => `\`${String(e)}\``).join(' \\| ');
+      if (t === 'string' && node.enum)
+        return node.enum.map((e) => `\`${String(e)}\``).join(' \\| ');
+      if (t === 'integer' && node.enum)
+        return node.enum.map((e) => `\`${String(e)}\``).join(' \\| ');
       return t;
     })
     .join(' or ');
@@ -47,17 +59,23 @@ function tables(node: SchemaNode, path: string, out: string[]): void {
     out.push('| Key | Type | Required | Default | Description |', '|---|---|---|---|---|');
     for (const [key, prop] of Object.entries(node.properties)) {
       const required = node.required?.includes(key) ? 'yes' : '';
-      out.push(`| \`${key}\` | ${typeText(prop)} | ${required} | ${defaultText(prop)} | ${cell(prop.description ?? '')} |`);
+      out.push(
+        `| \`${key}\` | ${typeText(prop)} | ${required} | ${defaultText(prop)} | ${cell(prop.description ?? '')} |`,
+      );
     }
     out.push('');
     for (const [key, prop] of Object.entries(node.properties)) {
       const sub = path === '(top level)' ? key : `${path}.${key}`;
       if (prop.properties) tables(prop, sub, out);
       else if (prop.items?.properties) tables(prop.items, `${sub}[]`, out);
-      else if (typeof prop.additionalProperties === 'object' && prop.additionalProperties.properties) {
+      else if (
+        typeof prop.additionalProperties === 'object' &&
+        prop.additionalProperties.properties
+      ) {
         tables(prop.additionalProperties, `${sub}.<id>`, out);
       } else if (prop.anyOf) {
-        for (const branch of prop.anyOf) if (branch.properties) tables({ ...branch, description: prop.description }, sub, out);
+        for (const branch of prop.anyOf)
+          if (branch.properties) tables({ ...branch, description: prop.description }, sub, out);
       }
     }
   }
@@ -125,9 +143,15 @@ export function renderConfigReference(): string {
   );
   for (const [kind, p] of Object.entries(BUILTIN_PRESETS)) {
     const t = p.defaults.timeout ? formatDuration(parseDuration(p.defaults.timeout)) : '';
-    const pol = p.defaults.policy ? Object.entries(p.defaults.policy).map(([k, v]) => `\`${k}: ${String(v)}\``).join(', ') : '';
+    const pol = p.defaults.policy
+      ? Object.entries(p.defaults.policy)
+          .map(([k, v]) => `\`${k}: ${String(v)}\``)
+          .join(', ')
+      : '';
     const keys = (POLICY_KEYS_BY_KIND[kind] ?? []).map((k) => `\`${k}\``).join(', ') || 'none';
-    out.push(`| \`${kind}\` | ${t} | ${p.defaults.mode ?? 'blocking'} | ${pol} | ${keys} | ${cell(p.description)} |`);
+    out.push(
+      `| \`${kind}\` | ${t} | ${p.defaults.mode ?? 'blocking'} | ${pol} | ${keys} | ${cell(p.description)} |`,
+    );
   }
   out.push(
     '',
@@ -143,7 +167,8 @@ export function renderConfigReference(): string {
     '| Format | Default path |',
     '|---|---|',
   );
-  for (const [format, path] of Object.entries(DEFAULT_EVIDENCE_PATHS)) out.push(`| \`${format}\` | ${path === null ? '(no file)' : `\`${path}\``} |`);
+  for (const [format, path] of Object.entries(DEFAULT_EVIDENCE_PATHS))
+    out.push(`| \`${format}\` | ${path === null ? '(no file)' : `\`${path}\``} |`);
   out.push(
     '',
     'Without `evidence`, a gate is judged by its exit code only (`[{ format: exitcode }]`).',
@@ -163,7 +188,8 @@ export function renderConfigReference(): string {
     '| Code | Severity | When |',
     '|---|---|---|',
   );
-  for (const [code, info] of Object.entries(DIAGNOSTIC_CODES)) out.push(`| \`${code}\` | ${info.severity} | ${cell(info.summary)} |`);
+  for (const [code, info] of Object.entries(DIAGNOSTIC_CODES))
+    out.push(`| \`${code}\` | ${info.severity} | ${cell(info.summary)} |`);
   out.push(
     '',
     'Target plugins may report their own codes for their options (at `targets.<name>.<option>`).',

@@ -110,8 +110,17 @@ const image = (description: string): SchemaNode => ({
   'x-gatehouse-format': 'image',
 });
 
-const nonNegInt = (description: string): SchemaNode => ({ type: 'integer', minimum: 0, description });
-const percent = (description: string): SchemaNode => ({ type: 'number', minimum: 0, maximum: 100, description });
+const nonNegInt = (description: string): SchemaNode => ({
+  type: 'integer',
+  minimum: 0,
+  description,
+});
+const percent = (description: string): SchemaNode => ({
+  type: 'number',
+  minimum: 0,
+  maximum: 100,
+  description,
+});
 
 const policy: SchemaNode = {
   type: 'object',
@@ -156,7 +165,8 @@ const policy: SchemaNode = {
     baseline: {
       type: 'string',
       minLength: 1,
-      description: 'Path (relative to the config) of an earlier `report.json`: only findings new since then count.',
+      description:
+        'Path (relative to the config) of an earlier `report.json`: only findings new since then count.',
       'x-gatehouse-format': 'relative-glob',
     },
   },
@@ -190,7 +200,8 @@ const evidence: SchemaNode = {
 
 const gate: SchemaNode = {
   type: 'object',
-  description: 'A gate: one check, run as `/bin/sh -c <run>` with `$GATEHOUSE_OUT` set to its evidence directory.',
+  description:
+    'A gate: one check, run as `/bin/sh -c <run>` with `$GATEHOUSE_OUT` set to its evidence directory.',
   additionalProperties: false,
   required: ['run'],
   properties: {
@@ -210,7 +221,9 @@ const gate: SchemaNode = {
       items: { type: 'string', 'x-gatehouse-format': 'gate-id' },
       default: [],
     },
-    image: image('Runtime image when the gate runs in a container. Default: the top-level `image`.'),
+    image: image(
+      'Runtime image when the gate runs in a container. Default: the top-level `image`.',
+    ),
     env: envMap('Plain environment variables for this gate.'),
     secrets: secretList('Secrets this gate reads.'),
     inputs: globList('Files whose content is part of the cache key.'),
@@ -219,14 +232,16 @@ const gate: SchemaNode = {
     mode: {
       type: 'string',
       enum: ['blocking', 'advisory'],
-      description: '`blocking` gates decide the verdict; `advisory` gates are reported only. Default per kind.',
+      description:
+        '`blocking` gates decide the verdict; `advisory` gates are reported only. Default per kind.',
       'x-gatehouse-code': 'GH_INVALID_MODE',
     },
     evidence,
     policy,
     tools: {
       type: 'object',
-      description: 'Tool versions that belong to the cache key and the report, e.g. `{ eslint: "9.39.0" }`.',
+      description:
+        'Tool versions that belong to the cache key and the report, e.g. `{ eslint: "9.39.0" }`.',
       additionalProperties: { type: 'string' },
       default: {},
     },
@@ -238,7 +253,8 @@ export const configSchema: SchemaNode = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://gatehouse.dev/schema/gatehouse.schema.json',
   title: 'gatehouse.yml',
-  description: 'Quality gates declared once: compiled to a Dockerfile and CI configs, run anywhere, reported once.',
+  description:
+    'Quality gates declared once: compiled to a Dockerfile and CI configs, run anywhere, reported once.',
   type: 'object',
   additionalProperties: false,
   required: ['version', 'name', 'gates'],
@@ -249,8 +265,15 @@ export const configSchema: SchemaNode = {
       description: 'Config language version. Only `1` exists.',
       'x-gatehouse-code': 'GH_UNKNOWN_VERSION',
     },
-    name: { type: 'string', minLength: 1, maxLength: 100, description: 'Pipeline name, shown in reports and CI.' },
-    image: image('Default runtime image for gates and the release. Default: `node:20-bookworm-slim`.'),
+    name: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 100,
+      description: 'Pipeline name, shown in reports and CI.',
+    },
+    image: image(
+      'Default runtime image for gates and the release. Default: `node:20-bookworm-slim`.',
+    ),
     workdir: {
       type: 'string',
       description: 'Working directory inside containers (absolute). Default: `/app`.',
@@ -264,7 +287,9 @@ export const configSchema: SchemaNode = {
       required: ['run'],
       properties: {
         run: { type: 'string', minLength: 1, description: 'Shell command, e.g. `npm ci`.' },
-        inputs: globList('Files the setup reads (copied into the setup stage; part of its cache key).'),
+        inputs: globList(
+          'Files the setup reads (copied into the setup stage; part of its cache key).',
+        ),
         env: envMap('Plain environment variables for the setup.'),
         secrets: secretList('Secrets the setup reads (e.g. a registry token).'),
         timeout: timeout('Kill the setup after this long.', '30m'),
@@ -283,7 +308,11 @@ export const configSchema: SchemaNode = {
       additionalProperties: false,
       required: ['from', 'copy', 'cmd'],
       properties: {
-        from: { type: 'string', description: 'Gate whose outputs the image is made from (usually `build`).', 'x-gatehouse-format': 'gate-id' },
+        from: {
+          type: 'string',
+          description: 'Gate whose outputs the image is made from (usually `build`).',
+          'x-gatehouse-format': 'gate-id',
+        },
         copy: globList('Files and directories copied into the image.'),
         cmd: {
           type: 'array',
@@ -299,7 +328,12 @@ export const configSchema: SchemaNode = {
           default: [],
         },
         env: envMap('Environment of the release image.'),
-        user: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$', description: 'User the image runs as.', default: 'node' },
+        user: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$',
+          description: 'User the image runs as.',
+          default: 'node',
+        },
         workdir: {
           type: 'string',
           description: 'Working directory of the image. Default: the top-level `workdir`.',
@@ -333,7 +367,8 @@ function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (!k.startsWith('x-gatehouse-')) out[k] = strip(v);
+    for (const [k, v] of Object.entries(value))
+      if (!k.startsWith('x-gatehouse-')) out[k] = strip(v);
     return out;
   }
   return value;

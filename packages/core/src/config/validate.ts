@@ -102,7 +102,8 @@ class Collector {
 
   /** Add code frames once every secret value to hide is known. */
   finish(): Diagnostic[] {
-    for (const { d } of this.pending) if (d.loc) d.frame = codeFrame(this.text, d.loc, { masks: this.masks });
+    for (const { d } of this.pending)
+      if (d.loc) d.frame = codeFrame(this.text, d.loc, { masks: this.masks });
     this.pending.length = 0;
     return this.diagnostics;
   }
@@ -111,15 +112,20 @@ class Collector {
     let p = path;
     for (;;) {
       const r = this.ranges.get(p);
-      if (r) return this.loc(at === 'key' ? r.key ?? r.value : r.value ?? r.key);
+      if (r) return this.loc(at === 'key' ? (r.key ?? r.value) : (r.value ?? r.key));
       const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
-      if (cut <= 0) return this.ranges.size > 0 || this.text.length > 0 ? { file: this.file, line: 1, column: 1 } : null;
+      if (cut <= 0)
+        return this.ranges.size > 0 || this.text.length > 0
+          ? { file: this.file, line: 1, column: 1 }
+          : null;
       p = p.slice(0, cut);
     }
   };
 }
 
-function rangeOf(node: { range?: [number, number, number] | null } | null | undefined): Range | null {
+function rangeOf(
+  node: { range?: [number, number, number] | null } | null | undefined,
+): Range | null {
   return node?.range ? { start: node.range[0], end: node.range[1] } : null;
 }
 
@@ -165,7 +171,11 @@ export function validateSource(
   if (bad >= 0) {
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
     const lines = before.split('\n');
-    const loc: SourceLocation = { file, line: lines.length, column: (lines[lines.length - 1]?.length ?? 0) + 1 };
+    const loc: SourceLocation = {
+      file,
+      line: lines.length,
+      column: (lines[lines.length - 1]?.length ?? 0) + 1,
+    };
     const d: Diagnostic = {
       code: 'GH_NOT_UTF8',
       severity: 'error',
@@ -223,26 +233,43 @@ export function validateSource(
     const code: DiagnosticCode = e.code === 'DUPLICATE_KEY' ? 'GH_DUPLICATE_KEY' : 'GH_YAML_SYNTAX';
     if (code === 'GH_YAML_SYNTAX') fatal = true;
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    c.report(code, [], { start: e.pos[0], end: e.pos[1] }, code === 'GH_DUPLICATE_KEY' ? 'duplicate key: the same key appears twice in this mapping' : msg, {
-      hint: code === 'GH_DUPLICATE_KEY' ? 'remove or rename one of them' : undefined,
-    });
+    c.report(
+      code,
+      [],
+      { start: e.pos[0], end: e.pos[1] },
+      code === 'GH_DUPLICATE_KEY'
+        ? 'duplicate key: the same key appears twice in this mapping'
+        : msg,
+      {
+        hint: code === 'GH_DUPLICATE_KEY' ? 'remove or rename one of them' : undefined,
+      },
+    );
   }
   for (const w of doc.warnings) {
     c.report('GH_YAML_WARNING', [], { start: w.pos[0], end: w.pos[1] }, w.message.split('\n')[0]!);
   }
   if (fatal) return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
 
-  recordRanges(doc, doc.contents as YamlNode | null, [], null, c);
-  checkScalars(doc, c);
-  walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
-
+  // toJS enforces the alias expansion limit; the walks below follow aliases too, so they
+  // only run once the document is known to be small when expanded.
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    c.report('GH_YAML_SYNTAX', [], null, `cannot read the document: ${(err as Error).message}`);
+    c.report(
+      'GH_YAML_SYNTAX',
+      [],
+      { start: 0, end: 0 },
+      `cannot read the document: ${(err as Error).message}`,
+      {
+        hint: 'use fewer aliases (`*name`); at most 100 alias expansions are allowed',
+      },
+    );
     return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
   }
+  recordRanges(doc, doc.contents as YamlNode | null, [], null, c);
+  checkScalars(doc, c);
+  walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
   semantic(value, c, presets);
   return { diagnostics: c.finish(), value, text, locate: c.locate };
 }
@@ -252,7 +279,14 @@ function deref(doc: Document, node: unknown): YamlNode | null {
   return (node as YamlNode | null) ?? null;
 }
 
-function recordRanges(doc: Document, raw: unknown, path: PathSeg[], keyRange: Range | null, c: Collector, depth = 0): void {
+function recordRanges(
+  doc: Document,
+  raw: unknown,
+  path: PathSeg[],
+  keyRange: Range | null,
+  c: Collector,
+  depth = 0,
+): void {
   const node = deref(doc, raw);
   c.ranges.set(formatPath(path), { key: keyRange, value: rangeOf(raw as YamlNode) });
   if (depth > 64 || !node) return;
@@ -345,17 +379,26 @@ function walk(
   if (!typeMatches(actual, allowed)) {
     const expected = allowed.map((t) => TYPE_WORD[t]).join(' or ');
     if (actual === 'null' && allowed.length > 0) {
-      c.report('GH_EMPTY_VALUE', path, keyRange ?? range, `\`${String(last ?? 'document')}\` is empty: expected ${expected}`);
+      c.report(
+        'GH_EMPTY_VALUE',
+        path,
+        keyRange ?? range,
+        `\`${String(last ?? 'document')}\` is empty: expected ${expected}`,
+      );
       return;
     }
-    const code = schema['x-gatehouse-code'] === 'GH_INVALID_TIMEOUT' ? 'GH_INVALID_TIMEOUT' : 'GH_WRONG_TYPE';
+    const code =
+      schema['x-gatehouse-code'] === 'GH_INVALID_TIMEOUT' ? 'GH_INVALID_TIMEOUT' : 'GH_WRONG_TYPE';
     let hint: string | undefined;
     if (allowed.includes('array') && actual === 'string') {
       hint =
         last === 'cmd'
           ? 'write the command in exec form, one argument per item: `[node, server.js]`'
           : 'write a list: `[item]` or one `- item` per line';
-    } else if (allowed.includes('string') && (actual === 'integer' || actual === 'number' || actual === 'boolean')) {
+    } else if (
+      allowed.includes('string') &&
+      (actual === 'integer' || actual === 'number' || actual === 'boolean')
+    ) {
       hint = 'quote the value to make it a string';
     }
     // A scalar where the secret list belongs is most likely a secret value: never show it.
@@ -365,7 +408,15 @@ function walk(
   }
   if (schema.anyOf) {
     const branch = schema.anyOf.find((b) => typeMatches(actual, typesOf(b)));
-    if (branch) walk(doc, raw, { ...branch, 'x-gatehouse-code': branch['x-gatehouse-code'] ?? schema['x-gatehouse-code'] }, path, keyRange, c);
+    if (branch)
+      walk(
+        doc,
+        raw,
+        { ...branch, 'x-gatehouse-code': branch['x-gatehouse-code'] ?? schema['x-gatehouse-code'] },
+        path,
+        keyRange,
+        c,
+      );
     return;
   }
 
@@ -394,28 +445,41 @@ function walk(
         continue;
       }
       if (schema.propertyNames) checkKey(key, schema.propertyNames, sub, kRange, c);
-      if (typeof schema.additionalProperties === 'object') walk(doc, pair.value, schema.additionalProperties, sub, kRange, c);
+      if (typeof schema.additionalProperties === 'object')
+        walk(doc, pair.value, schema.additionalProperties, sub, kRange, c);
     }
     for (const req of schema.required ?? []) {
       if (!seen.has(req)) {
-        const where = path.length === 0 ? { start: 0, end: 0 } : keyRange ?? range;
+        const where = path.length === 0 ? { start: 0, end: 0 } : (keyRange ?? range);
         c.report('GH_MISSING_FIELD', [...path, req], where, `missing required field \`${req}\``, {
           hint: requiredHint(req),
         });
       }
     }
     if (schema.minProperties !== undefined && node.items.length < schema.minProperties) {
-      c.report('GH_EMPTY_VALUE', path, keyRange ?? range, `\`${String(last)}\` needs at least ${schema.minProperties} entry`);
+      c.report(
+        'GH_EMPTY_VALUE',
+        path,
+        keyRange ?? range,
+        `\`${String(last)}\` needs at least ${schema.minProperties} entry`,
+      );
     }
     return;
   }
   if (isSeq(node)) {
     if (schema.minItems !== undefined && node.items.length < schema.minItems) {
-      c.report('GH_EMPTY_VALUE', path, range, `\`${String(last)}\` needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`, {
-        hint: last === 'cmd' ? 'e.g. `cmd: [node, dist/server.js]`' : undefined,
-      });
+      c.report(
+        'GH_EMPTY_VALUE',
+        path,
+        range,
+        `\`${String(last)}\` needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`,
+        {
+          hint: last === 'cmd' ? 'e.g. `cmd: [node, dist/server.js]`' : undefined,
+        },
+      );
     }
-    if (schema.items) node.items.forEach((item, i) => walk(doc, item, schema.items!, [...path, i], null, c));
+    if (schema.items)
+      node.items.forEach((item, i) => walk(doc, item, schema.items!, [...path, i], null, c));
     return;
   }
   if (isScalar(node)) checkScalar(node.value, schema, path, range, c);
@@ -436,11 +500,23 @@ function requiredHint(field: string): string | undefined {
   }
 }
 
-function checkKey(key: string, schema: SchemaNode, path: PathSeg[], range: Range | null, c: Collector): void {
+function checkKey(
+  key: string,
+  schema: SchemaNode,
+  path: PathSeg[],
+  range: Range | null,
+  c: Collector,
+): void {
   checkScalar(key, schema, path, range, c);
 }
 
-function checkScalar(value: unknown, schema: SchemaNode, path: PathSeg[], range: Range | null, c: Collector): void {
+function checkScalar(
+  value: unknown,
+  schema: SchemaNode,
+  path: PathSeg[],
+  range: Range | null,
+  c: Collector,
+): void {
   const fmt = schema['x-gatehouse-format'];
   const code = schema['x-gatehouse-code'];
   if (typeof value === 'string') {
@@ -449,7 +525,12 @@ function checkScalar(value: unknown, schema: SchemaNode, path: PathSeg[], range:
       return;
     }
     if (schema.minLength !== undefined && value.length < schema.minLength) {
-      c.report('GH_EMPTY_VALUE', path, range, `\`${String(path[path.length - 1])}\` must not be empty`);
+      c.report(
+        'GH_EMPTY_VALUE',
+        path,
+        range,
+        `\`${String(path[path.length - 1])}\` must not be empty`,
+      );
       return;
     }
     if (schema.maxLength !== undefined && value.length > schema.maxLength) {
@@ -464,7 +545,12 @@ function checkScalar(value: unknown, schema: SchemaNode, path: PathSeg[], range:
       return;
     }
     if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) {
-      c.report(code ?? 'GH_INVALID_VALUE', path, range, `\`${value}\` does not match \`${schema.pattern}\``);
+      c.report(
+        code ?? 'GH_INVALID_VALUE',
+        path,
+        range,
+        `\`${value}\` does not match \`${schema.pattern}\``,
+      );
     }
     return;
   }
@@ -485,10 +571,19 @@ function checkScalar(value: unknown, schema: SchemaNode, path: PathSeg[], range:
     const tooHigh = schema.maximum !== undefined && value > schema.maximum;
     if (tooLow || tooHigh) {
       const bounds = [
-        schema.minimum !== undefined ? `>= ${schema.minimum}` : schema.exclusiveMinimum !== undefined ? `> ${schema.exclusiveMinimum}` : null,
+        schema.minimum !== undefined
+          ? `>= ${schema.minimum}`
+          : schema.exclusiveMinimum !== undefined
+            ? `> ${schema.exclusiveMinimum}`
+            : null,
         schema.maximum !== undefined ? `<= ${schema.maximum}` : null,
       ].filter(Boolean);
-      c.report(code ?? 'GH_INVALID_VALUE', path, range, `${value} is out of range (must be ${bounds.join(' and ')})`);
+      c.report(
+        code ?? 'GH_INVALID_VALUE',
+        path,
+        range,
+        `${value} is out of range (must be ${bounds.join(' and ')})`,
+      );
     }
   }
 }
@@ -504,7 +599,13 @@ function looksLikeSecretValue(s: string): boolean {
   return s.length >= 16 && /\d/.test(s) && /[A-Za-z]/.test(s);
 }
 
-function formatCheck(fmt: string, value: string | number, path: PathSeg[], range: Range | null, c: Collector): void {
+function formatCheck(
+  fmt: string,
+  value: string | number,
+  path: PathSeg[],
+  range: Range | null,
+  c: Collector,
+): void {
   const s = String(value);
   switch (fmt) {
     case 'gate-id':
@@ -514,9 +615,15 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
           .replace(/[^a-z0-9-]+/g, '-')
           .replace(/^[^a-z]+/, '')
           .slice(0, 63);
-        c.report('GH_INVALID_ID', path, range, `invalid gate id \`${s}\`: use lowercase letters, digits and \`-\`, starting with a letter, at most 63 characters`, {
-          hint: fixed && fixed !== s ? `e.g. \`${fixed}\`` : undefined,
-        });
+        c.report(
+          'GH_INVALID_ID',
+          path,
+          range,
+          `invalid gate id \`${s}\`: use lowercase letters, digits and \`-\`, starting with a letter, at most 63 characters`,
+          {
+            hint: fixed && fixed !== s ? `e.g. \`${fixed}\`` : undefined,
+          },
+        );
       }
       return;
     case 'env-name':
@@ -525,23 +632,44 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
       if (fmt === 'secret-name' && looksLikeSecretValue(s)) {
         const eq = s.indexOf('=');
         const name = eq > 0 ? s.slice(0, eq) : null;
-        c.report('GH_SECRET_VALUE', path, range, 'this looks like a secret value; `secrets` lists names only', {
-          hint: `${name ? `write \`${name}\` and ` : 'write the variable name and '}pass the value in the environment at run time (never in the config)`,
-          mask: true,
-        });
+        c.report(
+          'GH_SECRET_VALUE',
+          path,
+          range,
+          'this looks like a secret value; `secrets` lists names only',
+          {
+            hint: `${name ? `write \`${name}\` and ` : 'write the variable name and '}pass the value in the environment at run time (never in the config)`,
+            mask: true,
+          },
+        );
         return;
       }
       if (!new RegExp(ENV_NAME_PATTERN).test(s)) {
-        const fixed = s.toUpperCase().replace(/[^A-Z0-9_]/g, '_').replace(/^[0-9]/, '_$&');
-        c.report(fmt === 'env-name' ? 'GH_INVALID_ENV_NAME' : 'GH_INVALID_SECRET_NAME', path, range, `invalid ${what} name \`${s}\`: use \`A-Z\`, \`0-9\` and \`_\`, not starting with a digit`, {
-          hint: fixed ? `e.g. \`${fixed}\`` : undefined,
-        });
+        const fixed = s
+          .toUpperCase()
+          .replace(/[^A-Z0-9_]/g, '_')
+          .replace(/^[0-9]/, '_$&');
+        c.report(
+          fmt === 'env-name' ? 'GH_INVALID_ENV_NAME' : 'GH_INVALID_SECRET_NAME',
+          path,
+          range,
+          `invalid ${what} name \`${s}\`: use \`A-Z\`, \`0-9\` and \`_\`, not starting with a digit`,
+          {
+            hint: fixed ? `e.g. \`${fixed}\`` : undefined,
+          },
+        );
         return;
       }
       if (isReserved(s)) {
-        c.report('GH_RESERVED_NAME', path, range, `${what} name \`${s}\` uses a prefix reserved by a CI system (${RESERVED_NAME_PREFIXES.join(', ')})`, {
-          hint: 'pick another name, e.g. without the prefix',
-        });
+        c.report(
+          'GH_RESERVED_NAME',
+          path,
+          range,
+          `${what} name \`${s}\` uses a prefix reserved by a CI system (${RESERVED_NAME_PREFIXES.join(', ')})`,
+          {
+            hint: 'pick another name, e.g. without the prefix',
+          },
+        );
       }
       return;
     }
@@ -550,7 +678,10 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
       if (typeof value === 'number') ms = value > 0 ? value * 1000 : NaN;
       else {
         const m = /^([0-9]+)(ms|s|m|h)$/.exec(value);
-        if (m) ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+        if (m)
+          ms =
+            Number(m[1]) *
+            { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
       }
       if (!(ms > 0)) {
         c.report('GH_INVALID_TIMEOUT', path, range, `invalid timeout \`${s}\``, {
@@ -572,9 +703,15 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
       const lastPart = s.slice(s.lastIndexOf('/') + 1);
       const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : null;
       if (tag === null || tag === 'latest') {
-        c.report('GH_IMAGE_UNPINNED', path, range, `image \`${s}\` ${tag === null ? 'has no tag' : 'uses `latest`'}: builds are not reproducible`, {
-          hint: 'pin a version tag (e.g. `node:22-bookworm-slim`) or a digest',
-        });
+        c.report(
+          'GH_IMAGE_UNPINNED',
+          path,
+          range,
+          `image \`${s}\` ${tag === null ? 'has no tag' : 'uses `latest`'}: builds are not reproducible`,
+          {
+            hint: 'pin a version tag (e.g. `node:22-bookworm-slim`) or a digest',
+          },
+        );
       }
       return;
     }
@@ -585,7 +722,14 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
         return;
       }
       const norm = posix.normalize(g.replace(/\\/g, '/'));
-      if (g.startsWith('/') || g.startsWith('\\') || /^[A-Za-z]:/.test(g) || g.startsWith('~') || norm === '..' || norm.startsWith('../')) {
+      if (
+        g.startsWith('/') ||
+        g.startsWith('\\') ||
+        /^[A-Za-z]:/.test(g) ||
+        g.startsWith('~') ||
+        norm === '..' ||
+        norm.startsWith('../')
+      ) {
         c.report('GH_PATH_ESCAPES_ROOT', path, range, `\`${s}\` is outside the config directory`, {
           hint: 'paths are relative to the directory of gatehouse.yml and stay inside it',
         });
@@ -595,36 +739,65 @@ function formatCheck(fmt: string, value: string | number, path: PathSeg[], range
     case 'evidence-path': {
       const parts = s.split(/[\\/]/);
       if (s.startsWith('/') || s.startsWith('\\') || /^[A-Za-z]:/.test(s) || parts.includes('..')) {
-        c.report('GH_EVIDENCE_PATH', path, range, `evidence path \`${s}\` must be relative to \`$GATEHOUSE_OUT\`, without \`..\``, {
-          hint: 'e.g. `path: junit.xml` for `$GATEHOUSE_OUT/junit.xml`',
-        });
+        c.report(
+          'GH_EVIDENCE_PATH',
+          path,
+          range,
+          `evidence path \`${s}\` must be relative to \`$GATEHOUSE_OUT\`, without \`..\``,
+          {
+            hint: 'e.g. `path: junit.xml` for `$GATEHOUSE_OUT/junit.xml`',
+          },
+        );
       }
       return;
     }
     case 'absolute-path': {
       if (!s.startsWith('/') || s.split('/').includes('..') || /[\s"'\\$]/.test(s)) {
-        c.report('GH_INVALID_VALUE', path, range, `\`${s}\` must be an absolute container path without \`..\`, spaces or quotes`, {
-          hint: 'e.g. `/app`',
-        });
+        c.report(
+          'GH_INVALID_VALUE',
+          path,
+          range,
+          `\`${s}\` must be an absolute container path without \`..\`, spaces or quotes`,
+          {
+            hint: 'e.g. `/app`',
+          },
+        );
       }
       return;
     }
   }
 }
 
-function secretAsValue(doc: Document, node: YamlNode | null, path: PathSeg[], range: Range | null, c: Collector): void {
+function secretAsValue(
+  doc: Document,
+  node: YamlNode | null,
+  path: PathSeg[],
+  range: Range | null,
+  c: Collector,
+): void {
   if (isMap(node)) {
     const names = (node.items as Pair[])
       .map((p) => deref(doc, p.key))
       .filter((k): k is Scalar => isScalar(k))
       .map((k) => String(k.value));
-    c.report('GH_SECRET_VALUE', path, range, 'a secret was given with a value; `secrets` lists names only', {
-      hint: `write \`- ${names[0] ?? 'NAME'}\` and pass the value in the environment at run time (never in the config)`,
-      mask: true,
-    });
+    c.report(
+      'GH_SECRET_VALUE',
+      path,
+      range,
+      'a secret was given with a value; `secrets` lists names only',
+      {
+        hint: `write \`- ${names[0] ?? 'NAME'}\` and pass the value in the environment at run time (never in the config)`,
+        mask: true,
+      },
+    );
     return;
   }
-  c.report('GH_WRONG_TYPE', path, range, `expected a secret name (a string), got ${TYPE_WORD[jsTypeOf(node)]}`);
+  c.report(
+    'GH_WRONG_TYPE',
+    path,
+    range,
+    `expected a secret name (a string), got ${TYPE_WORD[jsTypeOf(node)]}`,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -642,11 +815,11 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   const ids = Object.keys(gates);
   const at = (path: PathSeg[]): Range | null => {
     const r = c.ranges.get(formatPath(path));
-    return r ? r.value ?? r.key : null;
+    return r ? (r.value ?? r.key) : null;
   };
   const keyAt = (path: PathSeg[]): Range | null => {
     const r = c.ranges.get(formatPath(path));
-    return r ? r.key ?? r.value : null;
+    return r ? (r.key ?? r.value) : null;
   };
   const kinds = Object.keys(presets);
   const edges: Array<{ from: string; to: string; index: number }> = [];
@@ -656,23 +829,42 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
     if (!isObj(g)) continue;
     const kind = typeof g.kind === 'string' ? g.kind : 'custom';
     if (typeof g.kind === 'string' && /^[a-z][a-z0-9-]*$/.test(g.kind) && !presets[g.kind]) {
-      c.report('GH_UNKNOWN_KIND', ['gates', id, 'kind'], at(['gates', id, 'kind']), `unknown gate kind \`${g.kind}\``, {
-        hint: didYouMean(g.kind, kinds) ?? `known kinds: ${kinds.join(', ')} (a plugin may add more)`,
-      });
+      c.report(
+        'GH_UNKNOWN_KIND',
+        ['gates', id, 'kind'],
+        at(['gates', id, 'kind']),
+        `unknown gate kind \`${g.kind}\``,
+        {
+          hint:
+            didYouMean(g.kind, kinds) ?? `known kinds: ${kinds.join(', ')} (a plugin may add more)`,
+        },
+      );
     } else if (typeof g.kind === 'string' && !/^[a-z][a-z0-9-]*$/.test(g.kind)) {
-      c.report('GH_UNKNOWN_KIND', ['gates', id, 'kind'], at(['gates', id, 'kind']), `unknown gate kind \`${g.kind}\``, {
-        hint: didYouMean(g.kind, kinds) ?? `known kinds: ${kinds.join(', ')}`,
-      });
+      c.report(
+        'GH_UNKNOWN_KIND',
+        ['gates', id, 'kind'],
+        at(['gates', id, 'kind']),
+        `unknown gate kind \`${g.kind}\``,
+        {
+          hint: didYouMean(g.kind, kinds) ?? `known kinds: ${kinds.join(', ')}`,
+        },
+      );
     }
     if (Array.isArray(g.needs)) {
       g.needs.forEach((n, i) => {
         if (typeof n !== 'string' || !new RegExp(GATE_ID_PATTERN).test(n)) return;
         const p = ['gates', id, 'needs', i];
         if (n === id) {
-          c.report('GH_SELF_NEED', p, at(p), `gate \`${id}\` needs itself`, { hint: 'remove it from `needs`' });
+          c.report('GH_SELF_NEED', p, at(p), `gate \`${id}\` needs itself`, {
+            hint: 'remove it from `needs`',
+          });
         } else if (!ids.includes(n)) {
           c.report('GH_UNKNOWN_GATE', p, at(p), `unknown gate \`${n}\``, {
-            hint: didYouMean(n, ids.filter((x) => x !== id)) ?? `gates are: ${ids.join(', ')}`,
+            hint:
+              didYouMean(
+                n,
+                ids.filter((x) => x !== id),
+              ) ?? `gates are: ${ids.join(', ')}`,
           });
         } else {
           edges.push({ from: id, to: n, index: i });
@@ -685,9 +877,18 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
         for (const key of Object.keys(g.policy)) {
           if (POLICY_KEYS_BY_KIND.custom!.includes(key) && !allowed.includes(key)) {
             const p = ['gates', id, 'policy', key];
-            c.report('GH_POLICY_NOT_FOR_KIND', p, keyAt(p), `\`${key}\` is never measured for \`${kind}\` gates and is ignored`, {
-              hint: allowed.length > 0 ? `\`${kind}\` gates use: ${allowed.join(', ')}` : `\`${kind}\` gates have no policy`,
-            });
+            c.report(
+              'GH_POLICY_NOT_FOR_KIND',
+              p,
+              keyAt(p),
+              `\`${key}\` is never measured for \`${kind}\` gates and is ignored`,
+              {
+                hint:
+                  allowed.length > 0
+                    ? `\`${kind}\` gates use: ${allowed.join(', ')}`
+                    : `\`${kind}\` gates have no policy`,
+              },
+            );
           }
         }
       }
@@ -697,7 +898,10 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   // Report every distinct cycle: find one, drop one of its edges, look again.
   const live = [...edges];
   for (let guard = 0; guard < 50; guard++) {
-    const nodes = ids.map((id) => ({ id, needs: live.filter((e) => e.from === id).map((e) => e.to) }));
+    const nodes = ids.map((id) => ({
+      id,
+      needs: live.filter((e) => e.from === id).map((e) => e.to),
+    }));
     const cycle = findCycle(nodes);
     if (!cycle) break;
     const [from, to] = [cycle[0]!, cycle[1]!];
@@ -709,12 +913,22 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
     live.splice(live.indexOf(edge), 1);
   }
 
-  if (isObj(value.release) && typeof value.release.from === 'string' && new RegExp(GATE_ID_PATTERN).test(value.release.from)) {
+  if (
+    isObj(value.release) &&
+    typeof value.release.from === 'string' &&
+    new RegExp(GATE_ID_PATTERN).test(value.release.from)
+  ) {
     const from = value.release.from;
     if (!ids.includes(from)) {
-      c.report('GH_UNKNOWN_GATE', ['release', 'from'], at(['release', 'from']), `release is built from unknown gate \`${from}\``, {
-        hint: didYouMean(from, ids) ?? `gates are: ${ids.join(', ')}`,
-      });
+      c.report(
+        'GH_UNKNOWN_GATE',
+        ['release', 'from'],
+        at(['release', 'from']),
+        `release is built from unknown gate \`${from}\``,
+        {
+          hint: didYouMean(from, ids) ?? `gates are: ${ids.join(', ')}`,
+        },
+      );
     }
   }
 }
