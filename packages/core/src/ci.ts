@@ -94,14 +94,19 @@ export function ciResultFile(gateId: string): string {
 /** Directory a docker-mode CI job exports one gate's `result-<id>` stage into (it holds `<id>/`). */
 export const CI_DOCKER_RESULTS_DIR = `${CI_RESULTS_DIR}/docker`;
 
-/** The final job's commands: merge every gate result, then render Markdown, HTML and JUnit. */
-export function ciReportCommands(cli: string, mode: CiMode): { merge: string; render: string[]; markdown: string } {
+/**
+ * The final job's commands: `prepare` makes sure the results directory exists (so that when no gate
+ * uploaded anything the merge still runs and reports every gate as missing), `merge` merges every
+ * gate result, `render` writes Markdown, HTML and JUnit; `markdown` is the Markdown file.
+ */
+export function ciReportCommands(cli: string, mode: CiMode): { prepare: string; merge: string; render: string[]; markdown: string } {
   const report = `${CI_REPORT_DIR}/report.json`;
   const merge =
     mode === 'docker'
       ? `${cli} report merge --docker ${CI_DOCKER_RESULTS_DIR} -o ${report}`
       : `${cli} report merge ${CI_RESULTS_DIR} -o ${report}`;
   return {
+    prepare: `mkdir -p ${mode === 'docker' ? CI_DOCKER_RESULTS_DIR : CI_RESULTS_DIR}`,
     merge,
     render: [
       `${cli} report render ${report} --format md -o ${CI_REPORT_DIR}/report.md`,

@@ -133,6 +133,7 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
       ...(pipeline.setup ? [pipeline.setup.run] : []),
       // Gates that never uploaded a result are reported as such by the merge, so a miss here is not fatal.
       `buildkite-agent artifact download ${shellQuote(results)} . || echo "no gate results were uploaded"`,
+      report.prepare,
       report.merge,
       ...report.render,
       `buildkite-agent annotate --style info --context gatehouse < ${report.markdown}`,

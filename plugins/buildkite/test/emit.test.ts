@@ -69,6 +69,7 @@ describe('buildkite target', () => {
     ]);
     const report = byKey[REPORT_STEP_KEY]!;
     expect(report.commands).toContain('buildkite-agent annotate --style info --context gatehouse < gatehouse-report/report.md');
+    expect(report.commands).toContain('mkdir -p gatehouse-results');
     expect(report.commands).toContain('npx --no-install gatehouse report merge gatehouse-results -o gatehouse-report/report.json');
     expect(report.secrets).toEqual(['NPM_TOKEN']);
     expect(report.artifact_paths).toEqual(['gatehouse-report/*']);

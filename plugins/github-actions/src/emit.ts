@@ -184,7 +184,7 @@ function reportJob(pipeline: ResolvedPipeline, options: GithubOptions): Job {
         'merge-multiple': true,
       },
     },
-    { name: 'Merge gate results', run: commands.merge },
+    { name: 'Merge gate results', run: `${commands.prepare}\n${commands.merge}` },
     {
       name: 'Publish report',
       run: [...commands.render, `cat ${commands.markdown} >> "$GITHUB_STEP_SUMMARY"`].join('\n'),
