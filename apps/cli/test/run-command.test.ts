@@ -102,8 +102,11 @@ describe('gatehouse run', () => {
 
   it('refuses bad usage and missing secrets before running', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x' });
-    expect((await cli(['run', '--concurrency', '0'], dir)).code).toBe(1);
-    expect((await cli(['run', '--result-file', 'x.json'], dir)).err).toMatch(/exactly one gate/);
+    expect((await cli(['run', '--concurrency', '0'], dir)).code).toBe(2);
+    const noGate = await cli(['run', '--result-file', 'x.json'], dir);
+    expect(noGate.code).toBe(2);
+    expect(noGate.err).toMatch(/exactly one gate/);
+    expect((await cli(['run', '--gate', 'build', '--only', 'lint'], dir)).code).toBe(2);
     const missing = await cli(['run'], dir);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/GH_SECRETS_MISSING[\s\S]*gate check needs secret DEPLOY_TOKEN/);

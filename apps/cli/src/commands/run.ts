@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
+import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
 import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
 import { newRunId, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
 import type { Command, CommandContext } from '../command.js';
@@ -44,7 +44,19 @@ async function copyInto(dir: string, files: string[]): Promise<string[]> {
 
 const REPORT_FILES = ['report.json', 'report.html', 'report.md', 'junit.xml', 'report.sarif', 'report.dsse.json'];
 
-async function runCommand({ io, values }: CommandContext): Promise<number> {
+async function runCommand(ctx: CommandContext): Promise<number> {
+  try {
+    return await runChecked(ctx);
+  } catch (err) {
+    if (isGatehouseError(err) && err.code === 'GH_USAGE') {
+      ctx.io.stderr.write(`gatehouse run: ${err.message}\nUsage: gatehouse ${run.usage}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function runChecked({ io, values }: CommandContext): Promise<number> {
   const gates = strings(values.gate);
   const only = strings(values.only);
   if (gates.length > 0 && only.length > 0) throw new GatehouseError('GH_USAGE', '--gate and --only cannot be combined');

@@ -7,6 +7,7 @@ import { clock, describeEnd, formatElapsed, SYMBOL } from './format.js';
 
 /** Receives run events; `close()` stops timers and leaves the output tidy. */
 export interface ProgressRenderer {
+  readonly kind: 'json' | 'lines' | 'table';
   onEvent(e: RunEvent): void;
   /** Print a line that is not an event (e.g. explain output), without breaking the display. */
   note(line: string): void;
@@ -18,6 +19,7 @@ type Out = NodeJS.WritableStream & { columns?: number };
 /** `--json`: one JSON object per line, events as they come. */
 export function jsonRenderer(out: Out): ProgressRenderer {
   return {
+    kind: 'json',
     onEvent: (e) => out.write(`${JSON.stringify(e)}\n`),
     note: (line) => out.write(`${JSON.stringify({ type: 'note', at: new Date().toISOString(), text: line })}\n`),
     close: () => undefined,
@@ -28,6 +30,7 @@ export function jsonRenderer(out: Out): ProgressRenderer {
 export function lineRenderer(out: Out): ProgressRenderer {
   const w = (at: string, text: string) => out.write(`${clock(at)} ${text}\n`);
   return {
+    kind: 'lines',
     onEvent(e) {
       switch (e.type) {
         case 'run-start':
@@ -101,6 +104,7 @@ export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
     if (dirty || [...rows.values()].some((r) => r.state === 'running') || setup?.startsWith('▶')) draw();
   };
   return {
+    kind: 'table',
     onEvent(e) {
       switch (e.type) {
         case 'run-start':
