@@ -15,6 +15,7 @@ if [ "${1:-}" = "--system" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -x /bin/busybox ] || need+=(busybox-static)
   command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  [ -x /usr/bin/time ] || need+=(time)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt-get update -qq
