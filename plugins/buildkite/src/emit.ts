@@ -75,8 +75,8 @@ function setupEnv(pipeline: ResolvedPipeline): Pick<GatehouseCommandStep, 'env'>
   return Object.keys(env).length > 0 ? { env: { ...env } } : {};
 }
 
-function secrets(names: string[]): Pick<GatehouseCommandStep, 'secrets'> {
-  return names.length > 0 ? { secrets: names } : {};
+function secrets(names: string[], options: BuildkiteOptions): Pick<GatehouseCommandStep, 'secrets'> {
+  return names.length > 0 && options.secret_source === 'buildkite' ? { secrets: names } : {};
 }
 
 function label(gate: ResolvedGate): string {
@@ -99,7 +99,7 @@ function nativeGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options:
     ...(gate.needs.length > 0 ? { depends_on: gate.needs.map(gateStepKey) } : {}),
     commands,
     ...setupEnv(pipeline),
-    ...secrets(ciJobSecrets(pipeline, gate, 'native')),
+    ...secrets(ciJobSecrets(pipeline, gate, 'native'), options),
     ...common(options),
     ...(gate.mode === 'advisory' ? { soft_fail: true } : {}),
     timeout_in_minutes: ciJobTimeoutMinutes(pipeline, gate, 'native'),
@@ -113,7 +113,7 @@ function dockerGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options:
     label: label(gate),
     ...(gate.needs.length > 0 ? { depends_on: gate.needs.map(gateStepKey) } : {}),
     commands: ciDockerGateCommands(pipeline, gate),
-    ...secrets(ciJobSecrets(pipeline, gate, 'docker')),
+    ...secrets(ciJobSecrets(pipeline, gate, 'docker'), options),
     ...common(options),
     ...(gate.mode === 'advisory' ? { soft_fail: true } : {}),
     timeout_in_minutes: ciJobTimeoutMinutes(pipeline, gate, 'docker'),
@@ -139,7 +139,7 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
       `buildkite-agent annotate --style info --context gatehouse < ${report.markdown}`,
     ],
     ...setupEnv(pipeline),
-    ...secrets(pipeline.setup?.secrets ?? []),
+    ...secrets(pipeline.setup?.secrets ?? [], options),
     ...common(options),
     timeout_in_minutes: Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     artifact_paths: [`${CI_REPORT_DIR}/*`],

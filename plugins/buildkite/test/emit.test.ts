@@ -184,10 +184,17 @@ describe('buildkite target options', () => {
     ['agent value with $', { agents: { queue: '$QUEUE' } }, ['GH_TARGET_OPTIONS agents.queue']],
     ['docker_image with spaces', { docker_image: 'node 22' }, ['GH_TARGET_OPTIONS docker_image']],
     ['absolute path', { path: '/pipeline.yml' }, ['GH_TARGET_OPTIONS path']],
+    ['bad secret source', { secret_source: 'vault' }, ['GH_TARGET_OPTIONS secret_source']],
   ];
   it.each(table)('%s', (_name, options, expected) => {
     expect(target.validateOptions!(options).map((d) => `${d.code} ${d.path}`)).toEqual(expected);
     expect(() => target.emit(diamond, options, ctx)).toThrow(/invalid target options/);
+  });
+
+  it('leaves secrets to the agent hook with secret_source: agent', () => {
+    const steps = asAgentSees(emit(diamond, { secret_source: 'agent' })).steps;
+    expect(steps.every((s) => s.secrets === undefined)).toBe(true);
+    expect(judgePipeline(emit(diamond, { secret_source: 'agent' }))).toEqual([]);
   });
 
   it('writes to the configured path', () => {
