@@ -129,7 +129,14 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
     if (req.target) options.target = req.target;
     const stream = await dialBuild(docker, context, options, abort.signal);
     await drain(stream, progress, abort.signal);
-    if (progress.outcome.error) error = redact(progress.outcome.error);
+    if (progress.outcome.error) {
+      const step = progress.failure();
+      error = redact(
+        step
+          ? `${step.stage ? `stage ${step.stage}` : 'a build step'} failed (${step.error})${step.output ? `: ${step.output}` : ''}`
+          : progress.outcome.error,
+      );
+    }
   } catch (err) {
     if (!abort.signal.aborted) error = redact(err instanceof Error ? err.message : String(err));
   } finally {

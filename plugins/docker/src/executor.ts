@@ -36,6 +36,19 @@ import { redactor } from './redact.js';
 /** Executor name, as in `gatehouse run --executor docker` and `GateResult.executor`. */
 export const EXECUTOR = 'docker';
 
+/**
+ * Options the CLI passes besides {@link ExecuteOptions}; all optional. `only` gates are
+ * built with the gates they need (a stage cannot run without its parent stages).
+ */
+export interface DockerExecuteOptions extends ExecuteOptions {
+  /** Run id chosen by the caller. @default a new one */
+  runId?: string;
+  /** Gate ids run without their needs by the local executor; here, like `gates`. */
+  only?: string[];
+  /** Version written into the report. */
+  gatehouseVersion?: string;
+}
+
 /** The selected gates plus, transitively, the gates they need; all gates when none selected. */
 export function selectWithNeeds(pipeline: ResolvedPipeline, ids: string[]): ResolvedPipeline {
   if (ids.length === 0) return pipeline;
@@ -104,12 +117,13 @@ export async function executeDocker(
 ): Promise<RunReport> {
   const emit = (event: RunEvent): void => opts.onEvent(event);
   const now = (): string => new Date().toISOString();
-  const selected = selectWithNeeds(pipeline, opts.gates);
+  const extra = opts as DockerExecuteOptions;
+  const selected = selectWithNeeds(pipeline, [...opts.gates, ...(extra.only ?? [])]);
   const docker = connect(opts.env);
   await ensureReachable(docker, opts.env);
 
   // Image tags are lower case; the report's ids are upper-case Crockford base32.
-  const runId = newRunId();
+  const runId = extra.runId ?? newRunId();
   const startedAt = now();
   const runDir = join(opts.stateDir, 'runs', runId);
   const outRoot = join(runDir, 'out');
@@ -170,7 +184,7 @@ export async function executeDocker(
       type: 'setup-end',
       at: now(),
       ok: !infraError && !interrupted,
-      durationMs: 0,
+      durationMs: progress.stageDurationMs(SETUP_STAGE),
       cached: setupRan.state === 'cached',
     });
   }
@@ -209,12 +223,12 @@ export async function executeDocker(
         rootDir: pipeline.rootDir,
       });
     } else if (infraError || !exported.has(gate.id)) {
-      const reason = infraError ?? `the build did not export ${gate.id}'s result`;
-      result = await evaluateGate(
-        gate,
-        failedOutcome(gate, dir, now(), { error: `docker build failed: ${reason}` }),
-        { rootDir: pipeline.rootDir },
-      );
+      const reason = `docker build failed: ${infraError ?? `the build did not export ${gate.id}'s result`}`;
+      const judged = await evaluateGate(gate, failedOutcome(gate, dir, now(), { error: reason }), {
+        rootDir: pipeline.rootDir,
+      });
+      // The gate never got to run: the build's reason as is, not "could not start: …".
+      result = { ...judged, status: 'error', reason };
     } else {
       const { outcome, skipped: skippedBecause } = await readGateDir(dir, EXECUTOR, redact);
       outcome.image = images.get(gate.image) ?? null;
@@ -243,6 +257,8 @@ export async function executeDocker(
     finishedAt: now(),
     runId,
     rootDir: pipeline.rootDir,
+    env: opts.env,
+    ...(extra.gatehouseVersion ? { gatehouseVersion: extra.gatehouseVersion } : {}),
   });
   const written = await writeReport(report, runDir);
   const latest = join(opts.stateDir, 'report');
@@ -264,6 +280,6 @@ export async function executeDocker(
       level: 'error',
       text: `docker build failed: ${infraError}`,
     });
-  emit({ type: 'run-end', at: now(), report });
-  return report;
+  emit({ type: 'run-end', at: now(), report: written.report });
+  return written.report;
 }

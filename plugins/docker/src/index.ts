@@ -6,6 +6,7 @@ import { definePlugin } from '@gatehouse/core';
 import { executeDocker } from './executor.js';
 
 export { executeDocker, selectWithNeeds, EXECUTOR } from './executor.js';
+export type { DockerExecuteOptions } from './executor.js';
 export { buildPipelineImage, runBuild, collectSecrets, LABEL } from './build.js';
 export type { BuildPipelineImageOptions, BuildRequest, BuildResult } from './build.js';
 export { connect, engineAddress, ensureReachable } from './engine.js';

@@ -93,6 +93,8 @@ export interface ProgressHandlers {
 export class BuildProgress {
   readonly outcome: BuildOutcome = { error: null, imageId: null, vertexes: new Map() };
   private readonly startedStages = new Set<string>();
+  /** Last bytes each step printed, by vertex digest: a failed step's reason. */
+  private readonly logTails = new Map<string, string>();
   private buffer = '';
 
   constructor(private readonly handlers: ProgressHandlers = {}) {}
@@ -158,6 +160,10 @@ export class BuildProgress {
     for (const log of status.logs ?? []) {
       const vertex = log.vertex ? this.outcome.vertexes.get(log.vertex) : undefined;
       const stage = vertex ? parseVertexName(vertex.name).stage : null;
+      if (log.vertex && log.msg) {
+        const tail = (this.logTails.get(log.vertex) ?? '') + Buffer.from(log.msg).toString('utf8');
+        this.logTails.set(log.vertex, tail.slice(-2048));
+      }
       if (stage && log.msg)
         this.handlers.stageLog?.(
           stage,
@@ -165,6 +171,32 @@ export class BuildProgress {
           Buffer.from(log.msg).toString('utf8'),
         );
     }
+  }
+
+  /**
+   * The first failed step, summarised for people: its stage, BuildKit's short error
+   * (e.g. `exit code: 7`, without the step's whole command line) and the end of its output.
+   */
+  failure(): { stage: string | null; error: string; output: string } | null {
+    for (const v of this.outcome.vertexes.values()) {
+      if (!v.error) continue;
+      const m = /^executor failed running \[[\s\S]*\]: ([^\]]+)$/.exec(v.error);
+      const output = (this.logTails.get(v.digest) ?? '').trim().split('\n').slice(-5).join('\n');
+      return { stage: parseVertexName(v.name).stage, error: m?.[1] ?? v.error, output };
+    }
+    return null;
+  }
+
+  /** Milliseconds from the first step of a stage starting to its last step completing (0 if unknown). */
+  stageDurationMs(stage: string): number {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const v of this.outcome.vertexes.values()) {
+      if (parseVertexName(v.name).stage !== stage || !v.started || !v.completed) continue;
+      first = Math.min(first, v.started.getTime());
+      last = Math.max(last, v.completed.getTime());
+    }
+    return last >= first ? last - first : 0;
   }
 
   /**

@@ -141,6 +141,29 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     }
   }, 300_000);
 
+  it('reports every gate as error, with the reason, when the build itself fails', async () => {
+    const p = await project(image, [gate('a'), gate('b', { needs: ['a'] })], {}, {});
+    p.setup = {
+      run: 'echo cannot install >&2; exit 7',
+      inputs: ['package.json'],
+      env: {},
+      secrets: [],
+      timeoutMs: 60_000,
+    };
+    const opts = runOptions(p);
+    const report = await executeDocker(p, opts);
+    expect(report.gates.map((g) => g.status)).toEqual(['error', 'error']);
+    expect(report.gates[0]!.reason).toBe(
+      'docker build failed: stage setup failed (exit code: 7): cannot install',
+    );
+    expect(report.verdict.status).toBe('failed');
+    expect(
+      JSON.parse(await readFile(join(opts.stateDir, 'runs', report.runId, 'report.json'), 'utf8'))
+        .gates,
+    ).toHaveLength(2);
+    expect(opts.events.some((e) => e.type === 'setup-end' && !e.ok)).toBe(true);
+  }, 300_000);
+
   it('says where it looked and what to do when the engine is unreachable', async () => {
     const p = await project(image, [gate('a')]);
     const err = await executeDocker(
