@@ -15,11 +15,18 @@
 // Every string an `sh` step (or any other directive) receives must be a plain
 // String: a GString means Groovy interpolated the text before the shell saw it.
 
+import org.codehaus.groovy.ast.ClassNode
 import org.codehaus.groovy.ast.ModuleNode
 import org.codehaus.groovy.ast.expr.*
 import org.codehaus.groovy.ast.stmt.*
-import org.codehaus.groovy.control.CompilationUnit
-import org.codehaus.groovy.control.Phases
+import org.codehaus.groovy.classgen.GeneratorContext
+import org.codehaus.groovy.control.CompilationFailedException
+import org.codehaus.groovy.control.CompilePhase
+import org.codehaus.groovy.control.CompilerConfiguration
+import org.codehaus.groovy.control.MultipleCompilationErrorsException
+import org.codehaus.groovy.control.SourceUnit
+import org.codehaus.groovy.control.customizers.CompilationCustomizer
+import org.codehaus.groovy.control.messages.ExceptionMessage
 
 class HarnessError extends RuntimeException {
     HarnessError(String message) { super(message) }
@@ -488,6 +495,15 @@ class Syntax {
     }
 }
 
+/** Runs the AST check inside the one compilation of each file. */
+class SyntaxCustomizer extends CompilationCustomizer {
+    SyntaxCustomizer() { super(CompilePhase.CONVERSION) }
+
+    void call(SourceUnit source, GeneratorContext context, ClassNode classNode) {
+        Syntax.check(source.AST)
+    }
+}
+
 class Json {
     static String write(Object v) {
         StringBuilder sb = new StringBuilder()
@@ -536,11 +552,17 @@ for (String path : args) {
     out.file = path
     try {
         String text = new File(path).getText('UTF-8')
-        CompilationUnit unit = new CompilationUnit()
-        unit.addSource('Jenkinsfile', text)
-        unit.compile(Phases.CONVERSION)
-        Syntax.check((ModuleNode) unit.AST.modules[0])
-        Script script = new GroovyShell().parse(text, 'Jenkinsfile')
+        CompilerConfiguration config = new CompilerConfiguration()
+        config.addCompilationCustomizers(new SyntaxCustomizer())
+        Script script
+        try {
+            script = new GroovyShell(config).parse(text, 'Jenkinsfile')
+        } catch (MultipleCompilationErrorsException e) {
+            // a refusal from the AST check arrives wrapped: report it as itself
+            def refusal = e.errorCollector.errors.find { it instanceof ExceptionMessage && it.cause instanceof HarnessError }
+            if (refusal != null) throw (HarnessError) ((ExceptionMessage) refusal).cause
+            throw e
+        }
         Recorder recorder = new Recorder()
         int calls = 0
         Map recorded = null
@@ -554,7 +576,7 @@ for (String path : args) {
     } catch (HarnessError e) {
         out.ok = false
         out.error = e.message
-    } catch (org.codehaus.groovy.control.CompilationFailedException e) {
+    } catch (CompilationFailedException e) {
         out.ok = false
         out.error = 'groovy: ' + e.message.readLines().findAll { it.trim() }.take(3).join(' | ')
     } catch (Throwable e) {
