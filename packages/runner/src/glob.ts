@@ -147,6 +147,23 @@ export function hashFile(path: string): Promise<string> {
   });
 }
 
+// Gates often share inputs (`src/**`): hash each file version once per process. A file is
+// re-hashed when its size, mtime, ctime or inode changed.
+const hashMemo = new Map<string, { stamp: string; sha: Promise<string> }>();
+const MEMO_MAX = 200_000;
+
+async function hashFileMemo(path: string): Promise<string> {
+  const st = await stat(path);
+  const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  const known = hashMemo.get(path);
+  if (known && known.stamp === stamp) return known.sha;
+  if (hashMemo.size >= MEMO_MAX) hashMemo.clear();
+  const sha = hashFile(path);
+  hashMemo.set(path, { stamp, sha });
+  sha.catch(() => hashMemo.delete(path));
+  return sha;
+}
+
 /** Matched files with their content hashes, sorted by path. */
 export async function hashInputs(
   root: string,
@@ -155,7 +172,7 @@ export async function hashInputs(
   const files = await matchFiles(root, patterns);
   const out: Array<{ path: string; sha256: string }> = [];
   for (const path of files) {
-    const sha = await hashFile(join(root, path)).catch(() => null);
+    const sha = await hashFileMemo(join(root, path)).catch(() => null);
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
@@ -96,7 +97,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const options: LocalExecuteOptions = {
     gates,
     only,
-    concurrency: concurrency ?? 0,
+    concurrency: concurrency ?? availableParallelism(),
     failFast: values['fail-fast'] === true,
     noCache: values['no-cache'] === true,
     env: io.env,
@@ -111,7 +112,6 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       ? { onExplain: (e: GateExplanation) => (json ? renderer.onEvent({ type: 'message', at: new Date().toISOString(), level: 'info', text: `explain ${explanationLine(e)}` }) : renderer.note(`explain ${explanationLine(e)}`)) }
       : {}),
   };
-  if (concurrency === undefined) delete (options as Partial<LocalExecuteOptions>).concurrency;
 
   let report: RunReport;
   const startedAt = new Date().toISOString();
