@@ -143,6 +143,21 @@ describe('buildkite target', () => {
     expect(asAgentSees(emit(even)).steps[0]!.commands[0]).toBe('printf %s \\\\$HOME $1');
   });
 
+  it('never writes a secret value, even when it is set while compiling', () => {
+    const canary = 'canary-7f3a9c0e-do-not-leak';
+    const saved = { SONAR_TOKEN: process.env.SONAR_TOKEN, NPM_TOKEN: process.env.NPM_TOKEN };
+    process.env.SONAR_TOKEN = canary;
+    process.env.NPM_TOKEN = canary;
+    try {
+      for (const mode of ['native', 'docker']) expect(emit(diamond, { mode })).not.toContain(canary);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('is deterministic', () => {
     expect(emit(diamond)).toBe(emit(structuredClone(diamond)));
   });

@@ -172,6 +172,26 @@ describe('github target', () => {
     );
   });
 
+  it('refuses every setup command or env value that contains `${{`, wherever it sits', () => {
+    const withExpression = fc.tuple(hostileString({ maxLength: 5 }), hostileString({ maxLength: 5 })).map(([a, b]) => `${a}\${{${b}`);
+    fc.assert(
+      fc.property(withExpression, fc.boolean(), (text, inEnv) => {
+        const p = pipeline([gate('one')], {
+          setup: { run: inEnv ? 'npm ci' : text, inputs: [], env: inEnv ? { V: text } : {}, secrets: [], timeoutMs: 60_000 },
+        });
+        let caught: unknown;
+        try {
+          target.emit(p, {}, ctx);
+        } catch (err) {
+          caught = err;
+        }
+        expect(isGatehouseError(caught)).toBe(true);
+        expect((caught as { diagnostics: Array<{ path: string }> }).diagnostics.map((d) => d.path)).toEqual([inEnv ? 'setup.env.V' : 'setup.run']);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps hostile commands, env values and names byte-identical (YAML 1.1/1.2 and GitHub\'s parser)', async () => {
     const text = hostileString({ maxLength: 10 }).filter((s) => !s.includes('${{'));
     // An empty `run:` is refused by actionlint (and core refuses an empty setup command).
@@ -217,6 +237,21 @@ describe('github target', () => {
       const description = p.gates[0]!.description;
       expect(literal(jobs[0]!.name)).toBe(description ? `one: ${description}` : 'one');
     });
+  });
+
+  it('never writes a secret value, even when it is set while compiling', () => {
+    const canary = 'canary-7f3a9c0e-do-not-leak';
+    const saved = { SONAR_TOKEN: process.env.SONAR_TOKEN, NPM_TOKEN: process.env.NPM_TOKEN };
+    process.env.SONAR_TOKEN = canary;
+    process.env.NPM_TOKEN = canary;
+    try {
+      for (const mode of ['native', 'docker']) expect(emit(diamond, { mode })).not.toContain(canary);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('is deterministic', () => {
