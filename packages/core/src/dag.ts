@@ -17,22 +17,35 @@ export type GateNode = Pick<ResolvedGate, 'id' | 'needs'>;
  * Throws `GatehouseError('GH_CYCLE')` when the graph has a cycle.
  */
 export function topologicalLayers(gates: readonly GateNode[]): string[][] {
+  // Kahn's algorithm; a gate's layer is one more than the deepest layer among its needs.
   const ids = new Set(gates.map((g) => g.id));
-  const pending = new Map(gates.map((g) => [g.id, new Set(g.needs.filter((n) => ids.has(n)))]));
-  const layers: string[][] = [];
-  const placed = new Set<string>();
-  while (pending.size > 0) {
-    const layer = [...pending].filter(([, needs]) => [...needs].every((n) => placed.has(n))).map(([id]) => id);
-    if (layer.length === 0) {
-      const cycle = findCycle(gates) ?? [...pending.keys()];
-      throw new GatehouseError('GH_CYCLE', `the gates form a cycle: ${cycle.join(' -> ')}`);
-    }
-    layer.sort();
-    for (const id of layer) pending.delete(id);
-    for (const id of layer) placed.add(id);
-    layers.push(layer);
+  const dependents = new Map<string, string[]>(gates.map((g) => [g.id, []]));
+  const waiting = new Map<string, number>();
+  for (const g of gates) {
+    const needs = new Set(g.needs.filter((n) => ids.has(n)));
+    waiting.set(g.id, needs.size);
+    for (const n of needs) dependents.get(n)!.push(g.id);
   }
-  return layers;
+  const layerOf = new Map<string, number>();
+  const ready = gates.filter((g) => waiting.get(g.id) === 0).map((g) => g.id);
+  for (const id of ready) layerOf.set(id, 0);
+  for (let i = 0; i < ready.length; i++) {
+    const id = ready[i]!;
+    const next = layerOf.get(id)! + 1;
+    for (const d of dependents.get(id)!) {
+      if ((layerOf.get(d) ?? -1) < next) layerOf.set(d, next);
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) ready.push(d);
+    }
+  }
+  if (ready.length < ids.size) {
+    const cycle = findCycle(gates) ?? gates.map((g) => g.id).filter((id) => waiting.get(id)! > 0);
+    throw new GatehouseError('GH_CYCLE', `the gates form a cycle: ${cycle.join(' -> ')}`);
+  }
+  const layers: string[][] = [];
+  for (const [id, layer] of layerOf) (layers[layer] ??= []).push(id);
+  return layers.map((l) => l.sort());
 }
 
 /**
