@@ -25,9 +25,13 @@ export function findConfig(io: Io, given: unknown): string {
     const p = resolve(io.cwd, name);
     if (existsSync(p)) return p;
   }
-  throw new GatehouseError('GH_CONFIG_NOT_FOUND', `no gatehouse.yml or gatehouse.yaml in ${io.cwd}`, {
-    hint: 'pass --config FILE, or run `gatehouse init` to create one',
-  });
+  throw new GatehouseError(
+    'GH_CONFIG_NOT_FOUND',
+    `no gatehouse.yml or gatehouse.yaml in ${io.cwd}`,
+    {
+      hint: 'pass --config FILE, or run `gatehouse init` to create one',
+    },
+  );
 }
 
 /** How a path is shown to the user: relative to cwd when inside it. */
@@ -37,9 +41,14 @@ export function shown(io: Io, abs: string): string {
 }
 
 /** Load the project of `--config` with the built-in plugins. */
-export async function openProject(io: Io, given: unknown): Promise<Project & { configPath: string; configFile: string }> {
+export async function openProject(
+  io: Io,
+  given: unknown,
+): Promise<Project & { configPath: string; configFile: string }> {
   const configPath = findConfig(io, given);
-  const project = await loadProject(configPath, builtinPlugins, { displayPath: shown(io, configPath) });
+  const project = await loadProject(configPath, builtinPlugins, {
+    displayPath: shown(io, configPath),
+  });
   return { ...project, configPath, configFile: basename(configPath) };
 }
 

@@ -14,7 +14,10 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  cwd: string,
+): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -36,7 +39,10 @@ async function project(config: string): Promise<string> {
   await writeFile(join(dir, 'gatehouse.yml'), config);
   const pkg = join(dir, 'node_modules', 'gatehouse-plugin-notes');
   await mkdir(pkg, { recursive: true });
-  await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'gatehouse-plugin-notes', type: 'module', main: 'index.js' }));
+  await writeFile(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'gatehouse-plugin-notes', type: 'module', main: 'index.js' }),
+  );
   await writeFile(
     join(pkg, 'index.js'),
     `export default {
@@ -84,10 +90,17 @@ describe('gatehouse validate', () => {
   });
 
   it('prints every problem located, with frame, hint and summary, and exits 1', async () => {
-    const dir = await project(VALID.replace('needs: [build]', 'needs: [biuld]').replace('image: node:22-bookworm-slim', 'image: node:latest'));
+    const dir = await project(
+      VALID.replace('needs: [build]', 'needs: [biuld]').replace(
+        'image: node:22-bookworm-slim',
+        'image: node:latest',
+      ),
+    );
     const r = await run(['validate'], dir);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('gatehouse.yml:11:13 error GH_UNKNOWN_GATE gates.a11y.needs[0]: unknown gate `biuld`');
+    expect(r.out).toContain(
+      'gatehouse.yml:11:13 error GH_UNKNOWN_GATE gates.a11y.needs[0]: unknown gate `biuld`',
+    );
     expect(r.out).toContain('> 11 |     needs: [biuld]');
     expect(r.out).toContain('hint: did you mean `build`?');
     expect(r.out).toContain('gatehouse.yml:3:8 warning GH_IMAGE_UNPINNED');
@@ -98,10 +111,22 @@ describe('gatehouse validate', () => {
     const dir = await project(VALID.replace('  notes: {}', '  notse: {}\n  notes: { styl: x }'));
     const r = await run(['validate', '--format', 'json'], dir);
     expect(r.code).toBe(1);
-    const out = JSON.parse(r.out) as { valid: boolean; diagnostics: Array<{ code: string; path: string; loc: { line: number; column: number }; hint?: string }> };
+    const out = JSON.parse(r.out) as {
+      valid: boolean;
+      diagnostics: Array<{
+        code: string;
+        path: string;
+        loc: { line: number; column: number };
+        hint?: string;
+      }>;
+    };
     expect(out.valid).toBe(false);
     const unknown = out.diagnostics.find((d) => d.code === 'GH_UNKNOWN_TARGET')!;
-    expect(unknown).toMatchObject({ path: 'targets.notse', loc: { line: 14, column: 3 }, hint: 'did you mean `notes`?' });
+    expect(unknown).toMatchObject({
+      path: 'targets.notse',
+      loc: { line: 14, column: 3 },
+      hint: 'did you mean `notes`?',
+    });
     const opt = out.diagnostics.find((d) => d.code === 'GH_TARGET_OPTIONS')!;
     expect(opt).toMatchObject({ path: 'targets.notes.styl', loc: { line: 15, column: 18 } });
   });
@@ -125,7 +150,9 @@ describe('gatehouse validate', () => {
   });
 
   it('names a plugin that is not installed', async () => {
-    const dir = await project(VALID.replace('gatehouse-plugin-notes]', 'gatehouse-plugin-notes, gatehouse-plugin-nope]'));
+    const dir = await project(
+      VALID.replace('gatehouse-plugin-notes]', 'gatehouse-plugin-notes, gatehouse-plugin-nope]'),
+    );
     const r = await run(['validate'], dir);
     expect(r.code).toBe(1);
     expect(r.err).toContain('GH_PLUGIN_NOT_FOUND');
@@ -137,7 +164,14 @@ describe('gatehouse validate', () => {
 describe('gatehouse graph', () => {
   it('prints layers, and the critical path from a report', async () => {
     const dir = await project(VALID);
-    const report = { gates: [{ id: 'build', durationMs: 60_000 }, { id: 'a11y', durationMs: 30_000 }, { id: 'lint', durationMs: 80_000 }, { id: 'unit', durationMs: 5_000 }] };
+    const report = {
+      gates: [
+        { id: 'build', durationMs: 60_000 },
+        { id: 'a11y', durationMs: 30_000 },
+        { id: 'lint', durationMs: 80_000 },
+        { id: 'unit', durationMs: 5_000 },
+      ],
+    };
     await writeFile(join(dir, 'report.json'), JSON.stringify(report));
     const r = await run(['graph', '--durations', 'report.json'], dir);
     expect(r.code).toBe(0);
@@ -168,7 +202,9 @@ describe('gatehouse compile and check', () => {
     const c = await run(['compile'], dir);
     expect(c.code).toBe(0);
     expect(c.out).toContain('wrote out/gates.txt (37 bytes, notes)');
-    expect(await readFile(join(dir, 'out/gates.txt'), 'utf8')).toBe('# gatehouse.yml\nbuild\nlint\nunit\na11y\n');
+    expect(await readFile(join(dir, 'out/gates.txt'), 'utf8')).toBe(
+      '# gatehouse.yml\nbuild\nlint\nunit\na11y\n',
+    );
 
     const ok = await run(['check'], dir);
     expect(ok.code).toBe(0);
@@ -177,7 +213,9 @@ describe('gatehouse compile and check', () => {
     await writeFile(join(dir, 'out/gates.txt'), '# gatehouse.yml\nbuild\nlint\na11y\n');
     const stale = await run(['check'], dir);
     expect(stale.code).toBe(1);
-    expect(stale.out).toContain('stale: out/gates.txt\n--- a/out/gates.txt\n+++ b/out/gates.txt\n@@ -1,4 +1,5 @@\n # gatehouse.yml\n build\n lint\n+unit\n a11y\n');
+    expect(stale.out).toContain(
+      'stale: out/gates.txt\n--- a/out/gates.txt\n+++ b/out/gates.txt\n@@ -1,4 +1,5 @@\n # gatehouse.yml\n build\n lint\n+unit\n a11y\n',
+    );
     expect(stale.out).toContain('run `gatehouse compile --target notes`');
   });
 
@@ -209,16 +247,19 @@ describe('gatehouse compile and check', () => {
 describe('the built binary', () => {
   const bin = join(repoRoot, 'apps/cli/bin/gatehouse.js');
   const built = existsSync(join(repoRoot, 'apps/cli/dist/commands/validate.js'));
-  it.skipIf(!built && process.env.CI !== 'true')('validates a config end to end (exit codes and output)', async () => {
-    expect(built, 'apps/cli is not built: run `pnpm build`').toBe(true);
-    const dir = await project(VALID);
-    const ok = spawnSync(process.execPath, [bin, 'validate'], { cwd: dir, encoding: 'utf8' });
-    expect(ok.stderr).toBe('');
-    expect(ok.status).toBe(0);
-    expect(ok.stdout).toContain('is valid: 4 gates');
-    await writeFile(join(dir, 'gatehouse.yml'), VALID.replace('version: 1', 'version: 2'));
-    const bad = spawnSync(process.execPath, [bin, 'validate'], { cwd: dir, encoding: 'utf8' });
-    expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain('gatehouse.yml:1:10 error GH_UNKNOWN_VERSION version');
-  });
+  it.skipIf(!built && process.env.CI !== 'true')(
+    'validates a config end to end (exit codes and output)',
+    async () => {
+      expect(built, 'apps/cli is not built: run `pnpm build`').toBe(true);
+      const dir = await project(VALID);
+      const ok = spawnSync(process.execPath, [bin, 'validate'], { cwd: dir, encoding: 'utf8' });
+      expect(ok.stderr).toBe('');
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toContain('is valid: 4 gates');
+      await writeFile(join(dir, 'gatehouse.yml'), VALID.replace('version: 1', 'version: 2'));
+      const bad = spawnSync(process.execPath, [bin, 'validate'], { cwd: dir, encoding: 'utf8' });
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toContain('gatehouse.yml:1:10 error GH_UNKNOWN_VERSION version');
+    },
+  );
 });

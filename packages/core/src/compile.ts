@@ -39,13 +39,18 @@ export interface CompiledFile extends EmittedFile {
 
 function locate(pipeline: ResolvedPipeline, d: Diagnostic): Diagnostic {
   if (d.loc || !d.path) return d;
-  const loc = locateInConfig(pipeline, d.path, d.code === 'GH_UNKNOWN_KEY' || d.code === 'GH_UNKNOWN_TARGET' ? 'key' : 'value');
+  const loc = locateInConfig(
+    pipeline,
+    d.path,
+    d.code === 'GH_UNKNOWN_KEY' || d.code === 'GH_UNKNOWN_TARGET' ? 'key' : 'value',
+  );
   if (!loc) return d;
   return { ...d, loc };
 }
 
 function validRelativePath(p: string): boolean {
-  if (!p || p.startsWith('/') || p.includes('\\') || p.includes('\0') || /^[A-Za-z]:/.test(p)) return false;
+  if (!p || p.startsWith('/') || p.includes('\\') || p.includes('\0') || /^[A-Za-z]:/.test(p))
+    return false;
   const norm = posix.normalize(p);
   return norm === p && norm !== '.' && !norm.startsWith('../') && norm !== '..';
 }
@@ -62,7 +67,10 @@ export function compileTargets(
   registry: PluginRegistry,
   options: CompileOptions,
 ): CompiledFile[] {
-  const names = options.targets && options.targets.length > 0 ? [...new Set(options.targets)] : Object.keys(pipeline.targets);
+  const names =
+    options.targets && options.targets.length > 0
+      ? [...new Set(options.targets)]
+      : Object.keys(pipeline.targets);
   const diagnostics: Diagnostic[] = [];
   const files: CompiledFile[] = [];
   const owner = new Map<string, string>();
@@ -82,7 +90,9 @@ export function compileTargets(
         message: `unknown target \`${name}\``,
         path: name in pipeline.targets ? `targets.${name}` : '',
         loc: null,
-        hint: didYouMean(name, registry.targetNames()) ?? `available: ${registry.targetNames().join(', ')}`,
+        hint:
+          didYouMean(name, registry.targetNames()) ??
+          `available: ${registry.targetNames().join(', ')}`,
       });
       continue;
     }
@@ -90,7 +100,11 @@ export function compileTargets(
     const opts = pipeline.targets[name] ?? {};
     const optDiags = target.validateOptions?.(opts) ?? [];
     for (const d of optDiags) {
-      push({ ...d, code: d.code || 'GH_TARGET_OPTIONS', path: d.path ? `targets.${name}.${d.path}` : `targets.${name}` });
+      push({
+        ...d,
+        code: d.code || 'GH_TARGET_OPTIONS',
+        path: d.path ? `targets.${name}.${d.path}` : `targets.${name}`,
+      });
     }
     if (optDiags.some((d) => d.severity !== 'warning')) continue;
     let emitted: EmittedFile[];
@@ -99,14 +113,26 @@ export function compileTargets(
     } catch (err) {
       if (isGatehouseError(err)) {
         if (err.diagnostics.length > 0) for (const d of err.diagnostics) push(d);
-        else push({ code: err.code, message: `target \`${name}\`: ${err.message}`, path: '', loc: null, hint: err.hint });
+        else
+          push({
+            code: err.code,
+            message: `target \`${name}\`: ${err.message}`,
+            path: '',
+            loc: null,
+            hint: err.hint,
+          });
         continue;
       }
       throw err;
     }
     for (const f of [...emitted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       if (!validRelativePath(f.path)) {
-        push({ code: 'GH_TARGET_EMIT', message: `target \`${name}\` wants to write \`${f.path}\`, which is not a plain relative path`, path: `targets.${name}`, loc: null });
+        push({
+          code: 'GH_TARGET_EMIT',
+          message: `target \`${name}\` wants to write \`${f.path}\`, which is not a plain relative path`,
+          path: `targets.${name}`,
+          loc: null,
+        });
         continue;
       }
       const prev = owner.get(f.path);
@@ -149,10 +175,17 @@ export function isKnownCode(code: string): boolean {
  * Write files under `rootDir`, each atomically (temp file in the same directory, then
  * rename), creating directories. Returns the bytes written per file.
  */
-export async function writeFiles(rootDir: string, files: readonly EmittedFile[]): Promise<Array<{ path: string; bytes: number }>> {
+export async function writeFiles(
+  rootDir: string,
+  files: readonly EmittedFile[],
+): Promise<Array<{ path: string; bytes: number }>> {
   const out: Array<{ path: string; bytes: number }> = [];
   for (const f of files) {
-    if (!validRelativePath(f.path)) throw new GatehouseError('GH_TARGET_EMIT', `refusing to write \`${f.path}\`: not a plain relative path`);
+    if (!validRelativePath(f.path))
+      throw new GatehouseError(
+        'GH_TARGET_EMIT',
+        `refusing to write \`${f.path}\`: not a plain relative path`,
+      );
     const abs = join(rootDir, f.path);
     await mkdir(dirname(abs), { recursive: true });
     const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`;
@@ -178,7 +211,10 @@ export interface FileCheck {
 }
 
 /** Compare files with what is on disk under `rootDir`. */
-export async function checkFiles(rootDir: string, files: readonly EmittedFile[]): Promise<FileCheck[]> {
+export async function checkFiles(
+  rootDir: string,
+  files: readonly EmittedFile[],
+): Promise<FileCheck[]> {
   const out: FileCheck[] = [];
   for (const f of files) {
     let current: string | null;
@@ -188,11 +224,19 @@ export async function checkFiles(rootDir: string, files: readonly EmittedFile[])
       current = null;
     }
     if (current === null) {
-      out.push({ path: f.path, status: 'missing', diff: unifiedDiff('', f.contents, { fromFile: '/dev/null', toFile: `b/${f.path}` }) });
+      out.push({
+        path: f.path,
+        status: 'missing',
+        diff: unifiedDiff('', f.contents, { fromFile: '/dev/null', toFile: `b/${f.path}` }),
+      });
     } else if (current === f.contents) {
       out.push({ path: f.path, status: 'ok', diff: '' });
     } else {
-      out.push({ path: f.path, status: 'stale', diff: unifiedDiff(current, f.contents, { fromFile: `a/${f.path}`, toFile: `b/${f.path}` }) });
+      out.push({
+        path: f.path,
+        status: 'stale',
+        diff: unifiedDiff(current, f.contents, { fromFile: `a/${f.path}`, toFile: `b/${f.path}` }),
+      });
     }
   }
   return out;

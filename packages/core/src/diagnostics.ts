@@ -16,48 +16,154 @@ export interface DiagnosticCodeInfo {
  * another meaning. `docs/config-reference.md` is generated from this table.
  */
 export const DIAGNOSTIC_CODES = {
-  GH_CONFIG_NOT_FOUND: { severity: 'error', summary: 'The config file does not exist or cannot be read.' },
-  GH_CONFIG_INVALID: { severity: 'error', summary: 'Thrown by `loadPipeline` when the config has errors; carries every diagnostic.' },
-  GH_EMPTY_CONFIG: { severity: 'error', summary: 'The config file is empty (or only comments/whitespace).' },
+  GH_CONFIG_NOT_FOUND: {
+    severity: 'error',
+    summary: 'The config file does not exist or cannot be read.',
+  },
+  GH_CONFIG_INVALID: {
+    severity: 'error',
+    summary: 'Thrown by `loadPipeline` when the config has errors; carries every diagnostic.',
+  },
+  GH_EMPTY_CONFIG: {
+    severity: 'error',
+    summary: 'The config file is empty (or only comments/whitespace).',
+  },
   GH_NOT_UTF8: { severity: 'error', summary: 'The file contains bytes that are not valid UTF-8.' },
-  GH_BOM: { severity: 'warning', summary: 'The file starts with a UTF-8 byte order mark; it is ignored (the hash still covers it).' },
-  GH_NUL_BYTE: { severity: 'error', summary: 'A NUL character appears in the file or in a value (also via the `\\0` escape).' },
-  GH_LONE_SURROGATE: { severity: 'error', summary: 'A value contains an unpaired UTF-16 surrogate (e.g. from a `\\uD800` escape).' },
+  GH_BOM: {
+    severity: 'warning',
+    summary:
+      'The file starts with a UTF-8 byte order mark; it is ignored (the hash still covers it).',
+  },
+  GH_NUL_BYTE: {
+    severity: 'error',
+    summary: 'A NUL character appears in the file or in a value (also via the `\\0` escape).',
+  },
+  GH_LONE_SURROGATE: {
+    severity: 'error',
+    summary: 'A value contains an unpaired UTF-16 surrogate (e.g. from a `\\uD800` escape).',
+  },
   GH_YAML_SYNTAX: { severity: 'error', summary: 'The file is not valid YAML.' },
-  GH_YAML_WARNING: { severity: 'warning', summary: 'The YAML parser warned (e.g. an unknown tag).' },
+  GH_YAML_WARNING: {
+    severity: 'warning',
+    summary: 'The YAML parser warned (e.g. an unknown tag).',
+  },
   GH_DUPLICATE_KEY: { severity: 'error', summary: 'A mapping has the same key twice.' },
   GH_UNKNOWN_KEY: { severity: 'error', summary: 'A key that the config language does not define.' },
-  GH_WRONG_TYPE: { severity: 'error', summary: 'A value has the wrong type (e.g. a string where a list is expected).' },
-  GH_MISSING_FIELD: { severity: 'error', summary: 'A required field is absent (`version`, `name`, `gates`, a gate `run`, …).' },
-  GH_EMPTY_VALUE: { severity: 'error', summary: 'A string or list that must not be empty is empty.' },
+  GH_WRONG_TYPE: {
+    severity: 'error',
+    summary: 'A value has the wrong type (e.g. a string where a list is expected).',
+  },
+  GH_MISSING_FIELD: {
+    severity: 'error',
+    summary: 'A required field is absent (`version`, `name`, `gates`, a gate `run`, …).',
+  },
+  GH_EMPTY_VALUE: {
+    severity: 'error',
+    summary: 'A string or list that must not be empty is empty.',
+  },
   GH_INVALID_VALUE: { severity: 'error', summary: 'A value is outside its allowed range or form.' },
-  GH_UNKNOWN_VERSION: { severity: 'error', summary: '`version` is not a supported config version (only `1`).' },
-  GH_UNKNOWN_KIND: { severity: 'error', summary: 'A gate `kind` is neither built in nor registered by a plugin.' },
-  GH_UNKNOWN_EVIDENCE_FORMAT: { severity: 'error', summary: 'An evidence `format` Gatehouse cannot parse.' },
+  GH_UNKNOWN_VERSION: {
+    severity: 'error',
+    summary: '`version` is not a supported config version (only `1`).',
+  },
+  GH_UNKNOWN_KIND: {
+    severity: 'error',
+    summary: 'A gate `kind` is neither built in nor registered by a plugin.',
+  },
+  GH_UNKNOWN_EVIDENCE_FORMAT: {
+    severity: 'error',
+    summary: 'An evidence `format` Gatehouse cannot parse.',
+  },
   GH_INVALID_MODE: { severity: 'error', summary: '`mode` is not `blocking` or `advisory`.' },
-  GH_UNKNOWN_GATE: { severity: 'error', summary: '`needs`, `release.from` or a selection names a gate that does not exist.' },
+  GH_UNKNOWN_GATE: {
+    severity: 'error',
+    summary: '`needs`, `release.from` or a selection names a gate that does not exist.',
+  },
   GH_SELF_NEED: { severity: 'error', summary: 'A gate lists itself in `needs`.' },
-  GH_CYCLE: { severity: 'error', summary: 'The `needs` graph has a cycle; the message prints it (`a -> b -> a`).' },
-  GH_INVALID_ID: { severity: 'error', summary: 'A gate id does not match `^[a-z][a-z0-9-]{0,62}$`.' },
-  GH_INVALID_ENV_NAME: { severity: 'error', summary: 'An env variable name does not match `^[A-Z_][A-Z0-9_]*$`.' },
-  GH_INVALID_SECRET_NAME: { severity: 'error', summary: 'A secret name does not match `^[A-Z_][A-Z0-9_]*$`.' },
-  GH_RESERVED_NAME: { severity: 'error', summary: 'An env or secret name uses a prefix owned by a CI system (`GITHUB_`, `BUILDKITE`, `BK_`).' },
-  GH_SECRET_VALUE: { severity: 'error', summary: 'A secret was given as a value instead of a name; the value is masked in the output.' },
-  GH_IMAGE_UNPINNED: { severity: 'warning', summary: 'An image uses `latest` or no tag, so builds are not reproducible.' },
-  GH_INVALID_TIMEOUT: { severity: 'error', summary: 'A timeout is not `<n>ms|s|m|h` or a positive number of seconds, or exceeds 24h.' },
-  GH_POLICY_NOT_FOR_KIND: { severity: 'warning', summary: 'A policy key that gates of this kind never measure.' },
-  GH_EVIDENCE_PATH: { severity: 'error', summary: 'An evidence path is absolute or contains `..`.' },
-  GH_PATH_ESCAPES_ROOT: { severity: 'error', summary: 'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory.' },
+  GH_CYCLE: {
+    severity: 'error',
+    summary: 'The `needs` graph has a cycle; the message prints it (`a -> b -> a`).',
+  },
+  GH_INVALID_ID: {
+    severity: 'error',
+    summary: 'A gate id does not match `^[a-z][a-z0-9-]{0,62}$`.',
+  },
+  GH_INVALID_ENV_NAME: {
+    severity: 'error',
+    summary: 'An env variable name does not match `^[A-Z_][A-Z0-9_]*$`.',
+  },
+  GH_INVALID_SECRET_NAME: {
+    severity: 'error',
+    summary: 'A secret name does not match `^[A-Z_][A-Z0-9_]*$`.',
+  },
+  GH_RESERVED_NAME: {
+    severity: 'error',
+    summary:
+      'An env or secret name uses a prefix owned by a CI system (`GITHUB_`, `BUILDKITE`, `BK_`).',
+  },
+  GH_SECRET_VALUE: {
+    severity: 'error',
+    summary: 'A secret was given as a value instead of a name; the value is masked in the output.',
+  },
+  GH_SECRET_IN_ENV: {
+    severity: 'warning',
+    summary:
+      'A plain `env` variable whose name looks like a credential has a literal value; the value is masked in the output.',
+  },
+  GH_IMAGE_UNPINNED: {
+    severity: 'warning',
+    summary: 'An image uses `latest` or no tag, so builds are not reproducible.',
+  },
+  GH_INVALID_TIMEOUT: {
+    severity: 'error',
+    summary: 'A timeout is not `<n>ms|s|m|h` or a positive number of seconds, or exceeds 24h.',
+  },
+  GH_POLICY_NOT_FOR_KIND: {
+    severity: 'warning',
+    summary: 'A policy key that gates of this kind never measure.',
+  },
+  GH_EVIDENCE_PATH: {
+    severity: 'error',
+    summary: 'An evidence path is absolute or contains `..`.',
+  },
+  GH_PATH_ESCAPES_ROOT: {
+    severity: 'error',
+    summary: 'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory.',
+  },
   GH_UNKNOWN_TARGET: { severity: 'error', summary: 'A target name no loaded plugin provides.' },
-  GH_UNKNOWN_EXECUTOR: { severity: 'error', summary: 'An executor name no loaded plugin provides.' },
-  GH_TARGET_OPTIONS: { severity: 'error', summary: 'A target rejected its options (`targets.<name>…`).' },
-  GH_TARGET_EMIT: { severity: 'error', summary: 'A target could not represent the pipeline safely, or produced an invalid file path.' },
-  GH_COMPILE_FAILED: { severity: 'error', summary: 'Thrown by `compileTargets` when any target reported errors; carries them all.' },
+  GH_UNKNOWN_EXECUTOR: {
+    severity: 'error',
+    summary: 'An executor name no loaded plugin provides.',
+  },
+  GH_TARGET_OPTIONS: {
+    severity: 'error',
+    summary: 'A target rejected its options (`targets.<name>…`).',
+  },
+  GH_TARGET_EMIT: {
+    severity: 'error',
+    summary: 'A target could not represent the pipeline safely, or produced an invalid file path.',
+  },
+  GH_COMPILE_FAILED: {
+    severity: 'error',
+    summary: 'Thrown by `compileTargets` when any target reported errors; carries them all.',
+  },
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
-  GH_PLUGIN_NOT_FOUND: { severity: 'error', summary: 'A package named in `plugins:` cannot be resolved from the config directory.' },
-  GH_PLUGIN_INVALID: { severity: 'error', summary: 'A plugin module does not have the plugin shape; the message says which key.' },
-  GH_PLUGIN_DUPLICATE: { severity: 'error', summary: 'Two plugins register the same target, executor or gate kind, or share a name.' },
-  GH_DURATION_INVALID: { severity: 'error', summary: '`parseDuration` received something that is not a duration.' },
+  GH_PLUGIN_NOT_FOUND: {
+    severity: 'error',
+    summary: 'A package named in `plugins:` cannot be resolved from the config directory.',
+  },
+  GH_PLUGIN_INVALID: {
+    severity: 'error',
+    summary: 'A plugin module does not have the plugin shape; the message says which key.',
+  },
+  GH_PLUGIN_DUPLICATE: {
+    severity: 'error',
+    summary: 'Two plugins register the same target, executor or gate kind, or share a name.',
+  },
+  GH_DURATION_INVALID: {
+    severity: 'error',
+    summary: '`parseDuration` received something that is not a duration.',
+  },
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
 /** A known diagnostic code. */
@@ -112,7 +218,11 @@ export interface CodeFrameOptions {
  *      |             ^^^^^
  * ```
  */
-export function codeFrame(source: string, loc: SourceLocation, options: CodeFrameOptions = {}): string {
+export function codeFrame(
+  source: string,
+  loc: SourceLocation,
+  options: CodeFrameOptions = {},
+): string {
   const lines = source.split('\n');
   const starts: number[] = [];
   let off = 0;
@@ -133,7 +243,10 @@ export function codeFrame(source: string, loc: SourceLocation, options: CodeFram
     const lineStart = starts[i] ?? 0;
     // Masked spans on this line, in line-relative columns, merged and sorted.
     const spans = masks
-      .map((m) => ({ s: Math.max(0, m.start - lineStart), e: Math.min(raw.length, m.end - lineStart) }))
+      .map((m) => ({
+        s: Math.max(0, m.start - lineStart),
+        e: Math.min(raw.length, m.end - lineStart),
+      }))
       .filter((m) => m.e > m.s)
       .sort((a, b) => a.s - b.s);
     let text = '';
@@ -148,7 +261,8 @@ export function codeFrame(source: string, loc: SourceLocation, options: CodeFram
     out.push(`${i === lineIdx ? '>' : ' '} ${String(i + 1).padStart(width)} | ${text}`);
   }
   let len = 1;
-  if (loc.endLine === loc.line && loc.endColumn !== undefined && loc.endColumn > col) len = loc.endColumn - col;
+  if (loc.endLine === loc.line && loc.endColumn !== undefined && loc.endColumn > col)
+    len = loc.endColumn - col;
   const lineStart = starts[lineIdx] ?? 0;
   const caretAbs = lineStart + col - 1;
   if (masks.some((m) => caretAbs >= m.start && caretAbs < m.end)) len = 3;

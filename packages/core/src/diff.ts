@@ -21,21 +21,32 @@ function edits(a: string[], b: string[]): Op[] {
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  while (
+    suf < a.length - pre &&
+    suf < b.length - pre &&
+    a[a.length - 1 - suf] === b[b.length - 1 - suf]
+  )
+    suf++;
   const am = a.slice(pre, a.length - suf);
   const bm = b.slice(pre, b.length - suf);
   const ops: Op[] = a.slice(0, pre).map((line) => ({ kind: ' ', line }));
   const n = am.length;
   const m = bm.length;
   if (n * m > MAX_CELLS) {
-    ops.push(...am.map((line) => ({ kind: '-' as const, line })), ...bm.map((line) => ({ kind: '+' as const, line })));
+    ops.push(
+      ...am.map((line) => ({ kind: '-' as const, line })),
+      ...bm.map((line) => ({ kind: '+' as const, line })),
+    );
   } else {
     // lcs[i][j] = LCS length of am[i..] and bm[j..], row-major in one array.
     const w = m + 1;
     const lcs = new Uint32Array((n + 1) * w);
     for (let i = n - 1; i >= 0; i--) {
       for (let j = m - 1; j >= 0; j--) {
-        lcs[i * w + j] = am[i] === bm[j] ? lcs[(i + 1) * w + j + 1]! + 1 : Math.max(lcs[(i + 1) * w + j]!, lcs[i * w + j + 1]!);
+        lcs[i * w + j] =
+          am[i] === bm[j]
+            ? lcs[(i + 1) * w + j + 1]! + 1
+            : Math.max(lcs[(i + 1) * w + j]!, lcs[i * w + j + 1]!);
       }
     }
     let i = 0;
@@ -93,7 +104,9 @@ export function unifiedDiff(a: string, b: string, options: DiffOptions = {}): st
     const hunk = ops.slice(start, end);
     const aLen = hunk.filter((o) => o.kind !== '+').length;
     const bLen = hunk.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${aLen === 0 ? aLine - 1 : aLine},${aLen} +${bLen === 0 ? bLine - 1 : bLine},${bLen} @@`);
+    out.push(
+      `@@ -${aLen === 0 ? aLine - 1 : aLine},${aLen} +${bLen === 0 ? bLine - 1 : bLine},${bLen} @@`,
+    );
     for (const o of hunk) {
       if (o.line.endsWith(NO_NEWLINE)) {
         out.push(`${o.kind}${o.line.slice(0, -NO_NEWLINE.length)}`, '\\ No newline at end of file');

@@ -23,7 +23,11 @@ export function setLocator(pipeline: ResolvedPipeline, locate: Locate): void {
  * (for pipelines not made by `loadPipeline`/`validateConfig`, e.g. built in tests, or
  * copied with spread/JSON).
  */
-export function locateInConfig(pipeline: ResolvedPipeline, path: string, at: 'key' | 'value' = 'value'): SourceLocation | null {
+export function locateInConfig(
+  pipeline: ResolvedPipeline,
+  path: string,
+  at: 'key' | 'value' = 'value',
+): SourceLocation | null {
   return locators.get(pipeline)?.(path, at) ?? null;
 }
 

@@ -37,9 +37,13 @@ export class PluginRegistry {
       register(this.executors, 'executor', p.name, p.executors);
       for (const kind of Object.keys(p.gateKinds ?? {})) {
         if (BUILTIN_PRESETS[kind]) {
-          throw new GatehouseError('GH_PLUGIN_DUPLICATE', `plugin \`${p.name}\` registers gate kind \`${kind}\`, which is built in`, {
-            hint: 'a plugin may add gate kinds but not replace built-in ones',
-          });
+          throw new GatehouseError(
+            'GH_PLUGIN_DUPLICATE',
+            `plugin \`${p.name}\` registers gate kind \`${kind}\`, which is built in`,
+            {
+              hint: 'a plugin may add gate kinds but not replace built-in ones',
+            },
+          );
         }
       }
       register(this.kinds, 'gate kind', p.name, p.gateKinds);
@@ -80,7 +84,8 @@ export class PluginRegistry {
 
   /** Name of the plugin that provides a target, executor or gate kind. */
   pluginOf(kind: 'target' | 'executor' | 'gate kind', name: string): string | null {
-    const map = kind === 'target' ? this.targets : kind === 'executor' ? this.executors : this.kinds;
+    const map =
+      kind === 'target' ? this.targets : kind === 'executor' ? this.executors : this.kinds;
     return map.get(name)?.plugin ?? null;
   }
 
@@ -99,9 +104,13 @@ function register<T>(
   for (const [name, def] of Object.entries(defs ?? {})) {
     const prev = into.get(name);
     if (prev) {
-      throw new GatehouseError('GH_PLUGIN_DUPLICATE', `${what} \`${name}\` is registered by both \`${prev.plugin}\` and \`${plugin}\``, {
-        hint: `remove one of the two plugins from \`plugins:\``,
-      });
+      throw new GatehouseError(
+        'GH_PLUGIN_DUPLICATE',
+        `${what} \`${name}\` is registered by both \`${prev.plugin}\` and \`${plugin}\``,
+        {
+          hint: `remove one of the two plugins from \`plugins:\``,
+        },
+      );
     }
     into.set(name, { def, plugin });
   }
@@ -109,7 +118,9 @@ function register<T>(
 
 function unknown(code: string, what: string, name: string, known: string[]): GatehouseError {
   return new GatehouseError(code, `unknown ${what} \`${name}\``, {
-    hint: didYouMean(name, known) ?? (known.length ? `available: ${known.join(', ')}` : `no ${what}s are loaded`),
+    hint:
+      didYouMean(name, known) ??
+      (known.length ? `available: ${known.join(', ')}` : `no ${what}s are loaded`),
   });
 }
 
@@ -127,11 +138,16 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
       hint: 'a plugin module default-exports `definePlugin({ name, targets?, executors?, gateKinds? })`',
     });
   };
-  if (!isRecord(value)) return fail(`expected an object, got ${value === null ? 'null' : typeof value}`);
-  if (typeof value.name !== 'string' || value.name.length === 0) fail('`name` must be a non-empty string');
+  if (!isRecord(value))
+    return fail(`expected an object, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value.name !== 'string' || value.name.length === 0)
+    fail('`name` must be a non-empty string');
   const allowed = new Set(['name', 'targets', 'executors', 'gateKinds']);
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) fail(`unknown key \`${key}\`${didYouMean(key, allowed) ? ` (${didYouMean(key, allowed)})` : ''}`);
+    if (!allowed.has(key))
+      fail(
+        `unknown key \`${key}\`${didYouMean(key, allowed) ? ` (${didYouMean(key, allowed)})` : ''}`,
+      );
   }
   const section = (key: 'targets' | 'executors' | 'gateKinds', fn: string | null): void => {
     const s = value[key];
@@ -140,13 +156,20 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
     for (const [name, def] of Object.entries(s)) {
       if (!isRecord(def)) fail(`\`${key}.${name}\` must be an object`);
       const d = def as Record<string, unknown>;
-      if (typeof d.description !== 'string') fail(`\`${key}.${name}.description\` must be a string`);
+      if (typeof d.description !== 'string')
+        fail(`\`${key}.${name}.description\` must be a string`);
       if (fn && typeof d[fn] !== 'function') fail(`\`${key}.${name}.${fn}\` must be a function`);
-      if (key === 'targets' && d.validateOptions !== undefined && typeof d.validateOptions !== 'function') {
+      if (
+        key === 'targets' &&
+        d.validateOptions !== undefined &&
+        typeof d.validateOptions !== 'function'
+      ) {
         fail(`\`${key}.${name}.validateOptions\` must be a function`);
       }
-      if (key === 'gateKinds' && !isRecord(d.defaults)) fail(`\`${key}.${name}.defaults\` must be an object`);
-      if (key !== 'gateKinds' && !/^[a-z][a-z0-9-]*$/.test(name)) fail(`\`${key}.${name}\`: names use lowercase letters, digits and \`-\``);
+      if (key === 'gateKinds' && !isRecord(d.defaults))
+        fail(`\`${key}.${name}.defaults\` must be an object`);
+      if (key !== 'gateKinds' && !/^[a-z][a-z0-9-]*$/.test(name))
+        fail(`\`${key}.${name}\`: names use lowercase letters, digits and \`-\``);
     }
   };
   section('targets', 'emit');
@@ -170,7 +193,10 @@ function pluginFromModule(mod: unknown): unknown {
  * Import the npm packages named in `names`, resolved from `rootDir` (the project's own
  * `node_modules`), and shape-check each. Throws `GH_PLUGIN_NOT_FOUND` / `GH_PLUGIN_INVALID`.
  */
-export async function importPlugins(names: readonly string[], rootDir: string): Promise<GatehousePlugin[]> {
+export async function importPlugins(
+  names: readonly string[],
+  rootDir: string,
+): Promise<GatehousePlugin[]> {
   const req = createRequire(join(rootDir, 'noop.js'));
   const out: GatehousePlugin[] = [];
   for (const name of names) {
@@ -178,19 +204,27 @@ export async function importPlugins(names: readonly string[], rootDir: string): 
     try {
       resolved = req.resolve(name);
     } catch (err) {
-      throw new GatehouseError('GH_PLUGIN_NOT_FOUND', `plugin \`${name}\` is not installed (looked from ${rootDir})`, {
-        hint: `npm i -D ${name}`,
-        cause: err,
-      });
+      throw new GatehouseError(
+        'GH_PLUGIN_NOT_FOUND',
+        `plugin \`${name}\` is not installed (looked from ${rootDir})`,
+        {
+          hint: `npm i -D ${name}`,
+          cause: err,
+        },
+      );
     }
     let mod: unknown;
     try {
       mod = await import(pathToFileURL(resolved).href);
     } catch (err) {
-      throw new GatehouseError('GH_PLUGIN_INVALID', `plugin \`${name}\` failed to load: ${(err as Error).message}`, {
-        hint: 'check that the package is built and its entry point loads with node',
-        cause: err,
-      });
+      throw new GatehouseError(
+        'GH_PLUGIN_INVALID',
+        `plugin \`${name}\` failed to load: ${(err as Error).message}`,
+        {
+          hint: 'check that the package is built and its entry point loads with node',
+          cause: err,
+        },
+      );
     }
     out.push(checkPluginShape(pluginFromModule(mod), name));
   }
@@ -201,8 +235,13 @@ export async function importPlugins(names: readonly string[], rootDir: string): 
  * The registry for a pipeline: the built-in plugins plus the packages in its `plugins:`,
  * resolved from its `rootDir`. Built-ins are shape-checked too.
  */
-export async function loadPlugins(pipeline: Pick<ResolvedPipeline, 'plugins' | 'rootDir'>, builtins: readonly GatehousePlugin[]): Promise<PluginRegistry> {
-  const checked = builtins.map((b, i) => checkPluginShape(b, isRecord(b) && typeof b.name === 'string' ? b.name : `builtin #${i}`));
+export async function loadPlugins(
+  pipeline: Pick<ResolvedPipeline, 'plugins' | 'rootDir'>,
+  builtins: readonly GatehousePlugin[],
+): Promise<PluginRegistry> {
+  const checked = builtins.map((b, i) =>
+    checkPluginShape(b, isRecord(b) && typeof b.name === 'string' ? b.name : `builtin #${i}`),
+  );
   const third = await importPlugins(pipeline.plugins, pipeline.rootDir);
   return new PluginRegistry([...checked, ...third]);
 }

@@ -34,21 +34,28 @@ export async function loadProject(
   try {
     bytes = await readFile(abs);
   } catch (err) {
-    throw new GatehouseError('GH_CONFIG_NOT_FOUND', `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
-      cause: err,
-    });
+    throw new GatehouseError(
+      'GH_CONFIG_NOT_FOUND',
+      `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
+        cause: err,
+      },
+    );
   }
   // Plugins must be known before validation (they may add gate kinds), so read that one
   // list leniently first; validation reports anything wrong with it afterwards.
   let names: string[] = [];
   try {
     const raw = parse(bytes.toString('utf8')) as { plugins?: unknown } | null;
-    if (Array.isArray(raw?.plugins)) names = raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0);
+    if (Array.isArray(raw?.plugins))
+      names = raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0);
   } catch {
     names = [];
   }
-  const checked = builtins.map((b, i) => checkPluginShape(b, typeof b?.name === 'string' ? b.name : `builtin #${i}`));
+  const checked = builtins.map((b, i) =>
+    checkPluginShape(b, typeof b?.name === 'string' ? b.name : `builtin #${i}`),
+  );
   const registry = new PluginRegistry([...checked, ...(await importPlugins(names, dirname(abs)))]);
   const v = validateBytes(bytes, abs, { ...opts, presets: registry.presets() });
   const text = bytes.toString('utf8').replace(/^\ufeff/, '');
@@ -63,17 +70,26 @@ export async function loadProject(
           message: `unknown target \`${name}\``,
           path,
           loc: v.locate(path, 'key'),
-          hint: didYouMean(name, registry.targetNames()) ?? `available: ${registry.targetNames().join(', ')}`,
+          hint:
+            didYouMean(name, registry.targetNames()) ??
+            `available: ${registry.targetNames().join(', ')}`,
         });
         continue;
       }
       for (const d of registry.target(name).validateOptions?.(options) ?? []) {
         const p = d.path ? `${path}.${d.path}` : path;
-        extra.push({ ...d, code: d.code || 'GH_TARGET_OPTIONS', path: p, loc: d.loc ?? v.locate(p, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') });
+        extra.push({
+          ...d,
+          code: d.code || 'GH_TARGET_OPTIONS',
+          path: p,
+          loc: d.loc ?? v.locate(p, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value'),
+        });
       }
     }
   }
-  const located = extra.map((d) => (d.loc && !d.frame ? { ...d, frame: codeFrame(text, d.loc) } : d));
+  const located = extra.map((d) =>
+    d.loc && !d.frame ? { ...d, frame: codeFrame(text, d.loc) } : d,
+  );
   const diagnostics = sortDiagnostics([...v.diagnostics, ...located]);
   const invalid = located.some((d) => d.severity === 'error');
   return { diagnostics, pipeline: invalid ? null : v.pipeline, locate: v.locate, registry, text };

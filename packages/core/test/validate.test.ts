@@ -154,8 +154,8 @@ const cases: Case[] = [
   },
   {
     name: 'reserved env name',
-    yaml: `${BASE}  a: { run: x, env: { GITHUB_TOKEN: x } }\n`,
-    expect: ['GH_RESERVED_NAME@7:23 gates.a.env.GITHUB_TOKEN'],
+    yaml: `${BASE}  a: { run: x, env: { GITHUB_SHA: x } }\n`,
+    expect: ['GH_RESERVED_NAME@7:23 gates.a.env.GITHUB_SHA'],
   },
   {
     name: 'reserved BUILDKITE name',
@@ -421,6 +421,12 @@ gates:
     expect(text).not.toContain('s3cr3t');
     expect(text).not.toContain('hunter2');
     expect(text).toContain('***');
+  });
+
+  it('masks a credential-looking env value', () => {
+    const ds = check(`${BASE}  a: { run: x, env: { DB_PASSWORD: pa55w0rd-value } }\n`);
+    expect(summary(ds)).toEqual(['GH_SECRET_IN_ENV@7:36 gates.a.env.DB_PASSWORD']);
+    expect(formatDiagnostic(ds[0]!)).not.toContain('pa55w0rd');
   });
 
   it('refuses non-UTF-8 bytes with the position of the first bad byte', () => {

@@ -15,8 +15,19 @@ export const check: Command = {
     '  gatehouse check --target github',
   ].join('\n'),
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
-    target: { type: 'string', short: 't', multiple: true, description: 'Target to check', valueName: 'NAME' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+      valueName: 'FILE',
+    },
+    target: {
+      type: 'string',
+      short: 't',
+      multiple: true,
+      description: 'Target to check',
+      valueName: 'NAME',
+    },
   },
   async run(ctx) {
     const r = await compileInMemory(ctx);
@@ -31,7 +42,9 @@ export const check: Command = {
       io.stdout.write(`${results.length} file${results.length === 1 ? '' : 's'} up to date\n`);
       return 0;
     }
-    const targets = [...new Set(r.files.filter((f) => bad.some((b) => b.path === f.path)).map((f) => f.target))];
+    const targets = [
+      ...new Set(r.files.filter((f) => bad.some((b) => b.path === f.path)).map((f) => f.target)),
+    ];
     io.stdout.write(
       `${bad.length} of ${results.length} generated file${results.length === 1 ? ' is' : 's are'} stale or missing; ` +
         `run \`gatehouse compile${ctx.values.config ? ` --config ${String(ctx.values.config)}` : ''}${targets.map((t) => ` --target ${t}`).join('')}\`\n`,

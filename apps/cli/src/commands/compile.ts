@@ -1,17 +1,28 @@
-import { compileTargets, isGatehouseError, withFrames, writeFiles, type CompiledFile } from '@gatehouse/core';
+import {
+  compileTargets,
+  isGatehouseError,
+  withFrames,
+  writeFiles,
+  type CompiledFile,
+} from '@gatehouse/core';
 import type { CommandContext, Command } from '../command.js';
 import { hasErrors, openProject, printDiagnostics } from '../project.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Load the project and compile the selected targets in memory; a number is an exit code. */
-export async function compileInMemory({ io, values }: CommandContext): Promise<{ rootDir: string; files: CompiledFile[] } | number> {
+export async function compileInMemory({
+  io,
+  values,
+}: CommandContext): Promise<{ rootDir: string; files: CompiledFile[] } | number> {
   const project = await openProject(io, values.config);
   if (!project.pipeline || hasErrors(project.diagnostics)) {
     printDiagnostics(io.stderr, project.diagnostics);
     return 1;
   }
   for (const d of project.diagnostics) io.stderr.write(`${formatWarning(d)}\n`);
-  const targets = Array.isArray(values.target) ? values.target.filter((t): t is string => typeof t === 'string') : [];
+  const targets = Array.isArray(values.target)
+    ? values.target.filter((t): t is string => typeof t === 'string')
+    : [];
   try {
     const files = compileTargets(project.pipeline, project.registry, {
       targets,
@@ -28,7 +39,12 @@ export async function compileInMemory({ io, values }: CommandContext): Promise<{
   }
 }
 
-function formatWarning(d: { code: string; path: string; message: string; loc: { file: string; line: number; column: number } | null }): string {
+function formatWarning(d: {
+  code: string;
+  path: string;
+  message: string;
+  loc: { file: string; line: number; column: number } | null;
+}): string {
   return `${d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.column} ` : ''}warning ${d.code}${d.path ? ` ${d.path}` : ''}: ${d.message}`;
 }
 
@@ -46,8 +62,19 @@ export const compile: Command = {
     '  gatehouse compile --dry-run',
   ].join('\n'),
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
-    target: { type: 'string', short: 't', multiple: true, description: 'Target to compile', valueName: 'NAME' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+      valueName: 'FILE',
+    },
+    target: {
+      type: 'string',
+      short: 't',
+      multiple: true,
+      description: 'Target to compile',
+      valueName: 'NAME',
+    },
     'dry-run': { type: 'boolean', description: 'Print what would be written, write nothing' },
   },
   async run(ctx) {
@@ -55,12 +82,19 @@ export const compile: Command = {
     if (typeof r === 'number') return r;
     const { io, values } = ctx;
     if (values['dry-run'] === true) {
-      for (const f of r.files) io.stdout.write(`would write ${f.path} (${Buffer.byteLength(f.contents, 'utf8')} bytes, ${f.target})\n`);
-      io.stdout.write(`${r.files.length} file${r.files.length === 1 ? '' : 's'} (dry run, nothing written)\n`);
+      for (const f of r.files)
+        io.stdout.write(
+          `would write ${f.path} (${Buffer.byteLength(f.contents, 'utf8')} bytes, ${f.target})\n`,
+        );
+      io.stdout.write(
+        `${r.files.length} file${r.files.length === 1 ? '' : 's'} (dry run, nothing written)\n`,
+      );
       return 0;
     }
     const written = await writeFiles(r.rootDir, r.files);
-    written.forEach((w, i) => io.stdout.write(`wrote ${w.path} (${w.bytes} bytes, ${r.files[i]!.target})\n`));
+    written.forEach((w, i) =>
+      io.stdout.write(`wrote ${w.path} (${w.bytes} bytes, ${r.files[i]!.target})\n`),
+    );
     io.stdout.write(`${written.length} file${written.length === 1 ? '' : 's'} written\n`);
     return 0;
   },

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GatehouseError, criticalPath, formatDuration, topologicalLayers, type ResolvedPipeline } from '@gatehouse/core';
+import {
+  GatehouseError,
+  criticalPath,
+  formatDuration,
+  topologicalLayers,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
 import type { Command } from '../command.js';
 import { hasErrors, openProject, printDiagnostics } from '../project.js';
 
@@ -10,16 +16,25 @@ async function readDurations(file: string): Promise<Record<string, number>> {
   try {
     report = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new GatehouseError('GH_INVALID_VALUE', `cannot read durations from ${file}: ${(err as Error).message}`, {
-      hint: 'pass a report.json written by `gatehouse run` (e.g. .gatehouse/report/report.json)',
-    });
+    throw new GatehouseError(
+      'GH_INVALID_VALUE',
+      `cannot read durations from ${file}: ${(err as Error).message}`,
+      {
+        hint: 'pass a report.json written by `gatehouse run` (e.g. .gatehouse/report/report.json)',
+      },
+    );
   }
   const gates = (report as { gates?: unknown }).gates;
-  if (!Array.isArray(gates)) throw new GatehouseError('GH_INVALID_VALUE', `${file} is not a gatehouse report (no \`gates\` list)`);
+  if (!Array.isArray(gates))
+    throw new GatehouseError(
+      'GH_INVALID_VALUE',
+      `${file} is not a gatehouse report (no \`gates\` list)`,
+    );
   const out: Record<string, number> = {};
   for (const g of gates) {
     const { id, durationMs } = (g ?? {}) as { id?: unknown; durationMs?: unknown };
-    if (typeof id === 'string' && typeof durationMs === 'number' && Number.isFinite(durationMs)) out[id] = durationMs;
+    if (typeof id === 'string' && typeof durationMs === 'number' && Number.isFinite(durationMs))
+      out[id] = durationMs;
   }
   return out;
 }
@@ -30,15 +45,24 @@ function human(ms: number): string {
 }
 
 /** The text form: layers, then the critical path when durations are known. */
-export function graphText(pipeline: ResolvedPipeline, durations: Record<string, number> | null): string {
+export function graphText(
+  pipeline: ResolvedPipeline,
+  durations: Record<string, number> | null,
+): string {
   const layers = topologicalLayers(pipeline.gates);
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const label = (id: string): string => {
     const g = byId.get(id)!;
-    const bits = [g.kind, g.mode === 'advisory' ? 'advisory' : null, durations && id in durations ? human(durations[id]!) : null];
+    const bits = [
+      g.kind,
+      g.mode === 'advisory' ? 'advisory' : null,
+      durations && id in durations ? human(durations[id]!) : null,
+    ];
     return `${id} (${bits.filter(Boolean).join(', ')})`;
   };
-  const lines = [`${pipeline.name}: ${pipeline.gates.length} gate${pipeline.gates.length === 1 ? '' : 's'} in ${layers.length} layer${layers.length === 1 ? '' : 's'}`];
+  const lines = [
+    `${pipeline.name}: ${pipeline.gates.length} gate${pipeline.gates.length === 1 ? '' : 's'} in ${layers.length} layer${layers.length === 1 ? '' : 's'}`,
+  ];
   if (pipeline.setup) lines.push('setup: runs first, once');
   layers.forEach((layer, i) => {
     lines.push(`layer ${i + 1}${layer.length > 1 ? ' (parallel)' : ''}: ${layer.join(', ')}`);
@@ -47,7 +71,8 @@ export function graphText(pipeline: ResolvedPipeline, durations: Record<string, 
       lines.push(`  ${label(id)}${needs.length ? ` <- needs ${needs.join(', ')}` : ''}`);
     }
   });
-  if (pipeline.release) lines.push(`release: from ${pipeline.release.from}, after every blocking gate passed`);
+  if (pipeline.release)
+    lines.push(`release: from ${pipeline.release.from}, after every blocking gate passed`);
   if (durations) {
     const cp = criticalPath(pipeline.gates, durations);
     lines.push(`critical path: ${cp.path.join(' -> ')} (${human(cp.totalMs)})`);
@@ -71,16 +96,22 @@ export function graphMermaid(pipeline: ResolvedPipeline): string {
 }
 
 function dotString(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n|\r/g, '\\n')}"`;
+  return `"${s
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\r?\n|\r/g, '\\n')}"`;
 }
 
 /** Graphviz DOT. */
 export function graphDot(pipeline: ResolvedPipeline): string {
   const lines = [`digraph ${dotString(pipeline.name)} {`, '  rankdir=LR;'];
   for (const g of pipeline.gates) {
-    lines.push(`  ${dotString(g.id)} [label=${dotString(`${g.id}\n${g.kind}`)}${g.mode === 'advisory' ? ', style=dashed' : ''}];`);
+    lines.push(
+      `  ${dotString(g.id)} [label=${dotString(`${g.id}\n${g.kind}`)}${g.mode === 'advisory' ? ', style=dashed' : ''}];`,
+    );
   }
-  for (const g of pipeline.gates) for (const n of g.needs) lines.push(`  ${dotString(n)} -> ${dotString(g.id)};`);
+  for (const g of pipeline.gates)
+    for (const n of g.needs) lines.push(`  ${dotString(n)} -> ${dotString(g.id)};`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
@@ -96,23 +127,41 @@ export const graph: Command = {
     '  gatehouse graph --format dot | dot -Tsvg > gates.svg',
   ].join('\n'),
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+      valueName: 'FILE',
+    },
     format: { type: 'string', description: 'text (default), mermaid or dot', valueName: 'FORMAT' },
-    durations: { type: 'string', description: 'A report.json whose gate durations give the critical path', valueName: 'FILE' },
+    durations: {
+      type: 'string',
+      description: 'A report.json whose gate durations give the critical path',
+      valueName: 'FILE',
+    },
   },
   async run({ io, values }) {
     const format = values.format ?? 'text';
     if (format !== 'text' && format !== 'mermaid' && format !== 'dot') {
-      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, { hint: 'use text, mermaid or dot' });
+      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, {
+        hint: 'use text, mermaid or dot',
+      });
     }
     const project = await openProject(io, values.config);
     if (!project.pipeline || hasErrors(project.diagnostics)) {
       printDiagnostics(io.stderr, project.diagnostics);
       return 1;
     }
-    const durations = typeof values.durations === 'string' ? await readDurations(resolve(io.cwd, values.durations)) : null;
+    const durations =
+      typeof values.durations === 'string'
+        ? await readDurations(resolve(io.cwd, values.durations))
+        : null;
     const out =
-      format === 'mermaid' ? graphMermaid(project.pipeline) : format === 'dot' ? graphDot(project.pipeline) : graphText(project.pipeline, durations);
+      format === 'mermaid'
+        ? graphMermaid(project.pipeline)
+        : format === 'dot'
+          ? graphDot(project.pipeline)
+          : graphText(project.pipeline, durations);
     io.stdout.write(out);
     return 0;
   },

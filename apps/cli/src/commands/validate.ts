@@ -18,13 +18,24 @@ export const validate: Command = {
     '  gatehouse validate --config ci/gatehouse.yml --format json',
   ].join('\n'),
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
-    format: { type: 'string', description: 'Output format: text (default) or json', valueName: 'FORMAT' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+      valueName: 'FILE',
+    },
+    format: {
+      type: 'string',
+      description: 'Output format: text (default) or json',
+      valueName: 'FORMAT',
+    },
   },
   async run({ io, values }) {
     const format = values.format ?? 'text';
     if (format !== 'text' && format !== 'json') {
-      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, { hint: 'use text or json' });
+      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, {
+        hint: 'use text or json',
+      });
     }
     const project = await openProject(io, values.config);
     const { diagnostics, pipeline } = project;

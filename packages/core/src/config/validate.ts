@@ -58,6 +58,8 @@ export interface SourceValidation {
 }
 
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
+// Env names that usually hold credentials.
+const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIAL)/;
 
 class Collector {
   readonly diagnostics: Diagnostic[] = [];
@@ -892,6 +894,33 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
           }
         }
       }
+    }
+  }
+
+  const envMaps: Array<[PathSeg[], unknown]> = [
+    [['setup', 'env'], isObj(value.setup) ? value.setup.env : undefined],
+    [['release', 'env'], isObj(value.release) ? value.release.env : undefined],
+    ...ids.map((id): [PathSeg[], unknown] => [
+      ['gates', id, 'env'],
+      isObj(gates[id]) ? (gates[id] as Record<string, unknown>).env : undefined,
+    ]),
+  ];
+  for (const [base, env] of envMaps) {
+    if (!isObj(env)) continue;
+    for (const [name, v] of Object.entries(env)) {
+      if (typeof v !== 'string' || v === '' || v.startsWith('$') || !CREDENTIAL_NAME.test(name))
+        continue;
+      const p = [...base, name];
+      c.report(
+        'GH_SECRET_IN_ENV',
+        p,
+        at(p),
+        `\`${name}\` looks like a credential but is a plain env value, written into generated files and images`,
+        {
+          hint: `list \`${name}\` under \`secrets:\` and pass its value in the environment at run time`,
+          mask: true,
+        },
+      );
     }
   }
 
