@@ -158,6 +158,42 @@ export function ciJobTimeoutMinutes(pipeline: ResolvedPipeline, gate: ResolvedGa
   return Math.ceil(ms / 60_000) + 5;
 }
 
+/** Which kind of user text a {@link CiUserText} is. */
+export type CiUserTextField = 'name' | 'setup.run' | 'setup.env' | 'description' | 'output';
+
+/** One piece of user text that a CI target writes into its file, with its config path. */
+export interface CiUserText {
+  /** Config path, e.g. `setup.env.NODE_ENV`, `gates.build.outputs[0]`. */
+  path: string;
+  field: CiUserTextField;
+  text: string;
+}
+
+/**
+ * Every piece of user text a CI target writes into its file (gate commands and gate env are not
+ * among them: CI jobs run gates through the CLI, which reads them from the config).
+ */
+export function ciUserTexts(pipeline: ResolvedPipeline): CiUserText[] {
+  const out: CiUserText[] = [{ path: 'name', field: 'name', text: pipeline.name }];
+  if (pipeline.setup) {
+    out.push({ path: 'setup.run', field: 'setup.run', text: pipeline.setup.run });
+    for (const [k, v] of Object.entries(pipeline.setup.env)) out.push({ path: `setup.env.${k}`, field: 'setup.env', text: v });
+  }
+  for (const gate of pipeline.gates) {
+    if (gate.description) out.push({ path: `gates.${gate.id}.description`, field: 'description', text: gate.description });
+    gate.outputs.forEach((glob, i) => out.push({ path: `gates.${gate.id}.outputs[${i}]`, field: 'output', text: glob }));
+  }
+  return out;
+}
+
+// Line breaks and invisible format characters would split or disguise an artifact path list.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+
+/** True when an output glob can be written as one artifact path: one printable line, no surrounding spaces. */
+export function isPlainArtifactGlob(glob: string): boolean {
+  return glob !== '' && glob.trim() === glob && !UNPRINTABLE.test(glob);
+}
+
 /** Quote a word for POSIX `sh` (bare when it needs no quoting). */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;

@@ -85,5 +85,7 @@ export {
   ciJobTimeoutMinutes,
   transitiveNeeds,
   shellQuote,
+  ciUserTexts,
+  isPlainArtifactGlob,
 } from './ci.js';
-export type { CiMode, CiCommonOptions } from './ci.js';
+export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';

@@ -9,7 +9,9 @@ import {
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
+  ciUserTexts,
   generatedHeader,
+  isPlainArtifactGlob,
   shellQuote,
   stringifyYaml,
   type Diagnostic,
@@ -148,12 +150,12 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
 
 // An odd run of backslashes right before `$`: the agent would eat one backslash.
 const ODD_BACKSLASH_DOLLAR = /(?<!\\)(?:\\\\)*\\\$/;
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 
 /** Every place user text lands in the pipeline, checked at once. */
 function checkUserText(pipeline: ResolvedPipeline): void {
   const diagnostics: Diagnostic[] = [];
-  const interpolation = (path: string, text: string) => {
+  // The pipeline name is not written into pipeline.yml.
+  for (const { path, field, text } of ciUserTexts(pipeline).filter((t) => t.field !== 'name')) {
     if (ODD_BACKSLASH_DOLLAR.test(text)) {
       diagnostics.push({
         code: 'GH_BUILDKITE_BACKSLASH_DOLLAR',
@@ -164,27 +166,16 @@ function checkUserText(pipeline: ResolvedPipeline): void {
         hint: 'move the command into a script file and call the script, or use single quotes around `$` in the shell',
       });
     }
-  };
-  if (pipeline.setup) {
-    interpolation('setup.run', pipeline.setup.run);
-    for (const [k, v] of Object.entries(pipeline.setup.env)) interpolation(`setup.env.${k}`, v);
-  }
-  for (const gate of pipeline.gates) {
-    if (gate.description) interpolation(`gates.${gate.id}.description`, gate.description);
-    gate.outputs.forEach((glob, i) => {
-      const path = `gates.${gate.id}.outputs[${i}]`;
-      interpolation(path, glob);
-      // The agent splits artifact paths on `;`.
-      if (UNPRINTABLE.test(glob) || glob.includes(';') || glob.trim() !== glob || glob === '') {
-        diagnostics.push({
-          code: 'GH_BUILDKITE_UNSAFE_PATH',
-          severity: 'error',
-          message: 'an output glob must be one line without `;` or surrounding spaces to be used as a Buildkite artifact path',
-          path,
-          loc: null,
-        });
-      }
-    });
+    // The agent splits artifact paths on `;`.
+    if (field === 'output' && (!isPlainArtifactGlob(text) || text.includes(';'))) {
+      diagnostics.push({
+        code: 'GH_BUILDKITE_UNSAFE_PATH',
+        severity: 'error',
+        message: 'an output glob must be one line without `;` or surrounding spaces to be used as a Buildkite artifact path',
+        path,
+        loc: null,
+      });
+    }
   }
   if (diagnostics.length > 0) {
     throw new GatehouseError('GH_TARGET_UNSAFE', `buildkite: ${diagnostics.length} value(s) cannot be written safely into the pipeline`, { diagnostics });

@@ -9,9 +9,12 @@ import {
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
+  ciUserTexts,
   generatedHeader,
+  isPlainArtifactGlob,
   stringifyYaml,
   yamlCommented,
+  type CiUserTextField,
   type Diagnostic,
   type EmittedFile,
   type ResolvedGate,
@@ -214,53 +217,48 @@ function outputsArtifact(gateId: string): string {
 }
 
 const EXPRESSION = '${{';
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+const WHERE: Record<CiUserTextField, string> = {
+  name: 'the workflow name',
+  'setup.run': 'a `run:` script',
+  'setup.env': 'a step `env:` value',
+  description: 'a job name',
+  output: 'an artifact path',
+};
 
 /** Every place user text lands in the workflow, checked at once. */
 function checkUserText(pipeline: ResolvedPipeline): void {
   const diagnostics: Diagnostic[] = [];
-  const expression = (path: string, text: string, where: string) => {
+  for (const { path, field, text } of ciUserTexts(pipeline)) {
     if (text.includes(EXPRESSION)) {
       diagnostics.push({
         code: 'GH_GITHUB_EXPRESSION',
         severity: 'error',
-        message: `contains \`\${{\`, which GitHub Actions would evaluate as an expression in ${where}`,
+        message: `contains \`\${{\`, which GitHub Actions would evaluate as an expression in ${WHERE[field]}`,
         path,
         loc: null,
         hint: 'move that text into a script file and call the script (e.g. `sh scripts/setup.sh`)',
       });
     }
-  };
-  const name = (path: string, value: string) => {
-    if (!ENV_NAME.test(value) || /^GITHUB_/.test(value)) {
-      diagnostics.push({ code: 'GH_GITHUB_UNSAFE_NAME', severity: 'error', message: `\`${value}\` is not a valid environment/secret name here`, path, loc: null });
+    // A leading `!` makes an upload-artifact path an exclusion.
+    if (field === 'output' && (!isPlainArtifactGlob(text) || text.startsWith('!'))) {
+      diagnostics.push({
+        code: 'GH_GITHUB_UNSAFE_PATH',
+        severity: 'error',
+        message: 'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
+        path,
+        loc: null,
+      });
     }
-  };
-  expression('name', pipeline.name, 'the workflow name');
-  if (pipeline.setup) {
-    expression('setup.run', pipeline.setup.run, 'a `run:` script');
-    for (const [k, v] of Object.entries(pipeline.setup.env)) {
-      name(`setup.env.${k}`, k);
-      expression(`setup.env.${k}`, v, 'a step `env:` value');
-    }
-    pipeline.setup.secrets.forEach((s, i) => name(`setup.secrets[${i}]`, s));
   }
-  for (const gate of pipeline.gates) {
-    if (gate.description) expression(`gates.${gate.id}.description`, gate.description, 'a job name');
-    gate.secrets.forEach((s, i) => name(`gates.${gate.id}.secrets[${i}]`, s));
-    gate.outputs.forEach((glob, i) => {
-      const path = `gates.${gate.id}.outputs[${i}]`;
-      expression(path, glob, 'an artifact path');
-      if (UNPRINTABLE.test(glob) || glob.startsWith('!') || glob.trim() !== glob || glob === '') {
-        diagnostics.push({
-          code: 'GH_GITHUB_UNSAFE_PATH',
-          severity: 'error',
-          message: 'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
-          path,
-          loc: null,
-        });
-      }
-    });
+  const names: Array<[string, string]> = [
+    ...Object.keys(pipeline.setup?.env ?? {}).map((k): [string, string] => [`setup.env.${k}`, k]),
+    ...(pipeline.setup?.secrets ?? []).map((k, i): [string, string] => [`setup.secrets[${i}]`, k]),
+    ...pipeline.gates.flatMap((g) => g.secrets.map((k, i): [string, string] => [`gates.${g.id}.secrets[${i}]`, k])),
+  ];
+  for (const [path, name] of names) {
+    if (!ENV_NAME.test(name) || name.startsWith('GITHUB_')) {
+      diagnostics.push({ code: 'GH_GITHUB_UNSAFE_NAME', severity: 'error', message: `\`${name}\` is not a valid environment/secret name here`, path, loc: null });
+    }
   }
   if (diagnostics.length > 0) {
     throw new GatehouseError('GH_TARGET_UNSAFE', `github: ${diagnostics.length} value(s) cannot be written safely into the workflow`, { diagnostics });
