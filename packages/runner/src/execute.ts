@@ -33,6 +33,9 @@ export const DEFAULTS = {
   lockWaitMs: 0,
 } as const;
 
+/** Output of one gate sent as `gate-output` events at most; the log file has all of it. */
+const OUTPUT_EVENT_CAP = 1024 * 1024;
+
 /** Options of the local executor: the common {@link ExecuteOptions} plus its own. */
 export interface LocalExecuteOptions extends ExecuteOptions {
   /**
@@ -52,7 +55,7 @@ export interface LocalExecuteOptions extends ExecuteOptions {
   lockWaitMs?: number;
   /** Opens log files; inject to simulate write failures. */
   createLogStream?: LogStreamFactory;
-  /** Emit `gate-output` events (redacted). @default true */
+  /** Emit `gate-output` events (redacted; the first 1 MiB of each gate's output). @default true */
   emitOutput?: boolean;
   /** Version written into the report. @default the report package's version */
   gatehouseVersion?: string;
@@ -279,6 +282,7 @@ export async function execute(
       emit({ type: 'gate-start', at: nowIso(), id: gate.id });
       const sink = sinkFor(logPath);
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      let eventBytes = 0;
       const t0 = Date.now();
       const startedAt = nowIso();
       const proc = await runProcess({
@@ -298,8 +302,13 @@ export async function execute(
         sink,
         onOutput: emitOutput
           ? (stream, bytes) => {
+              if (eventBytes >= OUTPUT_EVENT_CAP) return;
+              eventBytes += bytes.length;
               const text = decoders[stream].write(bytes);
               if (text) emit({ type: 'gate-output', at: nowIso(), id: gate.id, stream, text });
+              if (eventBytes >= OUTPUT_EVENT_CAP) {
+                emit({ type: 'message', at: nowIso(), level: 'info', text: `output of gate ${gate.id} beyond ${OUTPUT_EVENT_CAP / 1024 / 1024} MiB is not sent as events; it is in ${relative(rootDir, logPath)}` });
+              }
             }
           : undefined,
       });

@@ -85,6 +85,22 @@ describe('faults', () => {
     writtenReport(dir, report.runId);
   });
 
+  it('sends at most 1 MiB of a gate output as events', async () => {
+    dir = await project();
+    let eventBytes = 0;
+    const notes: string[] = [];
+    const { report } = await run(pipe(dir, [gate('loud', { run: 'yes 0123456789abcdef | head -c 20000000' })]), {
+      onEvent: (e) => {
+        if (e.type === 'gate-output') eventBytes += Buffer.byteLength(e.text);
+        if (e.type === 'message') notes.push(e.text);
+      },
+    });
+    expect(report.gates[0]!.log.bytes).toBe(20_000_000);
+    expect(eventBytes).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(eventBytes).toBeLessThan(1024 * 1024 + 128 * 1024);
+    expect(notes.some((t) => /beyond 1 MiB is not sent as events/.test(t))).toBe(true);
+  });
+
   it('a write error on the log (ENOSPC) → the gate still finishes, the log is marked incomplete', async () => {
     dir = await project();
     const full = () => {
