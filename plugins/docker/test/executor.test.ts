@@ -1,11 +1,14 @@
 import { readFile, readdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { isGatehouseError, type RunReport } from '@gatehouse/core';
 import { ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import plugin, { executeDocker } from '../src/index.js';
 import { engineInventory, gate, project, runOptions } from './helpers.js';
 
+const run = promisify(execFile);
 const hasDocker = await requireDocker('the Docker executor tests');
 
 function byId(report: RunReport) {
@@ -92,6 +95,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
       gate('bad', { run: 'echo broken >&2; exit 3' }),
       gate('adv', { run: 'exit 1', mode: 'advisory' }),
       gate('after', { run: 'echo never', needs: ['bad'] }),
+      gate('slow', { run: 'sleep 10', timeoutMs: 1000 }),
     ]);
     const opts = runOptions(p);
     const report = await executeDocker(p, opts);
@@ -103,6 +107,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     expect(g.adv!.mode).toBe('advisory');
     expect(g.after!.status).toBe('skipped');
     expect(g.after!.reason).toContain('bad');
+    expect(g.slow!.status).toBe('timeout');
     expect(report.verdict.status).toBe('failed');
     expect(report.verdict.reasons.join('\n')).toContain('bad');
     expect(report.verdict.reasons.some((r) => r.startsWith('blocking gate adv'))).toBe(false);
@@ -150,6 +155,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
       secrets: [],
       timeoutMs: 60_000,
     };
+    const before = await engineInventory();
     const opts = runOptions(p);
     const report = await executeDocker(p, opts);
     expect(report.gates.map((g) => g.status)).toEqual(['error', 'error']);
@@ -162,6 +168,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
         .gates,
     ).toHaveLength(2);
     expect(opts.events.some((e) => e.type === 'setup-end' && !e.ok)).toBe(true);
+    expect(await engineInventory()).toEqual(before);
   }, 300_000);
 
   it('says where it looked and what to do when the engine is unreachable', async () => {
@@ -180,7 +187,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
 
   it('stops the build on abort, reports gates interrupted and leaves nothing behind', async () => {
     const p = await project(image, [
-      gate('slow', { run: 'sleep 30' }),
+      gate('slow', { run: 'sleep 37' }),
       gate('quick', { run: 'true' }),
     ]);
     const before = await engineInventory();
@@ -197,6 +204,10 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     const report = await running;
     expect(Date.now() - t0).toBeLessThan(25_000);
     expect(report.gates.map((g) => g.status)).toEqual(['interrupted', 'interrupted']);
+    // Cancelling the request must stop BuildKit's step too, not just our wait for it.
+    await new Promise((r) => setTimeout(r, 3000));
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    expect(stdout.split('\n').filter((l) => l.trim() === 'sleep 37')).toEqual([]);
     expect(await engineInventory()).toEqual(before);
   }, 120_000);
 

@@ -46,10 +46,15 @@ describe.skipIf(!hasDocker)('images built from the pipeline (real engine)', () =
         // Proves the value arrived (by its hash: the command text must not hold it), then prints it.
         run: `test "$(printf %s "$GH_CANARY" | sha256sum | cut -d' ' -f1)" = "${sha256(canary)}" && echo "token is $GH_CANARY"`,
       }),
+      // A declared secret with no value is simply absent, as with `docker build --secret`.
+      gate('absent', {
+        secrets: ['GH_ABSENT'],
+        run: 'test -z "${GH_ABSENT-}" && test ! -e /run/secrets/GH_ABSENT',
+      }),
     ]);
     const opts = runOptions(p, { env: { GH_CANARY: canary } });
     const report = await executeDocker(p, opts);
-    expect(report.gates[0]!.status, report.gates[0]!.reason ?? '').toBe('passed');
+    for (const g of report.gates) expect(g.status, `${g.id}: ${g.reason}`).toBe('passed');
     const runDir = join(opts.stateDir, 'runs', report.runId);
     expect(await readFile(join(runDir, 'logs', 'sec.log'), 'utf8')).toContain('token is ***');
     for (const file of await allFiles(opts.stateDir)) {
