@@ -130,6 +130,13 @@ describe('seal and verify', () => {
     expect(v.problems.join()).toMatch(/not by the given key/);
   });
 
+  it('with schema: true, a sealed report of the wrong shape is named', async () => {
+    const odd = sealReport({ ...sampleReport(), startedAt: 'noon' }).report;
+    expect((await verifyReportText(serialiseReport(odd), loader(envText), {})).ok).toBe(true);
+    const v = await verifyReportText(serialiseReport(odd), loader(envText), { schema: true });
+    expect(v.problems).toEqual([expect.stringMatching(/^schema: \/startedAt must match pattern/)]);
+  });
+
   it('an unsealed report does not verify', async () => {
     expect((await verify(serialiseReport(sampleReport()), envText, null)).problems).toEqual(['report has no integrity member (not sealed)']);
   });

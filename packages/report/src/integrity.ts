@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
 import type { RunReport } from '@gatehouse/core';
-import { prettyCanonical } from './canonical.js';
+import { canonicalForms, prettyCanonical } from './canonical.js';
 import { validateReportSchema } from './schema.js';
 import { toStatement, STATEMENT_TYPE, type StatementOptions, type TestResultStatement } from './render/intoto.js';
 
@@ -34,8 +34,7 @@ export interface SealedReport {
 
 /** sha256 over the canonical JSON of the report without its `integrity` member. */
 export function reportDigest(report: RunReport): string {
-  const { integrity: _omit, ...body } = report;
-  return sha256(canonicalJson(body));
+  return sha256(canonicalForms(report, 'integrity').compact);
 }
 
 /** DSSE pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`. */
@@ -124,6 +123,8 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** ed25519 public key (PEM). When given, the report must be signed by it. */
   publicKey?: string | KeyObject;
+  /** Also check the report against its JSON Schema (costs Ajv's start-up). @default false */
+  schema?: boolean;
 }
 
 /**
@@ -159,18 +160,13 @@ export async function verifyReportText(text: string, loadEnvelope: (name: string
   }
   if (typeof report !== 'object' || report === null || Array.isArray(report)) return fail('report is not a JSON object');
   const problems: string[] = [];
-  let canonical: string | null = null;
-  try {
-    canonical = serialiseReport(report);
-  } catch (err) {
-    problems.push(`report cannot be serialised: ${(err as Error).message}`);
-  }
-  if (canonical !== null && canonical !== text) problems.push('file bytes differ from the canonical form of its content (edited by hand or by another tool)');
   let digest: string | null = null;
   try {
-    digest = reportDigest(report);
+    const forms = canonicalForms(report, 'integrity');
+    digest = sha256(forms.compact);
+    if (forms.pretty !== text) problems.push('file bytes differ from the canonical form of its content (edited by hand or by another tool)');
   } catch (err) {
-    problems.push(`cannot compute digest: ${(err as Error).message}`);
+    problems.push(`report cannot be serialised: ${(err as Error).message}`);
   }
   const integ = report.integrity;
   if (!integ || typeof integ !== 'object') {
@@ -179,8 +175,10 @@ export async function verifyReportText(text: string, loadEnvelope: (name: string
   }
   const allowed = new Set(['algorithm', 'digest', 'signature']);
   for (const k of Object.keys(integ)) if (!allowed.has(k)) problems.push(`integrity has an unknown member ${JSON.stringify(k)}`);
-  const schemaProblems = validateReportSchema(report);
-  if (schemaProblems.length) problems.push(...schemaProblems.slice(0, 5).map((p) => `schema: ${p}`));
+  if (opts.schema) {
+    const schemaProblems = validateReportSchema(report);
+    if (schemaProblems.length) problems.push(...schemaProblems.slice(0, 5).map((p) => `schema: ${p}`));
+  }
   if (integ.algorithm !== 'sha256') problems.push(`integrity.algorithm is ${JSON.stringify(integ.algorithm)}, expected "sha256"`);
   if (digest !== null && integ.digest !== digest) problems.push(`digest mismatch: recorded ${String(integ.digest)}, content hashes to ${digest}`);
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020 as Ajv2020Type, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 
 /** The report JSON Schema's `$id`. */
 export const REPORT_SCHEMA_ID = 'https://gatehouse.dev/schema/report/v1.json';
@@ -11,13 +12,12 @@ export function reportSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL('../schema/report.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
 /** Validate data against the report schema; returns readable problems (empty when valid). */
 export function validateReportSchema(data: unknown): string[] {
   if (!compiled) {
+    // Loaded on first use: Ajv costs more start-up time than rendering a large report.
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020') as { Ajv2020: typeof Ajv2020Type };
     const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    ajv.addFormat('date-time', { type: 'string', validate: (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
     compiled = ajv.compile(reportSchema());
   }
   if (compiled(data)) return [];

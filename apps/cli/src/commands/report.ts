@@ -1,5 +1,5 @@
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import {
@@ -8,6 +8,7 @@ import {
   mergeReports,
   readExportedGate,
   readLedger,
+  reportDigest,
   render,
   RENDER_FORMATS,
   sealReport,
@@ -20,7 +21,6 @@ import {
   type RenderFormat,
 } from '@gatehouse/report';
 import type { Command, CommandContext, Io } from '../command.js';
-import { openProject, shown } from '../project.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Where `gatehouse run` keeps the latest report. */
@@ -28,6 +28,12 @@ export const DEFAULT_REPORT = '.gatehouse/report/report.json';
 
 const SUBCOMMANDS = ['render', 'merge', 'verify', 'history', 'sign', 'keygen'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
+
+/** How a path is shown: relative to cwd when inside it (as the other commands do). */
+function shown(io: Io, abs: string): string {
+  const rel = relative(io.cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -81,9 +87,9 @@ async function renderCmd({ io, values, positionals }: CommandContext): Promise<n
   if (positionals.length > 1) throw usageError('render takes at most one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
   const report = await readReportFile(io, file);
-  if (report.integrity) {
-    const v = await verifyReport(file);
-    if (!v.ok) io.stderr.write(`gatehouse report: warning: ${shown(io, file)} does not verify (${v.problems[0]}); rendering it anyway\n`);
+  // A cheap digest check only; `gatehouse report verify` does the full one.
+  if (report.integrity && reportDigest(report) !== report.integrity.digest) {
+    io.stderr.write(`gatehouse report: warning: ${shown(io, file)} does not match its digest (edited?); rendering it anyway\n`);
   }
   const out = str(values.output);
   const text = render(report, format as RenderFormat, {
@@ -115,6 +121,8 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   if (!out) throw usageError('merge needs -o FILE', 'e.g. `gatehouse report merge gatehouse-results -o gatehouse-report/report.json`');
   const dockerDirs = ((values.docker as string[] | undefined) ?? []).map((d) => resolve(io.cwd, d));
   if (!positionals.length && !dockerDirs.length) throw usageError('merge needs result files or directories (or --docker DIR)');
+  // Loaded here only: the project loader brings every built-in plugin with it.
+  const { openProject } = await import('../project.js');
   const project = await openProject(io, values.config);
   const pipeline = project.pipeline;
   if (!pipeline) throw new GatehouseError('GH_CONFIG_INVALID', `${shown(io, project.configPath)} is invalid; run \`gatehouse validate\``);
@@ -171,7 +179,7 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
   const keyFile = str(values['public-key']);
   const publicKey = keyFile ? await readKey(io, keyFile, '') : undefined;
-  const v = await verifyReport(file, publicKey ? { publicKey } : {});
+  const v = await verifyReport(file, { ...(publicKey ? { publicKey } : {}), schema: values.schema === true });
   if (v.ok) {
     const sig = v.signature === 'valid' ? 'signature valid' : v.signature === 'unverified' ? 'signed (pass --public-key to check the signature)' : 'not signed';
     io.stdout.write(`OK ${shown(io, file)}: sha256 ${v.digest}, ${sig}\n`);
@@ -254,7 +262,7 @@ export const report: Command = {
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
     '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--key F] [--fail-on-verdict]',
-    '  verify [FILE] [--public-key F]        exit 1 when the report was edited or the signature fails',
+    '  verify [FILE] [--public-key F] [--schema]   exit 1 when the report was edited or the signature fails',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl and check the chain',
     '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
     '  keygen [-o DIR]                       write gatehouse-signing.key / gatehouse-signing.pub',
@@ -278,6 +286,7 @@ export const report: Command = {
     link: { type: 'string', description: 'render md: link or path to the full report, shown when the summary is shortened', valueName: 'URL' },
     dir: { type: 'string', description: 'history: project directory (default .)', valueName: 'DIR' },
     'fail-on-verdict': { type: 'boolean', description: 'merge: exit 1 when the merged verdict is failed' },
+    schema: { type: 'boolean', description: 'verify: also check the report against its JSON Schema' },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;

@@ -1,4 +1,5 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type * as FastXml from 'fast-xml-parser';
 import type { TestSummary } from '@gatehouse/core';
 import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
 
@@ -48,6 +49,8 @@ export function testSummaryOf(cases: JunitCase[]): TestSummary {
 
 /** Every test case of a JUnit XML document. Throws EvidenceError for malformed XML or a non-JUnit root. */
 export function readJunitCases(text: string): JunitCase[] {
+  // Loaded on first use, so commands that never read JUnit do not pay for the parser.
+  const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as typeof FastXml;
   const src = text.replace(/^\uFEFF/, '');
   const valid = XMLValidator.validate(src);
   if (valid !== true) {

@@ -1,4 +1,5 @@
-import { canonicalJson, sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse/core';
+import { canonicalForms } from '../canonical.js';
 import type { RunReport } from '@gatehouse/core';
 import { effectiveStatus } from '../build.js';
 
@@ -44,8 +45,7 @@ export interface StatementOptions {
  * @see https://github.com/in-toto/attestation/blob/main/spec/predicates/test-result.md
  */
 export function toStatement(report: RunReport, opts: StatementOptions = {}): TestResultStatement {
-  const { integrity: _omit, ...body } = report;
-  const reportDigest = sha256(canonicalJson(body));
+  const reportDigest = sha256(canonicalForms(report, 'integrity').compact);
   const subject: ResourceDescriptor[] = [];
   if (report.git.commit) subject.push({ name: 'git+commit', digest: { gitCommit: report.git.commit } });
   if (opts.imageDigest) {

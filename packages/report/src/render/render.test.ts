@@ -41,7 +41,7 @@ describe('report schema', () => {
     expect(validateReportSchema(bad).join('\n')).toMatch(/\/gates\/0\/status must be equal to one of the allowed values/);
     const noTime = sampleReport();
     noTime.startedAt = 'yesterday';
-    expect(validateReportSchema(noTime)).toEqual(['/startedAt must match format "date-time"']);
+    expect(validateReportSchema(noTime)).toEqual([expect.stringMatching(/^\/startedAt must match pattern/)]);
   });
 });
 
