@@ -5,6 +5,7 @@ export * from './model.js';
 export * from './errors.js';
 export * from './plugin.js';
 export { sha256, canonicalJson } from './hash.js';
+export { unmetCondition } from './when.js';
 export {
   DIAGNOSTIC_CODES,
   closest,

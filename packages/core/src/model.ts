@@ -91,6 +91,14 @@ export interface UserGate {
   policy?: Policy;
   /** Tool versions that belong to the cache key, e.g. `{ eslint: "9.39.0" }`. */
   tools?: Record<string, string>;
+  /** Run only when these hold; otherwise the gate is `skipped` with the reason. */
+  when?: UserGateCondition;
+}
+
+/** Conditions under which a gate runs. */
+export interface UserGateCondition {
+  /** Environment variables that must be set and non-empty, e.g. `[SONAR_HOST_URL]`. */
+  env?: string[];
 }
 
 /** The shared install step ("builder"), run once before every gate. */
@@ -168,6 +176,11 @@ export interface ResolvedGate {
   evidence: ResolvedEvidence[];
   policy: Policy;
   tools: Record<string, string>;
+  /**
+   * Conditions under which the gate runs; absent means always. A gate whose condition
+   * does not hold is reported `skipped` with the reason, and its secrets are not required.
+   */
+  when?: { env: string[] };
 }
 
 export interface ResolvedSetup {

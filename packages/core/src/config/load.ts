@@ -221,5 +221,6 @@ function resolveGate(
     evidence,
     policy,
     tools: { ...(g.tools ?? {}) },
+    ...(g.when?.env?.length ? { when: { env: sortedUnique(g.when.env) } } : {}),
   };
 }

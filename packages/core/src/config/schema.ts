@@ -245,6 +245,21 @@ const gate: SchemaNode = {
       additionalProperties: { type: 'string' },
       default: {},
     },
+    when: {
+      type: 'object',
+      description:
+        'Run the gate only when these conditions hold; otherwise it is reported `skipped` with the reason, and its secrets are not required.',
+      additionalProperties: false,
+      properties: {
+        env: {
+          type: 'array',
+          description:
+            'Environment variables that must be set and non-empty at run time, e.g. `[SONAR_HOST_URL]`. Names only.',
+          items: envName,
+          default: [],
+        },
+      },
+    },
   },
 };
 
