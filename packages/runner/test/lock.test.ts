@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gate } from '@gatehouse/test-utils';
@@ -22,6 +22,22 @@ describe('lock', () => {
     expect(existsSync(join(dir, 'b-ran'))).toBe(false);
     await first;
     expect(existsSync(join(dir, '.gatehouse', 'lock'))).toBe(false);
+  });
+
+  it('refuses while another live process holds the lock', async () => {
+    dir = await project();
+    const holder = spawn('sleep', ['30']);
+    try {
+      mkdirSync(join(dir, '.gatehouse'), { recursive: true });
+      writeFileSync(join(dir, '.gatehouse', 'lock'), JSON.stringify({ pid: holder.pid, startedAt: '2025-01-01T00:00:00Z', runId: 'other' }));
+      await expect(run(pipe(dir, [gate('a', { run: 'touch ran' })]))).rejects.toMatchObject({
+        code: 'GH_LOCKED',
+        message: expect.stringContaining(`pid ${holder.pid}`),
+      });
+      expect(existsSync(join(dir, 'ran'))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('waits for the holder when asked to', async () => {
