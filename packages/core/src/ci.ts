@@ -194,6 +194,23 @@ export function isPlainArtifactGlob(glob: string): boolean {
   return glob !== '' && glob.trim() === glob && !UNPRINTABLE.test(glob);
 }
 
+/**
+ * Docker mode builds stages of the Dockerfile the `dockerfile` target generates: without that
+ * target the CI jobs would build a file that does not exist. Returns the problem, located at
+ * `targets.<target>.mode`, or null.
+ */
+export function ciDockerModeProblem(pipeline: ResolvedPipeline, target: string, mode: CiMode): Diagnostic | null {
+  if (mode !== 'docker' || 'dockerfile' in pipeline.targets) return null;
+  return {
+    code: CI_OPTION_INVALID,
+    severity: 'error',
+    message: '`mode: docker` builds the Dockerfile of the `dockerfile` target, which this config does not list',
+    path: `targets.${target}.mode`,
+    loc: null,
+    hint: 'add `dockerfile: {}` under `targets`, or use `mode: native`',
+  };
+}
+
 /** Quote a word for POSIX `sh` (bare when it needs no quoting). */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;

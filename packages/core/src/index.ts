@@ -88,5 +88,6 @@ export {
   shellQuote,
   ciUserTexts,
   isPlainArtifactGlob,
+  ciDockerModeProblem,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';

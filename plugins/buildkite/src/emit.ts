@@ -4,6 +4,7 @@ import {
   CI_RESULTS_DIR,
   GatehouseError,
   ciDockerGateCommands,
+  ciDockerModeProblem,
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
@@ -36,7 +37,7 @@ export const REPORT_STEP_KEY = 'gatehouse-report';
  * upload-time `$` escaping). Throws `GatehouseError` when user text cannot be represented.
  */
 export function buildPipeline(pipeline: ResolvedPipeline, options: BuildkiteOptions): BuildkitePipeline {
-  checkUserText(pipeline);
+  checkUserText(pipeline, options);
   const steps = pipeline.gates.map((gate) =>
     options.mode === 'docker' ? dockerGateStep(pipeline, gate, options) : nativeGateStep(pipeline, gate, options),
   );
@@ -152,8 +153,10 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
 const ODD_BACKSLASH_DOLLAR = /(?<!\\)(?:\\\\)*\\\$/;
 
 /** Every place user text lands in the pipeline, checked at once. */
-function checkUserText(pipeline: ResolvedPipeline): void {
+function checkUserText(pipeline: ResolvedPipeline, options: BuildkiteOptions): void {
   const diagnostics: Diagnostic[] = [];
+  const docker = ciDockerModeProblem(pipeline, 'buildkite', options.mode);
+  if (docker) diagnostics.push(docker);
   // The pipeline name is not written into pipeline.yml.
   for (const { path, field, text } of ciUserTexts(pipeline).filter((t) => t.field !== 'name')) {
     if (ODD_BACKSLASH_DOLLAR.test(text)) {

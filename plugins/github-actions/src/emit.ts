@@ -4,6 +4,7 @@ import {
   CI_RESULTS_DIR,
   GatehouseError,
   ciDockerGateCommands,
+  ciDockerModeProblem,
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
@@ -36,7 +37,7 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** Build the typed workflow. Throws `GatehouseError` when user text cannot be placed safely. */
 export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions): Workflow {
-  checkUserText(pipeline);
+  checkUserText(pipeline, options);
   const jobs: Record<string, Job> = {};
   for (const gate of pipeline.gates) {
     jobs[gateJobId(gate.id)] = options.mode === 'docker' ? dockerGateJob(pipeline, gate, options) : nativeGateJob(pipeline, gate, options);
@@ -226,8 +227,10 @@ const WHERE: Record<CiUserTextField, string> = {
 };
 
 /** Every place user text lands in the workflow, checked at once. */
-function checkUserText(pipeline: ResolvedPipeline): void {
+function checkUserText(pipeline: ResolvedPipeline, options: GithubOptions): void {
   const diagnostics: Diagnostic[] = [];
+  const docker = ciDockerModeProblem(pipeline, 'github', options.mode);
+  if (docker) diagnostics.push(docker);
   for (const { path, field, text } of ciUserTexts(pipeline)) {
     if (text.includes(EXPRESSION)) {
       diagnostics.push({

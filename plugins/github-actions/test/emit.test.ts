@@ -61,7 +61,10 @@ const diamond = pipeline(
     gate('a11y', { needs: ['build'], description: 'pa11y on the built site' }),
     gate('e2e', { needs: ['a11y', 'unit'] }),
   ],
-  { setup: { run: 'npm ci', inputs: [], env: { NODE_ENV: 'test' }, secrets: ['NPM_TOKEN'], timeoutMs: 600_000 } },
+  {
+    setup: { run: 'npm ci', inputs: [], env: { NODE_ENV: 'test' }, secrets: ['NPM_TOKEN'], timeoutMs: 600_000 },
+    targets: { dockerfile: {} },
+  },
 );
 
 describe('github target', () => {
@@ -252,6 +255,19 @@ describe('github target', () => {
         else process.env[k] = v;
       }
     }
+  });
+
+  it('refuses docker mode without the dockerfile target', () => {
+    let caught: unknown;
+    try {
+      target.emit({ ...diamond, targets: {} }, { mode: 'docker' }, ctx);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isGatehouseError(caught)).toBe(true);
+    expect((caught as { diagnostics: Array<{ code: string; path: string }> }).diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual([
+      'GH_TARGET_OPTIONS targets.github.mode',
+    ]);
   });
 
   it('is deterministic', () => {
