@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
 
@@ -24,6 +24,35 @@ async function readLock(path: string): Promise<LockInfo | null> {
     return typeof info.pid === 'number' ? info : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Remove a lock left by a dead process. Two runs may find the same stale lock: a short-lived
+ * `<lock>.takeover` file (O_EXCL) lets only one of them re-check and remove it, so neither
+ * removes the fresh lock the other just took.
+ */
+async function removeStale(path: string, stale: LockInfo): Promise<void> {
+  const guard = `${path}.takeover`;
+  let fh;
+  try {
+    fh = await open(guard, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const st = await stat(guard).catch(() => null);
+    // A takeover that crashed midway leaves its guard behind.
+    if (st && Date.now() - st.mtimeMs > 10_000) await rm(guard, { force: true });
+    else await new Promise((r) => setTimeout(r, 20));
+    return;
+  }
+  try {
+    const cur = await readLock(path);
+    if (cur && cur.pid === stale.pid && cur.runId === stale.runId && cur.startedAt === stale.startedAt) {
+      await rm(path, { force: true });
+    }
+  } finally {
+    await fh.close();
+    await rm(guard, { force: true });
   }
 }
 
@@ -67,7 +96,7 @@ export async function acquireLock(path: string, runId: string, waitMs: number): 
       continue;
     }
     if (!pidAlive(holder.pid)) {
-      await rm(path, { force: true });
+      await removeStale(path, holder);
       continue;
     }
     if (Date.now() >= deadline) {
