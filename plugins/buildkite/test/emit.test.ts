@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { isGatehouseError, type ResolvedPipeline } from '@gatehouse/core';
-import { gate, hostileString, pipeline } from '@gatehouse/test-utils';
+import type { ResolvedPipeline } from '@gatehouse/core';
+import { diagnosticsOf, gate, hostileString, pipeline, withEnv } from '@gatehouse/test-utils';
 import plugin, { buildPipeline, gateStepKey, readBuildkiteOptions, REPORT_STEP_KEY, type BuildkitePipeline } from '../src/index.js';
 import { interpolate, interpolateAll, judgePipeline } from './oracle.js';
 
@@ -124,14 +124,7 @@ describe('buildkite target', () => {
     const bad = pipeline([gate('lint', { description: 'cost \\$5', outputs: ['a;b', 'ok/**', 'x\\$y'] })], {
       setup: { run: 'echo \\\\\\$HOME', inputs: [], env: { A: '\\$' }, secrets: [], timeoutMs: 1000 },
     });
-    let caught: unknown;
-    try {
-      target.emit(bad, {}, ctx);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isGatehouseError(caught)).toBe(true);
-    const found = (caught as { diagnostics: Array<{ code: string; path: string }> }).diagnostics.map((d) => `${d.code} ${d.path}`);
+    const found = diagnosticsOf(() => target.emit(bad, {}, ctx));
     expect(found.sort()).toEqual(
       [
         'GH_BUILDKITE_BACKSLASH_DOLLAR setup.run',
@@ -148,28 +141,12 @@ describe('buildkite target', () => {
 
   it('never writes a secret value, even when it is set while compiling', () => {
     const canary = 'canary-7f3a9c0e-do-not-leak';
-    const saved = { SONAR_TOKEN: process.env.SONAR_TOKEN, NPM_TOKEN: process.env.NPM_TOKEN };
-    process.env.SONAR_TOKEN = canary;
-    process.env.NPM_TOKEN = canary;
-    try {
-      for (const mode of ['native', 'docker']) expect(emit(diamond, { mode })).not.toContain(canary);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    const texts = withEnv({ SONAR_TOKEN: canary, NPM_TOKEN: canary }, () => ['native', 'docker'].map((mode) => emit(diamond, { mode })));
+    for (const text of texts) expect(text).not.toContain(canary);
   });
 
   it('refuses docker mode without the dockerfile target', () => {
-    let caught: unknown;
-    try {
-      target.emit({ ...diamond, targets: {} }, { mode: 'docker' }, ctx);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isGatehouseError(caught)).toBe(true);
-    expect((caught as { diagnostics: Array<{ code: string; path: string }> }).diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual([
+    expect(diagnosticsOf(() => target.emit({ ...diamond, targets: {} }, { mode: 'docker' }, ctx))).toEqual([
       'GH_TARGET_OPTIONS targets.buildkite.mode',
     ]);
   });
