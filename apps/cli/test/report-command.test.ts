@@ -96,6 +96,21 @@ describe('gatehouse report', () => {
     expect(r.err).toContain('gate lint is reported twice: in a/lint.json and in b/lint.json');
   });
 
+  it('refuses result files that are not gate results, and sealed reports that were edited', async () => {
+    const dir = await project();
+    await writeFile(join(dir, 'odd.json'), JSON.stringify({ ...passed('lint'), status: 'green' }));
+    const r = await run(['report', 'merge', 'odd.json', '-o', 'r.json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('odd.json is not a valid gate result: /status must be equal to one of the allowed values');
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await run(['report', 'merge', 'unit.json', '-o', 'part/report.json'], dir);
+    const part = JSON.parse(await readFile(join(dir, 'part', 'report.json'), 'utf8')) as RunReport;
+    part.gates[0]!.status = 'failed';
+    await writeFile(join(dir, 'part', 'report.json'), JSON.stringify(part));
+    const t = await run(['report', 'merge', 'part/report.json', '-o', 'r.json'], dir);
+    expect([t.code, t.err]).toEqual([1, expect.stringContaining('part/report.json does not match its digest')]);
+  });
+
   it('merges a Docker export (result.json, log.txt, evidence/)', async () => {
     const dir = await project();
     const exp = join(dir, 'docker-out');

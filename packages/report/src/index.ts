@@ -44,4 +44,4 @@ export * as evidence from './evidence/index.js';
 export { parseEvidence, mergeEvidence, EvidenceError, type ParsedEvidence, type ParseContext } from './evidence/index.js';
 export { prettyCanonical } from './canonical.js';
 export { writeFileAtomic } from './util.js';
-export { validateReportSchema, reportSchema, REPORT_SCHEMA_ID } from './schema.js';
+export { validateReportSchema, validateGateResultSchema, reportSchema, REPORT_SCHEMA_ID } from './schema.js';

@@ -1,12 +1,16 @@
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gate, pipeline } from '@gatehouse/test-utils';
 import { writeReport } from './write.js';
 import { verifyReport, generateSigningKeyPair } from './integrity.js';
 import { mergeReports } from './merge.js';
-import { skippedResult } from './evaluate.js';
+import { cachedResult, evaluateGate, skippedResult } from './evaluate.js';
+import { buildReport } from './build.js';
+import { outcome } from './outcome.js';
+import { validateGateResultSchema, validateReportSchema } from './schema.js';
 import { sampleReport } from '../test/sample.js';
-import { tempDir } from '../test/helpers.js';
+import { PKG_DIR, run, tempDir } from '../test/helpers.js';
 
 describe('writeReport', () => {
   it('writes a sealed report and its renderings that verify', async () => {
@@ -30,6 +34,41 @@ describe('writeReport', () => {
     const bad = await verifyReport(w.jsonPath, { publicKey: other.publicKeyPem });
     expect(bad.ok).toBe(false);
     expect(bad.problems.join('\n')).toMatch(/not by the given key/);
+  });
+});
+
+describe('real reports match the JSON Schema', () => {
+  it('a report built from real evaluations, git metadata and a seal', async () => {
+    const root = await tempDir();
+    await run('git', ['init', '-q', '-b', 'main'], { cwd: root });
+    await run('sh', ['-c', 'echo x > f && git add f && git -c user.name=t -c user.email=t@e commit -qm init'], { cwd: root });
+    const out = join(root, 'out');
+    await mkdir(out);
+    await copyFile(join(PKG_DIR, 'test/fixtures/junit/jest-junit.xml'), join(out, 'junit.xml'));
+    await copyFile(join(PKG_DIR, 'test/fixtures/pa11y/pa11y-ci.json'), join(out, 'pa11y.json'));
+    await copyFile(join(PKG_DIR, 'test/fixtures/sonar/qualitygate-error.json'), join(out, 'sonarqube.json'));
+    await writeFile(join(out, 'eslint.json'), JSON.stringify([{ filePath: join(root, 'a.js'), messages: [{ ruleId: 'semi', severity: 1, message: 'Missing semicolon.', line: 1, column: 9 }] }]));
+    await writeFile(join(root, 'lint.log'), 'linting\n');
+    const gates = [
+      gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }], policy: { max_errors: 0, baseline: 'missing.json' } }),
+      gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'junit.xml' }] }),
+      gate('a11y', { kind: 'a11y-test', mode: 'advisory', evidence: [{ format: 'pa11y', path: 'pa11y.json' }], policy: { max_violations: { serious: 0 } } }),
+      gate('sonar', { kind: 'sonarqube', evidence: [{ format: 'sonarqube', path: 'sonarqube.json' }] }),
+      gate('e2e', { needs: ['unit'] }),
+    ];
+    const p = pipeline(gates, { rootDir: root });
+    const results = [];
+    for (const g of gates.slice(0, 4)) {
+      results.push(await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0, log: { path: join(root, 'lint.log'), sha256: 'a'.repeat(64), bytes: 8, truncated: false } }), { rootDir: root }));
+    }
+    results.push(cachedResult(skippedResult(gates[4]!, 'unit did not pass', 'local'), 'k', 'R0'));
+    const report = await buildReport({ pipeline: p, gates: results, executor: 'local', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), rootDir: root });
+    const w = await writeReport(report, join(root, 'report'));
+    const onDisk = JSON.parse(await readFile(w.jsonPath, 'utf8')) as unknown;
+    expect(validateReportSchema(onDisk)).toEqual([]);
+    expect(report.gates.map((g) => g.status)).toEqual(['error', 'failed', 'failed', 'failed', 'cached']);
+    expect(report.git.commit).toMatch(/^[0-9a-f]{40}$/);
+    for (const g of report.gates) expect(validateGateResultSchema(g)).toEqual([]);
   });
 });
 

@@ -18,6 +18,8 @@ import {
   writeFileAtomic,
   writeReport,
   ENVELOPE_FILE,
+  validateGateResultSchema,
+  validateReportSchema,
   type RenderFormat,
 } from '@gatehouse/report';
 import type { Command, CommandContext, Io } from '../command.js';
@@ -142,8 +144,13 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
         throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, f)} is not valid JSON: ${(err as Error).message}`);
       }
       const d = data as Partial<RunReport & GateResult>;
-      if (!d || typeof d !== 'object' || typeof d.id !== 'string' && !Array.isArray(d.gates)) {
-        throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, f)} is neither a gate result nor a report`);
+      const isReport = !!d && typeof d === 'object' && Array.isArray(d.gates);
+      const problems = isReport ? validateReportSchema(d) : validateGateResultSchema(d);
+      if (problems.length) {
+        throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, f)} is not a valid ${isReport ? 'report' : 'gate result'}: ${problems[0]}`);
+      }
+      if (isReport && d.integrity && reportDigest(d as RunReport) !== d.integrity.digest) {
+        throw new GatehouseError('GH_REPORT_TAMPERED', `${shown(io, f)} does not match its digest; refusing to merge it`);
       }
       parts.push(data as RunReport | GateResult);
       sources.push(shown(io, f));
