@@ -3,6 +3,7 @@ import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { unmetCondition } from '@gatehouse/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -130,7 +131,17 @@ export async function execute(
 
   const selected = selectRunGates(pipeline, options.gates ?? [], only);
   const setup = only.length === 0 ? pipeline.setup : null;
-  checkSecrets(selected, setup, env);
+  // A gate whose `when` does not hold is skipped, and its secrets are not required.
+  const unmet = new Map<string, string>();
+  for (const g of selected) {
+    const why = unmetCondition(g, env);
+    if (why !== null) unmet.set(g.id, why);
+  }
+  checkSecrets(
+    selected.filter((g) => !unmet.has(g.id)),
+    setup,
+    env,
+  );
 
   const runId = options.runId ?? newRunId();
   const lock = await acquireLock(join(stateDir, 'lock'), runId, options.lockWaitMs ?? DEFAULTS.lockWaitMs);
@@ -366,6 +377,7 @@ export async function execute(
             let skip: string | null = null;
             if (setupFailure !== null) skip = setupFailure;
             else if (stopReason !== null) skip = stopReason;
+            else if (unmet.has(gate.id)) skip = unmet.get(gate.id)!;
             else {
               const needs = gate.needs.filter((n) => inRun.has(n));
               if (!needs.every((n) => results.has(n))) continue;
@@ -477,7 +489,14 @@ function describeFailure(p: ProcessOutcome): string {
  */
 export async function explain(
   pipeline: ResolvedPipeline,
-  options: { gates?: string[]; only?: string[]; noCache?: boolean; stateDir?: string } = {},
+  options: {
+    gates?: string[];
+    only?: string[];
+    noCache?: boolean;
+    stateDir?: string;
+    /** Environment `when` conditions are checked against. @default process.env */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<GateExplanation[]> {
   const rootDir = pipeline.rootDir;
   const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'));
@@ -497,7 +516,13 @@ export async function explain(
     return v;
   };
   const out: GateExplanation[] = [];
+  const env = options.env ?? process.env;
   for (const g of selected) {
+    const why = unmetCondition(g, env);
+    if (why !== null) {
+      out.push({ id: g.id, action: 'skip', key: null, reasons: [why] });
+      continue;
+    }
     if (!isCacheable(g)) {
       out.push({ id: g.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
       continue;

@@ -5,8 +5,11 @@ import { diffManifests, type GateManifest } from './manifest.js';
 /** Whether a gate runs or comes from the cache, and why. */
 export interface GateExplanation {
   id: string;
-  /** `cached`: a verified entry exists for its key (for `explain`, an entry exists). */
-  action: 'run' | 'cached';
+  /**
+   * `cached`: a verified entry exists for its key (for `explain`, an entry exists);
+   * `skip`: its `when` condition does not hold.
+   */
+  action: 'run' | 'cached' | 'skip';
   /** Cache key, or null when the gate is not cacheable. */
   key: string | null;
   /** Human reasons, e.g. `input src/app.js changed (sha …→ …)`, `env NODE_ENV changed`. */

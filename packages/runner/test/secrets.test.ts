@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
 import { gate } from '@gatehouse/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFiles, cleanup, pipe, project, run } from './helpers.js';
+import { explain } from '../src/index.js';
+import { allFiles, cleanup, pipe, project, run, status } from './helpers.js';
 
 let dir = '';
 afterEach(() => cleanup(dir));
@@ -28,6 +29,25 @@ describe('secrets', () => {
     expect(err.message).toMatch(/setup needs secret NPM_TOKEN/);
     for (const f of ['ran-a', 'ran-b', 'ran-c', 'ran-setup']) expect(existsSync(join(dir, f))).toBe(false);
     expect(existsSync(join(dir, '.gatehouse', 'runs'))).toBe(false);
+  });
+
+  it('skips a gate whose when.env does not hold, without asking for its secrets', async () => {
+    dir = await project();
+    const gates = [
+      gate('sonar', { secrets: ['SONAR_TOKEN'], when: { env: ['SONAR_HOST_URL'] }, mode: 'advisory', run: 'touch sonar-ran' }),
+      gate('after', { needs: ['sonar'], run: 'true' }),
+      gate('lint', { run: 'true' }),
+    ];
+    const { report } = await run(pipe(dir, gates));
+    expect(status(report)).toEqual({ sonar: 'skipped', after: 'passed', lint: 'passed' });
+    expect(report.gates[0]!.reason).toBe('`SONAR_HOST_URL` is not set (when.env)');
+    expect(existsSync(join(dir, 'sonar-ran'))).toBe(false);
+    expect((await explain(pipe(dir, gates), { env: {} }))[0]).toMatchObject({ id: 'sonar', action: 'skip' });
+
+    const withHost = { PATH: process.env.PATH, SONAR_HOST_URL: 'http://localhost:9' };
+    await expect(run(pipe(dir, gates), { env: withHost })).rejects.toMatchObject({ code: 'GH_SECRETS_MISSING' });
+    const ran = await run(pipe(dir, gates), { env: { ...withHost, SONAR_TOKEN: 't' } });
+    expect(status(ran.report).sonar).toBe('passed');
   });
 
   it('only checks the selected gates', async () => {

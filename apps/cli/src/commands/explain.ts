@@ -2,6 +2,8 @@ import { explain as explainGates } from '@gatehouse/runner';
 import type { Command } from '../command.js';
 import { hasErrors, openProject, printDiagnostics } from '../project.js';
 
+const ACTION = { run: 'runs', cached: 'cached', skip: 'skip' } as const;
+
 export const explain: Command = {
   name: 'explain',
   summary: 'Say, for each gate, whether `gatehouse run` would use the cache and why',
@@ -25,7 +27,7 @@ export const explain: Command = {
       printDiagnostics(io.stderr, project.diagnostics);
       return 1;
     }
-    const list = await explainGates(project.pipeline, { gates: positionals });
+    const list = await explainGates(project.pipeline, { gates: positionals, env: io.env });
     if (values.json === true) {
       io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       return 0;
@@ -33,7 +35,7 @@ export const explain: Command = {
     const width = Math.max(4, ...list.map((e) => e.id.length));
     for (const e of list) {
       const [first = '', ...rest] = e.reasons;
-      io.stdout.write(`${e.id.padEnd(width)}  ${(e.action === 'cached' ? 'cached' : 'runs').padEnd(6)}  ${first}\n`);
+      io.stdout.write(`${e.id.padEnd(width)}  ${ACTION[e.action].padEnd(6)}  ${first}\n`);
       for (const r of rest) io.stdout.write(`${''.padEnd(width)}          ${r}\n`);
     }
     return 0;

@@ -27,7 +27,7 @@ function positiveInt(name: string, v: unknown): number | undefined {
 
 /** `explain lint: run — input src/a.js changed (…)` */
 export function explanationLine(e: GateExplanation): string {
-  return `${e.id}: ${e.action === 'cached' ? 'cached' : 'runs'} — ${e.reasons.join('; ')}`;
+  return `${e.id}: ${e.action === 'cached' ? 'cached' : e.action === 'skip' ? 'skipped' : 'runs'} — ${e.reasons.join('; ')}`;
 }
 
 async function copyInto(dir: string, files: string[]): Promise<string[]> {
