@@ -149,6 +149,25 @@ describe('evaluateGate', () => {
   });
 });
 
+describe('redaction', () => {
+  it('a secret printed into evidence or the log never reaches the result', async () => {
+    const canary = 'CANARY-s3cr3t-7f2a';
+    const out = await tempDir();
+    await writeFile(join(out, 'junit.xml'), `<testsuite><testcase name="uses ${canary}"><failure message="token ${canary} rejected"/></testcase></testsuite>`);
+    await writeFile(join(out, 'eslint.json'), JSON.stringify([{ filePath: `/app/${canary}.js`, messages: [{ ruleId: 'x', severity: 2, message: canary, line: 1, column: 1 }] }]));
+    const log = join(out, 'log');
+    await writeFile(log, `echo ${canary}\n`);
+    const g = gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'junit.xml' }, { format: 'eslint', path: 'eslint.json' }] });
+    const redact = (t: string) => t.split(canary).join('[REDACTED]');
+    const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 1, log: { path: log, sha256: 'x', bytes: 1, truncated: false } }), { rootDir: '/app', redact });
+    expect(JSON.stringify(r)).not.toContain(canary);
+    expect(r.evidence.tests!.failures[0]).toEqual({ name: 'uses [REDACTED]', message: 'token [REDACTED] rejected' });
+    expect(r.logTail).toBe('echo [REDACTED]\n');
+    const plain = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 1 }), { rootDir: '/app' });
+    expect(JSON.stringify(plain)).toContain(canary);
+  });
+});
+
 describe('skippedResult / cachedResult', () => {
   it('skips with a reason and caches with the original status', () => {
     const g = gate('unit', { kind: 'unit-test' });

@@ -22,6 +22,12 @@ export interface EvaluateOptions {
   baseline?: RunReport;
   /** More absolute directories tool paths are relative to, e.g. the container's workdir. */
   sourceRoots?: string[];
+  /**
+   * Applied to every string taken from the gate's output (evidence text, log tail, reason)
+   * before it enters the result, e.g. the executor's secret redaction. Evidence files can
+   * carry a secret a tool printed (a test failure message), and logs are not the only way out.
+   */
+  redact?: (text: string) => string;
 }
 
 const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, note: 2 };
@@ -51,12 +57,13 @@ export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opt
     log: outcome.log,
   };
   const logTail = await readLogTail(outcome.log.path);
+  const redact = opts.redact ?? ((t: string) => t);
   const finish = (status: GateStatus, reason: string | null, evidence: EvidenceSummary, thresholds: ThresholdCheck[]): GateResult => ({
     ...base,
     status,
-    reason,
-    ...(logTail !== undefined ? { logTail } : {}),
-    evidence,
+    reason: reason === null ? null : redact(reason),
+    ...(logTail !== undefined ? { logTail: redact(logTail) } : {}),
+    evidence: opts.redact ? redactDeep(evidence, opts.redact) : evidence,
     thresholds,
   });
 
@@ -108,6 +115,15 @@ export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opt
   else if (outcome.exitCode !== 0) reasons.push(`exited with code ${outcome.exitCode}`);
   reasons.push(...thresholds.filter((c) => !c.ok).map(describeCheck));
   return finish(reasons.length ? 'failed' : 'passed', reasons.length ? reasons.join('; ') : null, evidence, thresholds);
+}
+
+function redactDeep<T>(value: T, redact: (t: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
+  }
+  return value;
 }
 
 function summarise(parsed: ParsedEvidence, files: EvidenceSummary['files']): EvidenceSummary {
