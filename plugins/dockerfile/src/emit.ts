@@ -430,6 +430,13 @@ function gateStage(
     }
   }
   if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
+  // `when.env` names that are not secrets arrive as build args (`--build-arg NAME`): they
+  // hold configuration such as a server URL, never credentials.
+  const when = gate.when?.env ?? [];
+  when.forEach((name, i) => {
+    if (!ENV_NAME_RE.test(name)) p.add('GH_DOCKERFILE_SECRET', `${at}.when.env[${i}]`, `variable name \`${name}\` is not valid`);
+    else if (!gate.secrets.includes(name)) ins.push({ kind: 'ARG', name });
+  });
   const place = placeCommand(stageName(gate.id), runOk ? gate.run : '', GATE_ARGV0, scripts);
   if (place.copy) ins.push(place.copy);
   const wrapper = gateWrapper({
@@ -439,6 +446,7 @@ function gateStage(
     ca: withCa,
     commandFile: place.commandFile,
     needs,
+    when,
   });
   const run: RunInstruction = {
     kind: 'RUN',

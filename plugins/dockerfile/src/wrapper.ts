@@ -31,6 +31,11 @@ export interface WrapperParams {
   commandFile: string | null;
 }
 
+/** Env names of a gate's `when.env`: the gate runs only when each is set and non-empty. */
+export interface GateCondition {
+  when: string[];
+}
+
 function loadCommand(p: WrapperParams): string[] {
   if (p.commandFile === null) return ['gh_cmd=$1'];
   // `$(...)` strips trailing newlines; the sentinel keeps them so the text stays byte-identical.
@@ -67,7 +72,7 @@ export function setupWrapper(p: WrapperParams): string {
  * always exits 0 after writing `result.json`; the verdict stage decides. A gate
  * whose needed gate did not pass is not run and records `exitCode: null`.
  */
-export function gateWrapper(p: WrapperParams & { needs: string[] }): string {
+export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[] }): string {
   const o = `${OUT_ROOT}/${p.id}`;
   const t = p.timeoutSeconds;
   const lines = [
@@ -86,10 +91,16 @@ export function gateWrapper(p: WrapperParams & { needs: string[] }): string {
       `for gh_need in ${p.needs.join(' ')}; do case $(cat "${OUT_ROOT}/$gh_need/result.json" 2>/dev/null) in *'"exitCode":0,'*) ;; *) gh_skip=$gh_need; break;; esac; done`,
     );
   }
+  lines.push(...exportSecrets(p), 'gh_unmet=');
+  // `when.env`: names are validated tokens; values come from build args or secrets.
+  for (const name of p.when) lines.push(`[ -n "\${${name}:-}" ] || gh_unmet="$gh_unmet ${name}"`);
   lines.push(
-    ...exportSecrets(p),
     'gh_t0=$(gh_ms)',
-    'if [ -n "$gh_skip" ]; then',
+    'gh_cond=false',
+    'if [ -n "$gh_unmet" ]; then',
+    '  gh_rc=null; gh_cond=true; gh_skipj="\\"not set (when.env):$gh_unmet\\""',
+    '  printf "gatehouse: not run: not set (when.env):%s\\n" "$gh_unmet" > "$o/log.txt"',
+    'elif [ -n "$gh_skip" ]; then',
     '  gh_rc=null; gh_skipj="\\"needed gate $gh_skip did not pass\\""',
     '  printf "gatehouse: not run: needed gate %s did not pass\\n" "$gh_skip" > "$o/log.txt"',
     'else',
@@ -109,7 +120,7 @@ export function gateWrapper(p: WrapperParams & { needs: string[] }): string {
     );
   }
   lines.push(
-    `printf '{"id":"%s","exitCode":%s,"timedOut":%s,"skipped":%s,"startedAt":"%s","finishedAt":"%s","durationMs":%s}\\n' "${p.id}" "$gh_rc" "$gh_to" "$gh_skipj" "$(gh_iso "$gh_t0")" "$(gh_iso "$gh_t1")" $(( gh_t1 - gh_t0 )) > "$o/result.json"`,
+    `printf '{"id":"%s","exitCode":%s,"timedOut":%s,"skipped":%s,"conditionUnmet":%s,"startedAt":"%s","finishedAt":"%s","durationMs":%s}\\n' "${p.id}" "$gh_rc" "$gh_to" "$gh_skipj" "$gh_cond" "$(gh_iso "$gh_t0")" "$(gh_iso "$gh_t1")" $(( gh_t1 - gh_t0 )) > "$o/result.json"`,
     'exit 0',
   );
   return lines.join('\n');
@@ -121,7 +132,7 @@ export function gateWrapper(p: WrapperParams & { needs: string[] }): string {
  */
 export function verdictScript(blocking: string[], advisory: string[], resultsDir: string): string {
   const check = (ids: string[], v: string): string =>
-    `for gh_g in ${ids.join(' ')}; do case $(cat "${resultsDir}/$gh_g/result.json" 2>/dev/null) in *'"exitCode":0,'*) ;; *) ${v}="$${v} $gh_g";; esac; done`;
+    `for gh_g in ${ids.join(' ')}; do case $(cat "${resultsDir}/$gh_g/result.json" 2>/dev/null) in *'"exitCode":0,'*|*'"conditionUnmet":true,'*) ;; *) ${v}="$${v} $gh_g";; esac; done`;
   const lines = ['gh_failed=', 'gh_advisory=', 'mkdir -p /gatehouse'];
   if (blocking.length > 0) lines.push(check(blocking, 'gh_failed'));
   if (advisory.length > 0) lines.push(check(advisory, 'gh_advisory'));

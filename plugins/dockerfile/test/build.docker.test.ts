@@ -64,6 +64,9 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
         on('e2e', { run: 'cat dist/app.txt build-info.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
         on('slow', { run: 'sleep 30', timeoutMs: 1000, mode: 'advisory' }),
         on('ca', { run: 'echo "$NODE_EXTRA_CA_CERTS"; head -c 27 "$NODE_EXTRA_CA_CERTS"' }),
+        // `when.env`: unset -> not run, and a blocking gate skipped by its condition does not fail the verdict.
+        on('scan', { run: 'echo scanned; exit 3', when: { env: ['SCAN_URL'] } }),
+        on('cond', { run: 'echo "url=$COND_URL"', when: { env: ['COND_URL'] } }),
       ],
       {
         image: base,
@@ -79,9 +82,15 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     ]);
     const env = { SONAR_TOKEN: CANARY };
 
+    secrets.push('--build-arg', 'COND_URL=http://sonar.example');
     const results = await docker(['build', '--no-cache', ...secrets, '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir, env });
     expect(results.code, results.stderr).toBe(0);
-    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'ca', 'e2e', 'lint', 'slow', 'sonar']);
+    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'ca', 'cond', 'e2e', 'lint', 'scan', 'slow', 'sonar']);
+    expect(await exported(dir, 'scan')).toMatchObject({
+      log: 'gatehouse: not run: not set (when.env): SCAN_URL\n',
+      result: { exitCode: null, conditionUnmet: true, skipped: 'not set (when.env): SCAN_URL' },
+    });
+    expect(await exported(dir, 'cond')).toMatchObject({ log: 'url=http://sonar.example\n', result: { exitCode: 0, conditionUnmet: false } });
     expect((await exported(dir, 'ca')).log).toBe('/run/secrets/gatehouse_ca\n-----BEGIN CERTIFICATE-----');
 
     const build = await exported(dir, 'build');
