@@ -1,13 +1,14 @@
 /** One BuildKit build through the Engine API: context, session with secrets, progress, errors. */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ResolvedPipeline } from '@gatehouse/core';
 import type Dockerode from 'dockerode';
 import { compileForBuild, type CompiledBuild } from './compile.js';
-import { CONTEXT_DOCKERFILE, packContext } from './context.js';
 import { connect, ensureReachable } from './engine.js';
 import { BuildProgress, type ProgressHandlers } from './progress.js';
 import { redactor } from './redact.js';
+import type { SyncedDir } from './filesync.js';
 import { openSession } from './session.js';
 
 /** Label on every image this plugin tags, so leftovers can be found. */
@@ -52,7 +53,6 @@ export interface BuildRequest {
 
 function dialBuild(
   docker: Dockerode,
-  context: NodeJS.ReadableStream,
   options: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<Readable> {
@@ -61,8 +61,9 @@ function dialBuild(
       {
         path: '/build?',
         method: 'POST',
-        file: context,
-        options,
+        // No body: the session serves the context. (Without `_body`, docker-modem would send
+        // the options as a JSON body.)
+        options: { _query: options, _body: {} },
         abortSignal: signal,
         isStream: true,
         statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
@@ -108,18 +109,37 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
   req.signal?.addEventListener('abort', onAbort, { once: true });
   if (req.signal?.aborted) abort.abort();
   let error: string | null = null;
-  const session = await openSession(docker, req.secrets);
+  // The context and the Dockerfile are served as two directories through the session, so
+  // the Dockerfile is not part of the context (see filesync.ts).
+  const dirs = new Map<string, SyncedDir>([
+    [
+      'context',
+      {
+        rootDir: req.rootDir,
+        ignore: req.compiled.dockerignore,
+        files: [
+          { path: '.dockerignore', contents: req.compiled.dockerignore },
+          ...req.compiled.files,
+        ],
+      },
+    ],
+    [
+      'dockerfile',
+      {
+        rootDir: null,
+        ignore: null,
+        files: [{ path: 'Dockerfile', contents: req.compiled.dockerfile }],
+      },
+    ],
+  ]);
+  const sharedKey = createHash('sha256').update(req.rootDir).digest('hex').slice(0, 32);
+  const session = await openSession(docker, req.secrets, dirs, sharedKey);
   try {
-    const context = packContext({
-      rootDir: req.rootDir,
-      dockerfile: req.compiled.dockerfile,
-      dockerignore: req.compiled.dockerignore,
-      extraFiles: req.compiled.files,
-    });
     const options: Record<string, unknown> = {
       version: '2',
       session: session.id,
-      dockerfile: CONTEXT_DOCKERFILE,
+      dockerfile: 'Dockerfile',
+      remote: 'client-session',
       t: req.tag,
       nocache: req.noCache ?? false,
       labels: JSON.stringify(req.labels ?? {}),
@@ -127,7 +147,7 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
       forcerm: true,
     };
     if (req.target) options.target = req.target;
-    const stream = await dialBuild(docker, context, options, abort.signal);
+    const stream = await dialBuild(docker, options, abort.signal);
     await drain(stream, progress, abort.signal);
     if (progress.outcome.error) {
       const step = progress.failure();

@@ -14,8 +14,7 @@ export { openSession } from './session.js';
 export type { BuildSession } from './session.js';
 export { BuildProgress, decodeTrace, parseVertexName } from './progress.js';
 export type { BuildOutcome, ProgressHandlers, Vertex } from './progress.js';
-export { packContext, contextEntries, CONTEXT_DOCKERFILE } from './context.js';
-export type { ContextOptions } from './context.js';
+export { contextEntries } from './context.js';
 export { extractImageDirs } from './extract.js';
 
 /** The plugin: one executor, `docker`. */

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type Dockerode from 'dockerode';
 import protobuf from 'protobufjs';
+import { DIFF_COPY, fileSyncService, type SyncedDir } from './filesync.js';
 
 const root = protobuf.Root.fromJSON({
   nested: {
@@ -74,8 +75,11 @@ export interface BuildSession {
 export function openSession(
   docker: Dockerode,
   secrets: ReadonlyMap<string, string>,
+  dirs?: ReadonlyMap<string, SyncedDir>,
+  sharedKey = '',
 ): Promise<BuildSession> {
   const id = randomUUID();
+  const methods = [GET_SECRET, HEALTH_CHECK, ...(dirs ? [DIFF_COPY] : [])];
   return new Promise((resolve, reject) => {
     docker.modem.dial(
       {
@@ -86,8 +90,8 @@ export function openSession(
           Upgrade: 'h2c',
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'gatehouse',
-          'X-Docker-Expose-Session-Sharedkey': '',
-          'X-Docker-Expose-Session-Grpc-Method': [GET_SECRET, HEALTH_CHECK],
+          'X-Docker-Expose-Session-Sharedkey': sharedKey,
+          'X-Docker-Expose-Session-Grpc-Method': methods,
         },
         statusCodes: { 101: true, 200: true, 500: 'server error' },
       } as never,
@@ -116,6 +120,10 @@ export function openSession(
             }
           },
         });
+        if (dirs) {
+          const sync = fileSyncService(dirs);
+          server.addService(sync.definition, sync.implementation);
+        }
         const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
         injector.injectConnection(socket as Duplex);
         resolve({

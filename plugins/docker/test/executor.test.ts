@@ -83,9 +83,17 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     }
     expect(again.verdict.status).toBe('passed');
 
-    // A changed input reruns the gates that see it.
-    const third = await executeDocker(p, runOptions(p, { noCache: true }));
-    expect(third.gates.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
+    // Another gate's command changed: the Dockerfile changes, but only that gate reruns.
+    const edited = {
+      ...p,
+      gates: p.gates.map((x) => (x.id === 'unit' ? { ...x, run: 'echo unit again' } : x)),
+    };
+    const third = await executeDocker(edited, runOptions(edited));
+    expect(third.gates.map((r) => r.status)).toEqual(['cached', 'passed', 'cached']);
+
+    // --no-cache runs every stage again.
+    const fourth = await executeDocker(p, runOptions(p, { noCache: true }));
+    expect(fourth.gates.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
     expect(await engineInventory()).toEqual(before);
   }, 300_000);
 
@@ -126,6 +134,10 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
       dollar: "printf '%s|' \"$1\" '${{ github.token }}' '$$' '`id`'",
       heredoc: "cat <<'EOF'\n<<EOF ''' \\$ \"\nEOF",
       unicode: "printf '%s' 'nel\u0085 ls\u2028 bom\ufeff tab\t astral\u{1F600}'",
+      // Longer than a Dockerfile line may carry: travels as a generated command file.
+      long: `: ${'x'.repeat(70_000)}; echo long`,
+      // The context holds the project, not the generated Dockerfile or Gatehouse's state.
+      context: 'find . -path ./node_modules -prune -o -print | sort',
     };
     const p = await project(
       image,
@@ -141,6 +153,17 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     expect(await log('dollar')).toBe('|${{ github.token }}|$$|`id`|');
     expect(await log('heredoc')).toBe("<<EOF ''' \\$ \"\n");
     expect(await log('unicode')).toBe('nel\u0085 ls\u2028 bom\ufeff tab\t astral\u{1F600}');
+    expect(await log('long')).toBe('long\n');
+    expect((await log('context')).split('\n')).toEqual([
+      '.',
+      // The generated command file of the long gate; no Dockerfile, no .dockerignore, no state.
+      './.gatehouse',
+      './.gatehouse/docker',
+      './.gatehouse/docker/gate-long.sh',
+      './gatehouse.yml',
+      './package.json',
+      '',
+    ]);
     for (const [id, run] of Object.entries(cmds)) {
       expect(await readFile(join(runDir, 'out', id, 'command.txt'), 'utf8')).toBe(run);
     }

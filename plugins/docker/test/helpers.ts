@@ -65,11 +65,22 @@ export function runOptions(
   };
 }
 
-/** Containers and images (ids) present now, to prove a run leaves nothing behind. */
+/**
+ * What the executor could leave behind: containers it creates to read results, and results
+ * images (tagged or dangling). Other test files build their own images concurrently, so
+ * the inventory is limited to these.
+ */
 export async function engineInventory(): Promise<{ containers: string[]; images: string[] }> {
   const docker = new Dockerode();
-  const containers = (await docker.listContainers({ all: true })).map((c) => c.Id).sort();
-  const images = (await docker.listImages({ all: true }))
+  const containers = (
+    await docker.listContainers({ all: true, filters: { label: ['io.gatehouse.role=results'] } })
+  )
+    .map((c) => c.Id)
+    .sort();
+  const images = (await docker.listImages({ all: true, filters: { label: ['io.gatehouse.run'] } }))
+    .filter((i) =>
+      (i.RepoTags ?? []).every((t) => t.startsWith('gatehouse-results:') || t === '<none>:<none>'),
+    )
     .map((i) => `${i.Id} ${(i.RepoTags ?? []).join(',')}`)
     .sort();
   return { containers, images };
