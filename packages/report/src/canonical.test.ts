@@ -16,6 +16,16 @@ describe('canonicalForms', () => {
     );
   });
 
+  it('data already in canonical order (as parsed from a canonical file) gives the same bytes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const parsed = JSON.parse(canonicalForms(v).compact) as unknown;
+        expect(canonicalForms(parsed)).toEqual(canonicalForms(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('index-like keys take the slow path and keep string order', () => {
     const v = { '10': 1, '9': 2, a: { '0': [1, { '2': null }] } };
     const { compact, pretty } = canonicalForms(v);

@@ -37,6 +37,38 @@ function sortedCopy(v: unknown): unknown {
 }
 
 /**
+ * True when `JSON.stringify(v)` is already canonical: every object's own keys are in sorted
+ * order (as `JSON.parse` leaves them for a canonical file), none index-like, no `undefined`
+ * members, no non-finite numbers, nothing with `toJSON`. Lets `verify` skip copying.
+ */
+function alreadyCanonical(v: unknown): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object': {
+      if (Array.isArray(v)) {
+        for (const x of v) if (x === undefined || !alreadyCanonical(x)) return false;
+        return true;
+      }
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+      const o = v as Record<string, unknown>;
+      let prev: string | null = null;
+      for (const k of Object.keys(o)) {
+        if ((prev !== null && !(prev < k)) || INDEX_LIKE.test(k) || o[k] === undefined || !alreadyCanonical(o[k])) return false;
+        prev = k;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
  * Canonical JSON in two layouts from one pass: `compact` (exactly `canonicalJson` of core,
  * what digests are computed over; without the top-level member `omitFromCompact` if given) and `pretty` (the same, indented by two spaces, with a
  * final newline: the on-disk form of reports and envelopes). A pure function of the data, so
@@ -50,7 +82,7 @@ export function canonicalForms(value: unknown, omitFromCompact?: string): { comp
   };
   let copy: unknown;
   try {
-    copy = sortedCopy(value);
+    copy = alreadyCanonical(value) ? value : sortedCopy(value);
   } catch (err) {
     if (!(err instanceof NeedsSlowPath)) throw err;
     return { compact: canonicalJson(omit(value)), pretty: `${indent(value, '')}\n` };
