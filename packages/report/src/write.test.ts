@@ -87,6 +87,18 @@ describe('mergeReports', () => {
     expect(m.executor).toBe('github');
   });
 
+  it('takes whole reports too: their gates, git and context, the span of all parts', () => {
+    const part = { ...sampleReport(), gates: [{ ...r('lint'), startedAt: '2026-01-01T09:00:00.000Z', finishedAt: '2026-01-01T09:01:00.000Z' }] };
+    const unit = { ...r('unit'), startedAt: '2026-01-01T09:30:00.000Z', finishedAt: '2026-01-01T10:05:00.000Z' };
+    const e2e = { ...r('e2e'), startedAt: '2026-01-01T10:00:00.000Z', finishedAt: '2026-01-01T10:01:00.000Z' };
+    const m = mergeReports([part, unit, e2e], p, { runId: 'M1' });
+    expect(m.gates.map((g) => g.id)).toEqual(['lint', 'unit', 'e2e']);
+    expect([m.runId, m.git.commit, m.context.ci?.provider, m.verdict.status]).toEqual(['M1', part.git.commit, 'github', 'passed']);
+    expect(m.startedAt).toBe('2026-01-01T09:00:00.000Z');
+    expect(m.finishedAt).toBe('2026-01-01T10:05:00.000Z');
+    expect(validateReportSchema(m)).toEqual([]);
+  });
+
   it('refuses a gate reported twice, naming both files', () => {
     expect(() => mergeReports([r('lint'), r('unit'), r('lint')], p, { sources: ['a/lint.json', 'unit.json', 'b/lint.json'] })).toThrow(
       'gate lint is reported twice: in a/lint.json and in b/lint.json',
