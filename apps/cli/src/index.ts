@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { isGatehouseError } from '@gatehouse/core';
+import { didYouMean, isGatehouseError } from '@gatehouse/core';
 import type { Command, CommandEntry, Io } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -106,27 +106,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
 }
 
-/** ` — did you mean \`x\`?` for the closest candidate, or ''. */
+/** ` — did you mean \`x\`?` for the closest command, or ''. */
 function suggest(word: string, candidates: string[]): string {
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? ` — did you mean \`${best}\`?` : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
+  const hint = didYouMean(word, candidates);
+  return hint ? ` — ${hint}` : '';
 }
