@@ -5,14 +5,12 @@ import type { Readable } from 'node:stream';
 import type { ResolvedPipeline } from '@gatehouse/core';
 import type Dockerode from 'dockerode';
 import { compileForBuild, type CompiledBuild } from './compile.js';
+import { LABEL } from './constants.js';
 import { connect, ensureReachable } from './engine.js';
 import { BuildProgress, type ProgressHandlers } from './progress.js';
 import { redactor } from './redact.js';
 import type { SyncedDir } from './filesync.js';
 import { openSession } from './session.js';
-
-/** Label on every image this plugin tags, so leftovers can be found. */
-export const LABEL = 'io.gatehouse.run';
 
 /** Secret values a build may ask for, by id: declared names from `env`, plus file secrets (the CA bundle). */
 export async function collectSecrets(

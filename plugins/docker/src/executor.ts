@@ -7,7 +7,6 @@
 import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
-  GatehouseError,
   type ExecuteOptions,
   type GateResult,
   type ResolvedGate,
@@ -25,16 +24,15 @@ import {
   type GateOutcome,
 } from '@gatehouse/report';
 import type Dockerode from 'dockerode';
-import { collectSecrets, LABEL, runBuild } from './build.js';
+import { collectSecrets, runBuild } from './build.js';
+import { EXECUTOR, LABEL } from './constants.js';
+import { selectWithNeeds } from './select.js';
 import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
 import { connect, ensureReachable } from './engine.js';
 import { readGateDir } from './exported.js';
 import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
-
-/** Executor name, as in `gatehouse run --executor docker` and `GateResult.executor`. */
-export const EXECUTOR = 'docker';
 
 /**
  * Options the CLI passes besides {@link ExecuteOptions}; all optional. `only` gates are
@@ -47,26 +45,6 @@ export interface DockerExecuteOptions extends ExecuteOptions {
   only?: string[];
   /** Version written into the report. */
   gatehouseVersion?: string;
-}
-
-/** The selected gates plus, transitively, the gates they need; all gates when none selected. */
-export function selectWithNeeds(pipeline: ResolvedPipeline, ids: string[]): ResolvedPipeline {
-  if (ids.length === 0) return pipeline;
-  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const keep = new Set<string>();
-  const visit = (id: string): void => {
-    const g = byId.get(id);
-    if (!g)
-      throw new GatehouseError(
-        'GH_UNKNOWN_GATE',
-        `no gate named "${id}" in ${pipeline.configPath}`,
-      );
-    if (keep.has(id)) return;
-    keep.add(id);
-    g.needs.forEach(visit);
-  };
-  ids.forEach(visit);
-  return { ...pipeline, gates: pipeline.gates.filter((g) => keep.has(g.id)) };
 }
 
 async function imageInfo(

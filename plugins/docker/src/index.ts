@@ -1,21 +1,41 @@
 /**
  * @gatehouse/plugin-docker — the `docker` executor: runs the gates as stages of the
  * generated Dockerfile through the Docker Engine API with BuildKit.
+ *
+ * The CLI imports every built-in plugin for every command, so the engine client (dockerode,
+ * gRPC) is loaded only when a build actually starts.
  */
+import type { ExecuteOptions, ResolvedPipeline, RunReport } from '@gatehouse/core';
 import { definePlugin } from '@gatehouse/core';
-import { executeDocker } from './executor.js';
+import type { BuildPipelineImageOptions, BuildResult } from './build.js';
 
-export { executeDocker, selectWithNeeds, EXECUTOR } from './executor.js';
-export type { DockerExecuteOptions } from './executor.js';
-export { buildPipelineImage, runBuild, collectSecrets, LABEL } from './build.js';
-export type { BuildPipelineImageOptions, BuildRequest, BuildResult } from './build.js';
-export { connect, engineAddress, ensureReachable } from './engine.js';
-export { openSession } from './session.js';
-export type { BuildSession } from './session.js';
+export { EXECUTOR, LABEL } from './constants.js';
+export { selectWithNeeds } from './select.js';
 export { BuildProgress, decodeTrace, parseVertexName } from './progress.js';
 export type { BuildOutcome, ProgressHandlers, Vertex } from './progress.js';
 export { contextEntries } from './context.js';
-export { extractImageDirs } from './extract.js';
+export type { DockerExecuteOptions } from './executor.js';
+export type { BuildPipelineImageOptions, BuildResult } from './build.js';
+
+/** Runs the pipeline's gates in BuildKit; resolves with the report (also written under `stateDir`). */
+export async function executeDocker(
+  pipeline: ResolvedPipeline,
+  options: ExecuteOptions,
+): Promise<RunReport> {
+  return (await import('./executor.js')).executeDocker(pipeline, options);
+}
+
+/**
+ * Builds a stage of the pipeline's generated Dockerfile as an image, with the declared
+ * secrets (the default, last stage when `target` is omitted). A failed build resolves
+ * with `error` set; an unreachable engine throws `GH_DOCKER_UNREACHABLE`.
+ */
+export async function buildPipelineImage(
+  pipeline: ResolvedPipeline,
+  options: BuildPipelineImageOptions,
+): Promise<BuildResult> {
+  return (await import('./build.js')).buildPipelineImage(pipeline, options);
+}
 
 /** The plugin: one executor, `docker`. */
 export default definePlugin({

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 let statusType: protobuf.Type | null = null;
@@ -19,7 +19,9 @@ function StatusResponse(): protobuf.Type {
       'proto',
       'buildkit_status.proto',
     );
-    statusType = protobuf.loadSync(proto).lookupType('moby.buildkit.v1.StatusResponse');
+    // Loaded on first use: the CLI imports this plugin for every command.
+    const pb = require('protobufjs') as typeof protobuf;
+    statusType = pb.loadSync(proto).lookupType('moby.buildkit.v1.StatusResponse');
   }
   return statusType;
 }

@@ -7,7 +7,7 @@ import { ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
 import Dockerode from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPipelineImage, executeDocker } from '../src/index.js';
-import { engineInventory, gate, project, runOptions } from './helpers.js';
+import { gate, project, runOptions } from './helpers.js';
 
 const run = promisify(execFile);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -112,7 +112,6 @@ describe.skipIf(!hasDocker)('images built from the pipeline (real engine)', () =
       {},
     );
     good.release = { ...release, image };
-    const before = await engineInventory();
     const tag = `gatehouse-release:${randomBytes(4).toString('hex')}`;
     let containerId: string | null = null;
     try {
@@ -165,6 +164,5 @@ describe.skipIf(!hasDocker)('images built from the pipeline (real engine)', () =
           () => false,
         ),
     ).toBe(false);
-    expect(await engineInventory()).toEqual(before);
   }, 300_000);
 });
