@@ -156,7 +156,8 @@ export async function executeDocker(
   let infraError = build.error;
 
   const interrupted = build.aborted || opts.signal.aborted;
-  const setupRan = progress.stageRuns(SETUP_STAGE);
+  // Setup also copies the project after its command: any step that ran means setup ran.
+  const setupRan = progress.stageRuns(SETUP_STAGE, 'all');
   if (selected.setup) {
     emit({
       type: 'setup-end',

@@ -205,13 +205,16 @@ export class BuildProgress {
    * How a stage's `RUN` steps went: `ran` when at least one executed now, `cached` when
    * every one came from the build cache, `absent` when the stream never mentioned one.
    */
-  stageRuns(stage: string): { state: 'ran' | 'cached' | 'absent'; digest: string | null } {
+  stageRuns(
+    stage: string,
+    steps: 'run' | 'all' = 'run',
+  ): { state: 'ran' | 'cached' | 'absent'; digest: string | null } {
     let seen = false;
     let ran = false;
     let digest: string | null = null;
     for (const v of this.outcome.vertexes.values()) {
       const p = parseVertexName(v.name);
-      if (p.stage !== stage || !p.instruction.startsWith('RUN')) continue;
+      if (p.stage !== stage || (steps === 'run' && !p.instruction.startsWith('RUN'))) continue;
       seen = true;
       digest = v.digest;
       if (!v.cached) ran = true;
