@@ -1,7 +1,7 @@
 /**
  * Golden files: fixtures/<case>/gatehouse.yml -> _expected/<file>. Every expected
  * Dockerfile must also satisfy dockerfile-utils with zero diagnostics (a snapshot alone
- * proves nothing). Refresh with `pnpm --filter @gatehouse/plugin-dockerfile update-golden`.
+ * proves nothing). Refresh with `pnpm --filter @gatehouse/plugin-dockerfile golden:update`.
  */
 import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
