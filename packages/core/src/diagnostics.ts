@@ -160,6 +160,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'Two plugins register the same target, executor or gate kind, or share a name.',
   },
+  GH_PLUGIN_NOT_LOADED: {
+    severity: 'error',
+    summary:
+      'A target or executor of a lazily loaded plugin was looked up before its plugin was imported (a bug in the caller).',
+  },
   GH_DURATION_INVALID: {
     severity: 'error',
     summary: '`parseDuration` received something that is not a duration.',

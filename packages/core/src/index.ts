@@ -51,7 +51,16 @@ export {
   type Locate,
   type ResolveContext,
 } from './config/load.js';
-export { PluginRegistry, loadPlugins, importPlugins, checkPluginShape } from './plugins.js';
+export {
+  PluginRegistry,
+  loadPlugins,
+  importPlugins,
+  checkPluginShape,
+  checkBuiltins,
+  isLazyPlugin,
+  type LazyPlugin,
+  type PluginEntry,
+} from './plugins.js';
 export {
   compileTargets,
   checkFiles,

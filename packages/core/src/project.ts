@@ -4,12 +4,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
 import { GatehouseError, type Diagnostic } from './errors.js';
-import type { GatehousePlugin } from './plugin.js';
-import { importPlugins, PluginRegistry, checkPluginShape } from './plugins.js';
-import { validateBytes, type ConfigValidation, type LoadOptions } from './config/load.js';
+import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
+import {
+  parseConfigBytes,
+  validateParsed,
+  type ConfigValidation,
+  type LoadOptions,
+} from './config/load.js';
 
 /** What {@link loadProject} returns. */
 export interface Project extends ConfigValidation {
@@ -22,11 +25,12 @@ export interface Project extends ConfigValidation {
  * Read a config, load the built-in plugins plus those in its `plugins:`, validate it with
  * their gate kinds, and check `targets:` against the registry (unknown names, and each
  * target's `validateOptions`). Problems in the file are diagnostics; a missing file or a
- * broken plugin throws.
+ * broken plugin throws. Lazy built-ins are imported only for the targets the config names
+ * (and when they add gate kinds); executors stay unloaded (`registry.loadExecutor`).
  */
 export async function loadProject(
   configPath: string,
-  builtins: readonly GatehousePlugin[],
+  builtins: readonly PluginEntry[],
   opts: Omit<LoadOptions, 'presets'> = {},
 ): Promise<Project> {
   const abs = resolve(configPath);
@@ -43,21 +47,22 @@ export async function loadProject(
       },
     );
   }
-  // Plugins must be known before validation (they may add gate kinds), so read that one
-  // list leniently first; validation reports anything wrong with it afterwards.
-  let names: string[] = [];
-  try {
-    const raw = parse(bytes.toString('utf8')) as { plugins?: unknown } | null;
-    if (Array.isArray(raw?.plugins))
-      names = raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0);
-  } catch {
-    names = [];
-  }
-  const checked = builtins.map((b, i) =>
-    checkPluginShape(b, typeof b?.name === 'string' ? b.name : `builtin #${i}`),
-  );
-  const registry = new PluginRegistry([...checked, ...(await importPlugins(names, dirname(abs)))]);
-  const v = validateBytes(bytes, abs, { ...opts, presets: registry.presets() });
+  // Plugins must be known before validation (they may add gate kinds): the one parse is
+  // read leniently for that list first; validation reports anything wrong with it.
+  const parsed = parseConfigBytes(bytes, abs, opts);
+  const raw = parsed.value as { plugins?: unknown } | null | undefined;
+  const names = Array.isArray(raw?.plugins)
+    ? raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0)
+    : [];
+  const registry = new PluginRegistry([
+    ...checkBuiltins(builtins),
+    ...(await importPlugins(names, dirname(abs))),
+  ]);
+  await registry.load({ gateKinds: true });
+  const v = validateParsed(parsed, { ...opts, presets: registry.presets() });
+  // Each target named in the config checks its own options, so its plugin is imported;
+  // executors (the heavy ones) are left to the commands that run something.
+  if (v.pipeline) await registry.load({ targets: Object.keys(v.pipeline.targets) });
   const text = bytes.toString('utf8').replace(/^\ufeff/, '');
   const extra: Diagnostic[] = [];
   if (v.pipeline) {

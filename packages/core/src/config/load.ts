@@ -25,7 +25,7 @@ import {
   DEFAULT_WORKDIR,
   SETUP_TIMEOUT,
 } from './presets.js';
-import { validateSource, type Locate } from './validate.js';
+import { checkSource, parseSource, type Locate, type ParsedSource } from './validate.js';
 import { setLocator } from '../locator.js';
 
 export { locateInConfig, inheritLocator } from '../locator.js';
@@ -87,15 +87,44 @@ export function validateBytes(
   configPath: string,
   opts: LoadOptions = {},
 ): ConfigValidation {
+  return validateParsed(parseConfigBytes(bytes, configPath, opts), opts);
+}
+
+/**
+ * Config bytes parsed once, before the gate kinds are known: `value` is the raw data (or
+ * undefined when the YAML cannot be read), e.g. to find `plugins:`. Internal to core.
+ */
+export interface ParsedConfig {
+  value: unknown;
+  /** @internal */
+  readonly source: ParsedSource;
+  /** @internal */
+  readonly abs: string;
+  /** @internal */
+  readonly bytes: Uint8Array;
+}
+
+/** The parsing half of {@link validateBytes}. */
+export function parseConfigBytes(
+  bytes: Uint8Array,
+  configPath: string,
+  opts: Pick<LoadOptions, 'displayPath'> = {},
+): ParsedConfig {
   const abs = resolvePath(configPath);
+  const source = parseSource(bytes, displayName(abs, opts));
+  return { value: source.value, source, abs, bytes };
+}
+
+/** The checking half of {@link validateBytes}, with the gate kinds of `opts.presets`. */
+export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): ConfigValidation {
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
-  const v = validateSource(bytes, displayName(abs, opts), presets);
+  const v = checkSource(parsed.source, presets);
   const diagnostics = sortDiagnostics(v.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error'))
     return { diagnostics, pipeline: null, locate: v.locate };
   const pipeline = resolveConfig(v.value as UserConfig, {
-    configPath: abs,
-    configSha256: sha256(bytes),
+    configPath: parsed.abs,
+    configSha256: sha256(parsed.bytes),
     presets,
   });
   setLocator(pipeline, v.locate);

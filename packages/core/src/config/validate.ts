@@ -58,6 +58,15 @@ export interface SourceValidation {
 }
 
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
+const GATE_ID_RE = new RegExp(GATE_ID_PATTERN);
+const ENV_NAME_RE = new RegExp(ENV_NAME_PATTERN);
+const patternCache = new Map<string, RegExp>();
+/** Schema patterns compiled once: the walk tests one per gate id. */
+function patternRe(pattern: string): RegExp {
+  let re = patternCache.get(pattern);
+  if (!re) patternCache.set(pattern, (re = new RegExp(pattern, 'u')));
+  return re;
+}
 // Env names that usually hold credentials.
 const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIAL)/;
 
@@ -169,6 +178,28 @@ export function validateSource(
   file: string,
   presets: Record<string, GateKindPreset>,
 ): SourceValidation {
+  return checkSource(parseSource(bytes, file), presets);
+}
+
+/**
+ * A config parsed but not yet checked against the schema: `value` is the plain data when
+ * the YAML could be read, so a caller can look at `plugins:` before the gate kinds are known.
+ */
+export interface ParsedSource {
+  value: unknown;
+  /** Set when parsing already failed: the final result, whatever the presets. */
+  done: SourceValidation | null;
+  /** @internal */
+  readonly state: { c: Collector; doc: Document | null; text: string };
+}
+
+/** The first half of {@link validateSource}: decoding, YAML parsing, duplicate keys. */
+export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
+  const stop = (v: SourceValidation, c: Collector | null = null): ParsedSource => ({
+    value: undefined,
+    done: v,
+    state: { c: c ?? new Collector(file, v.text), doc: null, text: v.text },
+  });
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
@@ -186,7 +217,7 @@ export function validateSource(
       loc,
       hint: 'save the file as UTF-8',
     };
-    return { diagnostics: [d], value: undefined, text: '', locate: () => null };
+    return stop({ diagnostics: [d], value: undefined, text: '', locate: () => null });
   }
   let text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   const pre: Diagnostic[] = [];
@@ -212,7 +243,7 @@ export function validateSource(
     c.report('GH_NUL_BYTE', [], { start: nul, end: nul + 1 }, 'the file contains a NUL character', {
       hint: 'remove it; NUL cannot be passed to a shell or a CI file',
     });
-    return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
+    return stop({ diagnostics: c.finish(), value: undefined, text, locate: c.locate }, c);
   }
 
   if (text.replace(/#[^\n]*/g, '').trim() === '') {
@@ -220,16 +251,21 @@ export function validateSource(
       hint: 'start with `version: 1`, `name:` and `gates:` (or run `gatehouse init`)',
     });
     c.diagnostics[c.diagnostics.length - 1]!.loc = { file, line: 1, column: 1 };
-    return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
+    return stop({ diagnostics: c.finish(), value: undefined, text, locate: c.locate }, c);
   }
 
-  const doc = parseDocument(text, {
-    lineCounter: c.lineCounter,
-    prettyErrors: false,
-    uniqueKeys: true,
-    version: '1.2',
-    strict: true,
-  });
+  // The parser's own duplicate-key check compares each key with every earlier key of its
+  // map (quadratic in the number of gates); `duplicateKeys` does it with a Set instead. A
+  // document with syntax errors is parsed again with the parser's check, so broken files
+  // keep exactly the parser's diagnostics.
+  const options = { prettyErrors: false, version: '1.2', strict: true } as const;
+  let doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    c.lineCounter.lineStarts.length = 0;
+    doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: true });
+  } else {
+    duplicateKeys(doc, c);
+  }
   let fatal = false;
   for (const e of doc.errors) {
     const code: DiagnosticCode = e.code === 'DUPLICATE_KEY' ? 'GH_DUPLICATE_KEY' : 'GH_YAML_SYNTAX';
@@ -239,18 +275,16 @@ export function validateSource(
       code,
       [],
       { start: e.pos[0], end: e.pos[1] },
-      code === 'GH_DUPLICATE_KEY'
-        ? 'duplicate key: the same key appears twice in this mapping'
-        : msg,
+      code === 'GH_DUPLICATE_KEY' ? DUPLICATE_KEY_MESSAGE : msg,
       {
-        hint: code === 'GH_DUPLICATE_KEY' ? 'remove or rename one of them' : undefined,
+        hint: code === 'GH_DUPLICATE_KEY' ? DUPLICATE_KEY_HINT : undefined,
       },
     );
   }
   for (const w of doc.warnings) {
     c.report('GH_YAML_WARNING', [], { start: w.pos[0], end: w.pos[1] }, w.message.split('\n')[0]!);
   }
-  if (fatal) return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
+  if (fatal) return stop({ diagnostics: c.finish(), value: undefined, text, locate: c.locate }, c);
 
   // toJS enforces the alias expansion limit; the walks below follow aliases too, so they
   // only run once the document is known to be small when expanded.
@@ -267,14 +301,50 @@ export function validateSource(
         hint: 'use fewer aliases (`*name`); at most 100 alias expansions are allowed',
       },
     );
-    return { diagnostics: c.finish(), value: undefined, text, locate: c.locate };
+    return stop({ diagnostics: c.finish(), value: undefined, text, locate: c.locate }, c);
   }
+  return { value, done: null, state: { c, doc, text } };
+}
+
+/** The second half of {@link validateSource}: schema walk and semantic checks. */
+export function checkSource(
+  parsed: ParsedSource,
+  presets: Record<string, GateKindPreset>,
+): SourceValidation {
+  if (parsed.done) return parsed.done;
+  const { c, text } = parsed.state;
+  const doc = parsed.state.doc!;
+  const value = parsed.value;
   recordRanges(doc, doc.contents as YamlNode | null, [], null, c);
   checkScalars(doc, c);
   walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
   semantic(value, c, presets);
   return { diagnostics: c.finish(), value, text, locate: c.locate };
 }
+
+/** `GH_DUPLICATE_KEY` for every scalar key seen earlier in its mapping (as the parser would). */
+function duplicateKeys(doc: Document, c: Collector): void {
+  visit(doc, {
+    Map(_key, node) {
+      if (node.items.length < 2) return;
+      const seen = new Set<unknown>();
+      for (const pair of node.items as Pair[]) {
+        const k = pair.key;
+        if (!isScalar(k)) continue;
+        // The parser compares with ===, under which NaN never repeats.
+        if (seen.has(k.value) && !Number.isNaN(k.value)) {
+          const start = k.range?.[0] ?? 0;
+          c.report('GH_DUPLICATE_KEY', [], { start, end: start + 1 }, DUPLICATE_KEY_MESSAGE, {
+            hint: DUPLICATE_KEY_HINT,
+          });
+        } else seen.add(k.value);
+      }
+    },
+  });
+}
+
+const DUPLICATE_KEY_MESSAGE = 'duplicate key: the same key appears twice in this mapping';
+const DUPLICATE_KEY_HINT = 'remove or rename one of them';
 
 function deref(doc: Document, node: unknown): YamlNode | null {
   if (isAlias(node)) return (node.resolve(doc) as YamlNode | undefined) ?? null;
@@ -546,7 +616,7 @@ function checkScalar(
       });
       return;
     }
-    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) {
+    if (schema.pattern && !patternRe(schema.pattern).test(value)) {
       c.report(
         code ?? 'GH_INVALID_VALUE',
         path,
@@ -596,7 +666,7 @@ function isReserved(name: string): boolean {
 
 function looksLikeSecretValue(s: string): boolean {
   if (s.includes('=')) return true;
-  if (new RegExp(ENV_NAME_PATTERN).test(s)) return false;
+  if (ENV_NAME_RE.test(s)) return false;
   // Tokens: long, mixed letters and digits, or characters no variable name has.
   return s.length >= 16 && /\d/.test(s) && /[A-Za-z]/.test(s);
 }
@@ -611,7 +681,7 @@ function formatCheck(
   const s = String(value);
   switch (fmt) {
     case 'gate-id':
-      if (!new RegExp(GATE_ID_PATTERN).test(s)) {
+      if (!GATE_ID_RE.test(s)) {
         const fixed = s
           .toLowerCase()
           .replace(/[^a-z0-9-]+/g, '-')
@@ -646,7 +716,7 @@ function formatCheck(
         );
         return;
       }
-      if (!new RegExp(ENV_NAME_PATTERN).test(s)) {
+      if (!ENV_NAME_RE.test(s)) {
         const fixed = s
           .toUpperCase()
           .replace(/[^A-Z0-9_]/g, '_')
@@ -815,6 +885,7 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   if (!isObj(value)) return;
   const gates = isObj(value.gates) ? value.gates : {};
   const ids = Object.keys(gates);
+  const idSet = new Set(ids);
   const at = (path: PathSeg[]): Range | null => {
     const r = c.ranges.get(formatPath(path));
     return r ? (r.value ?? r.key) : null;
@@ -854,13 +925,13 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
     }
     if (Array.isArray(g.needs)) {
       g.needs.forEach((n, i) => {
-        if (typeof n !== 'string' || !new RegExp(GATE_ID_PATTERN).test(n)) return;
+        if (typeof n !== 'string' || !GATE_ID_RE.test(n)) return;
         const p = ['gates', id, 'needs', i];
         if (n === id) {
           c.report('GH_SELF_NEED', p, at(p), `gate \`${id}\` needs itself`, {
             hint: 'remove it from `needs`',
           });
-        } else if (!ids.includes(n)) {
+        } else if (!idSet.has(n)) {
           c.report('GH_UNKNOWN_GATE', p, at(p), `unknown gate \`${n}\``, {
             hint:
               didYouMean(
@@ -927,10 +998,13 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   // Report every distinct cycle: find one, drop one of its edges, look again.
   const live = [...edges];
   for (let guard = 0; guard < 50; guard++) {
-    const nodes = ids.map((id) => ({
-      id,
-      needs: live.filter((e) => e.from === id).map((e) => e.to),
-    }));
+    const needs = new Map<string, string[]>();
+    for (const e of live) {
+      const list = needs.get(e.from);
+      if (list) list.push(e.to);
+      else needs.set(e.from, [e.to]);
+    }
+    const nodes = ids.map((id) => ({ id, needs: needs.get(id) ?? [] }));
     const cycle = findCycle(nodes);
     if (!cycle) break;
     const [from, to] = [cycle[0]!, cycle[1]!];
@@ -945,10 +1019,10 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   if (
     isObj(value.release) &&
     typeof value.release.from === 'string' &&
-    new RegExp(GATE_ID_PATTERN).test(value.release.from)
+    GATE_ID_RE.test(value.release.from)
   ) {
     const from = value.release.from;
-    if (!ids.includes(from)) {
+    if (!idSet.has(from)) {
       c.report(
         'GH_UNKNOWN_GATE',
         ['release', 'from'],
