@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gate } from '@gatehouse/test-utils';
-import { readExportedGate } from './docker.js';
+import { judgeExportedGate, readExportedGate } from './docker.js';
 import { evaluateGate } from './evaluate.js';
 import { tempDir } from '../test/helpers.js';
 
@@ -47,5 +47,24 @@ describe('readExportedGate', () => {
     expect(o.spawnError).toMatch(msg);
     const r = await evaluateGate(gate('unit'), o, { rootDir: dir });
     expect(r.status).toBe('error');
+  });
+
+  it('the timedOut flag marks a timeout whatever the exit code (busybox timeout exits 143)', async () => {
+    const dir = await exported({ 'result.json': result({ exitCode: 143, timedOut: true }) });
+    expect((await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir })).status).toBe('timeout');
+  });
+
+  it.each([
+    ['a needed gate did not pass', 'needed gate build did not pass'],
+    ['its condition was not met', 'not set (when.env): SONAR_HOST_URL'],
+  ])('a gate the stage did not run because %s is skipped with that reason', async (_n, reason) => {
+    const dir = await exported({ 'result.json': result({ exitCode: null, skipped: reason, conditionUnmet: reason.includes('when') }), 'log.txt': `gatehouse: not run: ${reason}\n` });
+    const r = await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir });
+    expect([r.status, r.reason, r.executor]).toEqual(['skipped', reason, 'docker']);
+  });
+
+  it('a null exit code without a reason is still an error, never a pass', async () => {
+    const dir = await exported({ 'result.json': result({ exitCode: null }) });
+    expect((await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir })).status).toBe('error');
   });
 });

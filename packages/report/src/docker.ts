@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '@gatehouse/core';
 import type { ResolvedGate } from '@gatehouse/core';
+import type { GateResult } from '@gatehouse/core';
+import { evaluateGate, skippedResult, type EvaluateOptions } from './evaluate.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
 
 /**
@@ -52,5 +54,30 @@ export async function readExportedGate(dir: string, gate: ResolvedGate, executor
   if (problems.length) return { ...base, spawnError: problems.join('; ') };
   const exitCode = r.exitCode as number;
   const durationMs = typeof r.durationMs === 'number' && r.durationMs >= 0 ? r.durationMs : Date.parse(finishedAt!) - Date.parse(startedAt!);
-  return { ...base, exitCode, timedOut: exitCode === 124, startedAt: startedAt!, finishedAt: finishedAt!, durationMs };
+  // GNU `timeout` exits 124; the gate stage also sets `timedOut` for busybox (137/143).
+  const timedOut = exitCode === 124 || r.timedOut === true;
+  return { ...base, exitCode, timedOut, startedAt: startedAt!, finishedAt: finishedAt!, durationMs };
+}
+
+/**
+ * Judge one exported gate: a gate the stage did not run (`skipped` holds why: a needed
+ * gate did not pass, or its `when` condition was not met) becomes a `skipped` result with
+ * that reason; anything else is read with {@link readExportedGate} and judged by
+ * `evaluateGate`. The Docker executor and `gatehouse report merge --docker` both use this.
+ */
+export async function judgeExportedGate(
+  dir: string,
+  gate: ResolvedGate,
+  executor: string,
+  options: EvaluateOptions,
+): Promise<GateResult> {
+  let skipped: string | null = null;
+  try {
+    const raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
+    if (raw.id === gate.id && raw.exitCode === null && typeof raw.skipped === 'string') skipped = raw.skipped;
+  } catch {
+    // unreadable: readExportedGate below reports it as an error
+  }
+  if (skipped !== null) return skippedResult(gate, skipped, executor);
+  return evaluateGate(gate, await readExportedGate(dir, gate, executor), options);
 }

@@ -3,10 +3,9 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { GatehouseError } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import {
-  evaluateGate,
   generateSigningKeyPair,
   mergeReports,
-  readExportedGate,
+  judgeExportedGate,
   readLedger,
   reportDigest,
   render,
@@ -162,8 +161,7 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
         io.stderr.write(`gatehouse report: warning: ${shown(io, join(dir, e.name))} is not a gate of ${pipeline.name}; ignored\n`);
         continue;
       }
-      const outcome = await readExportedGate(join(dir, e.name), gate, 'docker');
-      parts.push(await evaluateGate(gate, outcome, { rootDir: pipeline.rootDir, sourceRoots: [pipeline.workdir] }));
+      parts.push(await judgeExportedGate(join(dir, e.name), gate, 'docker', { rootDir: pipeline.rootDir, sourceRoots: [pipeline.workdir] }));
       sources.push(shown(io, join(dir, e.name)));
     }
   }
