@@ -1,19 +1,74 @@
 /**
- * The plugins that ship with the CLI. Each `@gatehouse/plugin-*` package default-exports a
- * plugin; a package that exports nothing (yet) is skipped rather than breaking the CLI.
+ * The plugins that ship with the CLI, as lazy entries: their target and executor names are
+ * written here so that `validate`, `compile` and `--help` import only the plugins they use.
+ * The Docker executor's plugin, for one, pulls in dockerode, ssh2 and gRPC, which cost
+ * several times Node's own start-up. The registry checks on import that each plugin
+ * provides exactly the names declared here, and a test compares them with the packages.
  */
-import type { GatehousePlugin } from '@gatehouse/core';
-import * as buildkite from '@gatehouse/plugin-buildkite';
-import * as docker from '@gatehouse/plugin-docker';
-import * as dockerfile from '@gatehouse/plugin-dockerfile';
-import * as githubActions from '@gatehouse/plugin-github-actions';
-import * as jenkins from '@gatehouse/plugin-jenkins';
-import * as runner from '@gatehouse/runner';
+import type { GatehousePlugin, LazyPlugin } from '@gatehouse/core';
 
-function pluginOf(mod: unknown): GatehousePlugin[] {
-  const d = (mod as { default?: unknown }).default;
-  return d !== null && typeof d === 'object' && typeof (d as { name?: unknown }).name === 'string' ? [d as GatehousePlugin] : [];
+/** The default export of a plugin package. */
+async function defaultOf(mod: Promise<{ default?: unknown }>): Promise<GatehousePlugin> {
+  return (await mod).default as GatehousePlugin;
 }
 
 /** Built-in plugins, in a fixed order. */
-export const builtinPlugins: readonly GatehousePlugin[] = [runner, dockerfile, docker, githubActions, jenkins, buildkite].flatMap(pluginOf);
+export const builtinPlugins: readonly LazyPlugin[] = [
+  {
+    name: '@gatehouse/runner',
+    executors: {
+      local: {
+        description: 'Run gates as local processes (no Docker needed), cached and in parallel',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/runner')),
+  },
+  {
+    name: '@gatehouse/plugin-dockerfile',
+    targets: {
+      dockerfile: {
+        description:
+          'multi-stage Dockerfile: one stage per gate, a results collector, a verdict and the release image',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-dockerfile')),
+  },
+  {
+    name: '@gatehouse/plugin-docker',
+    executors: {
+      docker: {
+        description:
+          'run the gates as BuildKit stages of the generated Dockerfile, through the Docker Engine API',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-docker')),
+  },
+  {
+    name: '@gatehouse/plugin-github-actions',
+    targets: {
+      github: {
+        description: 'GitHub Actions workflow: one job per gate, merged report in the job summary',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-github-actions')),
+  },
+  {
+    name: '@gatehouse/plugin-jenkins',
+    targets: {
+      jenkins: {
+        description:
+          'declarative Jenkinsfile: one stage per gate, parallel by DAG layer, report published in post',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-jenkins')),
+  },
+  {
+    name: '@gatehouse/plugin-buildkite',
+    targets: {
+      buildkite: {
+        description: 'Buildkite pipeline: one step per gate, merged report as a build annotation',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-buildkite')),
+  },
+];

@@ -24,6 +24,10 @@ export async function compileInMemory({
     ? values.target.filter((t): t is string => typeof t === 'string')
     : [];
   try {
+    // Only the selected targets' plugins are imported; unknown names are reported by compileTargets.
+    await project.registry.load({
+      targets: targets.length > 0 ? targets : Object.keys(project.pipeline.targets),
+    });
     const files = compileTargets(project.pipeline, project.registry, {
       targets,
       gatehouseVersion: CLI_VERSION,

@@ -77,7 +77,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   }
   const pipeline = project.pipeline;
   const executorName = typeof values.executor === 'string' ? values.executor : 'local';
-  const executor = project.registry.executor(executorName);
+  const executor = await project.registry.loadExecutor(executorName);
   const stateDir = join(pipeline.rootDir, '.gatehouse');
   const runId = newRunId();
 
