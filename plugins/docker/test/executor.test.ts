@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isGatehouseError, type RunReport } from '@gatehouse/core';
 import { ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { executeDocker } from '../src/index.js';
-import { engineInventory, gate, project, runOptions } from './helpers.js';
+import { engineInventory, gate, project, removeProjects, runOptions } from './helpers.js';
 
 const run = promisify(execFile);
 const hasDocker = await requireDocker('the Docker executor tests');
@@ -20,6 +20,7 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
   beforeAll(async () => {
     image = await ensureBaseImage();
   }, 600_000);
+  afterAll(removeProjects);
 
   it('runs every gate in BuildKit, exports results, and reports a rerun as cached', async () => {
     const p = await project(image, [

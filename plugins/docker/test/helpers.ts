@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecuteOptions, ResolvedGate, ResolvedPipeline, RunEvent } from '@gatehouse/core';
 import { gate, pipeline } from '@gatehouse/test-utils';
 import Dockerode from 'dockerode';
+
+const made: string[] = [];
+
+/** Removes every project directory {@link project} made. */
+export async function removeProjects(): Promise<void> {
+  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
 
 /** A project directory with files, and a pipeline rooted there using `image`. */
 export async function project(
@@ -14,6 +21,7 @@ export async function project(
   over: Partial<ResolvedPipeline> = {},
 ): Promise<ResolvedPipeline> {
   const rootDir = await mkdtemp(join(tmpdir(), 'gh-docker-'));
+  made.push(rootDir);
   // A fresh nonce in a setup input: the first build of each test really runs every stage.
   const nonce = randomUUID();
   const all = {

@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
 import Dockerode from 'dockerode';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPipelineImage, executeDocker } from '../src/index.js';
-import { gate, project, runOptions } from './helpers.js';
+import { gate, project, removeProjects, runOptions } from './helpers.js';
 
 const run = promisify(execFile);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -37,6 +37,7 @@ describe.skipIf(!hasDocker)('images built from the pipeline (real engine)', () =
   beforeAll(async () => {
     image = await ensureBaseImage();
   }, 600_000);
+  afterAll(removeProjects);
 
   it('never lets a secret reach a layer, the image history, a log, an event or the report', async () => {
     const canary = `canary-${randomBytes(12).toString('hex')}`;
