@@ -190,7 +190,13 @@ export interface ParsedSource {
   /** Set when parsing already failed: the final result, whatever the presets. */
   done: SourceValidation | null;
   /** @internal */
-  readonly state: { c: Collector; doc: Document | null; text: string };
+  readonly state: {
+    c: Collector;
+    doc: Document | null;
+    text: string;
+    /** Scalar problems found while scanning, reported only once the document is read. */
+    scalarProblems: Array<() => void>;
+  };
 }
 
 /** The first half of {@link validateSource}: decoding, YAML parsing, duplicate keys. */
@@ -198,7 +204,7 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
   const stop = (v: SourceValidation, c: Collector | null = null): ParsedSource => ({
     value: undefined,
     done: v,
-    state: { c: c ?? new Collector(file, v.text), doc: null, text: v.text },
+    state: { c: c ?? new Collector(file, v.text), doc: null, text: v.text, scalarProblems: [] },
   });
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
@@ -260,11 +266,12 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
   // keep exactly the parser's diagnostics.
   const options = { prettyErrors: false, version: '1.2', strict: true } as const;
   let doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: false });
+  let scalarProblems: Array<() => void> = [];
   if (doc.errors.length > 0) {
     c.lineCounter.lineStarts.length = 0;
     doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: true });
   } else {
-    duplicateKeys(doc, c);
+    scalarProblems = scanNodes(doc, c);
   }
   let fatal = false;
   for (const e of doc.errors) {
@@ -303,7 +310,7 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
     );
     return stop({ diagnostics: c.finish(), value: undefined, text, locate: c.locate }, c);
   }
-  return { value, done: null, state: { c, doc, text } };
+  return { value, done: null, state: { c, doc, text, scalarProblems } };
 }
 
 /** The second half of {@link validateSource}: schema walk and semantic checks. */
@@ -316,14 +323,19 @@ export function checkSource(
   const doc = parsed.state.doc!;
   const value = parsed.value;
   recordRanges(doc, doc.contents as YamlNode | null, [], null, c);
-  checkScalars(doc, c);
+  for (const report of parsed.state.scalarProblems) report();
   walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
   semantic(value, c, presets);
   return { diagnostics: c.finish(), value, text, locate: c.locate };
 }
 
-/** `GH_DUPLICATE_KEY` for every scalar key seen earlier in its mapping (as the parser would). */
-function duplicateKeys(doc: Document, c: Collector): void {
+/**
+ * One pass over the node tree: reports `GH_DUPLICATE_KEY` for every scalar key seen earlier
+ * in its mapping (where the parser would), and returns the NUL / lone-surrogate problems
+ * of scalars, to report once the document is known to be readable.
+ */
+function scanNodes(doc: Document, c: Collector): Array<() => void> {
+  const later: Array<() => void> = [];
   visit(doc, {
     Map(_key, node) {
       if (node.items.length < 2) return;
@@ -340,7 +352,14 @@ function duplicateKeys(doc: Document, c: Collector): void {
         } else seen.add(k.value);
       }
     },
+    Scalar(_key, node: Scalar) {
+      if (typeof node.value !== 'string') return;
+      const v = node.value;
+      if (v.includes('\u0000') || LONE_SURROGATE.test(v))
+        later.push(() => checkStringNode(node, c));
+    },
   });
+  return later;
 }
 
 const DUPLICATE_KEY_MESSAGE = 'duplicate key: the same key appears twice in this mapping';
@@ -373,23 +392,19 @@ function recordRanges(
   }
 }
 
-function checkScalars(doc: Document, c: Collector): void {
-  visit(doc, {
-    Scalar(_key, node: Scalar) {
-      if (typeof node.value !== 'string') return;
-      const r = rangeOf(node);
-      if (node.value.includes('\u0000')) {
-        c.report('GH_NUL_BYTE', [], r, 'a value contains a NUL character (`\\0` escape)', {
-          hint: 'remove it; NUL cannot be passed to a shell or a CI file',
-        });
-      }
-      if (LONE_SURROGATE.test(node.value)) {
-        c.report('GH_LONE_SURROGATE', [], r, 'a value contains an unpaired UTF-16 surrogate', {
-          hint: 'use a complete character, e.g. `\\U0001F600`, not half of a surrogate pair',
-        });
-      }
-    },
-  });
+function checkStringNode(node: Scalar, c: Collector): void {
+  const v = node.value as string;
+  const r = rangeOf(node);
+  if (v.includes('\u0000')) {
+    c.report('GH_NUL_BYTE', [], r, 'a value contains a NUL character (`\\0` escape)', {
+      hint: 'remove it; NUL cannot be passed to a shell or a CI file',
+    });
+  }
+  if (LONE_SURROGATE.test(v)) {
+    c.report('GH_LONE_SURROGATE', [], r, 'a value contains an unpaired UTF-16 surrogate', {
+      hint: 'use a complete character, e.g. `\\U0001F600`, not half of a surrogate pair',
+    });
+  }
 }
 
 function jsTypeOf(node: YamlNode | null): JsonType | 'unknown' {
