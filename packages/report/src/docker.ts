@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '@gatehouse/core';
 import type { ResolvedGate } from '@gatehouse/core';
@@ -6,20 +6,44 @@ import type { GateResult } from '@gatehouse/core';
 import { evaluateGate, skippedResult, type EvaluateOptions } from './evaluate.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
 
+/** Longest exported log kept whole; the rest is cut and the report says so. */
+export const MAX_EXPORTED_LOG_BYTES = 64 * 1024 * 1024;
+
+/** How an exported gate's log is treated when read. */
+export interface ExportReadOptions {
+  /** The executor's secret redaction, applied to the log (the gate stage redacts too, where awk exists). */
+  redact?: (text: string) => string;
+  /** @default {@link MAX_EXPORTED_LOG_BYTES} */
+  maxLogBytes?: number;
+}
+
 /**
  * Read one gate exported from the Docker layout (`<dir>/result.json`, `log.txt`, `evidence/`)
  * as an outcome. `result.json` is `{ id, exitCode, startedAt, finishedAt, durationMs }`; exit
  * code 124 (from `timeout`) means the gate timed out. A missing or malformed `result.json`
  * yields an outcome whose `spawnError` says so, so `evaluateGate` reports `error`.
  */
-export async function readExportedGate(dir: string, gate: ResolvedGate, executor: string): Promise<GateOutcome> {
+export async function readExportedGate(
+  dir: string,
+  gate: ResolvedGate,
+  executor: string,
+  options: ExportReadOptions = {},
+): Promise<GateOutcome> {
   const logPath = join(dir, 'log.txt');
   let log: GateOutcome['log'] = { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false };
-  try {
-    const bytes = await readFile(logPath);
-    log = { path: logPath, sha256: sha256(bytes), bytes: bytes.length, truncated: false };
-  } catch {
-    // no log: the gate stage did not get as far as running the command
+  let bytes = await readFile(logPath).catch(() => null);
+  if (bytes) {
+    // The log is rewritten in place, so what is kept on disk is what the report describes.
+    const text = bytes.toString('utf8');
+    const clean = options.redact ? options.redact(text) : text;
+    const max = options.maxLogBytes ?? MAX_EXPORTED_LOG_BYTES;
+    const truncated = Buffer.byteLength(clean) > max;
+    if (clean !== text || truncated) {
+      bytes = Buffer.from(clean, 'utf8');
+      if (truncated) bytes = bytes.subarray(0, max);
+      await writeFile(logPath, bytes);
+    }
+    log = { path: logPath, sha256: sha256(bytes), bytes: bytes.length, truncated };
   }
   const base: GateOutcome = {
     id: gate.id,
@@ -69,8 +93,9 @@ export async function judgeExportedGate(
   dir: string,
   gate: ResolvedGate,
   executor: string,
-  options: EvaluateOptions,
+  options: EvaluateOptions & { maxLogBytes?: number; image?: GateResult['image'] },
 ): Promise<GateResult> {
+  const image = options.image ?? null;
   let skipped: string | null = null;
   try {
     const raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
@@ -78,6 +103,11 @@ export async function judgeExportedGate(
   } catch {
     // unreadable: readExportedGate below reports it as an error
   }
-  if (skipped !== null) return skippedResult(gate, skipped, executor);
-  return evaluateGate(gate, await readExportedGate(dir, gate, executor), options);
+  if (skipped !== null) return { ...skippedResult(gate, skipped, executor), image };
+  const read: ExportReadOptions = {
+    ...(options.redact ? { redact: options.redact } : {}),
+    ...(options.maxLogBytes !== undefined ? { maxLogBytes: options.maxLogBytes } : {}),
+  };
+  const outcome = await readExportedGate(dir, gate, executor, read);
+  return evaluateGate(gate, { ...outcome, image }, options);
 }

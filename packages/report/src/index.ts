@@ -17,7 +17,7 @@ export {
   type BuildReportInput,
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
-export { readExportedGate, judgeExportedGate } from './docker.js';
+export { readExportedGate, judgeExportedGate, MAX_EXPORTED_LOG_BYTES, type ExportReadOptions } from './docker.js';
 export { writeReport, type WriteReportOptions, type WrittenReport } from './write.js';
 export {
   sealReport,

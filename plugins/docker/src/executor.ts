@@ -19,7 +19,7 @@ import {
   cachedResult,
   evaluateGate,
   newRunId,
-  skippedResult,
+  judgeExportedGate,
   writeReport,
   type GateOutcome,
 } from '@gatehouse/report';
@@ -29,7 +29,6 @@ import { EXECUTOR, LABEL } from './constants.js';
 import { selectWithNeeds } from './select.js';
 import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
 import { connect, ensureReachable } from './engine.js';
-import { readGateDir } from './exported.js';
 import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
@@ -209,18 +208,15 @@ export async function executeDocker(
       // The gate never got to run: the build's reason as is, not "could not start: …".
       result = { ...judged, status: 'error', reason };
     } else {
-      const { outcome, skipped: skippedBecause } = await readGateDir(dir, EXECUTOR, redact);
-      outcome.image = images.get(gate.image) ?? null;
-      if (outcome.log.path)
-        await copyFile(outcome.log.path, join(runDir, 'logs', `${gate.id}.log`)).catch(
-          () => undefined,
-        );
-      result = skippedBecause
-        ? { ...skippedResult(gate, skippedBecause, EXECUTOR), image: outcome.image ?? null }
-        : await evaluateGate(gate, outcome, {
-            rootDir: pipeline.rootDir,
-            sourceRoots: [pipeline.workdir],
-          });
+      result = await judgeExportedGate(dir, gate, EXECUTOR, {
+        rootDir: pipeline.rootDir,
+        sourceRoots: [pipeline.workdir],
+        redact,
+        image: images.get(gate.image) ?? null,
+      });
+      await copyFile(join(dir, 'log.txt'), join(runDir, 'logs', `${gate.id}.log`)).catch(
+        () => undefined,
+      );
       const run = progress.stageRuns(gateOfStage(gate.id));
       if (run.state === 'cached') result = cachedResult(result, run.digest ?? '', null);
     }
