@@ -44,9 +44,29 @@ export interface BuildRequest {
   tag: string;
   noCache?: boolean;
   secrets: ReadonlyMap<string, string>;
+  /** Build args: the values of gates' `when.env` names (configuration, never secrets). */
+  buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
   signal?: AbortSignal;
   handlers?: ProgressHandlers;
+}
+
+/**
+ * The build args a pipeline's gates read through `when.env`: each name that is not also
+ * one of that gate's secrets, with its value from `env` when set and non-empty.
+ */
+export function conditionBuildArgs(
+  pipeline: Pick<ResolvedPipeline, 'gates'>,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const gate of pipeline.gates) {
+    for (const name of gate.when?.env ?? []) {
+      const value = env[name];
+      if (!gate.secrets.includes(name) && value) args[name] = value;
+    }
+  }
+  return args;
 }
 
 function dialBuild(
@@ -145,6 +165,7 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
       forcerm: true,
     };
     if (req.target) options.target = req.target;
+    if (req.buildArgs && Object.keys(req.buildArgs).length > 0) options.buildargs = JSON.stringify(req.buildArgs);
     const stream = await dialBuild(docker, options, abort.signal);
     await drain(stream, progress, abort.signal);
     if (progress.outcome.error) {
@@ -197,6 +218,7 @@ export async function buildPipelineImage(
     tag: opts.tag,
     noCache: opts.noCache ?? false,
     secrets,
+    buildArgs: conditionBuildArgs(pipeline, env),
     labels: { [LABEL]: opts.tag },
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

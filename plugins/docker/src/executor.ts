@@ -24,7 +24,7 @@ import {
   type GateOutcome,
 } from '@gatehouse/report';
 import type Dockerode from 'dockerode';
-import { collectSecrets, runBuild } from './build.js';
+import { collectSecrets, conditionBuildArgs, runBuild } from './build.js';
 import { EXECUTOR, LABEL } from './constants.js';
 import { selectWithNeeds } from './select.js';
 import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
@@ -147,6 +147,7 @@ export async function executeDocker(
     tag: resultsTag,
     noCache: opts.noCache,
     secrets,
+    buildArgs: conditionBuildArgs(selected, opts.env),
     labels: { [LABEL]: runId },
     signal: opts.signal,
     handlers,

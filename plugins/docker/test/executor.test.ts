@@ -22,6 +22,22 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
   }, 600_000);
   afterAll(removeProjects);
 
+  it('skips a gate whose when.env is unset and passes set values in as build args', async () => {
+    const p = await project(image, [
+      gate('scan', { run: 'echo scanning; exit 3', when: { env: ['SCAN_URL'] } }),
+      gate('cond', { run: 'echo "url=$COND_URL"', when: { env: ['COND_URL'] } }),
+    ]);
+    const opts = runOptions(p, { env: { PATH: process.env.PATH, COND_URL: 'http://scanner.test' } });
+    const report = await executeDocker(p, opts);
+    const g = byId(report);
+    expect([g.scan!.status, g.scan!.reason]).toEqual(['skipped', 'not set (when.env): SCAN_URL']);
+    expect(g.cond!.status).toBe('passed');
+    const runDir = join(opts.stateDir, 'runs', report.runId);
+    expect(await readFile(join(runDir, 'logs', 'cond.log'), 'utf8')).toBe('url=http://scanner.test\n');
+    // A blocking gate skipped by its own condition does not fail the run.
+    expect(report.verdict.status).toBe('passed');
+  });
+
   it('runs every gate in BuildKit, exports results, and reports a rerun as cached', async () => {
     const p = await project(image, [
       gate('lint', {
