@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
 
@@ -19,32 +20,93 @@ export function ledgerPath(rootDir: string): string {
   return join(rootDir, '.gatehouse', 'ledger.jsonl');
 }
 
+/** A ledger lock older than this is stale even when its pid looks alive (a reused pid). */
 const LOCK_STALE_MS = 30_000;
+/** How long an append waits for the lock before `GH_LEDGER_LOCKED`. */
+const LOCK_WAIT_MS = 10_000;
+
+interface LedgerLockInfo {
+  pid: number;
+  /** Random, so a holder never mistakes another holder's lock for its own. */
+  nonce: string;
+}
+
+function pidGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
+
+async function readLockInfo(lock: string): Promise<LedgerLockInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(lock, 'utf8')) as LedgerLockInfo;
+    return typeof info.pid === 'number' && typeof info.nonce === 'string' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Remove a stale lock unless someone replaced it meanwhile: an O_EXCL `.takeover` guard lets
+ * one process at a time re-read and remove it, so a fresh lock is never removed by a second
+ * process that judged the old one stale.
+ */
+async function takeOver(lock: string, seen: LedgerLockInfo | null): Promise<void> {
+  const guard = `${lock}.takeover`;
+  let fh;
+  try {
+    fh = await open(guard, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const st = await stat(guard).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) await rm(guard, { force: true });
+    return;
+  }
+  try {
+    const cur = await readLockInfo(lock);
+    if (seen === null ? cur === null : cur?.nonce === seen.nonce) await rm(lock, { force: true });
+  } finally {
+    await fh.close();
+    await rm(guard, { force: true });
+  }
+}
 
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
-  const deadline = Date.now() + 10_000;
+  const mine: LedgerLockInfo = { pid: process.pid, nonce: randomBytes(8).toString('hex') };
+  const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
+    // Written beside, then hard-linked into place: the lock file is never seen empty.
+    const tmp = `${lock}.${mine.nonce}.tmp`;
+    await writeFile(tmp, JSON.stringify(mine));
     try {
-      const fh = await open(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      await link(tmp, lock);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = await stat(lock).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) {
-        await rm(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new GatehouseError('GH_LEDGER_LOCKED', `ledger is locked by another process (${lock})`);
-      await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
+    } finally {
+      await rm(tmp, { force: true });
     }
+    const holder = await readLockInfo(lock);
+    const st = await stat(lock).catch(() => null);
+    if (st === null) continue;
+    const old = Date.now() - st.mtimeMs > LOCK_STALE_MS;
+    if (old || (holder !== null && pidGone(holder.pid)) || (holder === null && Date.now() - st.mtimeMs > 2_000)) {
+      await takeOver(lock, holder);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new GatehouseError('GH_LEDGER_LOCKED', `ledger is locked by another process (${holder ? `pid ${holder.pid}, ` : ''}${lock})`);
+    }
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
   }
   try {
     return await fn();
   } finally {
-    await rm(lock, { force: true });
+    if ((await readLockInfo(lock))?.nonce === mine.nonce) await rm(lock, { force: true });
   }
 }
 

@@ -202,8 +202,11 @@ export class GateCache {
     }
   }
 
-  /** Remove least recently used entries until the total size is at most `maxBytes`. */
-  async evict(maxBytes: number): Promise<{ removed: string[]; totalBytes: number }> {
+  /**
+   * Remove least recently used entries until the total size is at most `maxBytes`, never an
+   * entry used within the last `spareUsedWithinMs` (another run may be restoring it).
+   */
+  async evict(maxBytes: number, opts: { spareUsedWithinMs?: number } = {}): Promise<{ removed: string[]; totalBytes: number }> {
     const root = join(this.dir, 'entries');
     const keys = await readdir(root).catch(() => [] as string[]);
     const items: Array<{ key: string; used: number; bytes: number }> = [];
@@ -218,8 +221,10 @@ export class GateCache {
     items.sort((a, b) => a.used - b.used || a.key.localeCompare(b.key));
     let total = items.reduce((s, i) => s + i.bytes, 0);
     const removed: string[] = [];
+    const spareAfter = Date.now() - (opts.spareUsedWithinMs ?? 0);
     for (const i of items) {
       if (total <= maxBytes) break;
+      if (opts.spareUsedWithinMs !== undefined && i.used >= spareAfter) continue;
       await rm(join(root, i.key), { recursive: true, force: true });
       total -= i.bytes;
       removed.push(i.key);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { unmetCondition } from '@gatehouse/core';
 import type {
@@ -16,7 +16,8 @@ import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { isCacheable, missReasons, type GateExplanation } from './explain.js';
 import { matchFiles } from './glob.js';
-import { acquireLock } from './lock.js';
+import { acquireRunLock } from './lock.js';
+import { publishLatest } from './latest.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
@@ -33,6 +34,9 @@ export const DEFAULTS = {
   cacheMaxBytes: 500 * 1024 * 1024,
   lockWaitMs: 0,
 } as const;
+
+/** In an `--only` run, cache entries used this recently are never evicted (a sibling run may be restoring them). */
+const SHARED_EVICT_SPARE_MS = 60 * 60 * 1000;
 
 /** Output of one gate sent as `gate-output` events at most; the log file has all of it. */
 const OUTPUT_EVENT_CAP = 1024 * 1024;
@@ -103,8 +107,9 @@ function failsRun(gate: ResolvedGate, r: GateResult): boolean {
  * to `<stateDir>/runs/<runId>/` and copied to `<stateDir>/report/`).
  *
  * Throws before anything runs when a gate is unknown (`GH_UNKNOWN_GATE`), a secret is
- * missing (`GH_SECRETS_MISSING`, all of them listed) or another run holds the lock
- * (`GH_LOCKED`). Everything that goes wrong once gates run ends up in the report instead.
+ * missing (`GH_SECRETS_MISSING`, all of them listed) or a conflicting run holds the lock
+ * (`GH_LOCKED`): a full run needs the project to itself, `--only` runs of different gates
+ * share it. Everything that goes wrong once gates run ends up in the report instead.
  */
 export async function execute(
   pipeline: ResolvedPipeline,
@@ -144,7 +149,12 @@ export async function execute(
   );
 
   const runId = options.runId ?? newRunId();
-  const lock = await acquireLock(join(stateDir, 'lock'), runId, options.lockWaitMs ?? DEFAULTS.lockWaitMs);
+  // `--only` runs (no setup) share the workspace; a full run has it to itself.
+  const lock = await acquireRunLock(stateDir, {
+    runId,
+    waitMs: options.lockWaitMs ?? DEFAULTS.lockWaitMs,
+    sharedGates: only.length > 0 ? selected.map((g) => g.id) : [],
+  });
   try {
     const paths = runPaths(stateDir, runId);
     await mkdir(paths.logsDir, { recursive: true });
@@ -442,20 +452,17 @@ export async function execute(
       };
     }
     const written = await writeReport(report, paths.runDir);
-    await mkdir(paths.reportDir, { recursive: true });
-    for (const p of [written.htmlPath, written.mdPath, written.junitPath, written.sarifPath, written.dssePath, written.jsonPath]) {
-      if (p === null) continue;
-      const dest = join(paths.reportDir, basename(p));
-      const tmp = `${dest}.${process.pid}.tmp`;
-      await copyFile(p, tmp);
-      await rename(tmp, dest);
-    }
+    await publishLatest(
+      paths.reportDir,
+      [written.htmlPath, written.mdPath, written.junitPath, written.sarifPath, written.dssePath, written.jsonPath].filter((p): p is string => p !== null),
+    );
     if (resolve(stateDir) === resolve(rootDir, '.gatehouse') && written.report.integrity) {
       await appendLedger(rootDir, { runId, reportDigest: written.report.integrity.digest });
     }
     try {
       // Only new entries can push the cache over its cap.
-      if (stored > 0) await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes);
+      // Runs sharing the workspace may be restoring entries right now: spare recently used ones.
+      if (stored > 0) await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes, only.length > 0 ? { spareUsedWithinMs: SHARED_EVICT_SPARE_MS } : {});
     } catch (err) {
       emit({ type: 'message', at: nowIso(), level: 'warn', text: `cache eviction failed: ${(err as Error).message}` });
     }

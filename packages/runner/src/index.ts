@@ -12,7 +12,17 @@ export type { GateExplanation } from './explain.js';
 export { StreamRedactor, redactText, REDACTED } from './redact.js';
 export { LogSink, TRUNCATED_MARKER, type LogStreamFactory, type LogSummary } from './log-sink.js';
 export { matchFiles, globToRegExp } from './glob.js';
-export { acquireLock, type LockInfo, type HeldLock } from './lock.js';
+export {
+  acquireLock,
+  acquireRunLock,
+  holderAlive,
+  lockPaths,
+  type LockInfo,
+  type HeldLock,
+  type LockDescription,
+  type RunLockOptions,
+} from './lock.js';
+export { publishLatest } from './latest.js';
 export type { GateManifest } from './manifest.js';
 export type { CacheEntry } from './cache.js';
 

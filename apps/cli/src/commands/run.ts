@@ -4,7 +4,7 @@ import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
 import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
-import { newRunId, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
+import { newRunId, publishLatest, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
 import type { Command, CommandContext } from '../command.js';
 import { hasErrors, openProject, printDiagnostics, shown } from '../project.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
@@ -129,7 +129,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     const built = report.integrity ? report : await buildReport({ pipeline, gates: report.gates, executor: report.executor, startedAt, finishedAt: new Date().toISOString(), runId: report.runId, rootDir: pipeline.rootDir, gatehouseVersion: CLI_VERSION, env: io.env });
     const w = await writeReport(built, paths.runDir);
     report = w.report;
-    await copyInto(paths.reportDir, [w.jsonPath, w.htmlPath, w.mdPath, w.junitPath, ...(w.sarifPath ? [w.sarifPath] : [])]);
+    await publishLatest(paths.reportDir, [w.jsonPath, w.htmlPath, w.mdPath, w.junitPath, ...(w.sarifPath ? [w.sarifPath] : [])]);
   }
   if (typeof values['report-dir'] === 'string') {
     const files = REPORT_FILES.map((f) => join(paths.runDir, f)).filter((f) => existsSync(f));
