@@ -9,9 +9,8 @@
  *
  * Everything runs on one agent in one workspace: setup installs once, later stages
  * reuse the workspace (and see the outputs of earlier gates) without stash/unstash.
- * `gatehouse run` holds `.gatehouse/lock` for the whole run, so in native mode the
- * gates of one parallel layer pass `--wait` long enough for their siblings to finish;
- * they take turns while the CLI locks `--only` runs, and overlap once it no longer does.
+ * The gates of one parallel layer run side by side there: `gatehouse run --only` takes
+ * the workspace's lock shared (and a lock on its own gate only), so siblings never wait.
  *
  * No user value goes into an `environment { }` block: Declarative resolves `$NAME` and
  * `${NAME}` in those values itself, even single-quoted. Gate `env` is applied by the CLI;
@@ -43,8 +42,6 @@ export const REPORT_MINUTES = 10;
  * fires first and still records a `timeout` result.
  */
 export const STAGE_GRACE_MINUTES = 1;
-/** Seconds allowed per sibling gate, on top of its timeout, for CLI start-up and reporting. */
-export const LOCK_OVERHEAD_SECONDS = 30;
 
 /** Name of the parallel stage of layer `index` (0-based). Capitalised: never a gate id. */
 export function layerStageName(index: number): string {
@@ -75,31 +72,16 @@ function withSecrets(bindings: StringCredentialBinding[], steps: Step[]): Step[]
   return bindings.length === 0 ? steps : [{ kind: 'withCredentials', bindings, steps }];
 }
 
-/** Seconds a native gate may wait for `.gatehouse/lock` while its siblings in the layer run. */
-function lockWaitSeconds(gate: ResolvedGate, siblings: readonly ResolvedGate[]): number {
-  return siblings
-    .filter((s) => s.id !== gate.id)
-    .reduce((sum, s) => sum + Math.ceil(s.timeoutMs / 1000) + LOCK_OVERHEAD_SECONDS, 0);
-}
-
-/** Minutes a gate stage may take: the gate (docker: plus what its build may rerun), lock wait, grace. */
-function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions, waitSeconds: number): number {
+/** Minutes a gate stage may take: the gate (docker: plus what its build may rerun) and grace. */
+function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions): number {
   return options.mode === 'docker'
     ? ciJobTimeoutMinutes(pipeline, gate, 'docker')
-    : minutes(gate.timeoutMs + waitSeconds * 1000) + STAGE_GRACE_MINUTES;
+    : minutes(gate.timeoutMs) + STAGE_GRACE_MINUTES;
 }
 
-function gateStage(
-  gate: ResolvedGate,
-  siblings: readonly ResolvedGate[],
-  pipeline: ResolvedPipeline,
-  options: ResolvedJenkinsOptions,
-): Stage {
+function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): Stage {
   const native = options.mode === 'native';
-  const wait = native ? lockWaitSeconds(gate, siblings) : 0;
-  const commands = native
-    ? [ciGateCommand(options.cli, gate.id) + (wait > 0 ? ` --wait ${wait}` : '')]
-    : ciDockerGateCommands(pipeline, gate);
+  const commands = native ? [ciGateCommand(options.cli, gate.id)] : ciDockerGateCommands(pipeline, gate);
   // native: setup already ran in this workspace, so only the gate's own secrets are bound
   const secrets = native ? gate.secrets : ciJobSecrets(pipeline, gate, 'docker');
   let steps = withSecrets(
@@ -112,7 +94,7 @@ function gateStage(
   // the gate's env is set by the CLI (native) or baked into its Dockerfile stage (docker)
   return {
     name: gate.id,
-    options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options, wait) }],
+    options: [{ kind: 'timeout', minutes: stageMinutes(pipeline, gate, options) }],
     body: { kind: 'steps', steps },
   };
 }
@@ -165,7 +147,7 @@ export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: Resolv
 
   layers.forEach((layer, index) => {
     const gates = layer.map((id) => byId.get(id) as ResolvedGate);
-    const gateStages = gates.map((g) => gateStage(g, gates, pipeline, options));
+    const gateStages = gates.map((g) => gateStage(g, pipeline, options));
     totalMinutes += Math.max(...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)));
     if (gateStages.length === 1) stages.push(gateStages[0] as Stage);
     else stages.push({ name: layerStageName(index), body: { kind: 'parallel', stages: gateStages } });

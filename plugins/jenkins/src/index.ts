@@ -46,7 +46,7 @@ const plugin = definePlugin({
 });
 
 export default plugin;
-export { buildJenkinsPipeline, layerStageName, SETUP_STAGE, REPORT_MINUTES, STAGE_GRACE_MINUTES, LOCK_OVERHEAD_SECONDS, setupScript } from './emit.js';
+export { buildJenkinsPipeline, layerStageName, SETUP_STAGE, REPORT_MINUTES, STAGE_GRACE_MINUTES, setupScript } from './emit.js';
 export { groovyString } from './groovy.js';
 export { printJenkinsfile } from './printer.js';
 export type { PrintOptions } from './printer.js';

@@ -151,8 +151,8 @@ describe('model', () => {
             {
               kind: 'withCredentials',
               bindings: [{ kind: 'string', credentialsId: 'sonarqube', variable: 'SONAR_TOKEN' }],
-              // build runs beside it and the CLI's lock lets one `--only` run in at a time
-              steps: [{ kind: 'sh', script: 'npx --no-install gatehouse run --only lint --result-file gatehouse-results/lint.json --wait 630' }],
+              // build runs beside it: `--only` runs share the workspace, so no --wait
+              steps: [{ kind: 'sh', script: 'npx --no-install gatehouse run --only lint --result-file gatehouse-results/lint.json' }],
             },
           ],
         },
@@ -171,18 +171,19 @@ describe('model', () => {
     });
   });
 
-  it('sets stage timeouts from gate timeouts plus lock wait (ceil minutes + 1) and a pipeline timeout', () => {
+  it('sets stage timeouts from gate timeouts (ceil minutes + 1), never a lock wait, and a pipeline timeout', () => {
     const m = buildJenkinsPipeline(diamond(), opts());
     const layer = m.stages[2]?.body;
     const stage = (id: string) => (layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === id) : undefined);
-    // a11y: 90 s + waiting for unit (600 s + 30 s) = 12 min, + 1
-    expect(stage('a11y')?.options).toEqual([{ kind: 'timeout', minutes: 13 }]);
-    expect(stage('a11y')?.body).toMatchObject({ steps: [{ kind: 'sh', script: expect.stringMatching(/ --wait 630$/) }] });
-    // a gate alone in its layer never waits
+    // a11y: 90 s = 2 min, + 1; its sibling unit runs beside it, not before it
+    expect(stage('a11y')?.options).toEqual([{ kind: 'timeout', minutes: 3 }]);
+    expect(stage('unit')?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
+    for (const s of m.stages.flatMap((x) => (x.body.kind === 'parallel' ? x.body.stages : [x]))) {
+      expect(s.body).not.toMatchObject({ steps: [{ kind: 'sh', script: expect.stringContaining('--wait') }] });
+    }
     expect(m.stages[3]?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
-    expect(m.stages[3]?.body).toMatchObject({ steps: [{ kind: 'sh', script: expect.not.stringContaining('--wait') }] });
-    // setup 30 + layers (22 + 13 + 11) + report 10
-    expect(m.options).toEqual([{ kind: 'timeout', minutes: 86 }]);
+    // setup 30 + the longest stage of each layer (11 + 11 + 11) + report 10
+    expect(m.options).toEqual([{ kind: 'timeout', minutes: 73 }]);
   });
 
   it('docker mode builds result-<id>, checks the exit code, and has no setup stage', () => {
