@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, rename } from 'node:fs/promises';
@@ -159,11 +160,16 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
 }
 
 async function printFailures(out: NodeJS.WritableStream, results: GateResult[], io: CommandContext['io']): Promise<void> {
+  // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
+  // gate output is fenced with stop-commands and a token the gate cannot guess.
+  const fence = io.env.GITHUB_ACTIONS === 'true' ? randomBytes(16).toString('hex') : null;
   for (const r of results.filter(isProblem)) {
     if (!r.log.path) continue;
     const lines = await tailLines(r.log.path, 30).catch(() => null);
+    if (fence) out.write(`::stop-commands::${fence}\n`);
     out.write(`\n── ${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
     if (lines && lines.length > 0) for (const l of lines) out.write(`   ${l}\n`);
+    if (fence) out.write(`::${fence}::\n`);
     out.write(`   full log: ${shown(io, r.log.path)}\n`);
   }
 }
