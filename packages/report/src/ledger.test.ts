@@ -1,4 +1,6 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { appendLedger, checkLedgerText, ledgerPath, readLedger } from './ledger.js';
 import { tempDir } from '../test/helpers.js';
@@ -23,6 +25,27 @@ describe('ledger', () => {
     const check = await readLedger(root);
     expect(check.brokenAt).toBeNull();
     expect(check.entries.map((e) => e.runId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `R${i}`).sort());
+  });
+
+  it('takes over at once a lock left by a dead process, but not one of a live process', async () => {
+    const root = await tempDir();
+    await appendLedger(root, { runId: 'R0', reportDigest: digest(0) });
+    const lock = `${ledgerPath(root)}.lock`;
+    const dead = Number(spawnSync('/bin/sh', ['-c', 'echo $$']).stdout.toString().trim());
+    await writeFile(lock, JSON.stringify({ pid: dead, nonce: 'crashed' }));
+    const t0 = Date.now();
+    await appendLedger(root, { runId: 'R1', reportDigest: digest(1) });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(existsSync(lock)).toBe(false);
+
+    await writeFile(lock, JSON.stringify({ pid: process.pid, nonce: 'someone-else' }));
+    let done = false;
+    const pending = appendLedger(root, { runId: 'R2', reportDigest: digest(2) }).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    await rm(lock);
+    await pending;
+    expect(await readLedger(root)).toMatchObject({ brokenAt: null, entries: [{ runId: 'R0' }, { runId: 'R1' }, { runId: 'R2' }] });
   });
 
   it('names the first broken entry: edited, removed, reordered, partial', async () => {
