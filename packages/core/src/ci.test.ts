@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ciDockerGateCommands, ciJobSecrets, ciJobTimeoutMinutes, readCiCommonOptions, shellQuote, transitiveNeeds } from './ci.js';
+import { ciConditionEnv, ciDockerGateCommands, ciJobSecrets, ciJobTimeoutMinutes, readCiCommonOptions, shellQuote, transitiveNeeds } from './ci.js';
 import type { ResolvedGate, ResolvedPipeline } from './model.js';
 
 function gate(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {
@@ -53,6 +53,24 @@ describe('CI job plan', () => {
     expect(run('{"id":"c","exitCode":-1}')).not.toBe(0);
     expect(run('{"id":"c"}')).not.toBe(0);
     expect(run(null)).not.toBe(0);
+    // A gate the stage skipped because its `when.env` condition is unmet does not fail the job…
+    expect(run('{"id":"c","exitCode":null,"timedOut":false,"skipped":"not set (when.env): X","conditionUnmet":true,"durationMs":0}')).toBe(0);
+    // …but one skipped because a need failed does.
+    expect(run('{"id":"c","exitCode":null,"timedOut":false,"skipped":"needed gate a did not pass","conditionUnmet":false,"durationMs":0}')).not.toBe(0);
+  });
+
+  it('condition variables: the gate\'s own natively; with its needs\' as build args in docker mode', () => {
+    const q: ResolvedPipeline = {
+      ...p,
+      gates: [
+        gate('a', { when: { env: ['A_URL'] } }),
+        gate('b', { needs: ['a'], secrets: ['B_URL'], when: { env: ['B_URL', 'SHARED'] } }),
+      ],
+    };
+    const b = q.gates[1]!;
+    expect(ciConditionEnv(q, b, 'native')).toEqual(['SHARED']);
+    expect(ciConditionEnv(q, b, 'docker')).toEqual(['A_URL', 'SHARED']);
+    expect(ciDockerGateCommands(q, b)[0]).toContain('--build-arg A_URL --build-arg SHARED -o ');
   });
 
   it('docker mode: builds the result stage with every secret its build needs', () => {

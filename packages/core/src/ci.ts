@@ -145,6 +145,21 @@ export function ciJobSecrets(pipeline: ResolvedPipeline, gate: ResolvedGate, mod
 }
 
 /**
+ * Variables a job must have in its environment for `when.env` conditions: the gate's own in
+ * native mode (the CLI checks them), and in docker mode also those of every gate it needs,
+ * passed as build args (the build reruns those stages unless cached). Names that are also a
+ * job secret are left out: they arrive as secrets.
+ */
+export function ciConditionEnv(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): string[] {
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const gates = mode === 'docker' ? [gate, ...transitiveNeeds(pipeline, gate.id).map((id) => byId.get(id)!)] : [gate];
+  const secrets = new Set(ciJobSecrets(pipeline, gate, mode));
+  const names = new Set<string>();
+  for (const g of gates) for (const n of g.when?.env ?? []) if (!secrets.has(n)) names.add(n);
+  return [...names].sort();
+}
+
+/**
  * Job time limit in minutes: setup + gate (docker mode: + every needed gate, which the build
  * reruns unless cached), rounded up, plus 5 minutes so checkout, tool set-up and artifact
  * transfer never cut the gate short and the CLI's own timeout fires first and is recorded.
@@ -224,9 +239,11 @@ export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedG
   const dockerfileOptions = pipeline.targets.dockerfile;
   const dockerfile = typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
   const secrets = ciJobSecrets(pipeline, gate, 'docker').map((s) => `--secret id=${s},env=${s} `);
+  // `--build-arg NAME` without a value takes it from the job's environment.
+  const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);
   const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/result.json`;
   return [
-    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target result-${gate.id} ${secrets.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
-    `code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0`,
+    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target result-${gate.id} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    `if grep -q '"conditionUnmet":true' ${result}; then echo "gate ${gate.id} skipped: its when.env condition is not met"; else code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0; fi`,
   ];
 }

@@ -98,5 +98,6 @@ export {
   ciUserTexts,
   isPlainArtifactGlob,
   ciDockerModeProblem,
+  ciConditionEnv,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';

@@ -3,6 +3,7 @@ import {
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
+  ciConditionEnv,
   ciDockerGateCommands,
   ciDockerModeProblem,
   ciGateCommand,
@@ -15,6 +16,7 @@ import {
   isPlainArtifactGlob,
   stringifyYaml,
   yamlCommented,
+  type CiMode,
   type CiUserTextField,
   type Diagnostic,
   type EmittedFile,
@@ -87,15 +89,19 @@ function secretEnv(names: string[]): Record<string, string> | undefined {
  * Variables a gate's `when.env` reads come from repository/organisation variables
  * (`vars.*`), so the CLI on the runner sees them and skips the gate when they are unset.
  */
-function conditionEnv(names: readonly string[] | undefined): Record<string, string> {
+function conditionEnv(names: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of names ?? []) env[name] = `\${{ vars.${name} }}`;
+  for (const name of names) env[name] = `\${{ vars.${name} }}`;
   return env;
 }
 
-function gateStepEnv(gate: ResolvedGate): Record<string, string> | undefined {
-  const env = { ...conditionEnv(gate.when?.env), ...secretEnv(gate.secrets) };
+function gateStepEnv(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode, secrets: string[]): Record<string, string> | undefined {
+  const env = { ...conditionEnv(ciConditionEnv(pipeline, gate, mode)), ...secretEnv(secrets) };
   return Object.keys(env).length > 0 ? env : undefined;
+}
+
+function optionalEnv(env: Record<string, string> | undefined): { env?: Record<string, string> } {
+  return env ? { env } : {};
 }
 
 function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
@@ -144,7 +150,7 @@ function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
   steps.push({
     name: `Gate ${gate.id}`,
     run: ciGateCommand(options.cli, gate.id),
-    ...(gateStepEnv(gate) ? { env: gateStepEnv(gate) } : {}),
+    ...optionalEnv(gateStepEnv(pipeline, gate, 'native', gate.secrets)),
   });
   steps.push({
     name: 'Upload gate result',
@@ -176,7 +182,7 @@ function dockerGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
     {
       name: `Gate ${gate.id} (docker build)`,
       run: ciDockerGateCommands(pipeline, gate).join('\n'),
-      ...(secrets.length > 0 ? { env: secretEnv(secrets) } : {}),
+      ...optionalEnv(gateStepEnv(pipeline, gate, 'docker', secrets)),
     },
     {
       name: 'Upload gate result',

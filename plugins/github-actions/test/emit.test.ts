@@ -123,9 +123,18 @@ describe('github target', () => {
       SONAR_HOST_URL: '${{ vars.SONAR_HOST_URL }}',
       SONAR_TOKEN: '${{ secrets.SONAR_TOKEN }}',
     });
-    const [v] = await judgeWorkflows([{ path: '.github/workflows/when.yml', content: text }]);
-    expect(v!.actionlint).toEqual([]);
-    expect(v!.parserErrors).toEqual([]);
+    const docker = emit({ ...p, targets: { dockerfile: {} } }, { mode: 'docker' });
+    const build = step(load(docker).jobs['gate-sonar'], 'Gate sonar (docker build)');
+    expect(build.env).toEqual({ SONAR_HOST_URL: '${{ vars.SONAR_HOST_URL }}', SONAR_TOKEN: '${{ secrets.SONAR_TOKEN }}' });
+    expect(build.run).toContain('--build-arg SONAR_HOST_URL ');
+    const verdicts = await judgeWorkflows([
+      { path: '.github/workflows/when.yml', content: text },
+      { path: '.github/workflows/when-docker.yml', content: docker },
+    ]);
+    for (const v of verdicts) {
+      expect(v.actionlint).toEqual([]);
+      expect(v.parserErrors).toEqual([]);
+    }
   });
 
   it('maps advisory gates, timeouts, outputs and the report job', () => {
