@@ -14,6 +14,8 @@ import { main, type Io } from '../src/index.js';
 import { initProject, nodeMajorFromRange, parseJsonc, planInit, renderInit, SCHEMA_COMMENT, yamlFlow, yamlScalar } from '../src/init/index.js';
 import type { ProjectFacts } from '../src/init/index.js';
 
+/** The code files directly in a directory, as init writes them into `inputs`. */
+const ROOT_CODE = '*.{js,mjs,cjs,ts,mts,cts,jsx,tsx}';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dirs: string[] = [];
 afterAll(async () => {
@@ -84,27 +86,50 @@ describe('gatehouse init on fixture projects', () => {
       '.pa11yci': '{"urls":["http://localhost:8080/"]}',
       'sonar-project.properties': 'sonar.projectKey=storefront\n',
       '.github/workflows': null,
+      'src/index.js': 'export {};\n',
+      'test/index.test.js': 'export {};\n',
+      'tsconfig.json': '{}',
+      'tsconfig.build.json': '{}',
+      'public/index.html': '<!doctype html>\n',
+      'dist/index.js': '// built\n',
     });
     const { config, stdout } = await initAndValidate(dir);
+    const sources = [ROOT_CODE, 'src/**', 'public/**', 'test/**'];
     expect(Object.keys(config.gates)).toEqual(['lint', 'unit', 'build', 'a11y', 'sonar']);
     expect(config.image).toBe('node:22-bookworm-slim');
     expect(config.setup).toEqual({ run: 'npm ci', inputs: ['package.json', 'package-lock.json'] });
     expect(config.gates.lint).toEqual({
       kind: 'lint',
       run: 'npx eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"',
+      inputs: ['package.json', 'package-lock.json', 'eslint.config.js', 'tsconfig.build.json', 'tsconfig.json', ...sources],
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0 },
     });
+    expect(config.gates.unit!.inputs).toEqual(['package.json', 'package-lock.json', 'tsconfig.build.json', 'tsconfig.json', 'vitest.config.ts', ...sources]);
     expect(config.gates.unit!.evidence).toEqual([
       { format: 'junit', path: 'junit.xml' },
       { format: 'istanbul', path: 'coverage/coverage-summary.json' },
     ]);
-    expect(config.gates.build).toEqual({ kind: 'build', run: 'npm run build', outputs: ['dist/**'] });
+    expect(config.gates.build).toEqual({
+      kind: 'build',
+      run: 'npm run build',
+      inputs: ['package.json', 'package-lock.json', 'tsconfig.build.json', 'tsconfig.json', ...sources],
+      outputs: ['dist/**'],
+    });
     expect(config.gates.a11y!.needs).toEqual(['build']);
-    expect(config.gates.sonar).toEqual({ kind: 'sonarqube', run: 'npx @sonar/scan', secrets: ['SONAR_TOKEN'], mode: 'advisory' });
+    // The built site is what it checks: build's key already covers the sources.
+    expect(config.gates.a11y!.inputs).toEqual(['package.json', 'package-lock.json', '.pa11yci', 'tsconfig.build.json', 'tsconfig.json']);
+    expect(config.gates.sonar).toEqual({
+      kind: 'sonarqube',
+      run: 'npx @sonar/scan',
+      inputs: ['package.json', 'package-lock.json', 'sonar-project.properties', 'tsconfig.build.json', 'tsconfig.json', ...sources],
+      secrets: ['SONAR_TOKEN'],
+      mode: 'advisory',
+    });
     expect(config.release).toEqual({ from: 'build', copy: ['dist/', 'package.json', 'server.js'], cmd: ['node', 'server.js'] });
     expect(config.targets).toEqual({ dockerfile: {}, github: {} });
     expect(stdout).toContain('lint: ESLint (eslint.config.js)');
+    expect(stdout).toContain('inputs: src/, public/, test/, root code files, package.json, lockfile');
     expect(stdout).toContain('image: node:22-bookworm-slim (Node 22 from engines.node ">=22.11")');
     expect(stdout).toMatch(/Wrote gatehouse\.yml \(5 gates: lint, unit, build, a11y, sonar\)/);
   });
@@ -115,10 +140,19 @@ describe('gatehouse init on fixture projects', () => {
       'yarn.lock': '',
       '.yarnrc.yml': 'nodeLinker: node-modules\n',
       Jenkinsfile: 'pipeline {}\n',
+      'jest.config.js': 'module.exports = {};\n',
+      'babel.config.cjs': 'module.exports = {};\n',
+      'lib/a.js': '',
+      '__tests__/a.test.js': '',
     });
     const { config } = await initAndValidate(dir);
     expect(Object.keys(config.gates)).toEqual(['unit']);
-    expect(config.gates.unit).toEqual({ kind: 'unit-test', run: 'yarn jest --ci', evidence: [{ format: 'exitcode' }] });
+    expect(config.gates.unit).toEqual({
+      kind: 'unit-test',
+      run: 'yarn jest --ci',
+      inputs: ['package.json', 'yarn.lock', 'babel.config.cjs', 'jest.config.js', ROOT_CODE, 'lib/**', '__tests__/**'],
+      evidence: [{ format: 'exitcode' }],
+    });
     expect(config.setup!.run).toBe('yarn install --immutable');
     expect(config.targets).toEqual({ dockerfile: {}, jenkins: {} });
     expect(config.release).toBeUndefined();
@@ -149,6 +183,8 @@ describe('gatehouse init on fixture projects', () => {
       a11y: {
         kind: 'a11y-test',
         run: 'npx pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"',
+        // No lockfile, no source directory: the config and the code files at the root.
+        inputs: ['package.json', '.pa11yci.json', ROOT_CODE],
         evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
         policy: { max_violations: 0 },
       },
@@ -180,6 +216,11 @@ describe('gatehouse init on fixture projects', () => {
       'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
       'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n  - '!packages/legacy'\n",
       'tsconfig.json': '{ // comment\n "compilerOptions": { "outDir": "./lib/", }, }\n',
+      'src/a.ts': '',
+      'lib/a.js': '',
+      'packages/ui/src/b.ts': '',
+      'packages/ui/test/b.test.ts': '',
+      'packages/api/lib/c.js': '',
     });
     const { config } = await initAndValidate(dir);
     expect(config.setup).toEqual({
@@ -187,7 +228,21 @@ describe('gatehouse init on fixture projects', () => {
       inputs: ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'packages/*/package.json'],
     });
     expect(config.gates.lint!.run).toBe('pnpm exec eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"');
-    expect(config.gates.build).toEqual({ kind: 'build', run: 'pnpm run build', outputs: ['lib/**'] });
+    // lib/ is what tsc writes here: never an input, at the root or in a package.
+    const inputs = [
+      'package.json',
+      'pnpm-lock.yaml',
+      'tsconfig.json',
+      ROOT_CODE,
+      'src/**',
+      'packages/*/package.json',
+      'packages/*/tsconfig*.json',
+      `packages/*/${ROOT_CODE}`,
+      'packages/*/src/**',
+      'packages/*/test/**',
+    ];
+    expect(config.gates.build).toEqual({ kind: 'build', run: 'pnpm run build', inputs, outputs: ['lib/**'] });
+    expect(config.gates.lint!.inputs).toEqual(inputs);
   });
 
   it('turbo monorepo: gates call turbo tasks, outputs per workspace package, no release', async () => {
@@ -203,13 +258,34 @@ describe('gatehouse init on fixture projects', () => {
       'turbo.json': {
         tasks: { build: { outputs: ['dist/**', '.next/**', '!.next/cache/**'] }, lint: {}, 'web#test': {} },
       },
+      'apps/web/app/page.tsx': '',
+      'apps/web/public/logo.svg': '',
+      'apps/web/.next/out.js': '',
+      'packages/ui/src/button.tsx': '',
+      'packages/ui/dist/button.js': '',
     });
     const { config, text } = await initAndValidate(dir);
-    expect(config.gates.lint).toEqual({ kind: 'lint', run: 'npx turbo run lint', evidence: [{ format: 'exitcode' }] });
-    expect(config.gates.unit).toEqual({ kind: 'unit-test', run: 'npx turbo run test', evidence: [{ format: 'exitcode' }] });
+    const inputs = [
+      'package.json',
+      'package-lock.json',
+      'turbo.json',
+      ROOT_CODE,
+      'apps/*/package.json',
+      'apps/*/tsconfig*.json',
+      `apps/*/${ROOT_CODE}`,
+      'apps/*/app/**',
+      'apps/*/public/**',
+      'packages/*/package.json',
+      'packages/*/tsconfig*.json',
+      `packages/*/${ROOT_CODE}`,
+      'packages/*/src/**',
+    ];
+    expect(config.gates.lint).toEqual({ kind: 'lint', run: 'npx turbo run lint', inputs, evidence: [{ format: 'exitcode' }] });
+    expect(config.gates.unit).toEqual({ kind: 'unit-test', run: 'npx turbo run test', inputs, evidence: [{ format: 'exitcode' }] });
     expect(config.gates.build).toEqual({
       kind: 'build',
       run: 'npx turbo run build',
+      inputs,
       outputs: ['apps/*/dist/**', 'apps/*/.next/**', 'packages/*/dist/**', 'packages/*/.next/**'],
     });
     expect(config.setup!.inputs).toEqual(['package.json', 'package-lock.json', 'apps/*/package.json', 'packages/*/package.json']);
@@ -257,6 +333,32 @@ describe('gatehouse init on fixture projects', () => {
     const s = io(dir);
     expect(await main(['init'], s)).toBe(1);
     expect(s.err()).toMatch(/error GH_INIT_BAD_PACKAGE_JSON: .*package\.json is not valid JSON/);
+  });
+});
+
+describe('the starter config is cached by gatehouse run', () => {
+  it('a second run replays every gate from the cache; editing a source runs it again', async () => {
+    const lock = { name: 'cache-me', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'cache-me', version: '1.0.0' } } };
+    const dir = await project({
+      'package.json': { name: 'cache-me', version: '1.0.0', scripts: { lint: 'node scripts/lint.js', build: 'node scripts/build.js' } },
+      'package-lock.json': lock,
+      'src/add.js': 'exports.add = (a, b) => a + b;\n',
+      'scripts/lint.js': "if (/debugger/.test(require('node:fs').readFileSync('src/add.js', 'utf8'))) process.exit(1);\n",
+      'scripts/build.js': "require('node:fs').mkdirSync('dist', { recursive: true });\nrequire('node:fs').copyFileSync('src/add.js', 'dist/add.js');\n",
+    });
+    await initAndValidate(dir);
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    const run = async () => {
+      const s = { ...io(dir), env };
+      const code = await main(['run'], s);
+      expect(code, s.out() + s.err()).toBe(0);
+      const report = JSON.parse(await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8')) as { gates: Array<{ id: string; status: string }> };
+      return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
+    };
+    expect(await run()).toEqual({ lint: 'passed', build: 'passed' });
+    expect(await run()).toEqual({ lint: 'cached', build: 'cached' });
+    await writeFile(join(dir, 'src/add.js'), 'exports.add = (a, b) => b + a;\n');
+    expect(await run()).toEqual({ lint: 'passed', build: 'passed' });
   });
 });
 
@@ -376,6 +478,9 @@ describe('init internals', () => {
       tsOutDir: null,
       jestInPackageJson: false,
       eslintInPackageJson: false,
+      rootFiles: ['package-lock.json', 'package.json', 'sonar-project.properties'],
+      sourceDirs: ['src'],
+      workspaceSourceDirs: [],
     };
     fc.assert(
       fc.property(hostileString(), hostileString(), hostileString(), (name, build, start) => {

@@ -66,7 +66,19 @@ export interface ProjectFacts {
   jestInPackageJson: boolean;
   /** `eslintConfig` key in package.json (legacy config). */
   eslintInPackageJson: boolean;
+  /** Names of the regular files at the project root, sorted. */
+  rootFiles: string[];
+  /** Known source directories ({@link SOURCE_DIRS}) that exist at the root, in that order. */
+  sourceDirs: string[];
+  /**
+   * Per workspace glob (`packages/*`), the known source directories found in at least one
+   * of its packages. Globs that cannot be listed simply (`apps/**`) are absent.
+   */
+  workspaceSourceDirs: Array<{ glob: string; dirs: string[] }>;
 }
+
+/** Directories that usually hold code, tests or assets a gate reads, in the order init lists them. */
+export const SOURCE_DIRS = ['src', 'lib', 'app', 'pages', 'components', 'public', 'scripts', 'test', 'tests', '__tests__'] as const;
 
 /** Files and directories whose mere presence matters. */
 const PROBES = [
@@ -131,6 +143,39 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function sourceDirsIn(dir: string): Promise<string[]> {
+  const found = await Promise.all(SOURCE_DIRS.map((d) => isDir(join(dir, d))));
+  return SOURCE_DIRS.filter((_, i) => found[i]);
+}
+
+/** Source directories of the packages a workspace glob names; only `dir` and `dir/*` are listed. */
+async function workspaceSourceDirsOf(dir: string, globs: string[]): Promise<ProjectFacts['workspaceSourceDirs']> {
+  const out: ProjectFacts['workspaceSourceDirs'] = [];
+  for (const glob of globs) {
+    const clean = glob.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (clean === '' || clean.startsWith('/') || clean.split('/').includes('..')) continue;
+    const parent = clean.endsWith('/*') ? clean.slice(0, -2) : clean;
+    if (/[*?[{]/.test(parent)) continue;
+    let packages: string[] = [join(dir, parent)];
+    if (clean.endsWith('/*')) {
+      const entries = await readdir(join(dir, parent), { withFileTypes: true }).catch(() => []);
+      packages = entries.filter((e) => e.isDirectory()).map((e) => join(dir, parent, e.name));
+    }
+    const dirs = new Set<string>();
+    for (const pkgDir of packages) for (const d of await sourceDirsIn(pkgDir)) dirs.add(d);
+    out.push({ glob: clean, dirs: SOURCE_DIRS.filter((d) => dirs.has(d)) });
+  }
+  return out;
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -354,6 +399,9 @@ export async function detectProject(dir: string, runningNode: string = process.v
     }
   }
 
+  const rootEntries = await readdir(dir, { withFileTypes: true });
+  const workspaces = await workspacesOf(dir, pkg, present);
+
   return {
     dir,
     name: typeof pkg.name === 'string' && pkg.name.trim() !== '' && !UNWRITABLE.test(pkg.name) ? pkg.name : basename(dir),
@@ -362,10 +410,13 @@ export async function detectProject(dir: string, runningNode: string = process.v
     present,
     packageManager: packageManagerOf(pkg, present),
     node,
-    workspaces: await workspacesOf(dir, pkg, present),
+    workspaces,
     monorepo: await monorepoOf(dir, present, scripts),
     tsOutDir,
     jestInPackageJson: isRecord(pkg.jest),
     eslintInPackageJson: isRecord(pkg.eslintConfig),
+    rootFiles: rootEntries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).sort(),
+    sourceDirs: await sourceDirsIn(dir),
+    workspaceSourceDirs: await workspaceSourceDirsOf(dir, workspaces),
   };
 }

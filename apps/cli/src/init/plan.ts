@@ -48,6 +48,20 @@ const VITEST_FILES = [
 const JEST_FILES = ['jest.config.js', 'jest.config.cjs', 'jest.config.mjs', 'jest.config.ts', 'jest.config.json'];
 const PA11Y_FILES = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml', '.pa11yci.js', '.pa11yci.cjs'];
 
+/** Root files each tool reads besides the code: its own config, and what it shares with others. */
+const TOOL_CONFIGS: Record<'eslint' | 'vitest' | 'jest' | 'pa11y' | 'sonar' | 'build', RegExp[]> = {
+  eslint: [/^eslint\.config\.[cm]?[jt]s$/, /^\.eslintrc(\.(c?js|json|ya?ml))?$/, /^\.eslintignore$/],
+  vitest: [/^vitest\.(config|workspace)\.[cm]?[jt]s$/, /^vite\.config\.[cm]?[jt]s$/],
+  jest: [/^jest\.config\.([cm]?[jt]s|json)$/, /^babel\.config\.(c?js|mjs|json)$/, /^\.babelrc(\.json)?$/],
+  pa11y: [/^\.pa11yci(\.(json|ya?ml|c?js))?$/],
+  sonar: [/^sonar-project\.properties$/],
+  build: [/^(vite|next|webpack|rollup|svelte|astro|nuxt|babel)\.config\.[cm]?[jt]s$/, /^\.babelrc(\.json)?$/],
+};
+const TSCONFIG = /^tsconfig.*\.json$/;
+
+/** The code files directly in a directory (not below it). */
+const ROOT_CODE = '*.{js,mjs,cjs,ts,mts,cts,jsx,tsx}';
+
 /** The placeholder `npm init` writes: it fails on purpose and tests nothing. */
 const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
 
@@ -92,6 +106,28 @@ function safeRelative(p: string): string | null {
   const clean = p.replace(/^\.\//, '').replace(/\/+$/, '');
   if (clean === '' || clean.startsWith('/') || clean.split('/').includes('..')) return null;
   return clean;
+}
+
+/**
+ * The `inputs` of a gate: the manifest and lockfile, the tool's config files found at the root
+ * (TypeScript's too), the code files at the root (`eslint .` reads `server.js` as well as
+ * `src/`), and the source directories that exist; the same for each workspace package.
+ * `exclude`: directories the build writes, never a source. `sources: false` for a gate that
+ * reads only what a gate it needs built (that gate's key covers the sources).
+ */
+function gateInputs(f: ProjectFacts, tools: Array<keyof typeof TOOL_CONFIGS>, exclude: string[], sources = true): string[] {
+  const out = ['package.json'];
+  if (f.packageManager.lockfile) out.push(f.packageManager.lockfile);
+  const patterns = [...tools.flatMap((t) => TOOL_CONFIGS[t]), TSCONFIG];
+  out.push(...f.rootFiles.filter((name) => patterns.some((re) => re.test(name))));
+  if (f.monorepo) for (const extra of [f.monorepo.file, 'pnpm-workspace.yaml']) if (f.rootFiles.includes(extra)) out.push(extra);
+  if (!sources) return [...new Set(out)];
+  out.push(ROOT_CODE, ...f.sourceDirs.filter((d) => !exclude.includes(d)).map((d) => `${d}/**`));
+  for (const { glob, dirs } of f.workspaceSourceDirs) {
+    out.push(`${glob}/package.json`, `${glob}/tsconfig*.json`, `${glob}/${ROOT_CODE}`);
+    out.push(...dirs.filter((d) => !exclude.includes(d)).map((d) => `${glob}/${d}/**`));
+  }
+  return [...new Set(out)];
 }
 
 /** The directory a single-package build most likely writes, and why. */
@@ -146,6 +182,14 @@ export function planInit(f: ProjectFacts): InitPlan {
     setupComment.push(`The image must provide ${f.packageManager.name} (for example \`corepack enable\`).`);
   }
 
+  // What the build writes is never an input (of the build or of any other gate).
+  const monoBuildOutputs = monoHas('build')
+    ? (mono!.outputs.get('build') ?? []).map((o) => safeRelative(o)).filter((o): o is string => o !== null)
+    : [];
+  const singleBuildOut = !monoHas('build') && f.scripts.build ? buildOutDir(f) : null;
+  const built = [...(singleBuildOut ? [singleBuildOut.dir] : []), ...(monoHas('build') ? (monoBuildOutputs.length ? monoBuildOutputs : ['dist']) : [])];
+  const exclude = [...new Set(built.map((o) => o.split('/')[0]!))];
+
   // lint
   const eslintFile = firstPresent(f, ESLINT_FILES);
   const eslintWhy =
@@ -154,7 +198,7 @@ export function planInit(f: ProjectFacts): InitPlan {
     (f.deps.has('eslint') ? 'eslint in devDependencies' : undefined) ??
     (/\beslint\b/.test(f.scripts.lint ?? '') ? `the lint script (${quoteScript(f.scripts.lint!)})` : undefined);
   if (monoHas('lint')) {
-    gates.lint = { kind: 'lint', run: monorepoCommand(mono!, pm.exec, 'lint'), evidence: [{ format: 'exitcode' }] };
+    gates.lint = { kind: 'lint', run: monorepoCommand(mono!, pm.exec, 'lint'), inputs: gateInputs(f, ['eslint'], exclude), evidence: [{ format: 'exitcode' }] };
     gateComments.lint = [
       `lint — ${monorepoComment(mono!, 'lint')}`,
       'Each package writes its own report, so the exit code is the evidence here; to get',
@@ -165,6 +209,7 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.lint = {
       kind: 'lint',
       run: `${pm.exec} eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"`,
+      inputs: gateInputs(f, ['eslint'], exclude),
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0 },
     };
@@ -174,7 +219,7 @@ export function planInit(f: ProjectFacts): InitPlan {
     ];
     detected.push(`lint: ESLint (${eslintWhy})`);
   } else if (f.scripts.lint) {
-    gates.lint = { kind: 'lint', run: pm.runScript('lint'), evidence: [{ format: 'exitcode' }] };
+    gates.lint = { kind: 'lint', run: pm.runScript('lint'), inputs: gateInputs(f, ['eslint'], exclude), evidence: [{ format: 'exitcode' }] };
     gateComments.lint = [`lint — your \`lint\` script (${quoteScript(f.scripts.lint)}); its exit code decides.`];
     detected.push(`lint: the lint script (not ESLint, so exit code only)`);
   } else {
@@ -193,7 +238,12 @@ export function planInit(f: ProjectFacts): InitPlan {
     (f.deps.has('jest') ? 'jest in devDependencies' : undefined) ??
     (testScript && /\bjest\b/.test(testScript) ? 'the test script' : undefined);
   if (monoHas('test')) {
-    gates.unit = { kind: 'unit-test', run: monorepoCommand(mono!, pm.exec, 'test'), evidence: [{ format: 'exitcode' }] };
+    gates.unit = {
+      kind: 'unit-test',
+      run: monorepoCommand(mono!, pm.exec, 'test'),
+      inputs: gateInputs(f, ['vitest', 'jest'], exclude),
+      evidence: [{ format: 'exitcode' }],
+    };
     gateComments.unit = [
       `unit — ${monorepoComment(mono!, 'test')}`,
       'The exit code is the evidence; point each package\'s test runner at a JUnit file to get per-test results.',
@@ -208,7 +258,7 @@ export function planInit(f: ProjectFacts): InitPlan {
       run += ' --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
       evidence.push({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
     }
-    gates.unit = { kind: 'unit-test', run, evidence };
+    gates.unit = { kind: 'unit-test', run, inputs: gateInputs(f, ['vitest'], exclude), evidence };
     gateComments.unit = [
       `unit — Vitest (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
       'A failed test fails the gate.' + (coverage ? ' Add policy.min_coverage to enforce a floor.' : ''),
@@ -220,9 +270,10 @@ export function planInit(f: ProjectFacts): InitPlan {
       ? {
           kind: 'unit-test',
           run: `JEST_JUNIT_OUTPUT_DIR="$GATEHOUSE_OUT" JEST_JUNIT_OUTPUT_NAME=junit.xml ${pm.exec} jest --ci --reporters=default --reporters=jest-junit`,
+          inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'junit', path: 'junit.xml' }],
         }
-      : { kind: 'unit-test', run: `${pm.exec} jest --ci`, evidence: [{ format: 'exitcode' }] };
+      : { kind: 'unit-test', run: `${pm.exec} jest --ci`, inputs: gateInputs(f, ['jest'], exclude), evidence: [{ format: 'exitcode' }] };
     gateComments.unit = junit
       ? [`unit — Jest (found ${jestWhy}), with jest-junit writing the JUnit evidence.`]
       : [
@@ -231,7 +282,7 @@ export function planInit(f: ProjectFacts): InitPlan {
         ];
     detected.push(`unit: Jest (${jestWhy})${junit ? ', JUnit via jest-junit' : ', no jest-junit so exit code only'}`);
   } else if (testScript) {
-    gates.unit = { kind: 'unit-test', run: pm.test, evidence: [{ format: 'exitcode' }] };
+    gates.unit = { kind: 'unit-test', run: pm.test, inputs: gateInputs(f, ['vitest', 'jest'], exclude), evidence: [{ format: 'exitcode' }] };
     gateComments.unit = [`unit — your \`test\` script (${quoteScript(testScript)}); its exit code decides.`];
     detected.push('unit: the test script (no known runner, so exit code only)');
   } else {
@@ -241,23 +292,23 @@ export function planInit(f: ProjectFacts): InitPlan {
   // build
   let buildOut: string | null = null;
   if (monoHas('build')) {
-    const perPackage = (mono!.outputs.get('build') ?? []).map((o) => safeRelative(o)).filter((o): o is string => o !== null);
+    const perPackage = monoBuildOutputs;
     const globs = perPackage.length ? perPackage : ['dist/**'];
     const outputs: string[] = [];
     for (const ws of f.workspaces.map(safeRelative).filter((w): w is string => w !== null)) {
       for (const g of globs) outputs.push(`${ws}/${g}`);
     }
     if (!outputs.length) outputs.push(...globs);
-    gates.build = { kind: 'build', run: monorepoCommand(mono!, pm.exec, 'build'), outputs };
+    gates.build = { kind: 'build', run: monorepoCommand(mono!, pm.exec, 'build'), inputs: gateInputs(f, ['build'], exclude), outputs };
     gateComments.build = [
       `build — ${monorepoComment(mono!, 'build')}`,
       `outputs are a guess (${perPackage.length ? `${mono!.file} build outputs` : 'dist/'} in each workspace package); gates that need build see them.`,
     ];
     detected.push(`build: ${mono!.tool} task \`build\`, outputs guessed: ${outputs.join(', ')}`);
   } else if (f.scripts.build) {
-    const out = buildOutDir(f);
+    const out = singleBuildOut!;
     buildOut = out.dir;
-    gates.build = { kind: 'build', run: pm.runScript('build'), outputs: [`${out.dir}/**`] };
+    gates.build = { kind: 'build', run: pm.runScript('build'), inputs: gateInputs(f, ['build'], exclude), outputs: [`${out.dir}/**`] };
     gateComments.build = [
       `build — your \`build\` script (${quoteScript(f.scripts.build)}).`,
       `outputs: ${out.dir}/** (${out.why}); gates that need build, and the release, see them.`,
@@ -275,6 +326,7 @@ export function planInit(f: ProjectFacts): InitPlan {
       kind: 'a11y-test',
       ...needsBuild,
       run: `${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
+      inputs: gateInputs(f, ['pa11y'], exclude, !gates.build),
       evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
       policy: { max_violations: 0 },
     };
@@ -290,6 +342,7 @@ export function planInit(f: ProjectFacts): InitPlan {
       kind: 'a11y-test',
       ...needsBuild,
       run: `${pm.exec} axe "${url}" --dir "$GATEHOUSE_OUT" --save axe.json`,
+      inputs: gateInputs(f, [], exclude, !gates.build),
       evidence: [{ format: 'axe', path: 'axe.json' }],
       policy: { max_violations: 0 },
     };
@@ -302,7 +355,13 @@ export function planInit(f: ProjectFacts): InitPlan {
 
   // SonarQube
   if (f.present.has('sonar-project.properties')) {
-    gates.sonar = { kind: 'sonarqube', run: 'npx @sonar/scan', secrets: ['SONAR_TOKEN'], mode: 'advisory' };
+    gates.sonar = {
+      kind: 'sonarqube',
+      run: 'npx @sonar/scan',
+      inputs: gateInputs(f, ['sonar'], exclude),
+      secrets: ['SONAR_TOKEN'],
+      mode: 'advisory',
+    };
     gateComments.sonar = [
       'sonar — SonarQube scan (found sonar-project.properties), using its settings.',
       'SONAR_TOKEN is a secret name: its value comes from the environment at run time.',
@@ -351,6 +410,15 @@ export function planInit(f: ProjectFacts): InitPlan {
       : 'the gates, and a GitHub Actions workflow (no CI config found, GitHub is the default).',
   ];
   detected.push(`targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`);
+
+  if (Object.keys(gates).length) {
+    const dirs = [...f.sourceDirs, ...f.workspaceSourceDirs.flatMap((w) => w.dirs.map((d) => `${w.glob}/${d}`))].filter(
+      (d) => !exclude.includes(d.split('/').pop()!),
+    );
+    detected.push(
+      `inputs: ${dirs.length ? `${dirs.map((d) => `${d}/`).join(', ')}, ` : ''}root code files, package.json, lockfile and each tool's config files (a gate is cached until they change)`,
+    );
+  }
 
   if (!Object.keys(gates).length) {
     // A config needs at least one gate; a placeholder that passes would claim checks that do not exist.
