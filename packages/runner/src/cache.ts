@@ -127,7 +127,7 @@ export class GateCache {
       const st = await stat(p).catch(() => null);
       if (!st) return `${f.path} is missing`;
       if (st.size !== f.bytes) return `${f.path} has ${st.size} bytes, expected ${f.bytes}`;
-      if ((await hashFile(p)) !== f.sha256) return `${f.path} content does not match its sha256`;
+      if ((await hashFile(p, st.size)) !== f.sha256) return `${f.path} content does not match its sha256`;
     }
     return entry;
   }
@@ -158,7 +158,8 @@ export class GateCache {
       const files: EntryFile[] = [];
       for (const rel of await listTree(tmp)) {
         const p = join(tmp, rel);
-        files.push({ path: rel, sha256: await hashFile(p), bytes: (await stat(p)).size });
+        const { size } = await stat(p);
+        files.push({ path: rel, sha256: await hashFile(p, size), bytes: size });
       }
       const body: Omit<CacheEntry, 'checksum'> = {
         format: CACHE_FORMAT,
@@ -244,7 +245,9 @@ export class GateCache {
     }
   }
 
+  /** Record the manifest a gate was last seen with; a no-op when the index already holds that key (so the manifest). */
   async writeIndex(id: string, key: string, manifest: GateManifest): Promise<void> {
+    if ((await this.readIndex(id))?.key === key) return;
     await atomicWrite(join(this.dir, 'index', `${id}.json`), `${JSON.stringify({ key, manifest }, null, 2)}\n`);
   }
 

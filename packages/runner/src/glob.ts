@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
@@ -136,8 +136,15 @@ export async function matchFiles(root: string, patterns: readonly string[]): Pro
   return [...found].sort();
 }
 
-/** sha256 of a file's bytes, streamed. */
-export function hashFile(path: string): Promise<string> {
+/** Files up to this size are hashed from one read: a stream's setup and 64 KiB buffer cost more than the file. */
+const ONE_READ_MAX = 1024 * 1024;
+
+/**
+ * sha256 of a file's bytes: read at once when `size` (from a `stat` the caller already made)
+ * is small, streamed otherwise.
+ */
+export async function hashFile(path: string, size?: number): Promise<string> {
+  if (size !== undefined && size <= ONE_READ_MAX) return createHash('sha256').update(await readFile(path)).digest('hex');
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)
@@ -158,7 +165,7 @@ async function hashFileMemo(path: string): Promise<string> {
   const known = hashMemo.get(path);
   if (known && known.stamp === stamp) return known.sha;
   if (hashMemo.size >= MEMO_MAX) hashMemo.clear();
-  const sha = hashFile(path);
+  const sha = hashFile(path, st.size);
   hashMemo.set(path, { stamp, sha });
   sha.catch(() => hashMemo.delete(path));
   return sha;

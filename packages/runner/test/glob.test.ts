@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globToRegExp, matchFiles } from '../src/glob.js';
+import { globToRegExp, hashFile, matchFiles } from '../src/glob.js';
 import { cleanup, project } from './helpers.js';
 
 describe('globToRegExp', () => {
@@ -54,5 +57,28 @@ describe('matchFiles', () => {
 
   it('returns nothing for missing paths', async () => {
     expect(await matchFiles(dir, ['nope/**', 'missing.txt'])).toEqual([]);
+  });
+});
+
+describe('hashFile', () => {
+  let dir = '';
+  const big = 'x'.repeat(1024 * 1024 + 7);
+  beforeAll(async () => {
+    dir = await project({ 'small.txt': 'hello\n', 'empty.txt': '', 'big.txt': big });
+  });
+  afterAll(() => cleanup(dir));
+
+  it('gives the same sha256 read at once (size known) and streamed', async () => {
+    for (const [name, text] of [['small.txt', 'hello\n'], ['empty.txt', ''], ['big.txt', big]] as const) {
+      const expected = createHash('sha256').update(text).digest('hex');
+      const p = join(dir, name);
+      expect(await hashFile(p)).toBe(expected);
+      expect(await hashFile(p, statSync(p).size)).toBe(expected);
+    }
+  });
+
+  it('rejects for a missing file either way', async () => {
+    await expect(hashFile(join(dir, 'nope'))).rejects.toThrow(/ENOENT/);
+    await expect(hashFile(join(dir, 'nope'), 3)).rejects.toThrow(/ENOENT/);
   });
 });
