@@ -43,11 +43,22 @@ export async function writeReport(report: RunReport, dir: string, opts: WriteRep
     dssePath: sealed.envelope ? join(dir, ENVELOPE_FILE) : null,
   };
   const renderOpts: RenderOptions = { fullReport: opts.fullReport ?? paths.htmlPath, ...opts };
-  await writeFileAtomic(paths.htmlPath, render(r, 'html', renderOpts));
-  await writeFileAtomic(paths.mdPath, render(r, 'md', renderOpts));
-  await writeFileAtomic(paths.junitPath, render(r, 'junit', renderOpts));
-  if (paths.sarifPath) await writeFileAtomic(paths.sarifPath, render(r, 'sarif', renderOpts));
-  if (sealed.envelope && paths.dssePath) await writeFileAtomic(paths.dssePath, serialiseEnvelope(sealed.envelope));
+  const files: Array<[string, string]> = [
+    [paths.htmlPath, render(r, 'html', renderOpts)],
+    [paths.mdPath, render(r, 'md', renderOpts)],
+    [paths.junitPath, render(r, 'junit', renderOpts)],
+  ];
+  if (paths.sarifPath) files.push([paths.sarifPath, render(r, 'sarif', renderOpts)]);
+  if (sealed.envelope && paths.dssePath) files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
+  // The renderings are independent: their writes (and fsyncs) overlap; report.json still comes last.
+  const writes = files.map(([path, text]) => writeFileAtomic(path, text));
+  await settleAll(writes);
   await writeFileAtomic(paths.jsonPath, serialiseReport(r));
   return { report: r, ...paths };
+}
+
+/** Wait for every write, then throw the first failure (none is left running behind the caller). */
+async function settleAll(writes: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) throw failed.reason;
 }
