@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
-import { GatehouseError, type Diagnostic } from './errors.js';
+import { GatehouseError, isGatehouseError, type Diagnostic } from './errors.js';
+import type { GatehousePlugin } from './plugin.js';
 import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
 import {
   parseConfigBytes,
@@ -24,8 +25,9 @@ export interface Project extends ConfigValidation {
 /**
  * Read a config, load the built-in plugins plus those in its `plugins:`, validate it with
  * their gate kinds, and check `targets:` against the registry (unknown names, and each
- * target's `validateOptions`). Problems in the file are diagnostics; a missing file or a
- * broken plugin throws. Lazy built-ins are imported only for the targets the config names
+ * target's `validateOptions`). Problems in the file are diagnostics, including a `plugins:`
+ * entry that is not installed, does not load, is not a plugin or clashes with another
+ * (located at `plugins[i]`); a missing file or a broken built-in plugin throws. Lazy built-ins are imported only for the targets the config names
  * (and when they add gate kinds); executors stay unloaded (`registry.loadExecutor`).
  */
 export async function loadProject(
@@ -51,20 +53,35 @@ export async function loadProject(
   // read leniently for that list first; validation reports anything wrong with it.
   const parsed = parseConfigBytes(bytes, abs, opts);
   const raw = parsed.value as { plugins?: unknown } | null | undefined;
-  const names = Array.isArray(raw?.plugins)
-    ? raw.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0)
+  const named = Array.isArray(raw?.plugins)
+    ? raw.plugins.flatMap((p: unknown, i) => (typeof p === 'string' && p.length > 0 ? [{ name: p, path: `plugins[${i}]` }] : []))
     : [];
-  const registry = new PluginRegistry([
-    ...checkBuiltins(builtins),
-    ...(await importPlugins(names, dirname(abs))),
-  ]);
+  const base = checkBuiltins(builtins);
+  const third: GatehousePlugin[] = [];
+  const pluginProblems: Diagnostic[] = [];
+  for (const { name, path } of named) {
+    try {
+      const [plugin] = await importPlugins([name], dirname(abs));
+      // Throws GH_PLUGIN_DUPLICATE when it clashes with a built-in or an earlier entry.
+      new PluginRegistry([...base, ...third, plugin!]);
+      third.push(plugin!);
+    } catch (err) {
+      if (!isGatehouseError(err)) throw err;
+      pluginProblems.push({ code: err.code, severity: 'error', message: err.message, path, loc: null, ...(err.hint ? { hint: err.hint } : {}) });
+    }
+  }
+  const registry = new PluginRegistry([...base, ...third]);
   await registry.load({ gateKinds: true });
-  const v = validateParsed(parsed, { ...opts, presets: registry.presets() });
+  const validated = validateParsed(parsed, { ...opts, presets: registry.presets() });
+  // Gate kinds of a plugin that did not load would all be reported unknown: noise next to the real cause.
+  const v = pluginProblems.length
+    ? { ...validated, diagnostics: validated.diagnostics.filter((d) => d.code !== 'GH_UNKNOWN_KIND'), pipeline: null }
+    : validated;
   // Each target named in the config checks its own options, so its plugin is imported;
   // executors (the heavy ones) are left to the commands that run something.
   if (v.pipeline) await registry.load({ targets: Object.keys(v.pipeline.targets) });
   const text = bytes.toString('utf8').replace(/^\ufeff/, '');
-  const extra: Diagnostic[] = [];
+  const extra: Diagnostic[] = pluginProblems.map((d) => ({ ...d, loc: v.locate(d.path) }));
   if (v.pipeline) {
     for (const [name, options] of Object.entries(v.pipeline.targets)) {
       const path = `targets.${name}`;
