@@ -14,20 +14,91 @@ export interface MarkdownOptions {
   fullReport?: string;
 }
 
+/** Where a piece of user text lands in the Markdown. */
+type MdPlace = 'cell' | 'line' | 'inline';
+
+const LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
+const ASCII_PUNCT = /[!-/:-@[-`{-~]/;
+const ALNUM = /[\p{L}\p{N}]/u;
+
 /**
- * Escape text for Markdown *and* the HTML GitHub/Buildkite accept inside it: inline markup
- * characters are backslash-escaped, `<`/`>`/`&` become entities, line breaks become spaces
- * (a table cell cannot hold one), and a leading block marker (`#`, `-`, `1.`) is neutralised.
+ * Escapes for `s[from, to)`, text outside code spans: only what would otherwise become
+ * markup. Neighbours are read from the whole of `s` (a `\` before a code span escapes it).
  */
-export function mdText(s: string): string {
-  return s
-    .replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, ' ')
-    .replace(/[\\`*_{}[\]|~]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/^(\s*)([#+=-])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+function mdPlain(s: string, from: number, to: number, place: MdPlace): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const c = s[i]!;
+    const prev = s[i - 1] ?? '';
+    const next = s[i + 1] ?? '';
+    if (c === '\\') out += ASCII_PUNCT.test(next) ? '\\\\' : '\\';
+    else if (c === '<') out += '&lt;';
+    else if (c === '&') out += /^&(#\d{1,7}|#[xX][\da-fA-F]{1,6}|[A-Za-z][A-Za-z\d]{1,31});/.test(s.slice(i)) ? '&amp;' : '&';
+    else if (c === '|') out += place === 'cell' ? '\\|' : '|';
+    // `[` opens links, images and footnotes; `*` and `~` emphasis and strikethrough.
+    else if (c === '[' || c === '*' || c === '~') out += `\\${c}`;
+    // `_` emphasises only at a word boundary (`max_errors` stays as written).
+    else if (c === '_' && !(ALNUM.test(prev) && ALNUM.test(next))) out += '\\_';
+    else if (c === '@' && !ALNUM.test(prev) && /[A-Za-z\d]/.test(next)) {
+      // A backslash does not stop a mention from pinging; a code span does.
+      const m = /^@[A-Za-z\d](?:[A-Za-z\d-]*)(?:\/[A-Za-z\d_.-]+)?/.exec(s.slice(i, to))![0];
+      out += `\`${m}\``;
+      i += m.length - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+/**
+ * User text as Markdown that shows it as written and cannot add markup: no HTML, link,
+ * image, emphasis, mention or (at the start of a line) block. Backticks in it make code
+ * spans as the text meant (their content is shown literally); an unpaired backtick run is
+ * escaped. Line breaks become spaces. `place`: `cell` also escapes `|` (a table cell),
+ * `line` also neutralises a leading block marker (`#`, `-`, `+`, `>`, `1.`, indentation),
+ * `inline` is text in the middle of a line.
+ */
+export function mdText(s: string, place: MdPlace = 'inline'): string {
+  let text = s.replace(LINE_BREAKS, ' ');
+  let lead = '';
+  if (place === 'line') {
+    text = text.replace(/^[ \t]+/, '');
+    const block = /^(#|[-+>]|\d{1,9}[.)](?=[ \t]|$))/.exec(text);
+    if (block) {
+      // Escaping the marker's last character keeps `12.` from being a list item.
+      lead = `${block[0].slice(0, -1)}\\${block[0].slice(-1)}`;
+      text = text.slice(block[0].length);
+    }
+  }
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('`', i);
+    if (open < 0) break;
+    const run = /^`+/.exec(text.slice(open))![0];
+    // CommonMark: a code span closes at the next backtick run of exactly the same length.
+    let close = -1;
+    for (let j = open + run.length; j < text.length; ) {
+      const k = text.indexOf('`', j);
+      if (k < 0) break;
+      const other = /^`+/.exec(text.slice(k))![0];
+      if (other.length === run.length) {
+        close = k;
+        break;
+      }
+      j = k + other.length;
+    }
+    out += mdPlain(text, i, open, place);
+    if (close < 0) {
+      out += '\\`'.repeat(run.length);
+      i = open + run.length;
+    } else {
+      const code = text.slice(open, close + run.length);
+      // GFM splits table rows on `|` even inside code spans; `\|` there shows a plain `|`.
+      out += place === 'cell' ? code.replace(/\|/g, '\\|') : code;
+      i = close + run.length;
+    }
+  }
+  return lead + out + mdPlain(text, i, text.length, place);
 }
 
 /** Inline code span that survives backticks inside (CommonMark: a longer fence). */
@@ -83,7 +154,7 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
       .join(' · '),
     '',
   );
-  for (const r of v.reasons) out.push(`- ${mdText(r)}`);
+  for (const r of v.reasons) out.push(`- ${mdText(r, 'line')}`);
   out.push('');
   const meta = [
     `run ${mdCode(report.runId)}`,
@@ -99,7 +170,7 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
   out.push('| gate | mode | status | duration | evidence | reason |', '|---|---|---|---|---|---|');
   for (const g of rows) {
     out.push(
-      `| ${mdText(g.id)} | ${g.mode} | ${STATUS_ICON[effectiveStatus(g)] ?? ''} ${mdText(statusLabel(g))} | ${formatDuration(g.durationMs)} | ${mdText(evidenceLine(g))} | ${mdText(g.reason ?? '')} |`,
+      `| ${mdText(g.id, 'cell')} | ${g.mode} | ${STATUS_ICON[effectiveStatus(g)] ?? ''} ${mdText(statusLabel(g), 'cell')} | ${formatDuration(g.durationMs)} | ${mdText(evidenceLine(g), 'cell')} | ${mdText(g.reason ?? '', 'cell')} |`,
     );
   }
   if (rows.length < report.gates.length) out.push('', `_${report.gates.length - rows.length} more gates not shown._`);
@@ -129,7 +200,7 @@ function gateDetails(g: GateResult, withFindings: boolean): string | null {
   const tests = g.evidence.tests;
   if (tests?.failures.length) {
     lines.push('', '**Failed tests**', '');
-    for (const f of tests.failures) lines.push(`- ${mdText(f.suite ? `${f.suite} › ${f.name}` : f.name)}${f.message ? `: ${mdText(f.message)}` : ''}`);
+    for (const f of tests.failures) lines.push(`- ${mdText(f.suite ? `${f.suite} › ${f.name}` : f.name, 'line')}${f.message ? `: ${mdText(f.message)}` : ''}`);
   }
   if (withFindings && g.evidence.findings.length) {
     lines.push('', `**Findings** (${g.evidence.findingsTotal})`, '');

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fc from 'fast-check';
+import { micromark } from 'micromark';
+import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '@gatehouse/test-utils';
+import { hostileString, launchChromium, requireChromium } from '@gatehouse/test-utils';
 import type { Finding, GateResult, RunReport } from '@gatehouse/core';
 import { render } from './index.js';
 import { renderMarkdown, MARKDOWN_MAX_BYTES } from './markdown.js';
@@ -126,9 +128,64 @@ describe('Markdown', () => {
     expect(md).toMatch(/^# ❌ Gatehouse /);
     // Outside code spans (which show text literally), no raw HTML from the report survives.
     expect(md.replace(/`[^`]*`/g, '')).not.toContain('<img');
-    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt; \\| x');
+    expect(md).toContain('| &lt;img src=x onerror=alert(1)> \\| x |');
     expect(md).toContain('<details><summary>lint: failed</summary>');
     expect(md).toContain('Full report: ');
+  });
+
+  /** GitHub-flavoured Markdown → HTML, raw HTML passed through as GitHub passes its allowed tags. */
+  const gfmToHtml = (md: string): string => micromark(md, { extensions: [gfm()], htmlExtensions: [gfmHtml()], allowDangerousHtml: true });
+  /** How many of each element the HTML has: user text must not change this (beyond `code`). */
+  const shape = (html: string): Record<string, number> => {
+    const n: Record<string, number> = {};
+    for (const m of html.matchAll(/<([a-z][a-z0-9]*)[\s>/]/gi)) {
+      const tag = m[1]!.toLowerCase();
+      if (tag !== 'code') n[tag] = (n[tag] ?? 0) + 1;
+    }
+    return n;
+  };
+  /** Text of the HTML outside `<code>`, where GitHub would turn `@name` into a mention. */
+  const outsideCode = (html: string): string => html.replace(/<code>[\s\S]*?<\/code>/g, '').replace(/<[^>]*>/g, '');
+  const benign = shape(gfmToHtml(render(hostileReport('plain words'), 'md')));
+
+  it.each([...HOSTILE, '@octocat and @org/team, (@x) a@b', '# 1. > - + *x* __y__ ~~z~~', '` unpaired @ping `` `x`', '    indented', '\\| \\` \\@x', '&amp; &#60; &#x3c; &copy;', '![i](x) [r]: /y <b>t</b> <x@y>'])(
+    'user text %j adds no element, link or mention (GFM parser)',
+    (s) => {
+      const html = gfmToHtml(render(hostileReport(s), 'md'));
+      expect(shape(html)).toEqual(benign);
+      expect(outsideCode(html)).not.toMatch(/(^|[^\w`])@[a-z\d]/i);
+    },
+  );
+
+  it('any string adds no element, link or mention (GFM parser, property)', () => {
+    fc.assert(
+      fc.property(hostileString(), (s) => {
+        fc.pre(!/www\.|https?:|[\w.+-]@[\w-]+\.|xmpp:|mailto:/i.test(s)); // GFM autolinks bare URLs and addresses as written
+        const html = gfmToHtml(render(hostileReport(s), 'md'));
+        expect(shape(html)).toEqual(benign);
+        expect(outsideCode(html)).not.toMatch(/(^|[^\w`])@[a-z\d]/i);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('numbers, backticks and identifiers read as written', () => {
+    const r = sampleReport();
+    r.gates[0]!.reason = 'unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)';
+    r.verdict.reasons.push('12.5% slower than 2. run; ping @octocat');
+    r.gates[0]!.thresholds = [{ name: 'min_coverage.lines', limit: 94.26, measured: -1.5, ok: false }];
+    const md = renderMarkdown(r);
+    expect(md).toContain('| unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts) |');
+    expect(md).toContain('- 12.5% slower than 2. run; ping `@octocat`');
+    expect(md).toContain('- ❌ min_coverage.lines: measured -1.5, limit 94.26');
+    const html = gfmToHtml(md);
+    expect(html).toContain('<td>unknown gate <code>biuld</code> in <code>needs</code>; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)</td>');
+    expect(html).toContain('<li>12.5% slower than 2. run; ping <code>@octocat</code></li>');
+    // A number starting a line is not a list item, a `#` not a heading.
+    r.verdict.reasons.push('1. not a list', '# not a heading');
+    const html2 = gfmToHtml(renderMarkdown(r));
+    expect(html2).toContain('<li>1. not a list</li>');
+    expect(html2).toContain('<li># not a heading</li>');
   });
 
   it('a huge report degrades under 1 MiB, says so and points to the full report', () => {
