@@ -173,11 +173,11 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
     expect(await log('long')).toBe('long\n');
     expect((await log('context')).split('\n')).toEqual([
       '.',
-      // The generated command file of the long gate; no Dockerfile, no .dockerignore, no state.
+      // The generated command file of the long gate; no Dockerfile, no .dockerignore, no state,
+      // no gatehouse.yml (no gate reads it, and an edit of it would rerun every gate).
       './.gatehouse',
       './.gatehouse/docker',
       './.gatehouse/docker/gate-long.sh',
-      './gatehouse.yml',
       './package.json',
       '',
     ]);

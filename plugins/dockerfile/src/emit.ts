@@ -8,6 +8,7 @@
  * gate (in parallel where `needs` allow) and refuses to produce an image when a
  * blocking gate did not pass.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse/core';
 import type { Diagnostic, ResolvedGate, ResolvedPipeline, TargetOptions } from '@gatehouse/core';
 import type { CopyInstruction, DockerfileModel, Instruction, Mount, RunInstruction, Stage } from './model.js';
@@ -384,7 +385,8 @@ export function emitDockerfile(
 
   const header = generatedHeader(ctx.configFile ?? 'gatehouse.yml');
   const model: DockerfileModel = { header, stages };
-  return { path: opts.path, dockerfile: serializeDockerfile(model), dockerignore: dockerignore(pipeline, header, opts.path), scripts, model };
+  const configFile = contextPath(pipeline) ?? ctx.configFile ?? 'gatehouse.yml';
+  return { path: opts.path, dockerfile: serializeDockerfile(model), dockerignore: dockerignore(pipeline, header, opts.path, configFile), scripts, model };
 }
 
 function gateStage(
@@ -457,11 +459,78 @@ function gateStage(
   return { name: stageName(gate.id), from, instructions: ins };
 }
 
+/**
+ * The config file, unless setup, a gate or the release declares it reads it: no gate needs
+ * it (the stages carry the commands), and in the context every edit of it, a comment too,
+ * would change setup's `COPY . .` and so rerun every gate.
+ */
+function configIgnore(pipeline: ResolvedPipeline, configFile: string): string[] {
+  if (!PLAIN_IGNORE_PATH.test(configFile)) return [];
+  const reads = [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs), ...(pipeline.release?.copy ?? [])];
+  const mayRead = (glob: string): boolean => {
+    try {
+      return globRegExp(glob).test(configFile);
+    } catch {
+      return true; // an unreadable glob (unbalanced `{`) might name it
+    }
+  };
+  if (reads.some(mayRead)) return [];
+  return [configFile];
+}
+
 function copySpecProblemsFree(globs: string[], widen: boolean): boolean {
   return globs.every((g) => copySpecProblem(g, widen) === null);
 }
 
-function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath: string): string {
+/** The config file relative to the build context (the config's directory), or null. */
+function contextPath(pipeline: ResolvedPipeline): string | null {
+  if (!pipeline.configPath || !pipeline.rootDir) return null;
+  const rel = relative(pipeline.rootDir, pipeline.configPath).split(sep).join('/');
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? null : rel;
+}
+
+/** `*`, `?`, `**`, `{a,b}` and `[…]` of inputs/copy globs as a RegExp over a relative path. */
+function globRegExp(glob: string): RegExp {
+  let re = '';
+  let braces = 0;
+  const g = glob.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  for (let i = 0; i < g.length; i++) {
+    const c = g[i]!;
+    if (c === '*' && g[i + 1] === '*') {
+      // `**/` is any number of directories, none included.
+      if (g[i + 2] === '/') {
+        re += '(?:.*/)?';
+        i += 2;
+      } else {
+        re += '.*';
+        i++;
+      }
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      braces++;
+      re += '(?:';
+    } else if (c === '}' && braces > 0) {
+      braces--;
+      re += ')';
+    } else if (c === ',' && braces > 0) re += '|';
+    else if (c === '[') {
+      const end = g.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${g.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^$(){}|\\/]/g, '\\$&');
+  }
+  // A glob naming a directory names everything in it.
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+/** Characters a `.dockerignore` line may hold without meaning more than the file itself. */
+const PLAIN_IGNORE_PATH = /^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/;
+
+function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath: string, configFile: string): string {
   const inputs = new Set<string>();
   for (const g of [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs)]) {
     if (copySpecProblem(g, true) === null) {
@@ -490,6 +559,7 @@ function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath
     '**/.env.*.local',
     dockerfilePath,
     '.dockerignore',
+    ...configIgnore(pipeline, configFile),
     'gatehouse-results',
     'gatehouse-report',
   ];

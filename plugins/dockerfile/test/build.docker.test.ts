@@ -3,7 +3,7 @@
  * Dockerfile target is the builder itself. Builds are few and batched: the machine is small.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { HOSTILE_FRAGMENTS, ensureBaseImage, gate, hostileString, pipeline, requireDocker } from '@gatehouse/test-utils';
@@ -200,6 +200,26 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
         expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', String(j)), 'utf8')).toBe(`${s}\n`);
       }
     }
+  });
+
+  test('editing the config file (a comment) reruns no gate; editing an input does', async () => {
+    const tag = uniq();
+    const p = pipeline([on('stamp', { run: `echo ${tag}; cat /proc/sys/kernel/random/uuid > "$GATEHOUSE_OUT/stamp"`, inputs: ['src/**'] })], {
+      image: base,
+      setup: { run: 'cat package.json > setup-ran.txt', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 60_000 },
+    });
+    const dir = await context(p, { 'gatehouse.yml': 'version: 1\n', 'src/a.txt': 'a\n' });
+    const stamp = async (): Promise<string> => {
+      await rm(join(dir, 'export'), { recursive: true, force: true });
+      const r = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      return readFile(join(dir, 'export', 'stamp', 'evidence', 'stamp'), 'utf8');
+    };
+    const first = await stamp();
+    await writeFile(join(dir, 'gatehouse.yml'), 'version: 1\n# a comment\n');
+    expect(await stamp()).toBe(first);
+    await writeFile(join(dir, 'src/a.txt'), 'b\n');
+    expect(await stamp()).not.toBe(first);
   });
 
   test('the wrappers also work with busybox sh, timeout and date (Alpine-like images)', async () => {

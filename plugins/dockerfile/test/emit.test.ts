@@ -219,6 +219,29 @@ describe('emitDockerfile', () => {
   });
 });
 
+test('.dockerignore leaves out the config file unless something declares it reads it', () => {
+  const lines = (p: ReturnType<typeof sample>) => emitDockerfile(p, {}, { configFile: 'ignored.yml' }).dockerignore.split('\n');
+  expect(lines(sample())).toContain('gatehouse.yml');
+  // The path comes from the pipeline (relative to the build context), not the header's name.
+  const nested = sample();
+  nested.configPath = `${nested.rootDir}/ci/gates.yml`;
+  expect(lines(nested)).toContain('ci/gates.yml');
+  expect(lines(nested)).not.toContain('gatehouse.yml');
+  for (const reads of [['gatehouse.yml'], ['*.yml'], ['**'], ['**/*.{yml,json}'], ['gatehouse.y[am]l']]) {
+    const p = sample();
+    p.gates[0]!.inputs = reads;
+    expect(lines(p), reads.join()).not.toContain('gatehouse.yml');
+  }
+  const copied = sample();
+  copied.release = { ...copied.release!, copy: ['dist/', 'gatehouse.yml'] };
+  expect(lines(copied)).not.toContain('gatehouse.yml');
+  for (const other of [['*.{js,ts}'], ['src/**'], ['gatehouse.yml.d/**']]) {
+    const p = sample();
+    p.gates[0]!.inputs = other;
+    expect(lines(p), other.join()).toContain('gatehouse.yml');
+  }
+});
+
 describe('hostile text (property-based, parsed back with dockerfile-ast)', () => {
   const base = sample();
   const baseline = parseBack(emitDockerfile(base).dockerfile);
