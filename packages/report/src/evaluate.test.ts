@@ -1,6 +1,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPipeline } from '@gatehouse/core';
 import { gate } from '@gatehouse/test-utils';
 import { evaluateGate, skippedResult, cachedResult } from './evaluate.js';
 import { outcome } from './outcome.js';
@@ -84,6 +85,21 @@ describe('evaluateGate', () => {
     const r = await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: out });
     expect(r.status).toBe('error');
     expect(r.thresholds[0]).toEqual({ name: 'max_errors', limit: 0, measured: null, ok: false });
+  });
+
+  it('kind defaults never fail a gate judged by its exit code alone (resolved through core)', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'gatehouse.yml'),
+      'version: 1\nname: t\ngates:\n  unit: { kind: unit-test, run: npm test }\n  scan: { kind: sonarqube, run: scan }\n',
+    );
+    const p = await loadPipeline(join(dir, 'gatehouse.yml'));
+    for (const g of p.gates) {
+      const ok = await evaluateGate(g, outcome(g, { outDir: dir, exitCode: 0 }), { rootDir: dir });
+      expect([g.id, ok.status, ok.thresholds]).toEqual([g.id, 'passed', []]);
+      const bad = await evaluateGate(g, outcome(g, { outDir: dir, exitCode: 1 }), { rootDir: dir });
+      expect(bad.status).toBe('failed');
+    }
   });
 
   it('exit code decides an exitcode gate; timeout, interrupt, spawn errors win', async () => {

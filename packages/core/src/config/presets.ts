@@ -14,11 +14,11 @@ export const BUILTIN_PRESETS: Record<string, GateKindPreset> = {
   // A scan depends on a server the team may not control; it blocks only when asked to.
   sonarqube: {
     description: 'SonarQube / SonarCloud scan and quality gate.',
-    defaults: { timeout: '15m', mode: 'advisory', policy: { sonar_quality_gate: true } },
+    defaults: { timeout: '15m', mode: 'advisory' },
   },
   'unit-test': {
     description: 'Unit tests, optionally with coverage.',
-    defaults: { timeout: '20m', mode: 'blocking', policy: { max_failed: 0 } },
+    defaults: { timeout: '20m', mode: 'blocking' },
   },
   'a11y-test': {
     description: 'Accessibility tests (pa11y, axe).',
