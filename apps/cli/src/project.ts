@@ -3,17 +3,19 @@
  * built-in plugins, and printing diagnostics.
  */
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   GatehouseError,
   formatDiagnostic,
   loadProject,
   summarizeDiagnostics,
+  withFrames,
   type Diagnostic,
   type Project,
 } from '@gatehouse/core';
 import type { Io } from './command.js';
 import { builtinPlugins } from './plugins.js';
+import { CLI_VERSION } from './version.js';
 
 /** Config file names tried, in order, when `--config` is not given. */
 export const DEFAULT_CONFIG_NAMES = ['gatehouse.yml', 'gatehouse.yaml'] as const;
@@ -40,14 +42,25 @@ export function shown(io: Io, abs: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
-/** Load the project of `--config` with the built-in plugins. */
+/** Where `run` and `explain` keep resolved pipelines: `.gatehouse/cache/config/` next to the config. */
+export function configCacheDir(configPath: string): string {
+  return join(dirname(configPath), '.gatehouse', 'cache', 'config');
+}
+
+/**
+ * Load the project of `--config` with the built-in plugins. With `cache: true` (commands
+ * that only read the config), an unchanged config's pipeline comes from
+ * {@link configCacheDir} without parsing; locations then cost a parse on first use.
+ */
 export async function openProject(
   io: Io,
   given: unknown,
+  opts: { cache?: boolean } = {},
 ): Promise<Project & { configPath: string; configFile: string }> {
   const configPath = findConfig(io, given);
   const project = await loadProject(configPath, builtinPlugins, {
     displayPath: shown(io, configPath),
+    ...(opts.cache ? { cache: { dir: configCacheDir(configPath), version: CLI_VERSION } } : {}),
   });
   return { ...project, configPath, configFile: basename(configPath) };
 }
@@ -56,6 +69,18 @@ export async function openProject(
 export function printDiagnostics(stream: NodeJS.WritableStream, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) stream.write(`${formatDiagnostic(d)}\n\n`);
   stream.write(`${summarizeDiagnostics(diagnostics)}\n`);
+}
+
+/**
+ * Diagnostics from past the loading (an executor or target refusing a value) with the
+ * location of their config path and a code frame. For a project from the cache this
+ * parses the config: locations are never cached.
+ */
+export function locateDiagnostics(project: Pick<Project, 'locate' | 'text'>, diagnostics: Diagnostic[]): Diagnostic[] {
+  const located = diagnostics.map((d) =>
+    d.loc || !d.path ? d : { ...d, loc: project.locate(d.path, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') },
+  );
+  return withFrames(located, project.text);
 }
 
 /** True when any diagnostic is an error. */

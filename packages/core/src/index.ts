@@ -73,7 +73,8 @@ export {
 } from './compile.js';
 export { unifiedDiff, type DiffOptions } from './diff.js';
 export { renderConfigReference, renderSchemaFile } from './config/reference.js';
-export { loadProject, type Project } from './project.js';
+export { loadProject, type Project, type ProjectOptions } from './project.js';
+export type { PipelineCacheOptions } from './pipeline-cache.js';
 export { stringifyYaml, quoteYamlString, yamlCommented, YamlCommented } from './yaml-emit.js';
 export type { YamlValue, StringifyYamlOptions } from './yaml-emit.js';
 export {

@@ -9,17 +9,42 @@ import { GatehouseError, isGatehouseError, type Diagnostic } from './errors.js';
 import type { GatehousePlugin } from './plugin.js';
 import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
 import {
+  displayName,
   parseConfigBytes,
+  validateBytes,
   validateParsed,
   type ConfigValidation,
   type LoadOptions,
 } from './config/load.js';
+import { setLocator, type Locate } from './locator.js';
+import { sha256 } from './hash.js';
+import {
+  pipelineCacheKey,
+  readCachedPipeline,
+  writeCachedPipeline,
+  type PipelineCacheOptions,
+} from './pipeline-cache.js';
 
 /** What {@link loadProject} returns. */
 export interface Project extends ConfigValidation {
   registry: PluginRegistry;
   /** The config text (BOM removed), for code frames. */
   text: string;
+  /**
+   * True when the pipeline and its warnings came from the cache (`opts.cache`) instead of
+   * parsing. Source locations then cost a parse: `locate` (and `locateInConfig` on the
+   * pipeline) parse the config on their first call.
+   */
+  fromCache?: boolean;
+}
+
+/** Options of {@link loadProject}. */
+export interface ProjectOptions extends Omit<LoadOptions, 'presets'> {
+  /**
+   * Reuse the resolved pipeline of an unchanged config (for commands that only read it,
+   * never for `validate`, `compile` or `check`). Off when absent.
+   */
+  cache?: PipelineCacheOptions;
 }
 
 /**
@@ -33,7 +58,7 @@ export interface Project extends ConfigValidation {
 export async function loadProject(
   configPath: string,
   builtins: readonly PluginEntry[],
-  opts: Omit<LoadOptions, 'presets'> = {},
+  opts: ProjectOptions = {},
 ): Promise<Project> {
   const abs = resolve(configPath);
   let bytes: Buffer;
@@ -49,6 +74,54 @@ export async function loadProject(
       },
     );
   }
+  if (!opts.cache) return loadParsed(abs, bytes, builtins, opts);
+  const displayPath = displayName(abs, opts);
+  const key = pipelineCacheKey({ bytes, configPath: abs, displayPath, version: opts.cache.version, builtins });
+  const hit = await fromCache(opts.cache, key, abs, bytes, builtins, displayPath);
+  if (hit) return hit;
+  const project = await loadParsed(abs, bytes, builtins, opts);
+  if (project.pipeline) await writeCachedPipeline(opts.cache, key, project.pipeline, project.diagnostics);
+  return project;
+}
+
+/**
+ * A project from a cache entry, or null on a miss (also when a plugin of the entry no longer
+ * loads: the full load then reports it as a located diagnostic).
+ */
+async function fromCache(
+  cache: PipelineCacheOptions,
+  key: string,
+  abs: string,
+  bytes: Buffer,
+  builtins: readonly PluginEntry[],
+  displayPath: string,
+): Promise<Project | null> {
+  const entry = await readCachedPipeline(cache, key, abs, sha256(bytes));
+  if (!entry) return null;
+  let registry: PluginRegistry;
+  try {
+    const third = await importPlugins(entry.pipeline.plugins, dirname(abs));
+    registry = new PluginRegistry([...checkBuiltins(builtins), ...third]);
+  } catch (err) {
+    if (isGatehouseError(err)) return null;
+    throw err;
+  }
+  // Locations are not cached: the first question about one parses the unchanged bytes.
+  let parsedLocate: Locate | null = null;
+  const locate: Locate = (path, at) =>
+    (parsedLocate ??= validateBytes(bytes, abs, { displayPath }).locate)(path, at);
+  setLocator(entry.pipeline, locate);
+  const text = bytes.toString('utf8').replace(/^\ufeff/, '');
+  return { diagnostics: entry.diagnostics, pipeline: entry.pipeline, locate, registry, text, fromCache: true };
+}
+
+/** {@link loadProject} without the cache. */
+async function loadParsed(
+  abs: string,
+  bytes: Buffer,
+  builtins: readonly PluginEntry[],
+  opts: Omit<LoadOptions, 'presets'>,
+): Promise<Project> {
   // Plugins must be known before validation (they may add gate kinds): the one parse is
   // read leniently for that list first; validation reports anything wrong with it.
   const parsed = parseConfigBytes(bytes, abs, opts);

@@ -22,7 +22,7 @@ export const explain: Command = {
     json: { type: 'boolean', description: 'Print JSON' },
   },
   async run({ io, values, positionals }) {
-    const project = await openProject(io, values.config);
+    const project = await openProject(io, values.config, { cache: true });
     if (!project.pipeline || hasErrors(project.diagnostics)) {
       printDiagnostics(io.stderr, project.diagnostics);
       return 1;

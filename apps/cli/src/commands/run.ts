@@ -7,7 +7,7 @@ import { GatehouseError, isGatehouseError, type GateResult, type RunReport } fro
 import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
 import { newRunId, publishLatest, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
 import type { Command, CommandContext } from '../command.js';
-import { hasErrors, openProject, printDiagnostics, shown } from '../project.js';
+import { hasErrors, locateDiagnostics, openProject, printDiagnostics, shown } from '../project.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import { CLI_VERSION } from '../version.js';
@@ -71,7 +71,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     throw new GatehouseError('GH_USAGE', '--result-file needs exactly one gate (--gate ID or --only ID)');
   }
 
-  const project = await openProject(io, values.config);
+  const project = await openProject(io, values.config, { cache: values['no-cache'] !== true });
   if (!project.pipeline || hasErrors(project.diagnostics)) {
     printDiagnostics(io.stderr, project.diagnostics);
     return 1;
@@ -118,6 +118,13 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const startedAt = new Date().toISOString();
   try {
     report = await executor.execute(pipeline, options);
+  } catch (err) {
+    // An executor that refuses the pipeline (say, a value no Dockerfile can carry) names
+    // config paths: say where they are written (a cached pipeline parses the config for it).
+    if (!isGatehouseError(err) || err.diagnostics.length === 0) throw err;
+    io.stderr.write(`gatehouse run: error ${err.code}: ${err.message}\n`);
+    printDiagnostics(io.stderr, locateDiagnostics(project, err.diagnostics));
+    return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -183,6 +190,7 @@ export const run: Command = {
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed, 130 when interrupted.',
     'State lives in .gatehouse/ next to the config: runs/<id>/ (logs, evidence, report), cache/, report/ (latest).',
+    'An unchanged config is not parsed again: its resolved pipeline is kept in .gatehouse/cache/config/ (--no-cache ignores it).',
     '',
     'Examples:',
     '  gatehouse run',
@@ -195,7 +203,7 @@ export const run: Command = {
     only: { type: 'string', multiple: true, description: 'Run exactly this gate: no setup, no needs (CI jobs)', valueName: 'ID' },
     concurrency: { type: 'string', short: 'j', description: 'Gates at once (default: number of CPUs)', valueName: 'N' },
     'fail-fast': { type: 'boolean', description: 'Stop everything at the first blocking failure' },
-    'no-cache': { type: 'boolean', description: 'Run every gate and setup even when unchanged' },
+    'no-cache': { type: 'boolean', description: 'Run every gate and setup even when unchanged, and parse the config anew' },
     executor: { type: 'string', short: 'e', description: 'Where gates run: local (default) or docker', valueName: 'NAME' },
     json: { type: 'boolean', description: 'One JSON event per line on stdout' },
     explain: { type: 'boolean', description: 'Say for each gate why it ran or came from the cache' },

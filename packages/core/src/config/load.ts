@@ -50,7 +50,8 @@ export interface ConfigValidation {
   locate: Locate;
 }
 
-function displayName(configPath: string, opts: LoadOptions): string {
+/** How a config path is named in diagnostics (`opts.displayPath`, else relative to cwd). Internal to core. */
+export function displayName(configPath: string, opts: Pick<LoadOptions, 'displayPath'>): string {
   if (opts.displayPath) return opts.displayPath;
   const rel = relative(process.cwd(), configPath);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : configPath;

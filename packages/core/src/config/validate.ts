@@ -6,20 +6,9 @@
  * 2. structure: a walk of the YAML node tree driven by `configSchema`;
  * 3. semantics: what a schema cannot say (gate references, cycles, kinds, policies).
  */
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  visit,
-  type Document,
-  type Node as YamlNode,
-  type Pair,
-  type Scalar,
-} from 'yaml';
+import type { Document, Node as YamlNode, Pair, Scalar } from 'yaml';
 import {
   DIAGNOSTIC_CODES,
   codeFrame,
@@ -39,6 +28,22 @@ import {
   type SchemaNode,
 } from './schema.js';
 import { POLICY_KEYS_BY_KIND } from './presets.js';
+
+type YamlLib = typeof import('yaml');
+let yamlLib: YamlLib | null = null;
+/**
+ * The `yaml` package, loaded on the first parse rather than with this module: a run that
+ * reuses a cached pipeline never parses, and loading `yaml` costs more than the rest of core.
+ * `require` keeps the parse synchronous (the package's Node entry point is CommonJS anyway).
+ */
+function yaml(): YamlLib {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib);
+}
+
+/** True once the `yaml` package has been loaded by this module (for tests). @internal */
+export function yamlLoaded(): boolean {
+  return yamlLib !== null;
+}
 
 type PathSeg = string | number;
 type Range = { start: number; end: number };
@@ -72,7 +77,7 @@ const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CRED
 
 class Collector {
   readonly diagnostics: Diagnostic[] = [];
-  readonly lineCounter = new LineCounter();
+  readonly lineCounter: InstanceType<YamlLib['LineCounter']> = new (yaml().LineCounter)();
   readonly ranges = new Map<string, { key: Range | null; value: Range | null }>();
   /** Secret values written where names belong: never shown in frames. */
   readonly masks: Range[] = [];
@@ -265,11 +270,11 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
   // document with syntax errors is parsed again with the parser's check, so broken files
   // keep exactly the parser's diagnostics.
   const options = { prettyErrors: false, version: '1.2', strict: true } as const;
-  let doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: false });
+  let doc = yaml().parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: false });
   let scalarProblems: Array<() => void> = [];
   if (doc.errors.length > 0) {
     c.lineCounter.lineStarts.length = 0;
-    doc = parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: true });
+    doc = yaml().parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: true });
   } else {
     scalarProblems = scanNodes(doc, c);
   }
@@ -336,13 +341,13 @@ export function checkSource(
  */
 function scanNodes(doc: Document, c: Collector): Array<() => void> {
   const later: Array<() => void> = [];
-  visit(doc, {
+  yaml().visit(doc, {
     Map(_key, node) {
       if (node.items.length < 2) return;
       const seen = new Set<unknown>();
       for (const pair of node.items as Pair[]) {
         const k = pair.key;
-        if (!isScalar(k)) continue;
+        if (!yaml().isScalar(k)) continue;
         // The parser compares with ===, under which NaN never repeats.
         if (seen.has(k.value) && !Number.isNaN(k.value)) {
           const start = k.range?.[0] ?? 0;
@@ -366,7 +371,7 @@ const DUPLICATE_KEY_MESSAGE = 'duplicate key: the same key appears twice in this
 const DUPLICATE_KEY_HINT = 'remove or rename one of them';
 
 function deref(doc: Document, node: unknown): YamlNode | null {
-  if (isAlias(node)) return (node.resolve(doc) as YamlNode | undefined) ?? null;
+  if (yaml().isAlias(node)) return (node.resolve(doc) as YamlNode | undefined) ?? null;
   return (node as YamlNode | null) ?? null;
 }
 
@@ -381,13 +386,13 @@ function recordRanges(
   const node = deref(doc, raw);
   c.ranges.set(formatPath(path), { key: keyRange, value: rangeOf(raw as YamlNode) });
   if (depth > 64 || !node) return;
-  if (isMap(node)) {
+  if (yaml().isMap(node)) {
     for (const pair of node.items as Pair[]) {
       const k = deref(doc, pair.key);
-      if (!isScalar(k)) continue;
+      if (!yaml().isScalar(k)) continue;
       recordRanges(doc, pair.value, [...path, String(k.value)], rangeOf(k), c, depth + 1);
     }
-  } else if (isSeq(node)) {
+  } else if (yaml().isSeq(node)) {
     node.items.forEach((item, i) => recordRanges(doc, item, [...path, i], null, c, depth + 1));
   }
 }
@@ -409,9 +414,9 @@ function checkStringNode(node: Scalar, c: Collector): void {
 
 function jsTypeOf(node: YamlNode | null): JsonType | 'unknown' {
   if (node === null) return 'null';
-  if (isMap(node)) return 'object';
-  if (isSeq(node)) return 'array';
-  if (isScalar(node)) {
+  if (yaml().isMap(node)) return 'object';
+  if (yaml().isSeq(node)) return 'array';
+  if (yaml().isScalar(node)) {
     const v = node.value;
     if (v === null || v === undefined) return 'null';
     if (typeof v === 'string') return 'string';
@@ -507,12 +512,12 @@ function walk(
     return;
   }
 
-  if (isMap(node)) {
+  if (yaml().isMap(node)) {
     const seen = new Set<string>();
     for (const pair of node.items as Pair[]) {
       const k = deref(doc, pair.key);
       const kRange = rangeOf(k);
-      if (!isScalar(k) || (typeof k.value !== 'string' && typeof k.value !== 'number')) {
+      if (!yaml().isScalar(k) || (typeof k.value !== 'string' && typeof k.value !== 'number')) {
         c.report('GH_WRONG_TYPE', path, kRange ?? range, 'keys must be plain strings');
         continue;
       }
@@ -553,7 +558,7 @@ function walk(
     }
     return;
   }
-  if (isSeq(node)) {
+  if (yaml().isSeq(node)) {
     if (schema.minItems !== undefined && node.items.length < schema.minItems) {
       c.report(
         'GH_EMPTY_VALUE',
@@ -569,7 +574,7 @@ function walk(
       node.items.forEach((item, i) => walk(doc, item, schema.items!, [...path, i], null, c));
     return;
   }
-  if (isScalar(node)) checkScalar(node.value, schema, path, range, c);
+  if (yaml().isScalar(node)) checkScalar(node.value, schema, path, range, c);
 }
 
 function requiredHint(field: string): string | undefined {
@@ -862,10 +867,10 @@ function secretAsValue(
   range: Range | null,
   c: Collector,
 ): void {
-  if (isMap(node)) {
+  if (yaml().isMap(node)) {
     const names = (node.items as Pair[])
       .map((p) => deref(doc, p.key))
-      .filter((k): k is Scalar => isScalar(k))
+      .filter((k): k is Scalar => yaml().isScalar(k))
       .map((k) => String(k.value));
     c.report(
       'GH_SECRET_VALUE',
