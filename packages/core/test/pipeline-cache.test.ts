@@ -8,7 +8,9 @@ import {
   GatehouseError,
   loadProject,
   locateInConfig,
+  type GatehousePlugin,
   type LazyPlugin,
+  type PluginEntry,
   type PipelineCacheOptions,
   type Project,
 } from '../src/index.js';
@@ -55,7 +57,7 @@ async function project(files: Record<string, string> = {}): Promise<{ dir: strin
   return { dir, cache: { dir: join(dir, '.gatehouse', 'cache', 'config'), version: '1.2.3' } };
 }
 
-async function open(dir: string, cache?: PipelineCacheOptions, builtins = [notes]): Promise<Project> {
+async function open(dir: string, cache?: PipelineCacheOptions, builtins: PluginEntry[] = [notes]): Promise<Project> {
   return loadProject(join(dir, 'gatehouse.yml'), builtins, { displayPath: 'gatehouse.yml', ...(cache ? { cache } : {}) });
 }
 
@@ -108,7 +110,7 @@ describe('loadProject with a pipeline cache', () => {
     const { dir, cache } = await project();
     await open(dir, cache);
     expect((await open(dir, { ...cache, version: '1.2.4' })).fromCache).toBeFalsy();
-    const lazy: LazyPlugin = { name: 'lazy-kinds', gateKinds: ['lighthouse'], load: async () => definePlugin({ name: 'lazy-kinds', gateKinds: { lighthouse: { description: 'l', defaults: {} } } }) };
+    const lazy: LazyPlugin = { name: 'lazy-kinds', gateKinds: ['lighthouse'], load: async () => ({ name: 'lazy-kinds', gateKinds: { lighthouse: { description: 'l', defaults: {} } } }) as unknown as GatehousePlugin };
     expect((await open(dir, cache, [notes, lazy])).fromCache).toBeFalsy();
     expect((await open(dir, cache, [notes, lazy])).fromCache).toBe(true);
   });
