@@ -28,7 +28,8 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
     await edit(dir, 'gatehouse.yml', 'image: node:20-bookworm-slim', `image: ${image}`);
     const compiled = gatehouse(['compile', '--target', 'dockerfile'], { cwd: dir });
     expect(compiled.status, show(compiled)).toBe(0);
-    const r = gatehouse(['run', '--executor', 'docker'], { cwd: dir, timeoutMs: 1_200_000 });
+    // BuildKit's cache outlives test runs on the same engine: make this run really run.
+    const r = gatehouse(['run', '--executor', 'docker', '--no-cache'], { cwd: dir, timeoutMs: 1_200_000 });
     expect(r.status, show(r)).toBe(0);
     report = await readReport(dir);
   }, 1_800_000);
@@ -50,6 +51,16 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
     expect(gateOf(report, 'sonar').reason).toMatch(/SONAR_HOST_URL/);
     for (const g of report.gates) expect(g.executor).toBe('docker');
   });
+
+  it('replays unchanged gates from BuildKit\'s cache, reported as cached with their result', async () => {
+    const r = gatehouse(['run', '--executor', 'docker'], { cwd: dir, timeoutMs: 1_200_000 });
+    expect(r.status, show(r)).toBe(0);
+    const again = await readReport(dir);
+    for (const id of ['lint', 'unit', 'build', 'a11y']) {
+      expect([id, gateOf(again, id).status, gateOf(again, id).cached?.status]).toEqual([id, 'cached', 'passed']);
+    }
+    expect(gateOf(again, 'unit').evidence.tests?.failed).toBe(0);
+  }, 900_000);
 
   it('builds a release image with a plain `docker build` that serves the shop on localhost', async () => {
     const ca = process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE;
