@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import jsyaml from 'js-yaml';
 import { parse, parseDocument } from 'yaml';
 import { quoteYamlString, stringifyYaml, yamlCommented, type YamlValue } from './yaml-emit.js';
 
@@ -16,12 +17,19 @@ function hostileString(opts: { minLength?: number; maxLength?: number } = {}): f
     .filter((s) => s.length >= (opts.minLength ?? 0));
 }
 
+/**
+ * Parse with `yaml` in YAML 1.2 and 1.1 modes, and with js-yaml (the parser much Node
+ * tooling reads CI files with): all three must agree, so the writer's output does not
+ * depend on which parser a consumer uses.
+ */
 function parseBoth(text: string): { v12: unknown; v11: unknown } {
   const doc12 = parseDocument(text, { version: '1.2', uniqueKeys: true });
   const doc11 = parseDocument(text, { version: '1.1', uniqueKeys: true });
   expect(doc12.errors).toEqual([]);
   expect(doc11.errors).toEqual([]);
-  return { v12: doc12.toJS(), v11: doc11.toJS() };
+  const v12 = doc12.toJS();
+  expect(jsyaml.load(text)).toEqual(v12);
+  return { v12, v11: doc11.toJS() };
 }
 
 const key = fc.oneof(hostileString({ minLength: 1, maxLength: 3 }), fc.constantFrom('on', 'runs-on', 'y', 'NO', 'a_b'));
