@@ -12,13 +12,22 @@ import {
   withFrames,
   type Diagnostic,
   type Project,
+  type ResolvedPipeline,
 } from '@gatehouse/core';
-import type { Io } from './command.js';
+import type { Io, OptionSpec } from './command.js';
 import { builtinPlugins } from './plugins.js';
 import { CLI_VERSION } from './version.js';
 
 /** Config file names tried, in order, when `--config` is not given. */
 export const DEFAULT_CONFIG_NAMES = ['gatehouse.yml', 'gatehouse.yaml'] as const;
+
+/** The `--config` option of every command that reads the config. */
+export const CONFIG_OPTION: OptionSpec = {
+  type: 'string',
+  short: 'c',
+  description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+  valueName: 'FILE',
+};
 
 /** The config path: `--config` (relative to cwd) or the first default name that exists. */
 export function findConfig(io: Io, given: unknown): string {
@@ -63,6 +72,24 @@ export async function openProject(
     ...(opts.cache ? { cache: { dir: configCacheDir(configPath), version: CLI_VERSION } } : {}),
   });
   return { ...project, configPath, configFile: basename(configPath) };
+}
+
+/**
+ * {@link openProject} for commands that need a valid pipeline: when the config has errors,
+ * its diagnostics go to stderr and the exit code 1 comes back instead of a project.
+ */
+export async function openValidProject(
+  io: Io,
+  given: unknown,
+  opts: { cache?: boolean } = {},
+): Promise<(Project & { configPath: string; configFile: string; pipeline: ResolvedPipeline }) | number> {
+  const project = await openProject(io, given, opts);
+  const { pipeline } = project;
+  if (!pipeline || hasErrors(project.diagnostics)) {
+    printDiagnostics(io.stderr, project.diagnostics);
+    return 1;
+  }
+  return { ...project, pipeline };
 }
 
 /** Print diagnostics, a blank line between them, then the summary line. */

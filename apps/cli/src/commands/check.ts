@@ -1,5 +1,6 @@
 import { checkFiles } from '@gatehouse/core';
 import type { Command } from '../command.js';
+import { CONFIG_OPTION } from '../project.js';
 import { compileInMemory } from './compile.js';
 
 export const check: Command = {
@@ -15,12 +16,7 @@ export const check: Command = {
     '  gatehouse check --target github',
   ].join('\n'),
   options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
-      valueName: 'FILE',
-    },
+    config: CONFIG_OPTION,
     target: {
       type: 'string',
       short: 't',

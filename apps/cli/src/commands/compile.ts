@@ -6,7 +6,7 @@ import {
   type CompiledFile,
 } from '@gatehouse/core';
 import type { CommandContext, Command } from '../command.js';
-import { hasErrors, openProject, printDiagnostics } from '../project.js';
+import { CONFIG_OPTION, openValidProject, printDiagnostics } from '../project.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Load the project and compile the selected targets in memory; a number is an exit code. */
@@ -14,11 +14,8 @@ export async function compileInMemory({
   io,
   values,
 }: CommandContext): Promise<{ rootDir: string; files: CompiledFile[] } | number> {
-  const project = await openProject(io, values.config);
-  if (!project.pipeline || hasErrors(project.diagnostics)) {
-    printDiagnostics(io.stderr, project.diagnostics);
-    return 1;
-  }
+  const project = await openValidProject(io, values.config);
+  if (typeof project === 'number') return project;
   for (const d of project.diagnostics) io.stderr.write(`${formatWarning(d)}\n`);
   const targets = Array.isArray(values.target)
     ? values.target.filter((t): t is string => typeof t === 'string')
@@ -66,12 +63,7 @@ export const compile: Command = {
     '  gatehouse compile --dry-run',
   ].join('\n'),
   options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
-      valueName: 'FILE',
-    },
+    config: CONFIG_OPTION,
     target: {
       type: 'string',
       short: 't',

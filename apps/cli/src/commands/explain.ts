@@ -1,6 +1,6 @@
 import { explain as explainGates } from '@gatehouse/runner';
 import type { Command } from '../command.js';
-import { hasErrors, openProject, printDiagnostics } from '../project.js';
+import { CONFIG_OPTION, openValidProject } from '../project.js';
 
 const ACTION = { run: 'runs', cached: 'cached', skip: 'skip' } as const;
 
@@ -18,15 +18,12 @@ export const explain: Command = {
   ].join('\n'),
   allowPositionals: true,
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
+    config: CONFIG_OPTION,
     json: { type: 'boolean', description: 'Print JSON' },
   },
   async run({ io, values, positionals }) {
-    const project = await openProject(io, values.config, { cache: true });
-    if (!project.pipeline || hasErrors(project.diagnostics)) {
-      printDiagnostics(io.stderr, project.diagnostics);
-      return 1;
-    }
+    const project = await openValidProject(io, values.config, { cache: true });
+    if (typeof project === 'number') return project;
     const list = await explainGates(project.pipeline, { gates: positionals, env: io.env });
     if (values.json === true) {
       io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);

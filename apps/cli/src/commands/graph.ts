@@ -8,7 +8,7 @@ import {
   type ResolvedPipeline,
 } from '@gatehouse/core';
 import type { Command } from '../command.js';
-import { hasErrors, openProject, printDiagnostics } from '../project.js';
+import { CONFIG_OPTION, openValidProject } from '../project.js';
 
 /** Gate durations (ms) from a `report.json`. */
 async function readDurations(file: string): Promise<Record<string, number>> {
@@ -127,12 +127,7 @@ export const graph: Command = {
     '  gatehouse graph --format dot | dot -Tsvg > gates.svg',
   ].join('\n'),
   options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
-      valueName: 'FILE',
-    },
+    config: CONFIG_OPTION,
     format: { type: 'string', description: 'text (default), mermaid or dot', valueName: 'FORMAT' },
     durations: {
       type: 'string',
@@ -147,11 +142,8 @@ export const graph: Command = {
         hint: 'use text, mermaid or dot',
       });
     }
-    const project = await openProject(io, values.config);
-    if (!project.pipeline || hasErrors(project.diagnostics)) {
-      printDiagnostics(io.stderr, project.diagnostics);
-      return 1;
-    }
+    const project = await openValidProject(io, values.config);
+    if (typeof project === 'number') return project;
     const durations =
       typeof values.durations === 'string'
         ? await readDurations(resolve(io.cwd, values.durations))

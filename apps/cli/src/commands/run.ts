@@ -7,7 +7,7 @@ import { GatehouseError, isGatehouseError, type GateResult, type RunReport } fro
 import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
 import { newRunId, publishLatest, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
 import type { Command, CommandContext } from '../command.js';
-import { hasErrors, locateDiagnostics, openProject, printDiagnostics, shown } from '../project.js';
+import { CONFIG_OPTION, locateDiagnostics, openValidProject, printDiagnostics, shown } from '../project.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import { CLI_VERSION } from '../version.js';
@@ -71,11 +71,8 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     throw new GatehouseError('GH_USAGE', '--result-file needs exactly one gate (--gate ID or --only ID)');
   }
 
-  const project = await openProject(io, values.config, { cache: values['no-cache'] !== true });
-  if (!project.pipeline || hasErrors(project.diagnostics)) {
-    printDiagnostics(io.stderr, project.diagnostics);
-    return 1;
-  }
+  const project = await openValidProject(io, values.config, { cache: values['no-cache'] !== true });
+  if (typeof project === 'number') return project;
   const pipeline = project.pipeline;
   const executorName = typeof values.executor === 'string' ? values.executor : 'local';
   const executor = await project.registry.loadExecutor(executorName);
@@ -198,7 +195,7 @@ export const run: Command = {
     '  gatehouse run --only lint --result-file gatehouse-results/lint.json',
   ].join('\n'),
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)', valueName: 'FILE' },
+    config: CONFIG_OPTION,
     gate: { type: 'string', short: 'g', multiple: true, description: 'Run this gate and what it needs', valueName: 'ID' },
     only: { type: 'string', multiple: true, description: 'Run exactly this gate: no setup, no needs (CI jobs)', valueName: 'ID' },
     concurrency: { type: 'string', short: 'j', description: 'Gates at once (default: number of CPUs)', valueName: 'N' },

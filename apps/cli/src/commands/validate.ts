@@ -1,6 +1,6 @@
 import { GatehouseError } from '@gatehouse/core';
 import type { Command } from '../command.js';
-import { hasErrors, openProject, printDiagnostics, shown } from '../project.js';
+import { CONFIG_OPTION, hasErrors, openProject, printDiagnostics, shown } from '../project.js';
 
 /** Version of the `--format json` output; bumped only on incompatible changes. */
 export const VALIDATE_JSON_VERSION = 1;
@@ -18,12 +18,7 @@ export const validate: Command = {
     '  gatehouse validate --config ci/gatehouse.yml --format json',
   ].join('\n'),
   options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
-      valueName: 'FILE',
-    },
+    config: CONFIG_OPTION,
     format: {
       type: 'string',
       description: 'Output format: text (default) or json',
