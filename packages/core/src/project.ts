@@ -2,15 +2,15 @@
  * The whole loading sequence the CLI needs: config bytes -> plugins -> validated pipeline,
  * with target names and options checked against the loaded plugins.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
-import { GatehouseError, isGatehouseError, type Diagnostic } from './errors.js';
+import { isGatehouseError, type Diagnostic } from './errors.js';
 import type { GatehousePlugin } from './plugin.js';
 import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
 import {
   displayName,
   parseConfigBytes,
+  readConfigBytes,
   validateBytes,
   validateParsed,
   type ConfigValidation,
@@ -61,19 +61,7 @@ export async function loadProject(
   opts: ProjectOptions = {},
 ): Promise<Project> {
   const abs = resolve(configPath);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(abs);
-  } catch (err) {
-    throw new GatehouseError(
-      'GH_CONFIG_NOT_FOUND',
-      `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      {
-        hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
-        cause: err,
-      },
-    );
-  }
+  const bytes = await readConfigBytes(abs, configPath);
   if (!opts.cache) return loadParsed(abs, bytes, builtins, opts);
   const displayPath = displayName(abs, opts);
   const key = pipelineCacheKey({ bytes, configPath: abs, displayPath, version: opts.cache.version, builtins });

@@ -66,9 +66,13 @@ export async function validateConfig(
   opts: LoadOptions = {},
 ): Promise<ConfigValidation> {
   const abs = resolvePath(configPath);
-  let bytes: Uint8Array;
+  return validateBytes(await readConfigBytes(abs, configPath), abs, opts);
+}
+
+/** The bytes of the config at `abs`; `GH_CONFIG_NOT_FOUND` (naming `configPath`) when it cannot be read. Internal to core. */
+export async function readConfigBytes(abs: string, configPath: string): Promise<Buffer> {
   try {
-    bytes = await readFile(abs);
+    return await readFile(abs);
   } catch (err) {
     throw new GatehouseError(
       'GH_CONFIG_NOT_FOUND',
@@ -79,7 +83,6 @@ export async function validateConfig(
       },
     );
   }
-  return validateBytes(bytes, abs, opts);
 }
 
 /** {@link validateConfig} on bytes already read (`configPath` names their file). */
