@@ -1,28 +1,15 @@
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../src/index.js';
+import { runCli as run } from './helpers.js';
 
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../plugins/dockerfile/test/import/Dockerfile.ci');
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, cwd, env: {} };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 async function shop(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-import-cli-'));

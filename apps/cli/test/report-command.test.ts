@@ -1,29 +1,16 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendLedger, skippedResult, writeReport } from '@gatehouse/report';
 import { gate } from '@gatehouse/test-utils';
 import type { GateResult, RunReport } from '@gatehouse/core';
-import { main, type Io } from '../src/index.js';
+import { runCli as run } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function run(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, cwd, env };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 async function project(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-report-cli-'));

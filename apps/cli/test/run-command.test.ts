@@ -3,11 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../src/index.js';
+import { runCli, type CliResult } from './helpers.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CANARY = 'canary-51d0-never-print-me';
@@ -16,16 +15,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function cli(argv: string[], cwd: string, env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, cwd, env: { PATH: process.env.PATH, CI: 'true', ...env } };
-  const code = await main(argv, io);
-  return { code, out, err };
+function cli(argv: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(argv, cwd, { PATH: process.env.PATH, CI: 'true', ...env });
 }
 
 async function project(config: string, files: Record<string, string> = {}): Promise<string> {
