@@ -80,17 +80,8 @@ export interface ProjectFacts {
 /** Directories that usually hold code, tests or assets a gate reads, in the order init lists them. */
 export const SOURCE_DIRS = ['src', 'lib', 'app', 'pages', 'components', 'public', 'scripts', 'test', 'tests', '__tests__'] as const;
 
-/** Files and directories whose mere presence matters. */
-const PROBES = [
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'pnpm-lock.yaml',
-  'pnpm-workspace.yaml',
-  'yarn.lock',
-  '.yarnrc.yml',
-  '.npmrc',
-  '.nvmrc',
-  '.node-version',
+/** Config files of ESLint (flat, then legacy), in the order init prefers them. */
+export const ESLINT_FILES: readonly string[] = [
   'eslint.config.js',
   'eslint.config.mjs',
   'eslint.config.cjs',
@@ -103,6 +94,9 @@ const PROBES = [
   '.eslintrc.json',
   '.eslintrc.yaml',
   '.eslintrc.yml',
+];
+/** Config and workspace files of Vitest, in the order init prefers them. */
+export const VITEST_FILES: readonly string[] = [
   'vitest.config.ts',
   'vitest.config.mts',
   'vitest.config.cts',
@@ -111,17 +105,27 @@ const PROBES = [
   'vitest.config.cjs',
   'vitest.workspace.ts',
   'vitest.workspace.js',
-  'jest.config.js',
-  'jest.config.cjs',
-  'jest.config.mjs',
-  'jest.config.ts',
-  'jest.config.json',
-  '.pa11yci',
-  '.pa11yci.json',
-  '.pa11yci.yaml',
-  '.pa11yci.yml',
-  '.pa11yci.js',
-  '.pa11yci.cjs',
+];
+/** Config files of Jest, in the order init prefers them. */
+export const JEST_FILES: readonly string[] = ['jest.config.js', 'jest.config.cjs', 'jest.config.mjs', 'jest.config.ts', 'jest.config.json'];
+/** Config files of pa11y-ci, in the order init prefers them. */
+export const PA11Y_FILES: readonly string[] = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml', '.pa11yci.js', '.pa11yci.cjs'];
+
+/** Files and directories whose mere presence matters. */
+const PROBES = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'yarn.lock',
+  '.yarnrc.yml',
+  '.npmrc',
+  '.nvmrc',
+  '.node-version',
+  ...ESLINT_FILES,
+  ...VITEST_FILES,
+  ...JEST_FILES,
+  ...PA11Y_FILES,
   'sonar-project.properties',
   'turbo.json',
   'nx.json',

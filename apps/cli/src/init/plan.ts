@@ -3,7 +3,7 @@
  * the comment above each part, and the lines printed to explain what was detected.
  */
 import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse/core';
-import type { MonorepoFacts, ProjectFacts } from './detect.js';
+import { ESLINT_FILES, JEST_FILES, PA11Y_FILES, VITEST_FILES, type MonorepoFacts, type ProjectFacts } from './detect.js';
 
 /** What `gatehouse init` will write, before it becomes text. */
 export interface InitPlan {
@@ -20,33 +20,6 @@ export interface InitPlan {
   /** One line per finding, printed by the command ("lint: ESLint (eslint.config.js)"). */
   detected: string[];
 }
-
-const ESLINT_FILES = [
-  'eslint.config.js',
-  'eslint.config.mjs',
-  'eslint.config.cjs',
-  'eslint.config.ts',
-  'eslint.config.mts',
-  'eslint.config.cts',
-  '.eslintrc',
-  '.eslintrc.js',
-  '.eslintrc.cjs',
-  '.eslintrc.json',
-  '.eslintrc.yaml',
-  '.eslintrc.yml',
-];
-const VITEST_FILES = [
-  'vitest.config.ts',
-  'vitest.config.mts',
-  'vitest.config.cts',
-  'vitest.config.js',
-  'vitest.config.mjs',
-  'vitest.config.cjs',
-  'vitest.workspace.ts',
-  'vitest.workspace.js',
-];
-const JEST_FILES = ['jest.config.js', 'jest.config.cjs', 'jest.config.mjs', 'jest.config.ts', 'jest.config.json'];
-const PA11Y_FILES = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml', '.pa11yci.js', '.pa11yci.cjs'];
 
 /** Root files each tool reads besides the code: its own config, and what it shares with others. */
 const TOOL_CONFIGS: Record<'eslint' | 'vitest' | 'jest' | 'pa11y' | 'sonar' | 'build', RegExp[]> = {
@@ -89,7 +62,7 @@ function pmCommands(f: ProjectFacts) {
   return { exec, runScript, install, test: `${pm.name} test` };
 }
 
-function firstPresent(f: ProjectFacts, files: string[]): string | undefined {
+function firstPresent(f: ProjectFacts, files: readonly string[]): string | undefined {
   return files.find((p) => f.present.has(p));
 }
 
