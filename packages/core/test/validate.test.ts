@@ -153,6 +153,11 @@ const cases: Case[] = [
     expect: ['GH_INVALID_ENV_NAME@7:23 gates.a.env.node-env'],
   },
   {
+    name: 'when.env: invalid name and unknown condition',
+    yaml: `${BASE}  a: { run: x, when: { env: [sonar_host], os: linux } }\n`,
+    expect: ['GH_INVALID_ENV_NAME@7:30 gates.a.when.env[0]', 'GH_UNKNOWN_KEY@7:43 gates.a.when.os'],
+  },
+  {
     name: 'reserved env name',
     yaml: `${BASE}  a: { run: x, env: { GITHUB_SHA: x } }\n`,
     expect: ['GH_RESERVED_NAME@7:23 gates.a.env.GITHUB_SHA'],
