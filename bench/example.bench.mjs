@@ -15,7 +15,12 @@ const SAMPLES = 3;
 const NOT_COPIED = new Set(['node_modules', 'dist', 'coverage', '.gatehouse', 'reports']);
 
 function benchEnv() {
-  const env = { ...process.env, CI: 'true', npm_config_update_notifier: 'false', npm_config_prefer_offline: 'true' };
+  const env = {
+    ...process.env,
+    CI: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_prefer_offline: 'true',
+  };
   // Without a SonarQube server the sonar gate is skipped by its `when`; make sure of it.
   delete env.SONAR_HOST_URL;
   delete env.GATEHOUSE_OUT;
@@ -28,7 +33,10 @@ function exec(cmd, args, cwd, env) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   const out = `${r.stdout}${r.stderr}`;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${out.split('\n').slice(-25).join('\n')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status}:\n${out.split('\n').slice(-25).join('\n')}`,
+    );
   return { ms, out };
 }
 
@@ -51,7 +59,9 @@ function sequentialScript(gates, outRoot) {
   const lines = ['set -e', `rm -rf ${q(outRoot)}`];
   for (const g of gates) {
     const out = join(outRoot, g.id);
-    const envs = Object.entries(g.env).map(([k, v]) => `${k}=${q(v)}`).join(' ');
+    const envs = Object.entries(g.env)
+      .map(([k, v]) => `${k}=${q(v)}`)
+      .join(' ');
     lines.push(`mkdir -p ${q(out)}`, `GATEHOUSE_OUT=${q(out)} ${envs} sh -c ${q(g.run)}`);
   }
   return `${lines.join('\n')}\n`;
@@ -63,16 +73,25 @@ function readReport(dir) {
 
 function checkReport(dir, gateIds, expect) {
   const r = readReport(dir);
-  const bad = r.gates.filter((g) => gateIds.includes(g.id) && (expect === 'ran' ? g.status !== 'passed' : !(g.status === 'cached' && g.cached?.status === 'passed')));
+  const bad = r.gates.filter(
+    (g) =>
+      gateIds.includes(g.id) &&
+      (expect === 'ran'
+        ? g.status !== 'passed'
+        : !(g.status === 'cached' && g.cached?.status === 'passed')),
+  );
   if (r.verdict.status !== 'passed' || bad.length > 0) {
-    throw new Error(`gatehouse run: expected every gate ${expect === 'ran' ? 'passed' : 'cached'}, got ${r.gates.map((g) => `${g.id}=${g.status}`).join(', ')} (verdict ${r.verdict.status})`);
+    throw new Error(
+      `gatehouse run: expected every gate ${expect === 'ran' ? 'passed' : 'cached'}, got ${r.gates.map((g) => `${g.id}=${g.status}`).join(', ')} (verdict ${r.verdict.status})`,
+    );
   }
   return r;
 }
 
 export async function run(ctx) {
   const cli = join(ctx.root, 'apps', 'cli', 'bin', 'gatehouse.js');
-  if (!existsSync(join(ctx.root, 'apps', 'cli', 'dist', 'index.js'))) throw new Error('build first: pnpm build');
+  if (!existsSync(join(ctx.root, 'apps', 'cli', 'dist', 'index.js')))
+    throw new Error('build first: pnpm build');
   const example = join(ctx.root, 'examples', 'storefront');
   const env = benchEnv();
 
@@ -88,7 +107,9 @@ export async function run(ctx) {
 
   const { gates, skipped } = await gatesToRun(ctx.root, dir, env);
   const ids = gates.map((g) => g.id);
-  ctx.log(`gates: ${ids.join(', ')}${skipped.length ? `; skipped by their condition: ${skipped.join(', ')}` : ''}`);
+  ctx.log(
+    `gates: ${ids.join(', ')}${skipped.length ? `; skipped by their condition: ${skipped.join(', ')}` : ''}`,
+  );
   const script = join(dir, '.bench-sequential.sh');
   writeFileSync(script, sequentialScript(gates, join(dir, '.bench-out')));
 
@@ -114,7 +135,8 @@ export async function run(ctx) {
     seq.push(exec('sh', [script], dir, env).ms);
     coldPrep();
     const c = gh();
-    if (!c.out.includes('setup unchanged, skipped')) throw new Error(`gatehouse cold run reran setup:\n${c.out.slice(-600)}`);
+    if (!c.out.includes('setup unchanged, skipped'))
+      throw new Error(`gatehouse cold run reran setup:\n${c.out.slice(-600)}`);
     checkReport(dir, ids, 'ran');
     cold.push(c.ms);
   }
@@ -127,13 +149,30 @@ export async function run(ctx) {
   const seqMs = ctx.median(seq);
   const coldMs = ctx.median(cold);
   const cachedMs = ctx.median(cached);
-  ctx.log(`sequential ${seq.map((x) => x.toFixed(0)).join('/')} ms; cold ${cold.map((x) => x.toFixed(0)).join('/')} ms; cached ${cached.map((x) => x.toFixed(0)).join('/')} ms`);
+  ctx.log(
+    `sequential ${seq.map((x) => x.toFixed(0)).join('/')} ms; cold ${cold.map((x) => x.toFixed(0)).join('/')} ms; cached ${cached.map((x) => x.toFixed(0)).join('/')} ms`,
+  );
 
   return [
-    { metric: `sequential script, ${ids.length} gates`, value: seqMs / 1000, unit: 's', note: `sh -c per gate in pipeline order (${ids.join(', ')}); setup excluded on both sides` },
+    {
+      metric: `sequential script, ${ids.length} gates`,
+      value: seqMs / 1000,
+      unit: 's',
+      note: `sh -c per gate in pipeline order (${ids.join(', ')}); setup excluded on both sides`,
+    },
     { metric: 'gatehouse run, cold (setup unchanged)', value: coldMs / 1000, unit: 's' },
-    { metric: 'cold / sequential', value: coldMs / seqMs, unit: 'x', target: { op: '<=', value: 0.7 } },
+    {
+      metric: 'cold / sequential',
+      value: coldMs / seqMs,
+      unit: 'x',
+      target: { op: '<=', value: 0.7 },
+    },
     { metric: 'gatehouse run, fully cached', value: cachedMs / 1000, unit: 's' },
-    { metric: 'fully cached / cold', value: cachedMs / coldMs, unit: 'x', target: { op: '<=', value: 0.05 } },
+    {
+      metric: 'fully cached / cold',
+      value: cachedMs / coldMs,
+      unit: 'x',
+      target: { op: '<=', value: 0.05 },
+    },
   ];
 }

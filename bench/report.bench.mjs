@@ -17,7 +17,16 @@ export function largeReport(api, gates = 500, findings = 10_000) {
       const rule = ['no-unused-vars', 'no-undef', 'eqeqeq', 'prefer-const'][j % 4];
       const file = `src/module-${i}/file-${j % 9}.ts`;
       const message = `'value${j}' is defined but never used (${rule})`;
-      fs.push({ fingerprint: `lint:${api.sha256(`${rule}|${file}|${message}`)}`, tool: 'eslint', rule, level: j % 3 ? 'warning' : 'error', message, file, line: j + 1, column: 5 });
+      fs.push({
+        fingerprint: `lint:${api.sha256(`${rule}|${file}|${message}`)}`,
+        tool: 'eslint',
+        rule,
+        level: j % 3 ? 'warning' : 'error',
+        message,
+        file,
+        line: j + 1,
+        column: 5,
+      });
     }
     const errors = fs.filter((f) => f.level === 'error').length;
     results.push({
@@ -34,11 +43,21 @@ export function largeReport(api, gates = 500, findings = 10_000) {
       durationMs: 1000 + i,
       executor: 'local',
       cached: null,
-      log: { path: `.gatehouse/runs/R/gate-${i}.log`, sha256: api.sha256(String(i)), bytes: 100, truncated: false },
+      log: {
+        path: `.gatehouse/runs/R/gate-${i}.log`,
+        sha256: api.sha256(String(i)),
+        bytes: 100,
+        truncated: false,
+      },
       logTail: `linting packages/${i}\n${errors} errors\n`,
       evidence: {
         files: [{ format: 'eslint', path: 'eslint.json', sha256: api.sha256(`e${i}`) }],
-        lint: { errors, warnings: fs.length - errors, files: 9, rules: [{ rule: 'no-unused-vars', count: 5 }] },
+        lint: {
+          errors,
+          warnings: fs.length - errors,
+          files: 9,
+          rules: [{ rule: 'no-unused-vars', count: 5 }],
+        },
         findings: fs,
         findingsTotal: fs.length,
       },
@@ -66,10 +85,15 @@ export async function run(ctx) {
   const bin = join(ctx.root, 'apps/cli/bin/gatehouse.js');
   const dist = join(ctx.root, 'packages/report/dist/index.js');
   if (!existsSync(join(ctx.root, 'apps/cli/dist/index.js')) || !existsSync(dist)) {
-    throw new Error('apps/cli/dist or packages/report/dist is missing: run `pnpm build` (or `pnpm bench`, which builds first)');
+    throw new Error(
+      'apps/cli/dist or packages/report/dist is missing: run `pnpm build` (or `pnpm bench`, which builds first)',
+    );
   }
   const { createHash } = await import('node:crypto');
-  const api = { ...(await import(pathToFileURL(dist).href)), sha256: (s) => createHash('sha256').update(s).digest('hex') };
+  const api = {
+    ...(await import(pathToFileURL(dist).href)),
+    sha256: (s) => createHash('sha256').update(s).digest('hex'),
+  };
   const dir = ctx.tmpdir();
   const file = join(dir, 'report.json');
   const text = api.serialiseReport(largeReport(api));
@@ -81,13 +105,21 @@ export async function run(ctx) {
   const baseline1 = ctx.hyperfineLike(node, ['-e', '0'], { runs: 10, warmup: 2 });
   const times = {};
   for (const format of ['html', 'md', 'junit', 'sarif']) {
-    times[`render ${format}`] = ctx.hyperfineLike(node, [bin, 'report', 'render', file, '--format', format, '-o', join(dir, `out.${format}`)], opts).medianMs;
+    times[`render ${format}`] = ctx.hyperfineLike(
+      node,
+      [bin, 'report', 'render', file, '--format', format, '-o', join(dir, `out.${format}`)],
+      opts,
+    ).medianMs;
   }
   times.verify = ctx.hyperfineLike(node, [bin, 'report', 'verify', file], opts).medianMs;
   const baseline2 = ctx.hyperfineLike(node, ['-e', '0'], { runs: 10, warmup: 2 });
   const baseMs = ctx.median([...baseline1.samples, ...baseline2.samples]);
   const total = Object.values(times).reduce((a, b) => a + b, 0);
-  ctx.log(`node -e 0 ${baseMs.toFixed(1)} ms; ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join('; ')}`);
+  ctx.log(
+    `node -e 0 ${baseMs.toFixed(1)} ms; ${Object.entries(times)
+      .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+      .join('; ')}`,
+  );
   return [
     { metric: 'node -e 0 (baseline)', value: baseMs, unit: 'ms' },
     { metric: 'report.json size (500 gates, 10k findings)', value: text.length / 1e6, unit: 'MB' },
@@ -95,6 +127,11 @@ export async function run(ctx) {
       { metric: `${k}`, value: v, unit: 'ms' },
       { metric: `${k} / node -e 0`, value: v / baseMs, unit: 'x', target: { op: '<=', value: 5 } },
     ]),
-    { metric: 'render html+md+junit+sarif + verify / (5 × node -e 0)', value: total / (5 * baseMs), unit: 'x', target: { op: '<=', value: 5 } },
+    {
+      metric: 'render html+md+junit+sarif + verify / (5 × node -e 0)',
+      value: total / (5 * baseMs),
+      unit: 'x',
+      target: { op: '<=', value: 5 },
+    },
   ];
 }

@@ -41,11 +41,25 @@ export function median(values) {
  * of a command that failed measures nothing.
  */
 export function hyperfineLike(cmd, args = [], opts = {}) {
-  const { runs = 10, warmup = 2, cwd = root, env = process.env, input, allowFailure = false } = opts;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`hyperfineLike: runs must be a positive integer, got ${runs}`);
+  const {
+    runs = 10,
+    warmup = 2,
+    cwd = root,
+    env = process.env,
+    input,
+    allowFailure = false,
+  } = opts;
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`hyperfineLike: runs must be a positive integer, got ${runs}`);
   const once = () => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { cwd, env, input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+    const r = spawnSync(cmd, args, {
+      cwd,
+      env,
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
     if (r.status !== 0 && !allowFailure) {
@@ -57,15 +71,26 @@ export function hyperfineLike(cmd, args = [], opts = {}) {
   for (let i = 0; i < warmup; i++) once();
   const samples = [];
   for (let i = 0; i < runs; i++) samples.push(once());
-  return { medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samples };
+  return {
+    medianMs: median(samples),
+    minMs: Math.min(...samples),
+    maxMs: Math.max(...samples),
+    samples,
+  };
 }
 
 function checkRow(bench, row) {
   const where = `benchmark ${bench}`;
-  if (!row || typeof row.metric !== 'string' || !row.metric) throw new Error(`${where}: row without a metric name`);
-  if (typeof row.value !== 'number' || Number.isNaN(row.value)) throw new Error(`${where}: ${row.metric}: value is not a number`);
-  if (!UNITS.has(row.unit)) throw new Error(`${where}: ${row.metric}: unit must be one of ${[...UNITS].join(', ')}`);
-  if (row.target !== undefined && (row.target.op !== '<=' || typeof row.target.value !== 'number')) {
+  if (!row || typeof row.metric !== 'string' || !row.metric)
+    throw new Error(`${where}: row without a metric name`);
+  if (typeof row.value !== 'number' || Number.isNaN(row.value))
+    throw new Error(`${where}: ${row.metric}: value is not a number`);
+  if (!UNITS.has(row.unit))
+    throw new Error(`${where}: ${row.metric}: unit must be one of ${[...UNITS].join(', ')}`);
+  if (
+    row.target !== undefined &&
+    (row.target.op !== '<=' || typeof row.target.value !== 'number')
+  ) {
     throw new Error(`${where}: ${row.metric}: target must be { op: '<=', value: number }`);
   }
 }
@@ -90,7 +115,11 @@ function table(rows) {
     r.status,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const b of body) out.push(line(b));
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.bench} / ${r.metric}: ${r.note}`);
@@ -136,7 +165,9 @@ async function main(argv) {
   const only = args.only ?? [];
   const unknown = only.filter((n) => !modules.some((m) => m.name === n));
   if (unknown.length) {
-    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; known: ${modules.map((m) => m.name).join(', ')}\n`);
+    process.stderr.write(
+      `bench: unknown benchmark ${unknown.join(', ')}; known: ${modules.map((m) => m.name).join(', ')}\n`,
+    );
     return 2;
   }
   const selected = only.length ? modules.filter((m) => only.includes(m.name)) : modules;
@@ -172,7 +203,8 @@ async function main(argv) {
     const t0 = process.hrtime.bigint();
     try {
       const rows = await m.run(ctx);
-      if (!Array.isArray(rows)) throw new Error(`benchmark ${m.name}: run() must return an array of rows`);
+      if (!Array.isArray(rows))
+        throw new Error(`benchmark ${m.name}: run() must return an array of rows`);
       for (const row of rows) {
         checkRow(m.name, row);
         results.push({ bench: m.name, ...row, status: verdict(row) });

@@ -22,11 +22,18 @@ const quietEnv = () => ({
 
 function exec(cmd, args, cwd, { allowFailure = false } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd, env: quietEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: quietEnv(),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0 && !allowFailure) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${(r.stderr || r.stdout).split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status}:\n${(r.stderr || r.stdout).split('\n').slice(-15).join('\n')}`,
+    );
   }
   return { ms, out: r.stdout + r.stderr, status: r.status };
 }
@@ -46,23 +53,50 @@ function makeWorkspace(dir) {
   const npmVersion = spawnSync('npm', ['-v'], { encoding: 'utf8' }).stdout.trim();
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name: 'bench-ws', private: true, packageManager: `npm@${npmVersion}`, workspaces: ['pkgs/*'] }, null, 2),
+    JSON.stringify(
+      {
+        name: 'bench-ws',
+        private: true,
+        packageManager: `npm@${npmVersion}`,
+        workspaces: ['pkgs/*'],
+      },
+      null,
+      2,
+    ),
   );
-  writeFileSync(join(dir, 'turbo.json'), JSON.stringify({ $schema: 'https://turbo.build/schema.json', tasks: { t: { outputs: [] } } }, null, 2));
+  writeFileSync(
+    join(dir, 'turbo.json'),
+    JSON.stringify(
+      { $schema: 'https://turbo.build/schema.json', tasks: { t: { outputs: [] } } },
+      null,
+      2,
+    ),
+  );
   const gates = [];
   for (let i = 0; i < TASKS; i++) {
     mkdirSync(join(dir, 'pkgs', `p${i}`), { recursive: true });
-    writeFileSync(join(dir, 'pkgs', `p${i}`, 'package.json'), JSON.stringify({ name: `p${i}`, version: '1.0.0', scripts: { t: `echo p${i}` } }, null, 2));
+    writeFileSync(
+      join(dir, 'pkgs', `p${i}`, 'package.json'),
+      JSON.stringify({ name: `p${i}`, version: '1.0.0', scripts: { t: `echo p${i}` } }, null, 2),
+    );
     gates.push(`  p${i}:\n    run: echo p${i}\n    inputs: [pkgs/p${i}/**]`);
   }
-  writeFileSync(join(dir, 'gatehouse.yml'), `version: 1\nname: bench\ngates:\n${gates.join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'gatehouse.yml'),
+    `version: 1\nname: bench\ngates:\n${gates.join('\n')}\n`,
+  );
   // Links the workspaces and writes the lockfile turbo wants; nothing to download.
   exec('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
 }
 
 /** Max RSS in MB of a command, from GNU time. */
 function peakRssMb(cmd, args, cwd) {
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { cwd, env: quietEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
+    cwd,
+    env: quietEnv(),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no RSS from /usr/bin/time:\n${r.stderr.slice(-500)}`);
   return Number(m[1]) / 1024;
@@ -85,7 +119,8 @@ function reportWallMs(dir) {
 
 export async function run(ctx) {
   const cli = join(ctx.root, 'apps', 'cli', 'bin', 'gatehouse.js');
-  if (!existsSync(join(ctx.root, 'apps', 'cli', 'dist', 'index.js'))) throw new Error('build first: pnpm build');
+  if (!existsSync(join(ctx.root, 'apps', 'cli', 'dist', 'index.js')))
+    throw new Error('build first: pnpm build');
   const turbo = join(ctx.root, 'node_modules', '.bin', 'turbo');
   const jobs = availableParallelism();
   const rows = [];
@@ -105,12 +140,19 @@ export async function run(ctx) {
 
   tb();
   const turboWarm = tb();
-  if (!/Cached:\s+50 cached, 50 total/.test(turboWarm.out)) throw new Error(`turbo did not replay from its cache:\n${turboWarm.out.slice(-400)}`);
+  if (!/Cached:\s+50 cached, 50 total/.test(turboWarm.out))
+    throw new Error(`turbo did not replay from its cache:\n${turboWarm.out.slice(-400)}`);
   const turboCached = timed(SAMPLES, () => undefined, tb, ctx.median);
   gh(`--concurrency=${jobs}`);
   const warm = gh(`--concurrency=${jobs}`);
-  if (!warm.out.includes(`${TASKS} cached`)) throw new Error(`gatehouse did not replay from its cache:\n${warm.out.slice(-400)}`);
-  const ghCached = timed(SAMPLES, () => undefined, () => gh(`--concurrency=${jobs}`), ctx.median);
+  if (!warm.out.includes(`${TASKS} cached`))
+    throw new Error(`gatehouse did not replay from its cache:\n${warm.out.slice(-400)}`);
+  const ghCached = timed(
+    SAMPLES,
+    () => undefined,
+    () => gh(`--concurrency=${jobs}`),
+    ctx.median,
+  );
 
   rows.push(
     { metric: `cold ${TASKS} tasks: turbo`, value: turboCold / 1000, unit: 's' },
@@ -124,7 +166,12 @@ export async function run(ctx) {
     },
     { metric: `cached ${TASKS} tasks: turbo (FULL TURBO)`, value: turboCached, unit: 'ms' },
     { metric: `cached ${TASKS} tasks: gatehouse`, value: ghCached, unit: 'ms' },
-    { metric: `cached ${TASKS} tasks: gatehouse/turbo`, value: ghCached / turboCached, unit: 'x', target: { op: '<=', value: 0.8 } },
+    {
+      metric: `cached ${TASKS} tasks: gatehouse/turbo`,
+      value: ghCached / turboCached,
+      unit: 'x',
+      target: { op: '<=', value: 0.8 },
+    },
   );
 
   // ---- per-gate overhead: trivial gates one at a time --------------------------------------
@@ -144,9 +191,16 @@ export async function run(ctx) {
 
   // ---- memory ----------------------------------------------------------------------------
   clearGh();
-  rows.push({ metric: `peak RSS, ${TASKS}-gate run (cold)`, value: peakRssMb(process.execPath, [cli, 'run', `--concurrency=${jobs}`], ws), unit: 'MB' });
+  rows.push({
+    metric: `peak RSS, ${TASKS}-gate run (cold)`,
+    value: peakRssMb(process.execPath, [cli, 'run', `--concurrency=${jobs}`], ws),
+    unit: 'MB',
+  });
   const flood = ctx.tmpdir();
-  writeFileSync(join(flood, 'gatehouse.yml'), `version: 1\nname: flood\ngates:\n  flood:\n    run: yes 'gatehouse output flood 0123456789' | head -c 200000000\n`);
+  writeFileSync(
+    join(flood, 'gatehouse.yml'),
+    `version: 1\nname: flood\ngates:\n  flood:\n    run: yes 'gatehouse output flood 0123456789' | head -c 200000000\n`,
+  );
   rows.push({
     metric: 'peak RSS, one gate printing 200 MB',
     value: peakRssMb(process.execPath, [cli, 'run'], flood),
@@ -185,7 +239,12 @@ export async function run(ctx) {
       target: { op: '<=', value: 1.1 },
       note: 'includes Node start-up and config loading of the CLI',
     },
-    { metric: 'DAG of sleeps: executor wall / critical path', value: ctx.median(execWall) / critical, unit: 'x', target: { op: '<=', value: 1.1 } },
+    {
+      metric: 'DAG of sleeps: executor wall / critical path',
+      value: ctx.median(execWall) / critical,
+      unit: 'x',
+      target: { op: '<=', value: 1.1 },
+    },
   );
   return rows;
 }

@@ -83,7 +83,14 @@ export function largeConfig(n, seed = 20251128) {
     const j = Math.floor(rand() * (i + 1));
     [gates[i], gates[j]] = [gates[j], gates[i]];
   }
-  const lines = ['version: 1', 'name: large', 'image: node:22-bookworm-slim', 'setup:', '  run: npm ci', 'gates:'];
+  const lines = [
+    'version: 1',
+    'name: large',
+    'image: node:22-bookworm-slim',
+    'setup:',
+    '  run: npm ci',
+    'gates:',
+  ];
   for (const g of gates) {
     lines.push(`  ${g.id}:`);
     lines.push(`    kind: ${g.kind}`);
@@ -97,7 +104,9 @@ export function largeConfig(n, seed = 20251128) {
 export async function run(ctx) {
   const bin = join(ctx.root, 'apps/cli/bin/gatehouse.js');
   if (!existsSync(join(ctx.root, 'apps/cli/dist/index.js'))) {
-    throw new Error('apps/cli/dist is missing: run `pnpm build` (or `pnpm bench`, which builds first)');
+    throw new Error(
+      'apps/cli/dist is missing: run `pnpm build` (or `pnpm bench`, which builds first)',
+    );
   }
   const dir = ctx.tmpdir();
   const small = join(dir, 'gatehouse.yml');
@@ -108,17 +117,42 @@ export async function run(ctx) {
   const node = process.execPath;
   // Interleave baseline and subject so background load on a shared machine hits both alike.
   const baseline1 = ctx.hyperfineLike(node, ['-e', '0'], { runs: 15, warmup: 3 });
-  const smallT = ctx.hyperfineLike(node, [bin, 'validate', '--config', small], { runs: 15, warmup: 3, cwd: dir });
+  const smallT = ctx.hyperfineLike(node, [bin, 'validate', '--config', small], {
+    runs: 15,
+    warmup: 3,
+    cwd: dir,
+  });
   const baseline2 = ctx.hyperfineLike(node, ['-e', '0'], { runs: 15, warmup: 3 });
-  const largeT = ctx.hyperfineLike(node, [bin, 'validate', '--config', large], { runs: 7, warmup: 1, cwd: dir });
+  const largeT = ctx.hyperfineLike(node, [bin, 'validate', '--config', large], {
+    runs: 7,
+    warmup: 1,
+    cwd: dir,
+  });
   const baseMs = ctx.median([...baseline1.samples, ...baseline2.samples]);
-  ctx.log(`node -e 0 ${baseMs.toFixed(1)} ms; validate 6 gates ${smallT.medianMs.toFixed(1)} ms; 2000 gates ${largeT.medianMs.toFixed(1)} ms`);
+  ctx.log(
+    `node -e 0 ${baseMs.toFixed(1)} ms; validate 6 gates ${smallT.medianMs.toFixed(1)} ms; 2000 gates ${largeT.medianMs.toFixed(1)} ms`,
+  );
 
   return [
-    { metric: 'node -e 0 (baseline)', value: baseMs, unit: 'ms', note: 'median of 30 runs, two batches around the 6-gate runs' },
+    {
+      metric: 'node -e 0 (baseline)',
+      value: baseMs,
+      unit: 'ms',
+      note: 'median of 30 runs, two batches around the 6-gate runs',
+    },
     { metric: 'validate 6 gates', value: smallT.medianMs, unit: 'ms' },
-    { metric: 'validate 6 gates / node -e 0', value: smallT.medianMs / baseMs, unit: 'x', target: { op: '<=', value: 3 } },
+    {
+      metric: 'validate 6 gates / node -e 0',
+      value: smallT.medianMs / baseMs,
+      unit: 'x',
+      target: { op: '<=', value: 3 },
+    },
     { metric: 'validate 2000 gates', value: largeT.medianMs, unit: 'ms' },
-    { metric: 'validate 2000 gates / node -e 0', value: largeT.medianMs / baseMs, unit: 'x', target: { op: '<=', value: 10 } },
+    {
+      metric: 'validate 2000 gates / node -e 0',
+      value: largeT.medianMs / baseMs,
+      unit: 'x',
+      target: { op: '<=', value: 10 },
+    },
   ];
 }

@@ -7,7 +7,9 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     // main() formats every expected error itself; reaching here is a bug.
-    process.stderr.write(`gatehouse: internal error: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `gatehouse: internal error: ${err && err.stack ? err.stack : String(err)}\n`,
+    );
     process.exitCode = 70;
   },
 );

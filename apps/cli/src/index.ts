@@ -8,7 +8,9 @@ export type { Command, CommandContext, CommandEntry, Io, LazyCommand } from './c
 
 /** The CLI's own version, read from its package.json. */
 export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 function defaultIo(): Io {
@@ -71,7 +73,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
   const entry = commands.find((c) => c.name === first);
   if (!entry) {
-    io.stderr.write(`gatehouse: unknown command \`${first}\`${suggest(first, commands.map((c) => c.name))}\n`);
+    io.stderr.write(
+      `gatehouse: unknown command \`${first}\`${suggest(
+        first,
+        commands.map((c) => c.name),
+      )}\n`,
+    );
     io.stderr.write('Run `gatehouse --help` for the list of commands.\n');
     return 2;
   }
@@ -88,7 +95,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return [k, rest];
       }),
     );
-    parsed = parseArgs({ args: rest, options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+    parsed = parseArgs({
+      args: rest,
+      options,
+      allowPositionals: cmd.allowPositionals ?? false,
+      strict: true,
+    });
   } catch (err) {
     io.stderr.write(`gatehouse ${cmd.name}: ${(err as Error).message}\n`);
     io.stderr.write(`Usage: gatehouse ${cmd.usage}\n`);

@@ -82,7 +82,9 @@ export async function openValidProject(
   io: Io,
   given: unknown,
   opts: { cache?: boolean } = {},
-): Promise<(Project & { configPath: string; configFile: string; pipeline: ResolvedPipeline }) | number> {
+): Promise<
+  (Project & { configPath: string; configFile: string; pipeline: ResolvedPipeline }) | number
+> {
   const project = await openProject(io, given, opts);
   const { pipeline } = project;
   if (!pipeline || hasErrors(project.diagnostics)) {
@@ -103,9 +105,14 @@ export function printDiagnostics(stream: NodeJS.WritableStream, diagnostics: Dia
  * location of their config path and a code frame. For a project from the cache this
  * parses the config: locations are never cached.
  */
-export function locateDiagnostics(project: Pick<Project, 'locate' | 'text'>, diagnostics: Diagnostic[]): Diagnostic[] {
+export function locateDiagnostics(
+  project: Pick<Project, 'locate' | 'text'>,
+  diagnostics: Diagnostic[],
+): Diagnostic[] {
   const located = diagnostics.map((d) =>
-    d.loc || !d.path ? d : { ...d, loc: project.locate(d.path, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') },
+    d.loc || !d.path
+      ? d
+      : { ...d, loc: project.locate(d.path, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') },
   );
   return withFrames(located, project.text);
 }

@@ -40,7 +40,15 @@ async function project(): Promise<string> {
   await writeFile(join(dir, 'gatehouse.yml'), CONFIG);
   const pkg = join(dir, 'node_modules', 'gatehouse-plugin-refuse');
   await mkdir(pkg, { recursive: true });
-  await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'gatehouse-plugin-refuse', version: '1.0.0', type: 'module', main: 'index.js' }));
+  await writeFile(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: 'gatehouse-plugin-refuse',
+      version: '1.0.0',
+      type: 'module',
+      main: 'index.js',
+    }),
+  );
   await writeFile(
     join(pkg, 'index.js'),
     `class Refused extends Error {
@@ -58,7 +66,8 @@ export default {
 }
 
 const cacheDir = (dir: string) => join(dir, '.gatehouse', 'cache', 'config');
-const entries = async (dir: string) => (await readdir(cacheDir(dir)).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+const entries = async (dir: string) =>
+  (await readdir(cacheDir(dir)).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
 
 describe('the config cache of run and explain', () => {
   it('stores one entry per config content; --no-cache neither reads nor writes it', async () => {
@@ -91,23 +100,30 @@ describe('the config cache of run and explain', () => {
   // Only the built binary is a fresh process whose loaded modules can be listed.
   const bin = join(repoRoot, 'apps/cli/bin/gatehouse.js');
   const built = existsSync(join(repoRoot, 'apps/cli/dist/commands/run.js'));
-  it.skipIf(!built && process.env.CI !== 'true')('a hit does not load the yaml package (built binary)', async () => {
-    expect(built, 'apps/cli is not built: run `pnpm build`').toBe(true);
-    const dir = await project();
-    const probe = join(dir, 'probe.cjs');
-    await writeFile(
-      probe,
-      `process.on('exit', () => process.stderr.write('yaml modules: ' + Object.keys(require.cache).filter((k) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(k)).length + '\\n'));\n`,
-    );
-    const yamlModules = (args: string[]): number => {
-      const r = spawnSync(process.execPath, ['--require', probe, bin, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, CI: 'true' } });
-      expect(r.status, r.stderr).toBe(0);
-      return Number(/yaml modules: (\d+)/.exec(r.stderr)?.[1]);
-    };
-    expect(yamlModules(['run'])).toBeGreaterThan(0);
-    expect(yamlModules(['run'])).toBe(0);
-    expect(yamlModules(['explain'])).toBe(0);
-    expect(yamlModules(['run', '--no-cache'])).toBeGreaterThan(0);
-    expect(yamlModules(['validate'])).toBeGreaterThan(0);
-  });
+  it.skipIf(!built && process.env.CI !== 'true')(
+    'a hit does not load the yaml package (built binary)',
+    async () => {
+      expect(built, 'apps/cli is not built: run `pnpm build`').toBe(true);
+      const dir = await project();
+      const probe = join(dir, 'probe.cjs');
+      await writeFile(
+        probe,
+        `process.on('exit', () => process.stderr.write('yaml modules: ' + Object.keys(require.cache).filter((k) => /[\\\\/]node_modules[\\\\/]yaml[\\\\/]/.test(k)).length + '\\n'));\n`,
+      );
+      const yamlModules = (args: string[]): number => {
+        const r = spawnSync(process.execPath, ['--require', probe, bin, ...args], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, CI: 'true' },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return Number(/yaml modules: (\d+)/.exec(r.stderr)?.[1]);
+      };
+      expect(yamlModules(['run'])).toBeGreaterThan(0);
+      expect(yamlModules(['run'])).toBe(0);
+      expect(yamlModules(['explain'])).toBe(0);
+      expect(yamlModules(['run', '--no-cache'])).toBeGreaterThan(0);
+      expect(yamlModules(['validate'])).toBeGreaterThan(0);
+    },
+  );
 });

@@ -141,7 +141,9 @@ describe('gatehouse validate', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe('');
     // Located like every other config problem: file:line:col, path, code frame, hint.
-    expect(r.out).toMatch(/^gatehouse\.yml:4:35 error GH_PLUGIN_NOT_FOUND plugins\[1\]: plugin `gatehouse-plugin-nope` is not installed/m);
+    expect(r.out).toMatch(
+      /^gatehouse\.yml:4:35 error GH_PLUGIN_NOT_FOUND plugins\[1\]: plugin `gatehouse-plugin-nope` is not installed/m,
+    );
     expect(r.out).toContain('> 4 | plugins: [gatehouse-plugin-notes, gatehouse-plugin-nope]');
     expect(r.out).toContain(`      | ${' '.repeat(34)}${'^'.repeat(21)}\n`);
     expect(r.out).toContain('hint: npm i -D gatehouse-plugin-nope');
@@ -152,23 +154,31 @@ describe('gatehouse validate', () => {
 
   it('locates a plugin that is not a plugin, and one that clashes with a built-in, in plugins:', async () => {
     const dir = await project(
-      VALID.replace('plugins: [gatehouse-plugin-notes]', 'plugins:\n  - gatehouse-plugin-notes\n  - not-a-plugin\n  - clash\n').replace(
-        'kind: unit-test',
-        'kind: perf',
-      ),
+      VALID.replace(
+        'plugins: [gatehouse-plugin-notes]',
+        'plugins:\n  - gatehouse-plugin-notes\n  - not-a-plugin\n  - clash\n',
+      ).replace('kind: unit-test', 'kind: perf'),
     );
     for (const [name, body] of [
       ['not-a-plugin', 'export default { hello: 1 };\n'],
-      ['clash', "export default { name: 'clash', gateKinds: { perf: { description: 'x', defaults: {} } }, targets: { dockerfile: { description: 'x', emit: () => [] } } };\n"],
+      [
+        'clash',
+        "export default { name: 'clash', gateKinds: { perf: { description: 'x', defaults: {} } }, targets: { dockerfile: { description: 'x', emit: () => [] } } };\n",
+      ],
     ] as const) {
       await mkdir(join(dir, 'node_modules', name), { recursive: true });
-      await writeFile(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, type: 'module', main: 'index.js' }));
+      await writeFile(
+        join(dir, 'node_modules', name, 'package.json'),
+        JSON.stringify({ name, type: 'module', main: 'index.js' }),
+      );
       await writeFile(join(dir, 'node_modules', name, 'index.js'), body);
     }
     const r = await run(['validate'], dir);
     expect(r.code).toBe(1);
     expect(r.err).toBe('');
-    expect(r.out).toMatch(/^gatehouse\.yml:6:5 error GH_PLUGIN_INVALID plugins\[1\]: plugin `not-a-plugin` is invalid/m);
+    expect(r.out).toMatch(
+      /^gatehouse\.yml:6:5 error GH_PLUGIN_INVALID plugins\[1\]: plugin `not-a-plugin` is invalid/m,
+    );
     expect(r.out).toMatch(/^gatehouse\.yml:7:5 error GH_PLUGIN_DUPLICATE plugins\[2\]: /m);
     expect(r.out).toContain('> 7 |   - clash');
     // `perf` would have come from the plugin that was left out: not reported as a second problem.

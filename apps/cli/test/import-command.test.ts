@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as run } from './helpers.js';
 
-const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../plugins/dockerfile/test/import/Dockerfile.ci');
+const fixture = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../plugins/dockerfile/test/import/Dockerfile.ci',
+);
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -45,9 +48,15 @@ describe('gatehouse import', () => {
   it('--format json lists the findings as data', async () => {
     const dir = await shop();
     const r = await run(['import', '--format', 'json'], dir);
-    const doc = JSON.parse(r.out) as { version: number; findings: Array<{ line: number; code: string }>; config: string };
+    const doc = JSON.parse(r.out) as {
+      version: number;
+      findings: Array<{ line: number; code: string }>;
+      config: string;
+    };
     expect(doc.version).toBe(1);
-    expect(doc.findings).toContainEqual(expect.objectContaining({ line: 27, code: 'GH_IMPORT_EXEC_FORM_NOT_JSON' }));
+    expect(doc.findings).toContainEqual(
+      expect.objectContaining({ line: 27, code: 'GH_IMPORT_EXEC_FORM_NOT_JSON' }),
+    );
     expect(doc.config).toContain('version: 1');
   });
 

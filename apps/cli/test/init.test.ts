@@ -11,7 +11,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig, type UserConfig } from '@gatehouse/core';
 import { hostileString } from '@gatehouse/test-utils';
 import { main, type Io } from '../src/index.js';
-import { initProject, nodeMajorFromRange, parseJsonc, planInit, renderInit, SCHEMA_COMMENT, yamlFlow, yamlScalar } from '../src/init/index.js';
+import {
+  initProject,
+  nodeMajorFromRange,
+  parseJsonc,
+  planInit,
+  renderInit,
+  SCHEMA_COMMENT,
+  yamlFlow,
+  yamlScalar,
+} from '../src/init/index.js';
 import type { ProjectFacts } from '../src/init/index.js';
 
 /** The code files directly in a directory, as init writes them into `inputs`. */
@@ -23,7 +32,10 @@ afterAll(async () => {
 });
 
 /** A project in a fresh temp dir: file path → content (objects are written as JSON; `null` makes a directory). */
-async function project(files: Record<string, string | object | null>, name = 'proj'): Promise<string> {
+async function project(
+  files: Record<string, string | object | null>,
+  name = 'proj',
+): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'gatehouse-init-'));
   dirs.push(root);
   const dir = join(root, name);
@@ -51,7 +63,9 @@ function io(cwd: string): Io & { out: () => string; err: () => string } {
 }
 
 /** Runs `gatehouse init` in `dir`, then checks the file parses to the plan and validates with zero diagnostics. */
-async function initAndValidate(dir: string): Promise<{ text: string; config: UserConfig; stdout: string }> {
+async function initAndValidate(
+  dir: string,
+): Promise<{ text: string; config: UserConfig; stdout: string }> {
   const s = io(dir);
   const code = await main(['init'], s);
   expect(s.err()).toBe('');
@@ -67,7 +81,8 @@ async function initAndValidate(dir: string): Promise<{ text: string; config: Use
   expect(diagnostics.map((d) => `${d.severity} ${d.code} ${d.path}: ${d.message}`)).toEqual([]);
   expect(pipeline).not.toBeNull();
   // Every gate carries an explanation comment right above it.
-  for (const id of Object.keys(config.gates)) expect(text).toMatch(new RegExp(`\\n  # ${id} — .*\\n(  # .*\\n)*  ${id}:\\n`));
+  for (const id of Object.keys(config.gates))
+    expect(text).toMatch(new RegExp(`\\n  # ${id} — .*\\n(  # .*\\n)*  ${id}:\\n`));
   return { text, config, stdout: s.out() };
 }
 
@@ -77,8 +92,18 @@ describe('gatehouse init on fixture projects', () => {
       'package.json': {
         name: 'storefront',
         engines: { node: '>=22.11' },
-        scripts: { build: 'vite build', start: 'node server.js', test: 'vitest run', lint: 'eslint .' },
-        devDependencies: { eslint: '^9.0.0', vitest: '^3.2.0', '@vitest/coverage-v8': '^3.2.0', 'pa11y-ci': '^3.1.0' },
+        scripts: {
+          build: 'vite build',
+          start: 'node server.js',
+          test: 'vitest run',
+          lint: 'eslint .',
+        },
+        devDependencies: {
+          eslint: '^9.0.0',
+          vitest: '^3.2.0',
+          '@vitest/coverage-v8': '^3.2.0',
+          'pa11y-ci': '^3.1.0',
+        },
       },
       'package-lock.json': '{}',
       'eslint.config.js': 'export default [];\n',
@@ -101,11 +126,25 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.gates.lint).toEqual({
       kind: 'lint',
       run: 'npx eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"',
-      inputs: ['package.json', 'package-lock.json', 'eslint.config.js', 'tsconfig.build.json', 'tsconfig.json', ...sources],
+      inputs: [
+        'package.json',
+        'package-lock.json',
+        'eslint.config.js',
+        'tsconfig.build.json',
+        'tsconfig.json',
+        ...sources,
+      ],
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0 },
     });
-    expect(config.gates.unit!.inputs).toEqual(['package.json', 'package-lock.json', 'tsconfig.build.json', 'tsconfig.json', 'vitest.config.ts', ...sources]);
+    expect(config.gates.unit!.inputs).toEqual([
+      'package.json',
+      'package-lock.json',
+      'tsconfig.build.json',
+      'tsconfig.json',
+      'vitest.config.ts',
+      ...sources,
+    ]);
     expect(config.gates.unit!.evidence).toEqual([
       { format: 'junit', path: 'junit.xml' },
       { format: 'istanbul', path: 'coverage/coverage-summary.json' },
@@ -113,30 +152,59 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.gates.build).toEqual({
       kind: 'build',
       run: 'npm run build',
-      inputs: ['package.json', 'package-lock.json', 'tsconfig.build.json', 'tsconfig.json', ...sources],
+      inputs: [
+        'package.json',
+        'package-lock.json',
+        'tsconfig.build.json',
+        'tsconfig.json',
+        ...sources,
+      ],
       outputs: ['dist/**'],
     });
     expect(config.gates.a11y!.needs).toEqual(['build']);
     // The built site is what it checks: build's key already covers the sources.
-    expect(config.gates.a11y!.inputs).toEqual(['package.json', 'package-lock.json', '.pa11yci', 'tsconfig.build.json', 'tsconfig.json']);
+    expect(config.gates.a11y!.inputs).toEqual([
+      'package.json',
+      'package-lock.json',
+      '.pa11yci',
+      'tsconfig.build.json',
+      'tsconfig.json',
+    ]);
     expect(config.gates.sonar).toEqual({
       kind: 'sonarqube',
       run: 'npx @sonar/scan',
-      inputs: ['package.json', 'package-lock.json', 'sonar-project.properties', 'tsconfig.build.json', 'tsconfig.json', ...sources],
+      inputs: [
+        'package.json',
+        'package-lock.json',
+        'sonar-project.properties',
+        'tsconfig.build.json',
+        'tsconfig.json',
+        ...sources,
+      ],
       secrets: ['SONAR_TOKEN'],
       mode: 'advisory',
     });
-    expect(config.release).toEqual({ from: 'build', copy: ['dist/', 'package.json', 'server.js'], cmd: ['node', 'server.js'] });
+    expect(config.release).toEqual({
+      from: 'build',
+      copy: ['dist/', 'package.json', 'server.js'],
+      cmd: ['node', 'server.js'],
+    });
     expect(config.targets).toEqual({ dockerfile: {}, github: {} });
     expect(stdout).toContain('lint: ESLint (eslint.config.js)');
-    expect(stdout).toContain('inputs: src/, public/, test/, root code files, package.json, lockfile');
+    expect(stdout).toContain(
+      'inputs: src/, public/, test/, root code files, package.json, lockfile',
+    );
     expect(stdout).toContain('image: node:22-bookworm-slim (Node 22 from engines.node ">=22.11")');
     expect(stdout).toMatch(/Wrote gatehouse\.yml \(5 gates: lint, unit, build, a11y, sonar\)/);
   });
 
   it('jest only, yarn berry, Jenkins: exit code evidence without jest-junit', async () => {
     const dir = await project({
-      'package.json': { name: 'api', scripts: { test: 'jest' }, devDependencies: { jest: '^29.7.0' } },
+      'package.json': {
+        name: 'api',
+        scripts: { test: 'jest' },
+        devDependencies: { jest: '^29.7.0' },
+      },
       'yarn.lock': '',
       '.yarnrc.yml': 'nodeLinker: node-modules\n',
       Jenkinsfile: 'pipeline {}\n',
@@ -150,7 +218,15 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.gates.unit).toEqual({
       kind: 'unit-test',
       run: 'yarn jest --ci',
-      inputs: ['package.json', 'yarn.lock', 'babel.config.cjs', 'jest.config.js', ROOT_CODE, 'lib/**', '__tests__/**'],
+      inputs: [
+        'package.json',
+        'yarn.lock',
+        'babel.config.cjs',
+        'jest.config.js',
+        ROOT_CODE,
+        'lib/**',
+        '__tests__/**',
+      ],
       evidence: [{ format: 'exitcode' }],
     });
     expect(config.setup!.run).toBe('yarn install --immutable');
@@ -160,7 +236,11 @@ describe('gatehouse init on fixture projects', () => {
 
   it('jest with jest-junit writes JUnit evidence; yarn classic; Buildkite', async () => {
     const dir = await project({
-      'package.json': { name: 'api', jest: { testEnvironment: 'node' }, devDependencies: { jest: '^29', 'jest-junit': '^16' } },
+      'package.json': {
+        name: 'api',
+        jest: { testEnvironment: 'node' },
+        devDependencies: { jest: '^29', 'jest-junit': '^16' },
+      },
       'yarn.lock': '',
       '.buildkite': null,
     });
@@ -204,15 +284,25 @@ describe('gatehouse init on fixture projects', () => {
     });
     const { config } = await initAndValidate(dir);
     expect(config.gates.build!.outputs).toEqual(['build/**']);
-    expect(config.gates.a11y).toMatchObject({ needs: ['build'], evidence: [{ format: 'axe', path: 'axe.json' }] });
-    expect(config.gates.a11y!.run).toBe('npx axe "file://$PWD/build/index.html" --dir "$GATEHOUSE_OUT" --save axe.json');
+    expect(config.gates.a11y).toMatchObject({
+      needs: ['build'],
+      evidence: [{ format: 'axe', path: 'axe.json' }],
+    });
+    expect(config.gates.a11y!.run).toBe(
+      'npx axe "file://$PWD/build/index.html" --dir "$GATEHOUSE_OUT" --save axe.json',
+    );
     // `serve -s build` is not `node <file>`.
     expect(config.release!.cmd).toEqual(['npm', 'start']);
   });
 
   it('pnpm workspace: frozen lockfile, workspace manifests as setup inputs, pnpm exec', async () => {
     const dir = await project({
-      'package.json': { name: 'mono', private: true, scripts: { build: 'tsc -b', lint: 'eslint .' }, devDependencies: { eslint: '^9' } },
+      'package.json': {
+        name: 'mono',
+        private: true,
+        scripts: { build: 'tsc -b', lint: 'eslint .' },
+        devDependencies: { eslint: '^9' },
+      },
       'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
       'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n  - '!packages/legacy'\n",
       'tsconfig.json': '{ // comment\n "compilerOptions": { "outDir": "./lib/", }, }\n',
@@ -227,7 +317,9 @@ describe('gatehouse init on fixture projects', () => {
       run: 'pnpm install --frozen-lockfile',
       inputs: ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'packages/*/package.json'],
     });
-    expect(config.gates.lint!.run).toBe('pnpm exec eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"');
+    expect(config.gates.lint!.run).toBe(
+      'pnpm exec eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"',
+    );
     // lib/ is what tsc writes here: never an input, at the root or in a package.
     const inputs = [
       'package.json',
@@ -241,7 +333,12 @@ describe('gatehouse init on fixture projects', () => {
       'packages/*/src/**',
       'packages/*/test/**',
     ];
-    expect(config.gates.build).toEqual({ kind: 'build', run: 'pnpm run build', inputs, outputs: ['lib/**'] });
+    expect(config.gates.build).toEqual({
+      kind: 'build',
+      run: 'pnpm run build',
+      inputs,
+      outputs: ['lib/**'],
+    });
     expect(config.gates.lint!.inputs).toEqual(inputs);
   });
 
@@ -251,12 +348,21 @@ describe('gatehouse init on fixture projects', () => {
         name: 'turbo-mono',
         private: true,
         workspaces: ['apps/*', 'packages/*'],
-        scripts: { build: 'turbo run build', lint: 'turbo run lint', test: 'turbo run test', start: 'node apps/web/server.js' },
+        scripts: {
+          build: 'turbo run build',
+          lint: 'turbo run lint',
+          test: 'turbo run test',
+          start: 'node apps/web/server.js',
+        },
         devDependencies: { turbo: '^2.5.0', eslint: '^9' },
       },
       'package-lock.json': '{}',
       'turbo.json': {
-        tasks: { build: { outputs: ['dist/**', '.next/**', '!.next/cache/**'] }, lint: {}, 'web#test': {} },
+        tasks: {
+          build: { outputs: ['dist/**', '.next/**', '!.next/cache/**'] },
+          lint: {},
+          'web#test': {},
+        },
       },
       'apps/web/app/page.tsx': '',
       'apps/web/public/logo.svg': '',
@@ -280,15 +386,30 @@ describe('gatehouse init on fixture projects', () => {
       `packages/*/${ROOT_CODE}`,
       'packages/*/src/**',
     ];
-    expect(config.gates.lint).toEqual({ kind: 'lint', run: 'npx turbo run lint', inputs, evidence: [{ format: 'exitcode' }] });
-    expect(config.gates.unit).toEqual({ kind: 'unit-test', run: 'npx turbo run test', inputs, evidence: [{ format: 'exitcode' }] });
+    expect(config.gates.lint).toEqual({
+      kind: 'lint',
+      run: 'npx turbo run lint',
+      inputs,
+      evidence: [{ format: 'exitcode' }],
+    });
+    expect(config.gates.unit).toEqual({
+      kind: 'unit-test',
+      run: 'npx turbo run test',
+      inputs,
+      evidence: [{ format: 'exitcode' }],
+    });
     expect(config.gates.build).toEqual({
       kind: 'build',
       run: 'npx turbo run build',
       inputs,
       outputs: ['apps/*/dist/**', 'apps/*/.next/**', 'packages/*/dist/**', 'packages/*/.next/**'],
     });
-    expect(config.setup!.inputs).toEqual(['package.json', 'package-lock.json', 'apps/*/package.json', 'packages/*/package.json']);
+    expect(config.setup!.inputs).toEqual([
+      'package.json',
+      'package-lock.json',
+      'apps/*/package.json',
+      'packages/*/package.json',
+    ]);
     expect(config.release).toBeUndefined();
     expect(text).toContain('through Turborepo (found turbo.json)');
   });
@@ -297,7 +418,10 @@ describe('gatehouse init on fixture projects', () => {
     const dir = await project({
       'package.json': { name: 'nx-mono', private: true, devDependencies: { nx: '^21' } },
       'package-lock.json': '{}',
-      'nx.json': { targetDefaults: { build: { cache: true } }, plugins: [{ plugin: '@nx/eslint/plugin', options: {} }, '@nx/jest/plugin'] },
+      'nx.json': {
+        targetDefaults: { build: { cache: true } },
+        plugins: [{ plugin: '@nx/eslint/plugin', options: {} }, '@nx/jest/plugin'],
+      },
     });
     const { config, text } = await initAndValidate(dir);
     expect(config.gates.lint!.run).toBe('npx nx run-many -t lint');
@@ -338,21 +462,42 @@ describe('gatehouse init on fixture projects', () => {
 
 describe('the starter config is cached by gatehouse run', () => {
   it('a second run replays every gate from the cache; editing a source runs it again', async () => {
-    const lock = { name: 'cache-me', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'cache-me', version: '1.0.0' } } };
+    const lock = {
+      name: 'cache-me',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: { '': { name: 'cache-me', version: '1.0.0' } },
+    };
     const dir = await project({
-      'package.json': { name: 'cache-me', version: '1.0.0', scripts: { lint: 'node scripts/lint.js', build: 'node scripts/build.js' } },
+      'package.json': {
+        name: 'cache-me',
+        version: '1.0.0',
+        scripts: { lint: 'node scripts/lint.js', build: 'node scripts/build.js' },
+      },
       'package-lock.json': lock,
       'src/add.js': 'exports.add = (a, b) => a + b;\n',
-      'scripts/lint.js': "if (/debugger/.test(require('node:fs').readFileSync('src/add.js', 'utf8'))) process.exit(1);\n",
-      'scripts/build.js': "require('node:fs').mkdirSync('dist', { recursive: true });\nrequire('node:fs').copyFileSync('src/add.js', 'dist/add.js');\n",
+      'scripts/lint.js':
+        "if (/debugger/.test(require('node:fs').readFileSync('src/add.js', 'utf8'))) process.exit(1);\n",
+      'scripts/build.js':
+        "require('node:fs').mkdirSync('dist', { recursive: true });\nrequire('node:fs').copyFileSync('src/add.js', 'dist/add.js');\n",
     });
     await initAndValidate(dir);
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CI: 'true',
+      npm_config_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    };
     const run = async () => {
       const s = { ...io(dir), env };
       const code = await main(['run'], s);
       expect(code, s.out() + s.err()).toBe(0);
-      const report = JSON.parse(await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8')) as { gates: Array<{ id: string; status: string }> };
+      const report = JSON.parse(
+        await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
+      ) as { gates: Array<{ id: string; status: string }> };
       return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
     };
     expect(await run()).toEqual({ lint: 'passed', build: 'passed' });
@@ -434,18 +579,41 @@ describe('init internals', () => {
   });
 
   it('image falls back to .nvmrc, then the running Node', async () => {
-    const a = await initProject(await project({ 'package.json': { name: 'a' }, '.nvmrc': 'v18.20.4\n' }), '24.1.0');
+    const a = await initProject(
+      await project({ 'package.json': { name: 'a' }, '.nvmrc': 'v18.20.4\n' }),
+      '24.1.0',
+    );
     expect(a.plan.config.image).toBe('node:18-bookworm-slim');
-    const b = await initProject(await project({ 'package.json': { name: 'b' }, '.nvmrc': 'lts/iron\n' }), '24.1.0');
+    const b = await initProject(
+      await project({ 'package.json': { name: 'b' }, '.nvmrc': 'lts/iron\n' }),
+      '24.1.0',
+    );
     expect(b.plan.config.image).toBe('node:24-bookworm-slim');
   });
 
   it('parseJsonc keeps comment-like text inside strings', () => {
-    expect(parseJsonc('{ "a": "x // y", /* c */ "b": "/* z */", }')).toEqual({ a: 'x // y', b: '/* z */' });
+    expect(parseJsonc('{ "a": "x // y", /* c */ "b": "/* z */", }')).toEqual({
+      a: 'x // y',
+      b: '/* z */',
+    });
   });
 
   it('yamlScalar quotes what YAML 1.1 or 1.2 would retype', () => {
-    for (const s of ['on', 'yes', 'no', '~', 'null', '0777', '12:30', '1.10', '- x', 'a #b', '@scope/x', 'true', '']) {
+    for (const s of [
+      'on',
+      'yes',
+      'no',
+      '~',
+      'null',
+      '0777',
+      '12:30',
+      '1.10',
+      '- x',
+      'a #b',
+      '@scope/x',
+      'true',
+      '',
+    ]) {
       expect(parseYaml(`v: ${yamlScalar(s)}`, { version: '1.1' })).toEqual({ v: s });
       expect(parseYaml(`v: ${yamlScalar(s)}`)).toEqual({ v: s });
     }
@@ -458,7 +626,9 @@ describe('init internals', () => {
         const line = yamlScalar(s);
         expect(line).not.toMatch(/[\n\r\u0085\u2028\u2029]/);
         expect(parseYaml(`k: ${line}\nnext: 1\n`)).toEqual({ k: s, next: 1 });
-        expect(parseYaml(`k: ${yamlFlow({ [s]: list, x: [s] })}\n`)).toEqual({ k: { [s]: list, x: [s] } });
+        expect(parseYaml(`k: ${yamlFlow({ [s]: list, x: [s] })}\n`)).toEqual({
+          k: { [s]: list, x: [s] },
+        });
       }),
       { numRuns: 400 },
     );
@@ -471,7 +641,12 @@ describe('init internals', () => {
       scripts: {},
       deps: new Set(['eslint', 'vitest']),
       present: new Set(['package-lock.json', 'sonar-project.properties']),
-      packageManager: { name: 'npm', lockfile: 'package-lock.json', yarnBerry: false, reason: 'package-lock.json found' },
+      packageManager: {
+        name: 'npm',
+        lockfile: 'package-lock.json',
+        yarnBerry: false,
+        reason: 'package-lock.json found',
+      },
       node: { major: 20, source: 'engines.node' },
       workspaces: [],
       monorepo: null,
@@ -485,7 +660,11 @@ describe('init internals', () => {
     fc.assert(
       fc.property(hostileString(), hostileString(), hostileString(), (name, build, start) => {
         fc.pre(name.trim() !== '');
-        const plan = planInit({ ...base, name, scripts: { build, start, lint: build, test: start } });
+        const plan = planInit({
+          ...base,
+          name,
+          scripts: { build, start, lint: build, test: start },
+        });
         const text = renderInit(plan);
         expect(parseYaml(text)).toStrictEqual(plan.config);
         // Comments quote user scripts; they must stay comments.
@@ -500,34 +679,62 @@ describe('the commands init writes run with the real tools', () => {
   // The fixture links the workspace's installed tools so `npx eslint` / `npx vitest` resolve offline.
   it('lint writes eslint.json, unit writes junit.xml and the coverage summary into $GATEHOUSE_OUT', async () => {
     const dir = await project({
-      'package.json': { name: 'real', type: 'module', devDependencies: { eslint: '*', vitest: '*', '@vitest/coverage-v8': '*' } },
+      'package.json': {
+        name: 'real',
+        type: 'module',
+        devDependencies: { eslint: '*', vitest: '*', '@vitest/coverage-v8': '*' },
+      },
       'package-lock.json': '{}',
       'eslint.config.js': "export default [{ rules: { 'no-unused-vars': 'error' } }];\n",
       'src/a.js': 'const unused = 1;\nexport const used = 2;\n',
       'vitest.config.mjs': "export default { test: { include: ['test/**/*.test.js'] } };\n",
-      'test/a.test.js': "import { test, expect } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\ntest('fails', () => expect(1).toBe(2));\n",
+      'test/a.test.js':
+        "import { test, expect } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\ntest('fails', () => expect(1).toBe(2));\n",
     });
     const nm = join(dir, 'node_modules');
     await mkdir(join(nm, '@vitest'), { recursive: true });
-    for (const m of ['.bin', 'eslint', 'vitest']) await symlink(join(repoRoot, 'node_modules', m), join(nm, m), 'dir');
+    for (const m of ['.bin', 'eslint', 'vitest'])
+      await symlink(join(repoRoot, 'node_modules', m), join(nm, m), 'dir');
     // The coverage provider is a dev dependency of @gatehouse/report, not of the workspace root.
-    await symlink(join(repoRoot, 'packages/report/node_modules/@vitest/coverage-v8'), join(nm, '@vitest/coverage-v8'), 'dir');
+    await symlink(
+      join(repoRoot, 'packages/report/node_modules/@vitest/coverage-v8'),
+      join(nm, '@vitest/coverage-v8'),
+      'dir',
+    );
     const { plan } = await initProject(dir);
     const out = join(dir, 'out');
     const env = { ...process.env, GATEHOUSE_OUT: out, CI: 'true', npm_config_offline: 'true' };
 
     await mkdir(out, { recursive: true });
-    const lint = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const lint = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(lint.status, lint.stderr).toBe(1);
-    const eslint = JSON.parse(await readFile(join(out, 'eslint.json'), 'utf8')) as Array<{ filePath: string; errorCount: number }>;
+    const eslint = JSON.parse(await readFile(join(out, 'eslint.json'), 'utf8')) as Array<{
+      filePath: string;
+      errorCount: number;
+    }>;
     expect(eslint.find((f) => f.filePath.endsWith('src/a.js'))?.errorCount).toBe(1);
 
-    const unit = spawnSync('/bin/sh', ['-c', plan.config.gates.unit!.run], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const unit = spawnSync('/bin/sh', ['-c', plan.config.gates.unit!.run], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(unit.status, unit.stderr).toBe(1);
     const junit = await readFile(join(out, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testsuites [^>]*tests="2" failures="1"/);
-    expect(plan.config.gates.unit!.evidence).toContainEqual({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
-    const summary = JSON.parse(await readFile(join(out, 'coverage/coverage-summary.json'), 'utf8')) as { total: { lines: { pct: number } } };
+    expect(plan.config.gates.unit!.evidence).toContainEqual({
+      format: 'istanbul',
+      path: 'coverage/coverage-summary.json',
+    });
+    const summary = JSON.parse(
+      await readFile(join(out, 'coverage/coverage-summary.json'), 'utf8'),
+    ) as { total: { lines: { pct: number } } };
     expect(typeof summary.total.lines.pct).toBe('number');
   });
 });

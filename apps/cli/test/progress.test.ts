@@ -5,15 +5,35 @@ import { chooseRenderer, lineRenderer, ttyRenderer } from '../src/progress/rende
 
 function sink(isTTY = false) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, columns: 80, write: (c: string) => (chunks.push(c), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean; columns: number } };
+  return {
+    chunks,
+    stream: {
+      isTTY,
+      columns: 80,
+      write: (c: string) => (chunks.push(c), true),
+    } as unknown as NodeJS.WritableStream & { isTTY: boolean; columns: number },
+  };
 }
 
 const at = '2025-01-01T12:00:01.000Z';
 function result(id: string, over: Partial<GateResult> = {}): GateResult {
   return {
-    id, kind: 'custom', mode: 'blocking', status: 'passed', reason: null, exitCode: 0, commandSha256: '0', image: null,
-    startedAt: at, finishedAt: at, durationMs: 1234, executor: 'local', cached: null,
-    log: { path: null, sha256: '0', bytes: 0, truncated: false }, evidence: { files: [], findings: [], findingsTotal: 0 }, thresholds: [],
+    id,
+    kind: 'custom',
+    mode: 'blocking',
+    status: 'passed',
+    reason: null,
+    exitCode: 0,
+    commandSha256: '0',
+    image: null,
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 1234,
+    executor: 'local',
+    cached: null,
+    log: { path: null, sha256: '0', bytes: 0, truncated: false },
+    evidence: { files: [], findings: [], findingsTotal: 0 },
+    thresholds: [],
     ...over,
   };
 }
@@ -21,9 +41,19 @@ function result(id: string, over: Partial<GateResult> = {}): GateResult {
 describe('progress', () => {
   it('describes gate ends', () => {
     expect(describeEnd(result('lint'))).toBe('✔ lint passed 1.2s');
-    expect(describeEnd(result('b', { status: 'failed', reason: 'exited with code 1', durationMs: 3000 }))).toBe('✖ b failed 3.0s: exited with code 1');
-    expect(describeEnd(result('u', { status: 'cached', cached: { status: 'passed', key: 'k', runId: 'r' } }))).toMatch(/^↺ u cached \(passed\) from \d\d:\d\d:\d\d$/);
-    expect(describeEnd(result('a', { status: 'skipped', reason: 'needs b which failed' }))).toBe('○ a skipped: needs b which failed');
+    expect(
+      describeEnd(
+        result('b', { status: 'failed', reason: 'exited with code 1', durationMs: 3000 }),
+      ),
+    ).toBe('✖ b failed 3.0s: exited with code 1');
+    expect(
+      describeEnd(
+        result('u', { status: 'cached', cached: { status: 'passed', key: 'k', runId: 'r' } }),
+      ),
+    ).toMatch(/^↺ u cached \(passed\) from \d\d:\d\d:\d\d$/);
+    expect(describeEnd(result('a', { status: 'skipped', reason: 'needs b which failed' }))).toBe(
+      '○ a skipped: needs b which failed',
+    );
   });
 
   it('picks JSON, a live table on a terminal, plain lines in CI or pipes', () => {
@@ -41,7 +71,9 @@ describe('progress', () => {
     const r = lineRenderer(s.stream);
     r.onEvent({ type: 'gate-start', at, id: 'lint' });
     r.onEvent({ type: 'gate-end', at, id: 'lint', result: result('lint') });
-    expect(s.chunks.join('')).toMatch(/^\d\d:\d\d:\d\d ▶ lint started\n\d\d:\d\d:\d\d ✔ lint passed 1\.2s\n$/);
+    expect(s.chunks.join('')).toMatch(
+      /^\d\d:\d\d:\d\d ▶ lint started\n\d\d:\d\d:\d\d ✔ lint passed 1\.2s\n$/,
+    );
   });
 
   it('the live table redraws in place, at most 10 times a second', async () => {

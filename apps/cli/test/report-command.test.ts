@@ -61,9 +61,19 @@ describe('gatehouse report', () => {
       ['unit', 'passed'],
       ['e2e', 'skipped'],
     ]);
-    expect((await run(['report', 'merge', 'results', '-o', 'strict/report.json', '--fail-on-verdict'], dir)).code).toBe(1);
+    expect(
+      (
+        await run(
+          ['report', 'merge', 'results', '-o', 'strict/report.json', '--fail-on-verdict'],
+          dir,
+        )
+      ).code,
+    ).toBe(1);
     const v = await run(['report', 'verify', 'out/report.json'], dir);
-    expect([v.code, v.out.split('\n')[0]]).toEqual([0, `OK out/report.json: sha256 ${report.integrity!.digest}, not signed`]);
+    expect([v.code, v.out.split('\n')[0]]).toEqual([
+      0,
+      `OK out/report.json: sha256 ${report.integrity!.digest}, not signed`,
+    ]);
 
     const text = await readFile(join(dir, 'out', 'report.json'), 'utf8');
     await writeFile(join(dir, 'out', 'report.json'), text.replace('"passed"', '"failed"'));
@@ -88,26 +98,55 @@ describe('gatehouse report', () => {
     await writeFile(join(dir, 'odd.json'), JSON.stringify({ ...passed('lint'), status: 'green' }));
     const r = await run(['report', 'merge', 'odd.json', '-o', 'r.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('odd.json is not a valid gate result: /status must be equal to one of the allowed values');
+    expect(r.err).toContain(
+      'odd.json is not a valid gate result: /status must be equal to one of the allowed values',
+    );
     await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
     await run(['report', 'merge', 'unit.json', '-o', 'part/report.json'], dir);
     const part = JSON.parse(await readFile(join(dir, 'part', 'report.json'), 'utf8')) as RunReport;
     part.gates[0]!.status = 'failed';
     await writeFile(join(dir, 'part', 'report.json'), JSON.stringify(part));
     const t = await run(['report', 'merge', 'part/report.json', '-o', 'r.json'], dir);
-    expect([t.code, t.err]).toEqual([1, expect.stringContaining('part/report.json does not match its digest')]);
+    expect([t.code, t.err]).toEqual([
+      1,
+      expect.stringContaining('part/report.json does not match its digest'),
+    ]);
   });
 
   it('merges a Docker export (result.json, log.txt, evidence/)', async () => {
     const dir = await project();
     const exp = join(dir, 'docker-out');
-    for (const [id, code] of [['lint', 1], ['unit', 0], ['e2e', 124]] as const) {
+    for (const [id, code] of [
+      ['lint', 1],
+      ['unit', 0],
+      ['e2e', 124],
+    ] as const) {
       await mkdir(join(exp, id, 'evidence'), { recursive: true });
-      await writeFile(join(exp, id, 'result.json'), JSON.stringify({ id, exitCode: code, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:02Z', durationMs: 2000 }));
+      await writeFile(
+        join(exp, id, 'result.json'),
+        JSON.stringify({
+          id,
+          exitCode: code,
+          startedAt: '2026-01-01T00:00:00Z',
+          finishedAt: '2026-01-01T00:00:02Z',
+          durationMs: 2000,
+        }),
+      );
       await writeFile(join(exp, id, 'log.txt'), `log of ${id}\n`);
     }
-    await writeFile(join(exp, 'unit', 'evidence', 'junit.xml'), '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>');
-    await writeFile(join(exp, 'lint', 'evidence', 'eslint.json'), JSON.stringify([{ filePath: '/app/src/a.js', messages: [{ ruleId: 'no-undef', severity: 2, message: 'x', line: 1, column: 1 }] }]));
+    await writeFile(
+      join(exp, 'unit', 'evidence', 'junit.xml'),
+      '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>',
+    );
+    await writeFile(
+      join(exp, 'lint', 'evidence', 'eslint.json'),
+      JSON.stringify([
+        {
+          filePath: '/app/src/a.js',
+          messages: [{ ruleId: 'no-undef', severity: 2, message: 'x', line: 1, column: 1 }],
+        },
+      ]),
+    );
     const r = await run(['report', 'merge', '--docker', 'docker-out', '-o', 'r/report.json'], dir);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(join(dir, 'r', 'report.json'), 'utf8')) as RunReport;
@@ -129,7 +168,10 @@ describe('gatehouse report', () => {
       expect(r.code, f).toBe(0);
       expect(r.out.length, f).toBeGreaterThan(50);
     }
-    const r = await run(['report', 'render', '.gatehouse/report/report.json', '--format', 'html', '-o', 'x.html'], dir);
+    const r = await run(
+      ['report', 'render', '.gatehouse/report/report.json', '--format', 'html', '-o', 'x.html'],
+      dir,
+    );
     expect(r.code).toBe(0);
     expect(await readFile(join(dir, 'x.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
     const bad = await run(['report', 'render', '--format', 'pdf'], dir);
@@ -143,19 +185,50 @@ describe('gatehouse report', () => {
     await run(['report', 'merge', 'unit.json', '-o', 'rep/report.json'], dir);
     expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(0);
     expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(1);
-    const s = await run(['report', 'sign', 'rep/report.json', '--key', 'keys/gatehouse-signing.key'], dir);
+    const s = await run(
+      ['report', 'sign', 'rep/report.json', '--key', 'keys/gatehouse-signing.key'],
+      dir,
+    );
     expect(s.code).toBe(0);
-    const v = await run(['report', 'verify', 'rep/report.json', '--public-key', 'keys/gatehouse-signing.pub'], dir);
+    const v = await run(
+      ['report', 'verify', 'rep/report.json', '--public-key', 'keys/gatehouse-signing.pub'],
+      dir,
+    );
     expect([v.code, v.out]).toEqual([0, expect.stringContaining('signature valid')]);
     // A key from the environment signs at merge time too.
     const key = await readFile(join(dir, 'keys', 'gatehouse-signing.key'), 'utf8');
-    await run(['report', 'merge', 'unit.json', '-o', 'rep2/report.json'], dir, { GATEHOUSE_SIGNING_KEY: key });
-    expect((await run(['report', 'verify', 'rep2/report.json', '--public-key', 'keys/gatehouse-signing.pub'], dir)).code).toBe(0);
+    await run(['report', 'merge', 'unit.json', '-o', 'rep2/report.json'], dir, {
+      GATEHOUSE_SIGNING_KEY: key,
+    });
+    expect(
+      (
+        await run(
+          ['report', 'verify', 'rep2/report.json', '--public-key', 'keys/gatehouse-signing.pub'],
+          dir,
+        )
+      ).code,
+    ).toBe(0);
   });
 
   it('history lists runs and names the first broken ledger entry', async () => {
     const dir = await project();
-    const base = { schemaVersion: 1 as const, gatehouseVersion: '0', pipeline: 'shop', configSha256: '0'.repeat(64), git: { commit: null, branch: null, dirty: null }, context: { ci: null, user: null, host: null }, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:00.000Z', executor: 'local', verdict: { status: 'passed' as const, reasons: [], policy: 'all-blocking-gates-pass' as const }, gates: [] };
+    const base = {
+      schemaVersion: 1 as const,
+      gatehouseVersion: '0',
+      pipeline: 'shop',
+      configSha256: '0'.repeat(64),
+      git: { commit: null, branch: null, dirty: null },
+      context: { ci: null, user: null, host: null },
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:00.000Z',
+      executor: 'local',
+      verdict: {
+        status: 'passed' as const,
+        reasons: [],
+        policy: 'all-blocking-gates-pass' as const,
+      },
+      gates: [],
+    };
     for (const runId of ['01A', '01B', '01C']) {
       const w = await writeReport({ ...base, runId }, join(dir, '.gatehouse', 'runs', runId));
       await appendLedger(dir, { runId, reportDigest: w.report.integrity.digest });

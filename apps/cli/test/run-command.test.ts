@@ -15,7 +15,11 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-function cli(argv: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+function cli(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   return runCli(argv, cwd, { PATH: process.env.PATH, CI: 'true', ...env });
 }
 
@@ -95,9 +99,14 @@ gates:
 
   it('exits 0 on a passed verdict and writes --result-file and --report-dir', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x' });
-    const r = await cli(['run', '--gate', 'build', '--result-file', 'results/build.json', '--report-dir', 'rep'], dir);
+    const r = await cli(
+      ['run', '--gate', 'build', '--result-file', 'results/build.json', '--report-dir', 'rep'],
+      dir,
+    );
     expect(r.code).toBe(0);
-    const result = JSON.parse(readFileSync(join(dir, 'results', 'build.json'), 'utf8')) as GateResult;
+    const result = JSON.parse(
+      readFileSync(join(dir, 'results', 'build.json'), 'utf8'),
+    ) as GateResult;
     expect(result).toMatchObject({ id: 'build', status: 'passed', executor: 'local' });
     const rep = JSON.parse(readFileSync(join(dir, 'rep', 'report.json'), 'utf8')) as RunReport;
     expect(rep.gates.map((g) => g.id)).toEqual(['build']);
@@ -106,13 +115,21 @@ gates:
 
   it('--only runs one gate without its needs (as a CI job does)', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x', 'dist/app.js': 'prebuilt' });
-    const r = await cli(['run', '--only', 'check', '--result-file', 'r.json', '--json'], dir, { DEPLOY_TOKEN: 'v' });
+    const r = await cli(['run', '--only', 'check', '--result-file', 'r.json', '--json'], dir, {
+      DEPLOY_TOKEN: 'v',
+    });
     expect(r.code).toBe(1);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string });
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id?: string });
     expect(events[0]).toMatchObject({ type: 'run-start', gates: ['check'] });
     expect(events.some((e) => e.type === 'gate-output' && e.id === 'check')).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'summary', verdict: 'failed' });
-    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({ id: 'check', status: 'failed' });
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({
+      id: 'check',
+      status: 'failed',
+    });
   });
 
   it('refuses bad usage and missing secrets before running', async () => {
@@ -135,7 +152,9 @@ gates:
     const r = await cli(['explain'], dir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^build\s+runs\s+no previous entry$/m);
-    expect(r.out).toMatch(/^lint\s+runs\s+input src\/app\.js changed \(sha [0-9a-f]{12}… → [0-9a-f]{12}…\)$/m);
+    expect(r.out).toMatch(
+      /^lint\s+runs\s+input src\/app\.js changed \(sha [0-9a-f]{12}… → [0-9a-f]{12}…\)$/m,
+    );
     expect(r.out).toMatch(/^check\s+runs\s+no inputs declared/m);
   });
 
@@ -152,7 +171,10 @@ gates:
   slow:
     run: echo started; sleep 30
 `);
-    const child = spawn(process.execPath, [bin, 'run'], { cwd: dir, env: { PATH: process.env.PATH, CI: 'true' } });
+    const child = spawn(process.execPath, [bin, 'run'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, CI: 'true' },
+    });
     let out = '';
     let sent = false;
     child.stdout.on('data', (c: Buffer) => {
@@ -166,7 +188,9 @@ gates:
     expect(code).toBe(130);
     expect(out).toMatch(/■ slow interrupted/);
     expect(out).toMatch(/■ INTERRUPTED/);
-    const report = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8')) as RunReport;
+    const report = JSON.parse(
+      readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'),
+    ) as RunReport;
     expect(report.gates[0]!.status).toBe('interrupted');
   });
 });

@@ -4,20 +4,54 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ciConditionEnv, ciDockerGateCommands, ciJobSecrets, ciJobTimeoutMinutes, readCiCommonOptions, shellQuote, transitiveNeeds } from './ci.js';
+import {
+  ciConditionEnv,
+  ciDockerGateCommands,
+  ciJobSecrets,
+  ciJobTimeoutMinutes,
+  readCiCommonOptions,
+  shellQuote,
+  transitiveNeeds,
+} from './ci.js';
 import type { ResolvedGate, ResolvedPipeline } from './model.js';
 
 function gate(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {
   return {
-    id, kind: 'custom', run: 'true', description: null, needs: [], image: 'x:1', env: {}, secrets: [], inputs: [], outputs: [],
-    timeoutMs: 60_000, mode: 'blocking', evidence: [], policy: {}, tools: {}, ...over,
+    id,
+    kind: 'custom',
+    run: 'true',
+    description: null,
+    needs: [],
+    image: 'x:1',
+    env: {},
+    secrets: [],
+    inputs: [],
+    outputs: [],
+    timeoutMs: 60_000,
+    mode: 'blocking',
+    evidence: [],
+    policy: {},
+    tools: {},
+    ...over,
   };
 }
 const p: ResolvedPipeline = {
-  version: 1, name: 't', configPath: '/x/gatehouse.yml', rootDir: '/x', configSha256: '0', image: 'x:1', workdir: '/app',
+  version: 1,
+  name: 't',
+  configPath: '/x/gatehouse.yml',
+  rootDir: '/x',
+  configSha256: '0',
+  image: 'x:1',
+  workdir: '/app',
   setup: { run: 'npm ci', inputs: [], env: {}, secrets: ['NPM_TOKEN'], timeoutMs: 120_000 },
-  gates: [gate('a', { secrets: ['A_KEY'] }), gate('b', { needs: ['a'] }), gate('c', { needs: ['b'], secrets: ['C_KEY'], timeoutMs: 30_000 })],
-  release: null, targets: {}, plugins: [],
+  gates: [
+    gate('a', { secrets: ['A_KEY'] }),
+    gate('b', { needs: ['a'] }),
+    gate('c', { needs: ['b'], secrets: ['C_KEY'], timeoutMs: 30_000 }),
+  ],
+  release: null,
+  targets: {},
+  plugins: [],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-ci-'));
@@ -26,7 +60,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('CI job plan', () => {
   it('shellQuote gives `sh` back the exact word (real /bin/sh)', () => {
     const words = fc.sample(
-      fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\u0000') && !/[\uD800-\uDFFF]/u.test(s)),
+      fc
+        .string({ unit: 'binary', maxLength: 12 })
+        .filter((s) => !s.includes('\u0000') && !/[\uD800-\uDFFF]/u.test(s)),
       { numRuns: 200, seed: 7 },
     );
     words.push("it's", '$(id)', '`x`', '*', 'a b', '\\', '"', '\n', '-n', '');
@@ -54,12 +90,20 @@ describe('CI job plan', () => {
     expect(run('{"id":"c"}')).not.toBe(0);
     expect(run(null)).not.toBe(0);
     // A gate the stage skipped because its `when.env` condition is unmet does not fail the job…
-    expect(run('{"id":"c","exitCode":null,"timedOut":false,"skipped":"not set (when.env): X","conditionUnmet":true,"durationMs":0}')).toBe(0);
+    expect(
+      run(
+        '{"id":"c","exitCode":null,"timedOut":false,"skipped":"not set (when.env): X","conditionUnmet":true,"durationMs":0}',
+      ),
+    ).toBe(0);
     // …but one skipped because a need failed does.
-    expect(run('{"id":"c","exitCode":null,"timedOut":false,"skipped":"needed gate a did not pass","conditionUnmet":false,"durationMs":0}')).not.toBe(0);
+    expect(
+      run(
+        '{"id":"c","exitCode":null,"timedOut":false,"skipped":"needed gate a did not pass","conditionUnmet":false,"durationMs":0}',
+      ),
+    ).not.toBe(0);
   });
 
-  it('condition variables: the gate\'s own natively; with its needs\' as build args in docker mode', () => {
+  it("condition variables: the gate's own natively; with its needs' as build args in docker mode", () => {
     const q: ResolvedPipeline = {
       ...p,
       gates: [
@@ -77,7 +121,12 @@ describe('CI job plan', () => {
     expect(transitiveNeeds(p, 'c')).toEqual(['a', 'b']);
     expect(ciJobSecrets(p, p.gates[2]!, 'native')).toEqual(['C_KEY', 'NPM_TOKEN']);
     expect(ciJobSecrets(p, p.gates[2]!, 'docker')).toEqual(['A_KEY', 'C_KEY', 'NPM_TOKEN']);
-    expect(ciDockerGateCommands({ ...p, targets: { dockerfile: { path: 'ci/Dockerfile' } } }, p.gates[0]!)[0]).toBe(
+    expect(
+      ciDockerGateCommands(
+        { ...p, targets: { dockerfile: { path: 'ci/Dockerfile' } } },
+        p.gates[0]!,
+      )[0],
+    ).toBe(
       'DOCKER_BUILDKIT=1 docker build -f ci/Dockerfile --target result-a --secret id=A_KEY,env=A_KEY --secret id=NPM_TOKEN,env=NPM_TOKEN -o type=local,dest=gatehouse-results/docker .',
     );
   });
@@ -88,9 +137,20 @@ describe('CI job plan', () => {
   });
 
   it('common options: defaults and located problems', () => {
-    expect(readCiCommonOptions({}, 'ci.yml')).toEqual({ value: { path: 'ci.yml', mode: 'native', cli: 'npx --no-install gatehouse' }, diagnostics: [] });
+    expect(readCiCommonOptions({}, 'ci.yml')).toEqual({
+      value: { path: 'ci.yml', mode: 'native', cli: 'npx --no-install gatehouse' },
+      diagnostics: [],
+    });
     const bad = readCiCommonOptions({ path: 'a/../../b', mode: 1, cli: 'x\ny' }, 'ci.yml');
-    expect(bad.diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual(['GH_TARGET_OPTIONS path', 'GH_TARGET_OPTIONS mode', 'GH_TARGET_OPTIONS cli']);
-    expect(bad.value).toEqual({ path: 'ci.yml', mode: 'native', cli: 'npx --no-install gatehouse' });
+    expect(bad.diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual([
+      'GH_TARGET_OPTIONS path',
+      'GH_TARGET_OPTIONS mode',
+      'GH_TARGET_OPTIONS cli',
+    ]);
+    expect(bad.value).toEqual({
+      path: 'ci.yml',
+      mode: 'native',
+      cli: 'npx --no-install gatehouse',
+    });
   });
 });

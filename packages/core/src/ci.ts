@@ -36,12 +36,28 @@ const CLI_PATTERN = /^[A-Za-z0-9_./@:=+-]+(?: [A-Za-z0-9_./@:=+-]+)*$/;
 const SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/;
 
 /** An error diagnostic about `targets.<name>.<path>`; the driver prefixes and locates it. */
-export function optionDiagnostic(path: string, message: string, hint?: string, code = CI_OPTION_INVALID): Diagnostic {
-  return { code, severity: 'error', message, path, loc: null, ...(hint === undefined ? {} : { hint }) };
+export function optionDiagnostic(
+  path: string,
+  message: string,
+  hint?: string,
+  code = CI_OPTION_INVALID,
+): Diagnostic {
+  return {
+    code,
+    severity: 'error',
+    message,
+    path,
+    loc: null,
+    ...(hint === undefined ? {} : { hint }),
+  };
 }
 
 /** Diagnostics for keys of `options` (at `prefix`) that are not in `known`, with a "did you mean". */
-export function unknownOptionDiagnostics(options: Record<string, unknown>, known: readonly string[], prefix = ''): Diagnostic[] {
+export function unknownOptionDiagnostics(
+  options: Record<string, unknown>,
+  known: readonly string[],
+  prefix = '',
+): Diagnostic[] {
   return Object.keys(options)
     .filter((k) => !known.includes(k))
     .map((k) =>
@@ -67,16 +83,42 @@ export function readCiCommonOptions(
   const diagnostics: Diagnostic[] = [];
   const value: CiCommonOptions = { path: defaultPath, mode: 'native', cli: DEFAULT_CI_CLI };
   if (options.path !== undefined) {
-    if (typeof options.path === 'string' && SAFE_PATH.test(options.path) && !options.path.endsWith('/')) value.path = options.path;
-    else diagnostics.push(optionDiagnostic('path', '`path` must be a relative file path inside the project (letters, digits, `_ . / -`, no `..`)', `e.g. \`${defaultPath}\``));
+    if (
+      typeof options.path === 'string' &&
+      SAFE_PATH.test(options.path) &&
+      !options.path.endsWith('/')
+    )
+      value.path = options.path;
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'path',
+          '`path` must be a relative file path inside the project (letters, digits, `_ . / -`, no `..`)',
+          `e.g. \`${defaultPath}\``,
+        ),
+      );
   }
   if (options.mode !== undefined) {
     if (options.mode === 'native' || options.mode === 'docker') value.mode = options.mode;
-    else diagnostics.push(optionDiagnostic('mode', '`mode` must be `native` or `docker`', 'native runs gates through the gatehouse CLI; docker builds each gate\'s Dockerfile target'));
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'mode',
+          '`mode` must be `native` or `docker`',
+          "native runs gates through the gatehouse CLI; docker builds each gate's Dockerfile target",
+        ),
+      );
   }
   if (options.cli !== undefined) {
     if (typeof options.cli === 'string' && CLI_PATTERN.test(options.cli)) value.cli = options.cli;
-    else diagnostics.push(optionDiagnostic('cli', '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)', `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``));
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'cli',
+          '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)',
+          `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``,
+        ),
+      );
   }
   return { value, diagnostics };
 }
@@ -99,7 +141,10 @@ export const CI_DOCKER_RESULTS_DIR = `${CI_RESULTS_DIR}/docker`;
  * uploaded anything the merge still runs and reports every gate as missing), `merge` merges every
  * gate result, `render` writes Markdown, HTML and JUnit; `markdown` is the Markdown file.
  */
-export function ciReportCommands(cli: string, mode: CiMode): { prepare: string; merge: string; render: string[]; markdown: string } {
+export function ciReportCommands(
+  cli: string,
+  mode: CiMode,
+): { prepare: string; merge: string; render: string[]; markdown: string } {
   const report = `${CI_REPORT_DIR}/report.json`;
   const merge =
     mode === 'docker'
@@ -135,11 +180,16 @@ export function transitiveNeeds(pipeline: ResolvedPipeline, gateId: string): str
  * Secret names a CI job for `gate` must expose: setup's and the gate's; in docker mode also those
  * of every gate it transitively needs (the build runs them too).
  */
-export function ciJobSecrets(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): string[] {
+export function ciJobSecrets(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  mode: CiMode,
+): string[] {
   const names = new Set([...(pipeline.setup?.secrets ?? []), ...gate.secrets]);
   if (mode === 'docker') {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-    for (const id of transitiveNeeds(pipeline, gate.id)) for (const s of byId.get(id)?.secrets ?? []) names.add(s);
+    for (const id of transitiveNeeds(pipeline, gate.id))
+      for (const s of byId.get(id)?.secrets ?? []) names.add(s);
   }
   return [...names].sort();
 }
@@ -150,9 +200,16 @@ export function ciJobSecrets(pipeline: ResolvedPipeline, gate: ResolvedGate, mod
  * passed as build args (the build reruns those stages unless cached). Names that are also a
  * job secret are left out: they arrive as secrets.
  */
-export function ciConditionEnv(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): string[] {
+export function ciConditionEnv(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  mode: CiMode,
+): string[] {
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const gates = mode === 'docker' ? [gate, ...transitiveNeeds(pipeline, gate.id).map((id) => byId.get(id)!)] : [gate];
+  const gates =
+    mode === 'docker'
+      ? [gate, ...transitiveNeeds(pipeline, gate.id).map((id) => byId.get(id)!)]
+      : [gate];
   const secrets = new Set(ciJobSecrets(pipeline, gate, mode));
   const names = new Set<string>();
   for (const g of gates) for (const n of g.when?.env ?? []) if (!secrets.has(n)) names.add(n);
@@ -164,7 +221,11 @@ export function ciConditionEnv(pipeline: ResolvedPipeline, gate: ResolvedGate, m
  * reruns unless cached), rounded up, plus 5 minutes so checkout, tool set-up and artifact
  * transfer never cut the gate short and the CLI's own timeout fires first and is recorded.
  */
-export function ciJobTimeoutMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode): number {
+export function ciJobTimeoutMinutes(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  mode: CiMode,
+): number {
   let ms = (pipeline.setup?.timeoutMs ?? 0) + gate.timeoutMs;
   if (mode === 'docker') {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
@@ -192,11 +253,19 @@ export function ciUserTexts(pipeline: ResolvedPipeline): CiUserText[] {
   const out: CiUserText[] = [{ path: 'name', field: 'name', text: pipeline.name }];
   if (pipeline.setup) {
     out.push({ path: 'setup.run', field: 'setup.run', text: pipeline.setup.run });
-    for (const [k, v] of Object.entries(pipeline.setup.env)) out.push({ path: `setup.env.${k}`, field: 'setup.env', text: v });
+    for (const [k, v] of Object.entries(pipeline.setup.env))
+      out.push({ path: `setup.env.${k}`, field: 'setup.env', text: v });
   }
   for (const gate of pipeline.gates) {
-    if (gate.description) out.push({ path: `gates.${gate.id}.description`, field: 'description', text: gate.description });
-    gate.outputs.forEach((glob, i) => out.push({ path: `gates.${gate.id}.outputs[${i}]`, field: 'output', text: glob }));
+    if (gate.description)
+      out.push({
+        path: `gates.${gate.id}.description`,
+        field: 'description',
+        text: gate.description,
+      });
+    gate.outputs.forEach((glob, i) =>
+      out.push({ path: `gates.${gate.id}.outputs[${i}]`, field: 'output', text: glob }),
+    );
   }
   return out;
 }
@@ -214,12 +283,17 @@ export function isPlainArtifactGlob(glob: string): boolean {
  * target the CI jobs would build a file that does not exist. Returns the problem, located at
  * `targets.<target>.mode`, or null.
  */
-export function ciDockerModeProblem(pipeline: ResolvedPipeline, target: string, mode: CiMode): Diagnostic | null {
+export function ciDockerModeProblem(
+  pipeline: ResolvedPipeline,
+  target: string,
+  mode: CiMode,
+): Diagnostic | null {
   if (mode !== 'docker' || 'dockerfile' in pipeline.targets) return null;
   return {
     code: CI_OPTION_INVALID,
     severity: 'error',
-    message: '`mode: docker` builds the Dockerfile of the `dockerfile` target, which this config does not list',
+    message:
+      '`mode: docker` builds the Dockerfile of the `dockerfile` target, which this config does not list',
     path: `targets.${target}.mode`,
     loc: null,
     hint: 'add `dockerfile: {}` under `targets`, or use `mode: native`',
@@ -237,7 +311,8 @@ export function shellQuote(word: string): string {
  */
 export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedGate): string[] {
   const dockerfileOptions = pipeline.targets.dockerfile;
-  const dockerfile = typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
+  const dockerfile =
+    typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
   const secrets = ciJobSecrets(pipeline, gate, 'docker').map((s) => `--secret id=${s},env=${s} `);
   // `--build-arg NAME` without a value takes it from the job's environment.
   const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);

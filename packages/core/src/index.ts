@@ -21,7 +21,14 @@ export {
   type DiagnosticCodeInfo,
 } from './diagnostics.js';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
-export { topologicalLayers, findCycle, selectGates, criticalPath, withNeeds, type GateNode } from './dag.js';
+export {
+  topologicalLayers,
+  findCycle,
+  selectGates,
+  criticalPath,
+  withNeeds,
+  type GateNode,
+} from './dag.js';
 export {
   configSchema,
   publishedSchema,

@@ -13,7 +13,14 @@
  */
 
 /** Built-in gate kinds. A preset plugin may register more. */
-export const GATE_KINDS = ['lint', 'sonarqube', 'unit-test', 'a11y-test', 'build', 'custom'] as const;
+export const GATE_KINDS = [
+  'lint',
+  'sonarqube',
+  'unit-test',
+  'a11y-test',
+  'build',
+  'custom',
+] as const;
 /** A gate kind: one of {@link GATE_KINDS} or a kind registered by a preset plugin. */
 export type GateKind = (typeof GATE_KINDS)[number] | (string & {});
 
@@ -46,7 +53,8 @@ export interface Policy {
   /** Coverage: minimum percentages (0-100). */
   min_coverage?: { lines?: number; branches?: number; functions?: number; statements?: number };
   /** Accessibility: maximum violations, in total or per impact. */
-  max_violations?: number | { critical?: number; serious?: number; moderate?: number; minor?: number };
+  max_violations?:
+    number | { critical?: number; serious?: number; moderate?: number; minor?: number };
   /** SonarQube: the quality gate must be OK. @default true for sonarqube gates */
   sonar_quality_gate?: boolean;
   /** Path (relative to the config) of an earlier report: only findings new since then count. */

@@ -60,8 +60,18 @@ export function pipelineCacheKey(input: {
 }): string {
   const builtins = input.builtins.map((p) =>
     isLazyPlugin(p)
-      ? { name: p.name, targets: Object.keys(p.targets ?? {}), executors: Object.keys(p.executors ?? {}), gateKinds: [...(p.gateKinds ?? [])] }
-      : { name: p.name, targets: Object.keys(p.targets ?? {}), executors: Object.keys(p.executors ?? {}), gateKinds: Object.keys(p.gateKinds ?? {}) },
+      ? {
+          name: p.name,
+          targets: Object.keys(p.targets ?? {}),
+          executors: Object.keys(p.executors ?? {}),
+          gateKinds: [...(p.gateKinds ?? [])],
+        }
+      : {
+          name: p.name,
+          targets: Object.keys(p.targets ?? {}),
+          executors: Object.keys(p.executors ?? {}),
+          gateKinds: Object.keys(p.gateKinds ?? {}),
+        },
   );
   return sha256(
     canonicalJson({
@@ -80,7 +90,10 @@ export function pipelineCacheKey(input: {
  * Version and entry point of each package named in `plugins:`, resolved from `rootDir` as
  * `importPlugins` does; null when one does not resolve (the full load reports it).
  */
-export async function stampPlugins(names: readonly string[], rootDir: string): Promise<PluginStamp[] | null> {
+export async function stampPlugins(
+  names: readonly string[],
+  rootDir: string,
+): Promise<PluginStamp[] | null> {
   if (names.length === 0) return [];
   const req = createRequire(join(rootDir, 'noop.js'));
   const out: PluginStamp[] = [];
@@ -130,11 +143,18 @@ export async function readCachedPipeline(
   } catch {
     return null;
   }
-  if (!isRecord(entry) || entry.format !== FORMAT || entry.key !== key || !isRecord(entry.body)) return null;
+  if (!isRecord(entry) || entry.format !== FORMAT || entry.key !== key || !isRecord(entry.body))
+    return null;
   if (entry.sha256 !== sha256(JSON.stringify(entry.body))) return null;
   const body = entry.body as unknown as CachedPipeline;
   const p = body.pipeline as unknown;
-  if (!isRecord(p) || !Array.isArray(p.gates) || !Array.isArray(p.plugins) || !Array.isArray(body.diagnostics)) return null;
+  if (
+    !isRecord(p) ||
+    !Array.isArray(p.gates) ||
+    !Array.isArray(p.plugins) ||
+    !Array.isArray(body.diagnostics)
+  )
+    return null;
   if (p.configPath !== configPath || p.configSha256 !== configSha256) return null;
   const stamps = await stampPlugins(p.plugins as string[], p.rootDir as string);
   if (!stamps || !isDeepStrictEqual(stamps, body.plugins)) return null;
@@ -164,7 +184,10 @@ export async function writeCachedPipeline(
     await mkdir(opts.dir, { recursive: true });
     const file = join(opts.dir, `${key}.json`);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, `{"format":${FORMAT},"key":${JSON.stringify(key)},"sha256":"${sha256(text)}","body":${text}}\n`);
+    await writeFile(
+      tmp,
+      `{"format":${FORMAT},"key":${JSON.stringify(key)},"sha256":"${sha256(text)}","body":${text}}\n`,
+    );
     try {
       await rename(tmp, file);
     } catch (err) {

@@ -64,11 +64,18 @@ export async function loadProject(
   const bytes = await readConfigBytes(abs, configPath);
   if (!opts.cache) return loadParsed(abs, bytes, builtins, opts);
   const displayPath = displayName(abs, opts);
-  const key = pipelineCacheKey({ bytes, configPath: abs, displayPath, version: opts.cache.version, builtins });
+  const key = pipelineCacheKey({
+    bytes,
+    configPath: abs,
+    displayPath,
+    version: opts.cache.version,
+    builtins,
+  });
   const hit = await fromCache(opts.cache, key, abs, bytes, builtins, displayPath);
   if (hit) return hit;
   const project = await loadParsed(abs, bytes, builtins, opts);
-  if (project.pipeline) await writeCachedPipeline(opts.cache, key, project.pipeline, project.diagnostics);
+  if (project.pipeline)
+    await writeCachedPipeline(opts.cache, key, project.pipeline, project.diagnostics);
   return project;
 }
 
@@ -100,7 +107,14 @@ async function fromCache(
     (parsedLocate ??= validateBytes(bytes, abs, { displayPath }).locate)(path, at);
   setLocator(entry.pipeline, locate);
   const text = bytes.toString('utf8').replace(/^\ufeff/, '');
-  return { diagnostics: entry.diagnostics, pipeline: entry.pipeline, locate, registry, text, fromCache: true };
+  return {
+    diagnostics: entry.diagnostics,
+    pipeline: entry.pipeline,
+    locate,
+    registry,
+    text,
+    fromCache: true,
+  };
 }
 
 /** {@link loadProject} without the cache. */
@@ -115,7 +129,9 @@ async function loadParsed(
   const parsed = parseConfigBytes(bytes, abs, opts);
   const raw = parsed.value as { plugins?: unknown } | null | undefined;
   const named = Array.isArray(raw?.plugins)
-    ? raw.plugins.flatMap((p: unknown, i) => (typeof p === 'string' && p.length > 0 ? [{ name: p, path: `plugins[${i}]` }] : []))
+    ? raw.plugins.flatMap((p: unknown, i) =>
+        typeof p === 'string' && p.length > 0 ? [{ name: p, path: `plugins[${i}]` }] : [],
+      )
     : [];
   const base = checkBuiltins(builtins);
   const third: GatehousePlugin[] = [];
@@ -128,7 +144,14 @@ async function loadParsed(
       third.push(plugin!);
     } catch (err) {
       if (!isGatehouseError(err)) throw err;
-      pluginProblems.push({ code: err.code, severity: 'error', message: err.message, path, loc: null, ...(err.hint ? { hint: err.hint } : {}) });
+      pluginProblems.push({
+        code: err.code,
+        severity: 'error',
+        message: err.message,
+        path,
+        loc: null,
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
   }
   const registry = new PluginRegistry([...base, ...third]);
@@ -136,7 +159,11 @@ async function loadParsed(
   const validated = validateParsed(parsed, { ...opts, presets: registry.presets() });
   // Gate kinds of a plugin that did not load would all be reported unknown: noise next to the real cause.
   const v = pluginProblems.length
-    ? { ...validated, diagnostics: validated.diagnostics.filter((d) => d.code !== 'GH_UNKNOWN_KIND'), pipeline: null }
+    ? {
+        ...validated,
+        diagnostics: validated.diagnostics.filter((d) => d.code !== 'GH_UNKNOWN_KIND'),
+        pipeline: null,
+      }
     : validated;
   // Each target named in the config checks its own options, so its plugin is imported;
   // executors (the heavy ones) are left to the commands that run something.

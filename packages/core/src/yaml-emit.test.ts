@@ -6,11 +6,57 @@ import { quoteYamlString, stringifyYaml, yamlCommented, type YamlValue } from '.
 
 // Core cannot depend on @gatehouse/test-utils (which depends on core): YAML-specific pieces here,
 // the shared hostile corpus is exercised by the CI target plugins' round trips.
-const YAML_PIECES = ['on', 'yes', 'No', 'y', '~', 'null', '0777', '12:30', '1.10', '.inf', ': ', ' #', '- ', '? ', '*a',
-  '&a', '!t', '%', '@', '`', '|', '>', '{', '[', ',', '---', '...', '"', "'", '\\', '\n', '\r\n', '\t', '\u0085',
-  '\u2028', '\u2029', '\ufeff', '\u007f', '\u0000', '\u001b', '\ufffe', '😀'];
-function hostileString(opts: { minLength?: number; maxLength?: number } = {}): fc.Arbitrary<string> {
-  const piece = fc.oneof(fc.constantFrom(...YAML_PIECES), fc.string({ unit: 'binary', maxLength: 3 }));
+const YAML_PIECES = [
+  'on',
+  'yes',
+  'No',
+  'y',
+  '~',
+  'null',
+  '0777',
+  '12:30',
+  '1.10',
+  '.inf',
+  ': ',
+  ' #',
+  '- ',
+  '? ',
+  '*a',
+  '&a',
+  '!t',
+  '%',
+  '@',
+  '`',
+  '|',
+  '>',
+  '{',
+  '[',
+  ',',
+  '---',
+  '...',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\u007f',
+  '\u0000',
+  '\u001b',
+  '\ufffe',
+  '😀',
+];
+function hostileString(
+  opts: { minLength?: number; maxLength?: number } = {},
+): fc.Arbitrary<string> {
+  const piece = fc.oneof(
+    fc.constantFrom(...YAML_PIECES),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+  );
   return fc
     .array(piece, { minLength: opts.minLength ?? 0, maxLength: opts.maxLength ?? 8 })
     .map((p) => p.join(''))
@@ -32,7 +78,10 @@ function parseBoth(text: string): { v12: unknown; v11: unknown } {
   return { v12, v11: doc11.toJS() };
 }
 
-const key = fc.oneof(hostileString({ minLength: 1, maxLength: 3 }), fc.constantFrom('on', 'runs-on', 'y', 'NO', 'a_b'));
+const key = fc.oneof(
+  hostileString({ minLength: 1, maxLength: 3 }),
+  fc.constantFrom('on', 'runs-on', 'y', 'NO', 'a_b'),
+);
 const leaf: fc.Arbitrary<YamlValue> = fc.oneof(
   hostileString(),
   fc.integer(),
@@ -79,7 +128,14 @@ describe('stringifyYaml', () => {
       {
         name: 'x',
         on: { push: { branches: ['main'] }, pull_request: {} },
-        jobs: { a: { steps: [{ uses: yamlCommented('o/r@abc', 'v1.2.3'), with: { n: 3, b: true } }, { run: 'a\nb' }] } },
+        jobs: {
+          a: {
+            steps: [
+              { uses: yamlCommented('o/r@abc', 'v1.2.3'), with: { n: 3, b: true } },
+              { run: 'a\nb' },
+            ],
+          },
+        },
         empty: [],
         skipped: undefined,
       },
@@ -111,7 +167,9 @@ describe('stringifyYaml', () => {
 
   it('escapes every character a parser could reinterpret', () => {
     expect(quoteYamlString('a"b\\c')).toBe('"a\\"b\\\\c"');
-    expect(quoteYamlString('\t\n\r\u0000\u007f\u0085\u009f')).toBe('"\\t\\n\\r\\x00\\x7F\\x85\\x9F"');
+    expect(quoteYamlString('\t\n\r\u0000\u007f\u0085\u009f')).toBe(
+      '"\\t\\n\\r\\x00\\x7F\\x85\\x9F"',
+    );
     expect(quoteYamlString('\u2028\u2029\ufeff\ufffe')).toBe('"\\u2028\\u2029\\uFEFF\\uFFFE"');
     expect(quoteYamlString('😀 é')).toBe('"😀 é"');
     expect(parse(quoteYamlString('\ufffe\uffff'))).toBe('\ufffe\uffff');
@@ -122,7 +180,9 @@ describe('stringifyYaml', () => {
     expect(() => stringifyYaml({ n: Number.NaN })).toThrow(/non-finite/);
     expect(() => stringifyYaml({ x: 1 }, { header: ['a\nb'] })).toThrow(/unprintable/);
     expect(() => stringifyYaml({ x: yamlCommented('a', 'b\u2028c') })).toThrow(/unprintable/);
-    expect(() => stringifyYaml({ d: new Date(0) as unknown as YamlValue })).toThrow(/plain objects/);
+    expect(() => stringifyYaml({ d: new Date(0) as unknown as YamlValue })).toThrow(
+      /plain objects/,
+    );
   });
 
   it('is deterministic', () => {

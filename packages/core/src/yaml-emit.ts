@@ -94,7 +94,8 @@ function checkComment(text: string): string {
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
     if (cp >= 0xd800 && cp <= 0xdfff) throw new TypeError('YAML: lone surrogate in comment');
-    if (!isSafeChar(cp)) throw new TypeError(`YAML: unprintable character U+${cp.toString(16)} in comment`);
+    if (!isSafeChar(cp))
+      throw new TypeError(`YAML: unprintable character U+${cp.toString(16)} in comment`);
   }
   return text;
 }
@@ -104,7 +105,8 @@ function formatKey(key: string): string {
 }
 
 function formatScalar(value: string | number | boolean | null | YamlCommented): string {
-  if (value instanceof YamlCommented) return `${formatScalar(value.value)} # ${checkComment(value.comment)}`;
+  if (value instanceof YamlCommented)
+    return `${formatScalar(value.value)} # ${checkComment(value.comment)}`;
   if (value === null) return 'null';
   if (typeof value === 'string') return quoteYamlString(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
@@ -116,7 +118,11 @@ type Collection = readonly YamlValue[] | { readonly [key: string]: YamlValue | u
 
 function isCollection(value: YamlValue | undefined): value is Collection {
   if (value === null || typeof value !== 'object' || value instanceof YamlCommented) return false;
-  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+  if (
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) !== Object.prototype &&
+    Object.getPrototypeOf(value) !== null
+  ) {
     throw new TypeError('YAML: only plain objects and arrays can be written');
   }
   return true;

@@ -31,15 +31,34 @@ it('answers from the cache without loading yaml, and loads it only to locate a p
     setup: null,
     gates: [
       {
-        id: 'only', kind: 'custom', run: 'echo hi', description: null, needs: [], image: 'node:22-bookworm-slim', env: {}, secrets: [],
-        inputs: [], outputs: [], timeoutMs: 1_800_000, mode: 'blocking', evidence: [{ format: 'exitcode', path: null }], policy: {}, tools: {},
+        id: 'only',
+        kind: 'custom',
+        run: 'echo hi',
+        description: null,
+        needs: [],
+        image: 'node:22-bookworm-slim',
+        env: {},
+        secrets: [],
+        inputs: [],
+        outputs: [],
+        timeoutMs: 1_800_000,
+        mode: 'blocking',
+        evidence: [{ format: 'exitcode', path: null }],
+        policy: {},
+        tools: {},
       },
     ],
     release: null,
     targets: {},
     plugins: [],
   };
-  const key = pipelineCacheKey({ bytes, configPath, displayPath: 'gatehouse.yml', version: cache.version, builtins: [] });
+  const key = pipelineCacheKey({
+    bytes,
+    configPath,
+    displayPath: 'gatehouse.yml',
+    version: cache.version,
+    builtins: [],
+  });
   expect(await writeCachedPipeline(cache, key, pipeline, [])).toBe(true);
 
   expect(yamlLoaded()).toBe(false);
@@ -47,6 +66,10 @@ it('answers from the cache without loading yaml, and loads it only to locate a p
   expect(project.fromCache).toBe(true);
   expect(project.pipeline).toEqual(pipeline);
   expect(yamlLoaded()).toBe(false);
-  expect(project.locate('gates.only.run')).toMatchObject({ file: 'gatehouse.yml', line: 5, column: 10 });
+  expect(project.locate('gates.only.run')).toMatchObject({
+    file: 'gatehouse.yml',
+    line: 5,
+    column: 10,
+  });
   expect(yamlLoaded()).toBe(true);
 });

@@ -39,14 +39,24 @@ const notes = definePlugin({
       description: 'notes',
       emit: () => {
         throw new GatehouseError('GH_NOTES', 'bad title', {
-          diagnostics: [{ code: 'GH_NOTES', severity: 'error', message: 'bad title', path: 'targets.notes.title', loc: null }],
+          diagnostics: [
+            {
+              code: 'GH_NOTES',
+              severity: 'error',
+              message: 'bad title',
+              path: 'targets.notes.title',
+              loc: null,
+            },
+          ],
         });
       },
     },
   },
 });
 
-async function project(files: Record<string, string> = {}): Promise<{ dir: string; cache: PipelineCacheOptions }> {
+async function project(
+  files: Record<string, string> = {},
+): Promise<{ dir: string; cache: PipelineCacheOptions }> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-pcache-'));
   dirs.push(dir);
   await writeFile(join(dir, 'gatehouse.yml'), CONFIG);
@@ -57,8 +67,15 @@ async function project(files: Record<string, string> = {}): Promise<{ dir: strin
   return { dir, cache: { dir: join(dir, '.gatehouse', 'cache', 'config'), version: '1.2.3' } };
 }
 
-async function open(dir: string, cache?: PipelineCacheOptions, builtins: PluginEntry[] = [notes]): Promise<Project> {
-  return loadProject(join(dir, 'gatehouse.yml'), builtins, { displayPath: 'gatehouse.yml', ...(cache ? { cache } : {}) });
+async function open(
+  dir: string,
+  cache?: PipelineCacheOptions,
+  builtins: PluginEntry[] = [notes],
+): Promise<Project> {
+  return loadProject(join(dir, 'gatehouse.yml'), builtins, {
+    displayPath: 'gatehouse.yml',
+    ...(cache ? { cache } : {}),
+  });
 }
 
 const entries = async (cache: PipelineCacheOptions): Promise<string[]> =>
@@ -68,7 +85,10 @@ const entries = async (cache: PipelineCacheOptions): Promise<string[]> =>
 async function installKindPlugin(dir: string, version: string): Promise<void> {
   const pkg = join(dir, 'node_modules', 'gatehouse-plugin-kinds');
   await mkdir(pkg, { recursive: true });
-  await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'gatehouse-plugin-kinds', version, type: 'module', main: 'index.js' }));
+  await writeFile(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'gatehouse-plugin-kinds', version, type: 'module', main: 'index.js' }),
+  );
   await writeFile(
     join(pkg, 'index.js'),
     `export default { name: 'gatehouse-plugin-kinds', gateKinds: { perf: { description: 'perf', defaults: { timeout: '5m' } } } };`,
@@ -110,7 +130,15 @@ describe('loadProject with a pipeline cache', () => {
     const { dir, cache } = await project();
     await open(dir, cache);
     expect((await open(dir, { ...cache, version: '1.2.4' })).fromCache).toBeFalsy();
-    const lazy: LazyPlugin = { name: 'lazy-kinds', gateKinds: ['lighthouse'], load: async () => ({ name: 'lazy-kinds', gateKinds: { lighthouse: { description: 'l', defaults: {} } } }) as unknown as GatehousePlugin };
+    const lazy: LazyPlugin = {
+      name: 'lazy-kinds',
+      gateKinds: ['lighthouse'],
+      load: async () =>
+        ({
+          name: 'lazy-kinds',
+          gateKinds: { lighthouse: { description: 'l', defaults: {} } },
+        }) as unknown as GatehousePlugin,
+    };
     expect((await open(dir, cache, [notes, lazy])).fromCache).toBeFalsy();
     expect((await open(dir, cache, [notes, lazy])).fromCache).toBe(true);
   });
@@ -132,7 +160,6 @@ describe('loadProject with a pipeline cache', () => {
     await installKindPlugin(dir, '1.1.0');
     expect((await open(dir, cache)).fromCache).toBeFalsy();
     expect((await open(dir, cache)).fromCache).toBe(true);
-
   });
 
   it('ignores corrupt, partial, edited and foreign entries without failing', async () => {
@@ -169,7 +196,9 @@ describe('loadProject with a pipeline cache', () => {
       // Distinct modification times even on coarse file systems.
       const names = await entries(cache);
       const past = new Date(Date.now() - (100 - i) * 1000);
-      for (const n of names) if (!n.endsWith('.tmp')) await utimes(join(cache.dir, n), past, past).catch(() => undefined);
+      for (const n of names)
+        if (!n.endsWith('.tmp'))
+          await utimes(join(cache.dir, n), past, past).catch(() => undefined);
     }
     const names = await entries(cache);
     expect(names).toHaveLength(10);
@@ -186,12 +215,17 @@ describe('loadProject with a pipeline cache', () => {
     const loc = fresh.locate('targets.notes.title');
     expect(loc).toMatchObject({ file: 'gatehouse.yml', line: 11 });
     expect(cached.locate('targets.notes.title')).toEqual(loc);
-    expect(locateInConfig(cached.pipeline!, 'gates.unit.needs[0]')).toEqual(fresh.locate('gates.unit.needs[0]'));
+    expect(locateInConfig(cached.pipeline!, 'gates.unit.needs[0]')).toEqual(
+      fresh.locate('gates.unit.needs[0]'),
+    );
 
     await cached.registry.load({ targets: ['notes'] });
     let err: unknown;
     try {
-      compileTargets(cached.pipeline!, cached.registry, { gatehouseVersion: '1.2.3', configFile: 'gatehouse.yml' });
+      compileTargets(cached.pipeline!, cached.registry, {
+        gatehouseVersion: '1.2.3',
+        configFile: 'gatehouse.yml',
+      });
     } catch (e) {
       err = e;
     }

@@ -2,12 +2,21 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import type { GateResult, GateStatus, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
+import type {
+  GateResult,
+  GateStatus,
+  GitInfo,
+  ResolvedPipeline,
+  RunContext,
+  RunReport,
+} from '@gatehouse/core';
 import { skippedResult } from './evaluate.js';
 
 /** The report package's version: the default `gatehouseVersion` when the caller gives none. */
 export const REPORT_PACKAGE_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 /** Reason of a gate that was in the pipeline but never reported a result. */
@@ -40,12 +49,17 @@ export function newRunId(now: number = Date.now()): string {
 
 function git(args: string[], cwd: string): Promise<string | null> {
   return new Promise((resolveP) => {
-    execFile('git', args, { cwd, timeout: 10_000, windowsHide: true }, (err, stdout) => resolveP(err ? null : stdout.trim()));
+    execFile('git', args, { cwd, timeout: 10_000, windowsHide: true }, (err, stdout) =>
+      resolveP(err ? null : stdout.trim()),
+    );
   });
 }
 
 /** Commit, branch and dirty flag of the repository containing `rootDir`; all null outside one (or without git). */
-export async function collectGitInfo(rootDir: string, env: Record<string, string | undefined> = process.env): Promise<GitInfo> {
+export async function collectGitInfo(
+  rootDir: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<GitInfo> {
   // Three independent questions: asked at once, the run waits for one git start-up, not three.
   const [commit, head, status] = await Promise.all([
     git(['rev-parse', '--verify', 'HEAD'], rootDir),
@@ -54,7 +68,15 @@ export async function collectGitInfo(rootDir: string, env: Record<string, string
   ]);
   if (commit === null) return { commit: null, branch: null, dirty: null };
   // CI checkouts are often detached: the CI names the branch.
-  const branch = head || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || env.BUILDKITE_BRANCH || env.BRANCH_NAME || env.GIT_BRANCH || env.CI_COMMIT_REF_NAME || null;
+  const branch =
+    head ||
+    env.GITHUB_HEAD_REF ||
+    env.GITHUB_REF_NAME ||
+    env.BUILDKITE_BRANCH ||
+    env.BRANCH_NAME ||
+    env.GIT_BRANCH ||
+    env.CI_COMMIT_REF_NAME ||
+    null;
   return { commit, branch, dirty: status === null ? null : status.length > 0 };
 }
 
@@ -63,25 +85,55 @@ export function collectContext(env: Record<string, string | undefined> = process
   const host = safe(() => hostname());
   if (env.GITHUB_ACTIONS === 'true') {
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const url = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null;
-    const runId = env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}` : null;
-    return { ci: { provider: 'github', buildUrl: url, runId }, user: env.GITHUB_ACTOR ?? null, host };
+    const url =
+      env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : null;
+    const runId = env.GITHUB_RUN_ID
+      ? `${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
+      : null;
+    return {
+      ci: { provider: 'github', buildUrl: url, runId },
+      user: env.GITHUB_ACTOR ?? null,
+      host,
+    };
   }
   if (env.JENKINS_URL) {
-    return { ci: { provider: 'jenkins', buildUrl: env.BUILD_URL ?? null, runId: env.BUILD_TAG ?? env.BUILD_NUMBER ?? null }, user: env.BUILD_USER_ID ?? null, host: env.NODE_NAME ?? host };
+    return {
+      ci: {
+        provider: 'jenkins',
+        buildUrl: env.BUILD_URL ?? null,
+        runId: env.BUILD_TAG ?? env.BUILD_NUMBER ?? null,
+      },
+      user: env.BUILD_USER_ID ?? null,
+      host: env.NODE_NAME ?? host,
+    };
   }
   if (env.BUILDKITE === 'true') {
     return {
-      ci: { provider: 'buildkite', buildUrl: env.BUILDKITE_BUILD_URL ?? null, runId: env.BUILDKITE_BUILD_ID ?? null },
+      ci: {
+        provider: 'buildkite',
+        buildUrl: env.BUILDKITE_BUILD_URL ?? null,
+        runId: env.BUILDKITE_BUILD_ID ?? null,
+      },
       user: env.BUILDKITE_BUILD_CREATOR_EMAIL ?? env.BUILDKITE_BUILD_CREATOR ?? null,
       host: env.BUILDKITE_AGENT_NAME ?? host,
     };
   }
   if (env.GITLAB_CI === 'true') {
-    return { ci: { provider: 'gitlab', buildUrl: env.CI_PIPELINE_URL ?? null, runId: env.CI_PIPELINE_ID ?? null }, user: env.GITLAB_USER_LOGIN ?? null, host };
+    return {
+      ci: {
+        provider: 'gitlab',
+        buildUrl: env.CI_PIPELINE_URL ?? null,
+        runId: env.CI_PIPELINE_ID ?? null,
+      },
+      user: env.GITLAB_USER_LOGIN ?? null,
+      host,
+    };
   }
   const user = env.USER ?? env.USERNAME ?? safe(() => userInfo().username);
-  if (env.CI === 'true' || env.CI === '1') return { ci: { provider: 'ci', buildUrl: null, runId: null }, user, host };
+  if (env.CI === 'true' || env.CI === '1')
+    return { ci: { provider: 'ci', buildUrl: null, runId: null }, user, host };
   return { ci: null, user, host };
 }
 
@@ -105,7 +157,10 @@ const BAD: ReadonlySet<GateStatus> = new Set(['failed', 'error', 'timeout', 'int
  * failed/error/timeout/interrupted, skipped because a gate it needs (transitively) did not
  * pass, or never reported. Advisory problems and other skips are listed as warnings only.
  */
-export function computeVerdict(gates: GateResult[], pipeline: Pick<ResolvedPipeline, 'gates'> | null): RunReport['verdict'] {
+export function computeVerdict(
+  gates: GateResult[],
+  pipeline: Pick<ResolvedPipeline, 'gates'> | null,
+): RunReport['verdict'] {
   const byId = new Map(gates.map((g) => [g.id, g]));
   const needs = new Map((pipeline?.gates ?? []).map((g) => [g.id, g.needs]));
   const blockedBy = (id: string, seen = new Set<string>()): string | null => {
@@ -149,7 +204,10 @@ export function computeVerdict(gates: GateResult[], pipeline: Pick<ResolvedPipel
       reasons.push(`warning: advisory gate ${g.id} ${s}${cachedNote}${why}`);
     }
   }
-  if (!failed) reasons.unshift(gates.some((g) => g.mode === 'blocking') ? 'every blocking gate passed' : 'no blocking gates');
+  if (!failed)
+    reasons.unshift(
+      gates.some((g) => g.mode === 'blocking') ? 'every blocking gate passed' : 'no blocking gates',
+    );
   return { status: failed ? 'failed' : 'passed', reasons, policy: 'all-blocking-gates-pass' };
 }
 
@@ -202,11 +260,17 @@ export async function buildReport(input: BuildReportInput): Promise<RunReport> {
  * Results in pipeline order, ids unknown to the pipeline kept at the end. With `fillMissing`,
  * a pipeline gate without a result becomes skipped with {@link NO_RESULT_REASON}.
  */
-export function orderGates(pipeline: ResolvedPipeline, results: GateResult[], executor: string, fillMissing: boolean): GateResult[] {
+export function orderGates(
+  pipeline: ResolvedPipeline,
+  results: GateResult[],
+  executor: string,
+  fillMissing: boolean,
+): GateResult[] {
   const byId = new Map(results.map((r) => [r.id, r]));
   const out: GateResult[] = [];
   for (const g of pipeline.gates) {
-    const r = byId.get(g.id) ?? (fillMissing ? skippedResult(g, NO_RESULT_REASON, executor) : undefined);
+    const r =
+      byId.get(g.id) ?? (fillMissing ? skippedResult(g, NO_RESULT_REASON, executor) : undefined);
     if (r) out.push(r);
   }
   const known = new Set(pipeline.gates.map((g) => g.id));

@@ -30,7 +30,9 @@ describe('canonicalForms', () => {
     const v = { '10': 1, '9': 2, a: { '0': [1, { '2': null }] } };
     const { compact, pretty } = canonicalForms(v);
     expect(compact).toBe('{"10":1,"9":2,"a":{"0":[1,{"2":null}]}}');
-    expect(pretty).toBe('{\n  "10": 1,\n  "9": 2,\n  "a": {\n    "0": [\n      1,\n      {\n        "2": null\n      }\n    ]\n  }\n}\n');
+    expect(pretty).toBe(
+      '{\n  "10": 1,\n  "9": 2,\n  "a": {\n    "0": [\n      1,\n      {\n        "2": null\n      }\n    ]\n  }\n}\n',
+    );
     expect(canonicalForms({ b: 1, a: [] }).pretty).toBe('{\n  "a": [],\n  "b": 1\n}\n');
   });
 
@@ -38,7 +40,9 @@ describe('canonicalForms', () => {
     expect(() => canonicalForms({ a: Number.NaN })).toThrow(/non-finite/);
     expect(() => canonicalForms({ a: () => 1 })).toThrow(/cannot serialise function/);
     expect(canonicalForms({ a: undefined, b: [undefined] }).compact).toBe('{"b":[null]}');
-    expect(canonicalForms(JSON.parse('{"__proto__":{"x":1}}')).compact).toBe('{"__proto__":{"x":1}}');
+    expect(canonicalForms(JSON.parse('{"__proto__":{"x":1}}')).compact).toBe(
+      '{"__proto__":{"x":1}}',
+    );
   });
 
   it('omits one top-level member from the compact form only', () => {

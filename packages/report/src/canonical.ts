@@ -58,7 +58,13 @@ function alreadyCanonical(v: unknown): boolean {
       const o = v as Record<string, unknown>;
       let prev: string | null = null;
       for (const k of Object.keys(o)) {
-        if ((prev !== null && !(prev < k)) || INDEX_LIKE.test(k) || o[k] === undefined || !alreadyCanonical(o[k])) return false;
+        if (
+          (prev !== null && !(prev < k)) ||
+          INDEX_LIKE.test(k) ||
+          o[k] === undefined ||
+          !alreadyCanonical(o[k])
+        )
+          return false;
         prev = k;
       }
       return true;
@@ -74,9 +80,13 @@ function alreadyCanonical(v: unknown): boolean {
  * final newline: the on-disk form of reports and envelopes). A pure function of the data, so
  * `verifyReport` can demand the exact bytes and any edit, even to whitespace, shows.
  */
-export function canonicalForms(value: unknown, omitFromCompact?: string): { compact: string; pretty: string } {
+export function canonicalForms(
+  value: unknown,
+  omitFromCompact?: string,
+): { compact: string; pretty: string } {
   const omit = (v: unknown): unknown => {
-    if (omitFromCompact === undefined || v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    if (omitFromCompact === undefined || v === null || typeof v !== 'object' || Array.isArray(v))
+      return v;
     const { [omitFromCompact]: _drop, ...rest } = v as Record<string, unknown>;
     return rest;
   };

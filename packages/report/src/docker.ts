@@ -65,22 +65,41 @@ export async function readExportedGate(
     raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ...base, spawnError: missing ? `no result.json in ${dir}` : `result.json in ${dir} is malformed: ${(err as Error).message}` };
+    return {
+      ...base,
+      spawnError: missing
+        ? `no result.json in ${dir}`
+        : `result.json in ${dir} is malformed: ${(err as Error).message}`,
+    };
   }
   const r = raw as Record<string, unknown>;
   const problems: string[] = [];
-  if (r.id !== gate.id) problems.push(`result.json names gate ${JSON.stringify(r.id)}, expected ${gate.id}`);
+  if (r.id !== gate.id)
+    problems.push(`result.json names gate ${JSON.stringify(r.id)}, expected ${gate.id}`);
   if (!Number.isInteger(r.exitCode)) problems.push('result.json has no integer exitCode');
-  const iso = (v: unknown): string | null => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v)).toISOString() : null);
+  const iso = (v: unknown): string | null =>
+    typeof v === 'string' && !Number.isNaN(Date.parse(v))
+      ? new Date(Date.parse(v)).toISOString()
+      : null;
   const startedAt = iso(r.startedAt);
   const finishedAt = iso(r.finishedAt);
   if (!startedAt || !finishedAt) problems.push('result.json has no valid startedAt/finishedAt');
   if (problems.length) return { ...base, spawnError: problems.join('; ') };
   const exitCode = r.exitCode as number;
-  const durationMs = typeof r.durationMs === 'number' && r.durationMs >= 0 ? r.durationMs : Date.parse(finishedAt!) - Date.parse(startedAt!);
+  const durationMs =
+    typeof r.durationMs === 'number' && r.durationMs >= 0
+      ? r.durationMs
+      : Date.parse(finishedAt!) - Date.parse(startedAt!);
   // GNU `timeout` exits 124; the gate stage also sets `timedOut` for busybox (137/143).
   const timedOut = exitCode === 124 || r.timedOut === true;
-  return { ...base, exitCode, timedOut, startedAt: startedAt!, finishedAt: finishedAt!, durationMs };
+  return {
+    ...base,
+    exitCode,
+    timedOut,
+    startedAt: startedAt!,
+    finishedAt: finishedAt!,
+    durationMs,
+  };
 }
 
 /**
@@ -98,8 +117,12 @@ export async function judgeExportedGate(
   const image = options.image ?? null;
   let skipped: string | null = null;
   try {
-    const raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
-    if (raw.id === gate.id && raw.exitCode === null && typeof raw.skipped === 'string') skipped = raw.skipped;
+    const raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    if (raw.id === gate.id && raw.exitCode === null && typeof raw.skipped === 'string')
+      skipped = raw.skipped;
   } catch {
     // unreadable: readExportedGate below reports it as an error
   }

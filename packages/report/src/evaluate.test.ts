@@ -24,7 +24,9 @@ async function eslintProject(): Promise<{ root: string; out: string; code: numbe
   });
   const out = join(root, '.out');
   await mkdir(out);
-  const r = await run(BIN('eslint'), ['-f', 'json', '-o', join(out, 'eslint.json'), 'src'], { cwd: root });
+  const r = await run(BIN('eslint'), ['-f', 'json', '-o', join(out, 'eslint.json'), 'src'], {
+    cwd: root,
+  });
   return { root, out, code: r.code };
 }
 
@@ -32,11 +34,19 @@ describe('evaluateGate', () => {
   it('judges real ESLint output against max_errors', async () => {
     const { root, out, code } = await eslintProject();
     expect(code).toBe(1);
-    const g = gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }], policy: { max_errors: 0, max_warnings: 5 } });
+    const g = gate('lint', {
+      kind: 'lint',
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0, max_warnings: 5 },
+    });
     const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: code }), { rootDir: root });
     expect(r.status).toBe('failed');
     expect(r.evidence.lint).toMatchObject({ errors: 2, warnings: 1, files: 1 });
-    expect(r.evidence.lint!.rules.map((x) => x.rule).sort()).toEqual(['eqeqeq', 'no-undef', 'no-unused-vars']);
+    expect(r.evidence.lint!.rules.map((x) => x.rule).sort()).toEqual([
+      'eqeqeq',
+      'no-undef',
+      'no-unused-vars',
+    ]);
     expect(r.evidence.findings.map((f) => f.file)).toEqual(['src/a.js', 'src/a.js', 'src/a.js']);
     expect(r.thresholds).toEqual([
       { name: 'max_errors', limit: 0, measured: 2, ok: false },
@@ -49,8 +59,20 @@ describe('evaluateGate', () => {
 
   it('passes a clean exit whose evidence meets the policy', async () => {
     const out = await tempDir();
-    await writeFile(join(out, 'eslint.json'), JSON.stringify([{ filePath: '/x/a.js', messages: [{ ruleId: 'eqeqeq', severity: 1, message: 'm', line: 1, column: 1 }] }]));
-    const g = gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }], policy: { max_errors: 0 } });
+    await writeFile(
+      join(out, 'eslint.json'),
+      JSON.stringify([
+        {
+          filePath: '/x/a.js',
+          messages: [{ ruleId: 'eqeqeq', severity: 1, message: 'm', line: 1, column: 1 }],
+        },
+      ]),
+    );
+    const g = gate('lint', {
+      kind: 'lint',
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0 },
+    });
     const r = await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: '/x' });
     expect(r.status).toBe('passed');
     expect(r.reason).toBeNull();
@@ -105,13 +127,35 @@ describe('evaluateGate', () => {
   it('exit code decides an exitcode gate; timeout, interrupt, spawn errors win', async () => {
     const out = await tempDir();
     const g = gate('build', { timeoutMs: 90_000 });
-    expect((await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: out })).status).toBe('passed');
-    expect((await evaluateGate(g, outcome(g, { outDir: out, exitCode: 3 }), { rootDir: out })).status).toBe('failed');
-    expect((await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, signal: 'SIGKILL' }), { rootDir: out })).reason).toBe('killed by SIGKILL');
-    const t = await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, timedOut: true }), { rootDir: out });
+    expect(
+      (await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: out })).status,
+    ).toBe('passed');
+    expect(
+      (await evaluateGate(g, outcome(g, { outDir: out, exitCode: 3 }), { rootDir: out })).status,
+    ).toBe('failed');
+    expect(
+      (
+        await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, signal: 'SIGKILL' }), {
+          rootDir: out,
+        })
+      ).reason,
+    ).toBe('killed by SIGKILL');
+    const t = await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, timedOut: true }), {
+      rootDir: out,
+    });
     expect([t.status, t.reason]).toEqual(['timeout', 'timed out after 90s']);
-    expect((await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, interrupted: true }), { rootDir: out })).status).toBe('interrupted');
-    const s = await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, spawnError: 'spawn /bin/sh ENOENT' }), { rootDir: out });
+    expect(
+      (
+        await evaluateGate(g, outcome(g, { outDir: out, exitCode: null, interrupted: true }), {
+          rootDir: out,
+        })
+      ).status,
+    ).toBe('interrupted');
+    const s = await evaluateGate(
+      g,
+      outcome(g, { outDir: out, exitCode: null, spawnError: 'spawn /bin/sh ENOENT' }),
+      { rootDir: out },
+    );
     expect([s.status, s.reason]).toEqual(['error', 'could not start: spawn /bin/sh ENOENT']);
   });
 
@@ -121,7 +165,14 @@ describe('evaluateGate', () => {
     const text = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
     await writeFile(log, text);
     const g = gate('build');
-    const r = await evaluateGate(g, outcome(g, { outDir: out, log: { path: log, sha256: 'x', bytes: text.length, truncated: false } }), { rootDir: out });
+    const r = await evaluateGate(
+      g,
+      outcome(g, {
+        outDir: out,
+        log: { path: log, sha256: 'x', bytes: text.length, truncated: false },
+      }),
+      { rootDir: out },
+    );
     expect(r.logTail!.length).toBeLessThanOrEqual(4096);
     expect(r.logTail!.startsWith('line ')).toBe(true);
     expect(r.logTail!.endsWith('line 1999\n')).toBe(true);
@@ -130,15 +181,32 @@ describe('evaluateGate', () => {
 
   it('counts only findings new since the baseline report', async () => {
     const { root, out, code } = await eslintProject();
-    const g = gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }], policy: { max_errors: 0, max_warnings: 0 } });
-    const first = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: root });
+    const g = gate('lint', {
+      kind: 'lint',
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0, max_warnings: 0 },
+    });
+    const first = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), {
+      rootDir: root,
+    });
     expect(first.status).toBe('failed');
     const baseline = { gates: [first] } as never;
     // Same findings again, one new error added.
-    const report = JSON.parse(await readFile(join(out, 'eslint.json'), 'utf8')) as Array<{ messages: unknown[] }>;
-    report[0]!.messages.push({ ruleId: 'no-undef', severity: 2, message: "'other' is not defined.", line: 9, column: 1 });
+    const report = JSON.parse(await readFile(join(out, 'eslint.json'), 'utf8')) as Array<{
+      messages: unknown[];
+    }>;
+    report[0]!.messages.push({
+      ruleId: 'no-undef',
+      severity: 2,
+      message: "'other' is not defined.",
+      line: 9,
+      column: 1,
+    });
     await writeFile(join(out, 'eslint.json'), JSON.stringify(report));
-    const second = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: root, baseline });
+    const second = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), {
+      rootDir: root,
+      baseline,
+    });
     expect(second.thresholds).toEqual([
       { name: 'max_errors', limit: 0, measured: 1, ok: false, excludedByBaseline: 2 },
       { name: 'max_warnings', limit: 0, measured: 0, ok: true, excludedByBaseline: 1 },
@@ -148,20 +216,28 @@ describe('evaluateGate', () => {
     report[0]!.messages.pop();
     (report[0]!.messages[0] as { line: number }).line += 10;
     await writeFile(join(out, 'eslint.json'), JSON.stringify(report));
-    const third = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: root, baseline });
+    const third = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), {
+      rootDir: root,
+      baseline,
+    });
     expect(third.status).toBe('passed');
   });
 
   it('reads policy.baseline from rootDir and errors when it is missing', async () => {
     const out = await tempDir();
     await writeFile(join(out, 'eslint.json'), '[]');
-    const g = gate('lint', { evidence: [{ format: 'eslint', path: 'eslint.json' }], policy: { max_errors: 0, baseline: 'old/report.json' } });
+    const g = gate('lint', {
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0, baseline: 'old/report.json' },
+    });
     const r = await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: out });
     expect(r.status).toBe('error');
     expect(r.reason).toMatch(/^baseline old\/report.json/);
     await mkdir(join(out, 'old'));
     await writeFile(join(out, 'old/report.json'), JSON.stringify({ gates: [] }));
-    expect((await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: out })).status).toBe('passed');
+    expect((await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: out })).status).toBe(
+      'passed',
+    );
   });
 });
 
@@ -169,17 +245,47 @@ describe('redaction', () => {
   it('a secret printed into evidence or the log never reaches the result', async () => {
     const canary = 'CANARY-s3cr3t-7f2a';
     const out = await tempDir();
-    await writeFile(join(out, 'junit.xml'), `<testsuite><testcase name="uses ${canary}"><failure message="token ${canary} rejected"/></testcase></testsuite>`);
-    await writeFile(join(out, 'eslint.json'), JSON.stringify([{ filePath: `/app/${canary}.js`, messages: [{ ruleId: 'x', severity: 2, message: canary, line: 1, column: 1 }] }]));
+    await writeFile(
+      join(out, 'junit.xml'),
+      `<testsuite><testcase name="uses ${canary}"><failure message="token ${canary} rejected"/></testcase></testsuite>`,
+    );
+    await writeFile(
+      join(out, 'eslint.json'),
+      JSON.stringify([
+        {
+          filePath: `/app/${canary}.js`,
+          messages: [{ ruleId: 'x', severity: 2, message: canary, line: 1, column: 1 }],
+        },
+      ]),
+    );
     const log = join(out, 'log');
     await writeFile(log, `echo ${canary}\n`);
-    const g = gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'junit.xml' }, { format: 'eslint', path: 'eslint.json' }] });
+    const g = gate('unit', {
+      kind: 'unit-test',
+      evidence: [
+        { format: 'junit', path: 'junit.xml' },
+        { format: 'eslint', path: 'eslint.json' },
+      ],
+    });
     const redact = (t: string) => t.split(canary).join('[REDACTED]');
-    const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 1, log: { path: log, sha256: 'x', bytes: 1, truncated: false } }), { rootDir: '/app', redact });
+    const r = await evaluateGate(
+      g,
+      outcome(g, {
+        outDir: out,
+        exitCode: 1,
+        log: { path: log, sha256: 'x', bytes: 1, truncated: false },
+      }),
+      { rootDir: '/app', redact },
+    );
     expect(JSON.stringify(r)).not.toContain(canary);
-    expect(r.evidence.tests!.failures[0]).toEqual({ name: 'uses [REDACTED]', message: 'token [REDACTED] rejected' });
+    expect(r.evidence.tests!.failures[0]).toEqual({
+      name: 'uses [REDACTED]',
+      message: 'token [REDACTED] rejected',
+    });
     expect(r.logTail).toBe('echo [REDACTED]\n');
-    const plain = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 1 }), { rootDir: '/app' });
+    const plain = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 1 }), {
+      rootDir: '/app',
+    });
     expect(JSON.stringify(plain)).toContain(canary);
   });
 });
@@ -188,10 +294,18 @@ describe('skippedResult / cachedResult', () => {
   it('skips with a reason and caches with the original status', () => {
     const g = gate('unit', { kind: 'unit-test' });
     const s = skippedResult(g, 'build failed', 'local');
-    expect([s.status, s.reason, s.exitCode, s.executor]).toEqual(['skipped', 'build failed', null, 'local']);
+    expect([s.status, s.reason, s.exitCode, s.executor]).toEqual([
+      'skipped',
+      'build failed',
+      null,
+      'local',
+    ]);
     const prev = { ...s, status: 'failed' as const, reason: 'exited with code 1' };
     const c = cachedResult(prev, 'k1', 'RUN1');
-    expect([c.status, c.cached]).toEqual(['cached', { status: 'failed', key: 'k1', runId: 'RUN1' }]);
+    expect([c.status, c.cached]).toEqual([
+      'cached',
+      { status: 'failed', key: 'k1', runId: 'RUN1' },
+    ]);
     const again = cachedResult(c, 'k1', 'RUN2');
     expect(again.cached).toEqual({ status: 'failed', key: 'k1', runId: 'RUN1' });
   });

@@ -1,7 +1,15 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { sha256 } from '@gatehouse/core';
-import type { EvidenceSummary, Finding, GateResult, GateStatus, ResolvedGate, RunReport, ThresholdCheck } from '@gatehouse/core';
+import type {
+  EvidenceSummary,
+  Finding,
+  GateResult,
+  GateStatus,
+  ResolvedGate,
+  RunReport,
+  ThresholdCheck,
+} from '@gatehouse/core';
 import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
 import { EvidenceError, type ParsedEvidence } from './evidence/types.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
@@ -41,7 +49,11 @@ const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, no
  * evidence missing/malformed, or a threshold nothing measured); `failed` (non-zero exit,
  * killed by a signal, or a threshold not met); else `passed`.
  */
-export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opts: EvaluateOptions = { rootDir: process.cwd() }): Promise<GateResult> {
+export async function evaluateGate(
+  gate: ResolvedGate,
+  outcome: GateOutcome,
+  opts: EvaluateOptions = { rootDir: process.cwd() },
+): Promise<GateResult> {
   const base = {
     id: gate.id,
     kind: gate.kind,
@@ -58,7 +70,12 @@ export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opt
   };
   const logTail = await readLogTail(outcome.log.path);
   const redact = opts.redact ?? ((t: string) => t);
-  const finish = (status: GateStatus, reason: string | null, evidence: EvidenceSummary, thresholds: ThresholdCheck[]): GateResult => ({
+  const finish = (
+    status: GateStatus,
+    reason: string | null,
+    evidence: EvidenceSummary,
+    thresholds: ThresholdCheck[],
+  ): GateResult => ({
     ...base,
     status,
     reason: reason === null ? null : redact(reason),
@@ -92,9 +109,12 @@ export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opt
   const parsed = parts.length ? mergeEvidence(parts) : { findings: [] };
   const evidence = summarise(parsed, files);
 
-  if (outcome.interrupted) return finish('interrupted', 'interrupted before it finished', evidence, []);
-  if (outcome.timedOut) return finish('timeout', `timed out after ${formatMs(gate.timeoutMs)}`, evidence, []);
-  if (outcome.spawnError !== null) return finish('error', `could not start: ${outcome.spawnError}`, evidence, []);
+  if (outcome.interrupted)
+    return finish('interrupted', 'interrupted before it finished', evidence, []);
+  if (outcome.timedOut)
+    return finish('timeout', `timed out after ${formatMs(gate.timeoutMs)}`, evidence, []);
+  if (outcome.spawnError !== null)
+    return finish('error', `could not start: ${outcome.spawnError}`, evidence, []);
   if (problems.length) return finish('error', problems.join('; '), evidence, []);
 
   let baseline: Set<string> | null = null;
@@ -103,25 +123,39 @@ export async function evaluateGate(gate: ResolvedGate, outcome: GateOutcome, opt
       const report = opts.baseline ?? (await loadBaseline(opts.rootDir, gate.policy.baseline!));
       baseline = baselineFingerprints(report.gates.find((g) => g.id === gate.id));
     } catch (err) {
-      return finish('error', `baseline ${gate.policy.baseline}: ${(err as Error).message}`, evidence, []);
+      return finish(
+        'error',
+        `baseline ${gate.policy.baseline}: ${(err as Error).message}`,
+        evidence,
+        [],
+      );
     }
   }
   const thresholds = checkPolicy(effectivePolicy(gate, parsed), parsed, baseline);
   const unmeasured = thresholds.filter((c) => c.measured === null);
-  if (unmeasured.length) return finish('error', unmeasured.map(describeCheck).join('; '), evidence, thresholds);
+  if (unmeasured.length)
+    return finish('error', unmeasured.map(describeCheck).join('; '), evidence, thresholds);
 
   const reasons: string[] = [];
-  if (outcome.exitCode === null) reasons.push(outcome.signal ? `killed by ${outcome.signal}` : 'ended without an exit code');
+  if (outcome.exitCode === null)
+    reasons.push(outcome.signal ? `killed by ${outcome.signal}` : 'ended without an exit code');
   else if (outcome.exitCode !== 0) reasons.push(`exited with code ${outcome.exitCode}`);
   reasons.push(...thresholds.filter((c) => !c.ok).map(describeCheck));
-  return finish(reasons.length ? 'failed' : 'passed', reasons.length ? reasons.join('; ') : null, evidence, thresholds);
+  return finish(
+    reasons.length ? 'failed' : 'passed',
+    reasons.length ? reasons.join('; ') : null,
+    evidence,
+    thresholds,
+  );
 }
 
 function redactDeep<T>(value: T, redact: (t: string) => string): T {
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)]),
+    ) as T;
   }
   return value;
 }
@@ -145,7 +179,8 @@ type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 async function readEvidence(outDir: string, path: string): Promise<ReadResult> {
   const full = resolve(outDir, path);
   const rel = relative(resolve(outDir), full);
-  if (rel.startsWith('..') || isAbsolute(rel)) return { ok: false, reason: 'path leaves $GATEHOUSE_OUT' };
+  if (rel.startsWith('..') || isAbsolute(rel))
+    return { ok: false, reason: 'path leaves $GATEHOUSE_OUT' };
   try {
     const st = await stat(full);
     if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
@@ -155,7 +190,13 @@ async function readEvidence(outDir: string, path: string): Promise<ReadResult> {
     return { ok: true, bytes };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, reason: code === 'ENOENT' ? 'file missing (the gate did not write it)' : `unreadable (${code ?? (err as Error).message})` };
+    return {
+      ok: false,
+      reason:
+        code === 'ENOENT'
+          ? 'file missing (the gate did not write it)'
+          : `unreadable (${code ?? (err as Error).message})`,
+    };
   }
 }
 
@@ -222,6 +263,13 @@ export function skippedResult(gate: ResolvedGate, reason: string, executor: stri
  * status `cached` and `cached.status` holding what it was.
  */
 export function cachedResult(previous: GateResult, key: string, runId: string | null): GateResult {
-  const original = previous.status === 'cached' && previous.cached ? previous.cached : { status: previous.status, runId };
-  return { ...previous, status: 'cached', cached: { status: original.status, key, runId: original.runId ?? runId } };
+  const original =
+    previous.status === 'cached' && previous.cached
+      ? previous.cached
+      : { status: previous.status, runId };
+  return {
+    ...previous,
+    status: 'cached',
+    cached: { status: original.status, key, runId: original.runId ?? runId },
+  };
 }

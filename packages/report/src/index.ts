@@ -3,7 +3,15 @@
  * gate, the run report and its verdict, renderers, merge, sealing/signing and the ledger.
  */
 export { outcome, EMPTY_SHA256, type GateOutcome } from './outcome.js';
-export { evaluateGate, skippedResult, cachedResult, loadBaseline, MAX_FINDINGS, LOG_TAIL_BYTES, type EvaluateOptions } from './evaluate.js';
+export {
+  evaluateGate,
+  skippedResult,
+  cachedResult,
+  loadBaseline,
+  MAX_FINDINGS,
+  LOG_TAIL_BYTES,
+  type EvaluateOptions,
+} from './evaluate.js';
 export {
   buildReport,
   computeVerdict,
@@ -17,7 +25,12 @@ export {
   type BuildReportInput,
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
-export { readExportedGate, judgeExportedGate, MAX_EXPORTED_LOG_BYTES, type ExportReadOptions } from './docker.js';
+export {
+  readExportedGate,
+  judgeExportedGate,
+  MAX_EXPORTED_LOG_BYTES,
+  type ExportReadOptions,
+} from './docker.js';
 export { writeReport, type WriteReportOptions, type WrittenReport } from './write.js';
 export {
   sealReport,
@@ -37,11 +50,29 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './integrity.js';
-export { appendLedger, readLedger, checkLedgerText, ledgerPath, type LedgerEntry, type LedgerCheck } from './ledger.js';
+export {
+  appendLedger,
+  readLedger,
+  checkLedgerText,
+  ledgerPath,
+  type LedgerEntry,
+  type LedgerCheck,
+} from './ledger.js';
 export { checkPolicy, effectivePolicy, describeCheck } from './policy.js';
 export * from './render/index.js';
 export * as evidence from './evidence/index.js';
-export { parseEvidence, mergeEvidence, EvidenceError, type ParsedEvidence, type ParseContext } from './evidence/index.js';
+export {
+  parseEvidence,
+  mergeEvidence,
+  EvidenceError,
+  type ParsedEvidence,
+  type ParseContext,
+} from './evidence/index.js';
 export { prettyCanonical } from './canonical.js';
 export { writeFileAtomic } from './util.js';
-export { validateReportSchema, validateGateResultSchema, reportSchema, REPORT_SCHEMA_ID } from './schema.js';
+export {
+  validateReportSchema,
+  validateGateResultSchema,
+  reportSchema,
+  REPORT_SCHEMA_ID,
+} from './schema.js';

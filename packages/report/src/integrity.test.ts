@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '@gatehouse/core';
 import { canonicalJson, sha256 } from '@gatehouse/core';
-import { generateSigningKeyPair, pae, reportDigest, sealReport, serialiseEnvelope, serialiseReport, verifyReportText, ENVELOPE_FILE, DSSE_PAYLOAD_TYPE } from './integrity.js';
+import {
+  generateSigningKeyPair,
+  pae,
+  reportDigest,
+  sealReport,
+  serialiseEnvelope,
+  serialiseReport,
+  verifyReportText,
+  ENVELOPE_FILE,
+  DSSE_PAYLOAD_TYPE,
+} from './integrity.js';
 import { toStatement, TEST_RESULT_PREDICATE } from './render/intoto.js';
 import { sampleReport } from '../test/sample.js';
 
@@ -16,7 +26,8 @@ const loader = (env: string) => async (name: string) => {
   if (name !== ENVELOPE_FILE) throw new Error('ENOENT');
   return env;
 };
-const verify = (report: string, env = envText, publicKey: string | null = keys.publicKeyPem) => verifyReportText(report, loader(env), publicKey ? { publicKey } : {});
+const verify = (report: string, env = envText, publicKey: string | null = keys.publicKeyPem) =>
+  verifyReportText(report, loader(env), publicKey ? { publicKey } : {});
 
 /** Every path to a primitive value in a JSON value. */
 function leafPaths(v: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
@@ -40,7 +51,11 @@ describe('seal and verify', () => {
     const v = await verify(reportText);
     expect(v).toMatchObject({ ok: true, signature: 'valid', problems: [] });
     expect(v.digest).toBe(reportDigest(sampleReport()));
-    expect(signed.report.integrity).toEqual({ algorithm: 'sha256', digest: v.digest, signature: { format: 'dsse', keyid: keys.keyid, envelope: ENVELOPE_FILE } });
+    expect(signed.report.integrity).toEqual({
+      algorithm: 'sha256',
+      digest: v.digest,
+      signature: { format: 'dsse', keyid: keys.keyid, envelope: ENVELOPE_FILE },
+    });
   });
 
   it('the digest is sha256 of the canonical JSON without the integrity member', () => {
@@ -51,26 +66,52 @@ describe('seal and verify', () => {
   it('the envelope is DSSE over an in-toto test-result Statement naming the commit', () => {
     const env = signed.envelope!;
     expect(env.payloadType).toBe(DSSE_PAYLOAD_TYPE);
-    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as ReturnType<typeof toStatement>;
+    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as ReturnType<
+      typeof toStatement
+    >;
     expect(st._type).toBe('https://in-toto.io/Statement/v1');
-    expect(st.subject).toEqual([{ name: 'git+commit', digest: { gitCommit: '0123456789abcdef0123456789abcdef01234567' } }]);
+    expect(st.subject).toEqual([
+      { name: 'git+commit', digest: { gitCommit: '0123456789abcdef0123456789abcdef01234567' } },
+    ]);
     expect(st.predicateType).toBe(TEST_RESULT_PREDICATE);
-    expect(st.predicate).toMatchObject({ result: 'FAILED', passedTests: ['unit', 'sonar'], warnedTests: ['a11y'], failedTests: ['lint'] });
-    expect(st.predicate.configuration).toContainEqual({ name: 'report.json', digest: { sha256: signed.report.integrity!.digest } });
+    expect(st.predicate).toMatchObject({
+      result: 'FAILED',
+      passedTests: ['unit', 'sonar'],
+      warnedTests: ['a11y'],
+      failedTests: ['lint'],
+    });
+    expect(st.predicate.configuration).toContainEqual({
+      name: 'report.json',
+      digest: { sha256: signed.report.integrity!.digest },
+    });
     expect(pae('t', Buffer.from('ab')).toString()).toBe('DSSEv1 1 t 2 ab');
-    const withImage = toStatement(sampleReport(), { imageDigest: 'sha256:' + 'ab'.repeat(32), imageName: 'shop' });
+    const withImage = toStatement(sampleReport(), {
+      imageDigest: 'sha256:' + 'ab'.repeat(32),
+      imageName: 'shop',
+    });
     expect(withImage.subject[1]).toEqual({ name: 'shop', digest: { sha256: 'ab'.repeat(32) } });
   });
 
   it('detects a flip of any single byte of report.json (signed or not)', async () => {
-    for (const [text, env] of [[reportText, envText], [unsignedText, envText]] as const) {
+    for (const [text, env] of [
+      [reportText, envText],
+      [unsignedText, envText],
+    ] as const) {
       await fc.assert(
-        fc.asyncProperty(fc.nat({ max: text.length - 1 }), fc.integer({ min: 1, max: 255 }), async (pos, delta) => {
-          const bytes = Buffer.from(text, 'utf8');
-          bytes[pos % bytes.length] = (bytes[pos % bytes.length]! + delta) % 256;
-          const v = await verify(bytes.toString('utf8'), env, text === reportText ? keys.publicKeyPem : null);
-          expect(v.ok).toBe(false);
-        }),
+        fc.asyncProperty(
+          fc.nat({ max: text.length - 1 }),
+          fc.integer({ min: 1, max: 255 }),
+          async (pos, delta) => {
+            const bytes = Buffer.from(text, 'utf8');
+            bytes[pos % bytes.length] = (bytes[pos % bytes.length]! + delta) % 256;
+            const v = await verify(
+              bytes.toString('utf8'),
+              env,
+              text === reportText ? keys.publicKeyPem : null,
+            );
+            expect(v.ok).toBe(false);
+          },
+        ),
         { numRuns: 300 },
       );
     }
@@ -80,42 +121,58 @@ describe('seal and verify', () => {
     const original = JSON.parse(reportText) as RunReport;
     const paths = leafPaths(original);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)), fc.boolean(), async (path, value, reseal) => {
-        fc.pre(getPath(original, path) !== value);
-        const edited = JSON.parse(reportText) as RunReport;
-        setPath(edited, path, value);
-        let text = serialiseReport(edited);
-        if (reseal && path[0] !== 'integrity') {
-          // An editor who recomputes the digest but cannot sign keeps the old signature member.
-          const resealed = sealReport(edited);
-          resealed.report.integrity!.signature = signed.report.integrity!.signature;
-          text = serialiseReport(resealed.report);
-        }
-        const v = await verify(text);
-        expect(v.ok).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)),
+        fc.boolean(),
+        async (path, value, reseal) => {
+          fc.pre(getPath(original, path) !== value);
+          const edited = JSON.parse(reportText) as RunReport;
+          setPath(edited, path, value);
+          let text = serialiseReport(edited);
+          if (reseal && path[0] !== 'integrity') {
+            // An editor who recomputes the digest but cannot sign keeps the old signature member.
+            const resealed = sealReport(edited);
+            resealed.report.integrity!.signature = signed.report.integrity!.signature;
+            text = serialiseReport(resealed.report);
+          }
+          const v = await verify(text);
+          expect(v.ok).toBe(false);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it('detects a flip of any single byte of the envelope', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: envText.length - 1 }), fc.integer({ min: 1, max: 255 }), async (pos, delta) => {
-        const bytes = Buffer.from(envText, 'utf8');
-        bytes[pos] = (bytes[pos]! + delta) % 256;
-        expect((await verify(reportText, bytes.toString('utf8'))).ok).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: envText.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (pos, delta) => {
+          const bytes = Buffer.from(envText, 'utf8');
+          bytes[pos] = (bytes[pos]! + delta) % 256;
+          expect((await verify(reportText, bytes.toString('utf8'))).ok).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('refuses a missing envelope, a wrong key, a stripped signature when a key is required', async () => {
-    expect((await verifyReportText(reportText, async () => Promise.reject(new Error('ENOENT')), {})).problems[0]).toMatch(/cannot be read/);
+    expect(
+      (await verifyReportText(reportText, async () => Promise.reject(new Error('ENOENT')), {}))
+        .problems[0],
+    ).toMatch(/cannot be read/);
     const other = generateSigningKeyPair();
-    expect((await verify(reportText, envText, other.publicKeyPem)).problems.join()).toMatch(/not by the given key/);
+    expect((await verify(reportText, envText, other.publicKeyPem)).problems.join()).toMatch(
+      /not by the given key/,
+    );
     const stripped = JSON.parse(reportText) as RunReport;
     stripped.integrity!.signature = null;
-    expect((await verify(serialiseReport(stripped))).problems).toEqual(['a public key was given but the report is not signed']);
+    expect((await verify(serialiseReport(stripped))).problems).toEqual([
+      'a public key was given but the report is not signed',
+    ]);
     // Without a key the stripped report still verifies (digest only) — the auditor must ask for the key.
     expect((await verify(serialiseReport(stripped), envText, null)).ok).toBe(true);
   });
@@ -138,6 +195,8 @@ describe('seal and verify', () => {
   });
 
   it('an unsealed report does not verify', async () => {
-    expect((await verify(serialiseReport(sampleReport()), envText, null)).problems).toEqual(['report has no integrity member (not sealed)']);
+    expect((await verify(serialiseReport(sampleReport()), envText, null)).problems).toEqual([
+      'report has no integrity member (not sealed)',
+    ]);
   });
 });

@@ -1,11 +1,23 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
 import type { RunReport } from '@gatehouse/core';
 import { canonicalForms, prettyCanonical } from './canonical.js';
 import { validateReportSchema } from './schema.js';
-import { toStatement, STATEMENT_TYPE, type StatementOptions, type TestResultStatement } from './render/intoto.js';
+import {
+  toStatement,
+  STATEMENT_TYPE,
+  type StatementOptions,
+  type TestResultStatement,
+} from './render/intoto.js';
 
 /** `payloadType` of the envelope: the payload is an in-toto Statement. */
 export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -40,7 +52,12 @@ export function reportDigest(report: RunReport): string {
 /** DSSE pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`. */
 export function pae(payloadType: string, payload: Buffer): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `),
+    type,
+    Buffer.from(` ${payload.length} `),
+    payload,
+  ]);
 }
 
 function privateKeyOf(key: string | KeyObject): KeyObject {
@@ -48,10 +65,16 @@ function privateKeyOf(key: string | KeyObject): KeyObject {
   try {
     k = typeof key === 'string' ? createPrivateKey(key) : key;
   } catch (err) {
-    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the signing key is not a PEM private key', { cause: err, hint: 'create one with `gatehouse report keygen`' });
+    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the signing key is not a PEM private key', {
+      cause: err,
+      hint: 'create one with `gatehouse report keygen`',
+    });
   }
   if (k.type !== 'private' || k.asymmetricKeyType !== 'ed25519') {
-    throw new GatehouseError('GH_REPORT_KEY_INVALID', `the signing key must be an ed25519 private key (got ${k.asymmetricKeyType ?? k.type})`);
+    throw new GatehouseError(
+      'GH_REPORT_KEY_INVALID',
+      `the signing key must be an ed25519 private key (got ${k.asymmetricKeyType ?? k.type})`,
+    );
   }
   return k;
 }
@@ -59,11 +82,22 @@ function privateKeyOf(key: string | KeyObject): KeyObject {
 function publicKeyOf(key: string | KeyObject): KeyObject {
   let k: KeyObject;
   try {
-    k = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
+    k =
+      typeof key === 'string'
+        ? createPublicKey(key)
+        : key.type === 'private'
+          ? createPublicKey(key)
+          : key;
   } catch (err) {
-    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the public key is not a PEM ed25519 key', { cause: err });
+    throw new GatehouseError('GH_REPORT_KEY_INVALID', 'the public key is not a PEM ed25519 key', {
+      cause: err,
+    });
   }
-  if (k.asymmetricKeyType !== 'ed25519') throw new GatehouseError('GH_REPORT_KEY_INVALID', `the public key must be ed25519 (got ${k.asymmetricKeyType})`);
+  if (k.asymmetricKeyType !== 'ed25519')
+    throw new GatehouseError(
+      'GH_REPORT_KEY_INVALID',
+      `the public key must be ed25519 (got ${k.asymmetricKeyType})`,
+    );
   return k;
 }
 
@@ -73,7 +107,11 @@ export function keyIdOf(key: string | KeyObject): string {
 }
 
 /** A new ed25519 key pair as PEM (PKCS#8 private, SPKI public). */
-export function generateSigningKeyPair(): { privateKeyPem: string; publicKeyPem: string; keyid: string } {
+export function generateSigningKeyPair(): {
+  privateKeyPem: string;
+  publicKeyPem: string;
+  keyid: string;
+} {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return {
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -89,13 +127,31 @@ export function generateSigningKeyPair(): { privateKeyPem: string; publicKeyPem:
 export function sealReport(report: RunReport, opts: SealOptions = {}): SealedReport {
   const digest = reportDigest(report);
   const { integrity: _old, ...body } = report;
-  if (!opts.key) return { report: { ...body, integrity: { algorithm: 'sha256', digest, signature: null } }, envelope: null };
+  if (!opts.key)
+    return {
+      report: { ...body, integrity: { algorithm: 'sha256', digest, signature: null } },
+      envelope: null,
+    };
   const key = privateKeyOf(opts.key);
   const keyid = keyIdOf(key);
   const payload = Buffer.from(canonicalJson(toStatement(report, opts)), 'utf8');
   const sig = sign(null, pae(DSSE_PAYLOAD_TYPE, payload), key).toString('base64');
-  const envelope: DsseEnvelope = { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid, sig }] };
-  return { report: { ...body, integrity: { algorithm: 'sha256', digest, signature: { format: 'dsse', keyid, envelope: ENVELOPE_FILE } } }, envelope };
+  const envelope: DsseEnvelope = {
+    payloadType: DSSE_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid, sig }],
+  };
+  return {
+    report: {
+      ...body,
+      integrity: {
+        algorithm: 'sha256',
+        digest,
+        signature: { format: 'dsse', keyid, envelope: ENVELOPE_FILE },
+      },
+    },
+    envelope,
+  };
 }
 
 /** The exact bytes `report.json` holds for a sealed report. */
@@ -138,12 +194,19 @@ export async function verifyReport(file: string, opts: VerifyOptions = {}): Prom
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return fail(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return fail(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
-  return verifyReportText(text, async (name) => {
-    if (name !== basename(name) || name === '' || name === '.' || name === '..') throw new Error(`envelope name ${JSON.stringify(name)} is not a plain file name`);
-    return readFile(join(dirname(file), name), 'utf8');
-  }, opts);
+  return verifyReportText(
+    text,
+    async (name) => {
+      if (name !== basename(name) || name === '' || name === '.' || name === '..')
+        throw new Error(`envelope name ${JSON.stringify(name)} is not a plain file name`);
+      return readFile(join(dirname(file), name), 'utf8');
+    },
+    opts,
+  );
 }
 
 function fail(problem: string): VerifyResult {
@@ -151,20 +214,28 @@ function fail(problem: string): VerifyResult {
 }
 
 /** {@link verifyReport} on text; `loadEnvelope` reads a file next to the report. */
-export async function verifyReportText(text: string, loadEnvelope: (name: string) => Promise<string>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyReportText(
+  text: string,
+  loadEnvelope: (name: string) => Promise<string>,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   let report: RunReport;
   try {
     report = JSON.parse(text) as RunReport;
   } catch (err) {
     return fail(`report is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof report !== 'object' || report === null || Array.isArray(report)) return fail('report is not a JSON object');
+  if (typeof report !== 'object' || report === null || Array.isArray(report))
+    return fail('report is not a JSON object');
   const problems: string[] = [];
   let digest: string | null = null;
   try {
     const forms = canonicalForms(report, 'integrity');
     digest = sha256(forms.compact);
-    if (forms.pretty !== text) problems.push('file bytes differ from the canonical form of its content (edited by hand or by another tool)');
+    if (forms.pretty !== text)
+      problems.push(
+        'file bytes differ from the canonical form of its content (edited by hand or by another tool)',
+      );
   } catch (err) {
     problems.push(`report cannot be serialised: ${(err as Error).message}`);
   }
@@ -174,13 +245,17 @@ export async function verifyReportText(text: string, loadEnvelope: (name: string
     return { ok: false, digest, signature: 'absent', problems, report };
   }
   const allowed = new Set(['algorithm', 'digest', 'signature']);
-  for (const k of Object.keys(integ)) if (!allowed.has(k)) problems.push(`integrity has an unknown member ${JSON.stringify(k)}`);
+  for (const k of Object.keys(integ))
+    if (!allowed.has(k)) problems.push(`integrity has an unknown member ${JSON.stringify(k)}`);
   if (opts.schema) {
     const schemaProblems = validateReportSchema(report);
-    if (schemaProblems.length) problems.push(...schemaProblems.slice(0, 5).map((p) => `schema: ${p}`));
+    if (schemaProblems.length)
+      problems.push(...schemaProblems.slice(0, 5).map((p) => `schema: ${p}`));
   }
-  if (integ.algorithm !== 'sha256') problems.push(`integrity.algorithm is ${JSON.stringify(integ.algorithm)}, expected "sha256"`);
-  if (digest !== null && integ.digest !== digest) problems.push(`digest mismatch: recorded ${String(integ.digest)}, content hashes to ${digest}`);
+  if (integ.algorithm !== 'sha256')
+    problems.push(`integrity.algorithm is ${JSON.stringify(integ.algorithm)}, expected "sha256"`);
+  if (digest !== null && integ.digest !== digest)
+    problems.push(`digest mismatch: recorded ${String(integ.digest)}, content hashes to ${digest}`);
 
   let signature: VerifyResult['signature'] = 'absent';
   const sig = integ.signature;
@@ -209,15 +284,25 @@ async function checkEnvelope(
   publicKey: string | KeyObject | undefined,
 ): Promise<string[] | null> {
   const problems: string[] = [];
-  if (typeof sig !== 'object' || sig.format !== 'dsse' || typeof sig.keyid !== 'string' || typeof sig.envelope !== 'string') {
+  if (
+    typeof sig !== 'object' ||
+    sig.format !== 'dsse' ||
+    typeof sig.keyid !== 'string' ||
+    typeof sig.envelope !== 'string'
+  ) {
     return ['integrity.signature is not { format: "dsse", keyid, envelope }'];
   }
-  for (const k of Object.keys(sig)) if (!['format', 'keyid', 'envelope'].includes(k)) problems.push(`integrity.signature has an unknown member ${JSON.stringify(k)}`);
+  for (const k of Object.keys(sig))
+    if (!['format', 'keyid', 'envelope'].includes(k))
+      problems.push(`integrity.signature has an unknown member ${JSON.stringify(k)}`);
   let envText: string;
   try {
     envText = await loadEnvelope(sig.envelope);
   } catch (err) {
-    return [...problems, `signature envelope ${sig.envelope} cannot be read: ${(err as Error).message}`];
+    return [
+      ...problems,
+      `signature envelope ${sig.envelope} cannot be read: ${(err as Error).message}`,
+    ];
   }
   let env: DsseEnvelope;
   try {
@@ -225,17 +310,26 @@ async function checkEnvelope(
   } catch (err) {
     return [...problems, `signature envelope is not valid JSON: ${(err as Error).message}`];
   }
-  if (!env || typeof env !== 'object' || typeof env.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) {
+  if (
+    !env ||
+    typeof env !== 'object' ||
+    typeof env.payload !== 'string' ||
+    typeof env.payloadType !== 'string' ||
+    !Array.isArray(env.signatures)
+  ) {
     return [...problems, 'signature envelope is not a DSSE envelope'];
   }
   try {
-    if (serialiseEnvelope(env) !== envText) problems.push('envelope file bytes differ from the canonical form of its content');
+    if (serialiseEnvelope(env) !== envText)
+      problems.push('envelope file bytes differ from the canonical form of its content');
   } catch {
     problems.push('envelope cannot be serialised');
   }
-  if (env.payloadType !== DSSE_PAYLOAD_TYPE) problems.push(`envelope payloadType is ${JSON.stringify(env.payloadType)}`);
+  if (env.payloadType !== DSSE_PAYLOAD_TYPE)
+    problems.push(`envelope payloadType is ${JSON.stringify(env.payloadType)}`);
   const payload = Buffer.from(env.payload, 'base64');
-  if (payload.toString('base64') !== env.payload) problems.push('envelope payload is not canonical base64');
+  if (payload.toString('base64') !== env.payload)
+    problems.push('envelope payload is not canonical base64');
   let statement: TestResultStatement | null = null;
   try {
     statement = JSON.parse(payload.toString('utf8')) as TestResultStatement;
@@ -246,12 +340,18 @@ async function checkEnvelope(
     // The payload must be exactly the statement this report yields: commit, verdict, gates, digest.
     const expected = canonicalJson(toStatement(report, imageOf(statement)));
     if (statement._type !== STATEMENT_TYPE) problems.push('payload is not an in-toto Statement v1');
-    const recorded = statement.predicate?.configuration?.find((c) => c.name === 'report.json')?.digest?.sha256;
-    if (digest !== null && recorded !== digest) problems.push(`signed statement names report digest ${String(recorded)}, content hashes to ${digest}`);
-    else if (payload.toString('utf8') !== expected) problems.push('signed statement does not match the report (subject, result or gates differ)');
+    const recorded = statement.predicate?.configuration?.find((c) => c.name === 'report.json')
+      ?.digest?.sha256;
+    if (digest !== null && recorded !== digest)
+      problems.push(
+        `signed statement names report digest ${String(recorded)}, content hashes to ${digest}`,
+      );
+    else if (payload.toString('utf8') !== expected)
+      problems.push('signed statement does not match the report (subject, result or gates differ)');
   }
   const entries = env.signatures.filter((s) => s && s.keyid === sig.keyid);
-  if (env.signatures.length !== 1 || entries.length !== 1) problems.push(`envelope must hold exactly one signature, by key ${sig.keyid}`);
+  if (env.signatures.length !== 1 || entries.length !== 1)
+    problems.push(`envelope must hold exactly one signature, by key ${sig.keyid}`);
   if (publicKey) {
     let key: KeyObject | null = null;
     try {
@@ -261,11 +361,15 @@ async function checkEnvelope(
     }
     if (key) {
       const kid = keyIdOf(key);
-      if (kid !== sig.keyid) problems.push(`report was signed by key ${sig.keyid}, not by the given key ${kid}`);
+      if (kid !== sig.keyid)
+        problems.push(`report was signed by key ${sig.keyid}, not by the given key ${kid}`);
       const s = entries[0];
-      const sigBytes = s && typeof s.sig === 'string' ? Buffer.from(s.sig, 'base64') : Buffer.alloc(0);
-      if (s && sigBytes.toString('base64') !== s.sig) problems.push('signature is not canonical base64');
-      if (!s || !verify(null, pae(env.payloadType, payload), key, sigBytes)) problems.push('signature does not verify with the given public key');
+      const sigBytes =
+        s && typeof s.sig === 'string' ? Buffer.from(s.sig, 'base64') : Buffer.alloc(0);
+      if (s && sigBytes.toString('base64') !== s.sig)
+        problems.push('signature is not canonical base64');
+      if (!s || !verify(null, pae(env.payloadType, payload), key, sigBytes))
+        problems.push('signature does not verify with the given public key');
     }
   }
   return problems.length ? problems : null;
@@ -276,5 +380,7 @@ function imageOf(statement: TestResultStatement): StatementOptions {
   const img = subjects.find((s) => s && s.name !== 'git+commit' && s.name !== 'gatehouse-report');
   if (!img || !img.digest) return {};
   const [alg, hex] = Object.entries(img.digest)[0] ?? [];
-  return alg && hex ? { imageDigest: `${alg}:${hex}`, ...(img.name ? { imageName: img.name } : {}) } : {};
+  return alg && hex
+    ? { imageDigest: `${alg}:${hex}`, ...(img.name ? { imageName: img.name } : {}) }
+    : {};
 }

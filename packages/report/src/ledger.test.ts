@@ -10,21 +10,37 @@ const digest = (i: number): string => i.toString(16).padStart(64, '0');
 describe('ledger', () => {
   it('chains entries, each prev the sha256 of the line before', async () => {
     const root = await tempDir();
-    const a = await appendLedger(root, { runId: 'R1', reportDigest: digest(1), at: '2026-01-01T00:00:00.000Z' });
+    const a = await appendLedger(root, {
+      runId: 'R1',
+      reportDigest: digest(1),
+      at: '2026-01-01T00:00:00.000Z',
+    });
     const b = await appendLedger(root, { runId: 'R2', reportDigest: digest(2) });
     expect(a.prev).toBeNull();
     const lines = (await readFile(ledgerPath(root), 'utf8')).split('\n');
-    expect(lines[0]).toBe(`{"at":"2026-01-01T00:00:00.000Z","prev":null,"reportDigest":"${digest(1)}","runId":"R1"}`);
+    expect(lines[0]).toBe(
+      `{"at":"2026-01-01T00:00:00.000Z","prev":null,"reportDigest":"${digest(1)}","runId":"R1"}`,
+    );
     expect(b.prev).toMatch(/^[0-9a-f]{64}$/);
-    expect(await readLedger(root)).toMatchObject({ brokenAt: null, problem: null, entries: [{ runId: 'R1' }, { runId: 'R2' }] });
+    expect(await readLedger(root)).toMatchObject({
+      brokenAt: null,
+      problem: null,
+      entries: [{ runId: 'R1' }, { runId: 'R2' }],
+    });
   });
 
   it('concurrent appends from many writers keep one intact chain', async () => {
     const root = await tempDir();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) }),
+      ),
+    );
     const check = await readLedger(root);
     expect(check.brokenAt).toBeNull();
-    expect(check.entries.map((e) => e.runId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `R${i}`).sort());
+    expect(check.entries.map((e) => e.runId).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `R${i}`).sort(),
+    );
   });
 
   it('takes over at once a lock left by a dead process, but not one of a live process', async () => {
@@ -40,26 +56,51 @@ describe('ledger', () => {
 
     await writeFile(lock, JSON.stringify({ pid: process.pid, nonce: 'someone-else' }));
     let done = false;
-    const pending = appendLedger(root, { runId: 'R2', reportDigest: digest(2) }).then(() => (done = true));
+    const pending = appendLedger(root, { runId: 'R2', reportDigest: digest(2) }).then(
+      () => (done = true),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(done).toBe(false);
     await rm(lock);
     await pending;
-    expect(await readLedger(root)).toMatchObject({ brokenAt: null, entries: [{ runId: 'R0' }, { runId: 'R1' }, { runId: 'R2' }] });
+    expect(await readLedger(root)).toMatchObject({
+      brokenAt: null,
+      entries: [{ runId: 'R0' }, { runId: 'R1' }, { runId: 'R2' }],
+    });
   });
 
   it('names the first broken entry: edited, removed, reordered, partial', async () => {
     const root = await tempDir();
-    for (let i = 0; i < 4; i++) await appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) });
+    for (let i = 0; i < 4; i++)
+      await appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) });
     const text = await readFile(ledgerPath(root), 'utf8');
     const lines = text.split('\n').slice(0, -1);
     const join = (ls: string[]): string => `${ls.join('\n')}\n`;
-    expect(checkLedgerText(join([lines[0]!, lines[1]!.replace(digest(1), digest(9)), lines[2]!, lines[3]!]))).toMatchObject({ brokenAt: 3 });
-    expect(checkLedgerText(join([lines[0]!, lines[2]!, lines[3]!]))).toMatchObject({ brokenAt: 2, problem: 'prev does not match the hash of line 1' });
-    expect(checkLedgerText(join([lines[1]!, lines[0]!]))).toMatchObject({ brokenAt: 1, problem: 'first entry must have prev null' });
-    expect(checkLedgerText(join([lines[0]!, lines[1]!.replace('{"at"', '{ "at"')]))).toMatchObject({ brokenAt: 2, problem: 'line is not in canonical form (edited)' });
-    expect(checkLedgerText(text.slice(0, -5))).toMatchObject({ brokenAt: 4, problem: 'last line is incomplete (no newline)' });
-    expect(checkLedgerText(join([lines[0]!, 'garbage']))).toMatchObject({ brokenAt: 2, problem: 'not JSON' });
+    expect(
+      checkLedgerText(
+        join([lines[0]!, lines[1]!.replace(digest(1), digest(9)), lines[2]!, lines[3]!]),
+      ),
+    ).toMatchObject({ brokenAt: 3 });
+    expect(checkLedgerText(join([lines[0]!, lines[2]!, lines[3]!]))).toMatchObject({
+      brokenAt: 2,
+      problem: 'prev does not match the hash of line 1',
+    });
+    expect(checkLedgerText(join([lines[1]!, lines[0]!]))).toMatchObject({
+      brokenAt: 1,
+      problem: 'first entry must have prev null',
+    });
+    expect(checkLedgerText(join([lines[0]!, lines[1]!.replace('{"at"', '{ "at"')]))).toMatchObject({
+      brokenAt: 2,
+      problem: 'line is not in canonical form (edited)',
+    });
+    expect(checkLedgerText(text.slice(0, -5))).toMatchObject({
+      brokenAt: 4,
+      problem: 'last line is incomplete (no newline)',
+    });
+    expect(checkLedgerText(join([lines[0]!, 'garbage']))).toMatchObject({
+      brokenAt: 2,
+      problem: 'not JSON',
+    });
     // An edit of the last entry is visible only through its report digest (history compares it with the report).
     expect(checkLedgerText(text).brokenAt).toBeNull();
   });
@@ -68,7 +109,9 @@ describe('ledger', () => {
     const root = await tempDir();
     await appendLedger(root, { runId: 'R1', reportDigest: digest(1) });
     await appendFile(ledgerPath(root), '{"at":"x"');
-    await expect(appendLedger(root, { runId: 'R2', reportDigest: digest(2) })).rejects.toThrow(/partial line/);
+    await expect(appendLedger(root, { runId: 'R2', reportDigest: digest(2) })).rejects.toThrow(
+      /partial line/,
+    );
   });
 
   it('an empty or absent ledger is intact', async () => {

@@ -94,12 +94,19 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const st = await stat(lock).catch(() => null);
     if (st === null) continue;
     const old = Date.now() - st.mtimeMs > LOCK_STALE_MS;
-    if (old || (holder !== null && pidGone(holder.pid)) || (holder === null && Date.now() - st.mtimeMs > 2_000)) {
+    if (
+      old ||
+      (holder !== null && pidGone(holder.pid)) ||
+      (holder === null && Date.now() - st.mtimeMs > 2_000)
+    ) {
       await takeOver(lock, holder);
       continue;
     }
     if (Date.now() > deadline) {
-      throw new GatehouseError('GH_LEDGER_LOCKED', `ledger is locked by another process (${holder ? `pid ${holder.pid}, ` : ''}${lock})`);
+      throw new GatehouseError(
+        'GH_LEDGER_LOCKED',
+        `ledger is locked by another process (${holder ? `pid ${holder.pid}, ` : ''}${lock})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
   }
@@ -120,7 +127,10 @@ function lastLine(text: string): string | null {
  * with a single `write` on an `O_APPEND` descriptor and fsynced. A lock file serialises
  * concurrent writers so two runs cannot chain to the same predecessor.
  */
-export async function appendLedger(rootDir: string, entry: { runId: string; reportDigest: string; at?: string }): Promise<LedgerEntry> {
+export async function appendLedger(
+  rootDir: string,
+  entry: { runId: string; reportDigest: string; at?: string },
+): Promise<LedgerEntry> {
   const file = ledgerPath(rootDir);
   await mkdir(dirname(file), { recursive: true });
   return withLock(file, async () => {
@@ -129,10 +139,18 @@ export async function appendLedger(rootDir: string, entry: { runId: string; repo
       throw err;
     });
     if (existing !== '' && !existing.endsWith('\n')) {
-      throw new GatehouseError('GH_LEDGER_BROKEN', `${file} ends with a partial line; run \`gatehouse report history\` to see where it broke`);
+      throw new GatehouseError(
+        'GH_LEDGER_BROKEN',
+        `${file} ends with a partial line; run \`gatehouse report history\` to see where it broke`,
+      );
     }
     const last = lastLine(existing);
-    const full: LedgerEntry = { runId: entry.runId, at: entry.at ?? new Date().toISOString(), reportDigest: entry.reportDigest, prev: last === null ? null : sha256(last) };
+    const full: LedgerEntry = {
+      runId: entry.runId,
+      at: entry.at ?? new Date().toISOString(),
+      reportDigest: entry.reportDigest,
+      prev: last === null ? null : sha256(last),
+    };
     const fh = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
     try {
       await fh.write(Buffer.from(`${canonicalJson(full)}\n`, 'utf8'));
@@ -159,7 +177,8 @@ export async function readLedger(rootDir: string): Promise<LedgerCheck> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], brokenAt: null, problem: null };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { entries: [], brokenAt: null, problem: null };
     throw err;
   }
   return checkLedgerText(text);
@@ -170,7 +189,8 @@ export function checkLedgerText(text: string): LedgerCheck {
   const entries: LedgerEntry[] = [];
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  else if (lines.length) return { entries, brokenAt: lines.length, problem: 'last line is incomplete (no newline)' };
+  else if (lines.length)
+    return { entries, brokenAt: lines.length, problem: 'last line is incomplete (no newline)' };
   let prev: string | null = null;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -181,12 +201,24 @@ export function checkLedgerText(text: string): LedgerCheck {
     } catch {
       return broken('not JSON');
     }
-    if (!e || typeof e !== 'object' || typeof e.runId !== 'string' || typeof e.at !== 'string' || typeof e.reportDigest !== 'string' || !('prev' in e)) {
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.runId !== 'string' ||
+      typeof e.at !== 'string' ||
+      typeof e.reportDigest !== 'string' ||
+      !('prev' in e)
+    ) {
       return broken('not a ledger entry');
     }
     if (canonicalJson(e) !== line) return broken('line is not in canonical form (edited)');
     if (Object.keys(e).length !== 4) return broken('unexpected members');
-    if (e.prev !== prev) return broken(prev === null ? 'first entry must have prev null' : `prev does not match the hash of line ${i}`);
+    if (e.prev !== prev)
+      return broken(
+        prev === null
+          ? 'first entry must have prev null'
+          : `prev does not match the hash of line ${i}`,
+      );
     entries.push(e);
     prev = sha256(line);
   }

@@ -28,7 +28,11 @@ function isReport(p: RunReport | GateResult): p is RunReport {
  * reported becomes `skipped` with reason "no result reported" (which fails the verdict when
  * the gate is blocking). Start/end span the parts.
  */
-export function mergeReports(parts: Array<RunReport | GateResult>, pipeline: ResolvedPipeline, opts: MergeOptions = {}): RunReport {
+export function mergeReports(
+  parts: Array<RunReport | GateResult>,
+  pipeline: ResolvedPipeline,
+  opts: MergeOptions = {},
+): RunReport {
   const src = (i: number): string => opts.sources?.[i] ?? `part #${i + 1}`;
   const seen = new Map<string, string>();
   const results: GateResult[] = [];
@@ -37,12 +41,20 @@ export function mergeReports(parts: Array<RunReport | GateResult>, pipeline: Res
     const list = isReport(p) ? p.gates : [p];
     if (isReport(p)) reports.push(p);
     for (const g of list) {
-      if (!g || typeof g.id !== 'string') throw new GatehouseError('GH_REPORT_MERGE_INVALID', `${src(i)} is neither a gate result nor a report`);
+      if (!g || typeof g.id !== 'string')
+        throw new GatehouseError(
+          'GH_REPORT_MERGE_INVALID',
+          `${src(i)} is neither a gate result nor a report`,
+        );
       const prev = seen.get(g.id);
       if (prev !== undefined) {
-        throw new GatehouseError('GH_REPORT_MERGE_DUPLICATE', `gate ${g.id} is reported twice: in ${prev} and in ${src(i)}`, {
-          hint: 'each gate must come from exactly one result file; remove the stale one',
-        });
+        throw new GatehouseError(
+          'GH_REPORT_MERGE_DUPLICATE',
+          `gate ${g.id} is reported twice: in ${prev} and in ${src(i)}`,
+          {
+            hint: 'each gate must come from exactly one result file; remove the stale one',
+          },
+        );
       }
       seen.set(g.id, src(i));
       results.push(g);
@@ -53,8 +65,10 @@ export function mergeReports(parts: Array<RunReport | GateResult>, pipeline: Res
   const gates = orderGates(pipeline, results, executor, true);
   const times = results.filter((g) => g.status !== 'skipped' && g.status !== 'cached');
   const now = new Date().toISOString();
-  const startedAt = [...times.map((g) => g.startedAt), ...reports.map((r) => r.startedAt)].sort()[0] ?? now;
-  const finishedAt = [...times.map((g) => g.finishedAt), ...reports.map((r) => r.finishedAt)].sort().at(-1) ?? now;
+  const startedAt =
+    [...times.map((g) => g.startedAt), ...reports.map((r) => r.startedAt)].sort()[0] ?? now;
+  const finishedAt =
+    [...times.map((g) => g.finishedAt), ...reports.map((r) => r.finishedAt)].sort().at(-1) ?? now;
   const first = reports[0];
   return {
     schemaVersion: 1,

@@ -32,7 +32,10 @@ export interface GateOutcome {
 }
 
 /** Convenience for executors and tests: an outcome with defaults for what did not happen. */
-export function outcome(gate: Pick<ResolvedGate, 'id'>, over: Partial<GateOutcome> & { outDir: string }): GateOutcome {
+export function outcome(
+  gate: Pick<ResolvedGate, 'id'>,
+  over: Partial<GateOutcome> & { outDir: string },
+): GateOutcome {
   const now = new Date().toISOString();
   return {
     id: gate.id,

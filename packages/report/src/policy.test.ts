@@ -18,11 +18,17 @@ async function judge(g: ResolvedGate, files: Record<string, string>, exitCode = 
   return evaluateGate(g, outcome(g, { outDir: out, exitCode }), { rootDir: '/app' });
 }
 
-const summary = (lines: number, branches: number) => JSON.stringify({ total: { lines: { total: 100, covered: lines }, branches: { total: 100, covered: branches } } });
+const summary = (lines: number, branches: number) =>
+  JSON.stringify({
+    total: { lines: { total: 100, covered: lines }, branches: { total: 100, covered: branches } },
+  });
 
 describe('policies', () => {
   it('min_coverage: each metric a check; a metric the evidence lacks is an error', async () => {
-    const g = gate('unit', { evidence: [{ format: 'istanbul', path: 'c.json' }], policy: { min_coverage: { lines: 80, branches: 70 } } });
+    const g = gate('unit', {
+      evidence: [{ format: 'istanbul', path: 'c.json' }],
+      policy: { min_coverage: { lines: 80, branches: 70 } },
+    });
     const r = await judge(g, { 'c.json': summary(85, 60) });
     expect([r.status, r.thresholds]).toEqual([
       'failed',
@@ -32,16 +38,30 @@ describe('policies', () => {
       ],
     ]);
     expect(r.reason).toBe('min_coverage.branches: measured 60, limit ≥ 70');
-    const lcovOnly = gate('unit', { evidence: [{ format: 'lcov', path: 'lcov.info' }], policy: { min_coverage: { statements: 50 } } });
+    const lcovOnly = gate('unit', {
+      evidence: [{ format: 'lcov', path: 'lcov.info' }],
+      policy: { min_coverage: { statements: 50 } },
+    });
     const e = await judge(lcovOnly, { 'lcov.info': 'SF:a\nLF:1\nLH:1\nend_of_record\n' });
-    expect([e.status, e.reason]).toEqual(['error', 'min_coverage.statements: nothing measured it (no evidence of that kind)']);
+    expect([e.status, e.reason]).toEqual([
+      'error',
+      'min_coverage.statements: nothing measured it (no evidence of that kind)',
+    ]);
   });
 
   it('max_violations in total and by impact', async () => {
     const pa11y = await readFile(join(FIX, 'pa11y', 'pa11y-ci.json'), 'utf8');
-    const total = gate('a11y', { kind: 'a11y-test', evidence: [{ format: 'pa11y', path: 'p.json' }], policy: { max_violations: 3 } });
+    const total = gate('a11y', {
+      kind: 'a11y-test',
+      evidence: [{ format: 'pa11y', path: 'p.json' }],
+      policy: { max_violations: 3 },
+    });
     expect((await judge(total, { 'p.json': pa11y })).status).toBe('passed');
-    const byImpact = gate('a11y', { kind: 'a11y-test', evidence: [{ format: 'pa11y', path: 'p.json' }], policy: { max_violations: { critical: 0, moderate: 0 } } });
+    const byImpact = gate('a11y', {
+      kind: 'a11y-test',
+      evidence: [{ format: 'pa11y', path: 'p.json' }],
+      policy: { max_violations: { critical: 0, moderate: 0 } },
+    });
     const r = await judge(byImpact, { 'p.json': pa11y });
     expect(r.thresholds).toEqual([
       { name: 'max_violations.critical', limit: 0, measured: 1, ok: false },
@@ -52,11 +72,26 @@ describe('policies', () => {
 
   it('unit-test gates fail on failed tests by default, even when the runner exited 0', async () => {
     const junit = await readFile(join(FIX, 'junit', 'jest-junit.xml'), 'utf8');
-    const r = await judge(gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'j.xml' }] }), { 'j.xml': junit });
-    expect([r.status, r.thresholds]).toEqual(['failed', [{ name: 'max_failed', limit: 0, measured: 1, ok: false }]]);
-    const lenient = await judge(gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'j.xml' }], policy: { max_failed: 1 } }), { 'j.xml': junit });
+    const r = await judge(
+      gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path: 'j.xml' }] }),
+      { 'j.xml': junit },
+    );
+    expect([r.status, r.thresholds]).toEqual([
+      'failed',
+      [{ name: 'max_failed', limit: 0, measured: 1, ok: false }],
+    ]);
+    const lenient = await judge(
+      gate('unit', {
+        kind: 'unit-test',
+        evidence: [{ format: 'junit', path: 'j.xml' }],
+        policy: { max_failed: 1 },
+      }),
+      { 'j.xml': junit },
+    );
     expect(lenient.status).toBe('passed');
-    const custom = await judge(gate('smoke', { evidence: [{ format: 'junit', path: 'j.xml' }] }), { 'j.xml': junit });
+    const custom = await judge(gate('smoke', { evidence: [{ format: 'junit', path: 'j.xml' }] }), {
+      'j.xml': junit,
+    });
     expect([custom.status, custom.thresholds]).toEqual(['passed', []]);
   });
 
@@ -65,19 +100,34 @@ describe('policies', () => {
     const g = gate('sonar', { kind: 'sonarqube', evidence: [{ format: 'sonarqube', path: 's' }] });
     expect((await judge(g, { s: await qg('qualitygate-ok.json') })).status).toBe('passed');
     const err = await judge(g, { s: await qg('qualitygate-error.json') });
-    expect([err.status, err.reason]).toEqual(['failed', 'sonar quality gate is ERROR (must be OK)']);
+    expect([err.status, err.reason]).toEqual([
+      'failed',
+      'sonar quality gate is ERROR (must be OK)',
+    ]);
     // report-task.txt proves submission only: by default the scanner's exit code decides…
     expect((await judge(g, { s: await qg('report-task.txt') })).status).toBe('passed');
     expect((await judge(g, { s: await qg('report-task.txt') }, 1)).status).toBe('failed');
     // …but an explicit policy demands a known OK.
-    const strict = gate('sonar', { kind: 'sonarqube', evidence: [{ format: 'sonarqube', path: 's' }], policy: { sonar_quality_gate: true } });
-    expect((await judge(strict, { s: await qg('report-task.txt') })).reason).toBe('sonar quality gate is NONE (must be OK)');
+    const strict = gate('sonar', {
+      kind: 'sonarqube',
+      evidence: [{ format: 'sonarqube', path: 's' }],
+      policy: { sonar_quality_gate: true },
+    });
+    expect((await judge(strict, { s: await qg('report-task.txt') })).reason).toBe(
+      'sonar quality gate is NONE (must be OK)',
+    );
   });
 
   it('several evidence files of one gate are combined', async () => {
-    const eslint = JSON.stringify([{ filePath: '/app/a.js', messages: [{ ruleId: 'r1', severity: 2, message: 'm1', line: 1, column: 1 }] }]);
+    const eslint = JSON.stringify([
+      {
+        filePath: '/app/a.js',
+        messages: [{ ruleId: 'r1', severity: 2, message: 'm1', line: 1, column: 1 }],
+      },
+    ]);
     const sarif = await readFile(join(FIX, 'sarif', 'codeql-like.sarif'), 'utf8');
-    const junit = '<testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>';
+    const junit =
+      '<testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>';
     const g = gate('all', {
       evidence: [
         { format: 'eslint', path: 'e.json' },
@@ -89,19 +139,44 @@ describe('policies', () => {
       ],
       policy: { max_errors: 5 },
     });
-    const r = await judge(g, { 'e.json': eslint, 's.sarif': sarif, 'a.xml': junit, 'b.xml': junit, 'c1.json': summary(90, 90), 'c2.json': summary(70, 95) });
+    const r = await judge(g, {
+      'e.json': eslint,
+      's.sarif': sarif,
+      'a.xml': junit,
+      'b.xml': junit,
+      'c1.json': summary(90, 90),
+      'c2.json': summary(70, 95),
+    });
     expect(r.evidence.lint).toMatchObject({ errors: 2, warnings: 1, files: 4 });
     expect(r.evidence.tests).toMatchObject({ total: 4, passed: 2, failed: 2 });
     expect(r.evidence.coverage).toEqual({ lines: 70, branches: 90 });
-    expect(r.evidence.files.map((f) => f.path)).toEqual(['e.json', 's.sarif', 'a.xml', 'b.xml', 'c1.json', 'c2.json']);
+    expect(r.evidence.files.map((f) => f.path)).toEqual([
+      'e.json',
+      's.sarif',
+      'a.xml',
+      'b.xml',
+      'c1.json',
+      'c2.json',
+    ]);
     expect(r.status).toBe('passed');
   });
 
   it('caps stored findings but counts them all', async () => {
-    const messages = Array.from({ length: 1500 }, (_, i) => ({ ruleId: 'r', severity: i % 2 ? 1 : 2, message: `m${i}`, line: i + 1, column: 1 }));
-    const g = gate('lint', { evidence: [{ format: 'eslint', path: 'e.json' }], policy: { max_warnings: 750 } });
+    const messages = Array.from({ length: 1500 }, (_, i) => ({
+      ruleId: 'r',
+      severity: i % 2 ? 1 : 2,
+      message: `m${i}`,
+      line: i + 1,
+      column: 1,
+    }));
+    const g = gate('lint', {
+      evidence: [{ format: 'eslint', path: 'e.json' }],
+      policy: { max_warnings: 750 },
+    });
     const r = await judge(g, { 'e.json': JSON.stringify([{ filePath: '/app/a.js', messages }]) });
-    expect([r.evidence.findings.length, r.evidence.findingsTotal, r.evidence.lint?.errors]).toEqual([1000, 1500, 750]);
+    expect([r.evidence.findings.length, r.evidence.findingsTotal, r.evidence.lint?.errors]).toEqual(
+      [1000, 1500, 750],
+    );
     expect(r.evidence.findings.slice(0, 750).every((f) => f.level === 'error')).toBe(true);
     expect(r.status).toBe('passed');
   });

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { ReportIntegrity, RunReport } from '@gatehouse/core';
-import { ENVELOPE_FILE, sealReport, serialiseEnvelope, serialiseReport, type SealOptions } from './integrity.js';
+import {
+  ENVELOPE_FILE,
+  sealReport,
+  serialiseEnvelope,
+  serialiseReport,
+  type SealOptions,
+} from './integrity.js';
 import { render, type RenderOptions } from './render/index.js';
 import { writeFileAtomic } from './util.js';
 
@@ -31,7 +37,11 @@ export interface WrittenReport {
  * written atomically (temporary file + rename); `report.json` is written last, so a reader
  * that sees it also sees the renderings of the same run.
  */
-export async function writeReport(report: RunReport, dir: string, opts: WriteReportOptions = {}): Promise<WrittenReport> {
+export async function writeReport(
+  report: RunReport,
+  dir: string,
+  opts: WriteReportOptions = {},
+): Promise<WrittenReport> {
   const sealed = sealReport(report, opts);
   const r = sealed.report as RunReport & { integrity: ReportIntegrity };
   const paths = {
@@ -49,7 +59,8 @@ export async function writeReport(report: RunReport, dir: string, opts: WriteRep
     [paths.junitPath, render(r, 'junit', renderOpts)],
   ];
   if (paths.sarifPath) files.push([paths.sarifPath, render(r, 'sarif', renderOpts)]);
-  if (sealed.envelope && paths.dssePath) files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
+  if (sealed.envelope && paths.dssePath)
+    files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
   // The renderings are independent: their writes (and fsyncs) overlap; report.json still comes last.
   const writes = files.map(([path, text]) => writeFileAtomic(path, text));
   await settleAll(writes);
@@ -59,6 +70,8 @@ export async function writeReport(report: RunReport, dir: string, opts: WriteRep
 
 /** Wait for every write, then throw the first failure (none is left running behind the caller). */
 async function settleAll(writes: Promise<void>[]): Promise<void> {
-  const failed = (await Promise.allSettled(writes)).find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  const failed = (await Promise.allSettled(writes)).find(
+    (w): w is PromiseRejectedResult => w.status === 'rejected',
+  );
   if (failed) throw failed.reason;
 }

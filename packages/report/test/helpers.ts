@@ -29,11 +29,29 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
 }
 
 /** Run a program; resolves with its exit code and output (never rejects on non-zero exit). */
-export function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; timeout?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; timeout?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: opts.timeout ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      {
+        cwd: opts.cwd,
+        env: { ...process.env, ...opts.env },
+        timeout: opts.timeout ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

@@ -27,7 +27,17 @@ export function hugeReport(gates: number, findings: number): RunReport {
       id: `gate-${i}`,
       status: errors ? 'failed' : 'passed',
       reason: errors ? `max_errors: measured ${errors}, limit ≤ 0` : null,
-      evidence: { ...template.evidence, lint: { errors, warnings: fs.length - errors, files: 7, rules: [{ rule: 'no-undef', count: 1 }] }, findings: fs, findingsTotal: fs.length },
+      evidence: {
+        ...template.evidence,
+        lint: {
+          errors,
+          warnings: fs.length - errors,
+          files: 7,
+          rules: [{ rule: 'no-undef', count: 1 }],
+        },
+        findings: fs,
+        findingsTotal: fs.length,
+      },
       thresholds: [{ name: 'max_errors', limit: 0, measured: errors, ok: errors === 0 }],
     });
   }

@@ -10,7 +10,12 @@ export function sampleReport(): RunReport {
     durationMs: 5000,
     executor: 'local',
     cached: null,
-    log: { path: '.gatehouse/runs/R/lint.log', sha256: 'b'.repeat(64), bytes: 120, truncated: false },
+    log: {
+      path: '.gatehouse/runs/R/lint.log',
+      sha256: 'b'.repeat(64),
+      bytes: 120,
+      truncated: false,
+    },
     thresholds: [],
   };
   const gates: GateResult[] = [
@@ -25,10 +30,36 @@ export function sampleReport(): RunReport {
       logTail: 'src/a.js\n  1:7  error  <script>alert("x")</script> & friends\n',
       evidence: {
         files: [{ format: 'eslint', path: 'eslint.json', sha256: 'c'.repeat(64) }],
-        lint: { errors: 1, warnings: 1, files: 1, rules: [{ rule: 'no-undef', count: 1 }, { rule: 'eqeqeq', count: 1 }] },
+        lint: {
+          errors: 1,
+          warnings: 1,
+          files: 1,
+          rules: [
+            { rule: 'no-undef', count: 1 },
+            { rule: 'eqeqeq', count: 1 },
+          ],
+        },
         findings: [
-          { fingerprint: 'lint:1', tool: 'eslint', rule: 'no-undef', level: 'error', message: "'x' is not defined. <b>|pipe|</b>", file: 'src/a.js', line: 1, column: 7 },
-          { fingerprint: 'lint:2', tool: 'eslint', rule: 'eqeqeq', level: 'warning', message: "Expected '===' and instead saw '=='.", file: 'src/a.js', line: 3, column: 12 },
+          {
+            fingerprint: 'lint:1',
+            tool: 'eslint',
+            rule: 'no-undef',
+            level: 'error',
+            message: "'x' is not defined. <b>|pipe|</b>",
+            file: 'src/a.js',
+            line: 1,
+            column: 7,
+          },
+          {
+            fingerprint: 'lint:2',
+            tool: 'eslint',
+            rule: 'eqeqeq',
+            level: 'warning',
+            message: "Expected '===' and instead saw '=='.",
+            file: 'src/a.js',
+            line: 3,
+            column: 12,
+          },
         ],
         findingsTotal: 2,
       },
@@ -64,10 +95,32 @@ export function sampleReport(): RunReport {
       exitCode: 0,
       evidence: {
         files: [{ format: 'axe', path: 'axe.json', sha256: 'e'.repeat(64) }],
-        a11y: { pages: 1, violations: 2, byImpact: { critical: 1, serious: 1, moderate: 0, minor: 0, unknown: 0 } },
+        a11y: {
+          pages: 1,
+          violations: 2,
+          byImpact: { critical: 1, serious: 1, moderate: 0, minor: 0, unknown: 0 },
+        },
         findings: [
-          { fingerprint: 'a11y:1', tool: 'axe-core', rule: 'image-alt', level: 'error', message: 'Images must have alternate text', page: 'http://localhost/index.html', selector: 'img', impact: 'critical' },
-          { fingerprint: 'a11y:2', tool: 'axe-core', rule: 'color-contrast', level: 'error', message: 'Elements must meet minimum color contrast ratio thresholds', page: 'http://localhost/index.html', selector: '.faint', impact: 'serious' },
+          {
+            fingerprint: 'a11y:1',
+            tool: 'axe-core',
+            rule: 'image-alt',
+            level: 'error',
+            message: 'Images must have alternate text',
+            page: 'http://localhost/index.html',
+            selector: 'img',
+            impact: 'critical',
+          },
+          {
+            fingerprint: 'a11y:2',
+            tool: 'axe-core',
+            rule: 'color-contrast',
+            level: 'error',
+            message: 'Elements must meet minimum color contrast ratio thresholds',
+            page: 'http://localhost/index.html',
+            selector: '.faint',
+            impact: 'serious',
+          },
         ],
         findingsTotal: 2,
       },
@@ -82,7 +135,17 @@ export function sampleReport(): RunReport {
       reason: null,
       exitCode: 0,
       cached: { status: 'passed', key: 'f'.repeat(64), runId: '01JZZZZZZZZZZZZZZZZZZZZZZZ' },
-      evidence: { files: [{ format: 'sonarqube', path: 'qg.json', sha256: '1'.repeat(64) }], sonar: { status: 'OK', conditions: [{ metric: 'new_coverage', status: 'OK', actual: '85.0', threshold: 'LT 80' }] }, findings: [], findingsTotal: 0 },
+      evidence: {
+        files: [{ format: 'sonarqube', path: 'qg.json', sha256: '1'.repeat(64) }],
+        sonar: {
+          status: 'OK',
+          conditions: [
+            { metric: 'new_coverage', status: 'OK', actual: '85.0', threshold: 'LT 80' },
+          ],
+        },
+        findings: [],
+        findingsTotal: 0,
+      },
     },
     {
       ...base,
@@ -93,7 +156,12 @@ export function sampleReport(): RunReport {
       reason: 'lint did not pass',
       exitCode: null,
       durationMs: 0,
-      log: { path: null, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0, truncated: false },
+      log: {
+        path: null,
+        sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        bytes: 0,
+        truncated: false,
+      },
       evidence: { files: [], findings: [], findingsTotal: 0 },
     },
   ];
@@ -104,11 +172,22 @@ export function sampleReport(): RunReport {
     pipeline: 'storefront',
     configSha256: '9'.repeat(64),
     git: { commit: '0123456789abcdef0123456789abcdef01234567', branch: 'main', dirty: false },
-    context: { ci: { provider: 'github', buildUrl: 'https://github.com/o/r/actions/runs/1', runId: '1.1' }, user: 'ann', host: 'runner-1' },
+    context: {
+      ci: { provider: 'github', buildUrl: 'https://github.com/o/r/actions/runs/1', runId: '1.1' },
+      user: 'ann',
+      host: 'runner-1',
+    },
     startedAt: '2026-01-01T10:00:00.000Z',
     finishedAt: '2026-01-01T10:00:30.000Z',
     executor: 'local',
-    verdict: { status: 'failed', reasons: ['blocking gate lint failed: max_errors: measured 1, limit ≤ 0', 'warning: advisory gate a11y failed'], policy: 'all-blocking-gates-pass' },
+    verdict: {
+      status: 'failed',
+      reasons: [
+        'blocking gate lint failed: max_errors: measured 1, limit ≤ 0',
+        'warning: advisory gate a11y failed',
+      ],
+      policy: 'all-blocking-gates-pass',
+    },
     gates,
   };
 }

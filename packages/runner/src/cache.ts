@@ -7,7 +7,17 @@
  * Last use is the entry directory's mtime; eviction removes the least recently used.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256, type GateResult } from '@gatehouse/core';
 import { hashFile } from './glob.js';
@@ -127,7 +137,8 @@ export class GateCache {
       const st = await stat(p).catch(() => null);
       if (!st) return `${f.path} is missing`;
       if (st.size !== f.bytes) return `${f.path} has ${st.size} bytes, expected ${f.bytes}`;
-      if ((await hashFile(p, st.size)) !== f.sha256) return `${f.path} content does not match its sha256`;
+      if ((await hashFile(p, st.size)) !== f.sha256)
+        return `${f.path} content does not match its sha256`;
     }
     return entry;
   }
@@ -146,7 +157,11 @@ export class GateCache {
     rootDir: string;
     outputs: string[];
   }): Promise<void> {
-    const tmp = join(this.dir, 'tmp', `${args.key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    const tmp = join(
+      this.dir,
+      'tmp',
+      `${args.key}.${process.pid}.${randomBytes(4).toString('hex')}`,
+    );
     await mkdir(tmp, { recursive: true });
     try {
       await copyFile(args.logPath, join(tmp, 'log.txt'));
@@ -207,7 +222,10 @@ export class GateCache {
    * Remove least recently used entries until the total size is at most `maxBytes`, never an
    * entry used within the last `spareUsedWithinMs` (another run may be restoring it).
    */
-  async evict(maxBytes: number, opts: { spareUsedWithinMs?: number } = {}): Promise<{ removed: string[]; totalBytes: number }> {
+  async evict(
+    maxBytes: number,
+    opts: { spareUsedWithinMs?: number } = {},
+  ): Promise<{ removed: string[]; totalBytes: number }> {
     const root = join(this.dir, 'entries');
     const keys = await readdir(root).catch(() => [] as string[]);
     const items: Array<{ key: string; used: number; bytes: number }> = [];
@@ -216,7 +234,8 @@ export class GateCache {
       const st = await stat(dir).catch(() => null);
       if (!st) continue;
       let bytes = 0;
-      for (const rel of await listTree(dir)) bytes += (await stat(join(dir, rel)).catch(() => null))?.size ?? 0;
+      for (const rel of await listTree(dir))
+        bytes += (await stat(join(dir, rel)).catch(() => null))?.size ?? 0;
       items.push({ key, used: st.mtimeMs, bytes });
     }
     items.sort((a, b) => a.used - b.used || a.key.localeCompare(b.key));
@@ -248,19 +267,26 @@ export class GateCache {
   /** Record the manifest a gate was last seen with; a no-op when the index already holds that key (so the manifest). */
   async writeIndex(id: string, key: string, manifest: GateManifest): Promise<void> {
     if ((await this.readIndex(id))?.key === key) return;
-    await atomicWrite(join(this.dir, 'index', `${id}.json`), `${JSON.stringify({ key, manifest }, null, 2)}\n`);
+    await atomicWrite(
+      join(this.dir, 'index', `${id}.json`),
+      `${JSON.stringify({ key, manifest }, null, 2)}\n`,
+    );
   }
 
   async readSetupKey(): Promise<string | null> {
     try {
-      return (JSON.parse(await readFile(join(this.dir, 'setup.json'), 'utf8')) as { key: string }).key;
+      return (JSON.parse(await readFile(join(this.dir, 'setup.json'), 'utf8')) as { key: string })
+        .key;
     } catch {
       return null;
     }
   }
 
   async writeSetupKey(key: string): Promise<void> {
-    await atomicWrite(join(this.dir, 'setup.json'), `${JSON.stringify({ key, at: new Date().toISOString() })}\n`);
+    await atomicWrite(
+      join(this.dir, 'setup.json'),
+      `${JSON.stringify({ key, at: new Date().toISOString() })}\n`,
+    );
   }
 }
 

@@ -1,4 +1,9 @@
-import { GatehouseError, type Diagnostic, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
+import {
+  GatehouseError,
+  type Diagnostic,
+  type ResolvedGate,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
 
 /** Variables a gate never inherits from the caller: Gatehouse sets its own. */
 const RESERVED_PREFIX = 'GATEHOUSE_';
@@ -27,7 +32,10 @@ export function baseEnv(
 }
 
 /** Values of the given secrets (non-empty ones), for redaction. */
-export function secretValues(names: Iterable<string>, env: Record<string, string | undefined>): string[] {
+export function secretValues(
+  names: Iterable<string>,
+  env: Record<string, string | undefined>,
+): string[] {
   const values: string[] = [];
   for (const n of names) {
     const v = env[n];

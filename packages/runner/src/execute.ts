@@ -21,7 +21,15 @@ import { publishLatest } from './latest.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
-import { appendLedger, buildReport, cachedResult, judge, skippedResult, writeReport, type GateOutcome } from './results.js';
+import {
+  appendLedger,
+  buildReport,
+  cachedResult,
+  judge,
+  skippedResult,
+  writeReport,
+  type GateOutcome,
+} from './results.js';
 import { selectRunGates } from './select.js';
 
 /** Executor name written into results and reports. */
@@ -84,7 +92,10 @@ export function runPaths(stateDir: string, runId: string) {
 
 /** A new run id: UTC time (sortable) plus random bits. */
 export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -99,7 +110,11 @@ function needOk(gate: ResolvedGate, r: GateResult): boolean {
 /** A blocking gate whose result stops a fail-fast run. */
 function failsRun(gate: ResolvedGate, r: GateResult): boolean {
   if (gate.mode === 'advisory') return false;
-  return !(r.status === 'passed' || r.status === 'skipped' || (r.status === 'cached' && r.cached?.status === 'passed'));
+  return !(
+    r.status === 'passed' ||
+    r.status === 'skipped' ||
+    (r.status === 'cached' && r.cached?.status === 'passed')
+  );
 }
 
 /**
@@ -179,7 +194,8 @@ export async function execute(
     if (userSignal.aborted) onUserAbort();
     else userSignal.addEventListener('abort', onUserAbort, { once: true });
 
-    const sinkFor = (path: string) => new LogSink(path, logCapBytes, redact, options.createLogStream);
+    const sinkFor = (path: string) =>
+      new LogSink(path, logCapBytes, redact, options.createLogStream);
 
     // ---- setup -------------------------------------------------------------
     let setupKey: string | null = null;
@@ -189,7 +205,13 @@ export async function execute(
       const t0 = Date.now();
       emit({ type: 'setup-start', at: nowIso() });
       if (!noCache && (await cache.readSetupKey()) === setupKey) {
-        emit({ type: 'setup-end', at: nowIso(), ok: true, durationMs: Date.now() - t0, cached: true });
+        emit({
+          type: 'setup-end',
+          at: nowIso(),
+          ok: true,
+          durationMs: Date.now() - t0,
+          cached: true,
+        });
       } else {
         const sink = sinkFor(paths.setupLog);
         const out = await runProcess({
@@ -207,9 +229,11 @@ export async function execute(
           sink,
         });
         await sink.close();
-        const ok = out.exitCode === 0 && !out.interrupted && !out.timedOut && out.spawnError === null;
+        const ok =
+          out.exitCode === 0 && !out.interrupted && !out.timedOut && out.spawnError === null;
         if (ok && setupKey !== null) await cache.writeSetupKey(setupKey);
-        if (!ok && !out.interrupted) setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
+        if (!ok && !out.interrupted)
+          setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
         emit({ type: 'setup-end', at: nowIso(), ok, durationMs: Date.now() - t0, cached: false });
       }
     }
@@ -264,7 +288,12 @@ export async function execute(
             await rm(outDir, { recursive: true, force: true });
             await cache.restore(found.dir, found.entry, { logPath, evidenceDir: outDir, rootDir });
             await cache.writeIndex(gate.id, keyed.key, keyed.manifest);
-            options.onExplain?.({ id: gate.id, action: 'cached', key: keyed.key, reasons: [`unchanged since run ${found.entry.runId}`] });
+            options.onExplain?.({
+              id: gate.id,
+              action: 'cached',
+              key: keyed.key,
+              reasons: [`unchanged since run ${found.entry.runId}`],
+            });
             const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
             return { ...r, log: { ...r.log, path: logPath } };
           }
@@ -280,7 +309,12 @@ export async function execute(
         }
         options.onExplain?.({ id: gate.id, action: 'run', key: keyed.key, reasons });
       } else {
-        options.onExplain?.({ id: gate.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
+        options.onExplain?.({
+          id: gate.id,
+          action: 'run',
+          key: null,
+          reasons: ['no inputs declared: runs every time'],
+        });
       }
 
       await acquire();
@@ -297,7 +331,8 @@ export async function execute(
     ): Promise<GateResult> => {
       const logPath = paths.gateLog(gate.id);
       const outDir = paths.gateOut(gate.id);
-      if (stopAll.signal.aborted) return skippedResult(gate, stopReason ?? 'run interrupted', EXECUTOR);
+      if (stopAll.signal.aborted)
+        return skippedResult(gate, stopReason ?? 'run interrupted', EXECUTOR);
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
       emit({ type: 'gate-start', at: nowIso(), id: gate.id });
@@ -328,7 +363,12 @@ export async function execute(
               const text = decoders[stream].write(bytes);
               if (text) emit({ type: 'gate-output', at: nowIso(), id: gate.id, stream, text });
               if (eventBytes >= OUTPUT_EVENT_CAP) {
-                emit({ type: 'message', at: nowIso(), level: 'info', text: `output of gate ${gate.id} beyond ${OUTPUT_EVENT_CAP / 1024 / 1024} MiB is not sent as events; it is in ${relative(rootDir, logPath)}` });
+                emit({
+                  type: 'message',
+                  at: nowIso(),
+                  level: 'info',
+                  text: `output of gate ${gate.id} beyond ${OUTPUT_EVENT_CAP / 1024 / 1024} MiB is not sent as events; it is in ${relative(rootDir, logPath)}`,
+                });
               }
             }
           : undefined,
@@ -359,13 +399,28 @@ export async function execute(
       ) {
         try {
           const outputs = await matchFiles(rootDir, gate.outputs);
-          await cache.store({ key: keyed.key, runId, manifest: keyed.manifest, result, logPath, evidenceDir: outDir, rootDir, outputs });
+          await cache.store({
+            key: keyed.key,
+            runId,
+            manifest: keyed.manifest,
+            result,
+            logPath,
+            evidenceDir: outDir,
+            rootDir,
+            outputs,
+          });
           stored++;
         } catch (err) {
-          emit({ type: 'message', at: nowIso(), level: 'warn', text: `could not store gate ${gate.id} in the cache: ${(err as Error).message}` });
+          emit({
+            type: 'message',
+            at: nowIso(),
+            level: 'warn',
+            text: `could not store gate ${gate.id} in the cache: ${(err as Error).message}`,
+          });
         }
       }
-      if (keyed !== null) await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
+      if (keyed !== null)
+        await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
       return result;
     };
 
@@ -394,7 +449,10 @@ export async function execute(
               const blocker = needs.find((n) => !needOk(byId.get(n)!, results.get(n)!));
               if (blocker !== undefined) {
                 const st = results.get(blocker)!.status;
-                skip = st === 'skipped' ? `needs ${blocker} which was skipped` : `needs ${blocker} which ${st === 'failed' ? 'failed' : `ended ${st}`}`;
+                skip =
+                  st === 'skipped'
+                    ? `needs ${blocker} which was skipped`
+                    : `needs ${blocker} which ${st === 'failed' ? 'failed' : `ended ${st}`}`;
               }
             }
             pending.splice(i, 1);
@@ -406,12 +464,10 @@ export async function execute(
             }
             running++;
             void runGate(gate)
-              .catch(
-                (err: unknown): GateResult => ({
-                  ...skippedResult(gate, `internal error: ${(err as Error).message}`, EXECUTOR),
-                  status: 'error',
-                }),
-              )
+              .catch((err: unknown): GateResult => ({
+                ...skippedResult(gate, `internal error: ${(err as Error).message}`, EXECUTOR),
+                status: 'error',
+              }))
               .then((r) => {
                 running--;
                 finish(gate, r);
@@ -448,13 +504,25 @@ export async function execute(
       report.verdict = {
         ...report.verdict,
         status: 'failed',
-        reasons: [runProblem, ...report.verdict.reasons.filter((r) => !r.startsWith('every blocking gate') && r !== 'no blocking gates')],
+        reasons: [
+          runProblem,
+          ...report.verdict.reasons.filter(
+            (r) => !r.startsWith('every blocking gate') && r !== 'no blocking gates',
+          ),
+        ],
       };
     }
     const written = await writeReport(report, paths.runDir);
     await publishLatest(
       paths.reportDir,
-      [written.htmlPath, written.mdPath, written.junitPath, written.sarifPath, written.dssePath, written.jsonPath].filter((p): p is string => p !== null),
+      [
+        written.htmlPath,
+        written.mdPath,
+        written.junitPath,
+        written.sarifPath,
+        written.dssePath,
+        written.jsonPath,
+      ].filter((p): p is string => p !== null),
     );
     if (resolve(stateDir) === resolve(rootDir, '.gatehouse') && written.report.integrity) {
       await appendLedger(rootDir, { runId, reportDigest: written.report.integrity.digest });
@@ -462,9 +530,18 @@ export async function execute(
     try {
       // Only new entries can push the cache over its cap.
       // Runs sharing the workspace may be restoring entries right now: spare recently used ones.
-      if (stored > 0) await cache.evict(options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes, only.length > 0 ? { spareUsedWithinMs: SHARED_EVICT_SPARE_MS } : {});
+      if (stored > 0)
+        await cache.evict(
+          options.cacheMaxBytes ?? DEFAULTS.cacheMaxBytes,
+          only.length > 0 ? { spareUsedWithinMs: SHARED_EVICT_SPARE_MS } : {},
+        );
     } catch (err) {
-      emit({ type: 'message', at: nowIso(), level: 'warn', text: `cache eviction failed: ${(err as Error).message}` });
+      emit({
+        type: 'message',
+        at: nowIso(),
+        level: 'warn',
+        text: `cache eviction failed: ${(err as Error).message}`,
+      });
     }
     emit({ type: 'run-end', at: nowIso(), report: written.report });
     return written.report;
@@ -473,7 +550,10 @@ export async function execute(
   }
 }
 
-function pick(env: Record<string, string | undefined>, names: readonly string[]): Record<string, string> {
+function pick(
+  env: Record<string, string | undefined>,
+  names: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const n of names) {
     const v = env[n];
@@ -509,7 +589,9 @@ export async function explain(
   const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'));
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const setupKey = pipeline.setup ? manifestKey(await setupManifest(pipeline.setup, rootDir)) : null;
+  const setupKey = pipeline.setup
+    ? manifestKey(await setupManifest(pipeline.setup, rootDir))
+    : null;
   const keys = new Map<string, { key: string; manifest: GateManifest }>();
   const keyOf = async (id: string): Promise<{ key: string; manifest: GateManifest }> => {
     const known = keys.get(id);
@@ -531,13 +613,30 @@ export async function explain(
       continue;
     }
     if (!isCacheable(g)) {
-      out.push({ id: g.id, action: 'run', key: null, reasons: ['no inputs declared: runs every time'] });
+      out.push({
+        id: g.id,
+        action: 'run',
+        key: null,
+        reasons: ['no inputs declared: runs every time'],
+      });
       continue;
     }
     const { key, manifest } = await keyOf(g.id);
     if (options.noCache) out.push({ id: g.id, action: 'run', key, reasons: ['--no-cache'] });
-    else if (await cache.has(key)) out.push({ id: g.id, action: 'cached', key, reasons: ['inputs, command, env and needs unchanged'] });
-    else out.push({ id: g.id, action: 'run', key, reasons: await missReasons(cache, g.id, key, manifest) });
+    else if (await cache.has(key))
+      out.push({
+        id: g.id,
+        action: 'cached',
+        key,
+        reasons: ['inputs, command, env and needs unchanged'],
+      });
+    else
+      out.push({
+        id: g.id,
+        action: 'run',
+        key,
+        reasons: await missReasons(cache, g.id, key, manifest),
+      });
   }
   return out;
 }

@@ -22,10 +22,18 @@ export function isCacheable(gate: ResolvedGate): boolean {
 }
 
 /** Why a gate with this manifest misses the cache (the entry is known to be absent). */
-export async function missReasons(cache: GateCache, id: string, key: string, manifest: GateManifest): Promise<string[]> {
+export async function missReasons(
+  cache: GateCache,
+  id: string,
+  key: string,
+  manifest: GateManifest,
+): Promise<string[]> {
   const prev = await cache.readIndex(id);
   if (prev === null) return ['no previous entry'];
-  if (prev.key === key) return ['no cache entry for this key (evicted, removed as corrupt, or its last result was not cacheable)'];
+  if (prev.key === key)
+    return [
+      'no cache entry for this key (evicted, removed as corrupt, or its last result was not cacheable)',
+    ];
   const diff = diffManifests(prev.manifest, manifest);
   return diff.length > 0 ? diff : ['cache format changed'];
 }

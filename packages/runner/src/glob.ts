@@ -96,7 +96,9 @@ export async function matchFiles(root: string, patterns: readonly string[]): Pro
   if (positives.length === 0) return [];
   const bases = [...new Set(positives.map((c) => c.base))].sort();
   // Walk each base once; a base inside another base is covered by it.
-  const roots = bases.filter((b, i) => !bases.slice(0, i).some((o) => o === '' || b.startsWith(`${o}/`)));
+  const roots = bases.filter(
+    (b, i) => !bases.slice(0, i).some((o) => o === '' || b.startsWith(`${o}/`)),
+  );
   const found = new Set<string>();
   const isMatch = (rel: string) => {
     let hit = false;
@@ -144,7 +146,10 @@ const ONE_READ_MAX = 1024 * 1024;
  * is small, streamed otherwise.
  */
 export async function hashFile(path: string, size?: number): Promise<string> {
-  if (size !== undefined && size <= ONE_READ_MAX) return createHash('sha256').update(await readFile(path)).digest('hex');
+  if (size !== undefined && size <= ONE_READ_MAX)
+    return createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)

@@ -15,7 +15,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
 
@@ -93,7 +103,8 @@ async function readLock(path: string): Promise<LockInfo | null> {
   }
 }
 
-const sameHolder = (a: LockInfo, b: LockInfo) => a.pid === b.pid && a.runId === b.runId && a.startedAt === b.startedAt;
+const sameHolder = (a: LockInfo, b: LockInfo) =>
+  a.pid === b.pid && a.runId === b.runId && a.startedAt === b.startedAt;
 
 /**
  * Create `path` holding `info`, failing with EEXIST when it exists. The content is written to
@@ -139,7 +150,8 @@ async function removeStale(path: string, stale: LockInfo | null): Promise<void> 
   }
   try {
     const cur = await readLock(path);
-    if (stale === null ? cur === null : cur !== null && sameHolder(cur, stale)) await rm(path, { force: true });
+    if (stale === null ? cur === null : cur !== null && sameHolder(cur, stale))
+      await rm(path, { force: true });
   } finally {
     await fh.close();
     await rm(guard, { force: true });
@@ -147,13 +159,16 @@ async function removeStale(path: string, stale: LockInfo | null): Promise<void> 
 }
 
 function lockedError(message: string): GatehouseError {
-  return new GatehouseError('GH_LOCKED', message, { hint: 'wait for it to finish, or pass --wait SECONDS' });
+  return new GatehouseError('GH_LOCKED', message, {
+    hint: 'wait for it to finish, or pass --wait SECONDS',
+  });
 }
 
 /** What `acquireLock` says about the holder when it gives up. */
 export type LockDescription = (holder: LockInfo, path: string) => string;
 
-const describeRun: LockDescription = (h, path) => `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) holds ${path}`;
+const describeRun: LockDescription = (h, path) =>
+  `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) holds ${path}`;
 
 /**
  * Take the exclusive lock file `path`. A lock left by a dead process is taken over; a live
@@ -228,7 +243,10 @@ async function liveReaders(sharedDir: string): Promise<LockInfo[]> {
 }
 
 function describeReaders(readers: LockInfo[], sharedDir: string): string {
-  const who = readers.map((r) => `pid ${r.pid} (${r.gates && r.gates.length ? `--only ${r.gates.join(',')}` : 'shared'}, started ${r.startedAt})`);
+  const who = readers.map(
+    (r) =>
+      `pid ${r.pid} (${r.gates && r.gates.length ? `--only ${r.gates.join(',')}` : 'shared'}, started ${r.startedAt})`,
+  );
   return `${readers.length === 1 ? 'a gatehouse --only run holds' : `${readers.length} gatehouse --only runs hold`} the shared lock (${sharedDir}): ${who.join('; ')}`;
 }
 
@@ -257,7 +275,11 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
     : acquireShared(paths, options.runId, options.waitMs, gates);
 }
 
-async function acquireExclusive(paths: ReturnType<typeof lockPaths>, runId: string, waitMs: number): Promise<HeldLock> {
+async function acquireExclusive(
+  paths: ReturnType<typeof lockPaths>,
+  runId: string,
+  waitMs: number,
+): Promise<HeldLock> {
   const start = Date.now();
   const held = await acquireLock(paths.exclusive, runId, waitMs);
   // New readers back off while `lock` exists; wait for the ones already in.
@@ -308,7 +330,9 @@ async function acquireShared(
       continue;
     }
     if (Date.now() >= deadline && settled) {
-      throw lockedError(`a full gatehouse run (pid ${writer.pid}, started ${writer.startedAt}) holds ${paths.exclusive}`);
+      throw lockedError(
+        `a full gatehouse run (pid ${writer.pid}, started ${writer.startedAt}) holds ${paths.exclusive}`,
+      );
     }
     settled = true;
     await sleep(Math.min(200, Math.max(SETTLE_MS, deadline - Date.now())));
@@ -318,8 +342,12 @@ async function acquireShared(
   try {
     for (const id of gates) {
       gateLocks.push(
-        await acquireLock(paths.gate(id), runId, Math.max(0, deadline - Date.now()), (h, p) =>
-          `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) is running gate ${id} (holds ${p})`,
+        await acquireLock(
+          paths.gate(id),
+          runId,
+          Math.max(0, deadline - Date.now()),
+          (h, p) =>
+            `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) is running gate ${id} (holds ${p})`,
         ),
       );
     }

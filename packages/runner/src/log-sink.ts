@@ -7,7 +7,8 @@ import { StreamRedactor } from './redact.js';
 export type LogStreamFactory = (path: string) => Writable;
 
 /** Default: a plain file write stream. */
-export const fileLogStream: LogStreamFactory = (path) => createWriteStream(path, { flags: 'w', mode: 0o600 });
+export const fileLogStream: LogStreamFactory = (path) =>
+  createWriteStream(path, { flags: 'w', mode: 0o600 });
 
 /** Marker written once when the on-disk log reaches its cap. */
 export const TRUNCATED_MARKER = '\n[truncated]\n';
@@ -46,7 +47,10 @@ export class LogSink {
     secretValues: readonly string[],
     factory: LogStreamFactory = fileLogStream,
   ) {
-    this.redactors = { stdout: new StreamRedactor(secretValues), stderr: new StreamRedactor(secretValues) };
+    this.redactors = {
+      stdout: new StreamRedactor(secretValues),
+      stderr: new StreamRedactor(secretValues),
+    };
     this.out = factory(path);
     this.out.on('drain', () => this.releaseWaiters());
     this.closed = new Promise((resolve) => {

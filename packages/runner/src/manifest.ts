@@ -78,14 +78,16 @@ const short = (h: string) => h.slice(0, 12);
 export function diffManifests(prev: GateManifest, next: GateManifest): string[] {
   const reasons: string[] = [];
   if (prev.command !== next.command) reasons.push('command changed');
-  for (const f of ['kind', 'image'] as const) if (prev[f] !== next[f]) reasons.push(`${f} changed (${prev[f]} → ${next[f]})`);
+  for (const f of ['kind', 'image'] as const)
+    if (prev[f] !== next[f]) reasons.push(`${f} changed (${prev[f]} → ${next[f]})`);
   const envNames = [...new Set([...Object.keys(prev.env), ...Object.keys(next.env)])].sort();
   for (const n of envNames) {
     if (!(n in prev.env)) reasons.push(`env ${n} added`);
     else if (!(n in next.env)) reasons.push(`env ${n} removed`);
     else if (prev.env[n] !== next.env[n]) reasons.push(`env ${n} changed`);
   }
-  if (canonicalJson(prev.secrets) !== canonicalJson(next.secrets)) reasons.push('secret names changed');
+  if (canonicalJson(prev.secrets) !== canonicalJson(next.secrets))
+    reasons.push('secret names changed');
   for (const f of ['tools', 'evidence', 'policy', 'outputs'] as const) {
     if (canonicalJson(prev[f]) !== canonicalJson(next[f])) reasons.push(`${f} changed`);
   }

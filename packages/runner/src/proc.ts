@@ -106,7 +106,13 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
-      resolve({ exitCode: null, signal: null, timedOut, interrupted, spawnError: (err as Error).message });
+      resolve({
+        exitCode: null,
+        signal: null,
+        timedOut,
+        interrupted,
+        spawnError: (err as Error).message,
+      });
       return;
     }
     const pid = child.pid;

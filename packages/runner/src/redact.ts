@@ -50,7 +50,10 @@ export class StreamRedactor {
   private partialStart(buf: Buffer, from: number): number {
     for (let i = from; i < buf.length; i++) {
       const tail = buf.subarray(i);
-      if (this.needles.some((n) => n.length > tail.length && n.subarray(0, tail.length).equals(tail))) return i;
+      if (
+        this.needles.some((n) => n.length > tail.length && n.subarray(0, tail.length).equals(tail))
+      )
+        return i;
     }
     return buf.length;
   }
@@ -67,7 +70,11 @@ export class StreamRedactor {
         const n = this.needles[k]!;
         if (next[k] !== -1 && next[k]! < pos) next[k] = buf.indexOf(n, pos);
         const i = next[k]!;
-        if (i !== -1 && i < limit && (best === -1 || i < best || (i === best && n.length > bestLen))) {
+        if (
+          i !== -1 &&
+          i < limit &&
+          (best === -1 || i < best || (i === best && n.length > bestLen))
+        ) {
           best = i;
           bestLen = n.length;
         }

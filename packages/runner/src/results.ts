@@ -35,7 +35,11 @@ export async function judge(
   let result = await report.evaluateGate(gate, outcome, { rootDir });
   if (result.status === 'failed' && outcome.exitCode === 127) {
     const line = await lastLogLine(outcome.log.path);
-    result = { ...result, status: 'error', reason: `command not found (exit 127)${line ? `: ${line}` : ''}` };
+    result = {
+      ...result,
+      status: 'error',
+      reason: `command not found (exit 127)${line ? `: ${line}` : ''}`,
+    };
   }
   if (logWriteError !== null) {
     const note = `log incomplete: ${logWriteError}`;

@@ -16,9 +16,13 @@ export function selectRunGates(
   const unknown = requested.filter((id) => !byId.has(id));
   if (unknown.length > 0) {
     const known = pipeline.gates.map((g) => g.id).join(', ');
-    throw new GatehouseError('GH_UNKNOWN_GATE', `unknown gate ${unknown.map((u) => `\`${u}\``).join(', ')}`, {
-      hint: `gates in ${pipeline.name}: ${known}`,
-    });
+    throw new GatehouseError(
+      'GH_UNKNOWN_GATE',
+      `unknown gate ${unknown.map((u) => `\`${u}\``).join(', ')}`,
+      {
+        hint: `gates in ${pipeline.name}: ${known}`,
+      },
+    );
   }
   if (requested.length === 0) return [...pipeline.gates];
   const keep = new Set<string>();

@@ -20,7 +20,11 @@ function graph(nodeEnv = 'production') {
       env: { NODE_ENV: nodeEnv },
       run: 'mkdir -p dist && cat src/*.js > dist/app.js && echo built >> build-count && echo "{}" > $GATEHOUSE_OUT/e.json',
     }),
-    gate('check', { needs: ['build'], inputs: ['dist/**'], run: 'grep -q app dist/app.js && echo checked' }),
+    gate('check', {
+      needs: ['build'],
+      inputs: ['dist/**'],
+      run: 'grep -q app dist/app.js && echo checked',
+    }),
     gate('lint', { inputs: ['src/**'], run: 'echo lint' }),
   ];
 }
@@ -60,8 +64,12 @@ describe('cache', () => {
     await writeFile(join(dir, 'src', 'app.js'), 'app v2\n');
     const before = await explain(pipe(dir, graph()));
     expect(before.find((e) => e.id === 'build')).toMatchObject({ action: 'run' });
-    expect(before.find((e) => e.id === 'build')!.reasons[0]).toMatch(/^input src\/app\.js changed \(sha [0-9a-f]{12}… → [0-9a-f]{12}…\)$/);
-    expect(before.find((e) => e.id === 'check')!.reasons).toContain('needs build whose key changed');
+    expect(before.find((e) => e.id === 'build')!.reasons[0]).toMatch(
+      /^input src\/app\.js changed \(sha [0-9a-f]{12}… → [0-9a-f]{12}…\)$/,
+    );
+    expect(before.find((e) => e.id === 'check')!.reasons).toContain(
+      'needs build whose key changed',
+    );
     const changed = await runExplained(pipe(dir, graph()));
     expect(status(changed.report)).toEqual({ build: 'passed', check: 'passed', lint: 'passed' });
     expect(changed.ex.lint!.reasons[0]).toMatch(/^input src\/app\.js changed/);
@@ -76,8 +84,12 @@ describe('cache', () => {
 
     const cmd = graph('development');
     cmd[2] = { ...cmd[2]!, run: 'echo lint2' };
-    expect((await explain(pipe(dir, cmd))).find((e) => e.id === 'lint')!.reasons).toEqual(['command changed']);
-    expect((await explain(pipe(dir, graph('development')))).every((e) => e.action === 'cached')).toBe(true);
+    expect((await explain(pipe(dir, cmd))).find((e) => e.id === 'lint')!.reasons).toEqual([
+      'command changed',
+    ]);
+    expect(
+      (await explain(pipe(dir, graph('development')))).every((e) => e.action === 'cached'),
+    ).toBe(true);
   });
 
   it('never caches a gate without inputs, nor error/timeout results', async () => {
@@ -101,7 +113,11 @@ describe('cache', () => {
     const gates = [gate('t', { inputs: ['src/**'], run: 'echo no; exit 2' })];
     await run(pipe(dir, gates));
     const { report } = await run(pipe(dir, gates));
-    expect(report.gates[0]).toMatchObject({ status: 'cached', cached: { status: 'failed' }, exitCode: 2 });
+    expect(report.gates[0]).toMatchObject({
+      status: 'cached',
+      cached: { status: 'failed' },
+      exitCode: 2,
+    });
     expect(report.verdict.status).toBe('failed');
   });
 
@@ -114,7 +130,9 @@ describe('cache', () => {
 
     const second = await run(pipe(dir, gates));
     expect(status(second.report)).toEqual({ lint: 'passed' });
-    const warn = second.events.find((e): e is Extract<RunEvent, { type: 'message' }> => e.type === 'message');
+    const warn = second.events.find(
+      (e): e is Extract<RunEvent, { type: 'message' }> => e.type === 'message',
+    );
     expect(warn).toMatchObject({ level: 'warn' });
     expect(warn!.text).toMatch(/damaged \(log\.txt has 3 bytes, expected 12\)/);
     expect(readFileSync(join(dir, 'count'), 'utf8')).toBe('x\nx\n');
@@ -129,19 +147,25 @@ describe('cache', () => {
     await writeFile(entryJson, JSON.stringify(entry));
     const third = await run(pipe(dir, gates));
     expect(status(third.report)).toEqual({ lint: 'passed' });
-    expect(third.events.some((e) => e.type === 'message' && /checksum mismatch/.test(e.text))).toBe(true);
+    expect(third.events.some((e) => e.type === 'message' && /checksum mismatch/.test(e.text))).toBe(
+      true,
+    );
   });
 
   it('evicts least recently used entries above the size cap', async () => {
     dir = await project({ 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
-    const big = (id: string, input: string) => gate(id, { inputs: [input], run: `head -c 40000 /dev/zero | tr '\\0' ${id}` });
+    const big = (id: string, input: string) =>
+      gate(id, { inputs: [input], run: `head -c 40000 /dev/zero | tr '\\0' ${id}` });
     const gates = [big('a', 'a.txt'), big('b', 'b.txt'), big('c', 'c.txt')];
     await run(pipe(dir, gates), { concurrency: 1 });
     expect(entries()).toHaveLength(3);
     // Make a's entry the most recently used and c's the oldest.
     const root = join(dir, '.gatehouse', 'cache', 'entries');
     const byGate = Object.fromEntries(
-      entries().map((k) => [JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate, k]),
+      entries().map((k) => [
+        JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate,
+        k,
+      ]),
     );
     const t = Date.now() / 1000;
     utimesSync(join(root, byGate.c), t - 300, t - 300);
@@ -152,9 +176,13 @@ describe('cache', () => {
     expect(entries()).toHaveLength(3);
     // A new entry takes the cache to ~160 kB: the two least recently used go.
     await writeFile(join(dir, 'd.txt'), 'd');
-    const second = await run(pipe(dir, [big('a', 'a.txt'), big('d', 'd.txt')]), { cacheMaxBytes: 100_000 });
+    const second = await run(pipe(dir, [big('a', 'a.txt'), big('d', 'd.txt')]), {
+      cacheMaxBytes: 100_000,
+    });
     expect(status(second.report)).toEqual({ a: 'cached', d: 'passed' });
-    const left = entries().map((k) => JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate);
+    const left = entries().map(
+      (k) => JSON.parse(readFileSync(join(root, k, 'entry.json'), 'utf8')).manifest.gate,
+    );
     expect(left.sort()).toEqual(['a', 'd']);
   });
 });

@@ -26,7 +26,11 @@ describe('evidence', () => {
     expect(r.status).toBe('failed');
     expect(r.exitCode).toBe(0);
     expect(r.evidence.tests).toMatchObject({ total: 2, passed: 1, failed: 1 });
-    expect(r.thresholds.find((t) => t.name === 'max_failed')).toMatchObject({ limit: 0, measured: 1, ok: false });
+    expect(r.thresholds.find((t) => t.name === 'max_failed')).toMatchObject({
+      limit: 0,
+      measured: 1,
+      ok: false,
+    });
 
     const second = await run(pipe(dir, [unit]));
     const c = second.report.gates[0]!;
@@ -36,7 +40,11 @@ describe('evidence', () => {
 
   it('a gate that does not write its evidence file is an error', async () => {
     dir = await project();
-    const g = gate('lint', { kind: 'lint', run: 'true', evidence: [{ format: 'eslint', path: 'eslint.json' }] });
+    const g = gate('lint', {
+      kind: 'lint',
+      run: 'true',
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+    });
     const { report } = await run(pipe(dir, [g]));
     expect(report.gates[0]!.status).toBe('error');
     expect(report.gates[0]!.reason).toMatch(/eslint\.json.*missing/);

@@ -5,12 +5,23 @@ import { Writable } from 'node:stream';
 import { gate } from '@gatehouse/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRUNCATED_MARKER } from '../src/index.js';
-import { alive, cleanup, pipe, project, run, sleep, status, waitFor, writtenReport } from './helpers.js';
+import {
+  alive,
+  cleanup,
+  pipe,
+  project,
+  run,
+  sleep,
+  status,
+  waitFor,
+  writtenReport,
+} from './helpers.js';
 
 let dir = '';
 afterEach(() => cleanup(dir));
 
-const logOf = (runId: string, id: string) => join(dir, '.gatehouse', 'runs', runId, 'logs', `${id}.log`);
+const logOf = (runId: string, id: string) =>
+  join(dir, '.gatehouse', 'runs', runId, 'logs', `${id}.log`);
 
 describe('faults', () => {
   it('non-zero exit → failed, with exit code, and the report is written', async () => {
@@ -34,7 +45,9 @@ describe('faults', () => {
     dir = await project();
     const p = pipe(dir, [gate('a', { run: 'echo $$ > pid; sleep 30' })]);
     const pending = run(p);
-    await waitFor(() => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8').endsWith('\n'));
+    await waitFor(
+      () => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8').endsWith('\n'),
+    );
     process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8')), 'SIGKILL');
     const { report } = await pending;
     expect(report.gates[0]).toMatchObject({ status: 'failed', exitCode: null });
@@ -47,7 +60,9 @@ describe('faults', () => {
     // The grandchild ignores TERM (inherited across exec) and holds the output pipe.
     const cmd = `sh -c 'trap "" TERM; echo $$ > gc.pid; exec sleep 60' & echo $$ > sh.pid; wait`;
     const t0 = Date.now();
-    const { report } = await run(pipe(dir, [gate('slow', { run: cmd, timeoutMs: 400 })]), { killGraceMs: 300 });
+    const { report } = await run(pipe(dir, [gate('slow', { run: cmd, timeoutMs: 400 })]), {
+      killGraceMs: 300,
+    });
     const took = Date.now() - t0;
     expect(report.gates[0]!.status).toBe('timeout');
     expect(took).toBeLessThan(5_000);
@@ -60,7 +75,11 @@ describe('faults', () => {
 
   it('background processes left by a finished gate do not outlive it', async () => {
     dir = await project();
-    const { report } = await run(pipe(dir, [gate('a', { run: '(trap "" TERM; exec sleep 60) & echo $! > bg.pid; echo done' })]));
+    const { report } = await run(
+      pipe(dir, [
+        gate('a', { run: '(trap "" TERM; exec sleep 60) & echo $! > bg.pid; echo done' }),
+      ]),
+    );
     expect(report.gates[0]!.status).toBe('passed');
     expect(alive(Number(readFileSync(join(dir, 'bg.pid'), 'utf8')))).toBe(false);
   });
@@ -69,7 +88,9 @@ describe('faults', () => {
     dir = await project();
     const bytes = 300 * 1024 * 1024;
     const cmd = `yes 'gatehouse flood line 0123456789' | head -c ${bytes}`;
-    const expected = execFileSync('/bin/sh', ['-c', `${cmd} | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+    const expected = execFileSync('/bin/sh', ['-c', `${cmd} | sha256sum`], {
+      encoding: 'utf8',
+    }).split(' ')[0];
     const base = process.memoryUsage().rss;
     let peak = base;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
@@ -79,7 +100,9 @@ describe('faults', () => {
     expect(g.status).toBe('passed');
     expect(g.log).toMatchObject({ bytes, sha256: expected, truncated: true });
     const cap = 50 * 1024 * 1024;
-    expect(statSync(logOf(report.runId, 'flood')).size).toBe(cap + Buffer.byteLength(TRUNCATED_MARKER));
+    expect(statSync(logOf(report.runId, 'flood')).size).toBe(
+      cap + Buffer.byteLength(TRUNCATED_MARKER),
+    );
     const growthMb = (peak - base) / 1024 / 1024;
     expect(growthMb, `RSS grew by ${growthMb.toFixed(1)} MB`).toBeLessThan(100);
     writtenReport(dir, report.runId);
@@ -89,12 +112,15 @@ describe('faults', () => {
     dir = await project();
     let eventBytes = 0;
     const notes: string[] = [];
-    const { report } = await run(pipe(dir, [gate('loud', { run: 'yes 0123456789abcdef | head -c 20000000' })]), {
-      onEvent: (e) => {
-        if (e.type === 'gate-output') eventBytes += Buffer.byteLength(e.text);
-        if (e.type === 'message') notes.push(e.text);
+    const { report } = await run(
+      pipe(dir, [gate('loud', { run: 'yes 0123456789abcdef | head -c 20000000' })]),
+      {
+        onEvent: (e) => {
+          if (e.type === 'gate-output') eventBytes += Buffer.byteLength(e.text);
+          if (e.type === 'message') notes.push(e.text);
+        },
       },
-    });
+    );
     expect(report.gates[0]!.log.bytes).toBe(20_000_000);
     expect(eventBytes).toBeGreaterThanOrEqual(1024 * 1024);
     expect(eventBytes).toBeLessThan(1024 * 1024 + 128 * 1024);
@@ -109,20 +135,27 @@ describe('faults', () => {
         write(chunk: Buffer, _enc, cb) {
           written += chunk.length;
           if (written > 1000) {
-            const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            const err = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+              code: 'ENOSPC',
+            });
             cb(err);
           } else cb();
         },
       });
     };
-    const { report } = await run(pipe(dir, [gate('a', { run: 'seq 1 20000' }), gate('b', { needs: ['a'], run: 'true' })]), {
-      createLogStream: full,
-    });
+    const { report } = await run(
+      pipe(dir, [gate('a', { run: 'seq 1 20000' }), gate('b', { needs: ['a'], run: 'true' })]),
+      {
+        createLogStream: full,
+      },
+    );
     const a = report.gates.find((g) => g.id === 'a')!;
     expect(a.status).toBe('passed');
     expect(a.log.truncated).toBe(true);
     expect(a.reason).toMatch(/log incomplete: log write failed: ENOSPC/);
-    const expected = execFileSync('/bin/sh', ['-c', 'seq 1 20000 | sha256sum'], { encoding: 'utf8' }).split(' ')[0];
+    const expected = execFileSync('/bin/sh', ['-c', 'seq 1 20000 | sha256sum'], {
+      encoding: 'utf8',
+    }).split(' ')[0];
     expect(a.log.sha256).toBe(expected);
     expect(status(report).b).toBe('passed');
     writtenReport(dir, report.runId);

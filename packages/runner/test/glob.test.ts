@@ -44,14 +44,28 @@ describe('matchFiles', () => {
   afterAll(() => cleanup(dir));
 
   it('matches globs, directories and exclusions, sorted', async () => {
-    expect(await matchFiles(dir, ['src/**', 'package.json'])).toEqual(['package.json', 'src/a.js', 'src/lib/b.js', 'src/lib/b.test.js']);
-    expect(await matchFiles(dir, ['src/**', '!**/*.test.js'])).toEqual(['src/a.js', 'src/lib/b.js']);
+    expect(await matchFiles(dir, ['src/**', 'package.json'])).toEqual([
+      'package.json',
+      'src/a.js',
+      'src/lib/b.js',
+      'src/lib/b.test.js',
+    ]);
+    expect(await matchFiles(dir, ['src/**', '!**/*.test.js'])).toEqual([
+      'src/a.js',
+      'src/lib/b.js',
+    ]);
     expect(await matchFiles(dir, ['dist/'])).toEqual(['dist/out.js']);
     expect(await matchFiles(dir, ['dist'])).toEqual(['dist/out.js']);
   });
 
   it('skips .git, .gatehouse and node_modules unless named', async () => {
-    expect(await matchFiles(dir, ['**'])).toEqual(['dist/out.js', 'package.json', 'src/a.js', 'src/lib/b.js', 'src/lib/b.test.js']);
+    expect(await matchFiles(dir, ['**'])).toEqual([
+      'dist/out.js',
+      'package.json',
+      'src/a.js',
+      'src/lib/b.js',
+      'src/lib/b.test.js',
+    ]);
     expect(await matchFiles(dir, ['node_modules/x/**'])).toEqual(['node_modules/x/index.js']);
   });
 
@@ -69,7 +83,11 @@ describe('hashFile', () => {
   afterAll(() => cleanup(dir));
 
   it('gives the same sha256 read at once (size known) and streamed', async () => {
-    for (const [name, text] of [['small.txt', 'hello\n'], ['empty.txt', ''], ['big.txt', big]] as const) {
+    for (const [name, text] of [
+      ['small.txt', 'hello\n'],
+      ['empty.txt', ''],
+      ['big.txt', big],
+    ] as const) {
       const expected = createHash('sha256').update(text).digest('hex');
       const p = join(dir, name);
       expect(await hashFile(p)).toBe(expected);

@@ -20,7 +20,11 @@ export async function cleanup(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-export function pipe(dir: string, gates: ResolvedGate[], over: Partial<ResolvedPipeline> = {}): ResolvedPipeline {
+export function pipe(
+  dir: string,
+  gates: ResolvedGate[],
+  over: Partial<ResolvedPipeline> = {},
+): ResolvedPipeline {
   return pipeline(gates, { rootDir: dir, configPath: join(dir, 'gatehouse.yml'), ...over });
 }
 
@@ -42,8 +46,12 @@ export async function run(
 
 /** The report as written to disk for that run, and its copy in `.gatehouse/report/`. */
 export function writtenReport(dir: string, runId: string): { run: RunReport; latest: RunReport } {
-  const run = JSON.parse(readFileSync(join(dir, '.gatehouse', 'runs', runId, 'report.json'), 'utf8')) as RunReport;
-  const latest = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8')) as RunReport;
+  const run = JSON.parse(
+    readFileSync(join(dir, '.gatehouse', 'runs', runId, 'report.json'), 'utf8'),
+  ) as RunReport;
+  const latest = JSON.parse(
+    readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'),
+  ) as RunReport;
   return { run, latest };
 }
 

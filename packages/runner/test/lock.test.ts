@@ -29,7 +29,10 @@ describe('lock', () => {
     const holder = spawn('sleep', ['30']);
     try {
       mkdirSync(join(dir, '.gatehouse'), { recursive: true });
-      writeFileSync(join(dir, '.gatehouse', 'lock'), JSON.stringify({ pid: holder.pid, startedAt: '2025-01-01T00:00:00Z', runId: 'other' }));
+      writeFileSync(
+        join(dir, '.gatehouse', 'lock'),
+        JSON.stringify({ pid: holder.pid, startedAt: '2025-01-01T00:00:00Z', runId: 'other' }),
+      );
       await expect(run(pipe(dir, [gate('a', { run: 'touch ran' })]))).rejects.toMatchObject({
         code: 'GH_LOCKED',
         message: expect.stringContaining(`pid ${holder.pid}`),
@@ -53,7 +56,10 @@ describe('lock', () => {
     const dead = spawnSync('/bin/sh', ['-c', 'echo $$']).stdout.toString().trim();
     const lockPath = join(dir, '.gatehouse', 'lock');
     mkdirSync(join(dir, '.gatehouse'), { recursive: true });
-    writeFileSync(lockPath, JSON.stringify({ pid: Number(dead), startedAt: '2020-01-01T00:00:00Z', runId: 'old' }));
+    writeFileSync(
+      lockPath,
+      JSON.stringify({ pid: Number(dead), startedAt: '2020-01-01T00:00:00Z', runId: 'old' }),
+    );
     const { report } = await run(pipe(dir, [gate('a', { run: 'true' })]));
     expect(report.gates[0]!.status).toBe('passed');
   });

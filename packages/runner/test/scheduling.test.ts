@@ -16,7 +16,13 @@ describe('scheduling', () => {
     dir = await project();
     const gates = ['a', 'b', 'c', 'd', 'e'].map((id) => gate(id, { run: busy(300) }));
     const { report } = await run(pipe(dir, gates), { concurrency: 2 });
-    expect(Object.values(status(report))).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(Object.values(status(report))).toEqual([
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+    ]);
     const counts = readFileSync(join(dir, 'counts'), 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...counts)).toBe(2);
   });
@@ -26,21 +32,32 @@ describe('scheduling', () => {
     const gates = [
       gate('a', { run: 'sleep 0.2; echo a >> order' }),
       gate('b', { run: 'sleep 0.4; echo b >> order' }),
-      gate('c', { needs: ['a', 'b'], run: 'echo c >> order; echo "$GATEHOUSE_GATE $GATEHOUSE_RUN_ID" > ids' }),
+      gate('c', {
+        needs: ['a', 'b'],
+        run: 'echo c >> order; echo "$GATEHOUSE_GATE $GATEHOUSE_RUN_ID" > ids',
+      }),
     ];
     const { report } = await run(pipe(dir, gates), { concurrency: 4 });
     expect(readFileSync(join(dir, 'order'), 'utf8')).toBe('a\nb\nc\n');
     const c = report.gates.find((g) => g.id === 'c')!;
     for (const n of ['a', 'b']) {
-      expect(Date.parse(c.startedAt)).toBeGreaterThanOrEqual(Date.parse(report.gates.find((g) => g.id === n)!.finishedAt));
+      expect(Date.parse(c.startedAt)).toBeGreaterThanOrEqual(
+        Date.parse(report.gates.find((g) => g.id === n)!.finishedAt),
+      );
     }
     expect(readFileSync(join(dir, 'ids'), 'utf8').trim()).toBe(`c ${report.runId}`);
   });
 
   it('gives each gate a fresh $GATEHOUSE_OUT inside the run directory', async () => {
     dir = await project();
-    const { report } = await run(pipe(dir, [gate('a', { run: 'echo "$GATEHOUSE_OUT" > where; ls -A "$GATEHOUSE_OUT" | wc -l > count' })]));
-    expect(readFileSync(join(dir, 'where'), 'utf8').trim()).toBe(join(dir, '.gatehouse', 'runs', report.runId, 'out', 'a'));
+    const { report } = await run(
+      pipe(dir, [
+        gate('a', { run: 'echo "$GATEHOUSE_OUT" > where; ls -A "$GATEHOUSE_OUT" | wc -l > count' }),
+      ]),
+    );
+    expect(readFileSync(join(dir, 'where'), 'utf8').trim()).toBe(
+      join(dir, '.gatehouse', 'runs', report.runId, 'out', 'a'),
+    );
     expect(readFileSync(join(dir, 'count'), 'utf8').trim()).toBe('0');
   });
 
@@ -58,7 +75,10 @@ describe('scheduling', () => {
 
   it('--only runs exactly the named gates, without setup or needs', async () => {
     dir = await project();
-    const gates = [gate('build', { run: 'touch built' }), gate('a11y', { needs: ['build'], run: 'touch checked' })];
+    const gates = [
+      gate('build', { run: 'touch built' }),
+      gate('a11y', { needs: ['build'], run: 'touch checked' }),
+    ];
     const p = pipe(dir, gates, {
       setup: { run: 'touch setup-ran', inputs: [], env: {}, secrets: [], timeoutMs: 60_000 },
     });
@@ -70,7 +90,9 @@ describe('scheduling', () => {
 
   it('refuses an unknown gate id before running anything', async () => {
     dir = await project();
-    await expect(run(pipe(dir, [gate('a', { run: 'touch ran' })]), { gates: ['nope'] })).rejects.toMatchObject({
+    await expect(
+      run(pipe(dir, [gate('a', { run: 'touch ran' })]), { gates: ['nope'] }),
+    ).rejects.toMatchObject({
       code: 'GH_UNKNOWN_GATE',
     });
     expect(() => readFileSync(join(dir, 'ran'))).toThrow();
@@ -85,7 +107,12 @@ describe('scheduling', () => {
       gate('after2', { needs: ['after'], run: 'true' }),
     ];
     const { report } = await run(pipe(dir, gates));
-    expect(status(report)).toEqual({ bad: 'failed', other: 'passed', after: 'skipped', after2: 'skipped' });
+    expect(status(report)).toEqual({
+      bad: 'failed',
+      other: 'passed',
+      after: 'skipped',
+      after2: 'skipped',
+    });
     const after = report.gates.find((g) => g.id === 'after')!;
     expect(after.reason).toBe('needs bad which failed');
     expect(report.gates.find((g) => g.id === 'bad')!.exitCode).toBe(3);
@@ -97,7 +124,10 @@ describe('scheduling', () => {
 
   it('does not block dependants of a failed advisory gate', async () => {
     dir = await project();
-    const gates = [gate('soft', { run: 'exit 1', mode: 'advisory' }), gate('after', { needs: ['soft'], run: 'true' })];
+    const gates = [
+      gate('soft', { run: 'exit 1', mode: 'advisory' }),
+      gate('after', { needs: ['soft'], run: 'true' }),
+    ];
     const { report } = await run(pipe(dir, gates));
     expect(status(report)).toEqual({ soft: 'failed', after: 'passed' });
     expect(report.verdict.status).toBe('passed');
@@ -120,18 +150,32 @@ describe('scheduling', () => {
 
   it('runs setup once, skips it when unchanged, and skips every gate when it fails', async () => {
     dir = await project({ 'package.json': '{"v":1}' });
-    const setup = { run: 'echo x >> setup-count', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 60_000 };
+    const setup = {
+      run: 'echo x >> setup-count',
+      inputs: ['package.json'],
+      env: {},
+      secrets: [],
+      timeoutMs: 60_000,
+    };
     const p = pipe(dir, [gate('a', { run: 'true' })], { setup });
     const first = await run(p);
-    expect(first.events.find((e) => e.type === 'setup-end')).toMatchObject({ ok: true, cached: false });
+    expect(first.events.find((e) => e.type === 'setup-end')).toMatchObject({
+      ok: true,
+      cached: false,
+    });
     const second = await run(p);
-    expect(second.events.find((e) => e.type === 'setup-end')).toMatchObject({ ok: true, cached: true });
+    expect(second.events.find((e) => e.type === 'setup-end')).toMatchObject({
+      ok: true,
+      cached: true,
+    });
     expect(readFileSync(join(dir, 'setup-count'), 'utf8')).toBe('x\n');
 
     const failing = pipe(dir, [gate('a', { run: 'true' })], { setup: { ...setup, run: 'exit 9' } });
     const { report } = await run(failing);
     expect(status(report)).toEqual({ a: 'skipped' });
-    expect(report.gates[0]!.reason).toMatch(/^setup exited with code 9; see \.gatehouse\/runs\/.+\/logs\/setup\.log$/);
+    expect(report.gates[0]!.reason).toMatch(
+      /^setup exited with code 9; see \.gatehouse\/runs\/.+\/logs\/setup\.log$/,
+    );
     expect(report.verdict.status).toBe('failed');
   });
 });

@@ -19,22 +19,42 @@ describe('secrets', () => {
       gate('b', { secrets: ['B_TOKEN'], run: 'touch ran-b' }),
       gate('c', { secrets: ['SHARED'], run: 'touch ran-c' }),
     ];
-    const p = pipe(dir, gates, { setup: { run: 'touch ran-setup', inputs: [], env: {}, secrets: ['NPM_TOKEN'], timeoutMs: 1000 } });
-    const err = (await run(p, { env: { PATH: process.env.PATH, SHARED: 'x' } }).catch((e: unknown) => e)) as GatehouseError;
+    const p = pipe(dir, gates, {
+      setup: {
+        run: 'touch ran-setup',
+        inputs: [],
+        env: {},
+        secrets: ['NPM_TOKEN'],
+        timeoutMs: 1000,
+      },
+    });
+    const err = (await run(p, { env: { PATH: process.env.PATH, SHARED: 'x' } }).catch(
+      (e: unknown) => e,
+    )) as GatehouseError;
     expect(err).toBeInstanceOf(GatehouseError);
     expect(err.code).toBe('GH_SECRETS_MISSING');
-    expect(err.diagnostics.map((d) => d.path)).toEqual(['setup.secrets[0]', 'gates.a.secrets[0]', 'gates.b.secrets[0]']);
+    expect(err.diagnostics.map((d) => d.path)).toEqual([
+      'setup.secrets[0]',
+      'gates.a.secrets[0]',
+      'gates.b.secrets[0]',
+    ]);
     expect(err.message).toMatch(/gate a needs secret A_TOKEN/);
     expect(err.message).toMatch(/gate b needs secret B_TOKEN/);
     expect(err.message).toMatch(/setup needs secret NPM_TOKEN/);
-    for (const f of ['ran-a', 'ran-b', 'ran-c', 'ran-setup']) expect(existsSync(join(dir, f))).toBe(false);
+    for (const f of ['ran-a', 'ran-b', 'ran-c', 'ran-setup'])
+      expect(existsSync(join(dir, f))).toBe(false);
     expect(existsSync(join(dir, '.gatehouse', 'runs'))).toBe(false);
   });
 
   it('skips a gate whose when.env does not hold, without asking for its secrets', async () => {
     dir = await project();
     const gates = [
-      gate('sonar', { secrets: ['SONAR_TOKEN'], when: { env: ['SONAR_HOST_URL'] }, mode: 'advisory', run: 'touch sonar-ran' }),
+      gate('sonar', {
+        secrets: ['SONAR_TOKEN'],
+        when: { env: ['SONAR_HOST_URL'] },
+        mode: 'advisory',
+        run: 'touch sonar-ran',
+      }),
       gate('after', { needs: ['sonar'], run: 'true' }),
       gate('lint', { run: 'true' }),
     ];
@@ -42,10 +62,15 @@ describe('secrets', () => {
     expect(status(report)).toEqual({ sonar: 'skipped', after: 'passed', lint: 'passed' });
     expect(report.gates[0]!.reason).toBe('`SONAR_HOST_URL` is not set (when.env)');
     expect(existsSync(join(dir, 'sonar-ran'))).toBe(false);
-    expect((await explain(pipe(dir, gates), { env: {} }))[0]).toMatchObject({ id: 'sonar', action: 'skip' });
+    expect((await explain(pipe(dir, gates), { env: {} }))[0]).toMatchObject({
+      id: 'sonar',
+      action: 'skip',
+    });
 
     const withHost = { PATH: process.env.PATH, SONAR_HOST_URL: 'http://localhost:9' };
-    await expect(run(pipe(dir, gates), { env: withHost })).rejects.toMatchObject({ code: 'GH_SECRETS_MISSING' });
+    await expect(run(pipe(dir, gates), { env: withHost })).rejects.toMatchObject({
+      code: 'GH_SECRETS_MISSING',
+    });
     const ran = await run(pipe(dir, gates), { env: { ...withHost, SONAR_TOKEN: 't' } });
     expect(status(ran.report).sonar).toBe('passed');
   });
@@ -80,6 +105,7 @@ describe('secrets', () => {
     for (const f of allFiles(join(dir, '.gatehouse'))) {
       expect(readFileSync(f).includes(CANARY), f).toBe(false);
     }
-    for (const e of [...first.events, ...second.events]) expect(JSON.stringify(e)).not.toContain(CANARY);
+    for (const e of [...first.events, ...second.events])
+      expect(JSON.stringify(e)).not.toContain(CANARY);
   });
 });

@@ -34,7 +34,9 @@ let buildProblem: string | null = null;
 beforeAll(() => {
   buildProblem = staleBuild();
   if (buildProblem !== null && process.env.CI) {
-    throw new Error(`these tests run the built runner in child processes, but ${buildProblem}: run \`pnpm build\` first`);
+    throw new Error(
+      `these tests run the built runner in child processes, but ${buildProblem}: run \`pnpm build\` first`,
+    );
   }
 });
 /** Outside CI, tests that need the build are marked skipped (with the reason) when it is stale. */
@@ -53,11 +55,19 @@ interface ChildOutcome {
 }
 
 /** A run in another process: `only` empty means a full run. */
-function runChild(dir: string, only: string[], waitMs: number): { pid: number; done: Promise<ChildOutcome> } {
-  const proc = spawn(process.execPath, [child, join(dir, 'pipeline.json'), only.join(','), String(waitMs)], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function runChild(
+  dir: string,
+  only: string[],
+  waitMs: number,
+): { pid: number; done: Promise<ChildOutcome> } {
+  const proc = spawn(
+    process.execPath,
+    [child, join(dir, 'pipeline.json'), only.join(','), String(waitMs)],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -116,19 +126,25 @@ describe('shared lock: --only runs in one workspace', () => {
     }
     // Each gate waited for all four to start, so their windows share a common instant.
     const windows = outcomes.map((o) => o.gates![0]!);
-    expect(Math.max(...windows.map((w) => ms(w.startedAt)))).toBeLessThan(Math.min(...windows.map((w) => ms(w.finishedAt))));
+    expect(Math.max(...windows.map((w) => ms(w.startedAt)))).toBeLessThan(
+      Math.min(...windows.map((w) => ms(w.finishedAt))),
+    );
 
     const ledger = await readLedger(dir);
     expect(ledger.problem).toBeNull();
     expect(ledger.entries.map((e) => e.runId).sort()).toEqual(outcomes.map((o) => o.runId).sort());
 
     // The latest report is one whole run's report, and nothing of the locks or swaps is left.
-    const latest = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8')) as RunReport;
+    const latest = JSON.parse(
+      readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'),
+    ) as RunReport;
     expect(outcomes.map((o) => o.runId)).toContain(latest.runId);
     for (const f of ['report.html', 'report.md', 'junit.xml']) {
       expect(readFileSync(join(dir, '.gatehouse', 'report', f), 'utf8')).toContain(latest.runId);
     }
-    const left = readdirSync(join(dir, '.gatehouse')).filter((n) => n.startsWith('.') || n === 'lock' || n.endsWith('.tmp'));
+    const left = readdirSync(join(dir, '.gatehouse')).filter(
+      (n) => n.startsWith('.') || n === 'lock' || n.endsWith('.tmp'),
+    );
     expect(left).toEqual([]);
     expect(readdirSync(join(dir, '.gatehouse', 'locks'))).toEqual(['shared']);
     expect(readdirSync(join(dir, '.gatehouse', 'locks', 'shared'))).toEqual([]);
@@ -143,7 +159,9 @@ describe('shared lock: --only runs in one workspace', () => {
 
     await expect(run(p)).rejects.toMatchObject({
       code: 'GH_LOCKED',
-      message: expect.stringMatching(new RegExp(`gatehouse --only run holds the shared lock .*pid ${a.pid} \\(--only a,`)),
+      message: expect.stringMatching(
+        new RegExp(`gatehouse --only run holds the shared lock .*pid ${a.pid} \\(--only a,`),
+      ),
     });
     expect(started(dir, 'b')).toBe(false);
 
@@ -166,7 +184,11 @@ describe('shared lock: --only runs in one workspace', () => {
     const full = run(pipe(dir, [held('a'), held('b')]));
     await waitFor(() => started(dir, 'a'), 20_000);
     const o = await runChild(dir, ['b'], 0).done;
-    expect(o).toMatchObject({ ok: false, code: 'GH_LOCKED', message: expect.stringContaining(`a full gatehouse run (pid ${process.pid},`) });
+    expect(o).toMatchObject({
+      ok: false,
+      code: 'GH_LOCKED',
+      message: expect.stringContaining(`a full gatehouse run (pid ${process.pid},`),
+    });
     release(dir, 'a');
     release(dir, 'b');
     expect(status((await full).report)).toEqual({ a: 'passed', b: 'passed' });
@@ -179,7 +201,11 @@ describe('shared lock: --only runs in one workspace', () => {
     await waitFor(() => started(dir, 'a'), 20_000);
 
     const refused = await runChild(dir, ['a'], 0).done;
-    expect(refused).toMatchObject({ ok: false, code: 'GH_LOCKED', message: expect.stringContaining(`(pid ${first.pid},`) });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: 'GH_LOCKED',
+      message: expect.stringContaining(`(pid ${first.pid},`),
+    });
     expect(refused.message).toContain('is running gate a');
 
     const second = runChild(dir, ['a'], 30_000);
@@ -202,9 +228,26 @@ describe('shared lock: stale holders', () => {
     dir = await project();
     const { sharedDir } = lockPaths(join(dir, '.gatehouse'));
     mkdirSync(sharedDir, { recursive: true });
-    writeFileSync(join(sharedDir, 'dead.json'), JSON.stringify({ pid: deadPid(), startedAt: '2020-01-01T00:00:00Z', runId: 'dead', gates: ['a'] }));
+    writeFileSync(
+      join(sharedDir, 'dead.json'),
+      JSON.stringify({
+        pid: deadPid(),
+        startedAt: '2020-01-01T00:00:00Z',
+        runId: 'dead',
+        gates: ['a'],
+      }),
+    );
     // A live pid whose process started at another time is not the process that wrote the file.
-    writeFileSync(join(sharedDir, 'reused.json'), JSON.stringify({ pid: process.pid, procStart: '1', startedAt: '2020-01-01T00:00:00Z', runId: 'reused', gates: ['b'] }));
+    writeFileSync(
+      join(sharedDir, 'reused.json'),
+      JSON.stringify({
+        pid: process.pid,
+        procStart: '1',
+        startedAt: '2020-01-01T00:00:00Z',
+        runId: 'reused',
+        gates: ['b'],
+      }),
+    );
     const { report } = await run(pipe(dir, [gate('a', { run: 'true' })]));
     expect(report.gates[0]!.status).toBe('passed');
     expect(readdirSync(sharedDir)).toEqual([]);
@@ -214,8 +257,14 @@ describe('shared lock: stale holders', () => {
     dir = await project();
     const paths = lockPaths(join(dir, '.gatehouse'));
     mkdirSync(dirname(paths.gate('a')), { recursive: true });
-    writeFileSync(paths.gate('a'), JSON.stringify({ pid: deadPid(), startedAt: '2020-01-01T00:00:00Z', runId: 'old' }));
-    writeFileSync(paths.exclusive, JSON.stringify({ pid: deadPid(), startedAt: '2020-01-01T00:00:00Z', runId: 'older' }));
+    writeFileSync(
+      paths.gate('a'),
+      JSON.stringify({ pid: deadPid(), startedAt: '2020-01-01T00:00:00Z', runId: 'old' }),
+    );
+    writeFileSync(
+      paths.exclusive,
+      JSON.stringify({ pid: deadPid(), startedAt: '2020-01-01T00:00:00Z', runId: 'older' }),
+    );
     const { report } = await run(pipe(dir, [gate('a', { run: 'true' })]), { only: ['a'] });
     expect(report.gates[0]!.status).toBe('passed');
     expect(existsSync(paths.gate('a'))).toBe(false);
@@ -229,7 +278,15 @@ describe('shared lock: stale holders', () => {
     try {
       const { sharedDir } = lockPaths(stateDir);
       mkdirSync(sharedDir, { recursive: true });
-      writeFileSync(join(sharedDir, 'live.json'), JSON.stringify({ pid: holder.pid, startedAt: '2025-01-01T00:00:00Z', runId: 'live', gates: ['x'] }));
+      writeFileSync(
+        join(sharedDir, 'live.json'),
+        JSON.stringify({
+          pid: holder.pid,
+          startedAt: '2025-01-01T00:00:00Z',
+          runId: 'live',
+          gates: ['x'],
+        }),
+      );
       expect(holderAlive({ pid: holder.pid! })).toBe(true);
       await expect(acquireRunLock(stateDir, { runId: 'full', waitMs: 0 })).rejects.toMatchObject({
         code: 'GH_LOCKED',
@@ -252,7 +309,9 @@ describe('shared lock: stale holders', () => {
     const stateDir = join(dir, '.gatehouse');
     const a = await acquireRunLock(stateDir, { runId: 'r1', waitMs: 0, sharedGates: ['a'] });
     const b = await acquireRunLock(stateDir, { runId: 'r2', waitMs: 0, sharedGates: ['b', 'c'] });
-    await expect(acquireRunLock(stateDir, { runId: 'r3', waitMs: 0, sharedGates: ['c'] })).rejects.toMatchObject({
+    await expect(
+      acquireRunLock(stateDir, { runId: 'r3', waitMs: 0, sharedGates: ['c'] }),
+    ).rejects.toMatchObject({
       code: 'GH_LOCKED',
       message: expect.stringContaining('is running gate c'),
     });

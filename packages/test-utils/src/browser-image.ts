@@ -46,7 +46,9 @@ function run(cmd: string, args: string[], opts: { input?: string } = {}): Promis
     });
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolvePromise() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
     );
     child.stdin.end(opts.input ?? '');
   });
@@ -86,7 +88,9 @@ export function ensureBrowserImage(): Promise<string> {
 
 async function build(): Promise<string> {
   const npm = await npmDir();
-  const npmVersion = (JSON.parse(await readFile(join(npm, 'package.json'), 'utf8')) as { version: string }).version;
+  const npmVersion = (
+    JSON.parse(await readFile(join(npm, 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const hash = createHash('sha256')
     .update(JSON.stringify({ RECIPE, node: process.version, npmVersion }))
     .digest('hex')
@@ -120,10 +124,14 @@ async function build(): Promise<string> {
     } finally {
       await run('umount', [join(root, 'proc')]).catch(() => undefined);
     }
-    if (!(await exists(join(root, 'usr/bin/chromium')))) throw new Error('chromium missing from the rootfs');
+    if (!(await exists(join(root, 'usr/bin/chromium'))))
+      throw new Error('chromium missing from the rootfs');
     await cp(process.execPath, join(root, 'usr/local/bin/node'));
     await mkdir(join(root, 'usr/local/lib/node_modules'), { recursive: true });
-    await cp(npm, join(root, 'usr/local/lib/node_modules/npm'), { recursive: true, verbatimSymlinks: true });
+    await cp(npm, join(root, 'usr/local/lib/node_modules/npm'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     await writeFile(
       join(root, 'usr/local/bin/npm'),
       '#!/bin/sh\nexec node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n',
@@ -151,7 +159,9 @@ async function build(): Promise<string> {
     );
     await new Promise<void>((resolvePromise, reject) => {
       imp.on('error', reject);
-      imp.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`docker import exited ${code}`))));
+      imp.on('close', (code) =>
+        code === 0 ? resolvePromise() : reject(new Error(`docker import exited ${code}`)),
+      );
     });
     return tag;
   } finally {

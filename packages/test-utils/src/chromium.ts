@@ -32,7 +32,10 @@ export function chromiumAvailable(): boolean {
  */
 export function requireChromium(what = 'Chromium tests'): boolean {
   if (chromiumAvailable()) return true;
-  if (process.env.CI === 'true') throw new Error(`${what} need ${CHROMIUM_PATH} (apt-get install chromium); CI=true: not skipping`);
+  if (process.env.CI === 'true')
+    throw new Error(
+      `${what} need ${CHROMIUM_PATH} (apt-get install chromium); CI=true: not skipping`,
+    );
   console.warn(`skipping ${what}: ${CHROMIUM_PATH} not found (apt-get install chromium)`);
   return false;
 }
@@ -44,7 +47,9 @@ export function requireChromium(what = 'Chromium tests'): boolean {
  */
 export async function launchChromium(): Promise<Browser> {
   if (!chromiumAvailable()) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}${process.env.CI === 'true' ? ' (CI=true)' : ''}: apt-get install chromium`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}${process.env.CI === 'true' ? ' (CI=true)' : ''}: apt-get install chromium`,
+    );
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }

@@ -86,7 +86,9 @@ export const HOSTILE_FRAGMENTS: readonly string[] = [
  * Strings made of hostile fragments and arbitrary printable text. Never produces NUL or lone
  * surrogates (configs refuse those before any emitter sees them).
  */
-export function hostileString(options: { minLength?: number; maxLength?: number } = {}): fc.Arbitrary<string> {
+export function hostileString(
+  options: { minLength?: number; maxLength?: number } = {},
+): fc.Arbitrary<string> {
   const piece = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_FRAGMENTS) },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 4 }) },

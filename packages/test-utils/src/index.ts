@@ -9,5 +9,11 @@ export {
 export type { BaseImageSources } from './docker.js';
 export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';
 export { ensureBrowserImage, BROWSER_IMAGE_REPOSITORY } from './browser-image.js';
-export { launchChromium, chromiumAvailable, requireChromium, CHROMIUM_PATH, CHROMIUM_ARGS } from './chromium.js';
+export {
+  launchChromium,
+  chromiumAvailable,
+  requireChromium,
+  CHROMIUM_PATH,
+  CHROMIUM_ARGS,
+} from './chromium.js';
 export { diagnosticsOf, withEnv } from './diagnostics.js';

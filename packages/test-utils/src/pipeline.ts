@@ -26,7 +26,10 @@ export function gate(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate
  * A resolved pipeline for tests. Gates are taken in the given order, so pass them
  * topologically ordered (as `resolveConfig` would).
  */
-export function pipeline(gates: ResolvedGate[], over: Partial<ResolvedPipeline> = {}): ResolvedPipeline {
+export function pipeline(
+  gates: ResolvedGate[],
+  over: Partial<ResolvedPipeline> = {},
+): ResolvedPipeline {
   return {
     version: 1,
     name: 'test',

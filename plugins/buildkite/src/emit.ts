@@ -36,19 +36,30 @@ export const REPORT_STEP_KEY = 'gatehouse-report';
  * Build the typed pipeline, with every string exactly as the agent must see it (before the
  * upload-time `$` escaping). Throws `GatehouseError` when user text cannot be represented.
  */
-export function buildPipeline(pipeline: ResolvedPipeline, options: BuildkiteOptions): BuildkitePipeline {
+export function buildPipeline(
+  pipeline: ResolvedPipeline,
+  options: BuildkiteOptions,
+): BuildkitePipeline {
   checkUserText(pipeline, options);
   const steps = pipeline.gates.map((gate) =>
-    options.mode === 'docker' ? dockerGateStep(pipeline, gate, options) : nativeGateStep(pipeline, gate, options),
+    options.mode === 'docker'
+      ? dockerGateStep(pipeline, gate, options)
+      : nativeGateStep(pipeline, gate, options),
   );
   steps.push(reportStep(pipeline, options));
   return { steps };
 }
 
 /** Build, escape against upload-time interpolation, and serialise `pipeline.yml`. */
-export function emitBuildkitePipeline(pipeline: ResolvedPipeline, options: BuildkiteOptions, ctx: TargetContext): EmittedFile {
+export function emitBuildkitePipeline(
+  pipeline: ResolvedPipeline,
+  options: BuildkiteOptions,
+  ctx: TargetContext,
+): EmittedFile {
   const model = escapeInterpolation(buildPipeline(pipeline, options));
-  const contents = stringifyYaml(model as unknown as YamlValue, { header: [generatedHeader(ctx.configFile)] });
+  const contents = stringifyYaml(model as unknown as YamlValue, {
+    header: [generatedHeader(ctx.configFile)],
+  });
   return { path: options.path, contents };
 }
 
@@ -61,7 +72,9 @@ export function escapeInterpolation<T>(value: T): T {
   if (typeof value === 'string') return value.replace(/\$/g, () => '$$') as T;
   if (Array.isArray(value)) return value.map((v) => escapeInterpolation(v)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)]),
+    ) as T;
   }
   return value;
 }
@@ -78,7 +91,10 @@ function setupEnv(pipeline: ResolvedPipeline): Pick<GatehouseCommandStep, 'env'>
   return Object.keys(env).length > 0 ? { env: { ...env } } : {};
 }
 
-function secrets(names: string[], options: BuildkiteOptions): Pick<GatehouseCommandStep, 'secrets'> {
+function secrets(
+  names: string[],
+  options: BuildkiteOptions,
+): Pick<GatehouseCommandStep, 'secrets'> {
   return names.length > 0 && options.secret_source === 'buildkite' ? { secrets: names } : {};
 }
 
@@ -86,13 +102,19 @@ function label(gate: ResolvedGate): string {
   return gate.description ? `${gate.id}: ${gate.description}` : gate.id;
 }
 
-function nativeGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options: BuildkiteOptions): GatehouseCommandStep {
+function nativeGateStep(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  options: BuildkiteOptions,
+): GatehouseCommandStep {
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const commands: string[] = [];
   if (pipeline.setup) commands.push(pipeline.setup.run);
   for (const need of gate.needs) {
     for (const glob of byId.get(need)?.outputs ?? []) {
-      commands.push(`buildkite-agent artifact download ${shellQuote(glob)} . --step ${gateStepKey(need)}`);
+      commands.push(
+        `buildkite-agent artifact download ${shellQuote(glob)} . --step ${gateStepKey(need)}`,
+      );
     }
   }
   commands.push(ciGateCommand(options.cli, gate.id));
@@ -110,7 +132,11 @@ function nativeGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options:
   };
 }
 
-function dockerGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options: BuildkiteOptions): GatehouseCommandStep {
+function dockerGateStep(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  options: BuildkiteOptions,
+): GatehouseCommandStep {
   return {
     key: gateStepKey(gate.id),
     label: label(gate),
@@ -126,11 +152,14 @@ function dockerGateStep(pipeline: ResolvedPipeline, gate: ResolvedGate, options:
 
 function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): GatehouseCommandStep {
   const report = ciReportCommands(options.cli, options.mode);
-  const results = options.mode === 'docker' ? `${CI_DOCKER_RESULTS_DIR}/**/*` : `${CI_RESULTS_DIR}/*.json`;
+  const results =
+    options.mode === 'docker' ? `${CI_DOCKER_RESULTS_DIR}/**/*` : `${CI_RESULTS_DIR}/*.json`;
   return {
     key: REPORT_STEP_KEY,
     label: 'gatehouse report',
-    ...(pipeline.gates.length > 0 ? { depends_on: pipeline.gates.map((g) => gateStepKey(g.id)) } : {}),
+    ...(pipeline.gates.length > 0
+      ? { depends_on: pipeline.gates.map((g) => gateStepKey(g.id)) }
+      : {}),
     allow_dependency_failure: true,
     commands: [
       ...(pipeline.setup ? [pipeline.setup.run] : []),
@@ -163,7 +192,8 @@ function checkUserText(pipeline: ResolvedPipeline, options: BuildkiteOptions): v
       diagnostics.push({
         code: 'GH_BUILDKITE_BACKSLASH_DOLLAR',
         severity: 'error',
-        message: 'an odd number of backslashes before `$` cannot be written so that `buildkite-agent pipeline upload` keeps it',
+        message:
+          'an odd number of backslashes before `$` cannot be written so that `buildkite-agent pipeline upload` keeps it',
         path,
         loc: null,
         hint: 'move the command into a script file and call the script, or use single quotes around `$` in the shell',
@@ -174,13 +204,18 @@ function checkUserText(pipeline: ResolvedPipeline, options: BuildkiteOptions): v
       diagnostics.push({
         code: 'GH_BUILDKITE_UNSAFE_PATH',
         severity: 'error',
-        message: 'an output glob must be one line without `;` or surrounding spaces to be used as a Buildkite artifact path',
+        message:
+          'an output glob must be one line without `;` or surrounding spaces to be used as a Buildkite artifact path',
         path,
         loc: null,
       });
     }
   }
   if (diagnostics.length > 0) {
-    throw new GatehouseError('GH_TARGET_UNSAFE', `buildkite: ${diagnostics.length} value(s) cannot be written safely into the pipeline`, { diagnostics });
+    throw new GatehouseError(
+      'GH_TARGET_UNSAFE',
+      `buildkite: ${diagnostics.length} value(s) cannot be written safely into the pipeline`,
+      { diagnostics },
+    );
   }
 }

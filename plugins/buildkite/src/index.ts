@@ -6,7 +6,13 @@ import { GatehouseError, definePlugin } from '@gatehouse/core';
 import { emitBuildkitePipeline } from './emit.js';
 import { readBuildkiteOptions } from './options.js';
 
-export { buildPipeline, emitBuildkitePipeline, escapeInterpolation, gateStepKey, REPORT_STEP_KEY } from './emit.js';
+export {
+  buildPipeline,
+  emitBuildkitePipeline,
+  escapeInterpolation,
+  gateStepKey,
+  REPORT_STEP_KEY,
+} from './emit.js';
 export { readBuildkiteOptions, DEFAULT_BUILDKITE_PATH } from './options.js';
 export type { BuildkiteOptions } from './options.js';
 export type { BuildkitePipeline, GatehouseCommandStep } from './pipeline.js';

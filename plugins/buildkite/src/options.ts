@@ -30,30 +30,67 @@ const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
 const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=*-]+$/;
 
 /** Check `targets.buildkite` and resolve its defaults. Diagnostics' paths are relative to the options. */
-export function readBuildkiteOptions(options: TargetOptions): { value: BuildkiteOptions; diagnostics: Diagnostic[] } {
+export function readBuildkiteOptions(options: TargetOptions): {
+  value: BuildkiteOptions;
+  diagnostics: Diagnostic[];
+} {
   const diagnostics = unknownOptionDiagnostics(options, KNOWN);
   const common = readCiCommonOptions(options, DEFAULT_BUILDKITE_PATH);
   diagnostics.push(...common.diagnostics);
-  const value: BuildkiteOptions = { ...common.value, agents: {}, docker_image: null, secret_source: 'buildkite' };
+  const value: BuildkiteOptions = {
+    ...common.value,
+    agents: {},
+    docker_image: null,
+    secret_source: 'buildkite',
+  };
   if (options.agents !== undefined) {
     if (!isPlainObject(options.agents)) {
-      diagnostics.push(optionDiagnostic('agents', '`agents` must be a mapping of agent tag to value', 'e.g. `{ queue: linux }`'));
+      diagnostics.push(
+        optionDiagnostic(
+          'agents',
+          '`agents` must be a mapping of agent tag to value',
+          'e.g. `{ queue: linux }`',
+        ),
+      );
     } else {
       for (const [tag, v] of Object.entries(options.agents)) {
         const text = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-        if (!TAG_NAME.test(tag)) diagnostics.push(optionDiagnostic(`agents.${tag}`, 'agent tag names are letters, digits and `_ . -`'));
-        else if (typeof text !== 'string' || !PLAIN_VALUE.test(text)) diagnostics.push(optionDiagnostic(`agents.${tag}`, 'agent tag values are plain words (letters, digits and `_ . : / @ + = * -`)'));
+        if (!TAG_NAME.test(tag))
+          diagnostics.push(
+            optionDiagnostic(`agents.${tag}`, 'agent tag names are letters, digits and `_ . -`'),
+          );
+        else if (typeof text !== 'string' || !PLAIN_VALUE.test(text))
+          diagnostics.push(
+            optionDiagnostic(
+              `agents.${tag}`,
+              'agent tag values are plain words (letters, digits and `_ . : / @ + = * -`)',
+            ),
+          );
         else value.agents[tag] = text;
       }
     }
   }
   if (options.docker_image !== undefined) {
-    if (typeof options.docker_image === 'string' && PLAIN_VALUE.test(options.docker_image)) value.docker_image = options.docker_image;
-    else diagnostics.push(optionDiagnostic('docker_image', '`docker_image` must be an image reference such as `node:22-bookworm-slim`'));
+    if (typeof options.docker_image === 'string' && PLAIN_VALUE.test(options.docker_image))
+      value.docker_image = options.docker_image;
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'docker_image',
+          '`docker_image` must be an image reference such as `node:22-bookworm-slim`',
+        ),
+      );
   }
   if (options.secret_source !== undefined) {
-    if (options.secret_source === 'buildkite' || options.secret_source === 'agent') value.secret_source = options.secret_source;
-    else diagnostics.push(optionDiagnostic('secret_source', '`secret_source` must be `buildkite` (step `secrets:`) or `agent` (exported by an agent hook)'));
+    if (options.secret_source === 'buildkite' || options.secret_source === 'agent')
+      value.secret_source = options.secret_source;
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'secret_source',
+          '`secret_source` must be `buildkite` (step `secrets:`) or `agent` (exported by an agent hook)',
+        ),
+      );
   }
   return { value, diagnostics };
 }

@@ -8,11 +8,18 @@ import type { CommandStep } from '@buildkite/buildkite-sdk';
  * A command step as Gatehouse writes it. `secrets` and `image` are in Buildkite's pipeline schema
  * (vendored under `schema/`) but not yet in the SDK's `CommandStep` type.
  */
-export interface GatehouseCommandStep
-  extends Pick<
-    CommandStep,
-    'key' | 'label' | 'depends_on' | 'allow_dependency_failure' | 'agents' | 'env' | 'soft_fail' | 'timeout_in_minutes' | 'artifact_paths'
-  > {
+export interface GatehouseCommandStep extends Pick<
+  CommandStep,
+  | 'key'
+  | 'label'
+  | 'depends_on'
+  | 'allow_dependency_failure'
+  | 'agents'
+  | 'env'
+  | 'soft_fail'
+  | 'timeout_in_minutes'
+  | 'artifact_paths'
+> {
   key: string;
   label: string;
   commands: string[];

@@ -16,11 +16,11 @@ describe('the storefront example', () => {
     const text = await readFile(`${EXAMPLE}.buildkite/pipeline.yml`, 'utf8');
     expect(judgePipeline(text)).toEqual([]);
     const strip = (id: string): string => id.slice('gate-'.length);
-    const steps = (parse(text) as { steps: Array<{ key?: string; depends_on?: string[] }> }).steps.filter((s) =>
-      s.key?.startsWith('gate-'),
-    );
-    expect(Object.fromEntries(steps.map((s) => [strip(s.key!), (s.depends_on ?? []).map(strip).sort()]))).toEqual(
-      Object.fromEntries(pipeline.gates.map((g) => [g.id, [...g.needs].sort()])),
-    );
+    const steps = (
+      parse(text) as { steps: Array<{ key?: string; depends_on?: string[] }> }
+    ).steps.filter((s) => s.key?.startsWith('gate-'));
+    expect(
+      Object.fromEntries(steps.map((s) => [strip(s.key!), (s.depends_on ?? []).map(strip).sort()])),
+    ).toEqual(Object.fromEntries(pipeline.gates.map((g) => [g.id, [...g.needs].sort()])));
   });
 });

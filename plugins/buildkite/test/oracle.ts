@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 
-const schema = JSON.parse(readFileSync(new URL('../schema/pipeline.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(
+  readFileSync(new URL('../schema/pipeline.schema.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 const ajv = new Ajv({ allErrors: true, strict: false });
 ajv.addSchema(schema, 'buildkite');
 const validatePipeline = ajv.getSchema('buildkite')!;
@@ -17,7 +19,10 @@ const STEP_DEFINITIONS: Array<[string, (step: Record<string, unknown>) => boolea
 ];
 
 function describe(errors: ErrorObject[] | null | undefined, where: string): string[] {
-  return (errors ?? []).map((e) => `${where}${e.instancePath} ${e.message ?? ''}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  return (errors ?? []).map(
+    (e) =>
+      `${where}${e.instancePath} ${e.message ?? ''}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 }
 
 /**
@@ -33,7 +38,8 @@ export function judgePipeline(text: string): string[] {
   const problems: string[] = [];
   if (!validatePipeline(value)) problems.push(...describe(validatePipeline.errors, 'pipeline'));
   const steps = (value as { steps?: unknown })?.steps;
-  if (!Array.isArray(steps)) return problems.length > 0 ? problems : ['pipeline: `steps` must be a list'];
+  if (!Array.isArray(steps))
+    return problems.length > 0 ? problems : ['pipeline: `steps` must be a list'];
 
   const keys = new Map<string, number>();
   const edges: Array<[string, string, number]> = [];
@@ -48,7 +54,8 @@ export function judgePipeline(text: string): string[] {
     }
     const key = step.key ?? step.identifier ?? step.id;
     if (typeof key === 'string') {
-      if (keys.has(key)) problems.push(`steps[${i}]: duplicate key \`${key}\` (also steps[${keys.get(key)}])`);
+      if (keys.has(key))
+        problems.push(`steps[${i}]: duplicate key \`${key}\` (also steps[${keys.get(key)}])`);
       else keys.set(key, i);
       const deps = step.depends_on;
       const list = deps === undefined || deps === null ? [] : Array.isArray(deps) ? deps : [deps];
@@ -139,7 +146,9 @@ export function interpolateAll<T>(value: T, env?: Record<string, string>): T {
   if (typeof value === 'string') return interpolate(value, env) as T;
   if (Array.isArray(value)) return value.map((v) => interpolateAll(v, env)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateAll(v, env)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolateAll(v, env)]),
+    ) as T;
   }
   return value;
 }

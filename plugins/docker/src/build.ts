@@ -165,7 +165,8 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
       forcerm: true,
     };
     if (req.target) options.target = req.target;
-    if (req.buildArgs && Object.keys(req.buildArgs).length > 0) options.buildargs = JSON.stringify(req.buildArgs);
+    if (req.buildArgs && Object.keys(req.buildArgs).length > 0)
+      options.buildargs = JSON.stringify(req.buildArgs);
     const stream = await dialBuild(docker, options, abort.signal);
     await drain(stream, progress, abort.signal);
     if (progress.outcome.error) {

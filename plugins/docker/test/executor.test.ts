@@ -27,13 +27,17 @@ describe.skipIf(!hasDocker)('docker executor (real engine)', () => {
       gate('scan', { run: 'echo scanning; exit 3', when: { env: ['SCAN_URL'] } }),
       gate('cond', { run: 'echo "url=$COND_URL"', when: { env: ['COND_URL'] } }),
     ]);
-    const opts = runOptions(p, { env: { PATH: process.env.PATH, COND_URL: 'http://scanner.test' } });
+    const opts = runOptions(p, {
+      env: { PATH: process.env.PATH, COND_URL: 'http://scanner.test' },
+    });
     const report = await executeDocker(p, opts);
     const g = byId(report);
     expect([g.scan!.status, g.scan!.reason]).toEqual(['skipped', 'not set (when.env): SCAN_URL']);
     expect(g.cond!.status).toBe('passed');
     const runDir = join(opts.stateDir, 'runs', report.runId);
-    expect(await readFile(join(runDir, 'logs', 'cond.log'), 'utf8')).toBe('url=http://scanner.test\n');
+    expect(await readFile(join(runDir, 'logs', 'cond.log'), 'utf8')).toBe(
+      'url=http://scanner.test\n',
+    );
     // A blocking gate skipped by its own condition does not fail the run.
     expect(report.verdict.status).toBe('passed');
   });

@@ -11,8 +11,21 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse/core';
 import type { Diagnostic, ResolvedGate, ResolvedPipeline, TargetOptions } from '@gatehouse/core';
-import type { CopyInstruction, DockerfileModel, Instruction, Mount, RunInstruction, Stage } from './model.js';
-import { containerPath, copySpec, copySpecProblem, ignorePattern, tolerantSource } from './paths.js';
+import type {
+  CopyInstruction,
+  DockerfileModel,
+  Instruction,
+  Mount,
+  RunInstruction,
+  Stage,
+} from './model.js';
+import {
+  containerPath,
+  copySpec,
+  copySpecProblem,
+  ignorePattern,
+  tolerantSource,
+} from './paths.js';
 import {
   ABS_PATH_RE,
   ENV_NAME_RE,
@@ -105,20 +118,41 @@ const KNOWN_OPTIONS = new Set(['ca', 'npmCache', 'path']);
 export function validateDockerfileOptions(options: TargetOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
   const diag = (path: string, message: string, hint?: string): void => {
-    out.push({ code: 'GH_DOCKERFILE_OPTION', severity: 'error', message, path, loc: null, ...(hint ? { hint } : {}) });
+    out.push({
+      code: 'GH_DOCKERFILE_OPTION',
+      severity: 'error',
+      message,
+      path,
+      loc: null,
+      ...(hint ? { hint } : {}),
+    });
   };
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) diag(key, `unknown option \`${key}\` for the dockerfile target`, 'known options: ca, npmCache, path');
+    if (!KNOWN_OPTIONS.has(key))
+      diag(
+        key,
+        `unknown option \`${key}\` for the dockerfile target`,
+        'known options: ca, npmCache, path',
+      );
   }
   const ca = options['ca'];
   if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0)) {
     diag('ca', '`ca` must be `auto`, `none` or the path of a PEM file');
   }
   const npmCache = options['npmCache'];
-  if (npmCache !== undefined && typeof npmCache !== 'boolean') diag('npmCache', '`npmCache` must be true or false');
+  if (npmCache !== undefined && typeof npmCache !== 'boolean')
+    diag('npmCache', '`npmCache` must be true or false');
   const path = options['path'];
-  if (path !== undefined && (typeof path !== 'string' || !/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(path) || path.split('/').includes('..'))) {
-    diag('path', '`path` must be a relative file path inside the config directory (letters, digits, . _ - /)');
+  if (
+    path !== undefined &&
+    (typeof path !== 'string' ||
+      !/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(path) ||
+      path.split('/').includes('..'))
+  ) {
+    diag(
+      'path',
+      '`path` must be a relative file path inside the config directory (letters, digits, . _ - /)',
+    );
   }
   return out;
 }
@@ -173,14 +207,23 @@ export function buildSecretArgs(
 class Problems {
   readonly list: Diagnostic[] = [];
   add(code: string, path: string, message: string, hint?: string): void {
-    this.list.push({ code, severity: 'error', message, path, loc: null, ...(hint ? { hint } : {}) });
+    this.list.push({
+      code,
+      severity: 'error',
+      message,
+      path,
+      loc: null,
+      ...(hint ? { hint } : {}),
+    });
   }
 }
 
 /** Records a problem and returns false for text no exec-form argument can carry. */
 function checkText(p: Problems, path: string, text: string): boolean {
-  if (text.includes('\u0000')) p.add('GH_DOCKERFILE_TEXT', path, 'NUL bytes cannot be passed to a command');
-  else if (hasLoneSurrogate(text)) p.add('GH_DOCKERFILE_TEXT', path, 'lone UTF-16 surrogates cannot be encoded');
+  if (text.includes('\u0000'))
+    p.add('GH_DOCKERFILE_TEXT', path, 'NUL bytes cannot be passed to a command');
+  else if (hasLoneSurrogate(text))
+    p.add('GH_DOCKERFILE_TEXT', path, 'lone UTF-16 surrogates cannot be encoded');
   else return true;
   return false;
 }
@@ -191,7 +234,11 @@ function checkEnv(p: Problems, path: string, env: Record<string, string>): Array
     const value = env[name] ?? '';
     const at = `${path}.${name}`;
     if (!ENV_NAME_RE.test(name)) {
-      p.add('GH_DOCKERFILE_ENV_NAME', at, `environment variable name \`${name}\` cannot be written to ENV`);
+      p.add(
+        'GH_DOCKERFILE_ENV_NAME',
+        at,
+        `environment variable name \`${name}\` cannot be written to ENV`,
+      );
       continue;
     }
     if (/[\r\n]/.test(value)) {
@@ -202,7 +249,11 @@ function checkEnv(p: Problems, path: string, env: Record<string, string>): Array
         'put multi-line text in a file and pass its path, or set it inside the command',
       );
     } else if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value) || hasLoneSurrogate(value)) {
-      p.add('GH_DOCKERFILE_ENV_VALUE', at, `the value of ${name} holds control characters a Dockerfile ENV cannot carry`);
+      p.add(
+        'GH_DOCKERFILE_ENV_VALUE',
+        at,
+        `the value of ${name} holds control characters a Dockerfile ENV cannot carry`,
+      );
     }
     vars.push([name, value]);
   }
@@ -210,7 +261,8 @@ function checkEnv(p: Problems, path: string, env: Record<string, string>): Array
 }
 
 function checkImage(p: Problems, path: string, image: string): void {
-  if (!IMAGE_REF_RE.test(image)) p.add('GH_DOCKERFILE_IMAGE', path, `\`${image}\` is not a valid image reference`);
+  if (!IMAGE_REF_RE.test(image))
+    p.add('GH_DOCKERFILE_IMAGE', path, `\`${image}\` is not a valid image reference`);
 }
 
 function checkGlobs(p: Problems, path: string, globs: string[], widen: boolean): void {
@@ -239,14 +291,21 @@ function placeCommand(
   argv0: string,
   scripts: Record<string, string>,
 ): CommandPlacement {
-  if (jsonString(command).length <= INLINE_COMMAND_LIMIT) return { args: [argv0, command], commandFile: null, copy: null };
+  if (jsonString(command).length <= INLINE_COMMAND_LIMIT)
+    return { args: [argv0, command], commandFile: null, copy: null };
   const rel = `${SCRIPTS_DIR}/${key}.sh`;
   scripts[rel] = command;
   const commandFile = `${CMD_ROOT}/${key}.sh`;
   return { args: [argv0], commandFile, copy: { kind: 'COPY', sources: [rel], dest: commandFile } };
 }
 
-function copyGlobs(globs: string[], workdir: string, from?: string, chown?: string, destDir?: string): CopyInstruction[] {
+function copyGlobs(
+  globs: string[],
+  workdir: string,
+  from?: string,
+  chown?: string,
+  destDir?: string,
+): CopyInstruction[] {
   return globs.map((g) => {
     const spec = copySpec(g);
     const src = from === undefined ? spec.source : containerPath(workdir, spec.source);
@@ -282,14 +341,21 @@ export function emitDockerfile(
   const workdir = pipeline.workdir;
 
   checkImage(p, 'image', pipeline.image);
-  if (!ABS_PATH_RE.test(workdir)) p.add('GH_DOCKERFILE_PATH', 'workdir', `workdir \`${workdir}\` must be an absolute path of letters, digits and . _ @ + - /`);
+  if (!ABS_PATH_RE.test(workdir))
+    p.add(
+      'GH_DOCKERFILE_PATH',
+      'workdir',
+      `workdir \`${workdir}\` must be an absolute path of letters, digits and . _ @ + - /`,
+    );
 
   // base
   const stages: Stage[] = [
     {
       name: BASE_STAGE,
       from: pipeline.image,
-      comments: ['Stage layout: base, setup, gate-<id>, result-<id>, gatehouse-results, gatehouse-verdict, release.'],
+      comments: [
+        'Stage layout: base, setup, gate-<id>, result-<id>, gatehouse-results, gatehouse-verdict, release.',
+      ],
       instructions: [{ kind: 'WORKDIR', path: workdir }],
     },
   ];
@@ -302,11 +368,13 @@ export function emitDockerfile(
     const runOk = checkText(p, 'setup.run', setup.run);
     checkGlobs(p, 'setup.inputs', setup.inputs, true);
     if (env.length > 0) setupIns.push({ kind: 'ENV', vars: env });
-    if (copySpecProblemsFree(setup.inputs, true)) setupIns.push(...copyGlobs(setup.inputs, workdir));
+    if (copySpecProblemsFree(setup.inputs, true))
+      setupIns.push(...copyGlobs(setup.inputs, workdir));
     const place = placeCommand('setup', runOk ? setup.run : '', SETUP_ARGV0, scripts);
     if (place.copy) setupIns.push(place.copy);
     const mounts = secretMounts(setup.secrets, withCa);
-    if (opts.npmCache) mounts.push({ type: 'cache', id: 'gatehouse-npm', target: '/root/.npm', sharing: 'locked' });
+    if (opts.npmCache)
+      mounts.push({ type: 'cache', id: 'gatehouse-npm', target: '/root/.npm', sharing: 'locked' });
     const wrapper = setupWrapper({
       id: 'setup',
       timeoutSeconds: timeoutSeconds(setup.timeoutMs),
@@ -321,7 +389,8 @@ export function emitDockerfile(
 
   // gates
   const gateById = new Map(pipeline.gates.map((g) => [g.id, g]));
-  for (const gate of pipeline.gates) stages.push(gateStage(gate, pipeline, gateById, p, scripts, withCa));
+  for (const gate of pipeline.gates)
+    stages.push(gateStage(gate, pipeline, gateById, p, scripts, withCa));
 
   // results
   const resultCopies = (g: ResolvedGate): CopyInstruction => ({
@@ -333,7 +402,11 @@ export function emitDockerfile(
   for (const g of pipeline.gates) {
     stages.push({ name: resultStageName(g.id), from: 'scratch', instructions: [resultCopies(g)] });
   }
-  stages.push({ name: RESULTS_STAGE, from: 'scratch', instructions: pipeline.gates.map(resultCopies) });
+  stages.push({
+    name: RESULTS_STAGE,
+    from: 'scratch',
+    instructions: pipeline.gates.map(resultCopies),
+  });
 
   // verdict
   const blocking = pipeline.gates.filter((g) => g.mode === 'blocking').map((g) => g.id);
@@ -343,7 +416,11 @@ export function emitDockerfile(
     from: BASE_STAGE,
     instructions: [
       { kind: 'COPY', from: RESULTS_STAGE, sources: ['/'], dest: '/gatehouse/results/' },
-      { kind: 'RUN', mounts: [], argv: ['/bin/sh', '-c', verdictScript(blocking, advisory, '/gatehouse/results')] },
+      {
+        kind: 'RUN',
+        mounts: [],
+        argv: ['/bin/sh', '-c', verdictScript(blocking, advisory, '/gatehouse/results')],
+      },
     ],
   });
 
@@ -351,13 +428,30 @@ export function emitDockerfile(
   const release = pipeline.release;
   if (release !== null) {
     checkImage(p, 'release.image', release.image);
-    if (!ABS_PATH_RE.test(release.workdir)) p.add('GH_DOCKERFILE_PATH', 'release.workdir', `\`${release.workdir}\` must be an absolute path of letters, digits and . _ @ + - /`);
-    if (!USER_RE.test(release.user)) p.add('GH_DOCKERFILE_USER', 'release.user', `\`${release.user}\` is not a user name or uid[:gid]`);
-    if (!gateById.has(release.from)) p.add('GH_DOCKERFILE_RELEASE_FROM', 'release.from', `release.from names no gate: \`${release.from}\``);
-    if (release.cmd.length === 0) p.add('GH_DOCKERFILE_CMD', 'release.cmd', 'release.cmd needs at least one element');
+    if (!ABS_PATH_RE.test(release.workdir))
+      p.add(
+        'GH_DOCKERFILE_PATH',
+        'release.workdir',
+        `\`${release.workdir}\` must be an absolute path of letters, digits and . _ @ + - /`,
+      );
+    if (!USER_RE.test(release.user))
+      p.add(
+        'GH_DOCKERFILE_USER',
+        'release.user',
+        `\`${release.user}\` is not a user name or uid[:gid]`,
+      );
+    if (!gateById.has(release.from))
+      p.add(
+        'GH_DOCKERFILE_RELEASE_FROM',
+        'release.from',
+        `release.from names no gate: \`${release.from}\``,
+      );
+    if (release.cmd.length === 0)
+      p.add('GH_DOCKERFILE_CMD', 'release.cmd', 'release.cmd needs at least one element');
     const cmdOk = release.cmd.map((c, i) => checkText(p, `release.cmd[${i}]`, c)).every(Boolean);
     release.expose.forEach((port, i) => {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
     });
     checkGlobs(p, 'release.copy', release.copy, false);
     const copyOk = copySpecProblemsFree(release.copy, false);
@@ -365,10 +459,18 @@ export function emitDockerfile(
     const ins: Instruction[] = [
       { kind: 'WORKDIR', path: release.workdir },
       // Depending on the verdict is what makes `docker build` refuse a failing pipeline.
-      { kind: 'COPY', from: VERDICT_STAGE, sources: ['/gatehouse/verdict.txt'], dest: RELEASE_VERDICT_PATH },
+      {
+        kind: 'COPY',
+        from: VERDICT_STAGE,
+        sources: ['/gatehouse/verdict.txt'],
+        dest: RELEASE_VERDICT_PATH,
+      },
     ];
     if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-    if (copyOk) ins.push(...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir));
+    if (copyOk)
+      ins.push(
+        ...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir),
+      );
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });
     if (cmdOk) ins.push({ kind: 'CMD', argv: release.cmd });
@@ -386,7 +488,13 @@ export function emitDockerfile(
   const header = generatedHeader(ctx.configFile ?? 'gatehouse.yml');
   const model: DockerfileModel = { header, stages };
   const configFile = contextPath(pipeline) ?? ctx.configFile ?? 'gatehouse.yml';
-  return { path: opts.path, dockerfile: serializeDockerfile(model), dockerignore: dockerignore(pipeline, header, opts.path, configFile), scripts, model };
+  return {
+    path: opts.path,
+    dockerfile: serializeDockerfile(model),
+    dockerignore: dockerignore(pipeline, header, opts.path, configFile),
+    scripts,
+    model,
+  };
 }
 
 function gateStage(
@@ -404,7 +512,8 @@ function gateStage(
   const runOk = checkText(p, `${at}.run`, gate.run);
   checkImage(p, `${at}.image`, gate.image);
   gate.secrets.forEach((s, i) => {
-    if (!ENV_NAME_RE.test(s)) p.add('GH_DOCKERFILE_SECRET', `${at}.secrets[${i}]`, `secret name \`${s}\` is not valid`);
+    if (!ENV_NAME_RE.test(s))
+      p.add('GH_DOCKERFILE_SECRET', `${at}.secrets[${i}]`, `secret name \`${s}\` is not valid`);
   });
   checkGlobs(p, `${at}.outputs`, gate.outputs, true);
   const env = checkEnv(p, `${at}.env`, gate.env);
@@ -418,11 +527,21 @@ function gateStage(
     from = sameImage ? SETUP_STAGE : gate.image;
     if (!sameImage) {
       ins.push({ kind: 'WORKDIR', path: pipeline.workdir });
-      ins.push({ kind: 'COPY', from: SETUP_STAGE, sources: [pipeline.workdir], dest: pipeline.workdir });
+      ins.push({
+        kind: 'COPY',
+        from: SETUP_STAGE,
+        sources: [pipeline.workdir],
+        dest: pipeline.workdir,
+      });
     }
     for (const n of needs) {
       const need = gateById.get(n) as ResolvedGate;
-      ins.push({ kind: 'COPY', from: stageName(n), sources: [`${OUT_ROOT}/${n}`], dest: `${OUT_ROOT}/${n}` });
+      ins.push({
+        kind: 'COPY',
+        from: stageName(n),
+        sources: [`${OUT_ROOT}/${n}`],
+        dest: `${OUT_ROOT}/${n}`,
+      });
       if (copySpecProblemsFree(need.outputs, true)) {
         // A failed need may not have produced its outputs: a wildcard source tolerates that.
         for (const c of copyGlobs(need.outputs, pipeline.workdir, stageName(n))) {
@@ -436,7 +555,12 @@ function gateStage(
   // hold configuration such as a server URL, never credentials.
   const when = gate.when?.env ?? [];
   when.forEach((name, i) => {
-    if (!ENV_NAME_RE.test(name)) p.add('GH_DOCKERFILE_SECRET', `${at}.when.env[${i}]`, `variable name \`${name}\` is not valid`);
+    if (!ENV_NAME_RE.test(name))
+      p.add(
+        'GH_DOCKERFILE_SECRET',
+        `${at}.when.env[${i}]`,
+        `variable name \`${name}\` is not valid`,
+      );
     else if (!gate.secrets.includes(name)) ins.push({ kind: 'ARG', name });
   });
   const place = placeCommand(stageName(gate.id), runOk ? gate.run : '', GATE_ARGV0, scripts);
@@ -466,7 +590,11 @@ function gateStage(
  */
 function configIgnore(pipeline: ResolvedPipeline, configFile: string): string[] {
   if (!PLAIN_IGNORE_PATH.test(configFile)) return [];
-  const reads = [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs), ...(pipeline.release?.copy ?? [])];
+  const reads = [
+    ...(pipeline.setup?.inputs ?? []),
+    ...pipeline.gates.flatMap((g) => g.inputs),
+    ...(pipeline.release?.copy ?? []),
+  ];
   const mayRead = (glob: string): boolean => {
     try {
       return globRegExp(glob).test(configFile);
@@ -518,7 +646,10 @@ function globRegExp(glob: string): RegExp {
       const end = g.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${g.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${g
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^$(){}|\\/]/g, '\\$&');
@@ -530,7 +661,12 @@ function globRegExp(glob: string): RegExp {
 /** Characters a `.dockerignore` line may hold without meaning more than the file itself. */
 const PLAIN_IGNORE_PATH = /^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/;
 
-function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath: string, configFile: string): string {
+function dockerignore(
+  pipeline: ResolvedPipeline,
+  header: string,
+  dockerfilePath: string,
+  configFile: string,
+): string {
   const inputs = new Set<string>();
   for (const g of [...(pipeline.setup?.inputs ?? []), ...pipeline.gates.flatMap((g) => g.inputs)]) {
     if (copySpecProblem(g, true) === null) {
@@ -543,7 +679,10 @@ function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath
     if (copySpecProblem(g, true) !== null) continue;
     const pat = ignorePattern(g);
     // Never hide something a gate or setup reads.
-    if (pat !== null && ![...inputs].some((i) => i === pat || i.startsWith(pat + '/') || pat.startsWith(i + '/'))) {
+    if (
+      pat !== null &&
+      ![...inputs].some((i) => i === pat || i.startsWith(pat + '/') || pat.startsWith(i + '/'))
+    ) {
       outputs.add(pat);
     }
   }
@@ -564,7 +703,9 @@ function dockerignore(pipeline: ResolvedPipeline, header: string, dockerfilePath
     'gatehouse-report',
   ];
   if (outputs.size > 0) {
-    lines.push('# Gate outputs: gates produce these inside the build; a stale local copy must not leak in.');
+    lines.push(
+      '# Gate outputs: gates produce these inside the build; a stale local copy must not leak in.',
+    );
     lines.push(...[...outputs].sort());
   }
   return lines.join('\n') + '\n';

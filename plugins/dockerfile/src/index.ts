@@ -34,7 +34,8 @@ export default definePlugin({
   name: '@gatehouse/plugin-dockerfile',
   targets: {
     dockerfile: {
-      description: 'multi-stage Dockerfile: one stage per gate, a results collector, a verdict and the release image',
+      description:
+        'multi-stage Dockerfile: one stage per gate, a results collector, a verdict and the release image',
       validateOptions: validateDockerfileOptions,
       emit(pipeline, options, ctx): EmittedFile[] {
         const out = emitDockerfile(pipeline, options, { configFile: ctx.configFile });

@@ -30,20 +30,28 @@ export function copySpecProblem(glob: string, widen = false): string | null {
   if (p.startsWith('/')) return 'is absolute; paths are relative to the config directory';
   if (p.split('/').includes('..')) return 'leaves the config directory (`..`)';
   if (widen) return null;
-  if (/[{}]/.test(p)) return 'uses `{a,b}` alternatives, which COPY does not support; list the paths separately';
+  if (/[{}]/.test(p))
+    return 'uses `{a,b}` alternatives, which COPY does not support; list the paths separately';
   const segs = p === '' ? [] : p.split('/');
   const globbed = segs.filter((s) => GLOB_CHARS_RE.test(s));
-  if (globbed.length > 1 || (globbed.length === 1 && !GLOB_CHARS_RE.test(segs[segs.length - 1] ?? ''))) {
+  if (
+    globbed.length > 1 ||
+    (globbed.length === 1 && !GLOB_CHARS_RE.test(segs[segs.length - 1] ?? ''))
+  ) {
     return 'has a wildcard before its last path segment, which COPY does not support';
   }
-  if (segs.some((s) => s.includes('**'))) return 'uses `**` inside a path; only a trailing `/**` is supported';
+  if (segs.some((s) => s.includes('**')))
+    return 'uses `**` inside a path; only a trailing `/**` is supported';
   return null;
 }
 
 function normalise(glob: string): string {
   let p = glob.trim().replace(/^(\.\/)+/, '');
   // `dir/**`, `dir/**/*` and `dir/` all mean "the directory dir".
-  p = p.replace(/\/\*\*\/\*$/, '').replace(/\/\*\*$/, '').replace(/\/+$/, '');
+  p = p
+    .replace(/\/\*\*\/\*$/, '')
+    .replace(/\/\*\*$/, '')
+    .replace(/\/+$/, '');
   if (p === '**' || p === '**/*' || p === '.') p = '';
   return p;
 }

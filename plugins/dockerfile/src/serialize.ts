@@ -101,7 +101,8 @@ function mountFlag(m: Mount): string {
   switch (m.type) {
     case 'secret':
       parts.push(`id=${check(m.id, MOUNT_ID_RE, 'secret id')}`);
-      if (m.target !== undefined) parts.push(`target=${check(m.target, ABS_PATH_RE, 'mount target')}`);
+      if (m.target !== undefined)
+        parts.push(`target=${check(m.target, ABS_PATH_RE, 'mount target')}`);
       if (m.required !== undefined) parts.push(`required=${m.required}`);
       break;
     case 'cache':
@@ -111,7 +112,8 @@ function mountFlag(m: Mount): string {
       break;
     case 'bind':
       if (m.from !== undefined) parts.push(`from=${check(m.from, STAGE_NAME_RE, 'stage')}`);
-      if (m.source !== undefined) parts.push(`source=${check(m.source, ABS_PATH_RE, 'mount source')}`);
+      if (m.source !== undefined)
+        parts.push(`source=${check(m.source, ABS_PATH_RE, 'mount source')}`);
       parts.push(`target=${check(m.target, ABS_PATH_RE, 'mount target')}`);
       break;
   }
@@ -138,11 +140,15 @@ function instruction(ins: Instruction): string {
       if (ins.vars.length === 0) unsafe('ENV needs a variable');
       return (
         'ENV ' +
-        ins.vars.map(([k, v]) => `${check(k, ENV_NAME_RE, 'ENV name')}=${quoteEnvValue(v)}`).join(' ')
+        ins.vars
+          .map(([k, v]) => `${check(k, ENV_NAME_RE, 'ENV name')}=${quoteEnvValue(v)}`)
+          .join(' ')
       );
     case 'ARG':
       check(ins.name, ENV_NAME_RE, 'ARG name');
-      return ins.default === undefined ? `ARG ${ins.name}` : `ARG ${ins.name}=${quoteEnvValue(ins.default)}`;
+      return ins.default === undefined
+        ? `ARG ${ins.name}`
+        : `ARG ${ins.name}=${quoteEnvValue(ins.default)}`;
     case 'USER':
       return `USER ${check(ins.user, USER_RE, 'user')}`;
     case 'CMD':
@@ -156,7 +162,9 @@ function instruction(ins: Instruction): string {
     case 'LABEL':
       return (
         'LABEL ' +
-        ins.labels.map(([k, v]) => `${check(k, LABEL_KEY_RE, 'label key')}=${quoteEnvValue(v)}`).join(' ')
+        ins.labels
+          .map(([k, v]) => `${check(k, LABEL_KEY_RE, 'label key')}=${quoteEnvValue(v)}`)
+          .join(' ')
       );
     case 'COMMENT':
       return comment(ins.text);
@@ -182,7 +190,8 @@ export function serializeDockerfile(model: DockerfileModel): string {
   const blocks = [[comment(model.header)], ...model.stages.map(stageLines)];
   const text = blocks.map((lines) => lines.join('\n')).join('\n\n') + '\n';
   for (const line of text.split('\n')) {
-    if (Buffer.byteLength(line, 'utf8') > MAX_LINE_BYTES) unsafe('a line exceeds the 64 KiB line limit');
+    if (Buffer.byteLength(line, 'utf8') > MAX_LINE_BYTES)
+      unsafe('a line exceeds the 64 KiB line limit');
   }
   return text;
 }

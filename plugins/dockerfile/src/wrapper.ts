@@ -44,7 +44,8 @@ function loadCommand(p: WrapperParams): string[] {
 
 function exportSecrets(p: WrapperParams): string[] {
   const lines = p.secrets.map(
-    (name) => `if [ -f /run/secrets/${name} ]; then ${name}=$(cat /run/secrets/${name}); export ${name}; fi`,
+    (name) =>
+      `if [ -f /run/secrets/${name} ]; then ${name}=$(cat /run/secrets/${name}); export ${name}; fi`,
   );
   if (p.ca) {
     lines.push(

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { HOSTILE_FRAGMENTS, ensureBaseImage, gate, hostileString, pipeline, requireDocker } from '@gatehouse/test-utils';
+import {
+  HOSTILE_FRAGMENTS,
+  ensureBaseImage,
+  gate,
+  hostileString,
+  pipeline,
+  requireDocker,
+} from '@gatehouse/test-utils';
 import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
 import { INLINE_COMMAND_LIMIT, buildSecretArgs, emitDockerfile } from '../src/index.js';
 import { docker, writeContext } from './helpers.js';
@@ -31,12 +38,18 @@ function on(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {
 }
 
 async function context(p: ResolvedPipeline, files: Record<string, string> = {}): Promise<string> {
-  const dir = await writeContext(emitDockerfile(p), { 'package.json': '{"name":"fixture"}\n', ...files });
+  const dir = await writeContext(emitDockerfile(p), {
+    'package.json': '{"name":"fixture"}\n',
+    ...files,
+  });
   dirs.push(dir);
   return dir;
 }
 
-async function exported(dir: string, id: string): Promise<{ result: Record<string, unknown>; log: string; command: string }> {
+async function exported(
+  dir: string,
+  id: string,
+): Promise<{ result: Record<string, unknown>; log: string; command: string }> {
   const at = join(dir, 'export', id);
   return {
     result: JSON.parse(await readFile(join(at, 'result.json'), 'utf8')) as Record<string, unknown>,
@@ -59,9 +72,16 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
           run: 'echo "{\\"errors\\":0}" > "$GATEHOUSE_OUT/eslint.json"; printf "%s" "$LINT_MODE" > "$GATEHOUSE_OUT/env.txt"',
           env: { LINT_MODE: 'strict "quoted" $HOME \\back' },
         }),
-        on('sonar', { run: 'echo "token is $SONAR_TOKEN"; exit 2', secrets: ['SONAR_TOKEN'], mode: 'advisory' }),
+        on('sonar', {
+          run: 'echo "token is $SONAR_TOKEN"; exit 2',
+          secrets: ['SONAR_TOKEN'],
+          mode: 'advisory',
+        }),
         on('a11y', { run: 'cat dist/app.txt', needs: ['build'] }),
-        on('e2e', { run: 'cat dist/app.txt build-info.txt && test -d /gatehouse/out/lint', needs: ['build', 'lint'] }),
+        on('e2e', {
+          run: 'cat dist/app.txt build-info.txt && test -d /gatehouse/out/lint',
+          needs: ['build', 'lint'],
+        }),
         on('slow', { run: 'sleep 30', timeoutMs: 1000, mode: 'advisory' }),
         on('ca', { run: 'echo "$NODE_EXTRA_CA_CERTS"; head -c 27 "$NODE_EXTRA_CA_CERTS"' }),
         // `when.env`: unset -> not run, and a blocking gate skipped by its condition does not fail the verdict.
@@ -70,39 +90,94 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       ],
       {
         image: base,
-        setup: { run: 'cat package.json > setup-ran.txt', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 60_000 },
-        release: { from: 'build', copy: ['dist/'], cmd: ['cat', 'dist/app.txt'], image: base, expose: [8080], env: {}, user: 'node', workdir: '/srv' },
+        setup: {
+          run: 'cat package.json > setup-ran.txt',
+          inputs: ['package.json'],
+          env: {},
+          secrets: [],
+          timeoutMs: 60_000,
+        },
+        release: {
+          from: 'build',
+          copy: ['dist/'],
+          cmd: ['cat', 'dist/app.txt'],
+          image: base,
+          expose: [8080],
+          env: {},
+          user: 'node',
+          workdir: '/srv',
+        },
       },
     );
     const dir = await context(p, { 'dist/stale.txt': 'must not reach the build\n' });
     // The CA option: the same mechanism a corporate proxy needs, fed with the host's bundle.
-    const secrets = buildSecretArgs(p, {}, { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' }).flatMap((s) => [
-      '--secret',
-      s,
-    ]);
+    const secrets = buildSecretArgs(
+      p,
+      {},
+      { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' },
+    ).flatMap((s) => ['--secret', s]);
     const env = { SONAR_TOKEN: CANARY };
 
     secrets.push('--build-arg', 'COND_URL=http://sonar.example');
-    const results = await docker(['build', '--no-cache', ...secrets, '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir, env });
+    const results = await docker(
+      [
+        'build',
+        '--no-cache',
+        ...secrets,
+        '--target',
+        'gatehouse-results',
+        '-o',
+        `type=local,dest=${join(dir, 'export')}`,
+        '.',
+      ],
+      { cwd: dir, env },
+    );
     expect(results.code, results.stderr).toBe(0);
-    expect((await readdir(join(dir, 'export'))).sort()).toEqual(['a11y', 'build', 'ca', 'cond', 'e2e', 'lint', 'scan', 'slow', 'sonar']);
+    expect((await readdir(join(dir, 'export'))).sort()).toEqual([
+      'a11y',
+      'build',
+      'ca',
+      'cond',
+      'e2e',
+      'lint',
+      'scan',
+      'slow',
+      'sonar',
+    ]);
     expect(await exported(dir, 'scan')).toMatchObject({
       log: 'gatehouse: not run: not set (when.env): SCAN_URL\n',
       result: { exitCode: null, conditionUnmet: true, skipped: 'not set (when.env): SCAN_URL' },
     });
-    expect(await exported(dir, 'cond')).toMatchObject({ log: 'url=http://sonar.example\n', result: { exitCode: 0, conditionUnmet: false } });
-    expect((await exported(dir, 'ca')).log).toBe('/run/secrets/gatehouse_ca\n-----BEGIN CERTIFICATE-----');
+    expect(await exported(dir, 'cond')).toMatchObject({
+      log: 'url=http://sonar.example\n',
+      result: { exitCode: 0, conditionUnmet: false },
+    });
+    expect((await exported(dir, 'ca')).log).toBe(
+      '/run/secrets/gatehouse_ca\n-----BEGIN CERTIFICATE-----',
+    );
 
     const build = await exported(dir, 'build');
-    expect(build.result).toMatchObject({ id: 'build', exitCode: 0, timedOut: false, skipped: null });
+    expect(build.result).toMatchObject({
+      id: 'build',
+      exitCode: 0,
+      timedOut: false,
+      skipped: null,
+    });
     expect(build.result['startedAt']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(typeof build.result['durationMs']).toBe('number');
     expect(build.log).toBe('build log\n');
     expect((await exported(dir, 'a11y')).log).toBe('built\n');
     // Outputs of several needs (a directory and a single file) are copied in.
-    expect(await exported(dir, 'e2e')).toMatchObject({ log: 'built\nv1\n', result: { exitCode: 0 } });
-    expect(await readFile(join(dir, 'export/lint/evidence/eslint.json'), 'utf8')).toBe('{"errors":0}\n');
-    expect(await readFile(join(dir, 'export/lint/evidence/env.txt'), 'utf8')).toBe('strict "quoted" $HOME \\back');
+    expect(await exported(dir, 'e2e')).toMatchObject({
+      log: 'built\nv1\n',
+      result: { exitCode: 0 },
+    });
+    expect(await readFile(join(dir, 'export/lint/evidence/eslint.json'), 'utf8')).toBe(
+      '{"errors":0}\n',
+    );
+    expect(await readFile(join(dir, 'export/lint/evidence/env.txt'), 'utf8')).toBe(
+      'strict "quoted" $HOME \\back',
+    );
     const sonar = await exported(dir, 'sonar');
     expect(sonar.result['exitCode']).toBe(2);
     expect(sonar.log).toBe('token is ***\n');
@@ -111,14 +186,26 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
 
     const tag = `gatehouse-dockerfile-test:${uniq()}`;
     images.push(tag);
-    const release = await docker(['build', '--no-cache', ...secrets, '-t', tag, '.'], { cwd: dir, env });
+    const release = await docker(['build', '--no-cache', ...secrets, '-t', tag, '.'], {
+      cwd: dir,
+      env,
+    });
     expect(release.code, release.stderr).toBe(0);
     expect(release.stderr).toContain('gatehouse: advisory gate(s) did not pass: sonar slow');
     const run = await docker(['run', '--rm', tag]);
     expect(run.stdout).toBe('built\n');
     const whoami = await docker(['run', '--rm', '--entrypoint', 'id', tag, '-u']);
     expect(whoami.stdout.trim()).toBe('1000');
-    const ls = await docker(['run', '--rm', '--entrypoint', 'ls', tag, '/srv', '/srv/dist', '/run/secrets']);
+    const ls = await docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'ls',
+      tag,
+      '/srv',
+      '/srv/dist',
+      '/run/secrets',
+    ]);
     expect(ls.stdout).not.toContain('stale.txt');
     expect(ls.stdout).not.toContain('gatehouse');
     const inspect = await docker(['image', 'inspect', tag]);
@@ -138,11 +225,31 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
       ],
       {
         image: base,
-        release: { from: 'build', copy: ['package.json'], cmd: ['true'], image: base, expose: [], env: {}, user: '1000:1000', workdir: '/srv' },
+        release: {
+          from: 'build',
+          copy: ['package.json'],
+          cmd: ['true'],
+          image: base,
+          expose: [],
+          env: {},
+          user: '1000:1000',
+          workdir: '/srv',
+        },
       },
     );
     const dir = await context(p);
-    const results = await docker(['build', '--no-cache', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    const results = await docker(
+      [
+        'build',
+        '--no-cache',
+        '--target',
+        'gatehouse-results',
+        '-o',
+        `type=local,dest=${join(dir, 'export')}`,
+        '.',
+      ],
+      { cwd: dir },
+    );
     expect(results.code, results.stderr).toBe(0);
     expect((await exported(dir, 'build')).result['exitCode']).toBe(0);
     const unit = await exported(dir, 'unit');
@@ -151,9 +258,15 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const a11y = await exported(dir, 'a11y');
     expect(a11y.result).toMatchObject({ exitCode: null, skipped: 'needed gate unit did not pass' });
     expect(a11y.log).not.toContain('should not run');
-    expect((await exported(dir, 'summary')).result).toMatchObject({ exitCode: null, skipped: 'needed gate unit did not pass' });
+    expect((await exported(dir, 'summary')).result).toMatchObject({
+      exitCode: null,
+      skipped: 'needed gate unit did not pass',
+    });
 
-    const one = await docker(['build', '--target', 'result-unit', '-o', `type=local,dest=${join(dir, 'one')}`, '.'], { cwd: dir });
+    const one = await docker(
+      ['build', '--target', 'result-unit', '-o', `type=local,dest=${join(dir, 'one')}`, '.'],
+      { cwd: dir },
+    );
     expect(one.code, one.stderr).toBe(0);
     expect(await readdir(join(dir, 'one'))).toEqual(['unit']);
 
@@ -161,57 +274,110 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     images.push(tag);
     const release = await docker(['build', '-t', tag, '.'], { cwd: dir });
     expect(release.code).not.toBe(0);
-    expect(release.stderr).toContain('gatehouse: verdict failed: blocking gate(s) did not pass: unit a11y');
+    expect(release.stderr).toContain(
+      'gatehouse: verdict failed: blocking gate(s) did not pass: unit a11y',
+    );
     const inspect = await docker(['image', 'inspect', tag]);
     expect(inspect.code).not.toBe(0);
   });
 
   test('hostile commands reach the gate shell byte for byte (batched into a few gates, one build)', async () => {
-    const strings = [...HOSTILE_FRAGMENTS, ...fc.sample(hostileString({ minLength: 1, maxLength: 12 }), { numRuns: 48, seed: 4242 })];
-    const long = 'x'.repeat(INLINE_COMMAND_LIMIT + 100) + '\r\n\u2028 <<EOF $1 \\$ \'\'\' ${{ x }}';
+    const strings = [
+      ...HOSTILE_FRAGMENTS,
+      ...fc.sample(hostileString({ minLength: 1, maxLength: 12 }), { numRuns: 48, seed: 4242 }),
+    ];
+    const long = 'x'.repeat(INLINE_COMMAND_LIMIT + 100) + "\r\n\u2028 <<EOF $1 \\$ ''' ${{ x }}";
     // A quoted heredoc hands its body to the shell verbatim: what it writes is what the shell got.
     const delimiter = 'GATEHOUSE_HOSTILE_END';
-    const usable = strings.filter((s) => !s.split('\n').some((line) => line.replace(/\r$/, '') === delimiter));
-    const heredoc = (s: string, file: number): string => `cat > "$GATEHOUSE_OUT/${file}" <<'${delimiter}'\n${s}\n${delimiter}\n`;
+    const usable = strings.filter(
+      (s) => !s.split('\n').some((line) => line.replace(/\r$/, '') === delimiter),
+    );
+    const heredoc = (s: string, file: number): string =>
+      `cat > "$GATEHOUSE_OUT/${file}" <<'${delimiter}'\n${s}\n${delimiter}\n`;
     // BuildKit 0.8 trips over dozens of parallel stages ("flightcontrol: exceeded retry timeout"): 6 per build.
     const perGate = Math.ceil(usable.length / 5);
     const groups: string[][] = [];
     for (let i = 0; i < usable.length; i += perGate) groups.push(usable.slice(i, i + perGate));
     groups.push([long]);
     // ENV values: every fragment an ENV line can carry (line breaks and controls are refused by design).
-    const envValues = groups.map((g) => g.filter((s) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s)).join(''));
+    const envValues = groups.map((g) =>
+      g.filter((s) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(s)).join(''),
+    );
     const gates = groups.map((g, i) =>
       on(`h${i}`, {
-        run: g.map((s, j) => heredoc(s, j)).join('') + 'printf "%s" "$HOSTILE" > "$GATEHOUSE_OUT/env"\n',
+        run:
+          g.map((s, j) => heredoc(s, j)).join('') +
+          'printf "%s" "$HOSTILE" > "$GATEHOUSE_OUT/env"\n',
         env: { HOSTILE: envValues[i] as string },
       }),
     );
     const p = pipeline(gates, { image: base });
-    expect(Object.keys(emitDockerfile(p).scripts)).toEqual([`.gatehouse/docker/gate-h${groups.length - 1}.sh`]);
+    expect(Object.keys(emitDockerfile(p).scripts)).toEqual([
+      `.gatehouse/docker/gate-h${groups.length - 1}.sh`,
+    ]);
     const dir = await context(p);
-    const results = await docker(['build', '--no-cache', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+    const results = await docker(
+      [
+        'build',
+        '--no-cache',
+        '--target',
+        'gatehouse-results',
+        '-o',
+        `type=local,dest=${join(dir, 'export')}`,
+        '.',
+      ],
+      { cwd: dir },
+    );
     expect(results.code, results.stderr.slice(-2000)).toBe(0);
     for (const [i, group] of groups.entries()) {
       const out = await exported(dir, `h${i}`);
       expect(out.command).toBe(gates[i]!.run);
       expect(out.result['exitCode']).toBe(0);
-      expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', 'env'), 'utf8')).toBe(envValues[i]);
+      expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', 'env'), 'utf8')).toBe(
+        envValues[i],
+      );
       for (const [j, s] of group.entries()) {
-        expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', String(j)), 'utf8')).toBe(`${s}\n`);
+        expect(await readFile(join(dir, 'export', `h${i}`, 'evidence', String(j)), 'utf8')).toBe(
+          `${s}\n`,
+        );
       }
     }
   });
 
   test('editing the config file (a comment) reruns no gate; editing an input does', async () => {
     const tag = uniq();
-    const p = pipeline([on('stamp', { run: `echo ${tag}; cat /proc/sys/kernel/random/uuid > "$GATEHOUSE_OUT/stamp"`, inputs: ['src/**'] })], {
-      image: base,
-      setup: { run: 'cat package.json > setup-ran.txt', inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 60_000 },
-    });
+    const p = pipeline(
+      [
+        on('stamp', {
+          run: `echo ${tag}; cat /proc/sys/kernel/random/uuid > "$GATEHOUSE_OUT/stamp"`,
+          inputs: ['src/**'],
+        }),
+      ],
+      {
+        image: base,
+        setup: {
+          run: 'cat package.json > setup-ran.txt',
+          inputs: ['package.json'],
+          env: {},
+          secrets: [],
+          timeoutMs: 60_000,
+        },
+      },
+    );
     const dir = await context(p, { 'gatehouse.yml': 'version: 1\n', 'src/a.txt': 'a\n' });
     const stamp = async (): Promise<string> => {
       await rm(join(dir, 'export'), { recursive: true, force: true });
-      const r = await docker(['build', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'], { cwd: dir });
+      const r = await docker(
+        [
+          'build',
+          '--target',
+          'gatehouse-results',
+          '-o',
+          `type=local,dest=${join(dir, 'export')}`,
+          '.',
+        ],
+        { cwd: dir },
+      );
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       return readFile(join(dir, 'export', 'stamp', 'evidence', 'stamp'), 'utf8');
     };
@@ -226,14 +392,28 @@ describe.skipIf(!enabled)('docker build of the emitted Dockerfile', () => {
     const busy = await ensureBaseImage({ shell: null, coreutils: [] });
     const p = pipeline(
       [
-        gate('quick', { image: busy, run: 'echo "tok=$API_TOKEN"; echo ok > "$GATEHOUSE_OUT/x"', secrets: ['API_TOKEN'] }),
+        gate('quick', {
+          image: busy,
+          run: 'echo "tok=$API_TOKEN"; echo ok > "$GATEHOUSE_OUT/x"',
+          secrets: ['API_TOKEN'],
+        }),
         gate('stuck', { image: busy, run: 'sleep 20', timeoutMs: 1000 }),
       ],
       { image: busy },
     );
     const dir = await context(p);
     const r = await docker(
-      ['build', '--no-cache', '--secret', 'id=API_TOKEN,env=API_TOKEN', '--target', 'gatehouse-results', '-o', `type=local,dest=${join(dir, 'export')}`, '.'],
+      [
+        'build',
+        '--no-cache',
+        '--secret',
+        'id=API_TOKEN,env=API_TOKEN',
+        '--target',
+        'gatehouse-results',
+        '-o',
+        `type=local,dest=${join(dir, 'export')}`,
+        '.',
+      ],
       { cwd: dir, env: { API_TOKEN: CANARY } },
     );
     expect(r.code, r.stderr.slice(-2000)).toBe(0);

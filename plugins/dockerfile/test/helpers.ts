@@ -17,10 +17,14 @@ export interface DockerRun {
  * builder speaks BuildKit with `DOCKER_BUILDKIT=1` and `-o type=local`; newer CLIs need buildx).
  */
 export const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ?? (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
+  process.env['GATEHOUSE_DOCKER_CLI'] ??
+  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 
 /** Run the docker CLI with BuildKit on; never throws on a non-zero exit. */
-export function docker(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<DockerRun> {
+export function docker(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<DockerRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(DOCKER_CLI, args, {
       cwd: opts.cwd,
@@ -37,7 +41,10 @@ export function docker(args: string[], opts: { cwd?: string; env?: Record<string
 }
 
 /** A fresh build context holding the emitted Dockerfile, .dockerignore, command files and extra files. */
-export async function writeContext(emitted: EmittedDockerfile, files: Record<string, string> = {}): Promise<string> {
+export async function writeContext(
+  emitted: EmittedDockerfile,
+  files: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-dockerfile-'));
   const all: Record<string, string> = {
     [emitted.path]: emitted.dockerfile,

@@ -14,7 +14,11 @@ export interface ParsedInstruction {
 }
 
 /** Parse a Dockerfile with dockerfile-ast: instructions, stages, and decoded JSON arguments. */
-export function parseBack(text: string): { instructions: ParsedInstruction[]; stages: string[]; comments: number } {
+export function parseBack(text: string): {
+  instructions: ParsedInstruction[];
+  stages: string[];
+  comments: number;
+} {
   const df = DockerfileParser.parse(text);
   const lines = text.split('\n');
   const instructions = df.getInstructions().map((ins): ParsedInstruction => {
@@ -30,7 +34,12 @@ export function parseBack(text: string): { instructions: ParsedInstruction[]; st
         json = null;
       }
     }
-    return { keyword: ins.getKeyword(), line: range.start.line + 1, json, args: ins.getArgumentsContent() };
+    return {
+      keyword: ins.getKeyword(),
+      line: range.start.line + 1,
+      json,
+      args: ins.getArgumentsContent(),
+    };
   });
   const stages = df.getFROMs().map((f) => f.getBuildStage() ?? '');
   return { instructions, stages, comments: df.getComments().length };

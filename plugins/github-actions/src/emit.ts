@@ -42,7 +42,10 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
   checkUserText(pipeline, options);
   const jobs: Record<string, Job> = {};
   for (const gate of pipeline.gates) {
-    jobs[gateJobId(gate.id)] = options.mode === 'docker' ? dockerGateJob(pipeline, gate, options) : nativeGateJob(pipeline, gate, options);
+    jobs[gateJobId(gate.id)] =
+      options.mode === 'docker'
+        ? dockerGateJob(pipeline, gate, options)
+        : nativeGateJob(pipeline, gate, options);
   }
   jobs[REPORT_JOB_ID] = reportJob(pipeline, options);
   return {
@@ -50,14 +53,23 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
     on: triggers(options),
     permissions: { contents: 'read' },
     ...(options.concurrency
-      ? { concurrency: { group: 'gatehouse-${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': true } }
+      ? {
+          concurrency: {
+            group: 'gatehouse-${{ github.workflow }}-${{ github.ref }}',
+            'cancel-in-progress': true,
+          },
+        }
       : {}),
     jobs,
   };
 }
 
 /** Build and serialise the workflow file. */
-export function emitGithubWorkflow(pipeline: ResolvedPipeline, options: GithubOptions, ctx: TargetContext): EmittedFile {
+export function emitGithubWorkflow(
+  pipeline: ResolvedPipeline,
+  options: GithubOptions,
+  ctx: TargetContext,
+): EmittedFile {
   const workflow = buildWorkflow(pipeline, options);
   const contents = stringifyYaml(workflow as unknown as YamlValue, {
     header: [generatedHeader(ctx.configFile)],
@@ -69,7 +81,8 @@ function triggers(options: GithubOptions): WorkflowTriggers {
   const on: WorkflowTriggers = {};
   const t = options.triggers;
   if (t.push) on.push = t.push.branches ? { branches: t.push.branches } : {};
-  if (t.pull_request) on.pull_request = t.pull_request.branches ? { branches: t.pull_request.branches } : {};
+  if (t.pull_request)
+    on.pull_request = t.pull_request.branches ? { branches: t.pull_request.branches } : {};
   if (t.workflow_dispatch) on.workflow_dispatch = {};
   return on;
 }
@@ -95,7 +108,12 @@ function conditionEnv(names: readonly string[]): Record<string, string> {
   return env;
 }
 
-function gateStepEnv(pipeline: ResolvedPipeline, gate: ResolvedGate, mode: CiMode, secrets: string[]): Record<string, string> | undefined {
+function gateStepEnv(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  mode: CiMode,
+  secrets: string[],
+): Record<string, string> | undefined {
   const env = { ...conditionEnv(ciConditionEnv(pipeline, gate, mode)), ...secretEnv(secrets) };
   return Object.keys(env).length > 0 ? env : undefined;
 }
@@ -106,11 +124,18 @@ function optionalEnv(env: Record<string, string> | undefined): { env?: Record<st
 
 function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
   const steps: Step[] = [
-    { name: 'Check out', uses: uses(options.actions.checkout), with: { 'persist-credentials': false } },
+    {
+      name: 'Check out',
+      uses: uses(options.actions.checkout),
+      with: { 'persist-credentials': false },
+    },
     {
       name: 'Set up Node',
       uses: uses(options.actions.setup_node),
-      with: { 'node-version': options.node_version, ...(options.cache ? { cache: options.cache } : {}) },
+      with: {
+        'node-version': options.node_version,
+        ...(options.cache ? { cache: options.cache } : {}),
+      },
     },
   ];
   const setup = pipeline.setup;
@@ -126,7 +151,11 @@ function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[
   return steps;
 }
 
-function gateJobBase(gate: ResolvedGate, pipeline: ResolvedPipeline, options: GithubOptions): Omit<Job, 'steps'> {
+function gateJobBase(
+  gate: ResolvedGate,
+  pipeline: ResolvedPipeline,
+  options: GithubOptions,
+): Omit<Job, 'steps'> {
   return {
     name: gate.description ? `${gate.id}: ${gate.description}` : gate.id,
     'runs-on': options.runs_on,
@@ -136,7 +165,11 @@ function gateJobBase(gate: ResolvedGate, pipeline: ResolvedPipeline, options: Gi
   };
 }
 
-function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: GithubOptions): Job {
+function nativeGateJob(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  options: GithubOptions,
+): Job {
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const steps = preludeSteps(pipeline, options);
   for (const need of gate.needs) {
@@ -156,7 +189,11 @@ function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
     name: 'Upload gate result',
     if: 'always()',
     uses: uses(options.actions.upload_artifact),
-    with: { name: resultArtifact(gate.id), path: ciResultFile(gate.id), 'if-no-files-found': 'warn' },
+    with: {
+      name: resultArtifact(gate.id),
+      path: ciResultFile(gate.id),
+      'if-no-files-found': 'warn',
+    },
   });
   if (gate.outputs.length > 0) {
     steps.push({
@@ -175,10 +212,18 @@ function nativeGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
   return { ...gateJobBase(gate, pipeline, options), steps };
 }
 
-function dockerGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: GithubOptions): Job {
+function dockerGateJob(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  options: GithubOptions,
+): Job {
   const secrets = ciJobSecrets(pipeline, gate, 'docker');
   const steps: Step[] = [
-    { name: 'Check out', uses: uses(options.actions.checkout), with: { 'persist-credentials': false } },
+    {
+      name: 'Check out',
+      uses: uses(options.actions.checkout),
+      with: { 'persist-credentials': false },
+    },
     {
       name: `Gate ${gate.id} (docker build)`,
       run: ciDockerGateCommands(pipeline, gate).join('\n'),
@@ -188,7 +233,11 @@ function dockerGateJob(pipeline: ResolvedPipeline, gate: ResolvedGate, options: 
       name: 'Upload gate result',
       if: 'always()',
       uses: uses(options.actions.upload_artifact),
-      with: { name: resultArtifact(gate.id), path: `${CI_DOCKER_RESULTS_DIR}/`, 'if-no-files-found': 'warn' },
+      with: {
+        name: resultArtifact(gate.id),
+        path: `${CI_DOCKER_RESULTS_DIR}/`,
+        'if-no-files-found': 'warn',
+      },
     },
   ];
   return { ...gateJobBase(gate, pipeline, options), steps };
@@ -268,7 +317,8 @@ function checkUserText(pipeline: ResolvedPipeline, options: GithubOptions): void
       diagnostics.push({
         code: 'GH_GITHUB_UNSAFE_PATH',
         severity: 'error',
-        message: 'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
+        message:
+          'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
         path,
         loc: null,
       });
@@ -277,14 +327,26 @@ function checkUserText(pipeline: ResolvedPipeline, options: GithubOptions): void
   const names: Array<[string, string]> = [
     ...Object.keys(pipeline.setup?.env ?? {}).map((k): [string, string] => [`setup.env.${k}`, k]),
     ...(pipeline.setup?.secrets ?? []).map((k, i): [string, string] => [`setup.secrets[${i}]`, k]),
-    ...pipeline.gates.flatMap((g) => g.secrets.map((k, i): [string, string] => [`gates.${g.id}.secrets[${i}]`, k])),
+    ...pipeline.gates.flatMap((g) =>
+      g.secrets.map((k, i): [string, string] => [`gates.${g.id}.secrets[${i}]`, k]),
+    ),
   ];
   for (const [path, name] of names) {
     if (!ENV_NAME.test(name) || name.startsWith('GITHUB_')) {
-      diagnostics.push({ code: 'GH_GITHUB_UNSAFE_NAME', severity: 'error', message: `\`${name}\` is not a valid environment/secret name here`, path, loc: null });
+      diagnostics.push({
+        code: 'GH_GITHUB_UNSAFE_NAME',
+        severity: 'error',
+        message: `\`${name}\` is not a valid environment/secret name here`,
+        path,
+        loc: null,
+      });
     }
   }
   if (diagnostics.length > 0) {
-    throw new GatehouseError('GH_TARGET_UNSAFE', `github: ${diagnostics.length} value(s) cannot be written safely into the workflow`, { diagnostics });
+    throw new GatehouseError(
+      'GH_TARGET_UNSAFE',
+      `github: ${diagnostics.length} value(s) cannot be written safely into the workflow`,
+      { diagnostics },
+    );
   }
 }

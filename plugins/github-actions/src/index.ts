@@ -9,7 +9,15 @@ import { readGithubOptions } from './options.js';
 export { buildWorkflow, emitGithubWorkflow, gateJobId, REPORT_JOB_ID } from './emit.js';
 export { readGithubOptions, DEFAULT_ACTIONS, DEFAULT_GITHUB_PATH } from './options.js';
 export type { GithubOptions, GithubActions, PinnedAction } from './options.js';
-export type { Workflow, Job, Step, WorkflowTriggers, Permissions, Concurrency, BranchFilter } from './workflow.js';
+export type {
+  Workflow,
+  Job,
+  Step,
+  WorkflowTriggers,
+  Permissions,
+  Concurrency,
+  BranchFilter,
+} from './workflow.js';
 
 export default definePlugin({
   name: '@gatehouse/plugin-github-actions',

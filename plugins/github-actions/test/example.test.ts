@@ -18,8 +18,8 @@ describe('the storefront example', () => {
     expect(v!.parserErrors).toEqual([]);
     const jobs = v!.workflow!.jobs.filter((j) => j.id.startsWith('gate-'));
     const strip = (id: string): string => id.slice('gate-'.length);
-    expect(Object.fromEntries(jobs.map((j) => [strip(j.id), (j.needs ?? []).map(strip).sort()]))).toEqual(
-      Object.fromEntries(pipeline.gates.map((g) => [g.id, [...g.needs].sort()])),
-    );
+    expect(
+      Object.fromEntries(jobs.map((j) => [strip(j.id), (j.needs ?? []).map(strip).sort()])),
+    ).toEqual(Object.fromEntries(pipeline.gates.map((g) => [g.id, [...g.needs].sort()])));
   });
 });

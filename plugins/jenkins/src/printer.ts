@@ -63,7 +63,8 @@ function printAgent(out: Out, agent: Agent): void {
       out.block('agent', () =>
         out.block('docker', () => {
           out.line(`image ${groovyString(agent.image, 'agent image')}`);
-          if (agent.label !== undefined) out.line(`label ${groovyString(agent.label, 'agent label')}`);
+          if (agent.label !== undefined)
+            out.line(`label ${groovyString(agent.label, 'agent label')}`);
           if (agent.args !== undefined) out.line(`args ${groovyString(agent.args, 'agent args')}`);
         }),
       );
@@ -96,7 +97,8 @@ function printEnvironment(out: Out, entries: EnvironmentEntry[]): void {
   out.block('environment', () => {
     for (const e of entries) {
       const name = identifier(e.name, 'environment variable');
-      if (e.kind === 'literal') out.line(`${name} = ${groovyString(e.value, `environment value of ${name}`)}`);
+      if (e.kind === 'literal')
+        out.line(`${name} = ${groovyString(e.value, `environment value of ${name}`)}`);
       else out.line(`${name} = credentials(${groovyString(e.credentialsId, 'credentials id')})`);
     }
   });
@@ -114,7 +116,13 @@ function printSteps(out: Out, steps: Step[]): void {
     switch (s.kind) {
       case 'sh':
         if (s.label === undefined) out.line(`sh ${groovyString(s.script, 'sh script')}`);
-        else out.line(`sh(${namedArgs([['label', s.label], ['script', s.script]])})`);
+        else
+          out.line(
+            `sh(${namedArgs([
+              ['label', s.label],
+              ['script', s.script],
+            ])})`,
+          );
         break;
       case 'echo':
         out.line(`echo ${groovyString(s.message, 'echo message')}`);
@@ -140,7 +148,12 @@ function printSteps(out: Out, steps: Step[]): void {
         );
         break;
       case 'junit':
-        out.line(`junit(${namedArgs([['testResults', s.testResults], ['allowEmptyResults', s.allowEmptyResults]])})`);
+        out.line(
+          `junit(${namedArgs([
+            ['testResults', s.testResults],
+            ['allowEmptyResults', s.allowEmptyResults],
+          ])})`,
+        );
         break;
       case 'archiveArtifacts':
         out.line(
@@ -152,7 +165,13 @@ function printSteps(out: Out, steps: Step[]): void {
         );
         break;
       case 'stash':
-        out.line(`stash(${namedArgs([['name', s.name], ['includes', s.includes], ['excludes', s.excludes]])})`);
+        out.line(
+          `stash(${namedArgs([
+            ['name', s.name],
+            ['includes', s.includes],
+            ['excludes', s.excludes],
+          ])})`,
+        );
         break;
       case 'unstash':
         out.line(`unstash ${groovyString(s.name, 'stash name')}`);
@@ -208,11 +227,17 @@ export interface PrintOptions {
 }
 
 /** The Jenkinsfile text for `pipeline`: deterministic, ASCII outside comments, ends with a newline. */
-export function printJenkinsfile(pipeline: DeclarativePipeline, options: PrintOptions = {}): string {
+export function printJenkinsfile(
+  pipeline: DeclarativePipeline,
+  options: PrintOptions = {},
+): string {
   const out = new Out();
   for (const c of options.comments ?? []) {
     if (/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/u.test(c)) {
-      throw new GatehouseError('GH_TARGET_EMIT', 'a comment line contains a control character or `\\`');
+      throw new GatehouseError(
+        'GH_TARGET_EMIT',
+        'a comment line contains a control character or `\\`',
+      );
     }
     out.line(`// ${c}`);
   }

@@ -34,7 +34,7 @@ describe('groovyString', () => {
     expect(groovyString('plain')).toBe("'plain'");
     expect(groovyString("it's")).toBe("'it\\'s'");
     expect(groovyString('a\\b')).toBe("'a\\\\b'");
-    expect(groovyString('${x} $1 "q"')).toBe("'${x} $1 \"q\"'");
+    expect(groovyString('${x} $1 "q"')).toBe('\'${x} $1 "q"\'');
     expect(groovyString('l1\nl2\r\n\t')).toBe("'l1\\nl2\\r\\n\\t'");
     expect(groovyString('\u0085\u2028\ufeff\u00e9')).toBe("'\\u0085\\u2028\\ufeff\\u00e9'");
     expect(groovyString('😀')).toBe("'\\ud83d\\ude00'");
@@ -97,11 +97,31 @@ describe('options', () => {
     ['cli with shell syntax', { cli: 'gatehouse; rm -rf /' }, 'cli', 'GH_TARGET_OPTIONS'],
     ['agent not a mapping', { agent: 'linux' }, 'agent', 'GH_TARGET_OPTIONS'],
     ['unknown agent key', { agent: { lable: 'x' } }, 'agent.lable', 'GH_UNKNOWN_KEY'],
-    ['agent label with a newline', { agent: { label: 'a\nb' } }, 'agent.label', 'GH_TARGET_OPTIONS'],
+    [
+      'agent label with a newline',
+      { agent: { label: 'a\nb' } },
+      'agent.label',
+      'GH_TARGET_OPTIONS',
+    ],
     ['empty docker image', { agent: { docker: ' ' } }, 'agent.docker', 'GH_TARGET_OPTIONS'],
-    ['credentials not a mapping', { credentials: ['SONAR_TOKEN'] }, 'credentials', 'GH_TARGET_OPTIONS'],
-    ['credentials key not a secret name', { credentials: { 'sonar-token': 'x' } }, 'credentials.sonar-token', 'GH_TARGET_OPTIONS'],
-    ['credentials id not a string', { credentials: { SONAR_TOKEN: 3 } }, 'credentials.SONAR_TOKEN', 'GH_TARGET_OPTIONS'],
+    [
+      'credentials not a mapping',
+      { credentials: ['SONAR_TOKEN'] },
+      'credentials',
+      'GH_TARGET_OPTIONS',
+    ],
+    [
+      'credentials key not a secret name',
+      { credentials: { 'sonar-token': 'x' } },
+      'credentials.sonar-token',
+      'GH_TARGET_OPTIONS',
+    ],
+    [
+      'credentials id not a string',
+      { credentials: { SONAR_TOKEN: 3 } },
+      'credentials.SONAR_TOKEN',
+      'GH_TARGET_OPTIONS',
+    ],
   ];
   it.each(bad)('rejects %s', (_name, options, path, code) => {
     const d = validateJenkinsOptions(options);
@@ -139,7 +159,8 @@ describe('model', () => {
   it('wraps advisory gates in catchError and binds secrets with withCredentials', () => {
     const m = buildJenkinsPipeline(diamond(), opts({ credentials: { SONAR_TOKEN: 'sonarqube' } }));
     const layer = m.stages[1]?.body;
-    const lint = layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'lint') : undefined;
+    const lint =
+      layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'lint') : undefined;
     expect(lint?.body).toEqual({
       kind: 'steps',
       steps: [
@@ -152,7 +173,13 @@ describe('model', () => {
               kind: 'withCredentials',
               bindings: [{ kind: 'string', credentialsId: 'sonarqube', variable: 'SONAR_TOKEN' }],
               // build runs beside it: `--only` runs share the workspace, so no --wait
-              steps: [{ kind: 'sh', script: 'npx --no-install gatehouse run --only lint --result-file gatehouse-results/lint.json' }],
+              steps: [
+                {
+                  kind: 'sh',
+                  script:
+                    'npx --no-install gatehouse run --only lint --result-file gatehouse-results/lint.json',
+                },
+              ],
             },
           ],
         },
@@ -174,12 +201,15 @@ describe('model', () => {
   it('sets stage timeouts from gate timeouts (ceil minutes + 1), never a lock wait, and a pipeline timeout', () => {
     const m = buildJenkinsPipeline(diamond(), opts());
     const layer = m.stages[2]?.body;
-    const stage = (id: string) => (layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === id) : undefined);
+    const stage = (id: string) =>
+      layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === id) : undefined;
     // a11y: 90 s = 2 min, + 1; its sibling unit runs beside it, not before it
     expect(stage('a11y')?.options).toEqual([{ kind: 'timeout', minutes: 3 }]);
     expect(stage('unit')?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
     for (const s of m.stages.flatMap((x) => (x.body.kind === 'parallel' ? x.body.stages : [x]))) {
-      expect(s.body).not.toMatchObject({ steps: [{ kind: 'sh', script: expect.stringContaining('--wait') }] });
+      expect(s.body).not.toMatchObject({
+        steps: [{ kind: 'sh', script: expect.stringContaining('--wait') }],
+      });
     }
     expect(m.stages[3]?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
     // setup 30 + the longest stage of each layer (11 + 11 + 11) + report 10
@@ -194,7 +224,10 @@ describe('model', () => {
     const body = e2e?.body;
     const cred = body?.kind === 'steps' ? body.steps[0] : undefined;
     expect(cred?.kind).toBe('withCredentials');
-    const scripts = cred?.kind === 'withCredentials' ? cred.steps.map((s) => (s.kind === 'sh' ? s.script : '')) : [];
+    const scripts =
+      cred?.kind === 'withCredentials'
+        ? cred.steps.map((s) => (s.kind === 'sh' ? s.script : ''))
+        : [];
     expect(scripts[0]).toBe(
       'DOCKER_BUILDKIT=1 docker build -f Dockerfile --target result-e2e --secret id=NPM_TOKEN,env=NPM_TOKEN -o type=local,dest=gatehouse-results/docker .',
     );
@@ -202,8 +235,14 @@ describe('model', () => {
   });
 
   it('uses the agent option', () => {
-    expect(buildJenkinsPipeline(diamond(), opts({ agent: { label: 'linux' } })).agent).toEqual({ kind: 'label', label: 'linux' });
-    expect(buildJenkinsPipeline(diamond(), opts({ agent: { docker: 'node:22', label: 'docker' } })).agent).toEqual({
+    expect(buildJenkinsPipeline(diamond(), opts({ agent: { label: 'linux' } })).agent).toEqual({
+      kind: 'label',
+      label: 'linux',
+    });
+    expect(
+      buildJenkinsPipeline(diamond(), opts({ agent: { docker: 'node:22', label: 'docker' } }))
+        .agent,
+    ).toEqual({
       kind: 'docker',
       image: 'node:22',
       label: 'docker',
@@ -218,7 +257,11 @@ describe('model', () => {
 
 describe('target', () => {
   it('starts with the generated header and is deterministic', () => {
-    const [file] = plugin.targets.jenkins.emit(diamond(), {}, { gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' });
+    const [file] = plugin.targets.jenkins.emit(
+      diamond(),
+      {},
+      { gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' },
+    );
     expect(file?.path).toBe('Jenkinsfile');
     expect(file?.contents.split('\n')[0]).toBe(
       '// generated by gatehouse from gatehouse.yml — do not edit; run `gatehouse compile`',
@@ -228,7 +271,9 @@ describe('target', () => {
 
   it('keeps a hostile config file name inside the header comment', () => {
     const text = emitJenkinsfile(diamond(), {}, 'x\n\\u000a}\u2028pipeline {').contents;
-    expect(text.split('\n')[0]).toMatch(/^\/\/ generated by gatehouse from [A-Za-z0-9._/_-]+ — do not edit/);
+    expect(text.split('\n')[0]).toMatch(
+      /^\/\/ generated by gatehouse from [A-Za-z0-9._/_-]+ — do not edit/,
+    );
     expect(text.split('\n')[1]).toBe('pipeline {');
   });
 
@@ -244,7 +289,9 @@ describe('target', () => {
     process.env.SONAR_TOKEN = canary;
     try {
       expect(emitJenkinsfile(diamond(), {}, 'gatehouse.yml').contents).not.toContain(canary);
-      expect(emitJenkinsfile(diamond(), { mode: 'docker' }, 'gatehouse.yml').contents).not.toContain(canary);
+      expect(
+        emitJenkinsfile(diamond(), { mode: 'docker' }, 'gatehouse.yml').contents,
+      ).not.toContain(canary);
     } finally {
       if (previous === undefined) delete process.env.SONAR_TOKEN;
       else process.env.SONAR_TOKEN = previous;
@@ -266,7 +313,14 @@ describe('environment', () => {
     const m = buildJenkinsPipeline(p, opts());
     expect(m.stages.every((s) => s.environment === undefined)).toBe(true);
     expect(m.stages[0]?.body).toMatchObject({
-      steps: [{ kind: 'withCredentials', steps: [{ kind: 'sh', script: "export A_VAR=plain\nexport B_VAR='it'\\''s $HOME'\nnpm ci" }] }],
+      steps: [
+        {
+          kind: 'withCredentials',
+          steps: [
+            { kind: 'sh', script: "export A_VAR=plain\nexport B_VAR='it'\\''s $HOME'\nnpm ci" },
+          ],
+        },
+      ],
     });
     expect(setupScript('npm ci', {})).toBe('npm ci');
   });
@@ -274,7 +328,8 @@ describe('environment', () => {
   it('leaves gate env to the CLI', () => {
     const m = buildJenkinsPipeline(diamond(), opts());
     const layer = m.stages[2]?.body;
-    const unit = layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'unit') : undefined;
+    const unit =
+      layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'unit') : undefined;
     expect(unit).toBeDefined();
     expect(unit?.environment).toBeUndefined();
   });

@@ -13,7 +13,9 @@ import { expectJenkinsSemantics } from './semantics.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const UPDATE = process.env.GATEHOUSE_UPDATE_GOLDEN === '1';
-const CASES = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'gatehouse.yml'))).sort();
+const CASES = readdirSync(FIXTURES)
+  .filter((d) => existsSync(join(FIXTURES, d, 'gatehouse.yml')))
+  .sort();
 
 interface Loaded {
   name: string;
@@ -59,7 +61,11 @@ describe('golden Jenkinsfiles', () => {
   it.each(CASES)('%s: compiling through the plugin registry yields the same file', async (name) => {
     const l = loaded.find((x) => x.name === name)!;
     const registry = await loadPlugins(l.pipeline, [plugin]);
-    const files = compileTargets(l.pipeline, registry, { targets: ['jenkins'], gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' });
+    const files = compileTargets(l.pipeline, registry, {
+      targets: ['jenkins'],
+      gatehouseVersion: '0.0.0',
+      configFile: 'gatehouse.yml',
+    });
     expect(files.map((f) => [f.path, f.contents])).toEqual([[l.path, l.contents]]);
   });
 
@@ -67,18 +73,26 @@ describe('golden Jenkinsfiles', () => {
     let results: HarnessResult[];
     beforeAll(async () => {
       const texts = await Promise.all(
-        CASES.map((name) => readFile(join(FIXTURES, name, '_expected', loaded.find((l) => l.name === name)!.path), 'utf8')),
+        CASES.map((name) =>
+          readFile(
+            join(FIXTURES, name, '_expected', loaded.find((l) => l.name === name)!.path),
+            'utf8',
+          ),
+        ),
       );
       results = await runHarness(texts);
     }, 300_000);
 
-    it.each(CASES.map((c, i) => [c, i] as const))('%s: expected file is a valid declarative pipeline with the gate DAG', (name, i) => {
-      const l = loaded.find((x) => x.name === name)!;
-      const r = results[i]!;
-      expect(r.error).toBeUndefined();
-      const options = readJenkinsOptions(l.pipeline.targets.jenkins).value;
-      expect(r.pipeline).toEqual(expectedRecording(buildJenkinsPipeline(l.pipeline, options)));
-      expectJenkinsSemantics(r.pipeline, l.pipeline, options);
-    });
+    it.each(CASES.map((c, i) => [c, i] as const))(
+      '%s: expected file is a valid declarative pipeline with the gate DAG',
+      (name, i) => {
+        const l = loaded.find((x) => x.name === name)!;
+        const r = results[i]!;
+        expect(r.error).toBeUndefined();
+        const options = readJenkinsOptions(l.pipeline.targets.jenkins).value;
+        expect(r.pipeline).toEqual(expectedRecording(buildJenkinsPipeline(l.pipeline, options)));
+        expectJenkinsSemantics(r.pipeline, l.pipeline, options);
+      },
+    );
   });
 });

@@ -47,7 +47,10 @@ pipeline {
 
 const VALID_RECORDING = {
   agent: { type: 'label', label: 'linux' },
-  options: [{ option: 'timeout', time: 30, unit: 'MINUTES' }, { option: 'disableConcurrentBuilds' }],
+  options: [
+    { option: 'timeout', time: 30, unit: 'MINUTES' },
+    { option: 'disableConcurrentBuilds' },
+  ],
   environment: { GREETING: { value: "it's \u00e9\n" }, TOKEN: { credentials: 'tok-id' } },
   stages: [
     {
@@ -70,10 +73,18 @@ const VALID_RECORDING = {
         {
           name: 'two',
           steps: [
-            { step: 'catchError', buildResult: 'SUCCESS', stageResult: 'UNSTABLE', steps: [{ step: 'sh', script: 'false' }] },
+            {
+              step: 'catchError',
+              buildResult: 'SUCCESS',
+              stageResult: 'UNSTABLE',
+              steps: [{ step: 'sh', script: 'false' }],
+            },
           ],
         },
-        { name: 'three', steps: [{ step: 'dir', path: 'sub', steps: [{ step: 'echo', message: 'x' }] }] },
+        {
+          name: 'three',
+          steps: [{ step: 'dir', path: 'sub', steps: [{ step: 'echo', message: 'x' }] }],
+        },
       ],
     },
   ],
@@ -88,37 +99,129 @@ const VALID_RECORDING = {
 /** [name, Jenkinsfile, expected error substring] */
 const BROKEN: Array<[string, string, string]> = [
   ['GString in sh', wrap(`stage('a') { steps { sh "echo \${env.HOME}" } }`), 'GString'],
-  ['GString in an environment value', wrap(`stage('a') { steps { sh 'x' } }`, `  environment { A = "\${env.B}" }\n`), 'GString'],
+  [
+    'GString in an environment value',
+    wrap(`stage('a') { steps { sh 'x' } }`, `  environment { A = "\${env.B}" }\n`),
+    'GString',
+  ],
   ['GString in a stage name', wrap(`stage("a\${env.X}") { steps { sh 'x' } }`), 'GString'],
-  ['missing agent', `pipeline {\n  stages { stage('a') { steps { sh 'x' } } }\n}\n`, "missing 'agent'"],
+  [
+    'missing agent',
+    `pipeline {\n  stages { stage('a') { steps { sh 'x' } } }\n}\n`,
+    "missing 'agent'",
+  ],
   ['missing stages', `pipeline {\n  agent any\n}\n`, "missing 'stages'"],
   ['step outside steps', wrap(`stage('a') { sh 'x' }`), "'sh' is not allowed here"],
-  ['stage without steps/parallel/stages', wrap(`stage('a') { environment { A = 'b' } }`), 'exactly one of steps, parallel, stages'],
-  ['stage with both steps and parallel', wrap(`stage('a') { steps { sh 'x' }\n parallel { stage('b') { steps { sh 'y' } } } }`), 'exactly one of'],
+  [
+    'stage without steps/parallel/stages',
+    wrap(`stage('a') { environment { A = 'b' } }`),
+    'exactly one of steps, parallel, stages',
+  ],
+  [
+    'stage with both steps and parallel',
+    wrap(`stage('a') { steps { sh 'x' }\n parallel { stage('b') { steps { sh 'y' } } } }`),
+    'exactly one of',
+  ],
   ['empty steps', wrap(`stage('a') { steps { } }`), 'empty steps'],
-  ['unknown step', wrap(`stage('a') { steps { bogusStep 'x' } }`), "unknown directive or step 'bogusStep'"],
-  ['println is not a step', wrap(`stage('a') { steps { println 'x' } }`), "unknown directive or step 'println'"],
-  ['unknown pipeline section', wrap(`stage('a') { steps { sh 'x' } }`, `  triggersx { }\n`), "unknown directive or step 'triggersx'"],
-  ['script block', wrap(`stage('a') { steps { script { sh 'x' } } }`), 'script blocks are not allowed'],
+  [
+    'unknown step',
+    wrap(`stage('a') { steps { bogusStep 'x' } }`),
+    "unknown directive or step 'bogusStep'",
+  ],
+  [
+    'println is not a step',
+    wrap(`stage('a') { steps { println 'x' } }`),
+    "unknown directive or step 'println'",
+  ],
+  [
+    'unknown pipeline section',
+    wrap(`stage('a') { steps { sh 'x' } }`, `  triggersx { }\n`),
+    "unknown directive or step 'triggersx'",
+  ],
+  [
+    'script block',
+    wrap(`stage('a') { steps { script { sh 'x' } } }`),
+    'script blocks are not allowed',
+  ],
   ['scripted pipeline', `node {\n  sh 'x'\n}\n`, "top-level call must be 'pipeline"],
-  ['statement before pipeline', `def x = 1\n${wrap(`stage('a') { steps { sh 'x' } }`)}`, 'exactly one top-level'],
-  ['method definition', `def f() { 'x' }\n${wrap(`stage('a') { steps { sh 'x' } }`)}`, 'method definitions'],
-  ['duplicate stage names', wrap(`stage('a') { steps { sh 'x' } }\nstage('a') { steps { sh 'y' } }`), 'duplicate stage name'],
-  ['nested parallel', wrap(`stage('p') { parallel { stage('q') { parallel { stage('r') { steps { sh 'x' } } } } } }`), 'parallel inside a parallel branch'],
+  [
+    'statement before pipeline',
+    `def x = 1\n${wrap(`stage('a') { steps { sh 'x' } }`)}`,
+    'exactly one top-level',
+  ],
+  [
+    'method definition',
+    `def f() { 'x' }\n${wrap(`stage('a') { steps { sh 'x' } }`)}`,
+    'method definitions',
+  ],
+  [
+    'duplicate stage names',
+    wrap(`stage('a') { steps { sh 'x' } }\nstage('a') { steps { sh 'y' } }`),
+    'duplicate stage name',
+  ],
+  [
+    'nested parallel',
+    wrap(`stage('p') { parallel { stage('q') { parallel { stage('r') { steps { sh 'x' } } } } } }`),
+    'parallel inside a parallel branch',
+  ],
   ['syntax error', wrap(`stage('a') { steps { sh 'unterminated } }`), 'groovy:'],
   ['unicode escape splicing a newline', wrap(`stage('a') { steps { sh 'a\\u000ab' } }`), 'groovy:'],
-  ['assignment inside steps', wrap(`stage('a') { steps { FOO = 'x' } }`), "assignment to 'FOO' is not allowed here"],
-  ['local variable inside steps', wrap(`stage('a') { steps { def y = 'x'\n sh 'x' } }`), 'only directives and steps'],
-  ['method call on an object', wrap(`stage('a') { steps { sh 'x'.toUpperCase() } }`), 'method call on an object'],
+  [
+    'assignment inside steps',
+    wrap(`stage('a') { steps { FOO = 'x' } }`),
+    "assignment to 'FOO' is not allowed here",
+  ],
+  [
+    'local variable inside steps',
+    wrap(`stage('a') { steps { def y = 'x'\n sh 'x' } }`),
+    'only directives and steps',
+  ],
+  [
+    'method call on an object',
+    wrap(`stage('a') { steps { sh 'x'.toUpperCase() } }`),
+    'method call on an object',
+  ],
   ['string concatenation', wrap(`stage('a') { steps { sh 'a' + 'b' } }`), 'expression not allowed'],
-  ['not a credentials binding', wrap(`stage('a') { steps { withCredentials(['x']) { sh 'y' } } }`), 'not a credentials binding'],
-  ['unknown catchError result', wrap(`stage('a') { steps { catchError(buildResult: 'GREEN') { sh 'y' } } }`), "unknown result 'GREEN'"],
-  ['timeout with an unknown unit', wrap(`stage('a') { options { timeout(time: 1, unit: 'FORTNIGHTS') }\n steps { sh 'x' } }`), "unknown unit 'FORTNIGHTS'"],
-  ['pipeline-only option in a stage', wrap(`stage('a') { options { disableConcurrentBuilds() }\n steps { sh 'x' } }`), "'disableConcurrentBuilds' is not allowed here"],
-  ['unknown post condition', wrap(`stage('a') { steps { sh 'x' } }`, `  post { sometimes { sh 'x' } }\n`), "unknown directive or step 'sometimes'"],
-  ['unknown bare name', `pipeline {\n  agent anywhere\n  stages { stage('a') { steps { sh 'x' } } }\n}\n`, "unknown name 'anywhere'"],
-  ['two pipeline blocks', `${wrap(`stage('a') { steps { sh 'x' } }`)}${wrap(`stage('b') { steps { sh 'x' } }`)}`, 'exactly one top-level'],
-  ['unknown sh argument', wrap(`stage('a') { steps { sh(script: 'x', returnStdout: true) } }`), "unknown argument 'returnStdout'"],
+  [
+    'not a credentials binding',
+    wrap(`stage('a') { steps { withCredentials(['x']) { sh 'y' } } }`),
+    'not a credentials binding',
+  ],
+  [
+    'unknown catchError result',
+    wrap(`stage('a') { steps { catchError(buildResult: 'GREEN') { sh 'y' } } }`),
+    "unknown result 'GREEN'",
+  ],
+  [
+    'timeout with an unknown unit',
+    wrap(`stage('a') { options { timeout(time: 1, unit: 'FORTNIGHTS') }\n steps { sh 'x' } }`),
+    "unknown unit 'FORTNIGHTS'",
+  ],
+  [
+    'pipeline-only option in a stage',
+    wrap(`stage('a') { options { disableConcurrentBuilds() }\n steps { sh 'x' } }`),
+    "'disableConcurrentBuilds' is not allowed here",
+  ],
+  [
+    'unknown post condition',
+    wrap(`stage('a') { steps { sh 'x' } }`, `  post { sometimes { sh 'x' } }\n`),
+    "unknown directive or step 'sometimes'",
+  ],
+  [
+    'unknown bare name',
+    `pipeline {\n  agent anywhere\n  stages { stage('a') { steps { sh 'x' } } }\n}\n`,
+    "unknown name 'anywhere'",
+  ],
+  [
+    'two pipeline blocks',
+    `${wrap(`stage('a') { steps { sh 'x' } }`)}${wrap(`stage('b') { steps { sh 'x' } }`)}`,
+    'exactly one top-level',
+  ],
+  [
+    'unknown sh argument',
+    wrap(`stage('a') { steps { sh(script: 'x', returnStdout: true) } }`),
+    "unknown argument 'returnStdout'",
+  ],
 ];
 
 describe.runIf(groovyAvailable())('Jenkinsfile harness (Groovy oracle)', () => {
@@ -134,9 +237,12 @@ describe.runIf(groovyAvailable())('Jenkinsfile harness (Groovy oracle)', () => {
     expect(valid?.pipeline).toEqual(VALID_RECORDING);
   });
 
-  it.each(BROKEN.map((b, i) => [b[0], i + 1, b[2]] as const))('rejects: %s', (_name, index, message) => {
-    const r = results[index];
-    expect(r?.ok).toBe(false);
-    expect(r?.error).toContain(message);
-  });
+  it.each(BROKEN.map((b, i) => [b[0], i + 1, b[2]] as const))(
+    'rejects: %s',
+    (_name, index, message) => {
+      const r = results[index];
+      expect(r?.ok).toBe(false);
+      expect(r?.error).toContain(message);
+    },
+  );
 });

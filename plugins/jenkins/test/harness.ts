@@ -9,12 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Agent, DeclarativePipeline, EnvironmentEntry, OptionDirective, Post, Stage, Step } from '../src/index.js';
+import type {
+  Agent,
+  DeclarativePipeline,
+  EnvironmentEntry,
+  OptionDirective,
+  Post,
+  Stage,
+  Step,
+} from '../src/index.js';
 import { POST_CONDITIONS } from '../src/index.js';
 
 const execFileAsync = promisify(execFile);
 
-export const HARNESS = fileURLToPath(new URL('./harness/JenkinsfileHarness.groovy', import.meta.url));
+export const HARNESS = fileURLToPath(
+  new URL('./harness/JenkinsfileHarness.groovy', import.meta.url),
+);
 const JAVA_HOME = process.env.JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64';
 const GROOVY = process.env.GATEHOUSE_GROOVY ?? '/usr/bin/groovy';
 
@@ -36,9 +46,12 @@ export type RecordedPipeline = Record<string, unknown>;
 export function groovyAvailable(): boolean {
   const ok = existsSync(GROOVY) && existsSync(JAVA_HOME);
   if (!ok && process.env.CI === 'true') {
-    throw new Error(`groovy oracle missing (${GROOVY}, JAVA_HOME=${JAVA_HOME}): install Debian groovy (scripts/setup.sh --system)`);
+    throw new Error(
+      `groovy oracle missing (${GROOVY}, JAVA_HOME=${JAVA_HOME}): install Debian groovy (scripts/setup.sh --system)`,
+    );
   }
-  if (!ok) console.warn(`[jenkins] skipping Groovy oracle tests: ${GROOVY} or ${JAVA_HOME} not found`);
+  if (!ok)
+    console.warn(`[jenkins] skipping Groovy oracle tests: ${GROOVY} or ${JAVA_HOME} not found`);
   return ok;
 }
 
@@ -59,7 +72,8 @@ export async function runHarness(texts: readonly string[]): Promise<HarnessResul
       timeout: 300_000,
     });
     const results = JSON.parse(stdout) as HarnessResult[];
-    if (results.length !== texts.length) throw new Error(`harness returned ${results.length} results for ${texts.length} files`);
+    if (results.length !== texts.length)
+      throw new Error(`harness returned ${results.length} results for ${texts.length} files`);
     return results;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -98,7 +112,10 @@ function options(list: OptionDirective[]): unknown {
 
 function environment(entries: EnvironmentEntry[]): unknown {
   return Object.fromEntries(
-    entries.map((e) => [e.name, e.kind === 'literal' ? { value: e.value } : { credentials: e.credentialsId }]),
+    entries.map((e) => [
+      e.name,
+      e.kind === 'literal' ? { value: e.value } : { credentials: e.credentialsId },
+    ]),
   );
 }
 
@@ -106,13 +123,21 @@ function steps(list: Step[]): unknown[] {
   return list.map((s) => {
     switch (s.kind) {
       case 'sh':
-        return { step: 'sh', script: s.script, ...(s.label === undefined ? {} : { label: s.label }) };
+        return {
+          step: 'sh',
+          script: s.script,
+          ...(s.label === undefined ? {} : { label: s.label }),
+        };
       case 'echo':
         return { step: 'echo', message: s.message };
       case 'withCredentials':
         return {
           step: 'withCredentials',
-          bindings: s.bindings.map((b) => ({ type: b.kind, credentialsId: b.credentialsId, variable: b.variable })),
+          bindings: s.bindings.map((b) => ({
+            type: b.kind,
+            credentialsId: b.credentialsId,
+            variable: b.variable,
+          })),
           steps: steps(s.steps),
         };
       case 'catchError':
@@ -154,14 +179,17 @@ function steps(list: Step[]): unknown[] {
 }
 
 function post(p: Post): unknown {
-  return Object.fromEntries(POST_CONDITIONS.filter((c) => p[c] !== undefined).map((c) => [c, steps(p[c] ?? [])]));
+  return Object.fromEntries(
+    POST_CONDITIONS.filter((c) => p[c] !== undefined).map((c) => [c, steps(p[c] ?? [])]),
+  );
 }
 
 function stage(s: Stage): unknown {
   const out: Record<string, unknown> = { name: s.name };
   if (s.agent !== undefined) out.agent = agent(s.agent);
   if (s.options !== undefined && s.options.length > 0) out.options = options(s.options);
-  if (s.environment !== undefined && s.environment.length > 0) out.environment = environment(s.environment);
+  if (s.environment !== undefined && s.environment.length > 0)
+    out.environment = environment(s.environment);
   switch (s.body.kind) {
     case 'steps':
       out.steps = steps(s.body.steps);

@@ -28,7 +28,12 @@ export function referenceLayers(gates: readonly ResolvedGate[]): string[][] {
 }
 
 /** Unwraps catchError / withCredentials around a stage's commands. */
-function unwrap(steps: Rec[]): { advisory: Rec | null; credentials: Rec | null; scripts: string[]; others: Rec[] } {
+function unwrap(steps: Rec[]): {
+  advisory: Rec | null;
+  credentials: Rec | null;
+  scripts: string[];
+  others: Rec[];
+} {
   let list = steps;
   let advisory: Rec | null = null;
   let credentials: Rec | null = null;
@@ -48,14 +53,22 @@ function unwrap(steps: Rec[]): { advisory: Rec | null; credentials: Rec | null; 
   };
 }
 
-function expectBindings(credentials: Rec | null, secrets: string[], options: ResolvedJenkinsOptions): void {
+function expectBindings(
+  credentials: Rec | null,
+  secrets: string[],
+  options: ResolvedJenkinsOptions,
+): void {
   const names = [...new Set(secrets)].sort();
   if (names.length === 0) {
     expect(credentials).toBeNull();
     return;
   }
   expect(credentials?.bindings).toEqual(
-    names.map((n) => ({ type: 'string', credentialsId: options.credentials[n] ?? defaultCredentialsId(n), variable: n })),
+    names.map((n) => ({
+      type: 'string',
+      credentialsId: options.credentials[n] ?? defaultCredentialsId(n),
+      variable: n,
+    })),
   );
 }
 
@@ -86,7 +99,10 @@ export function expectJenkinsSemantics(
     if (names.length === 0) expect(prefix).toBe('');
     else expect(prefix).toMatch(new RegExp(`^export ${names[0]}=[^]*\\n$`));
     // a real POSIX shell must see exactly the configured values
-    const printed = execFileSync('/bin/sh', ['-c', `${prefix}printf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`]);
+    const printed = execFileSync('/bin/sh', [
+      '-c',
+      `${prefix}printf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`,
+    ]);
     const values = names.length === 0 ? [] : printed.toString('utf8').split('\0').slice(0, -1);
     expect(values).toEqual(names.map((n) => pipeline.setup!.env[n]));
     expectBindings(u.credentials, pipeline.setup.secrets, options);
@@ -151,10 +167,20 @@ export function expectJenkinsSemantics(
   const publish = (always[0]?.steps as Rec[]).map((s) => s.script);
   expect(publish[0]).toBe(merge);
   for (const format of ['md', 'html', 'junit']) {
-    expect(publish.some((p) => typeof p === 'string' && p.includes(`report render gatehouse-report/report.json --format ${format} -o `))).toBe(true);
+    expect(
+      publish.some(
+        (p) =>
+          typeof p === 'string' &&
+          p.includes(`report render gatehouse-report/report.json --format ${format} -o `),
+      ),
+    ).toBe(true);
   }
   expect(always.slice(1)).toEqual([
     { step: 'junit', testResults: 'gatehouse-report/junit.xml', allowEmptyResults: true },
-    { step: 'archiveArtifacts', artifacts: 'gatehouse-results/**, gatehouse-report/**', allowEmptyArchive: true },
+    {
+      step: 'archiveArtifacts',
+      artifacts: 'gatehouse-results/**, gatehouse-report/**',
+      allowEmptyArchive: true,
+    },
   ]);
 }

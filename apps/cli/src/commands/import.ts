@@ -10,7 +10,8 @@ export const IMPORT_JSON_VERSION = 1;
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Turn a hand-written multi-stage "Dockerfile as CI" into gatehouse.yml and list its problems',
+  summary:
+    'Turn a hand-written multi-stage "Dockerfile as CI" into gatehouse.yml and list its problems',
   usage: 'import [DOCKERFILE] [--output FILE] [--force] [--name NAME] [--format text|json]',
   details: [
     'Reads DOCKERFILE (default: ./Dockerfile): the first stage other stages build on becomes `setup`,',
@@ -26,18 +27,35 @@ export const importCommand: Command = {
   ].join('\n'),
   allowPositionals: true,
   options: {
-    output: { type: 'string', short: 'o', description: 'Write the config to FILE instead of stdout', valueName: 'FILE' },
+    output: {
+      type: 'string',
+      short: 'o',
+      description: 'Write the config to FILE instead of stdout',
+      valueName: 'FILE',
+    },
     force: { type: 'boolean', description: 'Overwrite FILE if it exists' },
-    name: { type: 'string', description: 'Pipeline name (default: the directory name)', valueName: 'NAME' },
-    format: { type: 'string', description: 'Output format: text (default) or json', valueName: 'FORMAT' },
+    name: {
+      type: 'string',
+      description: 'Pipeline name (default: the directory name)',
+      valueName: 'NAME',
+    },
+    format: {
+      type: 'string',
+      description: 'Output format: text (default) or json',
+      valueName: 'FORMAT',
+    },
   },
   async run({ io, values, positionals }) {
     const format = values.format ?? 'text';
     if (format !== 'text' && format !== 'json') {
-      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, { hint: 'use text or json' });
+      throw new GatehouseError('GH_INVALID_VALUE', `unknown --format \`${String(format)}\``, {
+        hint: 'use text or json',
+      });
     }
     if (positionals.length > 1) {
-      throw new GatehouseError('GH_INVALID_VALUE', 'import reads one Dockerfile', { hint: 'gatehouse import [DOCKERFILE]' });
+      throw new GatehouseError('GH_INVALID_VALUE', 'import reads one Dockerfile', {
+        hint: 'gatehouse import [DOCKERFILE]',
+      });
     }
     const path = resolve(io.cwd, positionals[0] ?? 'Dockerfile');
     const shownPath = relative(io.cwd, path) || basename(path);
@@ -45,21 +63,31 @@ export const importCommand: Command = {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new GatehouseError('GH_IMPORT_NOT_FOUND', `cannot read ${shownPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-        hint: 'pass the path of the Dockerfile to import',
-        cause: err,
-      });
+      throw new GatehouseError(
+        'GH_IMPORT_NOT_FOUND',
+        `cannot read ${shownPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        {
+          hint: 'pass the path of the Dockerfile to import',
+          cause: err,
+        },
+      );
     }
     const name =
-      typeof values.name === 'string' ? values.name : basename(dirname(path)).replace(/[^A-Za-z0-9._-]+/g, '-') || 'imported';
+      typeof values.name === 'string'
+        ? values.name
+        : basename(dirname(path)).replace(/[^A-Za-z0-9._-]+/g, '-') || 'imported';
     const result = importDockerfile(text, { name, source: shownPath });
 
     const out = typeof values.output === 'string' ? resolve(io.cwd, values.output) : null;
     if (out !== null) {
       if (existsSync(out) && values.force !== true) {
-        throw new GatehouseError('GH_IMPORT_EXISTS', `${relative(io.cwd, out) || out} already exists; not overwriting it`, {
-          hint: 'use --force to replace it, or leave out --output to print the config',
-        });
+        throw new GatehouseError(
+          'GH_IMPORT_EXISTS',
+          `${relative(io.cwd, out) || out} already exists; not overwriting it`,
+          {
+            hint: 'use --force to replace it, or leave out --output to print the config',
+          },
+        );
       }
       const tmp = `${out}.${process.pid}.tmp`;
       await writeFile(tmp, result.yaml);
@@ -67,7 +95,13 @@ export const importCommand: Command = {
     }
 
     if (format === 'json') {
-      const doc = { version: IMPORT_JSON_VERSION, file: shownPath, findings: result.findings, config: result.yaml, output: out };
+      const doc = {
+        version: IMPORT_JSON_VERSION,
+        file: shownPath,
+        findings: result.findings,
+        config: result.yaml,
+        output: out,
+      };
       io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
       return 0;
     }

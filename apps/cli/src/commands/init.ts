@@ -21,7 +21,11 @@ export const init: Command = {
     '  gatehouse init --force       # replaces an existing gatehouse.yml',
   ].join('\n'),
   options: {
-    dir: { type: 'string', description: 'Project directory to read (default: the current directory)', valueName: 'DIR' },
+    dir: {
+      type: 'string',
+      description: 'Project directory to read (default: the current directory)',
+      valueName: 'DIR',
+    },
     output: {
       type: 'string',
       short: 'o',
@@ -49,11 +53,18 @@ export const init: Command = {
 
     const shown = relative(io.cwd, out) || basename(out);
     if (values.force !== true) {
-      const existing = [out, ...(values.output === undefined ? [join(dir, 'gatehouse.yaml')] : [])].find((p) => existsSync(p));
+      const existing = [
+        out,
+        ...(values.output === undefined ? [join(dir, 'gatehouse.yaml')] : []),
+      ].find((p) => existsSync(p));
       if (existing) {
-        throw new GatehouseError('GH_INIT_EXISTS', `${relative(io.cwd, existing) || existing} already exists; not overwriting it`, {
-          hint: 'use --force to replace it, or --dry-run to print the new config',
-        });
+        throw new GatehouseError(
+          'GH_INIT_EXISTS',
+          `${relative(io.cwd, existing) || existing} already exists; not overwriting it`,
+          {
+            hint: 'use --force to replace it, or --dry-run to print the new config',
+          },
+        );
       }
     }
     // Temp file, then rename (--force) or link (fails if the file appeared meanwhile):
@@ -65,16 +76,26 @@ export const init: Command = {
       else await link(tmp, out);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new GatehouseError('GH_INIT_EXISTS', `${shown} already exists; not overwriting it`, { hint: 'use --force to replace it' });
+        throw new GatehouseError('GH_INIT_EXISTS', `${shown} already exists; not overwriting it`, {
+          hint: 'use --force to replace it',
+        });
       }
-      throw new GatehouseError('GH_INIT_WRITE', `cannot write ${shown}: ${(err as Error).message}`, { cause: err });
+      throw new GatehouseError(
+        'GH_INIT_WRITE',
+        `cannot write ${shown}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       await rm(tmp, { force: true });
     }
     report(io.stdout);
     const gates = Object.keys(plan.config.gates);
-    io.stdout.write(`\nWrote ${shown} (${gates.length} gate${gates.length === 1 ? '' : 's'}${gates.length ? `: ${gates.join(', ')}` : ''}).\n`);
-    io.stdout.write('Next: review it, then `gatehouse validate`, `gatehouse run`, `gatehouse compile`.\n');
+    io.stdout.write(
+      `\nWrote ${shown} (${gates.length} gate${gates.length === 1 ? '' : 's'}${gates.length ? `: ${gates.join(', ')}` : ''}).\n`,
+    );
+    io.stdout.write(
+      'Next: review it, then `gatehouse validate`, `gatehouse run`, `gatehouse compile`.\n',
+    );
     return 0;
   },
 };

@@ -51,29 +51,52 @@ async function readReportFile(io: Io, file: string): Promise<RunReport> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GatehouseError('GH_REPORT_NOT_FOUND', `cannot read ${shown(io, file)} (${code ?? (err as Error).message})`, {
-      hint: code === 'ENOENT' ? 'run `gatehouse run` first, or pass the report file' : undefined,
-    });
+    throw new GatehouseError(
+      'GH_REPORT_NOT_FOUND',
+      `cannot read ${shown(io, file)} (${code ?? (err as Error).message})`,
+      {
+        hint: code === 'ENOENT' ? 'run `gatehouse run` first, or pass the report file' : undefined,
+      },
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, file)} is not valid JSON: ${(err as Error).message}`);
+    throw new GatehouseError(
+      'GH_REPORT_INVALID',
+      `${shown(io, file)} is not valid JSON: ${(err as Error).message}`,
+    );
   }
   const r = data as RunReport;
-  if (!r || typeof r !== 'object' || r.schemaVersion !== 1 || !Array.isArray(r.gates) || typeof r.runId !== 'string') {
-    throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, file)} is not a gatehouse report (schemaVersion 1 with gates)`);
+  if (
+    !r ||
+    typeof r !== 'object' ||
+    r.schemaVersion !== 1 ||
+    !Array.isArray(r.gates) ||
+    typeof r.runId !== 'string'
+  ) {
+    throw new GatehouseError(
+      'GH_REPORT_INVALID',
+      `${shown(io, file)} is not a gatehouse report (schemaVersion 1 with gates)`,
+    );
   }
   return r;
 }
 
-async function readKey(io: Io, given: string | undefined, envName: string): Promise<string | undefined> {
+async function readKey(
+  io: Io,
+  given: string | undefined,
+  envName: string,
+): Promise<string | undefined> {
   if (given) {
     try {
       return await readFile(resolve(io.cwd, given), 'utf8');
     } catch (err) {
-      throw new GatehouseError('GH_REPORT_KEY_INVALID', `cannot read key ${given} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new GatehouseError(
+        'GH_REPORT_KEY_INVALID',
+        `cannot read key ${given} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   const fromEnv = io.env[envName];
@@ -83,7 +106,10 @@ async function readKey(io: Io, given: string | undefined, envName: string): Prom
 async function renderCmd({ io, values, positionals }: CommandContext): Promise<number> {
   const format = str(values.format);
   if (!format || !(RENDER_FORMATS as readonly string[]).includes(format)) {
-    throw usageError(`--format must be one of ${RENDER_FORMATS.join(', ')}`, 'e.g. `gatehouse report render --format html -o report.html`');
+    throw usageError(
+      `--format must be one of ${RENDER_FORMATS.join(', ')}`,
+      'e.g. `gatehouse report render --format html -o report.html`',
+    );
   }
   if (positionals.length > 1) throw usageError('render takes at most one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
@@ -106,7 +132,9 @@ async function renderCmd({ io, values, positionals }: CommandContext): Promise<n
 /** Every `*.json` file under `dir` (recursively, sorted), as CI artifact downloads nest them. */
 async function jsonFilesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await jsonFilesUnder(p)));
     else if (e.isFile() && e.name.endsWith('.json') && !e.name.endsWith('.dsse.json')) out.push(p);
@@ -116,14 +144,23 @@ async function jsonFilesUnder(dir: string): Promise<string[]> {
 
 async function mergeCmd({ io, values, positionals }: CommandContext): Promise<number> {
   const out = str(values.output);
-  if (!out) throw usageError('merge needs -o FILE', 'e.g. `gatehouse report merge gatehouse-results -o gatehouse-report/report.json`');
+  if (!out)
+    throw usageError(
+      'merge needs -o FILE',
+      'e.g. `gatehouse report merge gatehouse-results -o gatehouse-report/report.json`',
+    );
   const dockerDirs = ((values.docker as string[] | undefined) ?? []).map((d) => resolve(io.cwd, d));
-  if (!positionals.length && !dockerDirs.length) throw usageError('merge needs result files or directories (or --docker DIR)');
+  if (!positionals.length && !dockerDirs.length)
+    throw usageError('merge needs result files or directories (or --docker DIR)');
   // Loaded here only: the project loader brings every built-in plugin with it.
   const { openProject } = await import('../project.js');
   const project = await openProject(io, values.config);
   const pipeline = project.pipeline;
-  if (!pipeline) throw new GatehouseError('GH_CONFIG_INVALID', `${shown(io, project.configPath)} is invalid; run \`gatehouse validate\``);
+  if (!pipeline)
+    throw new GatehouseError(
+      'GH_CONFIG_INVALID',
+      `${shown(io, project.configPath)} is invalid; run \`gatehouse validate\``,
+    );
 
   const parts: Array<RunReport | GateResult> = [];
   const sources: string[] = [];
@@ -137,16 +174,25 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       try {
         data = JSON.parse(await readFile(f, 'utf8'));
       } catch (err) {
-        throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, f)} is not valid JSON: ${(err as Error).message}`);
+        throw new GatehouseError(
+          'GH_REPORT_INVALID',
+          `${shown(io, f)} is not valid JSON: ${(err as Error).message}`,
+        );
       }
       const d = data as Partial<RunReport & GateResult>;
       const isReport = !!d && typeof d === 'object' && Array.isArray(d.gates);
       const problems = isReport ? validateReportSchema(d) : validateGateResultSchema(d);
       if (problems.length) {
-        throw new GatehouseError('GH_REPORT_INVALID', `${shown(io, f)} is not a valid ${isReport ? 'report' : 'gate result'}: ${problems[0]}`);
+        throw new GatehouseError(
+          'GH_REPORT_INVALID',
+          `${shown(io, f)} is not a valid ${isReport ? 'report' : 'gate result'}: ${problems[0]}`,
+        );
       }
       if (isReport && d.integrity && reportDigest(d as RunReport) !== d.integrity.digest) {
-        throw new GatehouseError('GH_REPORT_TAMPERED', `${shown(io, f)} does not match its digest; refusing to merge it`);
+        throw new GatehouseError(
+          'GH_REPORT_TAMPERED',
+          `${shown(io, f)} does not match its digest; refusing to merge it`,
+        );
       }
       parts.push(data as RunReport | GateResult);
       sources.push(shown(io, f));
@@ -154,21 +200,33 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   }
   for (const dir of dockerDirs) {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       if (!e.isDirectory()) continue;
       const gate = byId.get(e.name);
       if (!gate) {
-        io.stderr.write(`gatehouse report: warning: ${shown(io, join(dir, e.name))} is not a gate of ${pipeline.name}; ignored\n`);
+        io.stderr.write(
+          `gatehouse report: warning: ${shown(io, join(dir, e.name))} is not a gate of ${pipeline.name}; ignored\n`,
+        );
         continue;
       }
-      parts.push(await judgeExportedGate(join(dir, e.name), gate, 'docker', { rootDir: pipeline.rootDir, sourceRoots: [pipeline.workdir] }));
+      parts.push(
+        await judgeExportedGate(join(dir, e.name), gate, 'docker', {
+          rootDir: pipeline.rootDir,
+          sourceRoots: [pipeline.workdir],
+        }),
+      );
       sources.push(shown(io, join(dir, e.name)));
     }
   }
   const merged = mergeReports(parts, pipeline, { sources, gatehouseVersion: CLI_VERSION });
   const key = await readKey(io, str(values.key), 'GATEHOUSE_SIGNING_KEY');
   const outAbs = resolve(io.cwd, out);
-  const written = await writeReport(merged, dirname(outAbs), { jsonName: basename(outAbs), ...(key ? { key } : {}) });
+  const written = await writeReport(merged, dirname(outAbs), {
+    jsonName: basename(outAbs),
+    ...(key ? { key } : {}),
+  });
   io.stdout.write(
     `${merged.verdict.status === 'passed' ? 'PASSED' : 'FAILED'}: ${merged.gates.length} gates merged from ${sources.length} results → ${shown(io, written.jsonPath)}\n` +
       merged.verdict.reasons.map((r) => `  ${r}\n`).join(''),
@@ -181,11 +239,22 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
   const keyFile = str(values['public-key']);
   const publicKey = keyFile ? await readKey(io, keyFile, '') : undefined;
-  const v = await verifyReport(file, { ...(publicKey ? { publicKey } : {}), schema: values.schema === true });
+  const v = await verifyReport(file, {
+    ...(publicKey ? { publicKey } : {}),
+    schema: values.schema === true,
+  });
   if (v.ok) {
-    const sig = v.signature === 'valid' ? 'signature valid' : v.signature === 'unverified' ? 'signed (pass --public-key to check the signature)' : 'not signed';
+    const sig =
+      v.signature === 'valid'
+        ? 'signature valid'
+        : v.signature === 'unverified'
+          ? 'signed (pass --public-key to check the signature)'
+          : 'not signed';
     io.stdout.write(`OK ${shown(io, file)}: sha256 ${v.digest}, ${sig}\n`);
-    if (v.report) io.stdout.write(`  run ${v.report.runId}, verdict ${v.report.verdict.status}, commit ${v.report.git.commit ?? 'unknown'}\n`);
+    if (v.report)
+      io.stdout.write(
+        `  run ${v.report.runId}, verdict ${v.report.verdict.status}, commit ${v.report.git.commit ?? 'unknown'}\n`,
+      );
     return 0;
   }
   io.stdout.write(`FAILED ${shown(io, file)}\n${v.problems.map((p) => `  - ${p}\n`).join('')}`);
@@ -208,7 +277,9 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
       const v = await verifyReport(reportFile);
       if (v.ok && v.digest === e.reportDigest) state = `${v.report?.verdict.status ?? '?'}`;
       else {
-        state = v.ok ? 'REPORT DIGEST DIFFERS FROM LEDGER' : `REPORT DOES NOT VERIFY (${v.problems[0]})`;
+        state = v.ok
+          ? 'REPORT DIGEST DIFFERS FROM LEDGER'
+          : `REPORT DOES NOT VERIFY (${v.problems[0]})`;
         bad = true;
       }
     }
@@ -226,18 +297,35 @@ async function signCmd({ io, values, positionals }: CommandContext): Promise<num
   if (positionals.length > 1) throw usageError('sign takes one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
   const key = await readKey(io, str(values.key), 'GATEHOUSE_SIGNING_KEY');
-  if (!key) throw usageError('sign needs --key FILE (or GATEHOUSE_SIGNING_KEY)', 'create a key pair with `gatehouse report keygen`');
+  if (!key)
+    throw usageError(
+      'sign needs --key FILE (or GATEHOUSE_SIGNING_KEY)',
+      'create a key pair with `gatehouse report keygen`',
+    );
   const report = await readReportFile(io, file);
   if (report.integrity) {
     // Signing an edited report would launder the edit: the content must still match its seal.
     const v = await verifyReport(file);
-    const digestOk = v.problems.every((p) => p.startsWith('signature') || p.startsWith('envelope') || p.startsWith('signed statement'));
-    if (!digestOk) throw new GatehouseError('GH_REPORT_TAMPERED', `${shown(io, file)} does not match its digest; refusing to sign it`, { hint: v.problems[0] });
+    const digestOk = v.problems.every(
+      (p) =>
+        p.startsWith('signature') || p.startsWith('envelope') || p.startsWith('signed statement'),
+    );
+    if (!digestOk)
+      throw new GatehouseError(
+        'GH_REPORT_TAMPERED',
+        `${shown(io, file)} does not match its digest; refusing to sign it`,
+        { hint: v.problems[0] },
+      );
   }
-  const sealed = sealReport(report, { key, ...(str(values['image-digest']) ? { imageDigest: str(values['image-digest'])! } : {}) });
+  const sealed = sealReport(report, {
+    key,
+    ...(str(values['image-digest']) ? { imageDigest: str(values['image-digest'])! } : {}),
+  });
   await writeFileAtomic(join(dirname(file), ENVELOPE_FILE), serialiseEnvelope(sealed.envelope!));
   await writeFileAtomic(file, serialiseReport(sealed.report));
-  io.stdout.write(`signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelope ${shown(io, join(dirname(file), ENVELOPE_FILE))}\n`);
+  io.stdout.write(
+    `signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelope ${shown(io, join(dirname(file), ENVELOPE_FILE))}\n`,
+  );
   return 0;
 }
 
@@ -246,13 +334,19 @@ async function keygenCmd({ io, values }: CommandContext): Promise<number> {
   const priv = join(dir, 'gatehouse-signing.key');
   const pub = join(dir, 'gatehouse-signing.pub');
   for (const p of [priv, pub]) {
-    if (await stat(p).catch(() => null)) throw new GatehouseError('GH_FILE_EXISTS', `${shown(io, p)} already exists; not overwriting a key`);
+    if (await stat(p).catch(() => null))
+      throw new GatehouseError(
+        'GH_FILE_EXISTS',
+        `${shown(io, p)} already exists; not overwriting a key`,
+      );
   }
   const keys = generateSigningKeyPair();
   await mkdir(dir, { recursive: true });
   await writeFile(priv, keys.privateKeyPem, { mode: 0o600, flag: 'wx' });
   await writeFile(pub, keys.publicKeyPem, { mode: 0o644, flag: 'wx' });
-  io.stdout.write(`wrote ${shown(io, priv)} (keep secret; CI secret GATEHOUSE_SIGNING_KEY) and ${shown(io, pub)} (give to auditors)\nkey id ${keys.keyid}\n`);
+  io.stdout.write(
+    `wrote ${shown(io, priv)} (keep secret; CI secret GATEHOUSE_SIGNING_KEY) and ${shown(io, pub)} (give to auditors)\nkey id ${keys.keyid}\n`,
+  );
   return 0;
 }
 
@@ -278,22 +372,73 @@ export const report: Command = {
   ].join('\n'),
   allowPositionals: true,
   options: {
-    format: { type: 'string', short: 'f', description: `render: output format (${RENDER_FORMATS.join(', ')})`, valueName: 'FORMAT' },
-    output: { type: 'string', short: 'o', description: 'render: output file (default stdout); merge: report file to write; keygen: directory', valueName: 'PATH' },
-    config: { type: 'string', short: 'c', description: 'merge: config file (default gatehouse.yml)', valueName: 'FILE' },
-    docker: { type: 'string', multiple: true, description: 'merge: a directory exported from the gatehouse-results Docker stage', valueName: 'DIR' },
-    key: { type: 'string', description: 'merge/sign: ed25519 private key (PEM file)', valueName: 'FILE' },
-    'public-key': { type: 'string', description: 'verify: ed25519 public key (PEM file) the report must be signed with', valueName: 'FILE' },
-    'image-digest': { type: 'string', description: 'render intoto/sign: release image digest to name as a subject', valueName: 'DIGEST' },
-    link: { type: 'string', description: 'render md: link or path to the full report, shown when the summary is shortened', valueName: 'URL' },
-    dir: { type: 'string', description: 'history: project directory (default .)', valueName: 'DIR' },
-    'fail-on-verdict': { type: 'boolean', description: 'merge: exit 1 when the merged verdict is failed' },
-    schema: { type: 'boolean', description: 'verify: also check the report against its JSON Schema' },
+    format: {
+      type: 'string',
+      short: 'f',
+      description: `render: output format (${RENDER_FORMATS.join(', ')})`,
+      valueName: 'FORMAT',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      description:
+        'render: output file (default stdout); merge: report file to write; keygen: directory',
+      valueName: 'PATH',
+    },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'merge: config file (default gatehouse.yml)',
+      valueName: 'FILE',
+    },
+    docker: {
+      type: 'string',
+      multiple: true,
+      description: 'merge: a directory exported from the gatehouse-results Docker stage',
+      valueName: 'DIR',
+    },
+    key: {
+      type: 'string',
+      description: 'merge/sign: ed25519 private key (PEM file)',
+      valueName: 'FILE',
+    },
+    'public-key': {
+      type: 'string',
+      description: 'verify: ed25519 public key (PEM file) the report must be signed with',
+      valueName: 'FILE',
+    },
+    'image-digest': {
+      type: 'string',
+      description: 'render intoto/sign: release image digest to name as a subject',
+      valueName: 'DIGEST',
+    },
+    link: {
+      type: 'string',
+      description:
+        'render md: link or path to the full report, shown when the summary is shortened',
+      valueName: 'URL',
+    },
+    dir: {
+      type: 'string',
+      description: 'history: project directory (default .)',
+      valueName: 'DIR',
+    },
+    'fail-on-verdict': {
+      type: 'boolean',
+      description: 'merge: exit 1 when the merged verdict is failed',
+    },
+    schema: {
+      type: 'boolean',
+      description: 'verify: also check the report against its JSON Schema',
+    },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw usageError(sub ? `unknown report subcommand \`${sub}\`` : 'missing subcommand', `use one of ${SUBCOMMANDS.join(', ')}`);
+      throw usageError(
+        sub ? `unknown report subcommand \`${sub}\`` : 'missing subcommand',
+        `use one of ${SUBCOMMANDS.join(', ')}`,
+      );
     }
     const c = { ...ctx, positionals: rest };
     const handlers: Record<Sub, (c: CommandContext) => Promise<number>> = {

@@ -5,9 +5,21 @@ import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
 import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
-import { newRunId, publishLatest, runPaths, type GateExplanation, type LocalExecuteOptions } from '@gatehouse/runner';
+import {
+  newRunId,
+  publishLatest,
+  runPaths,
+  type GateExplanation,
+  type LocalExecuteOptions,
+} from '@gatehouse/runner';
 import type { Command, CommandContext } from '../command.js';
-import { CONFIG_OPTION, locateDiagnostics, openValidProject, printDiagnostics, shown } from '../project.js';
+import {
+  CONFIG_OPTION,
+  locateDiagnostics,
+  openValidProject,
+  printDiagnostics,
+  shown,
+} from '../project.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import { CLI_VERSION } from '../version.js';
@@ -15,13 +27,17 @@ import { CLI_VERSION } from '../version.js';
 /** Exit code of an interrupted run (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 function positiveInt(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < (name === 'wait' ? 0 : 1)) {
-    throw new GatehouseError('GH_USAGE', `--${name} must be a ${name === 'wait' ? 'non-negative' : 'positive'} integer, got \`${String(v)}\``);
+    throw new GatehouseError(
+      'GH_USAGE',
+      `--${name} must be a ${name === 'wait' ? 'non-negative' : 'positive'} integer, got \`${String(v)}\``,
+    );
   }
   return n;
 }
@@ -44,7 +60,14 @@ async function copyInto(dir: string, files: string[]): Promise<string[]> {
   return out;
 }
 
-const REPORT_FILES = ['report.json', 'report.html', 'report.md', 'junit.xml', 'report.sarif', 'report.dsse.json'];
+const REPORT_FILES = [
+  'report.json',
+  'report.html',
+  'report.md',
+  'junit.xml',
+  'report.sarif',
+  'report.dsse.json',
+];
 
 async function runCommand(ctx: CommandContext): Promise<number> {
   try {
@@ -61,14 +84,19 @@ async function runCommand(ctx: CommandContext): Promise<number> {
 async function runChecked({ io, values }: CommandContext): Promise<number> {
   const gates = strings(values.gate);
   const only = strings(values.only);
-  if (gates.length > 0 && only.length > 0) throw new GatehouseError('GH_USAGE', '--gate and --only cannot be combined');
+  if (gates.length > 0 && only.length > 0)
+    throw new GatehouseError('GH_USAGE', '--gate and --only cannot be combined');
   const concurrency = positiveInt('concurrency', values.concurrency);
   const waitSeconds = positiveInt('wait', values.wait) ?? 0;
   const json = values.json === true;
-  const resultFile = typeof values['result-file'] === 'string' ? resolve(io.cwd, values['result-file']) : null;
+  const resultFile =
+    typeof values['result-file'] === 'string' ? resolve(io.cwd, values['result-file']) : null;
   const named = only.length > 0 ? only : gates;
   if (resultFile && named.length !== 1) {
-    throw new GatehouseError('GH_USAGE', '--result-file needs exactly one gate (--gate ID or --only ID)');
+    throw new GatehouseError(
+      'GH_USAGE',
+      '--result-file needs exactly one gate (--gate ID or --only ID)',
+    );
   }
 
   const project = await openValidProject(io, values.config, { cache: values['no-cache'] !== true });
@@ -85,7 +113,9 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const onSignal = () => {
     signals++;
     if (signals === 1) {
-      renderer.note('interrupting: stopping every gate, then writing the report (Ctrl-C again to quit at once)');
+      renderer.note(
+        'interrupting: stopping every gate, then writing the report (Ctrl-C again to quit at once)',
+      );
       controller.abort();
     } else process.exit(EXIT_INTERRUPTED);
   };
@@ -107,7 +137,17 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     gatehouseVersion: CLI_VERSION,
     emitOutput: json,
     ...(values.explain === true
-      ? { onExplain: (e: GateExplanation) => (json ? renderer.onEvent({ type: 'message', at: new Date().toISOString(), level: 'info', text: `explain ${explanationLine(e)}` }) : renderer.note(`explain ${explanationLine(e)}`)) }
+      ? {
+          onExplain: (e: GateExplanation) =>
+            json
+              ? renderer.onEvent({
+                  type: 'message',
+                  at: new Date().toISOString(),
+                  level: 'info',
+                  text: `explain ${explanationLine(e)}`,
+                })
+              : renderer.note(`explain ${explanationLine(e)}`),
+        }
       : {}),
   };
 
@@ -131,10 +171,28 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const paths = runPaths(stateDir, report.runId);
   // Executors other than the local one may leave the writing to us.
   if (!existsSync(join(paths.runDir, 'report.json'))) {
-    const built = report.integrity ? report : await buildReport({ pipeline, gates: report.gates, executor: report.executor, startedAt, finishedAt: new Date().toISOString(), runId: report.runId, rootDir: pipeline.rootDir, gatehouseVersion: CLI_VERSION, env: io.env });
+    const built = report.integrity
+      ? report
+      : await buildReport({
+          pipeline,
+          gates: report.gates,
+          executor: report.executor,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          runId: report.runId,
+          rootDir: pipeline.rootDir,
+          gatehouseVersion: CLI_VERSION,
+          env: io.env,
+        });
     const w = await writeReport(built, paths.runDir);
     report = w.report;
-    await publishLatest(paths.reportDir, [w.jsonPath, w.htmlPath, w.mdPath, w.junitPath, ...(w.sarifPath ? [w.sarifPath] : [])]);
+    await publishLatest(paths.reportDir, [
+      w.jsonPath,
+      w.htmlPath,
+      w.mdPath,
+      w.junitPath,
+      ...(w.sarifPath ? [w.sarifPath] : []),
+    ]);
   }
   if (typeof values['report-dir'] === 'string') {
     const files = REPORT_FILES.map((f) => join(paths.runDir, f)).filter((f) => existsSync(f));
@@ -142,18 +200,26 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   }
   if (resultFile) {
     const result = report.gates.find((g) => g.id === named[0]);
-    if (!result) throw new GatehouseError('GH_NO_RESULT', `gate ${named[0]} has no result in run ${report.runId}`);
+    if (!result)
+      throw new GatehouseError(
+        'GH_NO_RESULT',
+        `gate ${named[0]} has no result in run ${report.runId}`,
+      );
     await mkdir(dirname(resultFile), { recursive: true });
     await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   }
 
   const interrupted = controller.signal.aborted;
   if (json) {
-    io.stdout.write(`${JSON.stringify({ type: 'summary', runId: report.runId, verdict: report.verdict.status, interrupted, reportDir: paths.runDir })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ type: 'summary', runId: report.runId, verdict: report.verdict.status, interrupted, reportDir: paths.runDir })}\n`,
+    );
   } else {
     await printFailures(io.stdout, report.gates, io);
     const out = io.stdout;
-    out.write(`\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`);
+    out.write(
+      `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
+    );
     for (const r of report.verdict.reasons) out.write(`  ${r}\n`);
     out.write(`report: ${shown(io, join(paths.runDir, 'report.html'))}\n`);
     out.write(`        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)\n`);
@@ -163,7 +229,11 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   return report.verdict.status === 'passed' ? 0 : 1;
 }
 
-async function printFailures(out: NodeJS.WritableStream, results: GateResult[], io: CommandContext['io']): Promise<void> {
+async function printFailures(
+  out: NodeJS.WritableStream,
+  results: GateResult[],
+  io: CommandContext['io'],
+): Promise<void> {
   // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
   // gate output is fenced with stop-commands and a token the gate cannot guess.
   const fence = io.env.GITHUB_ACTIONS === 'true' ? randomBytes(16).toString('hex') : null;
@@ -171,7 +241,9 @@ async function printFailures(out: NodeJS.WritableStream, results: GateResult[], 
     if (!r.log.path) continue;
     const lines = await tailLines(r.log.path, 30).catch(() => null);
     if (fence) out.write(`::stop-commands::${fence}\n`);
-    out.write(`\n── ${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
+    out.write(
+      `\n── ${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}\n`,
+    );
     if (lines && lines.length > 0) for (const l of lines) out.write(`   ${l}\n`);
     if (fence) out.write(`::${fence}::\n`);
     out.write(`   full log: ${shown(io, r.log.path)}\n`);
@@ -196,17 +268,56 @@ export const run: Command = {
   ].join('\n'),
   options: {
     config: CONFIG_OPTION,
-    gate: { type: 'string', short: 'g', multiple: true, description: 'Run this gate and what it needs', valueName: 'ID' },
-    only: { type: 'string', multiple: true, description: 'Run exactly this gate: no setup, no needs (CI jobs)', valueName: 'ID' },
-    concurrency: { type: 'string', short: 'j', description: 'Gates at once (default: number of CPUs)', valueName: 'N' },
+    gate: {
+      type: 'string',
+      short: 'g',
+      multiple: true,
+      description: 'Run this gate and what it needs',
+      valueName: 'ID',
+    },
+    only: {
+      type: 'string',
+      multiple: true,
+      description: 'Run exactly this gate: no setup, no needs (CI jobs)',
+      valueName: 'ID',
+    },
+    concurrency: {
+      type: 'string',
+      short: 'j',
+      description: 'Gates at once (default: number of CPUs)',
+      valueName: 'N',
+    },
     'fail-fast': { type: 'boolean', description: 'Stop everything at the first blocking failure' },
-    'no-cache': { type: 'boolean', description: 'Run every gate and setup even when unchanged, and parse the config anew' },
-    executor: { type: 'string', short: 'e', description: 'Where gates run: local (default) or docker', valueName: 'NAME' },
+    'no-cache': {
+      type: 'boolean',
+      description: 'Run every gate and setup even when unchanged, and parse the config anew',
+    },
+    executor: {
+      type: 'string',
+      short: 'e',
+      description: 'Where gates run: local (default) or docker',
+      valueName: 'NAME',
+    },
     json: { type: 'boolean', description: 'One JSON event per line on stdout' },
-    explain: { type: 'boolean', description: 'Say for each gate why it ran or came from the cache' },
-    'result-file': { type: 'string', description: "Write the selected gate's result JSON here", valueName: 'PATH' },
-    'report-dir': { type: 'string', description: 'Also copy the report files into DIR', valueName: 'DIR' },
-    wait: { type: 'string', description: 'Wait up to this long for another run to finish (default 0)', valueName: 'SECONDS' },
+    explain: {
+      type: 'boolean',
+      description: 'Say for each gate why it ran or came from the cache',
+    },
+    'result-file': {
+      type: 'string',
+      description: "Write the selected gate's result JSON here",
+      valueName: 'PATH',
+    },
+    'report-dir': {
+      type: 'string',
+      description: 'Also copy the report files into DIR',
+      valueName: 'DIR',
+    },
+    wait: {
+      type: 'string',
+      description: 'Wait up to this long for another run to finish (default 0)',
+      valueName: 'SECONDS',
+    },
   },
   run: runCommand,
 };

@@ -78,7 +78,18 @@ export interface ProjectFacts {
 }
 
 /** Directories that usually hold code, tests or assets a gate reads, in the order init lists them. */
-export const SOURCE_DIRS = ['src', 'lib', 'app', 'pages', 'components', 'public', 'scripts', 'test', 'tests', '__tests__'] as const;
+export const SOURCE_DIRS = [
+  'src',
+  'lib',
+  'app',
+  'pages',
+  'components',
+  'public',
+  'scripts',
+  'test',
+  'tests',
+  '__tests__',
+] as const;
 
 /** Config files of ESLint (flat, then legacy), in the order init prefers them. */
 export const ESLINT_FILES: readonly string[] = [
@@ -107,9 +118,22 @@ export const VITEST_FILES: readonly string[] = [
   'vitest.workspace.js',
 ];
 /** Config files of Jest, in the order init prefers them. */
-export const JEST_FILES: readonly string[] = ['jest.config.js', 'jest.config.cjs', 'jest.config.mjs', 'jest.config.ts', 'jest.config.json'];
+export const JEST_FILES: readonly string[] = [
+  'jest.config.js',
+  'jest.config.cjs',
+  'jest.config.mjs',
+  'jest.config.ts',
+  'jest.config.json',
+];
 /** Config files of pa11y-ci, in the order init prefers them. */
-export const PA11Y_FILES: readonly string[] = ['.pa11yci', '.pa11yci.json', '.pa11yci.yaml', '.pa11yci.yml', '.pa11yci.js', '.pa11yci.cjs'];
+export const PA11Y_FILES: readonly string[] = [
+  '.pa11yci',
+  '.pa11yci.json',
+  '.pa11yci.yaml',
+  '.pa11yci.yml',
+  '.pa11yci.js',
+  '.pa11yci.cjs',
+];
 
 /** Files and directories whose mere presence matters. */
 const PROBES = [
@@ -163,7 +187,10 @@ async function sourceDirsIn(dir: string): Promise<string[]> {
 }
 
 /** Source directories of the packages a workspace glob names; only `dir` and `dir/*` are listed. */
-async function workspaceSourceDirsOf(dir: string, globs: string[]): Promise<ProjectFacts['workspaceSourceDirs']> {
+async function workspaceSourceDirsOf(
+  dir: string,
+  globs: string[],
+): Promise<ProjectFacts['workspaceSourceDirs']> {
   const out: ProjectFacts['workspaceSourceDirs'] = [];
   for (const glob of globs) {
     const clean = glob.replace(/^\.\//, '').replace(/\/+$/, '');
@@ -247,7 +274,8 @@ export function nodeMajorFromRange(range: string): number | null {
 
 function packageManagerOf(pkg: PackageJson, present: Set<string>): PackageManagerFacts {
   const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager : '';
-  const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as PackageManagerFacts['name'] | undefined;
+  const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as
+    PackageManagerFacts['name'] | undefined;
   const yarnMajor = Number(/^yarn@(\d+)/.exec(declared)?.[1] ?? 'NaN');
   const yarnBerry = present.has('.yarnrc.yml') || yarnMajor >= 2;
   const locks: Array<[PackageManagerFacts['name'], string]> = [];
@@ -265,12 +293,26 @@ function packageManagerOf(pkg: PackageJson, present: Set<string>): PackageManage
     return { name, lockfile, yarnBerry: name === 'yarn' && yarnBerry, reason };
   }
   if (declaredName) {
-    return { name: declaredName, lockfile: null, yarnBerry: declaredName === 'yarn' && yarnBerry, reason: `packageManager: ${declared}, no lockfile` };
+    return {
+      name: declaredName,
+      lockfile: null,
+      yarnBerry: declaredName === 'yarn' && yarnBerry,
+      reason: `packageManager: ${declared}, no lockfile`,
+    };
   }
-  return { name: 'npm', lockfile: null, yarnBerry: false, reason: 'no lockfile found, assuming npm' };
+  return {
+    name: 'npm',
+    lockfile: null,
+    yarnBerry: false,
+    reason: 'no lockfile found, assuming npm',
+  };
 }
 
-async function workspacesOf(dir: string, pkg: PackageJson, present: Set<string>): Promise<string[]> {
+async function workspacesOf(
+  dir: string,
+  pkg: PackageJson,
+  present: Set<string>,
+): Promise<string[]> {
   let globs: unknown = pkg.workspaces;
   if (isRecord(globs)) globs = globs.packages;
   if (present.has('pnpm-workspace.yaml')) {
@@ -282,7 +324,9 @@ async function workspacesOf(dir: string, pkg: PackageJson, present: Set<string>)
       // An unreadable workspace file only loses the guess of per-package outputs.
     }
   }
-  return Array.isArray(globs) ? globs.filter((g): g is string => typeof g === 'string' && g !== '' && !g.startsWith('!')) : [];
+  return Array.isArray(globs)
+    ? globs.filter((g): g is string => typeof g === 'string' && g !== '' && !g.startsWith('!'))
+    : [];
 }
 
 /** Task name of a turbo task key: `build`, `web#build` and `//#lint` all name their task. */
@@ -303,7 +347,11 @@ const NX_PLUGIN_TARGETS: Record<string, string[]> = {
   '@nx/js/typescript': ['build'],
 };
 
-async function monorepoOf(dir: string, present: Set<string>, scripts: Record<string, string>): Promise<MonorepoFacts | null> {
+async function monorepoOf(
+  dir: string,
+  present: Set<string>,
+  scripts: Record<string, string>,
+): Promise<MonorepoFacts | null> {
   if (present.has('turbo.json')) {
     const tasks = new Set<string>();
     const outputs = new Map<string, string[]>();
@@ -315,7 +363,9 @@ async function monorepoOf(dir: string, present: Set<string>, scripts: Record<str
           const task = turboTaskName(key);
           tasks.add(task);
           if (isRecord(def) && Array.isArray(def.outputs)) {
-            const globs = def.outputs.filter((o): o is string => typeof o === 'string' && !o.startsWith('!'));
+            const globs = def.outputs.filter(
+              (o): o is string => typeof o === 'string' && !o.startsWith('!'),
+            );
             outputs.set(task, [...(outputs.get(task) ?? []), ...globs]);
           }
         }
@@ -323,7 +373,8 @@ async function monorepoOf(dir: string, present: Set<string>, scripts: Record<str
     } catch {
       // Unparseable turbo.json: fall back to root scripts that call turbo.
     }
-    for (const [name, body] of Object.entries(scripts)) if (/\bturbo\s+(run\s+)?/.test(body)) tasks.add(name);
+    for (const [name, body] of Object.entries(scripts))
+      if (/\bturbo\s+(run\s+)?/.test(body)) tasks.add(name);
     return { tool: 'turbo', file: 'turbo.json', tasks, outputs };
   }
   if (present.has('nx.json')) {
@@ -331,10 +382,17 @@ async function monorepoOf(dir: string, present: Set<string>, scripts: Record<str
     try {
       const json = parseJsonc((await readText(join(dir, 'nx.json'))) ?? '{}');
       if (isRecord(json)) {
-        if (isRecord(json.targetDefaults)) for (const k of Object.keys(json.targetDefaults)) tasks.add(k.includes(':') ? k.slice(k.lastIndexOf(':') + 1) : k);
+        if (isRecord(json.targetDefaults))
+          for (const k of Object.keys(json.targetDefaults))
+            tasks.add(k.includes(':') ? k.slice(k.lastIndexOf(':') + 1) : k);
         if (Array.isArray(json.plugins)) {
           for (const p of json.plugins) {
-            const name = typeof p === 'string' ? p : isRecord(p) && typeof p.plugin === 'string' ? p.plugin : null;
+            const name =
+              typeof p === 'string'
+                ? p
+                : isRecord(p) && typeof p.plugin === 'string'
+                  ? p.plugin
+                  : null;
             for (const t of (name && NX_PLUGIN_TARGETS[name]) ?? []) tasks.add(t);
           }
         }
@@ -342,19 +400,27 @@ async function monorepoOf(dir: string, present: Set<string>, scripts: Record<str
     } catch {
       // Unparseable nx.json: fall back to root scripts that call nx.
     }
-    for (const [name, body] of Object.entries(scripts)) if (/\bnx\s+(run-many|affected|run)\b/.test(body)) tasks.add(name);
+    for (const [name, body] of Object.entries(scripts))
+      if (/\bnx\s+(run-many|affected|run)\b/.test(body)) tasks.add(name);
     return { tool: 'nx', file: 'nx.json', tasks, outputs: new Map() };
   }
   return null;
 }
 
 /** Reads the project in `dir`. Throws `GH_INIT_NO_PACKAGE_JSON` / `GH_INIT_BAD_PACKAGE_JSON`. */
-export async function detectProject(dir: string, runningNode: string = process.versions.node): Promise<ProjectFacts> {
+export async function detectProject(
+  dir: string,
+  runningNode: string = process.versions.node,
+): Promise<ProjectFacts> {
   const text = await readText(join(dir, 'package.json'));
   if (text === null) {
-    throw new GatehouseError('GH_INIT_NO_PACKAGE_JSON', `no package.json in ${dir}: gatehouse init reads a Node project`, {
-      hint: 'run it in the root of your project, or create a package.json first (`npm init -y`)',
-    });
+    throw new GatehouseError(
+      'GH_INIT_NO_PACKAGE_JSON',
+      `no package.json in ${dir}: gatehouse init reads a Node project`,
+      {
+        hint: 'run it in the root of your project, or create a package.json first (`npm init -y`)',
+      },
+    );
   }
   let pkg: PackageJson;
   try {
@@ -362,26 +428,41 @@ export async function detectProject(dir: string, runningNode: string = process.v
     if (!isRecord(parsed)) throw new Error('the top level is not an object');
     pkg = parsed;
   } catch (err) {
-    throw new GatehouseError('GH_INIT_BAD_PACKAGE_JSON', `${join(dir, 'package.json')} is not valid JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new GatehouseError(
+      'GH_INIT_BAD_PACKAGE_JSON',
+      `${join(dir, 'package.json')} is not valid JSON: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 
   const present = new Set<string>();
-  await Promise.all(PROBES.map(async (p) => ((await exists(join(dir, p))) ? present.add(p) : undefined)));
+  await Promise.all(
+    PROBES.map(async (p) => ((await exists(join(dir, p))) ? present.add(p) : undefined)),
+  );
   // `.github/` alone could hold only issue templates; workflows are what says "GitHub CI".
-  if (present.has('.github') && !(await readdir(join(dir, '.github')).catch(() => [] as string[])).includes('workflows')) {
+  if (
+    present.has('.github') &&
+    !(await readdir(join(dir, '.github')).catch(() => [] as string[])).includes('workflows')
+  ) {
     present.delete('.github');
   }
 
   const scripts = stringRecord(pkg.scripts);
   const deps = new Set<string>();
-  for (const field of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies, pkg.peerDependencies]) {
+  for (const field of [
+    pkg.dependencies,
+    pkg.devDependencies,
+    pkg.optionalDependencies,
+    pkg.peerDependencies,
+  ]) {
     for (const k of Object.keys(stringRecord(field))) deps.add(k);
   }
 
   let node: ProjectFacts['node'] | null = null;
-  const engines = isRecord(pkg.engines) && typeof pkg.engines.node === 'string' ? pkg.engines.node : null;
+  const engines =
+    isRecord(pkg.engines) && typeof pkg.engines.node === 'string' ? pkg.engines.node : null;
   const fromEngines = engines === null ? null : nodeMajorFromRange(engines);
   if (fromEngines !== null) node = { major: fromEngines, source: `engines.node "${engines}"` };
   for (const f of ['.nvmrc', '.node-version']) {
@@ -390,14 +471,19 @@ export async function detectProject(dir: string, runningNode: string = process.v
     const major = /^v?(\d+)(\.\d+){0,2}$/.test(v) ? Number(/\d+/.exec(v)![0]) : null;
     if (major !== null) node = { major, source: `${f} "${v}"` };
   }
-  node ??= { major: Number(runningNode.split('.')[0]), source: `the running Node (${runningNode})` };
+  node ??= {
+    major: Number(runningNode.split('.')[0]),
+    source: `the running Node (${runningNode})`,
+  };
 
   let tsOutDir: string | null = null;
   if (present.has('tsconfig.json')) {
     try {
       const ts = parseJsonc((await readText(join(dir, 'tsconfig.json'))) ?? '{}');
-      const outDir = isRecord(ts) && isRecord(ts.compilerOptions) ? ts.compilerOptions.outDir : undefined;
-      if (typeof outDir === 'string') tsOutDir = outDir.replace(/^\.\//, '').replace(/\/+$/, '') || null;
+      const outDir =
+        isRecord(ts) && isRecord(ts.compilerOptions) ? ts.compilerOptions.outDir : undefined;
+      if (typeof outDir === 'string')
+        tsOutDir = outDir.replace(/^\.\//, '').replace(/\/+$/, '') || null;
     } catch {
       // tsconfig.json that does not parse: the output guess falls back to dist/.
     }
@@ -408,7 +494,10 @@ export async function detectProject(dir: string, runningNode: string = process.v
 
   return {
     dir,
-    name: typeof pkg.name === 'string' && pkg.name.trim() !== '' && !UNWRITABLE.test(pkg.name) ? pkg.name : basename(dir),
+    name:
+      typeof pkg.name === 'string' && pkg.name.trim() !== '' && !UNWRITABLE.test(pkg.name)
+        ? pkg.name
+        : basename(dir),
     scripts,
     deps,
     present,
@@ -419,7 +508,10 @@ export async function detectProject(dir: string, runningNode: string = process.v
     tsOutDir,
     jestInPackageJson: isRecord(pkg.jest),
     eslintInPackageJson: isRecord(pkg.eslintConfig),
-    rootFiles: rootEntries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).sort(),
+    rootFiles: rootEntries
+      .filter((e) => e.isFile() || e.isSymbolicLink())
+      .map((e) => e.name)
+      .sort(),
     sourceDirs: await sourceDirsIn(dir),
     workspaceSourceDirs: await workspaceSourceDirsOf(dir, workspaces),
   };

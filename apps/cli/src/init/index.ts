@@ -11,7 +11,10 @@ export { planInit, type InitPlan } from './plan.js';
 export { renderInit, yamlScalar, yamlFlow, SCHEMA_COMMENT } from './render.js';
 
 /** The starter config for the project in `dir`: the plan and its text. */
-export async function initProject(dir: string, runningNode?: string): Promise<{ plan: InitPlan; text: string }> {
+export async function initProject(
+  dir: string,
+  runningNode?: string,
+): Promise<{ plan: InitPlan; text: string }> {
   const plan = planInit(await detectProject(dir, runningNode));
   return { plan, text: renderInit(plan) };
 }

@@ -3,7 +3,14 @@
  * the comment above each part, and the lines printed to explain what was detected.
  */
 import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse/core';
-import { ESLINT_FILES, JEST_FILES, PA11Y_FILES, VITEST_FILES, type MonorepoFacts, type ProjectFacts } from './detect.js';
+import {
+  ESLINT_FILES,
+  JEST_FILES,
+  PA11Y_FILES,
+  VITEST_FILES,
+  type MonorepoFacts,
+  type ProjectFacts,
+} from './detect.js';
 
 /** What `gatehouse init` will write, before it becomes text. */
 export interface InitPlan {
@@ -23,12 +30,23 @@ export interface InitPlan {
 
 /** Root files each tool reads besides the code: its own config, and what it shares with others. */
 const TOOL_CONFIGS: Record<'eslint' | 'vitest' | 'jest' | 'pa11y' | 'sonar' | 'build', RegExp[]> = {
-  eslint: [/^eslint\.config\.[cm]?[jt]s$/, /^\.eslintrc(\.(c?js|json|ya?ml))?$/, /^\.eslintignore$/],
+  eslint: [
+    /^eslint\.config\.[cm]?[jt]s$/,
+    /^\.eslintrc(\.(c?js|json|ya?ml))?$/,
+    /^\.eslintignore$/,
+  ],
   vitest: [/^vitest\.(config|workspace)\.[cm]?[jt]s$/, /^vite\.config\.[cm]?[jt]s$/],
-  jest: [/^jest\.config\.([cm]?[jt]s|json)$/, /^babel\.config\.(c?js|mjs|json)$/, /^\.babelrc(\.json)?$/],
+  jest: [
+    /^jest\.config\.([cm]?[jt]s|json)$/,
+    /^babel\.config\.(c?js|mjs|json)$/,
+    /^\.babelrc(\.json)?$/,
+  ],
   pa11y: [/^\.pa11yci(\.(json|ya?ml|c?js))?$/],
   sonar: [/^sonar-project\.properties$/],
-  build: [/^(vite|next|webpack|rollup|svelte|astro|nuxt|babel)\.config\.[cm]?[jt]s$/, /^\.babelrc(\.json)?$/],
+  build: [
+    /^(vite|next|webpack|rollup|svelte|astro|nuxt|babel)\.config\.[cm]?[jt]s$/,
+    /^\.babelrc(\.json)?$/,
+  ],
 };
 const TSCONFIG = /^tsconfig.*\.json$/;
 
@@ -56,7 +74,8 @@ function pmCommands(f: ProjectFacts) {
   const runScript = (name: string) => `${pm.name} run ${name}`;
   let install: string;
   if (pm.name === 'npm') install = pm.lockfile ? 'npm ci' : 'npm install';
-  else if (pm.name === 'pnpm') install = pm.lockfile ? 'pnpm install --frozen-lockfile' : 'pnpm install';
+  else if (pm.name === 'pnpm')
+    install = pm.lockfile ? 'pnpm install --frozen-lockfile' : 'pnpm install';
   else if (!pm.lockfile) install = 'yarn install';
   else install = pm.yarnBerry ? 'yarn install --immutable' : 'yarn install --frozen-lockfile';
   return { exec, runScript, install, test: `${pm.name} test` };
@@ -88,12 +107,19 @@ function safeRelative(p: string): string | null {
  * `exclude`: directories the build writes, never a source. `sources: false` for a gate that
  * reads only what a gate it needs built (that gate's key covers the sources).
  */
-function gateInputs(f: ProjectFacts, tools: Array<keyof typeof TOOL_CONFIGS>, exclude: string[], sources = true): string[] {
+function gateInputs(
+  f: ProjectFacts,
+  tools: Array<keyof typeof TOOL_CONFIGS>,
+  exclude: string[],
+  sources = true,
+): string[] {
   const out = ['package.json'];
   if (f.packageManager.lockfile) out.push(f.packageManager.lockfile);
   const patterns = [...tools.flatMap((t) => TOOL_CONFIGS[t]), TSCONFIG];
   out.push(...f.rootFiles.filter((name) => patterns.some((re) => re.test(name))));
-  if (f.monorepo) for (const extra of [f.monorepo.file, 'pnpm-workspace.yaml']) if (f.rootFiles.includes(extra)) out.push(extra);
+  if (f.monorepo)
+    for (const extra of [f.monorepo.file, 'pnpm-workspace.yaml'])
+      if (f.rootFiles.includes(extra)) out.push(extra);
   if (!sources) return [...new Set(out)];
   out.push(ROOT_CODE, ...f.sourceDirs.filter((d) => !exclude.includes(d)).map((d) => `${d}/**`));
   for (const { glob, dirs } of f.workspaceSourceDirs) {
@@ -109,8 +135,10 @@ function buildOutDir(f: ProjectFacts): { dir: string; why: string } {
   if (f.deps.has('next')) return { dir: '.next', why: 'Next.js builds into .next/' };
   if (f.deps.has('react-scripts')) return { dir: 'build', why: 'react-scripts builds into build/' };
   const outDir = f.tsOutDir === null ? null : safeRelative(f.tsOutDir);
-  if (/\btsc\b/.test(build) && outDir) return { dir: outDir, why: `tsconfig.json compilerOptions.outDir is ${outDir}` };
-  if (f.present.has('build') && !f.present.has('dist')) return { dir: 'build', why: 'a build/ directory exists' };
+  if (/\btsc\b/.test(build) && outDir)
+    return { dir: outDir, why: `tsconfig.json compilerOptions.outDir is ${outDir}` };
+  if (f.present.has('build') && !f.present.has('dist'))
+    return { dir: 'build', why: 'a build/ directory exists' };
   return { dir: 'dist', why: 'the usual output directory; adjust if your build writes elsewhere' };
 }
 
@@ -136,12 +164,16 @@ export function planInit(f: ProjectFacts): InitPlan {
   detected.push(`package manager: ${f.packageManager.name} (${f.packageManager.reason})`);
   const image = `node:${f.node.major}-bookworm-slim`;
   detected.push(`image: ${image} (Node ${f.node.major} from ${f.node.source})`);
-  if (mono) detected.push(`monorepo: ${mono.tool} (${mono.file}; tasks: ${[...mono.tasks].sort().join(', ') || 'none found'})`);
+  if (mono)
+    detected.push(
+      `monorepo: ${mono.tool} (${mono.file}; tasks: ${[...mono.tasks].sort().join(', ') || 'none found'})`,
+    );
 
   // setup
   const setupInputs = ['package.json'];
   if (f.packageManager.lockfile) setupInputs.push(f.packageManager.lockfile);
-  for (const extra of ['pnpm-workspace.yaml', '.npmrc', '.yarnrc.yml']) if (f.present.has(extra)) setupInputs.push(extra);
+  for (const extra of ['pnpm-workspace.yaml', '.npmrc', '.yarnrc.yml'])
+    if (f.present.has(extra)) setupInputs.push(extra);
   for (const ws of f.workspaces) {
     const rel = safeRelative(ws);
     if (rel) setupInputs.push(`${rel}/package.json`);
@@ -152,15 +184,22 @@ export function planInit(f: ProjectFacts): InitPlan {
     'Its cache key is the content of `inputs`: the manifest and the lockfile.',
   ];
   if (f.packageManager.name !== 'npm') {
-    setupComment.push(`The image must provide ${f.packageManager.name} (for example \`corepack enable\`).`);
+    setupComment.push(
+      `The image must provide ${f.packageManager.name} (for example \`corepack enable\`).`,
+    );
   }
 
   // What the build writes is never an input (of the build or of any other gate).
   const monoBuildOutputs = monoHas('build')
-    ? (mono!.outputs.get('build') ?? []).map((o) => safeRelative(o)).filter((o): o is string => o !== null)
+    ? (mono!.outputs.get('build') ?? [])
+        .map((o) => safeRelative(o))
+        .filter((o): o is string => o !== null)
     : [];
   const singleBuildOut = !monoHas('build') && f.scripts.build ? buildOutDir(f) : null;
-  const built = [...(singleBuildOut ? [singleBuildOut.dir] : []), ...(monoHas('build') ? (monoBuildOutputs.length ? monoBuildOutputs : ['dist']) : [])];
+  const built = [
+    ...(singleBuildOut ? [singleBuildOut.dir] : []),
+    ...(monoHas('build') ? (monoBuildOutputs.length ? monoBuildOutputs : ['dist']) : []),
+  ];
   const exclude = [...new Set(built.map((o) => o.split('/')[0]!))];
 
   // lint
@@ -169,9 +208,16 @@ export function planInit(f: ProjectFacts): InitPlan {
     eslintFile ??
     (f.eslintInPackageJson ? 'eslintConfig in package.json' : undefined) ??
     (f.deps.has('eslint') ? 'eslint in devDependencies' : undefined) ??
-    (/\beslint\b/.test(f.scripts.lint ?? '') ? `the lint script (${quoteScript(f.scripts.lint!)})` : undefined);
+    (/\beslint\b/.test(f.scripts.lint ?? '')
+      ? `the lint script (${quoteScript(f.scripts.lint!)})`
+      : undefined);
   if (monoHas('lint')) {
-    gates.lint = { kind: 'lint', run: monorepoCommand(mono!, pm.exec, 'lint'), inputs: gateInputs(f, ['eslint'], exclude), evidence: [{ format: 'exitcode' }] };
+    gates.lint = {
+      kind: 'lint',
+      run: monorepoCommand(mono!, pm.exec, 'lint'),
+      inputs: gateInputs(f, ['eslint'], exclude),
+      evidence: [{ format: 'exitcode' }],
+    };
     gateComments.lint = [
       `lint — ${monorepoComment(mono!, 'lint')}`,
       'Each package writes its own report, so the exit code is the evidence here; to get',
@@ -192,15 +238,25 @@ export function planInit(f: ProjectFacts): InitPlan {
     ];
     detected.push(`lint: ESLint (${eslintWhy})`);
   } else if (f.scripts.lint) {
-    gates.lint = { kind: 'lint', run: pm.runScript('lint'), inputs: gateInputs(f, ['eslint'], exclude), evidence: [{ format: 'exitcode' }] };
-    gateComments.lint = [`lint — your \`lint\` script (${quoteScript(f.scripts.lint)}); its exit code decides.`];
+    gates.lint = {
+      kind: 'lint',
+      run: pm.runScript('lint'),
+      inputs: gateInputs(f, ['eslint'], exclude),
+      evidence: [{ format: 'exitcode' }],
+    };
+    gateComments.lint = [
+      `lint — your \`lint\` script (${quoteScript(f.scripts.lint)}); its exit code decides.`,
+    ];
     detected.push(`lint: the lint script (not ESLint, so exit code only)`);
   } else {
     detected.push('lint: nothing found (no ESLint config, dependency or lint script)');
   }
 
   // unit tests
-  const testScript = f.scripts.test && !NPM_PLACEHOLDER_TEST.test(f.scripts.test.trim()) ? f.scripts.test : undefined;
+  const testScript =
+    f.scripts.test && !NPM_PLACEHOLDER_TEST.test(f.scripts.test.trim())
+      ? f.scripts.test
+      : undefined;
   const vitestWhy =
     firstPresent(f, VITEST_FILES) ??
     (f.deps.has('vitest') ? 'vitest in devDependencies' : undefined) ??
@@ -219,24 +275,30 @@ export function planInit(f: ProjectFacts): InitPlan {
     };
     gateComments.unit = [
       `unit — ${monorepoComment(mono!, 'test')}`,
-      'The exit code is the evidence; point each package\'s test runner at a JUnit file to get per-test results.',
+      "The exit code is the evidence; point each package's test runner at a JUnit file to get per-test results.",
     ];
     detected.push(`unit: ${mono!.tool} task \`test\``);
   } else if (vitestWhy) {
-    const coverage = ['@vitest/coverage-v8', '@vitest/coverage-istanbul'].find((d) => f.deps.has(d));
+    const coverage = ['@vitest/coverage-v8', '@vitest/coverage-istanbul'].find((d) =>
+      f.deps.has(d),
+    );
     let run = `${pm.exec} vitest run --reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml"`;
     const evidence: UserGate['evidence'] = [{ format: 'junit', path: 'junit.xml' }];
     if (coverage) {
       // Without reportOnFailure Vitest writes no coverage when a test fails, and the gate would lose its evidence.
-      run += ' --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
+      run +=
+        ' --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
       evidence.push({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
     }
     gates.unit = { kind: 'unit-test', run, inputs: gateInputs(f, ['vitest'], exclude), evidence };
     gateComments.unit = [
       `unit — Vitest (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
-      'A failed test fails the gate.' + (coverage ? ' Add policy.min_coverage to enforce a floor.' : ''),
+      'A failed test fails the gate.' +
+        (coverage ? ' Add policy.min_coverage to enforce a floor.' : ''),
     ];
-    detected.push(`unit: Vitest (${vitestWhy})${coverage ? `, coverage via ${coverage}` : ''}${jestWhy ? '; Jest also found, Vitest preferred' : ''}`);
+    detected.push(
+      `unit: Vitest (${vitestWhy})${coverage ? `, coverage via ${coverage}` : ''}${jestWhy ? '; Jest also found, Vitest preferred' : ''}`,
+    );
   } else if (jestWhy) {
     const junit = f.deps.has('jest-junit');
     gates.unit = junit
@@ -246,17 +308,31 @@ export function planInit(f: ProjectFacts): InitPlan {
           inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'junit', path: 'junit.xml' }],
         }
-      : { kind: 'unit-test', run: `${pm.exec} jest --ci`, inputs: gateInputs(f, ['jest'], exclude), evidence: [{ format: 'exitcode' }] };
+      : {
+          kind: 'unit-test',
+          run: `${pm.exec} jest --ci`,
+          inputs: gateInputs(f, ['jest'], exclude),
+          evidence: [{ format: 'exitcode' }],
+        };
     gateComments.unit = junit
       ? [`unit — Jest (found ${jestWhy}), with jest-junit writing the JUnit evidence.`]
       : [
           `unit — Jest (found ${jestWhy}). Only the exit code is evidence:`,
           'add jest-junit as a dev dependency and rerun `gatehouse init --force` for per-test results.',
         ];
-    detected.push(`unit: Jest (${jestWhy})${junit ? ', JUnit via jest-junit' : ', no jest-junit so exit code only'}`);
+    detected.push(
+      `unit: Jest (${jestWhy})${junit ? ', JUnit via jest-junit' : ', no jest-junit so exit code only'}`,
+    );
   } else if (testScript) {
-    gates.unit = { kind: 'unit-test', run: pm.test, inputs: gateInputs(f, ['vitest', 'jest'], exclude), evidence: [{ format: 'exitcode' }] };
-    gateComments.unit = [`unit — your \`test\` script (${quoteScript(testScript)}); its exit code decides.`];
+    gates.unit = {
+      kind: 'unit-test',
+      run: pm.test,
+      inputs: gateInputs(f, ['vitest', 'jest'], exclude),
+      evidence: [{ format: 'exitcode' }],
+    };
+    gateComments.unit = [
+      `unit — your \`test\` script (${quoteScript(testScript)}); its exit code decides.`,
+    ];
     detected.push('unit: the test script (no known runner, so exit code only)');
   } else {
     detected.push('unit: nothing found (no Vitest, Jest or test script)');
@@ -272,7 +348,12 @@ export function planInit(f: ProjectFacts): InitPlan {
       for (const g of globs) outputs.push(`${ws}/${g}`);
     }
     if (!outputs.length) outputs.push(...globs);
-    gates.build = { kind: 'build', run: monorepoCommand(mono!, pm.exec, 'build'), inputs: gateInputs(f, ['build'], exclude), outputs };
+    gates.build = {
+      kind: 'build',
+      run: monorepoCommand(mono!, pm.exec, 'build'),
+      inputs: gateInputs(f, ['build'], exclude),
+      outputs,
+    };
     gateComments.build = [
       `build — ${monorepoComment(mono!, 'build')}`,
       `outputs are a guess (${perPackage.length ? `${mono!.file} build outputs` : 'dist/'} in each workspace package); gates that need build see them.`,
@@ -281,7 +362,12 @@ export function planInit(f: ProjectFacts): InitPlan {
   } else if (f.scripts.build) {
     const out = singleBuildOut!;
     buildOut = out.dir;
-    gates.build = { kind: 'build', run: pm.runScript('build'), inputs: gateInputs(f, ['build'], exclude), outputs: [`${out.dir}/**`] };
+    gates.build = {
+      kind: 'build',
+      run: pm.runScript('build'),
+      inputs: gateInputs(f, ['build'], exclude),
+      outputs: [`${out.dir}/**`],
+    };
     gateComments.build = [
       `build — your \`build\` script (${quoteScript(f.scripts.build)}).`,
       `outputs: ${out.dir}/** (${out.why}); gates that need build, and the release, see them.`,
@@ -292,7 +378,9 @@ export function planInit(f: ProjectFacts): InitPlan {
   }
 
   // accessibility
-  const pa11yWhy = firstPresent(f, PA11Y_FILES) ?? (f.deps.has('pa11y-ci') ? 'pa11y-ci in devDependencies' : undefined);
+  const pa11yWhy =
+    firstPresent(f, PA11Y_FILES) ??
+    (f.deps.has('pa11y-ci') ? 'pa11y-ci in devDependencies' : undefined);
   const needsBuild = gates.build ? { needs: ['build'] } : {};
   if (pa11yWhy) {
     gates.a11y = {
@@ -305,7 +393,9 @@ export function planInit(f: ProjectFacts): InitPlan {
     };
     gateComments.a11y = [
       `a11y — pa11y-ci (found ${pa11yWhy}) checks the URLs of your pa11y-ci config.`,
-      ...(gates.build ? ['It needs build, so it runs on the built site; serve it if your URLs are http://.'] : []),
+      ...(gates.build
+        ? ['It needs build, so it runs on the built site; serve it if your URLs are http://.']
+        : []),
       'Any accessibility violation fails the gate (policy.max_violations: 0).',
     ];
     detected.push(`a11y: pa11y-ci (${pa11yWhy})`);
@@ -363,7 +453,9 @@ export function planInit(f: ProjectFacts): InitPlan {
     );
     detected.push(`release: from build, cmd ${JSON.stringify(cmd)}`);
   } else if (gates.build && mono) {
-    detected.push('release: none (a monorepo ships several apps: add a release for the one you deploy)');
+    detected.push(
+      'release: none (a monorepo ships several apps: add a release for the one you deploy)',
+    );
   } else if (gates.build) {
     detected.push('release: none (no start script)');
   }
@@ -382,12 +474,15 @@ export function planInit(f: ProjectFacts): InitPlan {
       ? `the gates, and the CI config of ${found.map(([t, why]) => `${t} (found ${why})`).join(', ')}.`
       : 'the gates, and a GitHub Actions workflow (no CI config found, GitHub is the default).',
   ];
-  detected.push(`targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`);
+  detected.push(
+    `targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`,
+  );
 
   if (Object.keys(gates).length) {
-    const dirs = [...f.sourceDirs, ...f.workspaceSourceDirs.flatMap((w) => w.dirs.map((d) => `${w.glob}/${d}`))].filter(
-      (d) => !exclude.includes(d.split('/').pop()!),
-    );
+    const dirs = [
+      ...f.sourceDirs,
+      ...f.workspaceSourceDirs.flatMap((w) => w.dirs.map((d) => `${w.glob}/${d}`)),
+    ].filter((d) => !exclude.includes(d.split('/').pop()!));
     detected.push(
       `inputs: ${dirs.length ? `${dirs.map((d) => `${d}/`).join(', ')}, ` : ''}root code files, package.json, lockfile and each tool's config files (a gate is cached until they change)`,
     );
@@ -418,7 +513,9 @@ export function planInit(f: ProjectFacts): InitPlan {
   return {
     config,
     comments: {
-      image: [`Runtime image for gates in containers: Node ${f.node.major}, from ${f.node.source}.`],
+      image: [
+        `Runtime image for gates in containers: Node ${f.node.major}, from ${f.node.source}.`,
+      ],
       setup: setupComment,
       gates: gateComments,
       release: releaseComment,

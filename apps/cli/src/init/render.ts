@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import type { InitPlan } from './plan.js';
 
 /** First line of the written file: lets editors using yaml-language-server validate it. */
-export const SCHEMA_COMMENT = '# yaml-language-server: $schema=./node_modules/@gatehouse/core/schema/gatehouse.schema.json';
+export const SCHEMA_COMMENT =
+  '# yaml-language-server: $schema=./node_modules/@gatehouse/core/schema/gatehouse.schema.json';
 
 /** Printable ASCII without leading/trailing blanks: safe to hand to the YAML library's plain/quoted choice. */
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
@@ -37,7 +38,10 @@ export function yamlScalar(value: string | number | boolean | null, inFlow = fal
     return stringify(value, { version: '1.1', lineWidth: 0, blockQuote: false }).trimEnd();
   }
   // A JSON string is a valid YAML double-quoted scalar; YAML adds a few more breaks to escape.
-  return JSON.stringify(value).replace(ESCAPE_EXTRA, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    ESCAPE_EXTRA,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
@@ -51,7 +55,9 @@ export function yamlFlow(value: Value, inFlow = false): string {
   if (Array.isArray(value)) return `[${value.map((v) => yamlFlow(v, true)).join(', ')}]`;
   if (isObject(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return entries.length ? `{ ${entries.map(([k, v]) => `${yamlScalar(k, true)}: ${yamlFlow(v, true)}`).join(', ')} }` : '{}';
+    return entries.length
+      ? `{ ${entries.map(([k, v]) => `${yamlScalar(k, true)}: ${yamlFlow(v, true)}`).join(', ')} }`
+      : '{}';
   }
   return yamlScalar(value, inFlow);
 }
@@ -62,11 +68,18 @@ function comment(indent: string, text: string): string {
 }
 
 /** `key:` then its entries one level deeper, each non-object value in flow style. */
-function block(lines: string[], indent: string, key: string, value: Record<string, Value>, deeper: (k: string) => boolean): void {
+function block(
+  lines: string[],
+  indent: string,
+  key: string,
+  value: Record<string, Value>,
+  deeper: (k: string) => boolean,
+): void {
   lines.push(`${indent}${yamlScalar(key)}:`);
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined) continue;
-    if (isObject(v) && deeper(k) && Object.keys(v).length) block(lines, `${indent}  `, k, v, () => false);
+    if (isObject(v) && deeper(k) && Object.keys(v).length)
+      block(lines, `${indent}  `, k, v, () => false);
     else lines.push(`${indent}  ${yamlScalar(k)}: ${yamlFlow(v)}`);
   }
 }
@@ -82,7 +95,11 @@ export function renderInit(plan: InitPlan): string {
     `name: ${yamlFlow(c.name!)}`,
   ];
   if (c.image !== undefined) {
-    lines.push('', ...plan.comments.image.map((t) => comment('', t)), `image: ${yamlFlow(c.image)}`);
+    lines.push(
+      '',
+      ...plan.comments.image.map((t) => comment('', t)),
+      `image: ${yamlFlow(c.image)}`,
+    );
   }
   if (isObject(c.setup)) {
     lines.push('', ...plan.comments.setup.map((t) => comment('', t)));

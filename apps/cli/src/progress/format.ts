@@ -13,7 +13,9 @@ export function formatElapsed(ms: number): string {
 /** `12:00:01` in local time. */
 export function clock(iso: string): string {
   const d = new Date(iso);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
 }
 
 /** One symbol per final status. */
@@ -29,7 +31,8 @@ export const SYMBOL: Record<string, string> = {
 
 /** `✔ lint passed 1.2s`, `↺ unit cached (passed) from 12:00:01`, `✖ build failed 3.0s: exited with code 1`. */
 export function describeEnd(r: GateResult): string {
-  if (r.status === 'cached') return `${SYMBOL.cached} ${r.id} cached (${r.cached?.status ?? '?'}) from ${clock(r.startedAt)}`;
+  if (r.status === 'cached')
+    return `${SYMBOL.cached} ${r.id} cached (${r.cached?.status ?? '?'}) from ${clock(r.startedAt)}`;
   const why = r.reason && r.status !== 'passed' ? `: ${r.reason}` : '';
   const time = r.status === 'skipped' ? '' : ` ${formatElapsed(r.durationMs)}`;
   return `${SYMBOL[r.status] ?? '?'} ${r.id} ${r.status}${time}${why}`;
@@ -62,5 +65,10 @@ export function counts(report: RunReport): string {
   const c = new Map<string, number>();
   for (const g of report.gates) c.set(g.status, (c.get(g.status) ?? 0) + 1);
   const order = ['passed', 'cached', 'failed', 'error', 'timeout', 'interrupted', 'skipped'];
-  return order.filter((s) => c.has(s)).map((s) => `${c.get(s)} ${s}`).join(', ') || 'no gates';
+  return (
+    order
+      .filter((s) => c.has(s))
+      .map((s) => `${c.get(s)} ${s}`)
+      .join(', ') || 'no gates'
+  );
 }

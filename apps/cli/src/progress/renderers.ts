@@ -21,7 +21,8 @@ export function jsonRenderer(out: Out): ProgressRenderer {
   return {
     kind: 'json',
     onEvent: (e) => out.write(`${JSON.stringify(e)}\n`),
-    note: (line) => out.write(`${JSON.stringify({ type: 'note', at: new Date().toISOString(), text: line })}\n`),
+    note: (line) =>
+      out.write(`${JSON.stringify({ type: 'note', at: new Date().toISOString(), text: line })}\n`),
     close: () => undefined,
   };
 }
@@ -34,13 +35,21 @@ export function lineRenderer(out: Out): ProgressRenderer {
     onEvent(e) {
       switch (e.type) {
         case 'run-start':
-          w(e.at, `▶ run of ${e.gates.length} gate${e.gates.length === 1 ? '' : 's'}: ${e.gates.join(', ')}`);
+          w(
+            e.at,
+            `▶ run of ${e.gates.length} gate${e.gates.length === 1 ? '' : 's'}: ${e.gates.join(', ')}`,
+          );
           break;
         case 'setup-start':
           w(e.at, '▶ setup started');
           break;
         case 'setup-end':
-          w(e.at, e.cached ? '↺ setup unchanged, skipped' : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`);
+          w(
+            e.at,
+            e.cached
+              ? '↺ setup unchanged, skipped'
+              : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`,
+          );
           break;
         case 'gate-start':
           w(e.at, `▶ ${e.id} started`);
@@ -68,7 +77,15 @@ interface Row {
 }
 
 const ESC = '\x1b[';
-const COLOR: Record<string, string> = { passed: '32', cached: '36', failed: '31', error: '31', timeout: '33', interrupted: '33', skipped: '90' };
+const COLOR: Record<string, string> = {
+  passed: '32',
+  cached: '36',
+  failed: '31',
+  error: '31',
+  timeout: '33',
+  interrupted: '33',
+  skipped: '90',
+};
 
 /** A terminal: a table redrawn in place at most 10 times a second. */
 export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
@@ -82,10 +99,14 @@ export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
     const width = Math.max(...[...rows.keys()].map((k) => k.length), 4);
     const id = r.id.padEnd(width);
     if (r.state === 'waiting') return `  ${ESC}90m· ${id}  waiting${ESC}0m`;
-    if (r.state === 'running') return `  ${ESC}34m▶${ESC}0m ${id}  running  ${formatElapsed(Date.now() - (r.startedMs ?? Date.now()))}`;
+    if (r.state === 'running')
+      return `  ${ESC}34m▶${ESC}0m ${id}  running  ${formatElapsed(Date.now() - (r.startedMs ?? Date.now()))}`;
     const res = r.result!;
     const how = res.status === 'cached' ? `cached (${res.cached?.status ?? '?'})` : res.status;
-    const time = res.status === 'cached' || res.status === 'skipped' ? '' : `  ${formatElapsed(res.durationMs)}`;
+    const time =
+      res.status === 'cached' || res.status === 'skipped'
+        ? ''
+        : `  ${formatElapsed(res.durationMs)}`;
     return `  ${ESC}${COLOR[res.status] ?? '0'}m${SYMBOL[res.status] ?? '?'}${ESC}0m ${id}  ${how}${time}${res.status === 'skipped' && res.reason ? `  ${ESC}90m${res.reason}${ESC}0m` : ''}`;
   };
   const clear = () => {
@@ -94,21 +115,25 @@ export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
   };
   const draw = () => {
     const cols = out.columns || 120;
-    const lines = [...(setup ? [`  ${setup}`] : []), ...[...rows.values()].map(line)].map((l) => truncate(l, cols));
+    const lines = [...(setup ? [`  ${setup}`] : []), ...[...rows.values()].map(line)].map((l) =>
+      truncate(l, cols),
+    );
     clear();
     if (lines.length) out.write(`${lines.join('\n')}\n`);
     drawn = lines.length;
     dirty = false;
   };
   const tick = () => {
-    if (dirty || [...rows.values()].some((r) => r.state === 'running') || setup?.startsWith('▶')) draw();
+    if (dirty || [...rows.values()].some((r) => r.state === 'running') || setup?.startsWith('▶'))
+      draw();
   };
   return {
     kind: 'table',
     onEvent(e) {
       switch (e.type) {
         case 'run-start':
-          for (const id of e.gates) rows.set(id, { id, state: 'waiting', startedMs: null, result: null });
+          for (const id of e.gates)
+            rows.set(id, { id, state: 'waiting', startedMs: null, result: null });
           out.write(`${ESC}?25l`);
           timer = setInterval(tick, intervalMs);
           break;
@@ -116,7 +141,9 @@ export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
           setup = '▶ setup running';
           break;
         case 'setup-end':
-          setup = e.cached ? '↺ setup unchanged' : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`;
+          setup = e.cached
+            ? '↺ setup unchanged'
+            : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`;
           break;
         case 'gate-start': {
           const r = rows.get(e.id);

@@ -43,7 +43,9 @@ export function gatehouse(
 }
 
 export async function readReport(dir: string): Promise<RunReport> {
-  return JSON.parse(await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8')) as RunReport;
+  return JSON.parse(
+    await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
+  ) as RunReport;
 }
 
 export function gateOf(report: RunReport, id: string): GateResult {
@@ -58,7 +60,12 @@ export function statuses(report: RunReport): Record<string, string> {
 }
 
 /** Replaces text in a file of the copy, failing loudly when the text is not there. */
-export async function edit(dir: string, file: string, from: string, to: string): Promise<() => Promise<void>> {
+export async function edit(
+  dir: string,
+  file: string,
+  from: string,
+  to: string,
+): Promise<() => Promise<void>> {
   const path = join(dir, file);
   const before = await readFile(path, 'utf8');
   if (!before.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`);

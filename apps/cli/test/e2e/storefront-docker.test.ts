@@ -29,7 +29,10 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
     const compiled = gatehouse(['compile', '--target', 'dockerfile'], { cwd: dir });
     expect(compiled.status, show(compiled)).toBe(0);
     // BuildKit's cache outlives test runs on the same engine: make this run really run.
-    const r = gatehouse(['run', '--executor', 'docker', '--no-cache'], { cwd: dir, timeoutMs: 1_200_000 });
+    const r = gatehouse(['run', '--executor', 'docker', '--no-cache'], {
+      cwd: dir,
+      timeoutMs: 1_200_000,
+    });
     expect(r.status, show(r)).toBe(0);
     report = await readReport(dir);
   }, 1_800_000);
@@ -42,7 +45,13 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
   it('gives the same gate statuses and evidence as the local executor', () => {
     expect(report.executor).toBe('docker');
     expect(report.verdict.status).toBe('passed');
-    expect(statuses(report)).toEqual({ lint: 'passed', unit: 'passed', build: 'passed', a11y: 'passed', sonar: 'skipped' });
+    expect(statuses(report)).toEqual({
+      lint: 'passed',
+      unit: 'passed',
+      build: 'passed',
+      a11y: 'passed',
+      sonar: 'skipped',
+    });
     expect(gateOf(report, 'lint').evidence.lint).toMatchObject({ errors: 0 });
     expect(gateOf(report, 'unit').evidence.tests?.failed).toBe(0);
     expect(gateOf(report, 'unit').evidence.tests?.passed).toBeGreaterThanOrEqual(13);
@@ -52,12 +61,16 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
     for (const g of report.gates) expect(g.executor).toBe('docker');
   });
 
-  it('replays unchanged gates from BuildKit\'s cache, reported as cached with their result', async () => {
+  it("replays unchanged gates from BuildKit's cache, reported as cached with their result", async () => {
     const r = gatehouse(['run', '--executor', 'docker'], { cwd: dir, timeoutMs: 1_200_000 });
     expect(r.status, show(r)).toBe(0);
     const again = await readReport(dir);
     for (const id of ['lint', 'unit', 'build', 'a11y']) {
-      expect([id, gateOf(again, id).status, gateOf(again, id).cached?.status]).toEqual([id, 'cached', 'passed']);
+      expect([id, gateOf(again, id).status, gateOf(again, id).cached?.status]).toEqual([
+        id,
+        'cached',
+        'passed',
+      ]);
     }
     expect(gateOf(again, 'unit').evidence.tests?.failed).toBe(0);
   }, 900_000);
@@ -79,7 +92,10 @@ describe.skipIf(!docker)('storefront, docker executor', () => {
       const url = `http://${port.trim().split('\n')[0]}/`;
       let body = '';
       for (let i = 0; i < 50 && !body; i++) {
-        body = await fetch(url).then((r) => (r.ok ? r.text() : ''), () => '');
+        body = await fetch(url).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        );
         if (!body) await new Promise((r) => setTimeout(r, 200));
       }
       expect(body).toContain('<h1>Products</h1>');

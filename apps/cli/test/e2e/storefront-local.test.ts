@@ -43,7 +43,11 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
     });
     const lint = gateOf(first, 'lint');
     expect(lint.evidence.lint).toMatchObject({ errors: 0 });
-    expect(lint.thresholds.find((t) => t.name === 'max_errors')).toMatchObject({ limit: 0, measured: 0, ok: true });
+    expect(lint.thresholds.find((t) => t.name === 'max_errors')).toMatchObject({
+      limit: 0,
+      measured: 0,
+      ok: true,
+    });
 
     const unit = gateOf(first, 'unit');
     expect(unit.evidence.tests?.failed).toBe(0);
@@ -81,7 +85,13 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
     const r = gatehouse(['run', '--explain'], { cwd: dir });
     expect(r.status, show(r)).toBe(0);
     const again = await readReport(dir);
-    expect(statuses(again)).toEqual({ lint: 'cached', unit: 'cached', build: 'cached', a11y: 'cached', sonar: 'skipped' });
+    expect(statuses(again)).toEqual({
+      lint: 'cached',
+      unit: 'cached',
+      build: 'cached',
+      a11y: 'cached',
+      sonar: 'skipped',
+    });
     for (const id of ['lint', 'unit', 'build', 'a11y']) {
       expect(gateOf(again, id).cached?.status).toBe('passed');
     }
@@ -97,7 +107,13 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
       expect(r.status, show(r)).toBe(0);
       const rep = await readReport(dir);
       // style.css is an input of build only; a11y needs build, so it reruns too.
-      expect(statuses(rep)).toEqual({ lint: 'cached', unit: 'cached', build: 'passed', a11y: 'passed', sonar: 'skipped' });
+      expect(statuses(rep)).toEqual({
+        lint: 'cached',
+        unit: 'cached',
+        build: 'passed',
+        a11y: 'passed',
+        sonar: 'skipped',
+      });
       expect(r.stdout + r.stderr).toContain('public/style.css');
     } finally {
       await restore();
@@ -157,7 +173,10 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
       check: (g) => {
         expect(g.exitCode).toBe(0);
         expect(g.evidence.tests?.failed).toBe(0);
-        expect(g.thresholds.find((t) => t.name === 'min_coverage.lines')).toMatchObject({ limit: 99.5, ok: false });
+        expect(g.thresholds.find((t) => t.name === 'min_coverage.lines')).toMatchObject({
+          limit: 99.5,
+          ok: false,
+        });
       },
     },
   ];
@@ -175,7 +194,8 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
         b.check(failed);
         // Nothing else is lost: every other gate still ran (or replayed) and passed.
         for (const g of rep.gates) {
-          if (g.id !== b.gate && g.id !== 'sonar') expect([g.id, g.status]).toEqual([g.id, expect.stringMatching(/^(passed|cached)$/)]);
+          if (g.id !== b.gate && g.id !== 'sonar')
+            expect([g.id, g.status]).toEqual([g.id, expect.stringMatching(/^(passed|cached)$/)]);
         }
       } finally {
         await restore();
@@ -187,14 +207,19 @@ describe.skipIf(!chromiumPresent)('storefront, local executor', () => {
     const results = join(dir, 'gatehouse-results');
     await mkdir(results, { recursive: true });
     for (const id of ['lint', 'unit']) {
-      const r = gatehouse(['run', '--only', id, '--no-cache', '--result-file', `gatehouse-results/${id}.json`], {
-        cwd: dir,
-        env: { CI: 'true' },
-      });
+      const r = gatehouse(
+        ['run', '--only', id, '--no-cache', '--result-file', `gatehouse-results/${id}.json`],
+        {
+          cwd: dir,
+          env: { CI: 'true' },
+        },
+      );
       expect(r.status, show(r)).toBe(0);
     }
     expect((await readdir(results)).sort()).toEqual(['lint.json', 'unit.json']);
-    const m = gatehouse(['report', 'merge', 'gatehouse-results', '-o', 'merged/report.json'], { cwd: dir });
+    const m = gatehouse(['report', 'merge', 'gatehouse-results', '-o', 'merged/report.json'], {
+      cwd: dir,
+    });
     expect(m.status, show(m)).toBe(0);
     const merged = JSON.parse(await readFile(join(dir, 'merged/report.json'), 'utf8')) as RunReport;
     expect(gateOf(merged, 'lint').status).toBe('passed');

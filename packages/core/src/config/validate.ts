@@ -270,7 +270,11 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
   // document with syntax errors is parsed again with the parser's check, so broken files
   // keep exactly the parser's diagnostics.
   const options = { prettyErrors: false, version: '1.2', strict: true } as const;
-  let doc = yaml().parseDocument(text, { ...options, lineCounter: c.lineCounter, uniqueKeys: false });
+  let doc = yaml().parseDocument(text, {
+    ...options,
+    lineCounter: c.lineCounter,
+    uniqueKeys: false,
+  });
   let scalarProblems: Array<() => void> = [];
   if (doc.errors.length > 0) {
     c.lineCounter.lineStarts.length = 0;

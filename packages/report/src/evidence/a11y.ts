@@ -35,7 +35,8 @@ export function parsePa11y(text: string, ctx: ParseContext): ParsedEvidence {
       const code = str(issue.code);
       const message = str(issue.message);
       if (code === undefined) {
-        if (message !== undefined) throw new EvidenceError(`pa11y could not test ${page ?? 'a page'}: ${message}`);
+        if (message !== undefined)
+          throw new EvidenceError(`pa11y could not test ${page ?? 'a page'}: ${message}`);
         throw new EvidenceError(`pa11y ${where}[${i}] has no "code"`);
       }
       const type = str(issue.type) ?? 'error';
@@ -58,13 +59,16 @@ export function parsePa11y(text: string, ctx: ParseContext): ParsedEvidence {
     addIssues(data, undefined, 'issues');
   } else if (isObject(data) && isObject(data.results)) {
     for (const [url, issues] of Object.entries(data.results)) {
-      if (!Array.isArray(issues)) throw new EvidenceError(`pa11y-ci results[${JSON.stringify(url)}] is not an array`);
+      if (!Array.isArray(issues))
+        throw new EvidenceError(`pa11y-ci results[${JSON.stringify(url)}] is not an array`);
       addIssues(issues, pageOf(url, ctx), `results[${JSON.stringify(url)}]`);
     }
   } else if (isObject(data) && Array.isArray(data.issues)) {
     addIssues(data.issues, pageOf(str(data.pageUrl), ctx), 'issues');
   } else {
-    throw new EvidenceError('pa11y report is neither an issue array, a pa11y page result nor a pa11y-ci "results" object');
+    throw new EvidenceError(
+      'pa11y report is neither an issue array, a pa11y page result nor a pa11y-ci "results" object',
+    );
   }
   return { a11y: a11ySummaryOf(findings, pages), findings };
 }
@@ -81,7 +85,8 @@ export function parseAxe(text: string, ctx: ParseContext): ParsedEvidence {
   if (runs.length === 0) throw new EvidenceError('axe results array is empty: no page was tested');
   const findings: Finding[] = [];
   runs.forEach((run, r) => {
-    if (!isObject(run) || !Array.isArray(run.violations)) throw new EvidenceError(`axe results[${r}] has no "violations" array`);
+    if (!isObject(run) || !Array.isArray(run.violations))
+      throw new EvidenceError(`axe results[${r}] has no "violations" array`);
     const page = pageOf(str(run.url), ctx);
     const add = (list: unknown[], level: Finding['level'], what: string): void => {
       list.forEach((rule, i) => {
@@ -92,7 +97,9 @@ export function parseAxe(text: string, ctx: ParseContext): ParsedEvidence {
         const message = str(rule.help) ?? str(rule.description) ?? rule.id;
         for (const node of rule.nodes) {
           if (!isObject(node)) continue;
-          const target = Array.isArray(node.target) ? node.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : String(t))).join(' ') : undefined;
+          const target = Array.isArray(node.target)
+            ? node.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : String(t))).join(' ')
+            : undefined;
           const impact = str(node.impact) ?? ruleImpact;
           findings.push({
             fingerprint: a11yFingerprint(rule.id, target, page),

@@ -18,7 +18,8 @@ function pct(covered: number, total: number): number {
  */
 export function parseIstanbul(text: string): ParsedEvidence {
   const data = parseJson(text, 'coverage summary');
-  if (!isObject(data) || !isObject(data.total)) throw new EvidenceError('coverage summary has no "total" object (istanbul json-summary)');
+  if (!isObject(data) || !isObject(data.total))
+    throw new EvidenceError('coverage summary has no "total" object (istanbul json-summary)');
   const coverage: CoverageSummary = {};
   for (const m of METRICS) {
     const entry = data.total[m];
@@ -26,12 +27,23 @@ export function parseIstanbul(text: string): ParsedEvidence {
     if (!isObject(entry)) throw new EvidenceError(`coverage summary total.${m} is not an object`);
     const total = num(entry.total);
     const covered = num(entry.covered);
-    if (total === undefined || covered === undefined || total < 0 || covered < 0 || covered > total) {
-      throw new EvidenceError(`coverage summary total.${m} needs numeric "total" and "covered" (0 ≤ covered ≤ total)`);
+    if (
+      total === undefined ||
+      covered === undefined ||
+      total < 0 ||
+      covered < 0 ||
+      covered > total
+    ) {
+      throw new EvidenceError(
+        `coverage summary total.${m} needs numeric "total" and "covered" (0 ≤ covered ≤ total)`,
+      );
     }
     coverage[m] = pct(covered, total);
   }
-  if (Object.keys(coverage).length === 0) throw new EvidenceError('coverage summary total has none of lines/branches/functions/statements');
+  if (Object.keys(coverage).length === 0)
+    throw new EvidenceError(
+      'coverage summary total has none of lines/branches/functions/statements',
+    );
   return { coverage, findings: [] };
 }
 
@@ -55,7 +67,10 @@ export function parseLcov(text: string): ParsedEvidence {
       return;
     }
     const colon = line.indexOf(':');
-    if (colon < 1) throw new EvidenceError(`lcov line ${i + 1}: expected KEY:VALUE, got ${JSON.stringify(line.slice(0, 80))}`);
+    if (colon < 1)
+      throw new EvidenceError(
+        `lcov line ${i + 1}: expected KEY:VALUE, got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     const key = line.slice(0, colon);
     const value = line.slice(colon + 1);
     if (key === 'SF') {
@@ -64,14 +79,19 @@ export function parseLcov(text: string): ParsedEvidence {
     }
     if (key in sums) {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0) throw new EvidenceError(`lcov line ${i + 1}: ${key} is not a count`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new EvidenceError(`lcov line ${i + 1}: ${key} is not a count`);
       sums[key as keyof typeof sums] += n;
     }
   });
   if (open) throw new EvidenceError('lcov file ends inside a record (missing end_of_record)');
   if (records === 0) throw new EvidenceError('lcov file has no SF records');
   return {
-    coverage: { lines: pct(sums.LH, sums.LF), branches: pct(sums.BRH, sums.BRF), functions: pct(sums.FNH, sums.FNF) },
+    coverage: {
+      lines: pct(sums.LH, sums.LF),
+      branches: pct(sums.BRH, sums.BRF),
+      functions: pct(sums.FNH, sums.FNF),
+    },
     findings: [],
   };
 }

@@ -5,10 +5,20 @@ import { parseEslint } from './eslint.js';
 import { parseJunit } from './junit.js';
 import { parseSarif } from './sarif.js';
 import { parseSonar } from './sonarqube.js';
-import { a11ySummaryOf, EvidenceError, lintSummaryOf, type ParseContext, type ParsedEvidence } from './types.js';
+import {
+  a11ySummaryOf,
+  EvidenceError,
+  lintSummaryOf,
+  type ParseContext,
+  type ParsedEvidence,
+} from './types.js';
 
 /** Parse one evidence file's text in the given format. Throws EvidenceError when it is malformed. */
-export function parseEvidence(format: EvidenceFormat, text: string, ctx: ParseContext): ParsedEvidence {
+export function parseEvidence(
+  format: EvidenceFormat,
+  text: string,
+  ctx: ParseContext,
+): ParsedEvidence {
   switch (format) {
     case 'eslint':
       return parseEslint(text, ctx);
@@ -43,11 +53,15 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
   if (parts.length === 1) return parts[0]!;
   const out: ParsedEvidence = { findings: parts.flatMap((p) => p.findings) };
   const lintParts = parts.filter((p) => p.lint);
-  if (lintParts.length) out.lint = lintSummaryOf(out.findings.filter((f) => f.fingerprint.startsWith('lint:')));
+  if (lintParts.length)
+    out.lint = lintSummaryOf(out.findings.filter((f) => f.fingerprint.startsWith('lint:')));
   const a11yParts = parts.filter((p) => p.a11y);
   if (a11yParts.length) {
     const pages = a11yParts.reduce((n, p) => n + p.a11y!.pages, 0);
-    out.a11y = a11ySummaryOf(out.findings.filter((f) => f.fingerprint.startsWith('a11y:')), pages);
+    out.a11y = a11ySummaryOf(
+      out.findings.filter((f) => f.fingerprint.startsWith('a11y:')),
+      pages,
+    );
   }
   for (const p of parts) {
     if (p.tests) {
@@ -62,14 +76,21 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
     }
     if (p.coverage) {
       const c = { ...(out.coverage ?? {}) };
-      for (const [k, v] of Object.entries(p.coverage) as Array<[keyof typeof c, number | undefined]>) {
+      for (const [k, v] of Object.entries(p.coverage) as Array<
+        [keyof typeof c, number | undefined]
+      >) {
         if (v === undefined) continue;
         c[k] = c[k] === undefined ? v : Math.min(c[k]!, v);
       }
       out.coverage = c;
     }
     if (p.sonar && (!out.sonar || out.sonar.status === 'NONE')) {
-      out.sonar = { ...p.sonar, ...(p.sonar.dashboardUrl || !out.sonar?.dashboardUrl ? {} : { dashboardUrl: out.sonar.dashboardUrl }) };
+      out.sonar = {
+        ...p.sonar,
+        ...(p.sonar.dashboardUrl || !out.sonar?.dashboardUrl
+          ? {}
+          : { dashboardUrl: out.sonar.dashboardUrl }),
+      };
     }
   }
   return out;

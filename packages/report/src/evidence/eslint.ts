@@ -20,7 +20,8 @@ import {
  */
 export function parseEslint(text: string, ctx: ParseContext): ParsedEvidence {
   const data = parseJson(text, 'ESLint report');
-  if (!Array.isArray(data)) throw new EvidenceError('ESLint report must be a JSON array of file results (eslint -f json)');
+  if (!Array.isArray(data))
+    throw new EvidenceError('ESLint report must be a JSON array of file results (eslint -f json)');
   const findings: Finding[] = [];
   data.forEach((entry, i) => {
     if (!isObject(entry) || typeof entry.filePath !== 'string' || !Array.isArray(entry.messages)) {
@@ -28,10 +29,12 @@ export function parseEslint(text: string, ctx: ParseContext): ParsedEvidence {
     }
     const file = relativePath(entry.filePath, ctx);
     for (const m of entry.messages) {
-      if (!isObject(m) || typeof m.message !== 'string') throw new EvidenceError(`ESLint report entry ${i} has a message without text`);
+      if (!isObject(m) || typeof m.message !== 'string')
+        throw new EvidenceError(`ESLint report entry ${i} has a message without text`);
       const severity = num(m.severity);
       const rule = str(m.ruleId) ?? (m.fatal === true ? 'fatal' : 'eslint');
-      const level: Finding['level'] = severity === 2 || m.fatal === true ? 'error' : severity === 1 ? 'warning' : 'note';
+      const level: Finding['level'] =
+        severity === 2 || m.fatal === true ? 'error' : severity === 1 ? 'warning' : 'note';
       findings.push({
         fingerprint: lintFingerprint('eslint', rule, file, m.message),
         tool: 'eslint',

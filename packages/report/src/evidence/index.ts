@@ -9,4 +9,13 @@ export { parsePa11y, parseAxe } from './a11y.js';
 export { parseSonar } from './sonarqube.js';
 export { parseEvidence, mergeEvidence } from './dispatch.js';
 /** Formats that read a file (every format but `exitcode`). */
-export const FILE_FORMATS: EvidenceFormat[] = ['eslint', 'sarif', 'junit', 'istanbul', 'lcov', 'pa11y', 'axe', 'sonarqube'];
+export const FILE_FORMATS: EvidenceFormat[] = [
+  'eslint',
+  'sarif',
+  'junit',
+  'istanbul',
+  'lcov',
+  'pa11y',
+  'axe',
+  'sonarqube',
+];

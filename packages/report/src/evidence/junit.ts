@@ -33,7 +33,13 @@ export function parseJunit(text: string): ParsedEvidence {
 
 /** Summary of test cases, with at most {@link MAX_FAILURES} failures listed. */
 export function testSummaryOf(cases: JunitCase[]): TestSummary {
-  const summary: TestSummary = { total: cases.length, passed: 0, failed: 0, skipped: 0, failures: [] };
+  const summary: TestSummary = {
+    total: cases.length,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    failures: [],
+  };
   for (const c of cases) {
     summary[c.status]++;
     if (c.status === 'failed' && summary.failures.length < MAX_FAILURES) {
@@ -50,11 +56,15 @@ export function testSummaryOf(cases: JunitCase[]): TestSummary {
 /** Every test case of a JUnit XML document. Throws EvidenceError for malformed XML or a non-JUnit root. */
 export function readJunitCases(text: string): JunitCase[] {
   // Loaded on first use, so commands that never read JUnit do not pay for the parser.
-  const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as typeof FastXml;
+  const { XMLParser, XMLValidator } = createRequire(import.meta.url)(
+    'fast-xml-parser',
+  ) as typeof FastXml;
   const src = text.replace(/^\uFEFF/, '');
   const valid = XMLValidator.validate(src);
   if (valid !== true) {
-    throw new EvidenceError(`JUnit XML is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    throw new EvidenceError(
+      `JUnit XML is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+    );
   }
   const parser = new XMLParser({
     ignoreAttributes: false,
@@ -99,7 +109,9 @@ function readCase(tc: Record<string, unknown>, suite: string): JunitCase {
     timeSeconds: Number.isFinite(time) ? time : 0,
   };
   if (failure !== undefined) {
-    const message = isObject(failure) ? (attr(failure, 'message') ?? textOf(failure)) : String(failure);
+    const message = isObject(failure)
+      ? (attr(failure, 'message') ?? textOf(failure))
+      : String(failure);
     const details = isObject(failure) ? textOf(failure) : String(failure);
     return {
       ...base,

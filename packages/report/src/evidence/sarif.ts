@@ -22,33 +22,67 @@ const LEVELS = new Set(['error', 'warning', 'note', 'none']);
  */
 export function parseSarif(text: string, ctx: ParseContext): ParsedEvidence {
   const data = parseJson(text, 'SARIF log');
-  if (!isObject(data) || !Array.isArray(data.runs)) throw new EvidenceError('SARIF log has no "runs" array');
-  if (data.version !== '2.1.0') throw new EvidenceError(`SARIF version ${JSON.stringify(data.version)} is not supported (expected "2.1.0")`);
+  if (!isObject(data) || !Array.isArray(data.runs))
+    throw new EvidenceError('SARIF log has no "runs" array');
+  if (data.version !== '2.1.0')
+    throw new EvidenceError(
+      `SARIF version ${JSON.stringify(data.version)} is not supported (expected "2.1.0")`,
+    );
   const findings: Finding[] = [];
   data.runs.forEach((run, r) => {
-    if (!isObject(run) || !isObject(run.tool) || !isObject(run.tool.driver)) throw new EvidenceError(`SARIF runs[${r}] has no tool.driver`);
+    if (!isObject(run) || !isObject(run.tool) || !isObject(run.tool.driver))
+      throw new EvidenceError(`SARIF runs[${r}] has no tool.driver`);
     const driver = run.tool.driver;
     const tool = str(driver.name) ?? 'sarif';
     const rules = Array.isArray(driver.rules) ? driver.rules : [];
     const results = run.results === undefined || run.results === null ? [] : run.results;
-    if (!Array.isArray(results)) throw new EvidenceError(`SARIF runs[${r}].results is not an array`);
+    if (!Array.isArray(results))
+      throw new EvidenceError(`SARIF runs[${r}].results is not an array`);
     results.forEach((res, i) => {
-      if (!isObject(res)) throw new EvidenceError(`SARIF runs[${r}].results[${i}] is not an object`);
+      if (!isObject(res))
+        throw new EvidenceError(`SARIF runs[${r}].results[${i}] is not an object`);
       if (res.kind !== undefined && res.kind !== 'fail') return;
-      if (Array.isArray(res.suppressions) && res.suppressions.some((s) => isObject(s) && s.status !== 'rejected' && s.status !== 'underReview')) return;
-      const ruleIndex = num(res.ruleIndex) ?? (isObject(res.rule) ? num(res.rule.index) : undefined);
-      const ruleObj = ruleIndex !== undefined && isObject(rules[ruleIndex]) ? (rules[ruleIndex] as Record<string, unknown>) : undefined;
-      const rule = str(res.ruleId) ?? (isObject(res.rule) ? str(res.rule.id) : undefined) ?? str(ruleObj?.id) ?? 'unknown';
-      const defLevel = ruleObj ?? (rules.find((x) => isObject(x) && x.id === rule) as Record<string, unknown> | undefined);
-      const configured = isObject(defLevel?.defaultConfiguration) ? str(defLevel.defaultConfiguration.level) : undefined;
+      if (
+        Array.isArray(res.suppressions) &&
+        res.suppressions.some(
+          (s) => isObject(s) && s.status !== 'rejected' && s.status !== 'underReview',
+        )
+      )
+        return;
+      const ruleIndex =
+        num(res.ruleIndex) ?? (isObject(res.rule) ? num(res.rule.index) : undefined);
+      const ruleObj =
+        ruleIndex !== undefined && isObject(rules[ruleIndex])
+          ? (rules[ruleIndex] as Record<string, unknown>)
+          : undefined;
+      const rule =
+        str(res.ruleId) ??
+        (isObject(res.rule) ? str(res.rule.id) : undefined) ??
+        str(ruleObj?.id) ??
+        'unknown';
+      const defLevel =
+        ruleObj ??
+        (rules.find((x) => isObject(x) && x.id === rule) as Record<string, unknown> | undefined);
+      const configured = isObject(defLevel?.defaultConfiguration)
+        ? str(defLevel.defaultConfiguration.level)
+        : undefined;
       const rawLevel = str(res.level) ?? configured ?? 'warning';
-      if (!LEVELS.has(rawLevel)) throw new EvidenceError(`SARIF runs[${r}].results[${i}] has unknown level ${JSON.stringify(rawLevel)}`);
-      const level: Finding['level'] = rawLevel === 'error' ? 'error' : rawLevel === 'warning' ? 'warning' : 'note';
-      const message = isObject(res.message) ? (str(res.message.text) ?? str(res.message.markdown) ?? str(res.message.id)) : undefined;
-      if (message === undefined) throw new EvidenceError(`SARIF runs[${r}].results[${i}] has no message text`);
-      const loc = Array.isArray(res.locations) && isObject(res.locations[0]) ? res.locations[0] : undefined;
+      if (!LEVELS.has(rawLevel))
+        throw new EvidenceError(
+          `SARIF runs[${r}].results[${i}] has unknown level ${JSON.stringify(rawLevel)}`,
+        );
+      const level: Finding['level'] =
+        rawLevel === 'error' ? 'error' : rawLevel === 'warning' ? 'warning' : 'note';
+      const message = isObject(res.message)
+        ? (str(res.message.text) ?? str(res.message.markdown) ?? str(res.message.id))
+        : undefined;
+      if (message === undefined)
+        throw new EvidenceError(`SARIF runs[${r}].results[${i}] has no message text`);
+      const loc =
+        Array.isArray(res.locations) && isObject(res.locations[0]) ? res.locations[0] : undefined;
       const phys = loc && isObject(loc.physicalLocation) ? loc.physicalLocation : undefined;
-      const uri = phys && isObject(phys.artifactLocation) ? str(phys.artifactLocation.uri) : undefined;
+      const uri =
+        phys && isObject(phys.artifactLocation) ? str(phys.artifactLocation.uri) : undefined;
       const region = phys && isObject(phys.region) ? phys.region : undefined;
       const file = uri === undefined ? undefined : relativePath(safeDecode(uri), ctx);
       findings.push({
@@ -59,7 +93,9 @@ export function parseSarif(text: string, ctx: ParseContext): ParsedEvidence {
         message,
         ...(file !== undefined ? { file } : {}),
         ...(region && num(region.startLine) !== undefined ? { line: num(region.startLine) } : {}),
-        ...(region && num(region.startColumn) !== undefined ? { column: num(region.startColumn) } : {}),
+        ...(region && num(region.startColumn) !== undefined
+          ? { column: num(region.startColumn) }
+          : {}),
       });
     });
   });

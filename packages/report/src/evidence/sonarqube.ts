@@ -16,11 +16,16 @@ export function parseSonar(text: string): ParsedEvidence {
   if (trimmed.startsWith('{')) {
     const data = parseJson(trimmed, 'SonarQube quality gate response');
     if (!isObject(data) || !isObject(data.projectStatus)) {
-      throw new EvidenceError('SonarQube response has no "projectStatus" (expected api/qualitygates/project_status)');
+      throw new EvidenceError(
+        'SonarQube response has no "projectStatus" (expected api/qualitygates/project_status)',
+      );
     }
     const ps = data.projectStatus;
     const status = str(ps.status);
-    if (status === undefined || !STATUSES.has(status)) throw new EvidenceError(`SonarQube projectStatus.status ${JSON.stringify(ps.status)} is not OK/WARN/ERROR/NONE`);
+    if (status === undefined || !STATUSES.has(status))
+      throw new EvidenceError(
+        `SonarQube projectStatus.status ${JSON.stringify(ps.status)} is not OK/WARN/ERROR/NONE`,
+      );
     const conditions: SonarSummary['conditions'] = [];
     for (const c of Array.isArray(ps.conditions) ? ps.conditions : []) {
       if (!isObject(c)) continue;
@@ -30,7 +35,9 @@ export function parseSonar(text: string): ParsedEvidence {
         metric: str(c.metricKey) ?? 'unknown',
         status: str(c.status) ?? 'NONE',
         ...(actual !== undefined ? { actual } : {}),
-        ...(threshold !== undefined ? { threshold: `${str(c.comparator) ?? ''} ${threshold}`.trim() } : {}),
+        ...(threshold !== undefined
+          ? { threshold: `${str(c.comparator) ?? ''} ${threshold}`.trim() }
+          : {}),
       });
     }
     return { sonar: { status: status as SonarSummary['status'], conditions }, findings: [] };
@@ -39,12 +46,20 @@ export function parseSonar(text: string): ParsedEvidence {
   for (const line of trimmed.split(/\r?\n/)) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq < 1) throw new EvidenceError(`SonarQube report-task.txt line is not key=value: ${JSON.stringify(line.slice(0, 80))}`);
+    if (eq < 1)
+      throw new EvidenceError(
+        `SonarQube report-task.txt line is not key=value: ${JSON.stringify(line.slice(0, 80))}`,
+      );
     props.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
   if (!props.has('ceTaskId') && !props.has('dashboardUrl')) {
-    throw new EvidenceError('SonarQube evidence is neither a quality-gate JSON response nor a report-task.txt (no ceTaskId/dashboardUrl)');
+    throw new EvidenceError(
+      'SonarQube evidence is neither a quality-gate JSON response nor a report-task.txt (no ceTaskId/dashboardUrl)',
+    );
   }
   const dashboardUrl = props.get('dashboardUrl');
-  return { sonar: { status: 'NONE', ...(dashboardUrl ? { dashboardUrl } : {}), conditions: [] }, findings: [] };
+  return {
+    sonar: { status: 'NONE', ...(dashboardUrl ? { dashboardUrl } : {}), conditions: [] },
+    findings: [],
+  };
 }

@@ -1,7 +1,14 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@gatehouse/core';
-import type { A11ySummary, CoverageSummary, Finding, LintSummary, SonarSummary, TestSummary } from '@gatehouse/core';
+import type {
+  A11ySummary,
+  CoverageSummary,
+  Finding,
+  LintSummary,
+  SonarSummary,
+  TestSummary,
+} from '@gatehouse/core';
 
 /** What one evidence parser extracts from one file. Every part is optional. */
 export interface ParsedEvidence {
@@ -45,12 +52,21 @@ export function relativePath(file: string, ctx: ParseContext): string {
 }
 
 /** Lint fingerprint: tool, rule, file and message (not the line: edits above a finding must not make it "new"). */
-export function lintFingerprint(tool: string, rule: string, file: string | undefined, message: string): string {
+export function lintFingerprint(
+  tool: string,
+  rule: string,
+  file: string | undefined,
+  message: string,
+): string {
   return `lint:${sha256(JSON.stringify([tool, rule, file ?? '', message]))}`;
 }
 
 /** Accessibility fingerprint: rule, selector and page. */
-export function a11yFingerprint(rule: string, selector: string | undefined, page: string | undefined): string {
+export function a11yFingerprint(
+  rule: string,
+  selector: string | undefined,
+  page: string | undefined,
+): string {
   return `a11y:${sha256(JSON.stringify([rule, selector ?? '', page ?? '']))}`;
 }
 
@@ -86,7 +102,9 @@ export function a11ySummaryOf(findings: Finding[], pages: number): A11ySummary {
   for (const f of findings) {
     if (f.level !== 'error') continue;
     violations++;
-    const impact = (IMPACTS as readonly string[]).includes(f.impact ?? '') ? (f.impact as (typeof IMPACTS)[number]) : 'unknown';
+    const impact = (IMPACTS as readonly string[]).includes(f.impact ?? '')
+      ? (f.impact as (typeof IMPACTS)[number])
+      : 'unknown';
     byImpact[impact]++;
   }
   return { pages, violations, byImpact };

@@ -5,13 +5,24 @@ import { effectiveStatus } from '../build.js';
 export function evidenceLine(g: GateResult): string {
   const e = g.evidence;
   const parts: string[] = [];
-  if (e.lint) parts.push(`${e.lint.errors} error${e.lint.errors === 1 ? '' : 's'}, ${e.lint.warnings} warning${e.lint.warnings === 1 ? '' : 's'}`);
-  if (e.tests) parts.push(`${e.tests.passed}/${e.tests.total} tests passed${e.tests.failed ? `, ${e.tests.failed} failed` : ''}${e.tests.skipped ? `, ${e.tests.skipped} skipped` : ''}`);
+  if (e.lint)
+    parts.push(
+      `${e.lint.errors} error${e.lint.errors === 1 ? '' : 's'}, ${e.lint.warnings} warning${e.lint.warnings === 1 ? '' : 's'}`,
+    );
+  if (e.tests)
+    parts.push(
+      `${e.tests.passed}/${e.tests.total} tests passed${e.tests.failed ? `, ${e.tests.failed} failed` : ''}${e.tests.skipped ? `, ${e.tests.skipped} skipped` : ''}`,
+    );
   if (e.coverage) {
-    const c = (['lines', 'branches', 'functions', 'statements'] as const).filter((k) => e.coverage![k] !== undefined).map((k) => `${k} ${e.coverage![k]}%`);
+    const c = (['lines', 'branches', 'functions', 'statements'] as const)
+      .filter((k) => e.coverage![k] !== undefined)
+      .map((k) => `${k} ${e.coverage![k]}%`);
     if (c.length) parts.push(`coverage ${c.join(', ')}`);
   }
-  if (e.a11y) parts.push(`${e.a11y.violations} a11y violation${e.a11y.violations === 1 ? '' : 's'} on ${e.a11y.pages} page${e.a11y.pages === 1 ? '' : 's'}`);
+  if (e.a11y)
+    parts.push(
+      `${e.a11y.violations} a11y violation${e.a11y.violations === 1 ? '' : 's'} on ${e.a11y.pages} page${e.a11y.pages === 1 ? '' : 's'}`,
+    );
   if (e.sonar) parts.push(`Sonar quality gate ${e.sonar.status}`);
   if (!parts.length) parts.push(g.exitCode === null ? '—' : `exit code ${g.exitCode}`);
   return parts.join(' · ');

@@ -55,7 +55,10 @@ function metaList(items: Array<[string, string]>): string {
   return `<dl class="meta">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
 
-const code = (s: string | null | undefined, cls = ''): string => (s === null || s === undefined || s === '' ? '<span class="muted">—</span>' : `<code${cls ? ` class="${cls}"` : ''}>${esc(s)}</code>`);
+const code = (s: string | null | undefined, cls = ''): string =>
+  s === null || s === undefined || s === ''
+    ? '<span class="muted">—</span>'
+    : `<code${cls ? ` class="${cls}"` : ''}>${esc(s)}</code>`;
 
 /**
  * One self-contained HTML page for people and auditors: verdict first, then the gate table,
@@ -125,8 +128,20 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       ['Config sha256', code(report.configSha256, 'digest')],
       ['Commit', code(report.git.commit, 'digest')],
       ['Branch', code(report.git.branch)],
-      ['Working tree', report.git.dirty === null ? '<span class="muted">unknown</span>' : report.git.dirty ? 'dirty (uncommitted changes)' : 'clean'],
-      ['CI', ctx.ci ? `${esc(ctx.ci.provider)}${ctx.ci.runId ? ` run ${code(ctx.ci.runId)}` : ''}${ctx.ci.buildUrl ? ` · <a href="${esc(safeUrl(ctx.ci.buildUrl))}">${esc(ctx.ci.buildUrl)}</a>` : ''}` : 'none (local run)'],
+      [
+        'Working tree',
+        report.git.dirty === null
+          ? '<span class="muted">unknown</span>'
+          : report.git.dirty
+            ? 'dirty (uncommitted changes)'
+            : 'clean',
+      ],
+      [
+        'CI',
+        ctx.ci
+          ? `${esc(ctx.ci.provider)}${ctx.ci.runId ? ` run ${code(ctx.ci.runId)}` : ''}${ctx.ci.buildUrl ? ` · <a href="${esc(safeUrl(ctx.ci.buildUrl))}">${esc(ctx.ci.buildUrl)}</a>` : ''}`
+          : 'none (local run)',
+      ],
       ['User', esc(ctx.user ?? '—')],
       ['Host', esc(ctx.host ?? '—')],
       ['Started (UTC)', esc(report.startedAt)],
@@ -144,7 +159,12 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       metaList([
         ['Algorithm', esc(report.integrity.algorithm)],
         ['Report digest', code(report.integrity.digest, 'digest')],
-        ['Signature', sig ? `${esc(sig.format)} envelope ${code(sig.envelope)}, key id ${code(sig.keyid, 'digest')}` : 'not signed'],
+        [
+          'Signature',
+          sig
+            ? `${esc(sig.format)} envelope ${code(sig.envelope)}, key id ${code(sig.keyid, 'digest')}`
+            : 'not signed',
+        ],
       ]),
       '<p>The digest is sha256 over the canonical JSON of <code>report.json</code> without its <code>integrity</code> member. Check it with <code>gatehouse report verify report.json</code>; this page is a rendering and is not itself sealed.</p>',
     );
@@ -192,35 +212,82 @@ function gateSection(g: GateResult, maxFindings: number): string {
       ['Started (UTC)', esc(g.startedAt)],
       ['Executor', esc(g.executor)],
       ['Command sha256', code(g.commandSha256, 'digest')],
-      ['Image', g.image ? `${code(g.image.ref)}${g.image.digest ? ` @ ${code(g.image.digest, 'digest')}` : ' (digest unknown)'}` : '—'],
-      ...(g.cached ? ([['Cached', `result of run ${code(g.cached.runId)} (status ${esc(g.cached.status)}), key ${code(g.cached.key, 'digest')}`]] as Array<[string, string]>) : []),
+      [
+        'Image',
+        g.image
+          ? `${code(g.image.ref)}${g.image.digest ? ` @ ${code(g.image.digest, 'digest')}` : ' (digest unknown)'}`
+          : '—',
+      ],
+      ...(g.cached
+        ? ([
+            [
+              'Cached',
+              `result of run ${code(g.cached.runId)} (status ${esc(g.cached.status)}), key ${code(g.cached.key, 'digest')}`,
+            ],
+          ] as Array<[string, string]>)
+        : []),
     ]),
   );
   if (g.thresholds.length) {
-    out.push('<h4>Thresholds</h4>', '<table>', row(['Policy', 'Limit', 'Measured', 'Result', 'In baseline'], true), ...g.thresholds.map(thresholdRow), '</table>');
+    out.push(
+      '<h4>Thresholds</h4>',
+      '<table>',
+      row(['Policy', 'Limit', 'Measured', 'Result', 'In baseline'], true),
+      ...g.thresholds.map(thresholdRow),
+      '</table>',
+    );
   }
   const ev: string[] = [];
   if (e.lint) {
-    ev.push(`<p>Lint: ${e.lint.errors} errors, ${e.lint.warnings} warnings in ${e.lint.files} files.${e.lint.rules.length ? ` Top rules: ${e.lint.rules.map((r) => `<code>${esc(r.rule)}</code> (${r.count})`).join(', ')}.` : ''}</p>`);
+    ev.push(
+      `<p>Lint: ${e.lint.errors} errors, ${e.lint.warnings} warnings in ${e.lint.files} files.${e.lint.rules.length ? ` Top rules: ${e.lint.rules.map((r) => `<code>${esc(r.rule)}</code> (${r.count})`).join(', ')}.` : ''}</p>`,
+    );
   }
   if (e.tests) {
-    ev.push(`<p>Tests: ${e.tests.total} total, ${e.tests.passed} passed, ${e.tests.failed} failed, ${e.tests.skipped} skipped.</p>`);
+    ev.push(
+      `<p>Tests: ${e.tests.total} total, ${e.tests.passed} passed, ${e.tests.failed} failed, ${e.tests.skipped} skipped.</p>`,
+    );
     if (e.tests.failures.length) {
-      ev.push('<table>', row(['Suite', 'Test', 'Message'], true), ...e.tests.failures.map((f) => row([esc(f.suite ?? ''), esc(f.name), esc(f.message ?? '')])), '</table>');
+      ev.push(
+        '<table>',
+        row(['Suite', 'Test', 'Message'], true),
+        ...e.tests.failures.map((f) =>
+          row([esc(f.suite ?? ''), esc(f.name), esc(f.message ?? '')]),
+        ),
+        '</table>',
+      );
     }
   }
   if (e.coverage) {
     const c = e.coverage;
-    ev.push('<table>', row(['Coverage', 'Percent'], true), ...(['lines', 'branches', 'functions', 'statements'] as const).filter((k) => c[k] !== undefined).map((k) => row([k, `${c[k]}%`])), '</table>');
+    ev.push(
+      '<table>',
+      row(['Coverage', 'Percent'], true),
+      ...(['lines', 'branches', 'functions', 'statements'] as const)
+        .filter((k) => c[k] !== undefined)
+        .map((k) => row([k, `${c[k]}%`])),
+      '</table>',
+    );
   }
   if (e.a11y) {
     const b = e.a11y.byImpact;
-    ev.push(`<p>Accessibility: ${e.a11y.violations} violations on ${e.a11y.pages} pages — critical ${b.critical}, serious ${b.serious}, moderate ${b.moderate}, minor ${b.minor}, unknown impact ${b.unknown}.</p>`);
+    ev.push(
+      `<p>Accessibility: ${e.a11y.violations} violations on ${e.a11y.pages} pages — critical ${b.critical}, serious ${b.serious}, moderate ${b.moderate}, minor ${b.minor}, unknown impact ${b.unknown}.</p>`,
+    );
   }
   if (e.sonar) {
-    ev.push(`<p>SonarQube quality gate: <strong>${esc(e.sonar.status)}</strong>${e.sonar.dashboardUrl ? ` · <a href="${esc(safeUrl(e.sonar.dashboardUrl))}">dashboard</a>` : ''}</p>`);
+    ev.push(
+      `<p>SonarQube quality gate: <strong>${esc(e.sonar.status)}</strong>${e.sonar.dashboardUrl ? ` · <a href="${esc(safeUrl(e.sonar.dashboardUrl))}">dashboard</a>` : ''}</p>`,
+    );
     if (e.sonar.conditions.length) {
-      ev.push('<table>', row(['Metric', 'Status', 'Actual', 'Threshold'], true), ...e.sonar.conditions.map((c) => row([esc(c.metric), esc(c.status), esc(c.actual ?? ''), esc(c.threshold ?? '')])), '</table>');
+      ev.push(
+        '<table>',
+        row(['Metric', 'Status', 'Actual', 'Threshold'], true),
+        ...e.sonar.conditions.map((c) =>
+          row([esc(c.metric), esc(c.status), esc(c.actual ?? ''), esc(c.threshold ?? '')]),
+        ),
+        '</table>',
+      );
     }
   }
   if (e.findings.length) {
@@ -233,7 +300,9 @@ function gateSection(g: GateResult, maxFindings: number): string {
         row([
           esc(f.level + (f.impact ? ` (${f.impact})` : '')),
           `<code>${esc(f.rule)}</code>`,
-          f.file ? `<code>${esc(`${f.file}${f.line ? `:${f.line}` : ''}${f.column ? `:${f.column}` : ''}`)}</code>` : `${esc(f.page ?? '')} <code>${esc(f.selector ?? '')}</code>`,
+          f.file
+            ? `<code>${esc(`${f.file}${f.line ? `:${f.line}` : ''}${f.column ? `:${f.column}` : ''}`)}</code>`
+            : `${esc(f.page ?? '')} <code>${esc(f.selector ?? '')}</code>`,
           esc(f.message),
         ]),
       ),
@@ -241,7 +310,18 @@ function gateSection(g: GateResult, maxFindings: number): string {
     );
   }
   if (e.files.length) {
-    ev.push('<table>', row(['Evidence file', 'Format', 'sha256'], true), ...e.files.map((f) => row([f.path ? `<code>${esc(f.path)}</code>` : '(exit code)', esc(f.format), code(f.sha256, 'digest')])), '</table>');
+    ev.push(
+      '<table>',
+      row(['Evidence file', 'Format', 'sha256'], true),
+      ...e.files.map((f) =>
+        row([
+          f.path ? `<code>${esc(f.path)}</code>` : '(exit code)',
+          esc(f.format),
+          code(f.sha256, 'digest'),
+        ]),
+      ),
+      '</table>',
+    );
   }
   if (ev.length) out.push('<h4>Evidence</h4>', ...ev);
   out.push(
@@ -252,7 +332,10 @@ function gateSection(g: GateResult, maxFindings: number): string {
       ['Size', `${g.log.bytes} bytes${g.log.truncated ? ' (truncated when recorded)' : ''}`],
     ]),
   );
-  if (g.logTail) out.push(`<pre aria-label="Last lines of the log of ${esc(g.id)}" tabindex="0">${esc(g.logTail)}</pre>`);
+  if (g.logTail)
+    out.push(
+      `<pre aria-label="Last lines of the log of ${esc(g.id)}" tabindex="0">${esc(g.logTail)}</pre>`,
+    );
   out.push('</section>');
   return out.join('\n');
 }

@@ -34,7 +34,13 @@ export function render(report: RunReport, format: RenderFormat, opts: RenderOpti
 }
 
 export { renderHtml, renderIntoto, renderJson, renderJunit, renderMarkdown, renderSarif };
-export { toStatement, STATEMENT_TYPE, TEST_RESULT_PREDICATE, type TestResultStatement, type StatementOptions } from './intoto.js';
+export {
+  toStatement,
+  STATEMENT_TYPE,
+  TEST_RESULT_PREDICATE,
+  type TestResultStatement,
+  type StatementOptions,
+} from './intoto.js';
 export { toSarif, SARIF_SCHEMA_URI, type SarifLog } from './sarif.js';
 export { MARKDOWN_MAX_BYTES, type MarkdownOptions } from './markdown.js';
 export type { HtmlOptions } from './html.js';

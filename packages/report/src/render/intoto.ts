@@ -47,9 +47,12 @@ export interface StatementOptions {
 export function toStatement(report: RunReport, opts: StatementOptions = {}): TestResultStatement {
   const reportDigest = sha256(canonicalForms(report, 'integrity').compact);
   const subject: ResourceDescriptor[] = [];
-  if (report.git.commit) subject.push({ name: 'git+commit', digest: { gitCommit: report.git.commit } });
+  if (report.git.commit)
+    subject.push({ name: 'git+commit', digest: { gitCommit: report.git.commit } });
   if (opts.imageDigest) {
-    const [alg, hex] = opts.imageDigest.includes(':') ? opts.imageDigest.split(':', 2) : ['sha256', opts.imageDigest];
+    const [alg, hex] = opts.imageDigest.includes(':')
+      ? opts.imageDigest.split(':', 2)
+      : ['sha256', opts.imageDigest];
     subject.push({ name: opts.imageName ?? 'release-image', digest: { [alg!]: hex! } });
   }
   // A statement needs a subject: without a commit or image, the report itself is it.
@@ -64,7 +67,8 @@ export function toStatement(report: RunReport, opts: StatementOptions = {}): Tes
     else if (g.mode === 'advisory') warned.push(g.id);
     else failed.push(g.id);
   }
-  const result = report.verdict.status === 'failed' ? 'FAILED' : warned.length ? 'WARNED' : 'PASSED';
+  const result =
+    report.verdict.status === 'failed' ? 'FAILED' : warned.length ? 'WARNED' : 'PASSED';
   return {
     _type: STATEMENT_TYPE,
     subject,

@@ -5,7 +5,10 @@ import { evidenceLine } from './common.js';
 /** Text XML 1.0 can carry; anything else is written as a visible `\uXXXX` instead of breaking the file. */
 export function xmlText(s: string): string {
   return s
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;');
@@ -13,7 +16,11 @@ export function xmlText(s: string): string {
 
 /** Attribute value: also quotes and whitespace that attribute normalisation would fold. */
 export function xmlAttr(s: string): string {
-  return xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+  return xmlText(s)
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 }
 
 const secs = (ms: number): string => (ms / 1000).toFixed(3);
@@ -28,7 +35,9 @@ const secs = (ms: number): string => (ms / 1000).toFixed(3);
 export function renderJunit(report: RunReport): string {
   const cases = report.gates.map(gateCase);
   const failures = report.gates.filter((g) => effectiveStatus(g) === 'failed').length;
-  const errors = report.gates.filter((g) => ['error', 'timeout', 'interrupted'].includes(effectiveStatus(g))).length;
+  const errors = report.gates.filter((g) =>
+    ['error', 'timeout', 'interrupted'].includes(effectiveStatus(g)),
+  ).length;
   const skipped = report.gates.filter((g) => effectiveStatus(g) === 'skipped').length;
   const totalMs = report.gates.reduce((n, g) => n + (g.status === 'cached' ? 0 : g.durationMs), 0);
   const suites: string[] = [
@@ -54,7 +63,9 @@ export function renderJunit(report: RunReport): string {
       `  </testsuite>`,
     );
   }
-  const allTests = report.gates.length + report.gates.reduce((n, g) => n + (g.evidence.tests?.failures.length ?? 0), 0);
+  const allTests =
+    report.gates.length +
+    report.gates.reduce((n, g) => n + (g.evidence.tests?.failures.length ?? 0), 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${xmlAttr(`gatehouse ${report.pipeline} ${report.runId}`)}" tests="${allTests}" failures="${failures + report.gates.reduce((n, g) => n + (g.evidence.tests?.failures.length ?? 0), 0)}" errors="${errors}" time="${secs(totalMs)}">`,
@@ -70,14 +81,18 @@ function gateCase(g: GateResult): string {
   const out = `      <system-out>${xmlText(`${g.mode} ${g.kind} gate · ${g.status === 'cached' ? `cached (${s}) · ` : ''}${evidenceLine(g)}${g.reason ? `\n${g.reason}` : ''}`)}</system-out>`;
   const reason = g.reason ?? s;
   let child = '';
-  if (s === 'failed') child = `      <failure message="${xmlAttr(reason)}" type="${xmlAttr(g.mode)}">${xmlText(failureBody(g))}</failure>`;
-  else if (s === 'error' || s === 'timeout' || s === 'interrupted') child = `      <error message="${xmlAttr(reason)}" type="${s}">${xmlText(failureBody(g))}</error>`;
+  if (s === 'failed')
+    child = `      <failure message="${xmlAttr(reason)}" type="${xmlAttr(g.mode)}">${xmlText(failureBody(g))}</failure>`;
+  else if (s === 'error' || s === 'timeout' || s === 'interrupted')
+    child = `      <error message="${xmlAttr(reason)}" type="${s}">${xmlText(failureBody(g))}</error>`;
   else if (s === 'skipped') child = `      <skipped message="${xmlAttr(reason)}"/>`;
   return [open, ...(child ? [child] : []), out, '    </testcase>'].join('\n');
 }
 
 function failureBody(g: GateResult): string {
-  const lines = g.thresholds.filter((t) => !t.ok).map((t) => `${t.name}: measured ${String(t.measured)}, limit ${String(t.limit)}`);
+  const lines = g.thresholds
+    .filter((t) => !t.ok)
+    .map((t) => `${t.name}: measured ${String(t.measured)}, limit ${String(t.limit)}`);
   if (g.logTail) lines.push('--- log tail ---', g.logTail);
   return lines.join('\n');
 }

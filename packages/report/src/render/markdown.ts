@@ -33,7 +33,10 @@ function mdPlain(s: string, from: number, to: number, place: MdPlace): string {
     const next = s[i + 1] ?? '';
     if (c === '\\') out += ASCII_PUNCT.test(next) ? '\\\\' : '\\';
     else if (c === '<') out += '&lt;';
-    else if (c === '&') out += /^&(#\d{1,7}|#[xX][\da-fA-F]{1,6}|[A-Za-z][A-Za-z\d]{1,31});/.test(s.slice(i)) ? '&amp;' : '&';
+    else if (c === '&')
+      out += /^&(#\d{1,7}|#[xX][\da-fA-F]{1,6}|[A-Za-z][A-Za-z\d]{1,31});/.test(s.slice(i))
+        ? '&amp;'
+        : '&';
     else if (c === '|') out += place === 'cell' ? '\\|' : '|';
     // `[` opens links, images and footnotes; `*` and `~` emphasis and strikethrough.
     else if (c === '[' || c === '*' || c === '~') out += `\\${c}`;
@@ -77,7 +80,7 @@ export function mdText(s: string, place: MdPlace = 'inline'): string {
     const run = /^`+/.exec(text.slice(open))![0];
     // CommonMark: a code span closes at the next backtick run of exactly the same length.
     let close = -1;
-    for (let j = open + run.length; j < text.length; ) {
+    for (let j = open + run.length; j < text.length;) {
       const k = text.indexOf('`', j);
       if (k < 0) break;
       const other = /^`+/.exec(text.slice(k))![0];
@@ -112,7 +115,11 @@ function mdCode(s: string): string {
 
 /** Text inside an HTML element of the Markdown (where Markdown escapes are not processed). */
 function htmlText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]/g, ' ');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\r\n]/g, ' ');
 }
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -140,13 +147,21 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
   const text = compose(report, 3, full, lo);
   if (bytes(text) <= max) return text;
   const minimal = `# Gatehouse: ${report.verdict.status}\n\nThe summary does not fit in ${max} bytes. Full report: ${mdText(full)}\n`;
-  return bytes(minimal) <= max ? minimal : Buffer.from(minimal).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+  return bytes(minimal) <= max
+    ? minimal
+    : Buffer.from(minimal)
+        .subarray(0, max)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
 }
 
 function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows: number): string {
   const out: string[] = [];
   const v = report.verdict;
-  out.push(`# ${v.status === 'passed' ? '✅' : '❌'} Gatehouse ${mdText(report.pipeline)}: ${v.status.toUpperCase()}`, '');
+  out.push(
+    `# ${v.status === 'passed' ? '✅' : '❌'} Gatehouse ${mdText(report.pipeline)}: ${v.status.toUpperCase()}`,
+    '',
+  );
   const counts = statusCounts(report);
   out.push(
     Object.entries(counts)
@@ -158,7 +173,9 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
   out.push('');
   const meta = [
     `run ${mdCode(report.runId)}`,
-    report.git.commit ? `commit ${mdCode(report.git.commit.slice(0, 12))}${report.git.dirty ? ' (dirty)' : ''}` : 'no commit',
+    report.git.commit
+      ? `commit ${mdCode(report.git.commit.slice(0, 12))}${report.git.dirty ? ' (dirty)' : ''}`
+      : 'no commit',
     report.git.branch ? `branch ${mdCode(report.git.branch)}` : null,
     `config sha256 ${mdCode(report.configSha256.slice(0, 12))}`,
     `executor ${mdText(report.executor)}`,
@@ -173,7 +190,8 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
       `| ${mdText(g.id, 'cell')} | ${g.mode} | ${STATUS_ICON[effectiveStatus(g)] ?? ''} ${mdText(statusLabel(g), 'cell')} | ${formatDuration(g.durationMs)} | ${mdText(evidenceLine(g), 'cell')} | ${mdText(g.reason ?? '', 'cell')} |`,
     );
   }
-  if (rows.length < report.gates.length) out.push('', `_${report.gates.length - rows.length} more gates not shown._`);
+  if (rows.length < report.gates.length)
+    out.push('', `_${report.gates.length - rows.length} more gates not shown._`);
   out.push('');
 
   if (level <= 1) {
@@ -183,8 +201,16 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
     }
   }
   if (level > 0) {
-    const dropped = level === 1 ? 'per-finding details' : level === 2 ? 'per-finding and per-gate details' : 'details and some gates';
-    out.push(`> The summary was shortened to fit (${dropped} left out). Full report: ${mdText(full)}`, '');
+    const dropped =
+      level === 1
+        ? 'per-finding details'
+        : level === 2
+          ? 'per-finding and per-gate details'
+          : 'details and some gates';
+    out.push(
+      `> The summary was shortened to fit (${dropped} left out). Full report: ${mdText(full)}`,
+      '',
+    );
   } else {
     out.push(`Full report: ${mdText(full)}`, '');
   }
@@ -195,17 +221,24 @@ function gateDetails(g: GateResult, withFindings: boolean): string | null {
   const lines: string[] = [];
   const failed = g.thresholds.filter((t) => !t.ok);
   for (const t of g.thresholds) {
-    lines.push(`- ${t.ok ? '✅' : '❌'} ${mdText(t.name)}: measured ${mdText(String(t.measured))}, limit ${mdText(String(t.limit))}${t.excludedByBaseline ? ` (${t.excludedByBaseline} in baseline)` : ''}`);
+    lines.push(
+      `- ${t.ok ? '✅' : '❌'} ${mdText(t.name)}: measured ${mdText(String(t.measured))}, limit ${mdText(String(t.limit))}${t.excludedByBaseline ? ` (${t.excludedByBaseline} in baseline)` : ''}`,
+    );
   }
   const tests = g.evidence.tests;
   if (tests?.failures.length) {
     lines.push('', '**Failed tests**', '');
-    for (const f of tests.failures) lines.push(`- ${mdText(f.suite ? `${f.suite} › ${f.name}` : f.name, 'line')}${f.message ? `: ${mdText(f.message)}` : ''}`);
+    for (const f of tests.failures)
+      lines.push(
+        `- ${mdText(f.suite ? `${f.suite} › ${f.name}` : f.name, 'line')}${f.message ? `: ${mdText(f.message)}` : ''}`,
+      );
   }
   if (withFindings && g.evidence.findings.length) {
     lines.push('', `**Findings** (${g.evidence.findingsTotal})`, '');
     for (const f of g.evidence.findings.slice(0, 50)) {
-      const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}${f.column ? `:${f.column}` : ''}` : `${f.page ?? ''} ${f.selector ?? ''}`.trim();
+      const where = f.file
+        ? `${f.file}${f.line ? `:${f.line}` : ''}${f.column ? `:${f.column}` : ''}`
+        : `${f.page ?? ''} ${f.selector ?? ''}`.trim();
       lines.push(`- ${f.level} ${mdCode(f.rule)} ${mdText(where)}: ${mdText(f.message)}`);
     }
     if (g.evidence.findingsTotal > 50) lines.push(`- … ${g.evidence.findingsTotal - 50} more`);

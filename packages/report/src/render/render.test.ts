@@ -17,7 +17,18 @@ import { sampleReport } from '../../test/sample.js';
 import { hugeReport } from '../../test/huge.js';
 import { PKG_DIR, tempDir } from '../../test/helpers.js';
 
-const HOSTILE = ['<script>alert(1)</script>', ']]>', '"\'&', '\u0000\u0007\u001b[31m', '\uD800 lone', '| pipe | `tick` *star* _u_ [l](x)', 'line1\nline2\r\nline3', '${{ secrets.X }}', '\u2028\u2029\u0085\uFEFF', '😀 astral'];
+const HOSTILE = [
+  '<script>alert(1)</script>',
+  ']]>',
+  '"\'&',
+  '\u0000\u0007\u001b[31m',
+  '\uD800 lone',
+  '| pipe | `tick` *star* _u_ [l](x)',
+  'line1\nline2\r\nline3',
+  '${{ secrets.X }}',
+  '\u2028\u2029\u0085\uFEFF',
+  '😀 astral',
+];
 
 function hostileReport(s: string): RunReport {
   const r = sampleReport();
@@ -36,14 +47,22 @@ describe('report schema', () => {
     expect(validateReportSchema(sampleReport())).toEqual([]);
     expect(validateReportSchema(sealReport(sampleReport()).report)).toEqual([]);
     const r = sampleReport() as unknown as Record<string, unknown>;
-    expect(validateReportSchema({ ...r, extra: 1 })).toEqual(['/ must NOT have additional properties (extra)']);
-    expect(validateReportSchema({ ...r, schemaVersion: 2 })).toEqual(['/schemaVersion must be equal to constant']);
+    expect(validateReportSchema({ ...r, extra: 1 })).toEqual([
+      '/ must NOT have additional properties (extra)',
+    ]);
+    expect(validateReportSchema({ ...r, schemaVersion: 2 })).toEqual([
+      '/schemaVersion must be equal to constant',
+    ]);
     const bad = sampleReport();
     (bad.gates[0] as { status: string }).status = 'green';
-    expect(validateReportSchema(bad).join('\n')).toMatch(/\/gates\/0\/status must be equal to one of the allowed values/);
+    expect(validateReportSchema(bad).join('\n')).toMatch(
+      /\/gates\/0\/status must be equal to one of the allowed values/,
+    );
     const noTime = sampleReport();
     noTime.startedAt = 'yesterday';
-    expect(validateReportSchema(noTime)).toEqual([expect.stringMatching(/^\/startedAt must match pattern/)]);
+    expect(validateReportSchema(noTime)).toEqual([
+      expect.stringMatching(/^\/startedAt must match pattern/),
+    ]);
   });
 });
 
@@ -57,11 +76,16 @@ describe('JSON', () => {
 });
 
 describe('JUnit XML', () => {
-  it('one testcase per gate with failure/error/skipped, plus the gates\' test suites; parses back', () => {
+  it("one testcase per gate with failure/error/skipped, plus the gates' test suites; parses back", () => {
     const xml = render(sampleReport(), 'junit');
     expect(XMLValidator.validate(xml)).toBe(true);
-    const doc = new XMLParser({ ignoreAttributes: false, isArray: (n) => ['testsuite', 'testcase'].includes(n) }).parse(xml) as {
-      testsuites: { testsuite: Array<{ '@_name': string; testcase?: Array<Record<string, unknown>> }> };
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      isArray: (n) => ['testsuite', 'testcase'].includes(n),
+    }).parse(xml) as {
+      testsuites: {
+        testsuite: Array<{ '@_name': string; testcase?: Array<Record<string, unknown>> }>;
+      };
     };
     const [gates, unit] = doc.testsuites.testsuite;
     expect(gates!['@_name']).toBe('gatehouse: storefront');
@@ -93,7 +117,10 @@ describe('JUnit XML', () => {
 describe('SARIF', () => {
   const schema = JSON.parse(
     // The vendored schema is draft-04; its only draft-04 construct is the top-level `id`.
-    readFileSyncText(join(PKG_DIR, 'test', 'vendor', 'sarif-2.1.0-rtm.5.json')).replace('"id": "https://raw.githubusercontent.com', '"$id": "https://raw.githubusercontent.com'),
+    readFileSyncText(join(PKG_DIR, 'test', 'vendor', 'sarif-2.1.0-rtm.5.json')).replace(
+      '"id": "https://raw.githubusercontent.com',
+      '"$id": "https://raw.githubusercontent.com',
+    ),
   ) as Record<string, unknown>;
   delete schema.$schema;
   // The schema's language pattern has a stray `]`, legal only in non-unicode regular expressions.
@@ -104,15 +131,37 @@ describe('SARIF', () => {
   const validate = ajv.compile(schema);
 
   it('validates against the SARIF 2.1.0 schema, lint and a11y findings with locations', () => {
-    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as { runs: Array<{ tool: { driver: { name: string } }; results: Array<Record<string, unknown>> }> };
+    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as {
+      runs: Array<{ tool: { driver: { name: string } }; results: Array<Record<string, unknown>> }>;
+    };
     expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
     expect(sarif.runs.map((r) => r.tool.driver.name)).toEqual(['axe-core', 'eslint']);
-    expect(sarif.runs[1]!.results[0]).toMatchObject({ ruleId: 'no-undef', level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.js' }, region: { startLine: 1, startColumn: 7 } } }] });
-    expect(sarif.runs[0]!.results[0]).toMatchObject({ locations: [{ physicalLocation: { artifactLocation: { uri: 'http://localhost/index.html' } }, logicalLocations: [{ fullyQualifiedName: 'img' }] }] });
+    expect(sarif.runs[1]!.results[0]).toMatchObject({
+      ruleId: 'no-undef',
+      level: 'error',
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: 'src/a.js' },
+            region: { startLine: 1, startColumn: 7 },
+          },
+        },
+      ],
+    });
+    expect(sarif.runs[0]!.results[0]).toMatchObject({
+      locations: [
+        {
+          physicalLocation: { artifactLocation: { uri: 'http://localhost/index.html' } },
+          logicalLocations: [{ fullyQualifiedName: 'img' }],
+        },
+      ],
+    });
   });
 
   it('the schema check is not vacuous: a broken log fails it', () => {
-    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as { runs: Array<{ results: Array<Record<string, unknown>> }> };
+    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as {
+      runs: Array<{ results: Array<Record<string, unknown>> }>;
+    };
     sarif.runs[0]!.results[0]!.level = 'fatal';
     expect(validate(sarif)).toBe(false);
   });
@@ -134,7 +183,8 @@ describe('Markdown', () => {
   });
 
   /** GitHub-flavoured Markdown → HTML, raw HTML passed through as GitHub passes its allowed tags. */
-  const gfmToHtml = (md: string): string => micromark(md, { extensions: [gfm()], htmlExtensions: [gfmHtml()], allowDangerousHtml: true });
+  const gfmToHtml = (md: string): string =>
+    micromark(md, { extensions: [gfm()], htmlExtensions: [gfmHtml()], allowDangerousHtml: true });
   /** How many of each element the HTML has: user text must not change this (beyond `code`). */
   const shape = (html: string): Record<string, number> => {
     const n: Record<string, number> = {};
@@ -148,17 +198,25 @@ describe('Markdown', () => {
    * Text of the HTML outside `<code>`, where GitHub would turn `@name` into a mention. A code
    * span ends a text node, so it becomes a space: `@<code>…</code>y` is no mention of `y`.
    */
-  const outsideCode = (html: string): string => html.replace(/<code>[\s\S]*?<\/code>/g, ' ').replace(/<[^>]*>/g, '');
+  const outsideCode = (html: string): string =>
+    html.replace(/<code>[\s\S]*?<\/code>/g, ' ').replace(/<[^>]*>/g, '');
   const benign = shape(gfmToHtml(render(hostileReport('plain words'), 'md')));
 
-  it.each([...HOSTILE, '@octocat and @org/team, (@x) a@b', '# 1. > - + *x* __y__ ~~z~~', '` unpaired @ping `` `x`', '    indented', '\\| \\` \\@x', '&amp; &#60; &#x3c; &copy;', '![i](x) [r]: /y <b>t</b> <x@y>', '$@`y, then $@`y again'])(
-    'user text %j adds no element, link or mention (GFM parser)',
-    (s) => {
-      const html = gfmToHtml(render(hostileReport(s), 'md'));
-      expect(shape(html)).toEqual(benign);
-      expect(outsideCode(html)).not.toMatch(/(^|[^\w`])@[a-z\d]/i);
-    },
-  );
+  it.each([
+    ...HOSTILE,
+    '@octocat and @org/team, (@x) a@b',
+    '# 1. > - + *x* __y__ ~~z~~',
+    '` unpaired @ping `` `x`',
+    '    indented',
+    '\\| \\` \\@x',
+    '&amp; &#60; &#x3c; &copy;',
+    '![i](x) [r]: /y <b>t</b> <x@y>',
+    '$@`y, then $@`y again',
+  ])('user text %j adds no element, link or mention (GFM parser)', (s) => {
+    const html = gfmToHtml(render(hostileReport(s), 'md'));
+    expect(shape(html)).toEqual(benign);
+    expect(outsideCode(html)).not.toMatch(/(^|[^\w`])@[a-z\d]/i);
+  });
 
   it('any string adds no element, link or mention (GFM parser, property)', () => {
     fc.assert(
@@ -174,15 +232,22 @@ describe('Markdown', () => {
 
   it('numbers, backticks and identifiers read as written', () => {
     const r = sampleReport();
-    r.gates[0]!.reason = 'unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)';
+    r.gates[0]!.reason =
+      'unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)';
     r.verdict.reasons.push('12.5% slower than 2. run; ping @octocat');
-    r.gates[0]!.thresholds = [{ name: 'min_coverage.lines', limit: 94.26, measured: -1.5, ok: false }];
+    r.gates[0]!.thresholds = [
+      { name: 'min_coverage.lines', limit: 94.26, measured: -1.5, ok: false },
+    ];
     const md = renderMarkdown(r);
-    expect(md).toContain('| unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts) |');
+    expect(md).toContain(
+      '| unknown gate `biuld` in `needs`; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts) |',
+    );
     expect(md).toContain('- 12.5% slower than 2. run; ping `@octocat`');
     expect(md).toContain('- ❌ min_coverage.lines: measured -1.5, limit 94.26');
     const html = gfmToHtml(md);
-    expect(html).toContain('<td>unknown gate <code>biuld</code> in <code>needs</code>; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)</td>');
+    expect(html).toContain(
+      '<td>unknown gate <code>biuld</code> in <code>needs</code>; max_errors: measured 94.26, limit ≤ 1.5 (see src/a_b.ts)</td>',
+    );
     expect(html).toContain('<li>12.5% slower than 2. run; ping <code>@octocat</code></li>');
     // A number starting a line is not a list item, a `#` not a heading.
     r.verdict.reasons.push('1. not a list', '# not a heading');
@@ -243,10 +308,14 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML in Chromium', () =>
       });
       await page.setContent(html, { waitUntil: 'load' });
       expect(await page.title()).toBe('Gatehouse report: <b>bold?</b> & "quotes" — failed');
-      expect(await page.locator('h1').textContent()).toBe('Gatehouse report: <b>bold?</b> & "quotes"');
+      expect(await page.locator('h1').textContent()).toBe(
+        'Gatehouse report: <b>bold?</b> & "quotes"',
+      );
       expect(await page.locator('section.gate').count()).toBe(5);
       await page.addScriptTag({ content: axeSource });
-      const results = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: Array<{ id: string; nodes: unknown[] }> };
+      const results = (await page.evaluate(
+        'axe.run(document, { resultTypes: ["violations"] })',
+      )) as { violations: Array<{ id: string; nodes: unknown[] }> };
       expect(results.violations.map((v) => `${v.id} (${v.nodes.length})`)).toEqual([]);
       const png = await page.screenshot({ fullPage: true });
       expect(png.length).toBeGreaterThan(50_000);

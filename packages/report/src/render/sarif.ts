@@ -7,7 +7,8 @@ export interface SarifLog {
   runs: Array<Record<string, unknown>>;
 }
 
-export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+export const SARIF_SCHEMA_URI =
+  'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
 /**
  * SARIF 2.1.0 of every lint and accessibility finding in the report (code-scanning upload,
@@ -33,9 +34,25 @@ export function toSarif(report: RunReport): SarifLog {
     const ruleIds = [...new Set(items.map((i) => i.f.rule))].sort();
     const index = new Map(ruleIds.map((r, i) => [r, i]));
     return {
-      tool: { driver: { name: tool, informationUri: 'https://github.com/gatehouse', rules: ruleIds.map((id) => ({ id })) } },
+      tool: {
+        driver: {
+          name: tool,
+          informationUri: 'https://github.com/gatehouse',
+          rules: ruleIds.map((id) => ({ id })),
+        },
+      },
       automationDetails: { id: `gatehouse/${report.pipeline}/${report.runId}/${tool}` },
-      ...(report.git.commit ? { versionControlProvenance: [{ repositoryUri: 'file:///', revisionId: report.git.commit, ...(report.git.branch ? { branch: report.git.branch } : {}) }] } : {}),
+      ...(report.git.commit
+        ? {
+            versionControlProvenance: [
+              {
+                repositoryUri: 'file:///',
+                revisionId: report.git.commit,
+                ...(report.git.branch ? { branch: report.git.branch } : {}),
+              },
+            ],
+          }
+        : {}),
       results: items.map(({ gate, f }) => ({
         ruleId: f.rule,
         ruleIndex: index.get(f.rule)!,
@@ -43,7 +60,11 @@ export function toSarif(report: RunReport): SarifLog {
         message: { text: f.message },
         locations: [location(f)],
         partialFingerprints: { 'gatehouse/v1': f.fingerprint },
-        properties: { gate, ...(f.impact ? { impact: f.impact } : {}), ...(f.selector ? { selector: f.selector } : {}) },
+        properties: {
+          gate,
+          ...(f.impact ? { impact: f.impact } : {}),
+          ...(f.selector ? { selector: f.selector } : {}),
+        },
       })),
     };
   });
@@ -56,15 +77,22 @@ function location(f: Finding): Record<string, unknown> {
     ? {
         physicalLocation: {
           artifactLocation: { uri: encodeURI(wellFormed(uri)) },
-          ...(f.line ? { region: { startLine: f.line, ...(f.column ? { startColumn: f.column } : {}) } } : {}),
+          ...(f.line
+            ? { region: { startLine: f.line, ...(f.column ? { startColumn: f.column } : {}) } }
+            : {}),
         },
       }
     : {};
-  const logical = f.selector ? { logicalLocations: [{ fullyQualifiedName: f.selector, kind: 'element' }] } : {};
+  const logical = f.selector
+    ? { logicalLocations: [{ fullyQualifiedName: f.selector, kind: 'element' }] }
+    : {};
   return { ...physical, ...logical };
 }
 
 /** Lone surrogates cannot be percent-encoded; a URI gets U+FFFD in their place. */
 function wellFormed(s: string): string {
-  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return s.replace(
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '\uFFFD',
+  );
 }

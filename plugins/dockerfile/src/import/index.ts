@@ -58,7 +58,8 @@ export interface ImportOptions {
 
 const SECRET_NAME_RE = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL/i;
 const SCANNER_RE = /sonar/i;
-const NEVER_ENDING_RE = /\b(?:npm|pnpm|yarn)\s+(?:run\s+)?(?:start|serve|dev)\b|\bnode\s+\S*server\b/;
+const NEVER_ENDING_RE =
+  /\b(?:npm|pnpm|yarn)\s+(?:run\s+)?(?:start|serve|dev)\b|\bnode\s+\S*server\b/;
 // npm's own commands (and common aliases); anything else after `npm` is a script name.
 const NPM_COMMANDS = new Set(
   (
@@ -73,7 +74,12 @@ const NPM_COMMANDS = new Set(
 
 /** Stage names as gate ids: lower case, `[a-z0-9-]`, starting with a letter. */
 function gateId(name: string, used: Set<string>): string {
-  let id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 63);
+  let id = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 63);
   if (id === '') id = 'gate';
   let unique = id;
   for (let n = 2; used.has(unique); n++) unique = `${id.slice(0, 60)}-${n}`;
@@ -123,10 +129,13 @@ function reachableFromLast(df: RawDockerfile): Set<RawStage> {
 
 /** Resolve `${VAR}`/`$VAR` in a FROM line from global ARG defaults. */
 function expandArgs(text: string, args: Map<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a, dflt, b) => {
-    const name = (a ?? b) as string;
-    return args.get(name) ?? (dflt as string | undefined) ?? '';
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a, dflt, b) => {
+      const name = (a ?? b) as string;
+      return args.get(name) ?? (dflt as string | undefined) ?? '';
+    },
+  );
 }
 
 function isPinned(image: string): boolean {
@@ -168,7 +177,9 @@ function runCommands(s: RawStage, findings: ImportFinding[]): Command[] {
           code: IMPORT_FINDINGS.EXEC_FORM_NOT_JSON,
           line: ins.line,
           message: `\`RUN ${ins.args}\` is not valid JSON (curly or single quotes), so the builder runs it as a shell command line`,
-          fix: recovered ? `imported as \`${recovered.map(shellWord).join(' ')}\`` : 'imported as written; check it',
+          fix: recovered
+            ? `imported as \`${recovered.map(shellWord).join(' ')}\``
+            : 'imported as written; check it',
         });
         if (recovered) text = recovered.map(shellWord).join(' ');
       }
@@ -214,7 +225,8 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   const findings: ImportFinding[] = [];
   const argDefaults = new Map<string, string>();
   for (const a of df.globalArgs) {
-    for (const { name, value } of parseAssignments('ARG', a.args)) if (value !== null) argDefaults.set(name, value);
+    for (const { name, value } of parseAssignments('ARG', a.args))
+      if (value !== null) argDefaults.set(name, value);
   }
   const stageNames = new Set(df.stages.map((s) => s.name).filter((n): n is string => n !== null));
   const reachable = reachableFromLast(df);
@@ -223,7 +235,11 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   // Per-stage problems that do not depend on the conversion.
   for (const s of df.stages) {
     const image = expandArgs(s.from, argDefaults);
-    if (!stageNames.has(s.from.toLowerCase()) && s.from.toLowerCase() !== 'scratch' && !isPinned(image)) {
+    if (
+      !stageNames.has(s.from.toLowerCase()) &&
+      s.from.toLowerCase() !== 'scratch' &&
+      !isPinned(image)
+    ) {
       findings.push({
         code: IMPORT_FINDINGS.UNPINNED_IMAGE,
         line: s.line,
@@ -231,7 +247,9 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
         fix: 'kept as written; pin a version tag or a digest in gatehouse.yml',
       });
     }
-    const runsScanner = s.instructions.some((i) => i.keyword === 'RUN' && SCANNER_RE.test(i.args)) || SCANNER_RE.test(s.name ?? '');
+    const runsScanner =
+      s.instructions.some((i) => i.keyword === 'RUN' && SCANNER_RE.test(i.args)) ||
+      SCANNER_RE.test(s.name ?? '');
     if (!reachable.has(s)) {
       findings.push({
         code: IMPORT_FINDINGS.UNREACHABLE_STAGE,
@@ -265,7 +283,9 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
 
   // The builder ("setup"): the first stage other stages build on.
   const derivedFrom = (s: RawStage): RawStage | null => stageRef(df, s.from, s.index);
-  const setupStage = df.stages.find((s) => derivedFrom(s) === null && df.stages.some((o) => derivedFrom(o) === s)) ?? null;
+  const setupStage =
+    df.stages.find((s) => derivedFrom(s) === null && df.stages.some((o) => derivedFrom(o) === s)) ??
+    null;
   const releaseStage = last && derivedFrom(last) === null && last !== setupStage ? last : null;
   const gateStages = df.stages.filter((s) => s !== setupStage && s !== releaseStage);
 
@@ -279,7 +299,9 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   };
 
   const used = new Set<string>();
-  const ids = new Map<RawStage, string>(gateStages.map((s) => [s, gateId(s.name ?? `stage-${s.index}`, used)]));
+  const ids = new Map<RawStage, string>(
+    gateStages.map((s) => [s, gateId(s.name ?? `stage-${s.index}`, used)]),
+  );
   const config: Record<string, YamlValue> = { version: 1, name: options.name ?? 'imported' };
   const baseStage = setupStage ?? gateStages[0] ?? null;
   if (baseStage) config['image'] = expandArgs(baseStage.from, argDefaults);
@@ -290,11 +312,14 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
     const names: string[] = [];
     for (const ins of s.instructions) {
       if (ins.keyword !== 'ARG' && ins.keyword !== 'ENV') continue;
-      for (const { name } of parseAssignments(ins.keyword, ins.args)) if (SECRET_NAME_RE.test(name)) names.push(name.toUpperCase());
+      for (const { name } of parseAssignments(ins.keyword, ins.args))
+        if (SECRET_NAME_RE.test(name)) names.push(name.toUpperCase());
     }
     for (const ins of s.instructions) {
       for (const m of ins.mounts) {
-        const id = /(?:^|,)type=secret(?:,|$)/.test(m) ? /(?:^|,)id=([^,]+)/.exec(m)?.[1] : undefined;
+        const id = /(?:^|,)type=secret(?:,|$)/.test(m)
+          ? /(?:^|,)id=([^,]+)/.exec(m)?.[1]
+          : undefined;
         if (id && /^[A-Za-z_][A-Za-z0-9_]*$/.test(id)) names.push(id.toUpperCase());
       }
     }
@@ -305,7 +330,8 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
     for (const ins of s.instructions) {
       if (ins.keyword !== 'ENV') continue;
       for (const { name, value } of parseAssignments('ENV', ins.args)) {
-        if (!SECRET_NAME_RE.test(name) && value !== null && /^[A-Z_][A-Z0-9_]*$/.test(name)) env[name] = value;
+        if (!SECRET_NAME_RE.test(name) && value !== null && /^[A-Z_][A-Z0-9_]*$/.test(name))
+          env[name] = value;
       }
     }
     return env;
@@ -317,7 +343,11 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   if (setupStage) {
     for (const name of secretsOf(setupStage)) {
       const users = SCANNER_RE.test(name)
-        ? gateStages.filter((g) => guessKind(ids.get(g) ?? '', g.instructions.map((i) => i.args).join(' ')) === 'sonarqube')
+        ? gateStages.filter(
+            (g) =>
+              guessKind(ids.get(g) ?? '', g.instructions.map((i) => i.args).join(' ')) ===
+              'sonarqube',
+          )
         : [];
       if (users.length === 0) setupSecrets.push(name);
       for (const u of users) extraGateSecrets.set(u, [...(extraGateSecrets.get(u) ?? []), name]);
@@ -331,10 +361,13 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
       if (ins.keyword === 'RUN') break;
       if ((ins.keyword === 'COPY' || ins.keyword === 'ADD') && !ins.flags['from']) {
         const words = parseExecForm(ins.args) ?? ins.args.split(/\s+/);
-        for (const src of words.slice(0, -1)) if (src !== '.' && src !== './') inputs.push(src.replace(/^\.\//, ''));
+        for (const src of words.slice(0, -1))
+          if (src !== '.' && src !== './') inputs.push(src.replace(/^\.\//, ''));
       }
     }
-    const setup: Record<string, YamlValue> = { run: commands.map((c) => c.text).join(' && ') || 'true' };
+    const setup: Record<string, YamlValue> = {
+      run: commands.map((c) => c.text).join(' && ') || 'true',
+    };
     if (inputs.length > 0) setup['inputs'] = inputs;
     const env = envOf(setupStage);
     if (Object.keys(env).length > 0) setup['env'] = env;
@@ -356,7 +389,8 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
         const rel = relativeTo(fromDir, src);
         if (rel === '') continue;
         releaseCopies.push({ stage: from, path: rel });
-        if (ids.has(from) && !/\.[A-Za-z0-9]+$/.test(rel)) outputs.set(from, [...(outputs.get(from) ?? []), `${rel}/**`]);
+        if (ids.has(from) && !/\.[A-Za-z0-9]+$/.test(rel))
+          outputs.set(from, [...(outputs.get(from) ?? []), `${rel}/**`]);
       }
     }
   }
@@ -394,7 +428,8 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   if (releaseStage) {
     let cmd: string[] | null = null;
     for (const ins of releaseStage.instructions) {
-      if (ins.keyword === 'CMD') cmd = parseExecForm(ins.args) ?? recoverExecForm(ins.args) ?? ['/bin/sh', '-c', ins.args];
+      if (ins.keyword === 'CMD')
+        cmd = parseExecForm(ins.args) ?? recoverExecForm(ins.args) ?? ['/bin/sh', '-c', ins.args];
       if (ins.keyword === 'RUN' && NEVER_ENDING_RE.test(ins.args)) {
         const exec = parseExecForm(ins.args);
         if (!cmd) cmd = exec ?? ins.args.split(/\s+/);
@@ -407,12 +442,19 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
       }
     }
     const counts = new Map<RawStage, number>();
-    for (const c of releaseCopies) if (ids.has(c.stage)) counts.set(c.stage, (counts.get(c.stage) ?? 0) + 1);
-    const from = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? gateStages[gateStages.length - 1];
+    for (const c of releaseCopies)
+      if (ids.has(c.stage)) counts.set(c.stage, (counts.get(c.stage) ?? 0) + 1);
+    const from =
+      [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ??
+      gateStages[gateStages.length - 1];
     if (from) {
       const release: Record<string, YamlValue> = {
         from: ids.get(from) as string,
-        copy: [...new Set(releaseCopies.map((c) => (/\.[A-Za-z0-9]+$/.test(c.path) ? c.path : `${c.path}/`)))],
+        copy: [
+          ...new Set(
+            releaseCopies.map((c) => (/\.[A-Za-z0-9]+$/.test(c.path) ? c.path : `${c.path}/`)),
+          ),
+        ],
         cmd: cmd ?? ['node', 'index.js'],
         image: expandArgs(releaseStage.from, argDefaults),
       };
@@ -434,9 +476,13 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   config['targets'] = { dockerfile: {} };
 
   findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
-  const source = /^[\x20-\x7e]*$/.test(options.source ?? '') ? (options.source ?? 'Dockerfile') : 'Dockerfile';
+  const source = /^[\x20-\x7e]*$/.test(options.source ?? '')
+    ? (options.source ?? 'Dockerfile')
+    : 'Dockerfile';
   const yaml = stringifyYaml(config, {
-    header: [`imported by \`gatehouse import\` from ${source}: review it, then run \`gatehouse compile\``],
+    header: [
+      `imported by \`gatehouse import\` from ${source}: review it, then run \`gatehouse compile\``,
+    ],
   });
   return { yaml, config, findings };
 }

@@ -38,7 +38,11 @@ export interface RawDockerfile {
 
 const DIRECTIVE_RE = /^#\s*escape\s*=\s*([\\`])\s*$/i;
 
-function splitFlags(rest: string): { flags: Record<string, string>; mounts: string[]; args: string } {
+function splitFlags(rest: string): {
+  flags: Record<string, string>;
+  mounts: string[];
+  args: string;
+} {
   const flags: Record<string, string> = {};
   const mounts: string[] = [];
   let s = rest;
@@ -94,7 +98,13 @@ export function parseDockerfile(text: string): RawDockerfile {
       const parts = args.split(/\s+/);
       const asAt = parts.findIndex((p) => p.toLowerCase() === 'as');
       const name = asAt >= 0 ? (parts[asAt + 1] ?? '').toLowerCase() : null;
-      out.stages.push({ index: out.stages.length, name, from: parts[0] ?? '', line: startLine, instructions: [] });
+      out.stages.push({
+        index: out.stages.length,
+        name,
+        from: parts[0] ?? '',
+        line: startLine,
+        instructions: [],
+      });
     } else if (out.stages.length === 0) {
       if (keyword === 'ARG') out.globalArgs.push(ins);
     } else {
@@ -119,7 +129,10 @@ export function parseExecForm(args: string): string[] | null {
 }
 
 /** `ARG`/`ENV` declarations: `NAME=value`, `NAME="v"`, or legacy `ENV NAME value`. */
-export function parseAssignments(keyword: 'ARG' | 'ENV', args: string): Array<{ name: string; value: string | null }> {
+export function parseAssignments(
+  keyword: 'ARG' | 'ENV',
+  args: string,
+): Array<{ name: string; value: string | null }> {
   const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(?!\S*=)(.*)$/.exec(args);
   if (keyword === 'ENV' && legacy && !args.includes('=')) {
     return [{ name: legacy[1] as string, value: (legacy[2] as string).trim() }];

@@ -42,8 +42,18 @@ describe('gatehouse import of a hand-written Dockerfile-as-CI', () => {
     const c = result.config as Record<string, any>;
     expect(c['image']).toBe('node:20');
     expect(c['workdir']).toBe('/usr/src/app');
-    expect(c['setup']).toEqual({ run: 'npm ci', inputs: ['package.json', 'package-lock.json'], secrets: ['NPM_TOKEN'] });
-    expect(Object.keys(c['gates'])).toEqual(['linting', 'sonarqube', 'unit-tests', 'build', 'access-tests']);
+    expect(c['setup']).toEqual({
+      run: 'npm ci',
+      inputs: ['package.json', 'package-lock.json'],
+      secrets: ['NPM_TOKEN'],
+    });
+    expect(Object.keys(c['gates'])).toEqual([
+      'linting',
+      'sonarqube',
+      'unit-tests',
+      'build',
+      'access-tests',
+    ]);
     expect(c['gates'].linting).toMatchObject({ kind: 'lint', run: 'npm run lint' });
     expect(c['gates'].sonarqube).toMatchObject({
       kind: 'sonarqube',
@@ -53,12 +63,27 @@ describe('gatehouse import of a hand-written Dockerfile-as-CI', () => {
       run: 'npx sonar-scanner -Dsonar.projectKey=shop -Dsonar.qualitygate.wait=true',
     });
     expect(c['gates']['unit-tests']).toMatchObject({ kind: 'unit-test', run: 'npm run test:unit' });
-    expect(c['gates'].build).toMatchObject({ kind: 'build', run: 'npm run build', outputs: ['dist/**'] });
-    expect(c['gates']['access-tests']).toMatchObject({ kind: 'a11y-test', needs: ['build'], run: 'npx pa11y-ci' });
-    expect(c['release']).toMatchObject({ from: 'build', cmd: ['npm', 'start'], expose: [3000], image: 'node:latest' });
+    expect(c['gates'].build).toMatchObject({
+      kind: 'build',
+      run: 'npm run build',
+      outputs: ['dist/**'],
+    });
+    expect(c['gates']['access-tests']).toMatchObject({
+      kind: 'a11y-test',
+      needs: ['build'],
+      run: 'npx pa11y-ci',
+    });
+    expect(c['release']).toMatchObject({
+      from: 'build',
+      cmd: ['npm', 'start'],
+      expose: [3000],
+      image: 'node:latest',
+    });
     expect(c['release'].copy).toEqual(['dist/', 'package.json']);
     expect(result.yaml).not.toContain('changeme');
-    expect(result.yaml.startsWith('# imported by `gatehouse import` from Dockerfile.ci')).toBe(true);
+    expect(result.yaml.startsWith('# imported by `gatehouse import` from Dockerfile.ci')).toBe(
+      true,
+    );
   });
 
   test('the generated gatehouse.yml validates and compiles to a Dockerfile', async () => {
@@ -77,10 +102,20 @@ describe('gatehouse import of a hand-written Dockerfile-as-CI', () => {
   });
 
   test('the reader joins continuation lines, keeps start lines, reads directives and flags', () => {
-    const df = parseDockerfile('# escape=`\nFROM a AS One\nRUN echo `\n  # comment\n  two\nCOPY --from=one --chown=1:1 x /y\n');
+    const df = parseDockerfile(
+      '# escape=`\nFROM a AS One\nRUN echo `\n  # comment\n  two\nCOPY --from=one --chown=1:1 x /y\n',
+    );
     expect(df.stages[0]).toMatchObject({ name: 'one', from: 'a', line: 2 });
-    expect(df.stages[0]!.instructions[0]).toMatchObject({ keyword: 'RUN', line: 3, args: 'echo two' });
-    expect(df.stages[0]!.instructions[1]).toMatchObject({ keyword: 'COPY', line: 6, flags: { from: 'one', chown: '1:1' } });
+    expect(df.stages[0]!.instructions[0]).toMatchObject({
+      keyword: 'RUN',
+      line: 3,
+      args: 'echo two',
+    });
+    expect(df.stages[0]!.instructions[1]).toMatchObject({
+      keyword: 'COPY',
+      line: 6,
+      flags: { from: 'one', chown: '1:1' },
+    });
   });
 
   test('a clean Dockerfile yields no unreachable or never-ending findings', () => {
