@@ -6,8 +6,10 @@
  * and core utilities, the host's `node` with its shared libraries, and the host's npm.
  * The tarball is fed to `docker import`; the tag carries a hash of every input so a
  * changed host (new node, new busybox) yields a new image and an unchanged one is reused.
+ * Concurrent callers and leftovers of dead runs are handled by {@link ensureSharedImage}.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { ensureSharedImage } from './shared-image.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
@@ -16,16 +18,12 @@ import {
   copyFile,
   cp,
   mkdir,
-  mkdtemp,
   readFile,
   realpath,
-  rm,
-  rmdir,
   stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -145,15 +143,6 @@ async function inputsHash(src: BaseImageSources, libs: string[]): Promise<string
   return hash.digest('hex').slice(0, 16);
 }
 
-async function imageExists(ref: string): Promise<boolean> {
-  try {
-    await docker(['image', 'inspect', '--format', '{{.Id}}', ref], 30_000);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function buildRootfs(root: string, src: BaseImageSources, libs: string[]): Promise<void> {
   for (const dir of [
     'bin',
@@ -220,116 +209,35 @@ async function buildRootfs(root: string, src: BaseImageSources, libs: string[]):
   if (process.getuid?.() === 0) await chown(join(root, 'home/node'), 1000, 1000);
 }
 
-/** `tar -c root | docker import … - tag`, without the tarball touching the disk. */
-function importRootfs(root: string, tag: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tar = spawn('tar', ['--numeric-owner', '-C', root, '-cf', '-', '.'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const imp = spawn(
-      'docker',
-      [
-        'import',
-        '--change',
-        `ENV PATH=${BASE_IMAGE_PATH}`,
-        '--change',
-        'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
-        '--change',
-        'WORKDIR /',
-        '--change',
-        'CMD ["/bin/sh"]',
-        '--message',
-        'gatehouse offline test base image',
-        '-',
-        tag,
-      ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    imp.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    tar.stdout.pipe(imp.stdin);
-    let tarCode: number | null = null;
-    tar.on('error', reject);
-    imp.on('error', reject);
-    tar.on('close', (code) => (tarCode = code));
-    imp.on('close', (code) => {
-      if (code === 0 && tarCode === 0) resolve();
-      else
-        reject(
-          new Error(
-            `docker import of the test base image failed (tar ${tarCode}, import ${code}): ${stderr.trim()}`,
-          ),
-        );
-    });
-  });
-}
-
-/** Cross-process lock (test files run in several workers): a directory created atomically. */
-async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), `${name}.lock`);
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > 5 * 60_000) await rmdir(lock).catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lock}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rmdir(lock).catch(() => undefined);
-  }
-}
-
-let pending: Promise<string> | null = null;
-
 /**
  * The offline base image for Docker tests, built once per host (inputs hashed into the tag).
  * Contains dash as `/bin/sh`, busybox (cat, tee, sleep, …), GNU `timeout`/`date`/`env`, `node`, `npm`, `npx`,
  * users `root` and `node` (uid 1000), `/tmp` (1777) and the host's CA bundle.
  * @returns the tag, `gatehouse-test-base:<hash>`
  */
-export function ensureBaseImage(sources: Partial<BaseImageSources> = {}): Promise<string> {
-  if (pending && Object.keys(sources).length === 0) return pending;
-  const job = (async () => {
-    const src = { ...(await defaultSources()), ...sources };
-    const libs = [
-      ...new Set(
-        (
-          await Promise.all(
-            [src.node, ...src.coreutils, ...(src.shell ? [src.shell] : [])].map(sharedLibraries),
-          )
-        ).flat(),
-      ),
-    ].sort();
-    const tag = `${BASE_IMAGE_REPOSITORY}:${await inputsHash(src, libs)}`;
-    if (await imageExists(tag)) return tag;
-    return withLock(`gatehouse-test-base-${tag.split(':')[1]}`, async () => {
-      if (await imageExists(tag)) return tag;
-      const root = await mkdtemp(join(tmpdir(), 'gatehouse-rootfs-'));
-      try {
-        await buildRootfs(root, src, libs);
-        await importRootfs(root, tag);
-      } finally {
-        await rm(root, { recursive: true, force: true });
-      }
-      return tag;
-    });
-  })();
-  if (Object.keys(sources).length === 0) {
-    pending = job;
-    job.catch(() => (pending = null));
-  }
-  return job;
+export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): Promise<string> {
+  const src = { ...(await defaultSources()), ...sources };
+  const libs = [
+    ...new Set(
+      (
+        await Promise.all(
+          [src.node, ...src.coreutils, ...(src.shell ? [src.shell] : [])].map(sharedLibraries),
+        )
+      ).flat(),
+    ),
+  ].sort();
+  return ensureSharedImage({
+    repository: BASE_IMAGE_REPOSITORY,
+    hash: await inputsHash(src, libs),
+    fill: (root) => buildRootfs(root, src, libs),
+    changes: [
+      `ENV PATH=${BASE_IMAGE_PATH}`,
+      'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+      'WORKDIR /',
+      'CMD ["/bin/sh"]',
+    ],
+    message: 'gatehouse offline test base image',
+  });
 }
 
 /** Whether a Docker engine answers (honours `DOCKER_HOST`). */
