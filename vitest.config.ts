@@ -9,6 +9,9 @@ export default defineConfig({
     include: ['{packages,plugins,apps}/*/{src,test}/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
+    // Shared test images are made once, before any worker starts.
+    globalSetup: ['packages/test-utils/src/global-setup.ts'],
+    reporters: ['default', './packages/test-utils/src/no-skip-reporter.ts'],
     pool: 'forks',
     poolOptions: { forks: { minForks: 1, maxForks: 2 } },
   },

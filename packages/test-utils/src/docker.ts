@@ -240,6 +240,17 @@ export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): 
   });
 }
 
+/**
+ * Time cap for a test that builds with Docker. Generous on purpose: on a loaded 2-CPU
+ * machine a build is slow but moving. A stuck build is caught by
+ * {@link DOCKER_IDLE_LIMIT_MS} instead, so a test never fails for time while BuildKit
+ * still makes progress.
+ */
+export const DOCKER_TEST_TIMEOUT_MS = 30 * 60_000;
+
+/** A build that prints no progress for this long is stuck, and is stopped. */
+export const DOCKER_IDLE_LIMIT_MS = 5 * 60_000;
+
 /** Whether a Docker engine answers (honours `DOCKER_HOST`). */
 export async function dockerAvailable(): Promise<boolean> {
   try {

@@ -5,6 +5,8 @@ export {
   requireDocker,
   BASE_IMAGE_REPOSITORY,
   BASE_IMAGE_PATH,
+  DOCKER_TEST_TIMEOUT_MS,
+  DOCKER_IDLE_LIMIT_MS,
 } from './docker.js';
 export type { BaseImageSources } from './docker.js';
 export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';

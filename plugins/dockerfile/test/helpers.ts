@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DOCKER_IDLE_LIMIT_MS } from '@gatehouse/test-utils';
 import type { EmittedDockerfile } from '../src/index.js';
 
 /** Result of a `docker` invocation. */
@@ -20,11 +21,16 @@ export const DOCKER_CLI =
   process.env['GATEHOUSE_DOCKER_CLI'] ??
   (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 
-/** Run the docker CLI with BuildKit on; never throws on a non-zero exit. */
+/**
+ * Run the docker CLI with BuildKit on; never throws on a non-zero exit. A command that
+ * prints nothing for {@link DOCKER_IDLE_LIMIT_MS} (BuildKit's plain progress prints every
+ * step) is stopped and reported with code -1: stuck, as opposed to slow.
+ */
 export function docker(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
+  opts: { cwd?: string; env?: Record<string, string>; idleLimitMs?: number } = {},
 ): Promise<DockerRun> {
+  const idleLimit = opts.idleLimitMs ?? DOCKER_IDLE_LIMIT_MS;
   return new Promise((resolve, reject) => {
     const child = spawn(DOCKER_CLI, args, {
       cwd: opts.cwd,
@@ -33,10 +39,25 @@ export function docker(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    let stuck = false;
+    let idle: NodeJS.Timeout;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stuck = true;
+        child.kill('SIGKILL');
+      }, idleLimit);
+    };
+    arm();
+    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString('utf8')), arm()));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString('utf8')), arm()));
+    child.on('error', (err) => (clearTimeout(idle), reject(err)));
+    child.on('close', (code) => {
+      clearTimeout(idle);
+      if (stuck)
+        stderr += `\n[test] docker ${args[0]} printed nothing for ${idleLimit} ms: stopped`;
+      resolve({ code: stuck ? -1 : (code ?? -1), stdout, stderr });
+    });
   });
 }
 
