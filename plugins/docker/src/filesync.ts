@@ -10,6 +10,7 @@
  * packets naming an entry's index; we answer with DATA packets and an empty DATA; BuildKit
  * ends with FIN, which we echo.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -138,11 +139,28 @@ async function entriesOf(dir: SyncedDir, excludes: string[], includes: string[])
     .sort((a, b) => compareWalkOrder(a.path, b.path));
 }
 
+/**
+ * The modification time sent for a file served from memory. BuildKit's incremental sync
+ * keeps its copy from the previous build when size and modTime are unchanged, so a fixed
+ * value would let a same-length edit of a generated file (a gate's command `exit 0` →
+ * `exit 3`) go unseen. Derived from the content: equal for equal bytes (the copy is
+ * reused), different when a byte changes. Nanoseconds, kept below 2^53.
+ */
+export function virtualModTime(contents: Buffer): number {
+  const digest = createHash('sha256').update(contents).digest();
+  return Number(digest.readBigUInt64BE(0) & ((1n << 53n) - 1n));
+}
+
 async function statOf(e: Entry): Promise<NonNullable<PacketMsg['stat']>> {
   if ('text' in e.source) {
     return e.kind === 'dir'
       ? { path: e.path, mode: GO_MODE_DIR | 0o755, size: 0, modTime: 0 }
-      : { path: e.path, mode: 0o644, size: e.source.text.length, modTime: 0 };
+      : {
+          path: e.path,
+          mode: 0o644,
+          size: e.source.text.length,
+          modTime: virtualModTime(e.source.text),
+        };
   }
   const st = await lstat(e.source.disk);
   const perm = st.mode & 0o7777;

@@ -121,6 +121,28 @@ describe.skipIf(!hasDocker)(
       expect(await engineInventory()).toEqual(before);
     });
 
+    it('sees a same-length edit of a gate command, and runs gates selected one after another', async () => {
+      const p = await project(image, [
+        gate('g1', { run: 'exit 0' }),
+        gate('g2', { run: 'echo two' }),
+      ]);
+      const first = await executeDocker(p, runOptions(p, { gates: ['g1'] }));
+      expect(first.gates.map((r) => [r.id, r.status])).toEqual([['g1', 'passed']]);
+      // The generated Dockerfile changes by one byte and keeps its size.
+      const edited = {
+        ...p,
+        gates: p.gates.map((x) => (x.id === 'g1' ? { ...x, run: 'exit 3' } : x)),
+      };
+      const second = await executeDocker(edited, runOptions(edited, { gates: ['g1'] }));
+      expect(second.gates.map((r) => [r.id, r.status, r.exitCode])).toEqual([['g1', 'failed', 3]]);
+      // Another selection after the first: its stage is in the new Dockerfile.
+      const third = await executeDocker(edited, runOptions(edited, { gates: ['g2'] }));
+      expect(third.gates.map((r) => [r.id, r.status])).toEqual([['g2', 'passed']]);
+      const back = await executeDocker(p, runOptions(p, { gates: ['g1'] }));
+      expect(back.gates.map((r) => [r.id, r.status])).toEqual([['g1', 'cached']]);
+      expect(back.gates[0]!.cached?.status).toBe('passed');
+    });
+
     it("keeps every gate's evidence when one fails, skips its dependants, and tells advisory from blocking", async () => {
       const p = await project(image, [
         gate('ok', { run: 'echo fine > "$GATEHOUSE_OUT/note.txt"; echo ok' }),

@@ -6,6 +6,7 @@ import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BuildProgress, contextEntries, parseVertexName } from '../src/index.js';
 import { redactor } from '../src/redact.js';
+import { virtualModTime } from '../src/filesync.js';
 
 const require = createRequire(import.meta.url);
 const StatusResponse = protobuf
@@ -115,5 +116,14 @@ describe('redactor', () => {
     const r = redactor(['abc', 'abcdef', '']);
     expect(r('x abcdef y abc z')).toBe('x *** y *** z');
     expect(redactor([])('same')).toBe('same');
+  });
+});
+
+describe('virtualModTime (files served from memory)', () => {
+  it('is the same for the same bytes and differs for a same-length edit', () => {
+    const a = virtualModTime(Buffer.from('RUN ["/bin/sh","-c","exit 0"]'));
+    expect(virtualModTime(Buffer.from('RUN ["/bin/sh","-c","exit 0"]'))).toBe(a);
+    expect(virtualModTime(Buffer.from('RUN ["/bin/sh","-c","exit 3"]'))).not.toBe(a);
+    expect(Number.isSafeInteger(a) && a >= 0).toBe(true);
   });
 });
