@@ -331,6 +331,12 @@ export interface ThresholdCheck {
    * already had them. Absent when no baseline applied.
    */
   excludedByBaseline?: number;
+  /**
+   * Accessibility violations whose tool gave no known impact, included in `measured` of
+   * every per-impact limit (`max_violations.critical`, …): an unknown impact never passes
+   * a limit unseen. Absent when there were none.
+   */
+  unknownImpact?: number;
 }
 
 /** The result of one gate in one run, wherever it ran. */

@@ -64,10 +64,41 @@ describe('policies', () => {
     });
     const r = await judge(byImpact, { 'p.json': pa11y });
     expect(r.thresholds).toEqual([
-      { name: 'max_violations.critical', limit: 0, measured: 1, ok: false },
-      { name: 'max_violations.moderate', limit: 0, measured: 0, ok: true },
+      // The fixture's third finding comes from htmlcs, without an impact: it counts in both.
+      { name: 'max_violations.critical', limit: 0, measured: 2, ok: false, unknownImpact: 1 },
+      { name: 'max_violations.moderate', limit: 0, measured: 1, ok: false, unknownImpact: 1 },
     ]);
     expect(r.status).toBe('failed');
+  });
+
+  it("a violation without an impact (pa11y's default htmlcs runner) counts against every impact limit", async () => {
+    // pa11y's HTML_CodeSniffer runner reports WCAG failures with no axe impact.
+    const htmlcs = JSON.stringify([
+      {
+        code: 'WCAG2AA.Principle1.Guideline1_1.1_1_1.H37',
+        type: 'error',
+        typeCode: 1,
+        message: 'Img element missing an alt attribute.',
+        context: '<img src="logo.png">',
+        selector: 'html > body > img',
+        runner: 'htmlcs',
+        runnerExtras: {},
+      },
+    ]);
+    const g = gate('a11y', {
+      kind: 'a11y-test',
+      evidence: [{ format: 'pa11y', path: 'p.json' }],
+      policy: { max_violations: { critical: 0, serious: 0 } },
+    });
+    const r = await judge(g, { 'p.json': htmlcs });
+    expect(r.thresholds).toEqual([
+      { name: 'max_violations.critical', limit: 0, measured: 1, ok: false, unknownImpact: 1 },
+      { name: 'max_violations.serious', limit: 0, measured: 1, ok: false, unknownImpact: 1 },
+    ]);
+    expect(r.status).toBe('failed');
+    expect(r.reason).toContain(
+      'max_violations.critical: measured 1 (1 of unknown impact, counted here), limit ≤ 0',
+    );
   });
 
   it('unit-test gates fail on failed tests by default, even when the runner exited 0', async () => {

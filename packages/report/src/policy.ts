@@ -103,16 +103,19 @@ export function checkPolicy(
         ),
       );
     } else {
+      // A violation without a known impact could be of any impact: it counts against each limit.
+      const unknown = a11yNew.byImpact.unknown;
       for (const impact of IMPACTS) {
         const limit = policy.max_violations[impact];
         if (limit === undefined) continue;
-        const measured = evidence.a11y ? a11yNew.byImpact[impact] : null;
-        checks.push(
-          withBaseline(
-            maxCheck(`max_violations.${impact}`, limit, measured),
-            evidence.a11y ? excluded(a11yAll, 'error', impact) : undefined,
-          ),
+        const measured = evidence.a11y ? a11yNew.byImpact[impact] + unknown : null;
+        const check = withBaseline(
+          maxCheck(`max_violations.${impact}`, limit, measured),
+          evidence.a11y && baseline !== null
+            ? excluded(a11yAll, 'error', impact)! + excluded(a11yAll, 'error', 'unknown')!
+            : undefined,
         );
+        checks.push(evidence.a11y && unknown > 0 ? { ...check, unknownImpact: unknown } : check);
       }
     }
   }
@@ -137,5 +140,6 @@ export function describeCheck(c: ThresholdCheck): string {
   if (c.name === 'sonar_quality_gate')
     return `sonar quality gate is ${String(c.measured)} (must be OK)`;
   const op = c.name.startsWith('min_') ? '≥' : '≤';
-  return `${c.name}: measured ${String(c.measured)}, limit ${op} ${String(c.limit)}`;
+  const unknown = c.unknownImpact ? ` (${c.unknownImpact} of unknown impact, counted here)` : '';
+  return `${c.name}: measured ${String(c.measured)}${unknown}, limit ${op} ${String(c.limit)}`;
 }

@@ -143,7 +143,8 @@ const policy: SchemaNode = {
       },
     },
     max_violations: {
-      description: 'Accessibility: maximum violations, in total (a number) or per impact (a map).',
+      description:
+        "Accessibility: maximum violations, in total (a number) or per impact (a map). A violation whose tool gave no impact (pa11y's default runner) counts against every impact limit.",
       anyOf: [
         { type: 'integer', minimum: 0 },
         {

@@ -191,7 +191,12 @@ function thresholdRow(t: ThresholdCheck): string {
   return row([
     `<code>${esc(t.name)}</code>`,
     `${op} ${esc(String(t.limit))}`,
-    t.measured === null ? '<span class="nok">not measured</span>' : esc(String(t.measured)),
+    t.measured === null
+      ? '<span class="nok">not measured</span>'
+      : esc(String(t.measured)) +
+        (t.unknownImpact
+          ? ` <span class="muted">(${t.unknownImpact} of unknown impact)</span>`
+          : ''),
     t.ok ? '<span class="ok">ok</span>' : '<span class="nok">not met</span>',
     t.excludedByBaseline !== undefined ? String(t.excludedByBaseline) : '—',
   ]);

@@ -222,7 +222,7 @@ function gateDetails(g: GateResult, withFindings: boolean): string | null {
   const failed = g.thresholds.filter((t) => !t.ok);
   for (const t of g.thresholds) {
     lines.push(
-      `- ${t.ok ? '✅' : '❌'} ${mdText(t.name)}: measured ${mdText(String(t.measured))}, limit ${mdText(String(t.limit))}${t.excludedByBaseline ? ` (${t.excludedByBaseline} in baseline)` : ''}`,
+      `- ${t.ok ? '✅' : '❌'} ${mdText(t.name)}: measured ${mdText(String(t.measured))}, limit ${mdText(String(t.limit))}${t.excludedByBaseline ? ` (${t.excludedByBaseline} in baseline)` : ''}${t.unknownImpact ? ` (${t.unknownImpact} of unknown impact, counted against each impact limit)` : ''}`,
     );
   }
   const tests = g.evidence.tests;
