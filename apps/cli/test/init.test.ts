@@ -646,6 +646,7 @@ describe('init internals', () => {
         lockfile: 'package-lock.json',
         yarnBerry: false,
         reason: 'package-lock.json found',
+        declared: null,
       },
       node: { major: 20, source: 'engines.node' },
       workspaces: [],

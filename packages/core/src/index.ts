@@ -79,6 +79,15 @@ export {
   type FileCheck,
 } from './compile.js';
 export { unifiedDiff, type DiffOptions } from './diff.js';
+export {
+  detectNodeToolchain,
+  nodeVersionOfImage,
+  packageManagerOf,
+  PACKAGE_MANAGER_FILES,
+  type NodeToolchain,
+  type NodeVersionSource,
+  type PackageManagerFacts,
+} from './toolchain.js';
 export { renderConfigReference, renderSchemaFile } from './config/reference.js';
 export { loadProject, type Project, type ProjectOptions } from './project.js';
 export type { PipelineCacheOptions } from './pipeline-cache.js';

@@ -12,6 +12,7 @@ import {
   ciReportCommands,
   ciResultFile,
   ciUserTexts,
+  detectNodeToolchain,
   generatedHeader,
   isPlainArtifactGlob,
   stringifyYaml,
@@ -122,6 +123,42 @@ function optionalEnv(env: Record<string, string> | undefined): { env?: Record<st
   return env ? { env } : {};
 }
 
+/**
+ * Node and the package manager, as the project declares them. pnpm is installed before
+ * setup-node (its `cache: pnpm` asks pnpm for the store path); yarn 2+ is enabled through
+ * corepack, also before setup-node, which asks yarn for its cache folder.
+ */
+function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
+  const found = detectNodeToolchain(pipeline.rootDir, pipeline.image);
+  const pm = found.packageManager;
+  const steps: Step[] = [];
+  if (pm.name === 'pnpm') {
+    steps.push({
+      name: 'Set up pnpm',
+      uses: uses(options.actions.setup_pnpm),
+      // Without `packageManager` in package.json the action needs a version.
+      ...(pm.declared?.startsWith('pnpm@') ? {} : { with: { version: '10' } }),
+    });
+  } else if (pm.name === 'yarn' && pm.yarnBerry) {
+    steps.push({ name: 'Enable corepack (yarn 2+)', run: 'corepack enable' });
+  }
+  const version: Record<string, string> =
+    options.node_version !== null
+      ? { 'node-version': options.node_version }
+      : found.node.kind === 'image'
+        ? { 'node-version': found.node.version }
+        : found.node.kind === 'file'
+          ? { 'node-version-file': found.node.file }
+          : { 'node-version': 'lts/*' };
+  const cache = options.cache === null ? pm.name : options.cache;
+  steps.push({
+    name: 'Set up Node',
+    uses: uses(options.actions.setup_node),
+    with: { ...version, ...(cache ? { cache } : {}) },
+  });
+  return steps;
+}
+
 function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
   const steps: Step[] = [
     {
@@ -129,14 +166,7 @@ function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[
       uses: uses(options.actions.checkout),
       with: { 'persist-credentials': false },
     },
-    {
-      name: 'Set up Node',
-      uses: uses(options.actions.setup_node),
-      with: {
-        'node-version': options.node_version,
-        ...(options.cache ? { cache: options.cache } : {}),
-      },
-    },
+    ...toolchainSteps(pipeline, options),
   ];
   const setup = pipeline.setup;
   if (setup) {

@@ -22,14 +22,21 @@ export interface PinnedAction {
 export interface GithubActions {
   checkout: PinnedAction;
   setup_node: PinnedAction;
+  /** Used when the project's package manager is pnpm. */
+  setup_pnpm: PinnedAction;
   upload_artifact: PinnedAction;
   download_artifact: PinnedAction;
 }
 
 /** `targets.github` options, resolved. */
 export interface GithubOptions extends CiCommonOptions {
-  /** `actions/setup-node`'s `node-version`. @default '20' */
-  node_version: string;
+  /**
+   * `actions/setup-node`'s `node-version`. `null` (the default) takes it from the project:
+   * the config's image when it is an official `node` image, else `.nvmrc`, `.node-version`
+   * or `engines.node` (through `node-version-file`), else `lts/*`.
+   * @default null
+   */
+  node_version: string | null;
   /** Runner label(s). @default 'ubuntu-24.04' */
   runs_on: string | string[];
   /** `on:`. @default push to `main`, and pull requests */
@@ -41,8 +48,12 @@ export interface GithubOptions extends CiCommonOptions {
   actions: GithubActions;
   /** Cancel a running workflow of the same ref when a new one starts. @default true */
   concurrency: boolean;
-  /** Dependency cache of `actions/setup-node` (`npm`, `yarn`, `pnpm`), or `false`. @default 'npm' */
-  cache: 'npm' | 'yarn' | 'pnpm' | false;
+  /**
+   * Dependency cache of `actions/setup-node` (`npm`, `yarn`, `pnpm`), or `false`. `null`
+   * (the default) uses the project's package manager (its lockfile or `packageManager`).
+   * @default null
+   */
+  cache: 'npm' | 'yarn' | 'pnpm' | false | null;
 }
 
 /**
@@ -59,6 +70,11 @@ export const DEFAULT_ACTIONS: GithubActions = {
     repo: 'actions/setup-node',
     sha: '49933ea5288caeca8642d1e84afbd3f7d6820020',
     tag: 'v4.4.0',
+  },
+  setup_pnpm: {
+    repo: 'pnpm/action-setup',
+    sha: 'a7487c7e89a18df4991f7f222e4898a00d66ddda',
+    tag: 'v4.1.0',
   },
   upload_artifact: {
     repo: 'actions/upload-artifact',
@@ -102,12 +118,12 @@ export function readGithubOptions(options: TargetOptions): {
   diagnostics.push(...common.diagnostics);
   const value: GithubOptions = {
     ...common.value,
-    node_version: '20',
+    node_version: null,
     runs_on: 'ubuntu-24.04',
     triggers: { push: { branches: ['main'] }, pull_request: {} },
     actions: { ...DEFAULT_ACTIONS },
     concurrency: true,
-    cache: 'npm',
+    cache: null,
   };
 
   const nodeVersion = options.node_version;

@@ -5,7 +5,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, packageManagerOf, type PackageManagerFacts } from '@gatehouse/core';
 
 /** The parts of package.json that init reads. */
 export interface PackageJson {
@@ -22,16 +22,7 @@ export interface PackageJson {
   eslintConfig?: unknown;
 }
 
-/** Package manager facts, from the lockfile (and `packageManager`). */
-export interface PackageManagerFacts {
-  name: 'npm' | 'pnpm' | 'yarn';
-  /** Lockfile relative to the project root, or null when there is none. */
-  lockfile: string | null;
-  /** Yarn 2+ (`--immutable`) vs classic (`--frozen-lockfile`); false for npm/pnpm. */
-  yarnBerry: boolean;
-  /** Why this manager was chosen, for the printed summary. */
-  reason: string;
-}
+export type { PackageManagerFacts };
 
 /** A monorepo task runner found at the root. */
 export interface MonorepoFacts {
@@ -272,42 +263,6 @@ export function nodeMajorFromRange(range: string): number | null {
   return best;
 }
 
-function packageManagerOf(pkg: PackageJson, present: Set<string>): PackageManagerFacts {
-  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager : '';
-  const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as
-    PackageManagerFacts['name'] | undefined;
-  const yarnMajor = Number(/^yarn@(\d+)/.exec(declared)?.[1] ?? 'NaN');
-  const yarnBerry = present.has('.yarnrc.yml') || yarnMajor >= 2;
-  const locks: Array<[PackageManagerFacts['name'], string]> = [];
-  if (present.has('pnpm-lock.yaml')) locks.push(['pnpm', 'pnpm-lock.yaml']);
-  if (present.has('yarn.lock')) locks.push(['yarn', 'yarn.lock']);
-  if (present.has('package-lock.json')) locks.push(['npm', 'package-lock.json']);
-  if (present.has('npm-shrinkwrap.json')) locks.push(['npm', 'npm-shrinkwrap.json']);
-  const pick = locks.find(([n]) => n === declaredName) ?? locks[0];
-  if (pick) {
-    const [name, lockfile] = pick;
-    const others = locks.filter((l) => l[1] !== lockfile).map((l) => l[1]);
-    const reason = `${lockfile} found${declaredName === name ? ` (packageManager: ${declared})` : ''}${
-      others.length ? `; also found ${others.join(', ')}, ignored` : ''
-    }`;
-    return { name, lockfile, yarnBerry: name === 'yarn' && yarnBerry, reason };
-  }
-  if (declaredName) {
-    return {
-      name: declaredName,
-      lockfile: null,
-      yarnBerry: declaredName === 'yarn' && yarnBerry,
-      reason: `packageManager: ${declared}, no lockfile`,
-    };
-  }
-  return {
-    name: 'npm',
-    lockfile: null,
-    yarnBerry: false,
-    reason: 'no lockfile found, assuming npm',
-  };
-}
-
 async function workspacesOf(
   dir: string,
   pkg: PackageJson,
@@ -501,7 +456,7 @@ export async function detectProject(
     scripts,
     deps,
     present,
-    packageManager: packageManagerOf(pkg, present),
+    packageManager: packageManagerOf(pkg.packageManager, present),
     node,
     workspaces,
     monorepo: await monorepoOf(dir, present, scripts),

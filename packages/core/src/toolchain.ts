@@ -1,0 +1,149 @@
+/**
+ * What a Node project runs on: its package manager and its Node version, read from the
+ * project's own files. `init` uses it to write setup commands, CI targets to set up the
+ * same toolchain on a runner as the gates get locally or in their image.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Package manager facts, from the lockfile (and `packageManager`). */
+export interface PackageManagerFacts {
+  name: 'npm' | 'pnpm' | 'yarn';
+  /** Lockfile relative to the project root, or null when there is none. */
+  lockfile: string | null;
+  /** Yarn 2+ (`--immutable`) vs classic (`--frozen-lockfile`); false for npm/pnpm. */
+  yarnBerry: boolean;
+  /** Why this manager was chosen, for the printed summary. */
+  reason: string;
+  /** package.json's `packageManager` (e.g. `pnpm@10.12.1`), or null. */
+  declared: string | null;
+}
+
+/** Files that decide the package manager. */
+export const PACKAGE_MANAGER_FILES = [
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  '.yarnrc.yml',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+] as const;
+
+/**
+ * The package manager of a project: the lockfile of the one `packageManager` declares,
+ * else the first lockfile found (pnpm, yarn, npm), else the declared one, else npm.
+ * @param packageManager the `packageManager` field of package.json, if any
+ * @param present which of {@link PACKAGE_MANAGER_FILES} exist at the root
+ */
+export function packageManagerOf(
+  packageManager: unknown,
+  present: ReadonlySet<string>,
+): PackageManagerFacts {
+  const declared = typeof packageManager === 'string' ? packageManager : '';
+  const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as
+    PackageManagerFacts['name'] | undefined;
+  const yarnMajor = Number(/^yarn@(\d+)/.exec(declared)?.[1] ?? 'NaN');
+  const yarnBerry = present.has('.yarnrc.yml') || yarnMajor >= 2;
+  const locks: Array<[PackageManagerFacts['name'], string]> = [];
+  if (present.has('pnpm-lock.yaml')) locks.push(['pnpm', 'pnpm-lock.yaml']);
+  if (present.has('yarn.lock')) locks.push(['yarn', 'yarn.lock']);
+  if (present.has('package-lock.json')) locks.push(['npm', 'package-lock.json']);
+  if (present.has('npm-shrinkwrap.json')) locks.push(['npm', 'npm-shrinkwrap.json']);
+  const pick = locks.find(([n]) => n === declaredName) ?? locks[0];
+  if (pick) {
+    const [name, lockfile] = pick;
+    const others = locks.filter((l) => l[1] !== lockfile).map((l) => l[1]);
+    const reason = `${lockfile} found${declaredName === name ? ` (packageManager: ${declared})` : ''}${
+      others.length ? `; also found ${others.join(', ')}, ignored` : ''
+    }`;
+    return {
+      name,
+      lockfile,
+      yarnBerry: name === 'yarn' && yarnBerry,
+      reason,
+      declared: declared || null,
+    };
+  }
+  if (declaredName) {
+    return {
+      name: declaredName,
+      lockfile: null,
+      yarnBerry: declaredName === 'yarn' && yarnBerry,
+      reason: `packageManager: ${declared}, no lockfile`,
+      declared,
+    };
+  }
+  return {
+    name: 'npm',
+    lockfile: null,
+    yarnBerry: false,
+    reason: 'no lockfile found, assuming npm',
+    declared: declared || null,
+  };
+}
+
+/** Where a project's Node version comes from, for a CI runner's setup. */
+export type NodeVersionSource =
+  /** A version spec taken from the tag of the config's `node` image (`node:22-bookworm-slim` → `22`). */
+  | { kind: 'image'; version: string; image: string }
+  /** A file the setup tool reads itself: `.nvmrc`, `.node-version`, or package.json (`engines.node`). */
+  | { kind: 'file'; file: '.nvmrc' | '.node-version' | 'package.json' }
+  | { kind: 'none' };
+
+/** The project's toolchain. */
+export interface NodeToolchain {
+  node: NodeVersionSource;
+  packageManager: PackageManagerFacts;
+}
+
+/** Official `node` images, with or without a registry or `library/` prefix. */
+const NODE_IMAGE =
+  /^(?:(?:docker\.io|registry-1\.docker\.io|index\.docker\.io)\/)?(?:library\/)?node(?::([^@]+))?(?:@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * The Node version an official `node` image tag stands for: `22-bookworm-slim` → `22`,
+ * `20.19.1-alpine` → `20.19.1`, `lts-slim` → `lts/*`; null for other images or tags.
+ */
+export function nodeVersionOfImage(image: string): string | null {
+  const m = NODE_IMAGE.exec(image);
+  if (!m) return null;
+  const tag = m[1] ?? 'latest';
+  const version = /^(\d+(?:\.\d+){0,2})(?:-|$)/.exec(tag)?.[1];
+  if (version) return version;
+  if (/^lts(?:-|$)/.test(tag)) return 'lts/*';
+  if (/^(?:latest|current)(?:-|$)/.test(tag)) return 'node';
+  return null;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Reads the toolchain of the project at `rootDir`. The Node version comes from the config's
+ * image when it is an official `node` image (the gates run on it), else from `.nvmrc`,
+ * `.node-version`, or `engines.node` in package.json.
+ */
+export function detectNodeToolchain(rootDir: string, image: string): NodeToolchain {
+  const pkg = readJson(join(rootDir, 'package.json'));
+  const present = new Set<string>(
+    PACKAGE_MANAGER_FILES.filter((f) => existsSync(join(rootDir, f))),
+  );
+  const packageManager = packageManagerOf(pkg.packageManager, present);
+  const fromImage = nodeVersionOfImage(image);
+  let node: NodeVersionSource = { kind: 'none' };
+  if (fromImage) node = { kind: 'image', version: fromImage, image };
+  else if (existsSync(join(rootDir, '.nvmrc'))) node = { kind: 'file', file: '.nvmrc' };
+  else if (existsSync(join(rootDir, '.node-version')))
+    node = { kind: 'file', file: '.node-version' };
+  else {
+    const engines = pkg.engines as { node?: unknown } | undefined;
+    if (engines && typeof engines === 'object' && typeof engines.node === 'string')
+      node = { kind: 'file', file: 'package.json' };
+  }
+  return { node, packageManager };
+}
