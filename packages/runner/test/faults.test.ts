@@ -169,10 +169,15 @@ describe('faults', () => {
       gate('quick', { run: 'true' }),
       gate('later', { needs: ['slow'], run: 'touch later-ran' }),
     ];
+    // Abort once slow runs and quick has finished: a loaded machine may take any time for either.
+    let slowStarted = false;
+    let quickEnded = false;
     const pending = run(pipe(dir, gates), {
       signal: ac.signal,
       onEvent: (e) => {
-        if (e.type === 'gate-start' && e.id === 'slow') setTimeout(() => ac.abort(), 200);
+        if (e.type === 'gate-start' && e.id === 'slow') slowStarted = true;
+        if (e.type === 'gate-end' && e.id === 'quick') quickEnded = true;
+        if (slowStarted && quickEnded && !ac.signal.aborted) setTimeout(() => ac.abort(), 200);
       },
     });
     const { report } = await pending;
