@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +21,14 @@ function cli(
   env: Record<string, string | undefined> = {},
 ): Promise<CliResult> {
   return runCli(argv, cwd, { PATH: process.env.PATH, CI: 'true', ...env });
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
 }
 
 async function project(config: string, files: Record<string, string> = {}): Promise<string> {
@@ -95,6 +103,44 @@ gates:
     const again = await cli(['run', '--explain'], dir, { DEPLOY_TOKEN: CANARY });
     expect(again.out).toMatch(/↺ build cached \(passed\) from \d\d:\d\d:\d\d/);
     expect(again.out).toContain('explain check: runs — no inputs declared: runs every time');
+  });
+
+  it('redacts a secret in the last bytes of a log while a longer secret is declared', async () => {
+    const dir = await project(
+      `version: 1
+name: two-secrets
+gates:
+  a:
+    run: echo token=$A_TOKEN; exit 1
+    secrets: [A_TOKEN]
+    inputs: [src/**]
+  b:
+    run: echo b
+    secrets: [B_TOKEN]
+`,
+      { 'src/app.js': 'x' },
+    );
+    const secrets = { A_TOKEN: 'canary-1234567', B_TOKEN: 'zzz-unrelated-99' };
+    const r = await cli(['run'], dir, secrets);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('   token=***\n');
+    const shard = await cli(
+      ['run', '--only', 'a', '--result-file', 'results/a.json'],
+      dir,
+      secrets,
+    );
+    expect(shard.code).toBe(1);
+    const runs = join(dir, '.gatehouse', 'runs');
+    const runId = readdirSync(runs).sort()[0]!;
+    expect(readFileSync(join(runs, runId, 'logs', 'a.log'), 'utf8')).toBe('token=***\n');
+    const files = filesUnder(dir);
+    for (const f of ['report.json', 'report.html', 'junit.xml', 'entry.json', 'a.json'])
+      expect(
+        files.some((p) => p.endsWith(`/${f}`)),
+        f,
+      ).toBe(true);
+    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(secrets.A_TOKEN);
+    expect(r.out + r.err + shard.out + shard.err).not.toContain(secrets.A_TOKEN);
   });
 
   it('exits 0 on a passed verdict and writes --result-file and --report-dir', async () => {

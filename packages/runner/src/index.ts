@@ -9,7 +9,7 @@ import { execute } from './execute.js';
 export { execute, explain, runPaths, newRunId, DEFAULTS, EXECUTOR } from './execute.js';
 export type { LocalExecuteOptions } from './execute.js';
 export type { GateExplanation } from './explain.js';
-export { StreamRedactor, redactText, REDACTED } from './redact.js';
+export { StreamRedactor, redactText, textRedactor, REDACTED } from './redact.js';
 export { LogSink, TRUNCATED_MARKER, type LogStreamFactory, type LogSummary } from './log-sink.js';
 export { matchFiles, globToRegExp } from './glob.js';
 export {

@@ -52,3 +52,193 @@ describe('StreamRedactor', () => {
     );
   });
 });
+
+/** Split `input` at the given byte offsets (taken modulo its length) and stream it through. */
+function streamedBytes(input: Buffer, secrets: readonly string[], cuts: readonly number[]): Buffer {
+  const r = new StreamRedactor(secrets);
+  const at = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...at, input.length]) {
+    parts.push(r.push(input.subarray(prev, c)));
+    prev = c;
+  }
+  parts.push(r.end());
+  return Buffer.concat(parts);
+}
+
+/**
+ * The obvious, slow model of redaction: walk the input byte by byte; where one or more
+ * secrets start, replace the longest of them and continue after it. Also returns where in
+ * the output each marker was put.
+ */
+function model(input: Buffer, secrets: readonly string[]): { out: Buffer; markers: number[] } {
+  const needles = secrets.filter((s) => s !== '').map((s) => Buffer.from(s));
+  const parts: Buffer[] = [];
+  const markers: number[] = [];
+  let size = 0;
+  let i = 0;
+  while (i < input.length) {
+    let best: Buffer | null = null;
+    for (const n of needles) {
+      const here = input.subarray(i, i + n.length);
+      if (here.length === n.length && here.equals(n) && (best === null || n.length > best.length))
+        best = n;
+    }
+    const piece = best === null ? input.subarray(i, i + 1) : Buffer.from(REDACTED);
+    if (best !== null) markers.push(size);
+    parts.push(piece);
+    size += piece.length;
+    i += best === null ? 1 : best.length;
+  }
+  return { out: Buffer.concat(parts), markers };
+}
+
+/** Every start offset of `needle` in `hay`, overlapping ones included. */
+function occurrences(hay: Buffer, needle: Buffer): number[] {
+  const at: number[] = [];
+  for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + 1)) at.push(i);
+  return at;
+}
+
+// Few distinct characters, so secrets overlap, prefix one another and recur by chance.
+// Regex metacharacters, CR/LF (multi-line values) and multi-byte characters are among them.
+const CHARS = [
+  'a',
+  'b',
+  '-',
+  '*',
+  '.',
+  '\\',
+  '$',
+  '(',
+  '[',
+  '?',
+  '+',
+  '^',
+  '|',
+  '\n',
+  '\r',
+  'é',
+  '€',
+  '🔑',
+];
+const char = fc.constantFrom(...CHARS);
+const textOf = (maxLength: number) => fc.string({ unit: char, maxLength });
+
+/** Secrets, some of them built from the others: prefixes, suffixes and self-overlapping repeats. */
+const secretsArb = fc
+  .tuple(
+    fc.array(fc.string({ unit: char, minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.tuple(fc.constantFrom('prefix', 'suffix', 'overlap', 'join'), fc.nat(), fc.nat()), {
+      maxLength: 3,
+    }),
+  )
+  .map(([base, derived]) => {
+    const out = [...base];
+    for (const [how, a, b] of derived) {
+      const s = [...out[a % out.length]!];
+      const t = out[b % out.length]!;
+      const cut = 1 + (b % s.length);
+      if (how === 'prefix') out.push(s.slice(0, cut).join(''));
+      else if (how === 'suffix') out.push(s.slice(s.length - cut).join(''));
+      else if (how === 'overlap') out.push(s.join('') + s.slice(s.length - cut).join(''));
+      else out.push(s.join('') + t);
+    }
+    return out;
+  });
+
+/** Secrets plus an output that contains them between random filler text. */
+const scenario = secretsArb.chain((secrets) =>
+  fc.record({
+    secrets: fc.constant(secrets),
+    pieces: fc.array(fc.oneof(textOf(6), fc.nat({ max: secrets.length - 1 })), { maxLength: 12 }),
+    cuts: fc.array(fc.nat(), { maxLength: 10 }),
+  }),
+);
+
+describe('StreamRedactor with several secrets', () => {
+  it('redacts a secret in the last bytes when a longer, unrelated secret is declared', () => {
+    const secrets = ['canary-1234567', 'zzz-unrelated-99'];
+    expect(redactText('token=canary-1234567\n', secrets)).toBe(`token=${REDACTED}\n`);
+    expect(redactText('token=canary-1234567', secrets)).toBe(`token=${REDACTED}`);
+    // Mid-output, for every place a chunk can end.
+    const text = 'line one\ntoken=canary-1234567\nline three\n';
+    for (let cut = 0; cut <= text.length; cut++) {
+      const out = streamedBytes(Buffer.from(text), secrets, [cut]).toString();
+      expect(out, `cut at ${cut}`).toBe(`line one\ntoken=${REDACTED}\nline three\n`);
+    }
+  });
+
+  it('redacts a multi-line secret (a PEM key) split at every byte', () => {
+    const pem = [
+      '-----BEGIN PRIVATE KEY-----',
+      'MIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAu8z',
+      'aGVsbG8gd29ybGQ+/=',
+      '-----END PRIVATE KEY-----',
+    ].join('\n');
+    const text = `key:\n${pem}\r\nnext ${pem}`;
+    const bytes = Buffer.from(text);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const out = streamedBytes(bytes, [pem, 'short'], [cut, cut + 7]).toString();
+      expect(out).toBe(`key:\n${REDACTED}\r\nnext ${REDACTED}`);
+    }
+  });
+
+  it('terminates on values that occur in their own replacement, repeat or overlap', () => {
+    expect(redactText('a*b', ['*'])).toBe(`a${REDACTED}b`);
+    expect(redactText('***', ['*'])).toBe(REDACTED.repeat(3));
+    expect(redactText('x***y', [REDACTED])).toBe(`x${REDACTED}y`);
+    expect(redactText('aaaa', ['a'])).toBe(REDACTED.repeat(4));
+    expect(redactText('aaaaa', ['aa'])).toBe(`${REDACTED}${REDACTED}a`);
+    // Longest first where several start at the same byte; leftmost first otherwise.
+    expect(redactText('abcd', ['ab', 'abc', 'bcd'])).toBe(`${REDACTED}d`);
+    expect(redactText('xbcd', ['ab', 'abc', 'bcd'])).toBe(`x${REDACTED}`);
+    expect(redactText('.*+?', ['.*', '+?', '.*+'])).toBe(`${REDACTED}?`);
+  });
+
+  it('leaves no secret in the output, whatever the secrets and the chunking (property)', () => {
+    fc.assert(
+      fc.property(scenario, ({ secrets, pieces, cuts }) => {
+        const input = Buffer.from(
+          pieces.map((p) => (typeof p === 'number' ? secrets[p]! : p)).join(''),
+        );
+        const out = streamedBytes(input, secrets, cuts);
+        const expected = model(input, secrets);
+        expect(out.toString('latin1')).toBe(expected.out.toString('latin1'));
+        // What is left of a secret can only be made of marker bytes: every occurrence
+        // overlaps a marker (a secret `*` inside `***`); one without `*` never appears.
+        for (const s of secrets) {
+          const needle = Buffer.from(s);
+          for (const at of occurrences(out, needle)) {
+            const covered = expected.markers.some(
+              (m) => at < m + REDACTED.length && m < at + needle.length,
+            );
+            expect(covered, `${JSON.stringify(s)} at ${at}`).toBe(true);
+          }
+          if (!s.includes('*')) expect(out.includes(needle)).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('passes text without a secret through unchanged, whatever the chunking (property)', () => {
+    // Every secret ends in `¤`, which the text never holds: the text is full of their
+    // prefixes (also partial UTF-8 sequences), but no whole one.
+    const plain = fc.string({ unit: fc.constantFrom(...CHARS, '¢', '₤'), maxLength: 60 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: char, maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+        plain,
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (stems, text, cuts) => {
+          const secrets = stems.map((s) => `${s}¤`);
+          const input = Buffer.from(text);
+          expect(streamedBytes(input, secrets, cuts).equals(input)).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
