@@ -337,8 +337,26 @@ export async function execute(
       await mkdir(outDir, { recursive: true });
       emit({ type: 'gate-start', at: nowIso(), id: gate.id });
       const sink = sinkFor(logPath);
-      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      // One decoder: the sink redacts stdout and stderr as one byte stream, so a character
+      // can begin in bytes released for one stream and end in bytes released for the other.
+      const decoder = new StringDecoder('utf8');
       let eventBytes = 0;
+      const sendOutput = (stream: 'stdout' | 'stderr', text: string) => {
+        if (text) emit({ type: 'gate-output', at: nowIso(), id: gate.id, stream, text });
+      };
+      const onOutput = (stream: 'stdout' | 'stderr', bytes: Buffer) => {
+        if (eventBytes >= OUTPUT_EVENT_CAP) return;
+        eventBytes += bytes.length;
+        sendOutput(stream, decoder.write(bytes));
+        if (eventBytes >= OUTPUT_EVENT_CAP) {
+          emit({
+            type: 'message',
+            at: nowIso(),
+            level: 'info',
+            text: `output of gate ${gate.id} beyond ${OUTPUT_EVENT_CAP / 1024 / 1024} MiB is not sent as events; it is in ${relative(rootDir, logPath)}`,
+          });
+        }
+      };
       const t0 = Date.now();
       const startedAt = nowIso();
       const proc = await runProcess({
@@ -356,23 +374,14 @@ export async function execute(
         killGraceMs,
         signal: stopAll.signal,
         sink,
-        onOutput: emitOutput
-          ? (stream, bytes) => {
-              if (eventBytes >= OUTPUT_EVENT_CAP) return;
-              eventBytes += bytes.length;
-              const text = decoders[stream].write(bytes);
-              if (text) emit({ type: 'gate-output', at: nowIso(), id: gate.id, stream, text });
-              if (eventBytes >= OUTPUT_EVENT_CAP) {
-                emit({
-                  type: 'message',
-                  at: nowIso(),
-                  level: 'info',
-                  text: `output of gate ${gate.id} beyond ${OUTPUT_EVENT_CAP / 1024 / 1024} MiB is not sent as events; it is in ${relative(rootDir, logPath)}`,
-                });
-              }
-            }
-          : undefined,
+        onOutput: emitOutput ? onOutput : undefined,
       });
+      // The output is over: what the redactor held back (it could have begun a secret) is final.
+      const rest = sink.end();
+      if (emitOutput) {
+        if (rest.redacted.length > 0) onOutput(rest.stream, rest.redacted);
+        if (eventBytes < OUTPUT_EVENT_CAP) sendOutput(rest.stream, decoder.end());
+      }
       const log = await sink.close();
       const finishedAt = nowIso();
       const outcome: GateOutcome = {

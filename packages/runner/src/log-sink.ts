@@ -29,10 +29,16 @@ export interface LogSummary {
  * Receives a gate's stdout and stderr, redacts secret values, hashes everything and writes
  * at most `capBytes` to disk. Memory stays bounded: callers pause their source while
  * {@link write} returns false and resume on {@link drained}.
+ *
+ * Both streams go into one log, in the order they arrive, and are redacted as that one
+ * byte stream: a secret whose first half a gate prints on stdout and the rest on stderr is
+ * whole in the log, so it is found there.
  */
 export class LogSink {
   private readonly hash: Hash = createHash('sha256');
-  private readonly redactors: Record<'stdout' | 'stderr', StreamRedactor>;
+  private readonly redactor: StreamRedactor;
+  /** The stream that wrote last; the bytes {@link end} releases are attributed to it. */
+  private lastStream: 'stdout' | 'stderr' = 'stdout';
   private readonly out: Writable;
   private bytes = 0;
   private written = 0;
@@ -47,10 +53,7 @@ export class LogSink {
     secretValues: readonly string[],
     factory: LogStreamFactory = fileLogStream,
   ) {
-    this.redactors = {
-      stdout: new StreamRedactor(secretValues),
-      stderr: new StreamRedactor(secretValues),
-    };
+    this.redactor = new StreamRedactor(secretValues);
     this.out = factory(path);
     this.out.on('drain', () => this.releaseWaiters());
     this.closed = new Promise((resolve) => {
@@ -64,10 +67,25 @@ export class LogSink {
     });
   }
 
-  /** Add a chunk; returns the redacted bytes and whether the caller may keep sending. */
+  /**
+   * Add a chunk; returns the redacted bytes released now and whether the caller may keep
+   * sending. What is released can include bytes the other stream wrote earlier and that
+   * were held back while they could have been the start of a secret.
+   */
   write(stream: 'stdout' | 'stderr', chunk: Buffer): { redacted: Buffer; ok: boolean } {
-    const redacted = this.redactors[stream].push(chunk);
+    this.lastStream = stream;
+    const redacted = this.redactor.push(chunk);
     return { redacted, ok: this.accept(redacted) };
+  }
+
+  /**
+   * The output is over: release the bytes still held back (redacted, and written to the
+   * log). A second call returns nothing new; {@link close} calls it too.
+   */
+  end(): { stream: 'stdout' | 'stderr'; redacted: Buffer } {
+    const redacted = this.redactor.end();
+    this.accept(redacted);
+    return { stream: this.lastStream, redacted };
   }
 
   /** Resolves when the file stream can take more. */
@@ -76,10 +94,9 @@ export class LogSink {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Flush the redactors, close the file, and summarise. */
+  /** Flush the redactor, close the file, and summarise. */
   async close(): Promise<LogSummary> {
-    this.accept(this.redactors.stdout.end());
-    this.accept(this.redactors.stderr.end());
+    this.end();
     if (this.writeError === null) this.out.end();
     else this.out.destroy();
     await this.closed;

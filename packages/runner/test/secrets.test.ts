@@ -108,4 +108,35 @@ describe('secrets', () => {
     for (const e of [...first.events, ...second.events])
       expect(JSON.stringify(e)).not.toContain(CANARY);
   });
+
+  it('redacts a secret split between stdout and stderr, and a shorter one beside a longer one', async () => {
+    dir = await project({ 'src/a.txt': 'a' });
+    const gates = [
+      gate('split', {
+        secrets: ['A_TOKEN'],
+        inputs: ['src/**'],
+        // `canary-` on stdout, then `1234567` on stderr: the log holds them side by side.
+        run: `v=$A_TOKEN; printf 'token=%s' "\${v%???????}"; sleep 0.2; printf '%s' "\${v#???????}" >&2; sleep 0.2; echo ' end'`,
+      }),
+      gate('last', { secrets: ['A_TOKEN'], run: 'printf "token=%s" "$A_TOKEN"' }),
+      gate('other', { secrets: ['B_TOKEN'], run: 'echo b' }),
+    ];
+    const secret = 'canary-1234567';
+    const env = { PATH: process.env.PATH, A_TOKEN: secret, B_TOKEN: 'zzz-unrelated-99' };
+    const { report, events } = await run(pipe(dir, gates), { env });
+    expect(status(report)).toEqual({ split: 'passed', last: 'passed', other: 'passed' });
+    const logs = join(dir, '.gatehouse', 'runs', report.runId, 'logs');
+    expect(readFileSync(join(logs, 'split.log'), 'utf8')).toBe('token=*** end\n');
+    expect(readFileSync(join(logs, 'last.log'), 'utf8')).toBe('token=***');
+    for (const f of allFiles(join(dir, '.gatehouse')))
+      expect(readFileSync(f).includes(secret), f).toBe(false);
+    // The events carry the same bytes as the log, the held-back end included.
+    const shown = (id: string) =>
+      events
+        .filter((e) => e.type === 'gate-output' && e.id === id)
+        .map((e) => (e.type === 'gate-output' ? e.text : ''))
+        .join('');
+    expect(shown('split')).toBe('token=*** end\n');
+    expect(shown('last')).toBe('token=***');
+  });
 });
