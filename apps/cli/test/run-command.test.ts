@@ -143,6 +143,67 @@ gates:
     expect(r.out + r.err + shard.out + shard.err).not.toContain(secrets.A_TOKEN);
   });
 
+  it('redacts evidence: a secret in a JUnit test name or failure reaches no report, cache entry or result file', async () => {
+    const dir = await project(
+      `version: 1
+name: evidence
+gates:
+  unit:
+    kind: unit-test
+    inputs: [test/**]
+    secrets: [TEST_TOKEN]
+    evidence: [{ format: junit, path: junit.xml }]
+    policy: { max_failed: 0 }
+    run: |
+      t=$TEST_TOKEN
+      {
+        echo '<testsuites><testsuite name="suite" tests="2" failures="1">'
+        echo "<testcase name=\\"logs in with $t\\" classname=\\"auth $t\\"/>"
+        echo "<testcase name=\\"rejects $t\\" classname=\\"auth\\"><failure message=\\"expected $t to be refused\\">stack: $t</failure></testcase>"
+        echo '</testsuite></testsuites>'
+      } > "$GATEHOUSE_OUT/junit.xml"
+`,
+      { 'test/a.test.js': 'x' },
+    );
+    const env = { TEST_TOKEN: CANARY };
+    const r = await cli(['run', '--only', 'unit', '--result-file', 'results/unit.json'], dir, env);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(
+      readFileSync(join(dir, 'results', 'unit.json'), 'utf8'),
+    ) as GateResult;
+    expect(result.status).toBe('failed');
+    expect(result.evidence.tests).toMatchObject({ total: 2, failed: 1 });
+    expect(result.evidence.tests?.failures).toEqual([
+      { name: 'rejects ***', suite: 'suite', message: 'expected *** to be refused' },
+    ]);
+
+    const again = await cli(
+      ['run', '--only', 'unit', '--result-file', 'results/again.json'],
+      dir,
+      env,
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'results', 'again.json'), 'utf8'))).toMatchObject({
+      status: 'cached',
+    });
+    const runs = join(dir, '.gatehouse', 'runs');
+    const runDir = join(runs, readdirSync(runs).sort()[0]!);
+    const written = [
+      join(dir, 'results', 'unit.json'),
+      join(dir, 'results', 'again.json'),
+      ...['report.json', 'report.md', 'report.html', 'junit.xml', 'report.sarif'].map((f) =>
+        join(runDir, f),
+      ),
+      ...filesUnder(join(dir, '.gatehouse', 'report')),
+      ...filesUnder(join(dir, '.gatehouse', 'cache')).filter((f) => f.endsWith('/entry.json')),
+    ];
+    expect(written.filter((f) => f.endsWith('/entry.json'))).toHaveLength(1);
+    for (const f of written) {
+      expect(existsSync(f), f).toBe(true);
+      expect(readFileSync(f, 'utf8'), f).not.toContain(CANARY);
+    }
+    expect(r.out + r.err + again.out + again.err).not.toContain(CANARY);
+  });
+
   it('exits 0 on a passed verdict and writes --result-file and --report-dir', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x' });
     const r = await cli(

@@ -19,6 +19,7 @@ import { matchFiles } from './glob.js';
 import { acquireRunLock } from './lock.js';
 import { publishLatest } from './latest.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
+import { textRedactor } from './redact.js';
 import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
 import {
@@ -179,6 +180,8 @@ export async function execute(
 
     const secretNames = allSecretNames(pipeline);
     const redact = secretValues(secretNames, env);
+    // Evidence, log tails and reasons enter the results (report, cache, CI shards) redacted.
+    const redactString = textRedactor(redact);
     const inherited = baseEnv(env, secretNames);
     const cache = new GateCache(stateDir);
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
@@ -399,7 +402,7 @@ export async function execute(
         executor: EXECUTOR,
         image: null,
       };
-      const result = await judge(gate, outcome, rootDir, log.writeError);
+      const result = await judge(gate, outcome, rootDir, log.writeError, redactString);
       if (
         keyed !== null &&
         (result.status === 'passed' || result.status === 'failed') &&

@@ -24,21 +24,23 @@ async function lastLogLine(path: string | null): Promise<string | null> {
 /**
  * Judge a gate through the report package, then apply the runner's own rules: exit 127
  * from `/bin/sh` means the command was not found (an `error`, not a `failed` check), and an
- * incomplete log is said in the reason.
+ * incomplete log is said in the reason. `redact` is applied to every string taken from the
+ * gate's output (evidence, log tail, reasons), as the Docker executor does.
  */
 export async function judge(
   gate: ResolvedGate,
   outcome: report.GateOutcome,
   rootDir: string,
   logWriteError: string | null,
+  redact: (text: string) => string,
 ): Promise<GateResult> {
-  let result = await report.evaluateGate(gate, outcome, { rootDir });
+  let result = await report.evaluateGate(gate, outcome, { rootDir, redact });
   if (result.status === 'failed' && outcome.exitCode === 127) {
     const line = await lastLogLine(outcome.log.path);
     result = {
       ...result,
       status: 'error',
-      reason: `command not found (exit 127)${line ? `: ${line}` : ''}`,
+      reason: `command not found (exit 127)${line ? `: ${redact(line)}` : ''}`,
     };
   }
   if (logWriteError !== null) {
