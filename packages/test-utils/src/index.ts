@@ -19,3 +19,11 @@ export {
   CHROMIUM_ARGS,
 } from './chromium.js';
 export { diagnosticsOf, withEnv } from './diagnostics.js';
+export {
+  redactionModel,
+  secretsLeft,
+  redactionCase,
+  redactionSecrets,
+  redactionText,
+  REDACTION_CHARS,
+} from './redaction.js';
