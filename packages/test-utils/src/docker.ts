@@ -59,6 +59,13 @@ export interface BaseImageSources {
    * @default '/usr/bin/dash' when present
    */
   shell: string | null;
+  /**
+   * A binary installed as `/usr/bin/awk`, ahead of busybox's `awk` in `PATH`: Debian's
+   * `/usr/bin/mawk` makes the image's awk the one Debian-based node images have.
+   * `null` keeps busybox `awk`.
+   * @default null
+   */
+  awk: string | null;
 }
 
 /** The `PATH` baked into the image. */
@@ -91,6 +98,7 @@ async function defaultSources(): Promise<BaseImageSources> {
     caBundle: '/etc/ssl/certs/ca-certificates.crt',
     coreutils: ['/usr/bin/timeout', '/usr/bin/date', '/usr/bin/env'],
     shell: (await exists('/usr/bin/dash')) ? '/usr/bin/dash' : null,
+    awk: null,
   };
 }
 
@@ -138,6 +146,8 @@ async function inputsHash(src: BaseImageSources, libs: string[]): Promise<string
   hash.update(`npm ${await readFile(join(src.npm, 'package.json'), 'utf8')}\n`);
   hash.update(`ca ${await fileSha256(src.caBundle)}\n`);
   hash.update(`shell ${src.shell ? await fileSha256(src.shell) : 'busybox'}\n`);
+  // Only a chosen awk changes the hash, so images built before this option keep their tag.
+  if (src.awk) hash.update(`awk ${await fileSha256(src.awk)}\n`);
   for (const bin of src.coreutils) hash.update(`coreutils ${bin} ${await fileSha256(bin)}\n`);
   for (const lib of libs) hash.update(`lib ${lib} ${await fileSha256(lib)}\n`);
   return hash.digest('hex').slice(0, 16);
@@ -180,6 +190,10 @@ async function buildRootfs(root: string, src: BaseImageSources, libs: string[]):
     await copyFile(bin, dest);
     await chmod(dest, 0o755);
   }
+  if (src.awk) {
+    await copyFile(src.awk, join(root, 'usr/bin/awk'));
+    await chmod(join(root, 'usr/bin/awk'), 0o755);
+  }
   // Scripts (npm's included) start with `#!/usr/bin/env node`.
   if (!(await exists(join(root, 'usr/bin/env'))))
     await symlink('/bin/busybox', join(root, 'usr/bin/env'));
@@ -221,7 +235,12 @@ export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): 
     ...new Set(
       (
         await Promise.all(
-          [src.node, ...src.coreutils, ...(src.shell ? [src.shell] : [])].map(sharedLibraries),
+          [
+            src.node,
+            ...src.coreutils,
+            ...(src.shell ? [src.shell] : []),
+            ...(src.awk ? [src.awk] : []),
+          ].map(sharedLibraries),
         )
       ).flat(),
     ),

@@ -32,6 +32,8 @@ export default async function setup(): Promise<void> {
     ensureBaseImage(),
     // Alpine-like: busybox sh, timeout and date (plugins/dockerfile build tests).
     ensureBaseImage({ shell: null, coreutils: [] }),
+    // Debian's mawk as awk, as in Debian-based node images (the wrapper's log redaction).
+    ensureBaseImage({ awk: '/usr/bin/mawk' }),
     ensureBrowserImage({ log: say }),
   ]);
   say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${tags.join(', ')}`);

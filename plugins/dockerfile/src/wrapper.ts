@@ -31,6 +31,38 @@ export interface WrapperParams {
   commandFile: string | null;
 }
 
+/**
+ * The awk program that redacts a gate's log: the values of the variables named in
+ * `GH_SECRET_NAMES` become `***`. It treats the log as one stream, not line by line, so a
+ * multi-line value (a PEM key) is found too: wherever values start, the longest one is
+ * replaced and the scan goes on after it, and it never looks at its own output, so it ends
+ * for any value (`*` included). Lines are joined back with the newlines between them, and
+ * the final one is written only when `nl` says the log had it. Held back: at most the
+ * longest value's length minus one characters. POSIX awk only (busybox, mawk, gawk).
+ */
+export const REDACT_AWK = [
+  'function gh_flush(final,   out, at, len, i, p, stop) {',
+  'stop = final ? length(buf) : length(buf) - keep; out = "";',
+  'while (1) {',
+  'at = 0;',
+  'for (i = 1; i <= m; i++) { p = index(buf, v[i]); if (p > 0 && (at == 0 || p < at)) { at = p; len = length(v[i]) } }',
+  'if (at == 0 || at > stop) break;',
+  'out = out substr(buf, 1, at - 1) "***"; buf = substr(buf, at + len); stop -= at - 1 + len',
+  '}',
+  'if (stop > 0) { out = out substr(buf, 1, stop); buf = substr(buf, stop + 1) }',
+  'printf "%s", out',
+  '}',
+  'BEGIN {',
+  'n = split(ENVIRON["GH_SECRET_NAMES"], k, " "); m = 0;',
+  'for (i = 1; i <= n; i++) if (ENVIRON[k[i]] != "") v[++m] = ENVIRON[k[i]];',
+  'for (i = 2; i <= m; i++) { x = v[i]; for (j = i - 1; j >= 1 && length(v[j]) < length(x); j--) v[j + 1] = v[j]; v[j + 1] = x }',
+  'keep = m > 0 ? length(v[1]) - 1 : 0',
+  '}',
+  'NR > 1 { buf = buf "\\n" }',
+  '{ buf = buf $0; gh_flush(0) }',
+  'END { if (NR > 0 && nl) buf = buf "\\n"; gh_flush(1) }',
+].join(' ');
+
 /** Env names of a gate's `when.env`: the gate runs only when each is set and non-empty. */
 export interface GateCondition {
   when: string[];
@@ -116,8 +148,9 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
   );
   if (p.secrets.length > 0) {
     // Redact secret values from the log where awk exists (busybox and Debian images have it).
+    // awk cannot tell whether the last line ended with a newline; `tail | wc` can.
     lines.push(
-      `if command -v awk >/dev/null 2>&1; then GH_SECRET_NAMES="${p.secrets.join(' ')}" awk 'BEGIN { n = split(ENVIRON["GH_SECRET_NAMES"], k, " ") } { for (i = 1; i <= n; i++) { v = ENVIRON[k[i]]; if (v != "") { while ((p = index($0, v)) > 0) $0 = substr($0, 1, p - 1) "***" substr($0, p + length(v)) } } print }' "$o/log.txt" > "$o/log.redacted" && mv "$o/log.redacted" "$o/log.txt"; fi`,
+      `if command -v awk >/dev/null 2>&1; then gh_nl=$(tail -c 1 "$o/log.txt" 2>/dev/null | wc -l); GH_SECRET_NAMES="${p.secrets.join(' ')}" awk -v nl="$gh_nl" '${REDACT_AWK}' "$o/log.txt" > "$o/log.redacted" && mv "$o/log.redacted" "$o/log.txt"; fi`,
     );
   }
   lines.push(

@@ -431,5 +431,72 @@ describe.skipIf(!enabled)(
       const stuck = await exported(dir, 'stuck');
       expect(stuck.result).toMatchObject({ exitCode: 143, timedOut: true });
     });
+
+    test('the wrapper redacts the log as one stream, longest value first, and ends for a value `*` (busybox awk and mawk)', async () => {
+      const mawk = await ensureBaseImage({ awk: '/usr/bin/mawk' });
+      const pem = [
+        '-----BEGIN PRIVATE KEY-----',
+        'MIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA',
+        '-----END PRIVATE KEY-----',
+      ].join('\n');
+      const env = {
+        PEM_KEY: pem,
+        SHORT_TOKEN: `${CANARY}-x`,
+        LONG_TOKEN: `${CANARY}-x-long`,
+        STAR: '*',
+      };
+      const gates = (suffix: string, image: string): ResolvedGate[] => [
+        gate(`which-${suffix}`, { image, run: 'command -v awk' }),
+        gate(`pem-${suffix}`, {
+          image,
+          run: 'printf "key:\\n%s\\nnext\\n" "$PEM_KEY"',
+          secrets: ['PEM_KEY'],
+        }),
+        // Declared shorter first; the output ends without a newline.
+        gate(`order-${suffix}`, {
+          image,
+          run: 'echo "tok=$LONG_TOKEN"; printf "short=%s" "$SHORT_TOKEN" >&2',
+          secrets: ['SHORT_TOKEN', 'LONG_TOKEN'],
+        }),
+        gate(`star-${suffix}`, { image, run: 'echo "a * b ** c"', secrets: ['STAR'] }),
+      ];
+      const p = pipeline([...gates('busybox', base), ...gates('mawk', mawk)], { image: base });
+      const dir = await context(p);
+      const r = await docker(
+        [
+          'build',
+          '--no-cache',
+          ...Object.keys(env).flatMap((k) => ['--secret', `id=${k},env=${k}`]),
+          '--target',
+          'gatehouse-results',
+          '-o',
+          `type=local,dest=${join(dir, 'export')}`,
+          '.',
+        ],
+        { cwd: dir, env },
+      );
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      for (const [suffix, awk] of [
+        ['busybox', '/bin/awk\n'],
+        ['mawk', '/usr/bin/awk\n'],
+      ] as const) {
+        expect((await exported(dir, `which-${suffix}`)).log).toBe(awk);
+        expect((await exported(dir, `pem-${suffix}`)).log).toBe('key:\n***\nnext\n');
+        expect((await exported(dir, `order-${suffix}`)).log).toBe('tok=***\nshort=***');
+        expect(await exported(dir, `star-${suffix}`)).toMatchObject({
+          log: 'a *** b ****** c\n',
+          result: { exitCode: 0 },
+        });
+      }
+      const logs = await Promise.all(
+        (await readdir(join(dir, 'export'))).map((id) =>
+          readFile(join(dir, 'export', id, 'log.txt'), 'utf8'),
+        ),
+      );
+      for (const log of logs) {
+        expect(log).not.toContain(CANARY);
+        expect(log).not.toContain('MIIBVQ');
+      }
+    });
   },
 );
