@@ -1,4 +1,4 @@
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPipeline } from '@gatehouse/core';
@@ -99,6 +99,45 @@ describe('evaluateGate', () => {
     const r = await evaluateGate(g, outcome(g, { outDir: out }), { rootDir: out });
     expect(r.status).toBe('error');
     expect(r.reason).toMatch(/leaves/);
+  });
+
+  it('refuses an evidence file that is a symbolic link out of $GATEHOUSE_OUT, and reads none of it', async () => {
+    const host = await tempDir();
+    await writeFile(
+      join(host, 'host.json'),
+      JSON.stringify([{ filePath: '/etc/host-secret', messages: [] }]),
+    );
+    const out = await tempDir();
+    await symlink(join(host, 'host.json'), join(out, 'eslint.json'));
+    const g = gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }] });
+    const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: out });
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/eslint\.json .*symbolic link.*outside/);
+    expect(r.evidence.lint).toBeUndefined();
+    expect(r.evidence.files).toEqual([{ format: 'eslint', path: 'eslint.json', sha256: null }]);
+    expect(JSON.stringify(r)).not.toContain('host-secret');
+  });
+
+  it('refuses evidence reached through a linked directory, but follows links that stay inside', async () => {
+    const host = await tempDir();
+    await writeFile(join(host, 'junit.xml'), '<testsuite><testcase name="host"/></testsuite>');
+    const out = await tempDir();
+    await symlink(host, join(out, 'reports'));
+    await writeFile(join(out, 'real.xml'), '<testsuite><testcase name="a"/></testsuite>');
+    await symlink('real.xml', join(out, 'inside.xml'));
+    const g = (path: string) =>
+      gate('unit', { kind: 'unit-test', evidence: [{ format: 'junit', path }] });
+    const outside = await evaluateGate(
+      g('reports/junit.xml'),
+      outcome(g('reports/junit.xml'), { outDir: out }),
+      { rootDir: out },
+    );
+    expect([outside.status, outside.evidence.tests]).toEqual(['error', undefined]);
+    expect(outside.reason).toMatch(/symbolic link/);
+    const inside = await evaluateGate(g('inside.xml'), outcome(g('inside.xml'), { outDir: out }), {
+      rootDir: out,
+    });
+    expect([inside.status, inside.evidence.tests?.total]).toEqual(['passed', 1]);
   });
 
   it('a threshold without evidence to measure it is an error', async () => {

@@ -1,5 +1,5 @@
-import { open, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { sha256 } from '@gatehouse/core';
 import type {
   EvidenceSummary,
@@ -10,6 +10,7 @@ import type {
   RunReport,
   ThresholdCheck,
 } from '@gatehouse/core';
+import { readConfined } from './confined.js';
 import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
 import { EvidenceError, type ParsedEvidence } from './evidence/types.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
@@ -46,8 +47,10 @@ const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, no
  * makes the gate `error` with a reason naming the file.
  *
  * Status, first rule that applies: `interrupted`; `timeout`; `error` (could not start, or
- * evidence missing/malformed, or a threshold nothing measured); `failed` (non-zero exit,
- * killed by a signal, or a threshold not met); else `passed`.
+ * evidence missing/malformed/refused, or a threshold nothing measured); `failed` (non-zero
+ * exit, killed by a signal, or a threshold not met); else `passed`. Evidence files are read
+ * confined to `outcome.outDir`: one that is, or is reached through, a symbolic link leading
+ * out of it is refused and never read.
  */
 export async function evaluateGate(
   gate: ResolvedGate,
@@ -176,28 +179,19 @@ function summarise(parsed: ParsedEvidence, files: EvidenceSummary['files']): Evi
 
 type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
+/**
+ * Read one evidence file, confined to `$GATEHOUSE_OUT`: the gate wrote that directory, so a
+ * link in it that leads elsewhere (a host file, a device) is refused, never followed.
+ */
 async function readEvidence(outDir: string, path: string): Promise<ReadResult> {
-  const full = resolve(outDir, path);
-  const rel = relative(resolve(outDir), full);
-  if (rel.startsWith('..') || isAbsolute(rel))
-    return { ok: false, reason: 'path leaves $GATEHOUSE_OUT' };
-  try {
-    const st = await stat(full);
-    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
-    if (st.size > MAX_EVIDENCE_BYTES) return { ok: false, reason: `too large (${st.size} bytes)` };
-    const bytes = await readFile(full);
-    if (bytes.length === 0) return { ok: false, reason: 'file is empty' };
-    return { ok: true, bytes };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      reason:
-        code === 'ENOENT'
-          ? 'file missing (the gate did not write it)'
-          : `unreadable (${code ?? (err as Error).message})`,
-    };
+  const read = await readConfined(outDir, path, '$GATEHOUSE_OUT', MAX_EVIDENCE_BYTES);
+  if (read.ok) {
+    if (read.bytes.length === 0) return { ok: false, reason: 'file is empty' };
+    return read;
   }
+  if (read.kind === 'missing')
+    return { ok: false, reason: 'file missing (the gate did not write it)' };
+  return { ok: false, reason: read.reason };
 }
 
 async function readLogTail(path: string | null): Promise<string | undefined> {
