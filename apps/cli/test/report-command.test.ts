@@ -1,4 +1,14 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -244,5 +254,85 @@ describe('gatehouse report', () => {
     expect(broken.code).toBe(1);
     expect(broken.out).toContain('ledger broken at line 3: prev does not match the hash of line 2');
     await appendFile(ledger, '');
+  });
+});
+
+describe('gatehouse report merge --docker reads exports without trusting them', () => {
+  async function dockerExport(dir: string, ids: Record<string, string>): Promise<string> {
+    const exp = join(dir, 'docker-out');
+    for (const [id, junit] of Object.entries(ids)) {
+      await mkdir(join(exp, id, 'evidence'), { recursive: true });
+      await writeFile(
+        join(exp, id, 'result.json'),
+        JSON.stringify({
+          id,
+          exitCode: 0,
+          startedAt: '2026-01-01T00:00:00Z',
+          finishedAt: '2026-01-01T00:00:02Z',
+          durationMs: 2000,
+        }),
+      );
+      await writeFile(join(exp, id, 'log.txt'), `log of ${id}\n`);
+      if (junit) await writeFile(join(exp, id, 'evidence', 'junit.xml'), junit);
+    }
+    await writeFile(join(exp, 'lint', 'evidence', 'eslint.json'), '[]');
+    return exp;
+  }
+  const JUNIT = '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>';
+
+  it('--docker never follows an exported link to the host, and never writes through one', async () => {
+    const dir = await project();
+    const host = await mkdtemp(join(tmpdir(), 'gatehouse-host-'));
+    dirs.push(host);
+    const hostLog = join(host, 'big.log');
+    const big = 65 * 1024 * 1024;
+    await writeFile(hostLog, 'HOST-ONLY log line\n');
+    await truncate(hostLog, big);
+    await writeFile(
+      join(host, 'junit.xml'),
+      '<testsuites><testsuite name="HOST-ONLY"><testcase name="t"/></testsuite></testsuites>',
+    );
+    const exp = await dockerExport(dir, { lint: '', unit: '', e2e: '' });
+    await rm(join(exp, 'unit', 'log.txt'));
+    await symlink(hostLog, join(exp, 'unit', 'log.txt'));
+    await symlink(join(host, 'junit.xml'), join(exp, 'unit', 'evidence', 'junit.xml'));
+    // A whole gate directory that is a link is refused too, not silently ignored.
+    await rm(join(exp, 'e2e'), { recursive: true });
+    await mkdir(join(host, 'e2e'));
+    await writeFile(join(host, 'e2e', 'result.json'), '{"id":"e2e","exitCode":0}');
+    await symlink(join(host, 'e2e'), join(exp, 'e2e'));
+
+    const r = await run(['report', 'merge', '--docker', 'docker-out', '-o', 'r/report.json'], dir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'r', 'report.json'), 'utf8')) as RunReport;
+    const unit = report.gates.find((g) => g.id === 'unit')!;
+    expect(unit.status).toBe('error');
+    expect(unit.reason).toMatch(/log\.txt is a symbolic link/);
+    expect(unit.reason).toMatch(/evidence junit\.xml \(junit\): is a symbolic link/);
+    const e2e = report.gates.find((g) => g.id === 'e2e')!;
+    expect([e2e.status, e2e.reason]).toEqual([
+      'error',
+      expect.stringMatching(/e2e is a symbolic link; not followed/),
+    ]);
+    expect(report.verdict.status).toBe('failed');
+    for (const f of ['report.json', 'report.html', 'report.md'])
+      expect(await readFile(join(dir, 'r', f), 'utf8'), f).not.toContain('HOST-ONLY');
+    expect((await stat(hostLog)).size).toBe(big);
+    expect((await readFile(hostLog)).subarray(0, 19).toString()).toBe('HOST-ONLY log line\n');
+  });
+
+  it('--docker reads an exported log over 512 MiB and writes the report', async () => {
+    const dir = await project();
+    const exp = await dockerExport(dir, { lint: '', unit: JUNIT, e2e: '' });
+    const size = 600 * 1024 * 1024;
+    await truncate(join(exp, 'unit', 'log.txt'), size);
+    const r = await run(['report', 'merge', '--docker', 'docker-out', '-o', 'r/report.json'], dir);
+    expect([r.code, r.err]).toEqual([0, '']);
+    const report = JSON.parse(await readFile(join(dir, 'r', 'report.json'), 'utf8')) as RunReport;
+    const unit = report.gates.find((g) => g.id === 'unit')!;
+    expect(unit.status).toBe('passed');
+    expect(unit.log).toMatchObject({ bytes: size, truncated: false });
+    expect(unit.log.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await stat(join(exp, 'unit', 'log.txt'))).size).toBe(size);
   });
 });

@@ -4,6 +4,7 @@
  * inside its directory, only regular files are opened (never a FIFO or a device), the open
  * itself does not follow a link, and reads are bounded. Nothing here writes.
  */
+import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -121,4 +122,56 @@ export async function readConfined(
   } finally {
     await opened.fh.close();
   }
+}
+
+/** What {@link scanFile} saw of a whole file. */
+export interface FileScan {
+  /** sha256 of every byte read. */
+  sha256: string;
+  /** Bytes read: the file's size when it did not change meanwhile. */
+  bytes: number;
+  /** The first `headBytes` bytes (fewer when the file is shorter). */
+  head: Buffer;
+  /** The last `tailBytes` bytes (fewer when the file is shorter). */
+  tail: Buffer;
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Read an open file from start to end in chunks, hashing all of it and keeping only a
+ * bounded head and tail: memory stays bounded whatever the file's size. Closes `fh`.
+ */
+export async function scanFile(
+  fh: FileHandle,
+  opts: { headBytes: number; tailBytes: number },
+): Promise<FileScan> {
+  const hash = createHash('sha256');
+  const heads: Buffer[] = [];
+  let headLen = 0;
+  let tail = Buffer.alloc(0);
+  let bytes = 0;
+  const buf = Buffer.alloc(CHUNK);
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, bytes);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      bytes += bytesRead;
+      if (headLen < opts.headBytes) {
+        const part = Buffer.from(chunk.subarray(0, opts.headBytes - headLen));
+        heads.push(part);
+        headLen += part.length;
+      }
+      if (opts.tailBytes > 0) {
+        const keep = chunk.subarray(Math.max(0, chunk.length - opts.tailBytes));
+        const joined = Buffer.concat([tail, keep]);
+        tail = Buffer.from(joined.subarray(Math.max(0, joined.length - opts.tailBytes)));
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash.digest('hex'), bytes, head: Buffer.concat(heads), tail };
 }

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gate } from '@gatehouse/test-utils';
@@ -101,5 +102,130 @@ describe('readExportedGate', () => {
     expect((await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir })).status).toBe(
       'error',
     );
+  });
+
+  it('never follows log.txt out of the gate directory: an error, nothing read, nothing written', async () => {
+    const host = await tempDir();
+    const hostLog = join(host, 'host.log');
+    const hostText = 'HOST-ONLY line\n'.repeat(64);
+    await writeFile(hostLog, hostText);
+    const dir = await exported({ 'result.json': result(), 'evidence/.keep': '' });
+    await symlink(hostLog, join(dir, 'log.txt'));
+    // A log longer than the cap used to be cut by writing through the link.
+    const r = await judgeExportedGate(dir, gate('unit'), 'docker', {
+      rootDir: dir,
+      maxLogBytes: 16,
+    });
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/log\.txt is a symbolic link/);
+    expect(r.logTail).toBeUndefined();
+    expect(r.log).toMatchObject({ path: null, bytes: 0 });
+    expect(JSON.stringify(r)).not.toContain('HOST-ONLY');
+    expect(await readFile(hostLog, 'utf8')).toBe(hostText);
+    expect((await lstat(join(dir, 'log.txt'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('never follows an evidence file or the evidence directory out of the gate directory', async () => {
+    const host = await tempDir();
+    await writeFile(
+      join(host, 'eslint.json'),
+      JSON.stringify([
+        {
+          filePath: '/srv/HOST-ONLY.js',
+          messages: [{ ruleId: 'x', severity: 1, message: 'HOST-ONLY' }],
+        },
+      ]),
+    );
+    const g = gate('lint', { kind: 'lint', evidence: [{ format: 'eslint', path: 'eslint.json' }] });
+    const res = result({ id: 'lint' });
+
+    const fileLinked = await exported({ 'result.json': res, 'log.txt': 'ok\n' });
+    await mkdir(join(fileLinked, 'evidence'));
+    await symlink(join(host, 'eslint.json'), join(fileLinked, 'evidence', 'eslint.json'));
+    const dirLinked = await exported({ 'result.json': res, 'log.txt': 'ok\n' });
+    await symlink(host, join(dirLinked, 'evidence'));
+
+    for (const dir of [fileLinked, dirLinked]) {
+      const r = await judgeExportedGate(dir, g, 'docker', { rootDir: dir });
+      expect(r.status).toBe('error');
+      expect(r.reason).toMatch(/symbolic link/);
+      expect(r.evidence.lint).toBeUndefined();
+      expect(JSON.stringify(r)).not.toContain('HOST-ONLY');
+    }
+  });
+
+  it('refuses a gate directory or result.json that is a symbolic link', async () => {
+    const real = await exported({ 'result.json': result(), 'log.txt': 'ok\n' });
+    const parent = await tempDir();
+    await symlink(real, join(parent, 'unit'));
+    const viaLink = await judgeExportedGate(join(parent, 'unit'), gate('unit'), 'docker', {
+      rootDir: parent,
+    });
+    expect([viaLink.status, viaLink.reason]).toEqual([
+      'error',
+      expect.stringMatching(/directory .*is a symbolic link/),
+    ]);
+
+    const host = await tempDir();
+    await writeFile(join(host, 'result.json'), result());
+    const dir = await exported({ 'log.txt': 'ok\n' });
+    await symlink(join(host, 'result.json'), join(dir, 'result.json'));
+    const r = await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir });
+    expect([r.status, r.reason]).toEqual([
+      'error',
+      expect.stringMatching(/result\.json is a symbolic link/),
+    ]);
+  });
+
+  it('reads a log larger than a string can hold: a streamed digest of the whole file and its tail', async () => {
+    const dir = await exported({ 'result.json': result(), 'log.txt': '' });
+    const size = 600 * 1024 * 1024;
+    await truncate(join(dir, 'log.txt'), size - 12);
+    await writeFile(join(dir, 'log.txt'), 'x\nlast line\n', { flag: 'a' });
+    const digest = createHash('sha256');
+    const zeros = Buffer.alloc(8 * 1024 * 1024);
+    for (let left = size - 12; left > 0; left -= zeros.length)
+      digest.update(left >= zeros.length ? zeros : zeros.subarray(0, left));
+    digest.update('x\nlast line\n');
+
+    const r = await judgeExportedGate(dir, gate('unit'), 'docker', { rootDir: dir });
+    expect(r.status).toBe('passed');
+    expect(r.log).toEqual({
+      path: join(dir, 'log.txt'),
+      sha256: digest.digest('hex'),
+      bytes: size,
+      truncated: false,
+    });
+    expect(r.logTail).toBe('last line\n');
+    // Nothing was written: the file is as the gate left it.
+    expect((await stat(join(dir, 'log.txt'))).size).toBe(size);
+  });
+
+  it('with logCopy, writes the log redacted and capped to a new file and describes that copy', async () => {
+    const raw = 'token=s3cr3t\n' + 'x'.repeat(100) + '\nend s3cr3t\n';
+    const dir = await exported({ 'result.json': result(), 'log.txt': raw });
+    const runDir = await tempDir();
+    // Whatever sits at the copy's path is replaced, never written through.
+    const elsewhere = join(runDir, 'elsewhere.txt');
+    await writeFile(elsewhere, 'untouched');
+    await symlink(elsewhere, join(runDir, 'unit.log'));
+    const redact = (t: string) => t.split('s3cr3t').join('***');
+    const r = await judgeExportedGate(dir, gate('unit'), 'docker', {
+      rootDir: dir,
+      redact,
+      maxLogBytes: 20,
+      logCopy: join(runDir, 'unit.log'),
+    });
+    const copy = await readFile(join(runDir, 'unit.log'));
+    expect(copy.toString()).toBe('token=***\nxxxxxxxxxx');
+    expect(r.log).toEqual({
+      path: join(runDir, 'unit.log'),
+      sha256: createHash('sha256').update(copy).digest('hex'),
+      bytes: 20,
+      truncated: true,
+    });
+    expect(r.logTail).toBe(redact(raw));
+    expect(await readFile(join(dir, 'log.txt'), 'utf8')).toBe(raw);
+    expect(await readFile(elsewhere, 'utf8')).toBe('untouched');
   });
 });

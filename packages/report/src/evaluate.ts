@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { sha256 } from '@gatehouse/core';
@@ -46,7 +47,8 @@ const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, no
  * policy, and decide its status. Never throws for bad evidence: a missing or malformed file
  * makes the gate `error` with a reason naming the file.
  *
- * Status, first rule that applies: `interrupted`; `timeout`; `error` (could not start, or
+ * Status, first rule that applies: `error` when the executor refused some of the gate's
+ * output (`outcome.refusals`); `interrupted`; `timeout`; `error` (could not start, or
  * evidence missing/malformed/refused, or a threshold nothing measured); `failed` (non-zero
  * exit, killed by a signal, or a threshold not met); else `passed`. Evidence files are read
  * confined to `outcome.outDir`: one that is, or is reached through, a symbolic link leading
@@ -71,7 +73,8 @@ export async function evaluateGate(
     cached: null,
     log: outcome.log,
   };
-  const logTail = await readLogTail(outcome.log.path);
+  const logTail =
+    outcome.logTail !== undefined ? outcome.logTail : await readLogTail(outcome.log.path);
   const redact = opts.redact ?? ((t: string) => t);
   const finish = (
     status: GateStatus,
@@ -112,6 +115,9 @@ export async function evaluateGate(
   const parsed = parts.length ? mergeEvidence(parts) : { findings: [] };
   const evidence = summarise(parsed, files);
 
+  // Output that tried to lead the reader elsewhere says nothing reliable, not even a timeout.
+  if (outcome.refusals?.length)
+    return finish('error', [...outcome.refusals, ...problems].join('; '), evidence, []);
   if (outcome.interrupted)
     return finish('interrupted', 'interrupted before it finished', evidence, []);
   if (outcome.timedOut)
@@ -194,19 +200,33 @@ async function readEvidence(outDir: string, path: string): Promise<ReadResult> {
   return { ok: false, reason: read.reason };
 }
 
+/**
+ * The end of a log as `GateResult.logTail` holds it: at most {@link LOG_TAIL_BYTES} bytes of
+ * `end` (the last bytes of the log), starting at a line boundary unless `end` is the whole log.
+ */
+export function logTailOf(end: Buffer, wholeLog: boolean): string {
+  const len = Math.min(end.length, LOG_TAIL_BYTES);
+  let text = end.subarray(end.length - len).toString('utf8');
+  // Starting mid-file: drop the partial first line (and any split UTF-8 sequence with it).
+  if (!wholeLog || len < end.length) text = text.slice(text.indexOf('\n') + 1);
+  return text;
+}
+
 async function readLogTail(path: string | null): Promise<string | undefined> {
   if (path === null) return undefined;
   let fh;
   try {
-    fh = await open(path, 'r');
-    const { size } = await fh.stat();
-    const len = Math.min(size, LOG_TAIL_BYTES);
+    // The executor wrote this file; still, a link or a FIFO put in its place is not read.
+    fh = await open(
+      path,
+      constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0),
+    );
+    const st = await fh.stat();
+    if (!st.isFile()) return undefined;
+    const len = Math.min(st.size, LOG_TAIL_BYTES);
     const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    let text = buf.toString('utf8');
-    // Starting mid-file: drop the partial first line (and any split UTF-8 sequence with it).
-    if (size > len) text = text.slice(text.indexOf('\n') + 1);
-    return text;
+    await fh.read(buf, 0, len, st.size - len);
+    return logTailOf(buf, st.size === len);
   } catch {
     return undefined;
   } finally {

@@ -25,6 +25,16 @@ export interface GateOutcome {
   outDir: string;
   /** The combined stdout+stderr log as recorded. */
   log: { path: string | null; sha256: string; bytes: number; truncated: boolean };
+  /**
+   * The end of the log (as `GateResult.logTail` holds it) when the executor already read it;
+   * `evaluateGate` then does not open `log.path`.
+   */
+  logTail?: string;
+  /**
+   * Output of the gate the executor refused to read (a link leading out of its directory, a
+   * file that is not a regular file), one sentence each. Any makes the gate `error`.
+   */
+  refusals?: string[];
   /** `local`, `docker`, `github`, … */
   executor: string;
   /** Image the gate ran in, when containerised. */

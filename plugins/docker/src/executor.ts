@@ -4,7 +4,7 @@
  * parallel), copies every gate's result out of the built image and judges it with the
  * same code as the local executor.
  */
-import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
   type ExecuteOptions,
@@ -213,11 +213,11 @@ export async function executeDocker(
         rootDir: pipeline.rootDir,
         sourceRoots: [pipeline.workdir],
         redact,
+        logCopy: join(runDir, 'logs', `${gate.id}.log`),
         image: images.get(gate.image) ?? null,
       });
-      await copyFile(join(dir, 'log.txt'), join(runDir, 'logs', `${gate.id}.log`)).catch(
-        () => undefined,
-      );
+      // The run keeps the redacted copy only: the exported log may still hold a secret.
+      await rm(join(dir, 'log.txt'), { force: true });
       const run = progress.stageRuns(gateOfStage(gate.id));
       if (run.state === 'cached') result = cachedResult(result, run.digest ?? '', null);
     }

@@ -203,7 +203,8 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
       a.name < b.name ? -1 : 1,
     )) {
-      if (!e.isDirectory()) continue;
+      // A link in the export is judged too: the reader refuses it, and the report says so.
+      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
       const gate = byId.get(e.name);
       if (!gate) {
         io.stderr.write(
