@@ -12,8 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendLedger, skippedResult, writeReport } from '@gatehouse/report';
-import { gate } from '@gatehouse/test-utils';
+import { appendLedger, evaluateGate, outcome, writeReport } from '@gatehouse/report';
+import { loadPipeline } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import { runCli as run } from './helpers.js';
 
@@ -50,16 +50,27 @@ async function project(): Promise<string> {
   return dir;
 }
 
-function passed(id: string, executor = 'github'): GateResult {
-  return { ...skippedResult(gate(id), 'x', executor), status: 'passed', reason: null, exitCode: 0 };
+/** A passing result of gate `id` of {@link project}, judged as `run --only ID --result-file` does. */
+async function passed(dir: string, id: string): Promise<GateResult> {
+  const pipeline = await loadPipeline(join(dir, 'gatehouse.yml'));
+  const g = pipeline.gates.find((x) => x.id === id)!;
+  const out = await mkdtemp(join(tmpdir(), 'gatehouse-shard-'));
+  dirs.push(out);
+  await writeFile(join(out, 'eslint.json'), '[]');
+  await writeFile(join(out, 'junit.xml'), '<testsuite><testcase name="t"/></testsuite>');
+  const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: dir });
+  return { ...r, executor: 'github' };
 }
 
 describe('gatehouse report', () => {
   it('merges per-gate result files, writes a sealed report, and verifies it', async () => {
     const dir = await project();
     await mkdir(join(dir, 'results', 'lint'), { recursive: true });
-    await writeFile(join(dir, 'results', 'lint', 'lint.json'), JSON.stringify(passed('lint')));
-    await writeFile(join(dir, 'results', 'unit.json'), JSON.stringify(passed('unit')));
+    await writeFile(
+      join(dir, 'results', 'lint', 'lint.json'),
+      JSON.stringify(await passed(dir, 'lint')),
+    );
+    await writeFile(join(dir, 'results', 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
     const m = await run(['report', 'merge', 'results', '-o', 'out/report.json'], dir);
     expect(m.err).toBe('');
     expect(m.code).toBe(0);
@@ -96,8 +107,8 @@ describe('gatehouse report', () => {
     const dir = await project();
     await mkdir(join(dir, 'a'));
     await mkdir(join(dir, 'b'));
-    await writeFile(join(dir, 'a', 'lint.json'), JSON.stringify(passed('lint')));
-    await writeFile(join(dir, 'b', 'lint.json'), JSON.stringify(passed('lint')));
+    await writeFile(join(dir, 'a', 'lint.json'), JSON.stringify(await passed(dir, 'lint')));
+    await writeFile(join(dir, 'b', 'lint.json'), JSON.stringify(await passed(dir, 'lint')));
     const r = await run(['report', 'merge', 'a', 'b', '-o', 'report.json'], dir);
     expect(r.code).toBe(1);
     expect(r.err).toContain('gate lint is reported twice: in a/lint.json and in b/lint.json');
@@ -105,13 +116,16 @@ describe('gatehouse report', () => {
 
   it('refuses result files that are not gate results, and sealed reports that were edited', async () => {
     const dir = await project();
-    await writeFile(join(dir, 'odd.json'), JSON.stringify({ ...passed('lint'), status: 'green' }));
+    await writeFile(
+      join(dir, 'odd.json'),
+      JSON.stringify({ ...(await passed(dir, 'lint')), status: 'green' }),
+    );
     const r = await run(['report', 'merge', 'odd.json', '-o', 'r.json'], dir);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
       'odd.json is not a valid gate result: /status must be equal to one of the allowed values',
     );
-    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
     await run(['report', 'merge', 'unit.json', '-o', 'part/report.json'], dir);
     const part = JSON.parse(await readFile(join(dir, 'part', 'report.json'), 'utf8')) as RunReport;
     part.gates[0]!.status = 'failed';
@@ -171,7 +185,7 @@ describe('gatehouse report', () => {
 
   it('renders every format to a file or stdout', async () => {
     const dir = await project();
-    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
     await run(['report', 'merge', 'unit.json', '-o', '.gatehouse/report/report.json'], dir);
     for (const f of ['json', 'html', 'md', 'junit', 'sarif', 'intoto']) {
       const r = await run(['report', 'render', '--format', f], dir);
@@ -191,7 +205,7 @@ describe('gatehouse report', () => {
 
   it('keygen, sign and verify with the public key', async () => {
     const dir = await project();
-    await writeFile(join(dir, 'unit.json'), JSON.stringify(passed('unit')));
+    await writeFile(join(dir, 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
     await run(['report', 'merge', 'unit.json', '-o', 'rep/report.json'], dir);
     expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(0);
     expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(1);
@@ -254,6 +268,93 @@ describe('gatehouse report', () => {
     expect(broken.code).toBe(1);
     expect(broken.out).toContain('ledger broken at line 3: prev does not match the hash of line 2');
     await appendFile(ledger, '');
+  });
+});
+
+describe('gatehouse report merge trusts the config, not the results', () => {
+  const CI_CONFIG = [
+    'version: 1',
+    'name: ci',
+    'gates:',
+    '  build:',
+    '    run: echo building',
+    '  check:',
+    '    run: echo checking; exit 1',
+    '  docs:',
+    '    mode: advisory',
+    '    run: echo docs',
+    '',
+  ].join('\n');
+
+  async function ciProject(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-merge-trust-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'gatehouse.yml'), CI_CONFIG);
+    return dir;
+  }
+
+  const readShard = async (dir: string, id: string) =>
+    JSON.parse(await readFile(join(dir, 'results', `${id}.json`), 'utf8')) as GateResult;
+  const writeShard = (dir: string, id: string, r: GateResult) =>
+    writeFile(join(dir, 'results', `${id}.json`), JSON.stringify(r));
+  const merge = async (dir: string) => {
+    const m = await run(['report', 'merge', 'results', '-o', 'out/report.json'], dir);
+    expect([m.code, m.err]).toEqual([0, '']);
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as RunReport;
+    return { out: m.out, report, gate: (id: string) => report.gates.find((g) => g.id === id)! };
+  };
+
+  it('merges what `run --only --result-file` wrote, and turns each contradiction into a failing error', async () => {
+    const dir = await ciProject();
+    for (const [id, code] of [
+      ['build', 0],
+      ['check', 1],
+      ['docs', 0],
+    ] as const) {
+      const r = await run(['run', '--only', id, '--result-file', `results/${id}.json`], dir);
+      expect([id, r.code]).toEqual([id, code]);
+    }
+    const honest = await merge(dir);
+    expect(honest.report.gates.map((g) => [g.id, g.status])).toEqual([
+      ['build', 'passed'],
+      ['check', 'failed'],
+      ['docs', 'passed'],
+    ]);
+    expect(honest.report.verdict.reasons).toEqual([
+      'blocking gate check failed: exited with code 1',
+    ]);
+    const build = await readShard(dir, 'build');
+    const check = await readShard(dir, 'check');
+
+    // A shard cannot make a blocking gate advisory.
+    await writeShard(dir, 'check', { ...check, mode: 'advisory' });
+    const advisory = await merge(dir);
+    expect(advisory.gate('check')).toMatchObject({ mode: 'blocking', status: 'failed' });
+    expect(advisory.out).toMatch(/^FAILED/);
+
+    // Nor claim a pass its exit code contradicts.
+    await writeShard(dir, 'check', { ...check, status: 'passed', reason: null });
+    const passed = await merge(dir);
+    expect(passed.gate('check').status).toBe('error');
+    expect(passed.out).toContain(
+      'result of gate check rejected: the result says passed, but judged by the config it is failed (exited with code 1)',
+    );
+
+    // Nor add a gate, nor stand for another command.
+    await writeShard(dir, 'check', check);
+    await writeShard(dir, 'deploy', { ...build, id: 'deploy', mode: 'advisory' });
+    await writeShard(dir, 'build', { ...build, commandSha256: '0'.repeat(64) });
+    const forged = await merge(dir);
+    expect(forged.gate('deploy')).toMatchObject({
+      status: 'error',
+      reason: expect.stringMatching(/not a gate of pipeline ci/),
+    });
+    expect(forged.gate('build').status).toBe('error');
+    expect(forged.gate('build').reason).toMatch(/commandSha256 0{64} is not the sha256/);
+    expect(forged.report.verdict.status).toBe('failed');
+    expect(forged.report.verdict.reasons.join('\n')).toMatch(
+      /deploy[\s\S]*build|build[\s\S]*deploy/,
+    );
   });
 });
 

@@ -156,10 +156,13 @@ const BAD: ReadonlySet<GateStatus> = new Set(['failed', 'error', 'timeout', 'int
  * The verdict, policy `all-blocking-gates-pass`: failed when a blocking gate is
  * failed/error/timeout/interrupted, skipped because a gate it needs (transitively) did not
  * pass, or never reported. Advisory problems and other skips are listed as warnings only.
+ * A gate in `opts.rejected` (a merged result that contradicts the config or itself) fails
+ * it whatever its mode: such a result says nothing reliable about the run.
  */
 export function computeVerdict(
   gates: GateResult[],
   pipeline: Pick<ResolvedPipeline, 'gates'> | null,
+  opts: { rejected?: ReadonlySet<string> } = {},
 ): RunReport['verdict'] {
   const byId = new Map(gates.map((g) => [g.id, g]));
   const needs = new Map((pipeline?.gates ?? []).map((g) => [g.id, g.needs]));
@@ -181,6 +184,11 @@ export function computeVerdict(
   const reasons: string[] = [];
   let failed = false;
   for (const g of gates) {
+    if (opts.rejected?.has(g.id)) {
+      failed = true;
+      reasons.push(`result of gate ${g.id} rejected: ${g.reason ?? 'it contradicts the config'}`);
+      continue;
+    }
     const s = effectiveStatus(g);
     const cachedNote = g.status === 'cached' ? ' (cached)' : '';
     const why = g.reason ? `: ${g.reason}` : '';

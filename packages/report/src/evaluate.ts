@@ -115,16 +115,70 @@ export async function evaluateGate(
   const parsed = parts.length ? mergeEvidence(parts) : { findings: [] };
   const evidence = summarise(parsed, files);
 
+  const judged = await judgeRun(
+    gate,
+    {
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      timedOut: outcome.timedOut,
+      interrupted: outcome.interrupted,
+      spawnError: outcome.spawnError,
+      refusals: outcome.refusals ?? [],
+      evidenceProblems: problems,
+      parsed,
+    },
+    opts,
+  );
+  return finish(judged.status, judged.reason, evidence, judged.thresholds);
+}
+
+/** What a gate is judged on once its evidence is read: by {@link evaluateGate}, or from a result file when merging. */
+export interface RunFacts {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  spawnError: string | null;
+  /** Output the executor refused to read (see `GateOutcome.refusals`). */
+  refusals: string[];
+  /** Evidence files missing, malformed or refused, one sentence each naming the file. */
+  evidenceProblems: string[];
+  /** The gate's evidence, all files together. */
+  parsed: ParsedEvidence;
+}
+
+/** A gate's status, the reason for it, and its thresholds as measured. */
+export interface Judgement {
+  status: GateStatus;
+  reason: string | null;
+  thresholds: ThresholdCheck[];
+}
+
+/**
+ * The rules of {@link evaluateGate}, on facts already gathered: the gate's policy (from the
+ * config, with its kind's defaults) measured against the evidence, and the status decided.
+ */
+export async function judgeRun(
+  gate: ResolvedGate,
+  facts: RunFacts,
+  opts: Pick<EvaluateOptions, 'rootDir' | 'baseline'>,
+): Promise<Judgement> {
+  const judged = (
+    status: GateStatus,
+    reason: string | null,
+    thresholds: ThresholdCheck[] = [],
+  ) => ({
+    status,
+    reason,
+    thresholds,
+  });
   // Output that tried to lead the reader elsewhere says nothing reliable, not even a timeout.
-  if (outcome.refusals?.length)
-    return finish('error', [...outcome.refusals, ...problems].join('; '), evidence, []);
-  if (outcome.interrupted)
-    return finish('interrupted', 'interrupted before it finished', evidence, []);
-  if (outcome.timedOut)
-    return finish('timeout', `timed out after ${formatMs(gate.timeoutMs)}`, evidence, []);
-  if (outcome.spawnError !== null)
-    return finish('error', `could not start: ${outcome.spawnError}`, evidence, []);
-  if (problems.length) return finish('error', problems.join('; '), evidence, []);
+  if (facts.refusals.length)
+    return judged('error', [...facts.refusals, ...facts.evidenceProblems].join('; '));
+  if (facts.interrupted) return judged('interrupted', 'interrupted before it finished');
+  if (facts.timedOut) return judged('timeout', `timed out after ${formatMs(gate.timeoutMs)}`);
+  if (facts.spawnError !== null) return judged('error', `could not start: ${facts.spawnError}`);
+  if (facts.evidenceProblems.length) return judged('error', facts.evidenceProblems.join('; '));
 
   let baseline: Set<string> | null = null;
   if (opts.baseline || gate.policy.baseline) {
@@ -132,28 +186,23 @@ export async function evaluateGate(
       const report = opts.baseline ?? (await loadBaseline(opts.rootDir, gate.policy.baseline!));
       baseline = baselineFingerprints(report.gates.find((g) => g.id === gate.id));
     } catch (err) {
-      return finish(
-        'error',
-        `baseline ${gate.policy.baseline}: ${(err as Error).message}`,
-        evidence,
-        [],
-      );
+      return judged('error', `baseline ${gate.policy.baseline}: ${(err as Error).message}`);
     }
   }
+  const parsed = facts.parsed;
   const thresholds = checkPolicy(effectivePolicy(gate, parsed), parsed, baseline);
   const unmeasured = thresholds.filter((c) => c.measured === null);
   if (unmeasured.length)
-    return finish('error', unmeasured.map(describeCheck).join('; '), evidence, thresholds);
+    return judged('error', unmeasured.map(describeCheck).join('; '), thresholds);
 
   const reasons: string[] = [];
-  if (outcome.exitCode === null)
-    reasons.push(outcome.signal ? `killed by ${outcome.signal}` : 'ended without an exit code');
-  else if (outcome.exitCode !== 0) reasons.push(`exited with code ${outcome.exitCode}`);
+  if (facts.exitCode === null)
+    reasons.push(facts.signal ? `killed by ${facts.signal}` : 'ended without an exit code');
+  else if (facts.exitCode !== 0) reasons.push(`exited with code ${facts.exitCode}`);
   reasons.push(...thresholds.filter((c) => !c.ok).map(describeCheck));
-  return finish(
+  return judged(
     reasons.length ? 'failed' : 'passed',
     reasons.length ? reasons.join('; ') : null,
-    evidence,
     thresholds,
   );
 }

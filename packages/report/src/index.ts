@@ -8,9 +8,12 @@ export {
   skippedResult,
   cachedResult,
   loadBaseline,
+  judgeRun,
   MAX_FINDINGS,
   LOG_TAIL_BYTES,
   type EvaluateOptions,
+  type Judgement,
+  type RunFacts,
 } from './evaluate.js';
 export {
   buildReport,
@@ -25,6 +28,7 @@ export {
   type BuildReportInput,
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
+export { judgeShard, type JudgedShard, type ShardOptions } from './shard.js';
 export {
   readExportedGate,
   judgeExportedGate,

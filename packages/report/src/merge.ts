@@ -1,6 +1,7 @@
 import { GatehouseError } from '@gatehouse/core';
 import type { GateResult, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
 import { computeVerdict, newRunId, orderGates, REPORT_PACKAGE_VERSION } from './build.js';
+import { judgeShard } from './shard.js';
 
 /** Options of {@link mergeReports}. */
 export interface MergeOptions {
@@ -16,6 +17,8 @@ export interface MergeOptions {
   git?: GitInfo;
   /** @default the first report part's, else none */
   context?: RunContext;
+  /** Where `policy.baseline` files are read from. @default the pipeline's rootDir */
+  rootDir?: string;
 }
 
 function isReport(p: RunReport | GateResult): p is RunReport {
@@ -24,15 +27,21 @@ function isReport(p: RunReport | GateResult): p is RunReport {
 
 /**
  * Combine per-gate results (from CI jobs) and/or whole reports into one report for
- * `pipeline`. A gate reported twice is an error naming both sources; a pipeline gate no part
- * reported becomes `skipped` with reason "no result reported" (which fails the verdict when
- * the gate is blocking). Start/end span the parts.
+ * `pipeline`, the config as loaded by whoever merges. A gate reported twice is an error
+ * naming both sources; a pipeline gate no part reported becomes `skipped` with reason "no
+ * result reported" (which fails the verdict when the gate is blocking). Start/end span the
+ * parts.
+ *
+ * Every result is evidence, judged against the config by `judgeShard`: mode, kind and
+ * thresholds are the config's, and a result that contradicts the config or itself (an
+ * unknown gate, another command's hash, a status its exit code and evidence do not give) is
+ * an `error` that fails the verdict, whatever the gate's mode.
  */
-export function mergeReports(
+export async function mergeReports(
   parts: Array<RunReport | GateResult>,
   pipeline: ResolvedPipeline,
   opts: MergeOptions = {},
-): RunReport {
+): Promise<RunReport> {
   const src = (i: number): string => opts.sources?.[i] ?? `part #${i + 1}`;
   const seen = new Map<string, string>();
   const results: GateResult[] = [];
@@ -60,9 +69,16 @@ export function mergeReports(
       results.push(g);
     }
   });
+  const judged: GateResult[] = [];
+  const rejected = new Set<string>();
+  for (const r of results) {
+    const j = await judgeShard(pipeline, r, opts.rootDir ? { rootDir: opts.rootDir } : {});
+    judged.push(j.result);
+    if (j.rejected !== null) rejected.add(r.id);
+  }
   const executors = [...new Set(results.map((g) => g.executor))].sort();
   const executor = opts.executor ?? (executors.length ? executors.join('+') : 'none');
-  const gates = orderGates(pipeline, results, executor, true);
+  const gates = orderGates(pipeline, judged, executor, true);
   const times = results.filter((g) => g.status !== 'skipped' && g.status !== 'cached');
   const now = new Date().toISOString();
   const startedAt =
@@ -81,7 +97,7 @@ export function mergeReports(
     startedAt,
     finishedAt,
     executor,
-    verdict: computeVerdict(gates, pipeline),
+    verdict: computeVerdict(gates, pipeline, { rejected }),
     gates,
   };
 }

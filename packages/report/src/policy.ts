@@ -41,8 +41,14 @@ export function checkPolicy(
   const isNew = (f: Finding): boolean => baseline === null || !baseline.has(f.fingerprint);
   const lintAll = evidence.findings.filter((f) => f.fingerprint.startsWith('lint:'));
   const a11yAll = evidence.findings.filter((f) => f.fingerprint.startsWith('a11y:'));
-  const lintNew = lintSummaryOf(lintAll.filter(isNew));
-  const a11yNew = a11ySummaryOf(a11yAll.filter(isNew), evidence.a11y?.pages ?? 0);
+  // Without a baseline the summaries are the counts: they are computed from every finding,
+  // while a result read back from a file lists only the first MAX_FINDINGS of them.
+  const lintNew =
+    baseline === null && evidence.lint ? evidence.lint : lintSummaryOf(lintAll.filter(isNew));
+  const a11yNew =
+    baseline === null && evidence.a11y
+      ? evidence.a11y
+      : a11ySummaryOf(a11yAll.filter(isNew), evidence.a11y?.pages ?? 0);
   const excluded = (
     all: Finding[],
     level: Finding['level'],

@@ -143,10 +143,13 @@ describe('mergeReports', () => {
     ...skippedResult(gate(id), 'x', 'github'),
     status: 'passed' as const,
     reason: null,
+    exitCode: 0,
   });
 
-  it('combines gate results and reports, and reports gates nobody reported', () => {
-    const m = mergeReports([r('lint'), r('unit')], p, { sources: ['lint.json', 'unit.json'] });
+  it('combines gate results and reports, and reports gates nobody reported', async () => {
+    const m = await mergeReports([r('lint'), r('unit')], p, {
+      sources: ['lint.json', 'unit.json'],
+    });
     expect(m.gates.map((g) => [g.id, g.status, g.reason])).toEqual([
       ['lint', 'passed', null],
       ['unit', 'passed', null],
@@ -156,7 +159,7 @@ describe('mergeReports', () => {
     expect(m.executor).toBe('github');
   });
 
-  it('takes whole reports too: their gates, git and context, the span of all parts', () => {
+  it('takes whole reports too: their gates, git and context, the span of all parts', async () => {
     const part = {
       ...sampleReport(),
       gates: [
@@ -177,7 +180,7 @@ describe('mergeReports', () => {
       startedAt: '2026-01-01T10:00:00.000Z',
       finishedAt: '2026-01-01T10:01:00.000Z',
     };
-    const m = mergeReports([part, unit, e2e], p, { runId: 'M1' });
+    const m = await mergeReports([part, unit, e2e], p, { runId: 'M1' });
     expect(m.gates.map((g) => g.id)).toEqual(['lint', 'unit', 'e2e']);
     expect([m.runId, m.git.commit, m.context.ci?.provider, m.verdict.status]).toEqual([
       'M1',
@@ -190,11 +193,11 @@ describe('mergeReports', () => {
     expect(validateReportSchema(m)).toEqual([]);
   });
 
-  it('refuses a gate reported twice, naming both files', () => {
-    expect(() =>
+  it('refuses a gate reported twice, naming both files', async () => {
+    await expect(
       mergeReports([r('lint'), r('unit'), r('lint')], p, {
         sources: ['a/lint.json', 'unit.json', 'b/lint.json'],
       }),
-    ).toThrow('gate lint is reported twice: in a/lint.json and in b/lint.json');
+    ).rejects.toThrow('gate lint is reported twice: in a/lint.json and in b/lint.json');
   });
 });

@@ -221,7 +221,7 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       sources.push(shown(io, join(dir, e.name)));
     }
   }
-  const merged = mergeReports(parts, pipeline, { sources, gatehouseVersion: CLI_VERSION });
+  const merged = await mergeReports(parts, pipeline, { sources, gatehouseVersion: CLI_VERSION });
   const key = await readKey(io, str(values.key), 'GATEHOUSE_SIGNING_KEY');
   const outAbs = resolve(io.cwd, out);
   const written = await writeReport(merged, dirname(outAbs), {
