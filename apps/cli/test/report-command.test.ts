@@ -56,7 +56,7 @@ async function passed(dir: string, id: string): Promise<GateResult> {
   const g = pipeline.gates.find((x) => x.id === id)!;
   const out = await mkdtemp(join(tmpdir(), 'gatehouse-shard-'));
   dirs.push(out);
-  await writeFile(join(out, 'eslint.json'), '[]');
+  await writeFile(join(out, 'eslint.json'), '[{"filePath":"/app/a.js","messages":[]}]');
   await writeFile(join(out, 'junit.xml'), '<testsuite><testcase name="t"/></testsuite>');
   const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: dir });
   return { ...r, executor: 'github' };
@@ -376,7 +376,10 @@ describe('gatehouse report merge --docker reads exports without trusting them', 
       await writeFile(join(exp, id, 'log.txt'), `log of ${id}\n`);
       if (junit) await writeFile(join(exp, id, 'evidence', 'junit.xml'), junit);
     }
-    await writeFile(join(exp, 'lint', 'evidence', 'eslint.json'), '[]');
+    await writeFile(
+      join(exp, 'lint', 'evidence', 'eslint.json'),
+      '[{"filePath":"/app/a.js","messages":[]}]',
+    );
     return exp;
   }
   const JUNIT = '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>';

@@ -259,7 +259,13 @@ export type GateStatus = (typeof GATE_STATUSES)[number];
 export interface LintSummary {
   errors: number;
   warnings: number;
+  /** Files with at least one finding. */
   files: number;
+  /**
+   * Files the tool checked, findings or not (ESLint's JSON report lists each). Absent when
+   * the format does not say. Zero makes the gate an error: it checked nothing.
+   */
+  checked?: number;
   /** Top rules by count. */
   rules: Array<{ rule: string; count: number }>;
 }

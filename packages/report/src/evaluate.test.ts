@@ -148,6 +148,34 @@ describe('evaluateGate', () => {
     expect(r.thresholds[0]).toEqual({ name: 'max_errors', limit: 0, measured: null, ok: false });
   });
 
+  it('a gate whose evidence shows it checked nothing is an error, not a pass', async () => {
+    const cases: Array<[string, 'eslint' | 'junit' | 'axe', string, string]> = [
+      ['eslint.json', 'eslint', '[]', 'the linter checked no files'],
+      [
+        'junit.xml',
+        'junit',
+        '<testsuites><testsuite name="s" tests="0"/></testsuites>',
+        'no test ran',
+      ],
+      [
+        'axe.json',
+        'axe',
+        '[{"url":"http://localhost:4173/","violations":[],"passes":[],"incomplete":[]}]',
+        '',
+      ],
+    ];
+    for (const [file, format, text, reason] of cases) {
+      const out = await tempDir();
+      await writeFile(join(out, file), text);
+      const g = gate('g', { evidence: [{ format, path: file }] });
+      const r = await evaluateGate(g, outcome(g, { outDir: out, exitCode: 0 }), { rootDir: out });
+      if (reason)
+        expect([r.status, r.reason], format).toEqual(['error', expect.stringContaining(reason)]);
+      // One page scanned with no violation is a real pass.
+      else expect(r.status, format).toBe('passed');
+    }
+  });
+
   it('kind defaults never fail a gate judged by its exit code alone (resolved through core)', async () => {
     const dir = await tempDir();
     await writeFile(
@@ -264,7 +292,7 @@ describe('evaluateGate', () => {
 
   it('reads policy.baseline from rootDir and errors when it is missing', async () => {
     const out = await tempDir();
-    await writeFile(join(out, 'eslint.json'), '[]');
+    await writeFile(join(out, 'eslint.json'), '[{"filePath":"/app/a.js","messages":[]}]');
     const g = gate('lint', {
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0, baseline: 'old/report.json' },

@@ -179,6 +179,8 @@ export async function judgeRun(
   if (facts.timedOut) return judged('timeout', `timed out after ${formatMs(gate.timeoutMs)}`);
   if (facts.spawnError !== null) return judged('error', `could not start: ${facts.spawnError}`);
   if (facts.evidenceProblems.length) return judged('error', facts.evidenceProblems.join('; '));
+  const nothing = checkedNothing(facts.parsed);
+  if (nothing) return judged('error', nothing);
 
   let baseline: Set<string> | null = null;
   if (opts.baseline || gate.policy.baseline) {
@@ -205,6 +207,20 @@ export async function judgeRun(
     reasons.length ? reasons.join('; ') : null,
     thresholds,
   );
+}
+
+/**
+ * Why the evidence shows that the gate checked nothing, or null. A lint run over no file,
+ * a test run of no test or an accessibility scan of no page passes nothing: it is an
+ * error, never a green gate.
+ */
+export function checkedNothing(parsed: ParsedEvidence): string | null {
+  if (parsed.lint?.checked === 0)
+    return 'the linter checked no files (its report lists none): check its file patterns';
+  if (parsed.tests && parsed.tests.total === 0)
+    return 'no test ran (the test report holds no test case)';
+  if (parsed.a11y && parsed.a11y.pages === 0) return 'no page was scanned for accessibility';
+  return null;
 }
 
 function redactDeep<T>(value: T, redact: (t: string) => string): T {

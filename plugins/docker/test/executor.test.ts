@@ -48,7 +48,7 @@ describe.skipIf(!hasDocker)(
     it('runs every gate in BuildKit, exports results, and reports a rerun as cached', async () => {
       const p = await project(image, [
         gate('lint', {
-          run: 'echo linting; printf \'[]\' > "$GATEHOUSE_OUT/eslint.json"',
+          run: 'echo linting; printf \'[{"filePath":"/app/a.js","messages":[]}]\' > "$GATEHOUSE_OUT/eslint.json"',
           evidence: [{ format: 'eslint', path: 'eslint.json' }],
         }),
         gate('unit', { run: 'echo unit; cat package.json' }),
@@ -71,7 +71,7 @@ describe.skipIf(!hasDocker)(
         expect(r.image?.ref).toBe(image);
         expect(r.image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       }
-      expect(g.lint!.evidence.lint).toMatchObject({ errors: 0, warnings: 0 });
+      expect(g.lint!.evidence.lint).toMatchObject({ errors: 0, warnings: 0, checked: 1 });
       const runDir = join(opts.stateDir, 'runs', report.runId);
       expect(await readFile(join(runDir, 'logs', 'unit.log'), 'utf8')).toContain(
         '{"name":"t","nonce"',

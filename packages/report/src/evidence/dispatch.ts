@@ -53,8 +53,12 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
   if (parts.length === 1) return parts[0]!;
   const out: ParsedEvidence = { findings: parts.flatMap((p) => p.findings) };
   const lintParts = parts.filter((p) => p.lint);
-  if (lintParts.length)
+  if (lintParts.length) {
     out.lint = lintSummaryOf(out.findings.filter((f) => f.fingerprint.startsWith('lint:')));
+    // Files checked is known only when every lint report says it.
+    if (lintParts.every((p) => p.lint!.checked !== undefined))
+      out.lint.checked = lintParts.reduce((n, p) => n + p.lint!.checked!, 0);
+  }
   const a11yParts = parts.filter((p) => p.a11y);
   if (a11yParts.length) {
     const pages = a11yParts.reduce((n, p) => n + p.a11y!.pages, 0);

@@ -47,5 +47,6 @@ export function parseEslint(text: string, ctx: ParseContext): ParsedEvidence {
       });
     }
   });
-  return { lint: lintSummaryOf(findings), findings };
+  // ESLint lists every file it linted, with or without messages.
+  return { lint: { ...lintSummaryOf(findings), checked: data.length }, findings };
 }

@@ -245,7 +245,7 @@ function gateSection(g: GateResult, maxFindings: number): string {
   const ev: string[] = [];
   if (e.lint) {
     ev.push(
-      `<p>Lint: ${e.lint.errors} errors, ${e.lint.warnings} warnings in ${e.lint.files} files.${e.lint.rules.length ? ` Top rules: ${e.lint.rules.map((r) => `<code>${esc(r.rule)}</code> (${r.count})`).join(', ')}.` : ''}</p>`,
+      `<p>Lint: ${e.lint.errors} errors, ${e.lint.warnings} warnings in ${e.lint.files} files${e.lint.checked !== undefined ? ` (${e.lint.checked} checked)` : ''}.${e.lint.rules.length ? ` Top rules: ${e.lint.rules.map((r) => `<code>${esc(r.rule)}</code> (${r.count})`).join(', ')}.` : ''}</p>`,
     );
   }
   if (e.tests) {
