@@ -123,9 +123,10 @@ describe('gatehouse init on fixture projects', () => {
     expect(Object.keys(config.gates)).toEqual(['lint', 'unit', 'build', 'a11y', 'sonar']);
     expect(config.image).toBe('node:22-bookworm-slim');
     expect(config.setup).toEqual({ run: 'npm ci', inputs: ['package.json', 'package-lock.json'] });
+    // The project's own scripts run, with evidence flags passed through them.
     expect(config.gates.lint).toEqual({
       kind: 'lint',
-      run: 'npx eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"',
+      run: 'npm run lint -- -f json -o "$GATEHOUSE_OUT/eslint.json"',
       inputs: [
         'package.json',
         'package-lock.json',
@@ -149,6 +150,9 @@ describe('gatehouse init on fixture projects', () => {
       { format: 'junit', path: 'junit.xml' },
       { format: 'istanbul', path: 'coverage/coverage-summary.json' },
     ]);
+    expect(config.gates.unit!.run).toBe(
+      'npm run test -- --reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml" --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"',
+    );
     expect(config.gates.build).toEqual({
       kind: 'build',
       run: 'npm run build',
@@ -190,7 +194,9 @@ describe('gatehouse init on fixture projects', () => {
       cmd: ['node', 'server.js'],
     });
     expect(config.targets).toEqual({ dockerfile: {}, github: {} });
-    expect(stdout).toContain('lint: ESLint (eslint.config.js)');
+    expect(stdout).toContain(
+      'lint: the lint script, ESLint (eslint.config.js), JSON findings added through it',
+    );
     expect(stdout).toContain(
       'inputs: src/, public/, test/, root code files, package.json, lockfile',
     );
@@ -217,7 +223,7 @@ describe('gatehouse init on fixture projects', () => {
     expect(Object.keys(config.gates)).toEqual(['unit']);
     expect(config.gates.unit).toEqual({
       kind: 'unit-test',
-      run: 'yarn jest --ci',
+      run: 'yarn run test --ci',
       inputs: [
         'package.json',
         'yarn.lock',
@@ -317,9 +323,7 @@ describe('gatehouse init on fixture projects', () => {
       run: 'pnpm install --frozen-lockfile',
       inputs: ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'packages/*/package.json'],
     });
-    expect(config.gates.lint!.run).toBe(
-      'pnpm exec eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"',
-    );
+    expect(config.gates.lint!.run).toBe('pnpm run lint -f json -o "$GATEHOUSE_OUT/eslint.json"');
     // lib/ is what tsc writes here: never an input, at the root or in a package.
     const inputs = [
       'package.json',
@@ -737,5 +741,61 @@ describe('the commands init writes run with the real tools', () => {
       await readFile(join(out, 'coverage/coverage-summary.json'), 'utf8'),
     ) as { total: { lines: { pct: number } } };
     expect(typeof summary.total.lines.pct).toBe('number');
+  });
+
+  it("runs the project's lint script as written: --ext and --max-warnings 0 keep their effect (ESLint, npm)", async () => {
+    const dir = await project({
+      'package.json': {
+        name: 'spa',
+        type: 'module',
+        scripts: { lint: 'eslint --ext js,jsx src --max-warnings 0' },
+        devDependencies: { eslint: '*' },
+      },
+      'package-lock.json': '{}',
+      'eslint.config.js':
+        "export default [{ files: ['**/*.{js,jsx}'], languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } }, rules: { 'no-unused-vars': 'warn', 'no-undef': 'error' } }];\n",
+      'vite.config.js': 'export default {};\n',
+      'src/main.jsx': 'export const App = () => <main>hi</main>;\n',
+      'src/components/Todo.jsx': 'export const Todo = () => <li>{missing}</li>;\n',
+    });
+    const nm = join(dir, 'node_modules');
+    await mkdir(nm, { recursive: true });
+    for (const m of ['.bin', 'eslint'])
+      await symlink(join(repoRoot, 'node_modules', m), join(nm, m), 'dir');
+    const { plan } = await initProject(dir);
+    expect(plan.config.gates.lint!.run).toBe(
+      'npm run lint -- -f json -o "$GATEHOUSE_OUT/eslint.json"',
+    );
+    const lintOnce = async () => {
+      const out = await mkdtemp(join(tmpdir(), 'gatehouse-init-out-'));
+      dirs.push(out);
+      const r = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run], {
+        cwd: dir,
+        env: { ...process.env, GATEHOUSE_OUT: out, npm_config_offline: 'true' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const report = JSON.parse(await readFile(join(out, 'eslint.json'), 'utf8')) as Array<{
+        filePath: string;
+        errorCount: number;
+        warningCount: number;
+      }>;
+      return { status: r.status, stderr: r.stderr, report };
+    };
+    // The error in a nested .jsx file is found: the script's --ext and src reach ESLint.
+    const broken = await lintOnce();
+    expect(broken.status, broken.stderr).toBe(1);
+    expect(broken.report.map((f) => basename(f.filePath)).sort()).toEqual(['Todo.jsx', 'main.jsx']);
+    expect(broken.report.find((f) => f.filePath.endsWith('Todo.jsx'))!.errorCount).toBe(1);
+    // One warning over the script's --max-warnings 0 fails too, as `npm run lint` does.
+    await writeFile(
+      join(dir, 'src/components/Todo.jsx'),
+      'const unused = 1;\nexport const Todo = () => <li>ok</li>;\n',
+    );
+    const warned = await lintOnce();
+    expect(warned.status, warned.stderr).toBe(1);
+    expect(warned.report.reduce((n, f) => n + f.warningCount, 0)).toBe(1);
+    const own = spawnSync('npm', ['run', 'lint'], { cwd: dir, encoding: 'utf8' });
+    expect(own.status).toBe(1);
   });
 });

@@ -71,7 +71,10 @@ function quoteScript(body: string): string {
 function pmCommands(f: ProjectFacts) {
   const pm = f.packageManager;
   const exec = pm.name === 'npm' ? 'npx' : pm.name === 'pnpm' ? 'pnpm exec' : 'yarn';
-  const runScript = (name: string) => `${pm.name} run ${name}`;
+  // npm passes what follows `--` to the script; pnpm and yarn pass what follows the name
+  // (pnpm would pass a `--` on too, and ESLint would then read the flags as file names).
+  const runScript = (name: string, args = '') =>
+    `${pm.name} run ${name}${args ? (pm.name === 'npm' ? ` -- ${args}` : ` ${args}`) : ''}`;
   let install: string;
   if (pm.name === 'npm') install = pm.lockfile ? 'npm ci' : 'npm install';
   else if (pm.name === 'pnpm')
@@ -79,6 +82,22 @@ function pmCommands(f: ProjectFacts) {
   else if (!pm.lockfile) install = 'yarn install';
   else install = pm.yarnBerry ? 'yarn install --immutable' : 'yarn install --frozen-lockfile';
   return { exec, runScript, install, test: `${pm.name} test` };
+}
+
+/** Shell syntax after which appended flags would not reach the tool the script starts. */
+const COMPOUND_SCRIPT = /&&|\|\||[;|<>`&]|\$\(|\n/;
+
+/**
+ * Whether a script body is one call of `tool` (`eslint --ext js,jsx src --max-warnings 0`),
+ * so flags appended through the package manager reach that tool, and none of `taken` is set
+ * already.
+ */
+function scriptCallsTool(body: string | undefined, tool: string, taken: RegExp): boolean {
+  if (body === undefined) return false;
+  const text = body.trim();
+  return (
+    new RegExp(`^${tool}(\\s|$)`).test(text) && !COMPOUND_SCRIPT.test(text) && !taken.test(text)
+  );
 }
 
 function firstPresent(f: ProjectFacts, files: readonly string[]): string | undefined {
@@ -224,6 +243,37 @@ export function planInit(f: ProjectFacts): InitPlan {
       'findings in the report, run ESLint once at the root with `-f json -o "$GATEHOUSE_OUT/eslint.json"`.',
     ];
     detected.push(`lint: ${mono!.tool} task \`lint\``);
+  } else if (
+    f.scripts.lint &&
+    scriptCallsTool(f.scripts.lint, 'eslint', /(^|\s)(-f|--format|-o|--output-file)(\s|=|$)/)
+  ) {
+    gates.lint = {
+      kind: 'lint',
+      run: pm.runScript('lint', '-f json -o "$GATEHOUSE_OUT/eslint.json"'),
+      inputs: gateInputs(f, ['eslint'], exclude),
+      evidence: [{ format: 'eslint', path: 'eslint.json' }],
+      policy: { max_errors: 0 },
+    };
+    gateComments.lint = [
+      `lint — your \`lint\` script (${quoteScript(f.scripts.lint)}), as you run it, with ESLint's`,
+      'JSON report added as evidence. Its exit code counts (--max-warnings too), and any error fails.',
+    ];
+    detected.push(
+      `lint: the lint script, ESLint (${eslintWhy ?? 'called by the script'}), JSON findings added through it`,
+    );
+  } else if (f.scripts.lint) {
+    gates.lint = {
+      kind: 'lint',
+      run: pm.runScript('lint'),
+      inputs: gateInputs(f, ['eslint'], exclude),
+      evidence: [{ format: 'exitcode' }],
+    };
+    gateComments.lint = [
+      `lint — your \`lint\` script (${quoteScript(f.scripts.lint)}), as you run it; its exit code decides.`,
+    ];
+    detected.push(
+      `lint: the lint script${eslintWhy ? ' (not a single ESLint call, so exit code only)' : ' (exit code only)'}`,
+    );
   } else if (eslintWhy) {
     gates.lint = {
       kind: 'lint',
@@ -237,17 +287,6 @@ export function planInit(f: ProjectFacts): InitPlan {
       'Writes its findings as JSON evidence; any error fails the gate (policy.max_errors: 0).',
     ];
     detected.push(`lint: ESLint (${eslintWhy})`);
-  } else if (f.scripts.lint) {
-    gates.lint = {
-      kind: 'lint',
-      run: pm.runScript('lint'),
-      inputs: gateInputs(f, ['eslint'], exclude),
-      evidence: [{ format: 'exitcode' }],
-    };
-    gateComments.lint = [
-      `lint — your \`lint\` script (${quoteScript(f.scripts.lint)}); its exit code decides.`,
-    ];
-    detected.push(`lint: the lint script (not ESLint, so exit code only)`);
   } else {
     detected.push('lint: nothing found (no ESLint config, dependency or lint script)');
   }
@@ -278,39 +317,55 @@ export function planInit(f: ProjectFacts): InitPlan {
       "The exit code is the evidence; point each package's test runner at a JUnit file to get per-test results.",
     ];
     detected.push(`unit: ${mono!.tool} task \`test\``);
-  } else if (vitestWhy) {
+  } else if (
+    vitestWhy &&
+    (testScript === undefined ||
+      scriptCallsTool(testScript, 'vitest', /(^|\s)(--reporter|--outputFile|--coverage)\b/))
+  ) {
     const coverage = ['@vitest/coverage-v8', '@vitest/coverage-istanbul'].find((d) =>
       f.deps.has(d),
     );
-    let run = `${pm.exec} vitest run --reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml"`;
+    let flags = `--reporter=default --reporter=junit --outputFile.junit="$GATEHOUSE_OUT/junit.xml"`;
     const evidence: UserGate['evidence'] = [{ format: 'junit', path: 'junit.xml' }];
     if (coverage) {
       // Without reportOnFailure Vitest writes no coverage when a test fails, and the gate would lose its evidence.
-      run +=
+      flags +=
         ' --coverage.enabled --coverage.reportOnFailure --coverage.reporter=json-summary --coverage.reportsDirectory="$GATEHOUSE_OUT/coverage"';
       evidence.push({ format: 'istanbul', path: 'coverage/coverage-summary.json' });
     }
+    // The project's own test script when it is one Vitest call (`vitest` alone watches: --run).
+    const run = testScript
+      ? pm.runScript(
+          'test',
+          /^vitest\s+run\b|(^|\s)--run\b/.test(testScript.trim()) ? flags : `--run ${flags}`,
+        )
+      : `${pm.exec} vitest run ${flags}`;
     gates.unit = { kind: 'unit-test', run, inputs: gateInputs(f, ['vitest'], exclude), evidence };
     gateComments.unit = [
-      `unit — Vitest (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
+      `unit — ${testScript ? `your \`test\` script (${quoteScript(testScript)}), Vitest` : 'Vitest'} (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
       'A failed test fails the gate.' +
         (coverage ? ' Add policy.min_coverage to enforce a floor.' : ''),
     ];
     detected.push(
       `unit: Vitest (${vitestWhy})${coverage ? `, coverage via ${coverage}` : ''}${jestWhy ? '; Jest also found, Vitest preferred' : ''}`,
     );
-  } else if (jestWhy) {
+  } else if (
+    jestWhy &&
+    (testScript === undefined || scriptCallsTool(testScript, 'jest', /(^|\s)--reporters\b/))
+  ) {
     const junit = f.deps.has('jest-junit');
+    const jest = (args: string) =>
+      testScript ? pm.runScript('test', args) : `${pm.exec} jest ${args}`;
     gates.unit = junit
       ? {
           kind: 'unit-test',
-          run: `JEST_JUNIT_OUTPUT_DIR="$GATEHOUSE_OUT" JEST_JUNIT_OUTPUT_NAME=junit.xml ${pm.exec} jest --ci --reporters=default --reporters=jest-junit`,
+          run: `JEST_JUNIT_OUTPUT_DIR="$GATEHOUSE_OUT" JEST_JUNIT_OUTPUT_NAME=junit.xml ${jest('--ci --reporters=default --reporters=jest-junit')}`,
           inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'junit', path: 'junit.xml' }],
         }
       : {
           kind: 'unit-test',
-          run: `${pm.exec} jest --ci`,
+          run: jest('--ci'),
           inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'exitcode' }],
         };
@@ -333,7 +388,9 @@ export function planInit(f: ProjectFacts): InitPlan {
     gateComments.unit = [
       `unit — your \`test\` script (${quoteScript(testScript)}); its exit code decides.`,
     ];
-    detected.push('unit: the test script (no known runner, so exit code only)');
+    detected.push(
+      `unit: the test script (${vitestWhy || jestWhy ? 'not a single Vitest or Jest call' : 'no known runner'}, so exit code only)`,
+    );
   } else {
     detected.push('unit: nothing found (no Vitest, Jest or test script)');
   }
