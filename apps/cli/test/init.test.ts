@@ -12,8 +12,10 @@ import { validateConfig, type UserConfig } from '@gatehouse/core';
 import { hostileString } from '@gatehouse/test-utils';
 import { main, type Io } from '../src/index.js';
 import {
+  choosePackageManager,
   initProject,
   nodeMajorFromRange,
+  onPath,
   parseJsonc,
   planInit,
   renderInit,
@@ -661,6 +663,7 @@ describe('init internals', () => {
       rootFiles: ['package-lock.json', 'package.json', 'sonar-project.properties'],
       sourceDirs: ['src'],
       workspaceSourceDirs: [],
+      warnings: [],
     };
     fc.assert(
       fc.property(hostileString(), hostileString(), hostileString(), (name, build, start) => {
@@ -797,5 +800,32 @@ describe('the commands init writes run with the real tools', () => {
     expect(warned.report.reduce((n, f) => n + f.warningCount, 0)).toBe(1);
     const own = spawnSync('npm', ['run', 'lint'], { cwd: dir, encoding: 'utf8' });
     expect(own.status).toBe(1);
+  });
+});
+
+describe('choosePackageManager', () => {
+  const locks = new Set(['yarn.lock', 'package-lock.json']);
+  it('takes the declared manager when it is installed', () => {
+    const r = choosePackageManager(undefined, locks, () => true);
+    expect([r.facts.name, r.facts.lockfile, r.warning]).toEqual(['yarn', 'yarn.lock', null]);
+  });
+  it('falls back to an installed manager whose lockfile is there, and says so', () => {
+    const r = choosePackageManager(undefined, locks, (n) => n === 'npm');
+    expect([r.facts.name, r.facts.lockfile]).toEqual(['npm', 'package-lock.json']);
+    expect(r.warning).toMatch(/^yarn is what the project declares .*not installed here: using npm/);
+  });
+  it('keeps the declared manager with a warning when nothing else fits', () => {
+    const r = choosePackageManager('pnpm@10.1.0', new Set(['pnpm-lock.yaml']), (n) => n === 'npm');
+    expect(r.facts.name).toBe('pnpm');
+    expect(r.warning).toMatch(/pnpm .* is not installed here: install it/);
+  });
+  it('onPath finds executables only', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'gatehouse-path-'));
+    dirs.push(bin);
+    await writeFile(join(bin, 'yarn'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(join(bin, 'pnpm'), 'not executable', { mode: 0o644 });
+    expect(onPath('yarn', bin)).toBe(true);
+    expect(onPath('pnpm', bin)).toBe(false);
+    expect(onPath('npm', bin)).toBe(false);
   });
 });

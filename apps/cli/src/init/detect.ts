@@ -2,8 +2,9 @@
  * Reads an existing Node project (package.json, lockfiles, tool configs, CI folders) and
  * returns plain facts. No decisions about gates are made here: see `plan.ts`.
  */
+import { accessSync, constants } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GatehouseError, packageManagerOf, type PackageManagerFacts } from '@gatehouse/core';
 
@@ -66,6 +67,62 @@ export interface ProjectFacts {
    * of its packages. Globs that cannot be listed simply (`apps/**`) are absent.
    */
   workspaceSourceDirs: Array<{ glob: string; dirs: string[] }>;
+  /** Things the user should know, printed as `warning:` lines (a package manager not installed). */
+  warnings: string[];
+}
+
+/** Whether an executable of that name is on `PATH`. */
+export function onPath(name: string, path = process.env.PATH ?? ''): boolean {
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+const LOCKFILES: Record<PackageManagerFacts['name'], readonly string[]> = {
+  pnpm: ['pnpm-lock.yaml'],
+  yarn: ['yarn.lock'],
+  npm: ['package-lock.json', 'npm-shrinkwrap.json'],
+};
+
+/**
+ * The package manager the project declares (packageManager, else its lockfile) when it is
+ * installed; else another whose lockfile is there and which is installed, with a warning;
+ * else the declared one, with a warning that it must be installed.
+ */
+export function choosePackageManager(
+  declared: unknown,
+  present: ReadonlySet<string>,
+  installed: (name: string) => boolean,
+): { facts: PackageManagerFacts; warning: string | null } {
+  const facts = packageManagerOf(declared, present);
+  if (installed(facts.name)) return { facts, warning: null };
+  for (const alt of ['pnpm', 'yarn', 'npm'] as const) {
+    if (alt === facts.name || !installed(alt)) continue;
+    const lockfile = LOCKFILES[alt].find((l) => present.has(l));
+    if (!lockfile) continue;
+    return {
+      facts: {
+        name: alt,
+        lockfile,
+        yarnBerry: alt === 'yarn' && present.has('.yarnrc.yml'),
+        reason: `${lockfile} found and ${alt} is installed; ${facts.name} (${facts.reason}) is not`,
+        declared: facts.declared,
+      },
+      warning: `${facts.name} is what the project declares (${facts.reason}), but it is not installed here: using ${alt} (${lockfile}). Install ${facts.name} (or \`corepack enable\`) and rerun init to use it.`,
+    };
+  }
+  return {
+    facts,
+    warning: `${facts.name} (${facts.reason}) is not installed here: install it (or \`corepack enable\`) before running the gates.`,
+  };
 }
 
 /** Directories that usually hold code, tests or assets a gate reads, in the order init lists them. */
@@ -366,6 +423,7 @@ async function monorepoOf(
 export async function detectProject(
   dir: string,
   runningNode: string = process.versions.node,
+  installed: (name: string) => boolean = (name) => onPath(name),
 ): Promise<ProjectFacts> {
   const text = await readText(join(dir, 'package.json'));
   if (text === null) {
@@ -445,6 +503,7 @@ export async function detectProject(
   }
 
   const rootEntries = await readdir(dir, { withFileTypes: true });
+  const pm = choosePackageManager(pkg.packageManager, present, installed);
   const workspaces = await workspacesOf(dir, pkg, present);
 
   return {
@@ -456,7 +515,7 @@ export async function detectProject(
     scripts,
     deps,
     present,
-    packageManager: packageManagerOf(pkg.packageManager, present),
+    packageManager: pm.facts,
     node,
     workspaces,
     monorepo: await monorepoOf(dir, present, scripts),
@@ -469,5 +528,6 @@ export async function detectProject(
       .sort(),
     sourceDirs: await sourceDirsIn(dir),
     workspaceSourceDirs: await workspaceSourceDirsOf(dir, workspaces),
+    warnings: pm.warning ? [pm.warning] : [],
   };
 }

@@ -6,7 +6,14 @@ import { detectProject } from './detect.js';
 import { planInit, type InitPlan } from './plan.js';
 import { renderInit } from './render.js';
 
-export { detectProject, nodeMajorFromRange, parseJsonc, type ProjectFacts } from './detect.js';
+export {
+  choosePackageManager,
+  detectProject,
+  nodeMajorFromRange,
+  onPath,
+  parseJsonc,
+  type ProjectFacts,
+} from './detect.js';
 export { planInit, type InitPlan } from './plan.js';
 export { renderInit, yamlScalar, yamlFlow, SCHEMA_COMMENT } from './render.js';
 

@@ -181,6 +181,7 @@ export function planInit(f: ProjectFacts): InitPlan {
   const gateComments: Record<string, string[]> = {};
 
   detected.push(`package manager: ${f.packageManager.name} (${f.packageManager.reason})`);
+  for (const w of f.warnings) detected.push(`warning: ${w}`);
   const image = `node:${f.node.major}-bookworm-slim`;
   detected.push(`image: ${image} (Node ${f.node.major} from ${f.node.source})`);
   if (mono)
