@@ -265,6 +265,51 @@ gates:
     expect(r.out).toMatch(/^check\s+runs\s+no inputs declared/m);
   });
 
+  it('a failed setup shows the end of its log, so the reason is on the terminal', async () => {
+    const dir = await project(`version: 1
+name: setup-fails
+setup:
+  run: "echo installing; echo 'sh: 1: yarn: not found' >&2; exit 127"
+gates:
+  a:
+    run: "true"
+`);
+    const r = await cli(['run'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /── setup failed\n {3}installing\n {3}sh: 1: yarn: not found\n {3}full log: \.gatehouse\/runs\/[^/]+\/logs\/setup\.log\n/,
+    );
+  });
+
+  it('keeps running and exits with its own code when the reader of its output goes away', async () => {
+    const bin = join(repoRoot, 'apps', 'cli', 'bin', 'gatehouse.js');
+    if (!existsSync(join(repoRoot, 'apps', 'cli', 'dist', 'index.js')))
+      throw new Error('apps/cli/dist is missing: build before testing (pnpm build)');
+    const dir = await project(`version: 1
+name: piped
+gates:
+  noisy:
+    run: "for i in $(seq 1 2000); do echo line $i; done; exit 1"
+`);
+    // As `gatehouse run | head -1`: the read end closes after the first output.
+    const piped = spawn(
+      '/bin/sh',
+      ['-c', '"$0" "$1" run; echo $? > status', process.execPath, bin],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    piped.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    piped.stdout.once('data', () => piped.stdout.destroy());
+    await new Promise((r) => piped.on('close', r));
+    expect(err).not.toContain('EPIPE');
+    expect(readFileSync(join(dir, 'status'), 'utf8').trim()).toBe('1');
+    expect(existsSync(join(dir, '.gatehouse', 'report', 'report.json'))).toBe(true);
+  });
+
   it('Ctrl-C stops the gates, writes the report and exits 130', async () => {
     const bin = join(repoRoot, 'apps', 'cli', 'bin', 'gatehouse.js');
     if (!existsSync(join(repoRoot, 'apps', 'cli', 'dist', 'index.js'))) {

@@ -122,6 +122,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let setupFailed = false;
   const options: LocalExecuteOptions = {
     gates,
     only,
@@ -130,7 +131,10 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     noCache: values['no-cache'] === true,
     env: io.env,
     signal: controller.signal,
-    onEvent: (e) => renderer.onEvent(e),
+    onEvent: (e) => {
+      if (e.type === 'setup-end' && !e.ok) setupFailed = true;
+      renderer.onEvent(e);
+    },
     stateDir,
     runId,
     lockWaitMs: waitSeconds * 1000,
@@ -215,7 +219,8 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       `${JSON.stringify({ type: 'summary', runId: report.runId, verdict: report.verdict.status, interrupted, reportDir: paths.runDir })}\n`,
     );
   } else {
-    await printFailures(io.stdout, report.gates, io);
+    const setupLog = setupFailed ? join(paths.runDir, 'logs', 'setup.log') : null;
+    await printFailures(io.stdout, report.gates, io, setupLog);
     const out = io.stdout;
     out.write(
       `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
@@ -229,24 +234,34 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   return report.verdict.status === 'passed' ? 0 : 1;
 }
 
+/**
+ * The last lines of each problem's log: setup's when it failed (why every gate was
+ * skipped), then each gate that did not pass.
+ */
 async function printFailures(
   out: NodeJS.WritableStream,
   results: GateResult[],
   io: CommandContext['io'],
+  setupLog: string | null,
 ): Promise<void> {
   // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
   // gate output is fenced with stop-commands and a token the gate cannot guess.
   const fence = io.env.GITHUB_ACTIONS === 'true' ? randomBytes(16).toString('hex') : null;
-  for (const r of results.filter(isProblem)) {
-    if (!r.log.path) continue;
-    const lines = await tailLines(r.log.path, 30).catch(() => null);
+  const section = async (title: string, logPath: string): Promise<void> => {
+    const lines = await tailLines(logPath, 30).catch(() => null);
     if (fence) out.write(`::stop-commands::${fence}\n`);
-    out.write(
-      `\n── ${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}\n`,
-    );
+    out.write(`\n── ${title}\n`);
     if (lines && lines.length > 0) for (const l of lines) out.write(`   ${l}\n`);
     if (fence) out.write(`::${fence}::\n`);
-    out.write(`   full log: ${shown(io, r.log.path)}\n`);
+    out.write(`   full log: ${shown(io, logPath)}\n`);
+  };
+  if (setupLog !== null && existsSync(setupLog)) await section('setup failed', setupLog);
+  for (const r of results.filter(isProblem)) {
+    if (!r.log.path) continue;
+    await section(
+      `${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}`,
+      r.log.path,
+    );
   }
 }
 
