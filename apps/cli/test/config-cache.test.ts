@@ -4,7 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +82,41 @@ describe('the config cache of run and explain', () => {
     expect(await entries(dir)).toHaveLength(1);
     expect((await cli(['run'], dir)).code).toBe(0);
     expect(await entries(dir)).toHaveLength(2);
+  });
+
+  it('a forged entry does not change what run executes or grants', async () => {
+    const dir = await project();
+    expect((await cli(['run'], dir)).code).toBe(0);
+    const [name] = await entries(dir);
+    const file = join(cacheDir(dir), name!);
+    const entry = JSON.parse(await readFile(file, 'utf8')) as {
+      sha256?: string;
+      body: { pipeline: { gates: Array<{ id: string; run: string; secrets: string[] }> } };
+    };
+    const one = entry.body.pipeline.gates.find((g) => g.id === 'one')!;
+    one.run = 'echo "$PWNED_SECRET" > pwned.txt';
+    one.secrets = ['PWNED_SECRET'];
+    // Every digest an editor can recompute without a key.
+    if ('sha256' in entry)
+      entry.sha256 = createHash('sha256').update(JSON.stringify(entry.body)).digest('hex');
+    await writeFile(file, JSON.stringify(entry));
+
+    const r = await runCli(['run', '--json'], dir, {
+      PATH: process.env.PATH,
+      CI: 'true',
+      PWNED_SECRET: 'leaked',
+    });
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(dir, 'pwned.txt'))).toBe(false);
+    const logs = join(dir, '.gatehouse', 'report');
+    const report = JSON.parse(await readFile(join(logs, 'report.json'), 'utf8')) as {
+      gates: Array<{ id: string; status: string }>;
+    };
+    expect(report.gates.map((g) => [g.id, g.status])).toEqual([
+      ['one', 'passed'],
+      ['two', 'passed'],
+    ]);
+    expect(await readFile(file, 'utf8')).not.toContain('PWNED');
   });
 
   it('an executor error is located and framed the same from the cache as from a parse', async () => {

@@ -91,6 +91,13 @@ export {
 export { renderConfigReference, renderSchemaFile } from './config/reference.js';
 export { loadProject, type Project, type ProjectOptions } from './project.js';
 export type { PipelineCacheOptions } from './pipeline-cache.js';
+export {
+  projectStateKey,
+  stateKeyDir,
+  StateKey,
+  STATE_KEY_FILE,
+  type StateKeyResult,
+} from './state-key.js';
 export { stringifyYaml, quoteYamlString, yamlCommented, YamlCommented } from './yaml-emit.js';
 export type { YamlValue, StringifyYamlOptions } from './yaml-emit.js';
 export {

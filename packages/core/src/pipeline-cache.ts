@@ -8,6 +8,11 @@
  * built-in plugins' declared names and the built-in gate kinds. The third-party packages the
  * config names in `plugins:` (which may add gate kinds) are known only from the config: their
  * versions and resolved paths are stored in the entry and compared on every read.
+ *
+ * An entry is replayed as trusted config, so it is authenticated: it carries an HMAC-SHA256
+ * of its key and body under the project's state key (see `state-key.ts`), kept outside the
+ * project. An entry that does not authenticate (edited, written under another key, damaged)
+ * is removed and the config parsed again; without a state key the cache is not used.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -19,6 +24,7 @@ import type { Diagnostic } from './errors.js';
 import { canonicalJson, sha256 } from './hash.js';
 import type { ResolvedPipeline } from './model.js';
 import { isLazyPlugin, type PluginEntry } from './plugins.js';
+import { projectStateKey } from './state-key.js';
 
 /** Where resolved pipelines are cached, and for which program; see `loadProject`. */
 export interface PipelineCacheOptions {
@@ -28,6 +34,8 @@ export interface PipelineCacheOptions {
   version: string;
   /** Entries kept; older ones (by last use) are removed after a write. @default 10 */
   keep?: number;
+  /** Directory of the per-user state key. @default `stateKeyDir()` */
+  keyDir?: string;
 }
 
 /** A third-party plugin as it was when an entry was written. */
@@ -47,7 +55,9 @@ export interface CachedPipeline {
 }
 
 /** Bumped whenever the entry layout or the meaning of its fields changes. */
-const FORMAT = 1;
+const FORMAT = 2;
+/** Label of the entries' MAC. */
+const MAC_PURPOSE = 'gatehouse config cache entry';
 const KEY_RE = /^[0-9a-f]{64}\.json$/;
 
 /** The entry name for a config: the hash of its bytes and of what decides how they resolve. */
@@ -121,6 +131,10 @@ async function packageVersion(file: string, name: string): Promise<string | null
   }
 }
 
+function keyDirOpt(opts: PipelineCacheOptions): { dir?: string } {
+  return opts.keyDir === undefined ? {} : { dir: opts.keyDir };
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -137,15 +151,31 @@ export async function readCachedPipeline(
   configSha256: string,
 ): Promise<CachedPipeline | null> {
   const file = join(opts.dir, `${key}.json`);
-  let entry: unknown;
+  let text: string;
   try {
-    entry = JSON.parse(await readFile(file, 'utf8'));
-  } catch {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    // Anything but a missing file (a directory in its place, say) is damage: clear it.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      await rm(file, { recursive: true, force: true }).catch(() => undefined);
     return null;
   }
-  if (!isRecord(entry) || entry.format !== FORMAT || entry.key !== key || !isRecord(entry.body))
+  const { key: stateKey } = await projectStateKey(dirname(configPath), keyDirOpt(opts));
+  if (!stateKey) return null;
+  const damaged = async (): Promise<null> => {
+    await rm(file, { force: true }).catch(() => undefined);
     return null;
-  if (entry.sha256 !== sha256(JSON.stringify(entry.body))) return null;
+  };
+  let entry: unknown;
+  try {
+    entry = JSON.parse(text);
+  } catch {
+    return damaged();
+  }
+  if (!isRecord(entry) || entry.format !== FORMAT || entry.key !== key || !isRecord(entry.body))
+    return damaged();
+  if (!stateKey.verify(MAC_PURPOSE, `${key}\0${JSON.stringify(entry.body)}`, entry.mac))
+    return damaged();
   const body = entry.body as unknown as CachedPipeline;
   const p = body.pipeline as unknown;
   if (
@@ -154,7 +184,7 @@ export async function readCachedPipeline(
     !Array.isArray(p.plugins) ||
     !Array.isArray(body.diagnostics)
   )
-    return null;
+    return damaged();
   if (p.configPath !== configPath || p.configSha256 !== configSha256) return null;
   const stamps = await stampPlugins(p.plugins as string[], p.rootDir as string);
   if (!stamps || !isDeepStrictEqual(stamps, body.plugins)) return null;
@@ -176,6 +206,8 @@ export async function writeCachedPipeline(
   diagnostics: Diagnostic[],
 ): Promise<boolean> {
   try {
+    const { key: stateKey } = await projectStateKey(dirname(pipeline.configPath), keyDirOpt(opts));
+    if (!stateKey) return false;
     const stamps = await stampPlugins(pipeline.plugins, pipeline.rootDir);
     if (!stamps) return false;
     const body: CachedPipeline = { plugins: stamps, diagnostics, pipeline };
@@ -184,9 +216,10 @@ export async function writeCachedPipeline(
     await mkdir(opts.dir, { recursive: true });
     const file = join(opts.dir, `${key}.json`);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const mac = stateKey.mac(MAC_PURPOSE, `${key}\0${text}`);
     await writeFile(
       tmp,
-      `{"format":${FORMAT},"key":${JSON.stringify(key)},"sha256":"${sha256(text)}","body":${text}}\n`,
+      `{"format":${FORMAT},"key":${JSON.stringify(key)},"mac":"${mac}","body":${text}}\n`,
     );
     try {
       await rename(tmp, file);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,9 @@ import {
   type PluginEntry,
   type PipelineCacheOptions,
   type Project,
+  sha256,
+  stateKeyDir,
+  STATE_KEY_FILE,
 } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -175,7 +178,7 @@ describe('loadProject with a pipeline cache', () => {
       'null',
       '[]',
       text.replace('"name":"demo"', '"name":"evil"'),
-      text.replace('"format":1', '"format":99'),
+      text.replace('"format":2', '"format":99'),
       JSON.stringify({ ...JSON.parse(text), key: 'f'.repeat(64) }),
     ];
     for (const b of broken) {
@@ -231,5 +234,74 @@ describe('loadProject with a pipeline cache', () => {
     }
     expect(err).toBeInstanceOf(GatehouseError);
     expect((err as GatehouseError).diagnostics[0]!.loc).toEqual(loc);
+  });
+
+  it('does not replay an entry edited with its unkeyed digests recomputed, and removes it', async () => {
+    const { dir, cache } = await project();
+    await open(dir, cache);
+    const [name] = await entries(cache);
+    const file = join(cache.dir, name!);
+    const entry = JSON.parse(await readFile(file, 'utf8')) as {
+      sha256?: string;
+      body: { pipeline: { gates: Array<{ run: string; secrets: string[] }> } };
+    };
+    // What an editor of .gatehouse/ can do: change the command, grant a secret, and recompute
+    // every digest that needs no key.
+    entry.body.pipeline.gates[0]!.run = 'echo pwned > pwned.txt';
+    entry.body.pipeline.gates[0]!.secrets = ['DEPLOY_TOKEN'];
+    if ('sha256' in entry) entry.sha256 = sha256(JSON.stringify(entry.body));
+    await writeFile(file, JSON.stringify(entry));
+
+    const p = await open(dir, cache);
+    expect(p.fromCache).toBeFalsy();
+    expect(p.pipeline!.gates[0]).toMatchObject({ id: 'build', run: 'echo build', secrets: [] });
+    // The forged entry is gone; the parse stored a good one under the same name.
+    expect(await readFile(file, 'utf8')).not.toContain('pwned');
+    expect((await open(dir, cache)).fromCache).toBe(true);
+  });
+
+  it('authenticates entries with a per-user key outside the project (0600 in a 0700 directory)', async () => {
+    const { dir, cache } = await project();
+    const state = await mkdtemp(join(tmpdir(), 'gatehouse-state-'));
+    dirs.push(state);
+    const keyDir = join(state, 'gatehouse');
+    expect((await open(dir, { ...cache, keyDir })).fromCache).toBeFalsy();
+    expect((await open(dir, { ...cache, keyDir })).fromCache).toBe(true);
+    expect((await stat(join(keyDir, STATE_KEY_FILE))).mode & 0o777).toBe(0o600);
+    expect((await stat(keyDir)).mode & 0o777).toBe(0o700);
+    expect(await readFile(join(keyDir, STATE_KEY_FILE), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+
+    // Written under another user's key: not replayed, parsed again (and stored under this key).
+    const other = join(state, 'other');
+    expect((await open(dir, { ...cache, keyDir: other })).fromCache).toBeFalsy();
+    expect((await open(dir, { ...cache, keyDir: other })).fromCache).toBe(true);
+    expect((await open(dir, { ...cache, keyDir })).fromCache).toBeFalsy();
+  });
+
+  it('does not use the cache when the key would live inside the project', async () => {
+    const { dir, cache } = await project();
+    const keyDir = join(dir, '.gatehouse', 'keys');
+    expect((await open(dir, { ...cache, keyDir })).fromCache).toBeFalsy();
+    expect((await open(dir, { ...cache, keyDir })).fromCache).toBeFalsy();
+    expect(await entries(cache)).toEqual([]);
+    expect(await readdir(join(dir, '.gatehouse')).catch(() => [])).not.toContain('keys');
+  });
+
+  it('clears a directory standing where an entry belongs', async () => {
+    const { dir, cache } = await project();
+    await open(dir, cache);
+    const [name] = await entries(cache);
+    await rm(join(cache.dir, name!));
+    await mkdir(join(cache.dir, name!, 'junk'), { recursive: true });
+    expect((await open(dir, cache)).fromCache).toBeFalsy();
+    expect((await open(dir, cache)).fromCache).toBe(true);
+  });
+});
+
+describe('stateKeyDir', () => {
+  it('is $XDG_STATE_HOME/gatehouse when absolute, else ~/.local/state/gatehouse', () => {
+    expect(stateKeyDir({ XDG_STATE_HOME: '/var/state' })).toBe('/var/state/gatehouse');
+    expect(stateKeyDir({ XDG_STATE_HOME: 'relative' })).toMatch(/\/\.local\/state\/gatehouse$/);
+    expect(stateKeyDir({})).toMatch(/\/\.local\/state\/gatehouse$/);
   });
 });
