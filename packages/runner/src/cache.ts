@@ -5,10 +5,19 @@
  * - `index/<gate>.json` — the last manifest seen per gate, for `explain`;
  * - `setup.json` — key of the last setup that succeeded.
  * Last use is the entry directory's mtime; eviction removes the least recently used.
+ *
+ * Everything here is replayed into a run, and anything that can write the project can write
+ * it, so entries, the index and the setup record carry an HMAC-SHA256 under the project's
+ * state key (kept outside the project, see `@gatehouse/core` `projectStateKey`). State that
+ * does not authenticate, or is damaged in any way (a directory where a file belongs, a file
+ * where a directory belongs), is removed and the work done again. Without a key the cache is
+ * off. Restored files are written strictly inside their root (see `confine.ts`).
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import {
   copyFile,
+  lstat,
   mkdir,
   readFile,
   readdir,
@@ -19,9 +28,18 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { canonicalJson, sha256, type GateResult } from '@gatehouse/core';
+import { pipeline as pipeStreams } from 'node:stream/promises';
+import { canonicalJson, type GateResult, type StateKey } from '@gatehouse/core';
+import { NEVER_WRITTEN, openInside, unsafeRelPath, writeInside } from './confine.js';
 import { hashFile } from './glob.js';
 import { CACHE_FORMAT, type GateManifest } from './manifest.js';
+
+/** Labels of the MACs, one per kind of file, so a MAC made for one never fits another. */
+const MAC = {
+  entry: 'gatehouse cache entry',
+  index: 'gatehouse cache index',
+  setup: 'gatehouse cache setup',
+} as const;
 
 /** A file stored in an entry. */
 export interface EntryFile {
@@ -41,8 +59,8 @@ export interface CacheEntry {
   manifest: GateManifest;
   result: GateResult;
   files: EntryFile[];
-  /** sha256 of the canonical JSON of every field above. */
-  checksum: string;
+  /** HMAC-SHA256, under the project's state key, of the canonical JSON of every field above. */
+  mac: string;
 }
 
 /** Outcome of a lookup. */
@@ -51,8 +69,16 @@ export type Lookup =
   | { kind: 'miss' }
   | { kind: 'corrupt'; reason: string };
 
-function entryChecksum(e: Omit<CacheEntry, 'checksum'>): string {
-  return sha256(canonicalJson(e));
+const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+/** Why a file listed in an entry is not one the cache writes, or null. */
+function unsafeEntryPath(path: unknown): string | null {
+  if (path === 'log.txt') return null;
+  if (typeof path === 'string' && path.startsWith('evidence/'))
+    return unsafeRelPath(path.slice('evidence/'.length));
+  if (typeof path === 'string' && path.startsWith('outputs/'))
+    return unsafeRelPath(path.slice('outputs/'.length), NEVER_WRITTEN);
+  return `an unexpected path (${String(path)})`;
 }
 
 async function listTree(dir: string, prefix = ''): Promise<string[]> {
@@ -81,40 +107,82 @@ export async function copyTree(from: string, to: string): Promise<void> {
 
 export class GateCache {
   readonly dir: string;
+  readonly #key: StateKey | null;
 
-  constructor(stateDir: string) {
+  /** `key`: the project's state key; without one nothing is read from or written to the cache. */
+  constructor(stateDir: string, key: StateKey | null) {
     this.dir = join(stateDir, 'cache');
+    this.#key = key;
+  }
+
+  /** Whether the cache can be used (there is a state key). */
+  get enabled(): boolean {
+    return this.#key !== null;
   }
 
   private entryDir(key: string): string {
     return join(this.dir, 'entries', key);
   }
 
+  /**
+   * `<cache>/<sub>` as a real directory: anything else in the way (a file, a symbolic link) at
+   * `cache/` or below is removed first.
+   */
+  private async ensureDir(sub: string): Promise<string> {
+    let dir = this.dir;
+    for (const seg of ['', ...sub.split('/').filter((s) => s !== '')]) {
+      dir = seg === '' ? dir : join(dir, seg);
+      const st = await lstat(dir).catch(() => null);
+      if (st?.isDirectory()) continue;
+      if (st) await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+    }
+    return dir;
+  }
+
   /** Whether an entry directory exists (without verifying it). */
   async has(key: string): Promise<boolean> {
+    if (!this.enabled) return false;
     return (await stat(join(this.entryDir(key), 'entry.json')).catch(() => null)) !== null;
   }
 
-  /** Find and fully verify an entry; a damaged one is removed and reported as corrupt. */
+  /**
+   * Find and fully verify an entry; a damaged or unauthenticated one (or anything else standing
+   * where it belongs) is removed and reported as corrupt. Never throws for what is on disk.
+   */
   async lookup(key: string): Promise<Lookup> {
+    if (!this.#key) return { kind: 'miss' };
     const dir = this.entryDir(key);
+    const corrupt = async (reason: string, path = dir): Promise<Lookup> => {
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      return { kind: 'corrupt', reason };
+    };
+    let st;
+    try {
+      st = await lstat(dir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return { kind: 'miss' };
+      if (errno(err) === 'ENOTDIR') {
+        // `cache` or `cache/entries` is a file: clear the way.
+        await this.ensureDir('entries').catch(() => undefined);
+        return { kind: 'corrupt', reason: 'cache/entries is not a directory' };
+      }
+      return corrupt(`the entry cannot be read (${errno(err) ?? (err as Error).message})`);
+    }
+    if (!st.isDirectory())
+      return corrupt(`the entry is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}`);
     let raw: string;
     try {
       raw = await readFile(join(dir, 'entry.json'), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        const exists = await stat(dir).catch(() => null);
-        if (!exists) return { kind: 'miss' };
-        await rm(dir, { recursive: true, force: true });
-        return { kind: 'corrupt', reason: 'entry.json is missing' };
-      }
-      throw err;
+      return corrupt(
+        errno(err) === 'ENOENT'
+          ? 'entry.json is missing'
+          : `entry.json cannot be read (${errno(err) ?? (err as Error).message})`,
+      );
     }
     const reason = await this.verify(key, dir, raw);
-    if (typeof reason === 'string') {
-      await rm(dir, { recursive: true, force: true });
-      return { kind: 'corrupt', reason };
-    }
+    if (typeof reason === 'string') return corrupt(reason);
     const now = new Date();
     await utimes(dir, now, now).catch(() => undefined);
     return { kind: 'hit', entry: reason, dir };
@@ -127,15 +195,26 @@ export class GateCache {
     } catch {
       return 'entry.json is not valid JSON';
     }
-    if (entry.format !== CACHE_FORMAT || entry.key !== key || !Array.isArray(entry.files)) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      entry.format !== CACHE_FORMAT ||
+      entry.key !== key ||
+      !Array.isArray(entry.files)
+    ) {
       return 'entry.json does not describe this key';
     }
-    const { checksum, ...rest } = entry;
-    if (entryChecksum(rest) !== checksum) return 'entry.json checksum mismatch';
+    const { mac, ...rest } = entry;
+    if (!this.#key!.verify(MAC.entry, canonicalJson(rest), mac))
+      return 'entry.json is not authenticated by the state key';
+    if (!entry.files.some((f) => f.path === 'log.txt')) return 'log.txt is not listed';
     for (const f of entry.files) {
+      const unsafe = unsafeEntryPath(f.path);
+      if (unsafe !== null) return `entry.json lists ${unsafe}`;
       const p = join(dir, f.path);
-      const st = await stat(p).catch(() => null);
+      const st = await lstat(p).catch(() => null);
       if (!st) return `${f.path} is missing`;
+      if (!st.isFile()) return `${f.path} is not a regular file`;
       if (st.size !== f.bytes) return `${f.path} has ${st.size} bytes, expected ${f.bytes}`;
       if ((await hashFile(p, st.size)) !== f.sha256)
         return `${f.path} content does not match its sha256`;
@@ -144,8 +223,9 @@ export class GateCache {
   }
 
   /**
-   * Store an entry atomically. `sources` maps entry sub-dirs/files to what to copy:
-   * the log file, the evidence dir and the gate's output files (relative to `rootDir`).
+   * Store an entry atomically: the log file, the evidence dir and the gate's output files
+   * (relative to `rootDir`). Throws (and stores nothing) when an output resolves outside the
+   * project or the evidence directory was replaced by a link.
    */
   async store(args: {
     key: string;
@@ -157,18 +237,23 @@ export class GateCache {
     rootDir: string;
     outputs: string[];
   }): Promise<void> {
+    if (!this.#key) return;
     const tmp = join(
-      this.dir,
-      'tmp',
+      await this.ensureDir('tmp'),
       `${args.key}.${process.pid}.${randomBytes(4).toString('hex')}`,
     );
     await mkdir(tmp, { recursive: true });
     try {
       await copyFile(args.logPath, join(tmp, 'log.txt'));
-      await copyTree(args.evidenceDir, join(tmp, 'evidence'));
+      const evidence = await lstat(args.evidenceDir).catch(() => null);
+      if (evidence?.isSymbolicLink())
+        throw new Error('$GATEHOUSE_OUT was replaced by a symbolic link');
+      if (evidence) await copyTree(args.evidenceDir, join(tmp, 'evidence'));
       for (const rel of args.outputs) {
-        await mkdir(dirname(join(tmp, 'outputs', rel)), { recursive: true });
-        await copyFile(join(args.rootDir, rel), join(tmp, 'outputs', rel));
+        const from = await openInside(args.rootDir, rel);
+        const to = join(tmp, 'outputs', rel);
+        await mkdir(dirname(to), { recursive: true });
+        await pipeStreams(from.createReadStream(), createWriteStream(to, { flags: 'wx' }));
       }
       const files: EntryFile[] = [];
       for (const rel of await listTree(tmp)) {
@@ -176,7 +261,7 @@ export class GateCache {
         const { size } = await stat(p);
         files.push({ path: rel, sha256: await hashFile(p, size), bytes: size });
       }
-      const body: Omit<CacheEntry, 'checksum'> = {
+      const body: Omit<CacheEntry, 'mac'> = {
         format: CACHE_FORMAT,
         key: args.key,
         runId: args.runId,
@@ -185,9 +270,9 @@ export class GateCache {
         result: args.result,
         files,
       };
-      const entry: CacheEntry = { ...body, checksum: entryChecksum(body) };
+      const entry: CacheEntry = { ...body, mac: this.#key.mac(MAC.entry, canonicalJson(body)) };
       await writeFile(join(tmp, 'entry.json'), `${JSON.stringify(entry, null, 2)}\n`);
-      await mkdir(join(this.dir, 'entries'), { recursive: true });
+      await this.ensureDir('entries');
       const dest = this.entryDir(args.key);
       await rm(dest, { recursive: true, force: true });
       await rename(tmp, dest);
@@ -196,7 +281,11 @@ export class GateCache {
     }
   }
 
-  /** Copy an entry's log, evidence and outputs back out. */
+  /**
+   * Copy an entry's log, evidence and outputs back out. Outputs are written only inside
+   * `rootDir` (never through a linked directory, never into `.git/` or `.gatehouse/`); throws
+   * at the first file that cannot be, leaving the rest unrestored.
+   */
   async restore(
     dir: string,
     entry: CacheEntry,
@@ -206,15 +295,15 @@ export class GateCache {
     await copyFile(join(dir, 'log.txt'), to.logPath);
     await mkdir(to.evidenceDir, { recursive: true });
     for (const f of entry.files) {
-      if (f.path.startsWith('evidence/')) {
-        const dest = join(to.evidenceDir, f.path.slice('evidence/'.length));
-        await mkdir(dirname(dest), { recursive: true });
-        await copyFile(join(dir, f.path), dest);
-      } else if (f.path.startsWith('outputs/')) {
-        const dest = join(to.rootDir, f.path.slice('outputs/'.length));
-        await mkdir(dirname(dest), { recursive: true });
-        await copyFile(join(dir, f.path), dest);
-      }
+      if (f.path.startsWith('evidence/'))
+        await writeInside(
+          to.evidenceDir,
+          f.path.slice('evidence/'.length),
+          join(dir, f.path),
+          new Set(),
+        );
+      else if (f.path.startsWith('outputs/'))
+        await writeInside(to.rootDir, f.path.slice('outputs/'.length), join(dir, f.path));
     }
   }
 
@@ -231,11 +320,12 @@ export class GateCache {
     const items: Array<{ key: string; used: number; bytes: number }> = [];
     for (const key of keys) {
       const dir = join(root, key);
-      const st = await stat(dir).catch(() => null);
+      const st = await lstat(dir).catch(() => null);
       if (!st) continue;
-      let bytes = 0;
-      for (const rel of await listTree(dir))
-        bytes += (await stat(join(dir, rel)).catch(() => null))?.size ?? 0;
+      let bytes = st.isDirectory() ? 0 : st.size;
+      if (st.isDirectory())
+        for (const rel of await listTree(dir))
+          bytes += (await stat(join(dir, rel)).catch(() => null))?.size ?? 0;
       items.push({ key, used: st.mtimeMs, bytes });
     }
     items.sort((a, b) => a.used - b.used || a.key.localeCompare(b.key));
@@ -252,41 +342,59 @@ export class GateCache {
     return { removed, totalBytes: total };
   }
 
-  /** The last manifest seen for a gate (for explain), or null. */
-  async readIndex(id: string): Promise<{ key: string; manifest: GateManifest } | null> {
+  /** Read an authenticated state file; one that is damaged or does not authenticate is removed. */
+  private async readState<T extends object>(path: string, purpose: string): Promise<T | null> {
+    if (!this.#key) return null;
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(this.dir, 'index', `${id}.json`), 'utf8')) as {
-        key: string;
-        manifest: GateManifest;
-      };
-    } catch {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (errno(err) !== 'ENOENT')
+        await rm(path, { recursive: true, force: true }).catch(() => undefined);
       return null;
     }
+    try {
+      const { mac, ...rest } = JSON.parse(text) as { mac?: unknown };
+      if (this.#key.verify(purpose, canonicalJson(rest), mac)) return rest as T;
+    } catch {
+      // not JSON: damaged
+    }
+    await rm(path, { force: true }).catch(() => undefined);
+    return null;
+  }
+
+  /** Write an authenticated state file (temp + rename), clearing anything in its way. */
+  private async writeState(sub: string, name: string, purpose: string, value: object) {
+    if (!this.#key) return;
+    const path = join(await this.ensureDir(sub), name);
+    if ((await lstat(path).catch(() => null))?.isDirectory())
+      await rm(path, { recursive: true, force: true });
+    const mac = this.#key.mac(purpose, canonicalJson(value));
+    await atomicWrite(path, `${JSON.stringify({ ...value, mac }, null, 2)}\n`);
+  }
+
+  /** The last manifest seen for a gate (for explain), or null. */
+  async readIndex(id: string): Promise<{ key: string; manifest: GateManifest } | null> {
+    const v = await this.readState<{ gate: string; key: string; manifest: GateManifest }>(
+      join(this.dir, 'index', `${id}.json`),
+      MAC.index,
+    );
+    return v && v.gate === id ? { key: v.key, manifest: v.manifest } : null;
   }
 
   /** Record the manifest a gate was last seen with; a no-op when the index already holds that key (so the manifest). */
   async writeIndex(id: string, key: string, manifest: GateManifest): Promise<void> {
     if ((await this.readIndex(id))?.key === key) return;
-    await atomicWrite(
-      join(this.dir, 'index', `${id}.json`),
-      `${JSON.stringify({ key, manifest }, null, 2)}\n`,
-    );
+    await this.writeState('index', `${id}.json`, MAC.index, { gate: id, key, manifest });
   }
 
   async readSetupKey(): Promise<string | null> {
-    try {
-      return (JSON.parse(await readFile(join(this.dir, 'setup.json'), 'utf8')) as { key: string })
-        .key;
-    } catch {
-      return null;
-    }
+    const v = await this.readState<{ key: unknown }>(join(this.dir, 'setup.json'), MAC.setup);
+    return typeof v?.key === 'string' ? v.key : null;
   }
 
   async writeSetupKey(key: string): Promise<void> {
-    await atomicWrite(
-      join(this.dir, 'setup.json'),
-      `${JSON.stringify({ key, at: new Date().toISOString() })}\n`,
-    );
+    await this.writeState('', 'setup.json', MAC.setup, { key, at: new Date().toISOString() });
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { unmetCondition } from '@gatehouse/core';
+import { projectStateKey, unmetCondition } from '@gatehouse/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -183,7 +183,15 @@ export async function execute(
     // Evidence, log tails and reasons enter the results (report, cache, CI shards) redacted.
     const redactString = textRedactor(redact);
     const inherited = baseEnv(env, secretNames);
-    const cache = new GateCache(stateDir);
+    const stateKey = await projectStateKey(rootDir);
+    const cache = new GateCache(stateDir, stateKey.key);
+    if (stateKey.problem !== null && !noCache)
+      emit({
+        type: 'message',
+        at: nowIso(),
+        level: 'warn',
+        text: `the cache is not used: ${stateKey.problem}`,
+      });
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
     const inRun = new Set(selected.map((g) => g.id));
 
@@ -234,7 +242,7 @@ export async function execute(
         await sink.close();
         const ok =
           out.exitCode === 0 && !out.interrupted && !out.timedOut && out.spawnError === null;
-        if (ok && setupKey !== null) await cache.writeSetupKey(setupKey);
+        if (ok && setupKey !== null) await cache.writeSetupKey(setupKey).catch(() => undefined);
         if (!ok && !out.interrupted)
           setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
         emit({ type: 'setup-end', at: nowIso(), ok, durationMs: Date.now() - t0, cached: false });
@@ -285,12 +293,24 @@ export async function execute(
         keyed = await keyOf(gate.id);
         let reasons: string[];
         if (noCache) reasons = ['--no-cache'];
+        else if (!cache.enabled) reasons = [`cache not used (${stateKey.problem})`];
         else {
           const found = await cache.lookup(keyed.key);
+          let unrestored: string | null = null;
           if (found.kind === 'hit') {
             await rm(outDir, { recursive: true, force: true });
-            await cache.restore(found.dir, found.entry, { logPath, evidenceDir: outDir, rootDir });
-            await cache.writeIndex(gate.id, keyed.key, keyed.manifest);
+            try {
+              await cache.restore(found.dir, found.entry, {
+                logPath,
+                evidenceDir: outDir,
+                rootDir,
+              });
+            } catch (err) {
+              unrestored = (err as Error).message;
+            }
+          }
+          if (found.kind === 'hit' && unrestored === null) {
+            await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
             options.onExplain?.({
               id: gate.id,
               action: 'cached',
@@ -300,7 +320,15 @@ export async function execute(
             const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
             return { ...r, log: { ...r.log, path: logPath } };
           }
-          if (found.kind === 'corrupt') {
+          if (unrestored !== null) {
+            emit({
+              type: 'message',
+              at: nowIso(),
+              level: 'warn',
+              text: `cache entry ${keyed.key.slice(0, 12)} of gate ${gate.id} cannot be restored (${unrestored}); running the gate`,
+            });
+            reasons = [`cache entry not restored (${unrestored})`];
+          } else if (found.kind === 'corrupt') {
             emit({
               type: 'message',
               at: nowIso(),
@@ -598,7 +626,10 @@ export async function explain(
   } = {},
 ): Promise<GateExplanation[]> {
   const rootDir = pipeline.rootDir;
-  const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'));
+  const cache = new GateCache(
+    options.stateDir ?? join(rootDir, '.gatehouse'),
+    (await projectStateKey(rootDir)).key,
+  );
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const setupKey = pipeline.setup

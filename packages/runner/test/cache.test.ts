@@ -147,7 +147,7 @@ describe('cache', () => {
     await writeFile(entryJson, JSON.stringify(entry));
     const third = await run(pipe(dir, gates));
     expect(status(third.report)).toEqual({ lint: 'passed' });
-    expect(third.events.some((e) => e.type === 'message' && /checksum mismatch/.test(e.text))).toBe(
+    expect(third.events.some((e) => e.type === 'message' && /not authenticated/.test(e.text))).toBe(
       true,
     );
   });
