@@ -61,6 +61,7 @@ export {
   ledgerPath,
   type LedgerEntry,
   type LedgerCheck,
+  type LedgerOptions,
 } from './ledger.js';
 export { checkPolicy, effectivePolicy, describeCheck } from './policy.js';
 export * from './render/index.js';

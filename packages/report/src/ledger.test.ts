@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { appendLedger, checkLedgerText, ledgerPath, readLedger } from './ledger.js';
 import { tempDir } from '../test/helpers.js';
@@ -120,5 +120,57 @@ describe('ledger', () => {
     await appendLedger(root, { runId: 'R', reportDigest: digest(1) });
     await writeFile(ledgerPath(root), '');
     expect(await readLedger(root)).toEqual({ entries: [], brokenAt: null, problem: null });
+  });
+});
+
+/** A root with `n` runs appended (R1…Rn). */
+async function ledgerOf(n: number): Promise<string> {
+  const root = await tempDir();
+  for (let i = 1; i <= n; i++)
+    await appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) });
+  return root;
+}
+
+describe('ledger lock', () => {
+  const ownStart = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]!;
+  const future = new Date(Date.now() + 3600_000);
+
+  async function lockedLedger(holder: object): Promise<{ root: string; lock: string }> {
+    const root = await ledgerOf(1);
+    const lock = `${ledgerPath(root)}.lock`;
+    await writeFile(lock, JSON.stringify(holder));
+    await utimes(lock, future, future);
+    return { root, lock };
+  }
+
+  it('takes over at once a lock whose pid now belongs to another process, whatever its mtime', async () => {
+    const { root, lock } = await lockedLedger({ pid: 1, procStart: '12345', nonce: 'reused' });
+    const t0 = Date.now();
+    await appendLedger(root, { runId: 'R2', reportDigest: digest(2) });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a live holder with a future mtime is waited for, then taken over: never blocks for good', async () => {
+    for (const holder of [
+      { pid: process.pid, procStart: ownStart, nonce: 'stuck' },
+      { pid: 1, nonce: 'no-start-time' },
+    ]) {
+      const { root } = await lockedLedger(holder);
+      const t0 = Date.now();
+      await appendLedger(root, { runId: 'R2', reportDigest: digest(2) }, { lockStaleMs: 600 });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect((await readLedger(root)).entries.map((e) => e.runId)).toEqual(['R1', 'R2']);
+    }
+  });
+
+  it('a takeover guard with a future mtime does not block takeovers', async () => {
+    const dead = Number(spawnSync('/bin/sh', ['-c', 'echo $$']).stdout.toString().trim());
+    const { root, lock } = await lockedLedger({ pid: dead, nonce: 'crashed' });
+    await writeFile(`${lock}.takeover`, '');
+    await utimes(`${lock}.takeover`, future, future);
+    await appendLedger(root, { runId: 'R2', reportDigest: digest(2) }, { lockStaleMs: 600 });
+    expect((await readLedger(root)).entries.map((e) => e.runId)).toEqual(['R1', 'R2']);
   });
 });

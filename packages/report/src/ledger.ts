@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
@@ -20,41 +20,100 @@ export function ledgerPath(rootDir: string): string {
   return join(rootDir, '.gatehouse', 'ledger.jsonl');
 }
 
-/** A ledger lock older than this is stale even when its pid looks alive (a reused pid). */
-const LOCK_STALE_MS = 30_000;
-/** How long an append waits for the lock before `GH_LEDGER_LOCKED`. */
-const LOCK_WAIT_MS = 10_000;
+/** Options of {@link appendLedger}. */
+export interface LedgerOptions {
+  /**
+   * A lock held this long (as this process sees it, or by its modification time when that is
+   * in the past) is stale, whoever holds it. @default 10000
+   */
+  lockStaleMs?: number;
+  /** How long an append waits for the lock before `GH_LEDGER_LOCKED`. @default 15000 */
+  lockWaitMs?: number;
+}
+
+const LOCK_STALE_MS = 10_000;
+const LOCK_WAIT_MS = 15_000;
+/** An unreadable lock file (never written by a holder: holders link a complete file) is stale this soon. */
+const JUNK_LOCK_STALE_MS = 2_000;
 
 interface LedgerLockInfo {
   pid: number;
+  /** Start time of `pid` (`/proc/<pid>/stat` field 22), where there is a `/proc`. */
+  procStart?: string;
   /** Random, so a holder never mistakes another holder's lock for its own. */
   nonce: string;
 }
 
-function pidGone(pid: number): boolean {
+/** State and start time of a process from `/proc/<pid>/stat`, or null (no such process, or no `/proc`). */
+function procStat(pid: number): { state: string; start: string } | null {
   try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'EPERM';
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain anything.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
+  } catch {
+    return null;
   }
+}
+
+const ownStart = procStat(process.pid)?.start || undefined;
+
+/**
+ * Whether the holder of a lock is certainly gone: its pid does not exist, or belongs to
+ * another process now (its start time differs from the one recorded), or is a zombie.
+ */
+function holderGone(info: LedgerLockInfo): boolean {
+  try {
+    process.kill(info.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return true;
+  }
+  if (ownStart === undefined) return false; // no /proc: a live pid is all that can be known
+  const st = procStat(info.pid);
+  if (st === null || st.state === 'Z' || st.state === 'X') return true;
+  return info.procStart !== undefined && info.procStart !== st.start;
 }
 
 async function readLockInfo(lock: string): Promise<LedgerLockInfo | null> {
   try {
     const info = JSON.parse(await readFile(lock, 'utf8')) as LedgerLockInfo;
-    return typeof info.pid === 'number' && typeof info.nonce === 'string' ? info : null;
+    return typeof info.pid === 'number' &&
+      typeof info.nonce === 'string' &&
+      (info.procStart === undefined || typeof info.procStart === 'string')
+      ? info
+      : null;
   } catch {
     return null;
   }
 }
 
 /**
+ * How long a file has been there, as far as can be trusted: the longer of the time this
+ * process has seen it (by a monotonic clock) and its age by modification time. A modification
+ * time in the future counts for nothing, so it never keeps a lock fresh.
+ */
+class Watch {
+  readonly #first = new Map<string, number>();
+
+  heldFor(id: string, mtimeMs: number): number {
+    const now = performance.now();
+    if (!this.#first.has(id)) this.#first.set(id, now);
+    return Math.max(now - this.#first.get(id)!, Date.now() - mtimeMs);
+  }
+}
+
+/**
  * Remove a stale lock unless someone replaced it meanwhile: an O_EXCL `.takeover` guard lets
  * one process at a time re-read and remove it, so a fresh lock is never removed by a second
- * process that judged the old one stale.
+ * process that judged the old one stale. A guard left by a crashed process is itself removed
+ * once it has been there `staleMs`.
  */
-async function takeOver(lock: string, seen: LedgerLockInfo | null): Promise<void> {
+async function takeOver(
+  lock: string,
+  seen: LedgerLockInfo | null,
+  watch: Watch,
+  staleMs: number,
+): Promise<void> {
   const guard = `${lock}.takeover`;
   let fh;
   try {
@@ -62,7 +121,8 @@ async function takeOver(lock: string, seen: LedgerLockInfo | null): Promise<void
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const st = await stat(guard).catch(() => null);
-    if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) await rm(guard, { force: true });
+    if (st && watch.heldFor(`guard:${st.ino}:${st.mtimeMs}`, st.mtimeMs) >= staleMs)
+      await rm(guard, { force: true });
     return;
   }
   try {
@@ -74,10 +134,16 @@ async function takeOver(lock: string, seen: LedgerLockInfo | null): Promise<void
   }
 }
 
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+async function withLock<T>(file: string, opts: LedgerOptions, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
-  const mine: LedgerLockInfo = { pid: process.pid, nonce: randomBytes(8).toString('hex') };
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const staleMs = opts.lockStaleMs ?? LOCK_STALE_MS;
+  const mine: LedgerLockInfo = {
+    pid: process.pid,
+    ...(ownStart ? { procStart: ownStart } : {}),
+    nonce: randomBytes(8).toString('hex'),
+  };
+  const watch = new Watch();
+  const deadline = Date.now() + (opts.lockWaitMs ?? LOCK_WAIT_MS);
   for (;;) {
     // Written beside, then hard-linked into place: the lock file is never seen empty.
     const tmp = `${lock}.${mine.nonce}.tmp`;
@@ -93,13 +159,15 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const holder = await readLockInfo(lock);
     const st = await stat(lock).catch(() => null);
     if (st === null) continue;
-    const old = Date.now() - st.mtimeMs > LOCK_STALE_MS;
+    const heldFor = watch.heldFor(
+      holder ? `lock:${holder.nonce}` : `junk:${st.ino}:${st.mtimeMs}`,
+      st.mtimeMs,
+    );
     if (
-      old ||
-      (holder !== null && pidGone(holder.pid)) ||
-      (holder === null && Date.now() - st.mtimeMs > 2_000)
+      (holder !== null && holderGone(holder)) ||
+      heldFor >= (holder === null ? Math.min(JUNK_LOCK_STALE_MS, staleMs) : staleMs)
     ) {
-      await takeOver(lock, holder);
+      await takeOver(lock, holder, watch, staleMs);
       continue;
     }
     if (Date.now() > deadline) {
@@ -117,9 +185,8 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function lastLine(text: string): string | null {
-  const lines = text.split('\n').filter((l) => l !== '');
-  return lines.at(-1) ?? null;
+function ledgerLines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
 }
 
 /**
@@ -130,10 +197,11 @@ function lastLine(text: string): string | null {
 export async function appendLedger(
   rootDir: string,
   entry: { runId: string; reportDigest: string; at?: string },
+  opts: LedgerOptions = {},
 ): Promise<LedgerEntry> {
   const file = ledgerPath(rootDir);
   await mkdir(dirname(file), { recursive: true });
-  return withLock(file, async () => {
+  return withLock(file, opts, async () => {
     const existing = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
       throw err;
@@ -144,7 +212,7 @@ export async function appendLedger(
         `${file} ends with a partial line; run \`gatehouse report history\` to see where it broke`,
       );
     }
-    const last = lastLine(existing);
+    const last = ledgerLines(existing).at(-1) ?? null;
     const full: LedgerEntry = {
       runId: entry.runId,
       at: entry.at ?? new Date().toISOString(),
