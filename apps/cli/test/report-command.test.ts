@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   appendFile,
   mkdir,
@@ -234,25 +235,80 @@ describe('gatehouse report', () => {
     ).toBe(0);
   });
 
+  const base = {
+    schemaVersion: 1 as const,
+    gatehouseVersion: '0',
+    pipeline: 'shop',
+    configSha256: '0'.repeat(64),
+    git: { commit: null, branch: null, dirty: null },
+    context: { ci: null, user: null, host: null },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:00.000Z',
+    executor: 'local',
+    verdict: {
+      status: 'passed' as const,
+      reasons: [],
+      policy: 'all-blocking-gates-pass' as const,
+    },
+    gates: [],
+  };
+
+  /** A project whose ledger records runs 01A, 01B, 01C, each with its report. */
+  async function recorded(): Promise<string> {
+    const dir = await project();
+    for (const runId of ['01A', '01B', '01C']) {
+      const w = await writeReport({ ...base, runId }, join(dir, '.gatehouse', 'runs', runId));
+      await appendLedger(dir, { runId, reportDigest: w.report.integrity.digest });
+    }
+    return dir;
+  }
+
+  it('history exits 1 when the last lines were removed or a line was forged onto the end', async () => {
+    const dir = await recorded();
+    const ledger = join(dir, '.gatehouse', 'ledger.jsonl');
+    const lines = (await readFile(ledger, 'utf8')).split('\n').filter((l) => l !== '');
+    expect((await run(['report', 'history'], dir)).code).toBe(0);
+
+    await writeFile(ledger, `${lines.slice(0, 2).join('\n')}\n`);
+    await rm(join(dir, '.gatehouse', 'runs', '01C'), { recursive: true });
+    const truncated = await run(['report', 'history'], dir);
+    expect(truncated.code).toBe(1);
+    expect(truncated.out).not.toContain('chain intact');
+    expect(truncated.out).toContain(
+      'ledger head: the ledger has 2 lines but its head records 3: lines were removed',
+    );
+
+    // A line chained to the last one, naming a run that never happened.
+    const prev = createHash('sha256').update(lines[2]!).digest('hex');
+    const forged = `{"at":"2026-01-02T00:00:00.000Z","prev":"${prev}","reportDigest":"${'f'.repeat(64)}","runId":"01Z"}`;
+    await writeFile(ledger, `${lines.join('\n')}\n${forged}\n`);
+    const appended = await run(['report', 'history'], dir);
+    expect(appended.code).toBe(1);
+    expect(appended.out).toContain('01Z  sha256:ffffffffffffffff  report missing');
+    expect(appended.out).toContain(
+      'ledger head: line 4 was not appended by a run (not covered by the head)',
+    );
+  });
+
+  it('history exits 1 for a run folder with a report the ledger does not name', async () => {
+    const dir = await recorded();
+    await writeReport({ ...base, runId: '01P' }, join(dir, '.gatehouse', 'runs', '01P'));
+    await mkdir(join(dir, '.gatehouse', 'runs', '01Q'), { recursive: true });
+    const r = await run(['report', 'history'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      'run folder 01P is not in the ledger (it holds a report no run recorded)',
+    );
+    expect(r.out).toContain('run folder 01Q is not in the ledger and has no report');
+    await rm(join(dir, '.gatehouse', 'runs', '01P'), { recursive: true });
+    await rm(join(dir, '.gatehouse', 'runs', '01Q'), { recursive: true });
+    const ok = await run(['report', 'history'], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('3 runs, chain intact, head pointer matches');
+  });
+
   it('history lists runs and names the first broken ledger entry', async () => {
     const dir = await project();
-    const base = {
-      schemaVersion: 1 as const,
-      gatehouseVersion: '0',
-      pipeline: 'shop',
-      configSha256: '0'.repeat(64),
-      git: { commit: null, branch: null, dirty: null },
-      context: { ci: null, user: null, host: null },
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:00:00.000Z',
-      executor: 'local',
-      verdict: {
-        status: 'passed' as const,
-        reasons: [],
-        policy: 'all-blocking-gates-pass' as const,
-      },
-      gates: [],
-    };
     for (const runId of ['01A', '01B', '01C']) {
       const w = await writeReport({ ...base, runId }, join(dir, '.gatehouse', 'runs', runId));
       await appendLedger(dir, { runId, reportDigest: w.report.integrity.digest });

@@ -59,8 +59,12 @@ export {
   readLedger,
   checkLedgerText,
   ledgerPath,
+  ledgerHeadPath,
+  auditLedger,
   type LedgerEntry,
   type LedgerCheck,
+  type LedgerAudit,
+  type LedgerHead,
   type LedgerOptions,
 } from './ledger.js';
 export { checkPolicy, effectivePolicy, describeCheck } from './policy.js';

@@ -1,8 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson, projectStateKey, sha256 } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { appendLedger, checkLedgerText, ledgerPath, readLedger } from './ledger.js';
+import {
+  appendLedger,
+  auditLedger,
+  checkLedgerText,
+  ledgerHeadPath,
+  ledgerPath,
+  readLedger,
+} from './ledger.js';
 import { tempDir } from '../test/helpers.js';
 
 const digest = (i: number): string => i.toString(16).padStart(64, '0');
@@ -130,6 +139,143 @@ async function ledgerOf(n: number): Promise<string> {
     await appendLedger(root, { runId: `R${i}`, reportDigest: digest(i) });
   return root;
 }
+
+const lineList = async (root: string): Promise<string[]> =>
+  (await readFile(ledgerPath(root), 'utf8')).split('\n').filter((l) => l !== '');
+
+/** A line chained to `prev`, as anyone who can write the ledger can make one. */
+const forgedLine = (prev: string, runId = 'FORGED'): string =>
+  canonicalJson({
+    at: '2026-01-01T00:00:00.000Z',
+    prev: sha256(prev),
+    reportDigest: digest(99),
+    runId,
+  });
+
+describe('ledger head pointer', () => {
+  it('vouches for an intact ledger; its runs are all recorded', async () => {
+    const root = await ledgerOf(3);
+    for (const id of ['R1', 'R2', 'R3'])
+      await mkdir(join(root, '.gatehouse', 'runs', id), { recursive: true });
+    expect(await auditLedger(root)).toMatchObject({
+      brokenAt: null,
+      headProblems: [],
+      unrecorded: [],
+    });
+    expect(JSON.parse(await readFile(ledgerHeadPath(root), 'utf8'))).toMatchObject({
+      count: 3,
+      last: sha256((await lineList(root))[2]!),
+      pending: null,
+      unverified: 0,
+      problem: null,
+    });
+  });
+
+  it('shows lines removed from the end, even all of them', async () => {
+    const root = await ledgerOf(3);
+    const lines = await lineList(root);
+    await writeFile(ledgerPath(root), `${lines.slice(0, 2).join('\n')}\n`);
+    const audit = await auditLedger(root);
+    expect(audit.brokenAt).toBeNull(); // the chain alone cannot see it
+    expect(audit.headProblems).toEqual([
+      'the ledger has 2 lines but its head records 3: lines were removed',
+    ]);
+    await rm(ledgerPath(root));
+    expect((await auditLedger(root)).headProblems).toEqual([
+      'the ledger has 0 lines but its head records 3: lines were removed',
+    ]);
+  });
+
+  it('shows a line forged onto the end, or in place of the last one', async () => {
+    const root = await ledgerOf(2);
+    const lines = await lineList(root);
+    await appendFile(ledgerPath(root), `${forgedLine(lines[1]!)}\n`);
+    let audit = await auditLedger(root);
+    expect(audit.brokenAt).toBeNull();
+    expect(audit.headProblems).toEqual([
+      'line 3 was not appended by a run (not covered by the head)',
+    ]);
+
+    await writeFile(ledgerPath(root), `${lines[0]}\n${forgedLine(lines[0]!)}\n`);
+    audit = await auditLedger(root);
+    expect(audit.brokenAt).toBeNull();
+    expect(audit.headProblems).toEqual([
+      'line 2 is not the line the head records: lines were replaced',
+    ]);
+  });
+
+  it('shows a missing or edited head', async () => {
+    const root = await ledgerOf(2);
+    const head = await readFile(ledgerHeadPath(root), 'utf8');
+    await writeFile(ledgerHeadPath(root), head.replace('"count":2', '"count":3'));
+    expect((await auditLedger(root)).headProblems).toEqual([
+      'ledger.head does not authenticate (edited, or written under another state key)',
+    ]);
+    await rm(ledgerHeadPath(root));
+    expect((await auditLedger(root)).headProblems).toEqual(['ledger.head is missing']);
+  });
+
+  it('an append after tampering goes ahead, and the head keeps saying so', async () => {
+    const root = await ledgerOf(3);
+    const lines = await lineList(root);
+    await writeFile(ledgerPath(root), `${lines.slice(0, 2).join('\n')}\n`);
+    await appendLedger(root, { runId: 'R4', reportDigest: digest(4) });
+    await appendLedger(root, { runId: 'R5', reportDigest: digest(5) });
+    const audit = await auditLedger(root);
+    expect(audit.brokenAt).toBeNull();
+    expect(audit.entries.map((e) => e.runId)).toEqual(['R1', 'R2', 'R4', 'R5']);
+    expect(audit.headProblems).toEqual([
+      'lines 1–2 are not verified: the ledger has 2 lines but its head records 3: lines were removed (found when run R4 was appended)',
+    ]);
+  });
+
+  it('an append stopped between its line and its head is not taken for tampering', async () => {
+    const root = await ledgerOf(2);
+    const { key } = await projectStateKey(root);
+    const lines = await lineList(root);
+    const next = forgedLine(lines[1]!, 'R3');
+    // The head as an append leaves it before writing its line (signed as appendLedger signs).
+    const head = {
+      format: 1,
+      count: 2,
+      last: sha256(lines[1]!),
+      pending: sha256(next),
+      unverified: 0,
+      problem: null,
+    };
+    await writeFile(
+      ledgerHeadPath(root),
+      JSON.stringify({ ...head, mac: key!.mac('gatehouse ledger head', canonicalJson(head)) }),
+    );
+    expect((await auditLedger(root)).headProblems).toEqual([]);
+    await appendFile(ledgerPath(root), `${next}\n`);
+    expect((await auditLedger(root)).headProblems).toEqual([]);
+    await appendLedger(root, { runId: 'R4', reportDigest: digest(4) });
+    expect(await auditLedger(root)).toMatchObject({ brokenAt: null, headProblems: [] });
+    // Any other line in its place is still caught.
+    await writeFile(
+      ledgerHeadPath(root),
+      JSON.stringify({ ...head, mac: key!.mac('gatehouse ledger head', canonicalJson(head)) }),
+    );
+    await writeFile(ledgerPath(root), `${lines.join('\n')}\n${forgedLine(lines[1]!)}\n`);
+    expect((await auditLedger(root)).headProblems).toEqual([
+      'line 3 was not appended by a run (not covered by the head)',
+    ]);
+  });
+
+  it('lists run folders the ledger does not name', async () => {
+    const root = await ledgerOf(1);
+    const runs = join(root, '.gatehouse', 'runs');
+    await mkdir(join(runs, 'R1'), { recursive: true });
+    await mkdir(join(runs, 'PLANTED'), { recursive: true });
+    await writeFile(join(runs, 'PLANTED', 'report.json'), '{}');
+    await mkdir(join(runs, 'HALF'), { recursive: true });
+    expect((await auditLedger(root)).unrecorded).toEqual([
+      { runId: 'HALF', report: false },
+      { runId: 'PLANTED', report: true },
+    ]);
+  });
+});
 
 describe('ledger lock', () => {
   const ownStart = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]!;

@@ -1,8 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync } from 'node:fs';
-import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
+import {
+  canonicalJson,
+  GatehouseError,
+  projectStateKey,
+  sha256,
+  type StateKey,
+} from '@gatehouse/core';
 
 /** One line of `.gatehouse/ledger.jsonl`. */
 export interface LedgerEntry {
@@ -20,8 +36,15 @@ export function ledgerPath(rootDir: string): string {
   return join(rootDir, '.gatehouse', 'ledger.jsonl');
 }
 
-/** Options of {@link appendLedger}. */
+/** Where the ledger's head pointer lives: beside the ledger. */
+export function ledgerHeadPath(rootDir: string): string {
+  return join(rootDir, '.gatehouse', 'ledger.head');
+}
+
+/** Options of {@link appendLedger} and {@link auditLedger}. */
 export interface LedgerOptions {
+  /** Directory of the per-user state key. @default `stateKeyDir()` from `@gatehouse/core` */
+  keyDir?: string;
   /**
    * A lock held this long (as this process sees it, or by its modification time when that is
    * in the past) is stale, whoever holds it. @default 10000
@@ -190,9 +213,102 @@ function ledgerLines(text: string): string[] {
 }
 
 /**
+ * `.gatehouse/ledger.head`: how many lines the ledger has and the hash of the last one, as the
+ * last append left them, authenticated with the project's state key. It is what shows lines
+ * removed from the end of the ledger, or lines added or replaced by anyone but an append.
+ */
+export interface LedgerHead {
+  format: 1;
+  /** Lines in the ledger. */
+  count: number;
+  /** sha256 of the last line (`null` when there is none). */
+  last: string | null;
+  /** sha256 of the line being appended after `last`, until the append completes. */
+  pending: string | null;
+  /**
+   * Leading lines that no valid head vouched for when a later line was appended (the head was
+   * missing, did not authenticate, or did not match the ledger): they are chained, but whether
+   * they were edited before then cannot be told.
+   */
+  unverified: number;
+  /** What was wrong when that happened (carried forward by every later append), or null. */
+  problem: string | null;
+}
+
+const HEAD_MAC = 'gatehouse ledger head';
+
+type HeadRead = { head: LedgerHead; problem: null } | { head: null; problem: string };
+
+async function readHead(rootDir: string, key: StateKey): Promise<HeadRead> {
+  let text: string;
+  try {
+    text = await readFile(ledgerHeadPath(rootDir), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      head: null,
+      problem:
+        code === 'ENOENT' ? 'ledger.head is missing' : `ledger.head cannot be read (${code})`,
+    };
+  }
+  try {
+    const { mac, ...head } = JSON.parse(text) as LedgerHead & { mac?: unknown };
+    if (head.format === 1 && key.verify(HEAD_MAC, canonicalJson(head), mac))
+      return { head, problem: null };
+  } catch {
+    // not JSON
+  }
+  return {
+    head: null,
+    problem: 'ledger.head does not authenticate (edited, or written under another state key)',
+  };
+}
+
+async function writeHead(rootDir: string, key: StateKey, head: LedgerHead): Promise<void> {
+  const file = ledgerHeadPath(rootDir);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.write(`${JSON.stringify({ ...head, mac: key.mac(HEAD_MAC, canonicalJson(head)) })}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Why the ledger's lines do not match its head, or null when they do. */
+function headMismatch(lines: string[], head: LedgerHead): string | null {
+  const n = lines.length;
+  const hashAt = (i: number): string | null => (i >= 1 && i <= n ? sha256(lines[i - 1]!) : null);
+  if (n === head.count && hashAt(n) === head.last) return null;
+  // An append that stopped between writing its line and updating the head.
+  if (
+    head.pending !== null &&
+    n === head.count + 1 &&
+    hashAt(n) === head.pending &&
+    hashAt(n - 1) === head.last
+  )
+    return null;
+  if (n < head.count)
+    return `the ledger has ${n} line${n === 1 ? '' : 's'} but its head records ${head.count}: lines were removed`;
+  if (hashAt(head.count) !== head.last)
+    return `line ${head.count} is not the line the head records: lines were replaced`;
+  return `line${n - head.count === 1 ? '' : 's'} ${head.count + 1}${n - head.count === 1 ? '' : `–${n}`} ${n - head.count === 1 ? 'was' : 'were'} not appended by a run (not covered by the head)`;
+}
+
+/**
  * Append a run to the ledger: one canonical-JSON line chained to the previous one, written
- * with a single `write` on an `O_APPEND` descriptor and fsynced. A lock file serialises
- * concurrent writers so two runs cannot chain to the same predecessor.
+ * with a single `write` on an `O_APPEND` descriptor and fsynced, then the head pointer moved
+ * to it. A lock file serialises concurrent writers so two runs cannot chain to the same
+ * predecessor. When the head does not vouch for the lines found (missing, not authenticated,
+ * not matching), the append goes ahead and the new head records that, for good: `history`
+ * then reports those lines as unverified. Without a state key the head is left alone.
  */
 export async function appendLedger(
   rootDir: string,
@@ -212,20 +328,54 @@ export async function appendLedger(
         `${file} ends with a partial line; run \`gatehouse report history\` to see where it broke`,
       );
     }
-    const last = ledgerLines(existing).at(-1) ?? null;
+    const lines = ledgerLines(existing);
+    const last = lines.at(-1) ?? null;
     const full: LedgerEntry = {
       runId: entry.runId,
       at: entry.at ?? new Date().toISOString(),
       reportDigest: entry.reportDigest,
       prev: last === null ? null : sha256(last),
     };
+    const line = canonicalJson(full);
+    const { key } = await projectStateKey(rootDir, opts.keyDir ? { dir: opts.keyDir } : {});
+    let head: LedgerHead | null = null;
+    if (key) {
+      const read = await readHead(rootDir, key);
+      const mismatch = read.head ? headMismatch(lines, read.head) : null;
+      const fresh =
+        read.head === null && lines.length === 0 && read.problem === 'ledger.head is missing';
+      const base =
+        read.head && mismatch === null
+          ? { unverified: read.head.unverified, problem: read.head.problem }
+          : fresh
+            ? { unverified: 0, problem: null }
+            : {
+                unverified: lines.length,
+                problem: `${read.problem ?? mismatch} (found when run ${entry.runId} was appended)`,
+              };
+      head = {
+        format: 1,
+        count: lines.length,
+        last: full.prev,
+        pending: sha256(line),
+        ...base,
+      };
+      await writeHead(rootDir, key, head);
+    }
     const fh = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
     try {
-      await fh.write(Buffer.from(`${canonicalJson(full)}\n`, 'utf8'));
+      await fh.write(Buffer.from(`${line}\n`, 'utf8'));
       await fh.sync();
     } finally {
       await fh.close();
     }
+    if (key && head)
+      await writeHead(rootDir, key, {
+        ...head,
+        count: lines.length + 1,
+        last: head.pending,
+        pending: null,
+      });
     return full;
   });
 }
@@ -291,4 +441,68 @@ export function checkLedgerText(text: string): LedgerCheck {
     prev = sha256(line);
   }
   return { entries, brokenAt: null, problem: null };
+}
+
+/** {@link readLedger} plus what the head pointer and the run folders show. */
+export interface LedgerAudit extends LedgerCheck {
+  /**
+   * Why the head pointer does not vouch for every line (lines removed from the end, added or
+   * replaced, a missing or unauthenticated head, lines an earlier append could not verify);
+   * empty when it does.
+   */
+  headProblems: string[];
+  /** Folders of `.gatehouse/runs/` that no ledger line names, and whether each holds a `report.json`. */
+  unrecorded: Array<{ runId: string; report: boolean }>;
+}
+
+/**
+ * Check the ledger as `gatehouse report history` does: the chain, the head pointer (with the
+ * project's state key) and the run folders. Never writes.
+ */
+export async function auditLedger(rootDir: string, opts: LedgerOptions = {}): Promise<LedgerAudit> {
+  const text = await readFile(ledgerPath(rootDir), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  });
+  const check = checkLedgerText(text);
+  const lines = ledgerLines(text);
+
+  const headProblems: string[] = [];
+  const { key, problem } = await projectStateKey(rootDir, opts.keyDir ? { dir: opts.keyDir } : {});
+  if (!key) headProblems.push(`the head pointer cannot be checked: ${problem}`);
+  else {
+    const read = await readHead(rootDir, key);
+    if (!read.head) {
+      if (lines.length > 0 || read.problem !== 'ledger.head is missing')
+        headProblems.push(read.problem);
+    } else {
+      const mismatch = headMismatch(lines, read.head);
+      if (mismatch !== null) headProblems.push(mismatch);
+      if (read.head.problem !== null)
+        headProblems.push(
+          read.head.unverified > 0
+            ? `lines 1–${read.head.unverified} are not verified: ${read.head.problem}`
+            : read.head.problem,
+        );
+    }
+  }
+
+  const named = new Set<string>();
+  for (const line of lines) {
+    try {
+      const runId = (JSON.parse(line) as { runId?: unknown }).runId;
+      if (typeof runId === 'string') named.add(runId);
+    } catch {
+      // not JSON: the chain check reports it
+    }
+  }
+  const runsDir = join(rootDir, '.gatehouse', 'runs');
+  const unrecorded: LedgerAudit['unrecorded'] = [];
+  for (const d of await readdir(runsDir, { withFileTypes: true }).catch(() => [])) {
+    if (!d.isDirectory() || named.has(d.name)) continue;
+    const report = (await stat(join(runsDir, d.name, 'report.json')).catch(() => null)) !== null;
+    unrecorded.push({ runId: d.name, report });
+  }
+  unrecorded.sort((a, b) => a.runId.localeCompare(b.runId));
+  return { ...check, headProblems, unrecorded };
 }

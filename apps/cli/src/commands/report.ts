@@ -6,7 +6,7 @@ import {
   generateSigningKeyPair,
   mergeReports,
   judgeExportedGate,
-  readLedger,
+  auditLedger,
   reportDigest,
   render,
   RENDER_FORMATS,
@@ -264,12 +264,17 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
 
 async function historyCmd({ io, values }: CommandContext): Promise<number> {
   const root = resolve(io.cwd, str(values.dir) ?? '.');
-  const ledger = await readLedger(root);
-  let bad = false;
-  if (!ledger.entries.length && ledger.brokenAt === null) {
+  const ledger = await auditLedger(root);
+  if (
+    !ledger.entries.length &&
+    ledger.brokenAt === null &&
+    !ledger.headProblems.length &&
+    !ledger.unrecorded.length
+  ) {
     io.stdout.write(`no runs recorded in ${shown(io, join(root, '.gatehouse', 'ledger.jsonl'))}\n`);
     return 0;
   }
+  let bad = false;
   for (const e of ledger.entries) {
     const reportFile = join(root, '.gatehouse', 'runs', e.runId, 'report.json');
     let state = 'report missing';
@@ -288,9 +293,20 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
   }
   if (ledger.brokenAt !== null) {
     io.stdout.write(`ledger broken at line ${ledger.brokenAt}: ${ledger.problem}\n`);
-    return 1;
+    bad = true;
   }
-  io.stdout.write(`${ledger.entries.length} runs, chain intact\n`);
+  for (const p of ledger.headProblems) io.stdout.write(`ledger head: ${p}\n`);
+  for (const u of ledger.unrecorded) {
+    io.stdout.write(
+      u.report
+        ? `run folder ${u.runId} is not in the ledger (it holds a report no run recorded)\n`
+        : `run folder ${u.runId} is not in the ledger and has no report (a run still going, or one stopped before its report)\n`,
+    );
+  }
+  if (ledger.headProblems.length || ledger.unrecorded.some((u) => u.report)) bad = true;
+  if (ledger.brokenAt !== null || ledger.headProblems.length)
+    io.stdout.write(`${ledger.entries.length} runs listed; the ledger is NOT intact\n`);
+  else io.stdout.write(`${ledger.entries.length} runs, chain intact, head pointer matches\n`);
   return bad ? 1 : 0;
 }
 
@@ -360,11 +376,19 @@ export const report: Command = {
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
     '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--key F] [--fail-on-verdict]',
     '  verify [FILE] [--public-key F] [--schema]   exit 1 when the report was edited or the signature fails',
-    '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl and check the chain',
+    '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
     '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
     '  keygen [-o DIR]                       write gatehouse-signing.key / gatehouse-signing.pub',
     '',
     'The signing key may also come from the GATEHOUSE_SIGNING_KEY environment variable (PEM text).',
+    '',
+    'What history proves: each ledger line was appended in that order and names that report digest;',
+    'with the head pointer (.gatehouse/ledger.head, authenticated by your state key kept outside the',
+    'project), that no line was removed from the end, added or replaced since the last run. It exits 1',
+    'for a broken chain, a head that is missing or does not match, a report that differs from its line,',
+    'or a run folder holding a report the ledger does not name. It cannot detect: edits by a process',
+    'that can read your state key (a local gate runs as you); the ledger and its head both put back',
+    'to an earlier copy; deleted run folders (shown as "report missing", exit 0).',
     '',
     'Examples:',
     '  gatehouse report render --format md -o "$GITHUB_STEP_SUMMARY"',
