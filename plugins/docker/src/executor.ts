@@ -4,8 +4,8 @@
  * parallel), copies every gate's result out of the built image and judges it with the
  * same code as the local executor.
  */
-import { appendFile, copyFile, mkdir, rename, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import {
   type ExecuteOptions,
   type GateResult,
@@ -15,6 +15,7 @@ import {
   type RunReport,
 } from '@gatehouse/core';
 import {
+  appendLedger,
   buildReport,
   cachedResult,
   evaluateGate,
@@ -245,10 +246,12 @@ export async function executeDocker(
     await copyFile(path, `${dest}.${process.pid}.tmp`);
     await rename(`${dest}.${process.pid}.tmp`, dest);
   }
-  await appendFile(
-    join(opts.stateDir, 'ledger.jsonl'),
-    `${JSON.stringify({ runId, startedAt: report.startedAt, finishedAt: report.finishedAt, verdict: report.verdict.status, executor: EXECUTOR, gates: results.map((g) => ({ id: g.id, status: g.status })) })}\n`,
-  );
+  // The project's one ledger, chained like a local run's line (only for the project's own state dir).
+  if (
+    resolve(opts.stateDir) === resolve(pipeline.rootDir, '.gatehouse') &&
+    written.report.integrity
+  )
+    await appendLedger(pipeline.rootDir, { runId, reportDigest: written.report.integrity.digest });
   if (infraError)
     emit({
       type: 'message',

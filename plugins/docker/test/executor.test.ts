@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isGatehouseError, type RunReport } from '@gatehouse/core';
+import { auditLedger } from '@gatehouse/report';
 import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { executeDocker } from '../src/index.js';
@@ -43,6 +44,13 @@ describe.skipIf(!hasDocker)(
       );
       // A blocking gate skipped by its own condition does not fail the run.
       expect(report.verdict.status).toBe('passed');
+      // The run is in the project's ledger, chained and under its head pointer like a local run.
+      expect(await auditLedger(p.rootDir)).toMatchObject({
+        brokenAt: null,
+        headProblems: [],
+        unrecorded: [],
+        entries: [{ runId: report.runId, reportDigest: report.integrity!.digest }],
+      });
     });
 
     it('runs every gate in BuildKit, exports results, and reports a rerun as cached', async () => {
