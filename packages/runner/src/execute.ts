@@ -626,10 +626,8 @@ export async function explain(
   } = {},
 ): Promise<GateExplanation[]> {
   const rootDir = pipeline.rootDir;
-  const cache = new GateCache(
-    options.stateDir ?? join(rootDir, '.gatehouse'),
-    (await projectStateKey(rootDir)).key,
-  );
+  const stateKey = await projectStateKey(rootDir);
+  const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'), stateKey.key);
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const setupKey = pipeline.setup
@@ -666,6 +664,8 @@ export async function explain(
     }
     const { key, manifest } = await keyOf(g.id);
     if (options.noCache) out.push({ id: g.id, action: 'run', key, reasons: ['--no-cache'] });
+    else if (!cache.enabled)
+      out.push({ id: g.id, action: 'run', key, reasons: [`cache not used (${stateKey.problem})`] });
     else if (await cache.has(key))
       out.push({
         id: g.id,

@@ -19,6 +19,7 @@ import { basename, join } from 'node:path';
 import { canonicalJson, projectStateKey, sha256, type RunEvent } from '@gatehouse/core';
 import { gate } from '@gatehouse/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import { explain } from '../src/index.js';
 import { allFiles, cleanup, pipe, project, run, status } from './helpers.js';
 
 let dir = '';
@@ -165,6 +166,9 @@ describe('cache entries are authenticated', () => {
       ]);
       expect(existsSync(join(cacheDir(), 'entries'))).toBe(false);
       expect(existsSync(join(dir, 'state'))).toBe(false);
+      expect((await explain(pipe(dir, gates)))[0]!.reasons).toEqual([
+        `cache not used (the state key directory ${join(dir, 'state', 'gatehouse')} is inside the project)`,
+      ]);
     } finally {
       if (saved === undefined) delete process.env.XDG_STATE_HOME;
       else process.env.XDG_STATE_HOME = saved;
