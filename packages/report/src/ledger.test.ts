@@ -263,6 +263,16 @@ describe('ledger head pointer', () => {
     ]);
   });
 
+  it('a directory where the head belongs does not stop runs; it is reported', async () => {
+    const root = await ledgerOf(1);
+    await rm(ledgerHeadPath(root));
+    await mkdir(join(ledgerHeadPath(root), 'junk'), { recursive: true });
+    await appendLedger(root, { runId: 'R2', reportDigest: digest(2) });
+    expect((await auditLedger(root)).headProblems).toEqual([
+      'line 1 is not verified: ledger.head cannot be read (EISDIR) (found when run R2 was appended)',
+    ]);
+  });
+
   it('lists run folders the ledger does not name', async () => {
     const root = await ledgerOf(1);
     const runs = join(root, '.gatehouse', 'runs');

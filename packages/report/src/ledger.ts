@@ -275,7 +275,12 @@ async function writeHead(rootDir: string, key: StateKey, head: LedgerHead): Prom
     await fh.close();
   }
   try {
-    await rename(tmp, file);
+    await rename(tmp, file).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EISDIR') throw err;
+      // A directory squatting on the head's name: the head is already unverifiable, clear it.
+      await rm(file, { recursive: true, force: true });
+      await rename(tmp, file);
+    });
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -480,9 +485,11 @@ export async function auditLedger(rootDir: string, opts: LedgerOptions = {}): Pr
       if (mismatch !== null) headProblems.push(mismatch);
       if (read.head.problem !== null)
         headProblems.push(
-          read.head.unverified > 0
+          read.head.unverified > 1
             ? `lines 1–${read.head.unverified} are not verified: ${read.head.problem}`
-            : read.head.problem,
+            : read.head.unverified === 1
+              ? `line 1 is not verified: ${read.head.problem}`
+              : read.head.problem,
         );
     }
   }
