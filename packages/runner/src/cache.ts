@@ -153,8 +153,8 @@ export class GateCache {
   async lookup(key: string): Promise<Lookup> {
     if (!this.#key) return { kind: 'miss' };
     const dir = this.entryDir(key);
-    const corrupt = async (reason: string, path = dir): Promise<Lookup> => {
-      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    const corrupt = async (reason: string): Promise<Lookup> => {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       return { kind: 'corrupt', reason };
     };
     let st;
