@@ -14,13 +14,14 @@ import type {
 } from '@gatehouse/core';
 import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
-import { isCacheable, missReasons, type GateExplanation } from './explain.js';
+import { missReasons, type GateExplanation } from './explain.js';
+import { gateKeys } from './keys.js';
 import { matchFiles } from './glob.js';
 import { acquireRunLock } from './lock.js';
 import { publishLatest } from './latest.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { textRedactor } from './redact.js';
-import { gateManifest, manifestKey, setupManifest, type GateManifest } from './manifest.js';
+import { manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
 import {
   appendLedger,
@@ -250,21 +251,7 @@ export async function execute(
     }
 
     // ---- keys ----------------------------------------------------------------
-    const manifests = new Map<string, Promise<{ key: string; manifest: GateManifest }>>();
-    const keyOf = (id: string): Promise<{ key: string; manifest: GateManifest }> => {
-      let p = manifests.get(id);
-      if (!p) {
-        const g = byId.get(id)!;
-        p = (async () => {
-          const needKeys: Record<string, string> = {};
-          for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
-          const manifest = await gateManifest(g, rootDir, needKeys, setupKey);
-          return { key: manifestKey(manifest), manifest };
-        })();
-        manifests.set(id, p);
-      }
-      return p;
-    };
+    const keys = gateKeys(pipeline, setupKey);
 
     // ---- process slots: only running processes count against `concurrency` ---------------
     let free = concurrency;
@@ -287,10 +274,10 @@ export async function execute(
     const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
       const logPath = paths.gateLog(gate.id);
       const outDir = paths.gateOut(gate.id);
-      const cacheable = isCacheable(gate);
+      const notCacheable = await keys.notCacheable(gate);
       let keyed: { key: string; manifest: GateManifest } | null = null;
-      if (cacheable) {
-        keyed = await keyOf(gate.id);
+      if (notCacheable === null) {
+        keyed = await keys.keyOf(gate.id);
         let reasons: string[];
         if (noCache) reasons = ['--no-cache'];
         else if (!cache.enabled) reasons = [`cache not used (${stateKey.problem})`];
@@ -340,12 +327,7 @@ export async function execute(
         }
         options.onExplain?.({ id: gate.id, action: 'run', key: keyed.key, reasons });
       } else {
-        options.onExplain?.({
-          id: gate.id,
-          action: 'run',
-          key: null,
-          reasons: ['no inputs declared: runs every time'],
-        });
+        options.onExplain?.({ id: gate.id, action: 'run', key: null, reasons: [notCacheable] });
       }
 
       await acquire();
@@ -431,9 +413,11 @@ export async function execute(
         image: null,
       };
       const result = await judge(gate, outcome, rootDir, log.writeError, redactString);
+      // Only a pass is stored: a failure may come from the environment (a missing tool,
+      // a flaky service) and must run again once that is fixed, as turbo and nx do.
       if (
         keyed !== null &&
-        (result.status === 'passed' || result.status === 'failed') &&
+        result.status === 'passed' &&
         result.exitCode !== null &&
         !log.truncated
       ) {
@@ -629,22 +613,10 @@ export async function explain(
   const stateKey = await projectStateKey(rootDir);
   const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'), stateKey.key);
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
-  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const setupKey = pipeline.setup
     ? manifestKey(await setupManifest(pipeline.setup, rootDir))
     : null;
-  const keys = new Map<string, { key: string; manifest: GateManifest }>();
-  const keyOf = async (id: string): Promise<{ key: string; manifest: GateManifest }> => {
-    const known = keys.get(id);
-    if (known) return known;
-    const g = byId.get(id)!;
-    const needKeys: Record<string, string> = {};
-    for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
-    const manifest = await gateManifest(g, rootDir, needKeys, setupKey);
-    const v = { key: manifestKey(manifest), manifest };
-    keys.set(id, v);
-    return v;
-  };
+  const keys = gateKeys(pipeline, setupKey);
   const out: GateExplanation[] = [];
   const env = options.env ?? process.env;
   for (const g of selected) {
@@ -653,16 +625,12 @@ export async function explain(
       out.push({ id: g.id, action: 'skip', key: null, reasons: [why] });
       continue;
     }
-    if (!isCacheable(g)) {
-      out.push({
-        id: g.id,
-        action: 'run',
-        key: null,
-        reasons: ['no inputs declared: runs every time'],
-      });
+    const notCacheable = await keys.notCacheable(g);
+    if (notCacheable !== null) {
+      out.push({ id: g.id, action: 'run', key: null, reasons: [notCacheable] });
       continue;
     }
-    const { key, manifest } = await keyOf(g.id);
+    const { key, manifest } = await keys.keyOf(g.id);
     if (options.noCache) out.push({ id: g.id, action: 'run', key, reasons: ['--no-cache'] });
     else if (!cache.enabled)
       out.push({ id: g.id, action: 'run', key, reasons: [`cache not used (${stateKey.problem})`] });

@@ -1,4 +1,3 @@
-import type { ResolvedGate } from '@gatehouse/core';
 import type { GateCache } from './cache.js';
 import { diffManifests, type GateManifest } from './manifest.js';
 
@@ -16,11 +15,6 @@ export interface GateExplanation {
   reasons: string[];
 }
 
-/** A gate without `inputs` is never cached: nothing says what its result depends on. */
-export function isCacheable(gate: ResolvedGate): boolean {
-  return gate.inputs.length > 0;
-}
-
 /** Why a gate with this manifest misses the cache (the entry is known to be absent). */
 export async function missReasons(
   cache: GateCache,
@@ -32,7 +26,7 @@ export async function missReasons(
   if (prev === null) return ['no previous entry'];
   if (prev.key === key)
     return [
-      'no cache entry for this key (evicted, removed as corrupt, or its last result was not cacheable)',
+      'no cache entry for this key (evicted, removed as corrupt, or its last run did not pass: only passes are cached)',
     ];
   const diff = diffManifests(prev.manifest, manifest);
   return diff.length > 0 ? diff : ['cache format changed'];

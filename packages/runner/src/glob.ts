@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
@@ -188,4 +189,46 @@ export async function hashInputs(
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;
+}
+
+/**
+ * The files git knows in `root`: tracked, plus untracked ones it does not ignore (what
+ * turbo hashes by default), with their content hashes, sorted by path. `.gatehouse/` and
+ * `node_modules/` are left out, and so are files that no longer exist or are not regular
+ * files. `null` when
+ * `root` is not inside a git work tree.
+ */
+export async function hashTracked(
+  root: string,
+): Promise<Array<{ path: string; sha256: string }> | null> {
+  const listed = await new Promise<string | null>((resolve) => {
+    execFile(
+      'git',
+      // Run in `root`: paths come relative to it, and only files below it.
+      ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv() },
+      (err, stdout) => resolve(err ? null : stdout),
+    );
+  });
+  if (listed === null) return null;
+  const paths = [...new Set(listed.split('\0').filter(Boolean))]
+    // Installed dependencies are setup's products, covered by its key and the lockfiles.
+    .filter((p) => !p.split('/').some((seg) => ALWAYS_IGNORED.has(seg) || seg === 'node_modules'))
+    .sort();
+  const out: Array<{ path: string; sha256: string }> = [];
+  for (const path of paths) {
+    const full = join(root, path);
+    const st = await lstat(full).catch(() => null);
+    if (!st?.isFile()) continue;
+    const sha = await hashFileMemo(full).catch(() => null);
+    if (sha !== null) out.push({ path, sha256: sha });
+  }
+  return out;
+}
+
+/** The environment for git: the user's, without variables that would point it elsewhere. */
+function gitEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete env[k];
+  return env;
 }

@@ -1,8 +1,24 @@
 import { canonicalJson, sha256, type ResolvedGate, type ResolvedSetup } from '@gatehouse/core';
 import { hashInputs } from './glob.js';
 
-/** Format version of manifests and cache entries; bump to invalidate every entry. */
-export const CACHE_FORMAT = 1;
+/**
+ * Format version of manifests and cache entries; bump to invalidate every entry.
+ * 2: runtime and lockfiles in every key, gates without inputs keyed on git's files, only
+ * passed results stored, evidence redacted before storing.
+ */
+export const CACHE_FORMAT = 2;
+
+/** What every gate's key also covers: the project's runtime and lockfiles. */
+export interface ManifestContext {
+  runtime: { node: string; platform: string; arch: string };
+  /** Root lockfiles and package-manager files that exist, with their hashes. */
+  lockfiles: Array<{ path: string; sha256: string }>;
+  /**
+   * For a gate without `inputs`: every file git knows in the project (minus the gate's own
+   * outputs), used as its inputs. Null for a gate with `inputs`.
+   */
+  tracked: Array<{ path: string; sha256: string }> | null;
+}
 
 /** Everything a gate's cache key is made of. Stored with the entry, diffed by `explain`. */
 export interface GateManifest {
@@ -18,8 +34,15 @@ export interface GateManifest {
   evidence: ResolvedGate['evidence'];
   policy: ResolvedGate['policy'];
   outputs: string[];
-  /** Every file matched by `inputs`, with its content hash, sorted by path. */
+  /**
+   * Every file matched by `inputs`, with its content hash, sorted by path; for a gate
+   * without `inputs`, every file git knows in the project.
+   */
   inputs: Array<{ path: string; sha256: string }>;
+  /** `declared`: from `inputs`; `git`: the gate has none, so every file git knows. */
+  inputsFrom: 'declared' | 'git';
+  runtime: ManifestContext['runtime'];
+  lockfiles: ManifestContext['lockfiles'];
   /** Keys of the gates it needs. */
   needs: Record<string, string>;
   /** Key of the setup step, when the pipeline has one. */
@@ -32,7 +55,9 @@ export async function gateManifest(
   rootDir: string,
   needKeys: Record<string, string>,
   setupKey: string | null,
+  context: ManifestContext,
 ): Promise<GateManifest> {
+  const fromGit = gate.inputs.length === 0 && context.tracked !== null;
   return {
     gate: gate.id,
     command: gate.run,
@@ -44,7 +69,10 @@ export async function gateManifest(
     evidence: gate.evidence,
     policy: gate.policy,
     outputs: gate.outputs,
-    inputs: await hashInputs(rootDir, gate.inputs),
+    inputs: fromGit ? context.tracked! : await hashInputs(rootDir, gate.inputs),
+    inputsFrom: fromGit ? 'git' : 'declared',
+    runtime: context.runtime,
+    lockfiles: context.lockfiles,
     needs: needKeys,
     setup: setupKey,
   };
@@ -78,6 +106,18 @@ const short = (h: string) => h.slice(0, 12);
 export function diffManifests(prev: GateManifest, next: GateManifest): string[] {
   const reasons: string[] = [];
   if (prev.command !== next.command) reasons.push('command changed');
+  for (const f of ['node', 'platform', 'arch'] as const)
+    if (prev.runtime?.[f] !== next.runtime[f])
+      reasons.push(`${f} changed (${prev.runtime?.[f] ?? '?'} → ${next.runtime[f]})`);
+  const locksBefore = new Map((prev.lockfiles ?? []).map((l) => [l.path, l.sha256]));
+  for (const l of next.lockfiles)
+    if (locksBefore.get(l.path) !== l.sha256) reasons.push(`lockfile ${l.path} changed`);
+  for (const p of locksBefore.keys())
+    if (!next.lockfiles.some((l) => l.path === p)) reasons.push(`lockfile ${p} removed`);
+  if (prev.inputsFrom !== next.inputsFrom)
+    reasons.push(
+      next.inputsFrom === 'git' ? 'inputs now every file git knows' : 'inputs now declared',
+    );
   for (const f of ['kind', 'image'] as const)
     if (prev[f] !== next[f]) reasons.push(`${f} changed (${prev[f]} → ${next[f]})`);
   const envNames = [...new Set([...Object.keys(prev.env), ...Object.keys(next.env)])].sort();

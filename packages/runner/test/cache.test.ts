@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -92,33 +93,81 @@ describe('cache', () => {
     ).toBe(true);
   });
 
-  it('never caches a gate without inputs, nor error/timeout results', async () => {
+  it('outside git, never caches a gate without inputs; never caches failed, error or timeout results', async () => {
     dir = await project({ 'src/app.js': 'x' });
     const gates = [
       gate('noinputs', { run: 'echo x >> n' }),
       gate('missing', { inputs: ['src/**'], run: 'not-a-command-xyz' }),
       gate('slow', { inputs: ['src/**'], run: 'sleep 5', timeoutMs: 100 }),
+      gate('red', { inputs: ['src/**'], run: 'echo no; exit 2' }),
     ];
     await run(pipe(dir, gates), { killGraceMs: 100 });
     const again = await runExplained(pipe(dir, gates), { killGraceMs: 100 });
-    expect(status(again.report)).toEqual({ noinputs: 'passed', missing: 'error', slow: 'timeout' });
-    expect(again.ex.noinputs!.reasons).toEqual(['no inputs declared: runs every time']);
+    expect(status(again.report)).toEqual({
+      noinputs: 'passed',
+      missing: 'error',
+      slow: 'timeout',
+      red: 'failed',
+    });
+    expect(again.ex.noinputs!.reasons).toEqual([
+      'no inputs declared and not in a git work tree: runs every time',
+    ]);
     expect(again.ex.missing!.reasons[0]).toMatch(/^no cache entry for this key/);
+    expect(again.ex.red!.reasons[0]).toMatch(/only passes are cached/);
     expect(readFileSync(join(dir, 'n'), 'utf8')).toBe('x\nx\n');
     expect(existsSync(join(dir, '.gatehouse', 'cache', 'entries'))).toBe(false);
   });
 
-  it('caches a failed result and replays it as cached(failed)', async () => {
+  it('a failure is not replayed: once the environment is fixed, the gate passes', async () => {
     dir = await project({ 'src/app.js': 'x' });
-    const gates = [gate('t', { inputs: ['src/**'], run: 'echo no; exit 2' })];
+    // The tool the gate needs appears between the runs (installed, a service started…).
+    const gates = [gate('t', { inputs: ['src/**'], run: 'test -f tool-installed' })];
+    const first = await run(pipe(dir, gates));
+    expect(status(first.report)).toEqual({ t: 'failed' });
+    await writeFile(join(dir, 'tool-installed'), '');
+    const second = await run(pipe(dir, gates));
+    expect(status(second.report)).toEqual({ t: 'passed' });
+    expect(second.report.verdict.status).toBe('passed');
+  });
+
+  it('in a git work tree, a gate without inputs is keyed on every file git knows', async () => {
+    // count is how the test sees runs: ignored, like any file a tool writes.
+    dir = await project({ 'src/app.js': 'x', '.gitignore': 'dist/\nignored.txt\ncount\n' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'init');
+    const gates = [
+      gate('all', {
+        run: 'echo x >> count; mkdir -p dist && echo built > dist/out.js',
+        outputs: ['dist/**'],
+      }),
+    ];
     await run(pipe(dir, gates));
-    const { report } = await run(pipe(dir, gates));
-    expect(report.gates[0]).toMatchObject({
-      status: 'cached',
-      cached: { status: 'failed' },
-      exitCode: 2,
-    });
-    expect(report.verdict.status).toBe('failed');
+    const cached = await runExplained(pipe(dir, gates));
+    expect(status(cached.report)).toEqual({ all: 'cached' });
+    // An ignored file changes nothing; a tracked edit and a new untracked file each rerun.
+    await writeFile(join(dir, 'ignored.txt'), 'x');
+    expect(status((await run(pipe(dir, gates))).report)).toEqual({ all: 'cached' });
+    await writeFile(join(dir, 'src/app.js'), 'y');
+    const edited = await runExplained(pipe(dir, gates));
+    expect(status(edited.report)).toEqual({ all: 'passed' });
+    expect(edited.ex.all!.reasons).toEqual([expect.stringMatching(/^input src\/app\.js changed/)]);
+    await writeFile(join(dir, 'src/new.js'), 'z');
+    const added = await runExplained(pipe(dir, gates));
+    expect(added.ex.all!.reasons).toEqual(['input src/new.js added']);
+    expect(readFileSync(join(dir, 'count'), 'utf8')).toBe('x\nx\nx\n');
+  });
+
+  it('a lockfile change reruns every gate, with the reason', async () => {
+    dir = await project({ 'src/app.js': 'x', 'package-lock.json': '{"v":1}' });
+    const gates = [gate('lint', { inputs: ['src/**'], run: 'true' })];
+    await run(pipe(dir, gates));
+    await writeFile(join(dir, 'package-lock.json'), '{"v":2}');
+    const again = await runExplained(pipe(dir, gates));
+    expect(status(again.report)).toEqual({ lint: 'passed' });
+    expect(again.ex.lint!.reasons).toEqual(['lockfile package-lock.json changed']);
   });
 
   it('a damaged entry is a miss with a warning, never a hit', async () => {

@@ -14,14 +14,15 @@ const JUNIT = `<?xml version="1.0"?>
 describe('evidence', () => {
   it('judges the evidence a gate writes to $GATEHOUSE_OUT, and replays it from the cache', async () => {
     dir = await project({ 'test/a.test.js': 'x', 'junit.xml': JUNIT });
-    const unit = gate('unit', {
-      kind: 'unit-test',
-      inputs: ['test/**', 'junit.xml'],
-      run: 'cp junit.xml "$GATEHOUSE_OUT/junit.xml"',
-      evidence: [{ format: 'junit', path: 'junit.xml' }],
-      policy: { max_failed: 0 },
-    });
-    const first = await run(pipe(dir, [unit]));
+    const unit = (maxFailed: number) =>
+      gate('unit', {
+        kind: 'unit-test',
+        inputs: ['test/**', 'junit.xml'],
+        run: 'cp junit.xml "$GATEHOUSE_OUT/junit.xml"',
+        evidence: [{ format: 'junit', path: 'junit.xml' }],
+        policy: { max_failed: maxFailed },
+      });
+    const first = await run(pipe(dir, [unit(0)]));
     const r = first.report.gates[0]!;
     expect(r.status).toBe('failed');
     expect(r.exitCode).toBe(0);
@@ -31,11 +32,17 @@ describe('evidence', () => {
       measured: 1,
       ok: false,
     });
+    // A failure is judged again on the next run, never replayed.
+    expect((await run(pipe(dir, [unit(0)]))).report.gates[0]!.status).toBe('failed');
 
-    const second = await run(pipe(dir, [unit]));
+    // A pass (one failed test allowed) is replayed from the cache with its evidence.
+    const passed = (await run(pipe(dir, [unit(1)]))).report.gates[0]!;
+    expect(passed.status).toBe('passed');
+    const second = await run(pipe(dir, [unit(1)]));
     const c = second.report.gates[0]!;
-    expect(c).toMatchObject({ status: 'cached', cached: { status: 'failed' } });
+    expect(c).toMatchObject({ status: 'cached', cached: { status: 'passed' } });
     expect(c.evidence.tests).toEqual(r.evidence.tests);
+    expect(c.thresholds).toEqual(passed.thresholds);
   });
 
   it('a gate that does not write its evidence file is an error', async () => {

@@ -90,13 +90,14 @@ describe('secrets', () => {
         secrets: ['DEPLOY_TOKEN'],
         inputs: ['src/**'],
         // The value is printed whole, split across two writes, and on stderr.
-        run: `echo "token=$DEPLOY_TOKEN"; printf '%s' "$DEPLOY_TOKEN" | head -c ${half}; sleep 0.1; printf '%s\\n' "$DEPLOY_TOKEN" | tail -c +${half + 1}; echo "$DEPLOY_TOKEN" >&2; exit 1`,
+        run: `echo "token=$DEPLOY_TOKEN"; printf '%s' "$DEPLOY_TOKEN" | head -c ${half}; sleep 0.1; printf '%s\\n' "$DEPLOY_TOKEN" | tail -c +${half + 1}; echo "$DEPLOY_TOKEN" >&2`,
       }),
       gate('other', { run: 'echo "seen=${DEPLOY_TOKEN:-unset}"' }),
     ];
     const env = { PATH: process.env.PATH, DEPLOY_TOKEN: CANARY };
     const first = await run(pipe(dir, gates), { env });
     const second = await run(pipe(dir, gates), { env });
+    // Passed, so stored: the cache entry is among the files checked below.
     expect(second.report.gates[0]!.status).toBe('cached');
     const runDir = join(dir, '.gatehouse', 'runs', first.report.runId);
     const log = readFileSync(join(runDir, 'logs', 'uses.log'), 'utf8');

@@ -1,0 +1,81 @@
+/**
+ * Cache keys of gates, for `run` and `explain` alike. A key covers the gate's manifest
+ * (command, env, inputs, needs' keys, setup's key) and what the project runs on: the Node
+ * version, the platform and the root lockfiles. A gate without `inputs` is keyed on every
+ * file git knows in the project (tracked, plus untracked files git does not ignore), so
+ * it is cached safely by default; outside a git work tree it runs every time.
+ */
+import { PACKAGE_MANAGER_FILES, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
+import { globToRegExp, hashInputs, hashTracked } from './glob.js';
+import { gateManifest, manifestKey, type GateManifest, type ManifestContext } from './manifest.js';
+
+/** Why a gate without `inputs` cannot be cached. */
+export const NOT_CACHEABLE = 'no inputs declared and not in a git work tree: runs every time';
+
+export interface GateKeys {
+  /** The key and manifest of gate `id` (memoised; needs first). */
+  keyOf(id: string): Promise<{ key: string; manifest: GateManifest }>;
+  /** Null when the gate can be cached, else why not. */
+  notCacheable(gate: ResolvedGate): Promise<string | null>;
+}
+
+/** Keys for the gates of `pipeline`, with setup's key (null without setup). */
+export function gateKeys(pipeline: ResolvedPipeline, setupKey: string | null): GateKeys {
+  const rootDir = pipeline.rootDir;
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  let project: Promise<{ context: Omit<ManifestContext, 'tracked'>; tracked: Tracked }> | null =
+    null;
+  const facts = () =>
+    (project ??= (async () => ({
+      context: {
+        runtime: { node: process.version, platform: process.platform, arch: process.arch },
+        lockfiles: await hashInputs(rootDir, PACKAGE_MANAGER_FILES),
+      },
+      // Listed once per run, only when a gate has no inputs.
+      tracked: pipeline.gates.some((g) => g.inputs.length === 0)
+        ? await hashTracked(rootDir)
+        : null,
+    }))());
+  const memo = new Map<string, Promise<{ key: string; manifest: GateManifest }>>();
+  const keyOf = (id: string) => {
+    let p = memo.get(id);
+    if (!p) {
+      const g = byId.get(id)!;
+      p = (async () => {
+        const needKeys: Record<string, string> = {};
+        for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
+        const { context, tracked } = await facts();
+        const manifest = await gateManifest(g, rootDir, needKeys, setupKey, {
+          ...context,
+          tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
+        });
+        return { key: manifestKey(manifest), manifest };
+      })();
+      memo.set(id, p);
+    }
+    return p;
+  };
+  return {
+    keyOf,
+    notCacheable: async (gate) =>
+      gate.inputs.length > 0 || (await facts()).tracked !== null ? null : NOT_CACHEABLE,
+  };
+}
+
+type Tracked = Array<{ path: string; sha256: string }> | null;
+
+/** A gate's own outputs are not its inputs (a committed dist/ would change on every build). */
+function withoutOwnOutputs(
+  tracked: Array<{ path: string; sha256: string }>,
+  gate: ResolvedGate,
+): Array<{ path: string; sha256: string }> {
+  // A pattern naming a directory means everything in it, as in `outputs` themselves.
+  const outs = gate.outputs
+    .filter((o) => !o.startsWith('!'))
+    .flatMap((o) => [
+      globToRegExp(o.replace(/\/$/, '')),
+      globToRegExp(`${o.replace(/\/$/, '')}/**`),
+    ]);
+  if (outs.length === 0) return tracked;
+  return tracked.filter((t) => !outs.some((re) => re.test(t.path)));
+}
