@@ -28,31 +28,6 @@ export interface InitPlan {
   detected: string[];
 }
 
-/** Root files each tool reads besides the code: its own config, and what it shares with others. */
-const TOOL_CONFIGS: Record<'eslint' | 'vitest' | 'jest' | 'pa11y' | 'sonar' | 'build', RegExp[]> = {
-  eslint: [
-    /^eslint\.config\.[cm]?[jt]s$/,
-    /^\.eslintrc(\.(c?js|json|ya?ml))?$/,
-    /^\.eslintignore$/,
-  ],
-  vitest: [/^vitest\.(config|workspace)\.[cm]?[jt]s$/, /^vite\.config\.[cm]?[jt]s$/],
-  jest: [
-    /^jest\.config\.([cm]?[jt]s|json)$/,
-    /^babel\.config\.(c?js|mjs|json)$/,
-    /^\.babelrc(\.json)?$/,
-  ],
-  pa11y: [/^\.pa11yci(\.(json|ya?ml|c?js))?$/],
-  sonar: [/^sonar-project\.properties$/],
-  build: [
-    /^(vite|next|webpack|rollup|svelte|astro|nuxt|babel)\.config\.[cm]?[jt]s$/,
-    /^\.babelrc(\.json)?$/,
-  ],
-};
-const TSCONFIG = /^tsconfig.*\.json$/;
-
-/** The code files directly in a directory (not below it). */
-const ROOT_CODE = '*.{js,mjs,cjs,ts,mts,cts,jsx,tsx}';
-
 /** The placeholder `npm init` writes: it fails on purpose and tests nothing. */
 const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
 
@@ -119,35 +94,6 @@ function safeRelative(p: string): string | null {
   return clean;
 }
 
-/**
- * The `inputs` of a gate: the manifest and lockfile, the tool's config files found at the root
- * (TypeScript's too), the code files at the root (`eslint .` reads `server.js` as well as
- * `src/`), and the source directories that exist; the same for each workspace package.
- * `exclude`: directories the build writes, never a source. `sources: false` for a gate that
- * reads only what a gate it needs built (that gate's key covers the sources).
- */
-function gateInputs(
-  f: ProjectFacts,
-  tools: Array<keyof typeof TOOL_CONFIGS>,
-  exclude: string[],
-  sources = true,
-): string[] {
-  const out = ['package.json'];
-  if (f.packageManager.lockfile) out.push(f.packageManager.lockfile);
-  const patterns = [...tools.flatMap((t) => TOOL_CONFIGS[t]), TSCONFIG];
-  out.push(...f.rootFiles.filter((name) => patterns.some((re) => re.test(name))));
-  if (f.monorepo)
-    for (const extra of [f.monorepo.file, 'pnpm-workspace.yaml'])
-      if (f.rootFiles.includes(extra)) out.push(extra);
-  if (!sources) return [...new Set(out)];
-  out.push(ROOT_CODE, ...f.sourceDirs.filter((d) => !exclude.includes(d)).map((d) => `${d}/**`));
-  for (const { glob, dirs } of f.workspaceSourceDirs) {
-    out.push(`${glob}/package.json`, `${glob}/tsconfig*.json`, `${glob}/${ROOT_CODE}`);
-    out.push(...dirs.filter((d) => !exclude.includes(d)).map((d) => `${glob}/${d}/**`));
-  }
-  return [...new Set(out)];
-}
-
 /** The directory a single-package build most likely writes, and why. */
 function buildOutDir(f: ProjectFacts): { dir: string; why: string } {
   const build = f.scripts.build ?? '';
@@ -209,18 +155,12 @@ export function planInit(f: ProjectFacts): InitPlan {
     );
   }
 
-  // What the build writes is never an input (of the build or of any other gate).
   const monoBuildOutputs = monoHas('build')
     ? (mono!.outputs.get('build') ?? [])
         .map((o) => safeRelative(o))
         .filter((o): o is string => o !== null)
     : [];
   const singleBuildOut = !monoHas('build') && f.scripts.build ? buildOutDir(f) : null;
-  const built = [
-    ...(singleBuildOut ? [singleBuildOut.dir] : []),
-    ...(monoHas('build') ? (monoBuildOutputs.length ? monoBuildOutputs : ['dist']) : []),
-  ];
-  const exclude = [...new Set(built.map((o) => o.split('/')[0]!))];
 
   // lint
   const eslintFile = firstPresent(f, ESLINT_FILES);
@@ -235,7 +175,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.lint = {
       kind: 'lint',
       run: monorepoCommand(mono!, pm.exec, 'lint'),
-      inputs: gateInputs(f, ['eslint'], exclude),
       evidence: [{ format: 'exitcode' }],
     };
     gateComments.lint = [
@@ -251,7 +190,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.lint = {
       kind: 'lint',
       run: pm.runScript('lint', '-f json -o "$GATEHOUSE_OUT/eslint.json"'),
-      inputs: gateInputs(f, ['eslint'], exclude),
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0 },
     };
@@ -266,7 +204,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.lint = {
       kind: 'lint',
       run: pm.runScript('lint'),
-      inputs: gateInputs(f, ['eslint'], exclude),
       evidence: [{ format: 'exitcode' }],
     };
     gateComments.lint = [
@@ -279,7 +216,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.lint = {
       kind: 'lint',
       run: `${pm.exec} eslint . -f json -o "$GATEHOUSE_OUT/eslint.json"`,
-      inputs: gateInputs(f, ['eslint'], exclude),
       evidence: [{ format: 'eslint', path: 'eslint.json' }],
       policy: { max_errors: 0 },
     };
@@ -310,7 +246,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.unit = {
       kind: 'unit-test',
       run: monorepoCommand(mono!, pm.exec, 'test'),
-      inputs: gateInputs(f, ['vitest', 'jest'], exclude),
       evidence: [{ format: 'exitcode' }],
     };
     gateComments.unit = [
@@ -341,7 +276,7 @@ export function planInit(f: ProjectFacts): InitPlan {
           /^vitest\s+run\b|(^|\s)--run\b/.test(testScript.trim()) ? flags : `--run ${flags}`,
         )
       : `${pm.exec} vitest run ${flags}`;
-    gates.unit = { kind: 'unit-test', run, inputs: gateInputs(f, ['vitest'], exclude), evidence };
+    gates.unit = { kind: 'unit-test', run, evidence };
     gateComments.unit = [
       `unit — ${testScript ? `your \`test\` script (${quoteScript(testScript)}), Vitest` : 'Vitest'} (found ${vitestWhy}), with a JUnit report as evidence${coverage ? ` and coverage from ${coverage}` : ''}.`,
       'A failed test fails the gate.' +
@@ -361,13 +296,11 @@ export function planInit(f: ProjectFacts): InitPlan {
       ? {
           kind: 'unit-test',
           run: `JEST_JUNIT_OUTPUT_DIR="$GATEHOUSE_OUT" JEST_JUNIT_OUTPUT_NAME=junit.xml ${jest('--ci --reporters=default --reporters=jest-junit')}`,
-          inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'junit', path: 'junit.xml' }],
         }
       : {
           kind: 'unit-test',
           run: jest('--ci'),
-          inputs: gateInputs(f, ['jest'], exclude),
           evidence: [{ format: 'exitcode' }],
         };
     gateComments.unit = junit
@@ -383,7 +316,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.unit = {
       kind: 'unit-test',
       run: pm.test,
-      inputs: gateInputs(f, ['vitest', 'jest'], exclude),
       evidence: [{ format: 'exitcode' }],
     };
     gateComments.unit = [
@@ -409,7 +341,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.build = {
       kind: 'build',
       run: monorepoCommand(mono!, pm.exec, 'build'),
-      inputs: gateInputs(f, ['build'], exclude),
       outputs,
     };
     gateComments.build = [
@@ -423,7 +354,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.build = {
       kind: 'build',
       run: pm.runScript('build'),
-      inputs: gateInputs(f, ['build'], exclude),
       outputs: [`${out.dir}/**`],
     };
     gateComments.build = [
@@ -445,7 +375,6 @@ export function planInit(f: ProjectFacts): InitPlan {
       kind: 'a11y-test',
       ...needsBuild,
       run: `${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
-      inputs: gateInputs(f, ['pa11y'], exclude, !gates.build),
       evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
       policy: { max_violations: 0 },
     };
@@ -463,7 +392,6 @@ export function planInit(f: ProjectFacts): InitPlan {
       kind: 'a11y-test',
       ...needsBuild,
       run: `${pm.exec} axe "${url}" --dir "$GATEHOUSE_OUT" --save axe.json`,
-      inputs: gateInputs(f, [], exclude, !gates.build),
       evidence: [{ format: 'axe', path: 'axe.json' }],
       policy: { max_violations: 0 },
     };
@@ -479,7 +407,6 @@ export function planInit(f: ProjectFacts): InitPlan {
     gates.sonar = {
       kind: 'sonarqube',
       run: 'npx @sonar/scan',
-      inputs: gateInputs(f, ['sonar'], exclude),
       secrets: ['SONAR_TOKEN'],
       mode: 'advisory',
     };
@@ -537,12 +464,8 @@ export function planInit(f: ProjectFacts): InitPlan {
   );
 
   if (Object.keys(gates).length) {
-    const dirs = [
-      ...f.sourceDirs,
-      ...f.workspaceSourceDirs.flatMap((w) => w.dirs.map((d) => `${w.glob}/${d}`)),
-    ].filter((d) => !exclude.includes(d.split('/').pop()!));
     detected.push(
-      `inputs: ${dirs.length ? `${dirs.map((d) => `${d}/`).join(', ')}, ` : ''}root code files, package.json, lockfile and each tool's config files (a gate is cached until they change)`,
+      'cache: gates declare no inputs, so each is keyed on every file git knows in the project (add inputs only to narrow it, listing every file the gate reads)',
     );
   }
 
