@@ -44,6 +44,8 @@ const YAML_PIECES = [
   '\u2028',
   '\u2029',
   '\ufeff',
+  '\u202e',
+  '\u200b',
   '\u007f',
   '\u0000',
   '\u001b',
@@ -173,6 +175,23 @@ describe('stringifyYaml', () => {
     expect(quoteYamlString('\u2028\u2029\ufeff\ufffe')).toBe('"\\u2028\\u2029\\uFEFF\\uFFFE"');
     expect(quoteYamlString('😀 é')).toBe('"😀 é"');
     expect(parse(quoteYamlString('\ufffe\uffff'))).toBe('\ufffe\uffff');
+  });
+
+  it('escapes bidi controls and zero-width characters, so the file shows what parsers read', () => {
+    const invisible = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+    const zeroWidth = '\u200b\u200c\u200d\u2060\u00ad\u180e';
+    expect(quoteYamlString(`a\u202eb\u200bc`)).toBe('"a\\u202Eb\\u200Bc"');
+    const quoted = quoteYamlString(invisible + zeroWidth);
+    expect(quoted).toMatch(/^[\x20-\x7e]+$/);
+    expect(parse(quoted)).toBe(invisible + zeroWidth);
+    // Visible non-ASCII text is still written as it is.
+    expect(quoteYamlString('é 😀 ü')).toBe('"é 😀 ü"');
+    fc.assert(
+      fc.property(hostileString({ maxLength: 12 }), (s) => {
+        expect(stringifyYaml({ s })).not.toMatch(/\p{Cf}/u);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses what it cannot write faithfully', () => {

@@ -2,7 +2,8 @@
  * A small, deliberately strict YAML writer for the CI targets.
  *
  * It writes only what is easy to prove: block mappings and sequences, every string
- * double-quoted with every character a YAML 1.1 or 1.2 parser could reinterpret escaped,
+ * double-quoted with every character a YAML 1.1 or 1.2 parser could reinterpret escaped
+ * (and every invisible format character, such as bidi controls and zero-width spaces),
  * no anchors, no aliases, no tags, no block scalars. Keys keep the insertion order of the
  * (typed) object they come from, so the same model always gives the same bytes.
  */
@@ -69,10 +70,19 @@ export function quoteYamlString(text: string): string {
   return `${out}"`;
 }
 
+/**
+ * Format characters (Unicode category Cf): bidi controls (U+202A–U+202E, U+2066–U+2069,
+ * U+200E/U+200F, U+061C), zero-width space and joiners (U+200B–U+200D), the word joiner,
+ * the soft hyphen, the BOM and the like. They show as nothing or reorder the text around
+ * them, so a reviewer would not see what a parser reads: they are written as escapes.
+ */
+const FORMAT_CHAR = /^\p{Cf}$/u;
+
 function isSafeChar(cp: number): boolean {
   if (cp >= 0x20 && cp <= 0x7e) return true;
-  if (cp >= 0xa0 && cp <= 0xfffd) return cp !== 0x2028 && cp !== 0x2029 && cp !== 0xfeff;
-  return cp >= 0x10000 && cp <= 0x10ffff;
+  if (cp >= 0xa0 && cp <= 0xfffd)
+    return cp !== 0x2028 && cp !== 0x2029 && !FORMAT_CHAR.test(String.fromCharCode(cp));
+  return cp >= 0x10000 && cp <= 0x10ffff && !FORMAT_CHAR.test(String.fromCodePoint(cp));
 }
 
 function escapeChar(cp: number): string {

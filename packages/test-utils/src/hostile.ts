@@ -3,7 +3,8 @@ import fc from 'fast-check';
 /**
  * Fragments that break naive emitters: quoting and escaping characters, interpolation
  * syntaxes of every target (shell, GitHub expressions, Buildkite, Groovy), YAML keywords
- * and indicators, heredoc markers, line and paragraph separators, BOM, astral characters.
+ * and indicators, heredoc markers, line and paragraph separators, BOM, bidi controls
+ * (U+202E) and zero-width characters (U+200B), astral characters.
  */
 export const HOSTILE_FRAGMENTS: readonly string[] = [
   '"',
@@ -34,6 +35,8 @@ export const HOSTILE_FRAGMENTS: readonly string[] = [
   '\u2028',
   '\u2029',
   '\ufeff',
+  '\u202e',
+  '\u200b',
   '\u007f',
   '\u0001',
   '\u001b[31m',

@@ -128,6 +128,27 @@ describe('buildkite target', () => {
     );
   });
 
+  it('writes bidi controls and zero-width characters as escapes, and reads them back unchanged', () => {
+    const sneaky = 'npm ci \u202e# ti\u200bnu\u2066';
+    const p = pipeline([gate('one', { description: 'a\u202eb\u200bc' })], {
+      setup: {
+        run: sneaky,
+        inputs: [],
+        env: { V: '\u200b\u2069' },
+        secrets: [],
+        timeoutMs: 60_000,
+      },
+    });
+    const text = emit(p);
+    expect(text).not.toMatch(/[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069]/u);
+    expect(text).toContain('\\u202E');
+    expect(judgePipeline(text)).toEqual([]);
+    const seen = asAgentSees(text);
+    expect(seen.steps[0]!.commands[0]).toBe(sneaky);
+    expect(seen.steps[0]!.env).toEqual({ V: '\u200b\u2069' });
+    expect(seen.steps[0]!.label).toBe('one: a\u202eb\u200bc');
+  });
+
   it('keeps hostile commands, env values and labels identical through YAML 1.1/1.2 and upload interpolation', () => {
     const representable = hostileString({ maxLength: 10 }).filter(
       (s) => !/(?<!\\)(?:\\\\)*\\\$/.test(s),

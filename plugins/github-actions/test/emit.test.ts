@@ -275,6 +275,28 @@ describe('github target', () => {
     );
   });
 
+  it('writes bidi controls and zero-width characters as escapes, and reads them back unchanged', () => {
+    const sneaky = 'npm ci \u202e# ti\u200bnu\u2066';
+    const p = pipeline([gate('one', { description: 'a\u202eb\u200bc' })], {
+      name: 'shop\u200d',
+      setup: {
+        run: sneaky,
+        inputs: [],
+        env: { V: '\u200b\u2069' },
+        secrets: [],
+        timeoutMs: 60_000,
+      },
+    });
+    const text = emit(p);
+    expect(text).not.toMatch(/[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069]/u);
+    expect(text).toContain('\\u202E');
+    const wf = load(text);
+    expect(wf.name).toBe('gatehouse: shop\u200d');
+    expect(step(wf.jobs['gate-one'], 'Setup').run).toBe(sneaky);
+    expect(step(wf.jobs['gate-one'], 'Setup').env).toEqual({ V: '\u200b\u2069' });
+    expect(wf.jobs['gate-one']!.name).toBe('one: a\u202eb\u200bc');
+  });
+
   it("keeps hostile commands, env values and names byte-identical (YAML 1.1/1.2 and GitHub's parser)", async () => {
     const text = hostileString({ maxLength: 10 }).filter((s) => !s.includes('${{'));
     // An empty `run:` is refused by actionlint (and core refuses an empty setup command).
