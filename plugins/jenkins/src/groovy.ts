@@ -16,21 +16,22 @@ function unicodeEscape(unit: number): string {
   return `\\u${HEX[(unit >> 12) & 15]}${HEX[(unit >> 8) & 15]}${HEX[(unit >> 4) & 15]}${HEX[unit & 15]}`;
 }
 
+/**
+ * Why a Jenkinsfile cannot carry `text` without altering it (`contains …`), or null when
+ * it can.
+ */
+export function unrepresentable(text: string): string | null {
+  if (text.includes('\u0000')) return 'contains a NUL character';
+  if (/[\uD800-\uDFFF]/u.test(text)) return 'contains a lone surrogate';
+  // Groovy 2.4's lexer takes U+FFFF for end of input, raw or written as \uffff
+  if (text.includes('\uffff')) return 'contains U+FFFF, which Groovy cannot read in a string';
+  return null;
+}
+
 /** Thrown for text a Jenkinsfile cannot carry without altering it. */
 export function assertRepresentable(text: string, what: string): void {
-  if (text.includes('\u0000')) {
-    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains a NUL character`);
-  }
-  if (/[\uD800-\uDFFF]/u.test(text)) {
-    throw new GatehouseError('GH_TARGET_EMIT', `${what} contains a lone surrogate`);
-  }
-  // Groovy 2.4's lexer takes U+FFFF for end of input, raw or written as \uffff
-  if (text.includes('\uffff')) {
-    throw new GatehouseError(
-      'GH_TARGET_EMIT',
-      `${what} contains U+FFFF, which Groovy cannot read in a string`,
-    );
-  }
+  const why = unrepresentable(text);
+  if (why !== null) throw new GatehouseError('GH_TARGET_EMIT', `${what} ${why}`);
 }
 
 /**

@@ -3,15 +3,46 @@
  * stage per gate.
  */
 import {
+  ciUserTexts,
   definePlugin,
   generatedHeader,
   GatehouseError,
+  type Diagnostic,
   type EmittedFile,
   type ResolvedPipeline,
   type TargetOptions,
 } from '@gatehouse/core';
 import { buildJenkinsPipeline } from './emit.js';
-import { readJenkinsOptions, validateJenkinsOptions } from './options.js';
+import { unrepresentable } from './groovy.js';
+import {
+  readJenkinsOptions,
+  validateJenkinsOptions,
+  type ResolvedJenkinsOptions,
+} from './options.js';
+
+/**
+ * The config texts this Jenkinsfile would hold that Groovy cannot carry unchanged, each at
+ * its config path (so the driver can locate it). Only the setup script (native mode) holds
+ * config text: gate commands and env stay with the CLI.
+ */
+function textProblems(pipeline: ResolvedPipeline, options: ResolvedJenkinsOptions): Diagnostic[] {
+  if (options.mode !== 'native') return [];
+  const out: Diagnostic[] = [];
+  for (const { path, field, text } of ciUserTexts(pipeline)) {
+    if (field !== 'setup.run' && field !== 'setup.env') continue;
+    const why = unrepresentable(text);
+    if (why !== null)
+      out.push({
+        code: 'GH_TARGET_EMIT',
+        severity: 'error',
+        message: `${field === 'setup.run' ? 'the setup command' : 'this setup env value'} ${why}`,
+        path,
+        loc: null,
+        hint: 'a Jenkinsfile cannot hold it unchanged; remove the character or move the text into a script file',
+      });
+  }
+  return out;
+}
 import { printJenkinsfile } from './printer.js';
 
 /**
@@ -31,6 +62,14 @@ export function emitJenkinsfile(
       {
         diagnostics,
       },
+    );
+  }
+  const problems = textProblems(pipeline, value);
+  if (problems.length > 0) {
+    throw new GatehouseError(
+      'GH_TARGET_EMIT',
+      `the Jenkinsfile cannot hold the config's text unchanged: ${problems[0]?.path} ${problems[0]?.message}`,
+      { diagnostics: problems },
     );
   }
   const model = buildJenkinsPipeline(pipeline, value);

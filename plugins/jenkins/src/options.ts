@@ -58,7 +58,8 @@ const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const KNOWN = ['path', 'mode', 'cli', 'agent', 'credentials'] as const;
 const AGENT_KNOWN = ['label', 'docker'] as const;
 // Escaped on output anyway; refused because no label, image or id legitimately has them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\uD800-\uDFFF]/u;
+// U+FFFF cannot be written at all (Groovy's lexer reads it as the end of input).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\uffff]|[\uD800-\uDFFF]/u;
 
 function text(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '' && !CONTROL.test(value);

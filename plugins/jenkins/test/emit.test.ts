@@ -1,5 +1,14 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isGatehouseError, type ResolvedPipeline } from '@gatehouse/core';
+import {
+  compileTargets,
+  isGatehouseError,
+  loadPipeline,
+  loadPlugins,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
 import { gate, pipeline } from '@gatehouse/test-utils';
 import plugin, {
   buildJenkinsPipeline,
@@ -281,6 +290,61 @@ describe('target', () => {
     const p = diamond();
     p.setup!.run = 'npm ci\u0000';
     expect(() => emitJenkinsfile(p, {}, 'gatehouse.yml')).toThrow(/NUL/);
+  });
+
+  it('locates U+FFFF in setup.run, setup.env and agent options in the config', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-jenkins-'));
+    try {
+      const config = join(dir, 'gatehouse.yml');
+      await writeFile(
+        config,
+        [
+          'version: 1',
+          'name: shop',
+          'setup:',
+          '  run: "npm ci\\uFFFF"',
+          '  env:',
+          '    GREETING: "hi\\uFFFF"',
+          'gates:',
+          '  lint: { run: npm run lint }',
+          'targets:',
+          '  jenkins: {}',
+          '',
+        ].join('\n'),
+      );
+      const p = await loadPipeline(config, { displayPath: 'gatehouse.yml' });
+      expect(p.setup!.env.GREETING).toBe('hi\uffff');
+      const registry = await loadPlugins(p, [plugin]);
+      let caught: unknown;
+      try {
+        compileTargets(p, registry, { gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' });
+      } catch (e) {
+        caught = e;
+      }
+      if (!isGatehouseError(caught)) throw new Error('expected a GatehouseError');
+      const found = caught.diagnostics.map((d) => ({
+        code: d.code,
+        path: d.path,
+        at: d.loc && `${d.loc.file}:${d.loc.line}:${d.loc.column}`,
+        says: /U\+FFFF/.test(d.message),
+      }));
+      expect(found).toEqual([
+        { code: 'GH_TARGET_EMIT', path: 'setup.run', at: 'gatehouse.yml:4:8', says: true },
+        {
+          code: 'GH_TARGET_EMIT',
+          path: 'setup.env.GREETING',
+          at: 'gatehouse.yml:6:15',
+          says: true,
+        },
+      ]);
+      // Docker mode writes no setup script: nothing to refuse there.
+      expect(() => emitJenkinsfile(p, { mode: 'docker' }, 'gatehouse.yml')).not.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(validateJenkinsOptions({ agent: { label: 'linux\uffff' } })).toEqual([
+      expect.objectContaining({ code: 'GH_TARGET_OPTIONS', path: 'agent.label' }),
+    ]);
   });
 
   it('never writes a secret value', () => {
