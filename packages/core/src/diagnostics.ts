@@ -114,6 +114,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'warning',
     summary: 'An image uses `latest` or no tag, so builds are not reproducible.',
   },
+  GH_IMAGE_STAGE_NAME: {
+    severity: 'error',
+    summary:
+      'An image is a bare stage name of the generated Dockerfile (`base`, `setup`, `gate-*`, `result-*`, `gatehouse-results`, `gatehouse-verdict`, `release`), which `FROM` would read as that stage.',
+  },
   GH_INVALID_TIMEOUT: {
     severity: 'error',
     summary: 'A timeout is not `<n>ms|s|m|h` or a positive number of seconds, or exceeds 24h.',

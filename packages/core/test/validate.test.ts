@@ -216,6 +216,29 @@ const cases: Case[] = [
     expect: ['GH_IMAGE_UNPINNED@7:23 gates.a.image'],
   },
   {
+    name: 'image named like a stage of the generated Dockerfile',
+    yaml: BASE.replace('node:22-bookworm-slim', 'base').concat(
+      '  a: { run: x, image: gate-build }\n',
+      '  b: { run: x, image: Result-unit }\n',
+      '  c: { run: x, image: gatehouse-verdict }\n',
+      'release: { from: build, copy: [dist], cmd: [node, x.js], image: release }\n',
+    ),
+    expect: [
+      'GH_IMAGE_STAGE_NAME@3:8 image',
+      'GH_IMAGE_STAGE_NAME@7:23 gates.a.image',
+      'GH_IMAGE_STAGE_NAME@8:23 gates.b.image',
+      'GH_IMAGE_STAGE_NAME@9:23 gates.c.image',
+      'GH_IMAGE_STAGE_NAME@10:65 release.image',
+    ],
+    message: /stage/,
+    hint: /tag|registry/,
+  },
+  {
+    name: 'stage-like names with a tag or a registry path are images',
+    yaml: `${BASE}  a: { run: x, image: "base:1.2" }\n  b: { run: x, image: docker.io/library/setup:3 }\n  c: { run: x, image: "gate-x@sha256:${'a'.repeat(64)}" }\n`,
+    expect: [],
+  },
+  {
     name: 'image with a space',
     yaml: `${BASE}  a: { run: x, image: "node:22 ; rm -rf /" }\n`,
     expect: ['GH_INVALID_VALUE@7:23 gates.a.image'],

@@ -105,7 +105,7 @@ const timeout = (description: string, def?: string): SchemaNode => ({
 
 const image = (description: string): SchemaNode => ({
   type: 'string',
-  description: `${description} Pin a tag or a digest: \`latest\` or no tag is a warning.`,
+  description: `${description} Pin a tag or a digest: \`latest\` or no tag is a warning. A bare stage name of the generated Dockerfile (\`base\`, \`setup\`, \`gate-*\`, \`result-*\`, \`gatehouse-results\`, \`gatehouse-verdict\`, \`release\`) is refused.`,
   pattern: '^[A-Za-z0-9][A-Za-z0-9._/:@-]*$',
   'x-gatehouse-format': 'image',
 });

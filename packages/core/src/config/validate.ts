@@ -63,6 +63,14 @@ export interface SourceValidation {
 }
 
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
+/**
+ * Stage names of the generated Dockerfile (the Docker layout contract): `FROM <name>` with one
+ * of them means that stage, not an image. BuildKit matches stage names case-insensitively;
+ * a reference with a tag, a digest or a registry path is never a stage name.
+ */
+const STAGE_NAME_IMAGE =
+  /^(?:base|setup|release|gatehouse-results|gatehouse-verdict|(?:gate|result)-[a-z0-9._-]*)$/i;
+const isStageName = (image: string): boolean => STAGE_NAME_IMAGE.test(image);
 const GATE_ID_RE = new RegExp(GATE_ID_PATTERN);
 const ENV_NAME_RE = new RegExp(ENV_NAME_PATTERN);
 const patternCache = new Map<string, RegExp>();
@@ -793,6 +801,18 @@ function formatCheck(
         c.report('GH_INVALID_VALUE', path, range, `invalid image reference \`${s}\``, {
           hint: 'e.g. `node:22-bookworm-slim` or `registry.example.com/team/node@sha256:…`',
         });
+        return;
+      }
+      if (isStageName(s)) {
+        c.report(
+          'GH_IMAGE_STAGE_NAME',
+          path,
+          range,
+          `image \`${s}\` is the name of a stage of the generated Dockerfile: \`FROM ${s}\` would start from that stage, not from an image`,
+          {
+            hint: 'name the image with a tag or its registry path (e.g. `docker.io/library/base:1.0`)',
+          },
+        );
         return;
       }
       if (s.includes('@sha256:')) return;
