@@ -124,6 +124,25 @@ describe('gatehouse validate', () => {
     expect(r.err).toContain('gatehouse init');
   });
 
+  it('refuses a FIFO, a device and a config over 1 MiB at once, naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-'));
+    dirs.push(dir);
+    const fifo = join(dir, 'pipe.yml');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const big = join(dir, 'big.yml');
+    await writeFile(big, `${VALID}${'#'.repeat(2 * 1024 * 1024)}\n`);
+    for (const [command, file, code, says] of [
+      ['validate', fifo, 'GH_CONFIG_NOT_FILE', 'FIFO'],
+      ['compile', '/dev/zero', 'GH_CONFIG_NOT_FILE', 'character device'],
+      ['run', big, 'GH_CONFIG_TOO_LARGE', 'at most 1 MiB'],
+    ] as const) {
+      const r = await run([command, '--config', file], dir);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain(`gatehouse ${command}: error ${code}: config file ${file}`);
+      expect(r.err).toContain(says);
+    }
+  });
+
   it('finds gatehouse.yaml when there is no gatehouse.yml', async () => {
     const dir = await project(VALID);
     await writeFile(join(dir, 'gatehouse.yaml'), await readFile(join(dir, 'gatehouse.yml')));

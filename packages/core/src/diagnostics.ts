@@ -20,6 +20,15 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The config file does not exist or cannot be read.',
   },
+  GH_CONFIG_NOT_FILE: {
+    severity: 'error',
+    summary:
+      'The config path is not a regular file (a directory, a FIFO, a device); it is not read.',
+  },
+  GH_CONFIG_TOO_LARGE: {
+    severity: 'error',
+    summary: 'The config file is larger than 1 MiB; it is not parsed.',
+  },
   GH_CONFIG_INVALID: {
     severity: 'error',
     summary: 'Thrown by `loadPipeline` when the config has errors; carries every diagnostic.',

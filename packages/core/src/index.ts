@@ -48,6 +48,7 @@ export {
 } from './config/presets.js';
 export {
   loadPipeline,
+  MAX_CONFIG_BYTES,
   validateConfig,
   validateBytes,
   resolveConfig,

@@ -1,7 +1,8 @@
 /**
  * `UserConfig` (what people write) -> `ResolvedPipeline` (what plugins see).
  */
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { topologicalLayers } from '../dag.js';
 import { sortDiagnostics } from '../diagnostics.js';
@@ -25,12 +26,19 @@ import {
   DEFAULT_WORKDIR,
   SETUP_TIMEOUT,
 } from './presets.js';
-import { checkSource, parseSource, type Locate, type ParsedSource } from './validate.js';
+import {
+  checkSource,
+  MAX_CONFIG_BYTES,
+  parseSource,
+  type Locate,
+  type ParsedSource,
+} from './validate.js';
 import { setLocator } from '../locator.js';
 
 export { locateInConfig, inheritLocator } from '../locator.js';
 
 export type { Locate } from './validate.js';
+export { MAX_CONFIG_BYTES };
 
 /** Options of {@link validateConfig} and {@link loadPipeline}. */
 export interface LoadOptions {
@@ -69,19 +77,73 @@ export async function validateConfig(
   return validateBytes(await readConfigBytes(abs, configPath), abs, opts);
 }
 
-/** The bytes of the config at `abs`; `GH_CONFIG_NOT_FOUND` (naming `configPath`) when it cannot be read. Internal to core. */
+function notFound(configPath: string, err: unknown): GatehouseError {
+  return new GatehouseError(
+    'GH_CONFIG_NOT_FOUND',
+    `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    {
+      hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
+      cause: err,
+    },
+  );
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** `GH_CONFIG_TOO_LARGE` for a config of more than {@link MAX_CONFIG_BYTES}. */
+function tooLarge(configPath: string, size: number | null): GatehouseError {
+  return new GatehouseError(
+    'GH_CONFIG_TOO_LARGE',
+    `config file ${configPath} is ${size === null ? 'larger than 1 MiB' : `${size} bytes`}; a config may be at most 1 MiB (${MAX_CONFIG_BYTES} bytes)`,
+    { hint: 'is --config pointing at the right file?' },
+  );
+}
+
+/**
+ * The bytes of the config at `abs`, following links. Refuses (naming `configPath`) what is
+ * not a regular file (`GH_CONFIG_NOT_FILE`: a FIFO would block, a device never end) and
+ * files over {@link MAX_CONFIG_BYTES} (`GH_CONFIG_TOO_LARGE`), of which at most one byte
+ * more than the cap is read; `GH_CONFIG_NOT_FOUND` when it cannot be read. Internal to core.
+ */
 export async function readConfigBytes(abs: string, configPath: string): Promise<Buffer> {
+  // Non-blocking, so opening a FIFO returns at once (a regular file reads as usual); the
+  // type is checked on the open descriptor, so the file cannot be swapped after the check.
+  const fh = await open(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err) => {
+    throw notFound(configPath, err);
+  });
   try {
-    return await readFile(abs);
-  } catch (err) {
-    throw new GatehouseError(
-      'GH_CONFIG_NOT_FOUND',
-      `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      {
-        hint: 'pass --config FILE, or run `gatehouse init` to create gatehouse.yml',
-        cause: err,
-      },
-    );
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GatehouseError(
+        'GH_CONFIG_NOT_FILE',
+        `config file ${configPath} is ${kindOf(st)}, not a regular file`,
+        { hint: 'pass --config with the path of a gatehouse.yml file' },
+      );
+    }
+    if (st.size > MAX_CONFIG_BYTES) throw tooLarge(configPath, st.size);
+    // The file may grow after the stat: never read more than one byte past the cap.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await fh
+        .read(buf, length, buf.length - length, null)
+        .catch((err: unknown) => {
+          throw notFound(configPath, err);
+        });
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw tooLarge(configPath, null);
+    }
+    return Buffer.from(buf.subarray(0, length));
+  } finally {
+    await fh.close();
   }
 }
 

@@ -64,6 +64,11 @@ export interface SourceValidation {
 
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 /**
+ * The largest config Gatehouse reads: 1 MiB. Real configs are a few KiB; the cap keeps a
+ * wrong `--config` (a build artefact, a log) from costing minutes and gigabytes to parse.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/**
  * Stage names of the generated Dockerfile (the Docker layout contract): `FROM <name>` with one
  * of them means that stage, not an image. BuildKit matches stage names case-insensitively;
  * a reference with a tag, a digest or a registry path is never a stage name.
@@ -219,6 +224,16 @@ export function parseSource(bytes: Uint8Array, file: string): ParsedSource {
     done: v,
     state: { c: c ?? new Collector(file, v.text), doc: null, text: v.text, scalarProblems: [] },
   });
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    const d: Diagnostic = {
+      code: 'GH_CONFIG_TOO_LARGE',
+      severity: 'error',
+      message: `the file is ${bytes.length} bytes; a config may be at most 1 MiB (${MAX_CONFIG_BYTES} bytes)`,
+      path: '',
+      loc: { file, line: 1, column: 1 },
+    };
+    return stop({ diagnostics: [d], value: undefined, text: '', locate: () => null });
+  }
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
