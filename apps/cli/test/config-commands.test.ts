@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +278,40 @@ describe('gatehouse compile and check', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('error GH_UNKNOWN_TARGET: unknown target `note`');
     expect(r.err).toContain('hint: did you mean `notes`?');
+  });
+
+  it('refuses output paths that lead out of the project or into .git/, located, writing nothing', async () => {
+    const dir = await project(VALID);
+    const outside = await mkdtemp(join(tmpdir(), 'gatehouse-outside-'));
+    dirs.push(outside);
+    await writeFile(join(outside, 'gates.txt'), 'text that must stay private\n');
+    await symlink(outside, join(dir, 'out'));
+    for (const command of ['compile', 'check']) {
+      const r = await run([command], dir);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(/^gatehouse\.yml:\d+:\d+ error GH_TARGET_PATH targets\.notes: /m);
+      expect(r.err).toContain('outside the project');
+      expect(r.out + r.err).not.toContain('must stay private');
+    }
+    expect(await readdir(outside)).toEqual(['gates.txt']);
+
+    // The Jenkinsfile as a git hook: refused at its `path` option, directly or through a link.
+    await rm(join(dir, 'out'));
+    await mkdir(join(dir, '.git', 'hooks'), { recursive: true });
+    await symlink(join(dir, '.git', 'hooks'), join(dir, 'ci'));
+    for (const path of ['.git/hooks/pre-commit', 'ci/pre-commit']) {
+      await writeFile(
+        join(dir, 'gatehouse.yml'),
+        `${VALID.replace('plugins: [gatehouse-plugin-notes]\n', '').replace(/targets:[\s\S]*$/, '')}targets:\n  jenkins: { path: ${path} }\n`,
+      );
+      const r = await run(['compile'], dir);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(
+        /^gatehouse\.yml:\d+:\d+ error GH_TARGET_PATH targets\.jenkins\.path: .*\.git\//m,
+      );
+      expect(r.err).toContain(`> `);
+    }
+    expect(await readdir(join(dir, '.git', 'hooks'))).toEqual([]);
   });
 
   it('an invalid config is not compiled', async () => {

@@ -3,8 +3,8 @@
  * located in the config; plus writing those files atomically and checking them for drift.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { codeFrame, didYouMean, DIAGNOSTIC_CODES } from './diagnostics.js';
 import { GatehouseError, isGatehouseError, type Diagnostic } from './errors.js';
 import type { ResolvedPipeline } from './model.js';
@@ -46,6 +46,25 @@ function locate(pipeline: ResolvedPipeline, d: Diagnostic): Diagnostic {
   );
   if (!loc) return d;
   return { ...d, loc };
+}
+
+/** True when a relative output path has a `.git` segment (any case: some file systems ignore it). */
+function inGitDir(p: string): boolean {
+  return p.split(/[\\/]/).some((s) => s.toLowerCase() === '.git');
+}
+
+const GIT_DIR_PROBLEM =
+  'is inside `.git/`: a generated file is never written there (a hook there would run on the next commit)';
+
+/**
+ * The config path that names where a target writes `file`: its `path` option when that is
+ * the file, else the target itself.
+ */
+function outputConfigPath(pipeline: ResolvedPipeline, file: CompiledFile): string {
+  const opts = pipeline.targets[file.target];
+  return opts && opts['path'] === file.path
+    ? `targets.${file.target}.path`
+    : `targets.${file.target}`;
 }
 
 function validRelativePath(p: string): boolean {
@@ -135,6 +154,16 @@ export function compileTargets(
         });
         continue;
       }
+      if (inGitDir(f.path)) {
+        push({
+          code: 'GH_TARGET_PATH',
+          message: `target \`${name}\` wants to write \`${f.path}\`, which ${GIT_DIR_PROBLEM}`,
+          path: outputConfigPath(pipeline, { ...f, target: name }),
+          loc: null,
+          hint: 'choose a path outside `.git/`',
+        });
+        continue;
+      }
       const prev = owner.get(f.path);
       if (prev) {
         push({
@@ -171,9 +200,90 @@ export function isKnownCode(code: string): boolean {
   return code in DIAGNOSTIC_CODES;
 }
 
+function isInside(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * Why writing (or reading) `rel` under `rootDir` would leave the project or enter `.git/`
+ * once symbolic links are followed, or null. The deepest part of the path that exists is
+ * resolved (links at any level, the file itself included); the parts that do not exist yet
+ * are plain names, so they cannot lead anywhere else.
+ */
+export async function outputPathProblem(rootDir: string, rel: string): Promise<string | null> {
+  if (!validRelativePath(rel)) return 'is not a plain relative path';
+  if (inGitDir(rel)) return GIT_DIR_PROBLEM;
+  // A root that does not exist yet holds nothing a link could lead through.
+  const root = await realpath(rootDir).catch(() => resolve(rootDir));
+  const segments = rel.split('/');
+  let existing = segments.length;
+  for (; existing > 0; existing--) {
+    const probe = await lstat(join(root, ...segments.slice(0, existing))).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+        throw err;
+      },
+    );
+    if (probe) break;
+  }
+  let resolved = root;
+  if (existing > 0) {
+    const at = join(root, ...segments.slice(0, existing));
+    const real = await realpath(at).catch(() => null);
+    if (real === null)
+      return `goes through \`${segments.slice(0, existing).join('/')}\`, a link that cannot be resolved`;
+    resolved = real;
+  }
+  const full = join(resolved, ...segments.slice(existing));
+  if (!isInside(root, full))
+    return `leads to ${full} through a symbolic link, outside the project (${root})`;
+  if (inGitDir(relative(root, full).split(sep).join('/')))
+    return `leads into \`.git/\` through a symbolic link (${full}): a generated file is never written there`;
+  return null;
+}
+
+/**
+ * Check where each compiled file would land (see {@link outputPathProblem}). Returns one
+ * `GH_TARGET_PATH` diagnostic per file that leaves the project or enters `.git/` through
+ * a link, at the target's `path` option when that names the file, located in the config
+ * when the pipeline came from `loadPipeline`.
+ */
+export async function checkOutputPaths(
+  pipeline: ResolvedPipeline,
+  files: readonly CompiledFile[],
+): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const f of files) {
+    const problem = await outputPathProblem(pipeline.rootDir, f.path);
+    if (problem === null) continue;
+    out.push(
+      locate(pipeline, {
+        code: 'GH_TARGET_PATH',
+        severity: 'error',
+        message: `target \`${f.target}\` wants to write \`${f.path}\`, which ${problem}`,
+        path: outputConfigPath(pipeline, f),
+        loc: null,
+        hint: 'generated files stay inside the project, outside `.git/`: choose another path, or replace the link with a directory',
+      }),
+    );
+  }
+  return out;
+}
+
+async function confined(rootDir: string, rel: string): Promise<void> {
+  const problem = await outputPathProblem(rootDir, rel);
+  if (problem === null) return;
+  const message = `refusing \`${rel}\`: it ${problem}`;
+  throw new GatehouseError('GH_TARGET_PATH', message, {
+    diagnostics: [{ code: 'GH_TARGET_PATH', severity: 'error', message, path: '', loc: null }],
+  });
+}
+
 /**
  * Write files under `rootDir`, each atomically (temp file in the same directory, then
- * rename), creating directories. Returns the bytes written per file.
+ * rename), creating directories. Returns the bytes written per file. Throws
+ * `GH_TARGET_PATH` for a file that would leave `rootDir` or enter `.git/` through a
+ * symbolic link (checked before and after its directories are made).
  */
 export async function writeFiles(
   rootDir: string,
@@ -186,8 +296,10 @@ export async function writeFiles(
         'GH_TARGET_EMIT',
         `refusing to write \`${f.path}\`: not a plain relative path`,
       );
+    await confined(rootDir, f.path);
     const abs = join(rootDir, f.path);
     await mkdir(dirname(abs), { recursive: true });
+    await confined(rootDir, f.path);
     const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`;
     const data = Buffer.from(f.contents, 'utf8');
     try {
@@ -210,12 +322,16 @@ export interface FileCheck {
   diff: string;
 }
 
-/** Compare files with what is on disk under `rootDir`. */
+/**
+ * Compare files with what is on disk under `rootDir`. Throws `GH_TARGET_PATH` (before
+ * reading anything) for a file that would be read through a link out of `rootDir` or into `.git/`.
+ */
 export async function checkFiles(
   rootDir: string,
   files: readonly EmittedFile[],
 ): Promise<FileCheck[]> {
   const out: FileCheck[] = [];
+  for (const f of files) await confined(rootDir, f.path);
   for (const f of files) {
     let current: string | null;
     try {

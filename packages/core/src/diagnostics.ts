@@ -161,6 +161,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'Thrown by `compileTargets` when any target reported errors; carries them all.',
   },
+  GH_TARGET_PATH: {
+    severity: 'error',
+    summary:
+      "A target's output path is inside `.git/`, or leads out of the project (or into `.git/`) through a symbolic link.",
+  },
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',

@@ -72,6 +72,8 @@ export {
 export {
   compileTargets,
   checkFiles,
+  checkOutputPaths,
+  outputPathProblem,
   writeFiles,
   generatedHeader,
   withFrames,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -59,6 +59,12 @@ const plugin: GatehousePlugin = {
     other: { description: 'other', emit: () => [{ path: 'other.txt', contents: 'o\n' }] },
     clash: { description: 'clash', emit: () => [{ path: 'a.sh', contents: 'x' }] },
     escape: { description: 'escape', emit: () => [{ path: '../outside.txt', contents: 'x' }] },
+    hook: {
+      description: 'writes where `path` says',
+      emit: (_p, o) => [
+        { path: typeof o.path === 'string' ? o.path : 'hook.txt', contents: 'x\n' },
+      ],
+    },
     refuse: {
       description: 'refuses',
       emit: () => {
@@ -166,12 +172,42 @@ describe('compileTargets', () => {
     ).toMatchObject({ code: 'GH_TARGET_EMIT' });
   });
 
+  it('refuses an output path inside .git/ (any case, any depth), located at the path option', () => {
+    for (const [path, column] of [
+      ['.git/hooks/pre-commit', 17],
+      ['.GIT/hooks/post-checkout', 17],
+      ['vendor/lib/.Git/config', 17],
+    ] as const) {
+      const e = compileError(() =>
+        compileTargets(load(`${CONFIG}  hook: { path: ${path} }\n`), registry, {
+          ...ctx,
+          targets: ['hook'],
+        }),
+      );
+      expect(e.diagnostics).toEqual([
+        expect.objectContaining({
+          code: 'GH_TARGET_PATH',
+          path: 'targets.hook.path',
+          loc: expect.objectContaining({ file: 'gatehouse.yml', line: 8, column }),
+          message: expect.stringContaining('.git/'),
+        }),
+      ]);
+    }
+    // A name that merely contains `.git` is fine.
+    expect(
+      compileTargets(load(`${CONFIG}  hook: { path: .github/x.yml }\n`), registry, {
+        ...ctx,
+        targets: ['hook'],
+      }).map((f) => f.path),
+    ).toEqual(['.github/x.yml']);
+  });
+
   it('no targets at all is an error that lists what is available', () => {
     const e = compileError(() =>
       compileTargets(load('version: 1\nname: x\ngates: { a: { run: x } }\n'), registry, ctx),
     );
     expect(e.code).toBe('GH_UNKNOWN_TARGET');
-    expect(e.hint).toContain('available: clash, escape, list, other, refuse');
+    expect(e.hint).toContain('available: clash, escape, hook, list, other, refuse');
   });
 });
 
@@ -221,6 +257,45 @@ describe('writeFiles and checkFiles', () => {
     await expect(
       writeFiles(await tempDir(), [{ path: '../x', contents: '' }]),
     ).rejects.toMatchObject({ code: 'GH_TARGET_EMIT' });
+  });
+
+  it('never follows a link out of the root or into .git/, writing or checking', async () => {
+    const root = await tempDir();
+    const outside = await tempDir();
+    await writeFile(join(outside, 'ci.yml'), 'private text outside the project\n');
+    await symlink(outside, join(root, 'ci'));
+    await mkdir(join(root, '.git', 'hooks'), { recursive: true });
+    await symlink(join(root, '.git', 'hooks'), join(root, 'hooks'));
+    await symlink(join(outside, 'ci.yml'), join(root, 'Jenkinsfile'));
+    for (const path of ['ci/ci.yml', 'ci/new/deeper.yml', 'hooks/pre-commit', 'Jenkinsfile']) {
+      const files = [{ path, contents: 'generated\n' }];
+      const w = await writeFiles(root, files).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(w, path).toMatchObject({
+        code: 'GH_TARGET_PATH',
+        diagnostics: [expect.objectContaining({ code: 'GH_TARGET_PATH' })],
+      });
+      const c = await checkFiles(root, files).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(c, path).toMatchObject({ code: 'GH_TARGET_PATH' });
+      expect(String((c as Error).message)).not.toContain('private text');
+    }
+    expect(await readdir(outside)).toEqual(['ci.yml']);
+    expect(await readFile(join(outside, 'ci.yml'), 'utf8')).toBe(
+      'private text outside the project\n',
+    );
+    expect(await readdir(join(root, '.git', 'hooks'))).toEqual([]);
+    // A link that stays inside the project is followed as before.
+    await mkdir(join(root, 'real'));
+    await symlink(join(root, 'real'), join(root, 'alias'));
+    expect(await writeFiles(root, [{ path: 'alias/x.yml', contents: 'x\n' }])).toEqual([
+      { path: 'alias/x.yml', bytes: 2 },
+    ]);
+    expect(await readFile(join(root, 'real', 'x.yml'), 'utf8')).toBe('x\n');
   });
 });
 

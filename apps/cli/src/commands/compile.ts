@@ -1,4 +1,5 @@
 import {
+  checkOutputPaths,
   compileTargets,
   isGatehouseError,
   withFrames,
@@ -30,6 +31,12 @@ export async function compileInMemory({
       gatehouseVersion: CLI_VERSION,
       configFile: project.configFile,
     });
+    // Where each file lands once links are followed: inside the project, never in `.git/`.
+    const misplaced = await checkOutputPaths(project.pipeline, files);
+    if (misplaced.length > 0) {
+      printDiagnostics(io.stderr, withFrames(misplaced, project.text));
+      return 1;
+    }
     return { rootDir: project.pipeline.rootDir, files };
   } catch (err) {
     if (isGatehouseError(err) && err.diagnostics.length > 0) {
