@@ -143,6 +143,37 @@ describe('gatehouse validate', () => {
     }
   });
 
+  it('locates a dockerfile `ca` outside the project: by value in validate, through a link in run', async () => {
+    const dir = await project(VALID);
+    const plain = VALID.replace('plugins: [gatehouse-plugin-notes]\n', '').replace(
+      '  notes: {}\n',
+      '',
+    );
+    for (const ca of ['../corp.pem', '/home/me/.ssh/id_ed25519']) {
+      await writeFile(join(dir, 'gatehouse.yml'), `${plain}  dockerfile: { ca: "${ca}" }\n`);
+      const r = await run(['validate'], dir);
+      expect(r.code, r.err).toBe(1);
+      expect(r.out + r.err).toMatch(
+        /gatehouse\.yml:13:21 error GH_CA_PATH targets\.dockerfile\.ca: /,
+      );
+    }
+    const outside = await mkdtemp(join(tmpdir(), 'gatehouse-outside-'));
+    dirs.push(outside);
+    await writeFile(join(outside, 'id_ed25519'), 'PRIVATE KEY\n');
+    await mkdir(join(dir, 'certs'));
+    await symlink(join(outside, 'id_ed25519'), join(dir, 'certs', 'corp.pem'));
+    await writeFile(join(dir, 'gatehouse.yml'), `${plain}  dockerfile: { ca: certs/corp.pem }\n`);
+    expect((await run(['validate'], dir)).code).toBe(0);
+    const r = await run(['run', '--executor', 'docker', '--no-cache'], dir, {
+      DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`,
+    });
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(
+      /gatehouse\.yml:13:21 error GH_CA_PATH targets\.dockerfile\.ca: .*outside the project/,
+    );
+    expect(r.out + r.err).not.toContain('PRIVATE KEY');
+  });
+
   it('finds gatehouse.yaml when there is no gatehouse.yml', async () => {
     const dir = await project(VALID);
     await writeFile(join(dir, 'gatehouse.yaml'), await readFile(join(dir, 'gatehouse.yml')));

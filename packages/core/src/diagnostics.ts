@@ -144,6 +144,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory.',
   },
+  GH_CA_PATH: {
+    severity: 'error',
+    summary:
+      '`targets.dockerfile.ca` names a file outside the project (also through a link) that is not a listed system CA bundle, or a file that is not a regular file.',
+  },
   GH_UNKNOWN_TARGET: { severity: 'error', summary: 'A target name no loaded plugin provides.' },
   GH_UNKNOWN_EXECUTOR: {
     severity: 'error',

@@ -210,7 +210,7 @@ export async function buildPipelineImage(
   const env = opts.env ?? process.env;
   const docker = connect(env);
   await ensureReachable(docker, env);
-  const compiled = compileForBuild(pipeline, env);
+  const compiled = await compileForBuild(pipeline, env);
   const secrets = await collectSecrets(pipeline, env, compiled.fileSecrets);
   return runBuild(docker, {
     rootDir: pipeline.rootDir,

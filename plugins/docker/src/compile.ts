@@ -3,8 +3,8 @@ import { relative } from 'node:path';
 import type { ResolvedPipeline } from '@gatehouse/core';
 import {
   CA_SECRET_ID,
-  caSecretSource,
   emitDockerfile,
+  resolveCaSource,
   RESULTS_STAGE,
   SETUP_STAGE,
   stageName,
@@ -28,17 +28,21 @@ export interface CompiledBuild {
   fileSecrets: Map<string, string>;
 }
 
-/** Emits the Dockerfile with the project's `targets.dockerfile` options. */
-export function compileForBuild(
+/**
+ * Emits the Dockerfile with the project's `targets.dockerfile` options, and finds the CA
+ * bundle to pass. Throws `GH_CA_PATH` (at `targets.dockerfile.ca`) when the configured CA
+ * file leads out of the project or is not a regular file: it is never read then.
+ */
+export async function compileForBuild(
   pipeline: ResolvedPipeline,
   env: Record<string, string | undefined>,
-): CompiledBuild {
+): Promise<CompiledBuild> {
   const options = pipeline.targets.dockerfile ?? {};
   const emitted = emitDockerfile(pipeline, options, {
     configFile: relative(pipeline.rootDir, pipeline.configPath) || 'gatehouse.yml',
   });
   const fileSecrets = new Map<string, string>();
-  const ca = caSecretSource(options, env, pipeline.rootDir);
+  const ca = await resolveCaSource(options, env, pipeline.rootDir);
   if (ca !== null) fileSecrets.set(CA_SECRET_ID, ca);
   return {
     dockerfile: emitted.dockerfile,

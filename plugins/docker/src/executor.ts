@@ -97,6 +97,9 @@ export async function executeDocker(
   const now = (): string => new Date().toISOString();
   const extra = opts as DockerExecuteOptions;
   const selected = selectWithNeeds(pipeline, [...opts.gates, ...(extra.only ?? [])]);
+  // Config problems (a value no Dockerfile can carry, a CA file outside the project) come
+  // before any question to the engine.
+  const compiled = await compileForBuild(selected, opts.env);
   const docker = connect(opts.env);
   await ensureReachable(docker, opts.env);
 
@@ -108,7 +111,6 @@ export async function executeDocker(
   await mkdir(outRoot, { recursive: true });
   emit({ type: 'run-start', at: startedAt, gates: selected.gates.map((g) => g.id) });
 
-  const compiled = compileForBuild(selected, opts.env);
   const secrets = await collectSecrets(selected, opts.env, compiled.fileSecrets);
   // The CA bundle is public material; redacting its lines would only garble logs.
   const redact = redactor(

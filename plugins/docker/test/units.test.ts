@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BuildProgress, contextEntries, parseVertexName } from '../src/index.js';
+import { gate, pipeline } from '@gatehouse/test-utils';
+import { BuildProgress, contextEntries, executeDocker, parseVertexName } from '../src/index.js';
 import { redactor } from '../src/redact.js';
 import { virtualModTime } from '../src/filesync.js';
 
@@ -75,6 +76,47 @@ describe('BuildProgress', () => {
     expect(p.stageRuns('gate-c').state).toBe('absent');
     expect(out.error).toBe('executor failed');
     expect(out.vertexes.get('sha256:a')?.completed?.getTime()).toBe(12_000);
+  });
+});
+
+describe('the CA bundle', () => {
+  it('is never read from outside the project: refused before the engine is asked', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'gh-ca-'));
+    const outside = await mkdtemp(join(tmpdir(), 'gh-ca-out-'));
+    try {
+      await writeFile(join(outside, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+      await mkdir(join(root, 'certs'));
+      await symlink(join(outside, 'id_ed25519'), join(root, 'certs', 'corp.pem'));
+      const p = pipeline([gate('lint')], {
+        rootDir: root,
+        configPath: join(root, 'gatehouse.yml'),
+        targets: { dockerfile: { ca: 'certs/corp.pem' } },
+      });
+      const events: string[] = [];
+      const err = await executeDocker(p, {
+        gates: [],
+        concurrency: 1,
+        failFast: false,
+        noCache: false,
+        // No engine there: the CA check must come first.
+        env: { DOCKER_HOST: `unix://${join(root, 'no-engine.sock')}` },
+        signal: new AbortController().signal,
+        onEvent: (e) => events.push(e.type),
+        stateDir: join(root, '.gatehouse'),
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'GH_CA_PATH',
+        message: expect.stringContaining('outside the project'),
+        diagnostics: [expect.objectContaining({ path: 'targets.dockerfile.ca' })],
+      });
+      expect(events).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,7 +8,8 @@
  * gate (in parallel where `needs` allow) and refuses to produce an image when a
  * blocking gate did not pass.
  */
-import { isAbsolute, relative, sep } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse/core';
 import type { Diagnostic, ResolvedGate, ResolvedPipeline, TargetOptions } from '@gatehouse/core';
 import type {
@@ -84,6 +85,9 @@ export interface DockerfileTargetOptions {
    * `gatehouse_ca` into setup and gate `RUN`s and point `NODE_EXTRA_CA_CERTS` at it.
    * The Dockerfile is the same for both; they differ in what the build passes as
    * `--secret id=gatehouse_ca,src=…` (see {@link caSecretSource}). `none` omits the mount.
+   * A path is relative to the config directory and stays inside it (links followed), or is
+   * one of {@link SYSTEM_CA_BUNDLES}. Every step can read the file and it is not redacted
+   * from logs: it must hold public certificates only.
    * @default 'auto'
    */
   ca?: 'auto' | 'none' | (string & {});
@@ -114,6 +118,39 @@ export interface EmittedDockerfile {
 
 const KNOWN_OPTIONS = new Set(['ca', 'npmCache', 'path']);
 
+/**
+ * The absolute paths `ca` may name: the CA bundles of common systems (Debian, Ubuntu and
+ * Alpine; Fedora and RHEL; macOS and the BSDs; openSUSE). Any other file outside the project
+ * is passed with `ca: auto` and `NODE_EXTRA_CA_CERTS` (or `SSL_CERT_FILE`) set where the
+ * build runs.
+ */
+export const SYSTEM_CA_BUNDLES: readonly string[] = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+  '/etc/ssl/ca-bundle.pem',
+];
+
+const CA_PATH_HINT =
+  'use a path inside the project (e.g. `certs/corp.pem`), one of the system bundles (' +
+  SYSTEM_CA_BUNDLES.join(', ') +
+  '), or `ca: auto` with NODE_EXTRA_CA_CERTS set where the build runs';
+
+/** Why a `ca` value is refused before any file is looked at, or null. */
+function caValueProblem(ca: string): string | null {
+  if (ca === 'auto' || ca === 'none') return null;
+  if (SYSTEM_CA_BUNDLES.includes(ca)) return null;
+  if (ca.includes('\0') || ca.includes('\\') || /^[A-Za-z]:/.test(ca) || ca.startsWith('~'))
+    return `\`ca\` must be \`auto\`, \`none\`, a path inside the project or a system CA bundle; \`${ca}\` is none of them`;
+  if (ca.startsWith('/'))
+    return `\`ca\` names \`${ca}\`, which is neither inside the project nor a system CA bundle: every setup and gate step could read it`;
+  const norm = posix.normalize(ca);
+  if (norm === '..' || norm.startsWith('../') || ca.split('/').includes('..'))
+    return `\`ca\` must stay inside the project; \`${ca}\` leaves it`;
+  return null;
+}
+
 /** Check `targets.dockerfile` options. Paths are relative to the options object. */
 export function validateDockerfileOptions(options: TargetOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -138,6 +175,17 @@ export function validateDockerfileOptions(options: TargetOptions): Diagnostic[] 
   const ca = options['ca'];
   if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0)) {
     diag('ca', '`ca` must be `auto`, `none` or the path of a PEM file');
+  } else if (typeof ca === 'string') {
+    const why = caValueProblem(ca);
+    if (why !== null)
+      out.push({
+        code: 'GH_CA_PATH',
+        severity: 'error',
+        message: why,
+        path: 'ca',
+        loc: null,
+        hint: CA_PATH_HINT,
+      });
   }
   const npmCache = options['npmCache'];
   if (npmCache !== undefined && typeof npmCache !== 'boolean')
@@ -171,10 +219,26 @@ function resolveOptions(options: TargetOptions): Required<DockerfileTargetOption
   };
 }
 
+function caError(message: string): GatehouseError {
+  return new GatehouseError('GH_CA_PATH', message, {
+    diagnostics: [
+      {
+        code: 'GH_CA_PATH',
+        severity: 'error',
+        message,
+        path: 'targets.dockerfile.ca',
+        loc: null,
+        hint: CA_PATH_HINT,
+      },
+    ],
+  });
+}
+
 /**
  * Where the CA bundle for the `gatehouse_ca` build secret comes from, or `null` when
  * none should be passed. `auto` reads `NODE_EXTRA_CA_CERTS`, then `SSL_CERT_FILE`;
- * a relative path is relative to `rootDir`.
+ * a relative path is relative to `rootDir`. Throws `GH_CA_PATH` for a value that leaves
+ * the project (without looking at the disk: {@link resolveCaSource} also follows links).
  */
 export function caSecretSource(
   options: TargetOptions,
@@ -184,7 +248,45 @@ export function caSecretSource(
   const ca = (options['ca'] as string | undefined) ?? 'auto';
   if (ca === 'none') return null;
   if (ca === 'auto') return env['NODE_EXTRA_CA_CERTS'] || env['SSL_CERT_FILE'] || null;
+  const why = caValueProblem(ca);
+  if (why !== null) throw caError(why);
   return ca.startsWith('/') ? ca : `${rootDir.replace(/\/+$/, '')}/${ca}`;
+}
+
+/**
+ * The CA bundle file to pass as the `gatehouse_ca` build secret, after following links, or
+ * `null` when there is none (`none`; `auto` with neither variable set; a file that does not
+ * exist, since the mount is optional). Throws `GH_CA_PATH` (with a diagnostic at
+ * `targets.dockerfile.ca`) when a configured path leads out of the project, or the file is
+ * not a regular file (a FIFO or a device would hang or never end the read).
+ */
+export async function resolveCaSource(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  rootDir: string,
+): Promise<string | null> {
+  const ca = (options['ca'] as string | undefined) ?? 'auto';
+  const source = caSecretSource(options, env, rootDir);
+  if (source === null) return null;
+  const from =
+    ca === 'auto' ? (env['NODE_EXTRA_CA_CERTS'] ? 'NODE_EXTRA_CA_CERTS' : 'SSL_CERT_FILE') : '`ca`';
+  const real = await realpath(source).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw caError(`${from} names \`${source}\`, which cannot be read (${err.code ?? err.message})`);
+  });
+  if (real === null) return null;
+  // A configured relative path must still be inside the project once links are followed.
+  if (ca !== 'auto' && !SYSTEM_CA_BUNDLES.includes(ca)) {
+    const root = await realpath(rootDir).catch(() => resolve(rootDir));
+    const rel = relative(root, real);
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      throw caError(
+        `\`ca\` names \`${ca}\`, which leads to ${real}, outside the project (${root}): every setup and gate step could read it`,
+      );
+  }
+  const st = await stat(real);
+  if (!st.isFile()) throw caError(`${from} names \`${source}\`, which is not a regular file`);
+  return real;
 }
 
 /**

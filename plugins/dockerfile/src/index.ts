@@ -18,6 +18,8 @@ export {
   buildSecretArgs,
   caSecretSource,
   emitDockerfile,
+  resolveCaSource,
+  SYSTEM_CA_BUNDLES,
   resultStageName,
   stageName,
   validateDockerfileOptions,

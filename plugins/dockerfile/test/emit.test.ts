@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { validate } from 'dockerfile-utils';
@@ -10,6 +14,8 @@ import plugin, {
   buildSecretArgs,
   caSecretSource,
   emitDockerfile,
+  resolveCaSource,
+  SYSTEM_CA_BUNDLES,
   validateDockerfileOptions,
 } from '../src/index.js';
 import { parseBack } from './parse-back.js';
@@ -153,6 +159,85 @@ describe('emitDockerfile', () => {
     const d = validateDockerfileOptions({ ca: 3, npmCache: 'yes', mode: 'x' });
     expect(d.map((x) => x.path).sort()).toEqual(['ca', 'mode', 'npmCache']);
     expect(() => emitDockerfile(sample(), { bogus: 1 })).toThrow(/invalid options/);
+  });
+
+  test('`ca` stays inside the project or names a system CA bundle', () => {
+    expect(SYSTEM_CA_BUNDLES).toEqual(
+      expect.arrayContaining([
+        '/etc/ssl/certs/ca-certificates.crt',
+        '/etc/pki/tls/certs/ca-bundle.crt',
+        '/etc/ssl/cert.pem',
+      ]),
+    );
+    for (const ok of ['auto', 'none', 'certs/corp.pem', './ca.pem', ...SYSTEM_CA_BUNDLES])
+      expect(validateDockerfileOptions({ ca: ok }), ok).toEqual([]);
+    for (const bad of [
+      '../corp.pem',
+      'certs/../../corp.pem',
+      '/home/me/.ssh/id_ed25519',
+      '/etc/ssl/certs/../private/server.key',
+      '/etc/passwd',
+      'C:\\corp.pem',
+      '~/corp.pem',
+    ]) {
+      expect(validateDockerfileOptions({ ca: bad }), bad).toEqual([
+        expect.objectContaining({ code: 'GH_CA_PATH', path: 'ca', severity: 'error' }),
+      ]);
+      expect(() => caSecretSource({ ca: bad }, {}, '/r'), bad).toThrow(/ca/);
+      expect(() => emitDockerfile(sample(), { ca: bad }), bad).toThrow();
+    }
+  });
+
+  test('resolveCaSource follows links, and refuses a file outside the project or not a file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'gatehouse-ca-'));
+    const outside = await mkdtemp(join(tmpdir(), 'gatehouse-ca-out-'));
+    try {
+      await mkdir(join(root, 'certs'));
+      await writeFile(join(root, 'certs', 'corp.pem'), '-----BEGIN CERTIFICATE-----\n');
+      await writeFile(join(outside, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+      await symlink(join(outside, 'id_ed25519'), join(root, 'certs', 'leak.pem'));
+      await symlink(outside, join(root, 'out'));
+      await symlink(join(root, 'certs', 'corp.pem'), join(root, 'alias.pem'));
+      execFileSync('mkfifo', [join(root, 'certs', 'fifo.pem')]);
+
+      expect(await resolveCaSource({ ca: 'certs/corp.pem' }, {}, root)).toBe(
+        join(root, 'certs', 'corp.pem'),
+      );
+      expect(await resolveCaSource({ ca: 'alias.pem' }, {}, root)).toBe(
+        join(root, 'certs', 'corp.pem'),
+      );
+      expect(await resolveCaSource({ ca: 'certs/missing.pem' }, {}, root)).toBeNull();
+      expect(await resolveCaSource({ ca: 'none' }, { NODE_EXTRA_CA_CERTS: '/x' }, root)).toBeNull();
+      expect(await resolveCaSource({}, {}, root)).toBeNull();
+      // `auto`: the file the environment names, wherever it is (the person running chose it).
+      expect(
+        await resolveCaSource({}, { NODE_EXTRA_CA_CERTS: join(outside, 'id_ed25519') }, root),
+      ).toBe(join(outside, 'id_ed25519'));
+
+      for (const [ca, env, says] of [
+        ['certs/leak.pem', {}, /outside the project/],
+        ['out/id_ed25519', {}, /outside the project/],
+        ['certs', {}, /not a regular file/],
+        ['certs/fifo.pem', {}, /not a regular file/],
+        ['../x.pem', {}, /inside the project/],
+        ['auto', { SSL_CERT_FILE: join(root, 'certs', 'fifo.pem') }, /SSL_CERT_FILE/],
+      ] as const) {
+        const err = await resolveCaSource({ ca }, env, root).then(
+          () => null,
+          (e: unknown) => e as { code: string; message: string; diagnostics: unknown[] },
+        );
+        expect(err, ca).toMatchObject({
+          code: 'GH_CA_PATH',
+          message: expect.stringMatching(says),
+          diagnostics: [
+            expect.objectContaining({ code: 'GH_CA_PATH', path: 'targets.dockerfile.ca' }),
+          ],
+        });
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 
   test('caSecretSource and buildSecretArgs', () => {
