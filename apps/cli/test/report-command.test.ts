@@ -3,6 +3,7 @@ import {
   appendFile,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   rm,
   stat,
@@ -15,6 +16,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendLedger, evaluateGate, outcome, writeReport } from '@gatehouse/report';
 import { loadPipeline } from '@gatehouse/core';
+import { SIGNING_KEY_FILE as IGNORED_KEY, emitDockerfile } from '@gatehouse/plugin-dockerfile';
+import { gate, pipeline } from '@gatehouse/test-utils';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import { runCli as run } from './helpers.js';
 
@@ -206,32 +209,27 @@ describe('gatehouse report', () => {
 
   it('keygen, sign and verify with the public key', async () => {
     const dir = await project();
+    const keys = await mkdtemp(join(tmpdir(), 'gatehouse-keys-'));
+    dirs.push(keys);
     await writeFile(join(dir, 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
     await run(['report', 'merge', 'unit.json', '-o', 'rep/report.json'], dir);
-    expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(0);
-    expect((await run(['report', 'keygen', '-o', 'keys'], dir)).code).toBe(1);
+    expect((await run(['report', 'keygen', '-o', keys], dir)).code).toBe(0);
+    expect((await run(['report', 'keygen', '-o', keys], dir)).code).toBe(1);
     const s = await run(
-      ['report', 'sign', 'rep/report.json', '--key', 'keys/gatehouse-signing.key'],
+      ['report', 'sign', 'rep/report.json', '--key', join(keys, 'gatehouse-signing.key')],
       dir,
     );
     expect(s.code).toBe(0);
-    const v = await run(
-      ['report', 'verify', 'rep/report.json', '--public-key', 'keys/gatehouse-signing.pub'],
-      dir,
-    );
+    const pub = join(keys, 'gatehouse-signing.pub');
+    const v = await run(['report', 'verify', 'rep/report.json', '--public-key', pub], dir);
     expect([v.code, v.out]).toEqual([0, expect.stringContaining('signature valid')]);
     // A key from the environment signs at merge time too.
-    const key = await readFile(join(dir, 'keys', 'gatehouse-signing.key'), 'utf8');
+    const key = await readFile(join(keys, 'gatehouse-signing.key'), 'utf8');
     await run(['report', 'merge', 'unit.json', '-o', 'rep2/report.json'], dir, {
       GATEHOUSE_SIGNING_KEY: key,
     });
     expect(
-      (
-        await run(
-          ['report', 'verify', 'rep2/report.json', '--public-key', 'keys/gatehouse-signing.pub'],
-          dir,
-        )
-      ).code,
+      (await run(['report', 'verify', 'rep2/report.json', '--public-key', pub], dir)).code,
     ).toBe(0);
   });
 
@@ -305,6 +303,55 @@ describe('gatehouse report', () => {
     const ok = await run(['report', 'history'], dir);
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('3 runs, chain intact, head pointer matches');
+  });
+
+  it('keygen writes the key pair outside the project by default, private key 0600 in a 0700 directory', async () => {
+    const dir = await project();
+    const config = await mkdtemp(join(tmpdir(), 'gatehouse-xdg-'));
+    dirs.push(config);
+    const r = await run(['report', 'keygen'], dir, { XDG_CONFIG_HOME: config });
+    expect(r.code, r.err).toBe(0);
+    const keys = join(config, 'gatehouse', 'keys');
+    expect((await readdir(keys)).sort()).toEqual([
+      'gatehouse-signing.key',
+      'gatehouse-signing.pub',
+    ]);
+    // The generated .dockerignore excludes exactly the file keygen writes.
+    expect(IGNORED_KEY).toBe('gatehouse-signing.key');
+    expect(emitDockerfile(pipeline([gate('a')])).dockerignore).toContain(`**/${IGNORED_KEY}\n`);
+    expect((await stat(join(keys, 'gatehouse-signing.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(keys)).mode & 0o777).toBe(0o700);
+    expect(r.out).toContain(join(keys, 'gatehouse-signing.key'));
+    expect((await readdir(dir)).sort()).toEqual(['gatehouse.yml']);
+    // Without XDG_CONFIG_HOME: ~/.config/gatehouse/keys.
+    const home = await mkdtemp(join(tmpdir(), 'gatehouse-home-'));
+    dirs.push(home);
+    expect((await run(['report', 'keygen'], dir, { HOME: home })).code).toBe(0);
+    expect(await readdir(join(home, '.config', 'gatehouse', 'keys'))).toHaveLength(2);
+  });
+
+  it('keygen refuses a directory inside a project or a git work tree unless --force', async () => {
+    const dir = await project();
+    for (const out of ['.', 'keys', 'deep/er/keys']) {
+      const r = await run(['report', 'keygen', '-o', out], dir);
+      expect(r.code, out).toBe(1);
+      expect(r.err).toContain('GH_KEY_IN_PROJECT');
+      expect(r.err).toContain(join(dir, 'gatehouse.yml'));
+    }
+    const repo = await mkdtemp(join(tmpdir(), 'gatehouse-repo-'));
+    dirs.push(repo);
+    await mkdir(join(repo, '.git'));
+    const inRepo = await run(['report', 'keygen', '-o', join(repo, 'secrets')], dir);
+    expect(inRepo.code).toBe(1);
+    expect(inRepo.err).toContain(join(repo, '.git'));
+    expect((await readdir(dir)).sort()).toEqual(['gatehouse.yml']);
+    expect(await readdir(repo)).toEqual(['.git']);
+
+    const forced = await run(['report', 'keygen', '-o', 'keys', '--force'], dir);
+    expect(forced.code, forced.err).toBe(0);
+    expect((await stat(join(dir, 'keys', 'gatehouse-signing.key'))).mode & 0o777).toBe(0o600);
+    expect(forced.err).toMatch(/inside the project/);
+    expect(forced.err).toContain('.gitignore');
   });
 
   it('history lists runs and names the first broken ledger entry', async () => {

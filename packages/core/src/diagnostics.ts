@@ -189,6 +189,11 @@ export const DIAGNOSTIC_CODES = {
     summary:
       'A target or executor of a lazily loaded plugin was looked up before its plugin was imported (a bug in the caller).',
   },
+  GH_KEY_IN_PROJECT: {
+    severity: 'error',
+    summary:
+      '`gatehouse report keygen -o DIR` names a directory inside a project or git work tree (a parent holds `gatehouse.yml`, `gatehouse.yaml` or `.git`); `--force` writes there anyway.',
+  },
   GH_DURATION_INVALID: {
     severity: 'error',
     summary: '`parseDuration` received something that is not a duration.',

@@ -760,6 +760,12 @@ function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}(?:/.*)?$`);
 }
 
+/**
+ * The private key file `gatehouse report keygen` writes; `.dockerignore` always excludes it,
+ * wherever it is in the context.
+ */
+export const SIGNING_KEY_FILE = 'gatehouse-signing.key';
+
 /** Characters a `.dockerignore` line may hold without meaning more than the file itself. */
 const PLAIN_IGNORE_PATH = /^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/;
 
@@ -798,6 +804,8 @@ function dockerignore(
     '**/.env',
     '**/.env.local',
     '**/.env.*.local',
+    // The private key `gatehouse report keygen` writes: never readable by a gate or cached by BuildKit.
+    `**/${SIGNING_KEY_FILE}`,
     dockerfilePath,
     '.dockerignore',
     ...configIgnore(pipeline, configFile),

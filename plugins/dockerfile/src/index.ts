@@ -14,6 +14,7 @@ export {
   RESULTS_STAGE,
   SCRIPTS_DIR,
   SETUP_STAGE,
+  SIGNING_KEY_FILE,
   VERDICT_STAGE,
   buildSecretArgs,
   caSecretSource,

@@ -346,6 +346,19 @@ describe('emitDockerfile', () => {
   });
 });
 
+test('.dockerignore always leaves out the signing key `gatehouse report keygen` writes', () => {
+  for (const p of [sample(), pipeline([g('only')])]) {
+    const lines = emitDockerfile(p).dockerignore.split('\n');
+    expect(lines).toContain('**/gatehouse-signing.key');
+    // Nothing after it re-includes it.
+    expect(lines.filter((l) => l.startsWith('!')).every((l) => !l.includes('signing'))).toBe(true);
+  }
+  // Even when a gate declares it reads everything.
+  const p = sample();
+  p.gates[0]!.inputs = ['**'];
+  expect(emitDockerfile(p).dockerignore.split('\n')).toContain('**/gatehouse-signing.key');
+});
+
 test('.dockerignore leaves out the config file unless something declares it reads it', () => {
   const lines = (p: ReturnType<typeof sample>) =>
     emitDockerfile(p, {}, { configFile: 'ignored.yml' }).dockerignore.split('\n');

@@ -1,4 +1,14 @@
-import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  readdir,
+  readFile,
+  realpath,
+  stat,
+  writeFile,
+  mkdir,
+} from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
@@ -346,10 +356,62 @@ async function signCmd({ io, values, positionals }: CommandContext): Promise<num
   return 0;
 }
 
+/** Names `gatehouse report keygen` writes (the `.dockerignore` of the dockerfile target excludes the key). */
+export const SIGNING_KEY_FILE = 'gatehouse-signing.key';
+export const SIGNING_PUB_FILE = 'gatehouse-signing.pub';
+
+/** Where keygen writes without `-o`: `$XDG_CONFIG_HOME/gatehouse/keys`, else `~/.config/gatehouse/keys`. */
+export function defaultKeyDir(env: Record<string, string | undefined>): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const config = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.config');
+  return join(config, 'gatehouse', 'keys');
+}
+
+/** Files whose presence makes a directory the root of a project (the Docker build context, a git work tree). */
+const PROJECT_MARKERS = ['gatehouse.yml', 'gatehouse.yaml', '.git'];
+
+/**
+ * The marker (`…/gatehouse.yml`, `…/.git`) of the project `dir` is in, or null: `dir` and its
+ * parents are searched, links of the part that exists followed.
+ */
+async function projectMarker(dir: string): Promise<string | null> {
+  let existing = dir;
+  const rest: string[] = [];
+  for (;;) {
+    const real = await realpath(existing).catch(() => null);
+    if (real !== null) {
+      existing = join(real, ...rest);
+      break;
+    }
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    rest.unshift(basename(existing));
+    existing = parent;
+  }
+  for (let d = existing; ; d = dirname(d)) {
+    for (const m of PROJECT_MARKERS) {
+      if (await lstat(join(d, m)).catch(() => null)) return join(d, m);
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
 async function keygenCmd({ io, values }: CommandContext): Promise<number> {
-  const dir = resolve(io.cwd, str(values.output) ?? '.');
-  const priv = join(dir, 'gatehouse-signing.key');
-  const pub = join(dir, 'gatehouse-signing.pub');
+  const given = str(values.output);
+  const dir = given ? resolve(io.cwd, given) : defaultKeyDir(io.env);
+  // In a project, every Docker gate could read the key (the build context is the project)
+  // and a commit could publish it.
+  const marker = await projectMarker(dir);
+  if (marker !== null && values.force !== true)
+    throw new GatehouseError(
+      'GH_KEY_IN_PROJECT',
+      `refusing to write a private key into ${shown(io, dir)}: it is inside the project of ${marker}`,
+      {
+        hint: `omit -o to use ${defaultKeyDir(io.env)}, choose a directory outside any project, or pass --force`,
+      },
+    );
+  const priv = join(dir, SIGNING_KEY_FILE);
+  const pub = join(dir, SIGNING_PUB_FILE);
   for (const p of [priv, pub]) {
     if (await stat(p).catch(() => null))
       throw new GatehouseError(
@@ -358,9 +420,14 @@ async function keygenCmd({ io, values }: CommandContext): Promise<number> {
       );
   }
   const keys = generateSigningKeyPair();
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(priv, keys.privateKeyPem, { mode: 0o600, flag: 'wx' });
+  await chmod(priv, 0o600);
   await writeFile(pub, keys.publicKeyPem, { mode: 0o644, flag: 'wx' });
+  if (marker !== null)
+    io.stderr.write(
+      `warning: ${shown(io, priv)} is inside the project of ${marker}; the generated .dockerignore excludes ${SIGNING_KEY_FILE}, but add it to .gitignore too and move it out when you can\n`,
+    );
   io.stdout.write(
     `wrote ${shown(io, priv)} (keep secret; CI secret GATEHOUSE_SIGNING_KEY) and ${shown(io, pub)} (give to auditors)\nkey id ${keys.keyid}\n`,
   );
@@ -378,7 +445,9 @@ export const report: Command = {
     '  verify [FILE] [--public-key F] [--schema]   exit 1 when the report was edited or the signature fails',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
     '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
-    '  keygen [-o DIR]                       write gatehouse-signing.key / gatehouse-signing.pub',
+    '  keygen [-o DIR] [--force]             write gatehouse-signing.key (0600) / gatehouse-signing.pub,',
+    '                                        by default into $XDG_CONFIG_HOME/gatehouse/keys (~/.config/gatehouse/keys);',
+    '                                        a DIR inside a project or git work tree is refused without --force',
     '',
     'The signing key may also come from the GATEHOUSE_SIGNING_KEY environment variable (PEM text).',
     '',
@@ -407,7 +476,7 @@ export const report: Command = {
       type: 'string',
       short: 'o',
       description:
-        'render: output file (default stdout); merge: report file to write; keygen: directory',
+        'render: output file (default stdout); merge: report file to write; keygen: directory (default ~/.config/gatehouse/keys)',
       valueName: 'PATH',
     },
     config: {
@@ -455,6 +524,10 @@ export const report: Command = {
     schema: {
       type: 'boolean',
       description: 'verify: also check the report against its JSON Schema',
+    },
+    force: {
+      type: 'boolean',
+      description: 'keygen: write the key even inside a project or git work tree',
     },
   },
   async run(ctx) {
