@@ -194,6 +194,11 @@ export const DIAGNOSTIC_CODES = {
     summary:
       '`gatehouse report keygen -o DIR` names a directory inside a project or git work tree (a parent holds `gatehouse.yml`, `gatehouse.yaml` or `.git`); `--force` writes there anyway.',
   },
+  GH_REPORT_WRITE: {
+    severity: 'error',
+    summary:
+      'A report file (or `--result-file`, `--report-dir`) could not be written; the message names the file and the system error (e.g. `ENOSPC`). `gatehouse run` still prints its summary and exits 1.',
+  },
   GH_DURATION_INVALID: {
     severity: 'error',
     summary: '`parseDuration` received something that is not a duration.',

@@ -35,7 +35,14 @@ export {
   MAX_EXPORTED_LOG_BYTES,
   type ExportReadOptions,
 } from './docker.js';
-export { writeReport, type WriteReportOptions, type WrittenReport } from './write.js';
+export {
+  isReportWriteError,
+  ReportWriteError,
+  reportWriteError,
+  writeReport,
+  type WriteReportOptions,
+  type WrittenReport,
+} from './write.js';
 export {
   sealReport,
   verifyReport,

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gate, pipeline } from '@gatehouse/test-utils';
-import { writeReport } from './write.js';
+import { isReportWriteError, writeReport } from './write.js';
 import { verifyReport, generateSigningKeyPair } from './integrity.js';
 import { mergeReports } from './merge.js';
 import { cachedResult, evaluateGate, skippedResult } from './evaluate.js';
@@ -26,6 +26,27 @@ describe('writeReport', () => {
       expect((await readFile(p, 'utf8')).length).toBeGreaterThan(100);
     const v = await verifyReport(w.jsonPath);
     expect(v).toMatchObject({ ok: true, signature: 'absent', problems: [] });
+  });
+
+  it('fails with GH_REPORT_WRITE naming the file and the errno, and hands back the sealed report', async () => {
+    const base = await tempDir();
+    await writeFile(join(base, 'plain-file'), 'x');
+    // A directory that cannot be made: every write fails with ENOTDIR.
+    const dir = join(base, 'plain-file', 'run');
+    const err = await writeReport(sampleReport(), dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isReportWriteError(err)).toBe(true);
+    if (!isReportWriteError(err)) return;
+    expect(err.code).toBe('GH_REPORT_WRITE');
+    expect(err.errno).toBe('ENOTDIR');
+    expect(err.path.startsWith(dir)).toBe(true);
+    expect(err.message).toBe(`cannot write ${err.path}: ENOTDIR (not a directory)`);
+    expect(err.report?.integrity.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(err.report?.verdict.status).toBe(sampleReport().verdict.status);
+    // Anything that is not a file system error is not dressed up as one.
+    expect(isReportWriteError(new Error('x'))).toBe(false);
   });
 
   it('signs with an ed25519 key and verifies with the public key only', async () => {

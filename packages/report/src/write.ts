@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 import type { ReportIntegrity, RunReport } from '@gatehouse/core';
 import {
   ENVELOPE_FILE,
@@ -9,6 +10,65 @@ import {
 } from './integrity.js';
 import { render, type RenderOptions } from './render/index.js';
 import { writeFileAtomic } from './util.js';
+
+/**
+ * A report file could not be written (a full disk, a quota, a read-only file system, …):
+ * code `GH_REPORT_WRITE`, the file (`path`), the system error code (`errno`, e.g. `ENOSPC`)
+ * and, when {@link writeReport} failed, the sealed report it was writing, so a caller can still
+ * show the verdict.
+ */
+export class ReportWriteError extends GatehouseError {
+  /** `ENOSPC (no space left on device)` */
+  readonly reason: string;
+
+  constructor(
+    readonly path: string,
+    readonly errno: string,
+    readonly report: (RunReport & { integrity: ReportIntegrity }) | null,
+    cause: unknown,
+  ) {
+    const reason = `${errno} (${systemErrorText(cause, errno)})`;
+    super('GH_REPORT_WRITE', `cannot write ${path}: ${reason}`, {
+      cause,
+      hint:
+        errno === 'ENOSPC' || errno === 'EDQUOT'
+          ? 'free some disk space and run again'
+          : 'check that the directory is writable and run again',
+    });
+    this.reason = reason;
+  }
+}
+
+/** The words of a system error (`no space left on device`), from node's message. */
+function systemErrorText(err: unknown, errno: string): string {
+  const m = new RegExp(`^${errno}: ([^,]+)`).exec((err as Error | undefined)?.message ?? '');
+  return m?.[1]?.trim() || 'system error';
+}
+
+/**
+ * `err` as a {@link ReportWriteError} for writing `path` when it is a system error (it has
+ * an `E…` code), else null: a bug stays a bug.
+ */
+export function reportWriteError(
+  path: string,
+  err: unknown,
+  report: (RunReport & { integrity: ReportIntegrity }) | null = null,
+): ReportWriteError | null {
+  if (isReportWriteError(err)) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return null;
+  return new ReportWriteError(path, code, report, err);
+}
+
+/** True for a {@link ReportWriteError} (also one from another copy of this package). */
+export function isReportWriteError(err: unknown): err is ReportWriteError {
+  return (
+    isGatehouseError(err) &&
+    err.code === 'GH_REPORT_WRITE' &&
+    typeof (err as Partial<ReportWriteError>).path === 'string' &&
+    typeof (err as Partial<ReportWriteError>).errno === 'string'
+  );
+}
 
 /** Options of {@link writeReport}. */
 export interface WriteReportOptions extends SealOptions, RenderOptions {
@@ -35,7 +95,9 @@ export interface WrittenReport {
  * Seal the report and write it into `dir`: `report.json` (sealed, canonical), `report.html`,
  * `report.md`, `junit.xml`, `report.sarif` and, with a key, `report.dsse.json`. Every file is
  * written atomically (temporary file + rename); `report.json` is written last, so a reader
- * that sees it also sees the renderings of the same run.
+ * that sees it also sees the renderings of the same run. A system error (a full disk, say)
+ * is thrown as a {@link ReportWriteError} naming the file and holding the sealed report;
+ * `report.json` is then not written.
  */
 export async function writeReport(
   report: RunReport,
@@ -61,10 +123,14 @@ export async function writeReport(
   if (paths.sarifPath) files.push([paths.sarifPath, render(r, 'sarif', renderOpts)]);
   if (sealed.envelope && paths.dssePath)
     files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
+  const write = (path: string, text: string): Promise<void> =>
+    writeFileAtomic(path, text).catch((err: unknown) => {
+      throw reportWriteError(path, err, r) ?? err;
+    });
   // The renderings are independent: their writes (and fsyncs) overlap; report.json still comes last.
-  const writes = files.map(([path, text]) => writeFileAtomic(path, text));
+  const writes = files.map(([path, text]) => write(path, text));
   await settleAll(writes);
-  await writeFileAtomic(paths.jsonPath, serialiseReport(r));
+  await write(paths.jsonPath, serialiseReport(r));
   return { report: r, ...paths };
 }
 

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
-import { buildReport, writeFileAtomic, writeReport } from '@gatehouse/report';
+import {
+  buildReport,
+  isReportWriteError,
+  reportWriteError,
+  writeFileAtomic,
+  writeReport,
+  type ReportWriteError,
+} from '@gatehouse/report';
 import {
   newRunId,
   publishLatest,
@@ -48,16 +55,34 @@ export function explanationLine(e: GateExplanation): string {
 }
 
 async function copyInto(dir: string, files: string[]): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+    throw reportWriteError(dir, err) ?? err;
+  });
   const out: string[] = [];
   for (const f of files) {
     const dest = join(dir, basename(f));
     const tmp = `${dest}.${process.pid}.tmp`;
-    await copyFile(f, tmp);
-    await rename(tmp, dest);
+    try {
+      await copyFile(f, tmp);
+      await rename(tmp, dest);
+    } catch (err) {
+      throw reportWriteError(dest, err) ?? err;
+    }
     out.push(dest);
   }
   return out;
+}
+
+/**
+ * The report of a run whose `report.json` was written before a later step failed (publishing
+ * the latest copy, the ledger), or null.
+ */
+async function writtenReport(runDir: string): Promise<RunReport | null> {
+  try {
+    return JSON.parse(await readFile(join(runDir, 'report.json'), 'utf8')) as RunReport;
+  } catch {
+    return null;
+  }
 }
 
 const REPORT_FILES = [
@@ -156,16 +181,23 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   };
 
   let report: RunReport;
+  // A report file that could not be written (a full disk): said last, after the summary.
+  let writeError: ReportWriteError | null = null;
   const startedAt = new Date().toISOString();
   try {
     report = await executor.execute(pipeline, options);
   } catch (err) {
-    // An executor that refuses the pipeline (say, a value no Dockerfile can carry) names
-    // config paths: say where they are written (a cached pipeline parses the config for it).
-    if (!isGatehouseError(err) || err.diagnostics.length === 0) throw err;
-    io.stderr.write(`gatehouse run: error ${err.code}: ${err.message}\n`);
-    printDiagnostics(io.stderr, locateDiagnostics(project, err.diagnostics));
-    return 1;
+    const failed = await unwrittenReport(err, runPaths(stateDir, runId).runDir, stateDir);
+    if (failed) {
+      [report, writeError] = failed;
+    } else {
+      // An executor that refuses the pipeline (say, a value no Dockerfile can carry) names
+      // config paths: say where they are written (a cached pipeline parses the config for it).
+      if (!isGatehouseError(err) || err.diagnostics.length === 0) throw err;
+      io.stderr.write(`gatehouse run: error ${err.code}: ${err.message}\n`);
+      printDiagnostics(io.stderr, locateDiagnostics(project, err.diagnostics));
+      return 1;
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -173,44 +205,62 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   }
 
   const paths = runPaths(stateDir, report.runId);
-  // Executors other than the local one may leave the writing to us.
-  if (!existsSync(join(paths.runDir, 'report.json'))) {
-    const built = report.integrity
-      ? report
-      : await buildReport({
-          pipeline,
-          gates: report.gates,
-          executor: report.executor,
-          startedAt,
-          finishedAt: new Date().toISOString(),
-          runId: report.runId,
-          rootDir: pipeline.rootDir,
-          gatehouseVersion: CLI_VERSION,
-          env: io.env,
-        });
-    const w = await writeReport(built, paths.runDir);
-    report = w.report;
-    await publishLatest(paths.reportDir, [
-      w.jsonPath,
-      w.htmlPath,
-      w.mdPath,
-      w.junitPath,
-      ...(w.sarifPath ? [w.sarifPath] : []),
-    ]);
+  if (writeError === null) {
+    try {
+      report = await writeOurs(report);
+    } catch (err) {
+      const failed = await unwrittenReport(err, paths.runDir, stateDir);
+      if (!failed) throw err;
+      [report, writeError] = failed;
+    }
   }
-  if (typeof values['report-dir'] === 'string') {
-    const files = REPORT_FILES.map((f) => join(paths.runDir, f)).filter((f) => existsSync(f));
-    await copyInto(resolve(io.cwd, values['report-dir']), files);
-  }
-  if (resultFile) {
-    const result = report.gates.find((g) => g.id === named[0]);
-    if (!result)
-      throw new GatehouseError(
-        'GH_NO_RESULT',
-        `gate ${named[0]} has no result in run ${report.runId}`,
-      );
-    await mkdir(dirname(resultFile), { recursive: true });
-    await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+
+  /** The report files, copies and result file the CLI writes itself; the report as written. */
+  async function writeOurs(report: RunReport): Promise<RunReport> {
+    // Executors other than the local one may leave the writing to us.
+    if (!existsSync(join(paths.runDir, 'report.json'))) {
+      const built = report.integrity
+        ? report
+        : await buildReport({
+            pipeline,
+            gates: report.gates,
+            executor: report.executor,
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            runId: report.runId,
+            rootDir: pipeline.rootDir,
+            gatehouseVersion: CLI_VERSION,
+            env: io.env,
+          });
+      const w = await writeReport(built, paths.runDir);
+      report = w.report;
+      await publishLatest(paths.reportDir, [
+        w.jsonPath,
+        w.htmlPath,
+        w.mdPath,
+        w.junitPath,
+        ...(w.sarifPath ? [w.sarifPath] : []),
+      ]);
+    }
+    if (typeof values['report-dir'] === 'string') {
+      const files = REPORT_FILES.map((f) => join(paths.runDir, f)).filter((f) => existsSync(f));
+      await copyInto(resolve(io.cwd, values['report-dir']), files);
+    }
+    if (resultFile) {
+      const result = report.gates.find((g) => g.id === named[0]);
+      if (!result)
+        throw new GatehouseError(
+          'GH_NO_RESULT',
+          `gate ${named[0]} has no result in run ${report.runId}`,
+        );
+      try {
+        await mkdir(dirname(resultFile), { recursive: true });
+        await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+      } catch (err) {
+        throw reportWriteError(resultFile, err) ?? err;
+      }
+    }
+    return report;
   }
 
   const interrupted = controller.signal.aborted;
@@ -226,12 +276,50 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
     );
     for (const r of report.verdict.reasons) out.write(`  ${r}\n`);
-    out.write(`report: ${shown(io, join(paths.runDir, 'report.html'))}\n`);
-    out.write(`        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)\n`);
-    if (resultFile) out.write(`result: ${shown(io, resultFile)}\n`);
+    if (writeError !== null && !existsSync(join(paths.runDir, 'report.json'))) {
+      out.write(`report: not written (${writeError.errno})\n`);
+    } else {
+      out.write(`report: ${shown(io, join(paths.runDir, 'report.html'))}\n`);
+      out.write(
+        writeError === null
+          ? `        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)\n`
+          : `        (the latest copy in ${shown(io, paths.reportDir)} may not be updated: ${writeError.errno})\n`,
+      );
+    }
+    if (resultFile && writeError === null) out.write(`result: ${shown(io, resultFile)}\n`);
+  }
+  if (writeError !== null) {
+    io.stderr.write(
+      `gatehouse run: error ${writeError.code}: cannot write ${shown(io, writeError.path)}: ${writeError.reason}\n`,
+    );
+    if (writeError.hint) io.stderr.write(`  hint: ${writeError.hint}\n`);
+    return interrupted ? EXIT_INTERRUPTED : 1;
   }
   if (interrupted) return EXIT_INTERRUPTED;
   return report.verdict.status === 'passed' ? 0 : 1;
+}
+
+/**
+ * For a run whose results exist but whose report could not be fully written (a full disk):
+ * the report to summarise (the one being written, else the one already on disk in `runDir`)
+ * and the error as a `GH_REPORT_WRITE` naming the file (or `stateDir` when the error names
+ * none). Null for any other error.
+ */
+async function unwrittenReport(
+  err: unknown,
+  runDir: string,
+  stateDir: string,
+): Promise<[RunReport, ReportWriteError] | null> {
+  if (isReportWriteError(err) && err.report) return [err.report, err];
+  // A later step (publishing the latest copy, the ledger) failed after report.json was written.
+  // A failed copy names its source as `path` and what it was writing as `dest`.
+  const e = err as (NodeJS.ErrnoException & { dest?: unknown }) | undefined;
+  const path = typeof e?.dest === 'string' ? e.dest : e?.path;
+  // A write on an open descriptor (the ledger's append) names no file: the state directory then.
+  const writeError = reportWriteError(typeof path === 'string' ? path : stateDir, err);
+  if (writeError === null) return null;
+  const report = writeError.report ?? (await writtenReport(runDir));
+  return report ? [report, writeError] : null;
 }
 
 /**
@@ -272,7 +360,7 @@ export const run: Command = {
     'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
-    'Exit code: 0 when the verdict is passed, 1 when failed, 130 when interrupted.',
+    'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
     'State lives in .gatehouse/ next to the config: runs/<id>/ (logs, evidence, report), cache/, report/ (latest).',
     'An unchanged config is not parsed again: its resolved pipeline is kept in .gatehouse/cache/config/ (--no-cache ignores it).',
     '',
