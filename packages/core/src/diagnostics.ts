@@ -171,6 +171,11 @@ export const DIAGNOSTIC_CODES = {
     summary:
       "A target's output path is inside `.git/`, or leads out of the project (or into `.git/`) through a symbolic link.",
   },
+  GH_TARGET_OVERWRITE: {
+    severity: 'error',
+    summary:
+      '`compile` would replace a file that Gatehouse did not generate (no generated-by header); nothing is written without `--force`.',
+  },
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',
