@@ -26,7 +26,24 @@ export const IMPORT_FINDINGS = {
   SECRET_IN_ARG_ENV: 'GH_IMPORT_SECRET_IN_ARG_ENV',
   /** A failing RUN in a check stage aborts the build and loses every other stage's evidence. */
   CHECK_ABORTS_BUILD: 'GH_IMPORT_CHECK_ABORTS_BUILD',
+  /** A check stage with no RUN checks nothing: imported as a real scan, or a gate that fails until given a command. */
+  STAGE_WITHOUT_COMMAND: 'GH_IMPORT_STAGE_WITHOUT_COMMAND',
+  /** The release stage has no CMD: the imported `cmd` is a guess to check. */
+  NO_CMD: 'GH_IMPORT_NO_CMD',
 } as const;
+
+/** A scan that fails when the server's quality gate fails (the token is a secret, the server URL a condition). */
+const SONAR_SCAN = 'npx @sonar/scan -Dsonar.qualitygate.wait=true';
+
+/** Whether a COPY source is a file pattern (`package*`) rather than a directory. */
+function isFileGlob(path: string): boolean {
+  return /[*?[]/.test(path.split('/').pop() ?? '');
+}
+
+/** A COPY source as a release `copy` entry: files and file globs as they are, directories with `/`. */
+function copyEntry(path: string): string {
+  return /\.[A-Za-z0-9]+$/.test(path) || isFileGlob(path) ? path : `${path}/`;
+}
 
 /** One problem in the original Dockerfile. */
 export interface ImportFinding {
@@ -390,7 +407,7 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
         if (rel === '') continue;
         releaseCopies.push({ stage: from, path: rel });
         if (ids.has(from) && !/\.[A-Za-z0-9]+$/.test(rel))
-          outputs.set(from, [...(outputs.get(from) ?? []), `${rel}/**`]);
+          outputs.set(from, [...(outputs.get(from) ?? []), isFileGlob(rel) ? rel : `${rel}/**`]);
       }
     }
   }
@@ -399,8 +416,25 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
   for (const s of gateStages) {
     const id = ids.get(s) as string;
     const commands = runCommands(s, findings);
-    const run = commands.map((c) => c.text).join(' && ');
-    const gate: Record<string, YamlValue> = { kind: guessKind(id, run), run: run || 'true' };
+    let run = commands.map((c) => c.text).join(' && ');
+    const kind = guessKind(id, run);
+    const gate: Record<string, YamlValue> = { kind, run };
+    if (run === '') {
+      // A stage without RUN checks nothing: never import it as a gate that passes.
+      const scan = kind === 'sonarqube';
+      run = scan
+        ? SONAR_SCAN
+        : `echo "gate ${id}: its stage in the Dockerfile had no command; write the check here" >&2; exit 1`;
+      gate['run'] = run;
+      findings.push({
+        code: IMPORT_FINDINGS.STAGE_WITHOUT_COMMAND,
+        line: s.line,
+        message: `stage \`${id}\` has no RUN, so it checks nothing (a gate for it would always pass)`,
+        fix: scan
+          ? `imported as \`${SONAR_SCAN}\` with SONAR_TOKEN as a secret, run when SONAR_HOST_URL is set`
+          : `imported as a gate that fails until you write its command`,
+      });
+    }
     const parent = derivedFrom(s);
     const needs = parent && ids.has(parent) ? [ids.get(parent) as string] : [];
     if (needs.length > 0) gate['needs'] = needs;
@@ -408,7 +442,13 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
     if (Object.keys(env).length > 0) gate['env'] = env;
     const secrets = [...new Set([...secretsOf(s), ...(extraGateSecrets.get(s) ?? [])])].sort();
     if (secrets.length > 0) gate['secrets'] = secrets;
-    if (gate['kind'] === 'sonarqube') gate['mode'] = 'advisory';
+    if (gate['kind'] === 'sonarqube') {
+      if (run === SONAR_SCAN) {
+        gate['secrets'] = [...new Set([...secrets, 'SONAR_TOKEN'])].sort();
+        if (!('SONAR_HOST_URL' in env)) gate['when'] = { env: ['SONAR_HOST_URL'] };
+      }
+      gate['mode'] = 'advisory';
+    }
     const outs = outputs.get(s);
     if (outs) gate['outputs'] = [...new Set(outs)];
     if (!stageRef(df, s.from, s.index)) gate['image'] = expandArgs(s.from, argDefaults);
@@ -430,8 +470,8 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
     for (const ins of releaseStage.instructions) {
       if (ins.keyword === 'CMD')
         cmd = parseExecForm(ins.args) ?? recoverExecForm(ins.args) ?? ['/bin/sh', '-c', ins.args];
-      if (ins.keyword === 'RUN' && NEVER_ENDING_RE.test(ins.args)) {
-        const exec = parseExecForm(ins.args);
+      const exec = ins.keyword === 'RUN' ? parseExecForm(ins.args) : null;
+      if (ins.keyword === 'RUN' && NEVER_ENDING_RE.test(exec ? exec.join(' ') : ins.args)) {
         if (!cmd) cmd = exec ?? ins.args.split(/\s+/);
         findings.push({
           code: IMPORT_FINDINGS.RUN_NEVER_ENDS,
@@ -447,15 +487,19 @@ export function importDockerfile(text: string, options: ImportOptions = {}): Imp
     const from =
       [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ??
       gateStages[gateStages.length - 1];
+    if (from && !cmd) {
+      findings.push({
+        code: IMPORT_FINDINGS.NO_CMD,
+        line: releaseStage.line,
+        message: `the final stage \`${releaseStage.name ?? 'release'}\` has no CMD: nothing says how the image starts`,
+        fix: 'imported as `npm start` (your start script, with package.json copied): check it',
+      });
+    }
     if (from) {
       const release: Record<string, YamlValue> = {
         from: ids.get(from) as string,
-        copy: [
-          ...new Set(
-            releaseCopies.map((c) => (/\.[A-Za-z0-9]+$/.test(c.path) ? c.path : `${c.path}/`)),
-          ),
-        ],
-        cmd: cmd ?? ['node', 'index.js'],
+        copy: [...new Set(releaseCopies.map((c) => copyEntry(c.path)))],
+        cmd: cmd ?? ['npm', 'start'],
         image: expandArgs(releaseStage.from, argDefaults),
       };
       const expose = releaseStage.instructions

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -133,6 +135,70 @@ describe('gatehouse import of a hand-written Dockerfile-as-CI', () => {
     ].join('\n');
     const r = importDockerfile(clean);
     expect(r.findings.map((f) => f.code)).toEqual(['GH_IMPORT_CHECK_ABORTS_BUILD']);
+  });
+});
+
+describe('gatehouse import never writes a gate that cannot fail', () => {
+  const classic = readFileSync(join(here, 'Dockerfile.classic'), 'utf8');
+  const r = importDockerfile(classic, { name: 'classic', source: 'Dockerfile' });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking generated data
+  const c = r.config as Record<string, any>;
+  const found = r.findings.map((f) => `${f.line} ${f.code}`);
+
+  test('a scanner stage without a command becomes a real scan that waits for the quality gate', () => {
+    expect(c['gates'].sonarqube).toEqual({
+      kind: 'sonarqube',
+      run: 'npx @sonar/scan -Dsonar.qualitygate.wait=true',
+      secrets: ['SONAR_TOKEN'],
+      when: { env: ['SONAR_HOST_URL'] },
+      mode: 'advisory',
+    });
+    expect(found).toContain('10 GH_IMPORT_STAGE_WITHOUT_COMMAND');
+  });
+
+  test('another stage without a command becomes a gate that fails until it is given one', () => {
+    const g = c['gates']['custom-check'];
+    expect(g.run).not.toBe('true');
+    const sh = spawnSync('/bin/sh', ['-c', g.run], { encoding: 'utf8' });
+    expect(sh.status).toBe(1);
+    expect(sh.stderr).toContain('custom-check');
+    expect(found).toContain('19 GH_IMPORT_STAGE_WITHOUT_COMMAND');
+  });
+
+  test('RUN ["npm", "start"] at build time is reported and becomes the release command', () => {
+    expect(found).toContain('26 GH_IMPORT_RUN_NEVER_ENDS');
+    expect(c['release'].cmd).toEqual(['npm', 'start']);
+  });
+
+  test('file globs stay file globs', () => {
+    expect(c['setup'].inputs).toEqual(['package*']);
+    expect(c['release'].copy).toEqual(['package*', 'src/']);
+    expect(c['gates'].linting.outputs).toEqual(['package*', 'src/**']);
+    expect(r.yaml).not.toContain('package*/');
+  });
+
+  test('the result validates', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-import-'));
+    try {
+      await writeFile(join(dir, 'gatehouse.yml'), r.yaml);
+      const v = await validateConfig(join(dir, 'gatehouse.yml'));
+      expect(v.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const emitted = emitDockerfile(await loadPipeline(join(dir, 'gatehouse.yml')));
+      expect(emitted.dockerfile).toMatch(/^COPY --from=gate-linting .*package\*/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without any CMD the release command is not invented', () => {
+    const noCmd = importDockerfile(
+      'FROM node:20 AS builder\nRUN npm ci\nFROM builder AS unit\nRUN npm test\nFROM node:20-slim AS serve\nCOPY --from=unit /app/dist ./dist\n',
+    );
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking generated data
+    const release = (noCmd.config as Record<string, any>)['release'];
+    expect(release.cmd).toEqual(['npm', 'start']);
+    expect(noCmd.findings.map((f) => f.code)).toContain('GH_IMPORT_NO_CMD');
+    expect(noCmd.yaml).not.toContain('index.js');
   });
 });
 
