@@ -283,7 +283,7 @@ gates:
     const r = await cli(['run'], dir);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(
-      /── setup failed\n {3}installing\n {3}sh: 1: yarn: not found\n {3}full log: \.gatehouse\/runs\/[^/]+\/logs\/setup\.log\n/,
+      /── setup failed\n {3}installing\n {3}sh: 1: yarn: not found\n {3}full log: \.gatehouse\/runs\/[^/]+\/setup\.log\n/,
     );
   });
 

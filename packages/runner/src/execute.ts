@@ -87,7 +87,8 @@ export function runPaths(stateDir: string, runId: string) {
     outDir: join(runDir, 'out'),
     gateLog: (id: string) => join(runDir, 'logs', `${id}.log`),
     gateOut: (id: string) => join(runDir, 'out', id),
-    setupLog: join(runDir, 'logs', 'setup.log'),
+    // Not in logs/, where any gate id (`setup` too) names a log.
+    setupLog: join(runDir, 'setup.log'),
     reportDir: join(stateDir, 'report'),
   };
 }

@@ -174,8 +174,20 @@ describe('scheduling', () => {
     const { report } = await run(failing);
     expect(status(report)).toEqual({ a: 'skipped' });
     expect(report.gates[0]!.reason).toMatch(
-      /^setup exited with code 9; see \.gatehouse\/runs\/.+\/logs\/setup\.log$/,
+      /^setup exited with code 9; see \.gatehouse\/runs\/[^/]+\/setup\.log$/,
     );
     expect(report.verdict.status).toBe('failed');
+  });
+
+  it("a gate with the id `setup` has its own log beside setup's", async () => {
+    dir = await project();
+    const setup = { run: 'echo from setup', inputs: [], env: {}, secrets: [], timeoutMs: 60_000 };
+    const p = pipe(dir, [gate('setup', { run: 'echo from the gate' })], { setup });
+    const { report } = await run(p);
+    expect(status(report)).toEqual({ setup: 'passed' });
+    const runDir = join(dir, '.gatehouse', 'runs', report.runId);
+    expect(readFileSync(join(runDir, 'setup.log'), 'utf8')).toBe('from setup\n');
+    expect(report.gates[0]!.log.path).toBe(join(runDir, 'logs', 'setup.log'));
+    expect(readFileSync(join(runDir, 'logs', 'setup.log'), 'utf8')).toBe('from the gate\n');
   });
 });

@@ -269,7 +269,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       `${JSON.stringify({ type: 'summary', runId: report.runId, verdict: report.verdict.status, interrupted, reportDir: paths.runDir })}\n`,
     );
   } else {
-    const setupLog = setupFailed ? join(paths.runDir, 'logs', 'setup.log') : null;
+    const setupLog = setupFailed ? paths.setupLog : null;
     await printFailures(io.stdout, report.gates, io, setupLog);
     const out = io.stdout;
     out.write(
