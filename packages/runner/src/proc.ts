@@ -1,6 +1,11 @@
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { LogSink } from './log-sink.js';
+import { MARKER_VAR, terminateTree, type TreeQuery } from './proc-tree.mjs';
+
+export { MARKER_VAR, findTree, terminateTree, type TreeQuery } from './proc-tree.mjs';
 
 /** How a gate's process ended. */
 export interface ProcessOutcome {
@@ -21,89 +26,75 @@ export interface RunProcessOptions {
   killGraceMs: number;
   signal: AbortSignal;
   sink: LogSink;
+  /**
+   * The run's token (see {@link newRunToken}): every process of the gate carries
+   * `GATEHOUSE_GATE_TOKEN=<runToken>.<nonce>`, so a later run can find them by the token its
+   * lock recorded. @default a new token
+   */
+  runToken?: string;
   onOutput?: (stream: 'stdout' | 'stderr', redacted: Buffer) => void;
   onSpawn?: (pid: number) => void;
 }
 
+/** A new run token: 128 random bits, hex. */
+export function newRunToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** What a run token looks like (a lock file is not trusted to hold one). */
+export const RUN_TOKEN_RE = /^[0-9a-f]{32}$/;
+
+const SUPERVISOR = fileURLToPath(new URL('./gate-supervisor.mjs', import.meta.url));
+
 /**
- * True while a live (non-zombie) process is in the group. Zombies count as gone: where
- * PID 1 does not reap orphans (some containers), a killed orphan stays a zombie forever.
+ * Starts the supervisor (`$0 $1`: node and the script) in the background, with the control socket
+ * (fd 3 here) as its stdin, and exits: the supervisor is reparented away from this process.
  */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return liveMembers(pgid) !== 0;
-}
-
-/** Non-zombie members of a process group, from /proc; -1 when /proc cannot tell. */
-function liveMembers(pgid: number): number {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
-  } catch {
-    return -1;
-  }
-  let live = 0;
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the parenthesised command: state ppid pgrp ...
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') live++;
-  }
-  return live;
-}
-
-function killGroup(pgid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const LAUNCH = '"$0" "$1" 0<&3 3<&- &';
 
 /**
- * TERM the whole process group, wait up to `graceMs` for it to empty, then KILL it.
- * Resolves once the group is gone (or KILL was sent and a short wait elapsed).
+ * After a gate's tracked processes are gone, how long its output pipes may stay open before the
+ * runner stops reading them: only a process that escaped tracking can still hold them.
  */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupAlive(pgid)) return;
-  killGroup(pgid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    await sleep(Math.min(25, Math.max(1, deadline - Date.now())));
-    if (!groupAlive(pgid)) return;
-  }
-  killGroup(pgid, 'SIGKILL');
-  for (let i = 0; i < 40 && groupAlive(pgid); i++) await sleep(25);
+const PIPE_GRACE_MS = 1_000;
+
+/** How long a stopped gate's supervisor has to report how the gate ended. */
+const EXIT_REPORT_MS = 1_000;
+
+interface SupervisorMessage {
+  pid?: number;
+  supervisor?: number;
+  error?: string;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
 /**
- * Run `/bin/sh -c command` in its own process group, streaming output into the sink with
- * backpressure. Timeout and abort stop the whole tree; a tree left behind by a command that
- * exited (background children) is stopped too, so nothing outlives its gate.
+ * Run `/bin/sh -c command` under a gate supervisor (`gate-supervisor.mjs`): a separate process
+ * whose environment holds no secret and whose parent is not this process. The gate runs in its
+ * own process group, streaming output into the sink with backpressure.
+ *
+ * Every process of the gate carries a marker variable, so timeout and abort stop the whole tree —
+ * including daemons that left the process group with `setsid` — and so does a command that exits
+ * and leaves processes behind: nothing outlives its gate. The runner then stops reading the output
+ * pipes instead of waiting for an end of file that a hidden process holding them never sends.
  */
 export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
     let timedOut = false;
-    let interrupted = false;
-    let stopping: Promise<void> | null = null;
-    let child;
+    let interrupted = opts.signal.aborted;
+    let spawnError: string | null = null;
+    if (interrupted) {
+      resolve({ exitCode: null, signal: null, timedOut, interrupted, spawnError });
+      return;
+    }
+    const marker = `${opts.runToken ?? newRunToken()}.${randomBytes(6).toString('hex')}`;
+    let launcher: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', opts.command], {
-        cwd: opts.cwd,
-        env: opts.env,
+      launcher = spawn('/bin/sh', ['-c', LAUNCH, process.execPath, SUPERVISOR], {
+        cwd: '/',
+        env: { [MARKER_VAR]: marker },
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       });
     } catch (err) {
       resolve({
@@ -115,30 +106,87 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       });
       return;
     }
-    const pid = child.pid;
-    let spawnError: string | null = null;
-    const stop = () => {
-      if (pid !== undefined && stopping === null) stopping = terminateGroup(pid, opts.killGraceMs);
-      return stopping ?? Promise.resolve();
+    const control = launcher.stdio[3] as Readable & Writable;
+    const streams = { stdout: launcher.stdout!, stderr: launcher.stderr! };
+
+    let gatePid: number | null = null;
+    let supervisorPid: number | null = null;
+    let exit: SupervisorMessage['exit'] | null = null;
+    let controlClosed = false;
+    const tree = (): TreeQuery => ({
+      marker,
+      ...(gatePid !== null ? { pgid: gatePid } : {}),
+      ...(supervisorPid !== null ? { exclude: [supervisorPid] } : {}),
+    });
+    let stopping: Promise<void> | null = null;
+    const stop = () => (stopping ??= terminateTree(tree(), opts.killGraceMs));
+
+    // Each step of the end re-checks these; `changed` wakes it.
+    let wake: (() => void) | null = null;
+    const changed = () => {
+      const w = wake;
+      wake = null;
+      w?.();
     };
+    const until = async (done: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!done()) {
+        const left = end - Date.now();
+        if (left <= 0) return;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, left);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+    };
+
+    let finishing = false;
+    const finish = async () => {
+      if (finishing) return;
+      finishing = true;
+      if (timer) clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+      // What is left of the tree: everything on timeout or abort, leftovers after an exit.
+      if (spawnError === null) await stop();
+      if (gatePid !== null) await until(() => exit !== null || controlClosed, EXIT_REPORT_MS);
+      // The supervisor stops anything left (it started the gate after all) and exits, which
+      // closes the socket: when this resolves, no process of the gate is left, supervisor included.
+      control.end();
+      const over = (s: Readable) => s.readableEnded || s.destroyed;
+      await until(
+        () => over(streams.stdout) && over(streams.stderr) && controlClosed,
+        PIPE_GRACE_MS,
+      );
+      for (const s of [streams.stdout, streams.stderr]) if (!s.readableEnded) s.destroy();
+      control.destroy();
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        timedOut,
+        interrupted,
+        spawnError,
+      });
+    };
+
     const timer =
       opts.timeoutMs > 0 && Number.isFinite(opts.timeoutMs)
         ? setTimeout(() => {
             timedOut = true;
-            void stop();
+            void finish();
           }, opts.timeoutMs)
         : null;
     const onAbort = () => {
       if (timedOut) return;
       interrupted = true;
-      void stop();
+      void finish();
     };
-    if (opts.signal.aborted) onAbort();
-    else opts.signal.addEventListener('abort', onAbort, { once: true });
-    if (pid !== undefined) opts.onSpawn?.(pid);
+    opts.signal.addEventListener('abort', onAbort, { once: true });
 
     for (const name of ['stdout', 'stderr'] as const) {
-      const src = child[name]!;
+      const src = streams[name];
       src.on('data', (chunk: Buffer) => {
         const { redacted, ok } = opts.sink.write(name, chunk);
         if (redacted.length > 0) opts.onOutput?.(name, redacted);
@@ -147,32 +195,60 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
           void opts.sink.drained().then(() => src.resume());
         }
       });
+      src.on('end', changed);
+      src.on('close', changed);
+      src.on('error', changed);
     }
 
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    child.once('error', (err) => {
-      spawnError = err.message;
+    launcher.once('error', (err) => {
+      spawnError ??= err.message;
+      void finish();
     });
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      // Background processes that still hold the pipes would keep 'close' from firing.
-      if (pid !== undefined && groupAlive(pid)) void stop();
+
+    let lines = '';
+    control.setEncoding('utf8');
+    control.on('data', (chunk: string) => {
+      lines += chunk;
+      for (let nl = lines.indexOf('\n'); nl !== -1; nl = lines.indexOf('\n')) {
+        const line = lines.slice(0, nl);
+        lines = lines.slice(nl + 1);
+        let msg: SupervisorMessage;
+        try {
+          msg = JSON.parse(line) as SupervisorMessage;
+        } catch {
+          continue;
+        }
+        if (typeof msg.pid === 'number' && typeof msg.supervisor === 'number') {
+          gatePid = msg.pid;
+          supervisorPid = msg.supervisor;
+          opts.onSpawn?.(msg.pid);
+        } else if (typeof msg.error === 'string') {
+          if (gatePid === null) spawnError ??= msg.error;
+          void finish();
+        } else if (msg.exit) {
+          exit = msg.exit;
+          // Background processes left behind would hold the pipes: stop them.
+          void finish();
+        }
+        changed();
+      }
     });
-    child.once('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
-      const finalExit = exit ?? { code, signal };
-      void (async () => {
-        if (pid !== undefined && groupAlive(pid)) await stop();
-        else if (stopping) await stopping;
-        resolve({
-          exitCode: finalExit.code,
-          signal: finalExit.signal,
-          timedOut,
-          interrupted,
-          spawnError,
-        });
-      })();
+    control.on('error', changed);
+    control.on('close', () => {
+      controlClosed = true;
+      if (gatePid === null && exit === null && !finishing)
+        spawnError ??= 'the gate supervisor ended before starting the command';
+      changed();
+      void finish();
     });
+
+    control.write(
+      `${JSON.stringify({
+        command: opts.command,
+        cwd: opts.cwd,
+        env: opts.env,
+        killGraceMs: opts.killGraceMs,
+      })}\n`,
+    );
   });
 }

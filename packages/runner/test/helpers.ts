@@ -91,3 +91,39 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise
     await sleep(20);
   }
 }
+
+/**
+ * Live (non-zombie) processes whose environment has an entry starting with `entry` (e.g.
+ * `PROBE=<id>` or `GATEHOUSE_GATE_TOKEN=<token>.`), read from /proc.
+ */
+export function processesWith(entry: string): number[] {
+  const needle = Buffer.from(entry);
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let env: Buffer;
+    try {
+      env = readFileSync(`/proc/${name}/environ`);
+    } catch {
+      continue;
+    }
+    for (let at = env.indexOf(needle); at !== -1; at = env.indexOf(needle, at + 1)) {
+      if ((at === 0 || env[at - 1] === 0) && alive(Number(name))) {
+        found.push(Number(name));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** SIGKILL these pids, ignoring the ones already gone (cleanup after a failed assertion). */
+export function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
