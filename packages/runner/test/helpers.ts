@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedGate, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse/core';
 import { pipeline } from '@gatehouse/test-utils';
 import { execute, type LocalExecuteOptions } from '../src/index.js';
@@ -126,4 +128,48 @@ export function killAll(pids: number[]): void {
       // gone
     }
   }
+}
+
+const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Why the build that child processes run (`test/fixtures/run-child.mjs` imports the runner's
+ * dist/, which imports core's and report's) is not current, or null when it is.
+ */
+export function staleBuild(): string | null {
+  for (const pkg of ['core', 'report', 'runner']) {
+    const src = join(packagesDir, pkg, 'src');
+    for (const f of allFiles(src)) {
+      if (f.endsWith('.test.ts') || f.endsWith('.d.ts')) continue;
+      if (!f.endsWith('.ts') && !f.endsWith('.mjs')) continue;
+      const out = relative(src, f).replace(/\.ts$/, '.js');
+      const built = join(packagesDir, pkg, 'dist', out);
+      if (!existsSync(built)) return `${built} is missing`;
+      if (statSync(built).mtimeMs < statSync(f).mtimeMs) return `${built} is older than its source`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A run of `pipelineFile` in another Node process on the built runner (`fixtures/run-child.mjs`),
+ * with exactly `env` as that process's environment. With `inheritEnv`, the run gets that whole
+ * environment, as the CLI gives it `process.env`. `done` has the child's stdout and exit code.
+ */
+export function childRun(
+  pipelineFile: string,
+  opts: { only?: string[]; waitMs?: number; env: Record<string, string>; inheritEnv?: boolean },
+): { proc: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'run-child.mjs');
+  const args = [script, pipelineFile, (opts.only ?? []).join(','), String(opts.waitMs ?? 0)];
+  if (opts.inheritEnv) args.push('inherit-env');
+  const proc = spawn(process.execPath, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
+    proc.on('close', (code) => r({ code, out, err })),
+  );
+  return { proc, done };
 }
