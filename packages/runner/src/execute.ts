@@ -229,6 +229,7 @@ export async function execute(
         const sink = sinkFor(paths.setupLog);
         const out = await runProcess({
           command: setup.run,
+          runToken: lock.token,
           cwd: rootDir,
           env: {
             ...inherited,
@@ -375,6 +376,7 @@ export async function execute(
       const startedAt = nowIso();
       const proc = await runProcess({
         command: gate.run,
+        runToken: lock.token,
         cwd: rootDir,
         env: {
           ...inherited,

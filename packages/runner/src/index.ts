@@ -19,6 +19,7 @@ export {
   lockPaths,
   type LockInfo,
   type HeldLock,
+  type RunLock,
   type LockDescription,
   type RunLockOptions,
 } from './lock.js';

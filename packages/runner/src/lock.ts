@@ -11,7 +11,9 @@
  * registers first and then backs off while `lock` exists. Each side publishes its claim
  * before looking for the other's, so at least one of two racing runs sees the other.
  * Holders record pid and process start time; a claim whose process is gone (or whose pid was
- * reused by another process) is stale and taken over.
+ * reused by another process) is stale and taken over. A run's claims also record its run token,
+ * which every process of its gates carries (see `proc-tree.mjs`): before a stale claim is taken
+ * over, the processes the dead run left behind are stopped, so no gate runs beside an orphan.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import {
 } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
+import { newRunToken, RUN_TOKEN_RE, terminateTree } from './proc.js';
 
 /** Contents of `.gatehouse/lock`, of a per-gate lock and of a shared-holder file. */
 export interface LockInfo {
@@ -42,6 +45,8 @@ export interface LockInfo {
   procStart?: string;
   /** Gates of a shared holder (`--only` run). */
   gates?: string[];
+  /** The run token its gate processes carry in `GATEHOUSE_GATE_TOKEN` (`<token>.<nonce>`). */
+  token?: string;
 }
 
 /** A held lock; `release()` removes it (only if it is still this run's). */
@@ -50,10 +55,18 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** The project lock of a run, with the run token recorded in it. */
+export interface RunLock extends HeldLock {
+  /** Give it to every gate process of the run (`runProcess`'s `runToken`). */
+  token: string;
+}
+
 /** How long a writer that sees readers (or a reader that sees a writer) re-checks before refusing. */
 const SETTLE_MS = 60;
 /** Temp files of an interrupted registration older than this are removed. */
 const TEMP_STALE_MS = 60_000;
+/** Between TERM and KILL for the processes a dead holder left behind. */
+const ORPHAN_GRACE_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,14 +97,24 @@ export function holderAlive(info: Pick<LockInfo, 'pid' | 'procStart'>): boolean 
   return info.procStart === undefined || info.procStart === st.start;
 }
 
-function newInfo(runId: string, gates?: string[]): LockInfo {
+function newInfo(runId: string, gates?: string[], token?: string): LockInfo {
   return {
     pid: process.pid,
     startedAt: new Date().toISOString(),
     runId,
     ...(ownProcStart ? { procStart: ownProcStart } : {}),
     ...(gates ? { gates } : {}),
+    ...(token ? { token } : {}),
   };
+}
+
+/**
+ * Stop the processes a dead holder's gates left behind (found by its run token), before its
+ * claim is removed. A token that is not one (lock files are not trusted) finds nothing.
+ */
+async function stopOrphans(dead: LockInfo): Promise<void> {
+  if (typeof dead.token !== 'string' || !RUN_TOKEN_RE.test(dead.token)) return;
+  await terminateTree({ runToken: dead.token }, ORPHAN_GRACE_MS);
 }
 
 async function readLock(path: string): Promise<LockInfo | null> {
@@ -150,8 +173,10 @@ async function removeStale(path: string, stale: LockInfo | null): Promise<void> 
   }
   try {
     const cur = await readLock(path);
-    if (stale === null ? cur === null : cur !== null && sameHolder(cur, stale))
+    if (stale === null ? cur === null : cur !== null && sameHolder(cur, stale)) {
+      if (cur !== null) await stopOrphans(cur);
       await rm(path, { force: true });
+    }
   } finally {
     await fh.close();
     await rm(guard, { force: true });
@@ -171,18 +196,20 @@ const describeRun: LockDescription = (h, path) =>
   `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) holds ${path}`;
 
 /**
- * Take the exclusive lock file `path`. A lock left by a dead process is taken over; a live
- * holder is waited for up to `waitMs`, then `GH_LOCKED` names it.
+ * Take the exclusive lock file `path`, recording `token` (a run token) in it when given. A lock
+ * left by a dead process is taken over, after the processes its run left behind are stopped; a
+ * live holder is waited for up to `waitMs`, then `GH_LOCKED` names it.
  */
 export async function acquireLock(
   path: string,
   runId: string,
   waitMs: number,
   describe: LockDescription = describeRun,
+  token?: string,
 ): Promise<HeldLock> {
   await mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + waitMs;
-  const info = newInfo(runId);
+  const info = newInfo(runId, undefined, token);
   for (;;) {
     try {
       await createExclusive(path, info);
@@ -236,8 +263,10 @@ async function liveReaders(sharedDir: string): Promise<LockInfo[]> {
     if (!name.endsWith('.json')) continue;
     const info = await readLock(p);
     // Holder files are renamed into place whole: an unreadable one is damage, not a writer at work.
-    if (info === null || !holderAlive(info)) await rm(p, { force: true });
-    else live.push(info);
+    if (info === null || !holderAlive(info)) {
+      if (info !== null) await stopOrphans(info);
+      await rm(p, { force: true });
+    } else live.push(info);
   }
   return live.sort((a, b) => a.pid - b.pid);
 }
@@ -260,28 +289,35 @@ export interface RunLockOptions {
    * Empty or absent: take the exclusive lock (a full run).
    */
   sharedGates?: string[];
+  /** Recorded in every lock file the run takes. @default a new run token */
+  token?: string;
 }
 
 /**
  * Take the project lock in `stateDir`: exclusive for a full run, shared (plus one exclusive
  * lock per gate) for an `--only` run. Waits up to `waitMs` for conflicting holders, then throws
- * `GH_LOCKED` naming their pids.
+ * `GH_LOCKED` naming their pids. Holders found dead are taken over once the processes their
+ * gates left behind are stopped.
  */
-export async function acquireRunLock(stateDir: string, options: RunLockOptions): Promise<HeldLock> {
+export async function acquireRunLock(stateDir: string, options: RunLockOptions): Promise<RunLock> {
   const paths = lockPaths(stateDir);
   const gates = [...new Set(options.sharedGates ?? [])].sort();
-  return gates.length === 0
-    ? acquireExclusive(paths, options.runId, options.waitMs)
-    : acquireShared(paths, options.runId, options.waitMs, gates);
+  const token = options.token ?? newRunToken();
+  const held =
+    gates.length === 0
+      ? await acquireExclusive(paths, options.runId, options.waitMs, token)
+      : await acquireShared(paths, options.runId, options.waitMs, gates, token);
+  return { ...held, token };
 }
 
 async function acquireExclusive(
   paths: ReturnType<typeof lockPaths>,
   runId: string,
   waitMs: number,
+  token: string,
 ): Promise<HeldLock> {
   const start = Date.now();
-  const held = await acquireLock(paths.exclusive, runId, waitMs);
+  const held = await acquireLock(paths.exclusive, runId, waitMs, describeRun, token);
   // New readers back off while `lock` exists; wait for the ones already in.
   const refuseAt = Math.max(start + waitMs, Date.now() + SETTLE_MS);
   try {
@@ -302,12 +338,13 @@ async function acquireShared(
   runId: string,
   waitMs: number,
   gates: string[],
+  token: string,
 ): Promise<HeldLock> {
   const start = Date.now();
   const deadline = start + waitMs;
   await mkdir(paths.sharedDir, { recursive: true });
   const mine = join(paths.sharedDir, `${runId}.json`);
-  const info = newInfo(runId, gates);
+  const info = newInfo(runId, gates, token);
   const unregister = () => rm(mine, { force: true });
   let settled = false;
   for (;;) {
@@ -338,6 +375,9 @@ async function acquireShared(
     await sleep(Math.min(200, Math.max(SETTLE_MS, deadline - Date.now())));
   }
 
+  // Dead --only runs of other gates: stop what they left behind (and drop their files).
+  await liveReaders(paths.sharedDir);
+
   const gateLocks: HeldLock[] = [];
   try {
     for (const id of gates) {
@@ -348,6 +388,7 @@ async function acquireShared(
           Math.max(0, deadline - Date.now()),
           (h, p) =>
             `another gatehouse run (pid ${h.pid}, started ${h.startedAt}) is running gate ${id} (holds ${p})`,
+          token,
         ),
       );
     }
