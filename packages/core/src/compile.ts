@@ -303,7 +303,9 @@ export async function writeFiles(
       if (!validRelativePath(f.path)) continue;
       await confined(rootDir, f.path);
       const existing = await readFile(join(rootDir, f.path), 'utf8').catch(() => null);
-      if (existing !== null && existing !== f.contents && !isGeneratedText(existing))
+      // Files under `.gatehouse/` (command scripts, the verdict judge) are Gatehouse's own.
+      const ours = f.path.startsWith('.gatehouse/');
+      if (existing !== null && existing !== f.contents && !ours && !isGeneratedText(existing))
         foreign.push(f.path);
     }
     if (foreign.length > 0)

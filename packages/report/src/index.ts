@@ -92,3 +92,9 @@ export {
   reportSchema,
   REPORT_SCHEMA_ID,
 } from './schema.js';
+export {
+  dockerVerdictJudge,
+  dockerVerdictSpec,
+  judgeDockerResults,
+  type DockerVerdictSpec,
+} from './docker-verdict.js';

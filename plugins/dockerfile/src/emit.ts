@@ -11,6 +11,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse/core';
+import { dockerVerdictJudge, dockerVerdictSpec } from '@gatehouse/report';
 import type { Diagnostic, ResolvedGate, ResolvedPipeline, TargetOptions } from '@gatehouse/core';
 import type {
   CopyInstruction,
@@ -45,7 +46,7 @@ import {
   SETUP_ARGV0,
   gateWrapper,
   setupWrapper,
-  verdictScript,
+  verdictCommand,
 } from './wrapper.js';
 
 /** First stage: the gates' image and workdir. */
@@ -60,6 +61,11 @@ export const VERDICT_STAGE = 'gatehouse-verdict';
 export const RELEASE_STAGE = 'release';
 /** Where generated command files live, relative to the config directory. */
 export const SCRIPTS_DIR = '.gatehouse/docker';
+/** The bundled judge the verdict stage runs (from @gatehouse/report), and what it judges by. */
+export const VERDICT_JUDGE_FILE = `${SCRIPTS_DIR}/verdict.mjs`;
+export const VERDICT_SPEC_FILE = `${SCRIPTS_DIR}/verdict.json`;
+/** Where the judge and its spec are copied in the verdict stage. */
+const JUDGE_ROOT = '/gatehouse/judge';
 /** Where the verdict file lands in the release image. */
 export const RELEASE_VERDICT_PATH = '/usr/share/gatehouse/verdict.txt';
 /**
@@ -110,6 +116,12 @@ export interface EmittedDockerfile {
   dockerignore: string;
   /** Command files for commands too long for a Dockerfile line, keyed by path relative to rootDir. */
   scripts: Record<string, string>;
+  /**
+   * The verdict stage's judge and what it judges by ({@link VERDICT_JUDGE_FILE},
+   * {@link VERDICT_SPEC_FILE}), keyed by path relative to rootDir: part of the build context
+   * for a plain `docker build .`.
+   */
+  judge: Record<string, string>;
   /** The typed model the text was serialised from. */
   model: DockerfileModel;
   /** Where the Dockerfile goes, relative to rootDir (the `path` option). */
@@ -510,19 +522,22 @@ export function emitDockerfile(
     instructions: pipeline.gates.map(resultCopies),
   });
 
-  // verdict
-  const blocking = pipeline.gates.filter((g) => g.mode === 'blocking').map((g) => g.id);
-  const advisory = pipeline.gates.filter((g) => g.mode !== 'blocking').map((g) => g.id);
+  // verdict: Gatehouse's own judge (evidence, policies, modes), bundled, over every result
+  const judge: Record<string, string> = {};
+  judge[VERDICT_JUDGE_FILE] = dockerVerdictJudge();
+  judge[VERDICT_SPEC_FILE] =
+    `${JSON.stringify(dockerVerdictSpec(workdir, pipeline.gates), null, 2)}\n`;
   stages.push({
     name: VERDICT_STAGE,
     from: BASE_STAGE,
     instructions: [
       { kind: 'COPY', from: RESULTS_STAGE, sources: ['/'], dest: '/gatehouse/results/' },
       {
-        kind: 'RUN',
-        mounts: [],
-        argv: ['/bin/sh', '-c', verdictScript(blocking, advisory, '/gatehouse/results')],
+        kind: 'COPY',
+        sources: [VERDICT_JUDGE_FILE, VERDICT_SPEC_FILE],
+        dest: `${JUDGE_ROOT}/`,
       },
+      { kind: 'RUN', mounts: [], argv: ['/bin/sh', '-c', verdictCommand(JUDGE_ROOT)] },
     ],
   });
 
@@ -595,6 +610,7 @@ export function emitDockerfile(
     dockerfile: serializeDockerfile(model),
     dockerignore: dockerignore(pipeline, header, opts.path, configFile),
     scripts,
+    judge,
     model,
   };
 }

@@ -13,6 +13,8 @@ export {
   RELEASE_VERDICT_PATH,
   RESULTS_STAGE,
   SCRIPTS_DIR,
+  VERDICT_JUDGE_FILE,
+  VERDICT_SPEC_FILE,
   SETUP_STAGE,
   SIGNING_KEY_FILE,
   VERDICT_STAGE,
@@ -46,8 +48,9 @@ export default definePlugin({
           { path: out.path, contents: out.dockerfile },
           { path: '.dockerignore', contents: out.dockerignore },
         ];
-        for (const path of Object.keys(out.scripts).sort()) {
-          files.push({ path, contents: out.scripts[path] as string, mode: 0o644 });
+        const extra = { ...out.scripts, ...out.judge };
+        for (const path of Object.keys(extra).sort()) {
+          files.push({ path, contents: extra[path] as string, mode: 0o644 });
         }
         return files;
       },

@@ -161,24 +161,17 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
 }
 
 /**
- * The verdict: fails (naming them) when a blocking gate's result is missing or its
- * exit code is not 0. Advisory failures are listed but never fail it.
+ * The verdict step: Gatehouse's judge (`verdict.mjs`, bundled from @gatehouse/report) reads
+ * every exported result with its evidence and applies the config's policies and modes, as
+ * `gatehouse run` does; it writes `/gatehouse/verdict.txt` and fails the build when the
+ * verdict failed. The gates' image must have `node`: without it the verdict fails, saying so.
  */
-export function verdictScript(blocking: string[], advisory: string[], resultsDir: string): string {
-  const check = (ids: string[], v: string): string =>
-    `for gh_g in ${ids.join(' ')}; do case $(cat "${resultsDir}/$gh_g/result.json" 2>/dev/null) in *'"exitCode":0,'*|*'"conditionUnmet":true,'*) ;; *) ${v}="$${v} $gh_g";; esac; done`;
-  const lines = ['gh_failed=', 'gh_advisory=', 'mkdir -p /gatehouse'];
-  if (blocking.length > 0) lines.push(check(blocking, 'gh_failed'));
-  if (advisory.length > 0) lines.push(check(advisory, 'gh_advisory'));
-  lines.push(
-    'if [ -n "$gh_advisory" ]; then echo "gatehouse: advisory gate(s) did not pass:$gh_advisory"; fi',
-    'if [ -n "$gh_failed" ]; then',
-    '  printf "failed:%s\\n" "$gh_failed" > /gatehouse/verdict.txt',
-    '  echo "gatehouse: verdict failed: blocking gate(s) did not pass:$gh_failed" >&2',
+export function verdictCommand(judgeRoot: string): string {
+  return [
+    'if ! command -v node >/dev/null 2>&1; then',
+    '  echo "gatehouse: the verdict stage needs node in the gates\' image to judge the results" >&2',
     '  exit 1',
     'fi',
-    'echo passed > /gatehouse/verdict.txt',
-    'echo "gatehouse: verdict passed"',
-  );
-  return lines.join('\n');
+    `exec node ${judgeRoot}/verdict.mjs ${judgeRoot}/verdict.json /gatehouse/results /gatehouse/verdict.txt`,
+  ].join('\n');
 }

@@ -195,7 +195,9 @@ describe.skipIf(!enabled)(
         env,
       });
       expect(release.code, release.stderr).toBe(0);
-      expect(release.stderr).toContain('gatehouse: advisory gate(s) did not pass: sonar slow');
+      expect(release.stderr).toMatch(/gatehouse: warning: advisory gate sonar failed/);
+      expect(release.stderr).toMatch(/gatehouse: warning: advisory gate slow timeout/);
+      expect(release.stderr).toContain('gatehouse: verdict passed');
       const run = await docker(['run', '--rm', tag]);
       expect(run.stdout).toBe('built\n');
       const whoami = await docker(['run', '--rm', '--entrypoint', 'id', tag, '-u']);
@@ -281,11 +283,66 @@ describe.skipIf(!enabled)(
       images.push(tag);
       const release = await docker(['build', '-t', tag, '.'], { cwd: dir });
       expect(release.code).not.toBe(0);
+      // Gatehouse's judge decides, with the reasons `gatehouse run` gives.
+      expect(release.stderr).toContain('gatehouse: blocking gate unit failed: exited with code 7');
       expect(release.stderr).toContain(
-        'gatehouse: verdict failed: blocking gate(s) did not pass: unit a11y',
+        'gatehouse: blocking gate a11y skipped because unit did not pass',
       );
+      expect(release.stderr).toContain('gatehouse: verdict failed');
       const inspect = await docker(['image', 'inspect', tag]);
       expect(inspect.code).not.toBe(0);
+    });
+
+    test('a plain docker build applies policies as gatehouse run does: one warning over max_warnings 0 refuses the image', async () => {
+      const report = JSON.stringify([
+        {
+          filePath: '/app/src/a.js',
+          messages: [
+            {
+              ruleId: 'no-console',
+              severity: 1,
+              message: 'Unexpected console',
+              line: 1,
+              column: 1,
+            },
+          ],
+        },
+        { filePath: '/app/src/b.js', messages: [] },
+      ]);
+      const lint = (maxWarnings: number) =>
+        on('lint', {
+          kind: 'lint',
+          // Exits 0: only the policy can fail it.
+          run: `printf '%s' '${report}' > "$GATEHOUSE_OUT/eslint.json"`,
+          evidence: [{ format: 'eslint', path: 'eslint.json' }],
+          policy: { max_errors: 0, max_warnings: maxWarnings },
+        });
+      const release = {
+        from: 'lint',
+        copy: ['package.json'],
+        cmd: ['true'],
+        image: base,
+        expose: [],
+        env: {},
+        user: '1000:1000',
+        workdir: '/srv',
+      };
+      const strict = await context(pipeline([lint(0)], { image: base, release }));
+      const tag = `gatehouse-dockerfile-test:${uniq()}`;
+      images.push(tag);
+      const refused = await docker(['build', '-t', tag, '.'], { cwd: strict });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(
+        'gatehouse: blocking gate lint failed: max_warnings: measured 1, limit ≤ 0',
+      );
+      expect((await docker(['image', 'inspect', tag])).code).not.toBe(0);
+
+      const lenient = await context(pipeline([lint(1)], { image: base, release }));
+      const built = await docker(['build', '-t', tag, '.'], { cwd: lenient });
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stderr).toContain('gatehouse: lint passed');
+      const verdict = await docker(['run', '--rm', tag, 'cat', '/usr/share/gatehouse/verdict.txt']);
+      expect(verdict.stdout).toBe('passed\n');
     });
 
     test('hostile commands reach the gate shell byte for byte (batched into a few gates, one build)', async () => {

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
 import { loadPipeline } from '@gatehouse/core';
-import plugin from '../src/index.js';
+import { dockerVerdictJudge } from '@gatehouse/report';
+import plugin, { VERDICT_JUDGE_FILE } from '../src/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
@@ -41,10 +42,15 @@ describe('golden files', () => {
     test(name, async () => {
       const dir = join(FIXTURES, name);
       const p = await loadPipeline(join(dir, 'gatehouse.yml'));
-      const files = plugin.targets.dockerfile.emit(p, p.targets['dockerfile'] ?? {}, {
+      const all = plugin.targets.dockerfile.emit(p, p.targets['dockerfile'] ?? {}, {
         gatehouseVersion: '0.0.0-test',
         configFile: 'gatehouse.yml',
       });
+      // The bundled judge is @gatehouse/report's build output, the same in every case: it is
+      // compared with that, not kept in each case's expected files.
+      const judge = all.find((f) => f.path === VERDICT_JUDGE_FILE);
+      expect(judge?.contents).toBe(dockerVerdictJudge());
+      const files = all.filter((f) => f !== judge);
       const expectedDir = join(dir, '_expected');
       if (UPDATE) {
         await rm(expectedDir, { recursive: true, force: true });

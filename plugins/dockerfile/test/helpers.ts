@@ -71,6 +71,7 @@ export async function writeContext(
     [emitted.path]: emitted.dockerfile,
     '.dockerignore': emitted.dockerignore,
     ...emitted.scripts,
+    ...emitted.judge,
     ...files,
   };
   for (const [path, contents] of Object.entries(all)) {
