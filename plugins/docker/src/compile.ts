@@ -47,9 +47,10 @@ export async function compileForBuild(
   return {
     dockerfile: emitted.dockerfile,
     dockerignore: emitted.dockerignore,
-    files: Object.keys(emitted.scripts)
-      .sort()
-      .map((path) => ({ path, contents: emitted.scripts[path] as string })),
+    // Command scripts, and the verdict stage's judge (a release image depends on the verdict).
+    files: Object.entries({ ...emitted.scripts, ...emitted.judge })
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([path, contents]) => ({ path, contents })),
     resultsStage: RESULTS_STAGE,
     fileSecrets,
   };
