@@ -82,6 +82,7 @@ export {
   type FileCheck,
 } from './compile.js';
 export { unifiedDiff, type DiffOptions } from './diff.js';
+export { procStat, processRunning, OWN_PROC_START } from './process.js';
 export {
   detectNodeToolchain,
   nodeVersionOfImage,

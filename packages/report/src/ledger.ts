@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import {
   link,
   mkdir,
@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import {
   canonicalJson,
   GatehouseError,
+  OWN_PROC_START,
+  processRunning,
   projectStateKey,
   sha256,
   type StateKey,
@@ -67,34 +69,12 @@ interface LedgerLockInfo {
   nonce: string;
 }
 
-/** State and start time of a process from `/proc/<pid>/stat`, or null (no such process, or no `/proc`). */
-function procStat(pid: number): { state: string; start: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain anything.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', start: fields[19] ?? '' };
-  } catch {
-    return null;
-  }
-}
-
-const ownStart = procStat(process.pid)?.start || undefined;
-
 /**
  * Whether the holder of a lock is certainly gone: its pid does not exist, or belongs to
  * another process now (its start time differs from the one recorded), or is a zombie.
  */
 function holderGone(info: LedgerLockInfo): boolean {
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return true;
-  }
-  if (ownStart === undefined) return false; // no /proc: a live pid is all that can be known
-  const st = procStat(info.pid);
-  if (st === null || st.state === 'Z' || st.state === 'X') return true;
-  return info.procStart !== undefined && info.procStart !== st.start;
+  return !processRunning(info.pid, info.procStart);
 }
 
 async function readLockInfo(lock: string): Promise<LedgerLockInfo | null> {
@@ -162,7 +142,7 @@ async function withLock<T>(file: string, opts: LedgerOptions, fn: () => Promise<
   const staleMs = opts.lockStaleMs ?? LOCK_STALE_MS;
   const mine: LedgerLockInfo = {
     pid: process.pid,
-    ...(ownStart ? { procStart: ownStart } : {}),
+    ...(OWN_PROC_START ? { procStart: OWN_PROC_START } : {}),
     nonce: randomBytes(8).toString('hex'),
   };
   const watch = new Watch();

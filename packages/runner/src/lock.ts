@@ -16,7 +16,6 @@
  * over, the processes the dead run left behind are stopped, so no gate runs beside an orphan.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   link,
   mkdir,
@@ -29,7 +28,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, OWN_PROC_START, processRunning } from '@gatehouse/core';
 import { newRunToken, RUN_TOKEN_RE, terminateTree } from './proc.js';
 
 /** Contents of `.gatehouse/lock`, of a per-gate lock and of a shared-holder file. */
@@ -70,31 +69,9 @@ const ORPHAN_GRACE_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function procStat(pid: number): { state: string; start: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', start: fields[19] ?? '' };
-  } catch {
-    return null;
-  }
-}
-
-/** This process's start time, as recorded in lock files. */
-const ownProcStart: string | undefined = procStat(process.pid)?.start || undefined;
-
 /** Whether the process that wrote `info` is still running. */
 export function holderAlive(info: Pick<LockInfo, 'pid' | 'procStart'>): boolean {
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const st = procStat(info.pid);
-  if (st === null) return true;
-  if (st.state === 'Z' || st.state === 'X') return false;
-  return info.procStart === undefined || info.procStart === st.start;
+  return processRunning(info.pid, info.procStart);
 }
 
 function newInfo(runId: string, gates?: string[], token?: string): LockInfo {
@@ -102,7 +79,7 @@ function newInfo(runId: string, gates?: string[], token?: string): LockInfo {
     pid: process.pid,
     startedAt: new Date().toISOString(),
     runId,
-    ...(ownProcStart ? { procStart: ownProcStart } : {}),
+    ...(OWN_PROC_START ? { procStart: OWN_PROC_START } : {}),
     ...(gates ? { gates } : {}),
     ...(token ? { token } : {}),
   };

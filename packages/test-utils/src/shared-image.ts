@@ -15,7 +15,7 @@
  *   once complete, so the final tag never names a half-made image.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { procStat, processRunning } from '@gatehouse/core';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,37 +61,19 @@ export async function imageExists(ref: string): Promise<boolean> {
   }
 }
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null. */
-function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: count fields after its closing paren.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * This process, as `pid.starttime`: a pid alone may be reused by a new process after
  * the old one died, the pair is not.
  */
 export function processToken(pid = process.pid): string {
-  return `${pid}.${startTime(pid) ?? '0'}`;
+  return `${pid}.${procStat(pid)?.start || '0'}`;
 }
 
 /** True when the process a {@link processToken} names is still running. */
 export function processAlive(token: string): boolean {
   const [pidText, start] = token.split('.');
   const pid = Number.parseInt(pidText ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const now = startTime(pid);
-  return now === null || start === '0' || now === start;
+  return processRunning(pid, start === '0' ? undefined : start);
 }
 
 async function lockOwner(lock: string): Promise<string | null> {
