@@ -62,7 +62,7 @@ phase "docker images and cache"
 # 2. Temporary directories the tests and image builds make (unmount first: a killed
 # debootstrap can leave /proc mounted in its rootfs).
 awk '{print $2}' /proc/self/mounts | grep -E "^$tmp/(gatehouse|gh-)" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-find "$tmp" -maxdepth 1 \( -name 'gatehouse-*' -o -name 'gh-*' -o -name 'ci-from-scratch.*' \) -exec rm -rf {} + 2>/dev/null || true
+find "$tmp" -maxdepth 1 \( -name 'gatehouse-*' -o -name 'gh-*' -o -name 'ci-from-scratch.*' \) ! -name 'gatehouse-dockerd.log' -exec rm -rf {} + 2>/dev/null || true
 phase "temporary directories"
 
 # 3. pnpm's store (a new machine downloads every package).

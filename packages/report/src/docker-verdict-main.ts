@@ -1,6 +1,7 @@
 /**
  * Entry point of the bundled judge the generated Dockerfile's verdict stage runs:
- *   node verdict.mjs SPEC.json RESULTS_DIR VERDICT_TXT
+ *   node verdict.mjs SPEC RESULTS_DIR VERDICT_TXT
+ * SPEC is the spec's JSON text itself (it starts with `{`) or the path of a file holding it.
  * Prints each gate's status and the verdict's reasons, writes `passed` or
  * `failed: <ids>` to VERDICT_TXT, and exits 1 when the verdict failed.
  */
@@ -9,10 +10,12 @@ import { judgeDockerResults, type DockerVerdictSpec } from './docker-verdict.js'
 
 const [specPath, resultsDir, verdictPath] = process.argv.slice(2);
 if (!specPath || !resultsDir || !verdictPath) {
-  process.stderr.write('usage: node verdict.mjs SPEC.json RESULTS_DIR VERDICT_TXT\n');
+  process.stderr.write('usage: node verdict.mjs SPEC_JSON|SPEC_FILE RESULTS_DIR VERDICT_TXT\n');
   process.exit(2);
 }
-const spec = JSON.parse(readFileSync(specPath, 'utf8')) as DockerVerdictSpec;
+const spec = JSON.parse(
+  specPath.startsWith('{') ? specPath : readFileSync(specPath, 'utf8'),
+) as DockerVerdictSpec;
 const { gates, verdict } = await judgeDockerResults(spec, resultsDir);
 for (const g of gates)
   process.stderr.write(

@@ -62,7 +62,6 @@ describe('the verdict of a plain docker build', () => {
       gate('docs', { mode: 'advisory' }),
     ];
     const spec = dockerVerdictSpec('/app', gates);
-    await writeFile(join(root, 'spec.json'), JSON.stringify(spec));
 
     const fromSource = await judgeDockerResults(spec, results);
     expect(fromSource.gates.map((g) => [g.id, g.status])).toEqual([
@@ -72,9 +71,10 @@ describe('the verdict of a plain docker build', () => {
     ]);
     expect(fromSource.verdict.status).toBe('failed');
 
+    // The spec as the Dockerfile passes it: JSON text in the argument.
     const run = spawnSync(
       process.execPath,
-      [BUNDLE, join(root, 'spec.json'), results, join(root, 'verdict.txt')],
+      [BUNDLE, JSON.stringify(spec), results, join(root, 'verdict.txt')],
       { encoding: 'utf8' },
     );
     expect(run.status, run.stderr).toBe(1);
@@ -97,6 +97,7 @@ describe('the verdict of a plain docker build', () => {
       }),
       gate('docs', { mode: 'advisory' }),
     ]);
+    // Or a file, for a spec too long for one Dockerfile line.
     await writeFile(join(root, 'spec.json'), JSON.stringify(lenient));
     const passed = spawnSync(
       process.execPath,

@@ -19,12 +19,30 @@ export interface DockerVerdictSpec {
   gates: ResolvedGate[];
 }
 
-/** The spec of `gates`, for the verdict stage. */
+/**
+ * The spec of `gates`, for the verdict stage: what judging reads (kind, mode, needs,
+ * evidence, policy, timeout). Commands, env and images are left out: they do not decide a
+ * verdict, and the spec stays small enough to ride in the Dockerfile itself.
+ */
 export function dockerVerdictSpec(
   workdir: string,
   gates: readonly ResolvedGate[],
 ): DockerVerdictSpec {
-  return { format: 1, workdir, gates: [...gates] };
+  return {
+    format: 1,
+    workdir,
+    gates: gates.map((g) => ({
+      ...g,
+      run: '',
+      description: null,
+      env: {},
+      secrets: [],
+      inputs: [],
+      outputs: [],
+      tools: {},
+      image: '',
+    })),
+  };
 }
 
 /**

@@ -215,6 +215,8 @@ describe.skipIf(!hasDocker)(
         './.gatehouse',
         './.gatehouse/docker',
         './.gatehouse/docker/gate-long.sh',
+        // The verdict stage's judge: the same for every config, so setup's key keeps.
+        './.gatehouse/docker/verdict.mjs',
         './package.json',
         '',
       ]);

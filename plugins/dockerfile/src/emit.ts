@@ -61,7 +61,10 @@ export const VERDICT_STAGE = 'gatehouse-verdict';
 export const RELEASE_STAGE = 'release';
 /** Where generated command files live, relative to the config directory. */
 export const SCRIPTS_DIR = '.gatehouse/docker';
-/** The bundled judge the verdict stage runs (from @gatehouse/report), and what it judges by. */
+/**
+ * The bundled judge the verdict stage runs (from @gatehouse/report), and the file of what it
+ * judges by, written only when that spec is too long to ride in the Dockerfile.
+ */
 export const VERDICT_JUDGE_FILE = `${SCRIPTS_DIR}/verdict.mjs`;
 export const VERDICT_SPEC_FILE = `${SCRIPTS_DIR}/verdict.json`;
 /** Where the judge and its spec are copied in the verdict stage. */
@@ -523,10 +526,13 @@ export function emitDockerfile(
   });
 
   // verdict: Gatehouse's own judge (evidence, policies, modes), bundled, over every result
+  // The judge never changes with the config; the spec does, so it rides in the Dockerfile
+  // (which is not in the build context): a gate edit must not change setup's `COPY . .`.
   const judge: Record<string, string> = {};
   judge[VERDICT_JUDGE_FILE] = dockerVerdictJudge();
-  judge[VERDICT_SPEC_FILE] =
-    `${JSON.stringify(dockerVerdictSpec(workdir, pipeline.gates), null, 2)}\n`;
+  const specJson = JSON.stringify(dockerVerdictSpec(workdir, pipeline.gates));
+  const specInline = jsonString(specJson).length <= INLINE_COMMAND_LIMIT;
+  if (!specInline) judge[VERDICT_SPEC_FILE] = `${specJson}\n`;
   stages.push({
     name: VERDICT_STAGE,
     from: BASE_STAGE,
@@ -534,10 +540,20 @@ export function emitDockerfile(
       { kind: 'COPY', from: RESULTS_STAGE, sources: ['/'], dest: '/gatehouse/results/' },
       {
         kind: 'COPY',
-        sources: [VERDICT_JUDGE_FILE, VERDICT_SPEC_FILE],
+        sources: specInline ? [VERDICT_JUDGE_FILE] : [VERDICT_JUDGE_FILE, VERDICT_SPEC_FILE],
         dest: `${JUDGE_ROOT}/`,
       },
-      { kind: 'RUN', mounts: [], argv: ['/bin/sh', '-c', verdictCommand(JUDGE_ROOT)] },
+      {
+        kind: 'RUN',
+        mounts: [],
+        argv: [
+          '/bin/sh',
+          '-c',
+          verdictCommand(JUDGE_ROOT),
+          'gatehouse-verdict',
+          specInline ? specJson : `${JUDGE_ROOT}/verdict.json`,
+        ],
+      },
     ],
   });
 

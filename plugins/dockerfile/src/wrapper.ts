@@ -172,6 +172,7 @@ export function verdictCommand(judgeRoot: string): string {
     '  echo "gatehouse: the verdict stage needs node in the gates\' image to judge the results" >&2',
     '  exit 1',
     'fi',
-    `exec node ${judgeRoot}/verdict.mjs ${judgeRoot}/verdict.json /gatehouse/results /gatehouse/verdict.txt`,
+    // $1: the spec's JSON, or the path of its file.
+    `exec node ${judgeRoot}/verdict.mjs "$1" /gatehouse/results /gatehouse/verdict.txt`,
   ].join('\n');
 }

@@ -320,7 +320,6 @@ describe('emitDockerfile', () => {
       'Dockerfile',
       '.dockerignore',
       '.gatehouse/docker/gate-lint.sh',
-      '.gatehouse/docker/verdict.json',
       '.gatehouse/docker/verdict.mjs',
     ]);
     // A gate called `setup` cannot collide with setup's own command file.
