@@ -35,9 +35,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function run(cmd: string, args: string[], opts: { input?: string } = {}): Promise<void> {
+function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // No stdin: a pipe the child never reads can fail with EPIPE and crash the caller.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
@@ -48,7 +49,6 @@ function run(cmd: string, args: string[], opts: { input?: string } = {}): Promis
         ? resolvePromise()
         : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
     );
-    child.stdin.end(opts.input ?? '');
   });
 }
 
