@@ -42,13 +42,15 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions): Workflow {
   checkUserText(pipeline, options);
   const jobs: Record<string, Job> = {};
+  // The project's toolchain is read once, for every job that sets it up.
+  const toolchain = toolchainSteps(pipeline, options);
   for (const gate of pipeline.gates) {
     jobs[gateJobId(gate.id)] =
       options.mode === 'docker'
         ? dockerGateJob(pipeline, gate, options)
-        : nativeGateJob(pipeline, gate, options);
+        : nativeGateJob(pipeline, gate, options, toolchain);
   }
-  jobs[REPORT_JOB_ID] = reportJob(pipeline, options);
+  jobs[REPORT_JOB_ID] = reportJob(pipeline, options, toolchain);
   return {
     name: `gatehouse: ${pipeline.name}`,
     on: triggers(options),
@@ -159,14 +161,18 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
   return steps;
 }
 
-function preludeSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
+function preludeSteps(
+  pipeline: ResolvedPipeline,
+  options: GithubOptions,
+  toolchain: readonly Step[],
+): Step[] {
   const steps: Step[] = [
     {
       name: 'Check out',
       uses: uses(options.actions.checkout),
       with: { 'persist-credentials': false },
     },
-    ...toolchainSteps(pipeline, options),
+    ...toolchain.map((step) => ({ ...step })),
   ];
   const setup = pipeline.setup;
   if (setup) {
@@ -199,9 +205,10 @@ function nativeGateJob(
   pipeline: ResolvedPipeline,
   gate: ResolvedGate,
   options: GithubOptions,
+  toolchain: readonly Step[],
 ): Job {
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const steps = preludeSteps(pipeline, options);
+  const steps = preludeSteps(pipeline, options, toolchain);
   for (const need of gate.needs) {
     if ((byId.get(need)?.outputs.length ?? 0) === 0) continue;
     steps.push({
@@ -273,9 +280,13 @@ function dockerGateJob(
   return { ...gateJobBase(gate, pipeline, options), steps };
 }
 
-function reportJob(pipeline: ResolvedPipeline, options: GithubOptions): Job {
+function reportJob(
+  pipeline: ResolvedPipeline,
+  options: GithubOptions,
+  toolchain: readonly Step[],
+): Job {
   const commands = ciReportCommands(options.cli, options.mode);
-  const steps = preludeSteps(pipeline, options);
+  const steps = preludeSteps(pipeline, options, toolchain);
   steps.push(
     {
       name: 'Download gate results',
