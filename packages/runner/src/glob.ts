@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { lstat, readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
 
@@ -222,6 +222,44 @@ export async function hashTracked(
     if (!st?.isFile()) continue;
     const sha = await hashFileMemo(full).catch(() => null);
     if (sha !== null) out.push({ path, sha256: sha });
+  }
+  return out;
+}
+
+/**
+ * The package-manager files (lockfiles and their settings) of `root` and of every directory
+ * above it up to the top of its git work tree: a project inside a workspace installs from
+ * the workspace root's lockfile, which a change there must reach. Paths are relative to
+ * `root` (`../../pnpm-lock.yaml`). Outside a git work tree only `root` itself is looked at.
+ */
+export async function hashLockfiles(
+  root: string,
+  names: readonly string[],
+): Promise<Array<{ path: string; sha256: string }>> {
+  const top = await new Promise<string | null>((resolve) => {
+    execFile(
+      'git',
+      ['rev-parse', '--show-toplevel'],
+      { cwd: root, encoding: 'utf8', env: gitEnv() },
+      (err, stdout) => resolve(err ? null : stdout.trim()),
+    );
+  });
+  const out: Array<{ path: string; sha256: string }> = [];
+  // git answers with the real path of the top: compare real paths.
+  let dir = await realpath(root).catch(() => resolve(root));
+  const start = dir;
+  const stop = top === null ? dir : resolve(top);
+  for (;;) {
+    for (const name of names) {
+      const full = join(dir, name);
+      const st = await lstat(full).catch(() => null);
+      if (!st?.isFile()) continue;
+      const sha = await hashFileMemo(full).catch(() => null);
+      if (sha !== null) out.push({ path: relative(start, full), sha256: sha });
+    }
+    // Stop at the work tree's top; a root outside it (odd) stops at once.
+    if (dir === stop || !dir.startsWith(stop) || dirname(dir) === dir) break;
+    dir = dirname(dir);
   }
   return out;
 }

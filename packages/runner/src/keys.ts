@@ -1,12 +1,13 @@
 /**
  * Cache keys of gates, for `run` and `explain` alike. A key covers the gate's manifest
  * (command, env, inputs, needs' keys, setup's key) and what the project runs on: the Node
- * version, the platform and the root lockfiles. A gate without `inputs` is keyed on every
+ * version, the platform and the lockfiles (the project's, and a workspace root's above it).
+ * A gate without `inputs` is keyed on every
  * file git knows in the project (tracked, plus untracked files git does not ignore), so
  * it is cached safely by default; outside a git work tree it runs every time.
  */
 import { PACKAGE_MANAGER_FILES, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
-import { globToRegExp, hashInputs, hashTracked } from './glob.js';
+import { globToRegExp, hashLockfiles, hashTracked } from './glob.js';
 import { gateManifest, manifestKey, type GateManifest, type ManifestContext } from './manifest.js';
 
 /** Why a gate without `inputs` cannot be cached. */
@@ -29,7 +30,7 @@ export function gateKeys(pipeline: ResolvedPipeline, setupKey: string | null): G
     (project ??= (async () => ({
       context: {
         runtime: { node: process.version, platform: process.platform, arch: process.arch },
-        lockfiles: await hashInputs(rootDir, PACKAGE_MANAGER_FILES),
+        lockfiles: await hashLockfiles(rootDir, PACKAGE_MANAGER_FILES),
       },
       // Listed once per run, only when a gate has no inputs.
       tracked: pipeline.gates.some((g) => g.inputs.length === 0)

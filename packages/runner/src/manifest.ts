@@ -11,7 +11,8 @@ export const CACHE_FORMAT = 2;
 /** What every gate's key also covers: the project's runtime and lockfiles. */
 export interface ManifestContext {
   runtime: { node: string; platform: string; arch: string };
-  /** Root lockfiles and package-manager files that exist, with their hashes. */
+  /** Lockfiles and package-manager files of the project and the directories above it up to
+   * the git work tree's top (a workspace root), with their hashes. */
   lockfiles: Array<{ path: string; sha256: string }>;
   /**
    * For a gate without `inputs`: every file git knows in the project (minus the gate's own

@@ -170,6 +170,26 @@ describe('cache', () => {
     expect(again.ex.lint!.reasons).toEqual(['lockfile package-lock.json changed']);
   });
 
+  it("a package's config sees the workspace root's lockfile: a change there reruns", async () => {
+    // A monorepo: the config sits in packages/app, the lockfile at the git work tree's top.
+    dir = await project({
+      'pnpm-lock.yaml': 'lockfileVersion: 1\n',
+      'packages/app/src/app.js': 'x',
+      'outside/pnpm-lock.yaml': 'not an ancestor\n',
+    });
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    const app = join(dir, 'packages/app');
+    const gates = [gate('lint', { inputs: ['src/**'], run: 'true' })];
+    await run(pipe(app, gates));
+    expect(status((await run(pipe(app, gates))).report)).toEqual({ lint: 'cached' });
+    await writeFile(join(dir, 'outside/pnpm-lock.yaml'), 'still not an ancestor\n');
+    expect(status((await run(pipe(app, gates))).report)).toEqual({ lint: 'cached' });
+    await writeFile(join(dir, 'pnpm-lock.yaml'), 'lockfileVersion: 2\n');
+    const again = await runExplained(pipe(app, gates));
+    expect(status(again.report)).toEqual({ lint: 'passed' });
+    expect(again.ex.lint!.reasons).toEqual(['lockfile ../../pnpm-lock.yaml changed']);
+  });
+
   it('a damaged entry is a miss with a warning, never a hit', async () => {
     dir = await project({ 'src/app.js': 'app\n' });
     const gates = [gate('lint', { inputs: ['src/**'], run: 'echo lint output; echo x >> count' })];
