@@ -229,6 +229,40 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.setup!.run).toBe('npm install');
   });
 
+  it('a single-page app with a preview script: the a11y gate serves the build and waits for it', async () => {
+    const spa = (urls: string[]) =>
+      project({
+        'package.json': {
+          name: 'spa',
+          scripts: { build: 'vite build', preview: 'vite preview --port 4173 --strictPort' },
+          devDependencies: { vite: '^5', 'pa11y-ci': '^4' },
+        },
+        'package-lock.json': '{}',
+        '.pa11yci.json': JSON.stringify({ urls }),
+      });
+    const { config } = await initAndValidate(
+      await spa(['http://localhost:4173/', { url: 'http://localhost:4173/?filter=done' }] as never),
+    );
+    expect(config.gates.a11y).toEqual({
+      kind: 'a11y-test',
+      needs: ['build'],
+      run:
+        'npm run preview > "$GATEHOUSE_OUT/preview.log" 2>&1 & ' +
+        `node -e "const u=process.argv[1],t=Date.now()+60000;(function p(){fetch(u).then(()=>{},()=>Date.now()<t?setTimeout(p,250):process.exit(1))})()" 'http://localhost:4173/' && ` +
+        'npx pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"',
+      evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
+      policy: { max_violations: 0 },
+    });
+    // URLs on two origins, or not on this machine: init cannot know what serves them.
+    for (const urls of [
+      ['http://localhost:4173/', 'http://localhost:3000/'],
+      ['https://example.com/'],
+    ]) {
+      const { config: other } = await initAndValidate(await spa(urls));
+      expect(other.gates.a11y!.run).toBe('npx pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"');
+    }
+  });
+
   it('@axe-core/cli with a react-scripts build checks the built page', async () => {
     const dir = await project({
       'package.json': {
@@ -583,6 +617,7 @@ describe('init internals', () => {
       workspaces: [],
       monorepo: null,
       tsOutDir: null,
+      pa11yUrls: [],
       jestInPackageJson: false,
       eslintInPackageJson: false,
       rootFiles: ['package-lock.json', 'package.json', 'sonar-project.properties'],

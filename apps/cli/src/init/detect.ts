@@ -54,6 +54,8 @@ export interface ProjectFacts {
   monorepo: MonorepoFacts | null;
   /** `compilerOptions.outDir` of tsconfig.json, when readable. */
   tsOutDir: string | null;
+  /** The URLs of the pa11y-ci config (JSON forms only), in its order. */
+  pa11yUrls: string[];
   /** `jest` config key in package.json. */
   jestInPackageJson: boolean;
   /** `eslintConfig` key in package.json (legacy config). */
@@ -502,6 +504,21 @@ export async function detectProject(
     }
   }
 
+  const pa11yUrls: string[] = [];
+  for (const f of ['.pa11yci', '.pa11yci.json']) {
+    if (!present.has(f) || pa11yUrls.length > 0) continue;
+    try {
+      const cfg = parseJsonc((await readText(join(dir, f))) ?? '{}');
+      const urls = isRecord(cfg) && Array.isArray(cfg.urls) ? cfg.urls : [];
+      for (const u of urls) {
+        const url = typeof u === 'string' ? u : isRecord(u) ? u.url : undefined;
+        if (typeof url === 'string') pa11yUrls.push(url);
+      }
+    } catch {
+      // A config that does not parse: pa11y-ci will say so when the gate runs.
+    }
+  }
+
   const rootEntries = await readdir(dir, { withFileTypes: true });
   const pm = choosePackageManager(pkg.packageManager, present, installed);
   const workspaces = await workspacesOf(dir, pkg, present);
@@ -520,6 +537,7 @@ export async function detectProject(
     workspaces,
     monorepo: await monorepoOf(dir, present, scripts),
     tsOutDir,
+    pa11yUrls,
     jestInPackageJson: isRecord(pkg.jest),
     eslintInPackageJson: isRecord(pkg.eslintConfig),
     rootFiles: rootEntries

@@ -107,6 +107,47 @@ function buildOutDir(f: ProjectFacts): { dir: string; why: string } {
   return { dir: 'dist', why: 'the usual output directory; adjust if your build writes elsewhere' };
 }
 
+/** Most the gate waits for the app's server to answer, in seconds. */
+const SERVE_WAIT_SECONDS = 60;
+
+/**
+ * How an a11y gate serves the built app for URLs on localhost: the project's own `preview`
+ * script (Vite, Astro and others serve the build with it), started in the background; the
+ * gate waits until the first URL answers. Null when the URLs are not all on one local
+ * origin or there is no such script. The server is a child of the gate: every executor
+ * ends a gate's leftover processes with the gate.
+ */
+function servedBy(
+  f: ProjectFacts,
+  urls: string[],
+  runScript: (name: string) => string,
+): { prefix: string; script: string; origin: string } | null {
+  if (urls.length === 0 || !f.scripts.preview) return null;
+  let origin: string | null = null;
+  for (const u of urls) {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      return null;
+    }
+    if (url.protocol !== 'http:' || !['localhost', '127.0.0.1'].includes(url.hostname)) return null;
+    if (origin !== null && url.origin !== origin) return null;
+    origin = url.origin;
+  }
+  const first = urls[0]!;
+  // Shell-safe: a URL here is an http origin on localhost plus a path; quote it anyway.
+  const quoted = `'${first.replace(/'/g, `'\\''`)}'`;
+  const wait =
+    `node -e "const u=process.argv[1],t=Date.now()+${SERVE_WAIT_SECONDS * 1000};` +
+    `(function p(){fetch(u).then(()=>{},()=>Date.now()<t?setTimeout(p,250):process.exit(1))})()" ${quoted}`;
+  return {
+    prefix: `${runScript('preview')} > "$GATEHOUSE_OUT/preview.log" 2>&1 & ${wait} && `,
+    script: 'preview',
+    origin: origin!,
+  };
+}
+
 /** The package name, cut to what the config accepts without splitting a character. */
 function pipelineName(name: string): string {
   let out = '';
@@ -371,21 +412,29 @@ export function planInit(f: ProjectFacts): InitPlan {
     (f.deps.has('pa11y-ci') ? 'pa11y-ci in devDependencies' : undefined);
   const needsBuild = gates.build ? { needs: ['build'] } : {};
   if (pa11yWhy) {
+    const served = gates.build ? servedBy(f, f.pa11yUrls, pm.runScript) : null;
     gates.a11y = {
       kind: 'a11y-test',
       ...needsBuild,
-      run: `${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
+      run: `${served ? served.prefix : ''}${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
       evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
       policy: { max_violations: 0 },
     };
     gateComments.a11y = [
       `a11y — pa11y-ci (found ${pa11yWhy}) checks the URLs of your pa11y-ci config.`,
-      ...(gates.build
-        ? ['It needs build, so it runs on the built site; serve it if your URLs are http://.']
-        : []),
+      ...(served
+        ? [
+            `It needs build and checks the built app served by your \`${served.script}\` script at ${served.origin}:`,
+            'the gate starts it, waits until it answers, and stops it when the scan ends.',
+          ]
+        : gates.build
+          ? ['It needs build, so it runs on the built site; serve it if your URLs are http://.']
+          : []),
       'Any accessibility violation fails the gate (policy.max_violations: 0).',
     ];
-    detected.push(`a11y: pa11y-ci (${pa11yWhy})`);
+    detected.push(
+      `a11y: pa11y-ci (${pa11yWhy})${served ? `, the build served by the ${served.script} script` : ''}`,
+    );
   } else if (f.deps.has('@axe-core/cli')) {
     const url = buildOut ? `file://$PWD/${buildOut}/index.html` : 'http://localhost:3000';
     gates.a11y = {
