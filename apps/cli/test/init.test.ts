@@ -371,6 +371,24 @@ describe('gatehouse init on fixture projects', () => {
     expect(text).toContain('through Turborepo (found turbo.json)');
   });
 
+  it('setup sees what changes an install: hooks, patches, install-script configs', async () => {
+    const dir = await project({
+      'package.json': { name: 'p', devDependencies: { puppeteer: '^24' } },
+      'pnpm-lock.yaml': '',
+      '.pnpmfile.cjs': 'module.exports = {};',
+      'patches/left-pad@1.3.0.patch': '',
+      '.puppeteerrc.cjs': 'module.exports = { skipDownload: true };',
+    });
+    const { config } = await initAndValidate(dir);
+    expect(config.setup!.inputs).toEqual([
+      'package.json',
+      'pnpm-lock.yaml',
+      '.pnpmfile.cjs',
+      'patches/**',
+      '.puppeteerrc.cjs',
+    ]);
+  });
+
   it('nx monorepo: tasks from targetDefaults and inferring plugins', async () => {
     const dir = await project({
       'package.json': { name: 'nx-mono', private: true, devDependencies: { nx: '^21' } },

@@ -175,6 +175,26 @@ export const JEST_FILES: readonly string[] = [
   'jest.config.ts',
   'jest.config.json',
 ];
+/**
+ * Files besides the manifest and lockfile that change what an install does: package-manager
+ * hooks and patches, and the configs of install scripts (Puppeteer's says whether to
+ * download a browser). Setup must see them, or a clean install (a Docker stage, a CI job)
+ * does something else than the install on the developer's machine.
+ */
+export const INSTALL_FILES: readonly string[] = [
+  '.pnpmfile.cjs',
+  '.yarnrc',
+  'patches',
+  '.puppeteerrc',
+  '.puppeteerrc.cjs',
+  '.puppeteerrc.js',
+  '.puppeteerrc.json',
+  '.puppeteerrc.yaml',
+  '.puppeteerrc.yml',
+  'puppeteer.config.cjs',
+  'puppeteer.config.js',
+];
+
 /** Config files of pa11y-ci, in the order init prefers them. */
 export const PA11Y_FILES: readonly string[] = [
   '.pa11yci',
@@ -194,6 +214,7 @@ const PROBES = [
   'yarn.lock',
   '.yarnrc.yml',
   '.npmrc',
+  ...INSTALL_FILES,
   '.nvmrc',
   '.node-version',
   ...ESLINT_FILES,

@@ -5,6 +5,7 @@
 import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse/core';
 import {
   ESLINT_FILES,
+  INSTALL_FILES,
   JEST_FILES,
   PA11Y_FILES,
   VITEST_FILES,
@@ -179,8 +180,8 @@ export function planInit(f: ProjectFacts): InitPlan {
   // setup
   const setupInputs = ['package.json'];
   if (f.packageManager.lockfile) setupInputs.push(f.packageManager.lockfile);
-  for (const extra of ['pnpm-workspace.yaml', '.npmrc', '.yarnrc.yml'])
-    if (f.present.has(extra)) setupInputs.push(extra);
+  for (const extra of ['pnpm-workspace.yaml', '.npmrc', '.yarnrc.yml', ...INSTALL_FILES])
+    if (f.present.has(extra)) setupInputs.push(extra === 'patches' ? 'patches/**' : extra);
   for (const ws of f.workspaces) {
     const rel = safeRelative(ws);
     if (rel) setupInputs.push(`${rel}/package.json`);
