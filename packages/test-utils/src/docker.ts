@@ -66,6 +66,12 @@ export interface BaseImageSources {
    * @default null
    */
   awk: string | null;
+  /**
+   * A pnpm package directory (e.g. the host's global pnpm) installed in the image with its
+   * `pnpm`/`pnpx` commands, for pnpm projects. `null` leaves pnpm out, as node images do.
+   * @default null
+   */
+  pnpm: string | null;
 }
 
 /** The `PATH` baked into the image. */
@@ -99,6 +105,7 @@ async function defaultSources(): Promise<BaseImageSources> {
     coreutils: ['/usr/bin/timeout', '/usr/bin/date', '/usr/bin/env'],
     shell: (await exists('/usr/bin/dash')) ? '/usr/bin/dash' : null,
     awk: null,
+    pnpm: null,
   };
 }
 
@@ -148,6 +155,7 @@ async function inputsHash(src: BaseImageSources, libs: string[]): Promise<string
   hash.update(`shell ${src.shell ? await fileSha256(src.shell) : 'busybox'}\n`);
   // Only a chosen awk changes the hash, so images built before this option keep their tag.
   if (src.awk) hash.update(`awk ${await fileSha256(src.awk)}\n`);
+  if (src.pnpm) hash.update(`pnpm ${await readFile(join(src.pnpm, 'package.json'), 'utf8')}\n`);
   for (const bin of src.coreutils) hash.update(`coreutils ${bin} ${await fileSha256(bin)}\n`);
   for (const lib of libs) hash.update(`lib ${lib} ${await fileSha256(lib)}\n`);
   return hash.digest('hex').slice(0, 16);
@@ -213,6 +221,15 @@ async function buildRootfs(root: string, src: BaseImageSources, libs: string[]):
   await symlink('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm'));
   await symlink('../lib/node_modules/npm/bin/npx-cli.js', join(root, 'usr/local/bin/npx'));
 
+  if (src.pnpm) {
+    await cp(src.pnpm, join(root, 'usr/local/lib/node_modules/pnpm'), {
+      recursive: true,
+      dereference: true,
+    });
+    await symlink('../lib/node_modules/pnpm/bin/pnpm.cjs', join(root, 'usr/local/bin/pnpm'));
+    await symlink('../lib/node_modules/pnpm/bin/pnpx.cjs', join(root, 'usr/local/bin/pnpx'));
+  }
+
   await copyFile(src.caBundle, join(root, 'etc/ssl/certs/ca-certificates.crt'));
   await writeFile(join(root, 'etc/passwd'), PASSWD);
   await writeFile(join(root, 'etc/group'), GROUP);
@@ -257,6 +274,15 @@ export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): 
     ],
     message: 'gatehouse offline test base image',
   });
+}
+
+/** The global pnpm package directory of the host (the pnpm that runs this repository). */
+export async function hostPnpmDir(): Promise<string> {
+  const { stdout } = await execFileAsync('npm', ['root', '-g'], { encoding: 'utf8' });
+  const dir = join(stdout.trim(), 'pnpm');
+  if (!(await exists(join(dir, 'bin/pnpm.cjs'))))
+    throw new Error(`no pnpm in ${dir}: install it with \`npm i -g pnpm\` (scripts/setup.sh does)`);
+  return dir;
 }
 
 /**

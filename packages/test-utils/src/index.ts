@@ -7,6 +7,7 @@ export {
   BASE_IMAGE_PATH,
   DOCKER_TEST_TIMEOUT_MS,
   DOCKER_IDLE_LIMIT_MS,
+  hostPnpmDir,
 } from './docker.js';
 export type { BaseImageSources } from './docker.js';
 export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';
