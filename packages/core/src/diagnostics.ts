@@ -208,6 +208,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: '`parseDuration` received something that is not a duration.',
   },
+  GH_SANDBOX_UNAVAILABLE: {
+    severity: 'error',
+    summary:
+      '`gatehouse run --sandbox` found no `bwrap` on `PATH`, or bwrap cannot create namespaces here; nothing is run and the exit code is 2. Install Debian/Ubuntu `bubblewrap`; as a non-root user, allow unprivileged user namespaces (`kernel.unprivileged_userns_clone=1`, and on Ubuntu 24.04+ `kernel.apparmor_restrict_unprivileged_userns=0`).',
+  },
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
 /** A known diagnostic code. */
