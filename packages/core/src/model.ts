@@ -374,6 +374,11 @@ export interface GateResult {
   logTail?: string;
   evidence: EvidenceSummary;
   thresholds: ThresholdCheck[];
+  /**
+   * True when the gate ran under `gatehouse run --sandbox` (bubblewrap, seeing only its declared
+   * inputs, its needs' outputs and setup's products). Absent when it did not.
+   */
+  sandbox?: boolean;
 }
 
 /** Who/where a run happened. */
