@@ -7,7 +7,7 @@
  * started with.
  *
  * fd 0 is a socket to the runner. The runner sends one JSON line, `{command, cwd, env,
- * killGraceMs}` (the gate's environment never appears in this process's own), and reads lines
+ * killGraceMs, wrap?}` (the gate's environment never appears in this process's own), and reads lines
  * back: `{pid, supervisor}` once the gate started, `{error}` when it could not start,
  * `{exit: {code, signal}}` when it ended. fds 1 and 2 are the gate's output pipes; this process
  * hands them to the gate and keeps no copy.
@@ -43,24 +43,35 @@ function releaseOutput() {
 }
 
 /**
- * @param {{ command: string, cwd: string, env: Record<string, string>, killGraceMs: number }} spec
+ * @param {{ command: string, cwd: string, env: Record<string, string>, killGraceMs: number,
+ *   wrap?: { argv: string[], argsFile?: string } }} spec
  */
 function start(spec) {
   started = true;
   graceMs = spec.killGraceMs;
+  // A wrapper (the sandbox's bwrap) runs `/bin/sh -c <command>` itself; its arguments file is fd 3.
+  const wrap = spec.wrap;
+  /** @type {number | undefined} */
+  let argsFd;
   let child;
   try {
-    child = spawn('/bin/sh', ['-c', spec.command], {
+    if (wrap?.argsFile) argsFd = openSync(wrap.argsFile, 'r');
+    const [file, ...args] = wrap
+      ? [...wrap.argv, '/bin/sh', '-c', spec.command]
+      : ['/bin/sh', '-c', spec.command];
+    child = spawn(/** @type {string} */ (file), args, {
       cwd: spec.cwd,
       env: { ...spec.env, [MARKER_VAR]: marker },
       detached: true,
-      stdio: ['ignore', 1, 2],
+      stdio: argsFd === undefined ? ['ignore', 1, 2] : ['ignore', 1, 2, argsFd],
     });
   } catch (err) {
+    if (argsFd !== undefined) closeSync(argsFd);
     releaseOutput();
     send({ error: /** @type {Error} */ (err).message });
     return;
   }
+  if (argsFd !== undefined) closeSync(argsFd);
   releaseOutput();
   gatePid = child.pid;
   child.once('spawn', () => send({ pid: child.pid, supervisor: process.pid }));

@@ -34,6 +34,11 @@ export interface RunProcessOptions {
   runToken?: string;
   onOutput?: (stream: 'stdout' | 'stderr', redacted: Buffer) => void;
   onSpawn?: (pid: number) => void;
+  /**
+   * Run `/bin/sh -c command` through this wrapper (`--sandbox`'s bwrap): `argv` comes first,
+   * and `argsFile`, when given, is opened as the wrapper's fd 3.
+   */
+  wrap?: { argv: string[]; argsFile?: string };
 }
 
 /** A new run token: 128 random bits, hex. */
@@ -248,6 +253,7 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
         cwd: opts.cwd,
         env: opts.env,
         killGraceMs: opts.killGraceMs,
+        ...(opts.wrap ? { wrap: opts.wrap } : {}),
       })}\n`,
     );
   });
