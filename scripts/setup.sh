@@ -16,6 +16,7 @@ if [ "${1:-}" = "--system" ]; then
   [ -x /bin/busybox ] || need+=(busybox-static)
   command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
   [ -x /usr/bin/time ] || need+=(time)
+  command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt-get update -qq
