@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { projectStateKey, unmetCondition } from '@gatehouse/core';
 import type {
@@ -23,6 +23,13 @@ import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { textRedactor } from './redact.js';
 import { manifestKey, setupManifest, type GateManifest } from './manifest.js';
 import { runProcess, type ProcessOutcome } from './proc.js';
+import {
+  checkSandbox,
+  diagnoseSandboxFailure,
+  GateSandbox,
+  readLogForNames,
+  type PreparedSandbox,
+} from './sandbox.js';
 import {
   appendLedger,
   buildReport,
@@ -76,6 +83,14 @@ export interface LocalExecuteOptions extends ExecuteOptions {
   gatehouseVersion?: string;
   /** Receives, per gate, whether it ran or came from the cache and why. */
   onExplain?: (e: GateExplanation) => void;
+  /**
+   * Run each gate in a bubblewrap sandbox that shows only what its key covers (see
+   * `sandbox.ts`). Throws `GH_SANDBOX_UNAVAILABLE` before anything runs when bwrap is missing
+   * or cannot make a sandbox. @default false
+   */
+  sandbox?: boolean;
+  /** With `sandbox`: at most this many sandboxed reruns to find a failing gate's missing files. @default 16 */
+  sandboxProbeRuns?: number;
 }
 
 /** Where one run's files live. */
@@ -165,6 +180,7 @@ export async function execute(
     setup,
     env,
   );
+  const bwrap = options.sandbox ? await checkSandbox(env.PATH) : null;
 
   const runId = options.runId ?? newRunId();
   // `--only` runs (no setup) share the workspace; a full run has it to itself.
@@ -253,7 +269,17 @@ export async function execute(
     }
 
     // ---- keys ----------------------------------------------------------------
-    const keys = gateKeys(pipeline, setupKey);
+    const keys = gateKeys(pipeline, setupKey, { sandbox: bwrap !== null });
+    // After setup: what setup made is part of what every sandbox shows.
+    const sandbox =
+      bwrap === null
+        ? null
+        : await GateSandbox.open({
+            bwrap,
+            rootDir,
+            workDir: join(paths.runDir, 'sandbox'),
+            env: inherited,
+          });
 
     // ---- process slots: only running processes count against `concurrency` ---------------
     let free = concurrency;
@@ -372,25 +398,23 @@ export async function execute(
           });
         }
       };
+      const visible = sandbox
+        ? await sandbox.visibleFiles(gate, keyed?.manifest.inputs.map((i) => i.path) ?? null, byId)
+        : [];
+      const boxed = sandbox ? await sandbox.prepare(gate.id, visible, outDir) : null;
       const t0 = Date.now();
       const startedAt = nowIso();
       const proc = await runProcess({
         command: gate.run,
         runToken: lock.token,
         cwd: rootDir,
-        env: {
-          ...inherited,
-          ...gate.env,
-          ...pick(env, gate.secrets),
-          GATEHOUSE_OUT: outDir,
-          GATEHOUSE_GATE: gate.id,
-          GATEHOUSE_RUN_ID: runId,
-        },
+        env: gateEnv(gate, outDir),
         timeoutMs: gate.timeoutMs,
         killGraceMs,
         signal: stopAll.signal,
         sink,
         onOutput: emitOutput ? onOutput : undefined,
+        ...(boxed ? { wrap: boxed.wrap } : {}),
       });
       // The output is over: what the redactor held back (it could have begun a secret) is final.
       const rest = sink.end();
@@ -415,7 +439,8 @@ export async function execute(
         executor: EXECUTOR,
         image: null,
       };
-      const result = await judge(gate, outcome, rootDir, log.writeError, redactString);
+      let result = await judge(gate, outcome, rootDir, log.writeError, redactString);
+      if (sandbox && boxed) result = await settleSandboxed(gate, result, boxed, visible);
       // Only a pass is stored: a failure may come from the environment (a missing tool,
       // a flaky service) and must run again once that is fixed, as turbo and nx do.
       if (
@@ -449,6 +474,139 @@ export async function execute(
       if (keyed !== null)
         await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
       return result;
+    };
+
+    const gateEnv = (gate: ResolvedGate, outDir: string): Record<string, string> => ({
+      ...inherited,
+      ...gate.env,
+      ...pick(env, gate.secrets),
+      GATEHOUSE_OUT: outDir,
+      GATEHOUSE_GATE: gate.id,
+      GATEHOUSE_RUN_ID: runId,
+    });
+
+    /**
+     * One more run of a gate, outside the sandbox or in one showing `extra` files too, with its
+     * own log and `$GATEHOUSE_OUT` under the run's `sandbox/` directory: judged, never reported.
+     */
+    const rerun = async (
+      gate: ResolvedGate,
+      how: { sandboxed: false } | { sandboxed: true; files: string[] },
+      name: string,
+    ): Promise<{ result: GateResult; logPath: string }> => {
+      const dir = join(paths.runDir, 'sandbox', 'reruns', gate.id);
+      const outDir = join(dir, `${name}-out`);
+      const logPath = join(dir, `${name}.log`);
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      const boxed: PreparedSandbox | null = how.sandboxed
+        ? await sandbox!.prepare(gate.id, how.files, outDir)
+        : null;
+      try {
+        const sink = sinkFor(logPath);
+        const t0 = Date.now();
+        const startedAt = nowIso();
+        const proc = await runProcess({
+          command: gate.run,
+          runToken: lock.token,
+          cwd: rootDir,
+          env: gateEnv(gate, outDir),
+          timeoutMs: gate.timeoutMs,
+          killGraceMs,
+          signal: stopAll.signal,
+          sink,
+          ...(boxed ? { wrap: boxed.wrap } : {}),
+        });
+        sink.end();
+        const log = await sink.close();
+        const outcome: GateOutcome = {
+          id: gate.id,
+          exitCode: proc.exitCode,
+          signal: proc.signal,
+          timedOut: proc.timedOut,
+          interrupted: proc.interrupted,
+          spawnError: proc.spawnError,
+          startedAt,
+          finishedAt: nowIso(),
+          durationMs: Date.now() - t0,
+          outDir,
+          log: { path: logPath, sha256: log.sha256, bytes: log.bytes, truncated: log.truncated },
+          executor: EXECUTOR,
+          image: null,
+        };
+        return {
+          result: await judge(gate, outcome, rootDir, log.writeError, redactString),
+          logPath,
+        };
+      } finally {
+        await boxed?.dispose();
+      }
+    };
+
+    /**
+     * A sandboxed gate's result, final: a pass has its outputs copied into the project; a gate
+     * that did not pass is run again outside the sandbox, and when it passes there, it is an
+     * `error` naming the files it is missing.
+     */
+    const settleSandboxed = async (
+      gate: ResolvedGate,
+      result: GateResult,
+      boxed: PreparedSandbox,
+      visible: string[],
+    ): Promise<GateResult> => {
+      try {
+        const marked: GateResult = { ...result, sandbox: true };
+        if (result.status === 'passed') {
+          const problems = await sandbox!.copyOutputs(boxed, gate.outputs);
+          if (problems.length === 0) return marked;
+          return {
+            ...marked,
+            status: 'error',
+            reason: redactString(
+              `outputs could not be copied out of the sandbox: ${problems.slice(0, 5).join('; ')}`,
+            ),
+          };
+        }
+        // A timeout, an interruption or a gate that never started says nothing about inputs.
+        if (
+          (result.status !== 'failed' && result.status !== 'error') ||
+          stopAll.signal.aborted ||
+          result.exitCode === null
+        )
+          return marked;
+        const outside = await rerun(gate, { sandboxed: false }, 'outside');
+        if (stopAll.signal.aborted) return marked;
+        const shownLog = relative(rootDir, outside.logPath);
+        if (outside.result.status !== 'passed') {
+          const note = `fails outside the sandbox too (${outside.result.status}; log ${shownLog})`;
+          return { ...marked, reason: marked.reason ? `${marked.reason}; ${note}` : note };
+        }
+        const reason = await diagnoseSandboxFailure({
+          sandbox: sandbox!,
+          gate,
+          gates: pipeline.gates,
+          visible,
+          logPath: result.log.path,
+          maxRuns: options.sandboxProbeRuns ?? 16,
+          probe: async (extra, n) => {
+            if (stopAll.signal.aborted) return { passed: false, log: '' };
+            const name = `try-${n}`;
+            const r = await rerun(gate, { sandboxed: true, files: [...visible, ...extra] }, name);
+            const log = await readLogForNames(r.logPath);
+            // Only the verdict of a probe and the names in its log matter; nothing is kept.
+            await rm(r.logPath, { force: true });
+            await rm(join(dirname(r.logPath), `${name}-out`), { recursive: true, force: true });
+            return { passed: r.result.status === 'passed', log };
+          },
+        });
+        return {
+          ...marked,
+          status: 'error',
+          reason: redactString(`${reason} (outside the sandbox it passes: log ${shownLog})`),
+        };
+      } finally {
+        await boxed.dispose();
+      }
     };
 
     // ---- scheduling ----------------------------------------------------------

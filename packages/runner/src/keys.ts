@@ -20,8 +20,16 @@ export interface GateKeys {
   notCacheable(gate: ResolvedGate): Promise<string | null>;
 }
 
-/** Keys for the gates of `pipeline`, with setup's key (null without setup). */
-export function gateKeys(pipeline: ResolvedPipeline, setupKey: string | null): GateKeys {
+/**
+ * Keys for the gates of `pipeline`, with setup's key (null without setup). With `sandbox`, every
+ * key says so: a sandboxed run never replays a result recorded outside the sandbox, nor the other
+ * way round.
+ */
+export function gateKeys(
+  pipeline: ResolvedPipeline,
+  setupKey: string | null,
+  opts: { sandbox?: boolean } = {},
+): GateKeys {
   const rootDir = pipeline.rootDir;
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   let project: Promise<{ context: Omit<ManifestContext, 'tracked'>; tracked: Tracked }> | null =
@@ -49,6 +57,7 @@ export function gateKeys(pipeline: ResolvedPipeline, setupKey: string | null): G
         const manifest = await gateManifest(g, rootDir, needKeys, setupKey, {
           ...context,
           tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
+          ...(opts.sandbox ? { sandbox: true } : {}),
         });
         return { key: manifestKey(manifest), manifest };
       })();

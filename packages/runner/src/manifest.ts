@@ -19,6 +19,8 @@ export interface ManifestContext {
    * outputs), used as its inputs. Null for a gate with `inputs`.
    */
   tracked: Array<{ path: string; sha256: string }> | null;
+  /** The gate runs under `--sandbox`: its results are kept apart from unsandboxed ones. */
+  sandbox?: boolean;
 }
 
 /** Everything a gate's cache key is made of. Stored with the entry, diffed by `explain`. */
@@ -48,6 +50,11 @@ export interface GateManifest {
   needs: Record<string, string>;
   /** Key of the setup step, when the pipeline has one. */
   setup: string | null;
+  /**
+   * Present (true) when the gate ran under `--sandbox`. Absent otherwise, so keys of ordinary
+   * runs are what they were before the sandbox existed.
+   */
+  sandbox?: true;
 }
 
 /** Build the manifest of a gate. */
@@ -76,6 +83,7 @@ export async function gateManifest(
     lockfiles: context.lockfiles,
     needs: needKeys,
     setup: setupKey,
+    ...(context.sandbox ? { sandbox: true as const } : {}),
   };
 }
 
@@ -147,5 +155,7 @@ export function diffManifests(prev: GateManifest, next: GateManifest): string[] 
     else if (prev.needs[n] !== next.needs[n]) reasons.push(`needs ${n} whose key changed`);
   }
   if (prev.setup !== next.setup) reasons.push('setup changed');
+  if ((prev.sandbox ?? false) !== (next.sandbox ?? false))
+    reasons.push(next.sandbox ? 'now run in the sandbox' : 'no longer run in the sandbox');
   return reasons;
 }

@@ -20,6 +20,7 @@ export {
   CHROMIUM_ARGS,
 } from './chromium.js';
 export { diagnosticsOf, withEnv } from './diagnostics.js';
+export { bwrapProblem, requireBwrap } from './bwrap.js';
 export {
   redactionModel,
   secretsLeft,
