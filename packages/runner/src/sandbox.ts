@@ -562,7 +562,7 @@ export async function diagnoseSandboxFailure(args: {
   while (fromLog.length > 0 && runs < args.maxRuns) {
     const r = await probeLog(fromLog);
     if (r.passed)
-      return `inputs incomplete: it reads ${listed(fromLog)}, not shown in the sandbox (named in its log; with ${fromLog.length === 1 ? 'it' : 'them'} it passes there)${await advice(fromLog)}`;
+      return `inputs incomplete: it reads ${listed(fromLog)}, not shown in the sandbox (named in its log; the gate passes in the sandbox with ${fromLog.length === 1 ? 'it' : 'them'})${await advice(fromLog)}`;
     const shown = new Set([...visible, ...fromLog]);
     const more = await args.sandbox.namedInLog(r.log, shown);
     if (more.length === 0) break;

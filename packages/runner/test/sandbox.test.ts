@@ -42,7 +42,7 @@ describe.skipIf(!hasBwrap)('run --sandbox (bubblewrap)', () => {
     expect(r.status).toBe('error');
     expect(r.sandbox).toBe(true);
     expect(r.reason).toMatch(/^inputs incomplete: it reads src\/helper\.js, not shown/);
-    expect(r.reason).toMatch(/add it to `inputs`/);
+    expect(r.reason).toMatch(/the gate passes in the sandbox with it\); add it to `inputs`/);
     expect(log(r)).toMatch(/Cannot find module '\.\/helper'/);
     expect(report.verdict.status).toBe('failed');
   });
