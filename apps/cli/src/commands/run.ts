@@ -102,6 +102,12 @@ async function runCommand(ctx: CommandContext): Promise<number> {
       ctx.io.stderr.write(`gatehouse run: ${err.message}\nUsage: gatehouse ${run.usage}\n`);
       return 2;
     }
+    // Nothing ran: like a usage error, the machine cannot do what was asked.
+    if (isGatehouseError(err) && err.code === 'GH_SANDBOX_UNAVAILABLE') {
+      ctx.io.stderr.write(`gatehouse run: error ${err.code}: ${err.message}\n`);
+      if (err.hint) ctx.io.stderr.write(`  hint: ${err.hint}\n`);
+      return 2;
+    }
     throw err;
   }
 }
@@ -114,6 +120,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency);
   const waitSeconds = positiveInt('wait', values.wait) ?? 0;
   const json = values.json === true;
+  const sandbox = values.sandbox === true;
   const resultFile =
     typeof values['result-file'] === 'string' ? resolve(io.cwd, values['result-file']) : null;
   const named = only.length > 0 ? only : gates;
@@ -128,6 +135,11 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   if (typeof project === 'number') return project;
   const pipeline = project.pipeline;
   const executorName = typeof values.executor === 'string' ? values.executor : 'local';
+  if (sandbox && executorName !== 'local')
+    throw new GatehouseError(
+      'GH_USAGE',
+      `--sandbox runs gates locally under bubblewrap; it cannot be combined with --executor ${executorName}`,
+    );
   const executor = await project.registry.loadExecutor(executorName);
   const stateDir = join(pipeline.rootDir, '.gatehouse');
   const runId = newRunId();
@@ -165,6 +177,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     lockWaitMs: waitSeconds * 1000,
     gatehouseVersion: CLI_VERSION,
     emitOutput: json,
+    ...(sandbox ? { sandbox: true } : {}),
     ...(values.explain === true
       ? {
           onExplain: (e: GateExplanation) =>
@@ -357,16 +370,18 @@ export const run: Command = {
   name: 'run',
   summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
   usage:
-    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
     'State lives in .gatehouse/ next to the config: runs/<id>/ (logs, evidence, report), cache/, report/ (latest).',
     'An unchanged config is not parsed again: its resolved pipeline is kept in .gatehouse/cache/config/ (--no-cache ignores it).',
+    "--sandbox runs each gate under bubblewrap seeing only its inputs, its needs' outputs and setup's products (node_modules); a gate that passes only outside it is an error naming the files it reads without declaring them (docs/running.md). Exit code 2 when bwrap is missing or cannot make a sandbox.",
     '',
     'Examples:',
     '  gatehouse run',
     '  gatehouse run --gate unit --explain',
+    '  gatehouse run --sandbox',
     '  gatehouse run --only lint --result-file gatehouse-results/lint.json',
   ].join('\n'),
   options: {
@@ -405,6 +420,11 @@ export const run: Command = {
     explain: {
       type: 'boolean',
       description: 'Say for each gate why it ran or came from the cache',
+    },
+    sandbox: {
+      type: 'boolean',
+      description:
+        "Prove inputs complete: run each gate in a bubblewrap sandbox that shows only its inputs, its needs' outputs and node_modules, and name the files a gate reads without declaring them",
     },
     'result-file': {
       type: 'string',
