@@ -71,6 +71,7 @@ export {
 } from './plugins.js';
 export {
   compileTargets,
+  resolveTargetOptions,
   checkFiles,
   checkOutputPaths,
   outputPathProblem,

@@ -324,13 +324,10 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
       if (typeof d.description !== 'string')
         fail(`\`${key}.${name}.description\` must be a string`);
       if (fn && typeof d[fn] !== 'function') fail(`\`${key}.${name}.${fn}\` must be a function`);
-      if (
-        key === 'targets' &&
-        d.validateOptions !== undefined &&
-        typeof d.validateOptions !== 'function'
-      ) {
-        fail(`\`${key}.${name}.validateOptions\` must be a function`);
-      }
+      if (key === 'targets' && typeof d.resolveOptions !== 'function')
+        fail(
+          `\`${key}.${name}.resolveOptions\` must be a function${d.validateOptions === undefined ? '' : ' (it replaces `validateOptions`)'}`,
+        );
       if (key === 'gateKinds' && !isRecord(d.defaults))
         fail(`\`${key}.${name}.defaults\` must be an object`);
       if (key !== 'gateKinds' && !/^[a-z][a-z0-9-]*$/.test(name))
