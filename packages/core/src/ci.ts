@@ -4,6 +4,7 @@
  * these are written in its own format.
  */
 import { didYouMean } from './diagnostics.js';
+import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
 import type { Diagnostic } from './errors.js';
 import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
 
@@ -308,17 +309,18 @@ export function shellQuote(word: string): string {
 /**
  * Docker mode: build the gate's `result-<id>` target, export it, then fail the job when the gate's
  * recorded exit code is not 0 (the gate stage itself always succeeds so evidence is never lost).
+ * The `grep`/`sed` read the `result.json` layout of `docker-layout.ts` (`"key":value`, no spaces).
  */
 export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedGate): string[] {
   const dockerfileOptions = pipeline.targets.dockerfile;
   const dockerfile =
-    typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
+    typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : DEFAULT_DOCKERFILE_PATH;
   const secrets = ciJobSecrets(pipeline, gate, 'docker').map((s) => `--secret id=${s},env=${s} `);
   // `--build-arg NAME` without a value takes it from the job's environment.
   const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);
-  const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/result.json`;
+  const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/${DOCKER_RESULT_FILE}`;
   return [
-    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target result-${gate.id} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target ${resultStageName(gate.id)} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
     `if grep -q '"conditionUnmet":true' ${result}; then echo "gate ${gate.id} skipped: its when.env condition is not met"; else code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0; fi`,
   ];
 }

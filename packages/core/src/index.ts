@@ -130,3 +130,15 @@ export {
   ciConditionEnv,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
+export {
+  DEFAULT_DOCKERFILE_PATH,
+  DOCKER_EVIDENCE_DIR,
+  DOCKER_LOG_FILE,
+  DOCKER_OUT_ROOT,
+  DOCKER_RESULT_FILE,
+  EXPORTED_RESULT_KEYS,
+  gateStageName,
+  parseExportedResult,
+  resultStageName,
+  type ExportedGateResult,
+} from './docker-layout.js';

@@ -1,6 +1,6 @@
 /**
  * The Dockerfile's stage layout and the paths it uses, shared with the Docker executor and
- * the CI targets' docker mode:
+ * the CI targets' docker mode (the part they read back is core's `docker-layout.ts`):
  *   base -> setup -> gate-<id>… -> result-<id>… -> gatehouse-results -> gatehouse-verdict -> release
  * The last stage is the default `docker build` target; it depends on the verdict, the
  * verdict on the collector, the collector on every gate: so a plain build runs every
@@ -8,8 +8,11 @@
  * blocking gate did not pass.
  */
 
-/** Where the Dockerfile is written when `targets.dockerfile.path` does not say. */
-export const DEFAULT_DOCKERFILE_PATH = 'Dockerfile';
+import { gateStageName } from '@gatehouse/core';
+
+/** The stage names and paths every reader of the exported results shares live in core. */
+export { DEFAULT_DOCKERFILE_PATH, resultStageName } from '@gatehouse/core';
+
 /** First stage: the gates' image and workdir. */
 export const BASE_STAGE = 'base';
 /** Copies setup inputs, runs setup, then copies the rest of the build context. */
@@ -38,15 +41,8 @@ export const RELEASE_VERDICT_PATH = '/usr/share/gatehouse/verdict.txt';
  */
 export const INLINE_COMMAND_LIMIT = 16 * 1024;
 
-/** Stage that runs gate `id`. */
-export function stageName(gateId: string): string {
-  return `gate-${gateId}`;
-}
-
-/** `FROM scratch` stage exporting only gate `id`'s results (`docker build --target result-<id> -o …`). */
-export function resultStageName(gateId: string): string {
-  return `result-${gateId}`;
-}
+/** Stage that runs gate `id` (core's `gateStageName`). */
+export const stageName = gateStageName;
 
 /**
  * The private key file `gatehouse report keygen` writes; `.dockerignore` always excludes it,
