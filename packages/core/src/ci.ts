@@ -3,6 +3,7 @@
  * share, the commands a CI job runs, and where results travel. Each target only decides how
  * these are written in its own format.
  */
+import { withNeeds } from './dag.js';
 import { didYouMean } from './diagnostics.js';
 import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
 import type { Diagnostic } from './errors.js';
@@ -69,11 +70,6 @@ export function unknownOptionDiagnostics(
         CI_OPTION_UNKNOWN,
       ),
     );
-}
-
-/** True for a plain (non-array) object. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Read and check `path`, `mode` and `cli`; invalid values fall back to defaults and add a diagnostic. */
@@ -165,16 +161,8 @@ export function ciReportCommands(
 
 /** Every gate `gateId` depends on, directly or not, sorted. */
 export function transitiveNeeds(pipeline: ResolvedPipeline, gateId: string): string[] {
-  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const seen = new Set<string>();
-  const stack = [...(byId.get(gateId)?.needs ?? [])];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(byId.get(id)?.needs ?? []));
-  }
-  return [...seen].sort();
+  const needs = pipeline.gates.find((g) => g.id === gateId)?.needs ?? [];
+  return [...withNeeds(pipeline.gates, needs)].sort();
 }
 
 /**

@@ -24,7 +24,9 @@ export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
 export {
   topologicalLayers,
   findCycle,
+  assertKnownGates,
   selectGates,
+  selectOnlyGates,
   criticalPath,
   withNeeds,
   type GateNode,
@@ -114,7 +116,6 @@ export {
   CI_OPTION_INVALID,
   optionDiagnostic,
   unknownOptionDiagnostics,
-  isPlainObject,
   readCiCommonOptions,
   ciGateCommand,
   ciResultFile,
@@ -142,3 +143,6 @@ export {
   resultStageName,
   type ExportedGateResult,
 } from './docker-layout.js';
+export { globNames, globToRegExp } from './glob.js';
+export { newRunId, runDirOf, runsDirOf, stateDirOf, STATE_DIR_NAME } from './run-state.js';
+export { isPlainObject } from './object.js';

@@ -7,6 +7,9 @@
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
+  newRunId,
+  runDirOf,
+  selectGates,
   type ExecuteOptions,
   type GateResult,
   type ResolvedGate,
@@ -19,7 +22,6 @@ import {
   buildReport,
   cachedResult,
   evaluateGate,
-  newRunId,
   judgeExportedGate,
   writeReport,
   type GateOutcome,
@@ -27,7 +29,6 @@ import {
 import type Dockerode from 'dockerode';
 import { collectSecrets, conditionBuildArgs, runBuild } from './build.js';
 import { EXECUTOR, LABEL } from './constants.js';
-import { selectWithNeeds } from './select.js';
 import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
 import { connect, ensureReachable } from './engine.js';
 import { extractImageDirs } from './extract.js';
@@ -96,7 +97,7 @@ export async function executeDocker(
   const emit = (event: RunEvent): void => opts.onEvent(event);
   const now = (): string => new Date().toISOString();
   const extra = opts as DockerExecuteOptions;
-  const selected = selectWithNeeds(pipeline, [...opts.gates, ...(extra.only ?? [])]);
+  const selected = selectGates(pipeline, [...opts.gates, ...(extra.only ?? [])]);
   // Config problems (a value no Dockerfile can carry, a CA file outside the project) come
   // before any question to the engine.
   const compiled = await compileForBuild(selected, opts.env);
@@ -106,7 +107,7 @@ export async function executeDocker(
   // Image tags are lower case; the report's ids are upper-case Crockford base32.
   const runId = extra.runId ?? newRunId();
   const startedAt = now();
-  const runDir = join(opts.stateDir, 'runs', runId);
+  const runDir = runDirOf(opts.stateDir, runId);
   const outRoot = join(runDir, 'out');
   await mkdir(outRoot, { recursive: true });
   emit({ type: 'run-start', at: startedAt, gates: selected.gates.map((g) => g.id) });

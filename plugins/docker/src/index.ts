@@ -10,7 +10,6 @@ import { definePlugin } from '@gatehouse/core';
 import type { BuildPipelineImageOptions, BuildResult } from './build.js';
 
 export { EXECUTOR, LABEL } from './constants.js';
-export { selectWithNeeds } from './select.js';
 export { BuildProgress, decodeTrace, parseVertexName } from './progress.js';
 export type { BuildOutcome, ProgressHandlers, Vertex } from './progress.js';
 export { contextEntries } from './context.js';

@@ -3,7 +3,7 @@
  * secrets, the generated files themselves) and the gates' outputs, which gates produce
  * inside the build.
  */
-import type { ResolvedPipeline } from '@gatehouse/core';
+import { globNames, type ResolvedPipeline } from '@gatehouse/core';
 import { SCRIPTS_DIR, SIGNING_KEY_FILE } from './layout.js';
 import { copySpecProblem, ignorePattern } from './paths.js';
 
@@ -24,54 +24,13 @@ function configIgnore(pipeline: ResolvedPipeline, configFile: string): string[] 
   ];
   const mayRead = (glob: string): boolean => {
     try {
-      return globRegExp(glob).test(configFile);
+      return globNames(glob, configFile);
     } catch {
       return true; // an unreadable glob (unbalanced `{`) might name it
     }
   };
   if (reads.some(mayRead)) return [];
   return [configFile];
-}
-
-/** `*`, `?`, `**`, `{a,b}` and `[…]` of inputs/copy globs as a RegExp over a relative path. */
-function globRegExp(glob: string): RegExp {
-  let re = '';
-  let braces = 0;
-  const g = glob.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i]!;
-    if (c === '*' && g[i + 1] === '*') {
-      // `**/` is any number of directories, none included.
-      if (g[i + 2] === '/') {
-        re += '(?:.*/)?';
-        i += 2;
-      } else {
-        re += '.*';
-        i++;
-      }
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      braces++;
-      re += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (c === ',' && braces > 0) re += '|';
-    else if (c === '[') {
-      const end = g.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        re += `[${g
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^$(){}|\\/]/g, '\\$&');
-  }
-  // A glob naming a directory names everything in it.
-  return new RegExp(`^${re}(?:/.*)?$`);
 }
 
 /** The `.dockerignore` lines for a pipeline, `header` (the generated header) first. */

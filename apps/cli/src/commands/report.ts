@@ -10,7 +10,7 @@ import {
 } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import {
   generateSigningKeyPair,
@@ -286,7 +286,7 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
   }
   let bad = false;
   for (const e of ledger.entries) {
-    const reportFile = join(root, '.gatehouse', 'runs', e.runId, 'report.json');
+    const reportFile = join(runDirOf(stateDirOf(root), e.runId), 'report.json');
     let state = 'report missing';
     const exists = await stat(reportFile).catch(() => null);
     if (exists) {

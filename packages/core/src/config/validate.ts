@@ -50,6 +50,7 @@ type Range = { start: number; end: number };
 
 /** Finds where a config path is written. */
 import type { Locate } from '../locator.js';
+import { isPlainObject } from '../object.js';
 export type { Locate };
 
 /** Result of {@link validateSource}. */
@@ -935,14 +936,10 @@ function secretAsValue(
 // Semantics
 // ---------------------------------------------------------------------------
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function semantic(value: unknown, c: Collector, presets: Record<string, GateKindPreset>): void {
   // The structural pass already reported a document that is not a mapping.
-  if (!isObj(value)) return;
-  const gates = isObj(value.gates) ? value.gates : {};
+  if (!isPlainObject(value)) return;
+  const gates = isPlainObject(value.gates) ? value.gates : {};
   const ids = Object.keys(gates);
   const idSet = new Set(ids);
   const at = (path: PathSeg[]): Range | null => {
@@ -958,7 +955,7 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
 
   for (const id of ids) {
     const g = gates[id];
-    if (!isObj(g)) continue;
+    if (!isPlainObject(g)) continue;
     const kind = typeof g.kind === 'string' ? g.kind : 'custom';
     if (typeof g.kind === 'string' && /^[a-z][a-z0-9-]*$/.test(g.kind) && !presets[g.kind]) {
       c.report(
@@ -1003,7 +1000,7 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
         }
       });
     }
-    if (isObj(g.policy) && presets[kind]) {
+    if (isPlainObject(g.policy) && presets[kind]) {
       const allowed = POLICY_KEYS_BY_KIND[kind];
       if (allowed) {
         for (const key of Object.keys(g.policy)) {
@@ -1028,15 +1025,15 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   }
 
   const envMaps: Array<[PathSeg[], unknown]> = [
-    [['setup', 'env'], isObj(value.setup) ? value.setup.env : undefined],
-    [['release', 'env'], isObj(value.release) ? value.release.env : undefined],
+    [['setup', 'env'], isPlainObject(value.setup) ? value.setup.env : undefined],
+    [['release', 'env'], isPlainObject(value.release) ? value.release.env : undefined],
     ...ids.map((id): [PathSeg[], unknown] => [
       ['gates', id, 'env'],
-      isObj(gates[id]) ? (gates[id] as Record<string, unknown>).env : undefined,
+      isPlainObject(gates[id]) ? (gates[id] as Record<string, unknown>).env : undefined,
     ]),
   ];
   for (const [base, env] of envMaps) {
-    if (!isObj(env)) continue;
+    if (!isPlainObject(env)) continue;
     for (const [name, v] of Object.entries(env)) {
       if (typeof v !== 'string' || v === '' || v.startsWith('$') || !CREDENTIAL_NAME.test(name))
         continue;
@@ -1076,7 +1073,7 @@ function semantic(value: unknown, c: Collector, presets: Record<string, GateKind
   }
 
   if (
-    isObj(value.release) &&
+    isPlainObject(value.release) &&
     typeof value.release.from === 'string' &&
     GATE_ID_RE.test(value.release.from)
   ) {
