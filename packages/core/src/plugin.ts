@@ -81,11 +81,30 @@ export interface ExecuteOptions {
   onEvent(event: RunEvent): void;
   /** Where run artefacts go (logs, evidence, report). */
   stateDir: string;
+  /**
+   * Run exactly these gates, without setup and without their needs (a CI job whose needs ran
+   * in other jobs: `gatehouse run --only`). An executor that cannot run a gate without its
+   * needs (a Docker stage builds its parents) runs them too. Takes precedence over `gates`.
+   */
+  only?: string[];
+  /**
+   * The run's id, chosen by the caller so it knows where the run's files go
+   * (`runDirOf(stateDir, runId)`). @default a new `newRunId()`
+   */
+  runId?: string;
+  /** Gatehouse version written into the report. @default the report package's version */
+  gatehouseVersion?: string;
 }
 
 /** An executor: runs gates, returns the unified report. */
 export interface ExecutorDefinition {
   description: string;
+  /**
+   * True when `execute` writes the report itself: `report.json` and the rendered files in
+   * `runDirOf(stateDir, runId)`, the latest copy and the ledger line. Otherwise the caller
+   * builds the report from the results it returns and writes it. @default false
+   */
+  writesReport?: boolean;
   execute(pipeline: ResolvedPipeline, options: ExecuteOptions): Promise<RunReport>;
 }
 

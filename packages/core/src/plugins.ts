@@ -325,6 +325,12 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
         fail(
           `\`${key}.${name}.resolveOptions\` must be a function${d.validateOptions === undefined ? '' : ' (it replaces `validateOptions`)'}`,
         );
+      if (
+        key === 'executors' &&
+        d.writesReport !== undefined &&
+        typeof d.writesReport !== 'boolean'
+      )
+        fail(`\`${key}.${name}.writesReport\` must be true or false`);
       if (key === 'gateKinds' && !isPlainObject(d.defaults))
         fail(`\`${key}.${name}.defaults\` must be an object`);
       if (key !== 'gateKinds' && !/^[a-z][a-z0-9-]*$/.test(name))

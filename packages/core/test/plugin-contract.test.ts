@@ -7,6 +7,8 @@ import {
   resolveTargetOptions,
   type Diagnostic,
   type EmittedFile,
+  type ExecuteOptions,
+  type ExecutorDefinition,
   type GatehousePlugin,
   type ResolvedOptions,
   type ResolvedPipeline,
@@ -58,5 +60,14 @@ describe('the target contract', () => {
     expectTypeOf(plugin.targets.t).toEqualTypeOf<TargetDefinition<Resolved>>();
     expectTypeOf(plugin).toMatchTypeOf<GatehousePlugin>();
     expectTypeOf(resolveTargetOptions(target, 't', {})).toEqualTypeOf<ResolvedOptions<Resolved>>();
+  });
+});
+
+describe('the executor contract', () => {
+  it('carries what an executor needs from the caller, without casts', () => {
+    expectTypeOf<ExecuteOptions['only']>().toEqualTypeOf<string[] | undefined>();
+    expectTypeOf<ExecuteOptions['runId']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ExecuteOptions['gatehouseVersion']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ExecutorDefinition['writesReport']>().toEqualTypeOf<boolean | undefined>();
   });
 });

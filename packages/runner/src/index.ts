@@ -35,6 +35,7 @@ const runnerPlugin = definePlugin({
   executors: {
     local: {
       description: 'Run gates as local processes (no Docker needed), cached and in parallel',
+      writesReport: true,
       execute,
     },
   },

@@ -35,19 +35,6 @@ import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
 
-/**
- * Options the CLI passes besides {@link ExecuteOptions}; all optional. `only` gates are
- * built with the gates they need (a stage cannot run without its parent stages).
- */
-export interface DockerExecuteOptions extends ExecuteOptions {
-  /** Run id chosen by the caller. @default a new one */
-  runId?: string;
-  /** Gate ids run without their needs by the local executor; here, like `gates`. */
-  only?: string[];
-  /** Version written into the report. */
-  gatehouseVersion?: string;
-}
-
 async function imageInfo(
   docker: Dockerode,
   ref: string,
@@ -96,8 +83,8 @@ export async function executeDocker(
 ): Promise<RunReport> {
   const emit = (event: RunEvent): void => opts.onEvent(event);
   const now = (): string => new Date().toISOString();
-  const extra = opts as DockerExecuteOptions;
-  const selected = selectGates(pipeline, [...opts.gates, ...(extra.only ?? [])]);
+  // A stage cannot run without its parent stages: `only` gates are built with their needs.
+  const selected = selectGates(pipeline, [...opts.gates, ...(opts.only ?? [])]);
   // Config problems (a value no Dockerfile can carry, a CA file outside the project) come
   // before any question to the engine.
   const compiled = await compileForBuild(selected, opts.env);
@@ -105,7 +92,7 @@ export async function executeDocker(
   await ensureReachable(docker, opts.env);
 
   // Image tags are lower case; the report's ids are upper-case Crockford base32.
-  const runId = extra.runId ?? newRunId();
+  const runId = opts.runId ?? newRunId();
   const startedAt = now();
   const runDir = runDirOf(opts.stateDir, runId);
   const outRoot = join(runDir, 'out');
@@ -238,7 +225,7 @@ export async function executeDocker(
     runId,
     rootDir: pipeline.rootDir,
     env: opts.env,
-    ...(extra.gatehouseVersion ? { gatehouseVersion: extra.gatehouseVersion } : {}),
+    ...(opts.gatehouseVersion ? { gatehouseVersion: opts.gatehouseVersion } : {}),
   });
   const written = await writeReport(report, runDir);
   const latest = join(opts.stateDir, 'report');
