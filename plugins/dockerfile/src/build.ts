@@ -3,7 +3,7 @@
  * the `.dockerignore` lines and the generated files the Dockerfile copies. `checks.ts` has
  * refused every value a Dockerfile cannot carry before anything is built.
  */
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, posix, relative, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse/core';
 import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
 import { dockerVerdictJudge, dockerVerdictSpec } from '@gatehouse/report';
@@ -210,6 +210,13 @@ export function buildDockerfile(
   judge[VERDICT_JUDGE_FILE] = dockerVerdictJudge();
   const specJson = JSON.stringify(dockerVerdictSpec(workdir, pipeline.gates));
   const specInline = jsonString(specJson).length <= INLINE_COMMAND_LIMIT;
+  const baselines = [
+    ...new Set(
+      pipeline.gates.flatMap((g) =>
+        g.policy.baseline === undefined ? [] : [posix.normalize(g.policy.baseline)],
+      ),
+    ),
+  ].sort();
   if (!specInline) judge[VERDICT_SPEC_FILE] = `${specJson}\n`;
   stages.push({
     name: VERDICT_STAGE,
@@ -221,6 +228,12 @@ export function buildDockerfile(
         sources: specInline ? [VERDICT_JUDGE_FILE] : [VERDICT_JUDGE_FILE, VERDICT_SPEC_FILE],
         dest: `${JUDGE_ROOT}/`,
       },
+      // Baseline reports (`policy.baseline`, relative to the config) where the judge looks.
+      ...baselines.map((b): Instruction => ({
+        kind: 'COPY',
+        sources: [b],
+        dest: posix.join(workdir, b),
+      })),
       {
         kind: 'RUN',
         mounts: [],

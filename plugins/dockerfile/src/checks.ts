@@ -92,6 +92,7 @@ function checkGate(p: Problems, gate: ResolvedGate): void {
   });
   checkGlobs(p, `${at}.outputs`, gate.outputs, true);
   checkEnv(p, `${at}.env`, gate.env);
+  checkBaseline(p, `${at}.policy.baseline`, gate.policy.baseline);
   (gate.when?.env ?? []).forEach((name, i) => {
     if (!ENV_NAME_RE.test(name))
       p.add(
@@ -100,6 +101,30 @@ function checkGate(p: Problems, gate: ResolvedGate): void {
         `variable name \`${name}\` is not valid`,
       );
   });
+}
+
+/** Directories the build context never holds (see dockerignore.ts). */
+const NOT_IN_CONTEXT = ['.git', '.gatehouse', 'gatehouse-results', 'gatehouse-report'];
+
+/**
+ * The verdict stage copies a gate's `policy.baseline` report from the build context, so it
+ * must be one plain file path the context holds.
+ */
+function checkBaseline(p: Problems, at: string, baseline: string | undefined): void {
+  if (baseline === undefined) return;
+  const problem = copySpecProblem(baseline) ?? (/[*?[\]{}]/.test(baseline) ? 'is a glob' : null);
+  if (problem !== null) {
+    p.add('GH_DOCKERFILE_PATH', at, `baseline \`${baseline}\` ${problem}`);
+    return;
+  }
+  const first = baseline.replace(/^(\.\/)+/, '').split('/')[0] ?? '';
+  if (NOT_IN_CONTEXT.includes(first))
+    p.add(
+      'GH_DOCKERFILE_PATH',
+      at,
+      `baseline \`${baseline}\` is under ${first}/, which is never sent to the Docker builder, so the verdict stage could not judge by it`,
+      'commit the baseline report elsewhere in the project (e.g. `quality/baseline.json`) and point `policy.baseline` there',
+    );
 }
 
 function checkRelease(p: Problems, pipeline: ResolvedPipeline): void {

@@ -287,6 +287,24 @@ describe('emitDockerfile', () => {
     );
   });
 
+  test('a policy.baseline the build context cannot hold is refused; one it holds is copied for the judge', () => {
+    const p = sample();
+    p.gates[1]!.policy = { baseline: '.gatehouse/report/report.json' };
+    p.gates[2]!.policy = { baseline: 'reports/*.json' };
+    const err = errorOf(() => emitDockerfile(p));
+    expect(err.diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[1]!.id}.policy.baseline`],
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[2]!.id}.policy.baseline`],
+    ]);
+    p.gates[1]!.policy = { baseline: './quality/baseline.json' };
+    p.gates[2]!.policy = { baseline: 'quality/baseline.json' };
+    const { dockerfile } = emitDockerfile(p);
+    const copies = dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('COPY') && l.includes('baseline.json'));
+    expect(copies).toEqual(['COPY ["quality/baseline.json", "/app/quality/baseline.json"]']);
+  });
+
   test('setup inputs and gate outputs COPY cannot express are widened to their static directory', () => {
     const p = sample();
     p.setup!.inputs = ['package*.json', 'src/**/*.ts', 'test/**'];
