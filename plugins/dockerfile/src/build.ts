@@ -13,6 +13,7 @@ import {
   BASE_STAGE,
   INLINE_COMMAND_LIMIT,
   JUDGE_ROOT,
+  JUDGED_STAGE,
   RELEASE_STAGE,
   RELEASE_VERDICT_PATH,
   RESULTS_STAGE,
@@ -152,7 +153,7 @@ export function buildDockerfile(
       name: BASE_STAGE,
       from: pipeline.image,
       comments: [
-        'Stage layout: base, setup, gate-<id>, result-<id>, gatehouse-results, gatehouse-verdict, release.',
+        'Stage layout: base, setup, gate-<id>, result-<id>, gatehouse-results, gatehouse-verdict, gatehouse-judged, release.',
       ],
       instructions: [{ kind: 'WORKDIR', path: workdir }],
     },
@@ -251,6 +252,18 @@ export function buildDockerfile(
   // release
   const release = pipeline.release;
   if (release !== null) {
+    stages.push({
+      name: JUDGED_STAGE,
+      from: stageName(release.from),
+      instructions: [
+        {
+          kind: 'COPY',
+          from: VERDICT_STAGE,
+          sources: ['/gatehouse/verdict.txt'],
+          dest: '/gatehouse/judged.txt',
+        },
+      ],
+    });
     const env = envVars(release.env);
     const ins: Instruction[] = [
       { kind: 'WORKDIR', path: release.workdir },
@@ -264,7 +277,7 @@ export function buildDockerfile(
     ];
     if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
     ins.push(
-      ...copyGlobs(release.copy, workdir, stageName(release.from), release.user, release.workdir),
+      ...copyGlobs(release.copy, workdir, JUDGED_STAGE, release.user, release.workdir),
     );
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });

@@ -25,6 +25,7 @@ export {
   SETUP_STAGE,
   SIGNING_KEY_FILE,
   VERDICT_STAGE,
+  JUDGED_STAGE,
   resultStageName,
   stageName,
 } from './layout.js';

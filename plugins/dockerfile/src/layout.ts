@@ -1,7 +1,8 @@
 /**
  * The Dockerfile's stage layout and the paths it uses, shared with the Docker executor and
  * the CI targets' docker mode (the part they read back is core's `docker-layout.ts`):
- *   base -> setup -> gate-<id>… -> result-<id>… -> gatehouse-results -> gatehouse-verdict -> release
+ *   base -> setup -> gate-<id>… -> result-<id>… -> gatehouse-results -> gatehouse-verdict
+ *     -> gatehouse-judged -> release
  * The last stage is the default `docker build` target; it depends on the verdict, the
  * verdict on the collector, the collector on every gate: so a plain build runs every
  * gate (in parallel where `needs` allow) and refuses to produce an image when a
@@ -21,6 +22,12 @@ export const SETUP_STAGE = 'setup';
 export const RESULTS_STAGE = 'gatehouse-results';
 /** Fails the build when a blocking gate did not pass; writes `/gatehouse/verdict.txt`. */
 export const VERDICT_STAGE = 'gatehouse-verdict';
+/**
+ * The release's source: the filesystem of the `release.from` gate, reachable only through
+ * the verdict. A failed verdict stops the build here, with the verdict's reasons, before a
+ * release `COPY` could fail on an output the failed gate never wrote.
+ */
+export const JUDGED_STAGE = 'gatehouse-judged';
 /** The release image (the default target when the pipeline has a release). */
 export const RELEASE_STAGE = 'release';
 /** Where generated command files live, relative to the config directory. */

@@ -346,6 +346,26 @@ describe.skipIf(!enabled)(
       expect(verdict.stdout).toBe('passed\n');
     });
 
+    test("a failed build gate stops a plain docker build at the verdict, with its reasons, not at the release's COPY of outputs it never wrote", async () => {
+      const build = on('build', { kind: 'build', run: 'exit 3', outputs: ['dist/**'] });
+      const release = {
+        from: 'build',
+        copy: ['dist/', 'package.json'],
+        cmd: ['true'],
+        image: base,
+        expose: [],
+        env: {},
+        user: '1000:1000',
+        workdir: '/srv',
+      };
+      const dir = await context(pipeline([build], { image: base, release }));
+      const r = await docker(['build', '.'], { cwd: dir });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('gatehouse: blocking gate build failed: exited with code 3');
+      expect(r.stderr).toContain('gatehouse: verdict failed');
+      expect(r.stderr).not.toMatch(/"\/app\/dist" not found/);
+    });
+
     test('a plain docker build judges by policy.baseline as gatehouse run does: a known warning passes, a new one fails', async () => {
       const eslintReport = (rules: string[]) =>
         JSON.stringify([

@@ -92,6 +92,7 @@ describe('emitDockerfile', () => {
       'result-e2e',
       RESULTS_STAGE,
       VERDICT_STAGE,
+      'gatehouse-judged',
       'release',
     ]);
     expect(dockerfile).toContain('FROM gate-build AS gate-a11y');
@@ -100,8 +101,13 @@ describe('emitDockerfile', () => {
     expect(dockerfile).toContain(
       'COPY --from=gatehouse-verdict ["/gatehouse/verdict.txt", "/usr/share/gatehouse/verdict.txt"]',
     );
+    // The release copies from the built gate only through the verdict.
+    expect(dockerfile).toContain('FROM gate-build AS gatehouse-judged');
     expect(dockerfile).toContain(
-      'COPY --from=gate-build --chown=node ["/app/dist", "/srv/app/dist"]',
+      'COPY --from=gatehouse-verdict ["/gatehouse/verdict.txt", "/gatehouse/judged.txt"]',
+    );
+    expect(dockerfile).toContain(
+      'COPY --from=gatehouse-judged --chown=node ["/app/dist", "/srv/app/dist"]',
     );
     expect(dockerfile).toContain('CMD ["node", "dist/server.js"]');
     expect(dockerfile).not.toMatch(/npm start/);
