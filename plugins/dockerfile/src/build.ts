@@ -276,9 +276,7 @@ export function buildDockerfile(
       },
     ];
     if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-    ins.push(
-      ...copyGlobs(release.copy, workdir, JUDGED_STAGE, release.user, release.workdir),
-    );
+    ins.push(...copyGlobs(release.copy, workdir, JUDGED_STAGE, release.user, release.workdir));
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });
     ins.push({ kind: 'CMD', argv: release.cmd });
