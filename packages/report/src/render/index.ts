@@ -1,4 +1,5 @@
 import type { RunReport } from '@gatehouse/core';
+import { renderCodeQuality } from './codequality.js';
 import { renderHtml, type HtmlOptions } from './html.js';
 import { renderIntoto, type StatementOptions } from './intoto.js';
 import { renderJson } from './json.js';
@@ -7,7 +8,7 @@ import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { renderSarif } from './sarif.js';
 
 /** Output formats of {@link render}. */
-export const RENDER_FORMATS = ['json', 'html', 'md', 'junit', 'sarif', 'intoto'] as const;
+export const RENDER_FORMATS = ['json', 'html', 'md', 'junit', 'sarif', 'intoto', 'codequality'] as const;
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** Options for every renderer (each reads its own). */
@@ -28,6 +29,8 @@ export function render(report: RunReport, format: RenderFormat, opts: RenderOpti
       return renderSarif(report);
     case 'intoto':
       return renderIntoto(report, opts);
+    case 'codequality':
+      return renderCodeQuality(report);
     default:
       throw new TypeError(`unknown report format ${JSON.stringify(format)}`);
   }
@@ -41,6 +44,8 @@ export {
   type TestResultStatement,
   type StatementOptions,
 } from './intoto.js';
+export { toCodeQuality, type CodeQualityIssue } from './codequality.js';
+export { renderCodeQuality };
 export { toSarif, SARIF_SCHEMA_URI, type SarifLog } from './sarif.js';
 export { MARKDOWN_MAX_BYTES, type MarkdownOptions } from './markdown.js';
 export type { HtmlOptions } from './html.js';
