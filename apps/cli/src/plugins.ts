@@ -71,4 +71,14 @@ export const builtinPlugins: readonly LazyPlugin[] = [
     },
     load: () => defaultOf(import('@gatehouse/plugin-buildkite')),
   },
+  {
+    name: '@gatehouse/plugin-gitlab',
+    targets: {
+      gitlab: {
+        description:
+          'GitLab CI pipeline: one job per gate, merged report with test, code quality and coverage widgets',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse/plugin-gitlab')),
+  },
 ];

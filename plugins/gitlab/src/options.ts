@@ -1,0 +1,96 @@
+/** `targets.gitlab`: the options as the user writes them, resolved once, with defaults. */
+import {
+  optionDiagnostic,
+  readCiCommonOptions,
+  unknownOptionDiagnostics,
+  type CiCommonOptions,
+  type Diagnostic,
+  type TargetOptions,
+} from '@gatehouse/core';
+
+/** `targets.gitlab` options, resolved. */
+export interface GitlabOptions extends CiCommonOptions {
+  /**
+   * Image of every job (`default: image:`). `null` takes the config's `image` in native mode,
+   * and `docker:27` in docker mode (with a `docker:27-dind` service).
+   * @default null
+   */
+  image: string | null;
+  /** Runner tags every job asks for (`default: tags:`). @default [] */
+  tags: string[];
+  /**
+   * Cache the package manager's download cache between pipelines, keyed on the lockfile
+   * (`cache: key: files:`). Native mode only.
+   * @default true
+   */
+  cache: boolean;
+  /** How long artifacts are kept (`artifacts: expire_in:`). @default '1 week' */
+  expire_in: string;
+}
+
+export const DEFAULT_GITLAB_PATH = '.gitlab-ci.yml';
+
+const KNOWN = ['path', 'mode', 'cli', 'image', 'tags', 'cache', 'expire_in'] as const;
+// Image references and runner tags: plain words. No `$`: GitLab would expand it.
+const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=-]+$/;
+const DURATION =
+  /^[0-9]+ ?(?:sec|second|seconds|min|mins|minute|minutes|hr|hrs|hour|hours|day|days|week|weeks|month|months|year|years)$|^never$/;
+
+/** Check `targets.gitlab` and resolve its defaults. Diagnostics' paths are relative to the options. */
+export function resolveGitlabOptions(options: TargetOptions): {
+  value: GitlabOptions;
+  diagnostics: Diagnostic[];
+} {
+  const diagnostics = unknownOptionDiagnostics(options, KNOWN);
+  const common = readCiCommonOptions(options, DEFAULT_GITLAB_PATH);
+  diagnostics.push(...common.diagnostics);
+  const value: GitlabOptions = {
+    ...common.value,
+    image: null,
+    tags: [],
+    cache: true,
+    expire_in: '1 week',
+  };
+  if (options.image !== undefined) {
+    if (typeof options.image === 'string' && PLAIN_VALUE.test(options.image))
+      value.image = options.image;
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'image',
+          '`image` must be an image reference such as `node:22-bookworm-slim`',
+        ),
+      );
+  }
+  if (options.tags !== undefined) {
+    if (
+      Array.isArray(options.tags) &&
+      options.tags.every((t) => typeof t === 'string' && PLAIN_VALUE.test(t))
+    )
+      value.tags = [...(options.tags as string[])];
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'tags',
+          '`tags` must be a list of runner tags (letters, digits and `_ . : / @ + = -`)',
+          'e.g. `[docker, linux]`',
+        ),
+      );
+  }
+  if (options.cache !== undefined) {
+    if (typeof options.cache === 'boolean') value.cache = options.cache;
+    else diagnostics.push(optionDiagnostic('cache', '`cache` must be `true` or `false`'));
+  }
+  if (options.expire_in !== undefined) {
+    if (typeof options.expire_in === 'string' && DURATION.test(options.expire_in))
+      value.expire_in = options.expire_in;
+    else
+      diagnostics.push(
+        optionDiagnostic(
+          'expire_in',
+          '`expire_in` must be a duration such as `1 week`, `30 days` or `never`',
+        ),
+      );
+  }
+  return { value, diagnostics };
+}
