@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh clone: pnpm (pinned), dependencies, build.
 #   bash scripts/setup.sh            # Node side only
-#   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium) and a running dockerd
+#   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium, rsync), a running
+#                                    # dockerd, and tools/gitlab-ci-local (the GitLab CI oracle, with Node 22)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
@@ -17,12 +18,18 @@ if [ "${1:-}" = "--system" ]; then
   command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
   [ -x /usr/bin/time ] || need+=(time)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+  command -v rsync >/dev/null 2>&1 || need+=(rsync)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
   bash scripts/start-dockerd.sh
+  # gitlab-ci-local and the Node 22 it needs, in their own folder outside the pnpm workspace.
+  if [ ! -x tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local ] || [ ! -x tools/gitlab-ci-local/node_modules/.bin/node ]; then
+    log "installing tools/gitlab-ci-local"
+    (cd tools/gitlab-ci-local && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi
 
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
