@@ -152,10 +152,12 @@ function junitEvidence(gate: ResolvedGate): string[] {
     .map((e) => `${CI_EVIDENCE_DIR}/${gate.id}/${e.path}`);
 }
 
+/** Shell variable that carries the gate's exit code past the evidence commands. */
+const EXIT_VARIABLE = 'GATEHOUSE_GATE_EXIT';
+
 /**
  * The gate's `$GATEHOUSE_OUT` of this job's run (`.gatehouse/runs/<runId>/out/<id>`, one run per
- * job), copied to `gatehouse-evidence/<id>/` where the artifact reports find it. In
- * `after_script`, so it runs when the gate failed too.
+ * job), copied to `gatehouse-evidence/<id>/` where the artifact reports find it.
  */
 function copyEvidence(gateId: string): string {
   return `for d in .gatehouse/runs/*/out/${gateId}; do if [ -d "$d" ]; then mkdir -p ${CI_EVIDENCE_DIR} && rm -rf ${CI_EVIDENCE_DIR}/${gateId} && cp -R "$d" ${CI_EVIDENCE_DIR}/${gateId}; fi; done`;
@@ -166,6 +168,27 @@ function printCoverage(gateId: string): string {
   return `node -e "const r=JSON.parse(require('fs').readFileSync('${ciResultFile(gateId)}','utf8'));const c=r.evidence&&r.evidence.coverage;if(c&&typeof c.lines==='number')console.log('gatehouse coverage: lines '+c.lines.toFixed(2)+'%')" || true`;
 }
 
+/**
+ * The gate's commands. With evidence for GitLab's widgets, the gate's exit code is kept in a
+ * variable while the evidence is collected, and ends the script after that: the script's lines
+ * share one shell, and `after_script` is not used because it may not see the script's files.
+ */
+function gateScript(
+  gate: ResolvedGate,
+  options: GitlabOptions,
+  junit: boolean,
+  coverage: boolean,
+): string[] {
+  const run = ciGateCommand(options.cli, gate.id);
+  if (!junit && !coverage) return [run];
+  return [
+    `${run} || ${EXIT_VARIABLE}=$?`,
+    ...(junit ? [copyEvidence(gate.id)] : []),
+    ...(coverage ? [printCoverage(gate.id)] : []),
+    `exit "\${${EXIT_VARIABLE}:-0}"`,
+  ];
+}
+
 function nativeGateJob(
   pipeline: ResolvedPipeline,
   gate: ResolvedGate,
@@ -174,10 +197,6 @@ function nativeGateJob(
 ): Job {
   const junit = junitEvidence(gate);
   const coverage = gate.evidence.some((e) => COVERAGE_FORMATS.has(e.format));
-  const afterScript = [
-    ...(junit.length > 0 ? [copyEvidence(gate.id)] : []),
-    ...(coverage ? [printCoverage(gate.id)] : []),
-  ];
   const artifacts: Artifacts = {
     paths: [
       ciResultFile(gate.id),
@@ -192,8 +211,10 @@ function nativeGateJob(
     stage: GATE_STAGE,
     needs: gate.needs.map((n) => ({ job: gateJobName(n), artifacts: true })),
     ...setupVariables(pipeline),
-    script: [...setupScript(pipeline, prelude), ciGateCommand(options.cli, gate.id)],
-    ...(afterScript.length > 0 ? { after_script: afterScript } : {}),
+    script: [
+      ...setupScript(pipeline, prelude),
+      ...gateScript(gate, options, junit.length > 0, coverage),
+    ],
     ...(gate.mode === 'advisory' ? { allow_failure: true } : {}),
     timeout: minutes(ciJobTimeoutMinutes(pipeline, gate, 'native')),
     ...(coverage ? { coverage: COVERAGE_REGEX } : {}),

@@ -47,7 +47,6 @@ export interface Job {
   needs: Need[];
   variables?: Record<string, RawVariable>;
   script: string[];
-  after_script?: string[];
   /** Advisory gates: a failure shows but does not fail the pipeline. */
   allow_failure?: boolean;
   /** Only the final report job: it runs even when a gate failed. */
