@@ -50,6 +50,12 @@ function jobResults(run: OracleRun): Record<string, string> {
 const JUNIT =
   '<testsuite name="t" tests="2" failures="0"><testcase name="a"/><testcase name="b"/></testsuite>';
 
+const PCT = (pct: number): string =>
+  `{"total":1000,"covered":${pct * 10},"skipped":0,"pct":${pct}}`;
+// An istanbul json-summary: lines 87.5 %.
+const COVERAGE = `{"total":{"lines":${PCT(87.5)},"statements":${PCT(90)},"functions":${PCT(100)},"branches":${PCT(80)}}}`;
+const WRITE_COVERAGE = `printf '%s' '${COVERAGE}' > "$GATEHOUSE_OUT/coverage-summary.json"`;
+
 function config(unitRun: string): Record<string, unknown> {
   return {
     version: 1,
@@ -65,8 +71,11 @@ function config(unitRun: string): Record<string, unknown> {
       unit: {
         kind: 'unit-test',
         needs: ['build'],
-        run: unitRun,
-        evidence: [{ format: 'junit', path: 'junit.xml' }],
+        run: `${WRITE_COVERAGE} && ${unitRun}`,
+        evidence: [
+          { format: 'junit', path: 'junit.xml' },
+          { format: 'istanbul', path: 'coverage-summary.json' },
+        ],
       },
       style: { kind: 'custom', mode: 'advisory', run: 'echo "style nit" && exit 3' },
     },
@@ -88,6 +97,8 @@ describe.skipIf(!requireGitlabCiLocal())('gitlab-ci-local runs the emitted pipel
       'gate-style': 'PASS',
       'gatehouse-report': 'PASS',
     });
+    // The line the `coverage:` regex reads for the merge request badge.
+    expect(run.output).toMatch(/gate-unit\s+> gatehouse coverage: lines 87\.50%$/m);
     const doc = parse(ci) as Record<string, { allow_failure?: boolean }>;
     expect(doc['gate-style']!.allow_failure).toBe(true);
     expect(doc['gate-unit']!.allow_failure).toBeUndefined();
