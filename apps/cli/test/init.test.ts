@@ -212,6 +212,16 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.targets).toEqual({ dockerfile: {}, buildkite: {} });
   });
 
+  it('a .gitlab-ci.yml offers the gitlab target', async () => {
+    const dir = await project({
+      'package.json': { name: 'api', scripts: { test: 'node --test' } },
+      'package-lock.json': '{}',
+      '.gitlab-ci.yml': 'test:\n  script: [npm test]\n',
+    });
+    const { config } = await initAndValidate(dir);
+    expect(config.targets).toEqual({ dockerfile: {}, gitlab: {} });
+  });
+
   it('pa11y-ci without a build: a11y gate with no needs', async () => {
     const dir = await project({
       'package.json': { name: 'site', devDependencies: { 'pa11y-ci': '^3' } },

@@ -230,6 +230,7 @@ const PROBES = [
   '.github',
   'Jenkinsfile',
   '.buildkite',
+  '.gitlab-ci.yml',
 ] as const;
 
 /** Text a config may not contain (NUL, lone surrogates): such a package name is not used. */

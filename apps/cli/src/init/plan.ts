@@ -501,6 +501,7 @@ export function planInit(f: ProjectFacts): InitPlan {
   if (f.present.has('.github')) found.push(['github', '.github/workflows']);
   if (f.present.has('Jenkinsfile')) found.push(['jenkins', 'Jenkinsfile']);
   if (f.present.has('.buildkite')) found.push(['buildkite', '.buildkite/']);
+  if (f.present.has('.gitlab-ci.yml')) found.push(['gitlab', '.gitlab-ci.yml']);
   for (const [t] of found) targets[t] = {};
   if (!found.length) targets.github = {};
   const targetsComment = [
