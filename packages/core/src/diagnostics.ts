@@ -217,7 +217,7 @@ export const DIAGNOSTIC_CODES = {
   GH_TARGET_UNSAFE: {
     severity: 'error',
     summary:
-      'A CI target (github, buildkite) refuses the pipeline: the diagnostics it carries name each config value the file cannot hold safely.',
+      'A CI target (github, buildkite, gitlab) refuses the pipeline: the diagnostics it carries name each config value the file cannot hold safely.',
   },
   GH_GITHUB_EXPRESSION: {
     severity: 'error',
@@ -243,6 +243,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary:
       'An output glob cannot be a Buildkite artifact path: more than one line, surrounding spaces, or a `;`.',
+  },
+  GH_GITLAB_UNSAFE_PATH: {
+    severity: 'error',
+    summary:
+      'An output glob or JUnit evidence path cannot be a GitLab artifact path: more than one line, surrounding spaces, or a `$` (the runner expands variables in artifact paths).',
   },
   GH_DOCKERFILE_UNREPRESENTABLE: {
     severity: 'error',
