@@ -50,7 +50,13 @@ describe('commands import only the plugins they use', () => {
       '@gatehouse/plugin-github-actions',
     ]);
     // Every built-in name is still known (unknown-target hints, `--executor` checks).
-    expect(p.registry.targetNames()).toEqual(['buildkite', 'dockerfile', 'github', 'gitlab', 'jenkins']);
+    expect(p.registry.targetNames()).toEqual([
+      'buildkite',
+      'dockerfile',
+      'github',
+      'gitlab',
+      'jenkins',
+    ]);
     expect(p.registry.executorNames()).toEqual(['docker', 'local']);
     await p.registry.loadExecutor('local');
     expect(p.registry.plugins.map((x) => x.name)).toContain('@gatehouse/runner');

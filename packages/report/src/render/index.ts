@@ -8,7 +8,15 @@ import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { renderSarif } from './sarif.js';
 
 /** Output formats of {@link render}. */
-export const RENDER_FORMATS = ['json', 'html', 'md', 'junit', 'sarif', 'intoto', 'codequality'] as const;
+export const RENDER_FORMATS = [
+  'json',
+  'html',
+  'md',
+  'junit',
+  'sarif',
+  'intoto',
+  'codequality',
+] as const;
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** Options for every renderer (each reads its own). */
