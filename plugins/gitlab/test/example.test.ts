@@ -4,12 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '@gatehouse/core';
 import { gateJobName, REPORT_JOB_NAME } from '../src/index.js';
-import { jobGraph, requireGitlabCiLocal, validatePipelines } from './oracle.js';
+import { jobGraph, requireGitlabCiLocal, validatePipelines, removeProjects } from './oracle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/storefront/', import.meta.url));
+
+afterAll(removeProjects);
 
 describe('the storefront example', () => {
   it('has the gate DAG as jobs and needs, and a report job that needs every gate', async () => {

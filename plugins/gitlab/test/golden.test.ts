@@ -1,12 +1,12 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPipeline } from '@gatehouse/core';
 import { emitTarget } from '@gatehouse/test-utils';
 import plugin, { gateJobName, REPORT_JOB_NAME } from '../src/index.js';
-import { jobGraph, requireGitlabCiLocal, validatePipelines } from './oracle.js';
+import { jobGraph, requireGitlabCiLocal, validatePipelines, removeProjects } from './oracle.js';
 
 // `pnpm --filter @gatehouse/plugin-gitlab golden:update` rewrites the expected files.
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -35,6 +35,8 @@ async function emitCase(name: string): Promise<{ text: string; dag: Record<strin
   dag[REPORT_JOB_NAME] = pipeline.gates.map((g) => gateJobName(g.id)).sort();
   return { text, dag };
 }
+
+afterAll(removeProjects);
 
 describe('gitlab golden files', () => {
   it('has a small, a docker-mode and a large (20+ gates) fixture', async () => {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +51,17 @@ export function requireGitlabCiLocal(what = 'GitLab CI oracle tests'): boolean {
   return false;
 }
 
+const projects: string[] = [];
+
+/** Remove every project {@link makeProject} made (for `afterAll`). */
+export async function removeProjects(): Promise<void> {
+  await Promise.all(projects.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
 /** A fresh git repository (gitlab-ci-local needs one, with a commit) holding `files`. */
 export async function makeProject(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-gitlab-'));
+  projects.push(dir);
   for (const [path, contents] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), contents);

@@ -5,12 +5,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadPipeline, type RunReport } from '@gatehouse/core';
 import { emitTarget, hostileString } from '@gatehouse/test-utils';
 import plugin from '../src/index.js';
-import { makeProject, requireGitlabCiLocal, runPipeline, type OracleRun } from './oracle.js';
+import {
+  makeProject,
+  requireGitlabCiLocal,
+  runPipeline,
+  type OracleRun,
+  removeProjects,
+} from './oracle.js';
 
 const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
 
@@ -81,6 +87,8 @@ function config(unitRun: string): Record<string, unknown> {
     },
   };
 }
+
+afterAll(removeProjects);
 
 describe.skipIf(!requireGitlabCiLocal())('gitlab-ci-local runs the emitted pipeline', () => {
   it('passes: needs carry outputs, junit evidence is uploaded, the report equals gatehouse run', async () => {
