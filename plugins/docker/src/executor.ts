@@ -161,6 +161,7 @@ export async function executeDocker(
   const interrupted = build.aborted || opts.signal.aborted;
   // Setup also copies the project after its command: any step that ran means setup ran.
   const setupRan = progress.stageRuns(SETUP_STAGE, 'all');
+  const setupSpan = selected.setup ? progress.stageSpan(SETUP_STAGE) : null;
   if (selected.setup) {
     emit({
       type: 'setup-end',
@@ -238,6 +239,21 @@ export async function executeDocker(
     rootDir: pipeline.rootDir,
     env: opts.env,
     ...(extra.gatehouseVersion ? { gatehouseVersion: extra.gatehouseVersion } : {}),
+    ...(setupSpan
+      ? {
+          setup: {
+            status:
+              setupRan.state === 'cached'
+                ? 'cached'
+                : progress.failure()?.stage === SETUP_STAGE
+                  ? 'failed'
+                  : 'passed',
+            startedAt: setupSpan.started.toISOString(),
+            finishedAt: setupSpan.completed.toISOString(),
+            durationMs: setupSpan.completed.getTime() - setupSpan.started.getTime(),
+          } as const,
+        }
+      : {}),
   });
   const written = await writeReport(report, runDir);
   const latest = join(opts.stateDir, 'report');

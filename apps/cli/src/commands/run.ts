@@ -283,7 +283,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     );
   } else {
     const setupLog = setupFailed ? paths.setupLog : null;
-    await printFailures(io.stdout, report.gates, io, setupLog);
+    await printFailures(io.stdout, report.gates, io, setupLog, pipeline.rootDir);
     const out = io.stdout;
     out.write(
       `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
@@ -344,6 +344,7 @@ async function printFailures(
   results: GateResult[],
   io: CommandContext['io'],
   setupLog: string | null,
+  rootDir: string,
 ): Promise<void> {
   // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
   // gate output is fenced with stop-commands and a token the gate cannot guess.
@@ -361,7 +362,8 @@ async function printFailures(
     if (!r.log.path) continue;
     await section(
       `${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}`,
-      r.log.path,
+      // The report names logs relative to the project.
+      resolve(rootDir, r.log.path),
     );
   }
 }

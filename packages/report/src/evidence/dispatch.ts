@@ -9,6 +9,7 @@ import {
   a11ySummaryOf,
   EvidenceError,
   lintSummaryOf,
+  uniqueTools,
   type ParseContext,
   type ParsedEvidence,
 } from './types.js';
@@ -88,6 +89,7 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
       }
       out.coverage = c;
     }
+    if (p.tools) out.tools = uniqueTools([...(out.tools ?? []), ...p.tools]);
     if (p.sonar && (!out.sonar || out.sonar.status === 'NONE')) {
       out.sonar = {
         ...p.sonar,

@@ -24,6 +24,7 @@ table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{border:1px solid 
 th{background:var(--soft)}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 .digest{word-break:break-all}
+pre.cmd{margin:0;max-height:12em}
 pre{background:var(--soft);border:1px solid var(--line);padding:8px;white-space:pre-wrap;word-break:break-word;max-height:30em;overflow:auto}
 .verdict{border:3px solid;padding:12px 16px;margin:1rem 0;border-radius:6px}
 .verdict.passed{border-color:var(--pass)}.verdict.failed{border-color:var(--fail)}
@@ -147,6 +148,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       ['Started (UTC)', esc(report.startedAt)],
       ['Finished (UTC)', esc(report.finishedAt)],
       ['Executor', esc(report.executor)],
+      ...environmentItems(report),
       ['Schema version', String(report.schemaVersion)],
     ]),
     '</section>',
@@ -180,6 +182,71 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     '',
   );
   return parts.join('\n');
+}
+
+function environmentItems(report: RunReport): Array<[string, string]> {
+  const items: Array<[string, string]> = [];
+  const e = report.environment;
+  if (e) {
+    items.push(
+      ['Operating system', code(e.os)],
+      ['Node', code(e.node)],
+      [
+        'Package manager',
+        e.packageManager
+          ? `${esc(e.packageManager.name)} ${e.packageManager.version ? code(e.packageManager.version) : '<span class="muted">(version unknown)</span>'}`
+          : '<span class="muted">none found</span>',
+      ],
+    );
+  }
+  if (report.setup) {
+    const st = report.setup;
+    items.push([
+      'Setup',
+      `${esc(st.status)} · ${esc(formatDuration(st.durationMs))} · started ${esc(st.startedAt)}`,
+    ]);
+  }
+  return items;
+}
+
+/** What ran, as a definition list: command text (redacted), directory, variable names, tools. */
+function commandItems(g: GateResult): Array<[string, string]> {
+  const items: Array<[string, string]> = [];
+  const c = g.command;
+  if (c) {
+    items.push(
+      [
+        'Command',
+        `<pre class="cmd" tabindex="0" aria-label="Command of gate ${esc(g.id)}">${esc(c.text)}</pre>${c.redacted ? '<span class="muted">Secret values in the command are shown as <code>***</code>.</span>' : ''}`,
+      ],
+      ['Working directory', code(c.cwd)],
+      [
+        'Environment',
+        c.env.length
+          ? c.env.map((n) => code(n)).join(' ')
+          : '<span class="muted">none set by the config</span>',
+      ],
+      [
+        'Secrets',
+        c.secrets.length
+          ? `${c.secrets.map((n) => code(n)).join(' ')} <span class="muted">(names only)</span>`
+          : '<span class="muted">none</span>',
+      ],
+    );
+  }
+  if (g.needs?.length)
+    items.push(['Needs', g.needs.map((n) => `<a href="#gate-${esc(n)}">${esc(n)}</a>`).join(', ')]);
+  if (g.tools?.length)
+    items.push([
+      'Tools',
+      g.tools
+        .map(
+          (t) =>
+            `${esc(t.name)} ${code(t.version)} <span class="muted">(${t.source === 'evidence' ? 'from its evidence' : 'declared in the config'})</span>`,
+        )
+        .join('<br>'),
+    ]);
+  return items;
 }
 
 function safeUrl(u: string): string {
@@ -216,6 +283,7 @@ function gateSection(g: GateResult, maxFindings: number): string {
       ['Duration', esc(formatDuration(g.durationMs))],
       ['Started (UTC)', esc(g.startedAt)],
       ['Executor', esc(g.executor)],
+      ...commandItems(g),
       ['Command sha256', code(g.commandSha256, 'digest')],
       [
         'Image',
