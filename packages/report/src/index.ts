@@ -31,6 +31,12 @@ export {
   type BuildReportInput,
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
+export {
+  timelineOf,
+  renderTimelineSvg,
+  type Timeline,
+  type TimelineRow,
+} from './render/timeline.js';
 export { judgeShard, type JudgedShard, type ShardOptions } from './shard.js';
 export {
   readExportedGate,

@@ -2,6 +2,7 @@ import type { GateResult, RunReport, ThresholdCheck } from '@gatehouse/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';
+import { renderTimelineSection } from './timeline.js';
 
 /** Options of the HTML renderer. */
 export interface HtmlOptions {
@@ -37,9 +38,13 @@ section.gate header{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:.4rem 0}dl.meta dt{font-weight:600;color:var(--muted)}dl.meta dd{margin:0}
 .muted{color:var(--muted)}
 a{color:#0645ad}
+figure.timeline{margin:.4rem 0}svg.timeline{display:block;max-width:100%;height:auto;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ul.legend{list-style:none;padding:0;display:flex;gap:6px 18px;flex-wrap:wrap;margin:.3rem 0}
+.key{display:inline-block;width:22px;height:12px;border:1px solid var(--fg);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.key-run{background:var(--pass)}.key-queued{background:repeating-linear-gradient(45deg,#fff 0 2px,#4a4a4a 2px 4px)}.key-cached{border:0;width:auto;height:auto;line-height:1}
 footer{margin-top:2rem;color:var(--muted);font-size:.85rem}
 @media print{body{max-width:none;padding:0;font-size:11pt}pre{max-height:none;overflow:visible}a{color:inherit;text-decoration:none}
-section.gate{break-inside:avoid}h2{break-after:avoid}nav{display:none}}
+section.gate,figure.timeline{break-inside:avoid}h2{break-after:avoid}nav{display:none}}
 `;
 
 function badge(g: GateResult): string {
@@ -113,6 +118,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     ),
     '</table>',
     '</section>',
+    renderTimelineSection(report),
   );
   parts.push('<section aria-labelledby="details-h">', '<h2 id="details-h">Gate details</h2>');
   for (const g of report.gates) parts.push(gateSection(g, maxFindings));
