@@ -32,6 +32,15 @@ export {
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
 export {
+  diffReports,
+  formatDiff,
+  thresholdMargin,
+  type DiffSide,
+  type FindingChanges,
+  type ReportDiff,
+  type ThresholdMove,
+} from './diff.js';
+export {
   timelineOf,
   renderTimelineSvg,
   type Timeline,

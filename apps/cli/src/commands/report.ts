@@ -17,6 +17,8 @@ import {
   mergeReports,
   judgeExportedGate,
   auditLedger,
+  diffReports,
+  formatDiff,
   reportDigest,
   render,
   RENDER_FORMATS,
@@ -37,7 +39,7 @@ import { CLI_VERSION } from '../version.js';
 /** Where `gatehouse run` keeps the latest report. */
 export const DEFAULT_REPORT = '.gatehouse/report/report.json';
 
-const SUBCOMMANDS = ['render', 'merge', 'verify', 'history', 'sign', 'keygen'] as const;
+const SUBCOMMANDS = ['render', 'merge', 'verify', 'history', 'diff', 'sign', 'keygen'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
 
 /** How a path is shown: relative to cwd when inside it (as the other commands do). */
@@ -320,6 +322,41 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
   return bad ? 1 : 0;
 }
 
+/** A report named on the command line: a file, or the id of a run in `.gatehouse/runs/`. */
+async function reportArg(io: Io, arg: string): Promise<string> {
+  const file = resolve(io.cwd, arg);
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(arg) && !(await stat(file).catch(() => null))) {
+    const run = resolve(io.cwd, '.gatehouse', 'runs', arg, 'report.json');
+    if (await stat(run).catch(() => null)) return run;
+  }
+  return file;
+}
+
+async function diffCmd({ io, values, positionals }: CommandContext): Promise<number> {
+  if (positionals.length !== 2)
+    throw usageError(
+      'diff takes two reports: diff A B (A the earlier run)',
+      'each is a report.json, or a run id from `gatehouse report history`',
+    );
+  const files = await Promise.all(positionals.map((p) => reportArg(io, p)));
+  const [from, to] = await Promise.all(files.map((f) => readReportFile(io, f)));
+  for (const f of files) {
+    const v = await verifyReport(f);
+    // Compared all the same: a diff of an edited report is still what it says, but say so.
+    if (!v.ok)
+      io.stderr.write(
+        `warning: ${shown(io, f)} does not verify (${v.problems[0]}); compared as it is\n`,
+      );
+  }
+  if (from!.pipeline !== to!.pipeline)
+    io.stderr.write(
+      `warning: the reports are of different pipelines (${JSON.stringify(from!.pipeline)} and ${JSON.stringify(to!.pipeline)})\n`,
+    );
+  const d = diffReports(from!, to!);
+  io.stdout.write(values.json === true ? `${JSON.stringify(d, null, 2)}\n` : formatDiff(d));
+  return 0;
+}
+
 async function signCmd({ io, values, positionals }: CommandContext): Promise<number> {
   if (positionals.length > 1) throw usageError('sign takes one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
@@ -437,7 +474,7 @@ async function keygenCmd({ io, values }: CommandContext): Promise<number> {
 export const report: Command = {
   name: 'report',
   summary: 'Render, merge, sign and verify gate reports; show the run history',
-  usage: 'report <render|merge|verify|history|sign|keygen> [FILE…] [options]',
+  usage: 'report <render|merge|verify|history|diff|sign|keygen> [FILE…] [options]',
   details: [
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
@@ -446,6 +483,10 @@ export const report: Command = {
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
+    '  diff A B [--json]                     what changed from report A to report B: verdict, config, gates',
+    '                                        added/removed, statuses, commands, threshold margins, findings new',
+    '                                        and fixed (by fingerprint), tool versions; A and B are report.json',
+    '                                        files or run ids (.gatehouse/runs/<id>/report.json); exit 0',
     '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
     '  keygen [-o DIR] [--force]             write gatehouse-signing.key (0600) / gatehouse-signing.pub,',
     '                                        by default into $XDG_CONFIG_HOME/gatehouse/keys (~/.config/gatehouse/keys);',
@@ -465,6 +506,7 @@ export const report: Command = {
     '  gatehouse report render --format md -o "$GITHUB_STEP_SUMMARY"',
     '  gatehouse report merge gatehouse-results -o gatehouse-report/report.json',
     '  gatehouse report verify gatehouse-report/report.json --public-key gatehouse-signing.pub',
+    '  gatehouse report diff main-report.json .gatehouse/report/report.json',
   ].join('\n'),
   allowPositionals: true,
   options: {
@@ -519,6 +561,10 @@ export const report: Command = {
       description: 'history: project directory (default .)',
       valueName: 'DIR',
     },
+    json: {
+      type: 'boolean',
+      description: 'diff: print the differences as JSON',
+    },
     'fail-on-verdict': {
       type: 'boolean',
       description: 'merge: exit 1 when the merged verdict is failed',
@@ -546,6 +592,7 @@ export const report: Command = {
       merge: mergeCmd,
       verify: verifyCmd,
       history: historyCmd,
+      diff: diffCmd,
       sign: signCmd,
       keygen: keygenCmd,
     };
