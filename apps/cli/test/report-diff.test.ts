@@ -3,7 +3,7 @@
  * between them: a finding fixed and two new, a gate that starts failing, a command edited,
  * a threshold moved, a gate added.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,8 +46,13 @@ const config = (o: { buildRun: string; maxErrors: number; extraGate: boolean }) 
     '',
   ].join('\n');
 
+/** Run ids in the order the ledger recorded them (ids of one second do not sort by time). */
 async function runIds(dir: string): Promise<string[]> {
-  return (await readdir(join(dir, '.gatehouse', 'runs'))).sort();
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(join(dir, '.gatehouse', 'ledger.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { runId: string }).runId);
 }
 
 describe('gatehouse report diff', () => {
@@ -124,6 +129,37 @@ describe('gatehouse report diff', () => {
     const file = join('.gatehouse', 'runs', b!, 'report.json');
     const same = await cli(['report', 'diff', file, file], dir);
     expect(same.out).toContain('no changes in verdict, config, gates');
+  }, 120_000);
+
+  it('history --html charts the real runs of the ledger', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-history-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'sarif.mjs'), SARIF_SCRIPT);
+    await writeFile(
+      join(dir, 'gatehouse.yml'),
+      config({ buildRun: 'echo build', maxErrors: 1, extraGate: false }),
+    );
+    await writeFile(join(dir, 'unit-exit'), '0');
+    for (const findings of ['a x 1 m\n', 'a x 1 m\nb y 2 n\n', '']) {
+      await writeFile(join(dir, 'findings.txt'), findings);
+      await cli(['run', '--no-cache'], dir);
+    }
+    const r = await cli(['report', 'history', '--html', '--last', '2'], dir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /3 runs, chain intact, head pointer matches\nwrote \.gatehouse\/report\/history\.html \(2 runs\)\n$/,
+    );
+    const { readFile } = await import('node:fs/promises');
+    const html = await readFile(join(dir, '.gatehouse', 'report', 'history.html'), 'utf8');
+    expect(html).toContain('<h1>Gatehouse history: planted</h1>');
+    expect(html).toContain(
+      'Verdicts of 2 runs, oldest first: 1 passed, 1 failed, 0 without a report',
+    );
+    expect(html).toContain('aria-label="lint: last 0, highest 2, lowest 0 over 2 runs"');
+    const out = await cli(['report', 'history', '--html', '-o', 'trends.html'], dir);
+    expect(out.out).toContain('wrote trends.html (3 runs)');
+    expect((await cli(['report', 'history', '--html', '--last', '0'], dir)).code).not.toBe(0);
   }, 120_000);
 
   it('warns about a report that does not verify, and refuses a wrong number of reports', async () => {

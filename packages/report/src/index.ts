@@ -46,6 +46,7 @@ export {
   type Timeline,
   type TimelineRow,
 } from './render/timeline.js';
+export { renderHistoryHtml, type HistoryOptions, type HistoryRun } from './render/history.js';
 export { judgeShard, type JudgedShard, type ShardOptions } from './shard.js';
 export {
   readExportedGate,

@@ -19,6 +19,7 @@ import {
   auditLedger,
   diffReports,
   formatDiff,
+  renderHistoryHtml,
   reportDigest,
   render,
   RENDER_FORMATS,
@@ -31,6 +32,7 @@ import {
   ENVELOPE_FILE,
   validateGateResultSchema,
   validateReportSchema,
+  type HistoryRun,
   type RenderFormat,
 } from '@gatehouse/report';
 import type { Command, CommandContext, Io } from '../command.js';
@@ -287,14 +289,18 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
     return 0;
   }
   let bad = false;
+  const runs: HistoryRun[] = [];
   for (const e of ledger.entries) {
     const reportFile = join(root, '.gatehouse', 'runs', e.runId, 'report.json');
     let state = 'report missing';
+    let report: RunReport | null = null;
     const exists = await stat(reportFile).catch(() => null);
     if (exists) {
       const v = await verifyReport(reportFile);
-      if (v.ok && v.digest === e.reportDigest) state = `${v.report?.verdict.status ?? '?'}`;
-      else {
+      if (v.ok && v.digest === e.reportDigest) {
+        state = `${v.report?.verdict.status ?? '?'}`;
+        report = v.report ?? null;
+      } else {
         state = v.ok
           ? 'REPORT DIGEST DIFFERS FROM LEDGER'
           : `REPORT DOES NOT VERIFY (${v.problems[0]})`;
@@ -302,23 +308,52 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
       }
     }
     io.stdout.write(`${e.at}  ${e.runId}  sha256:${e.reportDigest.slice(0, 16)}  ${state}\n`);
+    runs.push({
+      runId: e.runId,
+      at: e.at,
+      reportDigest: e.reportDigest,
+      report,
+      problem: report ? null : state,
+    });
   }
+  const status: string[] = [];
+  const say = (line: string): void => {
+    status.push(line);
+    io.stdout.write(`${line}\n`);
+  };
   if (ledger.brokenAt !== null) {
-    io.stdout.write(`ledger broken at line ${ledger.brokenAt}: ${ledger.problem}\n`);
+    say(`ledger broken at line ${ledger.brokenAt}: ${ledger.problem}`);
     bad = true;
   }
-  for (const p of ledger.headProblems) io.stdout.write(`ledger head: ${p}\n`);
+  for (const p of ledger.headProblems) say(`ledger head: ${p}`);
   for (const u of ledger.unrecorded) {
-    io.stdout.write(
+    say(
       u.report
-        ? `run folder ${u.runId} is not in the ledger (it holds a report no run recorded)\n`
-        : `run folder ${u.runId} is not in the ledger and has no report (a run still going, or one stopped before its report)\n`,
+        ? `run folder ${u.runId} is not in the ledger (it holds a report no run recorded)`
+        : `run folder ${u.runId} is not in the ledger and has no report (a run still going, or one stopped before its report)`,
     );
   }
   if (ledger.headProblems.length || ledger.unrecorded.some((u) => u.report)) bad = true;
   if (ledger.brokenAt !== null || ledger.headProblems.length)
-    io.stdout.write(`${ledger.entries.length} runs listed; the ledger is NOT intact\n`);
-  else io.stdout.write(`${ledger.entries.length} runs, chain intact, head pointer matches\n`);
+    say(`${ledger.entries.length} runs listed; the ledger is NOT intact`);
+  else say(`${ledger.entries.length} runs, chain intact, head pointer matches`);
+  if (values.html === true) {
+    const last = Number(str(values.last) ?? '50');
+    if (!Number.isInteger(last) || last < 1)
+      throw usageError('--last must be a whole number of runs, at least 1');
+    const out = resolve(
+      io.cwd,
+      str(values.output) ?? join(root, '.gatehouse', 'report', 'history.html'),
+    );
+    const page = renderHistoryHtml(runs.slice(-last), {
+      title: runs.findLast((r) => r.report)?.report?.pipeline ?? basename(root),
+      ledgerStatus: status,
+      intact: !bad,
+    });
+    await mkdir(dirname(out), { recursive: true });
+    await writeFileAtomic(out, page);
+    io.stdout.write(`wrote ${shown(io, out)} (${Math.min(last, runs.length)} runs)\n`);
+  }
   return bad ? 1 : 0;
 }
 
@@ -483,6 +518,9 @@ export const report: Command = {
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
+    '  history --html [-o FILE] [--last N]   also write a page of trends over the last N runs (default 50): verdicts,',
+    "                                        each gate's duration and findings, inline SVG and a table",
+    '                                        (default FILE .gatehouse/report/history.html)',
     '  diff A B [--json]                     what changed from report A to report B: verdict, config, gates',
     '                                        added/removed, statuses, commands, threshold margins, findings new',
     '                                        and fixed (by fingerprint), tool versions; A and B are report.json',
@@ -520,7 +558,7 @@ export const report: Command = {
       type: 'string',
       short: 'o',
       description:
-        'render: output file (default stdout); merge: report file to write; keygen: directory (default ~/.config/gatehouse/keys)',
+        'render: output file (default stdout); merge: report file to write; history --html: page to write; keygen: directory (default ~/.config/gatehouse/keys)',
       valueName: 'PATH',
     },
     config: {
@@ -564,6 +602,15 @@ export const report: Command = {
     json: {
       type: 'boolean',
       description: 'diff: print the differences as JSON',
+    },
+    html: {
+      type: 'boolean',
+      description: 'history: also write an HTML page of trends (verdicts, durations, findings)',
+    },
+    last: {
+      type: 'string',
+      description: 'history --html: how many of the latest runs to chart (default 50)',
+      valueName: 'N',
     },
     'fail-on-verdict': {
       type: 'boolean',
