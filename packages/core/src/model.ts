@@ -37,6 +37,8 @@ export const EVIDENCE_FORMATS = [
   'pa11y',
   'axe',
   'sonarqube',
+  'ctrf',
+  'cobertura',
   'exitcode',
 ] as const;
 /** One of {@link EVIDENCE_FORMATS}. */

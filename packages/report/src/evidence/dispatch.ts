@@ -1,6 +1,8 @@
 import type { EvidenceFormat } from '@gatehouse/core';
 import { parseAxe, parsePa11y } from './a11y.js';
+import { parseCobertura } from './cobertura.js';
 import { parseIstanbul, parseLcov } from './coverage.js';
+import { parseCtrf } from './ctrf.js';
 import { parseEslint } from './eslint.js';
 import { parseJunit } from './junit.js';
 import { parseSarif } from './sarif.js';
@@ -37,6 +39,10 @@ export function parseEvidence(
       return parseAxe(text, ctx);
     case 'sonarqube':
       return parseSonar(text);
+    case 'ctrf':
+      return parseCtrf(text);
+    case 'cobertura':
+      return parseCobertura(text);
     case 'exitcode':
       return { findings: [] };
     default:
