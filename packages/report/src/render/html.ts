@@ -41,7 +41,7 @@ a{color:#0645ad}
 figure.timeline{margin:.4rem 0}svg.timeline{display:block;max-width:100%;height:auto;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 ul.legend{list-style:none;padding:0;display:flex;gap:6px 18px;flex-wrap:wrap;margin:.3rem 0}
 .key{display:inline-block;width:22px;height:12px;border:1px solid var(--fg);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.key-run{background:var(--pass)}.key-queued{background:repeating-linear-gradient(45deg,#fff 0 2px,#4a4a4a 2px 4px)}.key-cached{border:0;width:auto;height:auto;line-height:1}
+.key-run{background:var(--pass)}.key-queued{background:#fff;border:1.5px dashed var(--fg)}.key-cached{border:0;width:auto;height:auto;line-height:1}
 footer{margin-top:2rem;color:var(--muted);font-size:.85rem}
 @media print{body{max-width:none;padding:0;font-size:11pt}pre{max-height:none;overflow:visible}a{color:inherit;text-decoration:none}
 section.gate,figure.timeline{break-inside:avoid}h2{break-after:avoid}nav{display:none}}

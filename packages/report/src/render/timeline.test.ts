@@ -47,7 +47,7 @@ describe('timeline', () => {
     const r = sampleReport();
     r.gates[0]!.id = 'x<script>alert(1)</script>';
     const svg = renderTimelineSvg(r);
-    expect(svg).not.toMatch(/<script|href=|xlink|javascript:|@import|url\((?!#tl-queued\))/i);
+    expect(svg).not.toMatch(/<script|href=|xlink|javascript:|@import|url\(/i);
     expect(svg).toContain('x&#60;script&#62;');
   });
 });

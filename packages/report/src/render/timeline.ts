@@ -132,10 +132,10 @@ function tickStep(total: number): number {
 }
 
 /**
- * The timeline as inline SVG: one row per gate (setup first), a hatched bar while queued, a
+ * The timeline as inline SVG: one row per gate (setup first), a dashed outline while queued, a
  * solid bar while running, a diamond for a cached gate, and the critical path outlined thick
- * and named in the row's label. No script, no external reference; patterns, not colours
- * alone, tell the parts apart, so it prints in black and white.
+ * and named in the row's label. No script, no reference of any kind; outlines and shapes, not
+ * colours alone, tell the parts apart, so it prints in black and white.
  */
 export function renderTimelineSvg(report: RunReport): string {
   const t = timelineOf(report);
@@ -148,7 +148,6 @@ export function renderTimelineSvg(report: RunReport): string {
     `<svg class="timeline" role="img" aria-labelledby="tl-title tl-desc" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">`,
     `<title id="tl-title">Timeline of the run</title>`,
     `<desc id="tl-desc">${esc(summary)}</desc>`,
-    '<defs><pattern id="tl-queued" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#4a4a4a" stroke-width="2"/></pattern></defs>',
   );
   const step = tickStep(t.totalMs);
   for (let v = 0; v <= t.totalMs; v += step) {
@@ -168,9 +167,10 @@ export function renderTimelineSvg(report: RunReport): string {
       `<title>${esc(rowTitle(r))}</title>`,
       `<text x="${LABEL_W - 8}" y="${(mid + 4).toFixed(1)}" font-size="12" text-anchor="end" fill="#1a1a1a"${r.critical ? ' font-weight="700"' : ''}>${esc(r.label)}</text>`,
     );
-    if (r.readyAt !== null && r.startAt !== null && r.startAt > r.readyAt) {
+    // A wait too short to see (under 3 px) is left out of the drawing; the row's title still says it.
+    if (r.readyAt !== null && r.startAt !== null && x(r.startAt) - x(r.readyAt) >= 3) {
       out.push(
-        `<rect x="${x(r.readyAt).toFixed(1)}" y="${barY}" width="${Math.max(1, x(r.startAt) - x(r.readyAt)).toFixed(1)}" height="${BAR_H}" fill="url(#tl-queued)" stroke="#4a4a4a" stroke-width="1"/>`,
+        `<rect x="${x(r.readyAt).toFixed(1)}" y="${barY}" width="${(x(r.startAt) - x(r.readyAt)).toFixed(1)}" height="${BAR_H}" fill="#fff" stroke="#1a1a1a" stroke-width="1.5" stroke-dasharray="4 3"/>`,
       );
     }
     let note = '';
