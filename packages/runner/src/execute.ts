@@ -718,6 +718,7 @@ export async function execute(
         written.junitPath,
         written.sarifPath,
         written.dssePath,
+        written.vsaPath,
         written.jsonPath,
       ].filter((p): p is string => p !== null),
     );

@@ -21,7 +21,11 @@ import {
   evaluateGate,
   newRunId,
   judgeExportedGate,
+  serialiseStatement,
+  toReleaseProvenance,
+  writeFileAtomic,
   writeReport,
+  PROVENANCE_FILE,
   type GateOutcome,
 } from '@gatehouse/report';
 import type Dockerode from 'dockerode';
@@ -45,6 +49,12 @@ export interface DockerExecuteOptions extends ExecuteOptions {
   only?: string[];
   /** Version written into the report. */
   gatehouseVersion?: string;
+  /**
+   * When the verdict passed and the pipeline has a `release`, also build the release stage as
+   * an image with this tag, and write its SLSA provenance (`release.provenance.json`) next to
+   * the report. @default no release build
+   */
+  releaseTag?: string;
 }
 
 async function imageInfo(
@@ -277,6 +287,88 @@ export async function executeDocker(
       level: 'error',
       text: `docker build failed: ${infraError}`,
     });
+  if (
+    extra.releaseTag &&
+    pipeline.release &&
+    written.report.verdict.status === 'passed' &&
+    !infraError
+  ) {
+    await buildRelease(pipeline, written.report, extra.releaseTag, {
+      docker,
+      compiled,
+      secrets,
+      buildArgs: conditionBuildArgs(selected, opts.env),
+      runId,
+      signal: opts.signal,
+      dirs: [runDir, latest],
+      emit,
+      redact,
+    });
+  }
   emit({ type: 'run-end', at: now(), report: written.report });
   return written.report;
+}
+
+/**
+ * Build the release stage (the Dockerfile's default target, which itself refuses to build on a
+ * failed verdict) as `tag`, then write the SLSA provenance of that image into `dirs`. A failed
+ * build is reported as an error message: the run's report stands as written.
+ */
+async function buildRelease(
+  pipeline: ResolvedPipeline,
+  report: RunReport & { integrity?: { digest: string } },
+  tag: string,
+  ctx: {
+    docker: Dockerode;
+    compiled: Awaited<ReturnType<typeof compileForBuild>>;
+    secrets: Map<string, string>;
+    buildArgs: Record<string, string>;
+    runId: string;
+    signal: AbortSignal;
+    dirs: string[];
+    emit: (e: RunEvent) => void;
+    redact: (t: string) => string;
+  },
+): Promise<void> {
+  const release = pipeline.release!;
+  const startedOn = new Date().toISOString();
+  const built = await runBuild(ctx.docker, {
+    rootDir: pipeline.rootDir,
+    compiled: ctx.compiled,
+    tag,
+    noCache: false,
+    secrets: ctx.secrets,
+    buildArgs: ctx.buildArgs,
+    labels: { [LABEL]: ctx.runId },
+    signal: ctx.signal,
+  });
+  const finishedOn = new Date().toISOString();
+  const image = await imageInfo(ctx.docker, tag);
+  if (built.error || built.aborted || !image.digest || !report.integrity) {
+    ctx.emit({
+      type: 'message',
+      at: finishedOn,
+      level: 'error',
+      text: ctx.redact(
+        `release image ${tag} not built: ${built.error ?? (built.aborted ? 'interrupted' : 'no image digest')}`,
+      ),
+    });
+    return;
+  }
+  const statement = toReleaseProvenance(report, {
+    image: { name: tag.replace(/:[^/:]*$/, ''), digest: image.digest },
+    baseImage: await imageInfo(ctx.docker, release.image),
+    release: { from: release.from, copy: release.copy, cmd: release.cmd, workdir: release.workdir },
+    startedOn,
+    finishedOn,
+    reportDigest: report.integrity.digest,
+  });
+  for (const dir of ctx.dirs)
+    await writeFileAtomic(join(dir, PROVENANCE_FILE), serialiseStatement(statement));
+  ctx.emit({
+    type: 'message',
+    at: finishedOn,
+    level: 'info',
+    text: `release image ${tag} built (${image.digest}); provenance in ${PROVENANCE_FILE}`,
+  });
 }

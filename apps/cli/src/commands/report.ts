@@ -8,6 +8,7 @@ import {
   writeFile,
   mkdir,
 } from 'node:fs/promises';
+import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { GatehouseError } from '@gatehouse/core';
@@ -30,6 +31,13 @@ import {
   writeFileAtomic,
   writeReport,
   ENVELOPE_FILE,
+  keyIdOf,
+  provenanceProblems,
+  signStatement,
+  PROVENANCE_ENVELOPE_FILE,
+  PROVENANCE_FILE,
+  VSA_ENVELOPE_FILE,
+  type Statement,
   validateGateResultSchema,
   validateReportSchema,
   type HistoryRun,
@@ -270,6 +278,10 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
       io.stdout.write(
         `  run ${v.report.runId}, verdict ${v.report.verdict.status}, commit ${v.report.git.commit ?? 'unknown'}\n`,
       );
+    for (const a of v.attestations ?? [])
+      io.stdout.write(
+        `  ${a.file}: ${a.predicateType}, ${a.status === 'valid' ? 'signature valid' : 'signed (pass --public-key to check the signature)'}\n`,
+      );
     return 0;
   }
   io.stdout.write(`FAILED ${shown(io, file)}\n${v.problems.map((p) => `  - ${p}\n`).join('')}`);
@@ -421,9 +433,40 @@ async function signCmd({ io, values, positionals }: CommandContext): Promise<num
     ...(str(values['image-digest']) ? { imageDigest: str(values['image-digest'])! } : {}),
   });
   await writeFileAtomic(join(dirname(file), ENVELOPE_FILE), serialiseEnvelope(sealed.envelope!));
+  await writeFileAtomic(
+    join(dirname(file), VSA_ENVELOPE_FILE),
+    serialiseEnvelope(sealed.vsaEnvelope!),
+  );
+  // The provenance the Docker executor wrote for a release image: signed when it names this report.
+  const provenanceFile = join(dirname(file), PROVENANCE_FILE);
+  const provenanceText = await readFile(provenanceFile, 'utf8').catch(() => null);
+  let provenanceNote = '';
+  if (provenanceText !== null) {
+    let statement: Statement;
+    try {
+      statement = JSON.parse(provenanceText) as Statement;
+    } catch (err) {
+      throw new GatehouseError(
+        'GH_REPORT_INVALID',
+        `${shown(io, provenanceFile)} is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+    const problems = provenanceProblems(sealed.report, sealed.report.integrity!.digest, statement);
+    if (problems.length)
+      throw new GatehouseError(
+        'GH_REPORT_TAMPERED',
+        `${shown(io, provenanceFile)} does not belong to this report: ${problems.join('; ')}`,
+      );
+    const k = createPrivateKey(key);
+    await writeFileAtomic(
+      join(dirname(file), PROVENANCE_ENVELOPE_FILE),
+      serialiseEnvelope(signStatement(statement, k, keyIdOf(k))),
+    );
+    provenanceNote = `, ${PROVENANCE_ENVELOPE_FILE}`;
+  }
   await writeFileAtomic(file, serialiseReport(sealed.report));
   io.stdout.write(
-    `signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelope ${shown(io, join(dirname(file), ENVELOPE_FILE))}\n`,
+    `signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelopes ${shown(io, join(dirname(file), ENVELOPE_FILE))}, ${VSA_ENVELOPE_FILE} (SLSA VSA)${provenanceNote}\n`,
   );
   return 0;
 }
@@ -525,7 +568,10 @@ export const report: Command = {
     '                                        added/removed, statuses, commands, threshold margins, findings new',
     '                                        and fixed (by fingerprint), tool versions; A and B are report.json',
     '                                        files or run ids (.gatehouse/runs/<id>/report.json); exit 0',
-    '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
+    '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json), the SLSA',
+    '                                        verification summary (report.vsa.dsse.json) and, when the Docker',
+    '                                        executor built a release image, its signed SLSA provenance',
+    '                                        (release.provenance.dsse.json); verify checks each one present',
     '  keygen [-o DIR] [--force]             write gatehouse-signing.key (0600) / gatehouse-signing.pub,',
     '                                        by default into $XDG_CONFIG_HOME/gatehouse/keys (~/.config/gatehouse/keys);',
     '                                        a DIR inside a project or git work tree is refused without --force',

@@ -140,6 +140,14 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       'GH_USAGE',
       `--sandbox runs gates locally under bubblewrap; it cannot be combined with --executor ${executorName}`,
     );
+  const releaseTag = typeof values['release-tag'] === 'string' ? values['release-tag'] : null;
+  if (releaseTag !== null && (executorName !== 'docker' || !pipeline.release))
+    throw new GatehouseError(
+      'GH_USAGE',
+      executorName !== 'docker'
+        ? '--release-tag builds the release image with the Docker executor: add --executor docker'
+        : '--release-tag needs a `release:` section in the config',
+    );
   const executor = await project.registry.loadExecutor(executorName);
   const stateDir = join(pipeline.rootDir, '.gatehouse');
   const runId = newRunId();
@@ -178,6 +186,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     gatehouseVersion: CLI_VERSION,
     emitOutput: json,
     ...(sandbox ? { sandbox: true } : {}),
+    ...(releaseTag !== null ? { releaseTag } : {}),
     ...(values.explain === true
       ? {
           onExplain: (e: GateExplanation) =>
@@ -372,7 +381,7 @@ export const run: Command = {
   name: 'run',
   summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
   usage:
-    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
@@ -427,6 +436,12 @@ export const run: Command = {
       type: 'boolean',
       description:
         "Prove inputs complete: run each gate in a bubblewrap sandbox that shows only its inputs, its needs' outputs and node_modules, and name the files a gate reads without declaring them",
+    },
+    'release-tag': {
+      type: 'string',
+      description:
+        "With --executor docker: when the verdict passed, also build the config's release image as TAG and write its SLSA provenance (release.provenance.json; `gatehouse report sign` signs it)",
+      valueName: 'TAG',
     },
     'result-file': {
       type: 'string',
