@@ -34,8 +34,8 @@ async function project(config: string): Promise<string> {
   targets: {
     notes: {
       description: 'gate list',
-      validateOptions(o) {
-        return Object.keys(o).filter((k) => k !== 'style').map((k) => ({ code: 'GH_TARGET_OPTIONS', severity: 'error', message: 'unknown option ' + k, path: k, loc: null }));
+      resolveOptions(o) {
+        return { value: o, diagnostics: Object.keys(o).filter((k) => k !== 'style').map((k) => ({ code: 'GH_TARGET_OPTIONS', severity: 'error', message: 'unknown option ' + k, path: k, loc: null })) };
       },
       emit(p, o, ctx) {
         return [{ path: 'out/gates.txt', contents: '# ' + ctx.configFile + '\\n' + p.gates.map((g) => g.id).join('\\n') + '\\n' }];
@@ -213,7 +213,7 @@ describe('gatehouse validate', () => {
       ['not-a-plugin', 'export default { hello: 1 };\n'],
       [
         'clash',
-        "export default { name: 'clash', gateKinds: { perf: { description: 'x', defaults: {} } }, targets: { dockerfile: { description: 'x', emit: () => [] } } };\n",
+        "export default { name: 'clash', gateKinds: { perf: { description: 'x', defaults: {} } }, targets: { dockerfile: { description: 'x', resolveOptions: (value) => ({ value, diagnostics: [] }), emit: () => [] } } };\n",
       ],
     ] as const) {
       await mkdir(join(dir, 'node_modules', name), { recursive: true });

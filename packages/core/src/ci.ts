@@ -3,7 +3,9 @@
  * share, the commands a CI job runs, and where results travel. Each target only decides how
  * these are written in its own format.
  */
+import { withNeeds } from './dag.js';
 import { didYouMean } from './diagnostics.js';
+import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
 import type { Diagnostic } from './errors.js';
 import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
 
@@ -68,11 +70,6 @@ export function unknownOptionDiagnostics(
         CI_OPTION_UNKNOWN,
       ),
     );
-}
-
-/** True for a plain (non-array) object. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Read and check `path`, `mode` and `cli`; invalid values fall back to defaults and add a diagnostic. */
@@ -164,16 +161,8 @@ export function ciReportCommands(
 
 /** Every gate `gateId` depends on, directly or not, sorted. */
 export function transitiveNeeds(pipeline: ResolvedPipeline, gateId: string): string[] {
-  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const seen = new Set<string>();
-  const stack = [...(byId.get(gateId)?.needs ?? [])];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(byId.get(id)?.needs ?? []));
-  }
-  return [...seen].sort();
+  const needs = pipeline.gates.find((g) => g.id === gateId)?.needs ?? [];
+  return [...withNeeds(pipeline.gates, needs)].sort();
 }
 
 /**
@@ -308,17 +297,18 @@ export function shellQuote(word: string): string {
 /**
  * Docker mode: build the gate's `result-<id>` target, export it, then fail the job when the gate's
  * recorded exit code is not 0 (the gate stage itself always succeeds so evidence is never lost).
+ * The `grep`/`sed` read the `result.json` layout of `docker-layout.ts` (`"key":value`, no spaces).
  */
 export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedGate): string[] {
   const dockerfileOptions = pipeline.targets.dockerfile;
   const dockerfile =
-    typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : 'Dockerfile';
+    typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : DEFAULT_DOCKERFILE_PATH;
   const secrets = ciJobSecrets(pipeline, gate, 'docker').map((s) => `--secret id=${s},env=${s} `);
   // `--build-arg NAME` without a value takes it from the job's environment.
   const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);
-  const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/result.json`;
+  const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/${DOCKER_RESULT_FILE}`;
   return [
-    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target result-${gate.id} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target ${resultStageName(gate.id)} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
     `if grep -q '"conditionUnmet":true' ${result}; then echo "gate ${gate.id} skipped: its when.env condition is not met"; else code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0; fi`,
   ];
 }

@@ -7,8 +7,8 @@ import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { codeFrame, didYouMean, DIAGNOSTIC_CODES } from './diagnostics.js';
 import { GatehouseError, isGatehouseError, type Diagnostic } from './errors.js';
-import type { ResolvedPipeline } from './model.js';
-import type { EmittedFile } from './plugin.js';
+import type { ResolvedPipeline, TargetOptions } from './model.js';
+import type { EmittedFile, ResolvedOptions, TargetDefinition } from './plugin.js';
 import type { PluginRegistry } from './plugins.js';
 import { locateInConfig } from './config/load.js';
 import { unifiedDiff } from './diff.js';
@@ -80,6 +80,27 @@ function validRelativePath(p: string): boolean {
 }
 
 /**
+ * A target's options, resolved once: its `resolveOptions` on what the user wrote under
+ * `targets.<name>`, with each diagnostic's path prefixed by `targets.<name>` and a missing
+ * code set to `GH_TARGET_OPTIONS` (not yet located: callers locate them in their config).
+ */
+export function resolveTargetOptions<O>(
+  target: TargetDefinition<O>,
+  name: string,
+  raw: TargetOptions,
+): ResolvedOptions<O> {
+  const { value, diagnostics } = target.resolveOptions(raw);
+  return {
+    value,
+    diagnostics: diagnostics.map((d) => ({
+      ...d,
+      code: d.code || 'GH_TARGET_OPTIONS',
+      path: d.path ? `targets.${name}.${d.path}` : `targets.${name}`,
+    })),
+  };
+}
+
+/**
  * Compile the selected targets. Every problem of every target is collected; when any is
  * an error, throws `GatehouseError('GH_COMPILE_FAILED', …, { diagnostics })` whose
  * diagnostics carry paths like `targets.github.mode` and, when the pipeline came from
@@ -121,19 +142,12 @@ export function compileTargets(
       continue;
     }
     const target = registry.target(name);
-    const opts = pipeline.targets[name] ?? {};
-    const optDiags = target.validateOptions?.(opts) ?? [];
-    for (const d of optDiags) {
-      push({
-        ...d,
-        code: d.code || 'GH_TARGET_OPTIONS',
-        path: d.path ? `targets.${name}.${d.path}` : `targets.${name}`,
-      });
-    }
-    if (optDiags.some((d) => d.severity !== 'warning')) continue;
+    const resolved = resolveTargetOptions(target, name, pipeline.targets[name] ?? {});
+    for (const d of resolved.diagnostics) push(d);
+    if (resolved.diagnostics.some((d) => d.severity !== 'warning')) continue;
     let emitted: EmittedFile[];
     try {
-      emitted = target.emit(pipeline, opts, ctx);
+      emitted = target.emit(pipeline, resolved.value, ctx);
     } catch (err) {
       if (isGatehouseError(err)) {
         if (err.diagnostics.length > 0) for (const d of err.diagnostics) push(d);

@@ -112,21 +112,49 @@ export function withNeeds(gates: readonly GateNode[], ids: readonly string[]): S
 }
 
 /**
+ * The one `GH_UNKNOWN_GATE` of a gate selection (`--gate`, `--only`, an executor's `gates`):
+ * `unknown gate \`x\``, with "did you mean" when one id is near a gate's, else the gates of
+ * the pipeline. Throws when any of `ids` names no gate.
+ */
+export function assertKnownGates(pipeline: ResolvedPipeline, ids: readonly string[]): void {
+  const known = pipeline.gates.map((g) => g.id);
+  const unknown = [...new Set(ids)].filter((id) => !known.includes(id));
+  if (unknown.length === 0) return;
+  const suggestion = unknown.length === 1 ? didYouMean(unknown[0]!, known) : null;
+  throw new GatehouseError(
+    'GH_UNKNOWN_GATE',
+    `unknown gate${unknown.length === 1 ? '' : 's'} ${unknown.map((id) => `\`${id}\``).join(', ')}`,
+    { hint: suggestion ?? `gates are: ${known.join(', ')}` },
+  );
+}
+
+/**
  * The pipeline restricted to `ids` and everything they transitively need, gates kept in
  * pipeline order. `release` is kept only when its `from` gate is selected. An empty `ids`
- * selects every gate. Throws `GatehouseError('GH_UNKNOWN_GATE')` for an unknown id.
+ * selects every gate. Throws `GatehouseError('GH_UNKNOWN_GATE')` for an unknown id
+ * ({@link assertKnownGates}).
  */
 export function selectGates(pipeline: ResolvedPipeline, ids: readonly string[]): ResolvedPipeline {
   if (ids.length === 0) return pipeline;
-  const known = pipeline.gates.map((g) => g.id);
-  for (const id of ids) {
-    if (!known.includes(id)) {
-      throw new GatehouseError('GH_UNKNOWN_GATE', `unknown gate \`${id}\``, {
-        hint: didYouMean(id, known) ?? `gates are: ${known.join(', ')}`,
-      });
-    }
-  }
-  const keep = withNeeds(pipeline.gates, ids);
+  assertKnownGates(pipeline, ids);
+  return restrictTo(pipeline, withNeeds(pipeline.gates, ids));
+}
+
+/**
+ * The pipeline restricted to exactly `ids`, without what they need (`gatehouse run --only`:
+ * a CI job whose needs ran in other jobs). An empty `ids` selects every gate. Throws like
+ * {@link selectGates}.
+ */
+export function selectOnlyGates(
+  pipeline: ResolvedPipeline,
+  ids: readonly string[],
+): ResolvedPipeline {
+  if (ids.length === 0) return pipeline;
+  assertKnownGates(pipeline, ids);
+  return restrictTo(pipeline, new Set(ids));
+}
+
+function restrictTo(pipeline: ResolvedPipeline, keep: ReadonlySet<string>): ResolvedPipeline {
   const selected: ResolvedPipeline = {
     ...pipeline,
     gates: pipeline.gates.filter((g) => keep.has(g.id)),

@@ -213,6 +213,231 @@ export const DIAGNOSTIC_CODES = {
     summary:
       '`gatehouse run --sandbox` found no `bwrap` on `PATH`, or bwrap cannot create namespaces here; nothing is run and the exit code is 2. Install Debian/Ubuntu `bubblewrap`; as a non-root user, allow unprivileged user namespaces (`kernel.unprivileged_userns_clone=1`, and on Ubuntu 24.04+ `kernel.apparmor_restrict_unprivileged_userns=0`).',
   },
+  // Targets: values a generated file cannot carry
+  GH_TARGET_UNSAFE: {
+    severity: 'error',
+    summary:
+      'A CI target (github, buildkite) refuses the pipeline: the diagnostics it carries name each config value the file cannot hold safely.',
+  },
+  GH_GITHUB_EXPRESSION: {
+    severity: 'error',
+    summary:
+      'A config text written into the GitHub workflow contains `${{`, which GitHub Actions would evaluate as an expression.',
+  },
+  GH_GITHUB_UNSAFE_PATH: {
+    severity: 'error',
+    summary:
+      'An output glob cannot be an `upload-artifact` path: more than one line, surrounding spaces, or a leading `!`.',
+  },
+  GH_GITHUB_UNSAFE_NAME: {
+    severity: 'error',
+    summary:
+      'An env or secret name cannot be a GitHub Actions variable name (not `[A-Z_][A-Z0-9_]*`, or starts with `GITHUB_`).',
+  },
+  GH_BUILDKITE_BACKSLASH_DOLLAR: {
+    severity: 'error',
+    summary:
+      'A config text has an odd number of backslashes before `$`, which `buildkite-agent pipeline upload` would change.',
+  },
+  GH_BUILDKITE_UNSAFE_PATH: {
+    severity: 'error',
+    summary:
+      'An output glob cannot be a Buildkite artifact path: more than one line, surrounding spaces, or a `;`.',
+  },
+  GH_DOCKERFILE_UNREPRESENTABLE: {
+    severity: 'error',
+    summary:
+      'The dockerfile target refuses the pipeline: the diagnostics it carries name each value a Dockerfile cannot hold safely.',
+  },
+  GH_DOCKERFILE_UNSAFE: {
+    severity: 'error',
+    summary:
+      'The Dockerfile printer met a value its checks should have refused (a bug: the model holds unsafe text).',
+  },
+  GH_DOCKERFILE_TEXT: {
+    severity: 'error',
+    summary:
+      'A command holds a NUL character or a lone UTF-16 surrogate, which no exec-form argument can carry.',
+  },
+  GH_DOCKERFILE_ENV_NAME: {
+    severity: 'error',
+    summary: 'An env variable name cannot be written to a Dockerfile `ENV`.',
+  },
+  GH_DOCKERFILE_ENV_VALUE: {
+    severity: 'error',
+    summary:
+      'An env value holds a line break or a control character, which a Dockerfile `ENV` cannot carry.',
+  },
+  GH_DOCKERFILE_IMAGE: {
+    severity: 'error',
+    summary: 'An image is not a valid image reference for `FROM`.',
+  },
+  GH_DOCKERFILE_PATH: {
+    severity: 'error',
+    summary:
+      'A workdir, input, output or copy path cannot be written into the Dockerfile (not absolute where it must be, or a glob `COPY` cannot express).',
+  },
+  GH_DOCKERFILE_ID: {
+    severity: 'error',
+    summary: 'A gate id cannot name a Dockerfile stage.',
+  },
+  GH_DOCKERFILE_SECRET: {
+    severity: 'error',
+    summary:
+      'A secret or `when.env` name is not a valid variable name for a build secret or build argument.',
+  },
+  GH_DOCKERFILE_USER: {
+    severity: 'error',
+    summary: '`release.user` is not a user name or `uid[:gid]`.',
+  },
+  GH_DOCKERFILE_RELEASE_FROM: {
+    severity: 'error',
+    summary: '`release.from` names no gate of the pipeline being written.',
+  },
+  GH_DOCKERFILE_CMD: {
+    severity: 'error',
+    summary: '`release.cmd` is empty.',
+  },
+  GH_DOCKERFILE_PORT: {
+    severity: 'error',
+    summary: 'A `release.expose` entry is not a port (1-65535).',
+  },
+  // Running gates
+  GH_USAGE: {
+    severity: 'error',
+    summary:
+      'The command line is wrong (an unknown flag value, flags that cannot be combined); the CLI prints the usage and exits 2.',
+  },
+  GH_LOCKED: {
+    severity: 'error',
+    summary: "Another run holds the project's `.gatehouse/` lock; `--wait SECONDS` waits for it.",
+  },
+  GH_SECRET_MISSING: {
+    severity: 'error',
+    summary: 'A secret that setup or a gate declares is not set in the environment.',
+  },
+  GH_SECRETS_MISSING: {
+    severity: 'error',
+    summary:
+      'Thrown before anything runs when secrets are missing; carries one `GH_SECRET_MISSING` per secret.',
+  },
+  GH_NO_RESULT: {
+    severity: 'error',
+    summary: '`gatehouse run --result-file` found no result for the gate in the run.',
+  },
+  GH_DOCKER_UNREACHABLE: {
+    severity: 'error',
+    summary:
+      'The `docker` executor cannot reach the Docker engine (`DOCKER_HOST` or the default socket).',
+  },
+  // Reports and the ledger
+  GH_REPORT_NOT_FOUND: {
+    severity: 'error',
+    summary: 'A report file named on the command line cannot be read.',
+  },
+  GH_REPORT_INVALID: {
+    severity: 'error',
+    summary: 'A report file is not valid JSON.',
+  },
+  GH_REPORT_TAMPERED: {
+    severity: 'error',
+    summary: 'A sealed report or result does not match its digest; it is not merged.',
+  },
+  GH_REPORT_MERGE_INVALID: {
+    severity: 'error',
+    summary: 'A file given to `report merge` is neither a gate result nor a report.',
+  },
+  GH_REPORT_MERGE_DUPLICATE: {
+    severity: 'error',
+    summary: '`report merge` found the same gate in two result files.',
+  },
+  GH_REPORT_KEY_INVALID: {
+    severity: 'error',
+    summary: 'The signing key is not a PEM private key.',
+  },
+  GH_FILE_EXISTS: {
+    severity: 'error',
+    summary: '`gatehouse report keygen` would overwrite an existing key file.',
+  },
+  GH_LEDGER_LOCKED: {
+    severity: 'error',
+    summary: "Another process holds the ledger's lock.",
+  },
+  GH_LEDGER_BROKEN: {
+    severity: 'error',
+    summary:
+      '`.gatehouse/ledger.jsonl` ends with a partial line; `gatehouse report history` shows where it broke.',
+  },
+  // init and import
+  GH_INIT_NO_PACKAGE_JSON: {
+    severity: 'error',
+    summary: '`gatehouse init` found no `package.json` in the directory.',
+  },
+  GH_INIT_BAD_PACKAGE_JSON: {
+    severity: 'error',
+    summary: '`gatehouse init` found a `package.json` that is not valid JSON.',
+  },
+  GH_INIT_EXISTS: {
+    severity: 'error',
+    summary: '`gatehouse init` would overwrite an existing config (`--force` replaces it).',
+  },
+  GH_INIT_WRITE: {
+    severity: 'error',
+    summary: '`gatehouse init` could not write the config.',
+  },
+  GH_IMPORT_NOT_FOUND: {
+    severity: 'error',
+    summary: '`gatehouse import` cannot read the Dockerfile.',
+  },
+  GH_IMPORT_EXISTS: {
+    severity: 'error',
+    summary:
+      '`gatehouse import --output` would overwrite an existing file (`--force` replaces it).',
+  },
+  GH_IMPORT_UNREACHABLE_STAGE: {
+    severity: 'warning',
+    summary: 'Import finding: a stage that no build of the default target runs.',
+  },
+  GH_IMPORT_SCANNER_NEVER_RUNS: {
+    severity: 'warning',
+    summary: 'Import finding: a code scanner stage (SonarQube) that no build runs.',
+  },
+  GH_IMPORT_RUN_NEVER_ENDS: {
+    severity: 'warning',
+    summary: 'Import finding: a `RUN` that starts a server (`npm start`) and never ends.',
+  },
+  GH_IMPORT_EXEC_FORM_NOT_JSON: {
+    severity: 'warning',
+    summary:
+      'Import finding: an exec form that is not valid JSON, so Docker runs it as shell form.',
+  },
+  GH_IMPORT_NPM_NOT_A_COMMAND: {
+    severity: 'warning',
+    summary: 'Import finding: an npm script run without `run` (`npm lint`).',
+  },
+  GH_IMPORT_UNPINNED_IMAGE: {
+    severity: 'warning',
+    summary: 'Import finding: `FROM` with no tag or `latest`.',
+  },
+  GH_IMPORT_SECRET_IN_ARG_ENV: {
+    severity: 'warning',
+    summary:
+      'Import finding: a token-like name in `ARG`/`ENV`, whose value ends up in the image or its history.',
+  },
+  GH_IMPORT_CHECK_ABORTS_BUILD: {
+    severity: 'warning',
+    summary:
+      "Import finding: a failing check stage aborts the build and loses the other stages' evidence.",
+  },
+  GH_IMPORT_STAGE_WITHOUT_COMMAND: {
+    severity: 'warning',
+    summary: 'Import finding: a check stage with no `RUN`.',
+  },
+  GH_IMPORT_NO_CMD: {
+    severity: 'warning',
+    summary:
+      'Import finding: the release stage has no `CMD`; the imported `cmd` is a guess to check.',
+  },
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
 /** A known diagnostic code. */

@@ -24,7 +24,9 @@ export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
 export {
   topologicalLayers,
   findCycle,
+  assertKnownGates,
   selectGates,
+  selectOnlyGates,
   criticalPath,
   withNeeds,
   type GateNode,
@@ -71,6 +73,7 @@ export {
 } from './plugins.js';
 export {
   compileTargets,
+  resolveTargetOptions,
   checkFiles,
   checkOutputPaths,
   outputPathProblem,
@@ -113,7 +116,6 @@ export {
   CI_OPTION_INVALID,
   optionDiagnostic,
   unknownOptionDiagnostics,
-  isPlainObject,
   readCiCommonOptions,
   ciGateCommand,
   ciResultFile,
@@ -129,3 +131,18 @@ export {
   ciConditionEnv,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
+export {
+  DEFAULT_DOCKERFILE_PATH,
+  DOCKER_EVIDENCE_DIR,
+  DOCKER_LOG_FILE,
+  DOCKER_OUT_ROOT,
+  DOCKER_RESULT_FILE,
+  EXPORTED_RESULT_KEYS,
+  gateStageName,
+  parseExportedResult,
+  resultStageName,
+  type ExportedGateResult,
+} from './docker-layout.js';
+export { globNames, globToRegExp } from './glob.js';
+export { newRunId, runDirOf, runsDirOf, stateDirOf, STATE_DIR_NAME } from './run-state.js';
+export { isPlainObject } from './object.js';

@@ -25,6 +25,7 @@ import { canonicalJson, sha256 } from './hash.js';
 import type { ResolvedPipeline } from './model.js';
 import { isLazyPlugin, type PluginEntry } from './plugins.js';
 import { projectStateKey } from './state-key.js';
+import { isPlainObject } from './object.js';
 
 /** Where resolved pipelines are cached, and for which program; see `loadProject`. */
 export interface PipelineCacheOptions {
@@ -135,10 +136,6 @@ function keyDirOpt(opts: PipelineCacheOptions): { dir?: string } {
   return opts.keyDir === undefined ? {} : { dir: opts.keyDir };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * The entry `key` holds for the config at `configPath` with these bytes, or null when there
  * is none or it cannot be trusted (unreadable, partial, edited, another format, or written
@@ -172,14 +169,19 @@ export async function readCachedPipeline(
   } catch {
     return damaged();
   }
-  if (!isRecord(entry) || entry.format !== FORMAT || entry.key !== key || !isRecord(entry.body))
+  if (
+    !isPlainObject(entry) ||
+    entry.format !== FORMAT ||
+    entry.key !== key ||
+    !isPlainObject(entry.body)
+  )
     return damaged();
   if (!stateKey.verify(MAC_PURPOSE, `${key}\0${JSON.stringify(entry.body)}`, entry.mac))
     return damaged();
   const body = entry.body as unknown as CachedPipeline;
   const p = body.pipeline as unknown;
   if (
-    !isRecord(p) ||
+    !isPlainObject(p) ||
     !Array.isArray(p.gates) ||
     !Array.isArray(p.plugins) ||
     !Array.isArray(body.diagnostics)

@@ -37,20 +37,33 @@ export interface TargetContext {
   configFile: string;
 }
 
-/** A target: resolved pipeline -> files. */
-export interface TargetDefinition {
+/** What a target's `resolveOptions` returns: its options with defaults applied, and every problem. */
+export interface ResolvedOptions<O> {
+  /** The options `emit` receives. Used only when `diagnostics` holds no error. */
+  value: O;
+  /**
+   * Problems with `targets.<name>`, each with `path` relative to the options object (e.g.
+   * `mode`); the driver prefixes them with `targets.<name>.` and locates them in the config.
+   * A diagnostic without a `code` gets `GH_TARGET_OPTIONS`.
+   */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * A target: resolved pipeline -> files. `O` is the target's own options type: the driver
+ * calls `resolveOptions` once on what the user wrote under `targets.<name>`, and calls `emit`
+ * with its `value` only when there was no error.
+ */
+export interface TargetDefinition<O = unknown> {
   /** One line for `gatehouse compile --help`. */
   description: string;
-  /**
-   * Check this target's options (from `targets.<name>`). Return diagnostics with
-   * `path` relative to the options object (e.g. `mode`); the driver prefixes and locates them.
-   */
-  validateOptions?(options: TargetOptions): Diagnostic[];
+  /** Check `targets.<name>` and apply defaults. Pure: no disk, clock or environment. */
+  resolveOptions(raw: TargetOptions): ResolvedOptions<O>;
   /**
    * Produce the files. Must be deterministic. Throw `GatehouseError` with diagnostics for
    * input this target cannot represent safely (the driver locates them in the config).
    */
-  emit(pipeline: ResolvedPipeline, options: TargetOptions, ctx: TargetContext): EmittedFile[];
+  emit(pipeline: ResolvedPipeline, options: O, ctx: TargetContext): EmittedFile[];
 }
 
 /** Options every executor understands. */
@@ -68,11 +81,30 @@ export interface ExecuteOptions {
   onEvent(event: RunEvent): void;
   /** Where run artefacts go (logs, evidence, report). */
   stateDir: string;
+  /**
+   * Run exactly these gates, without setup and without their needs (a CI job whose needs ran
+   * in other jobs: `gatehouse run --only`). An executor that cannot run a gate without its
+   * needs (a Docker stage builds its parents) runs them too. Takes precedence over `gates`.
+   */
+  only?: string[];
+  /**
+   * The run's id, chosen by the caller so it knows where the run's files go
+   * (`runDirOf(stateDir, runId)`). @default a new `newRunId()`
+   */
+  runId?: string;
+  /** Gatehouse version written into the report. @default the report package's version */
+  gatehouseVersion?: string;
 }
 
 /** An executor: runs gates, returns the unified report. */
 export interface ExecutorDefinition {
   description: string;
+  /**
+   * True when `execute` writes the report itself: `report.json` and the rendered files in
+   * `runDirOf(stateDir, runId)`, the latest copy and the ledger line. Otherwise the caller
+   * builds the report from the results it returns and writes it. @default false
+   */
+  writesReport?: boolean;
   execute(pipeline: ResolvedPipeline, options: ExecuteOptions): Promise<RunReport>;
 }
 
@@ -91,9 +123,18 @@ export interface GateKindPreset {
 export interface GatehousePlugin {
   /** Unique name, usually the npm package name. */
   name: string;
+  /** Each target has its own options type; write them with {@link defineTarget} to keep it. */
   targets?: Record<string, TargetDefinition>;
   executors?: Record<string, ExecutorDefinition>;
   gateKinds?: Record<GateKind, GateKindPreset>;
+}
+
+/**
+ * Identity function that types a target: `O` is inferred from `resolveOptions`, so `emit`
+ * receives the resolved options type, not the raw mapping.
+ */
+export function defineTarget<O>(target: TargetDefinition<O>): TargetDefinition<O> {
+  return target;
 }
 
 /** Identity function that types a plugin object. */

@@ -14,6 +14,7 @@ import type {
   TargetDefinition,
 } from './plugin.js';
 import { BUILTIN_PRESETS } from './config/presets.js';
+import { isPlainObject } from './object.js';
 
 /**
  * A plugin that is imported only when one of its targets or executors is used: what it
@@ -289,10 +290,6 @@ function unknown(code: string, what: string, name: string, known: string[]): Gat
   });
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Check that a value has the plugin shape; returns it typed or throws
  * `GH_PLUGIN_INVALID` naming the plugin (`source`) and the offending key.
@@ -303,7 +300,7 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
       hint: 'a plugin module default-exports `definePlugin({ name, targets?, executors?, gateKinds? })`',
     });
   };
-  if (!isRecord(value))
+  if (!isPlainObject(value))
     return fail(`expected an object, got ${value === null ? 'null' : typeof value}`);
   if (typeof value.name !== 'string' || value.name.length === 0)
     fail('`name` must be a non-empty string');
@@ -317,21 +314,24 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
   const section = (key: 'targets' | 'executors' | 'gateKinds', fn: string | null): void => {
     const s = value[key];
     if (s === undefined) return;
-    if (!isRecord(s)) return fail(`\`${key}\` must be an object of definitions by name`);
+    if (!isPlainObject(s)) return fail(`\`${key}\` must be an object of definitions by name`);
     for (const [name, def] of Object.entries(s)) {
-      if (!isRecord(def)) fail(`\`${key}.${name}\` must be an object`);
+      if (!isPlainObject(def)) fail(`\`${key}.${name}\` must be an object`);
       const d = def as Record<string, unknown>;
       if (typeof d.description !== 'string')
         fail(`\`${key}.${name}.description\` must be a string`);
       if (fn && typeof d[fn] !== 'function') fail(`\`${key}.${name}.${fn}\` must be a function`);
+      if (key === 'targets' && typeof d.resolveOptions !== 'function')
+        fail(
+          `\`${key}.${name}.resolveOptions\` must be a function${d.validateOptions === undefined ? '' : ' (it replaces `validateOptions`)'}`,
+        );
       if (
-        key === 'targets' &&
-        d.validateOptions !== undefined &&
-        typeof d.validateOptions !== 'function'
-      ) {
-        fail(`\`${key}.${name}.validateOptions\` must be a function`);
-      }
-      if (key === 'gateKinds' && !isRecord(d.defaults))
+        key === 'executors' &&
+        d.writesReport !== undefined &&
+        typeof d.writesReport !== 'boolean'
+      )
+        fail(`\`${key}.${name}.writesReport\` must be true or false`);
+      if (key === 'gateKinds' && !isPlainObject(d.defaults))
         fail(`\`${key}.${name}.defaults\` must be an object`);
       if (key !== 'gateKinds' && !/^[a-z][a-z0-9-]*$/.test(name))
         fail(`\`${key}.${name}\`: names use lowercase letters, digits and \`-\``);
@@ -345,10 +345,10 @@ export function checkPluginShape(value: unknown, source: string): GatehousePlugi
 
 /** The plugin object of an imported module: its default export, or the module itself. */
 function pluginFromModule(mod: unknown): unknown {
-  if (isRecord(mod) && 'default' in mod && mod.default !== undefined) {
+  if (isPlainObject(mod) && 'default' in mod && mod.default !== undefined) {
     const d = mod.default;
     // CommonJS modules imported from ESM may wrap `module.exports.default` once more.
-    if (isRecord(d) && !('name' in d) && isRecord(d.default)) return d.default;
+    if (isPlainObject(d) && !('name' in d) && isPlainObject(d.default)) return d.default;
     return d;
   }
   return mod;
@@ -412,8 +412,8 @@ export async function loadPlugins(
 /** Shape-check the imported built-ins; lazy entries are checked when they load. */
 export function checkBuiltins(builtins: readonly PluginEntry[]): PluginEntry[] {
   return builtins.map((b, i) => {
-    const source = isRecord(b) && typeof b.name === 'string' ? b.name : `builtin #${i}`;
-    if (isRecord(b) && isLazyPlugin(b)) return checkLazyShape(b, source);
+    const source = isPlainObject(b) && typeof b.name === 'string' ? b.name : `builtin #${i}`;
+    if (isPlainObject(b) && isLazyPlugin(b)) return checkLazyShape(b, source);
     return checkPluginShape(b, source);
   });
 }
@@ -429,9 +429,9 @@ function checkLazyShape(value: LazyPlugin, source: string): LazyPlugin {
   for (const key of ['targets', 'executors'] as const) {
     const s: unknown = value[key];
     if (s === undefined) continue;
-    if (!isRecord(s)) fail(`\`${key}\` must be an object of descriptions by name`);
+    if (!isPlainObject(s)) fail(`\`${key}\` must be an object of descriptions by name`);
     for (const [name, d] of Object.entries(s as Record<string, unknown>)) {
-      if (!isRecord(d) || typeof d.description !== 'string')
+      if (!isPlainObject(d) || typeof d.description !== 'string')
         fail(`\`${key}.${name}.description\` must be a string`);
     }
   }

@@ -7,6 +7,7 @@ import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
 import { isGatehouseError, type Diagnostic } from './errors.js';
 import type { GatehousePlugin } from './plugin.js';
 import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
+import { resolveTargetOptions } from './compile.js';
 import {
   displayName,
   parseConfigBytes,
@@ -50,7 +51,7 @@ export interface ProjectOptions extends Omit<LoadOptions, 'presets'> {
 /**
  * Read a config, load the built-in plugins plus those in its `plugins:`, validate it with
  * their gate kinds, and check `targets:` against the registry (unknown names, and each
- * target's `validateOptions`). Problems in the file are diagnostics, including a `plugins:`
+ * target's `resolveOptions`). Problems in the file are diagnostics, including a `plugins:`
  * entry that is not installed, does not load, is not a plugin or clashes with another
  * (located at `plugins[i]`); a missing file or a broken built-in plugin throws. Lazy built-ins are imported only for the targets the config names
  * (and when they add gate kinds); executors stay unloaded (`registry.loadExecutor`).
@@ -186,13 +187,10 @@ async function loadParsed(
         });
         continue;
       }
-      for (const d of registry.target(name).validateOptions?.(options) ?? []) {
-        const p = d.path ? `${path}.${d.path}` : path;
+      for (const d of resolveTargetOptions(registry.target(name), name, options).diagnostics) {
         extra.push({
           ...d,
-          code: d.code || 'GH_TARGET_OPTIONS',
-          path: p,
-          loc: d.loc ?? v.locate(p, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value'),
+          loc: d.loc ?? v.locate(d.path, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value'),
         });
       }
     }

@@ -13,8 +13,13 @@ import {
   unifiedDiff,
   validateBytes,
   writeFiles,
+  defineTarget,
   type GatehousePlugin,
+  type TargetOptions,
 } from '../src/index.js';
+
+/** A target that takes its options as written. */
+const asWritten = (value: TargetOptions) => ({ value, diagnostics: [] });
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -38,8 +43,9 @@ const plugin: GatehousePlugin = {
   targets: {
     list: {
       description: 'lists gates',
-      validateOptions: (o) =>
-        Object.keys(o)
+      resolveOptions: (o) => ({
+        value: o,
+        diagnostics: Object.keys(o)
           .filter((k) => k !== 'style')
           .map((k) => ({
             code: 'GH_UNKNOWN_KEY',
@@ -48,6 +54,7 @@ const plugin: GatehousePlugin = {
             path: k,
             loc: null,
           })),
+      }),
       emit: (p, _o, ctx) => [
         {
           path: 'z/list.txt',
@@ -56,17 +63,31 @@ const plugin: GatehousePlugin = {
         { path: 'a.sh', contents: '#!/bin/sh\n', mode: 0o755 },
       ],
     },
-    other: { description: 'other', emit: () => [{ path: 'other.txt', contents: 'o\n' }] },
-    clash: { description: 'clash', emit: () => [{ path: 'a.sh', contents: 'x' }] },
-    escape: { description: 'escape', emit: () => [{ path: '../outside.txt', contents: 'x' }] },
-    hook: {
+    other: {
+      description: 'other',
+      resolveOptions: asWritten,
+      emit: () => [{ path: 'other.txt', contents: 'o\n' }],
+    },
+    clash: {
+      description: 'clash',
+      resolveOptions: asWritten,
+      emit: () => [{ path: 'a.sh', contents: 'x' }],
+    },
+    escape: {
+      description: 'escape',
+      resolveOptions: asWritten,
+      emit: () => [{ path: '../outside.txt', contents: 'x' }],
+    },
+    hook: defineTarget({
       description: 'writes where `path` says',
+      resolveOptions: asWritten,
       emit: (_p, o) => [
         { path: typeof o.path === 'string' ? o.path : 'hook.txt', contents: 'x\n' },
       ],
-    },
+    }),
     refuse: {
       description: 'refuses',
+      resolveOptions: asWritten,
       emit: () => {
         throw new GatehouseError('GH_TARGET_EMIT', 'cannot represent', {
           diagnostics: [

@@ -33,18 +33,21 @@ const notesPlugin = definePlugin({
   targets: {
     notes: {
       description: 'notes file',
-      validateOptions: (o) =>
-        o.loud === undefined || typeof o.loud === 'boolean'
-          ? []
-          : [
-              {
-                code: 'GH_TARGET_OPTIONS',
-                severity: 'error',
-                message: '`loud` is a boolean',
-                path: 'loud',
-                loc: null,
-              },
-            ],
+      resolveOptions: (o) => ({
+        value: o,
+        diagnostics:
+          o.loud === undefined || typeof o.loud === 'boolean'
+            ? []
+            : [
+                {
+                  code: 'GH_TARGET_OPTIONS',
+                  severity: 'error',
+                  message: '`loud` is a boolean',
+                  path: 'loud',
+                  loc: null,
+                },
+              ],
+      }),
       emit: () => [emitted],
     },
   },
@@ -75,7 +78,7 @@ describe('lazy plugins in the registry', () => {
       expect.objectContaining({ code: 'GH_PLUGIN_NOT_LOADED' }),
     );
     const [a, b] = await Promise.all([r.loadTarget('notes'), r.loadTarget('notes')]);
-    expect(a).toBe(notesPlugin.targets.notes);
+    expect(a).toBe(notesPlugin.targets?.notes);
     expect(b).toBe(a);
     expect(r.target('notes')).toBe(a);
     expect(notes.calls).toBe(1);

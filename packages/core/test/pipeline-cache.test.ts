@@ -40,6 +40,7 @@ const notes = definePlugin({
   targets: {
     notes: {
       description: 'notes',
+      resolveOptions: (value) => ({ value, diagnostics: [] }),
       emit: () => {
         throw new GatehouseError('GH_NOTES', 'bad title', {
           diagnostics: [

@@ -32,10 +32,16 @@ async function installPackage(
   await writeFile(join(dir, 'index.js'), source);
 }
 
-const target = `{ description: 'x', emit: () => [{ path: 'x.txt', contents: 'x' }] }`;
+const target = `{ description: 'x', resolveOptions: (value) => ({ value, diagnostics: [] }), emit: () => [{ path: 'x.txt', contents: 'x' }] }`;
 const builtin: GatehousePlugin = definePlugin({
   name: '@gatehouse/plugin-fake',
-  targets: { dockerfile: { description: 'd', emit: () => [] } },
+  targets: {
+    dockerfile: {
+      description: 'd',
+      resolveOptions: (value) => ({ value, diagnostics: [] }),
+      emit: () => [],
+    },
+  },
 });
 
 async function load(
@@ -128,9 +134,9 @@ describe('loadPlugins', () => {
       /`gateKinds\.k\.defaults` must be an object/,
     ],
     [
-      'validateOptions not a function',
-      `export default { name: 'p', targets: { t: { description: 'x', emit() {}, validateOptions: 1 } } };`,
-      /validateOptions` must be a function/,
+      'validateOptions instead of resolveOptions',
+      `export default { name: 'p', targets: { t: { description: 'x', emit() {}, validateOptions() {} } } };`,
+      /`targets\.t\.resolveOptions` must be a function \(it replaces `validateOptions`\)/,
     ],
   ])(
     'bad shape (%s): GH_PLUGIN_INVALID naming the plugin and the key',

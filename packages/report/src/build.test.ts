@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gate, pipeline } from '@gatehouse/test-utils';
 import type { GateResult } from '@gatehouse/core';
-import { buildReport, collectContext, collectGitInfo, computeVerdict, newRunId } from './build.js';
+import { newRunId } from '@gatehouse/core';
+import { buildReport, collectContext, collectGitInfo, computeVerdict } from './build.js';
 import { cachedResult, skippedResult } from './evaluate.js';
 import { tempDir, run } from '../test/helpers.js';
 

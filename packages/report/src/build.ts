@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { newRunId } from '@gatehouse/core';
 import type {
   GateResult,
   GitInfo,
@@ -12,6 +12,9 @@ import type {
   RunReport,
   SetupRecord,
 } from '@gatehouse/core';
+
+/** Run ids are core's (one format for every executor and for merged reports). */
+export { newRunId };
 import { skippedResult } from './evaluate.js';
 import { computeVerdict, effectiveStatus, NO_RESULT_REASON } from './verdict.js';
 
@@ -25,31 +28,6 @@ export const REPORT_PACKAGE_VERSION: string = (
 ).version;
 
 export { NO_RESULT_REASON } from './verdict.js';
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/**
- * A time-sortable random run id (ULID: 48-bit millisecond time + 80 random bits, Crockford
- * base32, 26 characters). Ids sort by creation time as plain strings.
- * @see https://github.com/ulid/spec
- */
-export function newRunId(now: number = Date.now()): string {
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32]! + time;
-    t = Math.floor(t / 32);
-  }
-  const rnd = randomBytes(10);
-  let bits = 0n;
-  for (const b of rnd) bits = (bits << 8n) | BigInt(b);
-  let random = '';
-  for (let i = 0; i < 16; i++) {
-    random = CROCKFORD[Number(bits & 31n)]! + random;
-    bits >>= 5n;
-  }
-  return time + random;
-}
 
 function git(args: string[], cwd: string): Promise<string | null> {
   return new Promise((resolveP) => {

@@ -1,8 +1,7 @@
 import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256 } from '@gatehouse/core';
-import type { ResolvedGate } from '@gatehouse/core';
-import type { GateResult } from '@gatehouse/core';
+import { DOCKER_EVIDENCE_DIR, DOCKER_LOG_FILE, DOCKER_RESULT_FILE, sha256 } from '@gatehouse/core';
+import type { ExportedGateResult, GateResult, ResolvedGate } from '@gatehouse/core';
 import { openConfined, readConfined, scanFile } from './confined.js';
 import { evaluateGate, logTailOf, skippedResult, type EvaluateOptions } from './evaluate.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
@@ -33,12 +32,18 @@ export interface ExportReadOptions {
 
 const NAME = "the gate's exported directory";
 
+/**
+ * `result.json` as read: core's {@link ExportedGateResult}, every field still unchecked (an
+ * older stage wrote fewer keys; a gate could have written anything there).
+ */
+type RawExportedResult = { [K in keyof ExportedGateResult]?: unknown } & Record<string, unknown>;
+
 type ResultJson =
-  { ok: true; raw: Record<string, unknown> } | { ok: false; spawnError?: string; refusal?: string };
+  { ok: true; raw: RawExportedResult } | { ok: false; spawnError?: string; refusal?: string };
 
 /** `result.json` of an exported gate, read without following a link out of `dir`. */
 async function readResultJson(dir: string): Promise<ResultJson> {
-  const read = await readConfined(dir, 'result.json', NAME, MAX_RESULT_JSON_BYTES);
+  const read = await readConfined(dir, DOCKER_RESULT_FILE, NAME, MAX_RESULT_JSON_BYTES);
   if (!read.ok) {
     if (read.kind === 'missing') return { ok: false, spawnError: `no result.json in ${dir}` };
     if (read.kind === 'large' || read.kind === 'unreadable')
@@ -49,7 +54,7 @@ async function readResultJson(dir: string): Promise<ResultJson> {
     const raw: unknown = JSON.parse(read.bytes.toString('utf8'));
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       throw new Error('not a JSON object');
-    return { ok: true, raw: raw as Record<string, unknown> };
+    return { ok: true, raw: raw as RawExportedResult };
   } catch (err) {
     return {
       ok: false,
@@ -67,7 +72,7 @@ async function readExportedLog(
   options: ExportReadOptions,
 ): Promise<{ log: GateOutcome['log']; logTail?: string; refusal?: string }> {
   const none: GateOutcome['log'] = { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false };
-  const opened = await openConfined(dir, 'log.txt', NAME);
+  const opened = await openConfined(dir, DOCKER_LOG_FILE, NAME);
   if (!opened.ok)
     return opened.kind === 'missing'
       ? { log: none }
@@ -82,7 +87,12 @@ async function readExportedLog(
   const logTail = logTailOf(end, scan.tail.length === scan.bytes);
   if (!options.logCopy)
     return {
-      log: { path: join(dir, 'log.txt'), sha256: scan.sha256, bytes: scan.bytes, truncated: false },
+      log: {
+        path: join(dir, DOCKER_LOG_FILE),
+        sha256: scan.sha256,
+        bytes: scan.bytes,
+        truncated: false,
+      },
       logTail,
     };
   let copy = Buffer.from(redact(scan.head.toString('utf8')), 'utf8');
@@ -98,9 +108,10 @@ async function readExportedLog(
 }
 
 /**
- * Read one gate exported from the Docker layout (`<dir>/result.json`, `log.txt`, `evidence/`)
- * as an outcome. `result.json` is `{ id, exitCode, startedAt, finishedAt, durationMs }`; exit
- * code 124 (from `timeout`) means the gate timed out. A missing or malformed `result.json`
+ * Read one gate exported from the Docker layout (`<dir>/result.json`, `log.txt`, `evidence/`;
+ * core's `docker-layout.ts`) as an outcome. `result.json` is an `ExportedGateResult`; only
+ * `id`, `exitCode`, `startedAt` and `finishedAt` are required here, so a file written by an
+ * older stage still reads. Exit code 124 (from `timeout`) means the gate timed out. A missing or malformed `result.json`
  * yields an outcome whose `spawnError` says so, so `evaluateGate` reports `error`.
  *
  * The gate wrote that directory, so nothing in it is trusted: a file that is (or is reached
@@ -125,7 +136,7 @@ export async function readExportedGate(
     startedAt: new Date(0).toISOString(),
     finishedAt: new Date(0).toISOString(),
     durationMs: 0,
-    outDir: join(dir, 'evidence'),
+    outDir: join(dir, DOCKER_EVIDENCE_DIR),
     log: { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false },
     executor,
     image: { ref: gate.image, digest: null },

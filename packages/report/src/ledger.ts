@@ -13,6 +13,8 @@ import {
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  runsDirOf,
+  stateDirOf,
   canonicalJson,
   GatehouseError,
   OWN_PROC_START,
@@ -483,7 +485,7 @@ export async function auditLedger(rootDir: string, opts: LedgerOptions = {}): Pr
       // not JSON: the chain check reports it
     }
   }
-  const runsDir = join(rootDir, '.gatehouse', 'runs');
+  const runsDir = runsDirOf(stateDirOf(rootDir));
   const unrecorded: LedgerAudit['unrecorded'] = [];
   for (const d of await readdir(runsDir, { withFileTypes: true }).catch(() => [])) {
     if (!d.isDirectory() || named.has(d.name)) continue;

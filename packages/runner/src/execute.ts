@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { projectStateKey, unmetCondition } from '@gatehouse/core';
+import { newRunId, projectStateKey, runDirOf, unmetCondition } from '@gatehouse/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -96,7 +95,7 @@ export interface LocalExecuteOptions extends ExecuteOptions {
 
 /** Where one run's files live. */
 export function runPaths(stateDir: string, runId: string) {
-  const runDir = join(stateDir, 'runs', runId);
+  const runDir = runDirOf(stateDir, runId);
   return {
     runDir,
     logsDir: join(runDir, 'logs'),
@@ -107,15 +106,6 @@ export function runPaths(stateDir: string, runId: string) {
     setupLog: join(runDir, 'setup.log'),
     reportDir: join(stateDir, 'report'),
   };
-}
-
-/** A new run id: UTC time (sortable) plus random bits. */
-export function newRunId(now = new Date()): string {
-  const t = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
 const nowIso = () => new Date().toISOString();

@@ -10,57 +10,11 @@ import { createReadStream } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { globToRegExp } from '@gatehouse/core';
+
+export { globToRegExp };
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
-
-function escapeRe(c: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
-}
-
-/** Compile one glob (without `!`) to a RegExp over POSIX relative paths. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let i = 0;
-  let braces = 0;
-  while (i < glob.length) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const atStart = i === 0 || glob[i - 1] === '/';
-        const atEnd = i + 2 === glob.length || glob[i + 2] === '/';
-        if (atStart && atEnd) {
-          if (i + 2 === glob.length) re += '.*';
-          else {
-            re += '(?:[^/]*(?:/[^/]*)*/)?';
-            i += 1; // swallow the slash after **
-          }
-          i += 2;
-          continue;
-        }
-      }
-      re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) re += '\\[';
-      else {
-        let body = glob.slice(i + 1, end);
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        re += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (c === '{') {
-      braces++;
-      re += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (c === ',' && braces > 0) re += '|';
-    else re += escapeRe(c);
-    i++;
-  }
-  return new RegExp(`^${re}$`);
-}
 
 function hasMagic(segment: string): boolean {
   return /[*?[{]/.test(segment);

@@ -6,7 +6,9 @@
 import { definePlugin } from '@gatehouse/core';
 import { execute } from './execute.js';
 
-export { execute, explain, runPaths, newRunId, DEFAULTS, EXECUTOR } from './execute.js';
+export { execute, explain, runPaths, DEFAULTS, EXECUTOR } from './execute.js';
+/** @deprecated import it from `@gatehouse/core`. */
+export { newRunId } from '@gatehouse/core';
 export type { LocalExecuteOptions } from './execute.js';
 export type { GateExplanation } from './explain.js';
 export { StreamRedactor, redactText, textRedactor, REDACTED } from './redact.js';
@@ -33,6 +35,7 @@ const runnerPlugin = definePlugin({
   executors: {
     local: {
       description: 'Run gates as local processes (no Docker needed), cached and in parallel',
+      writesReport: true,
       execute,
     },
   },

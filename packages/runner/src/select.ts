@@ -1,7 +1,13 @@
-import { GatehouseError, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
+import {
+  selectGates,
+  selectOnlyGates,
+  type ResolvedGate,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
 
 /**
- * The gates a run covers, in pipeline (topological) order.
+ * The gates a run covers, in pipeline (topological) order (core's `selectGates` and
+ * `selectOnlyGates`, which also refuse an unknown id).
  * - `only`: exactly those gates; their needs are assumed done elsewhere.
  * - `gates`: those gates plus everything they transitively need.
  * - neither: every gate.
@@ -11,29 +17,7 @@ export function selectRunGates(
   gates: readonly string[],
   only: readonly string[] = [],
 ): ResolvedGate[] {
-  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  const requested = only.length > 0 ? only : gates;
-  const unknown = requested.filter((id) => !byId.has(id));
-  if (unknown.length > 0) {
-    const known = pipeline.gates.map((g) => g.id).join(', ');
-    throw new GatehouseError(
-      'GH_UNKNOWN_GATE',
-      `unknown gate ${unknown.map((u) => `\`${u}\``).join(', ')}`,
-      {
-        hint: `gates in ${pipeline.name}: ${known}`,
-      },
-    );
-  }
-  if (requested.length === 0) return [...pipeline.gates];
-  const keep = new Set<string>();
-  if (only.length > 0) for (const id of only) keep.add(id);
-  else {
-    const visit = (id: string) => {
-      if (keep.has(id)) return;
-      keep.add(id);
-      for (const n of byId.get(id)?.needs ?? []) visit(n);
-    };
-    for (const id of gates) visit(id);
-  }
-  return pipeline.gates.filter((g) => keep.has(g.id));
+  return only.length > 0
+    ? selectOnlyGates(pipeline, only).gates
+    : [...selectGates(pipeline, gates).gates];
 }

@@ -29,3 +29,4 @@ export {
   redactionText,
   REDACTION_CHARS,
 } from './redaction.js';
+export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';

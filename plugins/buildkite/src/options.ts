@@ -1,3 +1,4 @@
+/** `targets.buildkite`: the options as the user writes them, resolved once, with defaults. */
 import {
   isPlainObject,
   optionDiagnostic,
@@ -30,7 +31,7 @@ const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
 const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=*-]+$/;
 
 /** Check `targets.buildkite` and resolve its defaults. Diagnostics' paths are relative to the options. */
-export function readBuildkiteOptions(options: TargetOptions): {
+export function resolveBuildkiteOptions(options: TargetOptions): {
   value: BuildkiteOptions;
   diagnostics: Diagnostic[];
 } {

@@ -2,11 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { ResolvedPipeline } from '@gatehouse/core';
-import { diagnosticsOf, gate, hostileString, pipeline, withEnv } from '@gatehouse/test-utils';
+import {
+  diagnosticsOf,
+  emitTarget,
+  gate,
+  hostileString,
+  pipeline,
+  withEnv,
+} from '@gatehouse/test-utils';
 import plugin, {
   buildPipeline,
   gateStepKey,
-  readBuildkiteOptions,
+  resolveBuildkiteOptions,
   REPORT_STEP_KEY,
   type BuildkitePipeline,
 } from '../src/index.js';
@@ -16,7 +23,7 @@ const target = plugin.targets.buildkite;
 const ctx = { gatehouseVersion: '0.1.0', configFile: 'gatehouse.yml' };
 
 function emit(p: ResolvedPipeline, options: Record<string, unknown> = {}): string {
-  const files = target.emit(p, options, ctx);
+  const files = emitTarget(target, p, options, ctx);
   expect(files).toHaveLength(1);
   return files[0]!.contents;
 }
@@ -122,7 +129,8 @@ describe('buildkite target', () => {
     expect(step.image).toBe('node:22-bookworm-slim');
     expect(step.artifact_paths).toEqual(['gatehouse-results/docker/e2e/**/*']);
     expect(
-      buildPipeline(diamond, readBuildkiteOptions({ mode: 'docker' }).value).steps.at(-1)!.commands,
+      buildPipeline(diamond, resolveBuildkiteOptions({ mode: 'docker' }).value).steps.at(-1)!
+        .commands,
     ).toContain(
       'npx --no-install gatehouse report merge --docker gatehouse-results/docker -o gatehouse-report/report.json',
     );
@@ -172,7 +180,7 @@ describe('buildkite target', () => {
             expect(s.env).toEqual({ VALUE: value });
           }
           expect(seen.steps[0]!.label).toBe(description ? `one: ${description}` : 'one');
-          expect(seen).toEqual(buildPipeline(p, readBuildkiteOptions({}).value));
+          expect(seen).toEqual(buildPipeline(p, resolveBuildkiteOptions({}).value));
         }
       }),
       { numRuns: 300 },
@@ -192,7 +200,7 @@ describe('buildkite target', () => {
         },
       },
     );
-    const found = diagnosticsOf(() => target.emit(bad, {}, ctx));
+    const found = diagnosticsOf(() => emitTarget(target, bad, {}, ctx));
     expect(found.sort()).toEqual(
       [
         'GH_BUILDKITE_BACKSLASH_DOLLAR setup.run',
@@ -219,7 +227,7 @@ describe('buildkite target', () => {
 
   it('refuses docker mode without the dockerfile target', () => {
     expect(
-      diagnosticsOf(() => target.emit({ ...diamond, targets: {} }, { mode: 'docker' }, ctx)),
+      diagnosticsOf(() => emitTarget(target, { ...diamond, targets: {} }, { mode: 'docker' }, ctx)),
     ).toEqual(['GH_TARGET_OPTIONS targets.buildkite.mode']);
   });
 
@@ -295,8 +303,10 @@ describe('buildkite target options', () => {
     ['bad secret source', { secret_source: 'vault' }, ['GH_TARGET_OPTIONS secret_source']],
   ];
   it.each(table)('%s', (_name, options, expected) => {
-    expect(target.validateOptions!(options).map((d) => `${d.code} ${d.path}`)).toEqual(expected);
-    expect(() => target.emit(diamond, options, ctx)).toThrow(/invalid target options/);
+    expect(target.resolveOptions(options).diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual(
+      expected,
+    );
+    expect(() => emitTarget(target, diamond, options, ctx)).toThrow(/invalid options/);
   });
 
   it('leaves secrets to the agent hook with secret_source: agent', () => {
@@ -306,9 +316,9 @@ describe('buildkite target options', () => {
   });
 
   it('writes to the configured path', () => {
-    expect(target.emit(diamond, { path: '.buildkite/gates.yml' }, ctx)[0]!.path).toBe(
+    expect(emitTarget(target, diamond, { path: '.buildkite/gates.yml' }, ctx)[0]!.path).toBe(
       '.buildkite/gates.yml',
     );
-    expect(target.emit(diamond, {}, ctx)[0]!.path).toBe('.buildkite/pipeline.yml');
+    expect(emitTarget(target, diamond, {}, ctx)[0]!.path).toBe('.buildkite/pipeline.yml');
   });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { loadPipeline } from '@gatehouse/core';
+import { emitTarget } from '@gatehouse/test-utils';
 import plugin, { gateStepKey, REPORT_STEP_KEY, type BuildkitePipeline } from '../src/index.js';
 import { interpolateAll, judgePipeline } from './oracle.js';
 
@@ -27,10 +28,15 @@ describe('buildkite golden files', () => {
     '%s: matches _expected; the schema and graph checks accept it with the gate DAG',
     async (name) => {
       const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
-      const [file] = plugin.targets.buildkite.emit(pipeline, pipeline.targets.buildkite ?? {}, {
-        gatehouseVersion: '0.1.0',
-        configFile: 'gatehouse.yml',
-      });
+      const [file] = emitTarget(
+        plugin.targets.buildkite,
+        pipeline,
+        pipeline.targets.buildkite ?? {},
+        {
+          gatehouseVersion: '0.1.0',
+          configFile: 'gatehouse.yml',
+        },
+      );
       const expectedPath = join(fixtures, name, '_expected', file!.path);
       if (update) {
         await mkdir(dirname(expectedPath), { recursive: true });

@@ -1,7 +1,7 @@
 /** The one place that knows the Dockerfile target's API: everything a build needs from it. */
 import { relative } from 'node:path';
-import type { ResolvedPipeline } from '@gatehouse/core';
-import {
+import { GatehouseError, resolveTargetOptions, type ResolvedPipeline } from '@gatehouse/core';
+import dockerfilePlugin, {
   CA_SECRET_ID,
   emitDockerfile,
   resolveCaSource,
@@ -29,15 +29,26 @@ export interface CompiledBuild {
 }
 
 /**
- * Emits the Dockerfile with the project's `targets.dockerfile` options, and finds the CA
- * bundle to pass. Throws `GH_CA_PATH` (at `targets.dockerfile.ca`) when the configured CA
- * file leads out of the project or is not a regular file: it is never read then.
+ * Emits the Dockerfile with the project's `targets.dockerfile` options, resolved as `compile`
+ * resolves them, and finds the CA bundle to pass. Throws `GH_TARGET_OPTIONS` with the
+ * option diagnostics when they are invalid, and `GH_CA_PATH` (at `targets.dockerfile.ca`)
+ * when the configured CA file leads out of the project or is not a regular file: it is
+ * never read then.
  */
 export async function compileForBuild(
   pipeline: ResolvedPipeline,
   env: Record<string, string | undefined>,
 ): Promise<CompiledBuild> {
-  const options = pipeline.targets.dockerfile ?? {};
+  const resolved = resolveTargetOptions(
+    dockerfilePlugin.targets.dockerfile,
+    'dockerfile',
+    pipeline.targets.dockerfile ?? {},
+  );
+  if (resolved.diagnostics.some((d) => d.severity === 'error'))
+    throw new GatehouseError('GH_TARGET_OPTIONS', 'invalid options for the dockerfile target', {
+      diagnostics: resolved.diagnostics,
+    });
+  const options = resolved.value;
   const emitted = emitDockerfile(pipeline, options, {
     configFile: relative(pipeline.rootDir, pipeline.configPath) || 'gatehouse.yml',
   });

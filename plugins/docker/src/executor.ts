@@ -7,6 +7,9 @@
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
+  newRunId,
+  runDirOf,
+  selectGates,
   type ExecuteOptions,
   type GateResult,
   type ResolvedGate,
@@ -19,7 +22,6 @@ import {
   buildReport,
   cachedResult,
   evaluateGate,
-  newRunId,
   judgeExportedGate,
   serialiseStatement,
   toReleaseProvenance,
@@ -31,24 +33,14 @@ import {
 import type Dockerode from 'dockerode';
 import { collectSecrets, conditionBuildArgs, runBuild } from './build.js';
 import { EXECUTOR, LABEL } from './constants.js';
-import { selectWithNeeds } from './select.js';
 import { compileForBuild, gateOfStage, SETUP_STAGE } from './compile.js';
 import { connect, ensureReachable } from './engine.js';
 import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
 
-/**
- * Options the CLI passes besides {@link ExecuteOptions}; all optional. `only` gates are
- * built with the gates they need (a stage cannot run without its parent stages).
- */
+/** Options of the Docker executor besides {@link ExecuteOptions}; all optional. */
 export interface DockerExecuteOptions extends ExecuteOptions {
-  /** Run id chosen by the caller. @default a new one */
-  runId?: string;
-  /** Gate ids run without their needs by the local executor; here, like `gates`. */
-  only?: string[];
-  /** Version written into the report. */
-  gatehouseVersion?: string;
   /**
    * When the verdict passed and the pipeline has a `release`, also build the release stage as
    * an image with this tag, and write its SLSA provenance (`release.provenance.json`) next to
@@ -105,8 +97,8 @@ export async function executeDocker(
 ): Promise<RunReport> {
   const emit = (event: RunEvent): void => opts.onEvent(event);
   const now = (): string => new Date().toISOString();
-  const extra = opts as DockerExecuteOptions;
-  const selected = selectWithNeeds(pipeline, [...opts.gates, ...(extra.only ?? [])]);
+  // A stage cannot run without its parent stages: `only` gates are built with their needs.
+  const selected = selectGates(pipeline, [...opts.gates, ...(opts.only ?? [])]);
   // Config problems (a value no Dockerfile can carry, a CA file outside the project) come
   // before any question to the engine.
   const compiled = await compileForBuild(selected, opts.env);
@@ -114,9 +106,9 @@ export async function executeDocker(
   await ensureReachable(docker, opts.env);
 
   // Image tags are lower case; the report's ids are upper-case Crockford base32.
-  const runId = extra.runId ?? newRunId();
+  const runId = opts.runId ?? newRunId();
   const startedAt = now();
-  const runDir = join(opts.stateDir, 'runs', runId);
+  const runDir = runDirOf(opts.stateDir, runId);
   const outRoot = join(runDir, 'out');
   await mkdir(outRoot, { recursive: true });
   emit({ type: 'run-start', at: startedAt, gates: selected.gates.map((g) => g.id) });
@@ -248,7 +240,7 @@ export async function executeDocker(
     runId,
     rootDir: pipeline.rootDir,
     env: opts.env,
-    ...(extra.gatehouseVersion ? { gatehouseVersion: extra.gatehouseVersion } : {}),
+    ...(opts.gatehouseVersion ? { gatehouseVersion: opts.gatehouseVersion } : {}),
     ...(setupSpan
       ? {
           setup: {
@@ -287,13 +279,9 @@ export async function executeDocker(
       level: 'error',
       text: `docker build failed: ${infraError}`,
     });
-  if (
-    extra.releaseTag &&
-    pipeline.release &&
-    written.report.verdict.status === 'passed' &&
-    !infraError
-  ) {
-    await buildRelease(pipeline, written.report, extra.releaseTag, {
+  const releaseTag = (opts as DockerExecuteOptions).releaseTag;
+  if (releaseTag && pipeline.release && written.report.verdict.status === 'passed' && !infraError) {
+    await buildRelease(pipeline, written.report, releaseTag, {
       docker,
       compiled,
       secrets,

@@ -10,11 +10,9 @@ import { definePlugin } from '@gatehouse/core';
 import type { BuildPipelineImageOptions, BuildResult } from './build.js';
 
 export { EXECUTOR, LABEL } from './constants.js';
-export { selectWithNeeds } from './select.js';
 export { BuildProgress, decodeTrace, parseVertexName } from './progress.js';
 export type { BuildOutcome, ProgressHandlers, Vertex } from './progress.js';
 export { contextEntries } from './context.js';
-export type { DockerExecuteOptions } from './executor.js';
 export type { BuildPipelineImageOptions, BuildResult } from './build.js';
 
 /** Runs the pipeline's gates in BuildKit; resolves with the report (also written under `stateDir`). */
@@ -44,6 +42,7 @@ export default definePlugin({
     docker: {
       description:
         'run the gates as BuildKit stages of the generated Dockerfile, through the Docker Engine API',
+      writesReport: true,
       execute: executeDocker,
     },
   },

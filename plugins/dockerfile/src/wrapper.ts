@@ -7,8 +7,17 @@
  * read from a generated script file — and handed unchanged to `/bin/sh -c "$1"`.
  */
 
+import {
+  DOCKER_EVIDENCE_DIR,
+  DOCKER_LOG_FILE,
+  DOCKER_OUT_ROOT,
+  DOCKER_RESULT_FILE,
+  EXPORTED_RESULT_KEYS,
+  type ExportedGateResult,
+} from '@gatehouse/core';
+
 /** Where gate results live inside gate stages: `<OUT_ROOT>/<id>/{result.json,log.txt,evidence/}`. */
-export const OUT_ROOT = '/gatehouse/out';
+export const OUT_ROOT = DOCKER_OUT_ROOT;
 /** Where generated command files are copied to inside the image. */
 export const CMD_ROOT = '/gatehouse/cmd';
 /** BuildKit secret id of the optional CA bundle (`docker build --secret id=gatehouse_ca,src=…`). */
@@ -110,8 +119,8 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
   const t = p.timeoutSeconds;
   const lines = [
     `o=${o}`,
-    'mkdir -p "$o/evidence"',
-    'GATEHOUSE_OUT="$o/evidence"; export GATEHOUSE_OUT',
+    `mkdir -p "$o/${DOCKER_EVIDENCE_DIR}"`,
+    `GATEHOUSE_OUT="$o/${DOCKER_EVIDENCE_DIR}"; export GATEHOUSE_OUT`,
     // GNU date has %N (nanoseconds); busybox prints it literally, so fall back to seconds.
     'gh_ms() { gh_n=$(date +%s%N 2>/dev/null); case $gh_n in ""|*[!0-9]*) echo $(( $(date +%s) * 1000 ));; *) echo $(( gh_n / 1000000 ));; esac; }',
     'gh_iso() { printf "%s.%03dZ" "$(date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%M:%S 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%S)" $(( $1 % 1000 )); }',
@@ -121,7 +130,7 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
   ];
   if (p.needs.length > 0) {
     lines.push(
-      `for gh_need in ${p.needs.join(' ')}; do case $(cat "${OUT_ROOT}/$gh_need/result.json" 2>/dev/null) in *'"exitCode":0,'*) ;; *) gh_skip=$gh_need; break;; esac; done`,
+      `for gh_need in ${p.needs.join(' ')}; do case $(cat "${OUT_ROOT}/$gh_need/${DOCKER_RESULT_FILE}" 2>/dev/null) in *'"exitCode":0,'*) ;; *) gh_skip=$gh_need; break;; esac; done`,
     );
   }
   lines.push(...exportSecrets(p), 'gh_unmet=');
@@ -132,13 +141,13 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
     'gh_cond=false',
     'if [ -n "$gh_unmet" ]; then',
     '  gh_rc=null; gh_cond=true; gh_skipj="\\"not set (when.env):$gh_unmet\\""',
-    '  printf "gatehouse: not run: not set (when.env):%s\\n" "$gh_unmet" > "$o/log.txt"',
+    `  printf "gatehouse: not run: not set (when.env):%s\\n" "$gh_unmet" > "$o/${DOCKER_LOG_FILE}"`,
     'elif [ -n "$gh_skip" ]; then',
     '  gh_rc=null; gh_skipj="\\"needed gate $gh_skip did not pass\\""',
-    '  printf "gatehouse: not run: needed gate %s did not pass\\n" "$gh_skip" > "$o/log.txt"',
+    `  printf "gatehouse: not run: needed gate %s did not pass\\n" "$gh_skip" > "$o/${DOCKER_LOG_FILE}"`,
     'else',
     '  gh_skipj=null',
-    `  if command -v timeout >/dev/null 2>&1; then timeout -s TERM ${t} /bin/sh -c "$gh_cmd" > "$o/log.txt" 2>&1 < /dev/null; else /bin/sh -c "$gh_cmd" > "$o/log.txt" 2>&1 < /dev/null; fi`,
+    `  if command -v timeout >/dev/null 2>&1; then timeout -s TERM ${t} /bin/sh -c "$gh_cmd" > "$o/${DOCKER_LOG_FILE}" 2>&1 < /dev/null; else /bin/sh -c "$gh_cmd" > "$o/${DOCKER_LOG_FILE}" 2>&1 < /dev/null; fi`,
     '  gh_rc=$?',
     'fi',
     'gh_t1=$(gh_ms)',
@@ -150,13 +159,10 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
     // Redact secret values from the log where awk exists (busybox and Debian images have it).
     // awk cannot tell whether the last line ended with a newline; `tail | wc` can.
     lines.push(
-      `if command -v awk >/dev/null 2>&1; then gh_nl=$(tail -c 1 "$o/log.txt" 2>/dev/null | wc -l); GH_SECRET_NAMES="${p.secrets.join(' ')}" awk -v nl="$gh_nl" '${REDACT_AWK}' "$o/log.txt" > "$o/log.redacted" && mv "$o/log.redacted" "$o/log.txt"; fi`,
+      `if command -v awk >/dev/null 2>&1; then gh_nl=$(tail -c 1 "$o/${DOCKER_LOG_FILE}" 2>/dev/null | wc -l); GH_SECRET_NAMES="${p.secrets.join(' ')}" awk -v nl="$gh_nl" '${REDACT_AWK}' "$o/${DOCKER_LOG_FILE}" > "$o/log.redacted" && mv "$o/log.redacted" "$o/${DOCKER_LOG_FILE}"; fi`,
     );
   }
-  lines.push(
-    `printf '{"id":"%s","exitCode":%s,"timedOut":%s,"skipped":%s,"conditionUnmet":%s,"startedAt":"%s","finishedAt":"%s","durationMs":%s}\\n' "${p.id}" "$gh_rc" "$gh_to" "$gh_skipj" "$gh_cond" "$(gh_iso "$gh_t0")" "$(gh_iso "$gh_t1")" $(( gh_t1 - gh_t0 )) > "$o/result.json"`,
-    'exit 0',
-  );
+  lines.push(resultWriter(p.id), 'exit 0');
   return lines.join('\n');
 }
 
@@ -175,4 +181,30 @@ export function verdictCommand(judgeRoot: string): string {
     // $1: the spec's JSON, or the path of its file.
     `exec node ${judgeRoot}/verdict.mjs "$1" /gatehouse/results /gatehouse/verdict.txt`,
   ].join('\n');
+}
+
+/**
+ * How each `result.json` field is printed: its `printf` conversion (a JSON string is `"%s"`)
+ * and the shell word that supplies it. Every word is a number, `true`/`false`, `null`, a
+ * validated gate id or a JSON string literal the wrapper built (`$gh_skipj`).
+ */
+const RESULT_FIELDS: Record<
+  keyof ExportedGateResult,
+  { format: string; arg: (id: string) => string }
+> = {
+  id: { format: '"%s"', arg: (id) => `"${id}"` },
+  exitCode: { format: '%s', arg: () => '"$gh_rc"' },
+  timedOut: { format: '%s', arg: () => '"$gh_to"' },
+  skipped: { format: '%s', arg: () => '"$gh_skipj"' },
+  conditionUnmet: { format: '%s', arg: () => '"$gh_cond"' },
+  startedAt: { format: '"%s"', arg: () => '"$(gh_iso "$gh_t0")"' },
+  finishedAt: { format: '"%s"', arg: () => '"$(gh_iso "$gh_t1")"' },
+  durationMs: { format: '%s', arg: () => '$(( gh_t1 - gh_t0 ))' },
+};
+
+/** The `printf` that writes `result.json` (core's layout, keys in its order) for gate `id`. */
+function resultWriter(id: string): string {
+  const format = EXPORTED_RESULT_KEYS.map((k) => `"${k}":${RESULT_FIELDS[k].format}`).join(',');
+  const args = EXPORTED_RESULT_KEYS.map((k) => RESULT_FIELDS[k].arg(id)).join(' ');
+  return `printf '{${format}}\\n' ${args} > "$o/${DOCKER_RESULT_FILE}"`;
 }

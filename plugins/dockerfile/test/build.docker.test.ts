@@ -16,6 +16,7 @@ import {
   DOCKER_TEST_TIMEOUT_MS,
 } from '@gatehouse/test-utils';
 import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import { evidence } from '@gatehouse/report';
 import { INLINE_COMMAND_LIMIT, buildSecretArgs, emitDockerfile } from '../src/index.js';
 import { docker, writeContext } from './helpers.js';
 
@@ -343,6 +344,69 @@ describe.skipIf(!enabled)(
       expect(built.stderr).toContain('gatehouse: lint passed');
       const verdict = await docker(['run', '--rm', tag, 'cat', '/usr/share/gatehouse/verdict.txt']);
       expect(verdict.stdout).toBe('passed\n');
+    });
+
+    test("a failed build gate stops a plain docker build at the verdict, with its reasons, not at the release's COPY of outputs it never wrote", async () => {
+      const build = on('build', { kind: 'build', run: 'exit 3', outputs: ['dist/**'] });
+      const release = {
+        from: 'build',
+        copy: ['dist/', 'package.json'],
+        cmd: ['true'],
+        image: base,
+        expose: [],
+        env: {},
+        user: '1000:1000',
+        workdir: '/srv',
+      };
+      const dir = await context(pipeline([build], { image: base, release }));
+      const r = await docker(['build', '.'], { cwd: dir });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('gatehouse: blocking gate build failed: exited with code 3');
+      expect(r.stderr).toContain('gatehouse: verdict failed');
+      expect(r.stderr).not.toMatch(/"\/app\/dist" not found/);
+    });
+
+    test('a plain docker build judges by policy.baseline as gatehouse run does: a known warning passes, a new one fails', async () => {
+      const eslintReport = (rules: string[]) =>
+        JSON.stringify([
+          {
+            filePath: '/app/src/a.js',
+            messages: rules.map((ruleId) => ({
+              ruleId,
+              severity: 1,
+              message: `Warning from ${ruleId}`,
+              line: 1,
+              column: 1,
+            })),
+          },
+        ]);
+      // The baseline: an earlier report whose lint gate had the no-console warning.
+      const known = evidence.parseEslint(eslintReport(['no-console']), { sourceRoots: ['/app'] });
+      const baseline = JSON.stringify({
+        gates: [{ id: 'lint', evidence: { findings: known.findings } }],
+      });
+      const lint = (rules: string[]) =>
+        on('lint', {
+          kind: 'lint',
+          run: `printf '%s' '${eslintReport(rules)}' > "$GATEHOUSE_OUT/eslint.json"`,
+          evidence: [{ format: 'eslint', path: 'eslint.json' }],
+          policy: { max_warnings: 0, baseline: 'quality/baseline.json' },
+        });
+      const files = { 'quality/baseline.json': baseline };
+      const old = await context(pipeline([lint(['no-console'])], { image: base }), files);
+      const passed = await docker(['build', '.'], { cwd: old });
+      expect(passed.code, passed.stderr).toBe(0);
+      expect(passed.stderr).toContain('gatehouse: lint passed');
+
+      const fresh = await context(
+        pipeline([lint(['no-console', 'eqeqeq'])], { image: base }),
+        files,
+      );
+      const refused = await docker(['build', '.'], { cwd: fresh });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(
+        'gatehouse: blocking gate lint failed: max_warnings: measured 1, limit ≤ 0',
+      );
     });
 
     test('hostile commands reach the gate shell byte for byte (batched into a few gates, one build)', async () => {

@@ -16,8 +16,11 @@ import plugin, {
   emitDockerfile,
   resolveCaSource,
   SYSTEM_CA_BUNDLES,
-  validateDockerfileOptions,
+  resolveDockerfileOptions,
 } from '../src/index.js';
+
+const validateDockerfileOptions = (o: Record<string, unknown>) =>
+  resolveDockerfileOptions(o).diagnostics;
 import { parseBack } from './parse-back.js';
 
 const release = {
@@ -89,6 +92,7 @@ describe('emitDockerfile', () => {
       'result-e2e',
       RESULTS_STAGE,
       VERDICT_STAGE,
+      'gatehouse-judged',
       'release',
     ]);
     expect(dockerfile).toContain('FROM gate-build AS gate-a11y');
@@ -97,8 +101,13 @@ describe('emitDockerfile', () => {
     expect(dockerfile).toContain(
       'COPY --from=gatehouse-verdict ["/gatehouse/verdict.txt", "/usr/share/gatehouse/verdict.txt"]',
     );
+    // The release copies from the built gate only through the verdict.
+    expect(dockerfile).toContain('FROM gate-build AS gatehouse-judged');
     expect(dockerfile).toContain(
-      'COPY --from=gate-build --chown=node ["/app/dist", "/srv/app/dist"]',
+      'COPY --from=gatehouse-verdict ["/gatehouse/verdict.txt", "/gatehouse/judged.txt"]',
+    );
+    expect(dockerfile).toContain(
+      'COPY --from=gatehouse-judged --chown=node ["/app/dist", "/srv/app/dist"]',
     );
     expect(dockerfile).toContain('CMD ["node", "dist/server.js"]');
     expect(dockerfile).not.toMatch(/npm start/);
@@ -158,7 +167,16 @@ describe('emitDockerfile', () => {
     expect(validateDockerfileOptions({ ca: 'certs/corp.pem', npmCache: false })).toEqual([]);
     const d = validateDockerfileOptions({ ca: 3, npmCache: 'yes', mode: 'x' });
     expect(d.map((x) => x.path).sort()).toEqual(['ca', 'mode', 'npmCache']);
-    expect(() => emitDockerfile(sample(), { bogus: 1 })).toThrow(/invalid options/);
+    expect(d.map((x) => x.code).sort()).toEqual([
+      'GH_TARGET_OPTIONS',
+      'GH_TARGET_OPTIONS',
+      'GH_UNKNOWN_KEY',
+    ]);
+    expect(resolveDockerfileOptions({ npmCache: false }).value).toEqual({
+      ca: 'auto',
+      npmCache: false,
+      path: 'Dockerfile',
+    });
   });
 
   test('`ca` stays inside the project or names a system CA bundle', () => {
@@ -184,7 +202,6 @@ describe('emitDockerfile', () => {
         expect.objectContaining({ code: 'GH_CA_PATH', path: 'ca', severity: 'error' }),
       ]);
       expect(() => caSecretSource({ ca: bad }, {}, '/r'), bad).toThrow(/ca/);
-      expect(() => emitDockerfile(sample(), { ca: bad }), bad).toThrow();
     }
   });
 
@@ -276,6 +293,24 @@ describe('emitDockerfile', () => {
     );
   });
 
+  test('a policy.baseline the build context cannot hold is refused; one it holds is copied for the judge', () => {
+    const p = sample();
+    p.gates[1]!.policy = { baseline: '.gatehouse/report/report.json' };
+    p.gates[2]!.policy = { baseline: 'reports/*.json' };
+    const err = errorOf(() => emitDockerfile(p));
+    expect(err.diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[1]!.id}.policy.baseline`],
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[2]!.id}.policy.baseline`],
+    ]);
+    p.gates[1]!.policy = { baseline: './quality/baseline.json' };
+    p.gates[2]!.policy = { baseline: 'quality/baseline.json' };
+    const { dockerfile } = emitDockerfile(p);
+    const copies = dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('COPY') && l.includes('baseline.json'));
+    expect(copies).toEqual(['COPY ["quality/baseline.json", "/app/quality/baseline.json"]']);
+  });
+
   test('setup inputs and gate outputs COPY cannot express are widened to their static directory', () => {
     const p = sample();
     p.setup!.inputs = ['package*.json', 'src/**/*.ts', 'test/**'];
@@ -311,11 +346,10 @@ describe('emitDockerfile', () => {
     expect(Math.max(...out.dockerfile.split('\n').map((l) => l.length))).toBeLessThan(
       INLINE_COMMAND_LIMIT,
     );
-    const files = plugin.targets.dockerfile.emit(
-      p,
-      {},
-      { gatehouseVersion: '0.0.0', configFile: 'gatehouse.yml' },
-    );
+    const files = plugin.targets.dockerfile.emit(p, resolveDockerfileOptions({}).value, {
+      gatehouseVersion: '0.0.0',
+      configFile: 'gatehouse.yml',
+    });
     expect(files.map((f) => f.path)).toEqual([
       'Dockerfile',
       '.dockerignore',

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
 import { loadPipeline } from '@gatehouse/core';
+import { emitTarget } from '@gatehouse/test-utils';
 import { dockerVerdictJudge } from '@gatehouse/report';
 import plugin, { VERDICT_JUDGE_FILE } from '../src/index.js';
 
@@ -42,10 +43,7 @@ describe('golden files', () => {
     test(name, async () => {
       const dir = join(FIXTURES, name);
       const p = await loadPipeline(join(dir, 'gatehouse.yml'));
-      const all = plugin.targets.dockerfile.emit(p, p.targets['dockerfile'] ?? {}, {
-        gatehouseVersion: '0.0.0-test',
-        configFile: 'gatehouse.yml',
-      });
+      const all = emitTarget(plugin.targets.dockerfile, p, p.targets['dockerfile'] ?? {});
       // The bundled judge is @gatehouse/report's build output, the same in every case: it is
       // compared with that, not kept in each case's expected files.
       const judge = all.find((f) => f.path === VERDICT_JUDGE_FILE);

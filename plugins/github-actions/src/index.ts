@@ -1,13 +1,19 @@
 /**
  * @gatehouse/plugin-github-actions — the `github` target: a GitHub Actions workflow with one
  * job per gate (parallel as `needs` allows) and a final job that merges and publishes the report.
+ *
+ * options.ts (`targets.github`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
+ * checks.ts refuses user text the workflow cannot carry.
  */
-import { GatehouseError, definePlugin } from '@gatehouse/core';
-import { emitGithubWorkflow } from './emit.js';
-import { readGithubOptions } from './options.js';
+import { defineTarget, definePlugin } from '@gatehouse/core';
+import { buildWorkflow } from './build.js';
+import { resolveGithubOptions } from './options.js';
+import { printWorkflow } from './print.js';
 
-export { buildWorkflow, emitGithubWorkflow, gateJobId, REPORT_JOB_ID } from './emit.js';
-export { readGithubOptions, DEFAULT_ACTIONS, DEFAULT_GITHUB_PATH } from './options.js';
+export { buildWorkflow, gateJobId, REPORT_JOB_ID } from './build.js';
+export { workflowTextProblems } from './checks.js';
+export { printWorkflow } from './print.js';
+export { resolveGithubOptions, DEFAULT_ACTIONS, DEFAULT_GITHUB_PATH } from './options.js';
 export type { GithubOptions, GithubActions, PinnedAction } from './options.js';
 export type {
   Workflow,
@@ -17,23 +23,17 @@ export type {
   Permissions,
   Concurrency,
   BranchFilter,
-} from './workflow.js';
+} from './model.js';
 
 export default definePlugin({
   name: '@gatehouse/plugin-github-actions',
   targets: {
-    github: {
+    github: defineTarget({
       description: 'GitHub Actions workflow: one job per gate, merged report in the job summary',
-      validateOptions: (options) => readGithubOptions(options).diagnostics,
-      emit(pipeline, options, ctx) {
-        const { value, diagnostics } = readGithubOptions(options);
-        if (diagnostics.length > 0) {
-          throw new GatehouseError('GH_TARGET_OPTIONS', 'github: invalid target options', {
-            diagnostics: diagnostics.map((d) => ({ ...d, path: `targets.github.${d.path}` })),
-          });
-        }
-        return [emitGithubWorkflow(pipeline, value, ctx)];
-      },
-    },
+      resolveOptions: resolveGithubOptions,
+      emit: (pipeline, options, ctx) => [
+        printWorkflow(buildWorkflow(pipeline, options), options, ctx),
+      ],
+    }),
   },
 });

@@ -1,3 +1,4 @@
+/** `targets.github`: the options as the user writes them, resolved once, with defaults. */
 import {
   isPlainObject,
   optionDiagnostic,
@@ -109,7 +110,7 @@ const NODE_VERSION = /^[A-Za-z0-9_.*/+-]+$/;
 const BRANCH = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]+$/;
 
 /** Check `targets.github` and resolve its defaults. Diagnostics' paths are relative to the options. */
-export function readGithubOptions(options: TargetOptions): {
+export function resolveGithubOptions(options: TargetOptions): {
   value: GithubOptions;
   diagnostics: Diagnostic[];
 } {

@@ -2,11 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { ResolvedPipeline } from '@gatehouse/core';
-import { diagnosticsOf, gate, hostileString, pipeline, withEnv } from '@gatehouse/test-utils';
+import {
+  diagnosticsOf,
+  emitTarget,
+  gate,
+  hostileString,
+  pipeline,
+  withEnv,
+} from '@gatehouse/test-utils';
 import plugin, {
   DEFAULT_ACTIONS,
   gateJobId,
-  readGithubOptions,
+  resolveGithubOptions,
   REPORT_JOB_ID,
 } from '../src/index.js';
 import { judgeWorkflows, literal } from './oracle.js';
@@ -15,7 +22,7 @@ const target = plugin.targets.github;
 const ctx = { gatehouseVersion: '0.1.0', configFile: 'gatehouse.yml' };
 
 function emit(p: ResolvedPipeline, options: Record<string, unknown> = {}): string {
-  const files = target.emit(p, options, ctx);
+  const files = emitTarget(target, p, options, ctx);
   expect(files).toHaveLength(1);
   return files[0]!.contents;
 }
@@ -238,7 +245,7 @@ describe('github target', () => {
         },
       },
     );
-    const found = diagnosticsOf(() => target.emit(bad, {}, ctx));
+    const found = diagnosticsOf(() => emitTarget(target, bad, {}, ctx));
     expect(found.sort()).toEqual(
       [
         'GH_GITHUB_EXPRESSION name',
@@ -267,7 +274,7 @@ describe('github target', () => {
             timeoutMs: 60_000,
           },
         });
-        expect(diagnosticsOf(() => target.emit(p, {}, ctx))).toEqual([
+        expect(diagnosticsOf(() => emitTarget(target, p, {}, ctx))).toEqual([
           inEnv ? 'GH_GITHUB_EXPRESSION setup.env.V' : 'GH_GITHUB_EXPRESSION setup.run',
         ]);
       }),
@@ -364,7 +371,7 @@ describe('github target', () => {
 
   it('refuses docker mode without the dockerfile target', () => {
     expect(
-      diagnosticsOf(() => target.emit({ ...diamond, targets: {} }, { mode: 'docker' }, ctx)),
+      diagnosticsOf(() => emitTarget(target, { ...diamond, targets: {} }, { mode: 'docker' }, ctx)),
     ).toEqual(['GH_TARGET_OPTIONS targets.github.mode']);
   });
 
@@ -407,18 +414,20 @@ describe('github target options', () => {
     ['bad node version', { node_version: '20; curl' }, ['GH_TARGET_OPTIONS node_version']],
   ];
   it.each(table)('%s', (_name, options, expected) => {
-    const diagnostics = target.validateOptions!(options);
+    const diagnostics = target.resolveOptions(options).diagnostics;
     expect(diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual(expected);
-    expect(() => target.emit(diamond, options, ctx)).toThrow();
+    expect(() => emitTarget(target, diamond, options, ctx)).toThrow();
   });
 
   it('suggests the nearest option name', () => {
-    expect(target.validateOptions!({ runs_onn: 'x' })[0]!.hint).toBe('did you mean `runs_on`?');
+    expect(target.resolveOptions({ runs_onn: 'x' }).diagnostics[0]!.hint).toBe(
+      'did you mean `runs_on`?',
+    );
   });
 
   it('applies valid options', () => {
     const sha = 'b'.repeat(40);
-    const { value, diagnostics } = readGithubOptions({
+    const { value, diagnostics } = resolveGithubOptions({
       path: '.github/workflows/quality.yml',
       runs_on: ['self-hosted', 'linux'],
       node_version: 22,
@@ -428,7 +437,8 @@ describe('github target options', () => {
       actions: { checkout: `actions/checkout@${sha} # v5.0.0` },
     });
     expect(diagnostics).toEqual([]);
-    const files = target.emit(
+    const files = emitTarget(
+      target,
       diamond,
       {
         path: value.path,

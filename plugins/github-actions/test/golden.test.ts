@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline, type ResolvedPipeline } from '@gatehouse/core';
+import { emitTarget } from '@gatehouse/test-utils';
 import plugin, { gateJobId, REPORT_JOB_ID } from '../src/index.js';
 import { judgeWorkflows, type WorkflowVerdict } from './oracle.js';
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const partial = [];
   for (const name of cases) {
     const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
-    const [file] = plugin.targets.github.emit(pipeline, pipeline.targets.github ?? {}, {
+    const [file] = emitTarget(plugin.targets.github, pipeline, pipeline.targets.github ?? {}, {
       gatehouseVersion: '0.1.0',
       configFile: 'gatehouse.yml',
     });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import { emitTarget, gate, pipeline } from '@gatehouse/test-utils';
 import plugin, { DEFAULT_ACTIONS } from '../src/index.js';
 import { judgeWorkflows } from './oracle.js';
 
@@ -38,7 +38,7 @@ async function emitFor(
     configPath: join(rootDir, 'gatehouse.yml'),
     image,
   });
-  const [file] = plugin.targets.github.emit(p, options, ctx);
+  const [file] = emitTarget(plugin.targets.github, p, options, ctx);
   const wf = parse(file!.contents) as { jobs: Record<string, { steps: Step[] }> };
   return { text: file!.contents, steps: wf.jobs['gate-lint']!.steps };
 }

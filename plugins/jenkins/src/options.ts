@@ -66,11 +66,11 @@ function text(value: unknown): value is string {
 }
 
 /** Checks `targets.jenkins` and applies defaults. Diagnostics' paths are relative to the options. */
-export function readJenkinsOptions(options: TargetOptions | undefined): {
+export function resolveJenkinsOptions(options: TargetOptions): {
   value: ResolvedJenkinsOptions;
   diagnostics: Diagnostic[];
 } {
-  const o = options ?? {};
+  const o: unknown = options;
   if (!isPlainObject(o)) {
     return {
       value: {
@@ -146,11 +146,6 @@ export function readJenkinsOptions(options: TargetOptions | undefined): {
     }
   }
   return { value, diagnostics };
-}
-
-/** `validateOptions` of the target. */
-export function validateJenkinsOptions(options: TargetOptions): Diagnostic[] {
-  return readJenkinsOptions(options).diagnostics;
 }
 
 /** The default credentials id of a secret: `SONAR_TOKEN` → `sonar-token`. */

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileTargets, loadPipeline, loadPlugins, type ResolvedPipeline } from '@gatehouse/core';
-import plugin, { buildJenkinsPipeline, emitJenkinsfile, readJenkinsOptions } from '../src/index.js';
+import { emitTarget } from '@gatehouse/test-utils';
+import plugin, { buildJenkinsPipeline, resolveJenkinsOptions } from '../src/index.js';
 import { expectedRecording, groovyAvailable, runHarness, type HarnessResult } from './harness.js';
 import { expectJenkinsSemantics } from './semantics.js';
 
@@ -26,7 +27,8 @@ interface Loaded {
 
 async function load(name: string): Promise<Loaded> {
   const pipeline = await loadPipeline(join(FIXTURES, name, 'gatehouse.yml'));
-  const file = emitJenkinsfile(pipeline, pipeline.targets.jenkins, 'gatehouse.yml');
+  const [file] = emitTarget(plugin.targets.jenkins, pipeline, pipeline.targets.jenkins);
+  if (!file) throw new Error(`${name}: no Jenkinsfile`);
   return { name, pipeline, path: file.path, contents: file.contents };
 }
 
@@ -89,7 +91,7 @@ describe('golden Jenkinsfiles', () => {
         const l = loaded.find((x) => x.name === name)!;
         const r = results[i]!;
         expect(r.error).toBeUndefined();
-        const options = readJenkinsOptions(l.pipeline.targets.jenkins).value;
+        const options = resolveJenkinsOptions(l.pipeline.targets.jenkins ?? {}).value;
         expect(r.pipeline).toEqual(expectedRecording(buildJenkinsPipeline(l.pipeline, options)));
         expectJenkinsSemantics(r.pipeline, l.pipeline, options);
       },

@@ -11,7 +11,7 @@ import {
 import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse/core';
 import type { GateResult, RunReport } from '@gatehouse/core';
 import {
   generateSigningKeyPair,
@@ -303,7 +303,7 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
   let bad = false;
   const runs: HistoryRun[] = [];
   for (const e of ledger.entries) {
-    const reportFile = join(root, '.gatehouse', 'runs', e.runId, 'report.json');
+    const reportFile = join(runDirOf(stateDirOf(root), e.runId), 'report.json');
     let state = 'report missing';
     let report: RunReport | null = null;
     const exists = await stat(reportFile).catch(() => null);

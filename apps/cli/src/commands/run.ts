@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GatehouseError, isGatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
+import {
+  GatehouseError,
+  isGatehouseError,
+  newRunId,
+  type GateResult,
+  type RunReport,
+} from '@gatehouse/core';
 import {
   buildReport,
   isReportWriteError,
@@ -13,7 +19,6 @@ import {
   type ReportWriteError,
 } from '@gatehouse/report';
 import {
-  newRunId,
   publishLatest,
   runPaths,
   type GateExplanation,
@@ -239,8 +244,8 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
 
   /** The report files, copies and result file the CLI writes itself; the report as written. */
   async function writeOurs(report: RunReport): Promise<RunReport> {
-    // Executors other than the local one may leave the writing to us.
-    if (!existsSync(join(paths.runDir, 'report.json'))) {
+    // An executor that does not write the report leaves it to us.
+    if (!executor.writesReport) {
       const built = report.integrity
         ? report
         : await buildReport({

@@ -141,10 +141,8 @@ export function a11ySummaryOf(findings: Finding[], pages: number): A11ySummary {
   return { pages, violations, byImpact };
 }
 
-/** Narrowing helpers for untrusted JSON. */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** A plain object (core's `isPlainObject`). */
+export { isPlainObject as isObject } from '@gatehouse/core';
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

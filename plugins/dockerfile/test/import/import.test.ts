@@ -184,7 +184,9 @@ describe('gatehouse import never writes a gate that cannot fail', () => {
       const v = await validateConfig(join(dir, 'gatehouse.yml'));
       expect(v.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       const emitted = emitDockerfile(await loadPipeline(join(dir, 'gatehouse.yml')));
-      expect(emitted.dockerfile).toMatch(/^COPY --from=gate-linting .*package\*/m);
+      // The release copies from the gate it is built from, through the verdict.
+      expect(emitted.dockerfile).toMatch(/^FROM gate-linting AS gatehouse-judged$/m);
+      expect(emitted.dockerfile).toMatch(/^COPY --from=gatehouse-judged .*package\*/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,7 @@
+/**
+ * Resolved pipeline → the typed workflow (`model.ts`): one job per gate, parallel as `needs`
+ * allows, and a final job that merges and publishes the report.
+ */
 import {
   CI_DOCKER_RESULTS_DIR,
   CI_REPORT_DIR,
@@ -5,29 +9,20 @@ import {
   GatehouseError,
   ciConditionEnv,
   ciDockerGateCommands,
-  ciDockerModeProblem,
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
-  ciUserTexts,
   detectNodeToolchain,
-  generatedHeader,
-  isPlainArtifactGlob,
-  stringifyYaml,
   yamlCommented,
   type CiMode,
-  type CiUserTextField,
-  type Diagnostic,
-  type EmittedFile,
   type ResolvedGate,
   type ResolvedPipeline,
-  type TargetContext,
-  type YamlValue,
 } from '@gatehouse/core';
+import { workflowTextProblems } from './checks.js';
+import type { Job, Step, Workflow, WorkflowTriggers } from './model.js';
 import type { GithubOptions, PinnedAction } from './options.js';
-import type { Job, Step, Workflow, WorkflowTriggers } from './workflow.js';
 
 /** Job id of a gate in the workflow. */
 export function gateJobId(gateId: string): string {
@@ -36,11 +31,16 @@ export function gateJobId(gateId: string): string {
 /** Job id of the final job that merges and publishes the report. */
 export const REPORT_JOB_ID = 'gatehouse-report';
 
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-
 /** Build the typed workflow. Throws `GatehouseError` when user text cannot be placed safely. */
 export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions): Workflow {
-  checkUserText(pipeline, options);
+  const problems = workflowTextProblems(pipeline, options);
+  if (problems.length > 0) {
+    throw new GatehouseError(
+      'GH_TARGET_UNSAFE',
+      `github: ${problems.length} value(s) cannot be written safely into the workflow`,
+      { diagnostics: problems },
+    );
+  }
   const jobs: Record<string, Job> = {};
   // The project's toolchain is read once, for every job that sets it up.
   const toolchain = toolchainSteps(pipeline, options);
@@ -65,19 +65,6 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
       : {}),
     jobs,
   };
-}
-
-/** Build and serialise the workflow file. */
-export function emitGithubWorkflow(
-  pipeline: ResolvedPipeline,
-  options: GithubOptions,
-  ctx: TargetContext,
-): EmittedFile {
-  const workflow = buildWorkflow(pipeline, options);
-  const contents = stringifyYaml(workflow as unknown as YamlValue, {
-    header: [generatedHeader(ctx.configFile)],
-  });
-  return { path: options.path, contents };
 }
 
 function triggers(options: GithubOptions): WorkflowTriggers {
@@ -326,68 +313,4 @@ function resultArtifact(gateId: string): string {
 }
 function outputsArtifact(gateId: string): string {
   return `gatehouse-outputs-${gateId}`;
-}
-
-const EXPRESSION = '${{';
-const WHERE: Record<CiUserTextField, string> = {
-  name: 'the workflow name',
-  'setup.run': 'a `run:` script',
-  'setup.env': 'a step `env:` value',
-  description: 'a job name',
-  output: 'an artifact path',
-};
-
-/** Every place user text lands in the workflow, checked at once. */
-function checkUserText(pipeline: ResolvedPipeline, options: GithubOptions): void {
-  const diagnostics: Diagnostic[] = [];
-  const docker = ciDockerModeProblem(pipeline, 'github', options.mode);
-  if (docker) diagnostics.push(docker);
-  for (const { path, field, text } of ciUserTexts(pipeline)) {
-    if (text.includes(EXPRESSION)) {
-      diagnostics.push({
-        code: 'GH_GITHUB_EXPRESSION',
-        severity: 'error',
-        message: `contains \`\${{\`, which GitHub Actions would evaluate as an expression in ${WHERE[field]}`,
-        path,
-        loc: null,
-        hint: 'move that text into a script file and call the script (e.g. `sh scripts/setup.sh`)',
-      });
-    }
-    // A leading `!` makes an upload-artifact path an exclusion.
-    if (field === 'output' && (!isPlainArtifactGlob(text) || text.startsWith('!'))) {
-      diagnostics.push({
-        code: 'GH_GITHUB_UNSAFE_PATH',
-        severity: 'error',
-        message:
-          'an output glob must be one line without leading `!` or surrounding spaces to be uploaded as an artifact path',
-        path,
-        loc: null,
-      });
-    }
-  }
-  const names: Array<[string, string]> = [
-    ...Object.keys(pipeline.setup?.env ?? {}).map((k): [string, string] => [`setup.env.${k}`, k]),
-    ...(pipeline.setup?.secrets ?? []).map((k, i): [string, string] => [`setup.secrets[${i}]`, k]),
-    ...pipeline.gates.flatMap((g) =>
-      g.secrets.map((k, i): [string, string] => [`gates.${g.id}.secrets[${i}]`, k]),
-    ),
-  ];
-  for (const [path, name] of names) {
-    if (!ENV_NAME.test(name) || name.startsWith('GITHUB_')) {
-      diagnostics.push({
-        code: 'GH_GITHUB_UNSAFE_NAME',
-        severity: 'error',
-        message: `\`${name}\` is not a valid environment/secret name here`,
-        path,
-        loc: null,
-      });
-    }
-  }
-  if (diagnostics.length > 0) {
-    throw new GatehouseError(
-      'GH_TARGET_UNSAFE',
-      `github: ${diagnostics.length} value(s) cannot be written safely into the workflow`,
-      { diagnostics },
-    );
-  }
 }

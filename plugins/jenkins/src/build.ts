@@ -1,5 +1,5 @@
 /**
- * Resolved pipeline → declarative Jenkinsfile model.
+ * Resolved pipeline → declarative Jenkinsfile model (`model.ts`).
  *
  * Declarative Pipeline has no `needs`: stages run in order and `parallel` fans out.
  * So the gate DAG becomes its topological layers, run one after another, each layer's
@@ -30,6 +30,7 @@ import {
   type ResolvedGate,
   type ResolvedPipeline,
 } from '@gatehouse/core';
+import { jenkinsfileTextProblems } from './checks.js';
 import type { Agent, DeclarativePipeline, Stage, Step, StringCredentialBinding } from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';
 
@@ -143,6 +144,14 @@ export function buildJenkinsPipeline(
   pipeline: ResolvedPipeline,
   options: ResolvedJenkinsOptions,
 ): DeclarativePipeline {
+  const problems = jenkinsfileTextProblems(pipeline, options);
+  if (problems.length > 0) {
+    throw new GatehouseError(
+      'GH_TARGET_EMIT',
+      `the Jenkinsfile cannot hold the config's text unchanged: ${problems[0]?.path} ${problems[0]?.message}`,
+      { diagnostics: problems },
+    );
+  }
   if (pipeline.gates.length === 0) {
     throw new GatehouseError(
       'GH_TARGET_EMIT',

@@ -1,29 +1,25 @@
+/**
+ * Resolved pipeline → the typed `pipeline.yml` (`model.ts`): one command step per gate
+ * (`depends_on` mirrors `needs`) and a final step that merges the results and annotates the build.
+ */
 import {
   CI_DOCKER_RESULTS_DIR,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
   ciDockerGateCommands,
-  ciDockerModeProblem,
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
-  ciUserTexts,
-  generatedHeader,
-  isPlainArtifactGlob,
   shellQuote,
-  stringifyYaml,
-  type Diagnostic,
-  type EmittedFile,
   type ResolvedGate,
   type ResolvedPipeline,
-  type TargetContext,
-  type YamlValue,
 } from '@gatehouse/core';
+import { pipelineTextProblems } from './checks.js';
+import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 import type { BuildkiteOptions } from './options.js';
-import type { BuildkitePipeline, GatehouseCommandStep } from './pipeline.js';
 
 /** Step key of a gate. */
 export function gateStepKey(gateId: string): string {
@@ -34,13 +30,21 @@ export const REPORT_STEP_KEY = 'gatehouse-report';
 
 /**
  * Build the typed pipeline, with every string exactly as the agent must see it (before the
- * upload-time `$` escaping). Throws `GatehouseError` when user text cannot be represented.
+ * upload-time `$` escaping, which `print.ts` does). Throws `GatehouseError` when user text
+ * cannot be represented.
  */
 export function buildPipeline(
   pipeline: ResolvedPipeline,
   options: BuildkiteOptions,
 ): BuildkitePipeline {
-  checkUserText(pipeline, options);
+  const problems = pipelineTextProblems(pipeline, options);
+  if (problems.length > 0) {
+    throw new GatehouseError(
+      'GH_TARGET_UNSAFE',
+      `buildkite: ${problems.length} value(s) cannot be written safely into the pipeline`,
+      { diagnostics: problems },
+    );
+  }
   const steps = pipeline.gates.map((gate) =>
     options.mode === 'docker'
       ? dockerGateStep(pipeline, gate, options)
@@ -48,35 +52,6 @@ export function buildPipeline(
   );
   steps.push(reportStep(pipeline, options));
   return { steps };
-}
-
-/** Build, escape against upload-time interpolation, and serialise `pipeline.yml`. */
-export function emitBuildkitePipeline(
-  pipeline: ResolvedPipeline,
-  options: BuildkiteOptions,
-  ctx: TargetContext,
-): EmittedFile {
-  const model = escapeInterpolation(buildPipeline(pipeline, options));
-  const contents = stringifyYaml(model as unknown as YamlValue, {
-    header: [generatedHeader(ctx.configFile)],
-  });
-  return { path: options.path, contents };
-}
-
-/**
- * `buildkite-agent pipeline upload` expands `$VAR`, `${VAR}` and reads `$$` (or `\$`) as a
- * literal `$` in every value. Doubling each `$` makes the agent see the original text, provided
- * no odd run of backslashes precedes a `$` (refused by {@link checkUserText}).
- */
-export function escapeInterpolation<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(/\$/g, () => '$$') as T;
-  if (Array.isArray(value)) return value.map((v) => escapeInterpolation(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)]),
-    ) as T;
-  }
-  return value;
 }
 
 function common(options: BuildkiteOptions): Pick<GatehouseCommandStep, 'agents' | 'image'> {
@@ -176,46 +151,4 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
     timeout_in_minutes: Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     artifact_paths: [`${CI_REPORT_DIR}/*`],
   };
-}
-
-// An odd run of backslashes right before `$`: the agent would eat one backslash.
-const ODD_BACKSLASH_DOLLAR = /(?<!\\)(?:\\\\)*\\\$/;
-
-/** Every place user text lands in the pipeline, checked at once. */
-function checkUserText(pipeline: ResolvedPipeline, options: BuildkiteOptions): void {
-  const diagnostics: Diagnostic[] = [];
-  const docker = ciDockerModeProblem(pipeline, 'buildkite', options.mode);
-  if (docker) diagnostics.push(docker);
-  // The pipeline name is not written into pipeline.yml.
-  for (const { path, field, text } of ciUserTexts(pipeline).filter((t) => t.field !== 'name')) {
-    if (ODD_BACKSLASH_DOLLAR.test(text)) {
-      diagnostics.push({
-        code: 'GH_BUILDKITE_BACKSLASH_DOLLAR',
-        severity: 'error',
-        message:
-          'an odd number of backslashes before `$` cannot be written so that `buildkite-agent pipeline upload` keeps it',
-        path,
-        loc: null,
-        hint: 'move the command into a script file and call the script, or use single quotes around `$` in the shell',
-      });
-    }
-    // The agent splits artifact paths on `;`.
-    if (field === 'output' && (!isPlainArtifactGlob(text) || text.includes(';'))) {
-      diagnostics.push({
-        code: 'GH_BUILDKITE_UNSAFE_PATH',
-        severity: 'error',
-        message:
-          'an output glob must be one line without `;` or surrounding spaces to be used as a Buildkite artifact path',
-        path,
-        loc: null,
-      });
-    }
-  }
-  if (diagnostics.length > 0) {
-    throw new GatehouseError(
-      'GH_TARGET_UNSAFE',
-      `buildkite: ${diagnostics.length} value(s) cannot be written safely into the pipeline`,
-      { diagnostics },
-    );
-  }
 }

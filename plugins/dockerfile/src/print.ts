@@ -1,9 +1,10 @@
 /**
- * Dockerfile model -> text. Every value is either checked against a strict pattern or
+ * Dockerfile model -> text (and the build's other files). Every value is either checked against a strict pattern or
  * encoded (JSON for exec forms and COPY, double-quoted escaping for ENV/LABEL), so no
  * value can end an instruction, start a new one, or be read as a parser directive.
  */
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, type EmittedFile } from '@gatehouse/core';
+import type { DockerfileBuild } from './build.js';
 import type { DockerfileModel, Instruction, Mount, Stage } from './model.js';
 
 /** BuildKit's Dockerfile parser reads lines with a 64 KiB buffer; stay well below it. */
@@ -194,4 +195,47 @@ export function serializeDockerfile(model: DockerfileModel): string {
       unsafe('a line exceeds the 64 KiB line limit');
   }
   return text;
+}
+
+/** What {@link printDockerfile} produces: the texts of a {@link DockerfileBuild}. */
+export interface EmittedDockerfile {
+  dockerfile: string;
+  dockerignore: string;
+  /** Command files for commands too long for a Dockerfile line, keyed by path relative to rootDir. */
+  scripts: Record<string, string>;
+  /**
+   * The verdict stage's judge and what it judges by ({@link VERDICT_JUDGE_FILE},
+   * {@link VERDICT_SPEC_FILE}), keyed by path relative to rootDir: part of the build context
+   * for a plain `docker build .`.
+   */
+  judge: Record<string, string>;
+  /** The typed model the text was serialised from. */
+  model: DockerfileModel;
+  /** Where the Dockerfile goes, relative to rootDir (the `path` option). */
+  path: string;
+}
+
+/** The Dockerfile and `.dockerignore` texts of a build. */
+export function printDockerfile(build: DockerfileBuild): EmittedDockerfile {
+  return {
+    path: build.path,
+    dockerfile: serializeDockerfile(build.model),
+    dockerignore: build.dockerignore.join('\n') + '\n',
+    scripts: build.scripts,
+    judge: build.judge,
+    model: build.model,
+  };
+}
+
+/** The files the target writes: the Dockerfile, `.dockerignore`, then generated files by path. */
+export function dockerfileFiles(out: EmittedDockerfile): EmittedFile[] {
+  const files: EmittedFile[] = [
+    { path: out.path, contents: out.dockerfile },
+    { path: '.dockerignore', contents: out.dockerignore },
+  ];
+  const extra = { ...out.scripts, ...out.judge };
+  for (const path of Object.keys(extra).sort()) {
+    files.push({ path, contents: extra[path] as string, mode: 0o644 });
+  }
+  return files;
 }

@@ -3,7 +3,12 @@
  * through {@link groovyString}; identifiers (environment and credential variable names)
  * are checked against the pattern Groovy and the shell both accept.
  */
-import { GatehouseError } from '@gatehouse/core';
+import {
+  GatehouseError,
+  generatedHeader,
+  type EmittedFile,
+  type TargetContext,
+} from '@gatehouse/core';
 import { groovyString } from './groovy.js';
 import {
   POST_CONDITIONS,
@@ -15,6 +20,7 @@ import {
   type Stage,
   type Step,
 } from './model.js';
+import type { ResolvedJenkinsOptions } from './options.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INDENT = '  ';
@@ -249,4 +255,19 @@ export function printJenkinsfile(
     printPost(out, pipeline.post);
   });
   return out.lines.join('\n') + '\n';
+}
+
+/**
+ * The Jenkinsfile at the `path` option, headed by the generated comment (core's header keeps
+ * only `[A-Za-z0-9._/-]` of the file name; {@link printJenkinsfile} re-checks the line).
+ */
+export function printJenkinsfileFile(
+  model: DeclarativePipeline,
+  options: ResolvedJenkinsOptions,
+  ctx: TargetContext,
+): EmittedFile {
+  return {
+    path: options.path,
+    contents: printJenkinsfile(model, { comments: [generatedHeader(ctx.configFile)] }),
+  };
 }

@@ -1,0 +1,245 @@
+/**
+ * The fixture projects of the verdict-equivalence suite and the faults planted in them.
+ * Each reproduces a shape that once gave a false green (see docs/equivalence.md).
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBaseImage, ensureBrowserImage, hostPnpmDir } from '@gatehouse/test-utils';
+import { STOREFRONT } from '../e2e/helpers.js';
+import { replaceIn, type Fault, type Fixture } from './harness.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+export interface FixtureSource extends Fixture {
+  source: string;
+  /** `init` writes the config (the project has none of its own). */
+  init: boolean;
+}
+
+/** A same-length edit of a gate's command that makes it fail (a stale Dockerfile hides it). */
+function commandEdit(from: string, to: string): Fault {
+  if (from.length !== to.length) throw new Error('a same-length edit, please');
+  return {
+    id: 'command-edit',
+    what: `same-length edit of a gate's command (\`${from}\` → \`${to}\`)`,
+    plant: (dir) => replaceIn(dir, 'gatehouse.yml', `run: ${from}\n`, `run: ${to}\n`),
+    expect: 'failed',
+    configOnly: true,
+  };
+}
+
+const NONE: Fault = {
+  id: 'none',
+  what: 'none (the project as committed)',
+  plant: async () => async () => undefined,
+  expect: 'passed',
+};
+
+/**
+ * React + Vite single-page app: ESLint 8 called with `--ext js,jsx src --max-warnings 0`,
+ * Vitest with coverage thresholds in vite.config.js, pa11y-ci over the app served by
+ * `vite preview`, the page shell in the root `index.html`, and both a yarn and an npm
+ * lockfile (yarn is not installed on the test machines, so npm is the one to use).
+ */
+export const viteSpa: FixtureSource = {
+  name: 'vite-spa',
+  source: join(HERE, 'fixtures/vite-spa'),
+  init: true,
+  own: [
+    { script: 'npm run lint' },
+    { script: 'npm test' },
+    { script: 'npm run build' },
+    { script: 'npm run test:a11y', serve: 'npm run preview', url: 'http://localhost:4173/' },
+  ],
+  image: () => ensureBrowserImage(),
+  faults: [
+    NONE,
+    {
+      id: 'nested-error',
+      what: 'ESLint error in a nested source file (src/components/Todo.jsx)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'src/components/Todo.jsx',
+          'export default function Todo({ todo, onToggle }) {\n',
+          'export default function Todo({ todo, onToggle }) {\n  const unused = 1;\n',
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'one-warning',
+      what: 'one ESLint warning over `--max-warnings 0`',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'src/App.jsx',
+          '    event.preventDefault();\n',
+          "    event.preventDefault();\n    console.log('submit');\n",
+        ),
+      expect: 'failed',
+    },
+    commandEdit('npm run build', 'npm run bujld'),
+    {
+      id: 'failing-test',
+      what: 'a failing unit test',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'test/todos.test.js',
+          "{ id: 5, title: 'b', done: false }",
+          "{ id: 5, title: 'b', done: true }",
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'coverage',
+      what: 'line coverage under the threshold (untested code added)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'src/lib/todos.js',
+          'export function toggleTodo(',
+          [
+            'export function countDone(list) {',
+            '  let done = 0;',
+            '  for (const t of list) {',
+            '    if (t.done) done += 1;',
+            '  }',
+            '  return done;',
+            '}',
+            '',
+            'export function clearDone(list) {',
+            '  const kept = list.filter((t) => !t.done);',
+            '  return kept.length === list.length ? list : kept;',
+            '}',
+            '',
+            'export function toggleTodo(',
+          ].join('\n'),
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'a11y-index',
+      what: 'an a11y violation in the root `index.html` (image without alt)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'index.html',
+          '<div id="root"></div>',
+          '<img src="/favicon.svg" width="16" height="16" />\n    <div id="root"></div>',
+        ),
+      expect: 'failed',
+      rerun: ['build', 'a11y'],
+    },
+    {
+      id: 'index-edit',
+      what: 'an edit to the root `index.html` (new title)',
+      plant: (dir) => replaceIn(dir, 'index.html', '<title>Todo</title>', '<title>Todos</title>'),
+      expect: 'passed',
+      rerun: ['build', 'a11y'],
+    },
+  ],
+};
+
+/**
+ * pnpm + turbo library workspace whose packages sit at two depths (`packages/**`), linted
+ * with Biome, built and tested per package through turbo with `^build` dependencies.
+ */
+export const turboMonorepo: FixtureSource = {
+  name: 'turbo-monorepo',
+  source: join(HERE, 'fixtures/turbo-monorepo'),
+  init: true,
+  own: [{ script: 'pnpm run lint' }, { script: 'pnpm run build' }, { script: 'pnpm test' }],
+  image: async () => ensureBaseImage({ pnpm: await hostPnpmDir() }),
+  faults: [
+    NONE,
+    {
+      id: 'nested-error',
+      what: 'syntax error in a package two levels down (packages/clients/fetch/src)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'packages/clients/fetch/src/index.js',
+          'export function requestUrl(',
+          'export function requestUrl((',
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'lint-error',
+      what: 'Biome error (`debugger`) in a nested source file',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'packages/core/src/index.js',
+          'export function joinUrl(base, path) {\n',
+          'export function joinUrl(base, path) {\n  debugger;\n',
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'failing-test',
+      what: 'a failing unit test',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'packages/core/test/index.test.js',
+          "'https://api.test/pets')",
+          "'https://api.test//pets')",
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'sibling-edit',
+      what: "an edit in a sibling package that breaks its dependant's test",
+      plant: (dir) =>
+        replaceIn(dir, 'packages/core/src/index.js', 'DEFAULT_LIMIT = 20;', 'DEFAULT_LIMIT = 25;'),
+      expect: 'failed',
+      rerun: ['build', 'unit'],
+    },
+    commandEdit('pnpm run lint', 'pnpm run lynt'),
+  ],
+};
+
+/** The storefront example, with its own config (narrow `inputs` declared by hand). */
+export const storefront: FixtureSource = {
+  name: 'storefront',
+  source: STOREFRONT,
+  init: false,
+  own: [
+    { script: 'npm run lint' },
+    { script: 'npm test' },
+    { script: 'npm run build' },
+    { script: 'npm run a11y' },
+  ],
+  image: () => ensureBrowserImage(),
+  faults: [
+    NONE,
+    {
+      id: 'nested-error',
+      what: 'ESLint error in a source file (src/cart.js)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'src/cart.js',
+          'export function formatPrice(',
+          'const unusedRate = 1;\n\nexport function formatPrice(',
+        ),
+      expect: 'failed',
+    },
+    {
+      id: 'failing-test',
+      what: 'a failing unit test',
+      plant: (dir) => replaceIn(dir, 'test/cart.test.js', 'toBe(2900)', 'toBe(2901)'),
+      expect: 'failed',
+    },
+    {
+      id: 'a11y',
+      what: 'an a11y violation in a page (product image without alt)',
+      plant: (dir) => replaceIn(dir, 'src/pages.js', ' alt="${escapeHtml(p.name)}"', ''),
+      expect: 'failed',
+      rerun: ['build', 'a11y'],
+    },
+    commandEdit('npm run build', 'npm run bujld'),
+  ],
+};

@@ -1,0 +1,5 @@
+// Verdict equivalence on the turbo-monorepo fixture: see suite.ts and docs/equivalence.md.
+import { turboMonorepo } from './fixtures.js';
+import { equivalenceSuite } from './suite.js';
+
+equivalenceSuite(turboMonorepo);
