@@ -37,6 +37,8 @@ export const EVIDENCE_FORMATS = [
   'pa11y',
   'axe',
   'sonarqube',
+  'ctrf',
+  'cobertura',
   'exitcode',
 ] as const;
 /** One of {@link EVIDENCE_FORMATS}. */
@@ -379,6 +381,54 @@ export interface GateResult {
    * inputs, its needs' outputs and setup's products). Absent when it did not.
    */
   sandbox?: boolean;
+  /** What ran: the command as text (secrets redacted), where, and with which variables. */
+  command?: GateCommand;
+  /** The gates this gate needs (from the config), so a reader can draw the run's graph. */
+  needs?: string[];
+  /** Versions of the tools the gate used, where its evidence or the config names them. */
+  tools?: ToolVersion[];
+}
+
+/** The command of one gate as the report records it. Never holds a secret value. */
+export interface GateCommand {
+  /** The gate's `run` text, with each secret value replaced by `***` (as in its log). */
+  text: string;
+  /** True when the redaction replaced something in `text`. */
+  redacted: boolean;
+  /** Working directory, relative to the project root (`.` is the config's directory). */
+  cwd: string;
+  /** Names of the environment variables the config gives the gate (`env:`), sorted; never values. */
+  env: string[];
+  /** Names of the secrets the gate was granted, sorted; never values. */
+  secrets: string[];
+}
+
+/** One tool's version, and where the report learnt it. */
+export interface ToolVersion {
+  /** e.g. `axe-core`, `eslint`, `SonarQube`. */
+  name: string;
+  version: string;
+  /** `evidence`: the tool wrote it into an evidence file; `config`: the gate's `tools:` declares it. */
+  source: 'evidence' | 'config';
+}
+
+/** The machine and toolchain that ran Gatehouse (for Docker runs, each gate's image is in its result). */
+export interface RunEnvironment {
+  /** `platform release arch`, e.g. `linux 6.1.0-18-amd64 x64`. */
+  os: string | null;
+  /** `process.version` of the Node that ran Gatehouse, e.g. `v20.19.0`. */
+  node: string | null;
+  /** The project's package manager: from `packageManager` in package.json, else its lockfile. */
+  packageManager: { name: string; version: string | null } | null;
+}
+
+/** When setup ran in this run, and how it ended. */
+export interface SetupRecord {
+  status: 'passed' | 'failed' | 'cached';
+  /** ISO-8601 UTC. */
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
 }
 
 /** Who/where a run happened. */
@@ -414,6 +464,10 @@ export interface RunReport {
     policy: 'all-blocking-gates-pass';
   };
   gates: GateResult[];
+  /** The machine and toolchain that ran Gatehouse. Absent in reports written before it existed. */
+  environment?: RunEnvironment;
+  /** Setup's timing; absent when this run had no setup (none configured, or `--only`). */
+  setup?: SetupRecord;
   /**
    * Integrity seal, added when the report is written: sha256 over the canonical JSON of
    * the report without this member. Absent on an unsealed report.

@@ -11,13 +11,15 @@ import {
   generateSigningKeyPair,
   outcome,
   render,
+  renderHistoryHtml,
   sealReport,
   skippedResult,
 } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'test', 'fixtures');
-const target = join(here, '..', '..', '..', 'docs', 'images', 'report.png');
+const images = join(here, '..', '..', '..', 'docs', 'images');
+const target = join(images, 'report.png');
 const work = await mkdtemp(join(tmpdir(), 'gatehouse-shot-'));
 
 const g = (id, over) => ({
@@ -139,7 +141,8 @@ for (const [i, gate] of gates.entries()) {
     `> ${gate.run}\n${gate.id === 'unit' ? 'FAIL src/cart.test.js\n  ● cart › totals with tax\n    Expected: 107\n    Received: 100\n' : 'done\n'}`,
   );
   const text = await readFile(log);
-  const startedAt = new Date(start + i * 4000).toISOString();
+  // After setup (18.4 s); a11y waits for build, then for a free slot.
+  const startedAt = new Date(start + [18_500, 18_500, 18_600, 18_600, 33_000][i]).toISOString();
   const durationMs = [3200, 41800, 65400, 12900, 23100][i];
   results.push(
     await evaluateGate(
@@ -167,7 +170,13 @@ const report = await buildReport({
   gates: results,
   executor: 'local',
   startedAt: new Date(start).toISOString(),
-  finishedAt: new Date(start + 98_000).toISOString(),
+  finishedAt: new Date(start + 85_000).toISOString(),
+  setup: {
+    status: 'passed',
+    startedAt: new Date(start + 200).toISOString(),
+    finishedAt: new Date(start + 18_400).toISOString(),
+    durationMs: 18_200,
+  },
   runId: '01JNQ7Z6V4V8M2X0R6T3W9K5QH',
   rootDir: work,
   gatehouseVersion: '0.1.0',
@@ -183,6 +192,37 @@ const report = await buildReport({
 report.git = { commit: '4f1c2d9e8b7a6f5e4d3c2b1a09f8e7d6c5b4a392', branch: 'main', dirty: false };
 const sealed = sealReport(report, { key: generateSigningKeyPair().privateKeyPem });
 const html = render(sealed.report, 'html');
+
+/** Fourteen runs of the report above: the durations drift, lint's findings fall, one run fails. */
+function historyPage(base) {
+  const runs = [];
+  for (let i = 0; i < 14; i++) {
+    const r = JSON.parse(JSON.stringify(base));
+    r.runId = `01JNQ7Z6V4V8M2X0R6T3W9K5${String(i).padStart(2, '0')}`;
+    const failed = i === 9 || i === 13;
+    r.verdict.status = failed ? 'failed' : 'passed';
+    for (const [j, g] of r.gates.entries()) {
+      if (g.status === 'skipped' && !failed)
+        Object.assign(g, { status: 'passed', durationMs: 9000 });
+      if (g.status === 'failed' && !failed) g.status = 'passed';
+      g.durationMs = Math.round(g.durationMs * (0.8 + ((i * 7 + j * 3) % 10) / 20 + i / 40));
+      if (g.id === 'lint') g.evidence.findingsTotal = Math.max(0, 9 - i + (i === 13 ? 4 : 0));
+      if (g.id === 'a11y') g.evidence.findingsTotal = i < 6 ? 3 : i < 12 ? 1 : 2;
+    }
+    runs.push({
+      runId: r.runId,
+      at: new Date(Date.parse('2026-02-17T09:00:00Z') + i * 86_400_000).toISOString(),
+      reportDigest: 'a'.repeat(64),
+      report: i === 4 ? null : r,
+      problem: i === 4 ? 'report missing' : null,
+    });
+  }
+  return renderHistoryHtml(runs, {
+    title: 'storefront',
+    ledgerStatus: ['14 runs, chain intact, head pointer matches'],
+    intact: true,
+  });
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.GATEHOUSE_CHROMIUM ?? '/usr/bin/chromium',
@@ -205,9 +245,14 @@ try {
   await page.setContent(html, { waitUntil: 'load' });
   await mkdir(dirname(target), { recursive: true });
   await page.screenshot({ path: target, fullPage: false });
+  await page.locator('figure.timeline').screenshot({ path: join(images, 'report-timeline.png') });
+  await page.setContent(historyPage(report), { waitUntil: 'load' });
+  await page.screenshot({ path: join(images, 'history.png'), fullPage: true });
 } finally {
   await browser.close();
   await rm(work, { recursive: true, force: true });
 }
-const size = (await readFile(target)).length;
-console.log(`wrote ${target} (${size} bytes)`);
+for (const f of ['report.png', 'report-timeline.png', 'history.png']) {
+  const size = (await readFile(join(images, f))).length;
+  console.log(`wrote ${join(images, f)} (${size} bytes)`);
+}

@@ -1,8 +1,17 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { arch, hostname, platform, release, userInfo } from 'node:os';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { newRunId } from '@gatehouse/core';
-import type { GateResult, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
+import type {
+  GateResult,
+  GitInfo,
+  ResolvedPipeline,
+  RunContext,
+  RunEnvironment,
+  RunReport,
+  SetupRecord,
+} from '@gatehouse/core';
 
 /** Run ids are core's (one format for every executor and for merged reports). */
 export { newRunId };
@@ -141,12 +150,16 @@ export interface BuildReportInput {
   gatehouseVersion?: string;
   /** Environment used to detect the CI identity. @default process.env */
   env?: Record<string, string | undefined>;
+  /** Setup's timing, when this run ran (or reused) setup. */
+  setup?: SetupRecord;
 }
 
 /** Assemble the report of one run: metadata (git, who/where, config hash), gates in pipeline order, verdict. */
 export async function buildReport(input: BuildReportInput): Promise<RunReport> {
   const env = input.env ?? process.env;
-  const gates = orderGates(input.pipeline, input.gates, input.executor, false);
+  const gates = orderGates(input.pipeline, input.gates, input.executor, false).map((g) =>
+    projectRelativeLog(g, input.rootDir),
+  );
   return {
     schemaVersion: 1,
     runId: input.runId ?? newRunId(),
@@ -160,7 +173,71 @@ export async function buildReport(input: BuildReportInput): Promise<RunReport> {
     executor: input.executor,
     verdict: computeVerdict(gates, input.pipeline),
     gates,
+    environment: collectEnvironment(input.rootDir, env),
+    ...(input.setup ? { setup: input.setup } : {}),
   };
+}
+
+/**
+ * A result whose log path is relative to the project (POSIX separators): a report names no
+ * absolute path of the machine that wrote it. A path outside the project keeps only its name.
+ */
+export function projectRelativeLog(result: GateResult, rootDir: string): GateResult {
+  const p = result.log.path;
+  if (p === null || !isAbsolute(p)) return result;
+  const rel = relative(rootDir, p);
+  const path =
+    rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
+      ? rel.split(sep).join('/')
+      : (p.split(/[\\/]/).pop() ?? null);
+  return { ...result, log: { ...result.log, path } };
+}
+
+const LOCKFILES: Array<[string, string]> = [
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+  ['bun.lockb', 'bun'],
+  ['bun.lock', 'bun'],
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+];
+
+/**
+ * The machine and toolchain of this run: OS and Node of this process, and the project's
+ * package manager with its version — `packageManager` in package.json (as Corepack reads
+ * it), else the lockfile's tool with the version the invoking package manager announces
+ * (`npm_config_user_agent`), if it is that tool.
+ */
+export function collectEnvironment(
+  rootDir: string,
+  env: Record<string, string | undefined> = process.env,
+): RunEnvironment {
+  return {
+    os: safe(() => `${platform()} ${release()} ${arch()}`),
+    node: process.version || null,
+    packageManager: packageManagerOf(rootDir, env),
+  };
+}
+
+function packageManagerOf(
+  rootDir: string,
+  env: Record<string, string | undefined>,
+): RunEnvironment['packageManager'] {
+  try {
+    const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as unknown;
+    const declared =
+      pkg !== null && typeof pkg === 'object' && 'packageManager' in pkg
+        ? (pkg as { packageManager: unknown }).packageManager
+        : undefined;
+    const m = typeof declared === 'string' ? /^([a-z]+)@([0-9][^+\s]*)/.exec(declared) : null;
+    if (m) return { name: m[1]!, version: m[2]! };
+  } catch {
+    // No package.json, or not JSON: the lockfile may still say.
+  }
+  const name = LOCKFILES.find(([file]) => existsSync(join(rootDir, file)))?.[1];
+  if (!name) return null;
+  const agent = /^([a-z]+)\/([0-9][^\s]*)/.exec(env.npm_config_user_agent ?? '');
+  return { name, version: agent && agent[1] === name ? agent[2]! : null };
 }
 
 /**

@@ -5,15 +5,17 @@ import { sha256 } from '@gatehouse/core';
 import type {
   EvidenceSummary,
   Finding,
+  GateCommand,
   GateResult,
   GateStatus,
   ResolvedGate,
   RunReport,
   ThresholdCheck,
+  ToolVersion,
 } from '@gatehouse/core';
 import { readConfined } from './confined.js';
 import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
-import { EvidenceError, type ParsedEvidence } from './evidence/types.js';
+import { EvidenceError, type EvidenceTool, type ParsedEvidence } from './evidence/types.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
 import { baselineFingerprints, checkPolicy, describeCheck, effectivePolicy } from './policy.js';
 
@@ -76,6 +78,7 @@ export async function evaluateGate(
   const logTail =
     outcome.logTail !== undefined ? outcome.logTail : await readLogTail(outcome.log.path);
   const redact = opts.redact ?? ((t: string) => t);
+  const command = gateCommand(gate, redact);
   const finish = (
     status: GateStatus,
     reason: string | null,
@@ -88,6 +91,9 @@ export async function evaluateGate(
     ...(logTail !== undefined ? { logTail: redact(logTail) } : {}),
     evidence: opts.redact ? redactDeep(evidence, opts.redact) : evidence,
     thresholds,
+    command,
+    needs: [...gate.needs],
+    ...toolsOf(gate, opts.redact ? redactDeep(parsedTools, opts.redact) : parsedTools),
   });
 
   const problems: string[] = [];
@@ -112,8 +118,9 @@ export async function evaluateGate(
       problems.push(`evidence ${ev.path} (${ev.format}): ${err.message}`);
     }
   }
-  const parsed = parts.length ? mergeEvidence(parts) : { findings: [] };
+  const parsed: ParsedEvidence = parts.length ? mergeEvidence(parts) : { findings: [] };
   const evidence = summarise(parsed, files);
+  const parsedTools = parsed.tools ?? [];
 
   const judged = await judgeRun(
     gate,
@@ -130,6 +137,37 @@ export async function evaluateGate(
     opts,
   );
   return finish(judged.status, judged.reason, evidence, judged.thresholds);
+}
+
+/**
+ * The gate's command as the report records it: its text through the executor's redaction
+ * (a secret value written into the config's command is replaced as it is in the log), and
+ * the names, never the values, of its variables and secrets.
+ */
+export function gateCommand(gate: ResolvedGate, redact: (text: string) => string): GateCommand {
+  const text = redact(gate.run);
+  return {
+    text,
+    redacted: text !== gate.run,
+    // Gates run in the config's directory (locally) or the image's workdir holding it (Docker).
+    cwd: '.',
+    env: Object.keys(gate.env).sort(),
+    secrets: [...gate.secrets].sort(),
+  };
+}
+
+/** `tools` of a result: what the evidence said, then what the config's `tools:` declares. */
+export function toolsOf(
+  gate: Pick<ResolvedGate, 'tools'>,
+  fromEvidence: EvidenceTool[],
+): { tools?: ToolVersion[] } {
+  const tools: ToolVersion[] = [
+    ...fromEvidence.map((t) => ({ ...t, source: 'evidence' as const })),
+    ...Object.entries(gate.tools ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, version]) => ({ name, version, source: 'config' as const })),
+  ];
+  return tools.length ? { tools } : {};
 }
 
 /** What a gate is judged on once its evidence is read: by {@link evaluateGate}, or from a result file when merging. */
@@ -334,6 +372,8 @@ export function skippedResult(gate: ResolvedGate, reason: string, executor: stri
     log: { path: null, sha256: EMPTY_SHA256, bytes: 0, truncated: false },
     evidence: { files: [], findings: [], findingsTotal: 0 },
     thresholds: [],
+    needs: [...gate.needs],
+    ...toolsOf(gate, []),
   };
 }
 

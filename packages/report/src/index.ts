@@ -9,6 +9,7 @@ export {
   cachedResult,
   loadBaseline,
   judgeRun,
+  gateCommand,
   MAX_FINDINGS,
   LOG_TAIL_BYTES,
   type EvaluateOptions,
@@ -23,11 +24,29 @@ export {
   collectContext,
   newRunId,
   orderGates,
+  projectRelativeLog,
+  collectEnvironment,
   NO_RESULT_REASON,
   REPORT_PACKAGE_VERSION,
   type BuildReportInput,
 } from './build.js';
 export { mergeReports, type MergeOptions } from './merge.js';
+export {
+  diffReports,
+  formatDiff,
+  thresholdMargin,
+  type DiffSide,
+  type FindingChanges,
+  type ReportDiff,
+  type ThresholdMove,
+} from './diff.js';
+export {
+  timelineOf,
+  renderTimelineSvg,
+  type Timeline,
+  type TimelineRow,
+} from './render/timeline.js';
+export { renderHistoryHtml, type HistoryOptions, type HistoryRun } from './render/history.js';
 export { judgeShard, type JudgedShard, type ShardOptions } from './shard.js';
 export {
   readExportedGate,
@@ -47,6 +66,8 @@ export {
   sealReport,
   verifyReport,
   verifyReportText,
+  checkAttestations,
+  provenanceProblems,
   reportDigest,
   serialiseReport,
   serialiseEnvelope,
@@ -61,6 +82,26 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './integrity.js';
+export {
+  toVsa,
+  toReleaseProvenance,
+  signStatement,
+  checkStatementEnvelope,
+  serialiseStatement,
+  VSA_PREDICATE,
+  PROVENANCE_PREDICATE,
+  GATEHOUSE_VERIFIER_ID,
+  GATEHOUSE_BUILDER_ID,
+  GATEHOUSE_BUILD_TYPE,
+  GATES_PASSED_LEVEL,
+  VSA_ENVELOPE_FILE,
+  PROVENANCE_FILE,
+  PROVENANCE_ENVELOPE_FILE,
+  type ImageRef,
+  type ReleaseBuild,
+  type Statement,
+  type VsaPredicate,
+} from './slsa.js';
 export {
   appendLedger,
   readLedger,

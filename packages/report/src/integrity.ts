@@ -18,6 +18,18 @@ import {
   type StatementOptions,
   type TestResultStatement,
 } from './render/intoto.js';
+import {
+  checkStatementEnvelope,
+  signStatement,
+  toVsa,
+  PROVENANCE_ENVELOPE_FILE,
+  PROVENANCE_FILE,
+  PROVENANCE_PREDICATE,
+  VSA_ENVELOPE_FILE,
+  VSA_PREDICATE,
+  type ImageRef,
+  type Statement,
+} from './slsa.js';
 
 /** `payloadType` of the envelope: the payload is an in-toto Statement. */
 export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -38,10 +50,12 @@ export interface SealOptions extends StatementOptions {
   key?: string | KeyObject;
 }
 
-/** A sealed report and, when signed, its envelope. */
+/** A sealed report and, when signed, its envelope and the envelope of its VSA. */
 export interface SealedReport {
   report: RunReport;
   envelope: DsseEnvelope | null;
+  /** The SLSA Verification Summary Attestation of the verdict, signed with the same key. */
+  vsaEnvelope?: DsseEnvelope | null;
 }
 
 /** sha256 over the canonical JSON of the report without its `integrity` member. */
@@ -151,7 +165,14 @@ export function sealReport(report: RunReport, opts: SealOptions = {}): SealedRep
       },
     },
     envelope,
+    vsaEnvelope: signStatement(toVsa(report, digest, imageRef(opts)), key, keyid),
   };
+}
+
+function imageRef(opts: StatementOptions): ImageRef | null {
+  return opts.imageDigest
+    ? { name: opts.imageName ?? 'release-image', digest: opts.imageDigest }
+    : null;
 }
 
 /** The exact bytes `report.json` holds for a sealed report. */
@@ -173,6 +194,12 @@ export interface VerifyResult {
   signature: 'valid' | 'invalid' | 'unverified' | 'absent';
   problems: string[];
   report: RunReport | null;
+  /**
+   * SLSA attestations found next to the report (`report.vsa.dsse.json`,
+   * `release.provenance.dsse.json`) and checked: `valid` with a public key, else `unverified`.
+   * Their problems are in `problems`.
+   */
+  attestations?: Array<{ file: string; predicateType: string; status: 'valid' | 'unverified' }>;
 }
 
 /** Options of {@link verifyReport}. */
@@ -198,7 +225,7 @@ export async function verifyReport(file: string, opts: VerifyOptions = {}): Prom
       `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  return verifyReportText(
+  const result = await verifyReportText(
     text,
     async (name) => {
       if (name !== basename(name) || name === '' || name === '.' || name === '..')
@@ -207,6 +234,126 @@ export async function verifyReport(file: string, opts: VerifyOptions = {}): Prom
     },
     opts,
   );
+  if (!result.report || result.digest === null) return result;
+  const read = (name: string): Promise<string | null> =>
+    readFile(join(dirname(file), name), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+  const found = await checkAttestations(result.report, result.digest, read, opts.publicKey);
+  return {
+    ...result,
+    ok: result.ok && found.problems.length === 0,
+    problems: [...result.problems, ...found.problems],
+    attestations: found.attestations,
+  };
+}
+
+/**
+ * Check the SLSA attestations next to a report: each must be signed by the report's key, and
+ * say what the report says — the VSA exactly the one this report yields; the provenance must
+ * name this run, its config, commit and report digest, and a passing verdict (a release is
+ * built only then), and match `release.provenance.json` when that is there.
+ */
+export async function checkAttestations(
+  report: RunReport,
+  digest: string,
+  read: (name: string) => Promise<string | null>,
+  publicKey?: string | KeyObject,
+): Promise<{ problems: string[]; attestations: NonNullable<VerifyResult['attestations']> }> {
+  const problems: string[] = [];
+  const attestations: NonNullable<VerifyResult['attestations']> = [];
+  const keyid = report.integrity?.signature?.keyid ?? null;
+  let pk: { key: KeyObject; keyid: string } | undefined;
+  if (publicKey) {
+    try {
+      const key = publicKeyOf(publicKey);
+      pk = { key, keyid: keyIdOf(key) };
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const check = async (
+    file: string,
+    expected: (s: Statement) => string | null,
+    extra: (s: Statement) => string[],
+  ): Promise<void> => {
+    let text: string | null;
+    try {
+      text = await read(file);
+    } catch (err) {
+      problems.push(`${file} cannot be read: ${(err as Error).message}`);
+      return;
+    }
+    if (text === null) return;
+    if (keyid === null) problems.push(`${file} is present but the report is not signed`);
+    const c = checkStatementEnvelope(text, { keyid, expected, ...(pk ? { publicKey: pk } : {}) });
+    const own = c.statement ? extra(c.statement) : [];
+    problems.push(...[...c.problems, ...own].map((p) => `${file}: ${p}`));
+    if (c.statement && !c.problems.length && !own.length)
+      attestations.push({
+        file,
+        predicateType: String(c.statement.predicateType),
+        status: pk ? 'valid' : 'unverified',
+      });
+  };
+  await check(
+    VSA_ENVELOPE_FILE,
+    (s) => canonicalJson(toVsa(report, digest, vsaImage(s))),
+    (s) => (s.predicateType === VSA_PREDICATE ? [] : ['not a SLSA VSA v1']),
+  );
+  // The unsigned statement the run wrote, when it is still there: the envelope must carry it.
+  const provenanceFile = await read(PROVENANCE_FILE).catch(() => null);
+  let provenance: string | null = null;
+  if (provenanceFile !== null) {
+    try {
+      provenance = canonicalJson(JSON.parse(provenanceFile) as Statement);
+    } catch (err) {
+      problems.push(`${PROVENANCE_FILE} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  await check(
+    PROVENANCE_ENVELOPE_FILE,
+    () => provenance,
+    (s) => provenanceProblems(report, digest, s),
+  );
+  return { problems, attestations };
+}
+
+/** The release image a VSA names, if any (a subject other than the commit or the report). */
+function vsaImage(s: Statement): ImageRef | null {
+  const subjects = Array.isArray(s.subject) ? s.subject : [];
+  const img = subjects.find((x) => x && x.name !== 'git+commit' && x.name !== 'gatehouse-report');
+  const [alg, hex] = img?.digest ? (Object.entries(img.digest)[0] ?? []) : [];
+  return img?.name && alg && hex ? { name: img.name, digest: `${alg}:${hex}` } : null;
+}
+
+/** Why a provenance statement does not belong to this report (empty when it does). */
+export function provenanceProblems(report: RunReport, digest: string, s: Statement): string[] {
+  const out: string[] = [];
+  if (s.predicateType !== PROVENANCE_PREDICATE) return ['not a SLSA provenance v1 statement'];
+  const p = s.predicate as {
+    buildDefinition?: {
+      internalParameters?: { runId?: unknown };
+      resolvedDependencies?: Array<{ name?: unknown; digest?: Record<string, unknown> }>;
+    };
+  };
+  const deps = Array.isArray(p.buildDefinition?.resolvedDependencies)
+    ? p.buildDefinition.resolvedDependencies
+    : [];
+  const dep = (name: string, alg: string): unknown =>
+    deps.find((d) => d && d.name === name)?.digest?.[alg];
+  if (p.buildDefinition?.internalParameters?.runId !== report.runId)
+    out.push(`it is not of run ${report.runId}`);
+  if (dep('report.json', 'sha256') !== digest)
+    out.push('it does not name this report by its digest');
+  if (dep('gatehouse.yml', 'sha256') !== report.configSha256)
+    out.push("it does not name this run's config");
+  if (report.git.commit && dep('git+commit', 'gitCommit') !== report.git.commit)
+    out.push("it does not name this run's commit");
+  if (report.verdict.status !== 'passed')
+    out.push('the verdict failed: no release image should have been built');
+  return out;
 }
 
 function fail(problem: string): VerifyResult {

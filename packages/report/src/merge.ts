@@ -1,6 +1,12 @@
 import { GatehouseError } from '@gatehouse/core';
 import type { GateResult, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
-import { computeVerdict, newRunId, orderGates, REPORT_PACKAGE_VERSION } from './build.js';
+import {
+  computeVerdict,
+  newRunId,
+  orderGates,
+  projectRelativeLog,
+  REPORT_PACKAGE_VERSION,
+} from './build.js';
 import { judgeShard } from './shard.js';
 
 /** Options of {@link mergeReports}. */
@@ -78,7 +84,10 @@ export async function mergeReports(
   }
   const executors = [...new Set(results.map((g) => g.executor))].sort();
   const executor = opts.executor ?? (executors.length ? executors.join('+') : 'none');
-  const gates = orderGates(pipeline, judged, executor, true);
+  // Shards name logs on the machines of their jobs: only a path inside this project stays whole.
+  const gates = orderGates(pipeline, judged, executor, true).map((g) =>
+    projectRelativeLog(g, opts.rootDir ?? pipeline.rootDir),
+  );
   const times = results.filter((g) => g.status !== 'skipped' && g.status !== 'cached');
   const now = new Date().toISOString();
   const startedAt =

@@ -6,8 +6,14 @@
  * and thresholds are always the config's.
  */
 import { sha256 } from '@gatehouse/core';
-import type { GateResult, GateStatus, ResolvedPipeline, RunReport } from '@gatehouse/core';
-import { judgeRun, type Judgement } from './evaluate.js';
+import type {
+  GateResult,
+  GateStatus,
+  ResolvedGate,
+  ResolvedPipeline,
+  RunReport,
+} from '@gatehouse/core';
+import { gateCommand, judgeRun, toolsOf, type Judgement } from './evaluate.js';
 import { a11ySummaryOf, lintSummaryOf, IMPACTS, type ParsedEvidence } from './evidence/types.js';
 
 /** Options of {@link judgeShard}. */
@@ -28,6 +34,47 @@ export interface JudgedShard {
    */
   rejected: string | null;
 }
+
+/**
+ * The command a result from elsewhere records, checked against the config's: the config's
+ * names of variables and secrets, and the result's text only when it is the config's command
+ * with some parts replaced by `***` (the job's redaction, which this process cannot repeat
+ * without the secrets). Anything else is left out rather than shown as what ran.
+ */
+function shardCommand(
+  gate: ResolvedGate,
+  given: GateResult['command'] | undefined,
+): GateResult['command'] | undefined {
+  if (!given || typeof given.text !== 'string') return undefined;
+  const own = gateCommand(gate, (t) => t);
+  if (given.text === gate.run) return own;
+  return redactionOf(gate.run, given.text)
+    ? { ...own, text: given.text, redacted: true }
+    : undefined;
+}
+
+/**
+ * Whether `redacted` is `text` with one or more non-empty parts replaced by `***`. Linear:
+ * each literal piece is taken at its first place after the previous one (a glob match), so
+ * a hostile result with many `***` cannot make it slow.
+ */
+export function redactionOf(text: string, redacted: string): boolean {
+  const pieces = redacted.split(REDACTED);
+  if (pieces.length < 2) return false;
+  const first = pieces[0]!;
+  const last = pieces[pieces.length - 1]!;
+  if (!text.startsWith(first)) return false;
+  let pos = first.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const at = text.indexOf(piece, pos + 1);
+    if (at < 0) return false;
+    pos = at + piece.length;
+  }
+  return text.length - last.length >= pos + 1 && text.endsWith(last);
+}
+
+/** What the runner's redaction writes in place of a secret value. */
+const REDACTED = '***';
 
 const BAD: ReadonlySet<GateStatus> = new Set(['failed', 'error', 'timeout', 'interrupted']);
 
@@ -62,7 +109,24 @@ export async function judgeShard(
   }
   const ownStatus: GateStatus | undefined =
     shard.status === 'cached' ? shard.cached?.status : shard.status;
-  const base: GateResult = { ...shard, id: gate.id, kind: gate.kind, mode: gate.mode };
+  const rest: GateResult = { ...shard };
+  delete rest.command;
+  delete rest.tools;
+  const command = shardCommand(gate, shard.command);
+  const base: GateResult = {
+    ...rest,
+    id: gate.id,
+    kind: gate.kind,
+    mode: gate.mode,
+    ...(command ? { command } : {}),
+    needs: [...gate.needs],
+    ...toolsOf(
+      gate,
+      (shard.tools ?? [])
+        .filter((t) => t.source === 'evidence')
+        .map(({ name, version }) => ({ name, version })),
+    ),
+  };
   const contradictions: string[] = [];
   const commandSha256 = sha256(gate.run);
   if (shard.commandSha256 !== commandSha256)

@@ -10,6 +10,7 @@ import {
 } from './integrity.js';
 import { render, type RenderOptions } from './render/index.js';
 import { writeFileAtomic } from './util.js';
+import { VSA_ENVELOPE_FILE } from './slsa.js';
 
 /**
  * A report file could not be written (a full disk, a quota, a read-only file system, …):
@@ -89,6 +90,8 @@ export interface WrittenReport {
   sarifPath: string | null;
   /** The DSSE envelope, when a key was given. */
   dssePath: string | null;
+  /** The signed SLSA VSA of the verdict, when a key was given. */
+  vsaPath: string | null;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function writeReport(
     junitPath: join(dir, 'junit.xml'),
     sarifPath: opts.sarif === false ? null : join(dir, 'report.sarif'),
     dssePath: sealed.envelope ? join(dir, ENVELOPE_FILE) : null,
+    vsaPath: sealed.vsaEnvelope ? join(dir, VSA_ENVELOPE_FILE) : null,
   };
   const renderOpts: RenderOptions = { fullReport: opts.fullReport ?? paths.htmlPath, ...opts };
   const files: Array<[string, string]> = [
@@ -123,6 +127,8 @@ export async function writeReport(
   if (paths.sarifPath) files.push([paths.sarifPath, render(r, 'sarif', renderOpts)]);
   if (sealed.envelope && paths.dssePath)
     files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
+  if (sealed.vsaEnvelope && paths.vsaPath)
+    files.push([paths.vsaPath, serialiseEnvelope(sealed.vsaEnvelope)]);
   const write = (path: string, text: string): Promise<void> =>
     writeFileAtomic(path, text).catch((err: unknown) => {
       throw reportWriteError(path, err, r) ?? err;

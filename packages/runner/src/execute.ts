@@ -10,6 +10,7 @@ import type {
   ResolvedPipeline,
   RunEvent,
   RunReport,
+  SetupRecord,
 } from '@gatehouse/core';
 import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
@@ -220,10 +221,19 @@ export async function execute(
     let setupKey: string | null = null;
     if (pipeline.setup) setupKey = manifestKey(await setupManifest(pipeline.setup, rootDir));
     let setupFailure: string | null = null;
+    let setupRecord: SetupRecord | undefined;
     if (setup && stopReason === null) {
       const t0 = Date.now();
-      emit({ type: 'setup-start', at: nowIso() });
+      const setupStartedAt = nowIso();
+      const record = (status: SetupRecord['status']): SetupRecord => ({
+        status,
+        startedAt: setupStartedAt,
+        finishedAt: nowIso(),
+        durationMs: Date.now() - t0,
+      });
+      emit({ type: 'setup-start', at: setupStartedAt });
       if (!noCache && (await cache.readSetupKey()) === setupKey) {
+        setupRecord = record('cached');
         emit({
           type: 'setup-end',
           at: nowIso(),
@@ -254,6 +264,7 @@ export async function execute(
         if (ok && setupKey !== null) await cache.writeSetupKey(setupKey).catch(() => undefined);
         if (!ok && !out.interrupted)
           setupFailure = `setup ${describeFailure(out)}; see ${relative(rootDir, paths.setupLog)}`;
+        setupRecord = record(ok ? 'passed' : 'failed');
         emit({ type: 'setup-end', at: nowIso(), ok, durationMs: Date.now() - t0, cached: false });
       }
     }
@@ -672,6 +683,7 @@ export async function execute(
       rootDir,
       env,
       ...(options.gatehouseVersion ? { gatehouseVersion: options.gatehouseVersion } : {}),
+      ...(setupRecord ? { setup: setupRecord } : {}),
     });
     // A run that stopped early never passes, even when no blocking gate got to fail.
     const runProblem = userSignal.aborted ? 'run interrupted' : setupFailure;
@@ -696,6 +708,7 @@ export async function execute(
         written.junitPath,
         written.sarifPath,
         written.dssePath,
+        written.vsaPath,
         written.jsonPath,
       ].filter((p): p is string => p !== null),
     );

@@ -15,7 +15,8 @@ afterEach(() => cleanup(dir));
 const result = (report: RunReport, id: string): GateResult =>
   report.gates.find((g) => g.id === id)!;
 
-const log = (r: GateResult): string => readFileSync(r.log.path!, 'utf8');
+// The report names logs relative to the project.
+const log = (r: GateResult): string => readFileSync(join(dir, r.log.path!), 'utf8');
 
 describe.skipIf(!hasBwrap)('run --sandbox (bubblewrap)', () => {
   it('passes a gate whose inputs are complete, and says it ran sandboxed', async () => {

@@ -187,7 +187,8 @@ describe('scheduling', () => {
     expect(status(report)).toEqual({ setup: 'passed' });
     const runDir = join(dir, '.gatehouse', 'runs', report.runId);
     expect(readFileSync(join(runDir, 'setup.log'), 'utf8')).toBe('from setup\n');
-    expect(report.gates[0]!.log.path).toBe(join(runDir, 'logs', 'setup.log'));
+    expect(report.gates[0]!.log.path).toBe(`.gatehouse/runs/${report.runId}/logs/setup.log`);
+    expect(report.setup).toMatchObject({ status: 'passed', durationMs: expect.any(Number) });
     expect(readFileSync(join(runDir, 'logs', 'setup.log'), 'utf8')).toBe('from the gate\n');
   });
 });

@@ -23,7 +23,11 @@ import {
   cachedResult,
   evaluateGate,
   judgeExportedGate,
+  serialiseStatement,
+  toReleaseProvenance,
+  writeFileAtomic,
   writeReport,
+  PROVENANCE_FILE,
   type GateOutcome,
 } from '@gatehouse/report';
 import type Dockerode from 'dockerode';
@@ -34,6 +38,16 @@ import { connect, ensureReachable } from './engine.js';
 import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
+
+/** Options of the Docker executor besides {@link ExecuteOptions}; all optional. */
+export interface DockerExecuteOptions extends ExecuteOptions {
+  /**
+   * When the verdict passed and the pipeline has a `release`, also build the release stage as
+   * an image with this tag, and write its SLSA provenance (`release.provenance.json`) next to
+   * the report. @default no release build
+   */
+  releaseTag?: string;
+}
 
 async function imageInfo(
   docker: Dockerode,
@@ -149,6 +163,7 @@ export async function executeDocker(
   const interrupted = build.aborted || opts.signal.aborted;
   // Setup also copies the project after its command: any step that ran means setup ran.
   const setupRan = progress.stageRuns(SETUP_STAGE, 'all');
+  const setupSpan = selected.setup ? progress.stageSpan(SETUP_STAGE) : null;
   if (selected.setup) {
     emit({
       type: 'setup-end',
@@ -226,6 +241,21 @@ export async function executeDocker(
     rootDir: pipeline.rootDir,
     env: opts.env,
     ...(opts.gatehouseVersion ? { gatehouseVersion: opts.gatehouseVersion } : {}),
+    ...(setupSpan
+      ? {
+          setup: {
+            status:
+              setupRan.state === 'cached'
+                ? 'cached'
+                : progress.failure()?.stage === SETUP_STAGE
+                  ? 'failed'
+                  : 'passed',
+            startedAt: setupSpan.started.toISOString(),
+            finishedAt: setupSpan.completed.toISOString(),
+            durationMs: setupSpan.completed.getTime() - setupSpan.started.getTime(),
+          } as const,
+        }
+      : {}),
   });
   const written = await writeReport(report, runDir);
   const latest = join(opts.stateDir, 'report');
@@ -249,6 +279,84 @@ export async function executeDocker(
       level: 'error',
       text: `docker build failed: ${infraError}`,
     });
+  const releaseTag = (opts as DockerExecuteOptions).releaseTag;
+  if (releaseTag && pipeline.release && written.report.verdict.status === 'passed' && !infraError) {
+    await buildRelease(pipeline, written.report, releaseTag, {
+      docker,
+      compiled,
+      secrets,
+      buildArgs: conditionBuildArgs(selected, opts.env),
+      runId,
+      signal: opts.signal,
+      dirs: [runDir, latest],
+      emit,
+      redact,
+    });
+  }
   emit({ type: 'run-end', at: now(), report: written.report });
   return written.report;
+}
+
+/**
+ * Build the release stage (the Dockerfile's default target, which itself refuses to build on a
+ * failed verdict) as `tag`, then write the SLSA provenance of that image into `dirs`. A failed
+ * build is reported as an error message: the run's report stands as written.
+ */
+async function buildRelease(
+  pipeline: ResolvedPipeline,
+  report: RunReport & { integrity?: { digest: string } },
+  tag: string,
+  ctx: {
+    docker: Dockerode;
+    compiled: Awaited<ReturnType<typeof compileForBuild>>;
+    secrets: Map<string, string>;
+    buildArgs: Record<string, string>;
+    runId: string;
+    signal: AbortSignal;
+    dirs: string[];
+    emit: (e: RunEvent) => void;
+    redact: (t: string) => string;
+  },
+): Promise<void> {
+  const release = pipeline.release!;
+  const startedOn = new Date().toISOString();
+  const built = await runBuild(ctx.docker, {
+    rootDir: pipeline.rootDir,
+    compiled: ctx.compiled,
+    tag,
+    noCache: false,
+    secrets: ctx.secrets,
+    buildArgs: ctx.buildArgs,
+    labels: { [LABEL]: ctx.runId },
+    signal: ctx.signal,
+  });
+  const finishedOn = new Date().toISOString();
+  const image = await imageInfo(ctx.docker, tag);
+  if (built.error || built.aborted || !image.digest || !report.integrity) {
+    ctx.emit({
+      type: 'message',
+      at: finishedOn,
+      level: 'error',
+      text: ctx.redact(
+        `release image ${tag} not built: ${built.error ?? (built.aborted ? 'interrupted' : 'no image digest')}`,
+      ),
+    });
+    return;
+  }
+  const statement = toReleaseProvenance(report, {
+    image: { name: tag.replace(/:[^/:]*$/, ''), digest: image.digest },
+    baseImage: await imageInfo(ctx.docker, release.image),
+    release: { from: release.from, copy: release.copy, cmd: release.cmd, workdir: release.workdir },
+    startedOn,
+    finishedOn,
+    reportDigest: report.integrity.digest,
+  });
+  for (const dir of ctx.dirs)
+    await writeFileAtomic(join(dir, PROVENANCE_FILE), serialiseStatement(statement));
+  ctx.emit({
+    type: 'message',
+    at: finishedOn,
+    level: 'info',
+    text: `release image ${tag} built (${image.digest}); provenance in ${PROVENANCE_FILE}`,
+  });
 }

@@ -191,6 +191,12 @@ export class BuildProgress {
 
   /** Milliseconds from the first step of a stage starting to its last step completing (0 if unknown). */
   stageDurationMs(stage: string): number {
+    const span = this.stageSpan(stage);
+    return span ? span.completed.getTime() - span.started.getTime() : 0;
+  }
+
+  /** When the first step of a stage started and its last step completed; null if unknown. */
+  stageSpan(stage: string): { started: Date; completed: Date } | null {
     let first = Infinity;
     let last = -Infinity;
     for (const v of this.outcome.vertexes.values()) {
@@ -198,7 +204,7 @@ export class BuildProgress {
       first = Math.min(first, v.started.getTime());
       last = Math.max(last, v.completed.getTime());
     }
-    return last >= first ? last - first : 0;
+    return last >= first ? { started: new Date(first), completed: new Date(last) } : null;
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   writeFile,
   mkdir,
 } from 'node:fs/promises';
+import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse/core';
@@ -17,6 +18,9 @@ import {
   mergeReports,
   judgeExportedGate,
   auditLedger,
+  diffReports,
+  formatDiff,
+  renderHistoryHtml,
   reportDigest,
   render,
   RENDER_FORMATS,
@@ -27,8 +31,16 @@ import {
   writeFileAtomic,
   writeReport,
   ENVELOPE_FILE,
+  keyIdOf,
+  provenanceProblems,
+  signStatement,
+  PROVENANCE_ENVELOPE_FILE,
+  PROVENANCE_FILE,
+  VSA_ENVELOPE_FILE,
+  type Statement,
   validateGateResultSchema,
   validateReportSchema,
+  type HistoryRun,
   type RenderFormat,
 } from '@gatehouse/report';
 import type { Command, CommandContext, Io } from '../command.js';
@@ -37,7 +49,7 @@ import { CLI_VERSION } from '../version.js';
 /** Where `gatehouse run` keeps the latest report. */
 export const DEFAULT_REPORT = '.gatehouse/report/report.json';
 
-const SUBCOMMANDS = ['render', 'merge', 'verify', 'history', 'sign', 'keygen'] as const;
+const SUBCOMMANDS = ['render', 'merge', 'verify', 'history', 'diff', 'sign', 'keygen'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
 
 /** How a path is shown: relative to cwd when inside it (as the other commands do). */
@@ -266,6 +278,10 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
       io.stdout.write(
         `  run ${v.report.runId}, verdict ${v.report.verdict.status}, commit ${v.report.git.commit ?? 'unknown'}\n`,
       );
+    for (const a of v.attestations ?? [])
+      io.stdout.write(
+        `  ${a.file}: ${a.predicateType}, ${a.status === 'valid' ? 'signature valid' : 'signed (pass --public-key to check the signature)'}\n`,
+      );
     return 0;
   }
   io.stdout.write(`FAILED ${shown(io, file)}\n${v.problems.map((p) => `  - ${p}\n`).join('')}`);
@@ -285,14 +301,18 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
     return 0;
   }
   let bad = false;
+  const runs: HistoryRun[] = [];
   for (const e of ledger.entries) {
     const reportFile = join(runDirOf(stateDirOf(root), e.runId), 'report.json');
     let state = 'report missing';
+    let report: RunReport | null = null;
     const exists = await stat(reportFile).catch(() => null);
     if (exists) {
       const v = await verifyReport(reportFile);
-      if (v.ok && v.digest === e.reportDigest) state = `${v.report?.verdict.status ?? '?'}`;
-      else {
+      if (v.ok && v.digest === e.reportDigest) {
+        state = `${v.report?.verdict.status ?? '?'}`;
+        report = v.report ?? null;
+      } else {
         state = v.ok
           ? 'REPORT DIGEST DIFFERS FROM LEDGER'
           : `REPORT DOES NOT VERIFY (${v.problems[0]})`;
@@ -300,24 +320,88 @@ async function historyCmd({ io, values }: CommandContext): Promise<number> {
       }
     }
     io.stdout.write(`${e.at}  ${e.runId}  sha256:${e.reportDigest.slice(0, 16)}  ${state}\n`);
+    runs.push({
+      runId: e.runId,
+      at: e.at,
+      reportDigest: e.reportDigest,
+      report,
+      problem: report ? null : state,
+    });
   }
+  const status: string[] = [];
+  const say = (line: string): void => {
+    status.push(line);
+    io.stdout.write(`${line}\n`);
+  };
   if (ledger.brokenAt !== null) {
-    io.stdout.write(`ledger broken at line ${ledger.brokenAt}: ${ledger.problem}\n`);
+    say(`ledger broken at line ${ledger.brokenAt}: ${ledger.problem}`);
     bad = true;
   }
-  for (const p of ledger.headProblems) io.stdout.write(`ledger head: ${p}\n`);
+  for (const p of ledger.headProblems) say(`ledger head: ${p}`);
   for (const u of ledger.unrecorded) {
-    io.stdout.write(
+    say(
       u.report
-        ? `run folder ${u.runId} is not in the ledger (it holds a report no run recorded)\n`
-        : `run folder ${u.runId} is not in the ledger and has no report (a run still going, or one stopped before its report)\n`,
+        ? `run folder ${u.runId} is not in the ledger (it holds a report no run recorded)`
+        : `run folder ${u.runId} is not in the ledger and has no report (a run still going, or one stopped before its report)`,
     );
   }
   if (ledger.headProblems.length || ledger.unrecorded.some((u) => u.report)) bad = true;
   if (ledger.brokenAt !== null || ledger.headProblems.length)
-    io.stdout.write(`${ledger.entries.length} runs listed; the ledger is NOT intact\n`);
-  else io.stdout.write(`${ledger.entries.length} runs, chain intact, head pointer matches\n`);
+    say(`${ledger.entries.length} runs listed; the ledger is NOT intact`);
+  else say(`${ledger.entries.length} runs, chain intact, head pointer matches`);
+  if (values.html === true) {
+    const last = Number(str(values.last) ?? '50');
+    if (!Number.isInteger(last) || last < 1)
+      throw usageError('--last must be a whole number of runs, at least 1');
+    const out = resolve(
+      io.cwd,
+      str(values.output) ?? join(root, '.gatehouse', 'report', 'history.html'),
+    );
+    const page = renderHistoryHtml(runs.slice(-last), {
+      title: runs.findLast((r) => r.report)?.report?.pipeline ?? basename(root),
+      ledgerStatus: status,
+      intact: !bad,
+    });
+    await mkdir(dirname(out), { recursive: true });
+    await writeFileAtomic(out, page);
+    io.stdout.write(`wrote ${shown(io, out)} (${Math.min(last, runs.length)} runs)\n`);
+  }
   return bad ? 1 : 0;
+}
+
+/** A report named on the command line: a file, or the id of a run in `.gatehouse/runs/`. */
+async function reportArg(io: Io, arg: string): Promise<string> {
+  const file = resolve(io.cwd, arg);
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(arg) && !(await stat(file).catch(() => null))) {
+    const run = resolve(io.cwd, '.gatehouse', 'runs', arg, 'report.json');
+    if (await stat(run).catch(() => null)) return run;
+  }
+  return file;
+}
+
+async function diffCmd({ io, values, positionals }: CommandContext): Promise<number> {
+  if (positionals.length !== 2)
+    throw usageError(
+      'diff takes two reports: diff A B (A the earlier run)',
+      'each is a report.json, or a run id from `gatehouse report history`',
+    );
+  const files = await Promise.all(positionals.map((p) => reportArg(io, p)));
+  const [from, to] = await Promise.all(files.map((f) => readReportFile(io, f)));
+  for (const f of files) {
+    const v = await verifyReport(f);
+    // Compared all the same: a diff of an edited report is still what it says, but say so.
+    if (!v.ok)
+      io.stderr.write(
+        `warning: ${shown(io, f)} does not verify (${v.problems[0]}); compared as it is\n`,
+      );
+  }
+  if (from!.pipeline !== to!.pipeline)
+    io.stderr.write(
+      `warning: the reports are of different pipelines (${JSON.stringify(from!.pipeline)} and ${JSON.stringify(to!.pipeline)})\n`,
+    );
+  const d = diffReports(from!, to!);
+  io.stdout.write(values.json === true ? `${JSON.stringify(d, null, 2)}\n` : formatDiff(d));
+  return 0;
 }
 
 async function signCmd({ io, values, positionals }: CommandContext): Promise<number> {
@@ -349,9 +433,40 @@ async function signCmd({ io, values, positionals }: CommandContext): Promise<num
     ...(str(values['image-digest']) ? { imageDigest: str(values['image-digest'])! } : {}),
   });
   await writeFileAtomic(join(dirname(file), ENVELOPE_FILE), serialiseEnvelope(sealed.envelope!));
+  await writeFileAtomic(
+    join(dirname(file), VSA_ENVELOPE_FILE),
+    serialiseEnvelope(sealed.vsaEnvelope!),
+  );
+  // The provenance the Docker executor wrote for a release image: signed when it names this report.
+  const provenanceFile = join(dirname(file), PROVENANCE_FILE);
+  const provenanceText = await readFile(provenanceFile, 'utf8').catch(() => null);
+  let provenanceNote = '';
+  if (provenanceText !== null) {
+    let statement: Statement;
+    try {
+      statement = JSON.parse(provenanceText) as Statement;
+    } catch (err) {
+      throw new GatehouseError(
+        'GH_REPORT_INVALID',
+        `${shown(io, provenanceFile)} is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+    const problems = provenanceProblems(sealed.report, sealed.report.integrity!.digest, statement);
+    if (problems.length)
+      throw new GatehouseError(
+        'GH_REPORT_TAMPERED',
+        `${shown(io, provenanceFile)} does not belong to this report: ${problems.join('; ')}`,
+      );
+    const k = createPrivateKey(key);
+    await writeFileAtomic(
+      join(dirname(file), PROVENANCE_ENVELOPE_FILE),
+      serialiseEnvelope(signStatement(statement, k, keyIdOf(k))),
+    );
+    provenanceNote = `, ${PROVENANCE_ENVELOPE_FILE}`;
+  }
   await writeFileAtomic(file, serialiseReport(sealed.report));
   io.stdout.write(
-    `signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelope ${shown(io, join(dirname(file), ENVELOPE_FILE))}\n`,
+    `signed ${shown(io, file)} with key ${sealed.report.integrity!.signature!.keyid}; envelopes ${shown(io, join(dirname(file), ENVELOPE_FILE))}, ${VSA_ENVELOPE_FILE} (SLSA VSA)${provenanceNote}\n`,
   );
   return 0;
 }
@@ -437,7 +552,7 @@ async function keygenCmd({ io, values }: CommandContext): Promise<number> {
 export const report: Command = {
   name: 'report',
   summary: 'Render, merge, sign and verify gate reports; show the run history',
-  usage: 'report <render|merge|verify|history|sign|keygen> [FILE…] [options]',
+  usage: 'report <render|merge|verify|history|diff|sign|keygen> [FILE…] [options]',
   details: [
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
@@ -446,7 +561,17 @@ export const report: Command = {
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
-    '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json)',
+    '  history --html [-o FILE] [--last N]   also write a page of trends over the last N runs (default 50): verdicts,',
+    "                                        each gate's duration and findings, inline SVG and a table",
+    '                                        (default FILE .gatehouse/report/history.html)',
+    '  diff A B [--json]                     what changed from report A to report B: verdict, config, gates',
+    '                                        added/removed, statuses, commands, threshold margins, findings new',
+    '                                        and fixed (by fingerprint), tool versions; A and B are report.json',
+    '                                        files or run ids (.gatehouse/runs/<id>/report.json); exit 0',
+    '  sign [FILE] --key F                   add an ed25519 DSSE signature (report.dsse.json), the SLSA',
+    '                                        verification summary (report.vsa.dsse.json) and, when the Docker',
+    '                                        executor built a release image, its signed SLSA provenance',
+    '                                        (release.provenance.dsse.json); verify checks each one present',
     '  keygen [-o DIR] [--force]             write gatehouse-signing.key (0600) / gatehouse-signing.pub,',
     '                                        by default into $XDG_CONFIG_HOME/gatehouse/keys (~/.config/gatehouse/keys);',
     '                                        a DIR inside a project or git work tree is refused without --force',
@@ -465,6 +590,7 @@ export const report: Command = {
     '  gatehouse report render --format md -o "$GITHUB_STEP_SUMMARY"',
     '  gatehouse report merge gatehouse-results -o gatehouse-report/report.json',
     '  gatehouse report verify gatehouse-report/report.json --public-key gatehouse-signing.pub',
+    '  gatehouse report diff main-report.json .gatehouse/report/report.json',
   ].join('\n'),
   allowPositionals: true,
   options: {
@@ -478,7 +604,7 @@ export const report: Command = {
       type: 'string',
       short: 'o',
       description:
-        'render: output file (default stdout); merge: report file to write; keygen: directory (default ~/.config/gatehouse/keys)',
+        'render: output file (default stdout); merge: report file to write; history --html: page to write; keygen: directory (default ~/.config/gatehouse/keys)',
       valueName: 'PATH',
     },
     config: {
@@ -519,6 +645,19 @@ export const report: Command = {
       description: 'history: project directory (default .)',
       valueName: 'DIR',
     },
+    json: {
+      type: 'boolean',
+      description: 'diff: print the differences as JSON',
+    },
+    html: {
+      type: 'boolean',
+      description: 'history: also write an HTML page of trends (verdicts, durations, findings)',
+    },
+    last: {
+      type: 'string',
+      description: 'history --html: how many of the latest runs to chart (default 50)',
+      valueName: 'N',
+    },
     'fail-on-verdict': {
       type: 'boolean',
       description: 'merge: exit 1 when the merged verdict is failed',
@@ -546,6 +685,7 @@ export const report: Command = {
       merge: mergeCmd,
       verify: verifyCmd,
       history: historyCmd,
+      diff: diffCmd,
       sign: signCmd,
       keygen: keygenCmd,
     };

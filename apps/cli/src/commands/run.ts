@@ -145,6 +145,14 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       'GH_USAGE',
       `--sandbox runs gates locally under bubblewrap; it cannot be combined with --executor ${executorName}`,
     );
+  const releaseTag = typeof values['release-tag'] === 'string' ? values['release-tag'] : null;
+  if (releaseTag !== null && (executorName !== 'docker' || !pipeline.release))
+    throw new GatehouseError(
+      'GH_USAGE',
+      executorName !== 'docker'
+        ? '--release-tag builds the release image with the Docker executor: add --executor docker'
+        : '--release-tag needs a `release:` section in the config',
+    );
   const executor = await project.registry.loadExecutor(executorName);
   const stateDir = join(pipeline.rootDir, '.gatehouse');
   const runId = newRunId();
@@ -183,6 +191,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     gatehouseVersion: CLI_VERSION,
     emitOutput: json,
     ...(sandbox ? { sandbox: true } : {}),
+    ...(releaseTag !== null ? { releaseTag } : {}),
     ...(values.explain === true
       ? {
           onExplain: (e: GateExplanation) =>
@@ -288,7 +297,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     );
   } else {
     const setupLog = setupFailed ? paths.setupLog : null;
-    await printFailures(io.stdout, report.gates, io, setupLog);
+    await printFailures(io.stdout, report.gates, io, setupLog, pipeline.rootDir);
     const out = io.stdout;
     out.write(
       `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
@@ -349,6 +358,7 @@ async function printFailures(
   results: GateResult[],
   io: CommandContext['io'],
   setupLog: string | null,
+  rootDir: string,
 ): Promise<void> {
   // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
   // gate output is fenced with stop-commands and a token the gate cannot guess.
@@ -366,7 +376,8 @@ async function printFailures(
     if (!r.log.path) continue;
     await section(
       `${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}`,
-      r.log.path,
+      // The report names logs relative to the project.
+      resolve(rootDir, r.log.path),
     );
   }
 }
@@ -375,7 +386,7 @@ export const run: Command = {
   name: 'run',
   summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
   usage:
-    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
@@ -430,6 +441,12 @@ export const run: Command = {
       type: 'boolean',
       description:
         "Prove inputs complete: run each gate in a bubblewrap sandbox that shows only its inputs, its needs' outputs and node_modules, and name the files a gate reads without declaring them",
+    },
+    'release-tag': {
+      type: 'string',
+      description:
+        "With --executor docker: when the verdict passed, also build the config's release image as TAG and write its SLSA provenance (release.provenance.json; `gatehouse report sign` signs it)",
+      valueName: 'TAG',
     },
     'result-file': {
       type: 'string',

@@ -66,6 +66,8 @@ export const DEFAULT_EVIDENCE_PATHS: Record<EvidenceFormat, string | null> = {
   junit: 'junit.xml',
   istanbul: 'coverage-summary.json',
   lcov: 'lcov.info',
+  ctrf: 'ctrf.json',
+  cobertura: 'cobertura-coverage.xml',
   pa11y: 'pa11y.json',
   axe: 'axe.json',
   sonarqube: 'sonarqube.json',

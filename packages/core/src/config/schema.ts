@@ -192,7 +192,7 @@ const evidence: SchemaNode = {
         type: 'string',
         minLength: 1,
         description:
-          'Path relative to `$GATEHOUSE_OUT`; no `..`, not absolute. Default per format: eslint `eslint.json`, sarif `results.sarif`, junit `junit.xml`, istanbul `coverage-summary.json`, lcov `lcov.info`, pa11y `pa11y.json`, axe `axe.json`, sonarqube `sonarqube.json`.',
+          'Path relative to `$GATEHOUSE_OUT`; no `..`, not absolute. Default per format: eslint `eslint.json`, sarif `results.sarif`, junit `junit.xml`, istanbul `coverage-summary.json`, lcov `lcov.info`, pa11y `pa11y.json`, axe `axe.json`, sonarqube `sonarqube.json`, ctrf `ctrf.json`, cobertura `cobertura-coverage.xml`.',
         'x-gatehouse-format': 'evidence-path',
       },
     },

@@ -7,6 +7,9 @@ import {
   parseJson,
   relativePath,
   str,
+  toolOf,
+  uniqueTools,
+  type EvidenceTool,
   type ParseContext,
   type ParsedEvidence,
 } from './types.js';
@@ -84,9 +87,14 @@ export function parseAxe(text: string, ctx: ParseContext): ParsedEvidence {
   const runs = Array.isArray(data) ? data : [data];
   if (runs.length === 0) throw new EvidenceError('axe results array is empty: no page was tested');
   const findings: Finding[] = [];
+  const tools: EvidenceTool[] = [];
   runs.forEach((run, r) => {
     if (!isObject(run) || !Array.isArray(run.violations))
       throw new EvidenceError(`axe results[${r}] has no "violations" array`);
+    const engine = isObject(run.testEngine)
+      ? toolOf(run.testEngine.name, run.testEngine.version)
+      : undefined;
+    if (engine) tools.push(engine);
     const page = pageOf(str(run.url), ctx);
     const add = (list: unknown[], level: Finding['level'], what: string): void => {
       list.forEach((rule, i) => {
@@ -117,5 +125,9 @@ export function parseAxe(text: string, ctx: ParseContext): ParsedEvidence {
     add(run.violations, 'error', 'violations');
     if (Array.isArray(run.incomplete)) add(run.incomplete, 'warning', 'incomplete');
   });
-  return { a11y: a11ySummaryOf(findings, runs.length), findings };
+  return {
+    a11y: a11ySummaryOf(findings, runs.length),
+    ...(tools.length ? { tools: uniqueTools(tools) } : {}),
+    findings,
+  };
 }

@@ -1,6 +1,8 @@
 import type { EvidenceFormat } from '@gatehouse/core';
 import { parseAxe, parsePa11y } from './a11y.js';
+import { parseCobertura } from './cobertura.js';
 import { parseIstanbul, parseLcov } from './coverage.js';
+import { parseCtrf } from './ctrf.js';
 import { parseEslint } from './eslint.js';
 import { parseJunit } from './junit.js';
 import { parseSarif } from './sarif.js';
@@ -9,6 +11,7 @@ import {
   a11ySummaryOf,
   EvidenceError,
   lintSummaryOf,
+  uniqueTools,
   type ParseContext,
   type ParsedEvidence,
 } from './types.js';
@@ -36,6 +39,10 @@ export function parseEvidence(
       return parseAxe(text, ctx);
     case 'sonarqube':
       return parseSonar(text);
+    case 'ctrf':
+      return parseCtrf(text);
+    case 'cobertura':
+      return parseCobertura(text);
     case 'exitcode':
       return { findings: [] };
     default:
@@ -88,6 +95,7 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
       }
       out.coverage = c;
     }
+    if (p.tools) out.tools = uniqueTools([...(out.tools ?? []), ...p.tools]);
     if (p.sonar && (!out.sonar || out.sonar.status === 'NONE')) {
       out.sonar = {
         ...p.sonar,

@@ -7,7 +7,10 @@ import { launchChromium, requireChromium } from '@gatehouse/test-utils';
 import type { RunReport } from '@gatehouse/core';
 import {
   parseAxe,
+  parseCobertura,
+  parseCtrf,
   parseEslint,
+  parseEvidence,
   parseIstanbul,
   parseJunit,
   parseLcov,
@@ -113,6 +116,99 @@ describe('ESLint JSON and SARIF (real eslint)', () => {
   });
 });
 
+describe('CTRF and Cobertura', () => {
+  const ctrf = (tests: unknown[], extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      reportFormat: 'CTRF',
+      specVersion: '0.0.0',
+      results: {
+        tool: { name: 'vitest', version: '3.2.4' },
+        summary: {
+          tests: 99,
+          passed: 99,
+          failed: 0,
+          pending: 0,
+          skipped: 0,
+          other: 0,
+          start: 0,
+          stop: 1,
+        },
+        tests,
+      },
+      ...extra,
+    });
+
+  it('counts CTRF tests from the tests, not the summary; pending is skipped, other is failed', () => {
+    const p = parseEvidence(
+      'ctrf',
+      ctrf([
+        { name: 'adds', status: 'passed', duration: 3 },
+        {
+          name: 'totals with tax',
+          status: 'failed',
+          duration: 9,
+          message: 'expected 107, got 100',
+          suite: ['cart', 'totals'],
+        },
+        { name: 'later', status: 'pending', duration: 0 },
+        { name: 'off', status: 'skipped', duration: 0 },
+        { name: 'odd', status: 'other', duration: 1, filePath: 'test/odd.spec.js' },
+      ]),
+      ctx,
+    );
+    expect(p.tests).toEqual({
+      total: 5,
+      passed: 1,
+      failed: 2,
+      skipped: 2,
+      failures: [
+        { name: 'totals with tax', suite: 'cart › totals', message: 'expected 107, got 100' },
+        { name: 'odd', suite: 'test/odd.spec.js' },
+      ],
+    });
+    expect(p.tools).toEqual([{ name: 'vitest', version: '3.2.4' }]);
+    // Older reporters write only `results`.
+    expect(
+      parseCtrf(JSON.stringify({ results: { tool: { name: 'jest' }, summary: {}, tests: [] } }))
+        .tests!.total,
+    ).toBe(0);
+  });
+
+  it.each([
+    ['not CTRF', '{"reportFormat":"JUnit","results":{}}', /reportFormat/],
+    ['no results', '{"reportFormat":"CTRF"}', /no "results"/],
+    ['no tool', '{"results":{"tests":[]}}', /tool has no "name"/],
+    ['tests not an array', '{"results":{"tool":{"name":"x"},"tests":{}}}', /not an array/],
+    [
+      'bad status',
+      '{"results":{"tool":{"name":"x"},"tests":[{"name":"a","status":"green"}]}}',
+      /passed\/failed/,
+    ],
+  ])('CTRF %s is an EvidenceError', (_n, text, msg) => {
+    expect(() => parseCtrf(text)).toThrow(EvidenceError);
+    expect(() => parseCtrf(text)).toThrow(msg);
+  });
+
+  it('reads Cobertura counts, else rates, and refuses what is not Cobertura', () => {
+    expect(
+      parseCobertura(
+        '<?xml version="1.0"?><coverage line-rate="0.5" branch-rate="0.25" lines-covered="2" lines-valid="3" branches-covered="0" branches-valid="0" version="7.4.0"><packages/></coverage>',
+      ).coverage,
+    ).toEqual({ lines: 66.66, branches: 100 });
+    expect(
+      parseCobertura('<coverage line-rate="0.79999" branch-rate="1"></coverage>').coverage,
+    ).toEqual({ lines: 79.99, branches: 100 });
+    expect(() => parseCobertura('<coverage><packages/></coverage>')).toThrow(/neither/);
+    expect(() => parseCobertura('<report line-rate="1"/>')).toThrow(/no <coverage> root/);
+    expect(() => parseCobertura('<coverage line-rate="1.5"/>')).toThrow(/more than 1/);
+    expect(() => parseCobertura('<coverage lines-covered="4" lines-valid="3"/>')).toThrow(
+      /more than lines-valid/,
+    );
+    expect(() => parseCobertura('<coverage line-rate="x"/>')).toThrow(/not a number/);
+    expect(() => parseCobertura('<coverage')).toThrow(/malformed/);
+  });
+});
+
 describe('JUnit and coverage (real vitest with @vitest/coverage-v8)', () => {
   let out = '';
   beforeAll(async () => {
@@ -127,6 +223,7 @@ describe('JUnit and coverage (real vitest with @vitest/coverage-v8)', () => {
         '--coverage.provider=v8',
         '--coverage.reporter=json-summary',
         '--coverage.reporter=lcov',
+        '--coverage.reporter=cobertura',
         `--coverage.reportsDirectory=${join(out, 'coverage')}`,
         '--coverage.include=src/**',
         '--coverage.reportOnFailure',
@@ -170,6 +267,12 @@ describe('JUnit and coverage (real vitest with @vitest/coverage-v8)', () => {
       branches: 66.66,
     });
     expect(lcov.coverage).toEqual({ lines: 54.54, functions: 66.66, branches: 66.66 });
+  });
+
+  it('reads the Cobertura XML written by coverage-v8 (istanbul cobertura), agreeing with the summary', async () => {
+    const xml = await readFile(join(out, 'coverage', 'cobertura-coverage.xml'), 'utf8');
+    expect(xml).toMatch(/<coverage [^>]*lines-valid="/);
+    expect(parseCobertura(xml).coverage).toEqual({ lines: 54.54, branches: 66.66 });
   });
 
   it('reads jest-junit, mocha-junit-reporter and mocha xunit shapes', async () => {

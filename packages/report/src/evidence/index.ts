@@ -7,6 +7,8 @@ export { parseJunit, readJunitCases, testSummaryOf, type JunitCase } from './jun
 export { parseIstanbul, parseLcov } from './coverage.js';
 export { parsePa11y, parseAxe } from './a11y.js';
 export { parseSonar } from './sonarqube.js';
+export { parseCtrf } from './ctrf.js';
+export { parseCobertura } from './cobertura.js';
 export { parseEvidence, mergeEvidence } from './dispatch.js';
 /** Formats that read a file (every format but `exitcode`). */
 export const FILE_FORMATS: EvidenceFormat[] = [
@@ -18,4 +20,6 @@ export const FILE_FORMATS: EvidenceFormat[] = [
   'pa11y',
   'axe',
   'sonarqube',
+  'ctrf',
+  'cobertura',
 ];

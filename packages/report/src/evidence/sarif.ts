@@ -8,6 +8,9 @@ import {
   parseJson,
   relativePath,
   str,
+  toolOf,
+  uniqueTools,
+  type EvidenceTool,
   type ParseContext,
   type ParsedEvidence,
 } from './types.js';
@@ -29,10 +32,14 @@ export function parseSarif(text: string, ctx: ParseContext): ParsedEvidence {
       `SARIF version ${JSON.stringify(data.version)} is not supported (expected "2.1.0")`,
     );
   const findings: Finding[] = [];
+  const tools: EvidenceTool[] = [];
   data.runs.forEach((run, r) => {
     if (!isObject(run) || !isObject(run.tool) || !isObject(run.tool.driver))
       throw new EvidenceError(`SARIF runs[${r}] has no tool.driver`);
     const driver = run.tool.driver;
+    // SARIF §3.19.13/§3.19.14: `version` as the tool writes it, else `semanticVersion`.
+    const named = toolOf(driver.name, str(driver.version) ?? str(driver.semanticVersion));
+    if (named) tools.push(named);
     const tool = str(driver.name) ?? 'sarif';
     const rules = Array.isArray(driver.rules) ? driver.rules : [];
     const results = run.results === undefined || run.results === null ? [] : run.results;
@@ -99,7 +106,11 @@ export function parseSarif(text: string, ctx: ParseContext): ParsedEvidence {
       });
     });
   });
-  return { lint: lintSummaryOf(findings), findings };
+  return {
+    lint: lintSummaryOf(findings),
+    ...(tools.length ? { tools: uniqueTools(tools) } : {}),
+    findings,
+  };
 }
 
 function safeDecode(uri: string): string {

@@ -1,5 +1,5 @@
 import type { SonarSummary } from '@gatehouse/core';
-import { EvidenceError, isObject, parseJson, str, type ParsedEvidence } from './types.js';
+import { EvidenceError, isObject, parseJson, str, toolOf, type ParsedEvidence } from './types.js';
 
 const STATUSES = new Set(['OK', 'WARN', 'ERROR', 'NONE']);
 
@@ -58,8 +58,11 @@ export function parseSonar(text: string): ParsedEvidence {
     );
   }
   const dashboardUrl = props.get('dashboardUrl');
+  // The scanner records the version of the server that took the analysis.
+  const server = toolOf('SonarQube server', props.get('serverVersion'));
   return {
     sonar: { status: 'NONE', ...(dashboardUrl ? { dashboardUrl } : {}), conditions: [] },
+    ...(server ? { tools: [server] } : {}),
     findings: [],
   };
 }

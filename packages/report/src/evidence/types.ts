@@ -17,8 +17,39 @@ export interface ParsedEvidence {
   coverage?: CoverageSummary;
   a11y?: A11ySummary;
   sonar?: SonarSummary;
+  /** Tools that named their version in the file (axe-core's `testEngine`, a SARIF driver, …). */
+  tools?: EvidenceTool[];
   /** Every finding, uncapped: policies count them before the summary caps them. */
   findings: Finding[];
+}
+
+/** A tool and the version it wrote into its evidence. */
+export interface EvidenceTool {
+  name: string;
+  version: string;
+}
+
+/** Longest tool name or version kept: the file is the gate's output, not a place for essays. */
+const TOOL_TEXT_MAX = 100;
+
+/** A tool version as a parser found it, or undefined when either part is missing or unusable. */
+export function toolOf(name: unknown, version: unknown): EvidenceTool | undefined {
+  if (typeof name !== 'string' || typeof version !== 'string') return undefined;
+  const n = name.trim();
+  const v = version.trim();
+  if (!n || !v || n.length > TOOL_TEXT_MAX || v.length > TOOL_TEXT_MAX) return undefined;
+  // One line of printable text: a version is shown in tables and compared between runs.
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(n + v)) return undefined;
+  return { name: n, version: v };
+}
+
+/** Tools without repeats, sorted by name then version. */
+export function uniqueTools(tools: Iterable<EvidenceTool>): EvidenceTool[] {
+  const seen = new Map<string, EvidenceTool>();
+  for (const t of tools) seen.set(JSON.stringify([t.name, t.version]), t);
+  return [...seen.values()].sort((a, b) =>
+    a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1,
+  );
 }
 
 /** Context a parser needs to make findings stable across machines. */

@@ -2,6 +2,7 @@ import type { GateResult, RunReport, ThresholdCheck } from '@gatehouse/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';
+import { renderTimelineSection } from './timeline.js';
 
 /** Options of the HTML renderer. */
 export interface HtmlOptions {
@@ -24,6 +25,7 @@ table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{border:1px solid 
 th{background:var(--soft)}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 .digest{word-break:break-all}
+pre.cmd{margin:0;max-height:12em}
 pre{background:var(--soft);border:1px solid var(--line);padding:8px;white-space:pre-wrap;word-break:break-word;max-height:30em;overflow:auto}
 .verdict{border:3px solid;padding:12px 16px;margin:1rem 0;border-radius:6px}
 .verdict.passed{border-color:var(--pass)}.verdict.failed{border-color:var(--fail)}
@@ -36,9 +38,13 @@ section.gate header{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:.4rem 0}dl.meta dt{font-weight:600;color:var(--muted)}dl.meta dd{margin:0}
 .muted{color:var(--muted)}
 a{color:#0645ad}
+figure.timeline{margin:.4rem 0}svg.timeline{display:block;max-width:100%;height:auto;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ul.legend{list-style:none;padding:0;display:flex;gap:6px 18px;flex-wrap:wrap;margin:.3rem 0}
+.key{display:inline-block;width:22px;height:12px;border:1px solid var(--fg);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.key-run{background:var(--pass)}.key-queued{background:#fff;border:1.5px dashed var(--fg)}.key-cached{border:0;width:auto;height:auto;line-height:1}
 footer{margin-top:2rem;color:var(--muted);font-size:.85rem}
 @media print{body{max-width:none;padding:0;font-size:11pt}pre{max-height:none;overflow:visible}a{color:inherit;text-decoration:none}
-section.gate{break-inside:avoid}h2{break-after:avoid}nav{display:none}}
+section.gate,figure.timeline{break-inside:avoid}h2{break-after:avoid}nav{display:none}}
 `;
 
 function badge(g: GateResult): string {
@@ -112,6 +118,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     ),
     '</table>',
     '</section>',
+    renderTimelineSection(report),
   );
   parts.push('<section aria-labelledby="details-h">', '<h2 id="details-h">Gate details</h2>');
   for (const g of report.gates) parts.push(gateSection(g, maxFindings));
@@ -147,6 +154,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       ['Started (UTC)', esc(report.startedAt)],
       ['Finished (UTC)', esc(report.finishedAt)],
       ['Executor', esc(report.executor)],
+      ...environmentItems(report),
       ['Schema version', String(report.schemaVersion)],
     ]),
     '</section>',
@@ -180,6 +188,71 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     '',
   );
   return parts.join('\n');
+}
+
+function environmentItems(report: RunReport): Array<[string, string]> {
+  const items: Array<[string, string]> = [];
+  const e = report.environment;
+  if (e) {
+    items.push(
+      ['Operating system', code(e.os)],
+      ['Node', code(e.node)],
+      [
+        'Package manager',
+        e.packageManager
+          ? `${esc(e.packageManager.name)} ${e.packageManager.version ? code(e.packageManager.version) : '<span class="muted">(version unknown)</span>'}`
+          : '<span class="muted">none found</span>',
+      ],
+    );
+  }
+  if (report.setup) {
+    const st = report.setup;
+    items.push([
+      'Setup',
+      `${esc(st.status)} · ${esc(formatDuration(st.durationMs))} · started ${esc(st.startedAt)}`,
+    ]);
+  }
+  return items;
+}
+
+/** What ran, as a definition list: command text (redacted), directory, variable names, tools. */
+function commandItems(g: GateResult): Array<[string, string]> {
+  const items: Array<[string, string]> = [];
+  const c = g.command;
+  if (c) {
+    items.push(
+      [
+        'Command',
+        `<pre class="cmd" tabindex="0" aria-label="Command of gate ${esc(g.id)}">${esc(c.text)}</pre>${c.redacted ? '<span class="muted">Secret values in the command are shown as <code>***</code>.</span>' : ''}`,
+      ],
+      ['Working directory', code(c.cwd)],
+      [
+        'Environment',
+        c.env.length
+          ? c.env.map((n) => code(n)).join(' ')
+          : '<span class="muted">none set by the config</span>',
+      ],
+      [
+        'Secrets',
+        c.secrets.length
+          ? `${c.secrets.map((n) => code(n)).join(' ')} <span class="muted">(names only)</span>`
+          : '<span class="muted">none</span>',
+      ],
+    );
+  }
+  if (g.needs?.length)
+    items.push(['Needs', g.needs.map((n) => `<a href="#gate-${esc(n)}">${esc(n)}</a>`).join(', ')]);
+  if (g.tools?.length)
+    items.push([
+      'Tools',
+      g.tools
+        .map(
+          (t) =>
+            `${esc(t.name)} ${code(t.version)} <span class="muted">(${t.source === 'evidence' ? 'from its evidence' : 'declared in the config'})</span>`,
+        )
+        .join('<br>'),
+    ]);
+  return items;
 }
 
 function safeUrl(u: string): string {
@@ -216,6 +289,7 @@ function gateSection(g: GateResult, maxFindings: number): string {
       ['Duration', esc(formatDuration(g.durationMs))],
       ['Started (UTC)', esc(g.startedAt)],
       ['Executor', esc(g.executor)],
+      ...commandItems(g),
       ['Command sha256', code(g.commandSha256, 'digest')],
       [
         'Image',
