@@ -2,7 +2,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { newRunId, projectStateKey, runDirOf, unmetCondition } from '@gatehouse/core';
+import {
+  newRunId,
+  projectStateKey,
+  runDirOf,
+  unmetCondition,
+  type StateKeyResult,
+} from '@gatehouse/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -16,7 +22,8 @@ import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { missReasons, type GateExplanation } from './explain.js';
 import { gateKeys } from './keys.js';
-import { matchFiles } from './glob.js';
+import { matchFiles, useHashIndex } from './glob.js';
+import { HashIndex, hashIndexPath } from './hash-index.js';
 import { acquireRunLock } from './lock.js';
 import { publishLatest } from './latest.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
@@ -194,6 +201,8 @@ export async function execute(
     const inherited = baseEnv(env, secretNames);
     const stateKey = await projectStateKey(rootDir);
     const cache = new GateCache(stateDir, stateKey.key);
+    const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !noCache);
+    useHashIndex(hashIndex);
     if (stateKey.problem !== null && !noCache)
       emit({
         type: 'message',
@@ -670,6 +679,8 @@ export async function execute(
       pump();
     });
     userSignal.removeEventListener('abort', onUserAbort);
+    // Only hints for the next run's hashing: failing to save costs it a rehash.
+    await hashIndex.save().catch(() => undefined);
 
     // ---- report ----------------------------------------------------------------
     const gates = selected.map((g) => results.get(g.id)!);
@@ -734,6 +745,7 @@ export async function execute(
     emit({ type: 'run-end', at: nowIso(), report: written.report });
     return written.report;
   } finally {
+    useHashIndex(HashIndex.empty());
     await lock.release();
   }
 }
@@ -775,7 +787,24 @@ export async function explain(
 ): Promise<GateExplanation[]> {
   const rootDir = pipeline.rootDir;
   const stateKey = await projectStateKey(rootDir);
-  const cache = new GateCache(options.stateDir ?? join(rootDir, '.gatehouse'), stateKey.key);
+  const stateDir = options.stateDir ?? join(rootDir, '.gatehouse');
+  const cache = new GateCache(stateDir, stateKey.key);
+  const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !options.noCache);
+  useHashIndex(hashIndex);
+  try {
+    return await explainWith(pipeline, options, { rootDir, stateKey, cache });
+  } finally {
+    await hashIndex.save().catch(() => undefined);
+    useHashIndex(HashIndex.empty());
+  }
+}
+
+async function explainWith(
+  pipeline: ResolvedPipeline,
+  options: Parameters<typeof explain>[1] & object,
+  ctx: { rootDir: string; stateKey: StateKeyResult; cache: GateCache },
+): Promise<GateExplanation[]> {
+  const { rootDir, stateKey, cache } = ctx;
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const setupKey = pipeline.setup
     ? manifestKey(await setupManifest(pipeline.setup, rootDir))

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { globToRegExp } from '@gatehouse/core';
+import { HashIndex, nowNs } from './hash-index.js';
 
 export { globToRegExp };
 
@@ -115,17 +116,33 @@ export async function hashFile(path: string, size?: number): Promise<string> {
 }
 
 // Gates often share inputs (`src/**`): hash each file version once per process. A file is
-// re-hashed when its size, mtime, ctime or inode changed.
+// re-hashed when its size, mtime, ctime, inode or device changed. Across runs, the persisted
+// index (see `hash-index.ts`) answers for files whose stat is unchanged and settled.
 const hashMemo = new Map<string, { stamp: string; sha: Promise<string> }>();
 const MEMO_MAX = 200_000;
+let persisted = HashIndex.empty();
+
+/** Use `index` for the hashes of this process from now on (a run loads it once). */
+export function useHashIndex(index: HashIndex): void {
+  persisted = index;
+}
 
 async function hashFileMemo(path: string): Promise<string> {
-  const st = await stat(path);
-  const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  const st = await stat(path, { bigint: true });
+  const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
   const known = hashMemo.get(path);
   if (known && known.stamp === stamp) return known.sha;
   if (hashMemo.size >= MEMO_MAX) hashMemo.clear();
-  const sha = hashFile(path, st.size);
+  const indexed = persisted.lookup(path, st);
+  const index = persisted;
+  const startedAt = nowNs();
+  const sha =
+    indexed !== null
+      ? Promise.resolve(indexed)
+      : hashFile(path, Number(st.size)).then((h) => {
+          index.record(path, st, h, startedAt);
+          return h;
+        });
   hashMemo.set(path, { stamp, sha });
   sha.catch(() => hashMemo.delete(path));
   return sha;
