@@ -3,7 +3,8 @@
  * - `entries/<key>/` — `entry.json` (manifest, result, file list, checksum), `log.txt`,
  *   `evidence/**`, `outputs/**`; written to a temp dir and renamed into place;
  * - `index/<gate>.json` — the last manifest seen per gate, for `explain`;
- * - `setup.json` — key of the last setup that succeeded.
+ * - `setup.json` — key of the last setup that succeeded;
+ * - `hashes` — content hashes of files by stat, so unchanged files are not read again (`hash-index.ts`).
  * Last use is the entry directory's mtime; eviction removes the least recently used.
  *
  * Everything here is replayed into a run, and anything that can write the project can write
@@ -382,9 +383,15 @@ export class GateCache {
     return v && v.gate === id ? { key: v.key, manifest: v.manifest } : null;
   }
 
-  /** Record the manifest a gate was last seen with; a no-op when the index already holds that key (so the manifest). */
+  /**
+   * Record the manifest a gate was last seen with; a no-op when the index already names that
+   * key. That check skips the MAC: it decides only whether to write, and a record that does
+   * not authenticate is still discarded by every read ({@link readIndex}).
+   */
   async writeIndex(id: string, key: string, manifest: GateManifest): Promise<void> {
-    if ((await this.readIndex(id))?.key === key) return;
+    if (!this.#key) return;
+    const text = await readFile(join(this.dir, 'index', `${id}.json`), 'utf8').catch(() => null);
+    if (text !== null && indexNames(text, id, key)) return;
     await this.writeState('index', `${id}.json`, MAC.index, { gate: id, key, manifest });
   }
 
@@ -395,6 +402,16 @@ export class GateCache {
 
   async writeSetupKey(key: string): Promise<void> {
     await this.writeState('', 'setup.json', MAC.setup, { key, at: new Date().toISOString() });
+  }
+}
+
+/** Whether the text of an index record names gate `id` with `key`. */
+function indexNames(text: string, id: string, key: string): boolean {
+  try {
+    const v = JSON.parse(text) as { gate?: unknown; key?: unknown };
+    return v.gate === id && v.key === key;
+  } catch {
+    return false;
   }
 }
 
