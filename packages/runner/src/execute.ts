@@ -46,6 +46,7 @@ import {
   writeReport,
   type GateOutcome,
 } from './results.js';
+import { lastDurations, remainingPaths, SlotQueue } from './schedule.js';
 import { selectRunGates } from './select.js';
 
 /** Executor name written into results and reports. */
@@ -292,24 +293,40 @@ export async function execute(
           });
 
     // ---- process slots: only running processes count against `concurrency` ---------------
-    let free = concurrency;
-    const waiting: Array<() => void> = [];
-    const acquire = (): Promise<void> => {
-      if (free > 0) {
-        free--;
-        return Promise.resolve();
-      }
-      return new Promise((r) => waiting.push(r));
-    };
-    const release = () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    };
+    // Critical path first: a free slot goes to the ready gate with the longest path left.
+    const slots = new SlotQueue(concurrency);
+    const priority = remainingPaths(selected, await lastDurations(stateDir));
     let stored = 0;
 
     // ---- one gate ------------------------------------------------------------
     const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
+      slots.preparing();
+      let prepared: Awaited<ReturnType<typeof prepareGate>>;
+      try {
+        prepared = await prepareGate(gate);
+      } catch (err) {
+        slots.prepared();
+        throw err;
+      }
+      if (prepared.result) {
+        slots.prepared();
+        return prepared.result;
+      }
+      await slots.ready(priority.get(gate.id) ?? 0);
+      try {
+        return await runProcessGate(gate, prepared.keyed);
+      } finally {
+        slots.release();
+      }
+    };
+
+    /** Key a gate and look it up: its cached result, or the key it runs under (null: not cacheable). */
+    const prepareGate = async (
+      gate: ResolvedGate,
+    ): Promise<
+      | { result: GateResult; keyed?: undefined }
+      | { result?: undefined; keyed: { key: string; manifest: GateManifest } | null }
+    > => {
       const logPath = paths.gateLog(gate.id);
       const outDir = paths.gateOut(gate.id);
       const notCacheable = await keys.notCacheable(gate);
@@ -343,7 +360,7 @@ export async function execute(
               reasons: [`unchanged since run ${found.entry.runId}`],
             });
             const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
-            return { ...r, log: { ...r.log, path: logPath } };
+            return { result: { ...r, log: { ...r.log, path: logPath } } };
           }
           if (unrestored !== null) {
             emit({
@@ -368,12 +385,7 @@ export async function execute(
         options.onExplain?.({ id: gate.id, action: 'run', key: null, reasons: [notCacheable] });
       }
 
-      await acquire();
-      try {
-        return await runProcessGate(gate, keyed);
-      } finally {
-        release();
-      }
+      return { keyed };
     };
 
     const runProcessGate = async (
@@ -674,6 +686,7 @@ export async function execute(
               });
           }
         }
+        slots.dispatch();
         if (pending.length === 0 && running === 0) done();
       };
       pump();
