@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 import type { ReportIntegrity, RunReport } from '@gatehouse/core';
@@ -97,10 +98,11 @@ export interface WrittenReport {
 /**
  * Seal the report and write it into `dir`: `report.json` (sealed, canonical), `report.html`,
  * `report.md`, `junit.xml`, `report.sarif` and, with a key, `report.dsse.json`. Every file is
- * written atomically (temporary file + rename); `report.json` is written last, so a reader
- * that sees it also sees the renderings of the same run. A system error (a full disk, say)
- * is thrown as a {@link ReportWriteError} naming the file and holding the sealed report;
- * `report.json` is then not written.
+ * written atomically (temporary file, fsync, rename). `report.json` is written first and the
+ * renderings beside it, all at once; when any write fails, `report.json` is removed again, so
+ * once this returns or throws, a `report.json` in `dir` always comes with the renderings of
+ * the same run. A system error (a full disk, say) is thrown as a {@link ReportWriteError}
+ * naming the file and holding the sealed report.
  */
 export async function writeReport(
   report: RunReport,
@@ -119,24 +121,39 @@ export async function writeReport(
     vsaPath: sealed.vsaEnvelope ? join(dir, VSA_ENVELOPE_FILE) : null,
   };
   const renderOpts: RenderOptions = { fullReport: opts.fullReport ?? paths.htmlPath, ...opts };
-  const files: Array<[string, string]> = [
-    [paths.htmlPath, render(r, 'html', renderOpts)],
-    [paths.mdPath, render(r, 'md', renderOpts)],
-    [paths.junitPath, render(r, 'junit', renderOpts)],
-  ];
-  if (paths.sarifPath) files.push([paths.sarifPath, render(r, 'sarif', renderOpts)]);
-  if (sealed.envelope && paths.dssePath)
-    files.push([paths.dssePath, serialiseEnvelope(sealed.envelope)]);
-  if (sealed.vsaEnvelope && paths.vsaPath)
-    files.push([paths.vsaPath, serialiseEnvelope(sealed.vsaEnvelope)]);
   const write = (path: string, text: string): Promise<void> =>
     writeFileAtomic(path, text).catch((err: unknown) => {
       throw reportWriteError(path, err, r) ?? err;
     });
-  // The renderings are independent: their writes (and fsyncs) overlap; report.json still comes last.
-  const writes = files.map(([path, text]) => write(path, text));
-  await settleAll(writes);
-  await write(paths.jsonPath, serialiseReport(r));
+  // report.json first: its write and fsync proceed while the renderings are made, and every
+  // file's write overlaps the others'. Yielding between renderings lets those writes progress.
+  const writes = [write(paths.jsonPath, serialiseReport(r))];
+  try {
+    const renderings: Array<[string, () => string]> = [
+      [paths.htmlPath, () => render(r, 'html', renderOpts)],
+      [paths.mdPath, () => render(r, 'md', renderOpts)],
+      [paths.junitPath, () => render(r, 'junit', renderOpts)],
+    ];
+    if (paths.sarifPath) renderings.push([paths.sarifPath, () => render(r, 'sarif', renderOpts)]);
+    if (sealed.envelope && paths.dssePath) {
+      const envelope = sealed.envelope;
+      renderings.push([paths.dssePath, () => serialiseEnvelope(envelope)]);
+    }
+    if (sealed.vsaEnvelope && paths.vsaPath) {
+      const vsa = sealed.vsaEnvelope;
+      renderings.push([paths.vsaPath, () => serialiseEnvelope(vsa)]);
+    }
+    for (const [path, make] of renderings) {
+      await new Promise<void>((next) => setImmediate(next));
+      writes.push(write(path, make()));
+    }
+    await settleAll(writes);
+  } catch (err) {
+    // No report.json without every rendering of the same run: take it back.
+    await Promise.allSettled(writes);
+    await rm(paths.jsonPath, { force: true }).catch(() => undefined);
+    throw err;
+  }
   return { report: r, ...paths };
 }
 
