@@ -3,7 +3,7 @@
 // critical path, per-gate overhead, and peak memory of the runner process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 export const name = 'runner';
@@ -36,16 +36,6 @@ function exec(cmd, args, cwd, { allowFailure = false } = {}) {
     );
   }
   return { ms, out: r.stdout + r.stderr, status: r.status };
-}
-
-/** Median wall time of `samples` runs, each after `prepare()`. */
-function timed(samples, prepare, fn, median) {
-  const ms = [];
-  for (let i = 0; i < samples; i++) {
-    prepare();
-    ms.push(fn().ms);
-  }
-  return median(ms);
 }
 
 /** A workspace turbo users would have (npm workspaces, one script per package) plus the same graph as gatehouse.yml. */
@@ -117,11 +107,73 @@ function reportWallMs(dir) {
   return Date.parse(r.finishedAt) - Date.parse(r.startedAt);
 }
 
+/**
+ * The newest turbo on npm, pinned here (not in the product): the bar of issue 18 is against
+ * it. turbo is a native binary with no `engines` field, so it runs on every Node we support.
+ * Installed once into bench/.work (ignored by git); the repository's own turbo (2.5.8) is
+ * measured beside it.
+ */
+export const TURBO_PINNED = '2.11.13';
+
+function pinnedTurbo(ctx) {
+  const dir = join(ctx.root, 'bench', '.work', `turbo-${TURBO_PINNED}`);
+  const bin = join(dir, 'node_modules', '.bin', 'turbo');
+  if (!existsSync(bin)) {
+    ctx.log(`installing turbo@${TURBO_PINNED} into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
+    exec('npm', ['install', '--no-audit', '--no-fund', `turbo@${TURBO_PINNED}`], dir);
+  }
+  const v = exec(bin, ['--version'], dir).out.trim();
+  if (v !== TURBO_PINNED) throw new Error(`${bin} is turbo ${v}, not ${TURBO_PINNED}`);
+  return bin;
+}
+
+const load1 = () => Math.round(loadavg()[0] * 10) / 10;
+
+/** Every gate of the latest report came from the cache. */
+function allCached(dir) {
+  const r = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'));
+  return r.gates.length === TASKS && r.gates.every((g) => g.status === 'cached');
+}
+
+/**
+ * Interleaved samples of several commands: each round runs each command once, in turn, and
+ * keeps its time only when `valid(out)` says it did the work it claims; a round is repeated
+ * (at most `samples` extra times) until every command has `samples` valid times.
+ */
+function interleaved(samples, cmds) {
+  const times = cmds.map(() => []);
+  const rejected = cmds.map(() => 0);
+  const loads = [];
+  for (let round = 0; round < samples * 2 && times.some((t) => t.length < samples); round++) {
+    loads.push(loadavg()[0]);
+    cmds.forEach((c, i) => {
+      if (times[i].length >= samples) return;
+      c.prepare?.();
+      const r = c.run();
+      if (c.valid(r.out)) times[i].push(r.ms);
+      else rejected[i]++;
+    });
+  }
+  cmds.forEach((c, i) => {
+    if (times[i].length < samples)
+      throw new Error(`${c.name}: only ${times[i].length} of ${samples} samples did the work`);
+  });
+  return {
+    times,
+    rejected,
+    load: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 10) / 10,
+  };
+}
+
 export async function run(ctx) {
   const cli = join(ctx.root, 'apps', 'cli', 'bin', 'gatehouse.js');
   if (!existsSync(join(ctx.root, 'apps', 'cli', 'dist', 'index.js')))
     throw new Error('build first: pnpm build');
-  const turbo = join(ctx.root, 'node_modules', '.bin', 'turbo');
+  const turbo = pinnedTurbo(ctx);
+  const repoTurbo = join(ctx.root, 'node_modules', '.bin', 'turbo');
+  const repoTurboVersion = exec(repoTurbo, ['--version'], ctx.root).out.trim();
   const jobs = availableParallelism();
   const rows = [];
 
@@ -129,48 +181,89 @@ export async function run(ctx) {
   const ws = ctx.tmpdir();
   makeWorkspace(ws);
   const gh = (...args) => exec(process.execPath, [cli, 'run', ...args], ws);
-  const tb = () => exec(turbo, ['run', 't', `--concurrency=${jobs}`, '--output-logs=none'], ws);
+  // Each turbo keeps its own cache directory.
+  const tb = (bin, tag) => () =>
+    exec(
+      bin,
+      [
+        'run',
+        't',
+        `--concurrency=${jobs}`,
+        '--output-logs=none',
+        `--cache-dir=.turbo/cache-${tag}`,
+      ],
+      ws,
+    );
+  const turboNew = tb(turbo, TURBO_PINNED);
+  const turboRepo = tb(repoTurbo, repoTurboVersion);
   const clearGh = () => rmSync(join(ws, '.gatehouse'), { recursive: true, force: true });
   const clearTurbo = () => rmSync(join(ws, '.turbo'), { recursive: true, force: true });
+  const turboRan = (out) => new RegExp(`Cached:\\s+0 cached, ${TASKS} total`).test(out);
+  const fullTurbo = (out) =>
+    new RegExp(`Cached:\\s+${TASKS} cached, ${TASKS} total`).test(out) && /FULL TURBO/.test(out);
+  const ghRan = (out) => out.includes(`${TASKS} passed`);
 
-  ctx.log(`turbo cold x${SAMPLES} (${TASKS} npm scripts, concurrency ${jobs})`);
-  const turboCold = timed(SAMPLES, clearTurbo, tb, ctx.median);
-  ctx.log(`gatehouse cold x${SAMPLES}`);
-  const ghCold = timed(SAMPLES, clearGh, () => gh(`--concurrency=${jobs}`), ctx.median);
-
-  tb();
-  const turboWarm = tb();
-  if (!/Cached:\s+50 cached, 50 total/.test(turboWarm.out))
-    throw new Error(`turbo did not replay from its cache:\n${turboWarm.out.slice(-400)}`);
-  const turboCached = timed(SAMPLES, () => undefined, tb, ctx.median);
-  gh(`--concurrency=${jobs}`);
-  const warm = gh(`--concurrency=${jobs}`);
-  if (!warm.out.includes(`${TASKS} cached`))
-    throw new Error(`gatehouse did not replay from its cache:\n${warm.out.slice(-400)}`);
-  const ghCached = timed(
-    SAMPLES,
-    () => undefined,
-    () => gh(`--concurrency=${jobs}`),
-    ctx.median,
+  ctx.log(
+    `cold x${SAMPLES}, interleaved: turbo ${TURBO_PINNED} and gatehouse (${TASKS} tasks, concurrency ${jobs})`,
   );
+  const cold = interleaved(SAMPLES, [
+    { name: `turbo ${TURBO_PINNED} cold`, prepare: clearTurbo, run: turboNew, valid: turboRan },
+    {
+      name: 'gatehouse cold',
+      prepare: clearGh,
+      run: () => gh(`--concurrency=${jobs}`),
+      valid: ghRan,
+    },
+  ]);
+  const [turboCold, ghCold] = cold.times.map(ctx.median);
+
+  // Warm every cache, then sample the three fully cached reruns in turn.
+  turboNew();
+  turboRepo();
+  gh(`--concurrency=${jobs}`);
+  const CACHED_SAMPLES = SAMPLES * 3;
+  ctx.log(
+    `fully cached x${CACHED_SAMPLES}, interleaved: turbo ${TURBO_PINNED}, turbo ${repoTurboVersion}, node -e 0, gatehouse`,
+  );
+  const cached = interleaved(CACHED_SAMPLES, [
+    { name: `turbo ${TURBO_PINNED} FULL TURBO`, run: turboNew, valid: fullTurbo },
+    { name: `turbo ${repoTurboVersion} FULL TURBO`, run: turboRepo, valid: fullTurbo },
+    { name: 'node -e 0', run: () => exec(process.execPath, ['-e', '0'], ws), valid: () => true },
+    {
+      name: 'gatehouse fully cached',
+      run: () => gh(`--concurrency=${jobs}`),
+      valid: (out) => out.includes(`${TASKS} cached`) && allCached(ws),
+    },
+  ]);
+  const [turboCached, repoTurboCached, nodeBare, ghCached] = cached.times.map(ctx.median);
+  const ms = (v) => `${Math.round(v)} ms`;
 
   rows.push(
-    { metric: `cold ${TASKS} tasks: turbo`, value: turboCold / 1000, unit: 's' },
-    { metric: `cold ${TASKS} tasks: gatehouse`, value: ghCold / 1000, unit: 's' },
     {
-      metric: `cold ${TASKS} tasks: gatehouse/turbo`,
+      metric: `cold ${TASKS} tasks: gatehouse / turbo ${TURBO_PINNED}`,
       value: ghCold / turboCold,
       unit: 'x',
       target: { op: '<=', value: 0.1 },
-      note: 'turbo starts `npm run` (a Node process) per task; gatehouse starts /bin/sh',
+      note: `${(ghCold / 1000).toFixed(2)} s vs ${(turboCold / 1000).toFixed(2)} s, medians of ${SAMPLES} interleaved, load ${cold.load}; turbo starts \`npm run\` (a Node process) per task, gatehouse /bin/sh`,
     },
-    { metric: `cached ${TASKS} tasks: turbo (FULL TURBO)`, value: turboCached, unit: 'ms' },
-    { metric: `cached ${TASKS} tasks: gatehouse`, value: ghCached, unit: 'ms' },
     {
-      metric: `cached ${TASKS} tasks: gatehouse/turbo`,
+      metric: `fully cached ${TASKS} tasks: gatehouse / turbo ${TURBO_PINNED} FULL TURBO`,
       value: ghCached / turboCached,
       unit: 'x',
-      target: { op: '<=', value: 0.8 },
+      target: { op: '<=', value: 0.5 },
+      note: `${ms(ghCached)} vs ${ms(turboCached)}, medians of ${CACHED_SAMPLES} interleaved, load ${cached.load}; samples not counted (turbo without FULL TURBO, a gate not cached): ${cached.rejected.join('/')}`,
+    },
+    {
+      metric: `floor: node -e 0 / turbo ${TURBO_PINNED} FULL TURBO`,
+      value: nodeBare / turboCached,
+      unit: 'x',
+      note: `${ms(nodeBare)} vs ${ms(turboCached)}, same samples: what starting Node alone costs against the bar`,
+    },
+    {
+      metric: `fully cached ${TASKS} tasks: gatehouse / turbo ${repoTurboVersion} (the repo's own)`,
+      value: ghCached / repoTurboCached,
+      unit: 'x',
+      note: `${ms(ghCached)} vs ${ms(repoTurboCached)}, same samples`,
     },
   );
 
@@ -227,6 +320,7 @@ export async function run(ctx) {
   writeFileSync(join(dagDir, 'gatehouse.yml'), `version: 1\nname: dag\ngates:\n${gateYaml}\n`);
   const procWall = [];
   const execWall = [];
+  const dagLoad = load1();
   for (let i = 0; i < SAMPLES; i++) {
     procWall.push(exec(process.execPath, [cli, 'run', '--concurrency=8', '--no-cache'], dagDir).ms);
     execWall.push(reportWallMs(dagDir));
@@ -236,15 +330,47 @@ export async function run(ctx) {
       metric: `DAG of sleeps: process wall / critical path (${critical} ms)`,
       value: ctx.median(procWall) / critical,
       unit: 'x',
-      target: { op: '<=', value: 1.1 },
-      note: 'includes Node start-up and config loading of the CLI',
+      target: { op: '<=', value: 1.05 },
+      note: `includes Node start-up and config loading of the CLI; median of ${SAMPLES}, load ${dagLoad}`,
     },
     {
       metric: 'DAG of sleeps: executor wall / critical path',
       value: ctx.median(execWall) / critical,
       unit: 'x',
-      target: { op: '<=', value: 1.1 },
+      target: { op: '<=', value: 1.05 },
     },
   );
+
+  // ---- the same with fewer slots than ready gates: critical path first ----------------------
+  // Three 1 s gates listed first, and a chain of 1 s then 2 s: with 2 slots, starting the chain
+  // first finishes in 3 s (the critical path); first come, first served takes 4 s.
+  const slotDag = {
+    s1: { ms: 1000, needs: [] },
+    s2: { ms: 1000, needs: [] },
+    s3: { ms: 1000, needs: [] },
+    long: { ms: 1000, needs: [] },
+    long2: { ms: 2000, needs: ['long'] },
+  };
+  const slotCritical = criticalPathMs(slotDag);
+  const slotDir = ctx.tmpdir();
+  writeFileSync(
+    join(slotDir, 'gatehouse.yml'),
+    `version: 1\nname: slots\ngates:\n${Object.entries(slotDag)
+      .map(
+        ([id, g]) => `  ${id}:\n    run: sleep ${g.ms / 1000}\n    needs: [${g.needs.join(', ')}]`,
+      )
+      .join('\n')}\n`,
+  );
+  const slotWall = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    exec(process.execPath, [cli, 'run', '--concurrency=2', '--no-cache'], slotDir);
+    slotWall.push(reportWallMs(slotDir));
+  }
+  rows.push({
+    metric: `DAG of sleeps, 2 slots for 4 ready gates: executor wall / critical path (${slotCritical} ms)`,
+    value: ctx.median(slotWall) / slotCritical,
+    unit: 'x',
+    note: `first come, first served would be ${((slotCritical + 1000) / slotCritical).toFixed(2)} x; load ${load1()}`,
+  });
   return rows;
 }
