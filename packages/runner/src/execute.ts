@@ -22,7 +22,7 @@ import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { missReasons, type GateExplanation } from './explain.js';
 import { gateKeys } from './keys.js';
-import { matchFiles, useHashIndex } from './glob.js';
+import { matchFiles } from './glob.js';
 import { HashIndex, hashIndexPath } from './hash-index.js';
 import { acquireRunLock } from './lock.js';
 import { publishLatest } from './latest.js';
@@ -203,7 +203,6 @@ export async function execute(
     const stateKey = await projectStateKey(rootDir);
     const cache = new GateCache(stateDir, stateKey.key);
     const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !noCache);
-    useHashIndex(hashIndex);
     if (stateKey.problem !== null && !noCache)
       emit({
         type: 'message',
@@ -229,7 +228,8 @@ export async function execute(
 
     // ---- setup -------------------------------------------------------------
     let setupKey: string | null = null;
-    if (pipeline.setup) setupKey = manifestKey(await setupManifest(pipeline.setup, rootDir));
+    if (pipeline.setup)
+      setupKey = manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex));
     let setupFailure: string | null = null;
     let setupRecord: SetupRecord | undefined;
     if (setup && stopReason === null) {
@@ -280,7 +280,7 @@ export async function execute(
     }
 
     // ---- keys ----------------------------------------------------------------
-    const keys = gateKeys(pipeline, setupKey, { sandbox: bwrap !== null });
+    const keys = gateKeys(pipeline, setupKey, { sandbox: bwrap !== null, hashIndex });
     // After setup: what setup made is part of what every sandbox shows.
     const sandbox =
       bwrap === null
@@ -758,7 +758,6 @@ export async function execute(
     emit({ type: 'run-end', at: nowIso(), report: written.report });
     return written.report;
   } finally {
-    useHashIndex(HashIndex.empty());
     await lock.release();
   }
 }
@@ -803,26 +802,24 @@ export async function explain(
   const stateDir = options.stateDir ?? join(rootDir, '.gatehouse');
   const cache = new GateCache(stateDir, stateKey.key);
   const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !options.noCache);
-  useHashIndex(hashIndex);
   try {
-    return await explainWith(pipeline, options, { rootDir, stateKey, cache });
+    return await explainWith(pipeline, options, { rootDir, stateKey, cache, hashIndex });
   } finally {
     await hashIndex.save().catch(() => undefined);
-    useHashIndex(HashIndex.empty());
   }
 }
 
 async function explainWith(
   pipeline: ResolvedPipeline,
   options: Parameters<typeof explain>[1] & object,
-  ctx: { rootDir: string; stateKey: StateKeyResult; cache: GateCache },
+  ctx: { rootDir: string; stateKey: StateKeyResult; cache: GateCache; hashIndex: HashIndex },
 ): Promise<GateExplanation[]> {
-  const { rootDir, stateKey, cache } = ctx;
+  const { rootDir, stateKey, cache, hashIndex } = ctx;
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const setupKey = pipeline.setup
-    ? manifestKey(await setupManifest(pipeline.setup, rootDir))
+    ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex))
     : null;
-  const keys = gateKeys(pipeline, setupKey);
+  const keys = gateKeys(pipeline, setupKey, { hashIndex });
   const out: GateExplanation[] = [];
   const env = options.env ?? process.env;
   for (const g of selected) {

@@ -116,25 +116,18 @@ export async function hashFile(path: string, size?: number): Promise<string> {
 }
 
 // Gates often share inputs (`src/**`): hash each file version once per process. A file is
-// re-hashed when its size, mtime, ctime, inode or device changed. Across runs, the persisted
-// index (see `hash-index.ts`) answers for files whose stat is unchanged and settled.
+// re-hashed when its size, mtime, ctime, inode or device changed. Across runs, the run's
+// persisted index (see `hash-index.ts`) answers for files whose stat is unchanged and settled.
 const hashMemo = new Map<string, { stamp: string; sha: Promise<string> }>();
 const MEMO_MAX = 200_000;
-let persisted = HashIndex.empty();
 
-/** Use `index` for the hashes of this process from now on (a run loads it once). */
-export function useHashIndex(index: HashIndex): void {
-  persisted = index;
-}
-
-async function hashFileMemo(path: string): Promise<string> {
+async function hashFileMemo(path: string, index: HashIndex): Promise<string> {
   const st = await stat(path, { bigint: true });
   const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
   const known = hashMemo.get(path);
   if (known && known.stamp === stamp) return known.sha;
   if (hashMemo.size >= MEMO_MAX) hashMemo.clear();
-  const indexed = persisted.lookup(path, st);
-  const index = persisted;
+  const indexed = index.lookup(path, st);
   const startedAt = nowNs();
   const sha =
     indexed !== null
@@ -148,15 +141,16 @@ async function hashFileMemo(path: string): Promise<string> {
   return sha;
 }
 
-/** Matched files with their content hashes, sorted by path. */
+/** Matched files with their content hashes, sorted by path; `index` remembers them across runs. */
 export async function hashInputs(
   root: string,
   patterns: readonly string[],
+  index: HashIndex = HashIndex.empty(),
 ): Promise<Array<{ path: string; sha256: string }>> {
   const files = await matchFiles(root, patterns);
   const out: Array<{ path: string; sha256: string }> = [];
   for (const path of files) {
-    const sha = await hashFileMemo(join(root, path)).catch(() => null);
+    const sha = await hashFileMemo(join(root, path), index).catch(() => null);
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;
@@ -171,6 +165,7 @@ export async function hashInputs(
  */
 export async function hashTracked(
   root: string,
+  index: HashIndex = HashIndex.empty(),
 ): Promise<Array<{ path: string; sha256: string }> | null> {
   const listed = await new Promise<string | null>((resolve) => {
     execFile(
@@ -191,7 +186,7 @@ export async function hashTracked(
     const full = join(root, path);
     const st = await lstat(full).catch(() => null);
     if (!st?.isFile()) continue;
-    const sha = await hashFileMemo(full).catch(() => null);
+    const sha = await hashFileMemo(full, index).catch(() => null);
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;
@@ -206,6 +201,7 @@ export async function hashTracked(
 export async function hashLockfiles(
   root: string,
   names: readonly string[],
+  index: HashIndex = HashIndex.empty(),
 ): Promise<Array<{ path: string; sha256: string }>> {
   const top = await new Promise<string | null>((resolve) => {
     execFile(
@@ -225,7 +221,7 @@ export async function hashLockfiles(
       const full = join(dir, name);
       const st = await lstat(full).catch(() => null);
       if (!st?.isFile()) continue;
-      const sha = await hashFileMemo(full).catch(() => null);
+      const sha = await hashFileMemo(full, index).catch(() => null);
       if (sha !== null) out.push({ path: relative(start, full), sha256: sha });
     }
     // Stop at the work tree's top; a root outside it (odd) stops at once.

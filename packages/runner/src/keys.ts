@@ -8,6 +8,7 @@
  */
 import { PACKAGE_MANAGER_FILES, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
 import { globToRegExp, hashLockfiles, hashTracked } from './glob.js';
+import type { HashIndex } from './hash-index.js';
 import { gateManifest, manifestKey, type GateManifest, type ManifestContext } from './manifest.js';
 
 /** Why a gate without `inputs` cannot be cached. */
@@ -23,12 +24,12 @@ export interface GateKeys {
 /**
  * Keys for the gates of `pipeline`, with setup's key (null without setup). With `sandbox`, every
  * key says so: a sandboxed run never replays a result recorded outside the sandbox, nor the other
- * way round.
+ * way round. `hashIndex` remembers content hashes across runs.
  */
 export function gateKeys(
   pipeline: ResolvedPipeline,
   setupKey: string | null,
-  opts: { sandbox?: boolean } = {},
+  opts: { sandbox?: boolean; hashIndex?: HashIndex } = {},
 ): GateKeys {
   const rootDir = pipeline.rootDir;
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
@@ -38,11 +39,11 @@ export function gateKeys(
     (project ??= (async () => ({
       context: {
         runtime: { node: process.version, platform: process.platform, arch: process.arch },
-        lockfiles: await hashLockfiles(rootDir, PACKAGE_MANAGER_FILES),
+        lockfiles: await hashLockfiles(rootDir, PACKAGE_MANAGER_FILES, opts.hashIndex),
       },
       // Listed once per run, only when a gate has no inputs.
       tracked: pipeline.gates.some((g) => g.inputs.length === 0)
-        ? await hashTracked(rootDir)
+        ? await hashTracked(rootDir, opts.hashIndex)
         : null,
     }))());
   const memo = new Map<string, Promise<{ key: string; manifest: GateManifest }>>();
@@ -54,11 +55,18 @@ export function gateKeys(
         const needKeys: Record<string, string> = {};
         for (const n of g.needs) needKeys[n] = (await keyOf(n)).key;
         const { context, tracked } = await facts();
-        const manifest = await gateManifest(g, rootDir, needKeys, setupKey, {
-          ...context,
-          tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
-          ...(opts.sandbox ? { sandbox: true } : {}),
-        });
+        const manifest = await gateManifest(
+          g,
+          rootDir,
+          needKeys,
+          setupKey,
+          {
+            ...context,
+            tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
+            ...(opts.sandbox ? { sandbox: true } : {}),
+          },
+          opts.hashIndex,
+        );
         return { key: manifestKey(manifest), manifest };
       })();
       memo.set(id, p);

@@ -1,5 +1,6 @@
 import { canonicalJson, sha256, type ResolvedGate, type ResolvedSetup } from '@gatehouse/core';
 import { hashInputs } from './glob.js';
+import type { HashIndex } from './hash-index.js';
 
 /**
  * Format version of manifests and cache entries; bump to invalidate every entry.
@@ -64,6 +65,7 @@ export async function gateManifest(
   needKeys: Record<string, string>,
   setupKey: string | null,
   context: ManifestContext,
+  index?: HashIndex,
 ): Promise<GateManifest> {
   const fromGit = gate.inputs.length === 0 && context.tracked !== null;
   return {
@@ -77,7 +79,7 @@ export async function gateManifest(
     evidence: gate.evidence,
     policy: gate.policy,
     outputs: gate.outputs,
-    inputs: fromGit ? context.tracked! : await hashInputs(rootDir, gate.inputs),
+    inputs: fromGit ? context.tracked! : await hashInputs(rootDir, gate.inputs, index),
     inputsFrom: fromGit ? 'git' : 'declared',
     runtime: context.runtime,
     lockfiles: context.lockfiles,
@@ -100,12 +102,16 @@ export interface SetupManifest {
   inputs: Array<{ path: string; sha256: string }>;
 }
 
-export async function setupManifest(setup: ResolvedSetup, rootDir: string): Promise<SetupManifest> {
+export async function setupManifest(
+  setup: ResolvedSetup,
+  rootDir: string,
+  index?: HashIndex,
+): Promise<SetupManifest> {
   return {
     command: setup.run,
     env: setup.env,
     secrets: [...setup.secrets].sort(),
-    inputs: await hashInputs(rootDir, setup.inputs),
+    inputs: await hashInputs(rootDir, setup.inputs, index),
   };
 }
 

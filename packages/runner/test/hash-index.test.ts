@@ -10,15 +10,12 @@ import { join } from 'node:path';
 import { sha256, StateKey } from '@gatehouse/core';
 import { gate } from '@gatehouse/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashInputs, useHashIndex } from '../src/glob.js';
+import { hashInputs } from '../src/glob.js';
 import { HashIndex, hashIndexPath, nowNs, RACY_WINDOW_NS } from '../src/hash-index.js';
 import { cleanup, pipe, project, run, status } from './helpers.js';
 
 let dir = '';
-afterEach(async () => {
-  useHashIndex(HashIndex.empty());
-  await cleanup(dir);
-});
+afterEach(() => cleanup(dir));
 
 const key = () => new StateKey(randomBytes(32), '/nonexistent/state.key');
 const shaOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -74,8 +71,8 @@ describe('hashing with a persisted index', () => {
     const stored = await HashIndex.load(hashIndexPath(join(dir, '.gatehouse')), k);
     stored.record(file, st, shaOf('aaaa'), hashedAtNs(st));
     await stored.save();
-    useHashIndex(await HashIndex.load(hashIndexPath(join(dir, '.gatehouse')), k));
-    return hashInputs(dir, ['src/**']);
+    const index = await HashIndex.load(hashIndexPath(join(dir, '.gatehouse')), k);
+    return hashInputs(dir, ['src/**'], index);
   }
 
   it('a same-size edit in the same second as the hashing is hashed again (racy check)', async () => {
@@ -99,8 +96,8 @@ describe('hashing with a persisted index', () => {
     const other = await HashIndex.load(path, key());
     other.record(file, st, shaOf('forged'), st.ctimeNs + 10n * SECOND);
     await other.save();
-    useHashIndex(await HashIndex.load(path, k));
-    expect((await hashInputs(dir, ['src/**']))[0]!.sha256).toBe(shaOf('aaaa'));
+    const loaded = await HashIndex.load(path, k);
+    expect((await hashInputs(dir, ['src/**'], loaded))[0]!.sha256).toBe(shaOf('aaaa'));
 
     const mine = await HashIndex.load(path, k);
     mine.record(file, st, shaOf('aaaa'), st.ctimeNs + 10n * SECOND);
