@@ -438,11 +438,20 @@ export interface RunContext {
   host: string | null;
 }
 
+/** The forge hosting the repository: findings link to their file at the run's commit there. */
+export interface SourceHost {
+  kind: 'github' | 'gitlab' | 'bitbucket';
+  /** The repository's web address, `https://host/owner/name` (never with credentials). */
+  url: string;
+}
+
 /** The commit a run checked. */
 export interface GitInfo {
   commit: string | null;
   branch: string | null;
   dirty: boolean | null;
+  /** Where the repository is hosted, when a known forge (absent in reports of older versions). */
+  source?: SourceHost | null;
 }
 
 /** The unified report of one run. Canonical JSON of this object is what gets hashed. */

@@ -16,6 +16,7 @@ import type {
 /** Run ids are core's (one format for every executor and for merged reports). */
 export { newRunId };
 import { skippedResult } from './evaluate.js';
+import { sourceHostOfCi, sourceHostOfRemote } from './source-links.js';
 import { computeVerdict, effectiveStatus, NO_RESULT_REASON } from './verdict.js';
 
 export { computeVerdict, effectiveStatus };
@@ -37,18 +38,24 @@ function git(args: string[], cwd: string): Promise<string | null> {
   });
 }
 
-/** Commit, branch and dirty flag of the repository containing `rootDir`; all null outside one (or without git). */
+/**
+ * Commit, branch and dirty flag of the repository containing `rootDir` (all null outside one,
+ * or without git), and the forge hosting it when known (see source-links.ts).
+ */
 export async function collectGitInfo(
   rootDir: string,
   env: Record<string, string | undefined> = process.env,
 ): Promise<GitInfo> {
   // Three independent questions: asked at once, the run waits for one git start-up, not three.
-  const [commit, head, status] = await Promise.all([
+  const fromCi = sourceHostOfCi(env);
+  const [commit, head, status, remote] = await Promise.all([
     git(['rev-parse', '--verify', 'HEAD'], rootDir),
     git(['symbolic-ref', '--short', '-q', 'HEAD'], rootDir),
     git(['status', '--porcelain', '--untracked-files=no'], rootDir),
+    fromCi ? Promise.resolve(null) : git(['remote', 'get-url', 'origin'], rootDir),
   ]);
   if (commit === null) return { commit: null, branch: null, dirty: null };
+  const source = fromCi ?? (remote ? sourceHostOfRemote(remote) : null);
   // CI checkouts are often detached: the CI names the branch.
   const branch =
     head ||
@@ -59,7 +66,12 @@ export async function collectGitInfo(
     env.GIT_BRANCH ||
     env.CI_COMMIT_REF_NAME ||
     null;
-  return { commit, branch, dirty: status === null ? null : status.length > 0 };
+  return {
+    commit,
+    branch,
+    dirty: status === null ? null : status.length > 0,
+    ...(source ? { source } : {}),
+  };
 }
 
 /** Who and where: the CI system's identity when one is detected, else the local user and host. */

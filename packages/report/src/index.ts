@@ -117,6 +117,7 @@ export {
 } from './ledger.js';
 export { checkPolicy, effectivePolicy, describeCheck } from './policy.js';
 export * from './render/index.js';
+export { sourceHostOfCi, sourceHostOfRemote, sourceLink } from './source-links.js';
 export * as evidence from './evidence/index.js';
 export {
   parseEvidence,

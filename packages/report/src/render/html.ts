@@ -1,7 +1,8 @@
-import type { GateResult, RunReport, ThresholdCheck } from '@gatehouse/core';
+import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';
+import { sourceLink } from '../source-links.js';
 import { renderTimelineSection } from './timeline.js';
 
 /** Options of the HTML renderer. */
@@ -121,7 +122,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     renderTimelineSection(report),
   );
   parts.push('<section aria-labelledby="details-h">', '<h2 id="details-h">Gate details</h2>');
-  for (const g of report.gates) parts.push(gateSection(g, maxFindings));
+  for (const g of report.gates) parts.push(gateSection(g, maxFindings, report.git));
   parts.push('</section>');
 
   const ctx = report.context;
@@ -275,7 +276,14 @@ function thresholdRow(t: ThresholdCheck): string {
   ]);
 }
 
-function gateSection(g: GateResult, maxFindings: number): string {
+/** `file:line:col`, linked to the file at the run's commit on its forge when known. */
+function whereLink(git: GitInfo, file: string, line?: number, column?: number): string {
+  const text = `<code>${esc(`${file}${line ? `:${line}` : ''}${column ? `:${column}` : ''}`)}</code>`;
+  const href = sourceLink(git, file, line);
+  return href ? `<a href="${esc(href)}">${text}</a>` : text;
+}
+
+function gateSection(g: GateResult, maxFindings: number, git: GitInfo): string {
   const e = g.evidence;
   const out: string[] = [];
   out.push(
@@ -380,7 +388,7 @@ function gateSection(g: GateResult, maxFindings: number): string {
           esc(f.level + (f.impact ? ` (${f.impact})` : '')),
           `<code>${esc(f.rule)}</code>`,
           f.file
-            ? `<code>${esc(`${f.file}${f.line ? `:${f.line}` : ''}${f.column ? `:${f.column}` : ''}`)}</code>`
+            ? whereLink(git, f.file, f.line, f.column)
             : `${esc(f.page ?? '')} <code>${esc(f.selector ?? '')}</code>`,
           esc(f.message),
         ]),
