@@ -14,10 +14,10 @@ const TOOL_DIR = fileURLToPath(new URL('../../../tools/gitlab-ci-local/', import
 const BIN = join(TOOL_DIR, 'node_modules', '.bin');
 const INSTALL_HINT = 'bash scripts/setup.sh --system (installs rsync and tools/gitlab-ci-local)';
 
-/** The environment gitlab-ci-local runs in: its Node 22 first on PATH, for this process only. */
+/** The environment gitlab-ci-local runs in: its Node 22 first on PATH (then `extra.PATH`, if given). */
 export function oracleEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  env.PATH = `${BIN}${delimiter}${process.env.PATH ?? ''}`;
+  env.PATH = `${BIN}${delimiter}${env.PATH ?? ''}`;
   // A CI=true of the test run must not change how the emitted jobs see themselves.
   delete env.CI;
   delete env.GITLAB_CI;
