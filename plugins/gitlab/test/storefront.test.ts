@@ -26,12 +26,15 @@ if (process.env.CI === 'true' && !chromiumPresent)
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-/** The environment of a run: no SonarQube server unless the test sets one. */
+// No SonarQube server unless a test sets one (gitlab-ci-local passes its environment to the jobs;
+// each test file runs in its own process).
+delete process.env.SONAR_HOST_URL;
+delete process.env.SONAR_TOKEN;
+
+/** The environment of a run: this process's, with `extra`. */
 function env(extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out[k] = v;
-  delete out.SONAR_HOST_URL;
-  delete out.SONAR_TOKEN;
   return { ...out, ...extra };
 }
 
