@@ -93,6 +93,28 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The `needs` graph has a cycle; the message prints it (`a -> b -> a`).',
   },
+  GH_NO_WORKSPACE: {
+    severity: 'error',
+    summary:
+      'A gate declares `packages`, but the config directory has no workspace (`pnpm-workspace.yaml` or `package.json#workspaces`) with packages.',
+  },
+  GH_NO_PACKAGES: {
+    severity: 'warning',
+    summary: 'The `packages` filter of a gate selects no workspace package: the gate disappears.',
+  },
+  GH_UNKNOWN_PACKAGE: {
+    severity: 'error',
+    summary: '`packages.overrides` names a package that is not in the workspace.',
+  },
+  GH_PACKAGE_NEED: {
+    severity: 'error',
+    summary:
+      'A `^gate` need outside a gate of `packages`, or naming a gate that is not declared for `packages`.',
+  },
+  GH_PACKAGE_GATE_CLASH: {
+    severity: 'error',
+    summary: 'The id a package gate expands to (`<package>-<gate>`) is already taken, or too long.',
+  },
   GH_INVALID_ID: {
     severity: 'error',
     summary: 'A gate id does not match `^[a-z][a-z0-9-]{0,62}$`.',

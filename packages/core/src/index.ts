@@ -20,6 +20,17 @@ export {
   type DiagnosticCode,
   type DiagnosticCodeInfo,
 } from './diagnostics.js';
+export {
+  discoverWorkspace,
+  dependenciesOf,
+  withDependents,
+  packageOfFile,
+  packageSlug,
+  workspaceGlobsMatch,
+  type Workspace,
+  type WorkspacePackage,
+} from './workspace.js';
+export { packageSlugs } from './config/packages.js';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
 export {
   topologicalLayers,

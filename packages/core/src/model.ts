@@ -78,10 +78,16 @@ export interface UserEvidence {
 export interface UserGate {
   /** @default 'custom' */
   kind?: GateKind;
-  /** Shell command, run by `/bin/sh -c` with `$GATEHOUSE_OUT` set. */
-  run: string;
+  /**
+   * Shell command, run by `/bin/sh -c` with `$GATEHOUSE_OUT` set. Required, except with
+   * `packages.script` (then `<package manager> run <script>`).
+   */
+  run?: string;
   description?: string;
-  /** Gate ids that must finish before this one starts (and whose outputs it sees). */
+  /**
+   * Gate ids that must finish before this one starts (and whose outputs it sees). In a gate
+   * of `packages`, `^build` is the `build` of the package's workspace dependencies.
+   */
   needs?: string[];
   /** Runtime image when run in containers. @default the top-level `image` */
   image?: string;
@@ -103,6 +109,18 @@ export interface UserGate {
   tools?: Record<string, string>;
   /** Run only when these hold; otherwise the gate is `skipped` with the reason. */
   when?: UserGateCondition;
+  /** Declare the gate once for many workspace packages: one gate per package. */
+  packages?: UserGatePackages;
+}
+
+/** `gates.<id>.packages`: which workspace packages a gate is declared for. */
+export interface UserGatePackages {
+  /** Only packages whose package.json has this script; also the default `run`. */
+  script?: string;
+  /** Package names or directories (globs, `!` excludes, last match wins). */
+  match?: string[];
+  /** Per package name: gate keys that differ for it. */
+  overrides?: Record<string, Omit<UserGate, 'packages'>>;
 }
 
 /** Conditions under which a gate runs. */
@@ -168,6 +186,16 @@ export interface ResolvedEvidence {
 }
 
 /** A gate with every default applied. */
+/** The workspace package a gate of `packages:` was expanded for. */
+export interface GatePackage {
+  /** The package's `name`. */
+  name: string;
+  /** Its directory, POSIX, relative to the config directory. */
+  dir: string;
+  /** The gate as declared (`lint` for `core-lint`). */
+  gate: string;
+}
+
 export interface ResolvedGate {
   id: string;
   kind: GateKind;
@@ -191,6 +219,8 @@ export interface ResolvedGate {
    * does not hold is reported `skipped` with the reason, and its secrets are not required.
    */
   when?: { env: string[] };
+  /** Present on a gate declared with `packages:`: the package it runs for. */
+  package?: GatePackage;
 }
 
 export interface ResolvedSetup {

@@ -2,6 +2,7 @@
  * The whole loading sequence the CLI needs: config bytes -> plugins -> validated pipeline,
  * with target names and options checked against the loaded plugins.
  */
+import { discoverWorkspace } from './workspace.js';
 import { dirname, resolve } from 'node:path';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
 import { isGatehouseError, type Diagnostic } from './errors.js';
@@ -69,7 +70,10 @@ export async function loadProject(
     bytes,
     configPath: abs,
     displayPath,
-    version: opts.cache.version,
+    // Gates of `packages:` expand over the workspace: its packages belong to the key.
+    version: bytes.includes('packages')
+      ? `${opts.cache.version}+${sha256(JSON.stringify(discoverWorkspace(dirname(abs)).packages))}`
+      : opts.cache.version,
     builtins,
   });
   const hit = await fromCache(opts.cache, key, abs, bytes, builtins, displayPath);

@@ -30,3 +30,8 @@ export {
   REDACTION_CHARS,
 } from './redaction.js';
 export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';
+export {
+  makeWorkspace,
+  type WorkspacePackageSpec,
+  type WorkspaceOptions,
+} from './workspace.js';

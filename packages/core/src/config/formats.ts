@@ -58,6 +58,12 @@ function gateId({ s, path, range, c }: FormatInput): void {
   }
 }
 
+/** A `needs` entry: a gate id, or `^` and a gate id (the gate of the workspace dependencies). */
+function need(input: FormatInput): void {
+  if (input.s.startsWith('^')) gateId({ ...input, s: input.s.slice(1) });
+  else gateId(input);
+}
+
 function envOrSecretName({ fmt, s, path, range, c }: FormatInput): void {
   const what = fmt === 'env-name' ? 'env variable' : 'secret';
   if (fmt === 'secret-name' && looksLikeSecretValue(s)) {
@@ -210,6 +216,7 @@ function absolutePath({ s, path, range, c }: FormatInput): void {
 /** Every format of the schema and its check. */
 export const FORMAT_CHECKS: Readonly<Record<string, (input: FormatInput) => void>> = {
   'gate-id': gateId,
+  need: need,
   'env-name': envOrSecretName,
   'secret-name': envOrSecretName,
   duration: duration,

@@ -10,6 +10,7 @@ import { parseDuration } from '../duration.js';
 import { GatehouseError, type Diagnostic } from '../errors.js';
 import { sha256 } from '../hash.js';
 import type {
+  GatePackage,
   Policy,
   ResolvedEvidence,
   ResolvedGate,
@@ -184,7 +185,7 @@ export function parseConfigBytes(
 /** The checking half of {@link validateBytes}, with the gate kinds of `opts.presets`. */
 export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): ConfigValidation {
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
-  const v = checkSource(parsed.source, presets);
+  const v = checkSource(parsed.source, presets, dirname(parsed.abs));
   const diagnostics = sortDiagnostics(v.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error'))
     return { diagnostics, pipeline: null, locate: v.locate };
@@ -192,6 +193,7 @@ export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): Co
     configPath: parsed.abs,
     configSha256: sha256(parsed.bytes),
     presets,
+    ...(v.packages ? { packages: v.packages } : {}),
   });
   setLocator(pipeline, v.locate);
   return { diagnostics, pipeline, locate: v.locate };
@@ -225,6 +227,8 @@ export interface ResolveContext {
   configSha256: string;
   /** Every known gate kind (built in plus plugins). */
   presets: Record<string, GateKindPreset>;
+  /** The package of each gate expanded from `packages:` (pass 4 of validation). */
+  packages?: Record<string, GatePackage>;
 }
 
 const sortedUnique = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])].sort();
@@ -237,7 +241,7 @@ export function resolveConfig(config: UserConfig, ctx: ResolveContext): Resolved
   const image = config.image ?? DEFAULT_IMAGE;
   const workdir = config.workdir ?? DEFAULT_WORKDIR;
   const gates: ResolvedGate[] = Object.entries(config.gates).map(([id, g]) =>
-    resolveGate(id, g, image, ctx.presets),
+    resolveGate(id, g, image, ctx.presets, ctx.packages?.[id]),
   );
   const order = topologicalLayers(gates).flat();
   const byId = new Map(gates.map((g) => [g.id, g]));
@@ -291,6 +295,7 @@ function resolveGate(
   g: UserGate,
   image: string,
   presets: Record<string, GateKindPreset>,
+  pkg?: GatePackage,
 ): ResolvedGate {
   const kind = g.kind ?? 'custom';
   const preset = presets[kind]?.defaults ?? {};
@@ -303,7 +308,8 @@ function resolveGate(
   return {
     id,
     kind,
-    run: g.run,
+    // Validation guarantees a command; a gate of `packages` got its default when expanded.
+    run: g.run ?? '',
     description: g.description ?? null,
     needs: sortedUnique(g.needs),
     image: g.image ?? image,
@@ -317,5 +323,6 @@ function resolveGate(
     policy,
     tools: { ...(g.tools ?? {}) },
     ...(g.when?.env?.length ? { when: { env: sortedUnique(g.when.env) } } : {}),
+    ...(pkg ? { package: { ...pkg } } : {}),
   };
 }

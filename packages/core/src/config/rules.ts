@@ -76,10 +76,13 @@ export function needsNameGates(ctx: RuleContext): void {
   const ids = new Set(ctx.ids);
   eachGate(ctx, (id, g) => {
     if (!Array.isArray(g.needs)) return;
-    g.needs.forEach((n, i) => {
-      if (typeof n !== 'string' || !GATE_ID_RE.test(n)) return;
+    g.needs.forEach((raw, i) => {
+      if (typeof raw !== 'string') return;
+      // `^build`: the named gate must exist; `packageNeeds` checks the rest.
+      const n = raw.startsWith('^') ? raw.slice(1) : raw;
+      if (!GATE_ID_RE.test(n)) return;
       const p = ['gates', id, 'needs', i];
-      if (n === id) {
+      if (n === raw && n === id) {
         ctx.c.report('GH_SELF_NEED', p, ctx.at(p), `gate \`${id}\` needs itself`, {
           hint: 'remove it from `needs`',
         });
@@ -92,6 +95,49 @@ export function needsNameGates(ctx: RuleContext): void {
             ) ?? `gates are: ${ctx.ids.join(', ')}`,
         });
       }
+    });
+  });
+}
+
+const isPackageGate = (g: unknown): boolean => isPlainObject(g) && isPlainObject(g.packages);
+
+/** A gate without `run`, unless `packages.script` gives its default. */
+export function gateHasRun(ctx: RuleContext): void {
+  eachGate(ctx, (id, g) => {
+    if (g.run !== undefined) return;
+    if (isPlainObject(g.packages) && typeof g.packages.script === 'string') return;
+    const p = ['gates', id, 'run'];
+    ctx.c.report('GH_MISSING_FIELD', p, ctx.keyAt(['gates', id]), 'missing required field `run`', {
+      hint: 'add `run: <command>` (or `packages: { script: <name> }` to run a package script)',
+    });
+  });
+}
+
+/** `^gate` needs: only in a gate of `packages`, naming a gate of `packages`. */
+export function packageNeeds(ctx: RuleContext): void {
+  eachGate(ctx, (id, g) => {
+    if (!Array.isArray(g.needs)) return;
+    g.needs.forEach((raw, i) => {
+      if (typeof raw !== 'string' || !raw.startsWith('^')) return;
+      const n = raw.slice(1);
+      if (!GATE_ID_RE.test(n) || !ctx.ids.includes(n)) return;
+      const p = ['gates', id, 'needs', i];
+      if (!isPackageGate(g))
+        ctx.c.report(
+          'GH_PACKAGE_NEED',
+          p,
+          ctx.at(p),
+          `\`${raw}\` means the \`${n}\` of the workspace dependencies, but \`${id}\` is not a gate of \`packages\``,
+          { hint: `write \`${n}\`, or add \`packages:\` to \`gates.${id}\`` },
+        );
+      else if (!isPackageGate(ctx.gates[n]))
+        ctx.c.report(
+          'GH_PACKAGE_NEED',
+          p,
+          ctx.at(p),
+          `\`${raw}\` names \`${n}\`, which is not a gate of \`packages\``,
+          { hint: `write \`${n}\`, or add \`packages:\` to \`gates.${n}\`` },
+        );
     });
   });
 }
@@ -181,6 +227,8 @@ export function releaseFromGate(ctx: RuleContext): void {
   if (!isPlainObject(release) || typeof release.from !== 'string') return;
   const from = release.from;
   if (!GATE_ID_RE.test(from) || ctx.ids.includes(from)) return;
+  // With package gates, `from` may name an expanded gate (`web-build`): checked after expansion.
+  if (Object.values(ctx.gates).some(isPackageGate)) return;
   const p = ['release', 'from'];
   ctx.c.report('GH_UNKNOWN_GATE', p, ctx.at(p), `release is built from unknown gate \`${from}\``, {
     hint: didYouMean(from, ctx.ids) ?? `gates are: ${ctx.ids.join(', ')}`,
@@ -190,7 +238,9 @@ export function releaseFromGate(ctx: RuleContext): void {
 /** The semantic rules, in the order they run. */
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
   knownKinds,
+  gateHasRun,
   needsNameGates,
+  packageNeeds,
   policyFitsKind,
   noCredentialsInEnv,
   noCycles,

@@ -16,6 +16,7 @@ export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'b
 /** Custom checks the validator runs instead of (or besides) the generic ones. */
 export type GatehouseFormat =
   | 'gate-id'
+  | 'need'
   | 'env-name'
   | 'secret-name'
   | 'duration'
@@ -48,6 +49,12 @@ export interface SchemaNode {
   items?: SchemaNode;
   minItems?: number;
   anyOf?: SchemaNode[];
+  /**
+   * Conditional requirements, for the published schema only: the walker ignores them, and a
+   * semantic rule (`rules.ts`) checks the same thing with a located diagnostic.
+   */
+  if?: SchemaNode;
+  else?: SchemaNode;
   /** Diagnostic code for enum/pattern/range failures of this node. */
   'x-gatehouse-code'?: DiagnosticCode;
   /** A custom check (see `validate.ts`). */
@@ -199,69 +206,123 @@ const evidence: SchemaNode = {
   },
 };
 
+const gateProperties: Record<string, SchemaNode> = {
+  kind: {
+    type: 'string',
+    description: `Gate kind; picks defaults (timeout, mode, policy). Built in: ${GATE_KINDS.map((k) => `\`${k}\``).join(', ')}; plugins may add more.`,
+    pattern: '^[a-z][a-z0-9-]*$',
+    examples: [...GATE_KINDS],
+    default: 'custom',
+    'x-gatehouse-code': 'GH_UNKNOWN_KIND',
+  },
+  run: {
+    type: 'string',
+    minLength: 1,
+    description:
+      'Shell command (POSIX `sh`). Required, except in a gate with `packages.script`, where it defaults to `<package manager> run <script>`. A gate of `packages` runs it in the package directory.',
+  },
+  description: { type: 'string', description: 'One line shown in reports.' },
+  needs: {
+    type: 'array',
+    description:
+      'Gates that must finish first; their `outputs` are visible to this gate. In a gate of `packages`, `build` means the `build` of the same package and of every workspace package it depends on (transitively), and `^build` only the latter (see [Monorepos](#monorepos)).',
+    items: { type: 'string', 'x-gatehouse-format': 'need' },
+    default: [],
+  },
+  image: image('Runtime image when the gate runs in a container. Default: the top-level `image`.'),
+  env: envMap('Plain environment variables for this gate.'),
+  secrets: secretList('Secrets this gate reads.'),
+  inputs: globList('Files whose content is part of the cache key.'),
+  outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
+  timeout: timeout('Kill the gate after this long. Default per kind (see below).'),
+  mode: {
+    type: 'string',
+    enum: ['blocking', 'advisory'],
+    description:
+      '`blocking` gates decide the verdict; `advisory` gates are reported only. Default per kind.',
+    'x-gatehouse-code': 'GH_INVALID_MODE',
+  },
+  evidence,
+  policy,
+  tools: {
+    type: 'object',
+    description:
+      'Tool versions that belong to the cache key and the report, e.g. `{ eslint: "9.39.0" }`.',
+    additionalProperties: { type: 'string' },
+    default: {},
+  },
+  when: {
+    type: 'object',
+    description:
+      'Run the gate only when these conditions hold; otherwise it is reported `skipped` with the reason, and its secrets are not required.',
+    additionalProperties: false,
+    properties: {
+      env: {
+        type: 'array',
+        description:
+          'Environment variables that must be set and non-empty at run time, e.g. `[SONAR_HOST_URL]`. Names only.',
+        items: envName,
+        default: [],
+      },
+    },
+  },
+};
+
+const gateOverride: SchemaNode = {
+  type: 'object',
+  description:
+    "Keys of the gate that differ for this package; they replace the gate's own (a mapping such as `env` or `policy` replaces it whole).",
+  additionalProperties: false,
+  properties: gateProperties,
+};
+
+const packages: SchemaNode = {
+  type: 'object',
+  description:
+    'Declare the gate once for many workspace packages (from `pnpm-workspace.yaml` or `package.json#workspaces`): it becomes one gate per selected package, with the id `<package>-<gate>` (`core-lint` for `@acme/core`), run in the package directory. `{}` selects every package.',
+  additionalProperties: false,
+  properties: {
+    script: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Only packages whose `package.json` has this script; `run` defaults to `<package manager> run <script>`.',
+    },
+    match: {
+      type: 'array',
+      minItems: 1,
+      description:
+        'Only packages whose name or directory matches one of these globs (`@acme/*`, `packages/**`); `!` excludes; the last match wins.',
+      items: { type: 'string', minLength: 1 },
+    },
+    overrides: {
+      type: 'object',
+      description: 'Per package, by package name: gate keys that differ for that package.',
+      additionalProperties: gateOverride,
+      default: {},
+    },
+  },
+};
+
 const gate: SchemaNode = {
   type: 'object',
   description:
     'A gate: one check, run as `/bin/sh -c <run>` with `$GATEHOUSE_OUT` set to its evidence directory.',
   additionalProperties: false,
-  required: ['run'],
-  properties: {
-    kind: {
-      type: 'string',
-      description: `Gate kind; picks defaults (timeout, mode, policy). Built in: ${GATE_KINDS.map((k) => `\`${k}\``).join(', ')}; plugins may add more.`,
-      pattern: '^[a-z][a-z0-9-]*$',
-      examples: [...GATE_KINDS],
-      default: 'custom',
-      'x-gatehouse-code': 'GH_UNKNOWN_KIND',
-    },
-    run: { type: 'string', minLength: 1, description: 'Shell command (POSIX `sh`).' },
-    description: { type: 'string', description: 'One line shown in reports.' },
-    needs: {
-      type: 'array',
-      description: 'Gates that must finish first; their `outputs` are visible to this gate.',
-      items: { type: 'string', 'x-gatehouse-format': 'gate-id' },
-      default: [],
-    },
-    image: image(
-      'Runtime image when the gate runs in a container. Default: the top-level `image`.',
-    ),
-    env: envMap('Plain environment variables for this gate.'),
-    secrets: secretList('Secrets this gate reads.'),
-    inputs: globList('Files whose content is part of the cache key.'),
-    outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
-    timeout: timeout('Kill the gate after this long. Default per kind (see below).'),
-    mode: {
-      type: 'string',
-      enum: ['blocking', 'advisory'],
-      description:
-        '`blocking` gates decide the verdict; `advisory` gates are reported only. Default per kind.',
-      'x-gatehouse-code': 'GH_INVALID_MODE',
-    },
-    evidence,
-    policy,
-    tools: {
-      type: 'object',
-      description:
-        'Tool versions that belong to the cache key and the report, e.g. `{ eslint: "9.39.0" }`.',
-      additionalProperties: { type: 'string' },
-      default: {},
-    },
-    when: {
-      type: 'object',
-      description:
-        'Run the gate only when these conditions hold; otherwise it is reported `skipped` with the reason, and its secrets are not required.',
-      additionalProperties: false,
-      properties: {
-        env: {
-          type: 'array',
-          description:
-            'Environment variables that must be set and non-empty at run time, e.g. `[SONAR_HOST_URL]`. Names only.',
-          items: envName,
-          default: [],
-        },
+  properties: { ...gateProperties, packages },
+  // `run` is required unless `packages.script` gives it (rule `gateHasRun`).
+  if: {
+    type: 'object',
+    required: ['packages'],
+    properties: {
+      packages: {
+        type: 'object',
+        required: ['script'],
+        properties: { script: { type: 'string' } },
       },
     },
   },
+  else: { required: ['run'], properties: { run: { type: 'string' } } },
 };
 
 /** The JSON Schema of `gatehouse.yml`. */

@@ -16,6 +16,8 @@ export interface SourceValidation {
   /** Text after decoding (BOM removed), for code frames. */
   text: string;
   locate: Locate;
+  /** The workspace package of each gate expanded from a gate of `packages:`. */
+  packages?: Record<string, import('../model.js').GatePackage>;
 }
 
 /**

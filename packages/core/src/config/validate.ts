@@ -12,6 +12,7 @@
 import type { Node as YamlNode } from 'yaml';
 import type { GateKindPreset } from '../plugin.js';
 import { yamlLoaded } from './collector.js';
+import { expandPackageGates, hasPackageGates } from './packages.js';
 import { checkSemantics } from './rules.js';
 import { configSchema } from './schema.js';
 import {
@@ -43,6 +44,7 @@ export function validateSource(
 export function checkSource(
   parsed: ParsedSource,
   presets: Record<string, GateKindPreset>,
+  rootDir?: string,
 ): SourceValidation {
   if (parsed.done) return parsed.done;
   const { c, text } = parsed.state;
@@ -52,5 +54,20 @@ export function checkSource(
   for (const report of parsed.state.scalarProblems) report();
   walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
   checkSemantics(value, c, presets);
+  // Pass 4: gates of `packages:`, once the config itself holds together.
+  if (
+    rootDir !== undefined &&
+    hasPackageGates(value) &&
+    !c.diagnostics.some((d) => d.severity === 'error')
+  ) {
+    const x = expandPackageGates(value as Record<string, unknown>, rootDir, c);
+    return {
+      diagnostics: c.finish(),
+      value: x.value,
+      text,
+      locate: c.locate,
+      packages: x.packages,
+    };
+  }
   return { diagnostics: c.finish(), value, text, locate: c.locate };
 }

@@ -1,0 +1,268 @@
+/**
+ * Pass 4 of config validation, for monorepos: a gate declared with `packages:` becomes one
+ * gate per selected workspace package (see docs/decisions/0007-package-gate-ids.md). Runs only
+ * on a config without errors, and only when some gate declares `packages`.
+ */
+import { findCycle } from '../dag.js';
+import { didYouMean, formatPath } from '../diagnostics.js';
+import type { GatePackage } from '../model.js';
+import { isPlainObject } from '../object.js';
+import {
+  dependenciesOf,
+  discoverWorkspace,
+  packageScopedSlug,
+  packageSlug,
+  workspaceGlobsMatch,
+  type Workspace,
+  type WorkspacePackage,
+} from '../workspace.js';
+import type { Collector, PathSeg, Range } from './collector.js';
+import { GATE_ID_PATTERN } from './schema.js';
+
+const GATE_ID_RE = new RegExp(GATE_ID_PATTERN);
+const SAFE_DIR = /^[A-Za-z0-9._/@+-]+$/;
+
+/** What {@link expandPackageGates} returns. */
+export interface PackageExpansion {
+  /** The config with every gate of `packages` replaced by its per-package gates. */
+  value: Record<string, unknown>;
+  /** The package of each expanded gate, by gate id. */
+  packages: Record<string, GatePackage>;
+}
+
+/** Whether any gate of a parsed config declares `packages`. */
+export function hasPackageGates(value: unknown): boolean {
+  return (
+    isPlainObject(value) &&
+    isPlainObject(value.gates) &&
+    Object.values(value.gates).some((g) => isPlainObject(g) && isPlainObject(g.packages))
+  );
+}
+
+/** The short slug of each package, scoped where two short slugs clash. */
+export function packageSlugs(ws: Pick<Workspace, 'packages'>): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const p of ws.packages) {
+    const s = packageSlug(p.name);
+    count.set(s, (count.get(s) ?? 0) + 1);
+  }
+  const out = new Map<string, string>();
+  for (const p of ws.packages) {
+    const s = packageSlug(p.name);
+    out.set(p.name, count.get(s) === 1 ? s : packageScopedSlug(p.name));
+  }
+  return out;
+}
+
+/** `dir` as one shell word. */
+function shellWord(dir: string): string {
+  return SAFE_DIR.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A glob of the package, relative to the config directory (`!` kept in front). */
+function underDir(dir: string, glob: string): string {
+  const neg = glob.startsWith('!');
+  const g = (neg ? glob.slice(1) : glob).replace(/^(\.\/)+/, '');
+  return `${neg ? '!' : ''}${dir}/${g}`;
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+function selects(filter: Record<string, unknown>, p: WorkspacePackage): boolean {
+  if (typeof filter.script === 'string' && !(filter.script in p.scripts)) return false;
+  const match = strings(filter.match);
+  if (match.length === 0) return true;
+  return workspaceGlobsMatch(match, p.name) || workspaceGlobsMatch(match, p.dir);
+}
+
+/**
+ * Expand the gates of `packages` in a valid parsed config. Problems (no workspace, a filter
+ * that selects nothing, an override of an unknown package, an id clash, a cycle through the
+ * workspace graph) are reported to `c`, located at the gate that causes them.
+ */
+export function expandPackageGates(
+  value: Record<string, unknown>,
+  rootDir: string,
+  c: Collector,
+  workspace: Workspace = discoverWorkspace(rootDir),
+): PackageExpansion {
+  const gates = value.gates as Record<string, Record<string, unknown>>;
+  const at = (path: PathSeg[], key = false): Range | null => {
+    const r = c.ranges.get(formatPath(path));
+    return r ? (key ? (r.key ?? r.value) : (r.value ?? r.key)) : null;
+  };
+  const templates = Object.keys(gates).filter((id) => isPlainObject(gates[id]!.packages));
+  const slugs = packageSlugs(workspace);
+  const byName = new Map(workspace.packages.map((p) => [p.name, p]));
+
+  // Which packages each template selects, and the id of each (template, package).
+  const selected = new Map<string, WorkspacePackage[]>();
+  const idOf = new Map<string, string>(); // `${template}\0${package}` -> id
+  const taken = new Map<string, string>(); // id -> what took it
+  for (const id of Object.keys(gates)) if (!templates.includes(id)) taken.set(id, `gate \`${id}\``);
+  for (const t of templates) {
+    const filter = gates[t]!.packages as Record<string, unknown>;
+    const path = ['gates', t, 'packages'];
+    if (workspace.packages.length === 0) {
+      c.report(
+        'GH_NO_WORKSPACE',
+        path,
+        at(path, true),
+        `\`gates.${t}\` is declared for workspace packages, but ${rootDir} has no workspace packages`,
+        {
+          hint: 'list the packages in pnpm-workspace.yaml or package.json#workspaces, or remove `packages`',
+        },
+      );
+      continue;
+    }
+    const list = workspace.packages.filter((p) => selects(filter, p));
+    if (list.length === 0)
+      c.report(
+        'GH_NO_PACKAGES',
+        path,
+        at(path),
+        `\`gates.${t}.packages\` selects no package of the workspace`,
+        {
+          hint: `packages are: ${workspace.packages.map((p) => p.name).join(', ')}`,
+        },
+      );
+    selected.set(t, list);
+    const overrides = isPlainObject(filter.overrides) ? filter.overrides : {};
+    for (const name of Object.keys(overrides)) {
+      if (byName.has(name)) continue;
+      const p = [...path, 'overrides', name];
+      c.report('GH_UNKNOWN_PACKAGE', p, at(p, true), `no workspace package is named \`${name}\``, {
+        hint:
+          didYouMean(
+            name,
+            workspace.packages.map((x) => x.name),
+          ) ?? `packages are: ${workspace.packages.map((x) => x.name).join(', ')}`,
+      });
+    }
+    for (const p of list) {
+      const id = `${slugs.get(p.name)}-${t}`;
+      const clash = taken.get(id);
+      if (clash || !GATE_ID_RE.test(id)) {
+        c.report(
+          'GH_PACKAGE_GATE_CLASH',
+          ['gates', t],
+          at(['gates', t], true),
+          clash
+            ? `gate \`${t}\` of package \`${p.name}\` would be \`${id}\`, which is already ${clash}`
+            : `gate \`${t}\` of package \`${p.name}\` would be \`${id}\`, longer than 63 characters`,
+          { hint: clash ? 'rename one of the gates' : `use a shorter gate id than \`${t}\`` },
+        );
+        continue;
+      }
+      taken.set(id, `gate \`${t}\` of package \`${p.name}\``);
+      idOf.set(`${t}\0${p.name}`, id);
+    }
+  }
+
+  // Every id a template stands for, for gates outside `packages` that need it.
+  const allOf = (t: string): string[] =>
+    (selected.get(t) ?? []).map((p) => idOf.get(`${t}\0${p.name}`)).filter((x) => x !== undefined);
+
+  const out: Record<string, Record<string, unknown>> = {};
+  const packages: Record<string, GatePackage> = {};
+  const origin = new Map<string, string>(); // expanded id -> template
+  for (const [id, g] of Object.entries(gates)) {
+    if (!templates.includes(id)) {
+      const needs = strings(g.needs).flatMap((n) => (templates.includes(n) ? allOf(n) : [n]));
+      out[id] = g.needs === undefined ? g : { ...g, needs };
+      continue;
+    }
+    const filter = g.packages as Record<string, unknown>;
+    const overrides = isPlainObject(filter.overrides) ? filter.overrides : {};
+    for (const p of selected.get(id) ?? []) {
+      const gid = idOf.get(`${id}\0${p.name}`);
+      if (!gid) continue;
+      const { packages: _omit, ...base } = g;
+      const o = overrides[p.name];
+      const merged: Record<string, unknown> = { ...base, ...(isPlainObject(o) ? o : {}) };
+      const deps = dependenciesOf(workspace, p.name);
+      const run =
+        typeof merged.run === 'string'
+          ? merged.run
+          : `${workspace.packageManager} run ${String(filter.script)}`;
+      const needs = new Set<string>();
+      for (const raw of strings(merged.needs)) {
+        const up = raw.startsWith('^');
+        const n = up ? raw.slice(1) : raw;
+        if (!templates.includes(n)) {
+          needs.add(n);
+          continue;
+        }
+        if (!up && n !== id) {
+          const own = idOf.get(`${n}\0${p.name}`);
+          if (own) needs.add(own);
+        }
+        for (const d of deps) {
+          const dep = idOf.get(`${n}\0${d}`);
+          if (dep) needs.add(dep);
+        }
+      }
+      // Outputs of the package's gates are made, not read: keep them out of the default inputs.
+      const madeHere = Object.entries(gates)
+        .filter(([t]) => templates.includes(t))
+        .flatMap(([, tg]) => strings(tg.outputs));
+      const inputs = Array.isArray(merged.inputs)
+        ? strings(merged.inputs).map((x) => underDir(p.dir, x))
+        : [
+            '*',
+            ...[p, ...deps.map((d) => byName.get(d)!)].flatMap((q) => [
+              `${q.dir}/**`,
+              `!${q.dir}/node_modules/**`,
+              ...[...new Set(madeHere)]
+                .filter((x) => !x.startsWith('!'))
+                .map((x) => underDir(q.dir, `!${x}`)),
+            ]),
+          ];
+      const description =
+        typeof merged.description === 'string'
+          ? `${p.name}: ${merged.description}`
+          : `${p.name}: ${id}`;
+      out[gid] = {
+        ...merged,
+        run: `cd ${shellWord(p.dir)} && ${run}`,
+        description,
+        needs: [...needs].sort(),
+        inputs,
+        outputs: strings(merged.outputs).map((x) => underDir(p.dir, x)),
+      };
+      packages[gid] = { name: p.name, dir: p.dir, gate: id };
+      origin.set(gid, id);
+    }
+  }
+
+  const cycle = findCycle(Object.entries(out).map(([id, g]) => ({ id, needs: strings(g.needs) })));
+  if (cycle) {
+    const t = origin.get(cycle[0]!) ?? cycle[0]!;
+    c.report(
+      'GH_CYCLE',
+      ['gates', t, 'needs'],
+      at(['gates', t, 'needs']) ?? at(['gates', t], true),
+      `the package gates form a cycle: ${cycle.join(' -> ')}`,
+      {
+        hint: 'the workspace dependencies of these packages form a cycle: break it, or drop the `^` need',
+      },
+    );
+  }
+
+  const release = value.release;
+  if (isPlainObject(release) && typeof release.from === 'string' && !(release.from in out)) {
+    const p = ['release', 'from'];
+    c.report(
+      'GH_UNKNOWN_GATE',
+      p,
+      at(p),
+      `release is built from unknown gate \`${release.from}\``,
+      {
+        hint:
+          didYouMean(release.from, Object.keys(out)) ?? `gates are: ${Object.keys(out).join(', ')}`,
+      },
+    );
+  }
+  return { value: { ...value, gates: out }, packages };
+}

@@ -1,0 +1,242 @@
+/**
+ * Workspace packages: discovered from `pnpm-workspace.yaml` or `package.json#workspaces`
+ * (npm, yarn, bun), with the graph of their workspace dependencies. Synchronous, because
+ * config validation is; it reads only `package.json` files and the workspace file.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { yaml } from './config/collector.js';
+import { globToRegExp } from './glob.js';
+import { isPlainObject } from './object.js';
+
+/** One package of the workspace. */
+export interface WorkspacePackage {
+  /** `name` of its package.json (its directory when it has none). */
+  name: string;
+  /** Its directory, POSIX, relative to the workspace root (never `.`). */
+  dir: string;
+  /** Its `scripts`. */
+  scripts: Record<string, string>;
+  /** Names of the workspace packages it depends on (any dependency field), sorted. */
+  deps: string[];
+}
+
+/** The packages of a workspace, by name, and where their list came from. */
+export interface Workspace {
+  /** Absolute root directory. */
+  root: string;
+  /** `pnpm-workspace.yaml`, `package.json#workspaces`, or `none`. */
+  source: 'pnpm-workspace.yaml' | 'package.json#workspaces' | 'none';
+  /** The workspace globs as written (`!` excludes). */
+  patterns: string[];
+  /** Sorted by name. */
+  packages: WorkspacePackage[];
+  /** The package manager that runs scripts: from `packageManager`, else the lockfile. */
+  packageManager: 'pnpm' | 'npm' | 'yarn' | 'bun';
+}
+
+const DEP_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'peerDependencies',
+  'optionalDependencies',
+] as const;
+// Directories never searched for packages.
+const SKIP_DIRS = new Set(['node_modules', '.git', '.gatehouse', '.turbo', '.nx', 'dist']);
+const MAX_DEPTH = 8;
+
+function readJson(path: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return isPlainObject(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The workspace globs of `root`, and which file lists them. */
+function workspacePatterns(root: string): Pick<Workspace, 'source' | 'patterns'> {
+  try {
+    const text = readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8');
+    const v: unknown = yaml().parse(text);
+    const list = isPlainObject(v) && Array.isArray(v.packages) ? v.packages : [];
+    return {
+      source: 'pnpm-workspace.yaml',
+      patterns: list.filter((x): x is string => typeof x === 'string'),
+    };
+  } catch {
+    // no pnpm workspace: try package.json
+  }
+  const pkg = readJson(join(root, 'package.json'));
+  const ws = pkg?.workspaces;
+  const list = Array.isArray(ws)
+    ? ws
+    : isPlainObject(ws) && Array.isArray(ws.packages)
+      ? ws.packages
+      : null;
+  if (list)
+    return {
+      source: 'package.json#workspaces',
+      patterns: list.filter((x): x is string => typeof x === 'string'),
+    };
+  return { source: 'none', patterns: [] };
+}
+
+function packageManagerOf(root: string): Workspace['packageManager'] {
+  const pm = readJson(join(root, 'package.json'))?.packageManager;
+  if (typeof pm === 'string') {
+    const name = pm.split('@')[0];
+    if (name === 'pnpm' || name === 'npm' || name === 'yarn' || name === 'bun') return name;
+  }
+  if (exists(join(root, 'pnpm-lock.yaml')) || exists(join(root, 'pnpm-workspace.yaml')))
+    return 'pnpm';
+  if (exists(join(root, 'yarn.lock'))) return 'yarn';
+  if (exists(join(root, 'bun.lockb')) || exists(join(root, 'bun.lock'))) return 'bun';
+  return 'npm';
+}
+
+const clean = (p: string): string => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+
+/** Whether a workspace glob list selects `dir` (the last matching pattern wins, like pnpm). */
+export function workspaceGlobsMatch(patterns: readonly string[], dir: string): boolean {
+  let hit = false;
+  for (const p of patterns) {
+    const neg = p.startsWith('!');
+    const re = globToRegExp(clean(neg ? p.slice(1) : p));
+    if (re.test(dir)) hit = !neg;
+  }
+  return hit;
+}
+
+/** Directories under `root` with a package.json, POSIX relative paths, not `.`. */
+function packageDirs(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
+      const child = rel ? posix.join(rel, e.name) : e.name;
+      if (exists(join(root, child, 'package.json'))) out.push(child);
+      if (depth < MAX_DEPTH) walk(child, depth + 1);
+    }
+  };
+  walk('', 1);
+  return out.sort();
+}
+
+/**
+ * The workspace at `root`: its packages (directories with a package.json that the workspace
+ * globs select), their scripts and their workspace dependencies. A root without workspace
+ * globs has no packages.
+ */
+export function discoverWorkspace(root: string): Workspace {
+  const { source, patterns } = workspacePatterns(root);
+  const found: Array<{ dir: string; json: Record<string, unknown> }> = [];
+  if (patterns.length > 0) {
+    for (const dir of packageDirs(root)) {
+      if (!workspaceGlobsMatch(patterns, dir)) continue;
+      const json = readJson(join(root, dir, 'package.json'));
+      if (json) found.push({ dir, json });
+    }
+  }
+  const names = new Set(
+    found.map(({ dir, json }) => (typeof json.name === 'string' && json.name ? json.name : dir)),
+  );
+  const packages = found.map(({ dir, json }): WorkspacePackage => {
+    const name = typeof json.name === 'string' && json.name ? json.name : dir;
+    const scripts: Record<string, string> = {};
+    if (isPlainObject(json.scripts))
+      for (const [k, v] of Object.entries(json.scripts)) if (typeof v === 'string') scripts[k] = v;
+    const deps = new Set<string>();
+    for (const field of DEP_FIELDS) {
+      const d = json[field];
+      if (isPlainObject(d))
+        for (const n of Object.keys(d)) if (names.has(n) && n !== name) deps.add(n);
+    }
+    return { name, dir, scripts, deps: [...deps].sort() };
+  });
+  packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { root, source, patterns, packages, packageManager: packageManagerOf(root) };
+}
+
+/** The workspace dependencies of `name`, transitively (without `name`), sorted. */
+export function dependenciesOf(ws: Pick<Workspace, 'packages'>, name: string): string[] {
+  const byName = new Map(ws.packages.map((p) => [p.name, p]));
+  const out = new Set<string>();
+  const todo = [...(byName.get(name)?.deps ?? [])];
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    if (out.has(n) || n === name) continue;
+    out.add(n);
+    todo.push(...(byName.get(n)?.deps ?? []));
+  }
+  return [...out].sort();
+}
+
+/** The packages that depend on any of `names`, transitively, plus `names` themselves; sorted. */
+export function withDependents(ws: Pick<Workspace, 'packages'>, names: Iterable<string>): string[] {
+  const dependents = new Map<string, string[]>();
+  for (const p of ws.packages)
+    for (const d of p.deps) dependents.set(d, [...(dependents.get(d) ?? []), p.name]);
+  const out = new Set<string>();
+  const todo = [...names];
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    if (out.has(n)) continue;
+    out.add(n);
+    todo.push(...(dependents.get(n) ?? []));
+  }
+  return [...out].sort();
+}
+
+/**
+ * The package that owns a file (POSIX, relative to the root): the one with the deepest
+ * directory containing it, or null for a file of the root.
+ */
+export function packageOfFile(
+  ws: Pick<Workspace, 'packages'>,
+  file: string,
+): WorkspacePackage | null {
+  let best: WorkspacePackage | null = null;
+  for (const p of ws.packages)
+    if (file.startsWith(`${p.dir}/`) && (!best || p.dir.length > best.dir.length)) best = p;
+  return best;
+}
+
+/**
+ * The short, readable part of a gate id that names a package: its name without the npm
+ * scope, lowercased, with anything but `a-z0-9` turned into `-` (`@acme/ui-kit` → `ui-kit`).
+ */
+export function packageSlug(name: string): string {
+  const bare = name.replace(/^@[^/]+\//, '');
+  return (
+    bare
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'pkg'
+  );
+}
+
+/** The full slug, scope included (`@acme/ui-kit` → `acme-ui-kit`), used when short slugs clash. */
+export function packageScopedSlug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'pkg'
+  );
+}

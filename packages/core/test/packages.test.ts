@@ -1,0 +1,204 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+// @gatehouse/test-utils depends on core: import the generator's file directly.
+import { makeWorkspace } from '../../test-utils/src/workspace.js';
+import { discoverWorkspace, validateConfig, withDependents } from '../src/index.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function workspace(globs = ['packages/*', 'apps/**'], manager: 'pnpm' | 'npm' = 'pnpm'): string {
+  const root = mkdtempSync(join(tmpdir(), 'gh-ws-'));
+  dirs.push(root);
+  makeWorkspace(
+    root,
+    [
+      { dir: 'packages/utils', name: '@acme/utils' },
+      { dir: 'packages/core', name: '@acme/core', deps: ['@acme/utils'] },
+      {
+        dir: 'packages/docs',
+        name: '@acme/docs',
+        scripts: { build: 'node -e 0' },
+      },
+      { dir: 'apps/web/site', name: 'web', deps: ['@acme/core'], devDeps: ['@acme/docs'] },
+    ],
+    { globs, manager },
+  );
+  return root;
+}
+
+async function load(root: string, yaml: string) {
+  writeFileSync(join(root, 'gatehouse.yml'), yaml);
+  return validateConfig(join(root, 'gatehouse.yml'), { displayPath: 'gatehouse.yml' });
+}
+
+const BASE = `version: 1
+name: mono
+gates:
+  lint:
+    kind: lint
+    packages: { script: lint }
+  build:
+    kind: build
+    packages: { script: build }
+    needs: [^build]
+    outputs: [dist/**]
+  test:
+    kind: unit-test
+    packages: { script: test, overrides: { web: { timeout: 7m } } }
+    needs: [build]
+`;
+
+describe('workspace discovery', () => {
+  it.each([['pnpm' as const], ['npm' as const]])(
+    'reads the %s workspace globs, `**` included',
+    (m) => {
+      const ws = discoverWorkspace(workspace(['packages/*', 'apps/**'], m));
+      expect(ws.packages.map((p) => [p.name, p.dir, p.deps])).toEqual([
+        ['@acme/core', 'packages/core', ['@acme/utils']],
+        ['@acme/docs', 'packages/docs', []],
+        ['@acme/utils', 'packages/utils', []],
+        ['web', 'apps/web/site', ['@acme/core', '@acme/docs']],
+      ]);
+      expect(ws.packageManager).toBe(m);
+      expect(withDependents(ws, ['@acme/utils'])).toEqual(['@acme/core', '@acme/utils', 'web']);
+    },
+  );
+
+  it('honours `!` exclusions', () => {
+    const ws = discoverWorkspace(workspace(['packages/*', 'apps/**', '!packages/docs']));
+    expect(ws.packages.map((p) => p.name)).toEqual(['@acme/core', '@acme/utils', 'web']);
+  });
+});
+
+describe('gates of packages', () => {
+  it('expands one gate per package, with ids, dirs, transitive ^build and overrides', async () => {
+    const v = await load(workspace(), BASE);
+    expect(v.diagnostics).toEqual([]);
+    const gates = new Map(v.pipeline!.gates.map((g) => [g.id, g]));
+    expect([...gates.keys()].sort()).toEqual([
+      'core-build',
+      'core-lint',
+      'core-test',
+      'docs-build',
+      'utils-build',
+      'utils-lint',
+      'utils-test',
+      'web-build',
+      'web-lint',
+      'web-test',
+    ]);
+    const webTest = gates.get('web-test')!;
+    expect(webTest.run).toBe('cd apps/web/site && pnpm run test');
+    expect(webTest.package).toEqual({ name: 'web', dir: 'apps/web/site', gate: 'test' });
+    expect(webTest.description).toBe('web: test');
+    // build of itself and of every workspace dependency, transitively
+    expect(webTest.needs).toEqual(['core-build', 'docs-build', 'utils-build', 'web-build']);
+    expect(webTest.timeoutMs).toBe(7 * 60_000);
+    expect(gates.get('core-test')!.timeoutMs).not.toBe(7 * 60_000);
+    expect(gates.get('web-build')!.needs).toEqual(['core-build', 'docs-build', 'utils-build']);
+    expect(gates.get('utils-build')!.needs).toEqual([]);
+    expect(gates.get('core-build')!.outputs).toEqual(['packages/core/dist/**']);
+    expect(gates.get('core-lint')!.inputs).toEqual([
+      '*',
+      'packages/core/**',
+      '!packages/core/node_modules/**',
+      '!packages/core/dist/**',
+      'packages/utils/**',
+      '!packages/utils/node_modules/**',
+      '!packages/utils/dist/**',
+    ]);
+    // the build gates come before what needs them
+    const order = v.pipeline!.gates.map((g) => g.id);
+    expect(order.indexOf('utils-build')).toBeLessThan(order.indexOf('core-build'));
+    expect(order.indexOf('core-build')).toBeLessThan(order.indexOf('web-build'));
+  });
+
+  it('filters by pattern and lets a plain gate need every package gate', async () => {
+    const v = await load(
+      workspace(),
+      `version: 1
+name: mono
+gates:
+  lint:
+    packages: { match: ['@acme/*', '!@acme/docs'] }
+    run: npx eslint .
+    inputs: [src/**]
+  all:
+    run: echo done
+    needs: [lint]
+`,
+    );
+    expect(v.diagnostics).toEqual([]);
+    const gates = new Map(v.pipeline!.gates.map((g) => [g.id, g]));
+    expect(gates.get('core-lint')!.run).toBe('cd packages/core && npx eslint .');
+    expect(gates.get('core-lint')!.inputs).toEqual(['packages/core/src/**']);
+    expect(gates.get('all')!.needs).toEqual(['core-lint', 'utils-lint']);
+  });
+
+  it.each([
+    [
+      'an override of an unknown package',
+      `  lint: { packages: { overrides: { '@acme/cor': { timeout: 1m } } }, run: x }\n`,
+      'GH_UNKNOWN_PACKAGE gates.lint.packages.overrides["@acme/cor"] 5:',
+    ],
+    [
+      'a filter that selects nothing',
+      `  lint: { packages: { script: nope }, run: x }\n  other: { run: y }\n`,
+      'GH_NO_PACKAGES gates.lint.packages 5:',
+    ],
+    [
+      'a ^need in a plain gate',
+      `  build: { packages: {}, run: x }\n  other: { run: y, needs: [^build] }\n`,
+      'GH_PACKAGE_NEED gates.other.needs[0] 6:',
+    ],
+    [
+      'a ^need of a plain gate',
+      `  build: { run: x }\n  other: { packages: {}, run: y, needs: [^build] }\n`,
+      'GH_PACKAGE_NEED gates.other.needs[0] 6:',
+    ],
+    [
+      'an expanded id that clashes',
+      `  lint: { packages: {}, run: x }\n  core-lint: { run: y }\n`,
+      'GH_PACKAGE_GATE_CLASH gates.lint 5:',
+    ],
+    ['no run and no script', `  lint: { packages: {} }\n`, 'GH_MISSING_FIELD gates.lint.run 5:'],
+  ])('reports %s, located', async (_, gates, want) => {
+    const v = await load(workspace(), `version: 1\nname: mono\n\ngates:\n${gates}`);
+    const got = v.diagnostics.map((d) => `${d.code} ${d.path} ${d.loc?.line}:${d.loc?.column}`);
+    expect(
+      got.some((g) => g.startsWith(want)),
+      got.join('\n'),
+    ).toBe(true);
+  });
+
+  it('reports packages outside a workspace', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gh-nows-'));
+    dirs.push(root);
+    const v = await load(root, `version: 1\nname: x\ngates:\n  lint: { packages: {}, run: x }\n`);
+    expect(
+      v.diagnostics.map((d) => `${d.code} ${d.loc?.file}:${d.loc?.line}:${d.loc?.column}`),
+    ).toEqual(['GH_NO_WORKSPACE gatehouse.yml:4:11']);
+  });
+
+  it('reports a cycle through the workspace graph', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gh-cyc-'));
+    dirs.push(root);
+    makeWorkspace(root, [
+      { dir: 'packages/a', name: 'a', deps: ['b'] },
+      { dir: 'packages/b', name: 'b', deps: ['a'] },
+    ]);
+    const v = await load(
+      root,
+      `version: 1\nname: x\ngates:\n  build: { packages: {}, run: x, needs: [^build] }\n`,
+    );
+    expect(v.diagnostics.map((d) => d.code)).toEqual(['GH_CYCLE']);
+    expect(v.diagnostics[0]!.message).toMatch(
+      /a-build -> b-build -> a-build|b-build -> a-build -> b-build/,
+    );
+  });
+});
