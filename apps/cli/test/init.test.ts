@@ -421,7 +421,7 @@ describe('gatehouse init on fixture projects', () => {
     expect(config.name).toBe('bare-app');
     expect(Object.keys(config.gates)).toEqual(['todo']);
     expect(config.gates.todo!.kind).toBe('custom');
-    const r = spawnSync('/bin/sh', ['-c', config.gates.todo!.run], { encoding: 'utf8' });
+    const r = spawnSync('/bin/sh', ['-c', config.gates.todo!.run!], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('no checks configured yet');
     expect(config.targets).toEqual({ dockerfile: {}, github: {} });
@@ -702,7 +702,7 @@ describe('the commands init writes run with the real tools', () => {
     const env = { ...process.env, GATEHOUSE_OUT: out, CI: 'true', npm_config_offline: 'true' };
 
     await mkdir(out, { recursive: true });
-    const lint = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run], {
+    const lint = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run!], {
       cwd: dir,
       env,
       encoding: 'utf8',
@@ -715,7 +715,7 @@ describe('the commands init writes run with the real tools', () => {
     }>;
     expect(eslint.find((f) => f.filePath.endsWith('src/a.js'))?.errorCount).toBe(1);
 
-    const unit = spawnSync('/bin/sh', ['-c', plan.config.gates.unit!.run], {
+    const unit = spawnSync('/bin/sh', ['-c', plan.config.gates.unit!.run!], {
       cwd: dir,
       env,
       encoding: 'utf8',
@@ -760,7 +760,7 @@ describe('the commands init writes run with the real tools', () => {
     const lintOnce = async () => {
       const out = await mkdtemp(join(tmpdir(), 'gatehouse-init-out-'));
       dirs.push(out);
-      const r = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run], {
+      const r = spawnSync('/bin/sh', ['-c', plan.config.gates.lint!.run!], {
         cwd: dir,
         env: { ...process.env, GATEHOUSE_OUT: out, npm_config_offline: 'true' },
         encoding: 'utf8',

@@ -330,6 +330,11 @@ export const DIAGNOSTIC_CODES = {
     summary: 'A `release.expose` entry is not a port (1-65535).',
   },
   // Running gates
+  GH_AFFECTED_BASE: {
+    severity: 'error',
+    summary:
+      '`--affected` cannot compare with its base: not a git work tree, or the base ref (`--base`, default `main`) has no merge-base with `HEAD`.',
+  },
   GH_USAGE: {
     severity: 'error',
     summary:

@@ -24,6 +24,8 @@ export {
   discoverWorkspace,
   dependenciesOf,
   withDependents,
+  affectedPackages,
+  type AffectedPackages,
   packageOfFile,
   packageSlug,
   workspaceGlobsMatch,

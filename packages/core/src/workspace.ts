@@ -240,3 +240,42 @@ export function packageScopedSlug(name: string): string {
       .replace(/^-+|-+$/g, '') || 'pkg'
   );
 }
+
+/** What {@link affectedPackages} returns. */
+export interface AffectedPackages {
+  /** Packages that own a changed file, sorted. */
+  changed: string[];
+  /** `changed` plus every package that depends on one of them, transitively, sorted. */
+  affected: string[];
+  /**
+   * Changed files outside every package that could change any package's result (root
+   * configs, the lockfile): when there is one, every package is affected. Sorted.
+   */
+  global: string[];
+}
+
+// Files outside every package that no gate reads: documentation at the top of the repository.
+const NEVER_AFFECTS =
+  /^(?:[^/]+\.(?:md|markdown|mdx|txt)|(?:LICEN[CS]E|COPYING|AUTHORS)(?:\.[^/]*)?|\.gatehouse\/.*)$/i;
+
+/**
+ * The packages a change can affect: those that own a changed file (`files`: POSIX, relative to
+ * the workspace root) and their dependents. A changed file outside every package affects every
+ * package, except documentation at the top of the repository (`*.md`, `LICENSE`): turbo and nx
+ * each ignore some root files, differently, and Gatehouse errs on the side of running a gate.
+ */
+export function affectedPackages(
+  ws: Pick<Workspace, 'packages'>,
+  files: Iterable<string>,
+): AffectedPackages {
+  const changed = new Set<string>();
+  const global: string[] = [];
+  for (const f of files) {
+    const p = packageOfFile(ws, f);
+    if (p) changed.add(p.name);
+    else if (!NEVER_AFFECTS.test(f)) global.push(f);
+  }
+  const affected =
+    global.length > 0 ? ws.packages.map((p) => p.name).sort() : withDependents(ws, changed);
+  return { changed: [...changed].sort(), affected, global: global.sort() };
+}

@@ -1,10 +1,52 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// @gatehouse/test-utils depends on core: import the generator's file directly.
-import { makeWorkspace } from '../../test-utils/src/workspace.js';
-import { discoverWorkspace, validateConfig, withDependents } from '../src/index.js';
+import {
+  affectedPackages,
+  discoverWorkspace,
+  validateConfig,
+  withDependents,
+} from '../src/index.js';
+
+// @gatehouse/test-utils depends on core (its makeWorkspace is the full version of this).
+function makeWorkspace(
+  root: string,
+  pkgs: Array<{
+    dir: string;
+    name: string;
+    deps?: string[];
+    devDeps?: string[];
+    scripts?: Record<string, string>;
+  }>,
+  opts: { globs?: string[]; manager?: 'pnpm' | 'npm' } = {},
+): void {
+  const globs = opts.globs ?? ['packages/*'];
+  const rootPkg: Record<string, unknown> = { name: 'root', private: true };
+  if (opts.manager === 'npm') rootPkg.workspaces = globs;
+  else {
+    rootPkg.packageManager = 'pnpm@10.34.8';
+    writeFileSync(
+      join(root, 'pnpm-workspace.yaml'),
+      `packages:\n${globs.map((g) => `  - '${g}'\n`).join('')}`,
+    );
+  }
+  writeFileSync(join(root, 'package.json'), JSON.stringify(rootPkg));
+  const v = (d?: string[]) => Object.fromEntries((d ?? []).map((n) => [n, 'workspace:*']));
+  for (const p of pkgs) {
+    mkdirSync(join(root, p.dir), { recursive: true });
+    const scripts = p.scripts ?? { lint: 'x', test: 'x', build: 'x' };
+    writeFileSync(
+      join(root, p.dir, 'package.json'),
+      JSON.stringify({
+        name: p.name,
+        scripts,
+        dependencies: v(p.deps),
+        devDependencies: v(p.devDeps),
+      }),
+    );
+  }
+}
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -68,6 +110,24 @@ describe('workspace discovery', () => {
       expect(withDependents(ws, ['@acme/utils'])).toEqual(['@acme/core', '@acme/utils', 'web']);
     },
   );
+
+  it('maps changed files to the packages they can affect', () => {
+    const ws = discoverWorkspace(workspace());
+    expect(affectedPackages(ws, ['packages/utils/src/a.ts'])).toEqual({
+      changed: ['@acme/utils'],
+      affected: ['@acme/core', '@acme/utils', 'web'],
+      global: [],
+    });
+    // a devDependency counts; documentation at the root affects nothing
+    expect(affectedPackages(ws, ['packages/docs/README.md', 'README.md']).affected).toEqual([
+      '@acme/docs',
+      'web',
+    ]);
+    expect(affectedPackages(ws, ['apps/web/site/x.js']).affected).toEqual(['web']);
+    // a root config or the lockfile: every package
+    expect(affectedPackages(ws, ['pnpm-lock.yaml']).affected).toHaveLength(4);
+    expect(affectedPackages(ws, []).affected).toEqual([]);
+  });
 
   it('honours `!` exclusions', () => {
     const ws = discoverWorkspace(workspace(['packages/*', 'apps/**', '!packages/docs']));

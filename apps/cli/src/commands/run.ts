@@ -35,6 +35,7 @@ import {
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import { CLI_VERSION } from '../version.js';
+import { affectedSelection, DEFAULT_BASE } from '../affected.js';
 
 /** Exit code of an interrupted run (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -118,10 +119,15 @@ async function runCommand(ctx: CommandContext): Promise<number> {
 }
 
 async function runChecked({ io, values }: CommandContext): Promise<number> {
-  const gates = strings(values.gate);
+  let gates = strings(values.gate);
   const only = strings(values.only);
   if (gates.length > 0 && only.length > 0)
     throw new GatehouseError('GH_USAGE', '--gate and --only cannot be combined');
+  const affected = values.affected === true;
+  if (affected && (gates.length > 0 || only.length > 0))
+    throw new GatehouseError('GH_USAGE', '--affected cannot be combined with --gate or --only');
+  if (typeof values.base === 'string' && !affected)
+    throw new GatehouseError('GH_USAGE', '--base goes with --affected');
   const concurrency = positiveInt('concurrency', values.concurrency);
   const waitSeconds = positiveInt('wait', values.wait) ?? 0;
   const json = values.json === true;
@@ -139,6 +145,21 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const project = await openValidProject(io, values.config, { cache: values['no-cache'] !== true });
   if (typeof project === 'number') return project;
   const pipeline = project.pipeline;
+  if (affected) {
+    const base = typeof values.base === 'string' ? values.base : DEFAULT_BASE;
+    const s = await affectedSelection(pipeline, base);
+    if (s.gates.length === 0) {
+      io.stdout.write(
+        `nothing to run: no package is affected by the ${s.files.length} file${s.files.length === 1 ? '' : 's'} changed since ${base}\n`,
+      );
+      return 0;
+    }
+    gates = s.gates;
+    if (!json)
+      io.stdout.write(
+        `affected since ${base}: ${s.affected.length} package${s.affected.length === 1 ? '' : 's'} (${s.affected.join(', ')}), ${s.gates.length} gate${s.gates.length === 1 ? '' : 's'} and what they need\n`,
+      );
+  }
   const executorName = typeof values.executor === 'string' ? values.executor : 'local';
   if (sandbox && executorName !== 'local')
     throw new GatehouseError(
@@ -386,7 +407,7 @@ export const run: Command = {
   name: 'run',
   summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
   usage:
-    'run [--config FILE] [--gate ID ...] [--only ID ...] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--affected [--base REF]] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
@@ -398,6 +419,7 @@ export const run: Command = {
     '  gatehouse run',
     '  gatehouse run --gate unit --explain',
     '  gatehouse run --sandbox',
+    '  gatehouse run --affected --base origin/main',
     '  gatehouse run --only lint --result-file gatehouse-results/lint.json',
   ].join('\n'),
   options: {
@@ -414,6 +436,16 @@ export const run: Command = {
       multiple: true,
       description: 'Run exactly this gate: no setup, no needs (CI jobs)',
       valueName: 'ID',
+    },
+    affected: {
+      type: 'boolean',
+      description:
+        'Run only the gates of workspace packages changed since --base, and of their dependents (with what they need); see `gatehouse affected`',
+    },
+    base: {
+      type: 'string',
+      description: `With --affected: compare with the merge-base of HEAD and REF (default ${DEFAULT_BASE})`,
+      valueName: 'REF',
     },
     concurrency: {
       type: 'string',

@@ -1,0 +1,75 @@
+/**
+ * `--affected`: the files changed since the merge-base of `HEAD` and a base ref, mapped to the
+ * workspace packages they can affect, and the gates of those packages.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  affectedPackages,
+  discoverWorkspace,
+  GatehouseError,
+  type AffectedPackages,
+  type ResolvedPipeline,
+} from '@gatehouse/core';
+
+const run = promisify(execFile);
+
+/** The base ref when `--base` is not given (turbo's and nx's default too). */
+export const DEFAULT_BASE = 'main';
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+const lines = (s: string): string[] => s.split('\0').filter((x) => x.length > 0);
+
+/**
+ * Files (POSIX, relative to `dir`) changed since the merge-base of `HEAD` and `base`:
+ * committed, staged and unstaged changes, deletions, and untracked files git does not ignore.
+ */
+export async function changedFiles(dir: string, base: string): Promise<string[]> {
+  let mergeBase: string;
+  try {
+    mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).trim();
+  } catch (err) {
+    throw new GatehouseError(
+      'GH_AFFECTED_BASE',
+      `cannot find where HEAD left \`${base}\` in ${dir}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0]}`,
+      {
+        hint: 'pass --base REF with a branch or commit HEAD descends from (in CI: the target branch, fetched with enough history)',
+        cause: err,
+      },
+    );
+  }
+  const [diff, untracked] = await Promise.all([
+    git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', mergeBase, '--']),
+    git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
+  ]);
+  return [...new Set([...lines(diff), ...lines(untracked)])].sort();
+}
+
+/** The affected packages and the gates to run for them. */
+export interface AffectedSelection extends AffectedPackages {
+  base: string;
+  files: string[];
+  /**
+   * Gates of affected packages, plus every gate not declared for packages (they check the
+   * whole repository); what they need is added by the run.
+   */
+  gates: string[];
+}
+
+/** What a change since `base` affects in `pipeline`'s workspace. */
+export async function affectedSelection(
+  pipeline: ResolvedPipeline,
+  base: string,
+): Promise<AffectedSelection> {
+  const files = await changedFiles(pipeline.rootDir, base);
+  const set = affectedPackages(discoverWorkspace(pipeline.rootDir), files);
+  const hit = new Set(set.affected);
+  const gates = pipeline.gates
+    .filter((g) => !g.package || hit.has(g.package.name))
+    .map((g) => g.id);
+  return { base, files, ...set, gates };
+}
