@@ -25,8 +25,8 @@ export interface WorkspacePackage {
 export interface Workspace {
   /** Absolute root directory. */
   root: string;
-  /** `pnpm-workspace.yaml`, `package.json#workspaces`, or `none`. */
-  source: 'pnpm-workspace.yaml' | 'package.json#workspaces' | 'none';
+  /** `pnpm-workspace.yaml`, `package.json#workspaces`, nx's project graph, or `none`. */
+  source: 'pnpm-workspace.yaml' | 'package.json#workspaces' | 'nx' | 'none';
   /** The workspace globs as written (`!` excludes). */
   patterns: string[];
   /** Sorted by name. */

@@ -1,0 +1,188 @@
+/**
+ * @gatehouse/nx — Gatehouse inside nx, through nx's own APIs:
+ * - `createNodesV2`: an nx plugin (list `@gatehouse/nx` under `plugins` in nx.json) that adds,
+ *   to each project with gates of `packages:`, a `gatehouse` target running all of them and a
+ *   `gatehouse-<gate>` target per gate, so `nx run web:gatehouse` and
+ *   `nx affected -t gatehouse` run the gates through Gatehouse (one report, its own cache);
+ * - `readNxWorkspace`: nx's project graph (`createProjectGraphAsync`, inferred projects
+ *   included) as a Gatehouse `Workspace`.
+ */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  discoverWorkspace,
+  validateConfig,
+  type ResolvedGate,
+  type ResolvedPipeline,
+  type Workspace,
+} from '@gatehouse/core';
+
+/** Options of the plugin, as written in nx.json: `{ plugin: '@gatehouse/nx', options: {…} }`. */
+export interface GatehouseNxOptions {
+  /** The Gatehouse config, relative to the nx workspace root. @default 'gatehouse.yml' */
+  config?: string;
+  /** How a target calls the CLI. @default 'npx --no-install gatehouse' */
+  cli?: string;
+  /** Name of the target that runs every gate of a project. @default 'gatehouse' */
+  targetName?: string;
+}
+
+/** An nx target as `createNodesV2` returns it (the subset written here). */
+export interface NxTarget {
+  executor: 'nx:run-commands';
+  options: { command: string; cwd: string };
+  cache: boolean;
+  outputs?: string[];
+  metadata?: { description: string; technologies?: string[] };
+}
+
+/** What `createNodesV2` returns for one `package.json`. */
+export type NxNodes = { projects?: Record<string, { targets: Record<string, NxTarget> }> };
+
+/** The subset of nx's `CreateNodesContextV2` used here. */
+export interface NxContext {
+  readonly workspaceRoot: string;
+}
+
+// nx runs the targets of several projects at once: each run waits for the others (see Lock in docs/running.md).
+const SAFE = /^[A-Za-z0-9._/@=:+-]+$/;
+const word = (s: string): string => (SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The targets of each project directory (POSIX, relative to the workspace root): `gatehouse`
+ * (every gate of the package, with what they need) and `gatehouse-<gate>` per gate.
+ */
+export function gatehouseTargets(
+  pipeline: ResolvedPipeline,
+  options: GatehouseNxOptions = {},
+): Map<string, Record<string, NxTarget>> {
+  const cli = options.cli ?? 'npx --no-install gatehouse';
+  const config = options.config ?? 'gatehouse.yml';
+  const all = options.targetName ?? 'gatehouse';
+  const byDir = new Map<string, ResolvedGate[]>();
+  for (const g of pipeline.gates) {
+    if (!g.package) continue;
+    byDir.set(g.package.dir, [...(byDir.get(g.package.dir) ?? []), g]);
+  }
+  const run = (ids: string[]) =>
+    `${cli} run --config ${word(config)} --wait 3600 ${ids.map((id) => `--gate ${id}`).join(' ')}`;
+  const out = new Map<string, Record<string, NxTarget>>();
+  for (const [dir, gates] of byDir) {
+    const pkg = gates[0]!.package!.name;
+    // Gatehouse caches and reports each gate itself: nx replaying a terminal would skip the report.
+    const targets: Record<string, NxTarget> = {
+      [all]: {
+        executor: 'nx:run-commands',
+        options: { command: run(gates.map((g) => g.id)), cwd: '{workspaceRoot}' },
+        cache: false,
+        metadata: {
+          description: `Gatehouse gates of ${pkg}: ${gates.map((g) => g.id).join(', ')}`,
+          technologies: ['gatehouse'],
+        },
+      },
+    };
+    for (const g of gates) {
+      targets[`${all}-${g.package!.gate}`] = {
+        executor: 'nx:run-commands',
+        options: { command: run([g.id]), cwd: '{workspaceRoot}' },
+        cache: false,
+        ...(g.outputs.length > 0
+          ? {
+              outputs: g.outputs
+                .filter((o) => !o.startsWith('!'))
+                .map((o) => `{workspaceRoot}/${o}`),
+            }
+          : {}),
+        metadata: {
+          description: `Gatehouse gate ${g.id} (${g.kind})`,
+          technologies: ['gatehouse'],
+        },
+      };
+    }
+    out.set(dir, targets);
+  }
+  return out;
+}
+
+async function pipelineOf(
+  root: string,
+  options: GatehouseNxOptions,
+): Promise<ResolvedPipeline | null> {
+  const v = await validateConfig(join(root, options.config ?? 'gatehouse.yml')).catch(() => null);
+  return v?.pipeline ?? null;
+}
+
+/** The plugin's name, as nx shows it. */
+export const name = '@gatehouse/nx';
+
+/** The nx plugin: `createNodesV2` over every `package.json`. */
+export const createNodesV2 = [
+  '**/package.json',
+  async (
+    files: readonly string[],
+    options: GatehouseNxOptions | undefined,
+    context: NxContext,
+  ): Promise<Array<readonly [string, NxNodes]>> => {
+    const pipeline = await pipelineOf(context.workspaceRoot, options ?? {});
+    if (!pipeline) return [];
+    const targets = gatehouseTargets(pipeline, options);
+    const out: Array<readonly [string, NxNodes]> = [];
+    for (const f of files) {
+      const dir = dirname(f);
+      const t = targets.get(dir);
+      if (t) out.push([f, { projects: { [dir]: { targets: t } } }] as const);
+    }
+    return out;
+  },
+] as const;
+
+const run = promisify(execFile);
+
+/** The nx project graph, as nx computes it in `root` (plugins and inferred projects included). */
+export interface NxProjectGraphSummary {
+  projects: Array<{ name: string; root: string; targets: string[]; deps: string[] }>;
+}
+
+/**
+ * Read nx's project graph of `root` with nx's own `createProjectGraphAsync`, in a child
+ * process (nx fixes its workspace root from the working directory when it loads).
+ */
+export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSummary> {
+  const devkit = createRequire(import.meta.url).resolve('nx/src/devkit-exports.js');
+  const script = `
+    const { createProjectGraphAsync } = require(${JSON.stringify(devkit)});
+    createProjectGraphAsync({ exitOnError: false }).then((g) => {
+      const projects = Object.values(g.nodes).map((n) => ({
+        name: n.name,
+        root: n.data.root,
+        targets: Object.keys(n.data.targets ?? {}).sort(),
+        deps: (g.dependencies[n.name] ?? []).map((d) => d.target).filter((t) => t in g.nodes).sort(),
+      }));
+      process.stdout.write(JSON.stringify({ projects }));
+    }, (e) => { console.error(e && e.message ? e.message : String(e)); process.exit(1); });`;
+  const { stdout } = await run(process.execPath, ['-e', script], {
+    cwd: root,
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const g = JSON.parse(stdout) as NxProjectGraphSummary;
+  g.projects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return g;
+}
+
+/** nx's project graph as a Gatehouse {@link Workspace} (projects outside the root left out). */
+export async function readNxWorkspace(root: string): Promise<Workspace> {
+  const g = await readNxProjectGraph(root);
+  const packages = g.projects
+    .filter((p) => p.root !== '.' && p.root !== '')
+    .map((p) => ({ name: p.name, dir: p.root, scripts: {}, deps: p.deps }));
+  return {
+    root,
+    source: 'nx',
+    patterns: [],
+    packages,
+    packageManager: discoverWorkspace(root).packageManager,
+  };
+}
