@@ -644,6 +644,7 @@ describe('init internals', () => {
       node: { major: 20, source: 'engines.node' },
       workspaces: [],
       monorepo: null,
+      workspace: null,
       tsOutDir: null,
       pa11yUrls: [],
       jestInPackageJson: false,

@@ -2,11 +2,18 @@
  * Reads an existing Node project (package.json, lockfiles, tool configs, CI folders) and
  * returns plain facts. No decisions about gates are made here: see `plan.ts`.
  */
+import { turboTaskNames, type WorkspaceFacts } from './monorepo.js';
+import { readTurboTasks } from './turbo.js';
 import { accessSync, constants } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { GatehouseError, packageManagerOf, type PackageManagerFacts } from '@gatehouse/core';
+import {
+  discoverWorkspace,
+  GatehouseError,
+  packageManagerOf,
+  type PackageManagerFacts,
+} from '@gatehouse/core';
 
 /** The parts of package.json that init reads. */
 export interface PackageJson {
@@ -52,6 +59,8 @@ export interface ProjectFacts {
   /** Workspace package globs (npm/yarn `workspaces` or `pnpm-workspace.yaml`). */
   workspaces: string[];
   monorepo: MonorepoFacts | null;
+  /** The workspace packages (pnpm-workspace.yaml, package.json#workspaces), when there are any. */
+  workspace: WorkspaceFacts | null;
   /** `compilerOptions.outDir` of tsconfig.json, when readable. */
   tsOutDir: string | null;
   /** The URLs of the pa11y-ci config (JSON forms only), in its order. */
@@ -383,6 +392,18 @@ const NX_PLUGIN_TARGETS: Record<string, string[]> = {
   '@nx/js/typescript': ['build'],
 };
 
+/** The workspace packages, with turbo's task graph when the repository uses turbo. */
+async function workspaceFactsOf(
+  dir: string,
+  monorepo: MonorepoFacts | null,
+): Promise<WorkspaceFacts | null> {
+  const ws = discoverWorkspace(dir);
+  if (ws.packages.length === 0) return null;
+  if (monorepo?.tool !== 'turbo') return { packages: ws.packages, turbo: null, turboWhy: null };
+  const t = await readTurboTasks(dir, turboTaskNames(monorepo.tasks));
+  return { packages: ws.packages, turbo: t.tasks, turboWhy: t.why };
+}
+
 async function monorepoOf(
   dir: string,
   present: Set<string>,
@@ -544,6 +565,7 @@ export async function detectProject(
   const rootEntries = await readdir(dir, { withFileTypes: true });
   const pm = choosePackageManager(pkg.packageManager, present, installed);
   const workspaces = await workspacesOf(dir, pkg, present);
+  const monorepo = await monorepoOf(dir, present, scripts);
 
   return {
     dir,
@@ -557,7 +579,8 @@ export async function detectProject(
     packageManager: pm.facts,
     node,
     workspaces,
-    monorepo: await monorepoOf(dir, present, scripts),
+    monorepo,
+    workspace: await workspaceFactsOf(dir, monorepo),
     tsOutDir,
     pa11yUrls,
     jestInPackageJson: isRecord(pkg.jest),

@@ -12,6 +12,7 @@ import {
   type MonorepoFacts,
   type ProjectFacts,
 } from './detect.js';
+import { applyWorkspaceProposal, proposeWorkspaceGates } from './monorepo.js';
 
 /** What `gatehouse init` will write, before it becomes text. */
 export interface InitPlan {
@@ -514,7 +515,25 @@ export function planInit(f: ProjectFacts): InitPlan {
     `targets: ${Object.keys(targets).join(', ')}${found.length ? '' : ' (no CI config found; github by default)'}`,
   );
 
-  if (Object.keys(gates).length) {
+  if (f.workspace) {
+    const proposal = proposeWorkspaceGates(
+      f.workspace,
+      (mono?.outputs.get('build') ?? []).filter((o) => !o.startsWith('!') && safeRelative(o)),
+    );
+    // The whole-repository gates the proposal replaces: those run through turbo or nx.
+    const viaTool = (id: string, g: UserGate) => {
+      const task = ({ lint: 'lint', unit: 'test', build: 'build' } as Record<string, string>)[id];
+      return mono !== null && task !== undefined && g.run === monorepoCommand(mono, pm.exec, task);
+    };
+    if (proposal)
+      applyWorkspaceProposal(f.scripts, gates, gateComments, detected, proposal, viaTool);
+  }
+
+  if (Object.values(gates).some((g) => g.packages)) {
+    detected.push(
+      "cache: a package's gates are keyed on its files, its workspace dependencies' files and the files at the root (lockfile, root configs); other gates on every file git knows",
+    );
+  } else if (Object.keys(gates).length) {
     detected.push(
       'cache: gates declare no inputs, so each is keyed on every file git knows in the project (add inputs only to narrow it, listing every file the gate reads)',
     );
