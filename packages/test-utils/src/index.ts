@@ -30,8 +30,4 @@ export {
   REDACTION_CHARS,
 } from './redaction.js';
 export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';
-export {
-  makeWorkspace,
-  type WorkspacePackageSpec,
-  type WorkspaceOptions,
-} from './workspace.js';
+export { makeWorkspace, type WorkspacePackageSpec, type WorkspaceOptions } from './workspace.js';
