@@ -254,14 +254,16 @@ export interface AffectedPackages {
   global: string[];
 }
 
-// Files outside every package that no gate reads: documentation at the top of the repository.
+// Files outside every package that no gate reads: documentation at the top of the repository,
+// and the state of Gatehouse, turbo and nx when a repository does not ignore it.
 const NEVER_AFFECTS =
-  /^(?:[^/]+\.(?:md|markdown|mdx|txt)|(?:LICEN[CS]E|COPYING|AUTHORS)(?:\.[^/]*)?|\.gatehouse\/.*)$/i;
+  /^(?:[^/]+\.(?:md|markdown|mdx|txt)|(?:LICEN[CS]E|COPYING|AUTHORS)(?:\.[^/]*)?|\.(?:gatehouse|turbo|nx)\/.*)$/i;
 
 /**
  * The packages a change can affect: those that own a changed file (`files`: POSIX, relative to
  * the workspace root) and their dependents. A changed file outside every package affects every
- * package, except documentation at the top of the repository (`*.md`, `LICENSE`): turbo and nx
+ * package, except documentation at the top of the repository (`*.md`, `LICENSE`) and the state directories of
+ * Gatehouse, turbo and nx (`.gatehouse/`, `.turbo/`, `.nx/`): turbo and nx
  * each ignore some root files, differently, and Gatehouse errs on the side of running a gate.
  */
 export function affectedPackages(

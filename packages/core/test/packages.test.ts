@@ -124,6 +124,10 @@ describe('workspace discovery', () => {
       'web',
     ]);
     expect(affectedPackages(ws, ['apps/web/site/x.js']).affected).toEqual(['web']);
+    // a tool's own state, when the repository does not ignore it, affects nothing
+    expect(affectedPackages(ws, ['.nx/workspace-data/a.db', '.turbo/cache/x']).affected).toEqual(
+      [],
+    );
     // a root config or the lockfile: every package
     expect(affectedPackages(ws, ['pnpm-lock.yaml']).affected).toHaveLength(4);
     expect(affectedPackages(ws, []).affected).toEqual([]);
