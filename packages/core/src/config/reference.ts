@@ -237,6 +237,7 @@ export function renderConfigReference(): string {
     '| Command | Does | Exit status |',
     '|---|---|---|',
     '| `gatehouse validate [--config FILE] [--format text\\|json]` | Prints every diagnostic (text: `file:line:col severity CODE path: message`, code frame, `hint:`; then `N errors, M warnings`). Also checks `targets:` names and options against the loaded plugins. | 0 valid (warnings allowed), 1 invalid |',
+    '| `gatehouse affected [--base REF] [--json]` | The workspace packages changed since the merge-base with `REF` (default `main`) and their dependents, and the gates `run --affected` runs for them. | 0, 1 when the config is invalid or `REF` has no merge-base with `HEAD` |',
     "| `gatehouse graph [--format text\\|mermaid\\|dot] [--durations report.json]` | Parallel layers; with a report, each gate's duration and the critical path. | 0, or 1 when the config is invalid |",
     "| `gatehouse compile [--target NAME ...] [--dry-run]` | Writes the files of the targets (default: all under `targets:`), each atomically; prints path, bytes and target. A file that would land in `.git/`, or leave the project (or enter `.git/`) through a symbolic link, is refused with `GH_TARGET_PATH` at the target's `path`. | 0, or 1 on any config or target error (nothing is written) |",
     '| `gatehouse check [--target NAME ...]` | Compiles in memory and compares with the files on disk; prints a unified diff per stale or missing file and the `gatehouse compile` command that fixes it. | 0 all up to date, 1 otherwise |',
