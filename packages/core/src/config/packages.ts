@@ -1,6 +1,6 @@
 /**
  * Pass 4 of config validation, for monorepos: a gate declared with `packages:` becomes one
- * gate per selected workspace package (see docs/decisions/0007-package-gate-ids.md). Runs only
+ * gate per selected workspace package (see docs/decisions/0008-package-gates.md). Runs only
  * on a config without errors, and only when some gate declares `packages`.
  */
 import { findCycle } from '../dag.js';

@@ -158,7 +158,7 @@ export function renderConfigReference(): string {
     '  scope, lowercased, other characters turned into `-` (`@acme/core` → `core-lint`); the scope is',
     '  kept when two packages would share a name (`acme-ui-lint`, `beta-ui-lint`). Its `description`',
     '  starts with the package name, so reports and CI jobs name the package. An id that is already',
-    '  taken is `GH_PACKAGE_GATE_CLASH`. See decision 0007 (`docs/decisions/0007-package-gates.md`).',
+    '  taken is `GH_PACKAGE_GATE_CLASH`. See decision 0008 (`docs/decisions/0008-package-gates.md`).',
     '- `run` runs in the package directory (`cd packages/core && pnpm run lint`); with `script` it',
     '  defaults to `<package manager> run <script>` (the manager of `packageManager`, else the lockfile).',
     '- `inputs`, `outputs` are relative to the package directory. The default `inputs` are the files of',
