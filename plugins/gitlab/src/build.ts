@@ -173,6 +173,15 @@ function printCoverage(gateId: string): string {
  * variable while the evidence is collected, and ends the script after that: the script's lines
  * share one shell, and `after_script` is not used because it may not see the script's files.
  */
+/**
+ * Ends an advisory gate's job with a failure when the gate did not pass: `gatehouse run` exits 0
+ * for an advisory failure (it does not fail the verdict), and without this the job would show
+ * green. With `allow_failure: true` GitLab then shows the job as a warning, as in docker mode.
+ */
+function advisoryCheck(gateId: string): string {
+  return `node -e "const r=JSON.parse(require('fs').readFileSync('${ciResultFile(gateId)}','utf8'));if(!['passed','cached','skipped'].includes(r.status)){console.error('gatehouse: advisory gate ${gateId} '+r.status+(r.reason?': '+r.reason:''));process.exit(1)}"`;
+}
+
 function gateScript(
   gate: ResolvedGate,
   options: GitlabOptions,
@@ -180,12 +189,14 @@ function gateScript(
   coverage: boolean,
 ): string[] {
   const run = ciGateCommand(options.cli, gate.id);
-  if (!junit && !coverage) return [run];
+  const advisory = gate.mode === 'advisory' ? [advisoryCheck(gate.id)] : [];
+  if (!junit && !coverage) return [run, ...advisory];
   return [
     `${run} || ${EXIT_VARIABLE}=$?`,
     ...(junit ? [copyEvidence(gate.id)] : []),
     ...(coverage ? [printCoverage(gate.id)] : []),
-    `exit "\${${EXIT_VARIABLE}:-0}"`,
+    `if [ -n "\${${EXIT_VARIABLE}:-}" ]; then exit "\${${EXIT_VARIABLE}}"; fi`,
+    ...advisory,
   ];
 }
 
