@@ -31,7 +31,7 @@ const PACKAGES: WorkspacePackageSpec[] = [
   { dir: 'apps/web', name: 'web', deps: ['@acme/core', '@acme/ui'] },
 ];
 
-function workspace(turbo: boolean): string {
+function workspace(turbo: boolean, linkTurbo = turbo): string {
   const root = mkdtempSync(join(tmpdir(), 'gh-init-mono-'));
   dirs.push(root);
   makeWorkspace(root, PACKAGES, {
@@ -49,7 +49,7 @@ function workspace(turbo: boolean): string {
       : {},
   });
   execFileSync('pnpm', ['install', '--offline', '--silent'], { cwd: root, stdio: 'pipe' });
-  if (turbo) {
+  if (linkTurbo) {
     // The repository's turbo, as `pnpm add -D turbo` would link it.
     mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
     writeFileSync(join(root, 'node_modules/.bin/turbo'), `#!/bin/sh\nexec ${TURBO} "$@"\n`);
@@ -108,6 +108,23 @@ describe('init in a workspace', () => {
         [...withNeeds(pipeline.gates, [g.id])].filter((x) => x !== g.id).sort(),
       ]),
     );
+    const theirs = turboClosure(root);
+    expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
+    for (const [id, closure] of theirs) expect(ours.get(id), id).toEqual(closure);
+  }, 120_000);
+
+  it("without turbo installed yet, takes turbo.json's dependsOn: the same graph as turbo's", async () => {
+    const root = workspace(true, false);
+    const { out, pipeline } = await initAndLoad(root);
+    expect(out).toContain("dependencies: turbo.json's dependsOn");
+    const ours = new Map(
+      pipeline.gates.map((g) => [
+        g.id,
+        [...withNeeds(pipeline.gates, [g.id])].filter((x) => x !== g.id).sort(),
+      ]),
+    );
+    // A package's test needs its own build (`dependsOn: ['build']`), not only its dependencies'.
+    expect(ours.get('core-test')).toContain('core-build');
     const theirs = turboClosure(root);
     expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
     for (const [id, closure] of theirs) expect(ours.get(id), id).toEqual(closure);

@@ -41,6 +41,11 @@ export interface MonorepoFacts {
   tasks: Set<string>;
   /** Turbo: the `outputs` globs of each task (relative to each package). */
   outputs: Map<string, string[]>;
+  /**
+   * Turbo: the `dependsOn` of each task as turbo.json writes it (`^build`, `build`), for when
+   * turbo itself cannot be asked (not installed yet). Tasks of one named package are left out.
+   */
+  dependsOn?: Map<string, string[]>;
 }
 
 /** Everything `gatehouse init` knows about the project. */
@@ -401,7 +406,12 @@ async function workspaceFactsOf(
   if (ws.packages.length === 0) return null;
   if (monorepo?.tool !== 'turbo') return { packages: ws.packages, turbo: null, turboWhy: null };
   const t = await readTurboTasks(dir, turboTaskNames(monorepo.tasks));
-  return { packages: ws.packages, turbo: t.tasks, turboWhy: t.why };
+  return {
+    packages: ws.packages,
+    turbo: t.tasks,
+    turboWhy: t.why,
+    ...(monorepo.dependsOn ? { turboDependsOn: monorepo.dependsOn } : {}),
+  };
 }
 
 async function monorepoOf(
@@ -412,6 +422,7 @@ async function monorepoOf(
   if (present.has('turbo.json')) {
     const tasks = new Set<string>();
     const outputs = new Map<string, string[]>();
+    const dependsOn = new Map<string, string[]>();
     try {
       const json = parseJsonc((await readText(join(dir, 'turbo.json'))) ?? '{}');
       const table = isRecord(json) ? (json.tasks ?? json.pipeline) : null;
@@ -425,6 +436,12 @@ async function monorepoOf(
             );
             outputs.set(task, [...(outputs.get(task) ?? []), ...globs]);
           }
+          if (!key.includes('#') && isRecord(def) && Array.isArray(def.dependsOn)) {
+            const deps = def.dependsOn.filter(
+              (d): d is string => typeof d === 'string' && !d.includes('#') && !d.startsWith('$'),
+            );
+            dependsOn.set(task, [...(dependsOn.get(task) ?? []), ...deps]);
+          }
         }
       }
     } catch {
@@ -432,7 +449,7 @@ async function monorepoOf(
     }
     for (const [name, body] of Object.entries(scripts))
       if (/\bturbo\s+(run\s+)?/.test(body)) tasks.add(name);
-    return { tool: 'turbo', file: 'turbo.json', tasks, outputs };
+    return { tool: 'turbo', file: 'turbo.json', tasks, outputs, dependsOn };
   }
   if (present.has('nx.json')) {
     const tasks = new Set<string>();

@@ -14,6 +14,8 @@ export interface WorkspaceFacts {
   turbo: TurboTask[] | null;
   /** Where the dependencies come from, or why turbo's graph could not be read. */
   turboWhy: string | null;
+  /** turbo.json's `dependsOn` per task, used when turbo's graph could not be read. */
+  turboDependsOn?: Map<string, string[]>;
 }
 
 /** The gates and what to say about them. */
@@ -70,6 +72,11 @@ export function proposeWorkspaceGates(
           (pkg === t.package ? same : up).add(dep);
         }
       }
+    } else if (ws.turboDependsOn?.has(task)) {
+      // turbo is not installed yet: turbo.json's own `dependsOn` says the same edges.
+      for (const d of ws.turboDependsOn.get(task)!)
+        if (d.startsWith('^')) up.add(d.slice(1));
+        else same.add(d);
     } else if (hasBuild && ws.packages.some((p) => p.deps.length > 0)) up.add('build');
     const gateTasks = new Set(TASKS.map(([t]) => t));
     const needs = [
@@ -85,7 +92,7 @@ export function proposeWorkspaceGates(
       `${task} — each package's own \`${task}\` script, run in its directory: ${pkgs.length} package${pkgs.length === 1 ? '' : 's'} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}), gates \`<package>-${task}\`.`,
       ...(needs.length > 0
         ? [
-            `needs ${needs.join(', ')}: ${ws.turbo ? "from turbo's task graph" : 'the build of the workspace dependencies first'} (\`^x\` = the \`x\` of the workspace dependencies).`,
+            `needs ${needs.join(', ')}: ${ws.turbo ? "from turbo's task graph" : ws.turboDependsOn?.has(task) ? "from turbo.json's dependsOn" : 'the build of the workspace dependencies first'} (\`^x\` = the \`x\` of the workspace dependencies).`,
           ]
         : []),
     ];
@@ -95,7 +102,7 @@ export function proposeWorkspaceGates(
   }
   if (Object.keys(gates).length === 0) return null;
   detected.unshift(
-    `workspace: ${ws.packages.length} packages${ws.turbo ? `; dependencies from ${ws.turboWhy}` : ws.turboWhy ? ` (${ws.turboWhy}; dependencies: ^build)` : ''}`,
+    `workspace: ${ws.packages.length} packages${ws.turbo ? `; dependencies from ${ws.turboWhy}` : ws.turboWhy ? ` (${ws.turboWhy}; dependencies: ${ws.turboDependsOn ? "turbo.json's dependsOn" : '^build'})` : ''}`,
   );
   return { gates, comments, detected };
 }

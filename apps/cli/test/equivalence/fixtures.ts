@@ -195,7 +195,7 @@ export const turboMonorepo: FixtureSource = {
       plant: (dir) =>
         replaceIn(dir, 'packages/core/src/index.js', 'DEFAULT_LIMIT = 20;', 'DEFAULT_LIMIT = 25;'),
       expect: 'failed',
-      rerun: ['build', 'unit'],
+      rerun: ['core-build', 'fetch-build', 'fetch-test'],
     },
     commandEdit('pnpm run lint', 'pnpm run lynt'),
   ],

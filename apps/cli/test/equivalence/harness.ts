@@ -7,13 +7,12 @@
  * fault is planted, every executor judges the tree, the fault is taken out again.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parse } from 'yaml';
-import { topologicalLayers, type RunReport } from '@gatehouse/core';
+import { loadPipeline, topologicalLayers, type RunReport } from '@gatehouse/core';
 import { matchFiles } from '@gatehouse/runner';
-import { gatehouse, show } from '../e2e/helpers.js';
+import { edit, gatehouse, show } from '../e2e/helpers.js';
 
 /** The BuildKit-speaking client (the 20.10 CLI needs no buildx plugin). */
 const DOCKER = process.env.GATEHOUSE_DOCKER_CLI ?? '/usr/bin/docker';
@@ -62,18 +61,7 @@ export type OwnCheck =
   | { script: string; serve: string; url: string };
 
 /** Replaces text in a file, failing loudly when it is not there; returns the undo. */
-export async function replaceIn(
-  dir: string,
-  file: string,
-  from: string,
-  to: string,
-): Promise<() => Promise<void>> {
-  const path = join(dir, file);
-  const before = await readFile(path, 'utf8');
-  if (!before.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`);
-  await writeFile(path, before.replace(from, to));
-  return () => writeFile(path, before);
-}
+export const replaceIn = edit;
 
 /** What leaves a copy of a fixture behind: installs, builds and state of earlier runs. */
 const LOCAL_ONLY = new Set(['node_modules', 'dist', 'coverage', '.gatehouse', '.turbo']);
@@ -196,13 +184,13 @@ async function reportAt(path: string): Promise<RunReport | null> {
   }
 }
 
-/** The gates of the copy's config in an order where needs come first. */
+/**
+ * The gates of the copy's config as Gatehouse resolves them (gates of `packages:` expanded to
+ * one gate per package), in an order where needs come first.
+ */
 async function gateOrder(dir: string): Promise<string[]> {
-  const config = parse(await readFile(join(dir, 'gatehouse.yml'), 'utf8')) as {
-    gates: Record<string, { needs?: string[] }>;
-  };
-  const nodes = Object.entries(config.gates).map(([id, g]) => ({ id, needs: g.needs ?? [] }));
-  return topologicalLayers(nodes).flat();
+  const { gates } = await loadPipeline(join(dir, 'gatehouse.yml'));
+  return topologicalLayers(gates.map((g) => ({ id: g.id, needs: g.needs }))).flat();
 }
 
 /**
@@ -210,10 +198,8 @@ async function gateOrder(dir: string): Promise<string[]> {
  * so they are removed before the CI column.
  */
 async function gateOutputFiles(dir: string): Promise<string[]> {
-  const config = parse(await readFile(join(dir, 'gatehouse.yml'), 'utf8')) as {
-    gates: Record<string, { outputs?: string[] }>;
-  };
-  const patterns = Object.values(config.gates).flatMap((g) => g.outputs ?? []);
+  const { gates } = await loadPipeline(join(dir, 'gatehouse.yml'));
+  const patterns = gates.flatMap((g) => g.outputs);
   return patterns.length === 0 ? [] : matchFiles(dir, patterns);
 }
 
