@@ -121,10 +121,15 @@ export async function writeReport(
     vsaPath: sealed.vsaEnvelope ? join(dir, VSA_ENVELOPE_FILE) : null,
   };
   const renderOpts: RenderOptions = { fullReport: opts.fullReport ?? paths.htmlPath, ...opts };
-  const write = (path: string, text: string): Promise<void> =>
-    writeFileAtomic(path, text).catch((err: unknown) => {
+  const write = (path: string, text: string): Promise<void> => {
+    const p = writeFileAtomic(path, text).catch((err: unknown) => {
       throw reportWriteError(path, err, r) ?? err;
     });
+    // Observed at once: a write may fail while later renderings are still being made, before
+    // settleAll waits for it (an unobserved rejection would be reported as unhandled).
+    p.catch(() => undefined);
+    return p;
+  };
   // report.json first: its write and fsync proceed while the renderings are made, and every
   // file's write overlaps the others'. Yielding between renderings lets those writes progress.
   const writes = [write(paths.jsonPath, serialiseReport(r))];
