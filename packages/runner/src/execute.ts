@@ -388,6 +388,54 @@ export async function execute(
       return { keyed };
     };
 
+    /** Runs a gate's command (in its sandbox when `boxed`), timed from its start. */
+    const startGate = async (
+      gate: ResolvedGate,
+      outDir: string,
+      sink: ReturnType<typeof sinkFor>,
+      boxed: PreparedSandbox | null,
+      output?: Parameters<typeof runProcess>[0]['onOutput'],
+    ) => {
+      const t0 = Date.now();
+      const startedAt = nowIso();
+      const proc = await runProcess({
+        command: gate.run,
+        runToken: lock.token,
+        cwd: rootDir,
+        env: gateEnv(gate, outDir),
+        timeoutMs: gate.timeoutMs,
+        killGraceMs,
+        signal: stopAll.signal,
+        sink,
+        onOutput: output,
+        ...(boxed ? { wrap: boxed.wrap } : {}),
+      });
+      return { proc, t0, startedAt };
+    };
+
+    /** What a gate's process did, for judging; `log` is its closed log. */
+    const outcomeOf = (
+      gate: ResolvedGate,
+      { proc, t0, startedAt }: Awaited<ReturnType<typeof startGate>>,
+      outDir: string,
+      logPath: string,
+      log: Awaited<ReturnType<ReturnType<typeof sinkFor>['close']>>,
+    ): GateOutcome => ({
+      id: gate.id,
+      exitCode: proc.exitCode,
+      signal: proc.signal,
+      timedOut: proc.timedOut,
+      interrupted: proc.interrupted,
+      spawnError: proc.spawnError,
+      startedAt,
+      finishedAt: nowIso(),
+      durationMs: Date.now() - t0,
+      outDir,
+      log: { path: logPath, sha256: log.sha256, bytes: log.bytes, truncated: log.truncated },
+      executor: EXECUTOR,
+      image: null,
+    });
+
     const runProcessGate = async (
       gate: ResolvedGate,
       keyed: { key: string; manifest: GateManifest } | null,
@@ -424,20 +472,7 @@ export async function execute(
         ? await sandbox.visibleFiles(gate, keyed?.manifest.inputs.map((i) => i.path) ?? null, byId)
         : [];
       const boxed = sandbox ? await sandbox.prepare(gate.id, visible, outDir) : null;
-      const t0 = Date.now();
-      const startedAt = nowIso();
-      const proc = await runProcess({
-        command: gate.run,
-        runToken: lock.token,
-        cwd: rootDir,
-        env: gateEnv(gate, outDir),
-        timeoutMs: gate.timeoutMs,
-        killGraceMs,
-        signal: stopAll.signal,
-        sink,
-        onOutput: emitOutput ? onOutput : undefined,
-        ...(boxed ? { wrap: boxed.wrap } : {}),
-      });
+      const started = await startGate(gate, outDir, sink, boxed, emitOutput ? onOutput : undefined);
       // The output is over: what the redactor held back (it could have begun a secret) is final.
       const rest = sink.end();
       if (emitOutput) {
@@ -445,22 +480,7 @@ export async function execute(
         if (eventBytes < OUTPUT_EVENT_CAP) sendOutput(rest.stream, decoder.end());
       }
       const log = await sink.close();
-      const finishedAt = nowIso();
-      const outcome: GateOutcome = {
-        id: gate.id,
-        exitCode: proc.exitCode,
-        signal: proc.signal,
-        timedOut: proc.timedOut,
-        interrupted: proc.interrupted,
-        spawnError: proc.spawnError,
-        startedAt,
-        finishedAt,
-        durationMs: Date.now() - t0,
-        outDir,
-        log: { path: logPath, sha256: log.sha256, bytes: log.bytes, truncated: log.truncated },
-        executor: EXECUTOR,
-        image: null,
-      };
+      const outcome = outcomeOf(gate, started, outDir, logPath, log);
       let result = await judge(gate, outcome, rootDir, log.writeError, redactString);
       if (sandbox && boxed) result = await settleSandboxed(gate, result, boxed, visible);
       // Only a pass is stored: a failure may come from the environment (a missing tool,
@@ -526,36 +546,10 @@ export async function execute(
         : null;
       try {
         const sink = sinkFor(logPath);
-        const t0 = Date.now();
-        const startedAt = nowIso();
-        const proc = await runProcess({
-          command: gate.run,
-          runToken: lock.token,
-          cwd: rootDir,
-          env: gateEnv(gate, outDir),
-          timeoutMs: gate.timeoutMs,
-          killGraceMs,
-          signal: stopAll.signal,
-          sink,
-          ...(boxed ? { wrap: boxed.wrap } : {}),
-        });
+        const started = await startGate(gate, outDir, sink, boxed);
         sink.end();
         const log = await sink.close();
-        const outcome: GateOutcome = {
-          id: gate.id,
-          exitCode: proc.exitCode,
-          signal: proc.signal,
-          timedOut: proc.timedOut,
-          interrupted: proc.interrupted,
-          spawnError: proc.spawnError,
-          startedAt,
-          finishedAt: nowIso(),
-          durationMs: Date.now() - t0,
-          outDir,
-          log: { path: logPath, sha256: log.sha256, bytes: log.bytes, truncated: log.truncated },
-          executor: EXECUTOR,
-          image: null,
-        };
+        const outcome = outcomeOf(gate, started, outDir, logPath, log);
         return {
           result: await judge(gate, outcome, rootDir, log.writeError, redactString),
           logPath,
