@@ -1,7 +1,5 @@
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fc from 'fast-check';
 import { micromark } from 'micromark';
@@ -15,7 +13,7 @@ import { sealReport } from '../integrity.js';
 import { validateReportSchema } from '../schema.js';
 import { sampleReport } from '../../test/sample.js';
 import { hugeReport } from '../../test/huge.js';
-import { PKG_DIR, tempDir } from '../../test/helpers.js';
+import { tempDir } from '../../test/helpers.js';
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -111,63 +109,6 @@ describe('JUnit XML', () => {
       }),
       { numRuns: 200 },
     );
-  });
-});
-
-describe('SARIF', () => {
-  const schema = JSON.parse(
-    // The vendored schema is draft-04; its only draft-04 construct is the top-level `id`.
-    readFileSyncText(join(PKG_DIR, 'test', 'vendor', 'sarif-2.1.0-rtm.5.json')).replace(
-      '"id": "https://raw.githubusercontent.com',
-      '"$id": "https://raw.githubusercontent.com',
-    ),
-  ) as Record<string, unknown>;
-  delete schema.$schema;
-  // The schema's language pattern has a stray `]`, legal only in non-unicode regular expressions.
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  ajv.addFormat('uri', (s: string) => /^[a-z][a-z0-9+.-]*:/i.test(s));
-  ajv.addFormat('uri-reference', () => true);
-  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
-  const validate = ajv.compile(schema);
-
-  it('validates against the SARIF 2.1.0 schema, lint and a11y findings with locations', () => {
-    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as {
-      runs: Array<{ tool: { driver: { name: string } }; results: Array<Record<string, unknown>> }>;
-    };
-    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
-    expect(sarif.runs.map((r) => r.tool.driver.name)).toEqual(['axe-core', 'eslint']);
-    expect(sarif.runs[1]!.results[0]).toMatchObject({
-      ruleId: 'no-undef',
-      level: 'error',
-      locations: [
-        {
-          physicalLocation: {
-            artifactLocation: { uri: 'src/a.js' },
-            region: { startLine: 1, startColumn: 7 },
-          },
-        },
-      ],
-    });
-    expect(sarif.runs[0]!.results[0]).toMatchObject({
-      locations: [
-        {
-          physicalLocation: { artifactLocation: { uri: 'http://localhost/index.html' } },
-          logicalLocations: [{ fullyQualifiedName: 'img' }],
-        },
-      ],
-    });
-  });
-
-  it('the schema check is not vacuous: a broken log fails it', () => {
-    const sarif = JSON.parse(render(sampleReport(), 'sarif')) as {
-      runs: Array<{ results: Array<Record<string, unknown>> }>;
-    };
-    sarif.runs[0]!.results[0]!.level = 'fatal';
-    expect(validate(sarif)).toBe(false);
-  });
-
-  it.each(HOSTILE)('valid with hostile text %j', (s) => {
-    expect(validate(JSON.parse(render(hostileReport(s), 'sarif')))).toBe(true);
   });
 });
 
@@ -329,10 +270,6 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML in Chromium', () =>
     }
   }, 60_000);
 });
-
-function readFileSyncText(p: string): string {
-  return createRequire(import.meta.url)('node:fs').readFileSync(p, 'utf8') as string;
-}
 
 void readFile;
 void tempDir;
