@@ -60,30 +60,6 @@ gates:
 `;
 
 describe('gatehouse run', () => {
-  it('fences replayed gate output on GitHub Actions so workflow commands in it are not obeyed', async () => {
-    const dir = await project(`version: 1
-name: fence
-gates:
-  evil:
-    run: echo "::add-mask::secret"; echo "::error title=pwned::injected"; exit 1
-`);
-    const { code, out } = await cli(['run'], dir, { GITHUB_ACTIONS: 'true' });
-    expect(code).toBe(1);
-    const start = /^::stop-commands::([0-9a-f]{32})$/m.exec(out);
-    expect(start, out).not.toBeNull();
-    const token = start![1]!;
-    const end = out.indexOf(`::${token}::`);
-    expect(end).toBeGreaterThan(start!.index);
-    for (const line of ['::add-mask::secret', '::error title=pwned::injected']) {
-      const at = out.indexOf(line);
-      expect(at).toBeGreaterThan(start!.index);
-      expect(at).toBeLessThan(end);
-    }
-    // Elsewhere, no fence.
-    const plain = await cli(['run'], dir);
-    expect(plain.out).not.toContain('::stop-commands::');
-  });
-
   it('prints timestamped lines in CI, the failing log tail redacted, and exits 1 on a failed verdict', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x' });
     const r = await cli(['run'], dir, { DEPLOY_TOKEN: CANARY });

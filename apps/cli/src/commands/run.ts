@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
@@ -34,6 +33,17 @@ import {
 } from '../project.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
+import {
+  annotationLine,
+  annotationsOf,
+  buildkiteSection,
+  ciLogOf,
+  githubFenced,
+  githubGroup,
+  readLogEnd,
+  stopToken,
+  type CiLog,
+} from '../progress/ci-log.js';
 import { CLI_VERSION } from '../version.js';
 import { affectedSelection, DEFAULT_BASE } from '../affected.js';
 
@@ -179,6 +189,10 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const runId = newRunId();
 
   const renderer = chooseRenderer(io.stdout, { json, env: io.env });
+  // On GitHub Actions, nothing printed while gates run (their names, reasons) can be a command.
+  const ci = json ? null : ciLogOf(io.env);
+  const runFence = ci === 'github' ? stopToken() : null;
+  if (runFence) io.stdout.write(`::stop-commands::${runFence}\n`);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -250,6 +264,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     renderer.close();
+    if (runFence) io.stdout.write(`::${runFence}::\n`);
   }
 
   const paths = runPaths(stateDir, report.runId);
@@ -318,23 +333,28 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     );
   } else {
     const setupLog = setupFailed ? paths.setupLog : null;
-    await printFailures(io.stdout, report.gates, io, setupLog, pipeline.rootDir);
-    const out = io.stdout;
-    out.write(
-      `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
+    const logs = logsOf(report.gates, setupLog, pipeline.rootDir);
+    if (ci !== null) io.stdout.write(await ciSections(ci, logs, report, pipeline.rootDir, io.env));
+    const lines: string[] = [];
+    if (ci !== 'buildkite') lines.push(...(await failureTails(logs, io)));
+    lines.push(
+      '',
+      `${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}`,
     );
-    for (const r of report.verdict.reasons) out.write(`  ${r}\n`);
+    for (const r of report.verdict.reasons) lines.push(`  ${r}`);
     if (writeError !== null && !existsSync(join(paths.runDir, 'report.json'))) {
-      out.write(`report: not written (${writeError.errno})\n`);
+      lines.push(`report: not written (${writeError.errno})`);
     } else {
-      out.write(`report: ${shown(io, join(paths.runDir, 'report.html'))}\n`);
-      out.write(
+      lines.push(`report: ${shown(io, join(paths.runDir, 'report.html'))}`);
+      lines.push(
         writeError === null
-          ? `        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)\n`
-          : `        (the latest copy in ${shown(io, paths.reportDir)} may not be updated: ${writeError.errno})\n`,
+          ? `        ${shown(io, join(paths.reportDir, 'report.json'))} (latest)`
+          : `        (the latest copy in ${shown(io, paths.reportDir)} may not be updated: ${writeError.errno})`,
       );
     }
-    if (resultFile && writeError === null) out.write(`result: ${shown(io, resultFile)}\n`);
+    if (resultFile && writeError === null) lines.push(`result: ${shown(io, resultFile)}`);
+    // A verdict reason quotes a gate's reason: on GitHub it is printed with commands stopped.
+    io.stdout.write(`${(ci === 'github' ? githubFenced(lines) : lines).join('\n')}\n`);
   }
   if (writeError !== null) {
     io.stderr.write(
@@ -370,37 +390,72 @@ async function unwrittenReport(
   return report ? [report, writeError] : null;
 }
 
-/**
- * The last lines of each problem's log: setup's when it failed (why every gate was
- * skipped), then each gate that did not pass.
- */
-async function printFailures(
-  out: NodeJS.WritableStream,
-  results: GateResult[],
-  io: CommandContext['io'],
-  setupLog: string | null,
-  rootDir: string,
-): Promise<void> {
-  // On GitHub Actions, a replayed `::command::` line would be obeyed by the runner:
-  // gate output is fenced with stop-commands and a token the gate cannot guess.
-  const fence = io.env.GITHUB_ACTIONS === 'true' ? randomBytes(16).toString('hex') : null;
-  const section = async (title: string, logPath: string): Promise<void> => {
-    const lines = await tailLines(logPath, 30).catch(() => null);
-    if (fence) out.write(`::stop-commands::${fence}\n`);
-    out.write(`\n── ${title}\n`);
-    if (lines && lines.length > 0) for (const l of lines) out.write(`   ${l}\n`);
-    if (fence) out.write(`::${fence}::\n`);
-    out.write(`   full log: ${shown(io, logPath)}\n`);
-  };
-  if (setupLog !== null && existsSync(setupLog)) await section('setup failed', setupLog);
-  for (const r of results.filter(isProblem)) {
+/** A log worth showing after the run: setup's when it failed, and each gate's. */
+interface ShownLog {
+  title: string;
+  path: string;
+  /** Setup that failed, or a gate that did not pass: its tail is printed, its section opened. */
+  problem: boolean;
+}
+
+/** Setup's log when it failed (why every gate was skipped), then each gate's, in report order. */
+function logsOf(results: GateResult[], setupLog: string | null, rootDir: string): ShownLog[] {
+  const out: ShownLog[] = [];
+  if (setupLog !== null && existsSync(setupLog))
+    out.push({ title: 'setup failed', path: setupLog, problem: true });
+  for (const r of results) {
     if (!r.log.path) continue;
-    await section(
-      `${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason ? `: ${r.reason}` : ''}`,
+    out.push({
+      title: `${r.id} ${r.status === 'cached' ? `cached ${r.cached?.status}` : r.status}${r.reason && r.status !== 'passed' ? `: ${r.reason}` : ''}`,
       // The report names logs relative to the project.
-      resolve(rootDir, r.log.path),
-    );
+      path: resolve(rootDir, r.log.path),
+      problem: isProblem(r),
+    });
   }
+  return out;
+}
+
+/** The last 30 lines of each problem's log, and where the whole log is. */
+async function failureTails(logs: ShownLog[], io: CommandContext['io']): Promise<string[]> {
+  const out: string[] = [];
+  for (const log of logs.filter((l) => l.problem)) {
+    const lines = await tailLines(log.path, 30).catch(() => null);
+    out.push('', `── ${log.title}`);
+    if (lines) for (const l of lines) out.push(`   ${l}`);
+    out.push(`   full log: ${shown(io, log.path)}`);
+  }
+  return out;
+}
+
+/**
+ * Each log in the CI's own sections, read to its last 512 KiB: on GitHub a collapsed group per
+ * log (its text with commands stopped), then the run's annotations; on Buildkite a section per
+ * log, opened for a problem, then an opened section for the summary that follows.
+ */
+async function ciSections(
+  ci: Exclude<CiLog, null>,
+  logs: ShownLog[],
+  report: RunReport,
+  rootDir: string,
+  env: Record<string, string | undefined>,
+): Promise<string> {
+  const out: string[] = [];
+  for (const log of logs) {
+    const read = await readLogEnd(log.path);
+    const body = read
+      ? [...(read.cut ? ['[earlier lines not shown]'] : []), ...read.lines]
+      : ['(log not readable)'];
+    if (ci === 'github') out.push(...githubGroup(log.title, body));
+    else out.push(...buildkiteSection(log.title, log.problem, body));
+  }
+  if (ci === 'github')
+    out.push(
+      ...annotationsOf(report.gates, { rootDir, workspace: env.GITHUB_WORKSPACE }).map(
+        annotationLine,
+      ),
+    );
+  else out.push(`+++ gatehouse: ${report.verdict.status}`);
+  return out.length ? `${out.join('\n')}\n` : '';
 }
 
 export const run: Command = {
