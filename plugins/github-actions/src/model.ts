@@ -45,6 +45,8 @@ export interface Job {
   'runs-on': string | string[];
   needs?: string[];
   if?: string;
+  /** Scopes of this job's token, replacing the workflow's (only the report job widens them). */
+  permissions?: Permissions;
   'timeout-minutes'?: number;
   'continue-on-error'?: boolean;
   steps: Step[];

@@ -27,6 +27,8 @@ export interface GithubActions {
   setup_pnpm: PinnedAction;
   upload_artifact: PinnedAction;
   download_artifact: PinnedAction;
+  /** Uploads `report.sarif` to code scanning (when `code_scanning` is on). */
+  upload_sarif: PinnedAction;
 }
 
 /** `targets.github` options, resolved. */
@@ -55,6 +57,12 @@ export interface GithubOptions extends CiCommonOptions {
    * @default null
    */
   cache: 'npm' | 'yarn' | 'pnpm' | false | null;
+  /**
+   * Upload the report's SARIF to code scanning from the report job, which alone gets
+   * `security-events: write`. @default true
+   * @see https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/uploading-a-sarif-file-to-github
+   */
+  code_scanning: boolean;
 }
 
 /**
@@ -87,6 +95,11 @@ export const DEFAULT_ACTIONS: GithubActions = {
     sha: 'd3f86a106a0bac45b974a628896c90dbdf5c8093',
     tag: 'v4.3.0',
   },
+  upload_sarif: {
+    repo: 'github/codeql-action/upload-sarif',
+    sha: '8aad20d150bbac5944a9f9d289da16a4b0d87c1e',
+    tag: 'v4.36.2',
+  },
 };
 
 export const DEFAULT_GITHUB_PATH = '.github/workflows/gatehouse.yml';
@@ -101,6 +114,7 @@ const KNOWN = [
   'actions',
   'concurrency',
   'cache',
+  'code_scanning',
 ] as const;
 const ACTION_REF =
   /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_./-]+)?)@([0-9a-f]{40})(?:\s+#\s*([A-Za-z0-9_.+-]+))?$/;
@@ -125,6 +139,7 @@ export function resolveGithubOptions(options: TargetOptions): {
     actions: { ...DEFAULT_ACTIONS },
     concurrency: true,
     cache: null,
+    code_scanning: true,
   };
 
   const nodeVersion = options.node_version;
@@ -199,6 +214,14 @@ export function resolveGithubOptions(options: TargetOptions): {
     if (typeof options.concurrency === 'boolean') value.concurrency = options.concurrency;
     else
       diagnostics.push(optionDiagnostic('concurrency', '`concurrency` must be `true` or `false`'));
+  }
+
+  if (options.code_scanning !== undefined) {
+    if (typeof options.code_scanning === 'boolean') value.code_scanning = options.code_scanning;
+    else
+      diagnostics.push(
+        optionDiagnostic('code_scanning', '`code_scanning` must be `true` or `false`'),
+      );
   }
 
   if (options.cache !== undefined) {

@@ -41,6 +41,7 @@ interface LoadedJob {
   'runs-on': string | string[];
   needs?: string[];
   if?: string;
+  permissions?: Record<string, string>;
   'timeout-minutes'?: number;
   'continue-on-error'?: boolean;
   steps: LoadedStep[];
@@ -120,7 +121,7 @@ describe('github target', () => {
     expect(wf.on).toEqual({ push: { branches: ['main'] }, pull_request: {} });
     const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
     for (const s of steps.filter((x) => x.uses))
-      expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+(?:\/[\w.-]+)*@[0-9a-f]{40}$/);
     for (const s of steps.filter((x) => String(x.uses).startsWith('actions/checkout@'))) {
       expect(s.with?.['persist-credentials']).toBe(false);
     }
@@ -142,6 +143,50 @@ describe('github target', () => {
     const expressions = emit(diamond).match(/\$\{\{[^}]*\}\}/g) ?? [];
     for (const e of expressions)
       expect(e).toMatch(/^\$\{\{ (secrets\.[A-Z_][A-Z0-9_]*|github\.workflow|github\.ref) \}\}$/);
+  });
+
+  it('uploads the SARIF from the report job alone, the only job allowed to write security events', async () => {
+    for (const mode of ['native', 'docker']) {
+      const p = mode === 'docker' ? { ...diamond, targets: { dockerfile: {} } } : diamond;
+      const text = emit(p, { mode });
+      const wf = load(text);
+      expect(wf.permissions).toEqual({ contents: 'read' });
+      for (const [id, job] of Object.entries(wf.jobs)) {
+        const uploads = job.steps.filter((s) => String(s.uses).includes('upload-sarif'));
+        if (id !== REPORT_JOB_ID) {
+          expect(job.permissions, id).toBeUndefined();
+          expect(uploads, id).toEqual([]);
+          continue;
+        }
+        expect(job.permissions).toEqual({
+          actions: 'read',
+          contents: 'read',
+          'security-events': 'write',
+        });
+        expect(uploads).toEqual([
+          {
+            name: 'Upload SARIF to code scanning',
+            uses: `github/codeql-action/upload-sarif@${DEFAULT_ACTIONS.upload_sarif.sha}`,
+            'continue-on-error': true,
+            with: { sarif_file: 'gatehouse-report/report.sarif' },
+          },
+        ]);
+        // After the merge, which writes the SARIF.
+        const names = job.steps.map((s) => s.name);
+        expect(names.indexOf('Upload SARIF to code scanning')).toBeGreaterThan(
+          names.indexOf('Merge gate results'),
+        );
+      }
+      expect(text).toContain(
+        `uses: "github/codeql-action/upload-sarif@${DEFAULT_ACTIONS.upload_sarif.sha}" # ${DEFAULT_ACTIONS.upload_sarif.tag}`,
+      );
+      const [verdict] = await judgeWorkflows([{ path: '.github/workflows/g.yml', content: text }]);
+      expect(verdict!.actionlint).toEqual([]);
+      expect(verdict!.parserErrors).toEqual([]);
+    }
+    const off = load(emit(diamond, { code_scanning: false }));
+    expect(off.jobs[REPORT_JOB_ID]!.permissions).toBeUndefined();
+    expect(JSON.stringify(off)).not.toContain('upload-sarif');
   });
 
   it('passes the variables of `when.env` from repository variables, so the CLI can skip the gate', async () => {
@@ -197,7 +242,7 @@ describe('github target', () => {
       'npx --no-install gatehouse report merge gatehouse-results -o gatehouse-report/report.json',
     );
     expect(runs).toContain('cat gatehouse-report/report.md >> "$GITHUB_STEP_SUMMARY"');
-    expect(report.steps.at(-1)).toMatchObject({
+    expect(step(report, 'Upload report')).toMatchObject({
       if: 'always()',
       with: { name: 'gatehouse-report', path: 'gatehouse-report/' },
     });
@@ -411,6 +456,7 @@ describe('github target options', () => {
     ],
     ['bad concurrency', { concurrency: 'yes' }, ['GH_TARGET_OPTIONS concurrency']],
     ['bad cache', { cache: 'bun' }, ['GH_TARGET_OPTIONS cache']],
+    ['bad code_scanning', { code_scanning: 'on' }, ['GH_TARGET_OPTIONS code_scanning']],
     ['bad node version', { node_version: '20; curl' }, ['GH_TARGET_OPTIONS node_version']],
   ];
   it.each(table)('%s', (_name, options, expected) => {
