@@ -303,5 +303,12 @@ gates:
     ]);
     expect(out).toContain('\n   --- not a section\n');
     expect(out.indexOf('+++ gatehouse: failed')).toBeLessThan(out.indexOf('✖ FAILED'));
+    // The annotation style the Buildkite report step reads from the report.
+    const style = await runCli(
+      ['report', 'render', '.gatehouse/report/report.json', '--format', 'style'],
+      dir,
+      { PATH: process.env.PATH },
+    );
+    expect(style).toEqual({ code: 0, out: 'error\n', err: '' });
   });
 });

@@ -136,12 +136,13 @@ export const CI_DOCKER_RESULTS_DIR = `${CI_RESULTS_DIR}/docker`;
 /**
  * The final job's commands: `prepare` makes sure the results directory exists (so that when no gate
  * uploaded anything the merge still runs and reports every gate as missing), `merge` merges every
- * gate result, `render` writes Markdown, HTML and JUnit; `markdown` is the Markdown file.
+ * gate result, `render` writes Markdown, HTML and JUnit; `markdown` is the Markdown file and
+ * `json` the merged report.
  */
 export function ciReportCommands(
   cli: string,
   mode: CiMode,
-): { prepare: string; merge: string; render: string[]; markdown: string } {
+): { prepare: string; merge: string; render: string[]; markdown: string; json: string } {
   const report = `${CI_REPORT_DIR}/report.json`;
   const merge =
     mode === 'docker'
@@ -156,6 +157,7 @@ export function ciReportCommands(
       `${cli} report render ${report} --format junit -o ${CI_REPORT_DIR}/junit.xml`,
     ],
     markdown: `${CI_REPORT_DIR}/report.md`,
+    json: report,
   };
 }
 

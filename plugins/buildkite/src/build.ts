@@ -143,7 +143,8 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
       report.prepare,
       report.merge,
       ...report.render,
-      `buildkite-agent annotate --style info --context gatehouse < ${report.markdown}`,
+      // The annotation's colour follows the verdict (`success`, `warning` or `error`).
+      `buildkite-agent annotate --style "$(${options.cli} report render ${report.json} --format style)" --context gatehouse < ${report.markdown}`,
     ],
     ...setupEnv(pipeline),
     ...secrets(pipeline.setup?.secrets ?? [], options),

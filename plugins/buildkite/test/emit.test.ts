@@ -103,8 +103,16 @@ describe('buildkite target', () => {
       'npx --no-install gatehouse run --only a11y --result-file gatehouse-results/a11y.json',
     ]);
     const report = byKey[REPORT_STEP_KEY]!;
+    // The style is the verdict's, read from the merged report when the step runs.
     expect(report.commands).toContain(
-      'buildkite-agent annotate --style info --context gatehouse < gatehouse-report/report.md',
+      'buildkite-agent annotate --style "$(npx --no-install gatehouse report render gatehouse-report/report.json --format style)" --context gatehouse < gatehouse-report/report.md',
+    );
+    expect(
+      report.commands.indexOf(report.commands.find((c) => c.includes('annotate'))!),
+    ).toBeGreaterThan(
+      report.commands.indexOf(
+        'npx --no-install gatehouse report merge gatehouse-results -o gatehouse-report/report.json',
+      ),
     );
     expect(report.commands).toContain('mkdir -p gatehouse-results');
     expect(report.commands).toContain(

@@ -6,6 +6,7 @@ import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { renderSarif } from './sarif.js';
+import { renderStyle } from './style.js';
 
 /** Output formats of {@link render}. */
 export const RENDER_FORMATS = [
@@ -16,6 +17,7 @@ export const RENDER_FORMATS = [
   'sarif',
   'intoto',
   'codequality',
+  'style',
 ] as const;
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
@@ -39,6 +41,8 @@ export function render(report: RunReport, format: RenderFormat, opts: RenderOpti
       return renderIntoto(report, opts);
     case 'codequality':
       return renderCodeQuality(report);
+    case 'style':
+      return renderStyle(report);
     default:
       throw new TypeError(`unknown report format ${JSON.stringify(format)}`);
   }
@@ -54,6 +58,14 @@ export {
 } from './intoto.js';
 export { toCodeQuality, type CodeQualityIssue } from './codequality.js';
 export { renderCodeQuality };
-export { toSarif, SARIF_SCHEMA_URI, type SarifLog } from './sarif.js';
+export {
+  toSarif,
+  sarifCategory,
+  GITHUB_SARIF_LIMITS,
+  SARIF_EMPTY_RUN_TOOL,
+  SARIF_SCHEMA_URI,
+  type SarifLog,
+} from './sarif.js';
+export { annotationStyle, renderStyle, type AnnotationStyle } from './style.js';
 export { MARKDOWN_MAX_BYTES, type MarkdownOptions } from './markdown.js';
 export type { HtmlOptions } from './html.js';
