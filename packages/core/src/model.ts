@@ -308,6 +308,23 @@ export interface TestSummary {
   skipped: number;
   /** Up to 20 failures, for the report. */
   failures: Array<{ name: string; suite?: string; message?: string }>;
+  /**
+   * Every test with its outcome, when the evidence lists each test (JUnit, CTRF) and there
+   * are at most 5,000 of them, so CI test views (Jenkins' trends) see one case per test.
+   * Absent otherwise, and in reports written before it existed.
+   */
+  cases?: TestCaseResult[];
+}
+/** One test of a gate's evidence. */
+export interface TestCaseResult {
+  name: string;
+  /** The suite path, outer first (`file › describe`). */
+  suite?: string;
+  status: 'passed' | 'failed' | 'skipped';
+  /** As the tool measured it. */
+  durationMs?: number;
+  /** First line of the failure message (at most 500 characters). */
+  message?: string;
 }
 export interface CoverageSummary {
   lines?: number;

@@ -4,7 +4,7 @@ import { parseCobertura } from './cobertura.js';
 import { parseIstanbul, parseLcov } from './coverage.js';
 import { parseCtrf } from './ctrf.js';
 import { parseEslint } from './eslint.js';
-import { parseJunit } from './junit.js';
+import { MAX_TEST_CASES, parseJunit } from './junit.js';
 import { parseSarif } from './sarif.js';
 import { parseSonar } from './sonarqube.js';
 import {
@@ -76,13 +76,23 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
   }
   for (const p of parts) {
     if (p.tests) {
-      const t = out.tests ?? { total: 0, passed: 0, failed: 0, skipped: 0, failures: [] };
+      const t = out.tests ?? {
+        total: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        failures: [],
+        cases: [],
+      };
+      // Every test is listed only while each file listed its own and the whole stays in bounds.
+      const cases = t.cases && p.tests.cases ? [...t.cases, ...p.tests.cases] : undefined;
       out.tests = {
         total: t.total + p.tests.total,
         passed: t.passed + p.tests.passed,
         failed: t.failed + p.tests.failed,
         skipped: t.skipped + p.tests.skipped,
         failures: [...t.failures, ...p.tests.failures].slice(0, 20),
+        ...(cases && cases.length <= MAX_TEST_CASES ? { cases } : {}),
       };
     }
     if (p.coverage) {

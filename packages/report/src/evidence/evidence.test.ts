@@ -165,6 +165,19 @@ describe('CTRF and Cobertura', () => {
         { name: 'totals with tax', suite: 'cart › totals', message: 'expected 107, got 100' },
         { name: 'odd', suite: 'test/odd.spec.js' },
       ],
+      cases: [
+        { name: 'adds', status: 'passed', durationMs: 3 },
+        {
+          name: 'totals with tax',
+          suite: 'cart › totals',
+          status: 'failed',
+          durationMs: 9,
+          message: 'expected 107, got 100',
+        },
+        { name: 'later', status: 'skipped' },
+        { name: 'off', status: 'skipped' },
+        { name: 'odd', suite: 'test/odd.spec.js', status: 'failed', durationMs: 1 },
+      ],
     });
     expect(p.tools).toEqual([{ name: 'vitest', version: '3.2.4' }]);
     // Older reporters write only `results`.
@@ -243,9 +256,17 @@ describe('JUnit and coverage (real vitest with @vitest/coverage-v8)', () => {
     expect(r.code, r.stderr).toBe(1);
   }, 120_000);
 
-  it('counts vitest junit test cases', async () => {
+  it('counts vitest junit test cases, and lists each', async () => {
     const p = parseJunit(await readFile(join(out, 'junit.xml'), 'utf8'));
     expect(p.tests).toMatchObject({ total: 4, passed: 2, failed: 1, skipped: 1 });
+    expect(p.tests!.cases!.map((c) => [c.suite, c.name, c.status])).toEqual(
+      expect.arrayContaining([
+        ['test/math.spec.js', 'math > is wrong on purpose', 'failed'],
+        expect.arrayContaining(['skipped']),
+      ]),
+    );
+    expect(p.tests!.cases).toHaveLength(4);
+    expect(p.tests!.cases!.filter((c) => c.status === 'passed')).toHaveLength(2);
     expect(p.tests!.failures).toEqual([
       {
         name: 'math > is wrong on purpose',

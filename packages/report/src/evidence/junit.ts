@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
 import type * as FastXml from 'fast-xml-parser';
-import type { TestSummary } from '@gatehouse/core';
+import type { TestCaseResult, TestSummary } from '@gatehouse/core';
 import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
 
 /** Most failures kept in a summary. */
 export const MAX_FAILURES = 20;
+/** Most tests listed one by one in a summary (`cases`); beyond it, only the counts are kept. */
+export const MAX_TEST_CASES = 5000;
+/** Longest test name or suite kept in `cases`. */
+const CASE_TEXT_MAX = 1000;
 
 /** One test case as read from a JUnit file (also used to nest suites in the JUnit renderer). */
 export interface JunitCase {
@@ -31,7 +35,10 @@ export function parseJunit(text: string): ParsedEvidence {
   return { tests: testSummaryOf(cases), findings: [] };
 }
 
-/** Summary of test cases, with at most {@link MAX_FAILURES} failures listed. */
+/**
+ * Summary of test cases, with at most {@link MAX_FAILURES} failures listed, and every case
+ * when there are at most {@link MAX_TEST_CASES}.
+ */
 export function testSummaryOf(cases: JunitCase[]): TestSummary {
   const summary: TestSummary = {
     total: cases.length,
@@ -39,6 +46,7 @@ export function testSummaryOf(cases: JunitCase[]): TestSummary {
     failed: 0,
     skipped: 0,
     failures: [],
+    ...(cases.length <= MAX_TEST_CASES ? { cases: cases.map(caseResultOf) } : {}),
   };
   for (const c of cases) {
     summary[c.status]++;
@@ -51,6 +59,17 @@ export function testSummaryOf(cases: JunitCase[]): TestSummary {
     }
   }
   return summary;
+}
+
+/** A case as the report keeps it. */
+function caseResultOf(c: JunitCase): TestCaseResult {
+  return {
+    name: c.name.slice(0, CASE_TEXT_MAX),
+    ...(c.suite ? { suite: c.suite.slice(0, CASE_TEXT_MAX) } : {}),
+    status: c.status,
+    ...(c.timeSeconds > 0 ? { durationMs: Math.round(c.timeSeconds * 1000) } : {}),
+    ...(c.status === 'failed' && c.message ? { message: c.message.slice(0, 500) } : {}),
+  };
 }
 
 /** Every test case of a JUnit XML document. Throws EvidenceError for malformed XML or a non-JUnit root. */

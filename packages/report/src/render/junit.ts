@@ -1,4 +1,4 @@
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport, TestCaseResult } from '@gatehouse/core';
 import { effectiveStatus } from '../build.js';
 import { evidenceLine } from './common.js';
 
@@ -26,53 +26,92 @@ export function xmlAttr(s: string): string {
 const secs = (ms: number): string => (ms / 1000).toFixed(3);
 
 /**
- * JUnit XML for CI test views (Jenkins `junit`, GitHub/Buildkite test annotations): one
- * `<testcase>` per gate in a `gatehouse` suite (failed → `<failure>`, error/timeout/
- * interrupted → `<error>`, skipped → `<skipped>`), then, for each gate with test evidence,
- * a `<testsuite>` named `<gate>: tests` carrying its counts and the failures the report kept.
- * Passed test cases of the gates are counted, not itemised: the report keeps only summaries.
+ * JUnit XML for CI test views (Jenkins `junit`, GitHub/Buildkite test annotations), so that a
+ * CI's test trends follow the tests themselves:
+ * - a gate whose evidence lists every test (`evidence.tests.cases`, from JUnit or CTRF) gets a
+ *   suite `<gate>: tests` with one `<testcase>` per test (`<failure>` for a failed one,
+ *   `<skipped>`), and stands in the `gatehouse: <pipeline>` suite only when it did not pass;
+ * - every other gate is one `<testcase>` of the `gatehouse: <pipeline>` suite (failed →
+ *   `<failure>`, error/timeout/interrupted → `<error>`, skipped → `<skipped>`), and one with
+ *   test counts but no list adds a suite `<gate>: tests` with the failures the report kept.
+ * The gate suite also carries the run's properties (run id, verdict, commit, config hash).
  */
 export function renderJunit(report: RunReport): string {
-  const cases = report.gates.map(gateCase);
-  const failures = report.gates.filter((g) => effectiveStatus(g) === 'failed').length;
-  const errors = report.gates.filter((g) =>
-    ['error', 'timeout', 'interrupted'].includes(effectiveStatus(g)),
-  ).length;
-  const skipped = report.gates.filter((g) => effectiveStatus(g) === 'skipped').length;
-  const totalMs = report.gates.reduce((n, g) => n + (g.status === 'cached' ? 0 : g.durationMs), 0);
+  const perTest = (g: GateResult): boolean => g.evidence.tests?.cases !== undefined;
+  const gateCases = report.gates.filter((g) => !perTest(g) || effectiveStatus(g) !== 'passed');
+  const count = (gates: GateResult[], statuses: string[]): number =>
+    gates.filter((g) => statuses.includes(effectiveStatus(g))).length;
+  const failures = count(gateCases, ['failed']);
+  const errors = count(gateCases, ['error', 'timeout', 'interrupted']);
+  const skipped = count(gateCases, ['skipped']);
+  const totalMs = gateCases.reduce((n, g) => n + (g.status === 'cached' ? 0 : g.durationMs), 0);
   const suites: string[] = [
-    `  <testsuite name="${xmlAttr(`gatehouse: ${report.pipeline}`)}" tests="${report.gates.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${secs(totalMs)}" timestamp="${xmlAttr(report.startedAt)}">`,
+    `  <testsuite name="${xmlAttr(`gatehouse: ${report.pipeline}`)}" tests="${gateCases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${secs(totalMs)}" timestamp="${xmlAttr(report.startedAt)}">`,
     `    <properties>`,
     `      <property name="runId" value="${xmlAttr(report.runId)}"/>`,
     `      <property name="verdict" value="${xmlAttr(report.verdict.status)}"/>`,
     `      <property name="commit" value="${xmlAttr(report.git.commit ?? '')}"/>`,
     `      <property name="configSha256" value="${xmlAttr(report.configSha256)}"/>`,
     `    </properties>`,
-    ...cases,
+    ...gateCases.map(gateCase),
     `  </testsuite>`,
   ];
+  let tests = gateCases.length;
+  let failed = failures;
+  let skippedAll = skipped;
+  let timeMs = totalMs;
   for (const g of report.gates) {
     const t = g.evidence.tests;
     if (!t) continue;
+    if (t.cases) {
+      const ms = t.cases.reduce((n, c) => n + (c.durationMs ?? 0), 0);
+      const f = t.cases.filter((c) => c.status === 'failed').length;
+      const sk = t.cases.filter((c) => c.status === 'skipped').length;
+      suites.push(
+        `  <testsuite name="${xmlAttr(`${g.id}: tests`)}" tests="${t.cases.length}" failures="${f}" errors="0" skipped="${sk}" time="${secs(ms)}">`,
+        ...t.cases.map((c) => testCase(g, c)),
+        `  </testsuite>`,
+      );
+      tests += t.cases.length;
+      failed += f;
+      skippedAll += sk;
+      timeMs += ms;
+      continue;
+    }
     suites.push(
-      `  <testsuite name="${xmlAttr(`${g.id}: tests`)}" tests="${t.total}" failures="${t.failed}" errors="0" skipped="${t.skipped}" time="${secs(g.durationMs)}">`,
+      `  <testsuite name="${xmlAttr(`${g.id}: tests`)}" tests="${t.failures.length}" failures="${t.failures.length}" errors="0" skipped="0" time="${secs(g.durationMs)}">`,
       ...t.failures.map(
         (f) =>
-          `    <testcase classname="${xmlAttr(`${g.id}${f.suite ? `.${f.suite}` : ''}`)}" name="${xmlAttr(f.name)}"><failure message="${xmlAttr(f.message ?? 'failed')}"/></testcase>`,
+          `    <testcase classname="${xmlAttr(classOf(g, f.suite))}" name="${xmlAttr(f.name || UNNAMED)}"><failure message="${xmlAttr(f.message ?? 'failed')}"/></testcase>`,
       ),
       `  </testsuite>`,
     );
+    tests += t.failures.length;
+    failed += t.failures.length;
   }
-  const allTests =
-    report.gates.length +
-    report.gates.reduce((n, g) => n + (g.evidence.tests?.failures.length ?? 0), 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlAttr(`gatehouse ${report.pipeline} ${report.runId}`)}" tests="${allTests}" failures="${failures + report.gates.reduce((n, g) => n + (g.evidence.tests?.failures.length ?? 0), 0)}" errors="${errors}" time="${secs(totalMs)}">`,
+    `<testsuites name="${xmlAttr(`gatehouse ${report.pipeline} ${report.runId}`)}" tests="${tests}" failures="${failed}" errors="${errors}" skipped="${skippedAll}" time="${secs(timeMs)}">`,
     ...suites,
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** Name of a test its tool gave none: JUnit readers need one. */
+const UNNAMED = '(unnamed)';
+
+/** `classname` of a gate's test: the gate, then its suite path (Jenkins splits it at dots). */
+function classOf(g: GateResult, suite: string | undefined): string {
+  return `${g.id}${suite ? `.${suite}` : ''}`;
+}
+
+function testCase(g: GateResult, c: TestCaseResult): string {
+  const open = `    <testcase classname="${xmlAttr(classOf(g, c.suite))}" name="${xmlAttr(c.name || UNNAMED)}" time="${secs(c.durationMs ?? 0)}"`;
+  if (c.status === 'failed')
+    return `${open}><failure message="${xmlAttr(c.message ?? 'failed')}"/></testcase>`;
+  if (c.status === 'skipped') return `${open}><skipped/></testcase>`;
+  return `${open}/>`;
 }
 
 function gateCase(g: GateResult): string {

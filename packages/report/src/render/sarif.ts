@@ -140,7 +140,7 @@ const LEVEL_RANK: Record<Finding['level'], number> = { error: 0, warning: 1, not
 /** The tools a gate's evidence shows it ran, even when they found nothing. */
 function toolsThatRan(g: GateResult): string[] {
   const out = new Set<string>();
-  for (const file of g.evidence.files) {
+  for (const file of g.evidence.files ?? []) {
     const tool = FORMAT_TOOL[file.format];
     if (tool) out.add(tool);
     // A SARIF file names its tools; their versions are kept as evidence tools.
