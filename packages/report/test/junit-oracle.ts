@@ -7,6 +7,9 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type XmlNode = Record<string, any>;
+
 export interface JunitCaseOut {
   suite: string;
   classname: string;
@@ -23,20 +26,18 @@ export function judgeJunit(xml: string): { problems: string[]; cases: JunitCaseO
     parseAttributeValue: false,
     trimValues: false,
     isArray: (n) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(n),
-  }).parse(xml) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }).parse(xml) as XmlNode;
   const problems: string[] = [];
   const cases: JunitCaseOut[] = [];
   const root = doc.testsuites;
   if (!root || typeof root !== 'object') return { problems: ['no <testsuites> root'], cases };
   const totals = { tests: 0, failures: 0, errors: 0, skipped: 0 };
   const int = (v: unknown): number => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN);
-  for (const suite of (root.testsuite ?? []) as Array<Record<string, any>>) {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const suite of (root.testsuite ?? []) as Array<XmlNode>) {
     const name = String(suite['@_name'] ?? '');
     if (!name) problems.push('a testsuite has no name');
     const counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
-    for (const tc of (suite.testcase ?? []) as Array<Record<string, any>>) {
-      // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const tc of (suite.testcase ?? []) as Array<XmlNode>) {
       counts.tests++;
       const kinds = (['failure', 'error', 'skipped'] as const).filter((k) => tc[k] !== undefined);
       if (kinds.length > 1) problems.push(`${name}: a testcase has ${kinds.join(' and ')}`);
