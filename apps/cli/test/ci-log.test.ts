@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
@@ -278,6 +278,34 @@ gates:
     const plain = await runCli(['run'], dir, { PATH: process.env.PATH, CI: 'true' });
     expect(plain.out).not.toMatch(/^::(stop-commands|group|endgroup)/m);
     expect(plain.out).toContain('── evil failed');
+  });
+
+  it('report merge prints the verdict reasons a result file brings with commands stopped', async () => {
+    const dir = await project(`version: 1
+name: merged
+gates:
+  evil:
+    run: exit 1
+`);
+    const env = { PATH: process.env.PATH, CI: 'true' };
+    const ran = await runCli(['run', '--only', 'evil', '--result-file', 'r/evil.json'], dir, env);
+    expect(ran.code).toBe(1);
+    const file = join(dir, 'r', 'evil.json');
+    const result = JSON.parse(await readFile(file, 'utf8')) as GateResult;
+    // A result that says `error` keeps its own reason, as a CI shard wrote it.
+    result.status = 'error';
+    result.reason = 'bad\n::add-mask::from-a-shard\r::error::injected';
+    await writeFile(file, JSON.stringify(result));
+    const merged = await runCli(['report', 'merge', 'r', '-o', 'out/report.json'], dir, {
+      ...env,
+      GITHUB_ACTIONS: 'true',
+    });
+    expect(merged.code, merged.err).toBe(0);
+    expect(merged.out).toContain('::add-mask::from-a-shard');
+    expect(runnerCommands(merged.out + merged.err).map((c) => c.name)).toEqual(['stop-commands']);
+    // Not vacuous: without the fence the runner would obey it.
+    const plain = await runCli(['report', 'merge', 'r', '-o', 'out/report.json'], dir, env);
+    expect(runnerCommands(plain.out).map((c) => c.name)).toEqual(['add-mask', 'error']);
   });
 
   it('on Buildkite, a section per gate log, the failing one open, then the summary open', async () => {

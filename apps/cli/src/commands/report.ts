@@ -45,6 +45,7 @@ import {
 } from '@gatehouse/report';
 import type { Command, CommandContext, Io } from '../command.js';
 import { CLI_VERSION } from '../version.js';
+import { ciLogOf, githubFenced } from '../progress/ci-log.js';
 
 /** Where `gatehouse run` keeps the latest report. */
 export const DEFAULT_REPORT = '.gatehouse/report/report.json';
@@ -250,9 +251,13 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
     jsonName: basename(outAbs),
     ...(key ? { key } : {}),
   });
+  const summary = [
+    `${merged.verdict.status === 'passed' ? 'PASSED' : 'FAILED'}: ${merged.gates.length} gates merged from ${sources.length} results → ${shown(io, written.jsonPath)}`,
+    ...merged.verdict.reasons.map((r) => `  ${r}`),
+  ];
+  // A reason can quote a gate's result file: on GitHub Actions it is printed with commands stopped.
   io.stdout.write(
-    `${merged.verdict.status === 'passed' ? 'PASSED' : 'FAILED'}: ${merged.gates.length} gates merged from ${sources.length} results → ${shown(io, written.jsonPath)}\n` +
-      merged.verdict.reasons.map((r) => `  ${r}\n`).join(''),
+    `${(ciLogOf(io.env) === 'github' ? githubFenced(summary) : summary).join('\n')}\n`,
   );
   return values['fail-on-verdict'] === true && merged.verdict.status !== 'passed' ? 1 : 0;
 }
