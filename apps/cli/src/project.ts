@@ -13,7 +13,7 @@ import {
   type Diagnostic,
   type Project,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { Io, OptionSpec } from './command.js';
 import { builtinPlugins } from './plugins.js';
 import { CLI_VERSION } from './version.js';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   EvidenceSummary,
   Finding,
@@ -12,7 +12,7 @@ import type {
   RunReport,
   ThresholdCheck,
   ToolVersion,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { readConfined } from './confined.js';
 import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
 import { EvidenceError, type EvidenceTool, type ParsedEvidence } from './evidence/types.js';

@@ -5,14 +5,14 @@
  * status must be what its exit code and evidence give under the config's policy. Mode, kind
  * and thresholds are always the config's.
  */
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   GateResult,
   GateStatus,
   ResolvedGate,
   ResolvedPipeline,
   RunReport,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { gateCommand, judgeRun, toolsOf, type Judgement } from './evaluate.js';
 import { a11ySummaryOf, lintSummaryOf, IMPACTS, type ParsedEvidence } from './evidence/types.js';
 

@@ -8,7 +8,7 @@ import {
   runDirOf,
   unmetCondition,
   type StateKeyResult,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -17,7 +17,7 @@ import type {
   RunEvent,
   RunReport,
   SetupRecord,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { missReasons, type GateExplanation } from './explain.js';

@@ -1,9 +1,9 @@
 /**
- * The runner's only door to `@gatehouse/report`: judging outcomes, skipped/cached results,
+ * The runner's only door to `@gatehouse-ci/report`: judging outcomes, skipped/cached results,
  * building and writing the report.
  */
 import { readFile } from 'node:fs/promises';
-import type { GateResult, ResolvedGate } from '@gatehouse/core';
+import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import * as report from './report-api.js';
 
 export type { GateOutcome } from './report-api.js';

@@ -1,4 +1,4 @@
-import { checkFiles } from '@gatehouse/core';
+import { checkFiles } from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
 import { CONFIG_OPTION } from '../project.js';
 import { compileInMemory } from './compile.js';

@@ -5,7 +5,7 @@ import {
   withFrames,
   writeFiles,
   type CompiledFile,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { CommandContext, Command } from '../command.js';
 import { CONFIG_OPTION, openValidProject, printDiagnostics } from '../project.js';
 import { CLI_VERSION } from '../version.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
 import { initProject } from '../init/index.js';
 

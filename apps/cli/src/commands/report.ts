@@ -11,8 +11,8 @@ import {
 import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse/core';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse-ci/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import {
   generateSigningKeyPair,
   mergeReports,
@@ -42,7 +42,7 @@ import {
   validateReportSchema,
   type HistoryRun,
   type RenderFormat,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import type { Command, CommandContext, Io } from '../command.js';
 import { CLI_VERSION } from '../version.js';
 

@@ -9,7 +9,7 @@ import {
   newRunId,
   type GateResult,
   type RunReport,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import {
   buildReport,
   isReportWriteError,
@@ -17,13 +17,13 @@ import {
   writeFileAtomic,
   writeReport,
   type ReportWriteError,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import {
   publishLatest,
   runPaths,
   type GateExplanation,
   type LocalExecuteOptions,
-} from '@gatehouse/runner';
+} from '@gatehouse-ci/runner';
 import type { Command, CommandContext } from '../command.js';
 import {
   CONFIG_OPTION,

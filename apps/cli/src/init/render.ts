@@ -8,7 +8,7 @@ import type { InitPlan } from './plan.js';
 
 /** First line of the written file: lets editors using yaml-language-server validate it. */
 export const SCHEMA_COMMENT =
-  '# yaml-language-server: $schema=./node_modules/@gatehouse/core/schema/gatehouse.schema.json';
+  '# yaml-language-server: $schema=./node_modules/@gatehouse-ci/core/schema/gatehouse.schema.json';
 
 /** Printable ASCII without leading/trailing blanks: safe to hand to the YAML library's plain/quoted choice. */
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

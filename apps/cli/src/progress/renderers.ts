@@ -2,7 +2,7 @@
  * Progress renderers for `gatehouse run`: a live table on a terminal, timestamped lines
  * elsewhere (CI, pipes), JSON lines with `--json`.
  */
-import type { GateResult, RunEvent } from '@gatehouse/core';
+import type { GateResult, RunEvent } from '@gatehouse-ci/core';
 import { clock, describeEnd, formatElapsed, SYMBOL } from './format.js';
 
 /** Receives run events; `close()` stops timers and leaves the output tidy. */

@@ -1,4 +1,4 @@
-import type { EvidenceFormat } from '@gatehouse/core';
+import type { EvidenceFormat } from '@gatehouse-ci/core';
 import { parseAxe, parsePa11y } from './a11y.js';
 import { parseCobertura } from './cobertura.js';
 import { parseIstanbul, parseLcov } from './coverage.js';

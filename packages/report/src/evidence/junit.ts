@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as FastXml from 'fast-xml-parser';
-import type { TestSummary } from '@gatehouse/core';
+import type { TestSummary } from '@gatehouse-ci/core';
 import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
 
 /** Most failures kept in a summary. */

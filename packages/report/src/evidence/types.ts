@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   A11ySummary,
   CoverageSummary,
@@ -8,7 +8,7 @@ import type {
   LintSummary,
   SonarSummary,
   TestSummary,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** What one evidence parser extracts from one file. Every part is optional. */
 export interface ParsedEvidence {
@@ -142,7 +142,7 @@ export function a11ySummaryOf(findings: Finding[], pages: number): A11ySummary {
 }
 
 /** A plain object (core's `isPlainObject`). */
-export { isPlainObject as isObject } from '@gatehouse/core';
+export { isPlainObject as isObject } from '@gatehouse-ci/core';
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

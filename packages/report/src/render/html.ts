@@ -1,4 +1,4 @@
-import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse/core';
+import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';

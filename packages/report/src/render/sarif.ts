@@ -1,4 +1,4 @@
-import type { Finding, RunReport } from '@gatehouse/core';
+import type { Finding, RunReport } from '@gatehouse-ci/core';
 
 /** SARIF 2.1.0 log (only the members Gatehouse writes). */
 export interface SarifLog {
