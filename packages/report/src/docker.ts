@@ -1,6 +1,11 @@
 import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOCKER_EVIDENCE_DIR, DOCKER_LOG_FILE, DOCKER_RESULT_FILE, sha256 } from '@gatehouse-ci/core';
+import {
+  DOCKER_EVIDENCE_DIR,
+  DOCKER_LOG_FILE,
+  DOCKER_RESULT_FILE,
+  sha256,
+} from '@gatehouse-ci/core';
 import type { ExportedGateResult, GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import { openConfined, readConfined, scanFile } from './confined.js';
 import { evaluateGate, logTailOf, skippedResult, type EvaluateOptions } from './evaluate.js';

@@ -6,7 +6,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileTargets, loadPipeline, loadPlugins, type ResolvedPipeline } from '@gatehouse-ci/core';
+import {
+  compileTargets,
+  loadPipeline,
+  loadPlugins,
+  type ResolvedPipeline,
+} from '@gatehouse-ci/core';
 import { emitTarget } from '@gatehouse-ci/test-utils';
 import plugin, { buildJenkinsPipeline, resolveJenkinsOptions } from '../src/index.js';
 import { expectedRecording, groovyAvailable, runHarness, type HarnessResult } from './harness.js';
