@@ -4,12 +4,47 @@
  * The Docker executor's plugin, for one, pulls in dockerode, ssh2 and gRPC, which cost
  * several times Node's own start-up. The registry checks on import that each plugin
  * provides exactly the names declared here, and a test compares them with the packages.
+ *
+ * The Docker executor is an optional package (`@gatehouse-ci/plugin-docker`, an optional peer
+ * dependency of the CLI): projects that never run `--executor docker` do not install its
+ * native add-ons. When it is missing, asking for the executor names the package to install.
  */
-import type { GatehousePlugin, LazyPlugin } from '@gatehouse-ci/core';
+import { GatehouseError, type GatehousePlugin, type LazyPlugin } from '@gatehouse-ci/core';
 
 /** The default export of a plugin package. */
 async function defaultOf(mod: Promise<{ default?: unknown }>): Promise<GatehousePlugin> {
   return (await mod).default as GatehousePlugin;
+}
+
+/** True when `err` says that `specifier` itself (not something it imports) cannot be found. */
+function isMissing(err: unknown, specifier: string): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(`'${specifier}'`)
+  );
+}
+
+/** An optional plugin package: its absence is `GH_PLUGIN_NOT_FOUND` with the install command. */
+async function optional(
+  pkg: string,
+  executor: string,
+  mod: Promise<{ default?: unknown }>,
+): Promise<GatehousePlugin> {
+  try {
+    return await defaultOf(mod);
+  } catch (err) {
+    if (!isMissing(err, pkg)) throw err;
+    throw new GatehouseError(
+      'GH_PLUGIN_NOT_FOUND',
+      `the ${executor} executor is in the optional package \`${pkg}\`, which is not installed`,
+      {
+        hint: `install it next to gatehouse-ci: npm install --save-dev ${pkg} (pnpm add -D ${pkg}, yarn add --dev ${pkg})`,
+        cause: err,
+      },
+    );
+  }
 }
 
 /** Built-in plugins, in a fixed order. */
@@ -41,7 +76,8 @@ export const builtinPlugins: readonly LazyPlugin[] = [
           'run the gates as BuildKit stages of the generated Dockerfile, through the Docker Engine API',
       },
     },
-    load: () => defaultOf(import('@gatehouse-ci/plugin-docker')),
+    load: () =>
+      optional('@gatehouse-ci/plugin-docker', 'docker', import('@gatehouse-ci/plugin-docker')),
   },
   {
     name: '@gatehouse-ci/plugin-github-actions',

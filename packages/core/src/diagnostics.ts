@@ -201,7 +201,8 @@ export const DIAGNOSTIC_CODES = {
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',
-    summary: 'A package named in `plugins:` cannot be resolved from the config directory.',
+    summary:
+      'A package named in `plugins:` cannot be resolved from the config directory, or the optional package of a built-in executor (`@gatehouse-ci/plugin-docker`) is not installed.',
   },
   GH_PLUGIN_INVALID: {
     severity: 'error',

@@ -112,7 +112,7 @@ export function renderConfigReference(): string {
     'language server (VS Code YAML extension and others), put this first line in `gatehouse.yml`:',
     '',
     '```yaml',
-    '# yaml-language-server: $schema=./node_modules/@gatehouse-ci/core/schema/gatehouse.schema.json',
+    '# yaml-language-server: $schema=./node_modules/gatehouse-ci/schema/gatehouse.schema.json',
     '```',
     '',
     'The schema is generated from the same definition the validator uses, so the editor and',
