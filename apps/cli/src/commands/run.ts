@@ -32,6 +32,7 @@ import {
   printDiagnostics,
   shown,
 } from '../project.js';
+import { colorEnabled, painter } from '../color.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import { CLI_VERSION } from '../version.js';
@@ -320,9 +321,14 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     const setupLog = setupFailed ? paths.setupLog : null;
     await printFailures(io.stdout, report.gates, io, setupLog, pipeline.rootDir);
     const out = io.stdout;
-    out.write(
-      `\n${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}\n`,
-    );
+    const paint = painter(colorEnabled(out, io.env));
+    const verdict =
+      report.verdict.status === 'passed' && !interrupted
+        ? paint('green', '✔ PASSED')
+        : interrupted
+          ? paint('yellow', '■ INTERRUPTED')
+          : paint('red', '✖ FAILED');
+    out.write(`\n${verdict} — ${counts(report)}\n`);
     for (const r of report.verdict.reasons) out.write(`  ${r}\n`);
     if (writeError !== null && !existsSync(join(paths.runDir, 'report.json'))) {
       out.write(`report: not written (${writeError.errno})\n`);
