@@ -18,7 +18,8 @@ export interface DiagnosticCodeInfo {
 export const DIAGNOSTIC_CODES = {
   GH_CONFIG_NOT_FOUND: {
     severity: 'error',
-    summary: 'The config file does not exist or cannot be read.',
+    summary:
+      'The config file does not exist or cannot be read; without `--config`, no directory from the current one up to the root has one, or the nearest belongs to another user.',
   },
   GH_CONFIG_NOT_FILE: {
     severity: 'error',
