@@ -257,6 +257,9 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   return values['fail-on-verdict'] === true && merged.verdict.status !== 'passed' ? 1 : 0;
 }
 
+/** Version of the `report verify --json` output; bumped only on incompatible changes. */
+export const VERIFY_JSON_VERSION = 1;
+
 async function verifyCmd({ io, values, positionals }: CommandContext): Promise<number> {
   if (positionals.length > 1) throw usageError('verify takes one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
@@ -266,6 +269,32 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
     ...(publicKey ? { publicKey } : {}),
     schema: values.schema === true,
   });
+  if (values.json === true) {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          version: VERIFY_JSON_VERSION,
+          command: 'report verify',
+          file: shown(io, file),
+          ok: v.ok,
+          digest: v.digest,
+          signature: v.signature,
+          run: v.report
+            ? {
+                runId: v.report.runId ?? null,
+                verdict: v.report.verdict?.status ?? null,
+                commit: v.report.git?.commit ?? null,
+              }
+            : null,
+          attestations: v.attestations ?? [],
+          problems: v.problems,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return v.ok ? 0 : 1;
+  }
   if (v.ok) {
     const sig =
       v.signature === 'valid'
@@ -557,7 +586,7 @@ export const report: Command = {
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
     '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--key F] [--fail-on-verdict]',
-    '  verify [FILE] [--public-key F] [--schema]   exit 1 when the report does not match its digest or the',
+    '  verify [FILE] [--public-key F] [--schema] [--json]   exit 1 when the report does not match its digest or the',
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
@@ -647,7 +676,8 @@ export const report: Command = {
     },
     json: {
       type: 'boolean',
-      description: 'diff: print the differences as JSON',
+      description:
+        'diff: print the differences as JSON; verify: print the result as one JSON object',
     },
     html: {
       type: 'boolean',
