@@ -231,7 +231,8 @@ export function collectEnvironment(
   };
 }
 
-function packageManagerOf(
+/** The project's package manager and its version, as {@link collectEnvironment} reads them. */
+export function packageManagerOf(
   rootDir: string,
   env: Record<string, string | undefined>,
 ): RunEnvironment['packageManager'] {

@@ -120,11 +120,14 @@ export async function judgeShard(
     mode: gate.mode,
     ...(command ? { command } : {}),
     needs: [...gate.needs],
+    // What the job saw (its runtime, its evidence, its node_modules) is kept as the job said
+    // it; what the config declares comes from the config.
     ...toolsOf(
       gate,
       (shard.tools ?? [])
         .filter((t) => t.source === 'evidence')
         .map(({ name, version }) => ({ name, version })),
+      (shard.tools ?? []).filter((t) => t.source === 'runtime' || t.source === 'installed'),
     ),
   };
   const contradictions: string[] = [];

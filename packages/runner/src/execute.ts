@@ -481,7 +481,8 @@ export async function execute(
       }
       const log = await sink.close();
       const outcome = outcomeOf(gate, started, outDir, logPath, log);
-      let result = await judge(gate, outcome, rootDir, log.writeError, redactString);
+      const toolEnv = gateEnv(gate, outDir);
+      let result = await judge(gate, outcome, rootDir, log.writeError, redactString, toolEnv);
       if (sandbox && boxed) result = await settleSandboxed(gate, result, boxed, visible);
       // Only a pass is stored: a failure may come from the environment (a missing tool,
       // a flaky service) and must run again once that is fixed, as turbo and nx do.

@@ -33,8 +33,14 @@ export async function judge(
   rootDir: string,
   logWriteError: string | null,
   redact: (text: string) => string,
+  /** The gate's environment, when its tools should be recorded (a run that is reported). */
+  env?: Record<string, string | undefined>,
 ): Promise<GateResult> {
-  let result = await report.evaluateGate(gate, outcome, { rootDir, redact });
+  let result = await report.evaluateGate(gate, outcome, {
+    rootDir,
+    redact,
+    ...(env ? { toolchain: { cwd: rootDir, env } } : {}),
+  });
   if (result.status === 'failed' && outcome.exitCode === 127) {
     const line = await lastLogLine(outcome.log.path);
     result = {

@@ -96,6 +96,8 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
       out.coverage = c;
     }
     if (p.tools) out.tools = uniqueTools([...(out.tools ?? []), ...p.tools]);
+    if (p.producers)
+      out.producers = [...new Set([...(out.producers ?? []), ...p.producers])].sort();
     if (p.sonar && (!out.sonar || out.sonar.status === 'NONE')) {
       out.sonar = {
         ...p.sonar,

@@ -28,7 +28,21 @@ const ARRAYS = new Set(['testsuite', 'testcase', 'failure', 'error', 'skipped', 
  */
 export function parseJunit(text: string): ParsedEvidence {
   const cases = readJunitCases(text);
-  return { tests: testSummaryOf(cases), findings: [] };
+  const producer = junitProducer(text);
+  return {
+    tests: testSummaryOf(cases),
+    ...(producer ? { producers: [producer] } : {}),
+    findings: [],
+  };
+}
+
+/** Default `<testsuites name>` of the runners whose JUnit XML says who wrote it. */
+const JUNIT_PRODUCERS: Record<string, string> = { 'vitest tests': 'vitest', 'jest tests': 'jest' };
+
+/** The npm package that wrote a JUnit file, from its root element's default name, or undefined. */
+function junitProducer(text: string): string | undefined {
+  const root = /<testsuites\b[^>]*?\bname="([^"]*)"/.exec(text.slice(0, 4096));
+  return root ? JUNIT_PRODUCERS[root[1]!] : undefined;
 }
 
 /** Summary of test cases, with at most {@link MAX_FAILURES} failures listed. */

@@ -19,6 +19,11 @@ export interface ParsedEvidence {
   sonar?: SonarSummary;
   /** Tools that named their version in the file (axe-core's `testEngine`, a SARIF driver, …). */
   tools?: EvidenceTool[];
+  /**
+   * npm packages the file shows were its producer, though it carries no version (ESLint's
+   * JSON, Vitest's JUnit): an executor that ran the gate here reads their installed version.
+   */
+  producers?: string[];
   /** Every finding, uncapped: policies count them before the summary caps them. */
   findings: Finding[];
 }
