@@ -639,7 +639,8 @@ export const report: Command = {
     config: {
       type: 'string',
       short: 'c',
-      description: 'merge: config file (default gatehouse.yml)',
+      description:
+        'merge: config file (default: the nearest gatehouse.yml, from the current directory up)',
       valueName: 'FILE',
     },
     docker: {
