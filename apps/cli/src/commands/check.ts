@@ -24,7 +24,7 @@ function staleTargets(files: Array<{ path: string; target: string }>, bad: FileC
 
 async function checkJson(ctx: CommandContext): Promise<number> {
   const { io } = ctx;
-  let r: Compiled;
+  let r: Compiled | null = null;
   let results: FileCheck[];
   try {
     r = await compileProject(ctx);
@@ -34,7 +34,7 @@ async function checkJson(ctx: CommandContext): Promise<number> {
     }
     results = await checkFiles(r.rootDir, r.files);
   } catch (err) {
-    printJson(io, jsonFailure(io, 'check', null, errorDiagnostics(err)));
+    printJson(io, jsonFailure(io, 'check', r?.configPath ?? null, errorDiagnostics(err)));
     return 1;
   }
   const bad = results.filter((x) => x.status !== 'ok');
