@@ -2,7 +2,8 @@
 # Sets up a fresh clone: pnpm (pinned), dependencies, build.
 #   bash scripts/setup.sh            # Node side only
 #   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium, rsync), a running
-#                                    # dockerd, and tools/gitlab-ci-local (the GitLab CI oracle, with Node 22)
+#                                    # dockerd, tools/gitlab-ci-local (the GitLab CI oracle, with Node 22)
+#                                    # and tools/node24 (Node 24, for the unit suite on the newest Node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
@@ -29,6 +30,10 @@ if [ "${1:-}" = "--system" ]; then
   if [ ! -x tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local ] || [ ! -x tools/gitlab-ci-local/node_modules/.bin/node ]; then
     log "installing tools/gitlab-ci-local"
     (cd tools/gitlab-ci-local && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  if [ ! -x tools/node24/node_modules/.bin/node ]; then
+    log "installing tools/node24"
+    (cd tools/node24 && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 fi
 

@@ -10,7 +10,7 @@ import {
   GatehouseError,
   type AffectedPackages,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { didYouMean, isGatehouseError } from '@gatehouse/core';
+import { didYouMean, isGatehouseError } from '@gatehouse-ci/core';
 import type { Command, CommandEntry, Io } from './command.js';
 import { commands } from './commands/index.js';
 

@@ -2,10 +2,8 @@
  * What the config-reading commands share: finding the config, loading it with the
  * built-in plugins, and printing diagnostics.
  */
-import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
-  GatehouseError,
   formatDiagnostic,
   loadProject,
   summarizeDiagnostics,
@@ -13,36 +11,33 @@ import {
   type Diagnostic,
   type Project,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { Io, OptionSpec } from './command.js';
+import { discoverConfig } from './discover.js';
 import { builtinPlugins } from './plugins.js';
 import { CLI_VERSION } from './version.js';
 
-/** Config file names tried, in order, when `--config` is not given. */
-export const DEFAULT_CONFIG_NAMES = ['gatehouse.yml', 'gatehouse.yaml'] as const;
+export { DEFAULT_CONFIG_NAMES } from './discover.js';
 
 /** The `--config` option of every command that reads the config. */
 export const CONFIG_OPTION: OptionSpec = {
   type: 'string',
   short: 'c',
-  description: 'Config file (default: gatehouse.yml, then gatehouse.yaml)',
+  description:
+    'Config file (default: the nearest gatehouse.yml or gatehouse.yaml, from the current directory up)',
   valueName: 'FILE',
 };
 
-/** The config path: `--config` (relative to cwd) or the first default name that exists. */
+/**
+ * The config path: `--config` (relative to cwd), or the nearest default name from cwd up
+ * ({@link discoverConfig}). One found above cwd is named on stderr, so a run from a
+ * subdirectory says which project it is running.
+ */
 export function findConfig(io: Io, given: unknown): string {
   if (typeof given === 'string' && given !== '') return resolve(io.cwd, given);
-  for (const name of DEFAULT_CONFIG_NAMES) {
-    const p = resolve(io.cwd, name);
-    if (existsSync(p)) return p;
-  }
-  throw new GatehouseError(
-    'GH_CONFIG_NOT_FOUND',
-    `no gatehouse.yml or gatehouse.yaml in ${io.cwd}`,
-    {
-      hint: 'pass --config FILE, or run `gatehouse init` to create one',
-    },
-  );
+  const found = discoverConfig(io.cwd);
+  if (found.above) io.stderr.write(`gatehouse: using ${found.path}\n`);
+  return found.path;
 }
 
 /** How a path is shown to the user: relative to cwd when inside it. */

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, type WorkspacePackageSpec } from '@gatehouse/test-utils';
+import { makeWorkspace, type WorkspacePackageSpec } from '@gatehouse-ci/test-utils';
 import { runCli } from './helpers.js';
 
 const here = dirname(new URL(import.meta.url).pathname);

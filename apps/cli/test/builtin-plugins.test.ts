@@ -46,8 +46,8 @@ describe('commands import only the plugins they use', () => {
     const p = await openProject(io(), undefined);
     expect(p.diagnostics).toEqual([]);
     expect(p.registry.plugins.map((x) => x.name)).toEqual([
-      '@gatehouse/plugin-dockerfile',
-      '@gatehouse/plugin-github-actions',
+      '@gatehouse-ci/plugin-dockerfile',
+      '@gatehouse-ci/plugin-github-actions',
     ]);
     // Every built-in name is still known (unknown-target hints, `--executor` checks).
     expect(p.registry.targetNames()).toEqual([
@@ -59,7 +59,7 @@ describe('commands import only the plugins they use', () => {
     ]);
     expect(p.registry.executorNames()).toEqual(['docker', 'local']);
     await p.registry.loadExecutor('local');
-    expect(p.registry.plugins.map((x) => x.name)).toContain('@gatehouse/runner');
-    expect(p.registry.plugins.map((x) => x.name)).not.toContain('@gatehouse/plugin-docker');
+    expect(p.registry.plugins.map((x) => x.name)).toContain('@gatehouse-ci/runner');
+    expect(p.registry.plugins.map((x) => x.name)).not.toContain('@gatehouse-ci/plugin-docker');
   });
 });

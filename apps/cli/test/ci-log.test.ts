@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Finding, GateResult } from '@gatehouse/core';
-import { hostileString } from '@gatehouse/test-utils';
+import type { Finding, GateResult } from '@gatehouse-ci/core';
+import { hostileString } from '@gatehouse-ci/test-utils';
 import {
   ANNOTATIONS_PER_LEVEL,
   annotationLine,

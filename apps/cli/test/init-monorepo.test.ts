@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig, withNeeds } from '@gatehouse/core';
-import { makeWorkspace, type WorkspacePackageSpec } from '@gatehouse/test-utils';
+import { validateConfig, withNeeds } from '@gatehouse-ci/core';
+import { makeWorkspace, type WorkspacePackageSpec } from '@gatehouse-ci/test-utils';
 import { runCli } from './helpers.js';
 
 const here = dirname(new URL(import.meta.url).pathname);

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig, type UserConfig } from '@gatehouse/core';
-import { hostileString } from '@gatehouse/test-utils';
+import { validateConfig, type UserConfig } from '@gatehouse-ci/core';
+import { hostileString } from '@gatehouse-ci/test-utils';
 import { main, type Io } from '../src/index.js';
 import {
   choosePackageManager,
@@ -692,7 +692,7 @@ describe('the commands init writes run with the real tools', () => {
     await mkdir(join(nm, '@vitest'), { recursive: true });
     for (const m of ['.bin', 'eslint', 'vitest'])
       await symlink(join(repoRoot, 'node_modules', m), join(nm, m), 'dir');
-    // The coverage provider is a dev dependency of @gatehouse/report, not of the workspace root.
+    // The coverage provider is a dev dependency of @gatehouse-ci/report, not of the workspace root.
     await symlink(
       join(repoRoot, 'packages/report/node_modules/@vitest/coverage-v8'),
       join(nm, '@vitest/coverage-v8'),

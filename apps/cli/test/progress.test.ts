@@ -1,4 +1,4 @@
-import type { GateResult, RunEvent } from '@gatehouse/core';
+import type { GateResult, RunEvent } from '@gatehouse-ci/core';
 import { describe, expect, it } from 'vitest';
 import { describeEnd } from '../src/progress/format.js';
 import { chooseRenderer, lineRenderer, ttyRenderer } from '../src/progress/renderers.js';

@@ -14,11 +14,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendLedger, evaluateGate, outcome, writeReport } from '@gatehouse/report';
-import { loadPipeline } from '@gatehouse/core';
-import { SIGNING_KEY_FILE as IGNORED_KEY, emitDockerfile } from '@gatehouse/plugin-dockerfile';
-import { gate, pipeline } from '@gatehouse/test-utils';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import { appendLedger, evaluateGate, outcome, writeReport } from '@gatehouse-ci/report';
+import { loadPipeline } from '@gatehouse-ci/core';
+import { SIGNING_KEY_FILE as IGNORED_KEY, emitDockerfile } from '@gatehouse-ci/plugin-dockerfile';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { runCli as run } from './helpers.js';
 
 const dirs: string[] = [];

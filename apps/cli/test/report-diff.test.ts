@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReportDiff } from '@gatehouse/report';
+import type { ReportDiff } from '@gatehouse-ci/report';
 import { runCli, type CliResult } from './helpers.js';
 
 const dirs: string[] = [];

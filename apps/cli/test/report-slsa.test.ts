@@ -8,8 +8,8 @@ import {
   serialiseStatement,
   toReleaseProvenance,
   type Statement,
-} from '@gatehouse/report';
-import type { RunReport } from '@gatehouse/core';
+} from '@gatehouse-ci/report';
+import type { RunReport } from '@gatehouse-ci/core';
 import { runCli, type CliResult } from './helpers.js';
 
 const dirs: string[] = [];

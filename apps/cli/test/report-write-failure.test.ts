@@ -11,7 +11,7 @@ import { runCli } from './helpers.js';
 const inject = vi.hoisted(() => ({ failing: null as RegExp | null, attempts: [] as string[] }));
 
 vi.mock('../../../packages/report/src/util.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('@gatehouse/report')>();
+  const real = await importOriginal<typeof import('@gatehouse-ci/report')>();
   return {
     ...real,
     async writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RunReport } from '@gatehouse/core';
-import { validateReportSchema } from '@gatehouse/report';
-import { requireBwrap } from '@gatehouse/test-utils';
+import type { RunReport } from '@gatehouse-ci/core';
+import { validateReportSchema } from '@gatehouse-ci/report';
+import { requireBwrap } from '@gatehouse-ci/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes schema/gatehouse.schema.json and docs/config-reference.md from the built package
-// (run `pnpm --filter @gatehouse/core build` first; the gen:schema script does).
+// (run `pnpm --filter @gatehouse-ci/core build` first; the gen:schema script does).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigReference, renderSchemaFile } from '../dist/index.js';

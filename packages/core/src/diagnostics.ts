@@ -18,7 +18,8 @@ export interface DiagnosticCodeInfo {
 export const DIAGNOSTIC_CODES = {
   GH_CONFIG_NOT_FOUND: {
     severity: 'error',
-    summary: 'The config file does not exist or cannot be read.',
+    summary:
+      'The config file does not exist or cannot be read; without `--config`, no directory from the current one up to the root has one, or the nearest belongs to another user.',
   },
   GH_CONFIG_NOT_FILE: {
     severity: 'error',
@@ -201,7 +202,8 @@ export const DIAGNOSTIC_CODES = {
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',
-    summary: 'A package named in `plugins:` cannot be resolved from the config directory.',
+    summary:
+      'A package named in `plugins:` cannot be resolved from the config directory, or the optional package of a built-in executor (`@gatehouse-ci/plugin-docker`) is not installed.',
   },
   GH_PLUGIN_INVALID: {
     severity: 'error',

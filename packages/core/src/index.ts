@@ -1,5 +1,5 @@
 /**
- * @gatehouse/core — public API. Everything not exported here is internal.
+ * @gatehouse-ci/core — public API. Everything not exported here is internal.
  */
 export * from './model.js';
 export * from './errors.js';

@@ -452,11 +452,19 @@ export interface GateCommand {
 
 /** One tool's version, and where the report learnt it. */
 export interface ToolVersion {
-  /** e.g. `axe-core`, `eslint`, `SonarQube`. */
+  /** e.g. `node`, `pnpm`, `axe-core`, `eslint`, `SonarQube`. */
   name: string;
   version: string;
-  /** `evidence`: the tool wrote it into an evidence file; `config`: the gate's `tools:` declares it. */
-  source: 'evidence' | 'config';
+  /**
+   * Where the version comes from:
+   * - `runtime`: `node` and the package manager on the gate's `PATH` where it ran (local
+   *   executor, CI jobs);
+   * - `evidence`: the tool wrote it into an evidence file (axe-core's `testEngine`, a SARIF driver);
+   * - `installed`: a tool the evidence names without a version (ESLint's JSON, Vitest's JUnit),
+   *   read from its `package.json` in the project's `node_modules`, as `npx` finds it;
+   * - `config`: the gate's `tools:` declares it.
+   */
+  source: 'runtime' | 'evidence' | 'installed' | 'config';
 }
 
 /** The machine and toolchain that ran Gatehouse (for Docker runs, each gate's image is in its result). */

@@ -168,6 +168,8 @@ export class PluginRegistry {
     try {
       value = await entry.load();
     } catch (err) {
+      // A loader that knows why (an optional package that is not installed) says so itself.
+      if (err instanceof GatehouseError) throw err;
       throw new GatehouseError(
         'GH_PLUGIN_INVALID',
         `plugin \`${entry.name}\` failed to load: ${(err as Error).message}`,

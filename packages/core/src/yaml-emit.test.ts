@@ -4,7 +4,7 @@ import jsyaml from 'js-yaml';
 import { parse, parseDocument } from 'yaml';
 import { quoteYamlString, stringifyYaml, yamlCommented, type YamlValue } from './yaml-emit.js';
 
-// Core cannot depend on @gatehouse/test-utils (which depends on core): YAML-specific pieces here,
+// Core cannot depend on @gatehouse-ci/test-utils (which depends on core): YAML-specific pieces here,
 // the shared hostile corpus is exercised by the CI target plugins' round trips.
 const YAML_PIECES = [
   'on',

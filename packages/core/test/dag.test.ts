@@ -10,7 +10,7 @@ import {
   type ResolvedPipeline,
 } from '../src/index.js';
 
-// @gatehouse/test-utils depends on core, so core's own tests build pipelines here.
+// @gatehouse-ci/test-utils depends on core, so core's own tests build pipelines here.
 function gate(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {
   return {
     id,

@@ -65,6 +65,6 @@ describe('the example `make` target of CONTRIBUTING.md', () => {
     const doc = await readFile(new URL('../../../CONTRIBUTING.md', import.meta.url), 'utf8');
     const block = /```ts\n\/\/ plugins\/make\/src\/index\.ts\n([\s\S]*?)```/.exec(doc)?.[1];
     const source = await readFile(new URL('./plugin-make.ts', import.meta.url), 'utf8');
-    expect(block).toBe(source.replace("from '../src/index.js'", "from '@gatehouse/core'"));
+    expect(block).toBe(source.replace("from '../src/index.js'", "from '@gatehouse-ci/core'"));
   });
 });

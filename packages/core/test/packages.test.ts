@@ -9,7 +9,7 @@ import {
   withDependents,
 } from '../src/index.js';
 
-// @gatehouse/test-utils depends on core (its makeWorkspace is the full version of this).
+// @gatehouse-ci/test-utils depends on core (its makeWorkspace is the full version of this).
 function makeWorkspace(
   root: string,
   pkgs: Array<{

@@ -1,5 +1,5 @@
 /**
- * @gatehouse/plugin-make — the `make` target: a Makefile with one rule per gate.
+ * @gatehouse-ci/plugin-make — the `make` target: a Makefile with one rule per gate.
  * Each rule calls the CLI, so no command text of the config reaches the file.
  */
 import {
@@ -94,7 +94,7 @@ export function printMakefile(makefile: Makefile): string {
 
 // index: the plugin.
 export default definePlugin({
-  name: '@gatehouse/plugin-make',
+  name: '@gatehouse-ci/plugin-make',
   targets: {
     make: defineTarget({
       description: 'Makefile: one rule per gate, each running `gatehouse run --gate <id>`',

@@ -34,7 +34,7 @@ async function installPackage(
 
 const target = `{ description: 'x', resolveOptions: (value) => ({ value, diagnostics: [] }), emit: () => [{ path: 'x.txt', contents: 'x' }] }`;
 const builtin: GatehousePlugin = definePlugin({
-  name: '@gatehouse/plugin-fake',
+  name: '@gatehouse-ci/plugin-fake',
   targets: {
     dockerfile: {
       description: 'd',
@@ -158,7 +158,7 @@ describe('loadPlugins', () => {
     const err = await failure(['gatehouse-plugin-dup']);
     expect(err.code).toBe('GH_PLUGIN_DUPLICATE');
     expect(err.message).toBe(
-      'target `dockerfile` is registered by both `@gatehouse/plugin-fake` and `gatehouse-plugin-dup`',
+      'target `dockerfile` is registered by both `@gatehouse-ci/plugin-fake` and `gatehouse-plugin-dup`',
     );
   });
 

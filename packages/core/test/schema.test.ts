@@ -8,7 +8,7 @@ import {
   renderSchemaFile,
 } from '../src/index.js';
 
-const FIX = 'run `pnpm --filter @gatehouse/core gen:schema`';
+const FIX = 'run `pnpm --filter @gatehouse-ci/core gen:schema`';
 
 describe('generated artefacts are up to date', () => {
   it('schema/gatehouse.schema.json', async () => {

@@ -36,7 +36,7 @@ await build({
   minify: true,
   legalComments: 'none',
   // Same input, same bytes: the file is committed with the Dockerfile and checked for drift.
-  banner: { js: '// gatehouse verdict judge (bundled from @gatehouse/report) — do not edit' },
+  banner: { js: '// gatehouse verdict judge (bundled from @gatehouse-ci/report) — do not edit' },
   plugins: [staticXml],
   logLevel: 'warning',
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gate, pipeline } from '@gatehouse/test-utils';
-import type { GateResult } from '@gatehouse/core';
-import { newRunId } from '@gatehouse/core';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
+import type { GateResult } from '@gatehouse-ci/core';
+import { newRunId } from '@gatehouse-ci/core';
 import { buildReport, collectContext, collectGitInfo, computeVerdict } from './build.js';
 import { cachedResult, skippedResult } from './evaluate.js';
 import { tempDir, run } from '../test/helpers.js';

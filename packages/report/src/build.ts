@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { newRunId } from '@gatehouse/core';
+import { newRunId } from '@gatehouse-ci/core';
 import type {
   GateResult,
   GitInfo,
@@ -11,7 +11,7 @@ import type {
   RunEnvironment,
   RunReport,
   SetupRecord,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** Run ids are core's (one format for every executor and for merged reports). */
 export { newRunId };
@@ -231,7 +231,8 @@ export function collectEnvironment(
   };
 }
 
-function packageManagerOf(
+/** The project's package manager and its version, as {@link collectEnvironment} reads them. */
+export function packageManagerOf(
   rootDir: string,
   env: Record<string, string | undefined>,
 ): RunEnvironment['packageManager'] {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '@gatehouse/core';
+import { canonicalJson } from '@gatehouse-ci/core';
 import { canonicalForms } from './canonical.js';
 
 describe('canonicalForms', () => {

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@gatehouse/core';
+import { canonicalJson } from '@gatehouse-ci/core';
 
 /** Keys JavaScript orders numerically before all others; a sorted copy cannot keep them in string order. */
 const INDEX_LIKE = /^(?:0|[1-9]\d{0,9})$/;

@@ -2,7 +2,13 @@
  * What changed between two reports: verdict, config, gates added or removed, statuses,
  * commands, threshold margins, tools, and findings new or fixed by fingerprint.
  */
-import type { Finding, GateResult, GateStatus, RunReport, ThresholdCheck } from '@gatehouse/core';
+import type {
+  Finding,
+  GateResult,
+  GateStatus,
+  RunReport,
+  ThresholdCheck,
+} from '@gatehouse-ci/core';
 import { effectiveStatus } from './verdict.js';
 
 /** One side of a diff: which run it is. */

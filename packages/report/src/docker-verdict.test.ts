@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { dockerVerdictSpec, judgeDockerResults } from './docker-verdict.js';
 import { tempDir } from '../test/helpers.js';
 
@@ -37,7 +37,7 @@ async function exportGate(
 describe('the verdict of a plain docker build', () => {
   it('the bundled judge reaches the verdict the source reaches: evidence and policies decide, not exit codes', async () => {
     if (!existsSync(BUNDLE))
-      throw new Error(`${BUNDLE} is missing: build @gatehouse/report first (pnpm build)`);
+      throw new Error(`${BUNDLE} is missing: build @gatehouse-ci/report first (pnpm build)`);
     const root = await tempDir();
     const results = join(root, 'results');
     const junit =

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GateResult, ResolvedGate, RunReport } from '@gatehouse/core';
+import type { GateResult, ResolvedGate, RunReport } from '@gatehouse-ci/core';
 import { judgeExportedGate } from './docker.js';
 import { computeVerdict } from './verdict.js';
 
@@ -79,7 +79,7 @@ export function dockerVerdictJudge(): string {
       judgeSource = readFileSync(url, 'utf8');
     } catch (err) {
       throw new Error(
-        `the verdict judge ${url.pathname} is missing: build @gatehouse/report first (pnpm build)`,
+        `the verdict judge ${url.pathname} is missing: build @gatehouse-ci/report first (pnpm build)`,
         { cause: err },
       );
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { judgeExportedGate, readExportedGate } from './docker.js';
 import { evaluateGate } from './evaluate.js';
 import { tempDir } from '../test/helpers.js';

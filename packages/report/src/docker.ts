@@ -1,7 +1,12 @@
 import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOCKER_EVIDENCE_DIR, DOCKER_LOG_FILE, DOCKER_RESULT_FILE, sha256 } from '@gatehouse/core';
-import type { ExportedGateResult, GateResult, ResolvedGate } from '@gatehouse/core';
+import {
+  DOCKER_EVIDENCE_DIR,
+  DOCKER_LOG_FILE,
+  DOCKER_RESULT_FILE,
+  sha256,
+} from '@gatehouse-ci/core';
+import type { ExportedGateResult, GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import { openConfined, readConfined, scanFile } from './confined.js';
 import { evaluateGate, logTailOf, skippedResult, type EvaluateOptions } from './evaluate.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';

@@ -1,8 +1,8 @@
 import { readFile, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipeline } from '@gatehouse/core';
-import { gate } from '@gatehouse/test-utils';
+import { loadPipeline } from '@gatehouse-ci/core';
+import { gate } from '@gatehouse-ci/test-utils';
 import { evaluateGate, skippedResult, cachedResult } from './evaluate.js';
 import { outcome } from './outcome.js';
 import { BIN, run, tempDir, writeFiles } from '../test/helpers.js';

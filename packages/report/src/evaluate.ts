@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   EvidenceSummary,
   Finding,
@@ -12,12 +12,13 @@ import type {
   RunReport,
   ThresholdCheck,
   ToolVersion,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { readConfined } from './confined.js';
 import { mergeEvidence, parseEvidence } from './evidence/dispatch.js';
 import { EvidenceError, type EvidenceTool, type ParsedEvidence } from './evidence/types.js';
 import { EMPTY_SHA256, type GateOutcome } from './outcome.js';
 import { baselineFingerprints, checkPolicy, describeCheck, effectivePolicy } from './policy.js';
+import { installedVersion, runtimeTools, type GateToolchain } from './toolchain.js';
 
 /** Most findings a gate result keeps; `findingsTotal` holds the real count. */
 export const MAX_FINDINGS = 1000;
@@ -40,6 +41,13 @@ export interface EvaluateOptions {
    * carry a secret a tool printed (a test failure message), and logs are not the only way out.
    */
   redact?: (text: string) => string;
+  /**
+   * Where the gate ran, when it ran on this machine in the project's directory (the local
+   * executor): its `tools` then record the Node and package manager on its `PATH`, and the
+   * installed version of each tool its evidence names without one. Omitted for a gate that
+   * ran elsewhere (a Docker image), whose tools this machine cannot tell.
+   */
+  toolchain?: GateToolchain;
 }
 
 const LEVEL_ORDER: Record<Finding['level'], number> = { error: 0, warning: 1, note: 2 };
@@ -93,7 +101,7 @@ export async function evaluateGate(
     thresholds,
     command,
     needs: [...gate.needs],
-    ...toolsOf(gate, opts.redact ? redactDeep(parsedTools, opts.redact) : parsedTools),
+    ...toolsOf(gate, opts.redact ? redactDeep(parsedTools, opts.redact) : parsedTools, found),
   });
 
   const problems: string[] = [];
@@ -121,6 +129,7 @@ export async function evaluateGate(
   const parsed: ParsedEvidence = parts.length ? mergeEvidence(parts) : { findings: [] };
   const evidence = summarise(parsed, files);
   const parsedTools = parsed.tools ?? [];
+  const found = opts.toolchain ? toolchainTools(opts.toolchain, parsed) : [];
 
   const judged = await judgeRun(
     gate,
@@ -156,18 +165,36 @@ export function gateCommand(gate: ResolvedGate, redact: (text: string) => string
   };
 }
 
-/** `tools` of a result: what the evidence said, then what the config's `tools:` declares. */
+/**
+ * `tools` of a result, in this order: the runtime (`node`, the package manager), what the
+ * evidence said, the installed versions of tools the evidence names without one (unless it
+ * also gave one), then what the config's `tools:` declares.
+ */
 export function toolsOf(
   gate: Pick<ResolvedGate, 'tools'>,
   fromEvidence: EvidenceTool[],
+  found: ToolVersion[] = [],
 ): { tools?: ToolVersion[] } {
+  const said = new Set(fromEvidence.map((t) => t.name));
   const tools: ToolVersion[] = [
+    ...found.filter((t) => t.source === 'runtime'),
     ...fromEvidence.map((t) => ({ ...t, source: 'evidence' as const })),
+    ...found.filter((t) => t.source === 'installed' && !said.has(t.name)),
     ...Object.entries(gate.tools ?? {})
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, version]) => ({ name, version, source: 'config' as const })),
   ];
   return tools.length ? { tools } : {};
+}
+
+/** The runtime of a gate that ran here, and the installed version of each producer of its evidence. */
+function toolchainTools(t: GateToolchain, parsed: ParsedEvidence): ToolVersion[] {
+  const installed: ToolVersion[] = [];
+  for (const name of parsed.producers ?? []) {
+    const version = installedVersion(t.cwd, name);
+    if (version) installed.push({ name, version, source: 'installed' });
+  }
+  return [...runtimeTools(t), ...installed];
 }
 
 /** What a gate is judged on once its evidence is read: by {@link evaluateGate}, or from a result file when merging. */

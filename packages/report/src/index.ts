@@ -1,5 +1,5 @@
 /**
- * @gatehouse/report — the unified gate report: evidence parsers, policies, evaluation of a
+ * @gatehouse-ci/report — the unified gate report: evidence parsers, policies, evaluation of a
  * gate, the run report and its verdict, renderers, merge, sealing/signing and the ledger.
  */
 export { outcome, EMPTY_SHA256, type GateOutcome } from './outcome.js';

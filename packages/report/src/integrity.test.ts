@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '@gatehouse/core';
-import { canonicalJson, sha256 } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
+import { canonicalJson, sha256 } from '@gatehouse-ci/core';
 import {
   generateSigningKeyPair,
   pae,

@@ -8,8 +8,8 @@ import {
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { canonicalJson, GatehouseError, sha256 } from '@gatehouse/core';
-import type { RunReport } from '@gatehouse/core';
+import { canonicalJson, GatehouseError, sha256 } from '@gatehouse-ci/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { canonicalForms, prettyCanonical } from './canonical.js';
 import { validateReportSchema } from './schema.js';
 import {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson, projectStateKey, sha256 } from '@gatehouse/core';
+import { canonicalJson, projectStateKey, sha256 } from '@gatehouse-ci/core';
 import { describe, expect, it } from 'vitest';
 import {
   appendLedger,

@@ -22,7 +22,7 @@ import {
   projectStateKey,
   sha256,
   type StateKey,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** One line of `.gatehouse/ledger.jsonl`. */
 export interface LedgerEntry {
@@ -47,7 +47,7 @@ export function ledgerHeadPath(rootDir: string): string {
 
 /** Options of {@link appendLedger} and {@link auditLedger}. */
 export interface LedgerOptions {
-  /** Directory of the per-user state key. @default `stateKeyDir()` from `@gatehouse/core` */
+  /** Directory of the per-user state key. @default `stateKeyDir()` from `@gatehouse-ci/core` */
   keyDir?: string;
   /**
    * A lock held this long (as this process sees it, or by its modification time when that is

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { GateResult, ResolvedGate } from '@gatehouse/core';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
 import { cachedResult, evaluateGate } from './evaluate.js';
 import { mergeReports } from './merge.js';
 import { outcome } from './outcome.js';

@@ -1,5 +1,11 @@
-import { GatehouseError } from '@gatehouse/core';
-import type { GateResult, GitInfo, ResolvedPipeline, RunContext, RunReport } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
+import type {
+  GateResult,
+  GitInfo,
+  ResolvedPipeline,
+  RunContext,
+  RunReport,
+} from '@gatehouse-ci/core';
 import {
   computeVerdict,
   newRunId,

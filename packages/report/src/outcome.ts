@@ -1,4 +1,4 @@
-import type { ResolvedGate } from '@gatehouse/core';
+import type { ResolvedGate } from '@gatehouse-ci/core';
 
 /**
  * What an executor observed when it ran one gate, before any evidence is judged.

@@ -1,8 +1,8 @@
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gate } from '@gatehouse/test-utils';
-import type { ResolvedGate } from '@gatehouse/core';
+import { gate } from '@gatehouse-ci/test-utils';
+import type { ResolvedGate } from '@gatehouse-ci/core';
 import { evaluateGate } from './evaluate.js';
 import { outcome } from './outcome.js';
 import { PKG_DIR, tempDir } from '../test/helpers.js';

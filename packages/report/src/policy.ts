@@ -1,4 +1,4 @@
-import type { Finding, GateResult, Policy, ResolvedGate, ThresholdCheck } from '@gatehouse/core';
+import type { Finding, GateResult, Policy, ResolvedGate, ThresholdCheck } from '@gatehouse-ci/core';
 import { a11ySummaryOf, IMPACTS, lintSummaryOf, type ParsedEvidence } from './evidence/types.js';
 
 /** The policy a gate is judged by: its own thresholds plus the defaults of its kind. */

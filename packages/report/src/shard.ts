@@ -5,14 +5,14 @@
  * status must be what its exit code and evidence give under the config's policy. Mode, kind
  * and thresholds are always the config's.
  */
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   GateResult,
   GateStatus,
   ResolvedGate,
   ResolvedPipeline,
   RunReport,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { gateCommand, judgeRun, toolsOf, type Judgement } from './evaluate.js';
 import { a11ySummaryOf, lintSummaryOf, IMPACTS, type ParsedEvidence } from './evidence/types.js';
 
@@ -120,11 +120,14 @@ export async function judgeShard(
     mode: gate.mode,
     ...(command ? { command } : {}),
     needs: [...gate.needs],
+    // What the job saw (its runtime, its evidence, its node_modules) is kept as the job said
+    // it; what the config declares comes from the config.
     ...toolsOf(
       gate,
       (shard.tools ?? [])
         .filter((t) => t.source === 'evidence')
         .map(({ name, version }) => ({ name, version })),
+      (shard.tools ?? []).filter((t) => t.source === 'runtime' || t.source === 'installed'),
     ),
   };
   const contradictions: string[] = [];

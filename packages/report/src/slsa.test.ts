@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { generateSigningKeyPair, keyIdOf, reportDigest, verifyReport } from './integrity.js';
 import {
   GATES_PASSED_LEVEL,

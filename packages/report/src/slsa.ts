@@ -7,8 +7,8 @@
  * @see https://slsa.dev/spec/v1.0/provenance
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '@gatehouse/core';
-import type { RunReport } from '@gatehouse/core';
+import { canonicalJson } from '@gatehouse-ci/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { prettyCanonical } from './canonical.js';
 import { STATEMENT_TYPE, type ResourceDescriptor } from './render/intoto.js';
 

@@ -4,7 +4,7 @@
  * own variables, else from the `origin` remote; credentials in a remote URL are never kept,
  * and anything that is not a plain https address of a known forge gives no link at all.
  */
-import type { GitInfo, SourceHost } from '@gatehouse/core';
+import type { GitInfo, SourceHost } from '@gatehouse-ci/core';
 
 /** Forges by host name, for remotes outside CI. Self-hosted forges are named by CI variables. */
 const KNOWN_HOSTS: Record<string, SourceHost['kind']> = {

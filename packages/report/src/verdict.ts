@@ -3,7 +3,7 @@
  * `report merge`, and by the judge that runs inside the generated Dockerfile's verdict
  * stage. No I/O here: the in-image judge is this code bundled.
  */
-import type { GateResult, GateStatus, ResolvedPipeline, RunReport } from '@gatehouse/core';
+import type { GateResult, GateStatus, ResolvedPipeline, RunReport } from '@gatehouse-ci/core';
 
 /** Reason of a gate that was in the pipeline but never reported a result. */
 export const NO_RESULT_REASON = 'no result reported';

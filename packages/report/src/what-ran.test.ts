@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '@gatehouse/core';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import { sha256 } from '@gatehouse-ci/core';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
 import { buildReport, collectEnvironment, projectRelativeLog } from './build.js';
 import { evaluateGate, skippedResult } from './evaluate.js';
 import { parseAxe } from './evidence/a11y.js';

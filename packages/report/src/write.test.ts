@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
 import { isReportWriteError, writeReport } from './write.js';
 import { verifyReport, generateSigningKeyPair } from './integrity.js';
 import { mergeReports } from './merge.js';

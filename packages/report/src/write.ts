@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GatehouseError, isGatehouseError } from '@gatehouse/core';
-import type { ReportIntegrity, RunReport } from '@gatehouse/core';
+import { GatehouseError, isGatehouseError } from '@gatehouse-ci/core';
+import type { ReportIntegrity, RunReport } from '@gatehouse-ci/core';
 import {
   ENVELOPE_FILE,
   sealReport,

@@ -1,4 +1,4 @@
-import type { Finding, GateResult, RunReport } from '@gatehouse/core';
+import type { Finding, GateResult, RunReport } from '@gatehouse-ci/core';
 import { sampleReport } from './sample.js';
 
 /** A report with `gates` lint gates sharing `findings` findings between them (for size and speed tests). */

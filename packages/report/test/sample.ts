@@ -1,4 +1,4 @@
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 
 /** A small but complete report used by renderer and integrity tests. */
 export function sampleReport(): RunReport {

@@ -9,7 +9,7 @@
  *
  * Everything here is replayed into a run, and anything that can write the project can write
  * it, so entries, the index and the setup record carry an HMAC-SHA256 under the project's
- * state key (kept outside the project, see `@gatehouse/core` `projectStateKey`). State that
+ * state key (kept outside the project, see `@gatehouse-ci/core` `projectStateKey`). State that
  * does not authenticate, or is damaged in any way (a directory where a file belongs, a file
  * where a directory belongs), is removed and the work done again. Without a key the cache is
  * off. Restored files are written strictly inside their root (see `confine.ts`).
@@ -30,7 +30,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline as pipeStreams } from 'node:stream/promises';
-import { canonicalJson, type GateResult, type StateKey } from '@gatehouse/core';
+import { canonicalJson, type GateResult, type StateKey } from '@gatehouse-ci/core';
 import { NEVER_WRITTEN, openInside, unsafeRelPath, writeInside } from './confine.js';
 import { hashFile } from './glob.js';
 import { CACHE_FORMAT, type GateManifest } from './manifest.js';

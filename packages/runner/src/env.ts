@@ -3,7 +3,7 @@ import {
   type Diagnostic,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** Variables a gate never inherits from the caller: Gatehouse sets its own. */
 const RESERVED_PREFIX = 'GATEHOUSE_';

@@ -8,7 +8,7 @@ import {
   runDirOf,
   unmetCondition,
   type StateKeyResult,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type {
   ExecuteOptions,
   GateResult,
@@ -17,7 +17,7 @@ import type {
   RunEvent,
   RunReport,
   SetupRecord,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { GateCache } from './cache.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { missReasons, type GateExplanation } from './explain.js';
@@ -481,7 +481,8 @@ export async function execute(
       }
       const log = await sink.close();
       const outcome = outcomeOf(gate, started, outDir, logPath, log);
-      let result = await judge(gate, outcome, rootDir, log.writeError, redactString);
+      const toolEnv = gateEnv(gate, outDir);
+      let result = await judge(gate, outcome, rootDir, log.writeError, redactString, toolEnv);
       if (sandbox && boxed) result = await settleSandboxed(gate, result, boxed, visible);
       // Only a pass is stored: a failure may come from the environment (a missing tool,
       // a flaky service) and must run again once that is fixed, as turbo and nx do.

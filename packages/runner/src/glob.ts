@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { globToRegExp } from '@gatehouse/core';
+import { globToRegExp } from '@gatehouse-ci/core';
 import { HashIndex, nowNs } from './hash-index.js';
 
 export { globToRegExp };

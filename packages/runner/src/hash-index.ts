@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { StateKey } from '@gatehouse/core';
+import type { StateKey } from '@gatehouse-ci/core';
 
 /** MAC label of the index file. */
 const PURPOSE = 'gatehouse hash index';

@@ -1,14 +1,14 @@
 /**
- * @gatehouse/runner — the local executor: runs gates as processes on this machine, in
+ * @gatehouse-ci/runner — the local executor: runs gates as processes on this machine, in
  * dependency order and in parallel, with a content-addressed cache, redacted capped logs,
  * and a report written whatever happens.
  */
-import { definePlugin } from '@gatehouse/core';
+import { definePlugin } from '@gatehouse-ci/core';
 import { execute } from './execute.js';
 
 export { execute, explain, runPaths, DEFAULTS, EXECUTOR } from './execute.js';
-/** @deprecated import it from `@gatehouse/core`. */
-export { newRunId } from '@gatehouse/core';
+/** @deprecated import it from `@gatehouse-ci/core`. */
+export { newRunId } from '@gatehouse-ci/core';
 export type { LocalExecuteOptions } from './execute.js';
 export type { GateExplanation } from './explain.js';
 export { StreamRedactor, redactText, textRedactor, REDACTED } from './redact.js';
@@ -31,7 +31,7 @@ export type { CacheEntry } from './cache.js';
 
 /** The runner as a plugin: provides the `local` executor. */
 const runnerPlugin = definePlugin({
-  name: '@gatehouse/runner',
+  name: '@gatehouse-ci/runner',
   executors: {
     local: {
       description: 'Run gates as local processes (no Docker needed), cached and in parallel',

@@ -6,7 +6,11 @@
  * file git knows in the project (tracked, plus untracked files git does not ignore), so
  * it is cached safely by default; outside a git work tree it runs every time.
  */
-import { PACKAGE_MANAGER_FILES, type ResolvedGate, type ResolvedPipeline } from '@gatehouse/core';
+import {
+  PACKAGE_MANAGER_FILES,
+  type ResolvedGate,
+  type ResolvedPipeline,
+} from '@gatehouse-ci/core';
 import { globToRegExp, hashLockfiles, hashTracked } from './glob.js';
 import type { HashIndex } from './hash-index.js';
 import { gateManifest, manifestKey, type GateManifest, type ManifestContext } from './manifest.js';

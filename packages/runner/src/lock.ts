@@ -28,7 +28,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GatehouseError, OWN_PROC_START, processRunning } from '@gatehouse/core';
+import { GatehouseError, OWN_PROC_START, processRunning } from '@gatehouse-ci/core';
 import { newRunToken, RUN_TOKEN_RE, terminateTree } from './proc.js';
 
 /** Contents of `.gatehouse/lock`, of a per-gate lock and of a shared-holder file. */

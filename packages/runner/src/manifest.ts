@@ -1,4 +1,4 @@
-import { canonicalJson, sha256, type ResolvedGate, type ResolvedSetup } from '@gatehouse/core';
+import { canonicalJson, sha256, type ResolvedGate, type ResolvedSetup } from '@gatehouse-ci/core';
 import { hashInputs } from './glob.js';
 import type { HashIndex } from './hash-index.js';
 

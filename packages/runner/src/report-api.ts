@@ -1,4 +1,4 @@
-// The one import site of @gatehouse/report, so its API surface used here stays visible.
+// The one import site of @gatehouse-ci/report, so its API surface used here stays visible.
 export {
   evaluateGate,
   skippedResult,
@@ -6,5 +6,5 @@ export {
   buildReport,
   writeReport,
   appendLedger,
-} from '@gatehouse/report';
-export type { GateOutcome } from '@gatehouse/report';
+} from '@gatehouse-ci/report';
+export type { GateOutcome } from '@gatehouse-ci/report';

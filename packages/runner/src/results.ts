@@ -1,9 +1,9 @@
 /**
- * The runner's only door to `@gatehouse/report`: judging outcomes, skipped/cached results,
+ * The runner's only door to `@gatehouse-ci/report`: judging outcomes, skipped/cached results,
  * building and writing the report.
  */
 import { readFile } from 'node:fs/promises';
-import type { GateResult, ResolvedGate } from '@gatehouse/core';
+import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import * as report from './report-api.js';
 
 export type { GateOutcome } from './report-api.js';
@@ -33,8 +33,14 @@ export async function judge(
   rootDir: string,
   logWriteError: string | null,
   redact: (text: string) => string,
+  /** The gate's environment, when its tools should be recorded (a run that is reported). */
+  env?: Record<string, string | undefined>,
 ): Promise<GateResult> {
-  let result = await report.evaluateGate(gate, outcome, { rootDir, redact });
+  let result = await report.evaluateGate(gate, outcome, {
+    rootDir,
+    redact,
+    ...(env ? { toolchain: { cwd: rootDir, env } } : {}),
+  });
   if (result.status === 'failed' && outcome.exitCode === 127) {
     const line = await lastLogLine(outcome.log.path);
     result = {

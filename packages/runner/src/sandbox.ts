@@ -34,7 +34,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
-import { GatehouseError, PACKAGE_MANAGER_FILES, type ResolvedGate } from '@gatehouse/core';
+import { GatehouseError, PACKAGE_MANAGER_FILES, type ResolvedGate } from '@gatehouse-ci/core';
 import { isInside, writeInside } from './confine.js';
 import { matchFiles } from './glob.js';
 

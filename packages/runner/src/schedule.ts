@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolvedGate } from '@gatehouse/core';
+import type { ResolvedGate } from '@gatehouse-ci/core';
 
 /** Expected duration by kind before a gate has run once (ms); other kinds use `custom`'s. */
 export const KIND_DURATION_MS: Readonly<Record<string, number>> = {

@@ -3,7 +3,7 @@ import {
   selectOnlyGates,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /**
  * The gates a run covers, in pipeline (topological) order (core's `selectGates` and

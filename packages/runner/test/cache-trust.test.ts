@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { canonicalJson, projectStateKey, sha256, type RunEvent } from '@gatehouse/core';
-import { gate } from '@gatehouse/test-utils';
+import { canonicalJson, projectStateKey, sha256, type RunEvent } from '@gatehouse-ci/core';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { explain } from '../src/index.js';
 import { allFiles, cleanup, pipe, project, run, status } from './helpers.js';

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '@gatehouse/core';
-import { gate } from '@gatehouse/test-utils';
+import type { RunEvent } from '@gatehouse-ci/core';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KIND_DURATION_MS, remainingPaths, SlotQueue } from '../src/schedule.js';
 import { cleanup, pipe, project, run } from './helpers.js';

@@ -1,4 +1,4 @@
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, pipe, project, run } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRUNCATED_MARKER } from '../src/index.js';
 import {

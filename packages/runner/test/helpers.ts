@@ -4,8 +4,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResolvedGate, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse/core';
-import { pipeline } from '@gatehouse/test-utils';
+import type { ResolvedGate, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse-ci/core';
+import { pipeline } from '@gatehouse-ci/test-utils';
 import { execute, type LocalExecuteOptions } from '../src/index.js';
 
 /** A fresh project directory with the given files. */

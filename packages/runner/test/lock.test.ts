@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../src/index.js';
 import { cleanup, pipe, project, run, sleep } from './helpers.js';

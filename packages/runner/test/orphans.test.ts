@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   alive,

@@ -4,7 +4,7 @@ import {
   redactionModel,
   redactionText,
   secretsLeft,
-} from '@gatehouse/test-utils';
+} from '@gatehouse-ci/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, StreamRedactor, redactText } from '../src/redact.js';

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatehouseError, type GateResult, type RunReport } from '@gatehouse/core';
-import { gate, requireBwrap } from '@gatehouse/test-utils';
+import { GatehouseError, type GateResult, type RunReport } from '@gatehouse-ci/core';
+import { gate, requireBwrap } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bisectMissing, pathTokens } from '../src/sandbox.js';
 import { cleanup, pipe, processesWith, project, run, status } from './helpers.js';

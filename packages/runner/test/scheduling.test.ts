@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gate } from '@gatehouse/test-utils';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, pipe, project, run, status, writtenReport } from './helpers.js';
 

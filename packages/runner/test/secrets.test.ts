@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
-import { gate } from '@gatehouse/test-utils';
+import { GatehouseError } from '@gatehouse-ci/core';
+import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { explain } from '../src/index.js';
 import { allFiles, cleanup, pipe, project, run, status } from './helpers.js';

@@ -1,4 +1,4 @@
-import { isGatehouseError } from '@gatehouse/core';
+import { isGatehouseError } from '@gatehouse-ci/core';
 
 /**
  * Run `fn`, which must throw a `GatehouseError`, and return its diagnostics as

@@ -1,4 +1,4 @@
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
 
 /** A resolved gate with test defaults; override what the test cares about. */
 export function gate(id: string, over: Partial<ResolvedGate> = {}): ResolvedGate {

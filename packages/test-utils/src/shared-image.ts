@@ -15,7 +15,7 @@
  *   once complete, so the final tag never names a half-made image.
  */
 import { execFile, spawn } from 'node:child_process';
-import { procStat, processRunning } from '@gatehouse/core';
+import { procStat, processRunning } from '@gatehouse-ci/core';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

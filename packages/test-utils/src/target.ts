@@ -10,7 +10,7 @@ import {
   type TargetContext,
   type TargetDefinition,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** The default context: version `0.0.0-test`, config `gatehouse.yml`. */
 export const TEST_TARGET_CONTEXT: TargetContext = {

@@ -16,7 +16,7 @@ import {
   shellQuote,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { pipelineTextProblems } from './checks.js';
 import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 import type { BuildkiteOptions } from './options.js';

@@ -8,7 +8,7 @@ import {
   isPlainArtifactGlob,
   type Diagnostic,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { BuildkiteOptions } from './options.js';
 
 // An odd run of backslashes right before `$`: the agent would eat one backslash.

@@ -1,11 +1,11 @@
 /**
- * @gatehouse/plugin-buildkite — the `buildkite` target: a pipeline with one command step per gate
+ * @gatehouse-ci/plugin-buildkite — the `buildkite` target: a pipeline with one command step per gate
  * (`depends_on` mirrors `needs`) and a final step that merges the results and annotates the build.
  *
  * options.ts (`targets.buildkite`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
  * checks.ts refuses user text the pipeline cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse/core';
+import { defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildPipeline } from './build.js';
 import { resolveBuildkiteOptions } from './options.js';
 import { printPipeline } from './print.js';
@@ -18,7 +18,7 @@ export type { BuildkiteOptions } from './options.js';
 export type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 
 export default definePlugin({
-  name: '@gatehouse/plugin-buildkite',
+  name: '@gatehouse-ci/plugin-buildkite',
   targets: {
     buildkite: defineTarget({
       description: 'Buildkite pipeline: one step per gate, merged report as a build annotation',

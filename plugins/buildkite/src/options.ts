@@ -7,7 +7,7 @@ import {
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** `targets.buildkite` options, resolved. */
 export interface BuildkiteOptions extends CiCommonOptions {

@@ -5,7 +5,7 @@ import {
   type EmittedFile,
   type TargetContext,
   type YamlValue,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { BuildkitePipeline } from './model.js';
 import type { BuildkiteOptions } from './options.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { ResolvedPipeline } from '@gatehouse/core';
+import type { ResolvedPipeline } from '@gatehouse-ci/core';
 import {
   diagnosticsOf,
   emitTarget,
@@ -9,7 +9,7 @@ import {
   hostileString,
   pipeline,
   withEnv,
-} from '@gatehouse/test-utils';
+} from '@gatehouse-ci/test-utils';
 import plugin, {
   buildPipeline,
   gateStepKey,

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadPipeline } from '@gatehouse/core';
+import { loadPipeline } from '@gatehouse-ci/core';
 import { judgePipeline } from './oracle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/storefront/', import.meta.url));

@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { loadPipeline } from '@gatehouse/core';
-import { emitTarget } from '@gatehouse/test-utils';
+import { loadPipeline } from '@gatehouse-ci/core';
+import { emitTarget } from '@gatehouse-ci/test-utils';
 import plugin, { gateStepKey, REPORT_STEP_KEY, type BuildkitePipeline } from '../src/index.js';
 import { interpolateAll, judgePipeline } from './oracle.js';
 
-// `pnpm --filter @gatehouse/plugin-buildkite golden:update` rewrites the expected files.
+// `pnpm --filter @gatehouse-ci/plugin-buildkite golden:update` rewrites the expected files.
 const update = process.env.UPDATE_GOLDEN === '1';
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const cases = (await readdir(fixtures, { withFileTypes: true }))

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ResolvedPipeline } from '@gatehouse/core';
+import type { ResolvedPipeline } from '@gatehouse-ci/core';
 import type Dockerode from 'dockerode';
 import { compileForBuild, type CompiledBuild } from './compile.js';
 import { LABEL } from './constants.js';

@@ -1,6 +1,6 @@
 /** The one place that knows the Dockerfile target's API: everything a build needs from it. */
 import { relative } from 'node:path';
-import { GatehouseError, resolveTargetOptions, type ResolvedPipeline } from '@gatehouse/core';
+import { GatehouseError, resolveTargetOptions, type ResolvedPipeline } from '@gatehouse-ci/core';
 import dockerfilePlugin, {
   CA_SECRET_ID,
   emitDockerfile,
@@ -8,7 +8,7 @@ import dockerfilePlugin, {
   RESULTS_STAGE,
   SETUP_STAGE,
   stageName,
-} from '@gatehouse/plugin-dockerfile';
+} from '@gatehouse-ci/plugin-dockerfile';
 
 export { SETUP_STAGE };
 

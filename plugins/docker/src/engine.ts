@@ -1,4 +1,4 @@
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
 import Dockerode from 'dockerode';
 
 /** Where the engine is expected: `DOCKER_HOST`, or the default socket. */

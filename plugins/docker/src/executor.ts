@@ -16,7 +16,7 @@ import {
   type ResolvedPipeline,
   type RunEvent,
   type RunReport,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import {
   appendLedger,
   buildReport,
@@ -29,7 +29,7 @@ import {
   writeReport,
   PROVENANCE_FILE,
   type GateOutcome,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import type Dockerode from 'dockerode';
 import { collectSecrets, conditionBuildArgs, runBuild } from './build.js';
 import { EXECUTOR, LABEL } from './constants.js';

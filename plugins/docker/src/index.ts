@@ -1,12 +1,12 @@
 /**
- * @gatehouse/plugin-docker — the `docker` executor: runs the gates as stages of the
+ * @gatehouse-ci/plugin-docker — the `docker` executor: runs the gates as stages of the
  * generated Dockerfile through the Docker Engine API with BuildKit.
  *
  * The CLI imports every built-in plugin for every command, so the engine client (dockerode,
  * gRPC) is loaded only when a build actually starts.
  */
-import type { ExecuteOptions, ResolvedPipeline, RunReport } from '@gatehouse/core';
-import { definePlugin } from '@gatehouse/core';
+import type { ExecuteOptions, ResolvedPipeline, RunReport } from '@gatehouse-ci/core';
+import { definePlugin } from '@gatehouse-ci/core';
 import type { BuildPipelineImageOptions, BuildResult } from './build.js';
 
 export { EXECUTOR, LABEL } from './constants.js';
@@ -37,7 +37,7 @@ export async function buildPipelineImage(
 
 /** The plugin: one executor, `docker`. */
 export default definePlugin({
-  name: '@gatehouse/plugin-docker',
+  name: '@gatehouse-ci/plugin-docker',
   executors: {
     docker: {
       description:

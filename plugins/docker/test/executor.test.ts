@@ -2,9 +2,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isGatehouseError, type RunReport } from '@gatehouse/core';
-import { auditLedger } from '@gatehouse/report';
-import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
+import { isGatehouseError, type RunReport } from '@gatehouse-ci/core';
+import { auditLedger } from '@gatehouse-ci/report';
+import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { executeDocker } from '../src/index.js';
 import { engineInventory, gate, project, removeProjects, runOptions } from './helpers.js';
@@ -291,7 +291,7 @@ describe.skipIf(!hasDocker)(
     });
 
     it('is registered as the `docker` executor', () => {
-      expect(plugin.name).toBe('@gatehouse/plugin-docker');
+      expect(plugin.name).toBe('@gatehouse-ci/plugin-docker');
       expect(typeof plugin.executors.docker.execute).toBe('function');
     });
   },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ExecuteOptions, ResolvedGate, ResolvedPipeline, RunEvent } from '@gatehouse/core';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import type { ExecuteOptions, ResolvedGate, ResolvedPipeline, RunEvent } from '@gatehouse-ci/core';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
 import Dockerode from 'dockerode';
 
 const made: string[] = [];

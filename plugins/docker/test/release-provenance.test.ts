@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
+import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,7 +22,7 @@ import {
   VSA_ENVELOPE_FILE,
   ENVELOPE_FILE,
   type Statement,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import { createPrivateKey } from 'node:crypto';
 import { executeDocker } from '../src/index.js';
 import { gate, project, removeProjects, runOptions } from './helpers.js';

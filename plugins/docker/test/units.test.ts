@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gate, pipeline } from '@gatehouse/test-utils';
+import { gate, pipeline } from '@gatehouse-ci/test-utils';
 import { BuildProgress, contextEntries, executeDocker, parseVertexName } from '../src/index.js';
 import { redactor } from '../src/redact.js';
 import { virtualModTime } from '../src/filesync.js';

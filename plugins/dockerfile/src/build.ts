@@ -4,9 +4,9 @@
  * refused every value a Dockerfile cannot carry before anything is built.
  */
 import { isAbsolute, posix, relative, sep } from 'node:path';
-import { GatehouseError, generatedHeader } from '@gatehouse/core';
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
-import { dockerVerdictJudge, dockerVerdictSpec } from '@gatehouse/report';
+import { GatehouseError, generatedHeader } from '@gatehouse-ci/core';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
+import { dockerVerdictJudge, dockerVerdictSpec } from '@gatehouse-ci/report';
 import { dockerfileProblems } from './checks.js';
 import { dockerignoreLines } from './dockerignore.js';
 import {

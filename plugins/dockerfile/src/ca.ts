@@ -5,7 +5,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
-import { GatehouseError, type ResolvedPipeline } from '@gatehouse/core';
+import { GatehouseError, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { CA_SECRET_ID } from './wrapper.js';
 
 /** The `ca` option as these helpers read it, resolved or as written (absent: `auto`). */

@@ -3,7 +3,7 @@
  * `emit` refuses the pipeline when there is any, so `build.ts` may take every value as valid.
  * The checks run in the order the values appear in the Dockerfile.
  */
-import type { Diagnostic, ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import type { Diagnostic, ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
 import { stageName } from './layout.js';
 import { copySpecProblem } from './paths.js';
 import {

@@ -3,7 +3,7 @@
  * secrets, the generated files themselves) and the gates' outputs, which gates produce
  * inside the build.
  */
-import { globNames, type ResolvedPipeline } from '@gatehouse/core';
+import { globNames, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { SCRIPTS_DIR, SIGNING_KEY_FILE } from './layout.js';
 import { copySpecProblem, ignorePattern } from './paths.js';
 

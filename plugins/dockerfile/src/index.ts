@@ -1,5 +1,5 @@
 /**
- * @gatehouse/plugin-dockerfile — the `dockerfile` target: a multi-stage Dockerfile
+ * @gatehouse-ci/plugin-dockerfile — the `dockerfile` target: a multi-stage Dockerfile
  * whose stages are the gates, plus `gatehouse import` of a hand-written one.
  *
  * options.ts (`targets.dockerfile`) → build.ts (pipeline → model.ts, in the stages of
@@ -7,7 +7,7 @@
  * refuses values a Dockerfile cannot carry; wrapper.ts writes the shell that runs inside a
  * stage; ca.ts finds the CA bundle a build passes.
  */
-import { defineTarget, definePlugin, type ResolvedPipeline } from '@gatehouse/core';
+import { defineTarget, definePlugin, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { buildDockerfile } from './build.js';
 import type { DockerfileOptions } from './options.js';
 import { resolveDockerfileOptions } from './options.js';
@@ -63,7 +63,7 @@ export function emitDockerfile(
 
 /** The plugin: one target, `dockerfile`, writing `Dockerfile`, `.dockerignore` and long-command files. */
 export default definePlugin({
-  name: '@gatehouse/plugin-dockerfile',
+  name: '@gatehouse-ci/plugin-dockerfile',
   targets: {
     dockerfile: defineTarget({
       description:

@@ -9,10 +9,10 @@
  * blocking gate did not pass.
  */
 
-import { gateStageName } from '@gatehouse/core';
+import { gateStageName } from '@gatehouse-ci/core';
 
 /** The stage names and paths every reader of the exported results shares live in core. */
-export { DEFAULT_DOCKERFILE_PATH, resultStageName } from '@gatehouse/core';
+export { DEFAULT_DOCKERFILE_PATH, resultStageName } from '@gatehouse-ci/core';
 
 /** First stage: the gates' image and workdir. */
 export const BASE_STAGE = 'base';
@@ -33,7 +33,7 @@ export const RELEASE_STAGE = 'release';
 /** Where generated command files live, relative to the config directory. */
 export const SCRIPTS_DIR = '.gatehouse/docker';
 /**
- * The bundled judge the verdict stage runs (from @gatehouse/report), and the file of what it
+ * The bundled judge the verdict stage runs (from @gatehouse-ci/report), and the file of what it
  * judges by, written only when that spec is too long to ride in the Dockerfile.
  */
 export const VERDICT_JUDGE_FILE = `${SCRIPTS_DIR}/verdict.mjs`;

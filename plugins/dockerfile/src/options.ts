@@ -4,7 +4,7 @@ import {
   unknownOptionDiagnostics,
   type Diagnostic,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { CA_PATH_HINT, caValueProblem } from './ca.js';
 import { DEFAULT_DOCKERFILE_PATH } from './layout.js';
 

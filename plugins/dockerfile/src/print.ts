@@ -3,7 +3,7 @@
  * encoded (JSON for exec forms and COPY, double-quoted escaping for ENV/LABEL), so no
  * value can end an instruction, start a new one, or be read as a parser directive.
  */
-import { GatehouseError, type EmittedFile } from '@gatehouse/core';
+import { GatehouseError, type EmittedFile } from '@gatehouse-ci/core';
 import type { DockerfileBuild } from './build.js';
 import type { DockerfileModel, Instruction, Mount, Stage } from './model.js';
 

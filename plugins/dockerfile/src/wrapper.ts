@@ -14,7 +14,7 @@ import {
   DOCKER_RESULT_FILE,
   EXPORTED_RESULT_KEYS,
   type ExportedGateResult,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** Where gate results live inside gate stages: `<OUT_ROOT>/<id>/{result.json,log.txt,evidence/}`. */
 export const OUT_ROOT = DOCKER_OUT_ROOT;
@@ -167,7 +167,7 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
 }
 
 /**
- * The verdict step: Gatehouse's judge (`verdict.mjs`, bundled from @gatehouse/report) reads
+ * The verdict step: Gatehouse's judge (`verdict.mjs`, bundled from @gatehouse-ci/report) reads
  * every exported result with its evidence and applies the config's policies and modes, as
  * `gatehouse run` does; it writes `/gatehouse/verdict.txt` and fails the build when the
  * verdict failed. The gates' image must have `node`: without it the verdict fails, saying so.

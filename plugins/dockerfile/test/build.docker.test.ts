@@ -14,9 +14,9 @@ import {
   pipeline,
   requireDocker,
   DOCKER_TEST_TIMEOUT_MS,
-} from '@gatehouse/test-utils';
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
-import { evidence } from '@gatehouse/report';
+} from '@gatehouse-ci/test-utils';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
+import { evidence } from '@gatehouse-ci/report';
 import { INLINE_COMMAND_LIMIT, buildSecretArgs, emitDockerfile } from '../src/index.js';
 import { docker, writeContext } from './helpers.js';
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { validate } from 'dockerfile-utils';
-import { gate, hostileString, pipeline } from '@gatehouse/test-utils';
-import type { ResolvedPipeline } from '@gatehouse/core';
+import { gate, hostileString, pipeline } from '@gatehouse-ci/test-utils';
+import type { ResolvedPipeline } from '@gatehouse-ci/core';
 import plugin, {
   INLINE_COMMAND_LIMIT,
   RESULTS_STAGE,

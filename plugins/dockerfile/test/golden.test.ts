@@ -1,16 +1,16 @@
 /**
  * Golden files: fixtures/<case>/gatehouse.yml -> _expected/<file>. Every expected
  * Dockerfile must also satisfy dockerfile-utils with zero diagnostics (a snapshot alone
- * proves nothing). Refresh with `pnpm --filter @gatehouse/plugin-dockerfile golden:update`.
+ * proves nothing). Refresh with `pnpm --filter @gatehouse-ci/plugin-dockerfile golden:update`.
  */
 import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
-import { loadPipeline } from '@gatehouse/core';
-import { emitTarget } from '@gatehouse/test-utils';
-import { dockerVerdictJudge } from '@gatehouse/report';
+import { loadPipeline } from '@gatehouse-ci/core';
+import { emitTarget } from '@gatehouse-ci/test-utils';
+import { dockerVerdictJudge } from '@gatehouse-ci/report';
 import plugin, { VERDICT_JUDGE_FILE } from '../src/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -44,7 +44,7 @@ describe('golden files', () => {
       const dir = join(FIXTURES, name);
       const p = await loadPipeline(join(dir, 'gatehouse.yml'));
       const all = emitTarget(plugin.targets.dockerfile, p, p.targets['dockerfile'] ?? {});
-      // The bundled judge is @gatehouse/report's build output, the same in every case: it is
+      // The bundled judge is @gatehouse-ci/report's build output, the same in every case: it is
       // compared with that, not kept in each case's expected files.
       const judge = all.find((f) => f.path === VERDICT_JUDGE_FILE);
       expect(judge?.contents).toBe(dockerVerdictJudge());

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DOCKER_IDLE_LIMIT_MS } from '@gatehouse/test-utils';
+import { DOCKER_IDLE_LIMIT_MS } from '@gatehouse-ci/test-utils';
 import type { EmittedDockerfile } from '../src/index.js';
 
 /** Result of a `docker` invocation. */

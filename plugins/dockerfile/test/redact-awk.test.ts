@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redactionCase, redactionModel, secretsLeft } from '@gatehouse/test-utils';
+import { redactionCase, redactionModel, secretsLeft } from '@gatehouse-ci/test-utils';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gateWrapper } from '../src/wrapper.js';

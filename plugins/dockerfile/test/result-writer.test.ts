@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXPORTED_RESULT_KEYS, parseExportedResult } from '@gatehouse/core';
+import { EXPORTED_RESULT_KEYS, parseExportedResult } from '@gatehouse-ci/core';
 import { OUT_ROOT } from '../src/index.js';
 import { gateWrapper } from '../src/wrapper.js';
 

@@ -19,7 +19,7 @@ import {
   type CiMode,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { workflowTextProblems } from './checks.js';
 import type { Job, Step, Workflow, WorkflowTriggers } from './model.js';
 import type { GithubOptions, PinnedAction } from './options.js';

@@ -9,7 +9,7 @@ import {
   type CiUserTextField,
   type Diagnostic,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { GithubOptions } from './options.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;

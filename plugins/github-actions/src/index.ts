@@ -1,11 +1,11 @@
 /**
- * @gatehouse/plugin-github-actions — the `github` target: a GitHub Actions workflow with one
+ * @gatehouse-ci/plugin-github-actions — the `github` target: a GitHub Actions workflow with one
  * job per gate (parallel as `needs` allows) and a final job that merges and publishes the report.
  *
  * options.ts (`targets.github`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
  * checks.ts refuses user text the workflow cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse/core';
+import { defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildWorkflow } from './build.js';
 import { resolveGithubOptions } from './options.js';
 import { printWorkflow } from './print.js';
@@ -26,7 +26,7 @@ export type {
 } from './model.js';
 
 export default definePlugin({
-  name: '@gatehouse/plugin-github-actions',
+  name: '@gatehouse-ci/plugin-github-actions',
   targets: {
     github: defineTarget({
       description: 'GitHub Actions workflow: one job per gate, merged report in the job summary',

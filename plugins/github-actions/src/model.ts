@@ -3,7 +3,7 @@
  * Property order here is the order keys are written in.
  * @see https://docs.github.com/actions/reference/workflows-and-actions/workflow-syntax
  */
-import type { YamlCommented } from '@gatehouse/core';
+import type { YamlCommented } from '@gatehouse-ci/core';
 
 /** A branch filter of `push` / `pull_request`. */
 export interface BranchFilter {

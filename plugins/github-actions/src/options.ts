@@ -7,7 +7,7 @@ import {
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** An action reference pinned to a full commit SHA, with the tag it stands for. */
 export interface PinnedAction {

@@ -5,7 +5,7 @@ import {
   type EmittedFile,
   type TargetContext,
   type YamlValue,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { Workflow } from './model.js';
 import type { GithubOptions } from './options.js';
 

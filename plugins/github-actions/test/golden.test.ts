@@ -2,12 +2,12 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, type ResolvedPipeline } from '@gatehouse/core';
-import { emitTarget } from '@gatehouse/test-utils';
+import { loadPipeline, type ResolvedPipeline } from '@gatehouse-ci/core';
+import { emitTarget } from '@gatehouse-ci/test-utils';
 import plugin, { gateJobId, REPORT_JOB_ID } from '../src/index.js';
 import { judgeWorkflows, type WorkflowVerdict } from './oracle.js';
 
-// `pnpm --filter @gatehouse/plugin-github-actions golden:update` rewrites the expected files.
+// `pnpm --filter @gatehouse-ci/plugin-github-actions golden:update` rewrites the expected files.
 const update = process.env.UPDATE_GOLDEN === '1';
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const cases = (await readdir(fixtures, { withFileTypes: true }))

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { emitTarget, gate, pipeline } from '@gatehouse/test-utils';
+import { emitTarget, gate, pipeline } from '@gatehouse-ci/test-utils';
 import plugin, { DEFAULT_ACTIONS } from '../src/index.js';
 import { judgeWorkflows } from './oracle.js';
 

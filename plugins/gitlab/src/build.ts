@@ -14,7 +14,7 @@ import {
   detectNodeToolchain,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { pipelineTextProblems } from './checks.js';
 import type { Artifacts, Cache, Defaults, GitlabPipeline, Job, RawVariable } from './model.js';
 import type { GitlabOptions } from './options.js';

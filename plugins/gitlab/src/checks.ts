@@ -8,7 +8,7 @@ import {
   isPlainArtifactGlob,
   type Diagnostic,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { GitlabOptions } from './options.js';
 
 /**

@@ -1,12 +1,12 @@
 /**
- * @gatehouse/plugin-gitlab — the `gitlab` target: a `.gitlab-ci.yml` with one job per gate
+ * @gatehouse-ci/plugin-gitlab — the `gitlab` target: a `.gitlab-ci.yml` with one job per gate
  * (`needs:` mirrors the gate graph) and a final job that merges the results and publishes the
  * report with GitLab's report widgets.
  *
  * options.ts (`targets.gitlab`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
  * checks.ts refuses user text the file cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse/core';
+import { defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildGitlabPipeline } from './build.js';
 import { resolveGitlabOptions } from './options.js';
 import { printGitlabPipeline } from './print.js';
@@ -36,7 +36,7 @@ export type {
 } from './model.js';
 
 export default definePlugin({
-  name: '@gatehouse/plugin-gitlab',
+  name: '@gatehouse-ci/plugin-gitlab',
   targets: {
     gitlab: defineTarget({
       description:

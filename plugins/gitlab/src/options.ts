@@ -6,7 +6,7 @@ import {
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** `targets.gitlab` options, resolved. */
 export interface GitlabOptions extends CiCommonOptions {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '@gatehouse/core';
-import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse/test-utils';
+import type { RunReport } from '@gatehouse-ci/core';
+import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
 import { DOCKER_SERVICE, REPORT_JOB_NAME } from '../src/build.js';
 import {
   makeProject,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveTargetOptions } from '@gatehouse/core';
-import { diagnosticsOf, emitTarget, gate, pipeline } from '@gatehouse/test-utils';
+import { resolveTargetOptions } from '@gatehouse-ci/core';
+import { diagnosticsOf, emitTarget, gate, pipeline } from '@gatehouse-ci/test-utils';
 import plugin, { COVERAGE_REGEX, gateJobName } from '../src/index.js';
 
 const target = plugin.targets.gitlab;

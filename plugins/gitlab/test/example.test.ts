@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadPipeline } from '@gatehouse/core';
+import { loadPipeline } from '@gatehouse-ci/core';
 import { gateJobName, REPORT_JOB_NAME } from '../src/index.js';
 import { jobGraph, requireGitlabCiLocal, validatePipelines, removeProjects } from './oracle.js';
 

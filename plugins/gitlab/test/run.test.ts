@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { loadPipeline, type RunReport } from '@gatehouse/core';
-import { emitTarget, hostileString } from '@gatehouse/test-utils';
+import { loadPipeline, type RunReport } from '@gatehouse-ci/core';
+import { emitTarget, hostileString } from '@gatehouse-ci/test-utils';
 import plugin from '../src/index.js';
 import {
   makeProject,
@@ -172,7 +172,7 @@ describe.skipIf(!requireGitlabCiLocal())('gitlab-ci-local runs the emitted pipel
     });
     // Every fragment at once, then random combinations.
     const all = fc.sample(sample, { numRuns: 5, seed: 15 });
-    const { HOSTILE_FRAGMENTS } = await import('@gatehouse/test-utils');
+    const { HOSTILE_FRAGMENTS } = await import('@gatehouse-ci/test-utils');
     all.unshift({ script: HOSTILE_FRAGMENTS.join(''), env: [...HOSTILE_FRAGMENTS] });
     for (const { script, env } of all) {
       const names = env.map((_, i) => `HOSTILE_${i}`);

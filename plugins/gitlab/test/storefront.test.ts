@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { requireGitlabCiLocal, runPipeline, type OracleRun } from './oracle.js';
 
 const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));

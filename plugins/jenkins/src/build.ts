@@ -29,7 +29,7 @@ import {
   topologicalLayers,
   type ResolvedGate,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { jenkinsfileTextProblems } from './checks.js';
 import type { Agent, DeclarativePipeline, Stage, Step, StringCredentialBinding } from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';

@@ -2,7 +2,7 @@
  * The config text a Jenkinsfile cannot carry unchanged, as located diagnostics: `emit`
  * refuses the pipeline when there is any.
  */
-import { ciUserTexts, type Diagnostic, type ResolvedPipeline } from '@gatehouse/core';
+import { ciUserTexts, type Diagnostic, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { unrepresentable } from './groovy.js';
 import type { ResolvedJenkinsOptions } from './options.js';
 

@@ -8,7 +8,7 @@
  * raw are printable ASCII; everything else is an escape, and `\` itself is always
  * doubled first, which keeps an escape from being spliced out of user text.
  */
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
 
 const HEX = '0123456789abcdef';
 

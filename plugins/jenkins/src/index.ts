@@ -1,17 +1,17 @@
 /**
- * @gatehouse/plugin-jenkins — the `jenkins` target: a declarative Jenkinsfile with one
+ * @gatehouse-ci/plugin-jenkins — the `jenkins` target: a declarative Jenkinsfile with one
  * stage per gate.
  *
  * options.ts (`targets.jenkins`) → build.ts (pipeline → model.ts) → print.ts (model → Groovy,
  * literals from groovy.ts); checks.ts refuses config text Groovy cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse/core';
+import { defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildJenkinsPipeline } from './build.js';
 import { resolveJenkinsOptions } from './options.js';
 import { printJenkinsfileFile } from './print.js';
 
 export default definePlugin({
-  name: '@gatehouse/plugin-jenkins',
+  name: '@gatehouse-ci/plugin-jenkins',
   targets: {
     jenkins: defineTarget({
       description:

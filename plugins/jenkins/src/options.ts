@@ -11,7 +11,7 @@ import {
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** Where the pipeline's stages run. */
 export interface JenkinsAgentOptions {

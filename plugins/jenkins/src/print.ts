@@ -8,7 +8,7 @@ import {
   generatedHeader,
   type EmittedFile,
   type TargetContext,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import { groovyString } from './groovy.js';
 import {
   POST_CONDITIONS,

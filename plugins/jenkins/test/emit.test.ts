@@ -8,8 +8,8 @@ import {
   loadPipeline,
   loadPlugins,
   type ResolvedPipeline,
-} from '@gatehouse/core';
-import { emitTarget, gate, pipeline } from '@gatehouse/test-utils';
+} from '@gatehouse-ci/core';
+import { emitTarget, gate, pipeline } from '@gatehouse-ci/test-utils';
 import plugin, {
   buildJenkinsPipeline,
   defaultCredentialsId,

@@ -1,13 +1,18 @@
 // Golden files: fixtures/<case>/gatehouse.yml → fixtures/<case>/_expected/<path>.
-// Regenerate with `pnpm --filter @gatehouse/plugin-jenkins golden:update`; every expected
+// Regenerate with `pnpm --filter @gatehouse-ci/plugin-jenkins golden:update`; every expected
 // file is then judged by the Groovy parser and the recording harness, never trusted as is.
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileTargets, loadPipeline, loadPlugins, type ResolvedPipeline } from '@gatehouse/core';
-import { emitTarget } from '@gatehouse/test-utils';
+import {
+  compileTargets,
+  loadPipeline,
+  loadPlugins,
+  type ResolvedPipeline,
+} from '@gatehouse-ci/core';
+import { emitTarget } from '@gatehouse-ci/test-utils';
 import plugin, { buildJenkinsPipeline, resolveJenkinsOptions } from '../src/index.js';
 import { expectedRecording, groovyAvailable, runHarness, type HarnessResult } from './harness.js';
 import { expectJenkinsSemantics } from './semantics.js';

@@ -3,8 +3,8 @@
 // judges them all; a failure names the seed and case index to replay.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedPipeline } from '@gatehouse/core';
-import { gate, hostileString, pipeline } from '@gatehouse/test-utils';
+import type { ResolvedPipeline } from '@gatehouse-ci/core';
+import { gate, hostileString, pipeline } from '@gatehouse-ci/test-utils';
 import {
   buildJenkinsPipeline,
   printJenkinsfile,

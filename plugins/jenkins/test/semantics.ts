@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse/core';
+import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from '../src/index.js';
 import type { RecordedPipeline } from './harness.js';
 

@@ -1,6 +1,6 @@
 /**
- * @gatehouse/nx — Gatehouse inside nx, through nx's own APIs:
- * - `createNodesV2`: an nx plugin (list `@gatehouse/nx` under `plugins` in nx.json) that adds,
+ * @gatehouse-ci/nx — Gatehouse inside nx, through nx's own APIs:
+ * - `createNodesV2`: an nx plugin (list `@gatehouse-ci/nx` under `plugins` in nx.json) that adds,
  *   to each project with gates of `packages:`, a `gatehouse` target running all of them and a
  *   `gatehouse-<gate>` target per gate, so `nx run web:gatehouse` and
  *   `nx affected -t gatehouse` run the gates through Gatehouse (one report, its own cache);
@@ -17,9 +17,9 @@ import {
   type ResolvedGate,
   type ResolvedPipeline,
   type Workspace,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
-/** Options of the plugin, as written in nx.json: `{ plugin: '@gatehouse/nx', options: {…} }`. */
+/** Options of the plugin, as written in nx.json: `{ plugin: '@gatehouse-ci/nx', options: {…} }`. */
 export interface GatehouseNxOptions {
   /** The Gatehouse config, relative to the nx workspace root. @default 'gatehouse.yml' */
   config?: string;
@@ -115,7 +115,7 @@ async function pipelineOf(
 }
 
 /** The plugin's name, as nx shows it. */
-export const name = '@gatehouse/nx';
+export const name = '@gatehouse-ci/nx';
 
 /** The nx plugin: `createNodesV2` over every `package.json`. */
 export const createNodesV2 = [

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverWorkspace } from '@gatehouse/core';
-import { makeWorkspace } from '@gatehouse/test-utils';
+import { discoverWorkspace } from '@gatehouse-ci/core';
+import { makeWorkspace } from '@gatehouse-ci/test-utils';
 import { readNxProjectGraph, readNxWorkspace } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ const ENV = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: '
 let root = '';
 beforeAll(async () => {
   // The CLI and this plugin run from dist/: build them as a user's install would have them.
-  await run('pnpm', ['--filter', '@gatehouse/nx', '--filter', 'gatehouse...', 'build'], {
+  await run('pnpm', ['--filter', '@gatehouse-ci/nx', '--filter', 'gatehouse...', 'build'], {
     cwd: join(here, '../../..'),
   });
   root = mkdtempSync(join(tmpdir(), 'gh-nx-'));
@@ -62,7 +62,7 @@ afterAll(() => {
 const nx = (...args: string[]) =>
   run(process.execPath, [NX, ...args], { cwd: root, env: ENV, maxBuffer: 16 * 1024 * 1024 });
 
-describe('@gatehouse/nx', () => {
+describe('@gatehouse-ci/nx', () => {
   it('infers a gatehouse target and one per gate for each project', async () => {
     const { stdout } = await nx('show', 'project', 'web', '--json');
     const project = JSON.parse(stdout) as {

@@ -1,12 +1,67 @@
-import { checkFiles } from '@gatehouse/core';
-import type { Command } from '../command.js';
-import { CONFIG_OPTION } from '../project.js';
-import { compileInMemory } from './compile.js';
+import { checkFiles, type FileCheck } from '@gatehouse-ci/core';
+import type { Command, CommandContext } from '../command.js';
+import { CONFIG_OPTION, shown } from '../project.js';
+import {
+  COMPILE_JSON_VERSION,
+  JSON_OPTION,
+  compileInMemory,
+  compileProject,
+  errorDiagnostics,
+  jsonFailure,
+  printJson,
+  type Compiled,
+} from './compile.js';
+
+/** The `gatehouse compile …` command that brings the stale files of `targets` up to date. */
+function fixCommand(ctx: CommandContext, targets: string[]): string {
+  return `gatehouse compile${ctx.values.config ? ` --config ${String(ctx.values.config)}` : ''}${targets.map((t) => ` --target ${t}`).join('')}`;
+}
+
+/** Targets of the files that are not up to date. */
+function staleTargets(files: Array<{ path: string; target: string }>, bad: FileCheck[]): string[] {
+  return [...new Set(files.filter((f) => bad.some((b) => b.path === f.path)).map((f) => f.target))];
+}
+
+async function checkJson(ctx: CommandContext): Promise<number> {
+  const { io } = ctx;
+  let r: Compiled | null = null;
+  let results: FileCheck[];
+  try {
+    r = await compileProject(ctx);
+    if (!r.ok) {
+      printJson(io, jsonFailure(io, 'check', r.configPath, [...r.warnings, ...r.diagnostics]));
+      return 1;
+    }
+    results = await checkFiles(r.rootDir, r.files);
+  } catch (err) {
+    printJson(io, jsonFailure(io, 'check', r?.configPath ?? null, errorDiagnostics(err)));
+    return 1;
+  }
+  const bad = results.filter((x) => x.status !== 'ok');
+  const targets = staleTargets(r.files, bad);
+  printJson(io, {
+    version: COMPILE_JSON_VERSION,
+    command: 'check',
+    file: shown(io, r.configPath),
+    ok: bad.length === 0,
+    errors: 0,
+    warnings: r.warnings.length,
+    diagnostics: r.warnings,
+    files: results.map((x, i) => ({
+      path: x.path,
+      target: r.files[i]!.target,
+      status: x.status,
+      diff: x.status === 'ok' ? null : x.diff,
+    })),
+    fix: bad.length === 0 ? null : fixCommand(ctx, targets),
+  });
+  return bad.length === 0 ? 0 : 1;
+}
 
 export const check: Command = {
   name: 'check',
   summary: 'Fail when a generated file differs from what `gatehouse compile` would write',
-  usage: 'check [--config FILE] [--target NAME ...]',
+  usage: 'check [--config FILE] [--target NAME ...] [--json]',
   details: [
     'Exit status: 0 when every generated file is up to date, 1 when one is stale or missing',
     '(a unified diff per file shows what `gatehouse compile` would change).',
@@ -14,6 +69,7 @@ export const check: Command = {
     'Examples:',
     '  gatehouse check',
     '  gatehouse check --target github',
+    '  gatehouse check --json',
   ].join('\n'),
   options: {
     config: CONFIG_OPTION,
@@ -24,8 +80,10 @@ export const check: Command = {
       description: 'Target to check',
       valueName: 'NAME',
     },
+    json: JSON_OPTION,
   },
   async run(ctx) {
+    if (ctx.values.json === true) return checkJson(ctx);
     const r = await compileInMemory(ctx);
     if (typeof r === 'number') return r;
     const { io } = ctx;
@@ -38,12 +96,9 @@ export const check: Command = {
       io.stdout.write(`${results.length} file${results.length === 1 ? '' : 's'} up to date\n`);
       return 0;
     }
-    const targets = [
-      ...new Set(r.files.filter((f) => bad.some((b) => b.path === f.path)).map((f) => f.target)),
-    ];
     io.stdout.write(
       `${bad.length} of ${results.length} generated file${results.length === 1 ? ' is' : 's are'} stale or missing; ` +
-        `run \`gatehouse compile${ctx.values.config ? ` --config ${String(ctx.values.config)}` : ''}${targets.map((t) => ` --target ${t}`).join('')}\`\n`,
+        `run \`${fixCommand(ctx, staleTargets(r.files, bad))}\`\n`,
     );
     return 1;
   },

@@ -1,4 +1,4 @@
-import { explain as explainGates } from '@gatehouse/runner';
+import { explain as explainGates } from '@gatehouse-ci/runner';
 import type { Command } from '../command.js';
 import { CONFIG_OPTION, openValidProject } from '../project.js';
 

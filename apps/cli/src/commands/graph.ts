@@ -6,7 +6,7 @@ import {
   formatDuration,
   topologicalLayers,
   type ResolvedPipeline,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
 import { CONFIG_OPTION, openValidProject } from '../project.js';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
-import { importDockerfile } from '@gatehouse/plugin-dockerfile';
+import { GatehouseError } from '@gatehouse-ci/core';
+import { importDockerfile } from '@gatehouse-ci/plugin-dockerfile';
 import type { Command } from '../command.js';
 
 /** Version of the `--format json` output; bumped only on incompatible changes. */

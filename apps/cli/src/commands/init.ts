@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
-import { initProject } from '../init/index.js';
+import { initProject, installCommand } from '../init/index.js';
 
 export const init: Command = {
   name: 'init',
@@ -39,7 +39,7 @@ export const init: Command = {
     const dir = resolve(io.cwd, typeof values.dir === 'string' ? values.dir : '.');
     const out = resolve(dir, typeof values.output === 'string' ? values.output : 'gatehouse.yml');
     const dryRun = values['dry-run'] === true;
-    const { plan, text } = await initProject(dir);
+    const { plan, text, facts } = await initProject(dir);
     const report = (stream: NodeJS.WritableStream) => {
       stream.write('Detected:\n');
       for (const line of plan.detected) stream.write(`  ${line}\n`);
@@ -93,6 +93,12 @@ export const init: Command = {
     io.stdout.write(
       `\nWrote ${shown} (${gates.length} gate${gates.length === 1 ? '' : 's'}${gates.length ? `: ${gates.join(', ')}` : ''}).\n`,
     );
+    const install = installCommand(facts);
+    if (install !== null) {
+      io.stdout.write(
+        `Add Gatehouse to the project, so the generated CI jobs and Dockerfile find it: ${install}\n`,
+      );
+    }
     io.stdout.write(
       'Next: review it, then `gatehouse validate`, `gatehouse run`, `gatehouse compile`.\n',
     );

@@ -11,8 +11,8 @@ import {
 import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse/core';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse-ci/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import {
   generateSigningKeyPair,
   mergeReports,
@@ -42,7 +42,7 @@ import {
   validateReportSchema,
   type HistoryRun,
   type RenderFormat,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import type { Command, CommandContext, Io } from '../command.js';
 import { CLI_VERSION } from '../version.js';
 import { ciLogOf, githubFenced } from '../progress/ci-log.js';
@@ -262,6 +262,9 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   return values['fail-on-verdict'] === true && merged.verdict.status !== 'passed' ? 1 : 0;
 }
 
+/** Version of the `report verify --json` output; bumped only on incompatible changes. */
+export const VERIFY_JSON_VERSION = 1;
+
 async function verifyCmd({ io, values, positionals }: CommandContext): Promise<number> {
   if (positionals.length > 1) throw usageError('verify takes one report file');
   const file = resolve(io.cwd, positionals[0] ?? DEFAULT_REPORT);
@@ -271,6 +274,32 @@ async function verifyCmd({ io, values, positionals }: CommandContext): Promise<n
     ...(publicKey ? { publicKey } : {}),
     schema: values.schema === true,
   });
+  if (values.json === true) {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          version: VERIFY_JSON_VERSION,
+          command: 'report verify',
+          file: shown(io, file),
+          ok: v.ok,
+          digest: v.digest,
+          signature: v.signature,
+          run: v.report
+            ? {
+                runId: v.report.runId ?? null,
+                verdict: v.report.verdict?.status ?? null,
+                commit: v.report.git?.commit ?? null,
+              }
+            : null,
+          attestations: v.attestations ?? [],
+          problems: v.problems,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return v.ok ? 0 : 1;
+  }
   if (v.ok) {
     const sig =
       v.signature === 'valid'
@@ -562,7 +591,7 @@ export const report: Command = {
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
     '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--key F] [--fail-on-verdict]',
-    '  verify [FILE] [--public-key F] [--schema]   exit 1 when the report does not match its digest or the',
+    '  verify [FILE] [--public-key F] [--schema] [--json]   exit 1 when the report does not match its digest or the',
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
     '  history [--dir DIR]                   list runs from .gatehouse/ledger.jsonl; check the chain, its head pointer and the run folders',
@@ -615,7 +644,8 @@ export const report: Command = {
     config: {
       type: 'string',
       short: 'c',
-      description: 'merge: config file (default gatehouse.yml)',
+      description:
+        'merge: config file (default: the nearest gatehouse.yml, from the current directory up)',
       valueName: 'FILE',
     },
     docker: {
@@ -652,7 +682,8 @@ export const report: Command = {
     },
     json: {
       type: 'boolean',
-      description: 'diff: print the differences as JSON',
+      description:
+        'diff: print the differences as JSON; verify: print the result as one JSON object',
     },
     html: {
       type: 'boolean',

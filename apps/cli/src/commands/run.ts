@@ -8,7 +8,7 @@ import {
   newRunId,
   type GateResult,
   type RunReport,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 import {
   buildReport,
   isReportWriteError,
@@ -16,13 +16,13 @@ import {
   writeFileAtomic,
   writeReport,
   type ReportWriteError,
-} from '@gatehouse/report';
+} from '@gatehouse-ci/report';
 import {
   publishLatest,
   runPaths,
   type GateExplanation,
   type LocalExecuteOptions,
-} from '@gatehouse/runner';
+} from '@gatehouse-ci/runner';
 import type { Command, CommandContext } from '../command.js';
 import {
   CONFIG_OPTION,
@@ -31,6 +31,7 @@ import {
   printDiagnostics,
   shown,
 } from '../project.js';
+import { colorEnabled, painter } from '../color.js';
 import { counts, isProblem, tailLines } from '../progress/format.js';
 import { chooseRenderer } from '../progress/renderers.js';
 import {
@@ -337,10 +338,14 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     if (ci !== null) io.stdout.write(await ciSections(ci, logs, report, pipeline.rootDir, io.env));
     const lines: string[] = [];
     if (ci !== 'buildkite') lines.push(...(await failureTails(logs, io)));
-    lines.push(
-      '',
-      `${report.verdict.status === 'passed' && !interrupted ? '✔ PASSED' : interrupted ? '■ INTERRUPTED' : '✖ FAILED'} — ${counts(report)}`,
-    );
+    const paint = painter(colorEnabled(io.stdout, io.env));
+    const verdict =
+      report.verdict.status === 'passed' && !interrupted
+        ? paint('green', '✔ PASSED')
+        : interrupted
+          ? paint('yellow', '■ INTERRUPTED')
+          : paint('red', '✖ FAILED');
+    lines.push('', `${verdict} — ${counts(report)}`);
     for (const r of report.verdict.reasons) lines.push(`  ${r}`);
     if (writeError !== null && !existsSync(join(paths.runDir, 'report.json'))) {
       lines.push(`report: not written (${writeError.errno})`);

@@ -1,4 +1,4 @@
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
 import { CONFIG_OPTION, hasErrors, openProject, printDiagnostics, shown } from '../project.js';
 

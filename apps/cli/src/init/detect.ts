@@ -13,7 +13,7 @@ import {
   GatehouseError,
   packageManagerOf,
   type PackageManagerFacts,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** The parts of package.json that init reads. */
 export interface PackageJson {

@@ -2,7 +2,7 @@
  * `gatehouse init` as a library: detect → plan → render. The command in
  * `commands/init.ts` only adds files and printing.
  */
-import { detectProject } from './detect.js';
+import { detectProject, type ProjectFacts } from './detect.js';
 import { planInit, type InitPlan } from './plan.js';
 import { renderInit } from './render.js';
 
@@ -21,7 +21,26 @@ export { renderInit, yamlScalar, yamlFlow, SCHEMA_COMMENT } from './render.js';
 export async function initProject(
   dir: string,
   runningNode?: string,
-): Promise<{ plan: InitPlan; text: string }> {
-  const plan = planInit(await detectProject(dir, runningNode));
-  return { plan, text: renderInit(plan) };
+): Promise<{ plan: InitPlan; text: string; facts: ProjectFacts }> {
+  const facts = await detectProject(dir, runningNode);
+  const plan = planInit(facts);
+  return { plan, text: renderInit(plan), facts };
+}
+
+/** The npm name of the CLI package, which the generated CI files and the Dockerfile run. */
+export const CLI_PACKAGE = 'gatehouse-ci';
+
+/**
+ * The command that adds the CLI to the project as a devDependency, or null when it is one
+ * already. The generated CI jobs and Dockerfile run `gatehouse` from the project's own
+ * `node_modules`, so it has to be there.
+ */
+export function installCommand(facts: ProjectFacts): string | null {
+  if (facts.deps.has(CLI_PACKAGE)) return null;
+  const pm = facts.packageManager.name;
+  const workspaceRoot = facts.workspaces.length > 0;
+  if (pm === 'npm') return `npm install --save-dev ${CLI_PACKAGE}`;
+  if (pm === 'pnpm')
+    return `pnpm add --save-dev${workspaceRoot ? ' --workspace-root' : ''} ${CLI_PACKAGE}`;
+  return `yarn add --dev${workspaceRoot && !facts.packageManager.yarnBerry ? ' --ignore-workspace-root-check' : ''} ${CLI_PACKAGE}`;
 }

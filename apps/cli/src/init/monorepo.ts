@@ -4,7 +4,7 @@
  * turbo's task graph gives (else `^build`, turbo's usual `dependsOn`). Kept out of `plan.ts`,
  * which handles single-package projects.
  */
-import { packageSlugs, type UserGate, type WorkspacePackage } from '@gatehouse/core';
+import { packageSlugs, type UserGate, type WorkspacePackage } from '@gatehouse-ci/core';
 import type { TurboTask } from './turbo.js';
 
 /** What the workspace looks like, for the proposer. */

@@ -2,7 +2,7 @@
  * Turns project facts into the starter config: the `UserConfig` init intends to write,
  * the comment above each part, and the lines printed to explain what was detected.
  */
-import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse/core';
+import type { UserConfig, UserGate, UserRelease, UserSetup } from '@gatehouse-ci/core';
 import {
   ESLINT_FILES,
   INSTALL_FILES,

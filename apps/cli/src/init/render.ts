@@ -6,9 +6,13 @@
 import { stringify } from 'yaml';
 import type { InitPlan } from './plan.js';
 
-/** First line of the written file: lets editors using yaml-language-server validate it. */
+/**
+ * First line of the written file: lets editors using yaml-language-server validate it. The
+ * CLI package ships the schema, and it is the project's direct devDependency, so this path
+ * exists under npm's, pnpm's and yarn's layouts alike.
+ */
 export const SCHEMA_COMMENT =
-  '# yaml-language-server: $schema=./node_modules/@gatehouse/core/schema/gatehouse.schema.json';
+  '# yaml-language-server: $schema=./node_modules/gatehouse-ci/schema/gatehouse.schema.json';
 
 /** Printable ASCII without leading/trailing blanks: safe to hand to the YAML library's plain/quoted choice. */
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { Finding, GateResult } from '@gatehouse/core';
+import type { Finding, GateResult } from '@gatehouse-ci/core';
 
 /** The CI log conventions the CLI follows: detected from the environment each CI sets. */
 export type CiLog = 'github' | 'buildkite' | null;

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 
 /** `1.2s`, `340ms`, `2m05s`. */
 export function formatElapsed(ms: number): string {

@@ -2,7 +2,8 @@
  * Progress renderers for `gatehouse run`: a live table on a terminal, timestamped lines
  * elsewhere (CI, pipes), JSON lines with `--json`.
  */
-import type { GateResult, RunEvent } from '@gatehouse/core';
+import type { GateResult, RunEvent } from '@gatehouse-ci/core';
+import { colorEnabled, painter, type Color, type Paint } from '../color.js';
 import { clock, describeEnd, formatElapsed, SYMBOL } from './format.js';
 
 /** Receives run events; `close()` stops timers and leaves the output tidy. */
@@ -27,9 +28,13 @@ export function jsonRenderer(out: Out): ProgressRenderer {
   };
 }
 
-/** Non-TTY or CI: plain timestamped lines. */
-export function lineRenderer(out: Out): ProgressRenderer {
+/** Non-TTY or CI: plain timestamped lines, the status symbols coloured when `paint` colours. */
+export function lineRenderer(out: Out, paint: Paint = painter(false)): ProgressRenderer {
   const w = (at: string, text: string) => out.write(`${clock(at)} ${text}\n`);
+  const symbol = (status: string, text: string) => {
+    const color = STATUS_COLOR[status];
+    return color ? paint(color, text) : text;
+  };
   return {
     kind: 'lines',
     onEvent(e) {
@@ -48,15 +53,17 @@ export function lineRenderer(out: Out): ProgressRenderer {
             e.at,
             e.cached
               ? '↺ setup unchanged, skipped'
-              : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`,
+              : `${e.ok ? symbol('passed', SYMBOL.passed!) : symbol('failed', SYMBOL.failed!)} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`,
           );
           break;
         case 'gate-start':
-          w(e.at, `▶ ${e.id} started`);
+          w(e.at, `${paint('blue', '▶')} ${e.id} started`);
           break;
-        case 'gate-end':
-          w(e.at, describeEnd(e.result));
+        case 'gate-end': {
+          const [first, ...rest] = describeEnd(e.result).split(' ');
+          w(e.at, [symbol(e.result.status, first!), ...rest].join(' '));
           break;
+        }
         case 'message':
           w(e.at, `${e.level === 'info' ? 'ℹ' : '⚠'} ${e.text}`);
           break;
@@ -77,18 +84,26 @@ interface Row {
 }
 
 const ESC = '\x1b[';
-const COLOR: Record<string, string> = {
-  passed: '32',
-  cached: '36',
-  failed: '31',
-  error: '31',
-  timeout: '33',
-  interrupted: '33',
-  skipped: '90',
+/** The colour of each final status. */
+export const STATUS_COLOR: Record<string, Color> = {
+  passed: 'green',
+  cached: 'cyan',
+  failed: 'red',
+  error: 'red',
+  timeout: 'yellow',
+  interrupted: 'yellow',
+  skipped: 'gray',
 };
 
-/** A terminal: a table redrawn in place at most 10 times a second. */
-export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
+/**
+ * A terminal: a table redrawn in place at most 10 times a second. Cursor movement is not
+ * colour: with `paint` off (`NO_COLOR`), the table still redraws, in plain text.
+ */
+export function ttyRenderer(
+  out: Out,
+  intervalMs = 100,
+  paint: Paint = painter(true),
+): ProgressRenderer {
   const rows = new Map<string, Row>();
   let setup: string | null = null;
   let drawn = 0;
@@ -98,16 +113,18 @@ export function ttyRenderer(out: Out, intervalMs = 100): ProgressRenderer {
   const line = (r: Row): string => {
     const width = Math.max(...[...rows.keys()].map((k) => k.length), 4);
     const id = r.id.padEnd(width);
-    if (r.state === 'waiting') return `  ${ESC}90m· ${id}  waiting${ESC}0m`;
+    if (r.state === 'waiting') return `  ${paint('gray', `· ${id}  waiting`)}`;
     if (r.state === 'running')
-      return `  ${ESC}34m▶${ESC}0m ${id}  running  ${formatElapsed(Date.now() - (r.startedMs ?? Date.now()))}`;
+      return `  ${paint('blue', '▶')} ${id}  running  ${formatElapsed(Date.now() - (r.startedMs ?? Date.now()))}`;
     const res = r.result!;
     const how = res.status === 'cached' ? `cached (${res.cached?.status ?? '?'})` : res.status;
     const time =
       res.status === 'cached' || res.status === 'skipped'
         ? ''
         : `  ${formatElapsed(res.durationMs)}`;
-    return `  ${ESC}${COLOR[res.status] ?? '0'}m${SYMBOL[res.status] ?? '?'}${ESC}0m ${id}  ${how}${time}${res.status === 'skipped' && res.reason ? `  ${ESC}90m${res.reason}${ESC}0m` : ''}`;
+    const symbol = SYMBOL[res.status] ?? '?';
+    const color = STATUS_COLOR[res.status];
+    return `  ${color ? paint(color, symbol) : symbol} ${id}  ${how}${time}${res.status === 'skipped' && res.reason ? `  ${paint('gray', res.reason)}` : ''}`;
   };
   const clear = () => {
     if (drawn > 0) out.write(`${ESC}${drawn}A${ESC}0J`);
@@ -202,13 +219,17 @@ function truncate(s: string, cols: number): string {
   return out;
 }
 
-/** Pick the renderer: JSON when asked, a live table on a terminal outside CI, lines otherwise. */
+/**
+ * Pick the renderer: JSON when asked, a live table on a terminal outside CI, lines otherwise;
+ * coloured as {@link colorEnabled} decides (`NO_COLOR`, `FORCE_COLOR`).
+ */
 export function chooseRenderer(
   out: Out & { isTTY?: boolean },
   opts: { json: boolean; env: Record<string, string | undefined> },
 ): ProgressRenderer {
   if (opts.json) return jsonRenderer(out);
+  const paint = painter(colorEnabled(out, opts.env));
   const ci = opts.env.CI !== undefined && opts.env.CI !== '' && opts.env.CI !== 'false';
-  if (out.isTTY && !ci && opts.env.TERM !== 'dumb') return ttyRenderer(out);
-  return lineRenderer(out);
+  if (out.isTTY && !ci && opts.env.TERM !== 'dumb') return ttyRenderer(out, 100, paint);
+  return lineRenderer(out, paint);
 }

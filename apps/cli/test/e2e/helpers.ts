@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 export const CLI = join(REPO_ROOT, 'apps/cli/bin/gatehouse.js');

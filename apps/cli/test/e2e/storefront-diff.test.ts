@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReportDiff } from '@gatehouse/report';
+import type { ReportDiff } from '@gatehouse-ci/report';
 import { copyStorefront, edit, gatehouse, readReport, show } from './helpers.js';
 
 describe('report diff over real storefront runs', () => {

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBrowserImage, requireDocker } from '@gatehouse/test-utils';
-import type { RunReport } from '@gatehouse/core';
+import { ensureBrowserImage, requireDocker } from '@gatehouse-ci/test-utils';
+import type { RunReport } from '@gatehouse-ci/core';
 import { copyStorefront, edit, gateOf, gatehouse, readReport, show, statuses } from './helpers.js';
 
 const execFileAsync = promisify(execFile);

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '@gatehouse/test-utils';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import { launchChromium } from '@gatehouse-ci/test-utils';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { copyStorefront, edit, gateOf, gatehouse, readReport, show, statuses } from './helpers.js';
 
 const chromiumPresent = existsSync('/usr/bin/chromium');

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBaseImage, ensureBrowserImage, hostPnpmDir } from '@gatehouse/test-utils';
+import { ensureBaseImage, ensureBrowserImage, hostPnpmDir } from '@gatehouse-ci/test-utils';
 import { STOREFRONT } from '../e2e/helpers.js';
 import { replaceIn, type Fault, type Fixture } from './harness.js';
 

@@ -10,8 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { loadPipeline, topologicalLayers, type RunReport } from '@gatehouse/core';
-import { matchFiles } from '@gatehouse/runner';
+import { loadPipeline, topologicalLayers, type RunReport } from '@gatehouse-ci/core';
+import { matchFiles } from '@gatehouse-ci/runner';
 import { edit, gatehouse, show } from '../e2e/helpers.js';
 
 /** The BuildKit-speaking client (the 20.10 CLI needs no buildx plugin). */

@@ -14,7 +14,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCKER_TEST_TIMEOUT_MS, requireDocker } from '@gatehouse/test-utils';
+import { DOCKER_TEST_TIMEOUT_MS, requireDocker } from '@gatehouse-ci/test-utils';
 import { gatehouse, show } from '../e2e/helpers.js';
 import type { FixtureSource } from './fixtures.js';
 import {

@@ -328,7 +328,7 @@ const gate: SchemaNode = {
 /** The JSON Schema of `gatehouse.yml`. */
 export const configSchema: SchemaNode = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://gatehouse.dev/schema/gatehouse.schema.json',
+  $id: 'https://cdn.jsdelivr.net/npm/gatehouse-ci/schema/gatehouse.schema.json',
   title: 'gatehouse.yml',
   description:
     'Quality gates declared once: compiled to a Dockerfile and CI configs, run anywhere, reported once.',

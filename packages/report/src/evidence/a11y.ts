@@ -1,4 +1,4 @@
-import type { Finding } from '@gatehouse/core';
+import type { Finding } from '@gatehouse-ci/core';
 import {
   a11yFingerprint,
   a11ySummaryOf,

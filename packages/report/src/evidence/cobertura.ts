@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as FastXml from 'fast-xml-parser';
-import type { CoverageSummary } from '@gatehouse/core';
+import type { CoverageSummary } from '@gatehouse-ci/core';
 import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
 
 /** Percentages to two decimals, rounded down so 79.999 never reads as 80. */

@@ -1,4 +1,4 @@
-import type { CoverageSummary } from '@gatehouse/core';
+import type { CoverageSummary } from '@gatehouse-ci/core';
 import { EvidenceError, isObject, num, parseJson, type ParsedEvidence } from './types.js';
 
 const METRICS = ['lines', 'branches', 'functions', 'statements'] as const;

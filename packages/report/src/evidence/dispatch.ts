@@ -1,4 +1,4 @@
-import type { EvidenceFormat } from '@gatehouse/core';
+import type { EvidenceFormat } from '@gatehouse-ci/core';
 import { parseAxe, parsePa11y } from './a11y.js';
 import { parseCobertura } from './cobertura.js';
 import { parseIstanbul, parseLcov } from './coverage.js';
@@ -106,6 +106,8 @@ export function mergeEvidence(parts: ParsedEvidence[]): ParsedEvidence {
       out.coverage = c;
     }
     if (p.tools) out.tools = uniqueTools([...(out.tools ?? []), ...p.tools]);
+    if (p.producers)
+      out.producers = [...new Set([...(out.producers ?? []), ...p.producers])].sort();
     if (p.sonar && (!out.sonar || out.sonar.status === 'NONE')) {
       out.sonar = {
         ...p.sonar,

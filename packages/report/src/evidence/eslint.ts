@@ -1,4 +1,4 @@
-import type { Finding } from '@gatehouse/core';
+import type { Finding } from '@gatehouse-ci/core';
 import {
   EvidenceError,
   isObject,
@@ -48,5 +48,9 @@ export function parseEslint(text: string, ctx: ParseContext): ParsedEvidence {
     }
   });
   // ESLint lists every file it linted, with or without messages.
-  return { lint: { ...lintSummaryOf(findings), checked: data.length }, findings };
+  return {
+    lint: { ...lintSummaryOf(findings), checked: data.length },
+    producers: ['eslint'],
+    findings,
+  };
 }

@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '@gatehouse/test-utils';
-import type { RunReport } from '@gatehouse/core';
+import { launchChromium, requireChromium } from '@gatehouse-ci/test-utils';
+import type { RunReport } from '@gatehouse-ci/core';
 import {
   parseAxe,
   parseCobertura,

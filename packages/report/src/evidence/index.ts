@@ -1,4 +1,4 @@
-import type { EvidenceFormat } from '@gatehouse/core';
+import type { EvidenceFormat } from '@gatehouse-ci/core';
 export { EvidenceError } from './types.js';
 export type { ParsedEvidence, ParseContext } from './types.js';
 export { parseEslint } from './eslint.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as FastXml from 'fast-xml-parser';
-import type { TestCaseResult, TestSummary } from '@gatehouse/core';
+import type { TestCaseResult, TestSummary } from '@gatehouse-ci/core';
 import { EvidenceError, isObject, type ParsedEvidence } from './types.js';
 
 /** Most failures kept in a summary. */
@@ -32,7 +32,21 @@ const ARRAYS = new Set(['testsuite', 'testcase', 'failure', 'error', 'skipped', 
  */
 export function parseJunit(text: string): ParsedEvidence {
   const cases = readJunitCases(text);
-  return { tests: testSummaryOf(cases), findings: [] };
+  const producer = junitProducer(text);
+  return {
+    tests: testSummaryOf(cases),
+    ...(producer ? { producers: [producer] } : {}),
+    findings: [],
+  };
+}
+
+/** Default `<testsuites name>` of the runners whose JUnit XML says who wrote it. */
+const JUNIT_PRODUCERS: Record<string, string> = { 'vitest tests': 'vitest', 'jest tests': 'jest' };
+
+/** The npm package that wrote a JUnit file, from its root element's default name, or undefined. */
+function junitProducer(text: string): string | undefined {
+  const root = /<testsuites\b[^>]*?\bname="([^"]*)"/.exec(text.slice(0, 4096));
+  return root ? JUNIT_PRODUCERS[root[1]!] : undefined;
 }
 
 /**

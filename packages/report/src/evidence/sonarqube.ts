@@ -1,4 +1,4 @@
-import type { SonarSummary } from '@gatehouse/core';
+import type { SonarSummary } from '@gatehouse-ci/core';
 import { EvidenceError, isObject, parseJson, str, toolOf, type ParsedEvidence } from './types.js';
 
 const STATUSES = new Set(['OK', 'WARN', 'ERROR', 'NONE']);

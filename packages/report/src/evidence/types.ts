@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import type {
   A11ySummary,
   CoverageSummary,
@@ -8,7 +8,7 @@ import type {
   LintSummary,
   SonarSummary,
   TestSummary,
-} from '@gatehouse/core';
+} from '@gatehouse-ci/core';
 
 /** What one evidence parser extracts from one file. Every part is optional. */
 export interface ParsedEvidence {
@@ -19,6 +19,11 @@ export interface ParsedEvidence {
   sonar?: SonarSummary;
   /** Tools that named their version in the file (axe-core's `testEngine`, a SARIF driver, …). */
   tools?: EvidenceTool[];
+  /**
+   * npm packages the file shows were its producer, though it carries no version (ESLint's
+   * JSON, Vitest's JUnit): an executor that ran the gate here reads their installed version.
+   */
+  producers?: string[];
   /** Every finding, uncapped: policies count them before the summary caps them. */
   findings: Finding[];
 }
@@ -142,7 +147,7 @@ export function a11ySummaryOf(findings: Finding[], pages: number): A11ySummary {
 }
 
 /** A plain object (core's `isPlainObject`). */
-export { isPlainObject as isObject } from '@gatehouse/core';
+export { isPlainObject as isObject } from '@gatehouse-ci/core';
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, RunReport } from '@gatehouse/core';
+import type { Finding, RunReport } from '@gatehouse-ci/core';
 
 /** One issue of a Code Climate report, the subset GitLab's code quality widget reads. */
 export interface CodeQualityIssue {

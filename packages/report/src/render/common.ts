@@ -1,4 +1,4 @@
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 
 /** One-line summary of a gate's evidence, e.g. "3 errors, 1 warning · 41/42 tests". */

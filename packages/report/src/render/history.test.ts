@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '@gatehouse/test-utils';
+import { launchChromium, requireChromium } from '@gatehouse-ci/test-utils';
 import { sampleReport } from '../../test/sample.js';
 import { renderHistoryHtml, type HistoryRun } from './history.js';
 

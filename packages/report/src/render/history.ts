@@ -2,7 +2,7 @@
  * The history page: trends over the runs of a ledger — verdicts, each gate's duration and
  * finding count — as inline SVG charts with a table of the same numbers.
  */
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../verdict.js';
 import { formatDuration } from '../util.js';
 

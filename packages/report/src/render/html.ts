@@ -1,4 +1,4 @@
-import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse/core';
+import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';
@@ -249,12 +249,20 @@ function commandItems(g: GateResult): Array<[string, string]> {
       g.tools
         .map(
           (t) =>
-            `${esc(t.name)} ${code(t.version)} <span class="muted">(${t.source === 'evidence' ? 'from its evidence' : 'declared in the config'})</span>`,
+            `${esc(t.name)} ${code(t.version)} <span class="muted">(${TOOL_SOURCE[t.source] ?? esc(String(t.source))})</span>`,
         )
         .join('<br>'),
     ]);
   return items;
 }
+
+/** How the HTML names where a tool's version comes from. */
+const TOOL_SOURCE: Record<string, string> = {
+  runtime: 'on the PATH it ran with',
+  evidence: 'from its evidence',
+  installed: 'installed in node_modules',
+  config: 'declared in the config',
+};
 
 function safeUrl(u: string): string {
   return /^https?:\/\//i.test(u) ? u : '#';

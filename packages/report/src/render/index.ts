@@ -1,4 +1,4 @@
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { renderCodeQuality } from './codequality.js';
 import { renderHtml, type HtmlOptions } from './html.js';
 import { renderIntoto, type StatementOptions } from './intoto.js';

@@ -1,6 +1,6 @@
-import { sha256 } from '@gatehouse/core';
+import { sha256 } from '@gatehouse-ci/core';
 import { canonicalForms } from '../canonical.js';
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';

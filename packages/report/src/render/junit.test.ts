@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostileString } from '@gatehouse/test-utils';
-import type { RunReport, TestCaseResult } from '@gatehouse/core';
+import { hostileString } from '@gatehouse-ci/test-utils';
+import type { RunReport, TestCaseResult } from '@gatehouse-ci/core';
 import { mergeEvidence, parseEvidence } from '../evidence/dispatch.js';
 import { MAX_TEST_CASES, parseJunit } from '../evidence/junit.js';
 import { render } from './index.js';

@@ -1,4 +1,4 @@
-import type { GateResult, RunReport, TestCaseResult } from '@gatehouse/core';
+import type { GateResult, RunReport, TestCaseResult } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 import { evidenceLine } from './common.js';
 

@@ -1,4 +1,4 @@
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 import { formatDuration } from '../util.js';
 import { evidenceLine, STATUS_ICON, statusCounts, statusLabel } from './common.js';

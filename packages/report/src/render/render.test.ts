@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
-import { hostileString, launchChromium, requireChromium } from '@gatehouse/test-utils';
-import type { Finding, GateResult, RunReport } from '@gatehouse/core';
+import { hostileString, launchChromium, requireChromium } from '@gatehouse-ci/test-utils';
+import type { Finding, GateResult, RunReport } from '@gatehouse-ci/core';
 import { render } from './index.js';
 import { renderMarkdown, MARKDOWN_MAX_BYTES } from './markdown.js';
 import { sealReport } from '../integrity.js';
@@ -265,6 +265,38 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML in Chromium', () =>
       expect(pdf.length).toBeGreaterThan(10_000);
       expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
       expect(dialogs).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium', () => {
+  it("shows each gate's tool versions and where each came from", async () => {
+    const report = sampleReport();
+    report.gates[0]!.tools = [
+      { name: 'node', version: 'v22.12.0', source: 'runtime' },
+      { name: 'pnpm', version: '10.34.8', source: 'runtime' },
+      { name: 'eslint', version: '9.39.5', source: 'installed' },
+      { name: 'sonar-rules', version: '1.2', source: 'config' },
+    ];
+    const html = render(sealReport(report).report, 'html');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setContent(html, { waitUntil: 'load' });
+      const gate = page.locator(`section.gate#gate-${report.gates[0]!.id}`);
+      const row = gate
+        .locator('dt', { hasText: /^Tools$/ })
+        .locator('xpath=following-sibling::dd[1]');
+      expect(await row.innerText()).toBe(
+        [
+          'node v22.12.0 (on the PATH it ran with)',
+          'pnpm 10.34.8 (on the PATH it ran with)',
+          'eslint 9.39.5 (installed in node_modules)',
+          'sonar-rules 1.2 (declared in the config)',
+        ].join('\n'),
+      );
     } finally {
       await browser.close();
     }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostileString } from '@gatehouse/test-utils';
-import type { Finding, RunReport } from '@gatehouse/core';
+import { hostileString } from '@gatehouse-ci/test-utils';
+import type { Finding, RunReport } from '@gatehouse-ci/core';
 import { render } from './index.js';
 import { sarifCategory, SARIF_EMPTY_RUN_TOOL, toSarif, GITHUB_SARIF_LIMITS } from './sarif.js';
 import { sampleReport } from '../../test/sample.js';

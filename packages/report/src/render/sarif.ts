@@ -1,4 +1,4 @@
-import type { EvidenceFormat, Finding, GateResult, RunReport } from '@gatehouse/core';
+import type { EvidenceFormat, Finding, GateResult, RunReport } from '@gatehouse-ci/core';
 
 /** SARIF 2.1.0 log (only the members Gatehouse writes). */
 export interface SarifLog {

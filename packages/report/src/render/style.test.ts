@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { computeVerdict } from '../verdict.js';
 import { render } from './index.js';
 import { sampleReport } from '../../test/sample.js';

@@ -1,4 +1,4 @@
-import type { RunReport } from '@gatehouse/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
 
 /** How a CI annotation of the run looks, in the words Buildkite's `annotate --style` takes. */

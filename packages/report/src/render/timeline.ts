@@ -1,4 +1,4 @@
-import type { GateResult, RunReport } from '@gatehouse/core';
+import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import { formatDuration } from '../util.js';
 
 /** Escape text for SVG/HTML element content and quoted attribute values. */

@@ -3,8 +3,8 @@
  * sonarqube, unit-tests, access-tests, serve) -> a gatehouse.yml, plus the problems the
  * original has, each with its line.
  */
-import { stringifyYaml } from '@gatehouse/core';
-import type { YamlValue } from '@gatehouse/core';
+import { stringifyYaml } from '@gatehouse-ci/core';
+import type { YamlValue } from '@gatehouse-ci/core';
 import { parseAssignments, parseDockerfile, parseExecForm } from './parse.js';
 import type { RawDockerfile, RawInstruction, RawStage } from './parse.js';
 

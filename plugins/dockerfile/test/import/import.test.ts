@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPipeline, validateConfig } from '@gatehouse/core';
+import { loadPipeline, validateConfig } from '@gatehouse-ci/core';
 import { emitDockerfile, importDockerfile } from '../../src/index.js';
 import { parseDockerfile } from '../../src/import/parse.js';
 
