@@ -145,6 +145,13 @@ export {
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
 export {
+  ciHasPackageGates,
+  ciPackageJobs,
+  ciPackageJobScript,
+  ciPackageReportDir,
+} from './ci-packages.js';
+export type { CiPackageJob } from './ci-packages.js';
+export {
   DEFAULT_DOCKERFILE_PATH,
   DOCKER_EVIDENCE_DIR,
   DOCKER_LOG_FILE,
