@@ -60,16 +60,49 @@ export interface AffectedSelection extends AffectedPackages {
   gates: string[];
 }
 
-/** What a change since `base` affects in `pipeline`'s workspace. */
+/** A base that names no commit: empty (a manual run) or Git's null id (the first push of a branch). */
+export function isUnknownBase(base: string): boolean {
+  return base.trim() === '' || /^0+$/.test(base.trim());
+}
+
+/** Every package and gate, when there is nothing to compare with. */
+function everything(pipeline: ResolvedPipeline, base: string): AffectedSelection {
+  const all = discoverWorkspace(pipeline.rootDir)
+    .packages.map((p) => p.name)
+    .sort();
+  return {
+    base,
+    files: [],
+    changed: [],
+    affected: all,
+    global: [],
+    gates: pipeline.gates.map((g) => g.id),
+  };
+}
+
+/**
+ * What a change since `base` affects in `pipeline`'s workspace. With `allWhenUnknown`, a base
+ * that names no commit or has no merge-base with `HEAD` (a force push) selects every gate
+ * instead of failing: CI then runs everything, never less than it should.
+ */
 export async function affectedSelection(
   pipeline: ResolvedPipeline,
   base: string,
-): Promise<AffectedSelection> {
-  const files = await changedFiles(pipeline.rootDir, base);
+  allWhenUnknown = false,
+): Promise<AffectedSelection & { full: boolean }> {
+  if (allWhenUnknown && isUnknownBase(base)) return { ...everything(pipeline, base), full: true };
+  let files: string[];
+  try {
+    files = await changedFiles(pipeline.rootDir, base);
+  } catch (err) {
+    if (allWhenUnknown && (err as { code?: string }).code === 'GH_AFFECTED_BASE')
+      return { ...everything(pipeline, base), full: true };
+    throw err;
+  }
   const set = affectedPackages(discoverWorkspace(pipeline.rootDir), files);
   const hit = new Set(set.affected);
   const gates = pipeline.gates
     .filter((g) => !g.package || hit.has(g.package.name))
     .map((g) => g.id);
-  return { base, files, ...set, gates };
+  return { base, files, ...set, gates, full: false };
 }
