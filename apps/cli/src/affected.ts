@@ -27,8 +27,14 @@ const lines = (s: string): string[] => s.split('\0').filter((x) => x.length > 0)
 /**
  * Files (POSIX, relative to `dir`) changed since the merge-base of `HEAD` and `base`:
  * committed, staged and unstaged changes, deletions, and untracked files git does not ignore.
+ * With `committed`, only what the commits since the merge-base change (in CI, files the job
+ * itself made, such as downloaded results or a package store, are not part of the change).
  */
-export async function changedFiles(dir: string, base: string): Promise<string[]> {
+export async function changedFiles(
+  dir: string,
+  base: string,
+  committed = false,
+): Promise<string[]> {
   let mergeBase: string;
   try {
     mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).trim();
@@ -42,9 +48,10 @@ export async function changedFiles(dir: string, base: string): Promise<string[]>
       },
     );
   }
+  const range = committed ? [mergeBase, 'HEAD'] : [mergeBase];
   const [diff, untracked] = await Promise.all([
-    git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', mergeBase, '--']),
-    git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
+    git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', ...range, '--']),
+    committed ? '' : git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
   return [...new Set([...lines(diff), ...lines(untracked)])].sort();
 }
@@ -80,20 +87,27 @@ function everything(pipeline: ResolvedPipeline, base: string): AffectedSelection
   };
 }
 
-/**
- * What a change since `base` affects in `pipeline`'s workspace. With `allWhenUnknown`, a base
- * that names no commit or has no merge-base with `HEAD` (a force push) selects every gate
- * instead of failing: CI then runs everything, never less than it should.
- */
+/** How {@link affectedSelection} reads the change. */
+export interface AffectedOptions {
+  /**
+   * A base that names no commit or has no merge-base with `HEAD` (a force push) selects every
+   * gate instead of failing: CI then runs everything, never less than it should.
+   */
+  allWhenUnknown?: boolean;
+  /** Only committed changes count (see {@link changedFiles}). */
+  committed?: boolean;
+}
+
+/** What a change since `base` affects in `pipeline`'s workspace. */
 export async function affectedSelection(
   pipeline: ResolvedPipeline,
   base: string,
-  allWhenUnknown = false,
+  { allWhenUnknown = false, committed = false }: AffectedOptions = {},
 ): Promise<AffectedSelection & { full: boolean }> {
   if (allWhenUnknown && isUnknownBase(base)) return { ...everything(pipeline, base), full: true };
   let files: string[];
   try {
-    files = await changedFiles(pipeline.rootDir, base);
+    files = await changedFiles(pipeline.rootDir, base, committed);
   } catch (err) {
     if (allWhenUnknown && (err as { code?: string }).code === 'GH_AFFECTED_BASE')
       return { ...everything(pipeline, base), full: true };

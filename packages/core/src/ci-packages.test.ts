@@ -89,6 +89,10 @@ describe('ciPackageJobScript', () => {
   });
 
   it('skips the rebuild when nothing is needed from other jobs', () => {
+    expect(ciPackageJobScript('gatehouse', 'a-lint', '', 'out').join('\n')).not.toContain('--gate');
+    expect(run('$GATES', '$DEPS', { GATES: 'utils-build', DEPS: '', KEY: 'utils' })).toBe(
+      'gatehouse run --only utils-build --report-dir out/utils\n',
+    );
     expect(run('utils-build utils-lint', '', { KEY: 'utils' })).toBe(
       'gatehouse run --only utils-build --only utils-lint --report-dir out/utils\n',
     );

@@ -64,6 +64,15 @@ export function ciPackageJobs(
   return out;
 }
 
+/**
+ * The `gatehouse affected` call of a CI plan, comparing with the commit in `$BASE`: every job
+ * when there is none (a first push, a manual run, a force push), and only committed changes
+ * (files the CI job made itself are no change). `output` is the flag of the target's format.
+ */
+export function ciAffectedCommand(cli: string, output: string): string {
+  return `${cli} affected --base "$BASE" --all-if-no-base --committed ${output}`;
+}
+
 /** Directory (under the results directory) where a package job's run report goes. */
 export function ciPackageReportDir(resultsDir: string, key: string): string {
   return `${resultsDir}/${key}`;
@@ -83,8 +92,12 @@ export function ciPackageJobScript(
 ): string[] {
   return [
     'set -e',
-    `set --; for g in ${deps}; do set -- "$@" --gate "$g"; done`,
-    `if [ "$#" -gt 0 ]; then ${cli} run "$@"; fi`,
+    ...(deps.trim() === ''
+      ? []
+      : [
+          `set --; for g in ${deps}; do set -- "$@" --gate "$g"; done`,
+          `if [ "$#" -gt 0 ]; then ${cli} run "$@"; fi`,
+        ]),
     `set --; for g in ${gates}; do set -- "$@" --only "$g"; done`,
     `${cli} run "$@" --report-dir ${reportDir}`,
   ];

@@ -145,6 +145,7 @@ export {
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
 export {
+  ciAffectedCommand,
   ciHasPackageGates,
   ciPackageJobs,
   ciPackageJobScript,

@@ -8,7 +8,7 @@ export const affected: Command = {
   name: 'affected',
   summary: 'List the workspace packages and gates a change since a base ref can affect',
   usage:
-    'affected [--config FILE] [--base REF] [--all-if-no-base] [--json | --jobs | --run-list | --github-output | --buildkite]',
+    'affected [--config FILE] [--base REF] [--all-if-no-base] [--committed] [--json | --jobs | --gates | --run-list | --github-output | --buildkite]',
   details: [
     'Changed files are those since the merge-base of HEAD and REF (committed, staged, unstaged and',
     'untracked), mapped to the packages that own them, plus every package depending on those,',
@@ -18,14 +18,14 @@ export const affected: Command = {
     '`packages` are always selected. `gatehouse run --affected` runs exactly these gates.',
     '',
     'The CI files of `compile` call it to choose their jobs (one per affected package, one per gate',
-    'not declared for `packages`): --jobs prints their keys, --github-output writes them to',
+    'not declared for `packages`): --jobs prints their keys, --gates their gates, --github-output writes them to',
     '$GITHUB_OUTPUT, --buildkite prints the Buildkite steps to upload, --run-list prints the gates',
     'to run in one workspace (the selected gates and every gate they need).',
     '',
     'Examples:',
     '  gatehouse affected',
     '  gatehouse affected --base origin/main --json',
-    '  gatehouse affected --base "$BEFORE" --all-if-no-base --github-output',
+    '  gatehouse affected --base "$BEFORE" --all-if-no-base --committed --github-output',
   ].join('\n'),
   options: {
     config: CONFIG_OPTION,
@@ -39,8 +39,17 @@ export const affected: Command = {
       description:
         'Select every gate when REF is empty, all zeros (a first push) or has no merge-base with HEAD',
     },
+    committed: {
+      type: 'boolean',
+      description:
+        'Only committed changes count, not the working tree (in CI: files a job made are no change)',
+    },
     json: { type: 'boolean', description: 'Print the set as JSON' },
     jobs: { type: 'boolean', description: 'Print the keys of the CI jobs to run, one per line' },
+    gates: {
+      type: 'boolean',
+      description: 'Print the gates of the CI jobs to run (each a job reports), one per line',
+    },
     'run-list': {
       type: 'boolean',
       description: 'Print the selected gates and every gate they need, one per line',
@@ -60,7 +69,10 @@ export const affected: Command = {
     if (typeof project === 'number') return project;
     const pipeline = project.pipeline;
     const base = typeof values.base === 'string' ? values.base : DEFAULT_BASE;
-    const s = await affectedSelection(pipeline, base, values['all-if-no-base'] === true);
+    const s = await affectedSelection(pipeline, base, {
+      allWhenUnknown: values['all-if-no-base'] === true,
+      committed: values.committed === true,
+    });
     const jobs = ciPackageJobs(pipeline, s.gates);
     // Every gate of a selected job runs, so the gates reported are those of the jobs.
     const gates = jobs.flatMap((j) => j.gates);
@@ -72,6 +84,10 @@ export const affected: Command = {
     }
     if (values.jobs === true) {
       io.stdout.write(jobs.map((j) => `${j.key}\n`).join(''));
+      return 0;
+    }
+    if (values.gates === true) {
+      io.stdout.write(gates.map((g) => `${g}\n`).join(''));
       return 0;
     }
     if (values['run-list'] === true) {

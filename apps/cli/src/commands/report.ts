@@ -187,8 +187,6 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   const only =
     typeof values.gates === 'string' ? values.gates.split(/[\s,]+/).filter(Boolean) : null;
   if (only) assertKnownGates(full, only);
-  const pipeline = only ? { ...full, gates: full.gates.filter((g) => only.includes(g.id)) } : full;
-
   const parts: Array<RunReport | GateResult> = [];
   const sources: string[] = [];
   for (const p of positionals) {
@@ -225,6 +223,13 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       sources.push(shown(io, f));
     }
   }
+  // Gates outside `--gates` that reported anyway (a CI that ran more) are judged all the same.
+  const reported = new Set(
+    parts.flatMap((p) => ('gates' in p ? p.gates : [p]).map((g: GateResult) => g.id)),
+  );
+  const pipeline = only
+    ? { ...full, gates: full.gates.filter((g) => only.includes(g.id) || reported.has(g.id)) }
+    : full;
   for (const dir of dockerDirs) {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
@@ -651,7 +656,7 @@ export const report: Command = {
     gates: {
       type: 'string',
       description:
-        'merge: the gates that were selected (ids separated by spaces or commas); the others are left out of the report',
+        'merge: the gates that must have a result (ids separated by spaces or commas); other gates are in the report only when they have one',
       valueName: 'IDS',
     },
     docker: {
