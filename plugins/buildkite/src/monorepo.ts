@@ -5,6 +5,7 @@
  * (its gates after one setup, rebuilding what they need from other packages) and the report step.
  */
 import {
+  ciAffectedCommand,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   ciJobSecrets,
@@ -75,7 +76,7 @@ export function buildPlanPipeline(
         commands: [
           ...(pipeline.setup ? [pipeline.setup.run] : []),
           CHOOSE_BASE,
-          `${options.cli} affected --base "$BASE" --all-if-no-base --buildkite > ${AFFECTED_STEPS_FILE}`,
+          `${ciAffectedCommand(options.cli, '--buildkite')} > ${AFFECTED_STEPS_FILE}`,
           `buildkite-agent pipeline upload ${AFFECTED_STEPS_FILE}`,
         ],
         ...setupEnv(pipeline),

@@ -5,6 +5,7 @@
  * other packages; the report job merges the selected gates and fails when one did not pass.
  */
 import {
+  ciAffectedCommand,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   ciConditionEnv,
@@ -53,7 +54,7 @@ export function monorepoJobs(
       {
         name: 'Affected packages',
         id: 'affected',
-        run: `${options.cli} affected --base "$BASE" --all-if-no-base --github-output`,
+        run: ciAffectedCommand(options.cli, '--github-output'),
         env: { BASE },
       },
     ],

@@ -5,7 +5,12 @@
  * and marks each gate to run (affected, or needed by one) with a file; each gate stage has
  * `when { expression { fileExists(…) } }`, so the others show as skipped.
  */
-import { CI_REPORT_DIR, CI_RESULTS_DIR, ciReportCommands } from '@gatehouse-ci/core';
+import {
+  ciAffectedCommand,
+  CI_REPORT_DIR,
+  CI_RESULTS_DIR,
+  ciReportCommands,
+} from '@gatehouse-ci/core';
 import type { Stage, Step } from './model.js';
 import type { ResolvedJenkinsOptions } from './options.js';
 
@@ -33,7 +38,7 @@ export function affectedStage(options: ResolvedJenkinsOptions): Stage {
     'fi',
     `rm -rf ${AFFECTED_DIR} ${FAILED_MARK}`,
     `mkdir -p ${AFFECTED_DIR}`,
-    `${options.cli} affected --base "$BASE" --all-if-no-base --run-list > ${AFFECTED_LIST}`,
+    `${ciAffectedCommand(options.cli, '--run-list')} > ${AFFECTED_LIST}`,
     `while read -r g; do : > "${AFFECTED_DIR}/$g"; done < ${AFFECTED_LIST}`,
   ].join('\n');
   return {

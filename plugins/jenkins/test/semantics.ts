@@ -117,7 +117,7 @@ export function expectJenkinsSemantics(
     expect(affected.name).toBe('Affected');
     const script = unwrap(affected.steps as Rec[]).scripts.join('\n');
     expect(script).toContain(
-      `${options.cli} affected --base "$BASE" --all-if-no-base --run-list > .gatehouse/ci-affected.txt`,
+      `${options.cli} affected --base "$BASE" --all-if-no-base --committed --run-list > .gatehouse/ci-affected.txt`,
     );
     expect(script).toContain(
       'do : > ".gatehouse/ci-affected/$g"; done < .gatehouse/ci-affected.txt',
