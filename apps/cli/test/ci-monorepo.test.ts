@@ -6,7 +6,15 @@
  * and the merge must judge exactly the selected gates.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +124,7 @@ beforeAll(async () => {
           '  licenses: { kind: custom, run: node -e 0 }',
           'targets:',
           `  github: { cli: ${CLI} }`,
+          `  jenkins: { cli: ${CLI} }`,
           '',
         ].join('\n'),
       },
@@ -169,6 +178,53 @@ describe('monorepo CI: the GitHub workflow run on a real repository', () => {
     expect(web.gates).toBe('web-lint web-build');
     // web's build needs core's build, which needs utils': both are rebuilt in web's job.
     expect(web.deps).toBe('utils-build core-build');
+  });
+
+  it('files the job made itself are no change: the plan counts committed changes only', async () => {
+    writeFileSync(join(root, 'stray.js'), 'made by a CI step\n');
+    try {
+      expect(
+        plan(mainSha)
+          .jobs.map((j) => j.key)
+          .sort(),
+      ).toEqual(['core', 'licenses', 'web']);
+      // Without --committed, a file outside every package affects every package.
+      const wide = await runCli(['affected', '--base', mainSha, '--jobs'], root);
+      expect(wide.out.split('\n').filter(Boolean).sort()).toEqual([
+        'core',
+        'licenses',
+        'other',
+        'utils',
+        'web',
+      ]);
+    } finally {
+      rmSync(join(root, 'stray.js'));
+    }
+  });
+
+  it('Jenkins: the Affected stage marks the selected gates and every gate they need', async () => {
+    const compiled = await runCli(['compile', '--target', 'jenkins'], root);
+    expect(compiled.code, compiled.err).toBe(0);
+    const text = readFileSync(join(root, 'Jenkinsfile'), 'utf8');
+    const literal = /stage\('Affected'\) \{[^]*?sh '((?:[^'\\]|\\.)*)'/.exec(text)![1]!;
+    const script = literal.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    const r = sh(root, script, { ...GIT_ENV, GIT_PREVIOUS_SUCCESSFUL_COMMIT: mainSha });
+    expect(r.code, r.out).toBe(0);
+    const marked = readdirSync(join(root, '.gatehouse/ci-affected')).sort();
+    // core's and web's gates, licenses, and utils-build, which core-build and web-build need.
+    expect(marked).toEqual([
+      'core-build',
+      'core-lint',
+      'core-test',
+      'licenses',
+      'utils-build',
+      'web-build',
+      'web-lint',
+    ]);
+    // Each gate stage runs only when its file is there.
+    for (const id of marked) expect(text).toContain(`fileExists('.gatehouse/ci-affected/${id}')`);
+    expect(text).toContain(`fileExists('.gatehouse/ci-affected/other-build')`);
+    rmSync(join(root, 'Jenkinsfile'));
   });
 
   it('an unknown base (first push, manual run) selects every job', () => {
