@@ -165,5 +165,13 @@ export {
   type ExportedGateResult,
 } from './docker-layout.js';
 export { globNames, globToRegExp } from './glob.js';
-export { newRunId, runDirOf, runsDirOf, stateDirOf, STATE_DIR_NAME } from './run-state.js';
+export {
+  newRunId,
+  runDirOf,
+  runPaths,
+  runsDirOf,
+  stateDirOf,
+  STATE_DIR_NAME,
+  type RunPaths,
+} from './run-state.js';
 export { isPlainObject } from './object.js';
