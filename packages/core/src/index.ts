@@ -125,11 +125,8 @@ export {
   CI_REPORT_DIR,
   CI_DOCKER_RESULTS_DIR,
   DEFAULT_CI_CLI,
-  CI_OPTION_UNKNOWN,
-  CI_OPTION_INVALID,
-  optionDiagnostic,
-  unknownOptionDiagnostics,
   readCiCommonOptions,
+  readCommonOptions,
   ciGateCommand,
   ciResultFile,
   ciReportCommands,
@@ -152,6 +149,13 @@ export {
   ciPackageReportDir,
 } from './ci-packages.js';
 export type { CiPackageJob } from './ci-packages.js';
+export {
+  CI_OPTION_UNKNOWN,
+  CI_OPTION_INVALID,
+  OptionReader,
+  optionDiagnostic,
+  unknownOptionDiagnostics,
+} from './option-reader.js';
 export {
   DEFAULT_DOCKERFILE_PATH,
   DOCKER_EVIDENCE_DIR,
