@@ -1,6 +1,6 @@
 /** The `a11y` gate: pa11y-ci or axe, on the built app when there is a build. */
-import type { ProjectFacts } from '../detect.js';
-import { PA11Y_FILES } from '../detect.js';
+import type { UserGate } from '@gatehouse-ci/core';
+import { PA11Y_FILES, type ProjectFacts } from '../detect.js';
 import type { BuildProposal } from './build.js';
 import { firstPresent, type InitContext, type Proposal } from './context.js';
 
@@ -50,19 +50,23 @@ export function proposeA11y({ f, pm }: InitContext, build: BuildProposal): Propo
     firstPresent(f, PA11Y_FILES) ??
     (f.deps.has('pa11y-ci') ? 'pa11y-ci in devDependencies' : undefined);
   const hasBuild = build.gate !== null;
-  const needsBuild = hasBuild ? { needs: ['build'] } : {};
+  /** The a11y gate running `run`, which writes `evidence`; any violation fails it. */
+  const a11y = (run: string, evidence: NonNullable<UserGate['evidence']>[number]): UserGate => ({
+    kind: 'a11y-test',
+    ...(hasBuild ? { needs: ['build'] } : {}),
+    run,
+    evidence: [evidence],
+    policy: { max_violations: 0 },
+  });
   if (pa11yWhy) {
     const served = hasBuild ? servedBy(f, f.pa11yUrls, pm.runScript) : null;
     return {
       gate: {
         id: 'a11y',
-        gate: {
-          kind: 'a11y-test',
-          ...needsBuild,
-          run: `${served ? served.prefix : ''}${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
-          evidence: [{ format: 'pa11y', path: 'pa11y.json' }],
-          policy: { max_violations: 0 },
-        },
+        gate: a11y(
+          `${served ? served.prefix : ''}${pm.exec} pa11y-ci --json > "$GATEHOUSE_OUT/pa11y.json"`,
+          { format: 'pa11y', path: 'pa11y.json' },
+        ),
         comment: [
           `a11y — pa11y-ci (found ${pa11yWhy}) checks the URLs of your pa11y-ci config.`,
           ...(served
@@ -86,13 +90,10 @@ export function proposeA11y({ f, pm }: InitContext, build: BuildProposal): Propo
     return {
       gate: {
         id: 'a11y',
-        gate: {
-          kind: 'a11y-test',
-          ...needsBuild,
-          run: `${pm.exec} axe "${url}" --dir "$GATEHOUSE_OUT" --save axe.json`,
-          evidence: [{ format: 'axe', path: 'axe.json' }],
-          policy: { max_violations: 0 },
-        },
+        gate: a11y(`${pm.exec} axe "${url}" --dir "$GATEHOUSE_OUT" --save axe.json`, {
+          format: 'axe',
+          path: 'axe.json',
+        }),
         comment: [
           'a11y — axe (found @axe-core/cli in devDependencies). The page is a guess: list your pages.',
           'Any accessibility violation fails the gate (policy.max_violations: 0).',
