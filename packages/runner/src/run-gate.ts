@@ -173,7 +173,7 @@ export class GateRunner {
   }
 
   /** A gate's environment: the inherited one, its own variables and secrets, and Gatehouse's. */
-  #env(gate: ResolvedGate, outDir: string): Record<string, string | undefined> {
+  #env(gate: ResolvedGate, outDir: string): Record<string, string> {
     const ctx = this.#ctx;
     return {
       ...ctx.inherited,
