@@ -333,10 +333,7 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
       { name: 'sonar-rules', version: '1.2', source: 'config' },
     ];
     const html = render(sealReport(report).report, 'html');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setContent(html, { waitUntil: 'load' });
+    await inChromium(html, async (page) => {
       const gate = page.locator(`section.gate#gate-${report.gates[0]!.id}`);
       const row = gate
         .locator('dt', { hasText: /^Tools$/ })
@@ -349,9 +346,7 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
           'sonar-rules 1.2 (declared in the config)',
         ].join('\n'),
       );
-    } finally {
-      await browser.close();
-    }
+    });
   }, 60_000);
 });
 
