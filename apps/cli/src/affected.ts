@@ -27,8 +27,14 @@ const lines = (s: string): string[] => s.split('\0').filter((x) => x.length > 0)
 /**
  * Files (POSIX, relative to `dir`) changed since the merge-base of `HEAD` and `base`:
  * committed, staged and unstaged changes, deletions, and untracked files git does not ignore.
+ * With `committed`, only what the commits since the merge-base change (in CI, files the job
+ * itself made, such as downloaded results or a package store, are not part of the change).
  */
-export async function changedFiles(dir: string, base: string): Promise<string[]> {
+export async function changedFiles(
+  dir: string,
+  base: string,
+  committed = false,
+): Promise<string[]> {
   let mergeBase: string;
   try {
     mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).trim();
@@ -42,9 +48,10 @@ export async function changedFiles(dir: string, base: string): Promise<string[]>
       },
     );
   }
+  const range = committed ? [mergeBase, 'HEAD'] : [mergeBase];
   const [diff, untracked] = await Promise.all([
-    git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', mergeBase, '--']),
-    git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
+    git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', ...range, '--']),
+    committed ? '' : git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
   return [...new Set([...lines(diff), ...lines(untracked)])].sort();
 }
@@ -60,16 +67,56 @@ export interface AffectedSelection extends AffectedPackages {
   gates: string[];
 }
 
+/** A base that names no commit: empty (a manual run) or Git's null id (the first push of a branch). */
+export function isUnknownBase(base: string): boolean {
+  return base.trim() === '' || /^0+$/.test(base.trim());
+}
+
+/** Every package and gate, when there is nothing to compare with. */
+function everything(pipeline: ResolvedPipeline, base: string): AffectedSelection {
+  const all = discoverWorkspace(pipeline.rootDir)
+    .packages.map((p) => p.name)
+    .sort();
+  return {
+    base,
+    files: [],
+    changed: [],
+    affected: all,
+    global: [],
+    gates: pipeline.gates.map((g) => g.id),
+  };
+}
+
+/** How {@link affectedSelection} reads the change. */
+export interface AffectedOptions {
+  /**
+   * A base that names no commit or has no merge-base with `HEAD` (a force push) selects every
+   * gate instead of failing: CI then runs everything, never less than it should.
+   */
+  allWhenUnknown?: boolean;
+  /** Only committed changes count (see {@link changedFiles}). */
+  committed?: boolean;
+}
+
 /** What a change since `base` affects in `pipeline`'s workspace. */
 export async function affectedSelection(
   pipeline: ResolvedPipeline,
   base: string,
-): Promise<AffectedSelection> {
-  const files = await changedFiles(pipeline.rootDir, base);
+  { allWhenUnknown = false, committed = false }: AffectedOptions = {},
+): Promise<AffectedSelection & { full: boolean }> {
+  if (allWhenUnknown && isUnknownBase(base)) return { ...everything(pipeline, base), full: true };
+  let files: string[];
+  try {
+    files = await changedFiles(pipeline.rootDir, base, committed);
+  } catch (err) {
+    if (allWhenUnknown && (err as { code?: string }).code === 'GH_AFFECTED_BASE')
+      return { ...everything(pipeline, base), full: true };
+    throw err;
+  }
   const set = affectedPackages(discoverWorkspace(pipeline.rootDir), files);
   const hit = new Set(set.affected);
   const gates = pipeline.gates
     .filter((g) => !g.package || hit.has(g.package.name))
     .map((g) => g.id);
-  return { base, files, ...set, gates };
+  return { base, files, ...set, gates, full: false };
 }

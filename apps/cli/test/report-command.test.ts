@@ -107,6 +107,50 @@ describe('gatehouse report', () => {
     expect(bad.out).toMatch(/digest mismatch/);
   });
 
+  it('--gates: only those gates must have a result; other gates are in the report when they have one', async () => {
+    const dir = await project();
+    await mkdir(join(dir, 'results'));
+    await writeFile(join(dir, 'results', 'lint.json'), JSON.stringify(await passed(dir, 'lint')));
+    await writeFile(join(dir, 'results', 'unit.json'), JSON.stringify(await passed(dir, 'unit')));
+    const ok = await run(
+      ['report', 'merge', 'results', '-o', 'a/report.json', '--gates', 'unit', '--fail-on-verdict'],
+      dir,
+    );
+    expect([ok.code, ok.out.split('\n')[0]]).toEqual([
+      0,
+      'PASSED: 2 gates merged from 2 results → a/report.json',
+    ]);
+    const a = JSON.parse(await readFile(join(dir, 'a', 'report.json'), 'utf8')) as RunReport;
+    // e2e was not selected and did not report: it is not in the report.
+    expect(a.gates.map((g) => g.id)).toEqual(['lint', 'unit']);
+    const missing = await run(
+      [
+        'report',
+        'merge',
+        'results',
+        '-o',
+        'b/report.json',
+        '--gates',
+        'unit,e2e',
+        '--fail-on-verdict',
+      ],
+      dir,
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('blocking gate e2e has no result');
+    const none = await run(
+      ['report', 'merge', 'results', '-o', 'c/report.json', '--gates', ''],
+      dir,
+    );
+    expect(none.out.split('\n')[0]).toBe('PASSED: 2 gates merged from 2 results → c/report.json');
+    const unknown = await run(
+      ['report', 'merge', 'results', '-o', 'd/report.json', '--gates', 'unti'],
+      dir,
+    );
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.err).toContain('unknown gate `unti`');
+  });
+
   it('refuses duplicate results, naming both files', async () => {
     const dir = await project();
     await mkdir(join(dir, 'a'));

@@ -4,10 +4,10 @@
  * these are written in its own format.
  */
 import { withNeeds } from './dag.js';
-import { didYouMean } from './diagnostics.js';
 import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
 import type { Diagnostic } from './errors.js';
 import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
+import { CI_OPTION_INVALID, OptionReader } from './option-reader.js';
 
 /** How a CI job runs a gate: through the gatehouse CLI on the agent, or by building its Dockerfile target. */
 export type CiMode = 'native' | 'docker';
@@ -29,95 +29,45 @@ export const CI_REPORT_DIR = 'gatehouse-report';
 /** Default `cli` option. */
 export const DEFAULT_CI_CLI = 'npx --no-install gatehouse';
 
-/** Diagnostic codes of target options, shared by every CI target. */
-export const CI_OPTION_UNKNOWN = 'GH_UNKNOWN_KEY';
-export const CI_OPTION_INVALID = 'GH_TARGET_OPTIONS';
-
 // A command prefix that needs no shell quoting and holds no interpolation syntax of any target.
 const CLI_PATTERN = /^[A-Za-z0-9_./@:=+-]+(?: [A-Za-z0-9_./@:=+-]+)*$/;
 const SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/;
-
-/** An error diagnostic about `targets.<name>.<path>`; the driver prefixes and locates it. */
-export function optionDiagnostic(
-  path: string,
-  message: string,
-  hint?: string,
-  code = CI_OPTION_INVALID,
-): Diagnostic {
-  return {
-    code,
-    severity: 'error',
-    message,
-    path,
-    loc: null,
-    ...(hint === undefined ? {} : { hint }),
-  };
-}
-
-/** Diagnostics for keys of `options` (at `prefix`) that are not in `known`, with a "did you mean". */
-export function unknownOptionDiagnostics(
-  options: Record<string, unknown>,
-  known: readonly string[],
-  prefix = '',
-): Diagnostic[] {
-  return Object.keys(options)
-    .filter((k) => !known.includes(k))
-    .map((k) =>
-      optionDiagnostic(
-        `${prefix}${k}`,
-        `unknown option \`${k}\``,
-        didYouMean(k, known) ?? `known options: ${known.join(', ')}`,
-        CI_OPTION_UNKNOWN,
-      ),
-    );
-}
 
 /** Read and check `path`, `mode` and `cli`; invalid values fall back to defaults and add a diagnostic. */
 export function readCiCommonOptions(
   options: TargetOptions,
   defaultPath: string,
 ): { value: CiCommonOptions; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
-  const value: CiCommonOptions = { path: defaultPath, mode: 'native', cli: DEFAULT_CI_CLI };
-  if (options.path !== undefined) {
-    if (
-      typeof options.path === 'string' &&
-      SAFE_PATH.test(options.path) &&
-      !options.path.endsWith('/')
-    )
-      value.path = options.path;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'path',
-          '`path` must be a relative file path inside the project (letters, digits, `_ . / -`, no `..`)',
-          `e.g. \`${defaultPath}\``,
-        ),
-      );
-  }
-  if (options.mode !== undefined) {
-    if (options.mode === 'native' || options.mode === 'docker') value.mode = options.mode;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'mode',
-          '`mode` must be `native` or `docker`',
-          "native runs gates through the gatehouse CLI; docker builds each gate's Dockerfile target",
-        ),
-      );
-  }
-  if (options.cli !== undefined) {
-    if (typeof options.cli === 'string' && CLI_PATTERN.test(options.cli)) value.cli = options.cli;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'cli',
-          '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)',
-          `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``,
-        ),
-      );
-  }
-  return { value, diagnostics };
+  const reader = new OptionReader(options, null);
+  return { value: readCommonOptions(reader, defaultPath), diagnostics: reader.diagnostics };
+}
+
+/** `path`, `mode` and `cli` of a CI target read by `reader`, with their defaults. */
+export function readCommonOptions(reader: OptionReader, defaultPath: string): CiCommonOptions {
+  return {
+    path:
+      reader.string(
+        'path',
+        SAFE_PATH,
+        '`path` must be a relative file path inside the project (letters, digits, `_ . / -`, no `..`)',
+        `e.g. \`${defaultPath}\``,
+        (p) => !p.endsWith('/'),
+      ) ?? defaultPath,
+    mode:
+      reader.oneOf(
+        'mode',
+        ['native', 'docker'],
+        '`mode` must be `native` or `docker`',
+        "native runs gates through the gatehouse CLI; docker builds each gate's Dockerfile target",
+      ) ?? 'native',
+    cli:
+      reader.string(
+        'cli',
+        CLI_PATTERN,
+        '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)',
+        `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``,
+      ) ?? DEFAULT_CI_CLI,
+  };
 }
 
 /** The command a native CI job runs for one gate (setup and needs were done by the job). */

@@ -125,11 +125,8 @@ export {
   CI_REPORT_DIR,
   CI_DOCKER_RESULTS_DIR,
   DEFAULT_CI_CLI,
-  CI_OPTION_UNKNOWN,
-  CI_OPTION_INVALID,
-  optionDiagnostic,
-  unknownOptionDiagnostics,
   readCiCommonOptions,
+  readCommonOptions,
   ciGateCommand,
   ciResultFile,
   ciReportCommands,
@@ -145,6 +142,21 @@ export {
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
 export {
+  ciAffectedCommand,
+  ciHasPackageGates,
+  ciPackageJobs,
+  ciPackageJobScript,
+  ciPackageReportDir,
+} from './ci-packages.js';
+export type { CiPackageJob } from './ci-packages.js';
+export {
+  CI_OPTION_UNKNOWN,
+  CI_OPTION_INVALID,
+  OptionReader,
+  optionDiagnostic,
+  unknownOptionDiagnostics,
+} from './option-reader.js';
+export {
   DEFAULT_DOCKERFILE_PATH,
   DOCKER_EVIDENCE_DIR,
   DOCKER_LOG_FILE,
@@ -157,5 +169,13 @@ export {
   type ExportedGateResult,
 } from './docker-layout.js';
 export { globNames, globToRegExp } from './glob.js';
-export { newRunId, runDirOf, runsDirOf, stateDirOf, STATE_DIR_NAME } from './run-state.js';
+export {
+  newRunId,
+  runDirOf,
+  runPaths,
+  runsDirOf,
+  stateDirOf,
+  STATE_DIR_NAME,
+  type RunPaths,
+} from './run-state.js';
 export { isPlainObject } from './object.js';

@@ -94,6 +94,43 @@ export interface ExecuteOptions {
   runId?: string;
   /** Gatehouse version written into the report. @default the report package's version */
   gatehouseVersion?: string;
+  /**
+   * How long to wait for another run's lock of the same project, in ms, where the executor
+   * takes one. @default 0 (refuse at once)
+   */
+  lockWaitMs?: number;
+  /** Send `gate-output` events (redacted), where the executor streams output. @default true */
+  emitOutput?: boolean;
+  /**
+   * Receives, per gate, whether it ran or came from the cache and why, from executors that
+   * keep a cache (`run --explain`).
+   */
+  onExplain?: (e: GateExplanation) => void;
+  /**
+   * Run each gate in a sandbox that shows only what its key covers. An executor that has no
+   * sandbox refuses the option; the local one throws `GH_SANDBOX_UNAVAILABLE` before anything
+   * runs when it cannot make one. @default false
+   */
+  sandbox?: boolean;
+  /**
+   * When the verdict passed and the pipeline has a `release`, also build the release image
+   * with this tag (executors that build images). @default no release build
+   */
+  releaseTag?: string;
+}
+
+/** Whether a gate runs or comes from the cache, and why. */
+export interface GateExplanation {
+  id: string;
+  /**
+   * `cached`: a verified entry exists for its key (for `explain`, an entry exists);
+   * `skip`: its `when` condition does not hold.
+   */
+  action: 'run' | 'cached' | 'skip';
+  /** Cache key, or null when the gate is not cacheable. */
+  key: string | null;
+  /** Human reasons, e.g. `input src/app.js changed (sha …→ …)`, `env NODE_ENV changed`. */
+  reasons: string[];
 }
 
 /** An executor: runs gates, returns the unified report. */

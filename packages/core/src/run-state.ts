@@ -48,3 +48,21 @@ export function newRunId(now: number = Date.now()): string {
   }
   return time + random;
 }
+
+/** Where one run's files live, for every executor and the CLI. */
+export function runPaths(stateDir: string, runId: string) {
+  const runDir = runDirOf(stateDir, runId);
+  return {
+    runDir,
+    logsDir: join(runDir, 'logs'),
+    outDir: join(runDir, 'out'),
+    gateLog: (id: string) => join(runDir, 'logs', `${id}.log`),
+    gateOut: (id: string) => join(runDir, 'out', id),
+    // Not in logs/, where any gate id (`setup` too) names a log.
+    setupLog: join(runDir, 'setup.log'),
+    reportDir: join(stateDir, 'report'),
+  };
+}
+
+/** The files of one run, see {@link runPaths}. */
+export type RunPaths = ReturnType<typeof runPaths>;

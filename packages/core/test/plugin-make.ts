@@ -7,8 +7,7 @@ import {
   definePlugin,
   GatehouseError,
   generatedHeader,
-  optionDiagnostic,
-  unknownOptionDiagnostics,
+  OptionReader,
   type Diagnostic,
   type ResolvedPipeline,
   type TargetContext,
@@ -28,18 +27,15 @@ export function resolveMakeOptions(raw: TargetOptions): {
   value: MakeOptions;
   diagnostics: Diagnostic[];
 } {
-  const diagnostics = unknownOptionDiagnostics(raw, ['cli']);
-  const value: MakeOptions = { cli: 'npx --no-install gatehouse' };
-  if (typeof raw.cli === 'string' && WORDS.test(raw.cli)) value.cli = raw.cli;
-  else if (raw.cli !== undefined)
-    diagnostics.push(
-      optionDiagnostic(
-        'cli',
-        '`cli` must be plain words',
-        'letters, digits, single spaces and `_ . / @ : = + -`',
-      ),
-    );
-  return { value, diagnostics };
+  // Reports unknown keys and wrong values at their path; a wrong value keeps the default.
+  const r = new OptionReader(raw, ['cli']);
+  const cli = r.string(
+    'cli',
+    WORDS,
+    '`cli` must be plain words',
+    'letters, digits, single spaces and `_ . / @ : = + -`',
+  );
+  return { value: { cli: cli ?? 'npx --no-install gatehouse' }, diagnostics: r.diagnostics };
 }
 
 // model: the part of make's syntax this target writes.

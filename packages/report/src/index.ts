@@ -128,6 +128,7 @@ export {
 } from './evidence/index.js';
 export { prettyCanonical } from './canonical.js';
 export { writeFileAtomic } from './util.js';
+export { publishLatest } from './latest.js';
 export {
   validateReportSchema,
   validateGateResultSchema,

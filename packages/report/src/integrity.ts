@@ -11,6 +11,9 @@ import { basename, dirname, join } from 'node:path';
 import { canonicalJson, GatehouseError, sha256 } from '@gatehouse-ci/core';
 import type { RunReport } from '@gatehouse-ci/core';
 import { canonicalForms, prettyCanonical } from './canonical.js';
+import { pae } from './dsse.js';
+
+export { pae };
 import { validateReportSchema } from './schema.js';
 import {
   toStatement,
@@ -61,17 +64,6 @@ export interface SealedReport {
 /** sha256 over the canonical JSON of the report without its `integrity` member. */
 export function reportDigest(report: RunReport): string {
   return sha256(canonicalForms(report, 'integrity').compact);
-}
-
-/** DSSE pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`. */
-export function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `),
-    type,
-    Buffer.from(` ${payload.length} `),
-    payload,
-  ]);
 }
 
 function privateKeyOf(key: string | KeyObject): KeyObject {

@@ -10,6 +10,7 @@ import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '@gatehouse-ci/core';
 import type { RunReport } from '@gatehouse-ci/core';
 import { prettyCanonical } from './canonical.js';
+import { pae } from './dsse.js';
 import { STATEMENT_TYPE, type ResourceDescriptor } from './render/intoto.js';
 
 export const VSA_PREDICATE = 'https://slsa.dev/verification_summary/v1';
@@ -175,17 +176,6 @@ export function toReleaseProvenance(
 /** The exact bytes of a statement file (`release.provenance.json`). */
 export function serialiseStatement(statement: Statement<unknown>): string {
   return prettyCanonical(statement);
-}
-
-/** DSSE pre-authentication encoding (as in integrity.ts; repeated so this module stands alone). */
-function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `),
-    type,
-    Buffer.from(` ${payload.length} `),
-    payload,
-  ]);
 }
 
 /** A DSSE envelope over a statement (canonical JSON), signed with an ed25519 key. */

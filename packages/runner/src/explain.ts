@@ -1,19 +1,19 @@
-import type { GateCache } from './cache.js';
-import { diffManifests, type GateManifest } from './manifest.js';
+/** Whether each gate would run or come from the cache, and why: `gatehouse explain` and `run --explain`. */
+import { join } from 'node:path';
+import {
+  projectStateKey,
+  type GateExplanation,
+  unmetCondition,
+  type ResolvedPipeline,
+  type StateKeyResult,
+} from '@gatehouse-ci/core';
+import { GateCache } from './cache.js';
+import { HashIndex, hashIndexPath } from './hash-index.js';
+import { gateKeys } from './keys.js';
+import { diffManifests, manifestKey, setupManifest, type GateManifest } from './manifest.js';
+import { selectRunGates } from './select.js';
 
-/** Whether a gate runs or comes from the cache, and why. */
-export interface GateExplanation {
-  id: string;
-  /**
-   * `cached`: a verified entry exists for its key (for `explain`, an entry exists);
-   * `skip`: its `when` condition does not hold.
-   */
-  action: 'run' | 'cached' | 'skip';
-  /** Cache key, or null when the gate is not cacheable. */
-  key: string | null;
-  /** Human reasons, e.g. `input src/app.js changed (sha …→ …)`, `env NODE_ENV changed`. */
-  reasons: string[];
-}
+export type { GateExplanation };
 
 /** Why a gate with this manifest misses the cache (the entry is known to be absent). */
 export async function missReasons(
@@ -30,4 +30,77 @@ export async function missReasons(
     ];
   const diff = diffManifests(prev.manifest, manifest);
   return diff.length > 0 ? diff : ['cache format changed'];
+}
+
+/**
+ * For each selected gate, whether a run now would use the cache and why, without running
+ * anything.
+ */
+export async function explain(
+  pipeline: ResolvedPipeline,
+  options: {
+    gates?: string[];
+    only?: string[];
+    noCache?: boolean;
+    stateDir?: string;
+    /** Environment `when` conditions are checked against. @default process.env */
+    env?: Record<string, string | undefined>;
+  } = {},
+): Promise<GateExplanation[]> {
+  const rootDir = pipeline.rootDir;
+  const stateKey = await projectStateKey(rootDir);
+  const stateDir = options.stateDir ?? join(rootDir, '.gatehouse');
+  const cache = new GateCache(stateDir, stateKey.key);
+  const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !options.noCache);
+  try {
+    return await explainWith(pipeline, options, { rootDir, stateKey, cache, hashIndex });
+  } finally {
+    await hashIndex.save().catch(() => undefined);
+  }
+}
+
+async function explainWith(
+  pipeline: ResolvedPipeline,
+  options: Parameters<typeof explain>[1] & object,
+  ctx: { rootDir: string; stateKey: StateKeyResult; cache: GateCache; hashIndex: HashIndex },
+): Promise<GateExplanation[]> {
+  const { rootDir, stateKey, cache, hashIndex } = ctx;
+  const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
+  const setupKey = pipeline.setup
+    ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex))
+    : null;
+  const keys = gateKeys(pipeline, setupKey, { hashIndex });
+  const out: GateExplanation[] = [];
+  const env = options.env ?? process.env;
+  for (const g of selected) {
+    const why = unmetCondition(g, env);
+    if (why !== null) {
+      out.push({ id: g.id, action: 'skip', key: null, reasons: [why] });
+      continue;
+    }
+    const notCacheable = await keys.notCacheable(g);
+    if (notCacheable !== null) {
+      out.push({ id: g.id, action: 'run', key: null, reasons: [notCacheable] });
+      continue;
+    }
+    const { key, manifest } = await keys.keyOf(g.id);
+    if (options.noCache) out.push({ id: g.id, action: 'run', key, reasons: ['--no-cache'] });
+    else if (!cache.enabled)
+      out.push({ id: g.id, action: 'run', key, reasons: [`cache not used (${stateKey.problem})`] });
+    else if (await cache.has(key))
+      out.push({
+        id: g.id,
+        action: 'cached',
+        key,
+        reasons: ['inputs, command, env and needs unchanged'],
+      });
+    else
+      out.push({
+        id: g.id,
+        action: 'run',
+        key,
+        reasons: await missReasons(cache, g.id, key, manifest),
+      });
+  }
+  return out;
 }

@@ -6,7 +6,10 @@
 import { definePlugin } from '@gatehouse-ci/core';
 import { execute } from './execute.js';
 
-export { execute, explain, runPaths, DEFAULTS, EXECUTOR } from './execute.js';
+export { execute, DEFAULTS, EXECUTOR } from './execute.js';
+export { explain } from './explain.js';
+/** @deprecated import it from `@gatehouse-ci/core`. */
+export { runPaths } from '@gatehouse-ci/core';
 /** @deprecated import it from `@gatehouse-ci/core`. */
 export { newRunId } from '@gatehouse-ci/core';
 export type { LocalExecuteOptions } from './execute.js';
@@ -25,7 +28,8 @@ export {
   type LockDescription,
   type RunLockOptions,
 } from './lock.js';
-export { publishLatest } from './latest.js';
+/** @deprecated import it from `@gatehouse-ci/report`. */
+export { publishLatest } from './results.js';
 export type { GateManifest } from './manifest.js';
 export type { CacheEntry } from './cache.js';
 

@@ -6,5 +6,6 @@ export {
   buildReport,
   writeReport,
   appendLedger,
+  publishLatest,
 } from '@gatehouse-ci/report';
 export type { GateOutcome } from '@gatehouse-ci/report';

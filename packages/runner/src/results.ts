@@ -7,7 +7,14 @@ import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import * as report from './report-api.js';
 
 export type { GateOutcome } from './report-api.js';
-export const { buildReport, writeReport, skippedResult, cachedResult, appendLedger } = report;
+export const {
+  buildReport,
+  writeReport,
+  skippedResult,
+  cachedResult,
+  appendLedger,
+  publishLatest,
+} = report;
 
 /** Last non-empty line of a log file (bounded read), for error reasons. */
 async function lastLogLine(path: string | null): Promise<string | null> {

@@ -1,12 +1,16 @@
 /**
- * Critical path first: when more gates are ready than there are process slots, the slot goes
+ * The order gates run in. A gate starts once the needs it has in this run ended, and is skipped
+ * when one of them did not pass (an advisory need never blocks). Only running processes count
+ * against `concurrency`, and critical path first: when more gates are ready than there are process slots, the slot goes
  * to the gate with the longest remaining path (its own expected duration plus the longest
  * chain of gates waiting on it). Expected durations come from the last run's report, else
  * from the gate's kind.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolvedGate } from '@gatehouse-ci/core';
+import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
+import { EXECUTOR } from './context.js';
+import { skippedResult } from './results.js';
 
 /** Expected duration by kind before a gate has run once (ms); other kinds use `custom`'s. */
 export const KIND_DURATION_MS: Readonly<Record<string, number>> = {
@@ -131,4 +135,124 @@ export class SlotQueue {
       next!.grant();
     }
   }
+}
+
+/** A need lets its dependants run when it passed (or its cached result passed), or is advisory. */
+function needOk(gate: ResolvedGate, r: GateResult): boolean {
+  if (gate.mode === 'advisory') return true;
+  return r.status === 'passed' || (r.status === 'cached' && r.cached?.status === 'passed');
+}
+
+/** A blocking gate whose result stops a fail-fast run. */
+export function failsRun(gate: ResolvedGate, r: GateResult): boolean {
+  if (gate.mode === 'advisory') return false;
+  return !(
+    r.status === 'passed' ||
+    r.status === 'skipped' ||
+    (r.status === 'cached' && r.cached?.status === 'passed')
+  );
+}
+
+/** A prepared gate: its result already (from the cache), or the process still to run. */
+export type Prepared = { result: GateResult } | { run: () => Promise<GateResult> };
+
+export interface Schedule {
+  /** The gates of the run, in the order they were selected. */
+  gates: readonly ResolvedGate[];
+  /** Every gate of the pipeline by id (needs outside the run are not waited for). */
+  byId: ReadonlyMap<string, ResolvedGate>;
+  /** Processes at most at the same time. */
+  concurrency: number;
+  /** Each gate's longest remaining path: the higher, the sooner it gets a slot. */
+  priority: ReadonlyMap<string, number>;
+  /** Why a gate about to start is skipped (setup failed, the run stopped, its `when`), or null. */
+  skipReason(gate: ResolvedGate): string | null;
+  /** Key a gate and look it up, before it asks for a slot. */
+  prepare(gate: ResolvedGate): Promise<Prepared>;
+  /** A gate ended (ran, came from the cache or was skipped). */
+  ended(gate: ResolvedGate, result: GateResult): void;
+  /** A gate that was started ended, after {@link ended}: a fail-fast run stops here. */
+  ran?(gate: ResolvedGate, result: GateResult): void;
+}
+
+/** Run every gate of `s.gates` in order, each once; resolves with their results by id. */
+export async function runScheduled(s: Schedule): Promise<Map<string, GateResult>> {
+  const slots = new SlotQueue(s.concurrency);
+  const inRun = new Set(s.gates.map((g) => g.id));
+
+  const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
+    slots.preparing();
+    let prepared: Prepared;
+    try {
+      prepared = await s.prepare(gate);
+    } catch (err) {
+      slots.prepared();
+      throw err;
+    }
+    if ('result' in prepared) {
+      slots.prepared();
+      return prepared.result;
+    }
+    await slots.ready(s.priority.get(gate.id) ?? 0);
+    try {
+      return await prepared.run();
+    } finally {
+      slots.release();
+    }
+  };
+
+  const results = new Map<string, GateResult>();
+  const finish = (gate: ResolvedGate, r: GateResult) => {
+    results.set(gate.id, r);
+    s.ended(gate, r);
+  };
+  const pending = [...s.gates];
+  let running = 0;
+  await new Promise<void>((done) => {
+    const pump = () => {
+      let progressed = true;
+      while (progressed) {
+        progressed = false;
+        for (let i = 0; i < pending.length; i++) {
+          const gate = pending[i]!;
+          let skip = s.skipReason(gate);
+          if (skip === null) {
+            const needs = gate.needs.filter((n) => inRun.has(n));
+            if (!needs.every((n) => results.has(n))) continue;
+            const blocker = needs.find((n) => !needOk(s.byId.get(n)!, results.get(n)!));
+            if (blocker !== undefined) {
+              const st = results.get(blocker)!.status;
+              skip =
+                st === 'skipped'
+                  ? `needs ${blocker} which was skipped`
+                  : `needs ${blocker} which ${st === 'failed' ? 'failed' : `ended ${st}`}`;
+            }
+          }
+          pending.splice(i, 1);
+          i--;
+          progressed = true;
+          if (skip !== null) {
+            finish(gate, skippedResult(gate, skip, EXECUTOR));
+            continue;
+          }
+          running++;
+          void runGate(gate)
+            .catch((err: unknown): GateResult => ({
+              ...skippedResult(gate, `internal error: ${(err as Error).message}`, EXECUTOR),
+              status: 'error',
+            }))
+            .then((r) => {
+              running--;
+              finish(gate, r);
+              s.ran?.(gate, r);
+              pump();
+            });
+        }
+      }
+      slots.dispatch();
+      if (pending.length === 0 && running === 0) done();
+    };
+    pump();
+  });
+  return results;
 }

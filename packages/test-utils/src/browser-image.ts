@@ -12,8 +12,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { exists } from './fs.js';
 import { ensureSharedImage } from './shared-image.js';
 
 /** Repository part of the tag {@link ensureBrowserImage} returns. */
@@ -25,15 +26,6 @@ const RECIPE = {
   mirror: 'http://deb.debian.org/debian',
   packages: ['chromium', 'ca-certificates', 'dbus-user-session', 'fonts-liberation'],
 };
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {

@@ -9,6 +9,7 @@
  * Concurrent callers and leftovers of dead runs are handled by {@link ensureSharedImage}.
  */
 import { execFile } from 'node:child_process';
+import { exists } from './fs.js';
 import { ensureSharedImage } from './shared-image.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,7 +21,6 @@ import {
   mkdir,
   readFile,
   realpath,
-  stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
@@ -84,15 +84,6 @@ const PASSWD = [
   '',
 ].join('\n');
 const GROUP = ['root:x:0:', 'nogroup:x:65534:', 'node:x:1000:', ''].join('\n');
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function defaultSources(): Promise<BaseImageSources> {
   let npm = '/usr/lib/node_modules/npm';

@@ -9,6 +9,7 @@ import {
   GatehouseError,
   ciDockerGateCommands,
   ciGateCommand,
+  ciHasPackageGates,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   ciReportCommands,
@@ -19,6 +20,7 @@ import {
 } from '@gatehouse-ci/core';
 import { pipelineTextProblems } from './checks.js';
 import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
+import { buildPlanPipeline } from './monorepo.js';
 import type { BuildkiteOptions } from './options.js';
 
 /** Step key of a gate. */
@@ -45,6 +47,9 @@ export function buildPipeline(
       { diagnostics: problems },
     );
   }
+  // A monorepo's steps are chosen in CI and uploaded by a plan step (docs/decisions/0009).
+  if (options.mode === 'native' && ciHasPackageGates(pipeline))
+    return buildPlanPipeline(pipeline, options);
   const steps = pipeline.gates.map((gate) =>
     options.mode === 'docker'
       ? dockerGateStep(pipeline, gate, options)

@@ -12,6 +12,14 @@ import { printPipeline } from './print.js';
 
 export { buildPipeline, gateStepKey, REPORT_STEP_KEY } from './build.js';
 export { pipelineTextProblems } from './checks.js';
+export {
+  AFFECTED_STEPS_FILE,
+  buildAffectedPipeline,
+  buildAffectedSteps,
+  buildPlanPipeline,
+  packageStepKey,
+  PLAN_STEP_KEY,
+} from './monorepo.js';
 export { escapeInterpolation, printPipeline } from './print.js';
 export { resolveBuildkiteOptions, DEFAULT_BUILDKITE_PATH } from './options.js';
 export type { BuildkiteOptions } from './options.js';

@@ -1,9 +1,7 @@
 /** `targets.buildkite`: the options as the user writes them, resolved once, with defaults. */
 import {
-  isPlainObject,
-  optionDiagnostic,
-  readCiCommonOptions,
-  unknownOptionDiagnostics,
+  OptionReader,
+  readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
@@ -35,63 +33,40 @@ export function resolveBuildkiteOptions(options: TargetOptions): {
   value: BuildkiteOptions;
   diagnostics: Diagnostic[];
 } {
-  const diagnostics = unknownOptionDiagnostics(options, KNOWN);
-  const common = readCiCommonOptions(options, DEFAULT_BUILDKITE_PATH);
-  diagnostics.push(...common.diagnostics);
+  const r = new OptionReader(options, KNOWN);
+  const common = readCommonOptions(r, DEFAULT_BUILDKITE_PATH);
+  const agents: Record<string, string> = {};
+  const rawAgents = r.mapping(
+    'agents',
+    '`agents` must be a mapping of agent tag to value',
+    'e.g. `{ queue: linux }`',
+  );
+  for (const [tag, v] of Object.entries(rawAgents ?? {})) {
+    const text = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+    if (!TAG_NAME.test(tag))
+      r.error(`agents.${tag}`, 'agent tag names are letters, digits and `_ . -`');
+    else if (typeof text !== 'string' || !PLAIN_VALUE.test(text))
+      r.error(
+        `agents.${tag}`,
+        'agent tag values are plain words (letters, digits and `_ . : / @ + = * -`)',
+      );
+    else agents[tag] = text;
+  }
   const value: BuildkiteOptions = {
-    ...common.value,
-    agents: {},
-    docker_image: null,
-    secret_source: 'buildkite',
+    ...common,
+    agents,
+    docker_image:
+      r.string(
+        'docker_image',
+        PLAIN_VALUE,
+        '`docker_image` must be an image reference such as `node:22-bookworm-slim`',
+      ) ?? null,
+    secret_source:
+      r.oneOf(
+        'secret_source',
+        ['buildkite', 'agent'],
+        '`secret_source` must be `buildkite` (step `secrets:`) or `agent` (exported by an agent hook)',
+      ) ?? 'buildkite',
   };
-  if (options.agents !== undefined) {
-    if (!isPlainObject(options.agents)) {
-      diagnostics.push(
-        optionDiagnostic(
-          'agents',
-          '`agents` must be a mapping of agent tag to value',
-          'e.g. `{ queue: linux }`',
-        ),
-      );
-    } else {
-      for (const [tag, v] of Object.entries(options.agents)) {
-        const text = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-        if (!TAG_NAME.test(tag))
-          diagnostics.push(
-            optionDiagnostic(`agents.${tag}`, 'agent tag names are letters, digits and `_ . -`'),
-          );
-        else if (typeof text !== 'string' || !PLAIN_VALUE.test(text))
-          diagnostics.push(
-            optionDiagnostic(
-              `agents.${tag}`,
-              'agent tag values are plain words (letters, digits and `_ . : / @ + = * -`)',
-            ),
-          );
-        else value.agents[tag] = text;
-      }
-    }
-  }
-  if (options.docker_image !== undefined) {
-    if (typeof options.docker_image === 'string' && PLAIN_VALUE.test(options.docker_image))
-      value.docker_image = options.docker_image;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'docker_image',
-          '`docker_image` must be an image reference such as `node:22-bookworm-slim`',
-        ),
-      );
-  }
-  if (options.secret_source !== undefined) {
-    if (options.secret_source === 'buildkite' || options.secret_source === 'agent')
-      value.secret_source = options.secret_source;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'secret_source',
-          '`secret_source` must be `buildkite` (step `secrets:`) or `agent` (exported by an agent hook)',
-        ),
-      );
-  }
-  return { value, diagnostics };
+  return { value, diagnostics: r.diagnostics };
 }

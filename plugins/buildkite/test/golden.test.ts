@@ -3,9 +3,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { loadPipeline } from '@gatehouse-ci/core';
+import { ciHasPackageGates, ciPackageJobs, loadPipeline } from '@gatehouse-ci/core';
 import { emitTarget } from '@gatehouse-ci/test-utils';
-import plugin, { gateStepKey, REPORT_STEP_KEY, type BuildkitePipeline } from '../src/index.js';
+import plugin, {
+  buildAffectedSteps,
+  gateStepKey,
+  packageStepKey,
+  PLAN_STEP_KEY,
+  REPORT_STEP_KEY,
+  resolveBuildkiteOptions,
+  type BuildkitePipeline,
+} from '../src/index.js';
 import { interpolateAll, judgePipeline } from './oracle.js';
 
 // `pnpm --filter @gatehouse-ci/plugin-buildkite golden:update` rewrites the expected files.
@@ -17,8 +25,8 @@ const cases = (await readdir(fixtures, { withFileTypes: true }))
   .sort();
 
 describe('buildkite golden files', () => {
-  it('has a small, a docker-mode and a large (20+ gates) fixture', async () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', async () => {
+    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
     expect(
       (await loadPipeline(join(fixtures, 'large', 'gatehouse.yml'))).gates.length,
     ).toBeGreaterThanOrEqual(20);
@@ -49,6 +57,11 @@ describe('buildkite golden files', () => {
       const graph = Object.fromEntries(
         seen.steps.map((s) => [s.key, [...((s.depends_on as string[] | undefined) ?? [])].sort()]),
       );
+      if (ciHasPackageGates(pipeline)) {
+        // The static pipeline only plans; the uploaded steps are judged below.
+        expect(graph).toEqual({ [PLAN_STEP_KEY]: [] });
+        return;
+      }
       const dag: Record<string, string[]> = Object.fromEntries(
         pipeline.gates.map((g) => [gateStepKey(g.id), g.needs.map(gateStepKey).sort()]),
       );
@@ -56,4 +69,40 @@ describe('buildkite golden files', () => {
       expect(graph).toEqual(dag);
     },
   );
+});
+
+describe('buildkite monorepo: the steps `gatehouse affected --buildkite` uploads', () => {
+  it.each([
+    ['every job', undefined],
+    ['the jobs of one package and its dependents', ['core-build']],
+    ['no job', [] as string[]],
+  ])('for %s, Buildkite accepts them, one step per job and the report', async (_, selected) => {
+    const pipeline = await loadPipeline(join(fixtures, 'monorepo', 'gatehouse.yml'));
+    const jobs = ciPackageJobs(
+      pipeline,
+      selected?.flatMap((id) => [
+        id,
+        ...pipeline.gates.filter((g) => g.needs.includes(id)).map((g) => g.id),
+      ]),
+    );
+    const options = resolveBuildkiteOptions(pipeline.targets.buildkite ?? {}).value;
+    const text = buildAffectedSteps(pipeline, options, jobs);
+    expect(judgePipeline(text)).toEqual([]);
+    const seen = interpolateAll(parseDocument(text).toJS() as BuildkitePipeline);
+    const keys = jobs.map((j) => packageStepKey(j.key));
+    expect(seen.steps.map((s) => s.key)).toEqual([...keys, REPORT_STEP_KEY]);
+    const report = seen.steps.at(-1)!;
+    expect(report.depends_on).toEqual(keys.length > 0 ? keys : undefined);
+    // The merge judges exactly the gates of the uploaded jobs.
+    expect(report.commands.join('\n')).toContain(
+      `--gates '${jobs.flatMap((j) => j.gates).join(' ')}' --fail-on-verdict`,
+    );
+    for (const [i, job] of jobs.entries()) {
+      const script = seen.steps[i]!.commands.at(-1)!;
+      // Deps are rebuilt first, not reported; a job that needs none has no rebuild.
+      if (job.deps.length > 0) expect(script).toContain(`for g in ${job.deps.join(' ')}; do`);
+      else expect(script).not.toContain('--gate');
+      expect(script).toContain(`for g in ${job.gates.join(' ')}; do`);
+    }
+  });
 });

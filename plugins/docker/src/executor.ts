@@ -39,16 +39,6 @@ import { extractImageDirs } from './extract.js';
 
 import { redactor } from './redact.js';
 
-/** Options of the Docker executor besides {@link ExecuteOptions}; all optional. */
-export interface DockerExecuteOptions extends ExecuteOptions {
-  /**
-   * When the verdict passed and the pipeline has a `release`, also build the release stage as
-   * an image with this tag, and write its SLSA provenance (`release.provenance.json`) next to
-   * the report. @default no release build
-   */
-  releaseTag?: string;
-}
-
 async function imageInfo(
   docker: Dockerode,
   ref: string,
@@ -90,7 +80,12 @@ function failedOutcome(
   };
 }
 
-/** Runs the pipeline's gates in BuildKit and returns the unified report (also written to the run directory). */
+/**
+ * Runs the pipeline's gates in BuildKit and returns the unified report (also written to the run
+ * directory). With `releaseTag`, when the verdict passed and the pipeline has a `release`, it
+ * also builds the release stage as an image with that tag and writes its SLSA provenance
+ * (`release.provenance.json`) next to the report.
+ */
 export async function executeDocker(
   pipeline: ResolvedPipeline,
   opts: ExecuteOptions,
@@ -279,7 +274,7 @@ export async function executeDocker(
       level: 'error',
       text: `docker build failed: ${infraError}`,
     });
-  const releaseTag = (opts as DockerExecuteOptions).releaseTag;
+  const releaseTag = opts.releaseTag;
   if (releaseTag && pipeline.release && written.report.verdict.status === 'passed' && !infraError) {
     await buildRelease(pipeline, written.report, releaseTag, {
       docker,

@@ -1,10 +1,5 @@
 /** `targets.dockerfile`: the options as the user writes them, resolved once, with defaults. */
-import {
-  optionDiagnostic,
-  unknownOptionDiagnostics,
-  type Diagnostic,
-  type TargetOptions,
-} from '@gatehouse-ci/core';
+import { OptionReader, type Diagnostic, type TargetOptions } from '@gatehouse-ci/core';
 import { CA_PATH_HINT, caValueProblem } from './ca.js';
 import { DEFAULT_DOCKERFILE_PATH } from './layout.js';
 
@@ -49,29 +44,26 @@ export function resolveDockerfileOptions(options: TargetOptions): {
   value: DockerfileOptions;
   diagnostics: Diagnostic[];
 } {
-  const diagnostics = unknownOptionDiagnostics(options, KNOWN);
+  const r = new OptionReader(options, KNOWN);
   const value: DockerfileOptions = { ...DEFAULT_DOCKERFILE_OPTIONS };
-  const { ca, npmCache, path } = options;
-  if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0)) {
-    diagnostics.push(
-      optionDiagnostic('ca', '`ca` must be `auto`, `none` or the path of a PEM file'),
-    );
-  } else if (typeof ca === 'string') {
+  const ca = r.read(
+    'ca',
+    (v) => (typeof v === 'string' && v.length > 0 ? v : undefined),
+    '`ca` must be `auto`, `none` or the path of a PEM file',
+  );
+  if (ca !== undefined) {
     const why = caValueProblem(ca);
     if (why === null) value.ca = ca;
-    else diagnostics.push(optionDiagnostic('ca', why, CA_PATH_HINT, 'GH_CA_PATH'));
+    else r.error('ca', why, CA_PATH_HINT, 'GH_CA_PATH');
   }
-  if (typeof npmCache === 'boolean') value.npmCache = npmCache;
-  else if (npmCache !== undefined)
-    diagnostics.push(optionDiagnostic('npmCache', '`npmCache` must be true or false'));
-  if (typeof path === 'string' && PATH_RE.test(path) && !path.split('/').includes('..'))
-    value.path = path;
-  else if (path !== undefined)
-    diagnostics.push(
-      optionDiagnostic(
-        'path',
-        '`path` must be a relative file path inside the config directory (letters, digits, . _ - /)',
-      ),
-    );
-  return { value, diagnostics };
+  value.npmCache = r.bool('npmCache') ?? value.npmCache;
+  value.path =
+    r.string(
+      'path',
+      PATH_RE,
+      '`path` must be a relative file path inside the config directory (letters, digits, . _ - /)',
+      undefined,
+      (p) => !p.split('/').includes('..'),
+    ) ?? value.path;
+  return { value, diagnostics: r.diagnostics };
 }

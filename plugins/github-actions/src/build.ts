@@ -12,6 +12,7 @@ import {
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
+  ciHasPackageGates,
   ciReportCommands,
   ciResultFile,
   detectNodeToolchain,
@@ -21,6 +22,7 @@ import {
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
 import { workflowTextProblems } from './checks.js';
+import { monorepoJobs } from './monorepo.js';
 import type { Job, Step, Workflow, WorkflowTriggers } from './model.js';
 import type { GithubOptions, PinnedAction } from './options.js';
 
@@ -41,16 +43,20 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
       { diagnostics: problems },
     );
   }
-  const jobs: Record<string, Job> = {};
   // The project's toolchain is read once, for every job that sets it up.
   const toolchain = toolchainSteps(pipeline, options);
-  for (const gate of pipeline.gates) {
+  // A monorepo's jobs are chosen in CI: one per affected package (docs/decisions/0009).
+  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
+  const jobs: Record<string, Job> = monorepo
+    ? monorepoJobs(pipeline, options, preludeSteps(pipeline, options, toolchain))
+    : {};
+  for (const gate of monorepo ? [] : pipeline.gates) {
     jobs[gateJobId(gate.id)] =
       options.mode === 'docker'
         ? dockerGateJob(pipeline, gate, options)
         : nativeGateJob(pipeline, gate, options, toolchain);
   }
-  jobs[REPORT_JOB_ID] = reportJob(pipeline, options, toolchain);
+  jobs[REPORT_JOB_ID] ??= reportJob(pipeline, options, toolchain);
   return {
     name: `gatehouse: ${pipeline.name}`,
     on: triggers(options),
@@ -77,11 +83,12 @@ function triggers(options: GithubOptions): WorkflowTriggers {
   return on;
 }
 
-function uses(action: PinnedAction): Step['uses'] {
+/** An action step's `uses:`, pinned by commit with the tag as a comment. */
+export function uses(action: PinnedAction): Step['uses'] {
   return yamlCommented(`${action.repo}@${action.sha}`, action.tag);
 }
 
-function secretEnv(names: string[]): Record<string, string> | undefined {
+export function secretEnv(names: string[]): Record<string, string> | undefined {
   if (names.length === 0) return undefined;
   const env: Record<string, string> = {};
   for (const name of names) env[name] = `\${{ secrets.${name} }}`;
@@ -92,7 +99,7 @@ function secretEnv(names: string[]): Record<string, string> | undefined {
  * Variables a gate's `when.env` reads come from repository/organisation variables
  * (`vars.*`), so the CLI on the runner sees them and skips the gate when they are unset.
  */
-function conditionEnv(names: readonly string[]): Record<string, string> {
+export function conditionEnv(names: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of names) env[name] = `\${{ vars.${name} }}`;
   return env;
@@ -148,7 +155,8 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
   return steps;
 }
 
-function preludeSteps(
+/** Checkout, toolchain and the config's `setup`: the first steps of every job. */
+export function preludeSteps(
   pipeline: ResolvedPipeline,
   options: GithubOptions,
   toolchain: readonly Step[],

@@ -12,6 +12,7 @@ import { printWorkflow } from './print.js';
 
 export { buildWorkflow, gateJobId, REPORT_JOB_ID } from './build.js';
 export { workflowTextProblems } from './checks.js';
+export { monorepoJobs, PACKAGES_JOB_ID, PLAN_JOB_ID } from './monorepo.js';
 export { printWorkflow } from './print.js';
 export { resolveGithubOptions, DEFAULT_ACTIONS, DEFAULT_GITHUB_PATH } from './options.js';
 export type { GithubOptions, GithubActions, PinnedAction } from './options.js';

@@ -32,6 +32,7 @@ export interface Step {
   if?: string;
   /** `owner/repo@<sha>`, written with the tag as a comment. */
   uses?: YamlCommented;
+  id?: string;
   with?: Record<string, string | number | boolean>;
   run?: string;
   env?: Record<string, string>;
@@ -47,6 +48,10 @@ export interface Job {
   if?: string;
   /** Scopes of this job's token, replacing the workflow's (only the report job widens them). */
   permissions?: Permissions;
+  /** Outputs of the job, read by later jobs as `needs.<job>.outputs.<name>`. */
+  outputs?: Record<string, string>;
+  /** A matrix: one run of the job per entry. */
+  strategy?: { 'fail-fast': boolean; matrix: { include: string } };
   'timeout-minutes'?: number;
   'continue-on-error'?: boolean;
   steps: Step[];

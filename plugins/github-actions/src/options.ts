@@ -1,9 +1,7 @@
 /** `targets.github`: the options as the user writes them, resolved once, with defaults. */
 import {
-  isPlainObject,
-  optionDiagnostic,
-  readCiCommonOptions,
-  unknownOptionDiagnostics,
+  OptionReader,
+  readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
@@ -128,187 +126,116 @@ export function resolveGithubOptions(options: TargetOptions): {
   value: GithubOptions;
   diagnostics: Diagnostic[];
 } {
-  const diagnostics = unknownOptionDiagnostics(options, KNOWN);
-  const common = readCiCommonOptions(options, DEFAULT_GITHUB_PATH);
-  diagnostics.push(...common.diagnostics);
+  const r = new OptionReader(options, KNOWN);
+  const common = readCommonOptions(r, DEFAULT_GITHUB_PATH);
+  const nodeVersion = r.read(
+    'node_version',
+    (v) => {
+      const text = typeof v === 'number' ? String(v) : v;
+      return typeof text === 'string' && NODE_VERSION.test(text) && !text.includes('${{')
+        ? text
+        : undefined;
+    },
+    '`node_version` must be a version spec such as `20`, `22.x` or `lts/*`',
+  );
+  const runsOn = r.read(
+    'runs_on',
+    (v) => {
+      const labels = typeof v === 'string' ? [v] : v;
+      return Array.isArray(labels) &&
+        labels.length > 0 &&
+        labels.every((l) => typeof l === 'string' && LABEL.test(l))
+        ? (v as string | string[])
+        : undefined;
+    },
+    '`runs_on` must be a runner label or a non-empty list of labels (letters, digits, `_ . : -`)',
+    'e.g. `ubuntu-24.04` or `[self-hosted, linux]`',
+  );
+  const triggers = readTriggers(r);
+  const actions = { ...DEFAULT_ACTIONS };
+  const rawActions = r.nested(
+    'actions',
+    Object.keys(DEFAULT_ACTIONS),
+    '`actions` must be a mapping of action name to `owner/repo@<sha> # tag`',
+  );
+  if (rawActions) {
+    for (const name of Object.keys(DEFAULT_ACTIONS) as Array<keyof GithubActions>) {
+      const pinned = rawActions.read(
+        name,
+        (ref) => {
+          const m = typeof ref === 'string' ? ACTION_REF.exec(ref.trim()) : null;
+          return m ? { repo: m[1]!, sha: m[2]!, tag: m[3] ?? m[2]!.slice(0, 12) } : undefined;
+        },
+        `\`actions.${name}\` must pin a full 40-character commit SHA: \`owner/repo@<sha> # <tag>\``,
+        `e.g. \`${DEFAULT_ACTIONS[name].repo}@${DEFAULT_ACTIONS[name].sha} # ${DEFAULT_ACTIONS[name].tag}\``,
+      );
+      if (pinned) actions[name] = pinned;
+    }
+  }
   const value: GithubOptions = {
-    ...common.value,
-    node_version: null,
-    runs_on: 'ubuntu-24.04',
-    triggers: { push: { branches: ['main'] }, pull_request: {} },
-    actions: { ...DEFAULT_ACTIONS },
-    concurrency: true,
-    cache: null,
-    code_scanning: true,
+    ...common,
+    node_version: nodeVersion ?? null,
+    runs_on: runsOn ?? 'ubuntu-24.04',
+    triggers: triggers ?? { push: { branches: ['main'] }, pull_request: {} },
+    actions,
+    concurrency: r.bool('concurrency') ?? true,
+    code_scanning: r.bool('code_scanning') ?? true,
+    cache:
+      r.oneOf(
+        'cache',
+        [false, 'npm', 'yarn', 'pnpm'],
+        '`cache` must be `npm`, `yarn`, `pnpm` or `false`',
+      ) ?? null,
   };
-
-  const nodeVersion = options.node_version;
-  if (nodeVersion !== undefined) {
-    const text = typeof nodeVersion === 'number' ? String(nodeVersion) : nodeVersion;
-    if (typeof text === 'string' && NODE_VERSION.test(text) && !text.includes('${{'))
-      value.node_version = text;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'node_version',
-          '`node_version` must be a version spec such as `20`, `22.x` or `lts/*`',
-        ),
-      );
-  }
-
-  const runsOn = options.runs_on;
-  if (runsOn !== undefined) {
-    const labels = typeof runsOn === 'string' ? [runsOn] : runsOn;
-    if (
-      Array.isArray(labels) &&
-      labels.length > 0 &&
-      labels.every((l) => typeof l === 'string' && LABEL.test(l))
-    ) {
-      value.runs_on = typeof runsOn === 'string' ? runsOn : (labels as string[]);
-    } else {
-      diagnostics.push(
-        optionDiagnostic(
-          'runs_on',
-          '`runs_on` must be a runner label or a non-empty list of labels (letters, digits, `_ . : -`)',
-          'e.g. `ubuntu-24.04` or `[self-hosted, linux]`',
-        ),
-      );
-    }
-  }
-
-  if (options.triggers !== undefined) {
-    const triggers = readTriggers(options.triggers, diagnostics);
-    if (triggers) value.triggers = triggers;
-  }
-
-  if (options.actions !== undefined) {
-    if (!isPlainObject(options.actions)) {
-      diagnostics.push(
-        optionDiagnostic(
-          'actions',
-          '`actions` must be a mapping of action name to `owner/repo@<sha> # tag`',
-        ),
-      );
-    } else {
-      diagnostics.push(
-        ...unknownOptionDiagnostics(options.actions, Object.keys(DEFAULT_ACTIONS), 'actions.'),
-      );
-      for (const name of Object.keys(DEFAULT_ACTIONS) as Array<keyof GithubActions>) {
-        const ref = options.actions[name];
-        if (ref === undefined) continue;
-        const m = typeof ref === 'string' ? ACTION_REF.exec(ref.trim()) : null;
-        if (m) value.actions[name] = { repo: m[1]!, sha: m[2]!, tag: m[3] ?? m[2]!.slice(0, 12) };
-        else
-          diagnostics.push(
-            optionDiagnostic(
-              `actions.${name}`,
-              `\`actions.${name}\` must pin a full 40-character commit SHA: \`owner/repo@<sha> # <tag>\``,
-              `e.g. \`${DEFAULT_ACTIONS[name].repo}@${DEFAULT_ACTIONS[name].sha} # ${DEFAULT_ACTIONS[name].tag}\``,
-            ),
-          );
-      }
-    }
-  }
-
-  if (options.concurrency !== undefined) {
-    if (typeof options.concurrency === 'boolean') value.concurrency = options.concurrency;
-    else
-      diagnostics.push(optionDiagnostic('concurrency', '`concurrency` must be `true` or `false`'));
-  }
-
-  if (options.code_scanning !== undefined) {
-    if (typeof options.code_scanning === 'boolean') value.code_scanning = options.code_scanning;
-    else
-      diagnostics.push(
-        optionDiagnostic('code_scanning', '`code_scanning` must be `true` or `false`'),
-      );
-  }
-
-  if (options.cache !== undefined) {
-    if (
-      options.cache === false ||
-      options.cache === 'npm' ||
-      options.cache === 'yarn' ||
-      options.cache === 'pnpm'
-    )
-      value.cache = options.cache;
-    else
-      diagnostics.push(
-        optionDiagnostic('cache', '`cache` must be `npm`, `yarn`, `pnpm` or `false`'),
-      );
-  }
-  return { value, diagnostics };
+  return { value, diagnostics: r.diagnostics };
 }
 
-function readTriggers(raw: unknown, diagnostics: Diagnostic[]): GithubOptions['triggers'] | null {
-  if (!isPlainObject(raw)) {
-    diagnostics.push(
-      optionDiagnostic(
-        'triggers',
-        '`triggers` must be a mapping with `push`, `pull_request` and/or `workflow_dispatch`',
-      ),
-    );
-    return null;
-  }
-  const before = diagnostics.length;
-  diagnostics.push(
-    ...unknownOptionDiagnostics(raw, ['push', 'pull_request', 'workflow_dispatch'], 'triggers.'),
+/** `triggers`, or undefined when it is absent or wrong (its diagnostics recorded). */
+function readTriggers(r: OptionReader): GithubOptions['triggers'] | undefined {
+  const before = r.diagnostics.length;
+  const t = r.nested(
+    'triggers',
+    ['push', 'pull_request', 'workflow_dispatch'],
+    '`triggers` must be a mapping with `push`, `pull_request` and/or `workflow_dispatch`',
   );
+  if (!t) return undefined;
   const out: GithubOptions['triggers'] = {};
   for (const event of ['push', 'pull_request'] as const) {
-    const spec = raw[event];
+    const spec = t.raw[event];
     if (spec === undefined || spec === false) continue;
     if (spec === true || spec === null) {
       out[event] = {};
       continue;
     }
-    if (!isPlainObject(spec)) {
-      diagnostics.push(
-        optionDiagnostic(
-          `triggers.${event}`,
-          `\`triggers.${event}\` must be \`true\`, \`false\` or \`{ branches: [...] }\``,
-        ),
-      );
+    const e = t.nested(
+      event,
+      ['branches'],
+      `\`triggers.${event}\` must be \`true\`, \`false\` or \`{ branches: [...] }\``,
+    );
+    if (!e) continue;
+    if (e.raw.branches === undefined) {
+      out[event] = {};
       continue;
     }
-    diagnostics.push(...unknownOptionDiagnostics(spec, ['branches'], `triggers.${event}.`));
-    const branches = spec.branches;
-    if (branches === undefined) out[event] = {};
-    else if (
-      Array.isArray(branches) &&
-      branches.length > 0 &&
-      branches.every((b) => typeof b === 'string' && BRANCH.test(b) && !b.includes('${{'))
-    ) {
-      out[event] = { branches: branches as string[] };
-    } else {
-      diagnostics.push(
-        optionDiagnostic(
-          `triggers.${event}.branches`,
-          'branches must be a non-empty list of branch patterns (no control characters, no `${{`)',
-        ),
-      );
-    }
+    const branches = e.read(
+      'branches',
+      (b) =>
+        Array.isArray(b) &&
+        b.length > 0 &&
+        b.every((x) => typeof x === 'string' && BRANCH.test(x) && !x.includes('${{'))
+          ? (b as string[])
+          : undefined,
+      'branches must be a non-empty list of branch patterns (no control characters, no `${{`)',
+    );
+    if (branches) out[event] = { branches };
   }
-  const dispatch = raw.workflow_dispatch;
-  if (dispatch !== undefined) {
-    if (typeof dispatch === 'boolean') {
-      if (dispatch) out.workflow_dispatch = true;
-    } else
-      diagnostics.push(
-        optionDiagnostic(
-          'triggers.workflow_dispatch',
-          '`triggers.workflow_dispatch` must be `true` or `false`',
-        ),
-      );
-  }
-  if (diagnostics.length === before && !out.push && !out.pull_request && !out.workflow_dispatch) {
-    diagnostics.push(
-      optionDiagnostic(
-        'triggers',
-        'at least one trigger must be enabled',
-        'e.g. `{ push: { branches: [main] }, pull_request: true }`',
-      ),
+  if (t.bool('workflow_dispatch')) out.workflow_dispatch = true;
+  if (r.diagnostics.length === before && !out.push && !out.pull_request && !out.workflow_dispatch) {
+    r.error(
+      'triggers',
+      'at least one trigger must be enabled',
+      'e.g. `{ push: { branches: [main] }, pull_request: true }`',
     );
   }
-  return diagnostics.length === before ? out : null;
+  return r.diagnostics.length === before ? out : undefined;
 }

@@ -2,9 +2,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, type ResolvedPipeline } from '@gatehouse-ci/core';
+import { ciHasPackageGates, loadPipeline, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { emitTarget } from '@gatehouse-ci/test-utils';
-import plugin, { gateJobId, REPORT_JOB_ID } from '../src/index.js';
+import plugin, { gateJobId, PACKAGES_JOB_ID, PLAN_JOB_ID, REPORT_JOB_ID } from '../src/index.js';
 import { judgeWorkflows, type WorkflowVerdict } from './oracle.js';
 
 // `pnpm --filter @gatehouse-ci/plugin-github-actions golden:update` rewrites the expected files.
@@ -52,8 +52,9 @@ beforeAll(async () => {
 });
 
 describe('github golden files', () => {
-  it('has a small, a docker-mode and a large (20+ gates) fixture', () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', () => {
+    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
+    expect(ciHasPackageGates(results.get('monorepo')!.pipeline)).toBe(true);
     expect(results.get('large')!.pipeline.gates.length).toBeGreaterThanOrEqual(20);
   });
 
@@ -67,6 +68,15 @@ describe('github golden files', () => {
       const graph = Object.fromEntries(
         verdict.workflow!.jobs.map((j) => [j.id, [...(j.needs ?? [])].sort()]),
       );
+      if (ciHasPackageGates(pipeline)) {
+        // The package jobs are a matrix the plan job chooses (run in apps/cli/test/ci-monorepo.test.ts).
+        expect(graph).toEqual({
+          [PLAN_JOB_ID]: [],
+          [PACKAGES_JOB_ID]: [PLAN_JOB_ID],
+          [REPORT_JOB_ID]: [PACKAGES_JOB_ID, PLAN_JOB_ID],
+        });
+        return;
+      }
       const dag: Record<string, string[]> = Object.fromEntries(
         pipeline.gates.map((g) => [gateJobId(g.id), g.needs.map(gateJobId).sort()]),
       );

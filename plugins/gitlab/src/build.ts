@@ -8,6 +8,7 @@ import {
   GatehouseError,
   ciDockerGateCommands,
   ciGateCommand,
+  ciHasPackageGates,
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
@@ -17,6 +18,7 @@ import {
 } from '@gatehouse-ci/core';
 import { pipelineTextProblems } from './checks.js';
 import type { Artifacts, Cache, Defaults, GitlabPipeline, Job, RawVariable } from './model.js';
+import { monorepoJobs } from './monorepo.js';
 import type { GitlabOptions } from './options.js';
 
 /** Job name of a gate. */
@@ -59,14 +61,25 @@ export function buildGitlabPipeline(
     );
   }
   const toolchain = toolchainOf(pipeline, options);
-  const jobs: Record<string, Job> = {};
-  for (const gate of pipeline.gates) {
+  // A monorepo: one job per package, in the pipeline when its files changed (docs/decisions/0009).
+  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
+  const jobs: Record<string, Job> = monorepo
+    ? monorepoJobs(pipeline, options, (job) => {
+        const variables = { ...setupVariables(pipeline).variables, ...job.variables };
+        return {
+          ...job,
+          ...(Object.keys(variables).length > 0 ? { variables } : {}),
+          script: [...setupScript(pipeline, toolchain.prelude), ...job.script],
+        };
+      })
+    : {};
+  for (const gate of monorepo ? [] : pipeline.gates) {
     jobs[gateJobName(gate.id)] =
       options.mode === 'docker'
         ? dockerGateJob(pipeline, gate, options)
         : nativeGateJob(pipeline, gate, options, toolchain.prelude);
   }
-  jobs[REPORT_JOB_NAME] = reportJob(pipeline, options, toolchain.prelude);
+  jobs[REPORT_JOB_NAME] ??= reportJob(pipeline, options, toolchain.prelude);
   const defaults: Defaults = {
     image: options.image ?? (options.mode === 'docker' ? DOCKER_IMAGE : pipeline.image),
     interruptible: true,

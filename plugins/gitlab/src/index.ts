@@ -22,6 +22,7 @@ export {
   CODEQUALITY_FILE,
 } from './build.js';
 export { pipelineTextProblems } from './checks.js';
+export { monorepoJobs, packageJobName, sharedChangePaths } from './monorepo.js';
 export { printGitlabPipeline } from './print.js';
 export { resolveGitlabOptions, DEFAULT_GITLAB_PATH } from './options.js';
 export type { GitlabOptions } from './options.js';
@@ -32,6 +33,7 @@ export type {
   Cache,
   Defaults,
   Need,
+  ChangesRule,
   RawVariable,
 } from './model.js';
 

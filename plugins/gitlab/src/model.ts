@@ -13,6 +13,13 @@ export interface RawVariable {
 export interface Need {
   job: string;
   artifacts: boolean;
+  /** The job may be left out of the pipeline by its `rules:`. */
+  optional?: true;
+}
+
+/** A `rules:` entry of a job: it is in the pipeline when a file under `paths` changed. */
+export interface ChangesRule {
+  changes: { paths: string[] };
 }
 
 /** `cache:` keyed on the lockfile's content. */
@@ -42,6 +49,8 @@ export interface Artifacts {
 /** One job. */
 export interface Job {
   stage: string;
+  /** Monorepos: the job is in the pipeline only when a file it depends on changed. */
+  rules?: ChangesRule[];
   image?: string;
   /** Always present (`[]` for a gate without needs), so the job starts as soon as it can. */
   needs: Need[];

@@ -1,8 +1,7 @@
 /** `targets.gitlab`: the options as the user writes them, resolved once, with defaults. */
 import {
-  optionDiagnostic,
-  readCiCommonOptions,
-  unknownOptionDiagnostics,
+  OptionReader,
+  readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
@@ -41,56 +40,32 @@ export function resolveGitlabOptions(options: TargetOptions): {
   value: GitlabOptions;
   diagnostics: Diagnostic[];
 } {
-  const diagnostics = unknownOptionDiagnostics(options, KNOWN);
-  const common = readCiCommonOptions(options, DEFAULT_GITLAB_PATH);
-  diagnostics.push(...common.diagnostics);
+  const r = new OptionReader(options, KNOWN);
   const value: GitlabOptions = {
-    ...common.value,
-    image: null,
-    tags: [],
-    cache: true,
-    expire_in: '1 week',
+    ...readCommonOptions(r, DEFAULT_GITLAB_PATH),
+    image:
+      r.string(
+        'image',
+        PLAIN_VALUE,
+        '`image` must be an image reference such as `node:22-bookworm-slim`',
+      ) ?? null,
+    tags:
+      r.read(
+        'tags',
+        (v) =>
+          Array.isArray(v) && v.every((t) => typeof t === 'string' && PLAIN_VALUE.test(t))
+            ? [...(v as string[])]
+            : undefined,
+        '`tags` must be a list of runner tags (letters, digits and `_ . : / @ + = -`)',
+        'e.g. `[docker, linux]`',
+      ) ?? [],
+    cache: r.bool('cache') ?? true,
+    expire_in:
+      r.string(
+        'expire_in',
+        DURATION,
+        '`expire_in` must be a duration such as `1 week`, `30 days` or `never`',
+      ) ?? '1 week',
   };
-  if (options.image !== undefined) {
-    if (typeof options.image === 'string' && PLAIN_VALUE.test(options.image))
-      value.image = options.image;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'image',
-          '`image` must be an image reference such as `node:22-bookworm-slim`',
-        ),
-      );
-  }
-  if (options.tags !== undefined) {
-    if (
-      Array.isArray(options.tags) &&
-      options.tags.every((t) => typeof t === 'string' && PLAIN_VALUE.test(t))
-    )
-      value.tags = [...(options.tags as string[])];
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'tags',
-          '`tags` must be a list of runner tags (letters, digits and `_ . : / @ + = -`)',
-          'e.g. `[docker, linux]`',
-        ),
-      );
-  }
-  if (options.cache !== undefined) {
-    if (typeof options.cache === 'boolean') value.cache = options.cache;
-    else diagnostics.push(optionDiagnostic('cache', '`cache` must be `true` or `false`'));
-  }
-  if (options.expire_in !== undefined) {
-    if (typeof options.expire_in === 'string' && DURATION.test(options.expire_in))
-      value.expire_in = options.expire_in;
-    else
-      diagnostics.push(
-        optionDiagnostic(
-          'expire_in',
-          '`expire_in` must be a duration such as `1 week`, `30 days` or `never`',
-        ),
-      );
-  }
-  return { value, diagnostics };
+  return { value, diagnostics: r.diagnostics };
 }

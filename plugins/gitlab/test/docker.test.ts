@@ -8,21 +8,22 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '@gatehouse-ci/core';
 import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
 import { DOCKER_SERVICE, REPORT_JOB_NAME } from '../src/build.js';
 import {
+  CLI,
+  jobResults,
+  localReport,
   makeProject,
+  mergedReport,
   removeProjects,
   requireGitlabCiLocal,
   runPipeline,
-  type OracleRun,
+  statuses,
 } from './oracle.js';
 
-const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
 /** Debian's docker CLI: its classic builder speaks BuildKit with `DOCKER_BUILDKIT=1`. */
 const DOCKER_CLI =
   process.env['GATEHOUSE_DOCKER_CLI'] ??
@@ -61,17 +62,6 @@ function config(image: string): Record<string, unknown> {
     },
     targets: { dockerfile: {}, gitlab: { mode: 'docker', cli: `node ${CLI}` } },
   };
-}
-
-function statuses(report: RunReport): Record<string, string> {
-  return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
-}
-
-/** Job name → PASS / FAIL / WARN from gitlab-ci-local's summary. */
-function jobResults(run: OracleRun): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of run.output.matchAll(/^ (PASS|FAIL|WARN)\s+(\S+)/gm)) out[m[2]!] = m[1]!;
-  return out;
 }
 
 describe.skipIf(!enabled)('gitlab-ci-local runs the docker-mode pipeline with BuildKit', () => {
@@ -127,12 +117,7 @@ describe.skipIf(!enabled)('gitlab-ci-local runs the docker-mode pipeline with Bu
       // BuildKit ran the gate's stage (or took it from its cache) and exported the result.
       expect(run.output).toMatch(/^gate-unit\s+> #\d+ \[gate-unit 1\/1\] RUN /m);
       expect(run.output).toMatch(/gate-unit\s+> gate unit exit code: 7$/m);
-      const report = JSON.parse(
-        await readFile(
-          join(dir, `.gitlab-ci-local/artifacts/${REPORT_JOB_NAME}/gatehouse-report/report.json`),
-          'utf8',
-        ),
-      ) as RunReport;
+      const report = await mergedReport(dir);
       expect(report.verdict.status).toBe('failed');
       expect(statuses(report)).toEqual({
         build: 'passed',
@@ -141,10 +126,7 @@ describe.skipIf(!enabled)('gitlab-ci-local runs the docker-mode pipeline with Bu
         docs: 'passed',
       });
       // The same tree run locally: same verdict, same statuses.
-      spawnSync(process.execPath, [CLI, 'run', '--no-cache'], { cwd: dir, encoding: 'utf8' });
-      const local = JSON.parse(
-        await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
-      ) as RunReport;
+      const local = await localReport(dir);
       expect(local.verdict.status).toBe(report.verdict.status);
       expect(statuses(local)).toEqual(statuses(report));
     },

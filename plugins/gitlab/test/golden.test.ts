@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadPipeline } from '@gatehouse-ci/core';
+import { ciHasPackageGates, ciPackageJobs, loadPipeline } from '@gatehouse-ci/core';
 import { emitTarget } from '@gatehouse-ci/test-utils';
-import plugin, { gateJobName, REPORT_JOB_NAME } from '../src/index.js';
+import plugin, { gateJobName, packageJobName, REPORT_JOB_NAME } from '../src/index.js';
 import { jobGraph, requireGitlabCiLocal, validatePipelines, removeProjects } from './oracle.js';
 
 // `pnpm --filter @gatehouse-ci/plugin-gitlab golden:update` rewrites the expected files.
@@ -29,6 +29,13 @@ async function emitCase(name: string): Promise<{ text: string; dag: Record<strin
   }
   const text = await readFile(expectedPath, 'utf8');
   expect(file!.contents).toBe(text);
+  if (ciHasPackageGates(pipeline)) {
+    // One job per package, each rebuilding what it needs: only the report waits (monorepo.test.ts).
+    const names = ciPackageJobs(pipeline).map((j) => packageJobName(j.key));
+    const dag: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, []]));
+    dag[REPORT_JOB_NAME] = names.sort();
+    return { text, dag };
+  }
   const dag: Record<string, string[]> = Object.fromEntries(
     pipeline.gates.map((g) => [gateJobName(g.id), g.needs.map(gateJobName).sort()]),
   );
@@ -39,8 +46,8 @@ async function emitCase(name: string): Promise<{ text: string; dag: Record<strin
 afterAll(removeProjects);
 
 describe('gitlab golden files', () => {
-  it('has a small, a docker-mode and a large (20+ gates) fixture', async () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', async () => {
+    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
     expect(
       (await loadPipeline(join(fixtures, 'large', 'gatehouse.yml'))).gates.length,
     ).toBeGreaterThanOrEqual(20);

@@ -5,10 +5,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunReport } from '@gatehouse-ci/core';
+import { REPORT_JOB_NAME } from '../src/build.js';
 
 const TOOL_DIR = fileURLToPath(new URL('../../../tools/gitlab-ci-local/', import.meta.url));
 const BIN = join(TOOL_DIR, 'node_modules', '.bin');
@@ -129,7 +131,12 @@ export async function validatePipelines(texts: string[]): Promise<OracleRun[]> {
   return Promise.all(
     texts.map(async (text) => {
       const dir = await makeProject({ '.gitlab-ci.yml': text });
-      const run = await runGitlabCiLocal(dir, ['--list-all', '--json-schema-validation']);
+      // `rules: changes:` need a remote to compare with: validation lists every job instead.
+      const run = await runGitlabCiLocal(dir, [
+        '--list-all',
+        '--json-schema-validation',
+        '--no-evaluate-rule-changes',
+      ]);
       return run;
     }),
   );
@@ -144,4 +151,51 @@ export function jobGraph(doc: Record<string, unknown>): Record<string, string[]>
     graph[name] = needs.sort();
   }
   return graph;
+}
+
+/** The CLI built from this repository, which the oracle pipelines' jobs call. */
+export const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
+
+/** Job name → PASS / FAIL / WARN from gitlab-ci-local's summary. */
+export function jobResults(run: OracleRun): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of run.output.matchAll(/^ (PASS|FAIL|WARN)\s+(\S+)/gm)) out[m[2]!] = m[1]!;
+  return out;
+}
+
+/** Gate id → status of a report. */
+export function statuses(report: RunReport): Record<string, string> {
+  return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
+}
+
+/** The report the pipeline's report job merged, from its artifacts in `dir`. */
+export async function mergedReport(dir: string): Promise<RunReport> {
+  const path = join(
+    dir,
+    `.gitlab-ci-local/artifacts/${REPORT_JOB_NAME}/gatehouse-report/report.json`,
+  );
+  return JSON.parse(await readFile(path, 'utf8')) as RunReport;
+}
+
+/**
+ * `gatehouse run --no-cache` in `dir` (in `env`), and the report it wrote. Throws when the run
+ * neither passed nor failed (exit 0 or 1).
+ */
+export async function localReport(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs?: number,
+): Promise<RunReport> {
+  const r = spawnSync(process.execPath, [CLI, 'run', '--no-cache'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+  });
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`gatehouse run exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(
+    await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
+  ) as RunReport;
 }

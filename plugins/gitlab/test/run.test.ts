@@ -3,22 +3,23 @@
 // along `needs:`. The jobs call the CLI built from this repository.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { loadPipeline, type RunReport } from '@gatehouse-ci/core';
+import { loadPipeline } from '@gatehouse-ci/core';
 import { emitTarget, hostileString } from '@gatehouse-ci/test-utils';
 import plugin from '../src/index.js';
 import {
+  CLI,
+  jobResults,
+  localReport,
   makeProject,
+  mergedReport,
   requireGitlabCiLocal,
   runPipeline,
-  type OracleRun,
   removeProjects,
+  statuses,
 } from './oracle.js';
-
-const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
 
 /** A project with `config` as gatehouse.yml and its emitted .gitlab-ci.yml, committed. */
 async function project(config: Record<string, unknown>): Promise<{ dir: string; ci: string }> {
@@ -32,25 +33,6 @@ async function project(config: Record<string, unknown>): Promise<{ dir: string; 
     '.gitignore': '.gatehouse/\n.gitlab-ci-local/\n',
   });
   return { dir, ci: file!.contents };
-}
-
-async function mergedReport(dir: string): Promise<RunReport> {
-  const path = join(
-    dir,
-    '.gitlab-ci-local/artifacts/gatehouse-report/gatehouse-report/report.json',
-  );
-  return JSON.parse(await readFile(path, 'utf8')) as RunReport;
-}
-
-function statuses(report: RunReport): Record<string, string> {
-  return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
-}
-
-/** Job name → PASS / FAIL / WARN from gitlab-ci-local's summary. */
-function jobResults(run: OracleRun): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of run.output.matchAll(/^ (PASS|FAIL|WARN)\s+(\S+)/gm)) out[m[2]!] = m[1]!;
-  return out;
 }
 
 const JUNIT =
@@ -124,11 +106,7 @@ describe.skipIf(!requireGitlabCiLocal())('gitlab-ci-local runs the emitted pipel
       failed: 0,
     });
     // The same config run locally gives the same verdict and statuses.
-    const { spawnSync } = await import('node:child_process');
-    spawnSync(process.execPath, [CLI, 'run', '--no-cache'], { cwd: dir, encoding: 'utf8' });
-    const local = JSON.parse(
-      await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
-    ) as RunReport;
+    const local = await localReport(dir);
     expect(local.verdict.status).toBe(report.verdict.status);
     expect(statuses(local)).toEqual(statuses(report));
     const codequality = JSON.parse(

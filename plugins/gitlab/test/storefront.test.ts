@@ -10,10 +10,16 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '@gatehouse-ci/core';
-import { requireGitlabCiLocal, runPipeline, type OracleRun } from './oracle.js';
+import {
+  CLI,
+  jobResults,
+  localReport,
+  mergedReport,
+  requireGitlabCiLocal,
+  runPipeline,
+  statuses,
+} from './oracle.js';
 
-const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
 const STOREFRONT = fileURLToPath(new URL('../../../examples/storefront/', import.meta.url));
 /** Files of the example a copy must not take: installs, builds and run state. */
 const LOCAL_ONLY = new Set(['node_modules', 'dist', 'coverage', 'reports', '.gatehouse']);
@@ -81,34 +87,6 @@ async function storefront(plant: Record<string, [string, string]> = {}): Promise
   return dir;
 }
 
-function statuses(report: RunReport): Record<string, string> {
-  return Object.fromEntries(report.gates.map((g) => [g.id, g.status]));
-}
-
-async function mergedReport(dir: string): Promise<RunReport> {
-  const path = join(
-    dir,
-    '.gitlab-ci-local/artifacts/gatehouse-report/gatehouse-report/report.json',
-  );
-  return JSON.parse(await readFile(path, 'utf8')) as RunReport;
-}
-
-/** `gatehouse run` on the same tree (outside the pipeline's build copies), its report. */
-async function localReport(dir: string, extra: Record<string, string> = {}): Promise<RunReport> {
-  const r = cli(['run', '--no-cache'], dir, extra);
-  expect([0, 1], `${r.stdout}\n${r.stderr}`).toContain(r.status);
-  return JSON.parse(
-    await readFile(join(dir, '.gatehouse/report/report.json'), 'utf8'),
-  ) as RunReport;
-}
-
-/** Job name → PASS / FAIL / WARN from gitlab-ci-local's summary. */
-function jobResults(run: OracleRun): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of run.output.matchAll(/^ (PASS|FAIL|WARN)\s+(\S+)/gm)) out[m[2]!] = m[1]!;
-  return out;
-}
-
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
   const start = Date.now();
   try {
@@ -165,7 +143,9 @@ describe.skipIf(!requireGitlabCiLocal('the storefront pipeline test') || !chromi
             'utf8',
           ),
         ).toContain('<testsuite');
-        const local = await timed('gatehouse run, passing', () => localReport(dir));
+        const local = await timed('gatehouse run, passing', () =>
+          localReport(dir, env(), PIPELINE_TIMEOUT_MS),
+        );
         expect(local.verdict.status).toBe(report.verdict.status);
         expect(statuses(local)).toEqual(statuses(report));
       },
@@ -212,7 +192,9 @@ describe.skipIf(!requireGitlabCiLocal('the storefront pipeline test') || !chromi
         const unit = report.gates.find((g) => g.id === 'unit')!;
         expect(unit.evidence.tests?.failed).toBe(1);
         expect(unit.evidence.tests?.failures[0]?.name).toMatch(/formats cents/);
-        const local = await timed('gatehouse run, failing', () => localReport(dir, sonar));
+        const local = await timed('gatehouse run, failing', () =>
+          localReport(dir, env(sonar), PIPELINE_TIMEOUT_MS),
+        );
         expect(local.verdict.status).toBe(report.verdict.status);
         expect(statuses(local)).toEqual(statuses(report));
       },

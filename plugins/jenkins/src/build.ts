@@ -19,6 +19,7 @@
 import {
   ciDockerGateCommands,
   ciGateCommand,
+  ciHasPackageGates,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   ciReportCommands,
@@ -31,6 +32,7 @@ import {
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
 import { jenkinsfileTextProblems } from './checks.js';
+import { AFFECTED_MINUTES, affectedStage, affectedWhen, monorepoReportSteps } from './monorepo.js';
 import type { Agent, DeclarativePipeline, Stage, Step, StringCredentialBinding } from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';
 
@@ -160,6 +162,8 @@ export function buildJenkinsPipeline(
   }
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const layers = topologicalLayers(pipeline.gates);
+  // A monorepo runs only the stages of affected gates and what they need (docs/decisions/0009).
+  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
   const stages: Stage[] = [];
   let totalMinutes = REPORT_MINUTES;
 
@@ -177,10 +181,17 @@ export function buildJenkinsPipeline(
     });
     totalMinutes += minutes(setup.timeoutMs);
   }
+  if (monorepo) {
+    stages.push(affectedStage(options));
+    totalMinutes += AFFECTED_MINUTES;
+  }
 
   layers.forEach((layer, index) => {
     const gates = layer.map((id) => byId.get(id) as ResolvedGate);
-    const gateStages = gates.map((g) => gateStage(g, pipeline, options));
+    const gateStages = gates.map((g) => ({
+      ...gateStage(g, pipeline, options),
+      ...(monorepo ? affectedWhen(g.id) : {}),
+    }));
     totalMinutes += Math.max(
       ...gateStages.map((s) => (s.options?.[0]?.kind === 'timeout' ? s.options[0].minutes : 0)),
     );
@@ -194,6 +205,6 @@ export function buildJenkinsPipeline(
     options: [{ kind: 'timeout', minutes: totalMinutes }],
     environment: [],
     stages,
-    post: { always: reportSteps(options) },
+    post: { always: monorepo ? monorepoReportSteps(options) : reportSteps(options) },
   };
 }

@@ -90,11 +90,21 @@ export type StageBody =
   | { kind: 'parallel'; stages: Stage[]; failFast?: boolean }
   | { kind: 'stages'; stages: Stage[] };
 
+/**
+ * `when { expression { fileExists('path') } }`: the stage runs only when the file exists in the
+ * workspace. A file, not a variable: setting one from a step needs a `script` block.
+ */
+export interface FileExistsCondition {
+  kind: 'fileExists';
+  path: string;
+}
+
 /** One `stage('name') { ... }`. */
 export interface Stage {
   name: string;
   agent?: Agent;
   options?: OptionDirective[];
+  when?: FileExistsCondition;
   environment?: EnvironmentEntry[];
   body: StageBody;
   post?: Post;

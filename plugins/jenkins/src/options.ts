@@ -6,8 +6,8 @@ import {
   DEFAULT_CI_CLI,
   isPlainObject,
   optionDiagnostic,
-  readCiCommonOptions,
-  unknownOptionDiagnostics,
+  OptionReader,
+  readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
   type TargetOptions,
@@ -83,69 +83,43 @@ export function resolveJenkinsOptions(options: TargetOptions): {
       diagnostics: [optionDiagnostic('', '`targets.jenkins` must be a mapping')],
     };
   }
-  const diagnostics = unknownOptionDiagnostics(o, KNOWN);
-  const common = readCiCommonOptions(o, DEFAULT_JENKINS_PATH);
-  diagnostics.push(...common.diagnostics);
-  const value: ResolvedJenkinsOptions = { ...common.value, agent: {}, credentials: {} };
-
-  if (o.agent !== undefined) {
-    if (!isPlainObject(o.agent)) {
-      diagnostics.push(
-        optionDiagnostic(
-          'agent',
-          '`agent` must be a mapping with `label` and/or `docker`',
-          'e.g. `{ label: linux }`',
-        ),
+  const r = new OptionReader(o, KNOWN);
+  const value: ResolvedJenkinsOptions = {
+    ...readCommonOptions(r, DEFAULT_JENKINS_PATH),
+    agent: {},
+    credentials: {},
+  };
+  const agent = r.nested(
+    'agent',
+    AGENT_KNOWN,
+    '`agent` must be a mapping with `label` and/or `docker`',
+    'e.g. `{ label: linux }`',
+  );
+  if (agent)
+    for (const key of AGENT_KNOWN) {
+      const v = agent.read(
+        key,
+        (x) => (text(x) ? x : undefined),
+        `\`agent.${key}\` must be a non-empty one-line string`,
       );
-    } else {
-      diagnostics.push(...unknownOptionDiagnostics(o.agent, AGENT_KNOWN, 'agent.'));
-      for (const key of AGENT_KNOWN) {
-        const v = o.agent[key];
-        if (v === undefined) continue;
-        if (text(v)) value.agent[key] = v;
-        else
-          diagnostics.push(
-            optionDiagnostic(
-              `agent.${key}`,
-              `\`agent.${key}\` must be a non-empty one-line string`,
-            ),
-          );
-      }
+      if (v !== undefined) value.agent[key] = v;
     }
-  }
-
-  if (o.credentials !== undefined) {
-    if (!isPlainObject(o.credentials)) {
-      diagnostics.push(
-        optionDiagnostic(
-          'credentials',
-          '`credentials` must map secret names to Jenkins credentials ids',
-          'e.g. `{ SONAR_TOKEN: sonarqube-token }`',
-        ),
+  const credentials = r.mapping(
+    'credentials',
+    '`credentials` must map secret names to Jenkins credentials ids',
+    'e.g. `{ SONAR_TOKEN: sonarqube-token }`',
+  );
+  for (const [name, id] of Object.entries(credentials ?? {})) {
+    if (!SECRET_NAME.test(name))
+      r.error(`credentials.${name}`, `\`${name}\` is not a secret name (${SECRET_NAME.source})`);
+    else if (!text(id))
+      r.error(
+        `credentials.${name}`,
+        `the credentials id of \`${name}\` must be a non-empty one-line string`,
       );
-    } else {
-      for (const [name, id] of Object.entries(o.credentials)) {
-        if (!SECRET_NAME.test(name)) {
-          diagnostics.push(
-            optionDiagnostic(
-              `credentials.${name}`,
-              `\`${name}\` is not a secret name (${SECRET_NAME.source})`,
-            ),
-          );
-        } else if (!text(id)) {
-          diagnostics.push(
-            optionDiagnostic(
-              `credentials.${name}`,
-              `the credentials id of \`${name}\` must be a non-empty one-line string`,
-            ),
-          );
-        } else {
-          value.credentials[name] = id;
-        }
-      }
-    }
+    else value.credentials[name] = id;
   }
-  return { value, diagnostics };
+  return { value, diagnostics: r.diagnostics };
 }
 
 /** The default credentials id of a secret: `SONAR_TOKEN` → `sonar-token`. */

@@ -205,6 +205,10 @@ function printStage(out: Out, stage: Stage): void {
   out.block(`stage(${groovyString(stage.name, 'stage name')})`, () => {
     if (stage.agent !== undefined) printAgent(out, stage.agent);
     printOptions(out, stage.options ?? []);
+    if (stage.when !== undefined) {
+      const path = groovyString(stage.when.path, 'when path');
+      out.block('when', () => out.block('expression', () => out.line(`fileExists(${path})`)));
+    }
     printEnvironment(out, stage.environment ?? []);
     const body = stage.body;
     switch (body.kind) {

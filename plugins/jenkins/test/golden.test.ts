@@ -50,8 +50,11 @@ describe('golden Jenkinsfiles', () => {
     }
   });
 
-  it('has a small, a large (20+ gates) and a docker-mode case', () => {
-    expect(CASES).toEqual(['docker', 'large', 'small']);
+  it('has a small, a large (20+ gates), a docker-mode and a monorepo case', () => {
+    expect(CASES).toEqual(['docker', 'large', 'monorepo', 'small']);
+    expect(loaded.find((l) => l.name === 'monorepo')!.pipeline.gates.some((g) => g.package)).toBe(
+      true,
+    );
     const large = loaded.find((l) => l.name === 'large')!.pipeline;
     expect(large.gates.length).toBeGreaterThanOrEqual(20);
     expect(large.gates.some((g) => g.mode === 'advisory')).toBe(true);

@@ -98,6 +98,28 @@ const VALID_RECORDING = {
 
 /** [name, Jenkinsfile, expected error substring] */
 const BROKEN: Array<[string, string, string]> = [
+  [
+    'when with another condition than fileExists',
+    wrap(`stage('a') {\n when { expression { true } }\n steps { sh 'x' }\n}`),
+    'only directives and steps are allowed',
+  ],
+  [
+    'when with a fileExists of a GString',
+    wrap(`stage('a') {\n when { expression { fileExists("\${env.X}") } }\n steps { sh 'x' }\n}`),
+    'GString',
+  ],
+  [
+    'when with two fileExists',
+    wrap(
+      `stage('a') {\n when { expression { fileExists('a'); fileExists('b') } }\n steps { sh 'x' }\n}`,
+    ),
+    'exactly one fileExists',
+  ],
+  [
+    'fileExists outside when',
+    wrap(`stage('a') { steps { fileExists('a') } }`),
+    "'fileExists' is not allowed here",
+  ],
   ['GString in sh', wrap(`stage('a') { steps { sh "echo \${env.HOME}" } }`), 'GString'],
   [
     'GString in an environment value',

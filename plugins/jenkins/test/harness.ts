@@ -190,6 +190,7 @@ function stage(s: Stage): unknown {
   if (s.options !== undefined && s.options.length > 0) out.options = options(s.options);
   if (s.environment !== undefined && s.environment.length > 0)
     out.environment = environment(s.environment);
+  if (s.when !== undefined) out.when = { fileExists: s.when.path };
   switch (s.body.kind) {
     case 'steps':
       out.steps = steps(s.body.steps);

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
+import { ciHasPackageGates, type ResolvedGate, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from '../src/index.js';
 import type { RecordedPipeline } from './harness.js';
 
@@ -110,6 +110,20 @@ export function expectJenkinsSemantics(
     expect(setup.environment).toBeUndefined();
   }
 
+  // A monorepo: a stage marks the gates to run, and each gate stage runs only when marked.
+  const monorepo = native && ciHasPackageGates(pipeline);
+  if (monorepo) {
+    const affected = stages.shift() as Rec;
+    expect(affected.name).toBe('Affected');
+    const script = unwrap(affected.steps as Rec[]).scripts.join('\n');
+    expect(script).toContain(
+      `${options.cli} affected --base "$BASE" --all-if-no-base --committed --run-list > .gatehouse/ci-affected.txt`,
+    );
+    expect(script).toContain(
+      'do : > ".gatehouse/ci-affected/$g"; done < .gatehouse/ci-affected.txt',
+    );
+  }
+
   const layers: string[][] = [];
   const gateStages = new Map<string, Rec>();
   for (const s of stages) {
@@ -134,6 +148,7 @@ export function expectJenkinsSemantics(
     const timeout = (s.options as Rec[] | undefined)?.find((o) => o.option === 'timeout');
     expect(timeout?.unit).toBe('MINUTES');
     expect(timeout?.time as number).toBeGreaterThanOrEqual(Math.ceil(g.timeoutMs / 60_000));
+    expect(s.when).toEqual(monorepo ? { fileExists: `.gatehouse/ci-affected/${g.id}` } : undefined);
     const u = unwrap(s.steps as Rec[]);
     if (g.mode === 'advisory') {
       expect(u.advisory).toMatchObject({ buildResult: 'SUCCESS', stageResult: 'UNSTABLE' });
@@ -165,7 +180,13 @@ export function expectJenkinsSemantics(
     : `${options.cli} report merge --docker gatehouse-results/docker -o gatehouse-report/report.json`;
   expect(always[0]).toMatchObject({ step: 'catchError', buildResult: 'FAILURE' });
   const publish = (always[0]?.steps as Rec[]).map((s) => s.script);
-  expect(publish[0]).toBe(merge);
+  if (monorepo) {
+    // Only the gates that were to run are judged; a failed verdict fails the build after rendering.
+    expect(publish[0]).toBe(
+      `${merge} --gates "$(cat .gatehouse/ci-affected.txt)" --fail-on-verdict || : > .gatehouse/ci-verdict-failed`,
+    );
+    expect(publish.at(-1)).toBe('test ! -e .gatehouse/ci-verdict-failed');
+  } else expect(publish[0]).toBe(merge);
   for (const format of ['md', 'html', 'junit']) {
     expect(
       publish.some(

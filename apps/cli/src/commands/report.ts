@@ -11,7 +11,7 @@ import {
 import { createPrivateKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { GatehouseError, runDirOf, stateDirOf } from '@gatehouse-ci/core';
+import { assertKnownGates, GatehouseError, runDirOf, stateDirOf } from '@gatehouse-ci/core';
 import type { GateResult, RunReport } from '@gatehouse-ci/core';
 import {
   generateSigningKeyPair,
@@ -178,13 +178,16 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   // Loaded here only: the project loader brings every built-in plugin with it.
   const { openProject } = await import('../project.js');
   const project = await openProject(io, values.config);
-  const pipeline = project.pipeline;
-  if (!pipeline)
+  const full = project.pipeline;
+  if (!full)
     throw new GatehouseError(
       'GH_CONFIG_INVALID',
       `${shown(io, project.configPath)} is invalid; run \`gatehouse validate\``,
     );
-
+  // CI of a monorepo runs only the affected gates: the others are not expected to report.
+  const only =
+    typeof values.gates === 'string' ? values.gates.split(/[\s,]+/).filter(Boolean) : null;
+  if (only) assertKnownGates(full, only);
   const parts: Array<RunReport | GateResult> = [];
   const sources: string[] = [];
   for (const p of positionals) {
@@ -221,6 +224,13 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       sources.push(shown(io, f));
     }
   }
+  // Gates outside `--gates` that reported anyway (a CI that ran more) are judged all the same.
+  const reported = new Set(
+    parts.flatMap((p) => ('gates' in p ? p.gates : [p]).map((g: GateResult) => g.id)),
+  );
+  const pipeline = only
+    ? { ...full, gates: full.gates.filter((g) => only.includes(g.id) || reported.has(g.id)) }
+    : full;
   for (const dir of dockerDirs) {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
@@ -590,7 +600,7 @@ export const report: Command = {
   details: [
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
-    '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--key F] [--fail-on-verdict]',
+    '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--gates IDS] [--key F] [--fail-on-verdict]',
     '  verify [FILE] [--public-key F] [--schema] [--json]   exit 1 when the report does not match its digest or the',
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
@@ -647,6 +657,12 @@ export const report: Command = {
       description:
         'merge: config file (default: the nearest gatehouse.yml, from the current directory up)',
       valueName: 'FILE',
+    },
+    gates: {
+      type: 'string',
+      description:
+        'merge: the gates that must have a result (ids separated by spaces or commas); other gates are in the report only when they have one',
+      valueName: 'IDS',
     },
     docker: {
       type: 'string',

@@ -6,23 +6,21 @@ import {
   GatehouseError,
   isGatehouseError,
   newRunId,
+  runPaths,
+  type ExecuteOptions,
+  type GateExplanation,
   type GateResult,
   type RunReport,
 } from '@gatehouse-ci/core';
 import {
   buildReport,
   isReportWriteError,
+  publishLatest,
   reportWriteError,
   writeFileAtomic,
   writeReport,
   type ReportWriteError,
 } from '@gatehouse-ci/report';
-import {
-  publishLatest,
-  runPaths,
-  type GateExplanation,
-  type LocalExecuteOptions,
-} from '@gatehouse-ci/runner';
 import type { Command, CommandContext } from '../command.js';
 import {
   CONFIG_OPTION,
@@ -209,7 +207,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let setupFailed = false;
-  const options: LocalExecuteOptions = {
+  const options: ExecuteOptions = {
     gates,
     only,
     concurrency: concurrency ?? availableParallelism(),

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '@gatehouse-ci/test-utils';
+import { requireChromium } from '@gatehouse-ci/test-utils';
+import { expectAccessibleAndSelfContained, inChromium } from '../../test/chromium.js';
 import { sampleReport } from '../../test/sample.js';
 import { renderHistoryHtml, type HistoryRun } from './history.js';
 
@@ -68,28 +68,9 @@ describe.skipIf(!requireChromium('history page in Chromium'))('history page in C
       ledgerStatus: ['12 runs, chain intact, head pointer matches'],
       intact: true,
     });
-    const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const requests: string[] = [];
-      page.on('request', (q) => requests.push(q.url()));
-      await page.setContent(html, { waitUntil: 'load' });
+    await inChromium(html, async (page, requests) => {
       expect(await page.locator('svg.chart').count()).toBe(1 + 5 + 2);
-      await page.addScriptTag({ content: axeSource });
-      for (const media of ['screen', 'print'] as const) {
-        await page.emulateMedia({ media });
-        const results = (await page.evaluate(
-          'axe.run(document, { resultTypes: ["violations"] })',
-        )) as {
-          violations: Array<{ id: string; nodes: unknown[] }>;
-        };
-        expect(results.violations.map((v) => `${v.id} (${v.nodes.length})`)).toEqual([]);
-      }
-      expect((await page.pdf({ format: 'A4' })).length).toBeGreaterThan(10_000);
-      expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+      await expectAccessibleAndSelfContained(page, requests);
+    });
   }, 60_000);
 });

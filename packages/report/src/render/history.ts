@@ -4,7 +4,7 @@
  */
 import type { RunReport } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../verdict.js';
-import { formatDuration } from '../util.js';
+import { esc, formatDuration } from '../util.js';
 
 /** One ledger line and what its run folder holds. */
 export interface HistoryRun {
@@ -26,10 +26,6 @@ export interface HistoryOptions {
   ledgerStatus: string[];
   /** True when the ledger and its head are intact. */
   intact: boolean;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const CSS = `

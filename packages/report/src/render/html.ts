@@ -1,6 +1,6 @@
 import type { GateResult, GitInfo, RunReport, ThresholdCheck } from '@gatehouse-ci/core';
 import { effectiveStatus } from '../build.js';
-import { formatDuration } from '../util.js';
+import { esc, formatDuration } from '../util.js';
 import { evidenceLine, statusCounts, statusLabel } from './common.js';
 import { sourceLink } from '../source-links.js';
 import { renderTimelineSection } from './timeline.js';
@@ -9,11 +9,6 @@ import { renderTimelineSection } from './timeline.js';
 export interface HtmlOptions {
   /** Findings listed per gate (the rest are counted). @default 200 */
   maxFindingsPerGate?: number;
-}
-
-/** Escape text for HTML element content and quoted attribute values. */
-export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const CSS = `

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
-import { hostileString, launchChromium, requireChromium } from '@gatehouse-ci/test-utils';
+import { hostileString, requireChromium } from '@gatehouse-ci/test-utils';
 import type { Finding, GateResult, RunReport } from '@gatehouse-ci/core';
 import { render } from './index.js';
 import { renderMarkdown, MARKDOWN_MAX_BYTES } from './markdown.js';
@@ -13,7 +13,8 @@ import { sealReport } from '../integrity.js';
 import { validateReportSchema } from '../schema.js';
 import { sampleReport } from '../../test/sample.js';
 import { hugeReport } from '../../test/huge.js';
-import { tempDir } from '../../test/helpers.js';
+import { PKG_DIR, tempDir } from '../../test/helpers.js';
+import { axeViolations, externalRequests, inChromium } from '../../test/chromium.js';
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -236,38 +237,30 @@ describe('HTML', () => {
 describe.skipIf(!requireChromium('HTML report tests'))('HTML in Chromium', () => {
   it('has zero axe-core violations, loads nothing external, and renders a non-trivial screenshot', async () => {
     const html = render(sealReport(hostileReport('<b>bold?</b> & "quotes"')).report, 'html');
-    const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const requests: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      let dialogs = 0;
-      page.on('dialog', (d) => {
-        dialogs++;
-        void d.dismiss();
-      });
-      await page.setContent(html, { waitUntil: 'load' });
-      expect(await page.title()).toBe('Gatehouse report: <b>bold?</b> & "quotes" — failed');
-      expect(await page.locator('h1').textContent()).toBe(
-        'Gatehouse report: <b>bold?</b> & "quotes"',
-      );
-      expect(await page.locator('section.gate').count()).toBe(5);
-      await page.addScriptTag({ content: axeSource });
-      const results = (await page.evaluate(
-        'axe.run(document, { resultTypes: ["violations"] })',
-      )) as { violations: Array<{ id: string; nodes: unknown[] }> };
-      expect(results.violations.map((v) => `${v.id} (${v.nodes.length})`)).toEqual([]);
-      const png = await page.screenshot({ fullPage: true });
-      expect(png.length).toBeGreaterThan(50_000);
-      await page.emulateMedia({ media: 'print' });
-      const pdf = await page.pdf({ format: 'A4' });
-      expect(pdf.length).toBeGreaterThan(10_000);
-      expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
-      expect(dialogs).toBe(0);
-    } finally {
-      await browser.close();
-    }
+    let dialogs = 0;
+    await inChromium(
+      html,
+      async (page, requests) => {
+        expect(await page.title()).toBe('Gatehouse report: <b>bold?</b> & "quotes" — failed');
+        expect(await page.locator('h1').textContent()).toBe(
+          'Gatehouse report: <b>bold?</b> & "quotes"',
+        );
+        expect(await page.locator('section.gate').count()).toBe(5);
+        expect(await axeViolations(page)).toEqual([]);
+        const png = await page.screenshot({ fullPage: true });
+        expect(png.length).toBeGreaterThan(50_000);
+        await page.emulateMedia({ media: 'print' });
+        const pdf = await page.pdf({ format: 'A4' });
+        expect(pdf.length).toBeGreaterThan(10_000);
+        expect(externalRequests(requests)).toEqual([]);
+      },
+      (page) =>
+        page.on('dialog', (d) => {
+          dialogs++;
+          void d.dismiss();
+        }),
+    );
+    expect(dialogs).toBe(0);
   }, 60_000);
 });
 
@@ -281,10 +274,7 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
       { name: 'sonar-rules', version: '1.2', source: 'config' },
     ];
     const html = render(sealReport(report).report, 'html');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setContent(html, { waitUntil: 'load' });
+    await inChromium(html, async (page) => {
       const gate = page.locator(`section.gate#gate-${report.gates[0]!.id}`);
       const row = gate
         .locator('dt', { hasText: /^Tools$/ })
@@ -297,9 +287,7 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
           'sonar-rules 1.2 (declared in the config)',
         ].join('\n'),
       );
-    } finally {
-      await browser.close();
-    }
+    });
   }, 60_000);
 });
 

@@ -1,10 +1,5 @@
 import type { GateResult, RunReport } from '@gatehouse-ci/core';
-import { formatDuration } from '../util.js';
-
-/** Escape text for SVG/HTML element content and quoted attribute values. */
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { esc, formatDuration } from '../util.js';
 
 /** One row of the timeline: setup or a gate, with what the run spent on it. */
 export interface TimelineRow {

@@ -263,6 +263,7 @@ class Recorder {
             agent      : { Object[] a -> Rules.once(rec, 'agent', where); rec.agent = agent(where + ' > agent', a) },
             options    : { Object[] a -> Rules.once(rec, 'options', where); rec.options = options(where + ' > options', a, false) },
             environment: { Object[] a -> Rules.once(rec, 'environment', where); rec.environment = environment(where + ' > environment', a) },
+            when       : { Object[] a -> Rules.once(rec, 'when', where); rec.when = when(where + ' > when', a) },
             steps      : { Object[] a ->
                 Rules.once(rec, 'steps', where)
                 Rules.arity(where + ' > steps', a, 1)
@@ -296,6 +297,30 @@ class Recorder {
         if (bodies != 1) throw new HarnessError("${where}: must contain exactly one of steps, parallel, stages")
         if (rec.containsKey('failFast') && !rec.containsKey('parallel')) throw new HarnessError("${where}: failFast without parallel")
         if (rec.containsKey('parallel') && rec.containsKey('agent')) throw new HarnessError("${where}: a parallel stage cannot have an agent")
+        return rec
+    }
+
+    // Only `when { expression { fileExists('path') } }`: the one condition the emitter writes.
+    Map when(String where, Object[] args) {
+        Rules.arity(where, args, 1)
+        Map rec = new LinkedHashMap()
+        Rules.run(Rules.body(where, args[0]), new Scope(where, [
+            expression: { Object[] a ->
+                Rules.once(rec, 'expression', where)
+                Rules.arity(where + ' > expression', a, 1)
+                int calls = 0
+                Rules.run(Rules.body(where + ' > expression', a[0]), new Scope(where + ' > expression', [
+                    fileExists: { Object[] b ->
+                        calls++
+                        Rules.arity(where + ' > expression > fileExists', b, 1)
+                        rec.fileExists = Rules.str(where + ' > expression > fileExists', b[0])
+                        true
+                    },
+                ]))
+                if (calls != 1) throw new HarnessError("${where} > expression: expected exactly one fileExists('path')")
+            },
+        ]))
+        if (!rec.containsKey('fileExists')) throw new HarnessError("${where}: empty when block")
         return rec
     }
 
@@ -419,6 +444,7 @@ class Syntax {
         'skipDefaultCheckout', 'disableConcurrentBuilds', 'environment', 'credentials', 'stages',
         'stage', 'steps', 'parallel', 'failFast', 'post', 'sh', 'echo', 'withCredentials',
         'string', 'catchError', 'junit', 'archiveArtifacts', 'stash', 'unstash', 'dir', 'deleteDir',
+        'when', 'expression', 'fileExists',
     ] as Set
     static final Set<String> NAMES = ['any', 'none'] as Set
 

@@ -1,0 +1,84 @@
+/**
+ * A gate's cache key and what the cache holds for it: its cached result (restored into this
+ * run's log and evidence paths), or the key it runs under. Says why through `onExplain`.
+ */
+import { rm } from 'node:fs/promises';
+import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
+import { nowIso, type RunContext } from './context.js';
+import { missReasons } from './explain.js';
+import type { GateKeys } from './keys.js';
+import type { GateManifest } from './manifest.js';
+import { cachedResult } from './results.js';
+
+/** A gate's key and manifest; null when it cannot be cached. */
+export type Keyed = { key: string; manifest: GateManifest } | null;
+
+/** Its cached result, or the key it runs under. */
+export type Lookup =
+  { result: GateResult; keyed?: undefined } | { result?: undefined; keyed: Keyed };
+
+/** Key `gate` and look it up in the cache. */
+export async function lookupGate(
+  ctx: RunContext,
+  keys: GateKeys,
+  gate: ResolvedGate,
+): Promise<Lookup> {
+  const { cache, emit, onExplain } = ctx;
+  const logPath = ctx.paths.gateLog(gate.id);
+  const outDir = ctx.paths.gateOut(gate.id);
+  const notCacheable = await keys.notCacheable(gate);
+  if (notCacheable !== null) {
+    onExplain?.({ id: gate.id, action: 'run', key: null, reasons: [notCacheable] });
+    return { keyed: null };
+  }
+  const keyed = await keys.keyOf(gate.id);
+  let reasons: string[];
+  if (ctx.noCache) reasons = ['--no-cache'];
+  else if (!cache.enabled) reasons = [`cache not used (${ctx.stateKey.problem})`];
+  else {
+    const found = await cache.lookup(keyed.key);
+    let unrestored: string | null = null;
+    if (found.kind === 'hit') {
+      await rm(outDir, { recursive: true, force: true });
+      try {
+        await cache.restore(found.dir, found.entry, {
+          logPath,
+          evidenceDir: outDir,
+          rootDir: ctx.rootDir,
+        });
+      } catch (err) {
+        unrestored = (err as Error).message;
+      }
+    }
+    if (found.kind === 'hit' && unrestored === null) {
+      await cache.writeIndex(gate.id, keyed.key, keyed.manifest).catch(() => undefined);
+      onExplain?.({
+        id: gate.id,
+        action: 'cached',
+        key: keyed.key,
+        reasons: [`unchanged since run ${found.entry.runId}`],
+      });
+      const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
+      return { result: { ...r, log: { ...r.log, path: logPath } } };
+    }
+    if (unrestored !== null) {
+      emit({
+        type: 'message',
+        at: nowIso(),
+        level: 'warn',
+        text: `cache entry ${keyed.key.slice(0, 12)} of gate ${gate.id} cannot be restored (${unrestored}); running the gate`,
+      });
+      reasons = [`cache entry not restored (${unrestored})`];
+    } else if (found.kind === 'corrupt') {
+      emit({
+        type: 'message',
+        at: nowIso(),
+        level: 'warn',
+        text: `cache entry ${keyed.key.slice(0, 12)} of gate ${gate.id} is damaged (${found.reason}); ignored and removed, running the gate`,
+      });
+      reasons = [`cache entry damaged (${found.reason})`];
+    } else reasons = await missReasons(cache, gate.id, keyed.key, keyed.manifest);
+  }
+  onExplain?.({ id: gate.id, action: 'run', key: keyed.key, reasons });
+  return { keyed };
+}
