@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: pnpm (pinned), dependencies, build.
+# Sets up a fresh clone: pnpm (pinned), dependencies, the remote cache server of the tests
+# (tools/turborepo-remote-cache), build.
 #   bash scripts/setup.sh            # Node side only
 #   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium, rsync), a running
 #                                    # dockerd, tools/gitlab-ci-local (the GitLab CI oracle, with Node 22)
@@ -43,6 +44,11 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION"
 fi
 log "installing dependencies"
 pnpm install --frozen-lockfile --reporter=silent
+# The remote cache server of the runner's tests, in its own folder outside the pnpm workspace.
+if [ ! -f tools/turborepo-remote-cache/node_modules/turborepo-remote-cache/dist/cli.js ]; then
+  log "installing tools/turborepo-remote-cache"
+  (cd tools/turborepo-remote-cache && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
 log "building"
 pnpm run build >/dev/null
 log "ready"

@@ -412,8 +412,12 @@ export interface GateResult {
   durationMs: number;
   /** Where it ran: `local`, `docker`, `github`, `jenkins`, `buildkite`, … */
   executor: string;
-  /** Present when status is `cached`: the status the original run had and its cache key. */
-  cached: { status: GateStatus; key: string; runId: string | null } | null;
+  /**
+   * Present when status is `cached`: the status the original run had and its cache key.
+   * `from` is `remote` when the result was downloaded from the remote cache in this run;
+   * absent when it came from this machine's cache.
+   */
+  cached: { status: GateStatus; key: string; runId: string | null; from?: 'remote' } | null;
   log: { path: string | null; sha256: string; bytes: number; truncated: boolean };
   /**
    * The last lines of the gate's log (at most 4 KiB, as recorded, already redacted by the

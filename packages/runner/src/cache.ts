@@ -237,8 +237,8 @@ export class GateCache {
     evidenceDir: string;
     rootDir: string;
     outputs: string[];
-  }): Promise<void> {
-    if (!this.#key) return;
+  }): Promise<CacheEntry | null> {
+    if (!this.#key) return null;
     const tmp = join(
       await this.ensureDir('tmp'),
       `${args.key}.${process.pid}.${randomBytes(4).toString('hex')}`,
@@ -271,15 +271,58 @@ export class GateCache {
         result: args.result,
         files,
       };
-      const entry: CacheEntry = { ...body, mac: this.#key.mac(MAC.entry, canonicalJson(body)) };
-      await writeFile(join(tmp, 'entry.json'), `${JSON.stringify(entry, null, 2)}\n`);
-      await this.ensureDir('entries');
-      const dest = this.entryDir(args.key);
-      await rm(dest, { recursive: true, force: true });
-      await rename(tmp, dest);
+      return await this.commit(tmp, body);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /** Authenticate `body` under the state key, write its entry.json into `tmp` and move it into place. */
+  private async commit(tmp: string, body: Omit<CacheEntry, 'mac'>): Promise<CacheEntry> {
+    const entry: CacheEntry = { ...body, mac: this.#key!.mac(MAC.entry, canonicalJson(body)) };
+    await writeFile(join(tmp, 'entry.json'), `${JSON.stringify(entry, null, 2)}\n`);
+    await this.ensureDir('entries');
+    const dest = this.entryDir(body.key);
+    await rm(dest, { recursive: true, force: true });
+    await rename(tmp, dest);
+    return entry;
+  }
+
+  /**
+   * Store an entry received from elsewhere (a remote cache), whose files were already checked
+   * against its list: their paths must be ones the cache writes, and the entry is authenticated
+   * under this project's key, so it is looked up and restored like any other. Throws (and
+   * stores nothing) otherwise.
+   */
+  async importEntry(body: Omit<CacheEntry, 'mac'>, files: ReadonlyMap<string, Buffer>) {
+    if (!this.#key) return;
+    if (!body.files.some((f) => f.path === 'log.txt')) throw new Error('log.txt is not listed');
+    for (const f of body.files) {
+      const unsafe = unsafeEntryPath(f.path);
+      if (unsafe !== null) throw new Error(`it lists ${unsafe}`);
+    }
+    const tmp = join(
+      await this.ensureDir('tmp'),
+      `${body.key}.${process.pid}.${randomBytes(4).toString('hex')}`,
+    );
+    try {
+      for (const f of body.files) {
+        await mkdir(dirname(join(tmp, f.path)), { recursive: true });
+        await writeFile(join(tmp, f.path), files.get(f.path)!, { flag: 'wx' });
+      }
+      await mkdir(tmp, { recursive: true });
+      await this.commit(tmp, body);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** The bytes of every file of a stored entry, by its path in the entry. */
+  async entryFiles(entry: CacheEntry): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    for (const f of entry.files)
+      out.set(f.path, await readFile(join(this.entryDir(entry.key), f.path)));
+    return out;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type { ResolvedPipeline, RunEvent, RunPaths, StateKeyResult } from '@gatehouse-ci/core';
 import type { GateCache } from './cache.js';
+import type { SharedCache } from './remote-cache.js';
 import type { GateExplanation } from './explain.js';
 import type { LogSink } from './log-sink.js';
 
@@ -50,6 +51,8 @@ export interface RunContext {
   noCache: boolean;
   killGraceMs: number;
   cache: GateCache;
+  /** The local cache with the remote one (when configured) behind it: lookups and uploads. */
+  shared: SharedCache;
   stateKey: StateKeyResult;
   stop: RunStop;
   /** Sends a progress event; a broken sink never breaks the run. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { newRunId, projectStateKey, runPaths, unmetCondition } from '@gatehouse-ci/core';
 import type { ExecuteOptions, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse-ci/core';
 import { GateCache } from './cache.js';
+import { remoteCacheConfig, SharedCache, type RemoteCacheConfig } from './remote-cache.js';
 import { nowIso, RunStop, type RunContext } from './context.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { gateKeys } from './keys.js';
@@ -51,6 +52,11 @@ export interface LocalExecuteOptions extends ExecuteOptions {
   createLogStream?: LogStreamFactory;
   /** With `sandbox`: at most this many sandboxed reruns to find a failing gate's missing files. @default 16 */
   sandboxProbeRuns?: number;
+  /**
+   * The remote cache (Turborepo Remote Cache API) behind the local one; null for none.
+   * @default from the `GATEHOUSE_REMOTE_CACHE_*` variables of `env`
+   */
+  remoteCache?: RemoteCacheConfig | null;
 }
 
 /**
@@ -123,6 +129,13 @@ export async function execute(
         level: 'warn',
         text: `the cache is not used: ${stateKey.problem}`,
       });
+    const warn = (text: string) => emit({ type: 'message', at: nowIso(), level: 'warn', text });
+    const remote =
+      options.remoteCache !== undefined
+        ? { config: options.remoteCache, problem: null }
+        : remoteCacheConfig(env);
+    if (remote.problem !== null) warn(`the remote cache is not used: ${remote.problem}`);
+    const shared = new SharedCache(cache, remote.config, warn, redact);
 
     // A single switch stops every running process: user abort or fail-fast.
     const stop = new RunStop();
@@ -141,6 +154,7 @@ export async function execute(
       noCache,
       killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
       cache,
+      shared,
       stateKey,
       stop,
       emit,
@@ -192,6 +206,7 @@ export async function execute(
       },
     });
     userSignal.removeEventListener('abort', onUserAbort);
+    await shared.flush();
     // Only hints for the next run's hashing: failing to save costs it a rehash.
     await hashIndex.save().catch(() => undefined);
 

@@ -8,6 +8,7 @@ import { nowIso, type RunContext } from './context.js';
 import { missReasons } from './explain.js';
 import type { GateKeys } from './keys.js';
 import type { GateManifest } from './manifest.js';
+import { markRemote } from './remote-cache.js';
 import { cachedResult } from './results.js';
 
 /** A gate's key and manifest; null when it cannot be cached. */
@@ -36,7 +37,7 @@ export async function lookupGate(
   if (ctx.noCache) reasons = ['--no-cache'];
   else if (!cache.enabled) reasons = [`cache not used (${ctx.stateKey.problem})`];
   else {
-    const found = await cache.lookup(keyed.key);
+    const found = await ctx.shared.lookup(keyed.key, gate.id);
     let unrestored: string | null = null;
     if (found.kind === 'hit') {
       await rm(outDir, { recursive: true, force: true });
@@ -58,7 +59,7 @@ export async function lookupGate(
         key: keyed.key,
         reasons: [`unchanged since run ${found.entry.runId}`],
       });
-      const r = cachedResult(found.entry.result, keyed.key, found.entry.runId);
+      const r = markRemote(cachedResult(found.entry.result, keyed.key, found.entry.runId), found);
       return { result: { ...r, log: { ...r.log, path: logPath } } };
     }
     if (unrestored !== null) {

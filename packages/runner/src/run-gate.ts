@@ -121,7 +121,7 @@ export class GateRunner {
     ) {
       try {
         const outputs = await matchFiles(rootDir, gate.outputs);
-        await cache.store({
+        const entry = await cache.store({
           key: keyed.key,
           runId: ctx.runId,
           manifest: keyed.manifest,
@@ -132,6 +132,7 @@ export class GateRunner {
           outputs,
         });
         this.stored++;
+        await ctx.shared.stored(entry, result.durationMs);
       } catch (err) {
         emit({
           type: 'message',
