@@ -51,6 +51,14 @@ describe('progress', () => {
         result('u', { status: 'cached', cached: { status: 'passed', key: 'k', runId: 'r' } }),
       ),
     ).toMatch(/^↺ u cached \(passed\) from \d\d:\d\d:\d\d$/);
+    expect(
+      describeEnd(
+        result('u', {
+          status: 'cached',
+          cached: { status: 'passed', key: 'k', runId: 'r', from: 'remote' },
+        }),
+      ),
+    ).toMatch(/^↺ u cached \(passed\) from \d\d:\d\d:\d\d \(remote cache\)$/);
     expect(describeEnd(result('a', { status: 'skipped', reason: 'needs b which failed' }))).toBe(
       '○ a skipped: needs b which failed',
     );

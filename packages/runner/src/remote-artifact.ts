@@ -70,13 +70,20 @@ function member(name: string, data: Uint8Array): Buffer[] {
   return out;
 }
 
-/** The uncompressed tar of an entry's manifest and files (`read(path)` gives each file's bytes). */
-export function tarArtifact(key: string, entry: SharedEntry, files: Map<string, Buffer>): Buffer {
-  const manifest: ArtifactManifest = { format: ARTIFACT_FORMAT, key, entry };
-  const parts = member(ARTIFACT_MANIFEST, Buffer.from(`${JSON.stringify(manifest)}\n`));
-  for (const f of entry.files) parts.push(...member(f.path, files.get(f.path)!));
+/** An uncompressed tar of regular files, in the order given. */
+export function tarMembers(members: ReadonlyArray<readonly [string, Uint8Array]>): Buffer {
+  const parts = members.flatMap(([name, data]) => member(name, data));
   parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
+}
+
+/** The uncompressed tar of an entry's manifest and files (`files` has each file's bytes). */
+export function tarArtifact(key: string, entry: SharedEntry, files: Map<string, Buffer>): Buffer {
+  const manifest: ArtifactManifest = { format: ARTIFACT_FORMAT, key, entry };
+  return tarMembers([
+    [ARTIFACT_MANIFEST, Buffer.from(`${JSON.stringify(manifest)}\n`)],
+    ...entry.files.map((f) => [f.path, files.get(f.path)!] as const),
+  ]);
 }
 
 /** Gzip a tar as an artifact body (fixed header: the same tar gives the same bytes). */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { GateResult, RunEvent, RunReport } from '@gatehouse-ci/core';
+import { validateReportSchema } from '@gatehouse-ci/report';
 import { gate } from '@gatehouse-ci/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { artifactTag, type RemoteCacheConfig } from '../src/remote-cache.js';
@@ -192,6 +193,14 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
       'utf8',
     );
     expect(log).toBe('checked\n');
+
+    // The report says where the hits came from, and stays valid against its schema.
+    expect(validateReportSchema(second.report)).toEqual([]);
+    const html = readFileSync(
+      join(b, '.gatehouse', 'runs', second.report.runId, 'report.html'),
+      'utf8',
+    );
+    expect(html.match(/, from the remote cache/g)).toHaveLength(4);
 
     // A third run in B replays from its own cache now.
     const third = await runIn(b, config(server), stateHome);

@@ -29,10 +29,13 @@ export const SYMBOL: Record<string, string> = {
   cached: '↺',
 };
 
-/** `✔ lint passed 1.2s`, `↺ unit cached (passed) from 12:00:01`, `✖ build failed 3.0s: exited with code 1`. */
+/**
+ * `✔ lint passed 1.2s`, `↺ unit cached (passed) from 12:00:01`, `↺ unit cached (passed) from
+ * 12:00:01 (remote cache)`, `✖ build failed 3.0s: exited with code 1`.
+ */
 export function describeEnd(r: GateResult): string {
   if (r.status === 'cached')
-    return `${SYMBOL.cached} ${r.id} cached (${r.cached?.status ?? '?'}) from ${clock(r.startedAt)}`;
+    return `${SYMBOL.cached} ${r.id} cached (${r.cached?.status ?? '?'}) from ${clock(r.startedAt)}${r.cached?.from === 'remote' ? ' (remote cache)' : ''}`;
   const why = r.reason && r.status !== 'passed' ? `: ${r.reason}` : '';
   const time = r.status === 'skipped' ? '' : ` ${formatElapsed(r.durationMs)}`;
   return `${SYMBOL[r.status] ?? '?'} ${r.id} ${r.status}${time}${why}`;

@@ -312,7 +312,7 @@ function gateSection(g: GateResult, maxFindings: number, git: GitInfo): string {
         ? ([
             [
               'Cached',
-              `result of run ${code(g.cached.runId)} (status ${esc(g.cached.status)}), key ${code(g.cached.key, 'digest')}`,
+              `result of run ${code(g.cached.runId)} (status ${esc(g.cached.status)}), key ${code(g.cached.key, 'digest')}${g.cached.from === 'remote' ? ', from the remote cache' : ''}`,
             ],
           ] as Array<[string, string]>)
         : []),
