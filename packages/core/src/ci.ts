@@ -75,6 +75,33 @@ export function ciGateCommand(cli: string, gateId: string): string {
   return `${cli} run --only ${gateId} --result-file ${CI_RESULTS_DIR}/${gateId}.json`;
 }
 
+/**
+ * Variables of the runner's remote cache that native CI gate jobs pass on when the config has
+ * `cache: { remote: true }`: `url` and `team` from CI variables, `token` and `signatureKey` from
+ * CI secrets, `readOnly` set by the job itself.
+ */
+export const CI_REMOTE_CACHE_VARS = {
+  url: 'GATEHOUSE_REMOTE_CACHE_URL',
+  team: 'GATEHOUSE_REMOTE_CACHE_TEAM',
+  token: 'GATEHOUSE_REMOTE_CACHE_TOKEN',
+  signatureKey: 'GATEHOUSE_REMOTE_CACHE_SIGNATURE_KEY',
+  readOnly: 'GATEHOUSE_REMOTE_CACHE_READ_ONLY',
+} as const;
+
+/** Whether the native gate jobs of this pipeline use the remote cache. */
+export function ciUsesRemoteCache(pipeline: ResolvedPipeline, mode: CiMode): boolean {
+  return mode === 'native' && pipeline.cache?.remote === true;
+}
+
+/**
+ * A POSIX shell line that makes the remote cache read-write only when `writes` (a shell test
+ * over the CI's own variables: a push to the default branch) holds, and read-only otherwise.
+ */
+export function ciRemoteCacheModeLine(writes: string): string {
+  const v = CI_REMOTE_CACHE_VARS.readOnly;
+  return `if ${writes}; then ${v}=false; else ${v}=true; fi; export ${v}`;
+}
+
 /** Per-gate result file of a native CI job. */
 export function ciResultFile(gateId: string): string {
   return `${CI_RESULTS_DIR}/${gateId}.json`;

@@ -139,6 +139,9 @@ export {
   isPlainArtifactGlob,
   ciDockerModeProblem,
   ciConditionEnv,
+  CI_REMOTE_CACHE_VARS,
+  ciUsesRemoteCache,
+  ciRemoteCacheModeLine,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
 export {

@@ -172,6 +172,18 @@ export interface UserConfig {
   targets?: Record<string, Record<string, unknown> | null>;
   /** npm package names of third-party plugins. */
   plugins?: string[];
+  /** How CI configs use the cache. */
+  cache?: UserCacheConfig;
+}
+
+/** `cache:` of the config. */
+export interface UserCacheConfig {
+  /**
+   * The emitted CI configs pass the remote cache's variables (`GATEHOUSE_REMOTE_CACHE_*`) to
+   * native gate jobs: read-write on pushes to the default branch, read-only elsewhere.
+   * @default false
+   */
+  remote?: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -263,6 +275,8 @@ export interface ResolvedPipeline {
   release: ResolvedRelease | null;
   targets: Record<string, TargetOptions>;
   plugins: string[];
+  /** `cache:` with defaults applied; absent when the config has no `cache:`. */
+  cache?: { remote: boolean };
 }
 
 // ---------------------------------------------------------------------------

@@ -312,6 +312,17 @@ const cases: Case[] = [
     expect: ['GH_POLICY_NOT_FOR_KIND@7:41 gates.lint.policy.max_failed'],
   },
   {
+    name: 'unknown cache key with suggestion',
+    yaml: `${BASE}cache: { remot: true }\n`,
+    expect: ['GH_UNKNOWN_KEY@7:10 cache.remot'],
+    hint: /did you mean `remote`\?/,
+  },
+  {
+    name: 'cache.remote that is not a boolean',
+    yaml: `${BASE}cache:\n  remote: sometimes\n`,
+    expect: ['GH_WRONG_TYPE@8:11 cache.remote'],
+  },
+  {
     name: 'unknown policy key',
     yaml: `${BASE}  lint: { kind: lint, run: x, policy: { max_error: 0 } }\n`,
     expect: ['GH_UNKNOWN_KEY@7:41 gates.lint.policy.max_error'],

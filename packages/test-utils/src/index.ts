@@ -31,3 +31,4 @@ export {
 } from './redaction.js';
 export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';
 export { makeWorkspace, type WorkspacePackageSpec, type WorkspaceOptions } from './workspace.js';
+export { readOnlyAfter, type CiSituation } from './remote-cache.js';

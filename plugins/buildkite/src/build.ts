@@ -4,6 +4,7 @@
  */
 import {
   CI_DOCKER_RESULTS_DIR,
+  CI_REMOTE_CACHE_VARS,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
@@ -14,6 +15,8 @@ import {
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
+  ciRemoteCacheModeLine,
+  ciUsesRemoteCache,
   shellQuote,
   type ResolvedGate,
   type ResolvedPipeline,
@@ -97,14 +100,23 @@ function nativeGateStep(
       );
     }
   }
+  const remote = ciUsesRemoteCache(pipeline, options.mode);
+  // Read-write only on a build of the default branch that is not a pull request.
+  if (remote)
+    commands.push(
+      ciRemoteCacheModeLine(
+        '[ "$BUILDKITE_PULL_REQUEST" = false ] && [ "$BUILDKITE_BRANCH" = "$BUILDKITE_PIPELINE_DEFAULT_BRANCH" ]',
+      ),
+    );
   commands.push(ciGateCommand(options.cli, gate.id));
+  const secretNames = ciJobSecrets(pipeline, gate, 'native');
   return {
     key: gateStepKey(gate.id),
     label: label(gate),
     ...(gate.needs.length > 0 ? { depends_on: gate.needs.map(gateStepKey) } : {}),
     commands,
     ...setupEnv(pipeline),
-    ...secrets(ciJobSecrets(pipeline, gate, 'native'), options),
+    ...secrets(remote ? [...secretNames, CI_REMOTE_CACHE_VARS.token] : secretNames, options),
     ...common(options),
     ...(gate.mode === 'advisory' ? { soft_fail: true } : {}),
     timeout_in_minutes: ciJobTimeoutMinutes(pipeline, gate, 'native'),

@@ -4,6 +4,7 @@
  */
 import {
   CI_DOCKER_RESULTS_DIR,
+  CI_REMOTE_CACHE_VARS,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
@@ -15,6 +16,7 @@ import {
   ciHasPackageGates,
   ciReportCommands,
   ciResultFile,
+  ciUsesRemoteCache,
   detectNodeToolchain,
   yamlCommented,
   type CiMode,
@@ -111,8 +113,31 @@ function gateStepEnv(
   mode: CiMode,
   secrets: string[],
 ): Record<string, string> | undefined {
-  const env = { ...conditionEnv(ciConditionEnv(pipeline, gate, mode)), ...secretEnv(secrets) };
+  const env = {
+    ...conditionEnv(ciConditionEnv(pipeline, gate, mode)),
+    ...secretEnv(secrets),
+    ...remoteCacheEnv(pipeline, mode),
+  };
   return Object.keys(env).length > 0 ? env : undefined;
+}
+
+/**
+ * With `cache.remote`: the remote cache's address from variables, its token and signing key from
+ * secrets, and read-write only on a push to the default branch (pull requests, from forks or
+ * not, read).
+ */
+function remoteCacheEnv(pipeline: ResolvedPipeline, mode: CiMode): Record<string, string> {
+  if (!ciUsesRemoteCache(pipeline, mode)) return {};
+  const v = CI_REMOTE_CACHE_VARS;
+  const writes =
+    "github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)";
+  return {
+    [v.url]: `\${{ vars.${v.url} }}`,
+    [v.team]: `\${{ vars.${v.team} }}`,
+    [v.token]: `\${{ secrets.${v.token} }}`,
+    [v.signatureKey]: `\${{ secrets.${v.signatureKey} }}`,
+    [v.readOnly]: `\${{ (${writes}) && 'false' || 'true' }}`,
+  };
 }
 
 function optionalEnv(env: Record<string, string> | undefined): { env?: Record<string, string> } {

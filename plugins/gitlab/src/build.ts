@@ -12,6 +12,8 @@ import {
   ciJobTimeoutMinutes,
   ciReportCommands,
   ciResultFile,
+  ciRemoteCacheModeLine,
+  ciUsesRemoteCache,
   detectNodeToolchain,
   type ResolvedGate,
   type ResolvedPipeline,
@@ -237,6 +239,15 @@ function nativeGateJob(
     ...setupVariables(pipeline),
     script: [
       ...setupScript(pipeline, prelude),
+      // The remote cache's URL, team and token are CI/CD variables; it writes only on a push
+      // to the default branch.
+      ...(ciUsesRemoteCache(pipeline, options.mode)
+        ? [
+            ciRemoteCacheModeLine(
+              '[ "$CI_PIPELINE_SOURCE" = push ] && [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]',
+            ),
+          ]
+        : []),
       ...gateScript(gate, options, junit.length > 0, coverage),
     ],
     ...(gate.mode === 'advisory' ? { allow_failure: true } : {}),

@@ -17,12 +17,15 @@
  * setup `env` is exported, shell-quoted, at the top of the setup script.
  */
 import {
+  CI_REMOTE_CACHE_VARS,
   ciDockerGateCommands,
   ciGateCommand,
   ciHasPackageGates,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   ciReportCommands,
+  ciRemoteCacheModeLine,
+  ciUsesRemoteCache,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   GatehouseError,
@@ -95,11 +98,27 @@ function gateStage(
   options: ResolvedJenkinsOptions,
 ): Stage {
   const native = options.mode === 'native';
+  const remote = ciUsesRemoteCache(pipeline, options.mode);
   const commands = native
-    ? [ciGateCommand(options.cli, gate.id)]
+    ? [
+        // One script: the read-only flag must reach the gate's command. Read-write only on a
+        // branch build (not a change request) of the default branch.
+        (remote
+          ? [
+              ciRemoteCacheModeLine(
+                '[ -z "${CHANGE_ID:-}" ] && [ -n "${BRANCH_NAME:-}" ] && [ "$BRANCH_NAME" = "${GATEHOUSE_REMOTE_CACHE_WRITE_BRANCH:-main}" ]',
+              ),
+            ]
+          : []
+        )
+          .concat(ciGateCommand(options.cli, gate.id))
+          .join('\n'),
+      ]
     : ciDockerGateCommands(pipeline, gate);
   // native: setup already ran in this workspace, so only the gate's own secrets are bound
-  const secrets = native ? gate.secrets : ciJobSecrets(pipeline, gate, 'docker');
+  const secrets = native
+    ? [...gate.secrets, ...(remote ? [CI_REMOTE_CACHE_VARS.token] : [])]
+    : ciJobSecrets(pipeline, gate, 'docker');
   let steps = withSecrets(
     credentialBindings(secrets, options),
     commands.map((script): Step => ({ kind: 'sh', script })),

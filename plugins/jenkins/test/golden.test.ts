@@ -50,8 +50,8 @@ describe('golden Jenkinsfiles', () => {
     }
   });
 
-  it('has a small, a large (20+ gates), a docker-mode and a monorepo case', () => {
-    expect(CASES).toEqual(['docker', 'large', 'monorepo', 'small']);
+  it('has a small, a large (20+ gates), a docker-mode, a monorepo and a remote-cache case', () => {
+    expect(CASES).toEqual(['docker', 'large', 'monorepo', 'remote-cache', 'small']);
     expect(loaded.find((l) => l.name === 'monorepo')!.pipeline.gates.some((g) => g.package)).toBe(
       true,
     );

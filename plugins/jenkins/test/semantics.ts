@@ -159,9 +159,22 @@ export function expectJenkinsSemantics(
     if (native) {
       const base = `${options.cli} run --only ${g.id} --result-file gatehouse-results/${g.id}.json`;
       // `--only` runs share the workspace: siblings run side by side, nobody waits
-      expect(u.scripts).toEqual([base]);
+      if (pipeline.cache?.remote) {
+        // One script: the remote cache's mode line, then the gate, in the same shell.
+        expect(u.scripts).toHaveLength(1);
+        const [mode, run, ...more] = (u.scripts[0] as string).split('\n');
+        expect(more).toEqual([]);
+        expect(run).toBe(base);
+        expect(mode).toMatch(
+          /^if \[ -z "\$\{CHANGE_ID:-\}" \] .*; then GATEHOUSE_REMOTE_CACHE_READ_ONLY=false; else GATEHOUSE_REMOTE_CACHE_READ_ONLY=true; fi; export GATEHOUSE_REMOTE_CACHE_READ_ONLY$/,
+        );
+      } else expect(u.scripts).toEqual([base]);
       expect(timeout?.time as number).toBeLessThanOrEqual(Math.ceil(g.timeoutMs / 60_000) + 1);
-      expectBindings(u.credentials, g.secrets, options);
+      expectBindings(
+        u.credentials,
+        pipeline.cache?.remote ? [...g.secrets, 'GATEHOUSE_REMOTE_CACHE_TOKEN'] : g.secrets,
+        options,
+      );
       expect(s.environment).toBeUndefined();
     } else {
       expect(u.scripts[0]).toContain(`--target result-${g.id} `);

@@ -282,6 +282,7 @@ export function resolveConfig(config: UserConfig, ctx: ResolveContext): Resolved
     release,
     targets,
     plugins: [...(config.plugins ?? [])],
+    ...(config.cache ? { cache: { remote: config.cache.remote ?? false } } : {}),
   };
 }
 

@@ -432,6 +432,19 @@ export const configSchema: SchemaNode = {
       items: { type: 'string', minLength: 1 },
       default: [],
     },
+    cache: {
+      type: 'object',
+      description: 'How the emitted CI configs use the cache.',
+      additionalProperties: false,
+      properties: {
+        remote: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Native CI gate jobs use the remote cache: they pass `GATEHOUSE_REMOTE_CACHE_URL`, `_TEAM`, `_TOKEN` and `_SIGNATURE_KEY` from CI variables and secrets by name, read-write on pushes to the default branch and read-only elsewhere. See docs/remote-cache.md.',
+        },
+      },
+    },
   },
 };
 
