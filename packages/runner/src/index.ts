@@ -32,6 +32,7 @@ export {
 export { publishLatest } from './results.js';
 export type { GateManifest } from './manifest.js';
 export type { CacheEntry } from './cache.js';
+export { remoteCacheConfig, REMOTE_CACHE_ENV, type RemoteCacheConfig } from './remote-cache.js';
 
 /** The runner as a plugin: provides the `local` executor. */
 const runnerPlugin = definePlugin({

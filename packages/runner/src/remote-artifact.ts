@@ -7,7 +7,8 @@
  * named twice or not listed, or a size or digest that differs refuses the whole artifact.
  */
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { canonicalJson, type GateResult } from '@gatehouse-ci/core';
 import type { CacheEntry, EntryFile } from './cache.js';
 import { CACHE_FORMAT, manifestKey } from './manifest.js';
@@ -89,6 +90,12 @@ export function tarArtifact(key: string, entry: SharedEntry, files: Map<string, 
 /** Gzip a tar as an artifact body (fixed header: the same tar gives the same bytes). */
 export function gzipArtifact(tar: Buffer): Buffer {
   return gzipSync(tar, { level: 6 });
+}
+
+const gzipAsync = promisify(gzip);
+/** {@link gzipArtifact} off the main thread, for uploads during a run. */
+export async function gzipArtifactAsync(tar: Buffer): Promise<Buffer> {
+  return gzipAsync(tar, { level: 6 });
 }
 
 function octal(h: Buffer, at: number, len: number): number {

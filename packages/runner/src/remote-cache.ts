@@ -15,7 +15,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { GateResult } from '@gatehouse-ci/core';
 import type { CacheEntry, GateCache, Lookup } from './cache.js';
-import { gzipArtifact, openArtifact, tarArtifact } from './remote-artifact.js';
+import { gzipArtifactAsync, openArtifact, tarArtifact } from './remote-artifact.js';
 
 /** How the remote cache is reached; from {@link remoteCacheConfig}. */
 export interface RemoteCacheConfig {
@@ -111,6 +111,7 @@ function tagMatches(key: string, body: Uint8Array, team: string, tag: string | n
 export type RemoteFetch =
   | { kind: 'found'; body: Buffer; tag: string | null }
   | { kind: 'missing' }
+  | { kind: 'refused'; why: string }
   | { kind: 'down'; why: string };
 
 /** The HTTP client of the Turborepo Remote Cache API (v8). */
@@ -159,10 +160,11 @@ export class RemoteCacheClient {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > this.config.maxBytes) {
       await res.body?.cancel();
-      return { kind: 'down', why: `an artifact of ${declared} bytes is over the limit` };
+      return { kind: 'refused', why: `it has ${declared} bytes, over the limit` };
     }
     try {
-      const body = Buffer.from(await res.arrayBuffer());
+      const body = await readCapped(res, this.config.maxBytes);
+      if (body === null) return { kind: 'refused', why: 'it is over the size limit' };
       return { kind: 'found', body, tag: res.headers.get('x-artifact-tag') };
     } catch (err) {
       return { kind: 'down', why: networkWhy(err) };
@@ -195,6 +197,24 @@ export class RemoteCacheClient {
     } catch (err) {
       return networkWhy(err);
     }
+  }
+}
+
+/** The body of `res`, or null (and the rest left unread) once it passes `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (!res.body) return Buffer.alloc(0);
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks);
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(Buffer.from(value));
   }
 }
 
@@ -251,18 +271,7 @@ export class SharedCache {
       this.serverDown(got.why);
       return found;
     }
-    const cfg = this.#client!.config;
-    let why: string | null = null;
-    if (cfg.signatureKey && !tagMatches(cfg.signatureKey, got.body, cfg.team, got.tag))
-      why = got.tag === null ? 'it carries no signature' : 'its signature does not match';
-    else {
-      try {
-        const opened = openArtifact(key, got.body, cfg.maxBytes);
-        await this.local.importEntry(opened.entry, opened.files);
-      } catch (err) {
-        why = (err as Error).message;
-      }
-    }
+    const why = got.kind === 'refused' ? got.why : await this.accept(key, got.body, got.tag);
     if (why !== null) {
       this.warn(
         `remote cache artifact ${key.slice(0, 12)} of gate ${gate} is refused (${why}); running the gate`,
@@ -271,6 +280,20 @@ export class SharedCache {
     }
     const again = await this.local.lookup(key);
     return again.kind === 'hit' ? { ...again, from: 'remote' } : again;
+  }
+
+  /** Check a downloaded artifact and store it locally; why it is refused, or null. */
+  private async accept(key: string, body: Buffer, tag: string | null): Promise<string | null> {
+    const cfg = this.#client!.config;
+    if (cfg.signatureKey && !tagMatches(cfg.signatureKey, body, cfg.team, tag))
+      return tag === null ? 'it carries no signature' : 'its signature does not match';
+    try {
+      const opened = openArtifact(key, body, cfg.maxBytes);
+      await this.local.importEntry(opened.entry, opened.files);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /**
@@ -296,7 +319,7 @@ export class SharedCache {
       );
       return;
     }
-    const body = gzipArtifact(tar);
+    const body = await gzipArtifactAsync(tar);
     const client = this.#client!;
     this.#uploads.push(
       client.put(entry.key, body, durationMs).then((why) => {

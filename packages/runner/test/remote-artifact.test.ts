@@ -7,6 +7,7 @@ import {
   ARTIFACT_FORMAT,
   ARTIFACT_MANIFEST,
   gzipArtifact,
+  gzipArtifactAsync,
   openArtifact,
   tarArtifact,
   tarMembers,
@@ -33,7 +34,7 @@ function entry(files: Record<string, string>, status: GateResult['status'] = 'pa
 }
 
 describe('remote cache artifacts', () => {
-  it('round-trip, with names longer than a tar header holds and non-ASCII names', () => {
+  it('round-trip, with names longer than a tar header holds and non-ASCII names', async () => {
     const long = `outputs/${'deep/'.repeat(40)}file.js`;
     const { key, body, bytes } = entry({
       'log.txt': 'built\n',
@@ -43,6 +44,7 @@ describe('remote cache artifacts', () => {
     });
     const gz = gzipArtifact(tarArtifact(key, body, bytes));
     expect(gzipArtifact(tarArtifact(key, body, bytes)).equals(gz)).toBe(true);
+    expect((await gzipArtifactAsync(tarArtifact(key, body, bytes))).equals(gz)).toBe(true);
     const opened = openArtifact(key, gz, 1 << 20);
     expect(opened.entry).toEqual(body);
     expect(opened.files.get(long)!.toString()).toBe('a'.repeat(1000));

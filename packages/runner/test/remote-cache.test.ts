@@ -9,7 +9,7 @@ import type { GateResult, RunEvent, RunReport } from '@gatehouse-ci/core';
 import { validateReportSchema } from '@gatehouse-ci/report';
 import { gate } from '@gatehouse-ci/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { artifactTag, type RemoteCacheConfig } from '../src/remote-cache.js';
+import { artifactTag, RemoteCacheClient, type RemoteCacheConfig } from '../src/remote-cache.js';
 import { gzipArtifact, tarArtifact, type ArtifactManifest } from '../src/remote-artifact.js';
 import { pipe, project, run, status } from './helpers.js';
 import { freePort, serverInstalled, startCacheServer, type CacheServer } from './remote-server.js';
@@ -161,6 +161,14 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
     // build, check, lint and sonar: the passes without a secret in their bytes.
     const stored = server.artifacts().map((p) => unpack(p).manifest.entry.manifest.gate);
     expect(stored.sort()).toEqual(['build', 'check', 'lint', 'sonar']);
+
+    // HEAD answers for what is there and what is not.
+    const client = new RemoteCacheClient(config(server));
+    expect(await client.has(unpack(server.artifacts()[0]!).manifest.key)).toBe(true);
+    expect(await client.has('0'.repeat(64))).toBe(false);
+    expect(
+      await new RemoteCacheClient(config(server, { token: 'wrong' })).has('0'.repeat(64)),
+    ).toBeNull();
 
     const b = track(cloneOf(a));
     const second = await runIn(b, config(server), stateHome);
