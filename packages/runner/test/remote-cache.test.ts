@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { GateResult, RunEvent, RunReport } from '@gatehouse-ci/core';
 import { validateReportSchema } from '@gatehouse-ci/report';
@@ -267,7 +268,6 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
     // A self-consistent forgery: a different log, listed with its own size and sha256.
     const { manifest } = unpack(path);
     const forgedLog = Buffer.from('forged build\n');
-    const { createHash } = await import('node:crypto');
     const entry = {
       ...manifest.entry,
       files: manifest.entry.files.map((f) =>
@@ -328,6 +328,46 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
       const third = await runIn(c, config(ro, { readOnly: true }), stateHome);
       expect(byId(third.report).build!.cached?.from).toBe('remote');
       expect(ro.artifacts()).toHaveLength(before);
+    } finally {
+      await ro.stop();
+    }
+  });
+
+  it('a server that refuses uploads is warned about once and still read; a wrong token is one warning', async () => {
+    const ro = await startCacheServer({ readOnly: true });
+    try {
+      const a = track(await cloneA('t7'));
+      const first = await runIn(a, config(server), stateHome);
+      // The read-only server holds what the read-write one stored (its files, copied on disk).
+      mkdirSync(join(ro.storage, ro.team), { recursive: true });
+      for (const p of server.artifacts()) copyFileSync(p, join(ro.storage, ro.team, basename(p)));
+
+      const b = track(cloneOf(a));
+      const second = await runIn(b, config(ro), stateHome);
+      expect(status(second.report)).toMatchObject({
+        build: 'cached',
+        check: 'cached',
+        sonar: 'cached',
+        leaky: 'passed',
+      });
+      expect(byId(second.report).build!.cached!.from).toBe('remote');
+      // leaky ran and would be uploaded but for its secret; nothing else ran and passed.
+      const c = track(cloneOf(a));
+      await writeFile(join(c, 'src', 'extra.js'), 'more\n');
+      git(c, 'add', '-A');
+      git(c, 'commit', '-q', '-m', 'more');
+      const third = await runIn(c, config(ro), stateHome);
+      expect(status(third.report)).toMatchObject({ build: 'passed', sonar: 'passed' });
+      expect(warnings(third.events).filter((t) => t.startsWith('remote cache'))).toEqual([
+        'remote cache refuses uploads (PUT answered 403 Forbidden); results of this run are not shared',
+      ]);
+
+      const d = track(cloneOf(a));
+      const wrong = await runIn(d, config(server, { token: 'not-the-token' }), stateHome);
+      expect(status(wrong.report)).toEqual(status(first.report));
+      expect(warnings(wrong.events).filter((t) => t.includes('remote cache not used'))).toEqual([
+        'remote cache not used for the rest of this run: GET answered 401 Unauthorized; running with the local cache only',
+      ]);
     } finally {
       await ro.stop();
     }

@@ -40,9 +40,12 @@ export interface CacheServer {
 
 /**
  * Start the server; with `signing`, it stores and serves `x-artifact-tag` (it does not check
- * signatures itself: clients do). Throws when it does not answer within 20 s.
+ * signatures itself: clients do); with `readOnly`, it refuses every upload (403). Throws when it
+ * does not answer within 20 s.
  */
-export async function startCacheServer(opts: { signing?: boolean } = {}): Promise<CacheServer> {
+export async function startCacheServer(
+  opts: { signing?: boolean; readOnly?: boolean } = {},
+): Promise<CacheServer> {
   if (!serverInstalled)
     throw new Error(
       `turborepo-remote-cache is not installed at ${SERVER_CLI}: run scripts/setup.sh (or npm ci in tools/turborepo-remote-cache)`,
@@ -63,6 +66,7 @@ export async function startCacheServer(opts: { signing?: boolean } = {}): Promis
       STORAGE_PATH_USE_TMP_FOLDER: 'false',
       TURBO_TOKEN: token,
       ...(opts.signing ? { TURBO_REMOTE_CACHE_SIGNATURE_KEY: 'server-stores-tags' } : {}),
+      ...(opts.readOnly ? { READ_ONLY: 'true' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
