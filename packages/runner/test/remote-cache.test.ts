@@ -71,7 +71,7 @@ async function cloneA(salt: string): Promise<string> {
 }
 
 function cloneOf(dir: string): string {
-  const to = join(mkdtempSync(join(tmpdir(), 'gh-clone-')), 'b');
+  const to = mkdtempSync(join(tmpdir(), 'gh-clone-'));
   git(dir, 'clone', '-q', dir, to);
   return to;
 }
