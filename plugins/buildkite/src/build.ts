@@ -161,7 +161,7 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
       report.merge,
       ...report.render,
       // The annotation's colour follows the verdict (`success`, `warning` or `error`).
-      `buildkite-agent annotate --style "$(${options.cli} report render ${report.json} --format style)" --context gatehouse < ${report.markdown}`,
+      annotateCommand(options.cli, report),
     ],
     ...setupEnv(pipeline),
     ...secrets(pipeline.setup?.secrets ?? [], options),
@@ -169,4 +169,9 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
     timeout_in_minutes: Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     artifact_paths: [`${CI_REPORT_DIR}/*`],
   };
+}
+
+/** Annotates the build with the report, styled by its verdict (error, warning or success). */
+export function annotateCommand(cli: string, report: { json: string; markdown: string }): string {
+  return `buildkite-agent annotate --style "$(${cli} report render ${report.json} --format style)" --context gatehouse < ${report.markdown}`;
 }

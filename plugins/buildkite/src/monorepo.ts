@@ -17,7 +17,7 @@ import {
   type ResolvedPipeline,
   type YamlValue,
 } from '@gatehouse-ci/core';
-import { REPORT_STEP_KEY } from './build.js';
+import { annotateCommand, REPORT_STEP_KEY } from './build.js';
 import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 import type { BuildkiteOptions } from './options.js';
 import { escapeInterpolation } from './print.js';
@@ -130,7 +130,7 @@ export function buildAffectedPipeline(
       // The report is rendered and annotated before a failed verdict fails the step.
       `verdict=passed; ${report.merge} --gates '${gates}' --fail-on-verdict || verdict=failed`,
       ...report.render,
-      `buildkite-agent annotate --style info --context gatehouse < ${report.markdown}`,
+      annotateCommand(options.cli, report),
       'test "$verdict" = passed',
     ],
     ...setupEnv(pipeline),

@@ -331,33 +331,42 @@ function reportJob(
       with: { name: 'gatehouse-report', path: `${CI_REPORT_DIR}/`, 'if-no-files-found': 'warn' },
     },
   );
-  if (options.code_scanning)
-    steps.push({
-      name: 'Upload SARIF to code scanning',
-      uses: uses(options.actions.upload_sarif),
-      // A pull request from a fork, or a repository without code scanning, cannot take the
-      // upload: the report stays published and the run is judged by its gates.
-      'continue-on-error': true,
-      with: { sarif_file: `${CI_REPORT_DIR}/report.sarif` },
-    });
+  const scanning = codeScanning(options);
+  steps.push(...scanning.steps);
   return {
     name: 'gatehouse report',
     'runs-on': options.runs_on,
     ...(pipeline.gates.length > 0 ? { needs: pipeline.gates.map((g) => gateJobId(g.id)) } : {}),
     if: 'always()',
-    // Only this job may write code-scanning results; `actions: read` lets the upload read the
-    // run in a private repository, `contents: read` is the checkout.
-    ...(options.code_scanning
-      ? {
-          permissions: {
-            actions: 'read' as const,
-            contents: 'read' as const,
-            'security-events': 'write' as const,
-          },
-        }
-      : {}),
+    ...scanning.job,
     'timeout-minutes': Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     steps,
+  };
+}
+
+/**
+ * What a report job needs to upload the report's SARIF to code scanning (when the option is
+ * on): the upload step, and the permissions that only this job gets.
+ */
+export function codeScanning(options: GithubOptions): {
+  steps: Step[];
+  job: Pick<Job, 'permissions'>;
+} {
+  if (!options.code_scanning) return { steps: [], job: {} };
+  return {
+    steps: [
+      {
+        name: 'Upload SARIF to code scanning',
+        uses: uses(options.actions.upload_sarif),
+        // A pull request from a fork, or a repository without code scanning, cannot take the
+        // upload: the report stays published and the run is judged by its gates.
+        'continue-on-error': true,
+        with: { sarif_file: `${CI_REPORT_DIR}/report.sarif` },
+      },
+    ],
+    // Only the report job may write code-scanning results; `actions: read` lets the upload
+    // read the run in a private repository, `contents: read` is the checkout.
+    job: { permissions: { actions: 'read', contents: 'read', 'security-events': 'write' } },
   };
 }
 

@@ -16,7 +16,7 @@ import {
   ciReportCommands,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
-import { conditionEnv, REPORT_JOB_ID, secretEnv, uses } from './build.js';
+import { codeScanning, conditionEnv, REPORT_JOB_ID, secretEnv, uses } from './build.js';
 import type { Job, Step } from './model.js';
 import type { GithubOptions } from './options.js';
 
@@ -112,11 +112,13 @@ export function monorepoJobs(
   };
 
   const commands = ciReportCommands(options.cli, 'native');
+  const scanning = codeScanning(options);
   const report: Job = {
     name: 'gatehouse report',
     'runs-on': options.runs_on,
     needs: [PLAN_JOB_ID, PACKAGES_JOB_ID],
     if: 'always()',
+    ...scanning.job,
     'timeout-minutes': Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     steps: [
       ...steps(),
@@ -152,6 +154,7 @@ export function monorepoJobs(
         uses: uses(options.actions.upload_artifact),
         with: { name: 'gatehouse-report', path: `${CI_REPORT_DIR}/`, 'if-no-files-found': 'warn' },
       },
+      ...scanning.steps,
     ],
   };
   return { [PLAN_JOB_ID]: plan, [PACKAGES_JOB_ID]: packages, [REPORT_JOB_ID]: report };
