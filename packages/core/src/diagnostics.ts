@@ -94,6 +94,32 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The `needs` graph has a cycle; the message prints it (`a -> b -> a`).',
   },
+  GH_PRESET_NOT_FOUND: {
+    severity: 'error',
+    summary:
+      'An `extends` entry names a preset file that cannot be read, or an npm package that is not installed (or names no preset file).',
+  },
+  GH_PRESET_CYCLE: {
+    severity: 'error',
+    summary: 'Presets extend each other in a loop; the message prints the chain.',
+  },
+  GH_PRESET_VERSION: {
+    severity: 'error',
+    summary: 'A preset has another `version` than the config that extends it.',
+  },
+  GH_PRESET_TOO_DEEP: {
+    severity: 'error',
+    summary: 'Presets extend presets more than 16 levels deep.',
+  },
+  GH_PRESET_UNKNOWN_GATE: {
+    severity: 'error',
+    summary: '`gates.<id>: null` removes a gate that no preset of the config defines.',
+  },
+  GH_PRESET_PLUGINS: {
+    severity: 'error',
+    summary:
+      'A preset sets `plugins`; plugins are loaded before presets are read, so only the config itself may list them.',
+  },
   GH_NO_WORKSPACE: {
     severity: 'error',
     summary:

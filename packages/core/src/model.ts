@@ -160,6 +160,8 @@ export interface UserRelease {
 /** `gatehouse.yml`, as written. */
 export interface UserConfig {
   version: 1;
+  /** Presets this config builds on, merged in order (see `docs/presets.md`). */
+  extends?: string[];
   name: string;
   /** Default runtime image for gates (pin a tag or digest, never `latest`). */
   image?: string;
@@ -257,6 +259,24 @@ export interface ResolvedRelease {
 /** Options of one target, as given under `targets.<name>` (validated by the target plugin). */
 export type TargetOptions = Record<string, unknown>;
 
+/** A preset a config extends, as the report records it (see `docs/presets.md`). */
+export interface PresetRecord {
+  /** The npm package name, or the preset file's path relative to the config directory. */
+  name: string;
+  /** The package's version, for an npm preset; absent for a file. */
+  version?: string;
+  /** sha256 (hex) of the preset file's bytes. */
+  sha256: string;
+}
+
+/** A preset as resolved when the config was read. */
+export interface ResolvedPreset extends PresetRecord {
+  /** Absolute (real) path of the preset file. */
+  file: string;
+  /** The package.json that named the preset file (npm presets): a change resolves again. */
+  manifest?: { file: string; sha256: string };
+}
+
 /** The resolved pipeline: the only thing plugins ever see. Plain data, JSON-serialisable. */
 export interface ResolvedPipeline {
   version: 1;
@@ -277,6 +297,8 @@ export interface ResolvedPipeline {
   plugins: string[];
   /** `cache:` with defaults applied; absent when the config has no `cache:`. */
   cache?: { remote: boolean };
+  /** The presets of `extends`, in the order read; absent when the config extends none. */
+  presets?: ResolvedPreset[];
 }
 
 // ---------------------------------------------------------------------------
@@ -550,6 +572,8 @@ export interface RunReport {
   environment?: RunEnvironment;
   /** Setup's timing; absent when this run had no setup (none configured, or `--only`). */
   setup?: SetupRecord;
+  /** The presets the config extends (name, version, digest); absent when it extends none. */
+  presets?: PresetRecord[];
   /**
    * Integrity seal, added when the report is written: sha256 over the canonical JSON of
    * the report without this member. Absent on an unsealed report.

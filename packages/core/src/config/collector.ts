@@ -37,7 +37,7 @@ export class Collector {
   readonly ranges = new Map<string, { key: Range | null; value: Range | null }>();
   /** Secret values written where names belong: never shown in frames. */
   readonly masks: Range[] = [];
-  private readonly pending: Array<{ d: Diagnostic; range: Range }> = [];
+  protected readonly pending: Array<{ d: Diagnostic; range: Range }> = [];
 
   constructor(
     readonly file: string,

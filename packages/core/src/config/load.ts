@@ -15,6 +15,7 @@ import type {
   ResolvedEvidence,
   ResolvedGate,
   ResolvedPipeline,
+  ResolvedPreset,
   UserConfig,
   UserEvidence,
   UserGate,
@@ -57,6 +58,13 @@ export interface ConfigValidation {
   pipeline: ResolvedPipeline | null;
   /** Where a config path (`gates.unit.needs[0]`, `targets.github.mode`) is written. */
   locate: Locate;
+  /**
+   * A config with `extends`: the config merged with its presets (what it would say written
+   * out in full, before gates of `packages` expand), when the chain could be read.
+   */
+  resolved?: Record<string, unknown>;
+  /** A config with `extends`: its presets alone, merged (what `gatehouse drift` compares with). */
+  presetBase?: Record<string, unknown>;
 }
 
 /** How a config path is named in diagnostics (`opts.displayPath`, else relative to cwd). Internal to core. */
@@ -185,18 +193,23 @@ export function parseConfigBytes(
 /** The checking half of {@link validateBytes}, with the gate kinds of `opts.presets`. */
 export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): ConfigValidation {
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
-  const v = checkSource(parsed.source, presets, dirname(parsed.abs));
+  const v = checkSource(parsed.source, presets, dirname(parsed.abs), parsed.abs);
   const diagnostics = sortDiagnostics(v.diagnostics);
+  const merged = {
+    ...(v.merged ? { resolved: v.merged } : {}),
+    ...(v.presetBase ? { presetBase: v.presetBase } : {}),
+  };
   if (diagnostics.some((d) => d.severity === 'error'))
-    return { diagnostics, pipeline: null, locate: v.locate };
+    return { diagnostics, pipeline: null, locate: v.locate, ...merged };
   const pipeline = resolveConfig(v.value as UserConfig, {
     configPath: parsed.abs,
     configSha256: sha256(parsed.bytes),
     presets,
     ...(v.packages ? { packages: v.packages } : {}),
+    ...(v.presets ? { extended: v.presets } : {}),
   });
   setLocator(pipeline, v.locate);
-  return { diagnostics, pipeline, locate: v.locate };
+  return { diagnostics, pipeline, locate: v.locate, ...merged };
 }
 
 /**
@@ -229,6 +242,8 @@ export interface ResolveContext {
   presets: Record<string, GateKindPreset>;
   /** The package of each gate expanded from `packages:` (pass 4 of validation). */
   packages?: Record<string, GatePackage>;
+  /** The presets of `extends`, in the order read. */
+  extended?: ResolvedPreset[];
 }
 
 const sortedUnique = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])].sort();
@@ -283,6 +298,7 @@ export function resolveConfig(config: UserConfig, ctx: ResolveContext): Resolved
     targets,
     plugins: [...(config.plugins ?? [])],
     ...(config.cache ? { cache: { remote: config.cache.remote ?? false } } : {}),
+    ...(ctx.extended ? { presets: ctx.extended.map((p) => ({ ...p })) } : {}),
   };
 }
 

@@ -342,6 +342,13 @@ export const configSchema: SchemaNode = {
       description: 'Config language version. Only `1` exists.',
       'x-gatehouse-code': 'GH_UNKNOWN_VERSION',
     },
+    extends: {
+      type: 'array',
+      description:
+        'Presets this config builds on, applied in order: a file (`./presets/web.yml`, relative to this file) or an npm package resolved from this directory (`@acme/gatehouse-preset-webapp`). With `extends`, `name` and `gates` may come from a preset, `gates.<id>: null` removes an inherited gate, and a list key written `<key>+` appends to the inherited list. See [Presets](presets.md).',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+    },
     name: {
       type: 'string',
       minLength: 1,

@@ -18,6 +18,12 @@ export interface SourceValidation {
   locate: Locate;
   /** The workspace package of each gate expanded from a gate of `packages:`. */
   packages?: Record<string, import('../model.js').GatePackage>;
+  /** The presets of `extends`, in the order read (a config with `extends` only). */
+  presets?: import('../model.js').ResolvedPreset[];
+  /** The config merged with its presets, before gates of `packages` expand. */
+  merged?: Record<string, unknown>;
+  /** The presets alone, merged, without the config's own keys (for drift). */
+  presetBase?: Record<string, unknown>;
 }
 
 /**

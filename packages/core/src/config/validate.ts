@@ -7,11 +7,15 @@
  *    with the string formats as a table (`formats.ts`);
  * 3. the semantics (`rules.ts`): named rules for what a schema cannot say (gate references,
  *    cycles, kinds, policies, credentials in env).
+ * A config with `extends:` has its presets read and merged between 2 and 3 (`extends.ts`);
+ * pass 3 then checks the merged config, locating each problem in the file that wrote it.
  * `collector.ts` holds what they share: the `yaml` loader and the located-diagnostic collector.
  */
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import type { GateKindPreset } from '../plugin.js';
-import { yamlLoaded } from './collector.js';
+import { yamlLoaded, type Collector } from './collector.js';
+import { checkMerged, extendingSchema, resolveExtends, usesExtends } from './extends.js';
 import { expandPackageGates, hasPackageGates } from './packages.js';
 import { checkSemantics } from './rules.js';
 import { configSchema } from './schema.js';
@@ -45,6 +49,7 @@ export function checkSource(
   parsed: ParsedSource,
   presets: Record<string, GateKindPreset>,
   rootDir?: string,
+  configPath?: string,
 ): SourceValidation {
   if (parsed.done) return parsed.done;
   const { c, text } = parsed.state;
@@ -52,7 +57,19 @@ export function checkSource(
   const value = parsed.value;
   recordRanges(doc, doc.contents as YamlNode | null, [], null, c);
   for (const report of parsed.state.scalarProblems) report();
-  walk(doc, doc.contents as YamlNode | null, configSchema, [], null, c);
+  const extending = usesExtends(value);
+  walk(
+    doc,
+    doc.contents as YamlNode | null,
+    extending ? extendingSchema : configSchema,
+    [],
+    null,
+    c,
+  );
+  if (extending) {
+    const abs = configPath ?? resolvePath(rootDir ?? '.', basename(c.file));
+    return checkExtending(value as Record<string, unknown>, c, text, abs, presets);
+  }
   checkSemantics(value, c, presets);
   // Pass 4: gates of `packages:`, once the config itself holds together.
   if (
@@ -70,4 +87,40 @@ export function checkSource(
     };
   }
   return { diagnostics: c.finish(), value, text, locate: c.locate };
+}
+
+/** Passes 2b to 4 of a config with `extends`: merge, then check the merged config. */
+function checkExtending(
+  value: Record<string, unknown>,
+  c: Collector,
+  text: string,
+  configPath: string,
+  presets: Record<string, GateKindPreset>,
+): SourceValidation {
+  const x = resolveExtends({ c, text, value, configPath });
+  const own = { presets: x.presets };
+  const clean = (): boolean =>
+    !x.c.diagnostics.some((d) => d.severity === 'error') &&
+    !c.diagnostics.some((d) => d.severity === 'error');
+  if (!x.value || !clean())
+    return { diagnostics: x.finish(), value, text, locate: x.c.locate, ...own };
+  checkMerged(x.value, x.c);
+  if (clean()) checkSemantics(x.value, x.c, presets);
+  let out: Record<string, unknown> = x.value;
+  let packages: SourceValidation['packages'];
+  if (hasPackageGates(out) && clean()) {
+    const e = expandPackageGates(out, dirname(configPath), x.c);
+    out = e.value;
+    packages = e.packages;
+  }
+  return {
+    diagnostics: x.finish(),
+    value: out,
+    text,
+    locate: x.c.locate,
+    ...own,
+    merged: x.value,
+    ...(x.base ? { presetBase: x.base } : {}),
+    ...(packages ? { packages } : {}),
+  };
 }
