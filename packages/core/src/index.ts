@@ -74,6 +74,8 @@ export {
   type Locate,
   type ResolveContext,
 } from './config/load.js';
+export { presetDrift, DRIFT_CHANGES, type DriftChange, type DriftEntry } from './config/drift.js';
+export { PRESET_PACKAGE_FIELD, MAX_PRESET_DEPTH } from './config/extends.js';
 export {
   PluginRegistry,
   loadPlugins,

@@ -7,7 +7,10 @@
  * config is read: the config's bytes, path and display name, the program's version, the
  * built-in plugins' declared names and the built-in gate kinds. The third-party packages the
  * config names in `plugins:` (which may add gate kinds) are known only from the config: their
- * versions and resolved paths are stored in the entry and compared on every read.
+ * versions and resolved paths are stored in the entry and compared on every read. So are
+ * the presets of `extends:`: the digest of each preset file (and of the package.json that
+ * named it) is in the pipeline and compared with the files on every read, so an edited
+ * preset is seen at once.
  *
  * An entry is replayed as trusted config, so it is authenticated: it carries an HMAC-SHA256
  * of its key and body under the project's state key (see `state-key.ts`), kept outside the
@@ -22,7 +25,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { BUILTIN_PRESETS } from './config/presets.js';
 import type { Diagnostic } from './errors.js';
 import { canonicalJson, sha256 } from './hash.js';
-import type { ResolvedPipeline } from './model.js';
+import type { ResolvedPipeline, ResolvedPreset } from './model.js';
 import { isLazyPlugin, type PluginEntry } from './plugins.js';
 import { projectStateKey } from './state-key.js';
 import { isPlainObject } from './object.js';
@@ -132,6 +135,24 @@ async function packageVersion(file: string, name: string): Promise<string | null
   }
 }
 
+/** Whether every preset file (and package.json) of a cached pipeline still has its digest. */
+async function presetsUnchanged(presets: unknown): Promise<boolean> {
+  if (presets === undefined) return true;
+  if (!Array.isArray(presets)) return false;
+  const digestOf = (file: unknown): Promise<string | null> =>
+    typeof file === 'string'
+      ? readFile(file).then(
+          (b) => sha256(b),
+          () => null,
+        )
+      : Promise.resolve(null);
+  for (const p of presets as ResolvedPreset[]) {
+    if (!isPlainObject(p) || (await digestOf(p.file)) !== p.sha256) return false;
+    if (p.manifest && (await digestOf(p.manifest.file)) !== p.manifest.sha256) return false;
+  }
+  return true;
+}
+
 function keyDirOpt(opts: PipelineCacheOptions): { dir?: string } {
   return opts.keyDir === undefined ? {} : { dir: opts.keyDir };
 }
@@ -190,6 +211,7 @@ export async function readCachedPipeline(
   if (p.configPath !== configPath || p.configSha256 !== configSha256) return null;
   const stamps = await stampPlugins(p.plugins as string[], p.rootDir as string);
   if (!stamps || !isDeepStrictEqual(stamps, body.plugins)) return null;
+  if (!(await presetsUnchanged(p.presets))) return null;
   // The modification time says when an entry was last used, for pruning.
   const now = new Date();
   await utimes(file, now, now).catch(() => undefined);

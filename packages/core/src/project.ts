@@ -199,10 +199,20 @@ async function loadParsed(
       }
     }
   }
+  // A value that came from a preset is located in the preset: no frame from the config's text.
+  const shownAs = displayName(abs, opts);
   const located = extra.map((d) =>
-    d.loc && !d.frame ? { ...d, frame: codeFrame(text, d.loc) } : d,
+    d.loc && !d.frame && d.loc.file === shownAs ? { ...d, frame: codeFrame(text, d.loc) } : d,
   );
   const diagnostics = sortDiagnostics([...v.diagnostics, ...located]);
   const invalid = located.some((d) => d.severity === 'error');
-  return { diagnostics, pipeline: invalid ? null : v.pipeline, locate: v.locate, registry, text };
+  return {
+    diagnostics,
+    pipeline: invalid ? null : v.pipeline,
+    locate: v.locate,
+    registry,
+    text,
+    ...(v.resolved ? { resolved: v.resolved } : {}),
+    ...(v.presetBase ? { presetBase: v.presetBase } : {}),
+  };
 }

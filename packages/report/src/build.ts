@@ -6,6 +6,7 @@ import { newRunId } from '@gatehouse-ci/core';
 import type {
   GateResult,
   GitInfo,
+  PresetRecord,
   ResolvedPipeline,
   RunContext,
   RunEnvironment,
@@ -187,6 +188,24 @@ export async function buildReport(input: BuildReportInput): Promise<RunReport> {
     gates,
     environment: collectEnvironment(input.rootDir, env),
     ...(input.setup ? { setup: input.setup } : {}),
+    ...presetRecords(input.pipeline),
+  };
+}
+
+/**
+ * What the report says of the pipeline's presets: name, version and digest, never the
+ * machine's path of the file. Nothing for a config that extends none.
+ */
+export function presetRecords(pipeline: Pick<ResolvedPipeline, 'presets'>): {
+  presets?: PresetRecord[];
+} {
+  if (!pipeline.presets) return {};
+  return {
+    presets: pipeline.presets.map((p) => ({
+      name: p.name,
+      ...(p.version !== undefined ? { version: p.version } : {}),
+      sha256: p.sha256,
+    })),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   computeVerdict,
   newRunId,
   orderGates,
+  presetRecords,
   projectRelativeLog,
   REPORT_PACKAGE_VERSION,
 } from './build.js';
@@ -114,5 +115,6 @@ export async function mergeReports(
     executor,
     verdict: computeVerdict(gates, pipeline, { rejected }),
     gates,
+    ...presetRecords(pipeline),
   };
 }

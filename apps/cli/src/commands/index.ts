@@ -11,6 +11,7 @@ export const commands: CommandEntry[] = [
   { name: 'graph', load: async () => (await import('./graph.js')).graph },
   { name: 'compile', load: async () => (await import('./compile.js')).compile },
   { name: 'check', load: async () => (await import('./check.js')).check },
+  { name: 'drift', load: async () => (await import('./drift.js')).drift },
   { name: 'affected', load: async () => (await import('./affected.js')).affected },
   { name: 'run', load: async () => (await import('./run.js')).run },
   { name: 'explain', load: async () => (await import('./explain.js')).explain },

@@ -9,6 +9,7 @@ import { sortDiagnostics } from '../diagnostics.js';
 import { parseDuration } from '../duration.js';
 import { GatehouseError, type Diagnostic } from '../errors.js';
 import { sha256 } from '../hash.js';
+import { isPlainObject } from '../object.js';
 import type {
   GatePackage,
   Policy,
@@ -59,8 +60,8 @@ export interface ConfigValidation {
   /** Where a config path (`gates.unit.needs[0]`, `targets.github.mode`) is written. */
   locate: Locate;
   /**
-   * A config with `extends`: the config merged with its presets (what it would say written
-   * out in full, before gates of `packages` expand), when the chain could be read.
+   * The config as written out in full, before gates of `packages` expand: with `extends`,
+   * merged with its presets (when the chain could be read); without, as parsed.
    */
   resolved?: Record<string, unknown>;
   /** A config with `extends`: its presets alone, merged (what `gatehouse drift` compares with). */
@@ -195,8 +196,10 @@ export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): Co
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
   const v = checkSource(parsed.source, presets, dirname(parsed.abs), parsed.abs);
   const diagnostics = sortDiagnostics(v.diagnostics);
+  const own =
+    isPlainObject(parsed.value) && !('extends' in parsed.value) ? parsed.value : undefined;
   const merged = {
-    ...(v.merged ? { resolved: v.merged } : {}),
+    ...(v.merged ? { resolved: v.merged } : own ? { resolved: own } : {}),
     ...(v.presetBase ? { presetBase: v.presetBase } : {}),
   };
   if (diagnostics.some((d) => d.severity === 'error'))
@@ -307,7 +310,8 @@ function resolveEvidence(e: UserEvidence): ResolvedEvidence {
   return { format: e.format, path: e.path ?? DEFAULT_EVIDENCE_PATHS[e.format] };
 }
 
-function resolveGate(
+/** One gate of a valid config with its kind defaults applied. Internal to core. */
+export function resolveGate(
   id: string,
   g: UserGate,
   image: string,

@@ -129,6 +129,10 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       ['Pipeline', esc(report.pipeline)],
       ['Gatehouse version', code(report.gatehouseVersion)],
       ['Config sha256', code(report.configSha256, 'digest')],
+      ...(report.presets ?? []).map((p): [string, string] => [
+        'Preset',
+        `${code(p.name)}${p.version ? ` ${code(p.version)}` : ''} sha256 ${code(p.sha256, 'digest')}`,
+      ]),
       ['Commit', code(report.git.commit, 'digest')],
       ['Branch', code(report.git.branch)],
       [

@@ -178,6 +178,10 @@ function compose(report: RunReport, level: 0 | 1 | 2 | 3, full: string, maxRows:
       : 'no commit',
     report.git.branch ? `branch ${mdCode(report.git.branch)}` : null,
     `config sha256 ${mdCode(report.configSha256.slice(0, 12))}`,
+    ...(report.presets ?? []).map(
+      (p) =>
+        `preset ${mdCode(p.name)}${p.version ? ` ${mdCode(p.version)}` : ''} sha256 ${mdCode(p.sha256.slice(0, 12))}`,
+    ),
     `executor ${mdText(report.executor)}`,
     report.integrity ? `digest ${mdCode(`sha256:${report.integrity.digest.slice(0, 16)}`)}` : null,
   ].filter(Boolean);
