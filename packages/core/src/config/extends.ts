@@ -393,11 +393,6 @@ function readPreset(file: string): Buffer | string {
   }
 }
 
-function shownPath(abs: string): string {
-  const rel = relative(process.cwd(), abs);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
-}
-
 function realOr(file: string): string {
   try {
     return realpathSync(file);
@@ -412,6 +407,9 @@ function realOr(file: string): string {
  */
 export function resolveExtends(input: ExtendsInput): ExtendsResolution {
   const rootDir = dirname(input.configPath);
+  // Presets are named as the config is (relative to the same directory, or absolute).
+  const realRoot = realOr(rootDir);
+  const shownPath = (abs: string): string => join(dirname(input.c.file), relative(realRoot, abs));
   const root: Layer = {
     c: input.c,
     text: input.text,
@@ -501,9 +499,10 @@ export function resolveExtends(input: ExtendsInput): ExtendsResolution {
       next += child.text.length + 1;
       layers.push(child);
       if (parsed.done) {
-        // Unreadable: its diagnostics are final.
+        // Unreadable: its diagnostics are final (and may be the collector's own list).
+        const final = [...parsed.done.diagnostics];
         pc.diagnostics.length = 0;
-        pc.diagnostics.push(...parsed.done.diagnostics);
+        pc.diagnostics.push(...final);
         ok = false;
         return;
       }
@@ -547,6 +546,8 @@ export function resolveExtends(input: ExtendsInput): ExtendsResolution {
         for (const [k, x] of Object.entries(v)) fill(x, [...segs, k], n?.kids.get(k), child(k));
     };
     fill(value, [], merged.tree, null);
+    const ext = input.c.ranges.get('extends');
+    if (ext) ranges.set('extends', ext);
   }
   return {
     value,
