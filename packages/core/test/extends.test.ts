@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   loadProject,
@@ -518,5 +519,25 @@ describe('presetDrift', () => {
       'web.yml': WEB,
     });
     expect(presetDrift(v.presetBase!, v.resolved!)).toEqual([]);
+  });
+});
+
+describe('the storefront example as a preset', () => {
+  it('resolves a two-line config extending it to the same pipeline as the example', async () => {
+    const example = new URL('../../../examples/storefront/gatehouse.yml', import.meta.url);
+    const text = await readFile(example, 'utf8');
+    const dir = await project({
+      'gatehouse.yml': 'version: 1\nextends: [./storefront.yml]\n',
+      'storefront.yml': text,
+    });
+    const own = await validateConfig(fileURLToPath(example));
+    const viaPreset = await validateConfig(join(dir, 'gatehouse.yml'));
+    expect(errors(viaPreset.diagnostics)).toEqual([]);
+    const strip = (p: NonNullable<ConfigValidation['pipeline']>) => {
+      const { configPath: _c, rootDir: _r, configSha256: _s, presets: _p, ...rest } = p;
+      return rest;
+    };
+    expect(strip(viaPreset.pipeline!)).toEqual(strip(own.pipeline!));
+    expect(viaPreset.pipeline!.presets).toHaveLength(1);
   });
 });
