@@ -101,7 +101,7 @@ export function printDiagnostics(stream: NodeJS.WritableStream, diagnostics: Dia
  * parses the config: locations are never cached.
  */
 export function locateDiagnostics(
-  project: Pick<Project, 'locate' | 'text'>,
+  project: Pick<Project, 'locate' | 'text' | 'displayPath'>,
   diagnostics: Diagnostic[],
 ): Diagnostic[] {
   const located = diagnostics.map((d) =>
@@ -109,7 +109,7 @@ export function locateDiagnostics(
       ? d
       : { ...d, loc: project.locate(d.path, d.code === 'GH_UNKNOWN_KEY' ? 'key' : 'value') },
   );
-  return withFrames(located, project.text);
+  return withFrames(located, project.text, project.displayPath);
 }
 
 /** True when any diagnostic is an error. */

@@ -80,6 +80,18 @@ describe('gatehouse validate with presets', () => {
   });
 });
 
+describe('target options written in a preset', () => {
+  it('are located in the preset, without a frame drawn from the config', async () => {
+    const dir = await project(EXTENDS, {
+      'presets/web.yml': `${PRESET}targets:\n  github: { bogus: 1 }\n`,
+    });
+    const r = await runCli(['validate'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('presets/web.yml:17:13 error GH_UNKNOWN_KEY targets.github.bogus');
+    expect(r.out).not.toMatch(/^\s*> \d+ \|/m);
+  });
+});
+
 describe('gatehouse drift', () => {
   it('exits 0 with no drift, listing additions', async () => {
     const dir = await project(`${EXTENDS}gates:\n  e2e: { run: "true", needs: [unit] }\n`);

@@ -209,9 +209,16 @@ export function compileTargets(
   return files;
 }
 
-/** Attach code frames to located diagnostics, given the config text. */
-export function withFrames(diagnostics: Diagnostic[], text: string): Diagnostic[] {
-  return diagnostics.map((d) => (d.loc && !d.frame ? { ...d, frame: codeFrame(text, d.loc) } : d));
+/**
+ * Attach code frames to located diagnostics, given the config text. With `file` (the config's
+ * name in diagnostics), a diagnostic located in another file (a preset) gets no frame.
+ */
+export function withFrames(diagnostics: Diagnostic[], text: string, file?: string): Diagnostic[] {
+  return diagnostics.map((d) =>
+    d.loc && !d.frame && (file === undefined || d.loc.file === file)
+      ? { ...d, frame: codeFrame(text, d.loc) }
+      : d,
+  );
 }
 
 /** True when a code is one of ours (else a plugin's own code). */

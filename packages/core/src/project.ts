@@ -32,6 +32,8 @@ export interface Project extends ConfigValidation {
   registry: PluginRegistry;
   /** The config text (BOM removed), for code frames. */
   text: string;
+  /** The config's name in diagnostics (a diagnostic located elsewhere is in a preset). */
+  displayPath: string;
   /**
    * True when the pipeline and its warnings came from the cache (`opts.cache`) instead of
    * parsing. Source locations then cost a parse: `locate` (and `locateInConfig` on the
@@ -118,6 +120,7 @@ async function fromCache(
     locate,
     registry,
     text,
+    displayPath,
     fromCache: true,
   };
 }
@@ -212,6 +215,7 @@ async function loadParsed(
     locate: v.locate,
     registry,
     text,
+    displayPath: shownAs,
     ...(v.resolved ? { resolved: v.resolved } : {}),
     ...(v.presetBase ? { presetBase: v.presetBase } : {}),
   };

@@ -57,7 +57,12 @@ export async function compileProject({ io, values }: CommandContext): Promise<Co
     // Where each file lands once links are followed: inside the project, never in `.git/`.
     const misplaced = await checkOutputPaths(pipeline, files);
     if (misplaced.length > 0)
-      return { ok: false, configPath, warnings, diagnostics: withFrames(misplaced, project.text) };
+      return {
+        ok: false,
+        configPath,
+        warnings,
+        diagnostics: withFrames(misplaced, project.text, project.displayPath),
+      };
     return { ok: true, configPath, rootDir: pipeline.rootDir, files, warnings };
   } catch (err) {
     if (isGatehouseError(err) && err.diagnostics.length > 0)
@@ -65,7 +70,7 @@ export async function compileProject({ io, values }: CommandContext): Promise<Co
         ok: false,
         configPath,
         warnings,
-        diagnostics: withFrames(err.diagnostics, project.text),
+        diagnostics: withFrames(err.diagnostics, project.text, project.displayPath),
       };
     throw err;
   }
