@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,6 +317,23 @@ describe('extends: merge rules', () => {
     expect(v.pipeline!.presets!.map((p) => p.name)).toEqual(['a.yml', 'base.yml', 'b.yml']);
   });
 
+  it("resolves each preset with its own chain: a preset cannot remove a sibling's gate", async () => {
+    const v = await validate({
+      'gatehouse.yml': 'version: 1\nname: shop\nextends: [./a.yml, ./b.yml]\n',
+      'a.yml': 'version: 1\ngates:\n  lint: { run: eslint, inputs: [src/**] }\n',
+      'b.yml': 'version: 1\ngates:\n  lint: null\n',
+    });
+    expect(errors(v.diagnostics)).toEqual(['GH_PRESET_UNKNOWN_GATE b.yml:3:3 gates.lint']);
+    const w = await validate({
+      'gatehouse.yml': 'version: 1\nname: shop\nextends: [./a.yml, ./b.yml]\n',
+      'a.yml': 'version: 1\ngates:\n  lint: { run: eslint, inputs: [src/**] }\n',
+      'b.yml': 'version: 1\ngates:\n  lint:\n    inputs+: [lib/**]\n',
+    });
+    expect((w.resolved!.gates as Record<string, { inputs: string[] }>).lint!.inputs).toEqual([
+      'lib/**',
+    ]);
+  });
+
   it('merges setup and release key by key and targets by name', async () => {
     const v = await validate({
       'gatehouse.yml': [
@@ -434,6 +451,25 @@ describe('extends: npm presets', () => {
     });
     const v = await validateConfig(join(dir, 'gatehouse.yml'), { displayPath: 'gatehouse.yml' });
     expect(errors(v.diagnostics)).toEqual(['GH_PRESET_NOT_FOUND gatehouse.yml:3:11 extends[0]']);
+  });
+});
+
+describe('extends: a package preset linking out of its package', () => {
+  it('is refused', async () => {
+    const dir = await project({
+      'gatehouse.yml': 'version: 1\nname: shop\nextends: [linked-preset]\n',
+      'secret.yml': WEB,
+    });
+    await installPacked(dir, 'linked-preset', {
+      'package.json': JSON.stringify({ name: 'linked-preset' }),
+    });
+    await symlink(
+      join(dir, 'secret.yml'),
+      join(dir, 'node_modules', 'linked-preset', 'gatehouse.yml'),
+    );
+    const v = await validateConfig(join(dir, 'gatehouse.yml'), { displayPath: 'gatehouse.yml' });
+    expect(errors(v.diagnostics)).toEqual(['GH_PRESET_NOT_FOUND gatehouse.yml:3:11 extends[0]']);
+    expect(v.diagnostics[0]!.message).toContain('links outside the package');
   });
 });
 

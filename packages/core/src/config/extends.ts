@@ -325,7 +325,7 @@ export interface ExtendsInput {
 }
 
 type Target =
-  | { file: string; name: string; version?: string; manifest?: string }
+  | { file: string; name: string; version?: string; manifest?: string; pkgDir?: string }
   | { error: string; hint: string };
 
 /** Where an `extends` entry points, from the directory of the file that names it. */
@@ -372,6 +372,7 @@ function resolveRef(ref: string, fromDir: string, rootDir: string): Target {
         name: ref,
         ...(typeof p.version === 'string' ? { version: p.version } : {}),
         manifest,
+        pkgDir,
       };
     }
     if (dirname(dir) === dir) break;
@@ -456,6 +457,16 @@ export function resolveExtends(input: ExtendsInput): ExtendsResolution {
           'check the path; a file preset is relative to the file that names it',
         );
       const file = realOr(target.file);
+      if (target.pkgDir !== undefined) {
+        // A link inside the package may not lead out of it either.
+        const inside = relative(realOr(target.pkgDir), file);
+        if (inside.startsWith('..') || isAbsolute(inside))
+          return fail(
+            'GH_PRESET_NOT_FOUND',
+            `package \`${ref}\` names a preset file that links outside the package`,
+            `\`${PRESET_PACKAGE_FIELD}\` is a path inside the package, e.g. \`gatehouse.yml\``,
+          );
+      }
       const chain = [...stack, layer];
       const loop = chain.findIndex((l) => l.file === file);
       if (loop >= 0) {
