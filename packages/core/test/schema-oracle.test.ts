@@ -51,6 +51,13 @@ describe('published schema vs the validator', () => {
     expect(check(parse(VALID)), JSON.stringify(check.errors)).toBe(true);
   });
 
+  it('accepts a config that takes its name and gates from a preset, and only then', () => {
+    expect(check(parse('version: 1\nextends: [./presets/web.yml]\n'))).toBe(true);
+    expect(check(parse('version: 1\n'))).toBe(false);
+    expect(check(parse('version: 1\nname: x\n'))).toBe(false);
+    expect(check(parse('extends: [./presets/web.yml]\n'))).toBe(false);
+  });
+
   it.each(structural)('both reject: %s', (_name, yaml) => {
     const errors = validateBytes(Buffer.from(yaml), '/p/gatehouse.yml').diagnostics.filter(
       (d) => d.severity === 'error',

@@ -455,8 +455,22 @@ export const configSchema: SchemaNode = {
   },
 };
 
+/**
+ * The config schema for editors: with `extends`, `name` and `gates` may come from a preset, so
+ * only `version` is always required (the validator checks the merged config instead).
+ */
+const editorSchema: SchemaNode = {
+  ...configSchema,
+  required: ['version'],
+  if: { type: 'object', required: ['extends'], properties: { extends: { type: 'array' } } },
+  else: {
+    required: ['name', 'gates'],
+    properties: { name: { type: 'string' }, gates: { type: 'object' } },
+  },
+};
+
 /** The schema as published for editors: our `x-gatehouse-*` annotations removed. */
-export function publishedSchema(node: SchemaNode = configSchema): Record<string, unknown> {
+export function publishedSchema(node: SchemaNode = editorSchema): Record<string, unknown> {
   return strip(node) as Record<string, unknown>;
 }
 
