@@ -1,19 +1,16 @@
-import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fc from 'fast-check';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
 import { hostileString, requireChromium } from '@gatehouse-ci/test-utils';
-import type { Finding, GateResult, RunReport } from '@gatehouse-ci/core';
+import type { RunReport } from '@gatehouse-ci/core';
 import { render } from './index.js';
 import { renderMarkdown, MARKDOWN_MAX_BYTES } from './markdown.js';
 import { sealReport } from '../integrity.js';
 import { validateReportSchema } from '../schema.js';
 import { sampleReport } from '../../test/sample.js';
 import { hugeReport } from '../../test/huge.js';
-import { PKG_DIR, tempDir } from '../../test/helpers.js';
 import { axeViolations, externalRequests, inChromium } from '../../test/chromium.js';
 
 const HOSTILE = [
@@ -291,6 +288,3 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
   }, 60_000);
 });
 
-void readFile;
-void tempDir;
-export type { Finding, GateResult };
