@@ -62,19 +62,22 @@ export function buildPipeline(
   return { steps };
 }
 
-function common(options: BuildkiteOptions): Pick<GatehouseCommandStep, 'agents' | 'image'> {
+/** Where a step runs: the agents it targets and its container image. */
+export function common(options: BuildkiteOptions): Pick<GatehouseCommandStep, 'agents' | 'image'> {
   return {
     ...(Object.keys(options.agents).length > 0 ? { agents: { ...options.agents } } : {}),
     ...(options.docker_image ? { image: options.docker_image } : {}),
   };
 }
 
-function setupEnv(pipeline: ResolvedPipeline): Pick<GatehouseCommandStep, 'env'> {
+/** The setup's plain environment, for steps that run the setup. */
+export function setupEnv(pipeline: ResolvedPipeline): Pick<GatehouseCommandStep, 'env'> {
   const env = pipeline.setup?.env ?? {};
   return Object.keys(env).length > 0 ? { env: { ...env } } : {};
 }
 
-function secrets(
+/** Secret names, when Buildkite's own secrets provide them. */
+export function secrets(
   names: string[],
   options: BuildkiteOptions,
 ): Pick<GatehouseCommandStep, 'secrets'> {

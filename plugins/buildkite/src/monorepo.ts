@@ -17,7 +17,7 @@ import {
   type ResolvedPipeline,
   type YamlValue,
 } from '@gatehouse-ci/core';
-import { annotateCommand, REPORT_STEP_KEY } from './build.js';
+import { annotateCommand, common, REPORT_STEP_KEY, secrets, setupEnv } from './build.js';
 import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 import type { BuildkiteOptions } from './options.js';
 import { escapeInterpolation } from './print.js';
@@ -43,25 +43,6 @@ const CHOOSE_BASE = [
   'if [ -z "$B" ] && [ "$BUILDKITE_BRANCH" != "$BUILDKITE_PIPELINE_DEFAULT_BRANCH" ]; then B="$BUILDKITE_PIPELINE_DEFAULT_BRANCH"; fi',
   'if [ -n "$B" ] && git fetch --quiet origin "+refs/heads/$B:refs/remotes/origin/$B"; then BASE="origin/$B"; fi',
 ].join('\n');
-
-function common(options: BuildkiteOptions): Pick<GatehouseCommandStep, 'agents' | 'image'> {
-  return {
-    ...(Object.keys(options.agents).length > 0 ? { agents: { ...options.agents } } : {}),
-    ...(options.docker_image ? { image: options.docker_image } : {}),
-  };
-}
-
-function setupEnv(pipeline: ResolvedPipeline): Pick<GatehouseCommandStep, 'env'> {
-  const env = pipeline.setup?.env ?? {};
-  return Object.keys(env).length > 0 ? { env: { ...env } } : {};
-}
-
-function secrets(
-  names: string[],
-  options: BuildkiteOptions,
-): Pick<GatehouseCommandStep, 'secrets'> {
-  return names.length > 0 && options.secret_source === 'buildkite' ? { secrets: names } : {};
-}
 
 /** The static pipeline: the plan step only. */
 export function buildPlanPipeline(
