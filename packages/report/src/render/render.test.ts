@@ -287,4 +287,3 @@ describe.skipIf(!requireChromium('HTML report tests'))('HTML tools in Chromium',
     });
   }, 60_000);
 });
-
