@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { newRunId } from '@gatehouse-ci/core';
 import type {
   GateResult,
@@ -17,6 +17,9 @@ import type {
 /** Run ids are core's (one format for every executor and for merged reports). */
 export { newRunId };
 import { skippedResult } from './evaluate.js';
+import { packageManagerOf } from './package-manager.js';
+
+export { packageManagerOf };
 import { sourceHostOfCi, sourceHostOfRemote } from './source-links.js';
 import { computeVerdict, effectiveStatus, NO_RESULT_REASON } from './verdict.js';
 
@@ -224,15 +227,6 @@ export function projectRelativeLog(result: GateResult, rootDir: string): GateRes
   return { ...result, log: { ...result.log, path } };
 }
 
-const LOCKFILES: Array<[string, string]> = [
-  ['pnpm-lock.yaml', 'pnpm'],
-  ['yarn.lock', 'yarn'],
-  ['bun.lockb', 'bun'],
-  ['bun.lock', 'bun'],
-  ['package-lock.json', 'npm'],
-  ['npm-shrinkwrap.json', 'npm'],
-];
-
 /**
  * The machine and toolchain of this run: OS and Node of this process, and the project's
  * package manager with its version — `packageManager` in package.json (as Corepack reads
@@ -248,28 +242,6 @@ export function collectEnvironment(
     node: process.version || null,
     packageManager: packageManagerOf(rootDir, env),
   };
-}
-
-/** The project's package manager and its version, as {@link collectEnvironment} reads them. */
-export function packageManagerOf(
-  rootDir: string,
-  env: Record<string, string | undefined>,
-): RunEnvironment['packageManager'] {
-  try {
-    const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as unknown;
-    const declared =
-      pkg !== null && typeof pkg === 'object' && 'packageManager' in pkg
-        ? (pkg as { packageManager: unknown }).packageManager
-        : undefined;
-    const m = typeof declared === 'string' ? /^([a-z]+)@([0-9][^+\s]*)/.exec(declared) : null;
-    if (m) return { name: m[1]!, version: m[2]! };
-  } catch {
-    // No package.json, or not JSON: the lockfile may still say.
-  }
-  const name = LOCKFILES.find(([file]) => existsSync(join(rootDir, file)))?.[1];
-  if (!name) return null;
-  const agent = /^([a-z]+)\/([0-9][^\s]*)/.exec(env.npm_config_user_agent ?? '');
-  return { name, version: agent && agent[1] === name ? agent[2]! : null };
 }
 
 /**

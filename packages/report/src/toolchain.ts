@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ToolVersion } from '@gatehouse-ci/core';
-import { packageManagerOf } from './build.js';
+import { packageManagerOf } from './package-manager.js';
 import { toolOf } from './evidence/types.js';
 
 /** Where a gate ran: its working directory and environment (only `PATH` is read). */

@@ -1,0 +1,39 @@
+/**
+ * The project's package manager and its version. Kept apart from `build.ts` so that the judge
+ * bundled into the Docker verdict stage (which records gates' tools) does not take in the
+ * report builder, whose module reads this package's own package.json when it loads.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunEnvironment } from '@gatehouse-ci/core';
+
+const LOCKFILES: Array<[string, string]> = [
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+  ['bun.lockb', 'bun'],
+  ['bun.lock', 'bun'],
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+];
+
+/** The project's package manager and its version: package.json's `packageManager`, else the lockfile. */
+export function packageManagerOf(
+  rootDir: string,
+  env: Record<string, string | undefined>,
+): RunEnvironment['packageManager'] {
+  try {
+    const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as unknown;
+    const declared =
+      pkg !== null && typeof pkg === 'object' && 'packageManager' in pkg
+        ? (pkg as { packageManager: unknown }).packageManager
+        : undefined;
+    const m = typeof declared === 'string' ? /^([a-z]+)@([0-9][^+\s]*)/.exec(declared) : null;
+    if (m) return { name: m[1]!, version: m[2]! };
+  } catch {
+    // No package.json, or not JSON: the lockfile may still say.
+  }
+  const name = LOCKFILES.find(([file]) => existsSync(join(rootDir, file)))?.[1];
+  if (!name) return null;
+  const agent = /^([a-z]+)\/([0-9][^\s]*)/.exec(env.npm_config_user_agent ?? '');
+  return { name, version: agent && agent[1] === name ? agent[2]! : null };
+}
