@@ -31,4 +31,4 @@ export {
 } from './redaction.js';
 export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';
 export { makeWorkspace, type WorkspacePackageSpec, type WorkspaceOptions } from './workspace.js';
-export { readOnlyAfter, type CiSituation } from './remote-cache.js';
+export { readOnlyAfter, remoteCacheVariants, type CiSituation } from './remote-cache.js';

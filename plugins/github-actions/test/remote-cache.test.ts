@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
-import { loadPipeline } from '@gatehouse-ci/core';
-import { emitTarget } from '@gatehouse-ci/test-utils';
+import { remoteCacheVariants } from '@gatehouse-ci/test-utils';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import plugin, { REPORT_JOB_ID } from '../src/index.js';
@@ -70,17 +69,14 @@ describe('github: cache.remote', () => {
 
   it('without cache.remote (or with it false, or in docker mode) the workflow is unchanged', async () => {
     for (const name of ['small', 'small-docker']) {
-      const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
-      const emit = (p: typeof pipeline) =>
-        emitTarget(plugin.targets.github, p, p.targets.github ?? {}, {
-          gatehouseVersion: '0.1.0',
-          configFile: 'gatehouse.yml',
-        })[0]!.contents;
-      const plain = emit(pipeline);
-      expect(plain).not.toContain('GATEHOUSE_REMOTE_CACHE');
-      expect(emit({ ...pipeline, cache: { remote: false } })).toBe(plain);
-      if (name === 'small-docker')
-        expect(emit({ ...pipeline, cache: { remote: true } })).toBe(plain);
+      const v = await remoteCacheVariants(
+        plugin.targets.github,
+        'github',
+        join(fixtures, name, 'gatehouse.yml'),
+      );
+      expect(v.plain).not.toContain('GATEHOUSE_REMOTE_CACHE');
+      expect(v.off).toBe(v.plain);
+      if (name === 'small-docker') expect(v.on).toBe(v.plain);
     }
   });
 });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPipeline } from '@gatehouse-ci/core';
-import { emitTarget, readOnlyAfter, type CiSituation } from '@gatehouse-ci/test-utils';
+import { readOnlyAfter, remoteCacheVariants, type CiSituation } from '@gatehouse-ci/test-utils';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import plugin, { gateJobName, REPORT_JOB_NAME } from '../src/index.js';
@@ -50,17 +50,14 @@ describe('gitlab: cache.remote', () => {
 
   it('without cache.remote (or with it false, or in docker mode) the pipeline is unchanged', async () => {
     for (const name of ['small', 'small-docker']) {
-      const pipeline = await loadPipeline(join(fixtures, name, 'gatehouse.yml'));
-      const emit = (p: typeof pipeline) =>
-        emitTarget(plugin.targets.gitlab, p, p.targets.gitlab ?? {}, {
-          gatehouseVersion: '0.1.0',
-          configFile: 'gatehouse.yml',
-        })[0]!.contents;
-      const plain = emit(pipeline);
-      expect(plain).not.toContain('GATEHOUSE_REMOTE_CACHE');
-      expect(emit({ ...pipeline, cache: { remote: false } })).toBe(plain);
-      if (name === 'small-docker')
-        expect(emit({ ...pipeline, cache: { remote: true } })).toBe(plain);
+      const v = await remoteCacheVariants(
+        plugin.targets.gitlab,
+        'gitlab',
+        join(fixtures, name, 'gatehouse.yml'),
+      );
+      expect(v.plain).not.toContain('GATEHOUSE_REMOTE_CACHE');
+      expect(v.off).toBe(v.plain);
+      if (name === 'small-docker') expect(v.on).toBe(v.plain);
     }
   });
 });
