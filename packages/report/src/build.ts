@@ -43,6 +43,32 @@ function git(args: string[], cwd: string): Promise<string | null> {
 }
 
 /**
+ * Reads `git status --porcelain=v2 --branch` output: `# branch.oid` is the commit (`(initial)`
+ * before the first one), `# branch.head` the branch (`(detached)` without one), and any line
+ * that is not a header is a changed tracked file.
+ */
+export function parseStatusV2(out: string | null): {
+  commit: string | null;
+  head: string | null;
+  dirty: boolean | null;
+} {
+  if (out === null) return { commit: null, head: null, dirty: null };
+  let commit: string | null = null;
+  let head: string | null = null;
+  let dirty = false;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('# branch.oid ')) {
+      const oid = line.slice('# branch.oid '.length);
+      commit = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) ? oid : null;
+    } else if (line.startsWith('# branch.head ')) {
+      const name = line.slice('# branch.head '.length);
+      head = name === '(detached)' ? null : name;
+    } else if (line !== '' && !line.startsWith('#')) dirty = true;
+  }
+  return { commit, head, dirty };
+}
+
+/**
  * Commit, branch and dirty flag of the repository containing `rootDir` (all null outside one,
  * or without git), and the forge hosting it when known (see source-links.ts).
  */
@@ -50,14 +76,14 @@ export async function collectGitInfo(
   rootDir: string,
   env: Record<string, string | undefined> = process.env,
 ): Promise<GitInfo> {
-  // Three independent questions: asked at once, the run waits for one git start-up, not three.
+  // One `git status` answers commit, branch and dirty flag (each git process costs a fork of
+  // this one); the remote, when the CI does not name the forge, is asked at the same time.
   const fromCi = sourceHostOfCi(env);
-  const [commit, head, status, remote] = await Promise.all([
-    git(['rev-parse', '--verify', 'HEAD'], rootDir),
-    git(['symbolic-ref', '--short', '-q', 'HEAD'], rootDir),
-    git(['status', '--porcelain', '--untracked-files=no'], rootDir),
+  const [status, remote] = await Promise.all([
+    git(['status', '--porcelain=v2', '--branch', '--untracked-files=no'], rootDir),
     fromCi ? Promise.resolve(null) : git(['remote', 'get-url', 'origin'], rootDir),
   ]);
+  const { commit, head, dirty } = parseStatusV2(status);
   if (commit === null) return { commit: null, branch: null, dirty: null };
   const source = fromCi ?? (remote ? sourceHostOfRemote(remote) : null);
   // CI checkouts are often detached: the CI names the branch.
@@ -73,7 +99,7 @@ export async function collectGitInfo(
   return {
     commit,
     branch,
-    dirty: status === null ? null : status.length > 0,
+    dirty,
     ...(source ? { source } : {}),
   };
 }

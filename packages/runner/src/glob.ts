@@ -6,9 +6,9 @@
  * `node_modules` directories are entered only when a pattern's literal prefix names one.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { globToRegExp } from '@gatehouse-ci/core';
 import { HashIndex, nowNs } from './hash-index.js';
@@ -103,9 +103,9 @@ const ONE_READ_MAX = 1024 * 1024;
  */
 export async function hashFile(path: string, size?: number): Promise<string> {
   if (size !== undefined && size <= ONE_READ_MAX)
-    return createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex');
+    // One synchronous read: a small file costs one system call each for open, read and close
+    // instead of four round trips through the thread pool.
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)
@@ -122,7 +122,7 @@ const hashMemo = new Map<string, { stamp: string; sha: Promise<string> }>();
 const MEMO_MAX = 200_000;
 
 async function hashFileMemo(path: string, index: HashIndex): Promise<string> {
-  const st = await stat(path, { bigint: true });
+  const st = statSync(path, { bigint: true });
   const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
   const known = hashMemo.get(path);
   if (known && known.stamp === stamp) return known.sha;
@@ -203,16 +203,9 @@ export async function hashLockfiles(
   names: readonly string[],
   index: HashIndex = HashIndex.empty(),
 ): Promise<Array<{ path: string; sha256: string }>> {
-  const top = await new Promise<string | null>((resolve) => {
-    execFile(
-      'git',
-      ['rev-parse', '--show-toplevel'],
-      { cwd: root, encoding: 'utf8', env: gitEnv() },
-      (err, stdout) => resolve(err ? null : stdout.trim()),
-    );
-  });
+  const top = await workTreeTop(root);
   const out: Array<{ path: string; sha256: string }> = [];
-  // git answers with the real path of the top: compare real paths.
+  // The top is a real path: compare real paths.
   let dir = await realpath(root).catch(() => resolve(root));
   const start = dir;
   const stop = top === null ? dir : resolve(top);
@@ -229,6 +222,23 @@ export async function hashLockfiles(
     dir = dirname(dir);
   }
   return out;
+}
+
+/**
+ * The top of the git work tree containing `root`, as a real path: the nearest directory at or
+ * above it holding a `.git` entry (a directory, or the file of a linked work tree or
+ * submodule), which is where git itself looks. Found without starting git, because this runs
+ * on every run, cached ones included. `null` outside a work tree.
+ */
+export async function workTreeTop(root: string): Promise<string | null> {
+  let dir = await realpath(root).catch(() => resolve(root));
+  for (;;) {
+    const st = await lstat(join(dir, '.git')).catch(() => null);
+    if (st && (st.isDirectory() || st.isFile())) return dir;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
 }
 
 /** The environment for git: the user's, without variables that would point it elsewhere. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globToRegExp, hashFile, matchFiles } from '../src/glob.js';
+import { globToRegExp, hashFile, matchFiles, workTreeTop } from '../src/glob.js';
 import { cleanup, project } from './helpers.js';
 
 describe('globToRegExp', () => {
@@ -98,5 +98,44 @@ describe('hashFile', () => {
   it('rejects for a missing file either way', async () => {
     await expect(hashFile(join(dir, 'nope'))).rejects.toThrow(/ENOENT/);
     await expect(hashFile(join(dir, 'nope'), 3)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('workTreeTop', () => {
+  it('is the nearest directory with a .git entry, as git answers, and null outside one', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'gh-top-')));
+    try {
+      const repo = join(base, 'repo');
+      mkdirSync(join(repo, 'packages', 'app'), { recursive: true });
+      execFileSync('git', ['init', '-q', repo]);
+      const gitTop = (cwd: string) =>
+        execFileSync('git', ['rev-parse', '--show-toplevel'], {
+          cwd,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
+      expect(await workTreeTop(join(repo, 'packages', 'app'))).toBe(
+        gitTop(join(repo, 'packages', 'app')),
+      );
+      // A linked work tree or submodule has a `.git` file.
+      const linked = join(repo, 'packages', 'linked');
+      mkdirSync(linked);
+      writeFileSync(join(linked, '.git'), 'gitdir: /nowhere\n');
+      expect(await workTreeTop(linked)).toBe(linked);
+      const outside = join(base, 'plain');
+      mkdirSync(outside);
+      let gitSays: string | null = null;
+      try {
+        gitSays = gitTop(outside);
+      } catch {
+        gitSays = null;
+      }
+      expect(await workTreeTop(outside)).toBe(gitSays);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
