@@ -8,6 +8,7 @@ import type { GateCache } from './cache.js';
 import type { SharedCache } from './remote-cache.js';
 import type { GateExplanation } from './explain.js';
 import type { LogSink } from './log-sink.js';
+import type { SupervisorPool } from './proc.js';
 
 /** Executor name written into results and reports. */
 export const EXECUTOR = 'local';
@@ -43,6 +44,8 @@ export interface RunContext {
   runId: string;
   /** The run lock's token, handed to every process so a later run can find strays. */
   runToken: string;
+  /** Gate supervisors started ahead of the gates that will need them. */
+  supervisors: SupervisorPool;
   paths: RunPaths;
   /** The caller's environment: secrets are read from it by name. */
   env: Record<string, string | undefined>;

@@ -16,6 +16,7 @@ import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { gateKeys } from './keys.js';
 import { HashIndex, hashIndexPath } from './hash-index.js';
 import { acquireRunLock } from './lock.js';
+import { SupervisorPool } from './proc.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
 import { lookupGate } from './lookup.js';
 import { manifestKey, setupManifest } from './manifest.js';
@@ -110,6 +111,8 @@ export async function execute(
     waitMs: options.lockWaitMs ?? DEFAULTS.lockWaitMs,
     sharedGates: only.length > 0 ? selected.map((g) => g.id) : [],
   });
+  // Every process of the run carries the lock's token, supervisors started ahead included.
+  const supervisors = new SupervisorPool(lock.token);
   try {
     const paths = runPaths(stateDir, runId);
     await mkdir(paths.logsDir, { recursive: true });
@@ -148,6 +151,7 @@ export async function execute(
       rootDir,
       runId,
       runToken: lock.token,
+      supervisors,
       paths,
       env,
       inherited: baseEnv(env, secretNames),
@@ -204,7 +208,9 @@ export async function execute(
         if (options.failFast && stop.reason === null && failsRun(gate, r))
           stop.stop(`fail-fast: ${gate.id} ${r.status}`);
       },
+      warm: (n) => ctx.supervisors.keep(n),
     });
+    await ctx.supervisors.close();
     userSignal.removeEventListener('abort', onUserAbort);
     await shared.flush();
     // Only hints for the next run's hashing: failing to save costs it a rehash.
@@ -238,6 +244,7 @@ export async function execute(
     emit({ type: 'run-end', at: nowIso(), report });
     return report;
   } finally {
+    await supervisors.close();
     await lock.release();
   }
 }

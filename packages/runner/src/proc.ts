@@ -39,6 +39,11 @@ export interface RunProcessOptions {
    * and `argsFile`, when given, is opened as the wrapper's fd 3.
    */
   wrap?: { argv: string[]; argsFile?: string };
+  /**
+   * Where to take an already started supervisor from (see {@link SupervisorPool}); one is
+   * started now when it has none. Its supervisors must carry `runToken`.
+   */
+  supervisors?: SupervisorPool;
 }
 
 /** A new run token: 128 random bits, hex. */
@@ -73,6 +78,121 @@ interface SupervisorMessage {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
+/** A supervisor started and waiting for its command on the control socket. */
+interface Launched {
+  launcher: ChildProcess;
+  /** The marker every process of its gate will carry: `<runToken>.<nonce>`. */
+  marker: string;
+  control: Readable & Writable;
+  streams: { stdout: Readable; stderr: Readable };
+  /** Why it could not be started, when the spawn failed after it returned. */
+  error: string | null;
+  /** The control socket closed: the supervisor is gone and cannot take a command. */
+  closed: boolean;
+}
+
+/** Start a gate supervisor for the run `runToken`; it waits for its command. Throws when spawn does. */
+function launchSupervisor(runToken: string): Launched {
+  const marker = `${runToken}.${randomBytes(6).toString('hex')}`;
+  const launcher = spawn('/bin/sh', ['-c', LAUNCH, process.execPath, SUPERVISOR], {
+    cwd: '/',
+    env: { [MARKER_VAR]: marker },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  const launched: Launched = {
+    launcher,
+    marker,
+    control: launcher.stdio[3] as Readable & Writable,
+    streams: { stdout: launcher.stdout!, stderr: launcher.stderr! },
+    error: null,
+    closed: false,
+  };
+  launcher.once('error', (err) => {
+    launched.error ??= err.message;
+  });
+  launched.control.on('error', () => undefined);
+  launched.control.once('close', () => {
+    launched.closed = true;
+  });
+  return launched;
+}
+
+/**
+ * Supervisors started ahead of the gates of one run, so a gate that becomes ready does not
+ * wait for a Node process to start (tens of milliseconds each, on the critical path of every
+ * chain of gates). They are plain supervisors that have not been told their command: their
+ * environment holds only the marker, as always. {@link close} ends the ones never used.
+ */
+export class SupervisorPool {
+  readonly #runToken: string;
+  #idle: Launched[] = [];
+  #closed = false;
+
+  constructor(runToken: string) {
+    this.#runToken = runToken;
+  }
+
+  /** Supervisors started and waiting right now. */
+  get idle(): number {
+    this.#idle = this.#idle.filter((l) => !l.closed && l.error === null);
+    return this.#idle.length;
+  }
+
+  /** Keep `n` supervisors waiting: start the missing ones, end the extra ones. */
+  keep(n: number): void {
+    if (this.#closed) return;
+    const have = this.idle;
+    for (let i = have; i < n; i++) {
+      try {
+        this.#idle.push(launchSupervisor(this.#runToken));
+      } catch {
+        return; // the gate that needs one will start its own and report why it could not
+      }
+    }
+    for (const extra of this.#idle.splice(Math.max(0, n))) end(extra);
+  }
+
+  /** A waiting supervisor, or null when there is none. */
+  take(): Launched | null {
+    while (this.#idle.length > 0) {
+      const l = this.#idle.shift()!;
+      if (!l.closed && l.error === null) return l;
+    }
+    return null;
+  }
+
+  /**
+   * End every waiting supervisor and start no more. Resolves once each has closed its control
+   * socket (it exits when it sees the socket end), or after `graceMs`, when whatever is left
+   * of them is stopped by its marker.
+   */
+  async close(graceMs = 1_000): Promise<void> {
+    this.#closed = true;
+    const left = this.#idle.splice(0);
+    await Promise.all(
+      left.map(async (l) => {
+        end(l);
+        if (l.closed) return;
+        const closed = await new Promise<boolean>((r) => {
+          const t = setTimeout(() => r(false), graceMs);
+          l.control.once('close', () => {
+            clearTimeout(t);
+            r(true);
+          });
+        });
+        if (!closed) await terminateTree({ marker: l.marker }, 200);
+      }),
+    );
+  }
+}
+
+/** Tell a waiting supervisor to exit (it exits when its control socket ends). */
+function end(l: Launched): void {
+  l.control.end();
+  for (const s of [l.streams.stdout, l.streams.stderr]) s.resume();
+}
+
 /**
  * Run `/bin/sh -c command` under a gate supervisor (`gate-supervisor.mjs`): a separate process
  * whose environment holds no secret and whose parent is not this process. The gate runs in its
@@ -92,15 +212,9 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       resolve({ exitCode: null, signal: null, timedOut, interrupted, spawnError });
       return;
     }
-    const marker = `${opts.runToken ?? newRunToken()}.${randomBytes(6).toString('hex')}`;
-    let launcher: ChildProcess;
+    let launched: Launched;
     try {
-      launcher = spawn('/bin/sh', ['-c', LAUNCH, process.execPath, SUPERVISOR], {
-        cwd: '/',
-        env: { [MARKER_VAR]: marker },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      });
+      launched = opts.supervisors?.take() ?? launchSupervisor(opts.runToken ?? newRunToken());
     } catch (err) {
       resolve({
         exitCode: null,
@@ -111,8 +225,7 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       });
       return;
     }
-    const control = launcher.stdio[3] as Readable & Writable;
-    const streams = { stdout: launcher.stdout!, stderr: launcher.stderr! };
+    const { launcher, marker, control, streams } = launched;
 
     let gatePid: number | null = null;
     let supervisorPid: number | null = null;
@@ -205,6 +318,10 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       src.on('error', changed);
     }
 
+    if (launched.error !== null) {
+      spawnError ??= launched.error;
+      queueMicrotask(() => void finish());
+    }
     launcher.once('error', (err) => {
       spawnError ??= err.message;
       void finish();
@@ -239,13 +356,15 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       }
     });
     control.on('error', changed);
-    control.on('close', () => {
+    const onControlClosed = () => {
       controlClosed = true;
       if (gatePid === null && exit === null && !finishing)
         spawnError ??= 'the gate supervisor ended before starting the command';
       changed();
       void finish();
-    });
+    };
+    if (launched.closed) queueMicrotask(onControlClosed);
+    else control.on('close', onControlClosed);
 
     control.write(
       `${JSON.stringify({

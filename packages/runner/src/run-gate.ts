@@ -161,6 +161,7 @@ export class GateRunner {
     const proc = await runProcess({
       command: gate.run,
       runToken: ctx.runToken,
+      supervisors: ctx.supervisors,
       cwd: ctx.rootDir,
       env: this.#env(gate, outDir),
       timeoutMs: gate.timeoutMs,

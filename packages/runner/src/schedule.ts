@@ -173,27 +173,49 @@ export interface Schedule {
   ended(gate: ResolvedGate, result: GateResult): void;
   /** A gate that was started ended, after {@link ended}: a fail-fast run stops here. */
   ran?(gate: ResolvedGate, result: GateResult): void;
+  /**
+   * How many processes may be asked for soon: gates waiting for a slot plus gates not started
+   * yet, at most `concurrency`. Called from the first gate that needs a process on (a run
+   * whose gates all come from the cache never calls it), so processes can be readied ahead.
+   */
+  warm?(n: number): void;
 }
 
 /** Run every gate of `s.gates` in order, each once; resolves with their results by id. */
 export async function runScheduled(s: Schedule): Promise<Map<string, GateResult>> {
   const slots = new SlotQueue(s.concurrency);
   const inRun = new Set(s.gates.map((g) => g.id));
+  const pending = [...s.gates];
+  // Gates being prepared or waiting for a slot: each may still ask for a process.
+  let ahead = 0;
+  let warmWanted = false;
+  const warm = () => {
+    if (warmWanted) s.warm?.(Math.min(s.concurrency, ahead + pending.length));
+  };
 
   const runGate = async (gate: ResolvedGate): Promise<GateResult> => {
     slots.preparing();
+    ahead++;
     let prepared: Prepared;
     try {
       prepared = await s.prepare(gate);
     } catch (err) {
+      ahead--;
       slots.prepared();
       throw err;
     }
     if ('result' in prepared) {
+      ahead--;
       slots.prepared();
       return prepared.result;
     }
-    await slots.ready(s.priority.get(gate.id) ?? 0);
+    warmWanted = true;
+    warm();
+    try {
+      await slots.ready(s.priority.get(gate.id) ?? 0);
+    } finally {
+      ahead--;
+    }
     try {
       return await prepared.run();
     } finally {
@@ -206,7 +228,6 @@ export async function runScheduled(s: Schedule): Promise<Map<string, GateResult>
     results.set(gate.id, r);
     s.ended(gate, r);
   };
-  const pending = [...s.gates];
   let running = 0;
   await new Promise<void>((done) => {
     const pump = () => {
@@ -246,6 +267,7 @@ export async function runScheduled(s: Schedule): Promise<Map<string, GateResult>
               finish(gate, r);
               s.ran?.(gate, r);
               pump();
+              warm();
             });
         }
       }
