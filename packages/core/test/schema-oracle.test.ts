@@ -66,3 +66,35 @@ describe('published schema vs the validator', () => {
     expect(check(parse(yaml))).toBe(false);
   });
 });
+
+describe('published schema and presets', () => {
+  it('accepts removed gates and appended lists in a config that extends presets, and only there', () => {
+    const extending = `version: 1
+extends: [./presets/web.yml]
+plugins+: [gatehouse-plugin-x]
+setup: { inputs+: [.npmrc] }
+gates:
+  sonar: null
+  lint: { inputs+: [test/**] }
+  unit: { kind: unit-test, run: npx vitest run }
+`;
+    expect(check(parse(extending)), JSON.stringify(check.errors)).toBe(true);
+    expect(
+      validateBytes(Buffer.from(extending), '/p/gatehouse.yml').diagnostics.map((d) => d.code),
+    ).not.toContain('GH_UNKNOWN_KEY');
+    const plain = 'version: 1\nname: x\ngates:\n  lint: { run: eslint . }\n';
+    expect(check(parse(plain))).toBe(true);
+    for (const bad of [
+      plain.replace('  lint: { run: eslint . }', '  lint: { run: eslint ., inputs+: [a] }'),
+      `${plain}  sonar: null\n`,
+      `${plain}plugins+: [a]\n`,
+      `${plain}setup: { run: npm ci, inputs+: [a] }\n`,
+    ]) {
+      expect(check(parse(bad)), bad).toBe(false);
+      expect(
+        validateBytes(Buffer.from(bad), '/p/gatehouse.yml').diagnostics.length,
+        bad,
+      ).toBeGreaterThan(0);
+    }
+  });
+});

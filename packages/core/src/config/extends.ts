@@ -17,7 +17,9 @@ import { sha256 } from '../hash.js';
 import type { ResolvedPreset } from '../model.js';
 import { isPlainObject } from '../object.js';
 import { Collector, type PathSeg, type Range } from './collector.js';
-import { configSchema, type SchemaNode } from './schema.js';
+import { extendingSchema } from './schema.js';
+
+export { extendingSchema };
 import { MAX_CONFIG_BYTES, parseSource, recordRanges } from './source.js';
 import { walk } from './structure.js';
 
@@ -28,43 +30,6 @@ export const MAX_PRESET_DEPTH = 16;
 export const PRESET_PACKAGE_FIELD = 'gatehousePreset';
 
 const NPM_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
-
-/** `<key>+` for every list property of `node`: appended to the inherited list. */
-function withAppendKeys(node: SchemaNode, required: string[] = []): SchemaNode {
-  const properties: Record<string, SchemaNode> = { ...node.properties };
-  for (const [k, v] of Object.entries(node.properties ?? {})) {
-    if (v.type === 'array')
-      properties[`${k}+`] = { ...v, description: `Appended to the inherited \`${k}\`.` };
-  }
-  return { ...node, properties, required };
-}
-
-const top = configSchema.properties!;
-const gatesNode = top.gates!;
-
-/**
- * The schema a config with `extends` and every preset is walked with: only `version` is
- * required (the rest may come from a preset, and is checked once merged), a gate may be
- * `null` (removed), and lists of the top level, `setup`, `release` and gates may be
- * written `<key>+` (appended).
- */
-export const extendingSchema: SchemaNode = withAppendKeys(
-  {
-    ...configSchema,
-    properties: {
-      ...top,
-      setup: withAppendKeys(top.setup!),
-      release: withAppendKeys(top.release!),
-      gates: {
-        ...gatesNode,
-        additionalProperties: {
-          anyOf: [withAppendKeys(gatesNode.additionalProperties as SchemaNode), { type: 'null' }],
-        },
-      },
-    },
-  },
-  ['version'],
-);
 
 /** Whether a parsed config extends presets (and is walked with {@link extendingSchema}). */
 export function usesExtends(value: unknown): boolean {

@@ -55,6 +55,8 @@ export interface SchemaNode {
    */
   if?: SchemaNode;
   else?: SchemaNode;
+  /** For the published schema only, like `if`/`else`: the walker ignores it. */
+  not?: SchemaNode;
   /** Diagnostic code for enum/pattern/range failures of this node. */
   'x-gatehouse-code'?: DiagnosticCode;
   /** A custom check (see `validate.ts`). */
@@ -455,17 +457,88 @@ export const configSchema: SchemaNode = {
   },
 };
 
+/** `<key>+` for every list property of `node`: appended to the inherited list. */
+function withAppendKeys(node: SchemaNode, required: string[] = []): SchemaNode {
+  const properties: Record<string, SchemaNode> = { ...node.properties };
+  for (const [k, v] of Object.entries(node.properties ?? {})) {
+    if (v.type === 'array')
+      properties[`${k}+`] = { ...v, description: `Appended to the inherited \`${k}\`.` };
+  }
+  // A part of a preset or of a config extending one may leave out what the merged config must
+  // have: no requirement, conditional ones included.
+  const { if: _if, else: _else, ...rest } = node;
+  return { ...rest, properties, required };
+}
+
+const top = configSchema.properties!;
+const gatesNode = top.gates!;
+
 /**
- * The config schema for editors: with `extends`, `name` and `gates` may come from a preset, so
- * only `version` is always required (the validator checks the merged config instead).
+ * The schema a config with `extends` and every preset is walked with: only `version` is
+ * required (the rest may come from a preset, and is checked once merged), a gate may be
+ * `null` (removed), and lists of the top level, `setup`, `release` and gates may be
+ * written `<key>+` (appended).
+ */
+export const extendingSchema: SchemaNode = withAppendKeys(
+  {
+    ...configSchema,
+    properties: {
+      ...top,
+      setup: withAppendKeys(top.setup!),
+      release: withAppendKeys(top.release!),
+      gates: {
+        ...gatesNode,
+        additionalProperties: {
+          anyOf: [withAppendKeys(gatesNode.additionalProperties as SchemaNode), { type: 'null' }],
+        },
+      },
+    },
+  },
+  ['version'],
+);
+
+/** What a node requires, conditional requirements included. */
+function requirementsOf(node: SchemaNode): SchemaNode {
+  return {
+    ...(node.required
+      ? {
+          required: node.required,
+          properties: Object.fromEntries(node.required.map((k) => [k, {}])),
+        }
+      : {}),
+    ...(node.if ? { if: node.if } : {}),
+    ...(node.else ? { else: node.else } : {}),
+  };
+}
+
+/** Not a `<key>+`: for the parts of a config that extends nothing. */
+const NO_APPEND_KEY = { not: { pattern: '\\+$' } };
+
+/**
+ * The config schema for editors, which must accept what the validator accepts: with `extends`,
+ * `name` and `gates` may come from a preset (only `version` is always required), a gate may be
+ * `null` (removed) and lists may be written `<key>+` (appended); without `extends`, none of that.
  */
 const editorSchema: SchemaNode = {
-  ...configSchema,
+  ...extendingSchema,
   required: ['version'],
   if: { type: 'object', required: ['extends'], properties: { extends: { type: 'array' } } },
   else: {
     required: ['name', 'gates'],
-    properties: { name: { type: 'string' }, gates: { type: 'object' } },
+    propertyNames: NO_APPEND_KEY,
+    properties: {
+      name: { type: 'string' },
+      gates: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          propertyNames: NO_APPEND_KEY,
+          ...requirementsOf(gatesNode.additionalProperties as SchemaNode),
+        },
+      },
+      setup: { type: 'object', propertyNames: NO_APPEND_KEY, ...requirementsOf(top.setup!) },
+      release: { type: 'object', propertyNames: NO_APPEND_KEY, ...requirementsOf(top.release!) },
+    },
   },
 };
 
