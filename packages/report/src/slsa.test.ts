@@ -179,6 +179,40 @@ describe('SLSA provenance of the release image', () => {
     expect(validators().provenance({ ...p, predicate: { runDetails: {} } })).not.toEqual([]);
   });
 
+  it('names the presets the config extends, in the provenance and in the VSA policy', () => {
+    const presets = [
+      { name: '@acme/gatehouse-preset-web', version: '1.2.0', sha256: 'd'.repeat(64) },
+      { name: 'presets/local.yml', sha256: 'e'.repeat(64) },
+    ];
+    const r = { ...passing(), presets };
+    const p = toReleaseProvenance(r, build(reportDigest(r)));
+    expect(validators().provenance(p)).toEqual([]);
+    const deps = (p.predicate as { buildDefinition: { resolvedDependencies: unknown[] } })
+      .buildDefinition.resolvedDependencies;
+    expect(deps).toContainEqual({
+      name: '@acme/gatehouse-preset-web',
+      uri: 'pkg:npm/%40acme/gatehouse-preset-web@1.2.0',
+      digest: { sha256: 'd'.repeat(64) },
+      annotations: { gatehouse: 'preset' },
+    });
+    expect(deps).toContainEqual({
+      name: 'presets/local.yml',
+      digest: { sha256: 'e'.repeat(64) },
+      annotations: { gatehouse: 'preset' },
+    });
+    const vsa = toVsa(r, reportDigest(r));
+    expect(validators().vsa(vsa)).toEqual([]);
+    expect(vsa.predicate.policy).toMatchObject({
+      annotations: {
+        presets: [{ name: '@acme/gatehouse-preset-web' }, { name: 'presets/local.yml' }],
+      },
+    });
+    // A config without presets says nothing of them.
+    expect(toVsa(passing(), reportDigest(passing())).predicate.policy).not.toHaveProperty(
+      'annotations',
+    );
+  });
+
   it('round-trips through sign and verify; one of another run, or after a failed verdict, is refused', async () => {
     const keys = generateSigningKeyPair();
     const key = createPrivateKey(keys.privateKeyPem);

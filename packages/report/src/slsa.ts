@@ -8,7 +8,7 @@
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '@gatehouse-ci/core';
-import type { RunReport } from '@gatehouse-ci/core';
+import type { PresetRecord, RunReport } from '@gatehouse-ci/core';
 import { prettyCanonical } from './canonical.js';
 import { pae } from './dsse.js';
 import { STATEMENT_TYPE, type ResourceDescriptor } from './render/intoto.js';
@@ -59,6 +59,23 @@ export interface ImageRef {
   digest: string;
 }
 
+/**
+ * A preset of the config as a resource: its file's sha256, and for an npm preset the package
+ * as a purl (`pkg:npm/%40acme/gatehouse-preset@1.2.0`).
+ */
+export function presetDescriptor(preset: PresetRecord): ResourceDescriptor {
+  const purl =
+    preset.version !== undefined
+      ? `pkg:npm/${preset.name.replace(/^@/, '%40')}@${encodeURIComponent(preset.version)}`
+      : null;
+  return {
+    name: preset.name,
+    ...(purl ? { uri: purl } : {}),
+    digest: { sha256: preset.sha256 },
+    annotations: { gatehouse: 'preset' },
+  };
+}
+
 function digestSet(digest: string): Record<string, string> {
   const [alg, hex] = digest.includes(':') ? digest.split(':', 2) : ['sha256', digest];
   return { [alg!]: hex! };
@@ -98,6 +115,10 @@ export function toVsa(
         uri: `${POLICY_URI_BASE}${report.verdict.policy}`,
         name: 'gatehouse.yml',
         digest: { sha256: report.configSha256 },
+        // The config's digest covers its own file; the presets it extends set gates too.
+        ...(report.presets?.length
+          ? { annotations: { presets: report.presets.map(presetDescriptor) } }
+          : {}),
       },
       inputAttestations: [{ name: 'report.json', digest: { sha256: reportDigest } }],
       verificationResult: passed ? 'PASSED' : 'FAILED',
@@ -133,6 +154,7 @@ export function toReleaseProvenance(
   const deps: Array<Omit<ResourceDescriptor, 'digest'> & { digest?: Record<string, string> }> = [
     { name: 'gatehouse.yml', digest: { sha256: report.configSha256 } },
   ];
+  for (const preset of report.presets ?? []) deps.push(presetDescriptor(preset));
   if (report.git.commit)
     deps.push({ name: 'git+commit', digest: { gitCommit: report.git.commit } });
   // Without a digest (the engine did not know one) the base image is named by its reference only.

@@ -11,6 +11,7 @@ export interface ResourceDescriptor {
   name?: string;
   uri?: string;
   digest: Record<string, string>;
+  annotations?: Record<string, unknown>;
 }
 
 /** in-toto Statement v1 with a test-result v0.1 predicate. */
