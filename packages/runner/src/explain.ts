@@ -11,6 +11,7 @@ import { GateCache } from './cache.js';
 import { HashIndex, hashIndexPath } from './hash-index.js';
 import { gateKeys } from './keys.js';
 import { diffManifests, manifestKey, setupManifest, type GateManifest } from './manifest.js';
+import { RemoteCacheClient, remoteCacheConfig, type RemoteCacheConfig } from './remote-cache.js';
 import { selectRunGates } from './select.js';
 
 export type { GateExplanation };
@@ -45,6 +46,11 @@ export async function explain(
     stateDir?: string;
     /** Environment `when` conditions are checked against. @default process.env */
     env?: Record<string, string | undefined>;
+    /**
+     * The remote cache to ask (`HEAD`) about local misses; null for none. @default from the
+     * `GATEHOUSE_REMOTE_CACHE_*` variables of `env`, as a run reads them
+     */
+    remoteCache?: RemoteCacheConfig | null;
   } = {},
 ): Promise<GateExplanation[]> {
   const rootDir = pipeline.rootDir;
@@ -53,7 +59,12 @@ export async function explain(
   const cache = new GateCache(stateDir, stateKey.key);
   const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !options.noCache);
   try {
-    return await explainWith(pipeline, options, { rootDir, stateKey, cache, hashIndex });
+    const remote =
+      options.remoteCache !== undefined
+        ? options.remoteCache
+        : remoteCacheConfig(options.env ?? process.env).config;
+    const client = remote && cache.enabled ? new RemoteCacheClient(remote) : null;
+    return await explainWith(pipeline, options, { rootDir, stateKey, cache, hashIndex, client });
   } finally {
     await hashIndex.save().catch(() => undefined);
   }
@@ -62,9 +73,17 @@ export async function explain(
 async function explainWith(
   pipeline: ResolvedPipeline,
   options: Parameters<typeof explain>[1] & object,
-  ctx: { rootDir: string; stateKey: StateKeyResult; cache: GateCache; hashIndex: HashIndex },
+  ctx: {
+    rootDir: string;
+    stateKey: StateKeyResult;
+    cache: GateCache;
+    hashIndex: HashIndex;
+    client: RemoteCacheClient | null;
+  },
 ): Promise<GateExplanation[]> {
-  const { rootDir, stateKey, cache, hashIndex } = ctx;
+  const { rootDir, stateKey, cache, hashIndex, client } = ctx;
+  /** Why the server cannot be asked, once it did not answer: not asked again. */
+  let remoteDown: string | null = null;
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const setupKey = pipeline.setup
     ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex))
@@ -94,13 +113,28 @@ async function explainWith(
         key,
         reasons: ['inputs, command, env and needs unchanged'],
       });
-    else
-      out.push({
-        id: g.id,
-        action: 'run',
-        key,
-        reasons: await missReasons(cache, g.id, key, manifest),
-      });
+    else {
+      const reasons = await missReasons(cache, g.id, key, manifest);
+      if (client !== null && remoteDown === null) {
+        const onServer = await client.has(key);
+        if (onServer === true) {
+          out.push({
+            id: g.id,
+            action: 'cached',
+            key,
+            reasons: [
+              'on the remote cache: a run downloads it and replays it once its checks pass',
+              ...reasons.map((r) => `not in the local cache: ${r}`),
+            ],
+          });
+          continue;
+        }
+        if (onServer === null) remoteDown = 'the remote cache did not answer';
+        else reasons.push('not on the remote cache either');
+      }
+      if (remoteDown !== null) reasons.push(remoteDown);
+      out.push({ id: g.id, action: 'run', key, reasons });
+    }
   }
   return out;
 }

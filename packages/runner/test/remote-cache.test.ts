@@ -10,6 +10,7 @@ import type { GateResult, RunEvent, RunReport } from '@gatehouse-ci/core';
 import { validateReportSchema } from '@gatehouse-ci/report';
 import { gate } from '@gatehouse-ci/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { explain } from '../src/explain.js';
 import { artifactTag, RemoteCacheClient, type RemoteCacheConfig } from '../src/remote-cache.js';
 import { gzipArtifact, tarArtifact, type ArtifactManifest } from '../src/remote-artifact.js';
 import { pipe, project, run, status } from './helpers.js';
@@ -172,6 +173,35 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
     ).toBeNull();
 
     const b = track(cloneOf(a));
+    // explain asks the server about what the new clone's local cache lacks.
+    const said = await explain(pipe(b, gates()), {
+      env: { PATH: process.env.PATH, CANARY },
+      remoteCache: config(server),
+    });
+    const actions = Object.fromEntries(said.map((e) => [e.id, e.action]));
+    expect(actions).toMatchObject({
+      build: 'cached',
+      lint: 'cached',
+      sonar: 'cached',
+      leaky: 'run',
+      flaky: 'run',
+    });
+    expect(said.find((e) => e.id === 'build')!.reasons[0]).toMatch(/^on the remote cache: /);
+    expect(said.find((e) => e.id === 'leaky')!.reasons).toContain('not on the remote cache either');
+    const unasked = await explain(pipe(b, gates()), {
+      env: { PATH: process.env.PATH, CANARY },
+      remoteCache: null,
+    });
+    expect(unasked.find((e) => e.id === 'build')!.action).toBe('run');
+    const down = await explain(pipe(b, gates()), {
+      env: { PATH: process.env.PATH, CANARY },
+      remoteCache: { ...config(server), url: `http://127.0.0.1:${await freePort()}` },
+    });
+    expect(down.find((e) => e.id === 'build')).toMatchObject({ action: 'run' });
+    expect(down.find((e) => e.id === 'build')!.reasons).toContain(
+      'the remote cache did not answer',
+    );
+
     const second = await runIn(b, config(server), stateHome);
     expect(status(second.report)).toEqual({
       build: 'cached',
