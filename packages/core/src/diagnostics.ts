@@ -142,6 +142,16 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The id a package gate expands to (`<package>-<gate>`) is already taken, or too long.',
   },
+  GH_RELEASE_DEPLOY: {
+    severity: 'error',
+    summary:
+      '`release.deploy: true`, but `release.from` is not a gate of `packages:`, or the workspace is not a pnpm workspace (the only kind deployed so far).',
+  },
+  GH_RELEASE_NOT_DEPLOYED: {
+    severity: 'warning',
+    summary:
+      '`release.from` is a gate of `packages:` in an npm, yarn or bun workspace: the image gets `copy` as written and no production dependencies (only pnpm workspaces are deployed so far).',
+  },
   GH_INVALID_ID: {
     severity: 'error',
     summary: 'A gate id does not match `^[a-z][a-z0-9-]{0,62}$`.',
@@ -175,7 +185,7 @@ export const DIAGNOSTIC_CODES = {
   GH_IMAGE_STAGE_NAME: {
     severity: 'error',
     summary:
-      'An image is a bare stage name of the generated Dockerfile (`base`, `setup`, `gate-*`, `result-*`, `gatehouse-results`, `gatehouse-verdict`, `release`), which `FROM` would read as that stage.',
+      'An image is a bare stage name of the generated Dockerfile (`base`, `setup`, `gate-*`, `result-*`, `gatehouse-results`, `gatehouse-verdict`, `gatehouse-judged`, `gatehouse-deploy`, `release`), which `FROM` would read as that stage.',
   },
   GH_INVALID_TIMEOUT: {
     severity: 'error',

@@ -155,6 +155,14 @@ export interface UserRelease {
   /** @default 'node' */
   user?: string;
   workdir?: string;
+  /**
+   * Make the image of the workspace package of `from` (a gate of `packages:`): its `copy`
+   * files (relative to the package directory), its package.json and its production
+   * dependencies, workspace packages included (`pnpm deploy --prod`).
+   * @default true when `from` is a gate of `packages:` in a pnpm workspace
+   * @see docs/monorepos.md#release-image-of-an-app
+   */
+  deploy?: boolean;
 }
 
 /** `gatehouse.yml`, as written. */
@@ -245,8 +253,19 @@ export interface ResolvedSetup {
   timeoutMs: number;
 }
 
+/** The workspace package a release image is made of (`release.deploy`). */
+export interface ReleasePackage {
+  /** The package's `name`. */
+  name: string;
+  /** Its directory, POSIX, relative to the config directory. */
+  dir: string;
+  /** The package manager that deploys it with its production dependencies. */
+  manager: 'pnpm';
+}
+
 export interface ResolvedRelease {
   from: string;
+  /** Relative to the config directory (with `package`, under the package's directory). */
   copy: string[];
   cmd: string[];
   image: string;
@@ -254,6 +273,11 @@ export interface ResolvedRelease {
   env: Record<string, string>;
   user: string;
   workdir: string;
+  /**
+   * Present when the image is made of a workspace package: its production dependencies are
+   * deployed into the image, and `copy` is taken from the package's directory.
+   */
+  package?: ReleasePackage;
 }
 
 /** Options of one target, as given under `targets.<name>` (validated by the target plugin). */

@@ -266,3 +266,55 @@ gates:
     );
   });
 });
+
+describe('the release of a package gate', () => {
+  const RELEASE = `release:
+  from: web-build
+  copy: [dist/, public/*.html]
+  cmd: [node, dist/index.js]
+`;
+  const codes = (v: Awaited<ReturnType<typeof load>>) =>
+    v.diagnostics.map((d) => [d.code, d.severity, d.path]);
+
+  it('is made of the package in a pnpm workspace: `copy` under its directory', async () => {
+    const v = await load(workspace(), BASE + RELEASE);
+    expect(v.diagnostics).toEqual([]);
+    expect(v.pipeline!.release).toMatchObject({
+      from: 'web-build',
+      copy: ['apps/web/site/dist/', 'apps/web/site/public/*.html'],
+      package: { name: 'web', dir: 'apps/web/site', manager: 'pnpm' },
+    });
+  });
+
+  it('`deploy: false` copies `copy` as written', async () => {
+    const v = await load(workspace(), `${BASE + RELEASE}  deploy: false\n`);
+    expect(v.diagnostics).toEqual([]);
+    expect(v.pipeline!.release!.copy).toEqual(['dist/', 'public/*.html']);
+    expect(v.pipeline!.release!.package).toBeUndefined();
+  });
+
+  it('in an npm workspace: a warning by default, an error when asked for', async () => {
+    const root = workspace(['packages/*', 'apps/**'], 'npm');
+    const quiet = await load(root, BASE + RELEASE);
+    expect(codes(quiet)).toEqual([['GH_RELEASE_NOT_DEPLOYED', 'warning', 'release.from']]);
+    expect(quiet.diagnostics[0]!.message).toContain('npm workspace');
+    expect(quiet.pipeline!.release!.copy).toEqual(['dist/', 'public/*.html']);
+    expect(quiet.pipeline!.release!.package).toBeUndefined();
+    const asked = await load(root, `${BASE + RELEASE}  deploy: true\n`);
+    expect(codes(asked)).toEqual([['GH_RELEASE_DEPLOY', 'error', 'release.deploy']]);
+    expect((await load(root, `${BASE + RELEASE}  deploy: false\n`)).diagnostics).toEqual([]);
+  });
+
+  it('`deploy: true` needs `from` to be a gate of packages', async () => {
+    const plain = `${BASE}  bundle: { run: echo, needs: [build] }\n${RELEASE.replace('web-build', 'bundle')}  deploy: true\n`;
+    expect(codes(await load(workspace(), plain))).toEqual([
+      ['GH_RELEASE_DEPLOY', 'error', 'release.deploy'],
+    ]);
+    const root = mkdtempSync(join(tmpdir(), 'gh-plain-'));
+    dirs.push(root);
+    const single = `version: 1\nname: app\ngates:\n  build: { run: echo }\n${RELEASE.replace('web-build', 'build')}  deploy: true\n`;
+    const v = await load(root, single);
+    expect(codes(v)).toEqual([['GH_RELEASE_DEPLOY', 'error', 'release.deploy']]);
+    expect(v.diagnostics[0]!.loc?.line).toBe(9);
+  });
+});

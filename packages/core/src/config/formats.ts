@@ -13,7 +13,7 @@ const MAX_TIMEOUT_MS = 24 * 3_600_000;
  * a reference with a tag, a digest or a registry path is never a stage name.
  */
 const STAGE_NAME_IMAGE =
-  /^(?:base|setup|release|gatehouse-results|gatehouse-verdict|(?:gate|result)-[a-z0-9._-]*)$/i;
+  /^(?:base|setup|release|gatehouse-(?:results|verdict|judged|deploy)|(?:gate|result)-[a-z0-9._-]*)$/i;
 const isStageName = (image: string): boolean => STAGE_NAME_IMAGE.test(image);
 const GATE_ID_RE = new RegExp(GATE_ID_PATTERN);
 const ENV_NAME_RE = new RegExp(ENV_NAME_PATTERN);

@@ -12,6 +12,7 @@ import { sha256 } from '../hash.js';
 import { isPlainObject } from '../object.js';
 import type {
   GatePackage,
+  ReleasePackage,
   Policy,
   ResolvedEvidence,
   ResolvedGate,
@@ -209,6 +210,7 @@ export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): Co
     configSha256: sha256(parsed.bytes),
     presets,
     ...(v.packages ? { packages: v.packages } : {}),
+    ...(v.release ? { releasePackage: v.release } : {}),
     ...(v.presets ? { extended: v.presets } : {}),
   });
   setLocator(pipeline, v.locate);
@@ -245,6 +247,8 @@ export interface ResolveContext {
   presets: Record<string, GateKindPreset>;
   /** The package of each gate expanded from `packages:` (pass 4 of validation). */
   packages?: Record<string, GatePackage>;
+  /** The workspace package the release image is made of (pass 4 of validation). */
+  releasePackage?: ReleasePackage;
   /** The presets of `extends`, in the order read. */
   extended?: ResolvedPreset[];
 }
@@ -283,6 +287,7 @@ export function resolveConfig(config: UserConfig, ctx: ResolveContext): Resolved
         env: { ...(r.env ?? {}) },
         user: r.user ?? 'node',
         workdir: r.workdir ?? workdir,
+        ...(ctx.releasePackage ? { package: { ...ctx.releasePackage } } : {}),
       }
     : null;
   const targets: ResolvedPipeline['targets'] = {};

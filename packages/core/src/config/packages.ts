@@ -5,7 +5,7 @@
  */
 import { findCycle } from '../dag.js';
 import { didYouMean, formatPath } from '../diagnostics.js';
-import type { GatePackage } from '../model.js';
+import type { GatePackage, ReleasePackage } from '../model.js';
 import { isPlainObject } from '../object.js';
 import {
   dependenciesOf,
@@ -28,6 +28,8 @@ export interface PackageExpansion {
   value: Record<string, unknown>;
   /** The package of each expanded gate, by gate id. */
   packages: Record<string, GatePackage>;
+  /** The workspace package the release image is made of (`release.deploy`), if any. */
+  release?: ReleasePackage;
 }
 
 /** Whether any gate of a parsed config declares `packages`. */
@@ -264,5 +266,66 @@ export function expandPackageGates(
       },
     );
   }
-  return { value: { ...value, gates: out }, packages };
+  const deployed = releasePackage(value.release, packages, workspace, c, at);
+  return {
+    value: {
+      ...value,
+      gates: out,
+      ...(deployed ? { release: deployed.release } : {}),
+    },
+    packages,
+    ...(deployed ? { release: deployed.package } : {}),
+  };
+}
+
+/**
+ * The workspace package the release image is made of (`release.deploy`, on by default when
+ * `from` is a gate of `packages:`), with `copy` taken under its directory; null when the
+ * release copies `copy` as written. Only pnpm workspaces are deployed so far.
+ */
+function releasePackage(
+  release: unknown,
+  packages: Record<string, GatePackage>,
+  workspace: Workspace,
+  c: Collector,
+  at: (path: PathSeg[], key?: boolean) => Range | null,
+): { release: Record<string, unknown>; package: ReleasePackage } | null {
+  if (!isPlainObject(release) || typeof release.from !== 'string') return null;
+  const deploy = release.deploy;
+  if (deploy === false) return null;
+  const pkg = packages[release.from];
+  const p = ['release', 'deploy'];
+  if (!pkg) {
+    if (deploy === true)
+      c.report(
+        'GH_RELEASE_DEPLOY',
+        p,
+        at(p),
+        `\`release.deploy\` makes the image of a workspace package, but \`${release.from}\` is not a gate of \`packages:\``,
+        { hint: 'name an expanded gate in `release.from` (`web-build`), or remove `deploy`' },
+      );
+    return null;
+  }
+  if (workspace.packageManager !== 'pnpm') {
+    const why = `deploying a package with its production dependencies is supported for pnpm workspaces only, and this is a ${workspace.packageManager} workspace`;
+    if (deploy === true)
+      c.report('GH_RELEASE_DEPLOY', p, at(p), `\`release.deploy\`: ${why}`, {
+        hint: 'remove `deploy` and list what the image needs in `release.copy`',
+      });
+    else
+      c.report(
+        'GH_RELEASE_NOT_DEPLOYED',
+        ['release', 'from'],
+        at(['release', 'from']),
+        `the release image of \`${pkg.name}\` gets \`release.copy\` as written and no production dependencies: ${why}`,
+        {
+          hint: 'list what the image needs in `release.copy` (relative to the config directory), and set `release.deploy: false` to say so',
+        },
+      );
+    return null;
+  }
+  return {
+    release: { ...release, copy: strings(release.copy).map((x) => underDir(pkg.dir, x)) },
+    package: { name: pkg.name, dir: pkg.dir, manager: 'pnpm' },
+  };
 }

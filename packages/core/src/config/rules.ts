@@ -235,6 +235,24 @@ export function releaseFromGate(ctx: RuleContext): void {
   });
 }
 
+/**
+ * `release.deploy: true` needs a gate of `packages:` to deploy; with package gates, which
+ * gate `from` names is known after expansion (`packages.ts` checks it there).
+ */
+export function releaseDeployNeedsPackages(ctx: RuleContext): void {
+  const release = ctx.value.release;
+  if (!isPlainObject(release) || release.deploy !== true) return;
+  if (Object.values(ctx.gates).some(isPackageGate)) return;
+  const p = ['release', 'deploy'];
+  ctx.c.report(
+    'GH_RELEASE_DEPLOY',
+    p,
+    ctx.at(p),
+    '`release.deploy` makes the image of a workspace package, but no gate is declared for `packages:`',
+    { hint: 'remove `deploy`: the image gets `release.copy` from the `from` gate' },
+  );
+}
+
 /** The semantic rules, in the order they run. */
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
   knownKinds,
@@ -245,6 +263,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   noCredentialsInEnv,
   noCycles,
   releaseFromGate,
+  releaseDeployNeedsPackages,
 ];
 
 /** Run every rule over a parsed config. */

@@ -114,7 +114,7 @@ const timeout = (description: string, def?: string): SchemaNode => ({
 
 const image = (description: string): SchemaNode => ({
   type: 'string',
-  description: `${description} Pin a tag or a digest: \`latest\` or no tag is a warning. A bare stage name of the generated Dockerfile (\`base\`, \`setup\`, \`gate-*\`, \`result-*\`, \`gatehouse-results\`, \`gatehouse-verdict\`, \`release\`) is refused.`,
+  description: `${description} Pin a tag or a digest: \`latest\` or no tag is a warning. A bare stage name of the generated Dockerfile (\`base\`, \`setup\`, \`gate-*\`, \`result-*\`, \`gatehouse-results\`, \`gatehouse-verdict\`, \`gatehouse-judged\`, \`gatehouse-deploy\`, \`release\`) is refused.`,
   pattern: '^[A-Za-z0-9][A-Za-z0-9._/:@-]*$',
   'x-gatehouse-format': 'image',
 });
@@ -399,7 +399,11 @@ export const configSchema: SchemaNode = {
           description: 'Gate whose outputs the image is made from (usually `build`).',
           'x-gatehouse-format': 'gate-id',
         },
-        copy: globList('Files and directories copied into the image.'),
+        copy: {
+          ...globList('Files and directories copied into the image.'),
+          description:
+            'Files and directories copied into the image. Relative to the config directory, or to the package directory when the image is made of a workspace package (`deploy`); `!` negates; may not be absolute or leave the directory.',
+        },
         cmd: {
           type: 'array',
           minItems: 1,
@@ -424,6 +428,11 @@ export const configSchema: SchemaNode = {
           type: 'string',
           description: 'Working directory of the image. Default: the top-level `workdir`.',
           'x-gatehouse-format': 'absolute-path',
+        },
+        deploy: {
+          type: 'boolean',
+          description:
+            'Make the image of the workspace package that `from` (a gate of `packages:`) is expanded for: its `copy` files, its package.json and its production dependencies, workspace packages included with their build outputs (`pnpm deploy --prod`). Default: true when `from` is a gate of `packages:` in a pnpm workspace. `false` copies `copy` from the gate as written.',
         },
       },
     },

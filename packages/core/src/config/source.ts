@@ -18,6 +18,8 @@ export interface SourceValidation {
   locate: Locate;
   /** The workspace package of each gate expanded from a gate of `packages:`. */
   packages?: Record<string, import('../model.js').GatePackage>;
+  /** The workspace package the release image is made of (`release.deploy`). */
+  release?: import('../model.js').ReleasePackage;
   /** The presets of `extends`, in the order read (a config with `extends` only). */
   presets?: import('../model.js').ResolvedPreset[];
   /** The config merged with its presets, before gates of `packages` expand. */

@@ -84,6 +84,7 @@ export function checkSource(
       text,
       locate: c.locate,
       packages: x.packages,
+      ...(x.release ? { release: x.release } : {}),
     };
   }
   return { diagnostics: c.finish(), value, text, locate: c.locate };
@@ -108,10 +109,12 @@ function checkExtending(
   if (clean()) checkSemantics(x.value, x.c, presets);
   let out: Record<string, unknown> = x.value;
   let packages: SourceValidation['packages'];
+  let release: SourceValidation['release'];
   if (hasPackageGates(out) && clean()) {
     const e = expandPackageGates(out, dirname(configPath), x.c);
     out = e.value;
     packages = e.packages;
+    release = e.release;
   }
   return {
     diagnostics: x.finish(),
@@ -122,5 +125,6 @@ function checkExtending(
     merged: x.value,
     ...(x.base ? { presetBase: x.base } : {}),
     ...(packages ? { packages } : {}),
+    ...(release ? { release } : {}),
   };
 }
