@@ -5,12 +5,14 @@
  */
 import { isAbsolute, posix, relative, sep } from 'node:path';
 import { GatehouseError, generatedHeader } from '@gatehouse-ci/core';
-import type { ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
+import type { ReleasePackage, ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
 import { dockerVerdictJudge, dockerVerdictSpec } from '@gatehouse-ci/report';
 import { dockerfileProblems } from './checks.js';
 import { dockerignoreLines } from './dockerignore.js';
 import {
   BASE_STAGE,
+  DEPLOY_ROOT,
+  DEPLOY_STAGE,
   INLINE_COMMAND_LIMIT,
   JUDGE_ROOT,
   JUDGED_STAGE,
@@ -39,9 +41,11 @@ import { jsonString } from './print.js';
 import {
   CA_SECRET_ID,
   CMD_ROOT,
+  DEPLOY_ARGV0,
   GATE_ARGV0,
   OUT_ROOT,
   SETUP_ARGV0,
+  deployCommand,
   gateWrapper,
   setupWrapper,
   verdictCommand,
@@ -276,7 +280,27 @@ export function buildDockerfile(
       },
     ];
     if (env.length > 0) ins.push({ kind: 'ENV', vars: env });
-    ins.push(...copyGlobs(release.copy, workdir, JUDGED_STAGE, release.user, release.workdir));
+    const pkg = release.package;
+    if (pkg === undefined) {
+      ins.push(...copyGlobs(release.copy, workdir, JUDGED_STAGE, release.user, release.workdir));
+    } else {
+      stages.push(deployStage(pkg, setup, withCa));
+      // `copy` is under the package's directory, and lands at the same place under the
+      // release's workdir; the deployed package.json and node_modules come last, so they win.
+      const own = release.copy.map((c) => posix.relative(pkg.dir, c) || '.');
+      const pkgRoot = posix.join(workdir, pkg.dir);
+      ins.push(...copyGlobs(own, pkgRoot, JUDGED_STAGE, release.user, release.workdir));
+      ins.push(
+        ...['package.json', 'node_modules'].map((name): CopyInstruction => ({
+          kind: 'COPY',
+          from: DEPLOY_STAGE,
+          chown: release.user,
+          // A package without production dependencies may have no node_modules.
+          sources: [tolerantSource(`${DEPLOY_ROOT}/${name}`)],
+          dest: containerPath(release.workdir, name),
+        })),
+      );
+    }
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });
     ins.push({ kind: 'CMD', argv: release.cmd });
@@ -356,6 +380,36 @@ function gateStage(
   };
   ins.push(run);
   return { name: stageName(gate.id), from, instructions: ins };
+}
+
+/**
+ * The judged stage with the release's workspace package deployed into {@link DEPLOY_ROOT}:
+ * its production dependencies, and its workspace dependencies as the gates built them.
+ */
+function deployStage(
+  pkg: ReleasePackage,
+  setup: ResolvedPipeline['setup'],
+  withCa: boolean,
+): Stage {
+  const secrets = setup?.secrets ?? [];
+  return {
+    name: DEPLOY_STAGE,
+    from: JUDGED_STAGE,
+    instructions: [
+      {
+        kind: 'RUN',
+        mounts: secretMounts(secrets, withCa),
+        argv: [
+          '/bin/sh',
+          '-c',
+          deployCommand({ secrets, ca: withCa }),
+          DEPLOY_ARGV0,
+          pkg.name,
+          DEPLOY_ROOT,
+        ],
+      },
+    ],
+  };
 }
 
 /** The config file relative to the build context (the config's directory), or null. */

@@ -2,7 +2,7 @@
  * The Dockerfile's stage layout and the paths it uses, shared with the Docker executor and
  * the CI targets' docker mode (the part they read back is core's `docker-layout.ts`):
  *   base -> setup -> gate-<id>… -> result-<id>… -> gatehouse-results -> gatehouse-verdict
- *     -> gatehouse-judged -> release
+ *     -> gatehouse-judged [-> gatehouse-deploy] -> release
  * The last stage is the default `docker build` target; it depends on the verdict, the
  * verdict on the collector, the collector on every gate: so a plain build runs every
  * gate (in parallel where `needs` allow) and refuses to produce an image when a
@@ -28,6 +28,13 @@ export const VERDICT_STAGE = 'gatehouse-verdict';
  * release `COPY` could fail on an output the failed gate never wrote.
  */
 export const JUDGED_STAGE = 'gatehouse-judged';
+/**
+ * With a release made of a workspace package (`release.package`): the judged stage with the
+ * package deployed into {@link DEPLOY_ROOT} with its production dependencies.
+ */
+export const DEPLOY_STAGE = 'gatehouse-deploy';
+/** Where the deploy stage puts the deployed package (its package.json and node_modules). */
+export const DEPLOY_ROOT = '/gatehouse/deploy';
 /** The release image (the default target when the pipeline has a release). */
 export const RELEASE_STAGE = 'release';
 /** Where generated command files live, relative to the config directory. */

@@ -25,6 +25,7 @@ export const CA_SECRET_ID = 'gatehouse_ca';
 /** `$0` of the wrapper shells; shows up in `ps` and error messages. */
 export const GATE_ARGV0 = 'gatehouse-gate';
 export const SETUP_ARGV0 = 'gatehouse-setup';
+export const DEPLOY_ARGV0 = 'gatehouse-deploy';
 
 /** What a wrapper needs to know; every field is a validated token. */
 export interface WrapperParams {
@@ -83,7 +84,7 @@ function loadCommand(p: WrapperParams): string[] {
   return [`gh_cmd=$(cat ${p.commandFile}; printf x)`, 'gh_cmd=${gh_cmd%x}'];
 }
 
-function exportSecrets(p: WrapperParams): string[] {
+function exportSecrets(p: Pick<WrapperParams, 'secrets' | 'ca'>): string[] {
   const lines = p.secrets.map(
     (name) =>
       `if [ -f /run/secrets/${name} ]; then ${name}=$(cat /run/secrets/${name}); export ${name}; fi`,
@@ -164,6 +165,26 @@ export function gateWrapper(p: WrapperParams & GateCondition & { needs: string[]
   }
   lines.push(resultWriter(p.id), 'exit 0');
   return lines.join('\n');
+}
+
+/**
+ * The deploy step of a release made of a workspace package: `$1` is the package's name, `$2`
+ * the directory it is deployed to, with its production dependencies (workspace packages
+ * included, as the judged stage holds them, build outputs and all). pnpm 10 deploys a
+ * workspace without `inject-workspace-packages` only with `--legacy`; earlier versions do not
+ * know that flag. Setup's secrets and the CA are there in case a package is not in the store.
+ */
+export function deployCommand(p: Pick<WrapperParams, 'secrets' | 'ca'>): string {
+  return [
+    'if ! command -v pnpm >/dev/null 2>&1; then',
+    '  echo "gatehouse: the release image of a workspace package is made with pnpm deploy, and pnpm is not on the PATH of the gates\' image" >&2',
+    '  exit 1',
+    'fi',
+    ...exportSecrets(p),
+    'gh_legacy=',
+    'case $(pnpm --version) in [0-9].*) ;; *) [ "$(pnpm config get inject-workspace-packages 2>/dev/null)" = true ] || gh_legacy=--legacy;; esac',
+    'exec pnpm --filter "$1" --prod --prefer-offline deploy $gh_legacy "$2"',
+  ].join('\n');
 }
 
 /**

@@ -118,6 +118,85 @@ describe('emitDockerfile', () => {
     expect(stages.at(-1)).toBe(VERDICT_STAGE);
   });
 
+  test('a release made of a workspace package deploys it with its production dependencies', () => {
+    const pkg = (dir: string, gateId: string) => ({
+      name: `@acme/${dir}`,
+      dir: `packages/${dir}`,
+      gate: gateId,
+    });
+    const p = pipeline(
+      [
+        g('utils-build', { outputs: ['packages/utils/dist/**'], package: pkg('utils', 'build') }),
+        g('web-build', {
+          needs: ['utils-build'],
+          outputs: ['packages/web/dist/**'],
+          package: pkg('web', 'build'),
+        }),
+      ],
+      {
+        image: IMG,
+        setup: {
+          run: 'pnpm install',
+          inputs: [],
+          env: {},
+          secrets: ['NPM_TOKEN'],
+          timeoutMs: 60_000,
+        },
+        release: {
+          ...structuredClone(release),
+          from: 'web-build',
+          copy: ['packages/web/dist/', 'packages/web/public/*.html'],
+          package: { name: '@acme/web', dir: 'packages/web', manager: 'pnpm' },
+        },
+      },
+    );
+    const { dockerfile } = emitDockerfile(p);
+    const { stages, instructions } = parseBack(dockerfile);
+    expect(stages.slice(-3)).toEqual(['gatehouse-judged', 'gatehouse-deploy', 'release']);
+    expect(dockerfile).toContain('FROM gatehouse-judged AS gatehouse-deploy');
+    // The package name and the directory are arguments, never part of the script.
+    const deploy = instructions.find(
+      (i) => i.keyword === 'RUN' && i.json?.[3] === 'gatehouse-deploy',
+    );
+    expect(deploy?.json?.slice(3)).toEqual(['gatehouse-deploy', '@acme/web', '/gatehouse/deploy']);
+    expect(deploy?.json?.[2]).toContain(
+      'pnpm --filter "$1" --prod --prefer-offline deploy $gh_legacy "$2"',
+    );
+    expect(deploy?.json?.[2]).not.toContain('@acme');
+    // Setup's secrets and the CA reach the deploy, in case a package is not in the store.
+    expect(dockerfile).toMatch(
+      /RUN --mount=type=secret,id=NPM_TOKEN --mount=type=secret,id=gatehouse_ca \["\/bin\/sh", "-c", "[^\n]*", "gatehouse-deploy"/,
+    );
+    const stage = dockerfile.slice(dockerfile.indexOf(' AS release'));
+    // The package's own files land at the top of the release workdir, from the judged gate;
+    // package.json and node_modules come from the deploy, last.
+    expect(stage).toContain(
+      'COPY --from=gatehouse-judged --chown=node ["/app/packages/web/dist", "/srv/app/dist"]',
+    );
+    expect(stage).toContain(
+      'COPY --from=gatehouse-judged --chown=node ["/app/packages/web/public/*.html", "/srv/app/public/"]',
+    );
+    expect(stage).toContain(
+      'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/package.jso[n]", "/srv/app/package.json"]',
+    );
+    expect(stage).toContain(
+      'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/node_module[s]", "/srv/app/node_modules"]',
+    );
+    expect(stage.indexOf('node_module[s]')).toBeGreaterThan(stage.indexOf('packages/web/dist'));
+    expect(stage).not.toMatch(/packages\/utils|"\/app\/node_modules/);
+    expect(validate(dockerfile).filter((d) => d.severity === 1)).toEqual([]);
+
+    // Without a package, the release copies `copy` as written, and there is no deploy stage.
+    const plain = emitDockerfile({
+      ...p,
+      release: { ...p.release!, package: undefined },
+    }).dockerfile;
+    expect(parseBack(plain).stages).not.toContain('gatehouse-deploy');
+    expect(plain).toContain(
+      'COPY --from=gatehouse-judged --chown=node ["/app/packages/web/dist", "/srv/app/packages/web/dist"]',
+    );
+  });
+
   test('line 1 is the generated header and comments hold no user text', () => {
     const evil = 'x\n# syntax=evil/frontend\nRUN touch /pwned';
     const p = sample({ name: evil });
