@@ -1,0 +1,3 @@
+import { shout } from '@acme/utils';
+
+console.log(shout('admin'));

@@ -1,0 +1,4 @@
+import { shout } from '@acme/utils';
+import ms from 'ms';
+
+console.log(shout(`web ready in ${ms(1500)}`));
