@@ -72,9 +72,10 @@ export async function loadProject(
     bytes,
     configPath: abs,
     displayPath,
-    // Gates of `packages:` expand over the workspace: its packages belong to the key.
+    // Gates of `packages:` expand over the workspace: its packages and its package manager
+    // (their default `run`, whether the release is deployed) belong to the key.
     version: bytes.includes('packages')
-      ? `${opts.cache.version}+${sha256(JSON.stringify(discoverWorkspace(dirname(abs)).packages))}`
+      ? `${opts.cache.version}+${workspaceKey(abs)}`
       : opts.cache.version,
     builtins,
   });
@@ -84,6 +85,11 @@ export async function loadProject(
   if (project.pipeline)
     await writeCachedPipeline(opts.cache, key, project.pipeline, project.diagnostics);
   return project;
+}
+
+function workspaceKey(configPath: string): string {
+  const ws = discoverWorkspace(dirname(configPath));
+  return sha256(JSON.stringify([ws.packages, ws.packageManager]));
 }
 
 /**

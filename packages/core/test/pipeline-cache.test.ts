@@ -130,6 +130,33 @@ describe('loadProject with a pipeline cache', () => {
     expect((await open(dir, cache)).fromCache).toBe(true);
   });
 
+  it('misses when the workspace of gates of packages changes its package manager', async () => {
+    const { dir, cache } = await project({
+      'package.json': JSON.stringify({ name: 'shop', private: true, workspaces: ['packages/*'] }),
+      'packages/web/package.json': JSON.stringify({ name: 'web', scripts: { build: 'x' } }),
+    });
+    const config = `version: 1
+name: shop
+gates:
+  build: { packages: { script: build } }
+release: { from: web-build, copy: [dist/], cmd: [node, dist/index.js] }
+`;
+    await writeFile(join(dir, 'gatehouse.yml'), config);
+    const npm = await open(dir, cache);
+    expect(npm.pipeline!.release!.package).toBeUndefined();
+    expect(npm.pipeline!.gates[0]!.run).toBe('cd packages/web && npm run build');
+    expect((await open(dir, cache)).fromCache).toBe(true);
+    await writeFile(join(dir, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n");
+    const pnpm = await open(dir, cache);
+    expect(pnpm.fromCache).toBeFalsy();
+    expect(pnpm.pipeline!.release!.package).toEqual({
+      name: 'web',
+      dir: 'packages/web',
+      manager: 'pnpm',
+    });
+    expect(pnpm.pipeline!.gates[0]!.run).toBe('cd packages/web && pnpm run build');
+  });
+
   it('misses for another program version or other built-in plugins', async () => {
     const { dir, cache } = await project();
     await open(dir, cache);
