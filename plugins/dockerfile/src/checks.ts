@@ -157,6 +157,8 @@ function checkRelease(p: Problems, pipeline: ResolvedPipeline): void {
       p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
   });
   checkGlobs(p, 'release.copy', release.copy, false);
+  // The deployed package's name (from its package.json) is an argument of the deploy step.
+  if (release.package) checkText(p, 'release.from', release.package.name);
   checkEnv(p, 'release.env', release.env);
 }
 

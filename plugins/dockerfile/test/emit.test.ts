@@ -186,6 +186,13 @@ describe('emitDockerfile', () => {
     expect(stage).not.toMatch(/packages\/utils|"\/app\/node_modules/);
     expect(validate(dockerfile).filter((d) => d.severity === 1)).toEqual([]);
 
+    // A name no argument can carry is refused, located at `release.from`.
+    const odd = structuredClone(p);
+    odd.release!.package!.name = '@acme/\ud800web';
+    expect(errorOf(() => emitDockerfile(odd)).diagnostics).toEqual([
+      expect.objectContaining({ code: 'GH_DOCKERFILE_TEXT', path: 'release.from' }),
+    ]);
+
     // Without a package, the release copies `copy` as written, and there is no deploy stage.
     const plain = emitDockerfile({
       ...p,
