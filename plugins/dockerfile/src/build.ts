@@ -290,16 +290,18 @@ export function buildDockerfile(
       const own = release.copy.map((c) => posix.relative(pkg.dir, c) || '.');
       const pkgRoot = posix.join(workdir, pkg.dir);
       ins.push(...copyGlobs(own, pkgRoot, JUDGED_STAGE, release.user, release.workdir));
-      ins.push(
-        ...['package.json', 'node_modules'].map((name): CopyInstruction => ({
+      // A package without production dependencies may have no node_modules.
+      for (const [name, source] of [
+        ['package.json', `${DEPLOY_ROOT}/package.json`],
+        ['node_modules', tolerantSource(`${DEPLOY_ROOT}/node_modules`)],
+      ] as const)
+        ins.push({
           kind: 'COPY',
           from: DEPLOY_STAGE,
           chown: release.user,
-          // A package without production dependencies may have no node_modules.
-          sources: [tolerantSource(`${DEPLOY_ROOT}/${name}`)],
+          sources: [source],
           dest: containerPath(release.workdir, name),
-        })),
-      );
+        });
     }
     ins.push({ kind: 'USER', user: release.user });
     if (release.expose.length > 0) ins.push({ kind: 'EXPOSE', ports: [...release.expose] });

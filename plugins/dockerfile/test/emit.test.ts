@@ -177,7 +177,7 @@ describe('emitDockerfile', () => {
       'COPY --from=gatehouse-judged --chown=node ["/app/packages/web/public/*.html", "/srv/app/public/"]',
     );
     expect(stage).toContain(
-      'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/package.jso[n]", "/srv/app/package.json"]',
+      'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/package.json", "/srv/app/package.json"]',
     );
     expect(stage).toContain(
       'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/node_module[s]", "/srv/app/node_modules"]',
