@@ -123,7 +123,12 @@ export const DIAGNOSTIC_CODES = {
   GH_NO_WORKSPACE: {
     severity: 'error',
     summary:
-      'A gate declares `packages`, but the config directory has no workspace (`pnpm-workspace.yaml` or `package.json#workspaces`) with packages.',
+      'A gate declares `packages`, but the config directory has no workspace (`pnpm-workspace.yaml` or `package.json#workspaces`) with packages, or, in an nx workspace, nx has no project outside the root.',
+  },
+  GH_NX_GRAPH: {
+    severity: 'error',
+    summary:
+      "A gate declares `packages` in an nx workspace whose projects come from nx's project graph, and nx could not compute it; the message has nx's reason.",
   },
   GH_NO_PACKAGES: {
     severity: 'warning',
@@ -239,7 +244,7 @@ export const DIAGNOSTIC_CODES = {
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',
     summary:
-      'A package named in `plugins:` cannot be resolved from the config directory, or the optional package of a built-in executor (`@gatehouse-ci/plugin-docker`) is not installed.',
+      "A package named in `plugins:` cannot be resolved from the config directory, the optional package of a built-in executor (`@gatehouse-ci/plugin-docker`) is not installed, or a gate declares `packages` in an nx workspace with `project.json` projects and `@gatehouse-ci/nx`, which reads nx's project graph, is not installed.",
   },
   GH_PLUGIN_INVALID: {
     severity: 'error',

@@ -29,6 +29,7 @@ export {
   packageOfFile,
   packageSlug,
   workspaceGlobsMatch,
+  usesNxProjects,
   type Workspace,
   type WorkspacePackage,
 } from './workspace.js';

@@ -2,10 +2,12 @@
  * The whole loading sequence the CLI needs: config bytes -> plugins -> validated pipeline,
  * with target names and options checked against the loaded plugins.
  */
-import { discoverWorkspace } from './workspace.js';
+import { discoverWorkspace, type Workspace } from './workspace.js';
 import { dirname, resolve } from 'node:path';
+import { hasPackageGates } from './config/packages.js';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
-import { isGatehouseError, type Diagnostic } from './errors.js';
+import { isGatehouseError, type Diagnostic, type GatehouseError } from './errors.js';
+import { isPlainObject } from './object.js';
 import type { GatehousePlugin } from './plugin.js';
 import { checkBuiltins, importPlugins, PluginRegistry, type PluginEntry } from './plugins.js';
 import { resolveTargetOptions } from './compile.js';
@@ -40,15 +42,46 @@ export interface Project extends ConfigValidation {
    * pipeline) parse the config on their first call.
    */
   fromCache?: boolean;
+  /** The workspace that gates of `packages:` expanded over, when `readWorkspace` read one. */
+  workspace?: Workspace;
 }
 
 /** Options of {@link loadProject}. */
-export interface ProjectOptions extends Omit<LoadOptions, 'presets'> {
+export interface ProjectOptions extends Omit<LoadOptions, 'presets' | 'workspace'> {
   /**
    * Reuse the resolved pipeline of an unchanged config (for commands that only read it,
    * never for `validate`, `compile` or `check`). Off when absent.
    */
   cache?: PipelineCacheOptions;
+  /**
+   * Reads the workspace that gates of `packages:` expand over, when the project needs
+   * another than its package manager's (the CLI reads nx's project graph); null for that
+   * one. Called only when the config may declare such gates. A `GatehouseError` it throws
+   * becomes a diagnostic at the first gate of `packages`.
+   */
+  readWorkspace?: (rootDir: string) => Promise<Workspace | null>;
+}
+
+/** Whether config bytes may declare gates of `packages:`, themselves or through `extends`. */
+function mayExpand(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes);
+  return b.includes('packages') || b.includes('extends');
+}
+
+/** The workspace read by `opts.readWorkspace`, or the `GatehouseError` it threw. */
+async function readWorkspace(
+  abs: string,
+  bytes: Uint8Array,
+  opts: ProjectOptions,
+): Promise<{ workspace?: Workspace; problem?: GatehouseError }> {
+  if (!opts.readWorkspace || !mayExpand(bytes)) return {};
+  try {
+    const workspace = await opts.readWorkspace(dirname(abs));
+    return workspace ? { workspace } : {};
+  } catch (err) {
+    if (isGatehouseError(err)) return { problem: err };
+    throw err;
+  }
 }
 
 /**
@@ -66,7 +99,8 @@ export async function loadProject(
 ): Promise<Project> {
   const abs = resolve(configPath);
   const bytes = await readConfigBytes(abs, configPath);
-  if (!opts.cache) return loadParsed(abs, bytes, builtins, opts);
+  const ws = await readWorkspace(abs, bytes, opts);
+  if (!opts.cache || ws.problem) return loadParsed(abs, bytes, builtins, opts, ws);
   const displayPath = displayName(abs, opts);
   const key = pipelineCacheKey({
     bytes,
@@ -74,21 +108,21 @@ export async function loadProject(
     displayPath,
     // Gates of `packages:` expand over the workspace: its packages and its package manager
     // (their default `run`, whether the release is deployed) belong to the key.
-    version: bytes.includes('packages')
-      ? `${opts.cache.version}+${workspaceKey(abs)}`
+    version: mayExpand(bytes)
+      ? `${opts.cache.version}+${workspaceKey(abs, ws.workspace)}`
       : opts.cache.version,
     builtins,
   });
   const hit = await fromCache(opts.cache, key, abs, bytes, builtins, displayPath);
-  if (hit) return hit;
-  const project = await loadParsed(abs, bytes, builtins, opts);
+  if (hit) return ws.workspace ? { ...hit, workspace: ws.workspace } : hit;
+  const project = await loadParsed(abs, bytes, builtins, opts, ws);
   if (project.pipeline)
     await writeCachedPipeline(opts.cache, key, project.pipeline, project.diagnostics);
   return project;
 }
 
-function workspaceKey(configPath: string): string {
-  const ws = discoverWorkspace(dirname(configPath));
+function workspaceKey(configPath: string, given?: Workspace): string {
+  const ws = given ?? discoverWorkspace(dirname(configPath));
   return sha256(JSON.stringify([ws.packages, ws.packageManager]));
 }
 
@@ -131,12 +165,39 @@ async function fromCache(
   };
 }
 
+/** A thrown error as an error diagnostic at a config path (located later). */
+function problemAt(err: GatehouseError, path: string): Diagnostic {
+  return {
+    code: err.code,
+    severity: 'error',
+    message: err.message,
+    path,
+    loc: null,
+    ...(err.hint ? { hint: err.hint } : {}),
+  };
+}
+
+/** What validation says of gates of `packages` over a workspace that could not be read. */
+const WORKSPACE_NOISE = ['GH_NO_WORKSPACE', 'GH_NO_PACKAGES', 'GH_UNKNOWN_PACKAGE'];
+
+/** The first gate of `packages` in a config, as a config path (`gates.lint.packages`). */
+function firstPackageGate(value: unknown): string | null {
+  if (!hasPackageGates(value)) return null;
+  const gates = (value as { gates: Record<string, unknown> }).gates;
+  const id = Object.keys(gates).find((k) => {
+    const g = gates[k];
+    return isPlainObject(g) && isPlainObject(g.packages);
+  });
+  return id === undefined ? null : `gates.${id}.packages`;
+}
+
 /** {@link loadProject} without the cache. */
 async function loadParsed(
   abs: string,
   bytes: Buffer,
   builtins: readonly PluginEntry[],
-  opts: Omit<LoadOptions, 'presets'>,
+  opts: Omit<LoadOptions, 'presets' | 'workspace'>,
+  ws: { workspace?: Workspace; problem?: GatehouseError },
 ): Promise<Project> {
   // Plugins must be known before validation (they may add gate kinds): the one parse is
   // read leniently for that list first; validation reports anything wrong with it.
@@ -158,24 +219,28 @@ async function loadParsed(
       third.push(plugin!);
     } catch (err) {
       if (!isGatehouseError(err)) throw err;
-      pluginProblems.push({
-        code: err.code,
-        severity: 'error',
-        message: err.message,
-        path,
-        loc: null,
-        ...(err.hint ? { hint: err.hint } : {}),
-      });
+      pluginProblems.push(problemAt(err, path));
     }
   }
   const registry = new PluginRegistry([...base, ...third]);
   await registry.load({ gateKinds: true });
-  const validated = validateParsed(parsed, { ...opts, presets: registry.presets() });
-  // Gate kinds of a plugin that did not load would all be reported unknown: noise next to the real cause.
+  const validated = validateParsed(parsed, {
+    ...opts,
+    presets: registry.presets(),
+    ...(ws.workspace ? { workspace: ws.workspace } : {}),
+  });
+  // A workspace that could not be read matters only to a config with gates of `packages`.
+  const wsPath = ws.problem ? firstPackageGate(validated.resolved ?? parsed.value) : null;
+  if (ws.problem && wsPath !== null) pluginProblems.push(problemAt(ws.problem, wsPath));
+  // Gate kinds of a plugin that did not load would all be reported unknown, and the packages
+  // of a workspace not read missing: noise next to the real cause.
+  const noise = new Set<string>();
+  if (pluginProblems.some((d) => d.path.startsWith('plugins['))) noise.add('GH_UNKNOWN_KIND');
+  if (wsPath !== null) for (const code of WORKSPACE_NOISE) noise.add(code);
   const v = pluginProblems.length
     ? {
         ...validated,
-        diagnostics: validated.diagnostics.filter((d) => d.code !== 'GH_UNKNOWN_KIND'),
+        diagnostics: validated.diagnostics.filter((d) => !noise.has(d.code)),
         pipeline: null,
       }
     : validated;
@@ -222,6 +287,7 @@ async function loadParsed(
     registry,
     text,
     displayPath: shownAs,
+    ...(ws.workspace ? { workspace: ws.workspace } : {}),
     ...(v.resolved ? { resolved: v.resolved } : {}),
     ...(v.presetBase ? { presetBase: v.presetBase } : {}),
   };

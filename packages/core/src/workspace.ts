@@ -1,7 +1,9 @@
 /**
  * Workspace packages: discovered from `pnpm-workspace.yaml` or `package.json#workspaces`
  * (npm, yarn, bun), with the graph of their workspace dependencies. Synchronous, because
- * config validation is; it reads only `package.json` files and the workspace file.
+ * config validation is; it reads only `package.json` files and the workspace file. An nx
+ * workspace whose projects these files do not list ({@link usesNxProjects}) is read from nx's
+ * project graph instead, by `@gatehouse-ci/nx`, and handed to validation as a `Workspace`.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -19,6 +21,11 @@ export interface WorkspacePackage {
   scripts: Record<string, string>;
   /** Names of the workspace packages it depends on (any dependency field), sorted. */
   deps: string[];
+  /**
+   * Its nx targets, sorted, when the workspace is nx's project graph: `packages: { script }`
+   * then selects the projects with that target, and runs it with `nx run`.
+   */
+  targets?: string[];
 }
 
 /** The packages of a workspace, by name, and where their list came from. */
@@ -117,8 +124,8 @@ export function workspaceGlobsMatch(patterns: readonly string[], dir: string): b
   return hit;
 }
 
-/** Directories under `root` with a package.json, POSIX relative paths, not `.`. */
-function packageDirs(root: string): string[] {
+/** Directories under `root` holding a file named `file`, POSIX relative paths, not `.`. */
+function dirsWith(root: string, file: string): string[] {
   const out: string[] = [];
   const walk = (rel: string, depth: number) => {
     let entries;
@@ -130,7 +137,7 @@ function packageDirs(root: string): string[] {
     for (const e of entries) {
       if (!e.isDirectory() || SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
       const child = rel ? posix.join(rel, e.name) : e.name;
-      if (exists(join(root, child, 'package.json'))) out.push(child);
+      if (exists(join(root, child, file))) out.push(child);
       if (depth < MAX_DEPTH) walk(child, depth + 1);
     }
   };
@@ -147,7 +154,7 @@ export function discoverWorkspace(root: string): Workspace {
   const { source, patterns } = workspacePatterns(root);
   const found: Array<{ dir: string; json: Record<string, unknown> }> = [];
   if (patterns.length > 0) {
-    for (const dir of packageDirs(root)) {
+    for (const dir of dirsWith(root, 'package.json')) {
       if (!workspaceGlobsMatch(patterns, dir)) continue;
       const json = readJson(join(root, dir, 'package.json'));
       if (json) found.push({ dir, json });
@@ -171,6 +178,18 @@ export function discoverWorkspace(root: string): Workspace {
   });
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { root, source, patterns, packages, packageManager: packageManagerOf(root) };
+}
+
+/**
+ * Whether `root` is an nx workspace (`nx.json`) with projects that `ws` (the package-manager
+ * workspace) does not list: it has no packages, or a `project.json` lies outside all of them.
+ * The packages of gates of `packages:` then come from nx's project graph.
+ */
+export function usesNxProjects(root: string, ws: Workspace = discoverWorkspace(root)): boolean {
+  if (!exists(join(root, 'nx.json'))) return false;
+  if (ws.packages.length === 0) return true;
+  const dirs = new Set(ws.packages.map((p) => p.dir));
+  return dirsWith(root, 'project.json').some((d) => !dirs.has(d));
 }
 
 /** The workspace dependencies of `name`, transitively (without `name`), sorted. */

@@ -23,6 +23,7 @@ import type {
   UserGate,
 } from '../model.js';
 import type { GateKindPreset } from '../plugin.js';
+import type { Workspace } from '../workspace.js';
 import {
   BUILTIN_PRESETS,
   DEFAULT_EVIDENCE_PATHS,
@@ -50,6 +51,12 @@ export interface LoadOptions {
   presets?: Record<string, GateKindPreset>;
   /** File name shown in diagnostics. @default the path relative to the current directory */
   displayPath?: string;
+  /**
+   * The workspace that gates of `packages:` expand over, read by the caller (nx's project
+   * graph, see `usesNxProjects`). @default the packages of `pnpm-workspace.yaml` or
+   * `package.json#workspaces` in the config directory
+   */
+  workspace?: Workspace;
 }
 
 /** What {@link validateConfig} returns. */
@@ -195,7 +202,7 @@ export function parseConfigBytes(
 /** The checking half of {@link validateBytes}, with the gate kinds of `opts.presets`. */
 export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): ConfigValidation {
   const presets = { ...(opts.presets ?? {}), ...BUILTIN_PRESETS };
-  const v = checkSource(parsed.source, presets, dirname(parsed.abs), parsed.abs);
+  const v = checkSource(parsed.source, presets, dirname(parsed.abs), parsed.abs, opts.workspace);
   const diagnostics = sortDiagnostics(v.diagnostics);
   const own =
     isPlainObject(parsed.value) && !('extends' in parsed.value) ? parsed.value : undefined;

@@ -72,10 +72,24 @@ const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 function selects(filter: Record<string, unknown>, p: WorkspacePackage): boolean {
-  if (typeof filter.script === 'string' && !(filter.script in p.scripts)) return false;
+  const script = filter.script;
+  if (typeof script === 'string' && !(p.targets ? p.targets.includes(script) : script in p.scripts))
+    return false;
   const match = strings(filter.match);
   if (match.length === 0) return true;
   return workspaceGlobsMatch(match, p.name) || workspaceGlobsMatch(match, p.dir);
+}
+
+/**
+ * The default `run` of a package's gate selected by `script`, and whether it runs in the
+ * package directory: `<package manager> run <script>` there, or for an nx project
+ * `nx run <project>:<target>` from the workspace root, with nx neither running the target's
+ * dependencies (the gates' `needs` do) nor replaying it from nx's cache (Gatehouse's decides).
+ */
+function defaultRun(ws: Workspace, p: WorkspacePackage, script: string): [string, boolean] {
+  if (!p.targets) return [`${ws.packageManager} run ${script}`, true];
+  const task = `${shellWord(p.name)}:${shellWord(script)}`;
+  return [`npx --no-install nx run ${task} --excludeTaskDependencies --skip-nx-cache`, false];
 }
 
 /**
@@ -111,9 +125,14 @@ export function expandPackageGates(
         'GH_NO_WORKSPACE',
         path,
         at(path, true),
-        `\`gates.${t}\` is declared for workspace packages, but ${rootDir} has no workspace packages`,
+        workspace.source === 'nx'
+          ? `\`gates.${t}\` is declared for workspace packages, but nx's project graph of ${rootDir} has no project outside the root`
+          : `\`gates.${t}\` is declared for workspace packages, but ${rootDir} has no workspace packages`,
         {
-          hint: 'list the packages in pnpm-workspace.yaml or package.json#workspaces, or remove `packages`',
+          hint:
+            workspace.source === 'nx'
+              ? 'add nx projects (a project.json per project), or remove `packages`'
+              : 'list the packages in pnpm-workspace.yaml or package.json#workspaces, or remove `packages`',
         },
       );
       continue;
@@ -184,10 +203,10 @@ export function expandPackageGates(
       const o = overrides[p.name];
       const merged: Record<string, unknown> = { ...base, ...(isPlainObject(o) ? o : {}) };
       const deps = dependenciesOf(workspace, p.name);
-      const run =
+      const [run, inDir] =
         typeof merged.run === 'string'
-          ? merged.run
-          : `${workspace.packageManager} run ${String(filter.script)}`;
+          ? [merged.run, true]
+          : defaultRun(workspace, p, String(filter.script));
       const needs = new Set<string>();
       for (const raw of strings(merged.needs)) {
         const up = raw.startsWith('^');
@@ -227,7 +246,7 @@ export function expandPackageGates(
           : `${p.name}: ${id}`;
       out[gid] = {
         ...merged,
-        run: `cd ${shellWord(p.dir)} && ${run}`,
+        run: inDir ? `cd ${shellWord(p.dir)} && ${run}` : run,
         description,
         needs: [...needs].sort(),
         inputs,

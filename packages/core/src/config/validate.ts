@@ -14,6 +14,7 @@
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import type { GateKindPreset } from '../plugin.js';
+import type { Workspace } from '../workspace.js';
 import { yamlLoaded, type Collector } from './collector.js';
 import { checkMerged, extendingSchema, resolveExtends, usesExtends } from './extends.js';
 import { expandPackageGates, hasPackageGates } from './packages.js';
@@ -44,12 +45,16 @@ export function validateSource(
   return checkSource(parseSource(bytes, file), presets);
 }
 
-/** The second half of {@link validateSource}: schema walk and semantic checks. */
+/**
+ * The second half of {@link validateSource}: schema walk and semantic checks. Gates of
+ * `packages:` expand over `workspace`, else over the workspace discovered in `rootDir`.
+ */
 export function checkSource(
   parsed: ParsedSource,
   presets: Record<string, GateKindPreset>,
   rootDir?: string,
   configPath?: string,
+  workspace?: Workspace,
 ): SourceValidation {
   if (parsed.done) return parsed.done;
   const { c, text } = parsed.state;
@@ -68,7 +73,7 @@ export function checkSource(
   );
   if (extending) {
     const abs = configPath ?? resolvePath(rootDir ?? '.', basename(c.file));
-    return checkExtending(value as Record<string, unknown>, c, text, abs, presets);
+    return checkExtending(value as Record<string, unknown>, c, text, abs, presets, workspace);
   }
   checkSemantics(value, c, presets);
   // Pass 4: gates of `packages:`, once the config itself holds together.
@@ -77,7 +82,7 @@ export function checkSource(
     hasPackageGates(value) &&
     !c.diagnostics.some((d) => d.severity === 'error')
   ) {
-    const x = expandPackageGates(value as Record<string, unknown>, rootDir, c);
+    const x = expandPackageGates(value as Record<string, unknown>, rootDir, c, workspace);
     return {
       diagnostics: c.finish(),
       value: x.value,
@@ -97,6 +102,7 @@ function checkExtending(
   text: string,
   configPath: string,
   presets: Record<string, GateKindPreset>,
+  workspace: Workspace | undefined,
 ): SourceValidation {
   const x = resolveExtends({ c, text, value, configPath });
   const own = { presets: x.presets };
@@ -111,7 +117,7 @@ function checkExtending(
   let packages: SourceValidation['packages'];
   let release: SourceValidation['release'];
   if (hasPackageGates(out) && clean()) {
-    const e = expandPackageGates(out, dirname(configPath), x.c);
+    const e = expandPackageGates(out, dirname(configPath), x.c, workspace);
     out = e.value;
     packages = e.packages;
     release = e.release;
