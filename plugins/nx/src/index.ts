@@ -172,12 +172,22 @@ export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSu
   return g;
 }
 
-/** nx's project graph as a Gatehouse {@link Workspace} (projects outside the root left out). */
+/**
+ * nx's project graph as a Gatehouse {@link Workspace}: each project with its root, its
+ * dependencies (declared and inferred, e.g. from imports) and its targets. A project at the
+ * root is left out, and so are the dependencies on it.
+ */
 export async function readNxWorkspace(root: string): Promise<Workspace> {
   const g = await readNxProjectGraph(root);
-  const packages = g.projects
-    .filter((p) => p.root !== '.' && p.root !== '')
-    .map((p) => ({ name: p.name, dir: p.root, scripts: {}, deps: p.deps }));
+  const inside = g.projects.filter((p) => p.root !== '.' && p.root !== '');
+  const names = new Set(inside.map((p) => p.name));
+  const packages = inside.map((p) => ({
+    name: p.name,
+    dir: p.root,
+    scripts: {},
+    deps: p.deps.filter((d) => names.has(d)),
+    targets: p.targets,
+  }));
   return {
     root,
     source: 'nx',
