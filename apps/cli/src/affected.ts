@@ -10,6 +10,7 @@ import {
   GatehouseError,
   type AffectedPackages,
   type ResolvedPipeline,
+  type Workspace,
 } from '@gatehouse-ci/core';
 
 const run = promisify(execFile);
@@ -73,10 +74,8 @@ export function isUnknownBase(base: string): boolean {
 }
 
 /** Every package and gate, when there is nothing to compare with. */
-function everything(pipeline: ResolvedPipeline, base: string): AffectedSelection {
-  const all = discoverWorkspace(pipeline.rootDir)
-    .packages.map((p) => p.name)
-    .sort();
+function everything(pipeline: ResolvedPipeline, base: string, ws: Workspace): AffectedSelection {
+  const all = ws.packages.map((p) => p.name).sort();
   return {
     base,
     files: [],
@@ -96,24 +95,31 @@ export interface AffectedOptions {
   allWhenUnknown?: boolean;
   /** Only committed changes count (see {@link changedFiles}). */
   committed?: boolean;
+  /**
+   * The workspace the package gates expanded over (`Project.workspace`: nx's project graph).
+   * @default the package-manager workspace of the config directory
+   */
+  workspace?: Workspace;
 }
 
 /** What a change since `base` affects in `pipeline`'s workspace. */
 export async function affectedSelection(
   pipeline: ResolvedPipeline,
   base: string,
-  { allWhenUnknown = false, committed = false }: AffectedOptions = {},
+  { allWhenUnknown = false, committed = false, workspace }: AffectedOptions = {},
 ): Promise<AffectedSelection & { full: boolean }> {
-  if (allWhenUnknown && isUnknownBase(base)) return { ...everything(pipeline, base), full: true };
+  const ws = workspace ?? discoverWorkspace(pipeline.rootDir);
+  if (allWhenUnknown && isUnknownBase(base))
+    return { ...everything(pipeline, base, ws), full: true };
   let files: string[];
   try {
     files = await changedFiles(pipeline.rootDir, base, committed);
   } catch (err) {
     if (allWhenUnknown && (err as { code?: string }).code === 'GH_AFFECTED_BASE')
-      return { ...everything(pipeline, base), full: true };
+      return { ...everything(pipeline, base, ws), full: true };
     throw err;
   }
-  const set = affectedPackages(discoverWorkspace(pipeline.rootDir), files);
+  const set = affectedPackages(ws, files);
   const hit = new Set(set.affected);
   const gates = pipeline.gates
     .filter((g) => !g.package || hit.has(g.package.name))

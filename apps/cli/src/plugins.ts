@@ -8,6 +8,7 @@
  * The Docker executor is an optional package (`@gatehouse-ci/plugin-docker`, an optional peer
  * dependency of the CLI): projects that never run `--executor docker` do not install its
  * native add-ons. When it is missing, asking for the executor names the package to install.
+ * So is `@gatehouse-ci/nx`, which reads nx's project graph (`workspace.ts`).
  */
 import { GatehouseError, type GatehousePlugin, type LazyPlugin } from '@gatehouse-ci/core';
 
@@ -17,7 +18,7 @@ async function defaultOf(mod: Promise<{ default?: unknown }>): Promise<Gatehouse
 }
 
 /** True when `err` says that `specifier` itself (not something it imports) cannot be found. */
-function isMissing(err: unknown, specifier: string): boolean {
+export function isMissing(err: unknown, specifier: string): boolean {
   const e = err as NodeJS.ErrnoException;
   return (
     (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
@@ -26,19 +27,18 @@ function isMissing(err: unknown, specifier: string): boolean {
   );
 }
 
-/** An optional plugin package: its absence is `GH_PLUGIN_NOT_FOUND` with the install command. */
-async function optional(
-  pkg: string,
-  executor: string,
-  mod: Promise<{ default?: unknown }>,
-): Promise<GatehousePlugin> {
+/**
+ * A module of an optional package, for `what` (`the docker executor`): its absence is
+ * `GH_PLUGIN_NOT_FOUND` with the install command.
+ */
+export async function optionalPackage<T>(pkg: string, what: string, mod: Promise<T>): Promise<T> {
   try {
-    return await defaultOf(mod);
+    return await mod;
   } catch (err) {
     if (!isMissing(err, pkg)) throw err;
     throw new GatehouseError(
       'GH_PLUGIN_NOT_FOUND',
-      `the ${executor} executor is in the optional package \`${pkg}\`, which is not installed`,
+      `${what} is in the optional package \`${pkg}\`, which is not installed`,
       {
         hint: `install it next to gatehouse-ci: npm install --save-dev ${pkg} (pnpm add -D ${pkg}, yarn add --dev ${pkg})`,
         cause: err,
@@ -77,7 +77,13 @@ export const builtinPlugins: readonly LazyPlugin[] = [
       },
     },
     load: () =>
-      optional('@gatehouse-ci/plugin-docker', 'docker', import('@gatehouse-ci/plugin-docker')),
+      defaultOf(
+        optionalPackage(
+          '@gatehouse-ci/plugin-docker',
+          'the docker executor',
+          import('@gatehouse-ci/plugin-docker'),
+        ),
+      ),
   },
   {
     name: '@gatehouse-ci/plugin-github-actions',

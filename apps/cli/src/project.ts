@@ -16,6 +16,7 @@ import type { Io, OptionSpec } from './command.js';
 import { discoverConfig } from './discover.js';
 import { builtinPlugins } from './plugins.js';
 import { CLI_VERSION } from './version.js';
+import { readProjectWorkspace } from './workspace.js';
 
 export { DEFAULT_CONFIG_NAMES } from './discover.js';
 
@@ -52,7 +53,9 @@ export function configCacheDir(configPath: string): string {
 }
 
 /**
- * Load the project of `--config` with the built-in plugins. With `cache: true` (commands
+ * Load the project of `--config` with the built-in plugins; in an nx workspace of
+ * `project.json` projects, gates of `packages:` expand over nx's project graph
+ * ({@link readProjectWorkspace}). With `cache: true` (commands
  * that only read the config), an unchanged config's pipeline comes from
  * {@link configCacheDir} without parsing; locations then cost a parse on first use.
  */
@@ -64,6 +67,7 @@ export async function openProject(
   const configPath = findConfig(io, given);
   const project = await loadProject(configPath, builtinPlugins, {
     displayPath: shown(io, configPath),
+    readWorkspace: readProjectWorkspace,
     ...(opts.cache ? { cache: { dir: configCacheDir(configPath), version: CLI_VERSION } } : {}),
   });
   return { ...project, configPath, configFile: basename(configPath) };

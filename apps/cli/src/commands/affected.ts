@@ -72,6 +72,7 @@ export const affected: Command = {
     const s = await affectedSelection(pipeline, base, {
       allWhenUnknown: values['all-if-no-base'] === true,
       committed: values.committed === true,
+      ...(project.workspace ? { workspace: project.workspace } : {}),
     });
     const jobs = ciPackageJobs(pipeline, s.gates);
     // Every gate of a selected job runs, so the gates reported are those of the jobs.

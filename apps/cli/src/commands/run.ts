@@ -156,7 +156,9 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
   const pipeline = project.pipeline;
   if (affected) {
     const base = typeof values.base === 'string' ? values.base : DEFAULT_BASE;
-    const s = await affectedSelection(pipeline, base);
+    const s = await affectedSelection(pipeline, base, {
+      ...(project.workspace ? { workspace: project.workspace } : {}),
+    });
     if (s.gates.length === 0) {
       io.stdout.write(
         `nothing to run: no package is affected by the ${s.files.length} file${s.files.length === 1 ? '' : 's'} changed since ${base}\n`,
