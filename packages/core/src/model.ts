@@ -115,7 +115,10 @@ export interface UserGate {
 
 /** `gates.<id>.packages`: which workspace packages a gate is declared for. */
 export interface UserGatePackages {
-  /** Only packages whose package.json has this script; also the default `run`. */
+  /**
+   * Only packages whose package.json has this script (nx projects: this target); also the
+   * default `run`.
+   */
   script?: string;
   /** Package names or directories (globs, `!` excludes, last match wins). */
   match?: string[];

@@ -281,14 +281,14 @@ const gateOverride: SchemaNode = {
 const packages: SchemaNode = {
   type: 'object',
   description:
-    'Declare the gate once for many workspace packages (from `pnpm-workspace.yaml` or `package.json#workspaces`): it becomes one gate per selected package, with the id `<package>-<gate>` (`core-lint` for `@acme/core`), run in the package directory. `{}` selects every package.',
+    "Declare the gate once for many workspace packages (from `pnpm-workspace.yaml` or `package.json#workspaces`; in an nx workspace of `project.json` projects, nx's project graph): it becomes one gate per selected package, with the id `<package>-<gate>` (`core-lint` for `@acme/core`), run in the package directory. `{}` selects every package.",
   additionalProperties: false,
   properties: {
     script: {
       type: 'string',
       minLength: 1,
       description:
-        'Only packages whose `package.json` has this script; `run` defaults to `<package manager> run <script>`.',
+        'Only packages whose `package.json` has this script (nx projects: this target); `run` defaults to `<package manager> run <script>` (nx projects: `nx run <project>:<script>`).',
     },
     match: {
       type: 'array',
