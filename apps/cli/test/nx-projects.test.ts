@@ -68,15 +68,13 @@ const FILES: Record<string, string> = {
   'libs/ui/src/index.ts': "import { util } from '@acme/util';\nexport const ui = util;\n",
   'apps/web/project.json': project('web', 'apps/web'),
   'apps/web/src/main.ts': "import { ui } from '@acme/ui';\nconsole.log(ui);\n",
-  'gatehouse.yml': [
-    'version: 1',
-    'name: acme',
-    'gates:',
-    '  build: { kind: build, packages: { script: build }, needs: [^build] }',
-    '  lint: { kind: lint, packages: { script: lint } }',
-    '  test: { kind: unit-test, packages: { script: test }, needs: [build] }',
-    '',
-  ].join('\n'),
+  'gatehouse.yml': `version: 1
+name: acme
+gates:
+  build: { kind: build, packages: { script: build }, needs: [^build] }
+  lint: { kind: lint, packages: { script: lint } }
+  test: { kind: unit-test, packages: { script: test }, needs: [build] }
+`,
 };
 
 let root = '';
