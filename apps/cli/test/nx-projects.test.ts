@@ -152,6 +152,10 @@ describe('gates of packages over nx projects (project.json only)', () => {
       'web-test',
     ]);
     expect(passed.every((e) => e.status === 'passed')).toBe(true);
+    // nx rewrote .nx/ while the gates ran: not an input, so nothing runs again
+    const again = await runCli(['run', '--json'], root, ENV);
+    expect(again.code, again.err).toBe(0);
+    expect(endsOf(again.out).map((e) => e.status)).toEqual(Array(9).fill('cached'));
 
     writeFileSync(join(root, 'libs/ui/project.json'), project('ui', 'libs/ui', 'process.exit(3)'));
     try {

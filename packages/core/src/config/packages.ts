@@ -232,6 +232,8 @@ export function expandPackageGates(
         ? strings(merged.inputs).map((x) => underDir(p.dir, x))
         : [
             '*',
+            // nx's own state, which every nx run rewrites: derived from the sources, never read by a gate.
+            ...(workspace.source === 'nx' ? ['!.nx/**'] : []),
             ...[p, ...deps.map((d) => byName.get(d)!)].flatMap((q) => [
               `${q.dir}/**`,
               `!${q.dir}/node_modules/**`,
