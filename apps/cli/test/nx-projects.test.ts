@@ -118,9 +118,16 @@ const endsOf = (out: string) =>
   out
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; id?: string; result?: { status: string } })
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          type: string;
+          id?: string;
+          result?: { status: string; logTail: string };
+        },
+    )
     .filter((e) => e.type === 'gate-end')
-    .map((e) => ({ id: e.id, status: e.result?.status }));
+    .map((e) => ({ id: e.id, status: e.result?.status, log: e.result?.logTail ?? '' }));
 
 describe('gates of packages over nx projects (project.json only)', () => {
   it('expands one gate per nx project, with the dependencies nx infers from imports', async () => {
@@ -152,6 +159,10 @@ describe('gates of packages over nx projects (project.json only)', () => {
       'web-test',
     ]);
     expect(passed.every((e) => e.status === 'passed')).toBe(true);
+    // nx runs the one target: the builds web needs are gates of their own (nx.json says ^build)
+    const webBuild = passed.find((e) => e.id === 'web-build')!.log;
+    expect(webBuild).toContain('nx run web:build');
+    expect(webBuild).not.toMatch(/ui:build|util:build|tasks? it depends on/);
     // nx rewrote .nx/ while the gates ran: not an input, so nothing runs again
     const again = await runCli(['run', '--json'], root, ENV);
     expect(again.code, again.err).toBe(0);
