@@ -496,6 +496,29 @@ describe('extends: the config cache', () => {
     expect(third.pipeline!.presets![0]!.sha256).toBe(sha256(await readFile(join(dir, 'web.yml'))));
     expect((await open()).fromCache).toBe(true);
   });
+
+  it('sees a new workspace package when a preset declares the gates of packages', async () => {
+    const pkg = (name: string) => JSON.stringify({ name, scripts: { lint: 'node -e 0' } });
+    const dir = await project({
+      'gatehouse.yml': 'version: 1\nname: shop\nextends: [./mono.yml]\n',
+      'mono.yml':
+        'version: 1\nname: mono\ngates:\n  lint: { kind: lint, packages: { script: lint } }\n',
+      'package.json': JSON.stringify({ name: 'root', workspaces: ['packages/*'] }),
+      'packages/a/package.json': pkg('a'),
+    });
+    const keyDir = await mkdtemp(join(tmpdir(), 'gatehouse-extends-key-'));
+    dirs.push(keyDir);
+    const cache = { dir: join(dir, '.gatehouse', 'cache', 'config'), version: '1.0.0', keyDir };
+    const ids = async () => {
+      const p = await loadProject(join(dir, 'gatehouse.yml'), [], { cache });
+      expect(p.diagnostics).toEqual([]);
+      return p.pipeline!.gates.map((g) => g.id).sort();
+    };
+    expect(await ids()).toEqual(['a-lint']);
+    await mkdir(join(dir, 'packages/b'));
+    await writeFile(join(dir, 'packages/b/package.json'), pkg('b'));
+    expect(await ids()).toEqual(['a-lint', 'b-lint']);
+  });
 });
 
 describe('presetDrift', () => {
