@@ -60,14 +60,20 @@ export function readCommonOptions(reader: OptionReader, defaultPath: string): Ci
         '`mode` must be `native` or `docker`',
         "native runs gates through the gatehouse CLI; docker builds each gate's Dockerfile target",
       ) ?? 'native',
-    cli:
-      reader.string(
-        'cli',
-        CLI_PATTERN,
-        '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)',
-        `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``,
-      ) ?? DEFAULT_CI_CLI,
+    cli: readCliOption(reader),
   };
+}
+
+/** The `cli` option (how a generated command calls the CLI), read by `reader`, with its default. */
+export function readCliOption(reader: OptionReader): string {
+  return (
+    reader.string(
+      'cli',
+      CLI_PATTERN,
+      '`cli` must be a plain command prefix (words of letters, digits and `_ . / @ : = + -`, single spaces)',
+      `e.g. \`${DEFAULT_CI_CLI}\` or \`node node_modules/.bin/gatehouse\``,
+    ) ?? DEFAULT_CI_CLI
+  );
 }
 
 /** The command a native CI job runs for one gate (setup and needs were done by the job). */

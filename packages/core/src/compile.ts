@@ -12,6 +12,7 @@ import type { EmittedFile, ResolvedOptions, TargetDefinition } from './plugin.js
 import type { PluginRegistry } from './plugins.js';
 import { locateInConfig } from './config/load.js';
 import { unifiedDiff } from './diff.js';
+import { jsonMergeDrift, mergeJsonFile } from './json-merge.js';
 
 /**
  * The one-line header every emitted file starts with (the emitter wraps it in its comment
@@ -318,10 +319,17 @@ export async function writeFiles(
   files: readonly EmittedFile[],
   opts: { force?: boolean } = {},
 ): Promise<Array<{ path: string; bytes: number }>> {
+  // Merged files are computed first, so a file that cannot be merged stops the write before any.
+  const merged = new Map<EmittedFile, string>();
+  for (const f of files) {
+    if (!f.merge || !validRelativePath(f.path)) continue;
+    await confined(rootDir, f.path);
+    merged.set(f, mergeJsonFile(f, await readIfExists(join(rootDir, f.path))));
+  }
   if (!opts.force) {
     const foreign: string[] = [];
     for (const f of files) {
-      if (!validRelativePath(f.path)) continue;
+      if (!validRelativePath(f.path) || f.merge) continue;
       await confined(rootDir, f.path);
       const existing = await readFile(join(rootDir, f.path), 'utf8').catch(() => null);
       // Files under `.gatehouse/` (command scripts, the verdict judge) are Gatehouse's own.
@@ -350,7 +358,7 @@ export async function writeFiles(
     await mkdir(dirname(abs), { recursive: true });
     await confined(rootDir, f.path);
     const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`;
-    const data = Buffer.from(f.contents, 'utf8');
+    const data = Buffer.from(merged.get(f) ?? f.contents, 'utf8');
     try {
       await writeFile(tmp, data, { mode: f.mode ?? 0o644 });
       await rename(tmp, abs);
@@ -369,6 +377,21 @@ export interface FileCheck {
   status: 'ok' | 'stale' | 'missing';
   /** Unified diff from the file on disk to what compile would write ('' when ok). */
   diff: string;
+  /**
+   * For a merged file (`EmittedFile.merge`), the owned keys that differ, e.g.
+   * `tasks["web#gatehouse:lint"] differs` (empty when ok).
+   */
+  keys?: string[];
+}
+
+/** A file's text, or null when it does not exist. */
+async function readIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 /**
@@ -387,6 +410,31 @@ export async function checkFiles(
       current = await readFile(join(rootDir, f.path), 'utf8');
     } catch {
       current = null;
+    }
+    if (f.merge) {
+      if (current === null) {
+        out.push({
+          path: f.path,
+          status: 'missing',
+          diff: unifiedDiff('', f.contents, { fromFile: '/dev/null', toFile: `b/${f.path}` }),
+          keys: [],
+        });
+        continue;
+      }
+      const keys = jsonMergeDrift(f, current);
+      out.push({
+        path: f.path,
+        status: keys.length === 0 ? 'ok' : 'stale',
+        diff:
+          keys.length === 0
+            ? ''
+            : unifiedDiff(current, mergeJsonFile(f, current), {
+                fromFile: `a/${f.path}`,
+                toFile: `b/${f.path}`,
+              }),
+        keys,
+      });
+      continue;
     }
     if (current === null) {
       out.push({

@@ -240,6 +240,11 @@ export const DIAGNOSTIC_CODES = {
     summary:
       '`compile` would replace a file that Gatehouse did not generate (no generated-by header); nothing is written without `--force`.',
   },
+  GH_TARGET_MERGE: {
+    severity: 'error',
+    summary:
+      'A file whose keys a target merges into (`turbo.json`, a `package.json`) is not plain JSON (comments, trailing commas: located at the character), is not an object, or is missing where the target does not create it.',
+  },
   GH_DUPLICATE_OUTPUT: { severity: 'error', summary: 'Two targets want to write the same file.' },
   GH_PLUGIN_NOT_FOUND: {
     severity: 'error',

@@ -101,6 +101,7 @@ export {
   type FileCheck,
 } from './compile.js';
 export { unifiedDiff, type DiffOptions } from './diff.js';
+export { mergeJsonFile, jsonMergeDrift } from './json-merge.js';
 export { procStat, processRunning, OWN_PROC_START } from './process.js';
 export {
   detectNodeToolchain,
@@ -130,6 +131,7 @@ export {
   DEFAULT_CI_CLI,
   readCiCommonOptions,
   readCommonOptions,
+  readCliOption,
   ciGateCommand,
   ciResultFile,
   ciReportCommands,

@@ -27,6 +27,30 @@ export interface EmittedFile {
   contents: string;
   /** File mode, e.g. 0o755 for scripts. @default 0o644 */
   mode?: number;
+  /**
+   * Set when the file belongs to the user and the target owns only some of its keys (turbo's
+   * `turbo.json`, a `package.json`'s `scripts`): `contents` is then a JSON document holding
+   * only those keys, and `compile` replaces them in the file on disk and keeps the rest;
+   * `check` compares only them. @see docs/decisions/0013-turbo-tasks.md
+   */
+  merge?: JsonMerge;
+}
+
+/** How an emitted JSON document is merged into the file on disk. */
+export interface JsonMerge {
+  format: 'json';
+  /**
+   * The objects whose keys the target owns. In each, the keys the emitted document holds are
+   * written, and any other key matching `keys` (one the target wrote before) is removed.
+   */
+  owns: Array<{
+    /** Key path of the object from the top of the document, e.g. `['tasks']`; made when absent. */
+    object: string[];
+    /** The keys of that object the target owns, emitted or stale. */
+    keys: RegExp;
+  }>;
+  /** A missing file is created with `contents`, or is an error (`GH_TARGET_MERGE`). */
+  ifMissing: 'create' | 'error';
 }
 
 /** What a target receives besides the pipeline. */

@@ -52,6 +52,7 @@ async function checkJson(ctx: CommandContext): Promise<number> {
       target: r.files[i]!.target,
       status: x.status,
       diff: x.status === 'ok' ? null : x.diff,
+      ...(x.keys ? { keys: x.keys } : {}),
     })),
     fix: bad.length === 0 ? null : fixCommand(ctx, targets),
   });
@@ -90,7 +91,11 @@ export const check: Command = {
     const results = await checkFiles(r.rootDir, r.files);
     const bad = results.filter((x) => x.status !== 'ok');
     for (const x of bad) {
-      io.stdout.write(`${x.status === 'missing' ? 'missing' : 'stale'}: ${x.path}\n${x.diff}\n`);
+      // A merged file (turbo.json, package.json) names the keys Gatehouse owns that drifted.
+      const keys = (x.keys ?? []).map((k) => `  ${k}\n`).join('');
+      io.stdout.write(
+        `${x.status === 'missing' ? 'missing' : 'stale'}: ${x.path}\n${keys}${x.diff}\n`,
+      );
     }
     if (bad.length === 0) {
       io.stdout.write(`${results.length} file${results.length === 1 ? '' : 's'} up to date\n`);
