@@ -123,4 +123,14 @@ export const builtinPlugins: readonly LazyPlugin[] = [
     },
     load: () => defaultOf(import('@gatehouse-ci/plugin-gitlab')),
   },
+  {
+    name: '@gatehouse-ci/plugin-turbo',
+    targets: {
+      turbo: {
+        description:
+          'turbo tasks: a gatehouse:<gate> task per package gate in turbo.json and a script in each package.json, results merged into one report',
+      },
+    },
+    load: () => defaultOf(import('@gatehouse-ci/plugin-turbo')),
+  },
 ];
