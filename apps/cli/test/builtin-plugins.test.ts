@@ -56,6 +56,7 @@ describe('commands import only the plugins they use', () => {
       'github',
       'gitlab',
       'jenkins',
+      'turbo',
     ]);
     expect(p.registry.executorNames()).toEqual(['docker', 'local']);
     await p.registry.loadExecutor('local');
