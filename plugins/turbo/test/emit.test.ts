@@ -7,9 +7,15 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isGatehouseError, type ResolvedGate } from '@gatehouse-ci/core';
 import { emitTarget, gate, hostileString, pipeline } from '@gatehouse-ci/test-utils';
-import plugin, { buildTurboPlan, turboGlobs } from '../src/index.js';
+import plugin, { buildTurboPlan, turboGlobs, type TurboTask } from '../src/index.js';
 
 const target = plugin.targets.turbo;
+
+/** What an emitted file holds: `tasks` in turbo.json, `scripts` in a package.json. */
+interface Emitted {
+  tasks: Record<string, TurboTask>;
+  scripts: Record<string, string>;
+}
 
 const pkgGate = (
   pkg: { name: string; dir: string },
@@ -33,13 +39,13 @@ const p = pipeline([
 
 function emitted(raw: Record<string, unknown> = {}) {
   const files = emitTarget(target, p, raw);
-  const byPath = new Map(files.map((f) => [f.path, JSON.parse(f.contents) as Record<string, any>]));
+  const byPath = new Map(files.map((f) => [f.path, JSON.parse(f.contents) as Emitted]));
   return { files, byPath };
 }
 
 describe('turbo target', () => {
   it('writes one task per gate, named for the package, with needs as dependsOn', () => {
-    const tasks = emitted().byPath.get('turbo.json')!.tasks as Record<string, any>;
+    const tasks = emitted().byPath.get('turbo.json')!.tasks;
     expect(Object.keys(tasks)).toEqual([
       '//#gatehouse:audit',
       '@acme/utils#gatehouse:build',
@@ -47,21 +53,21 @@ describe('turbo target', () => {
       'web#gatehouse:lint',
     ]);
     // The same package's gate by task name, another package's and a root gate by task id.
-    expect(tasks['web#gatehouse:lint'].dependsOn).toEqual([
+    expect(tasks['web#gatehouse:lint']!.dependsOn).toEqual([
       '//#gatehouse:audit',
       '@acme/utils#gatehouse:build',
       'gatehouse:build',
     ]);
-    expect(tasks['web#gatehouse:build'].outputs).toEqual([
+    expect(tasks['web#gatehouse:build']!.outputs).toEqual([
       '$TURBO_ROOT$/apps/web/dist',
       '$TURBO_ROOT$/apps/web/dist/**',
       '$TURBO_ROOT$/.gatehouse/turbo/web-build.json',
     ]);
-    expect(tasks['web#gatehouse:lint'].cache).toBe(true);
+    expect(tasks['web#gatehouse:lint']!.cache).toBe(true);
   });
 
   it('hashes the config, the lockfiles and the gate inputs, never .git, .gatehouse, node_modules or turbo logs', () => {
-    const lint = emitted().byPath.get('turbo.json')!.tasks['web#gatehouse:lint'];
+    const lint = emitted().byPath.get('turbo.json')!.tasks['web#gatehouse:lint']!;
     expect(lint.inputs).toEqual(
       expect.arrayContaining([
         '$TURBO_ROOT$/gatehouse.yml',
@@ -76,16 +82,16 @@ describe('turbo target', () => {
       ]),
     );
     // A gate without inputs is keyed on the whole project, as Gatehouse keys it.
-    const audit = emitted().byPath.get('turbo.json')!.tasks['//#gatehouse:audit'];
+    const audit = emitted().byPath.get('turbo.json')!.tasks['//#gatehouse:audit']!;
     expect(audit.inputs).toContain('$TURBO_ROOT$/**');
   });
 
   it('passes secrets through without hashing them; conditions on other variables are hashed', () => {
     const tasks = emitted().byPath.get('turbo.json')!.tasks;
-    expect(tasks['//#gatehouse:audit'].env).toEqual(['AUDIT']);
-    expect(tasks['//#gatehouse:audit'].passThroughEnv).toEqual(['NPM_TOKEN', 'XDG_STATE_HOME']);
-    expect(tasks['web#gatehouse:lint'].env).toEqual([]);
-    expect(tasks['web#gatehouse:lint'].passThroughEnv).toEqual(['SONAR_TOKEN', 'XDG_STATE_HOME']);
+    expect(tasks['//#gatehouse:audit']!.env).toEqual(['AUDIT']);
+    expect(tasks['//#gatehouse:audit']!.passThroughEnv).toEqual(['NPM_TOKEN', 'XDG_STATE_HOME']);
+    expect(tasks['web#gatehouse:lint']!.env).toEqual([]);
+    expect(tasks['web#gatehouse:lint']!.passThroughEnv).toEqual(['SONAR_TOKEN', 'XDG_STATE_HOME']);
   });
 
   it('writes a gatehouse:<gate> script per package and one per root gate, calling the `cli` option', () => {
