@@ -191,4 +191,23 @@ describe('turbo target with the real turbo', () => {
     await gatehouse('compile');
     expect((await gatehouse('check')).stdout).toContain('up to date');
   }, 120_000);
+
+  it('compile refuses a turbo.json with a comment, at its line and column, and writes nothing', async () => {
+    const file = join(root, 'turbo.json');
+    const text = readFileSync(file, 'utf8').replace('{\n', '{\n  // ours\n');
+    writeFileSync(file, text);
+    const web = readFileSync(join(root, 'apps/web/package.json'), 'utf8');
+    writeFileSync(join(root, 'gatehouse.yml'), CONFIG());
+    try {
+      await gatehouse('compile');
+      expect.unreachable();
+    } catch (err) {
+      const e = err as { code: number; stderr: string };
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain('GH_TARGET_MERGE');
+      expect(e.stderr).toContain('a comment at 2:3');
+    }
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(readFileSync(join(root, 'apps/web/package.json'), 'utf8')).toBe(web);
+  }, 120_000);
 });
