@@ -209,5 +209,53 @@ describe('turbo target with the real turbo', () => {
     }
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(readFileSync(join(root, 'apps/web/package.json'), 'utf8')).toBe(web);
+    writeFileSync(file, text.replace('  // ours\n', ''));
   }, 120_000);
+
+  it('gates outside packages are root tasks; a secret reaches the gate and no file', async () => {
+    const canary = 'canary-5ecret-value';
+    writeFileSync(
+      join(root, 'gatehouse.yml'),
+      CONFIG().replace(
+        'targets:',
+        [
+          '  audit: { run: "node -e \\"process.exit(process.env.NPM_TOKEN ? 0 : 3)\\"", inputs: [package.json], secrets: [NPM_TOKEN] }',
+          '  e2e: { run: "node -e 0", needs: [build, audit] }',
+          'targets:',
+        ].join('\n'),
+      ),
+    );
+    await gatehouse('compile');
+    const root_ = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(Object.keys(root_.scripts).sort()).toEqual(['gatehouse:audit', 'gatehouse:e2e']);
+    const { stdout } = await run(TURBO, ['run', 'gatehouse:e2e', '--dry=json'], {
+      cwd: root,
+      env: ENV,
+    });
+    const dry = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      tasks: Array<{ taskId: string; dependencies: string[] }>;
+    };
+    expect(dry.tasks.find((t) => t.taskId === '//#gatehouse:e2e')!.dependencies.sort()).toEqual([
+      '//#gatehouse:audit',
+      '@acme/core#gatehouse:build',
+      '@acme/utils#gatehouse:build',
+      'web#gatehouse:build',
+    ]);
+    rmSync(join(root, '.gatehouse/turbo'), { recursive: true, force: true });
+    const r = await run(TURBO, ['run', 'gatehouse:e2e', '--ui=stream'], {
+      cwd: root,
+      env: { ...ENV, NPM_TOKEN: canary },
+    });
+    expect(r.stdout + r.stderr).not.toContain(canary);
+    const audit = JSON.parse(readFileSync(join(root, '.gatehouse/turbo/audit.json'), 'utf8')) as {
+      status: string;
+    };
+    expect(audit.status).toBe('passed');
+    const written = ['turbo.json', 'package.json', '.gatehouse/turbo/audit.json'].map((f) =>
+      readFileSync(join(root, f), 'utf8'),
+    );
+    for (const text of written) expect(text).not.toContain(canary);
+  }, 300_000);
 });
