@@ -206,7 +206,13 @@ export const DIAGNOSTIC_CODES = {
   },
   GH_PATH_ESCAPES_ROOT: {
     severity: 'error',
-    summary: 'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory.',
+    summary:
+      'An `inputs`/`outputs`/`copy` glob is absolute or leaves the config directory (a `//` input: the workspace root), or an `outputs`/`copy` glob starts with `//`.',
+  },
+  GH_NO_WORKSPACE_ROOT: {
+    severity: 'error',
+    summary:
+      'An `inputs` glob starts with `//` (the workspace root), but the config is in no workspace (`pnpm-workspace.yaml` or `package.json#workspaces` at or above its directory) and no git work tree.',
   },
   GH_CA_PATH: {
     severity: 'error',

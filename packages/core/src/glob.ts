@@ -64,3 +64,22 @@ export function globNames(glob: string, path: string): boolean {
   const re = globToRegExp(glob.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
   return re.test(path) || new RegExp(`${re.source.slice(0, -1)}/.*$`).test(path);
 }
+
+/** The prefix of a glob rooted at the workspace root (`//tsconfig.base.json`), as Bazel writes it. */
+export const ROOT_GLOB_PREFIX = '//';
+
+/**
+ * A glob of `inputs` split into its `!` and its body, and whether the body is rooted at the
+ * workspace root (`//…`, `rooted` body without the prefix) or at the config directory.
+ */
+export function splitInputGlob(glob: string): { negate: boolean; rooted: boolean; body: string } {
+  const negate = glob.startsWith('!');
+  const g = negate ? glob.slice(1) : glob;
+  const rooted = g.startsWith(ROOT_GLOB_PREFIX);
+  return { negate, rooted, body: rooted ? g.slice(ROOT_GLOB_PREFIX.length) : g };
+}
+
+/** Whether a glob of `inputs` names files of the workspace root (`//…`, `!//…`). */
+export function isRootGlob(glob: string): boolean {
+  return splitInputGlob(glob).rooted;
+}

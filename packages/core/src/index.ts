@@ -30,6 +30,8 @@ export {
   packageSlug,
   workspaceGlobsMatch,
   usesNxProjects,
+  findWorkspaceRoot,
+  type WorkspaceRoot,
   type Workspace,
   type WorkspacePackage,
 } from './workspace.js';
@@ -176,7 +178,7 @@ export {
   resultStageName,
   type ExportedGateResult,
 } from './docker-layout.js';
-export { globNames, globToRegExp } from './glob.js';
+export { globNames, globToRegExp, isRootGlob, splitInputGlob, ROOT_GLOB_PREFIX } from './glob.js';
 export {
   newRunId,
   runDirOf,

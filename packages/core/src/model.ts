@@ -326,6 +326,12 @@ export interface ResolvedPipeline {
   cache?: { remote: boolean };
   /** The presets of `extends`, in the order read; absent when the config extends none. */
   presets?: ResolvedPreset[];
+  /**
+   * Absolute (real) path of the workspace root, when `inputs` of setup or a gate name files
+   * there (`//tsconfig.base.json`): the config is below it. Absent otherwise (a `//` input of a
+   * config at the workspace root is written relative to `rootDir`). See decision 0016.
+   */
+  workspaceRoot?: string;
 }
 
 // ---------------------------------------------------------------------------

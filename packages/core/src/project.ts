@@ -2,7 +2,7 @@
  * The whole loading sequence the CLI needs: config bytes -> plugins -> validated pipeline,
  * with target names and options checked against the loaded plugins.
  */
-import { discoverWorkspace, type Workspace } from './workspace.js';
+import { discoverWorkspace, findWorkspaceRoot, type Workspace } from './workspace.js';
 import { dirname, resolve } from 'node:path';
 import { hasPackageGates } from './config/packages.js';
 import { codeFrame, didYouMean, sortDiagnostics } from './diagnostics.js';
@@ -68,6 +68,11 @@ function mayExpand(bytes: Uint8Array): boolean {
   return b.includes('packages') || b.includes('extends');
 }
 
+function mayNameRoot(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes);
+  return b.includes('//') || b.includes('extends');
+}
+
 /** The workspace read by `opts.readWorkspace`, or the `GatehouseError` it threw. */
 async function readWorkspace(
   abs: string,
@@ -108,9 +113,12 @@ export async function loadProject(
     displayPath,
     // Gates of `packages:` expand over the workspace: its packages and its package manager
     // (their default `run`, whether the release is deployed) belong to the key.
-    version: mayExpand(bytes)
-      ? `${opts.cache.version}+${workspaceKey(abs, ws.workspace)}`
-      : opts.cache.version,
+    version: [
+      opts.cache.version,
+      ...(mayExpand(bytes) ? [workspaceKey(abs, ws.workspace)] : []),
+      // `//` inputs are rewritten for the workspace root found now: where it is is part of the key.
+      ...(mayNameRoot(bytes) ? [JSON.stringify(findWorkspaceRoot(dirname(abs)))] : []),
+    ].join('+'),
     builtins,
   });
   const hit = await fromCache(opts.cache, key, abs, bytes, builtins, displayPath);

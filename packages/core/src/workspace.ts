@@ -5,8 +5,8 @@
  * workspace whose projects these files do not list ({@link usesNxProjects}) is read from nx's
  * project graph instead, by `@gatehouse-ci/nx`, and handed to validation as a `Workspace`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
 import { yaml } from './config/collector.js';
 import { globToRegExp } from './glob.js';
 import { isPlainObject } from './object.js';
@@ -178,6 +178,55 @@ export function discoverWorkspace(root: string): Workspace {
   });
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { root, source, patterns, packages, packageManager: packageManagerOf(root) };
+}
+
+/** The workspace root of a config directory, and what made it one (see {@link findWorkspaceRoot}). */
+export interface WorkspaceRoot {
+  /** Absolute real path. */
+  dir: string;
+  /** `pnpm-workspace.yaml`, `package.json#workspaces`, or `git` (the top of the git work tree). */
+  by: 'pnpm-workspace.yaml' | 'package.json#workspaces' | 'git';
+}
+
+/** Whether `dir` declares a workspace: `pnpm-workspace.yaml`, or `workspaces` in its package.json. */
+function workspaceMarker(dir: string): WorkspaceRoot['by'] | null {
+  if (exists(join(dir, 'pnpm-workspace.yaml'))) return 'pnpm-workspace.yaml';
+  const ws = readJson(join(dir, 'package.json'))?.workspaces;
+  if (Array.isArray(ws) || (isPlainObject(ws) && Array.isArray(ws.packages)))
+    return 'package.json#workspaces';
+  return null;
+}
+
+/**
+ * The workspace root that `//` in `inputs` names, for a config in `configDir`: the nearest
+ * directory at or above it that declares a workspace (`pnpm-workspace.yaml`, or a package.json
+ * with `workspaces`), else the top of its git work tree (the nearest directory holding `.git`).
+ * Never above that top: a workspace file beyond the repository is not its root. Null when
+ * neither exists. Real paths, found without starting git (see docs/decisions/0016).
+ */
+export function findWorkspaceRoot(configDir: string): WorkspaceRoot | null {
+  let dir: string;
+  try {
+    dir = realpathSync(configDir);
+  } catch {
+    dir = resolve(configDir);
+  }
+  for (;;) {
+    const by = workspaceMarker(dir);
+    if (by) return { dir, by };
+    const git = (() => {
+      try {
+        const st = lstatSync(join(dir, '.git'));
+        return st.isDirectory() || st.isFile();
+      } catch {
+        return false;
+      }
+    })();
+    if (git) return { dir, by: 'git' };
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * Each check reports its own codes and hints; the schema walk calls {@link checkFormat}.
  */
 import { posix } from 'node:path';
+import { ROOT_GLOB_PREFIX } from '../glob.js';
 import { ENV_NAME_PATTERN, GATE_ID_PATTERN, RESERVED_NAME_PREFIXES } from './schema.js';
 import type { Collector, PathSeg, Range } from './collector.js';
 
@@ -163,25 +164,67 @@ function image({ s, path, range, c }: FormatInput): void {
   }
 }
 
-function relativeGlob({ s, path, range, c }: FormatInput): void {
-  const g = s.startsWith('!') ? s.slice(1) : s;
-  if (g.length === 0) {
-    c.report('GH_EMPTY_VALUE', path, range, 'empty path');
-    return;
-  }
+/** Whether a glob body (no `!`, no `//`) is absolute or leads out of the directory it is relative to. */
+export function globEscapes(g: string): boolean {
   const norm = posix.normalize(g.replace(/\\/g, '/'));
-  if (
+  return (
     g.startsWith('/') ||
     g.startsWith('\\') ||
     /^[A-Za-z]:/.test(g) ||
     g.startsWith('~') ||
     norm === '..' ||
     norm.startsWith('../')
-  ) {
-    c.report('GH_PATH_ESCAPES_ROOT', path, range, `\`${s}\` is outside the config directory`, {
-      hint: 'paths are relative to the directory of gatehouse.yml and stay inside it',
-    });
+  );
+}
+
+function relativeGlob({ fmt, s, path, range, c }: FormatInput): void {
+  const g = s.startsWith('!') ? s.slice(1) : s;
+  if (g.length === 0) {
+    c.report('GH_EMPTY_VALUE', path, range, 'empty path');
+    return;
   }
+  if (fmt === 'input-glob' && g.startsWith(ROOT_GLOB_PREFIX)) {
+    rootGlob({ fmt, s, path, range, c, body: g.slice(ROOT_GLOB_PREFIX.length) });
+    return;
+  }
+  if (!globEscapes(g)) return;
+  if (g.startsWith(ROOT_GLOB_PREFIX))
+    c.report(
+      'GH_PATH_ESCAPES_ROOT',
+      path,
+      range,
+      `\`${s}\` names the workspace root, which only \`inputs\` may`,
+      {
+        hint: 'a gate writes and copies inside the directory of gatehouse.yml; list files of the workspace root in `inputs` (`//tsconfig.base.json`)',
+      },
+    );
+  else
+    c.report('GH_PATH_ESCAPES_ROOT', path, range, `\`${s}\` is outside the config directory`, {
+      hint:
+        fmt === 'input-glob'
+          ? 'paths are relative to the directory of gatehouse.yml and stay inside it; a file of the workspace root is written `//path` (`//tsconfig.base.json`)'
+          : 'paths are relative to the directory of gatehouse.yml and stay inside it',
+    });
+}
+
+/** An input rooted at the workspace root (`//configs/**`): its body stays inside that root. */
+function rootGlob({
+  s,
+  path,
+  range,
+  c,
+  body,
+}: Omit<FormatInput, 'value'> & { body: string }): void {
+  if (body.length === 0 || posix.normalize(body.replace(/\\/g, '/')) === '.') {
+    c.report('GH_EMPTY_VALUE', path, range, `\`${s}\` names no file of the workspace root`, {
+      hint: 'write `//**` for every file of the workspace root, or name them (`//tsconfig.base.json`)',
+    });
+    return;
+  }
+  if (globEscapes(body))
+    c.report('GH_PATH_ESCAPES_ROOT', path, range, `\`${s}\` is outside the workspace root`, {
+      hint: '`//path` is relative to the workspace root and stays inside it',
+    });
 }
 
 function evidencePath({ s, path, range, c }: FormatInput): void {
@@ -222,6 +265,7 @@ export const FORMAT_CHECKS: Readonly<Record<string, (input: FormatInput) => void
   duration: duration,
   image: image,
   'relative-glob': relativeGlob,
+  'input-glob': relativeGlob,
   'evidence-path': evidencePath,
   'absolute-path': absolutePath,
 };

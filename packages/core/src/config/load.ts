@@ -219,6 +219,7 @@ export function validateParsed(parsed: ParsedConfig, opts: LoadOptions = {}): Co
     ...(v.packages ? { packages: v.packages } : {}),
     ...(v.release ? { releasePackage: v.release } : {}),
     ...(v.presets ? { extended: v.presets } : {}),
+    ...(v.workspaceRoot ? { workspaceRoot: v.workspaceRoot } : {}),
   });
   setLocator(pipeline, v.locate);
   return { diagnostics, pipeline, locate: v.locate, ...merged };
@@ -258,6 +259,8 @@ export interface ResolveContext {
   releasePackage?: ReleasePackage;
   /** The presets of `extends`, in the order read. */
   extended?: ResolvedPreset[];
+  /** The workspace root that `//` inputs still name (absolute, real). */
+  workspaceRoot?: string;
 }
 
 const sortedUnique = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])].sort();
@@ -314,6 +317,7 @@ export function resolveConfig(config: UserConfig, ctx: ResolveContext): Resolved
     plugins: [...(config.plugins ?? [])],
     ...(config.cache ? { cache: { remote: config.cache.remote ?? false } } : {}),
     ...(ctx.extended ? { presets: ctx.extended.map((p) => ({ ...p })) } : {}),
+    ...(ctx.workspaceRoot ? { workspaceRoot: ctx.workspaceRoot } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { findCycle } from '../dag.js';
 import { didYouMean, formatPath } from '../diagnostics.js';
 import type { GatePackage, ReleasePackage } from '../model.js';
+import { isRootGlob } from '../glob.js';
 import { isPlainObject } from '../object.js';
 import {
   dependenciesOf,
@@ -63,6 +64,8 @@ function shellWord(dir: string): string {
 
 /** A glob of the package, relative to the config directory (`!` kept in front). */
 function underDir(dir: string, glob: string): string {
+  // `//…` is rooted at the workspace root, not at the package.
+  if (isRootGlob(glob)) return glob;
   const neg = glob.startsWith('!');
   const g = (neg ? glob.slice(1) : glob).replace(/^(\.\/)+/, '');
   return `${neg ? '!' : ''}${dir}/${g}`;

@@ -22,6 +22,7 @@ export type GatehouseFormat =
   | 'duration'
   | 'image'
   | 'relative-glob'
+  | 'input-glob'
   | 'evidence-path'
   | 'absolute-path';
 
@@ -99,6 +100,14 @@ const globList = (what: string): SchemaNode => ({
   type: 'array',
   description: `${what} Relative to the config directory; \`!\` negates; may not be absolute or leave the directory.`,
   items: { type: 'string', minLength: 1, 'x-gatehouse-format': 'relative-glob' },
+  default: [],
+});
+
+/** `inputs`: globs of the config directory, or of the workspace root with a leading `//`. */
+const inputList = (what: string): SchemaNode => ({
+  type: 'array',
+  description: `${what} Relative to the config directory, or to the workspace root with a leading \`//\` (\`//tsconfig.base.json\`, see [Monorepos](#monorepos)); \`!\` negates; may not be absolute or leave the directory (or the workspace root).`,
+  items: { type: 'string', minLength: 1, 'x-gatehouse-format': 'input-glob' },
   default: [],
 });
 
@@ -234,7 +243,7 @@ const gateProperties: Record<string, SchemaNode> = {
   image: image('Runtime image when the gate runs in a container. Default: the top-level `image`.'),
   env: envMap('Plain environment variables for this gate.'),
   secrets: secretList('Secrets this gate reads.'),
-  inputs: globList('Files whose content is part of the cache key.'),
+  inputs: inputList('Files whose content is part of the cache key.'),
   outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
   timeout: timeout('Kill the gate after this long. Default per kind (see below).'),
   mode: {
@@ -373,7 +382,7 @@ export const configSchema: SchemaNode = {
       required: ['run'],
       properties: {
         run: { type: 'string', minLength: 1, description: 'Shell command, e.g. `npm ci`.' },
-        inputs: globList(
+        inputs: inputList(
           'Files the setup reads (copied into the setup stage; part of its cache key).',
         ),
         env: envMap('Plain environment variables for the setup.'),

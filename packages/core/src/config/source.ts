@@ -26,6 +26,8 @@ export interface SourceValidation {
   merged?: Record<string, unknown>;
   /** The presets alone, merged, without the config's own keys (for drift). */
   presetBase?: Record<string, unknown>;
+  /** Absolute real path of the workspace root, when an input still names it (`//…`). */
+  workspaceRoot?: string;
 }
 
 /**

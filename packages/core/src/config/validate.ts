@@ -14,10 +14,12 @@
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import type { GateKindPreset } from '../plugin.js';
-import type { Workspace } from '../workspace.js';
+import { isPlainObject } from '../object.js';
+import type { Workspace, WorkspaceRoot } from '../workspace.js';
 import { yamlLoaded, type Collector } from './collector.js';
 import { checkMerged, extendingSchema, resolveExtends, usesExtends } from './extends.js';
 import { expandPackageGates, hasPackageGates } from './packages.js';
+import { checkRootInputs, resolveRootInputs } from './root-inputs.js';
 import { checkSemantics } from './rules.js';
 import { configSchema } from './schema.js';
 import {
@@ -76,6 +78,8 @@ export function checkSource(
     return checkExtending(value as Record<string, unknown>, c, text, abs, presets, workspace);
   }
   checkSemantics(value, c, presets);
+  const root =
+    rootDir !== undefined && isPlainObject(value) ? checkRootInputs(value, rootDir, c) : null;
   // Pass 4: gates of `packages:`, once the config itself holds together.
   if (
     rootDir !== undefined &&
@@ -85,14 +89,28 @@ export function checkSource(
     const x = expandPackageGates(value as Record<string, unknown>, rootDir, c, workspace);
     return {
       diagnostics: c.finish(),
-      value: x.value,
+      ...rooted(x.value, rootDir, root),
       text,
       locate: c.locate,
       packages: x.packages,
       ...(x.release ? { release: x.release } : {}),
     };
   }
-  return { diagnostics: c.finish(), value, text, locate: c.locate };
+  return {
+    diagnostics: c.finish(),
+    ...(rootDir !== undefined && isPlainObject(value) ? rooted(value, rootDir, root) : { value }),
+    text,
+    locate: c.locate,
+  };
+}
+
+/** The config with its `//` inputs written canonically, and the workspace root they keep naming. */
+function rooted(
+  value: Record<string, unknown>,
+  configDir: string,
+  root: WorkspaceRoot | null,
+): { value: Record<string, unknown>; workspaceRoot?: string } {
+  return root ? resolveRootInputs(value, configDir, root) : { value };
 }
 
 /** Passes 2b to 4 of a config with `extends`: merge, then check the merged config. */
@@ -113,6 +131,7 @@ function checkExtending(
     return { diagnostics: x.finish(), value, text, locate: x.c.locate, ...own };
   checkMerged(x.value, x.c);
   if (clean()) checkSemantics(x.value, x.c, presets);
+  const root = clean() ? checkRootInputs(x.value, dirname(configPath), x.c) : null;
   let out: Record<string, unknown> = x.value;
   let packages: SourceValidation['packages'];
   let release: SourceValidation['release'];
@@ -124,7 +143,7 @@ function checkExtending(
   }
   return {
     diagnostics: x.finish(),
-    value: out,
+    ...rooted(out, dirname(configPath), root),
     text,
     locate: x.c.locate,
     ...own,
