@@ -169,7 +169,7 @@ export async function execute(
     };
 
     const setupKey = pipeline.setup
-      ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex))
+      ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex, pipeline.workspaceRoot))
       : null;
     let setupDone: SetupDone | null = null;
     if (setup && stop.reason === null) setupDone = await runSetup(ctx, setup, setupKey);
@@ -183,6 +183,7 @@ export async function execute(
         : await GateSandbox.open({
             bwrap,
             rootDir,
+            ...(pipeline.workspaceRoot ? { workspaceRoot: pipeline.workspaceRoot } : {}),
             workDir: join(paths.runDir, 'sandbox'),
             env: ctx.inherited,
           });

@@ -86,7 +86,7 @@ async function explainWith(
   let remoteDown: string | null = null;
   const selected = selectRunGates(pipeline, options.gates ?? [], options.only ?? []);
   const setupKey = pipeline.setup
-    ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex))
+    ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex, pipeline.workspaceRoot))
     : null;
   const keys = gateKeys(pipeline, setupKey, { hashIndex });
   const out: GateExplanation[] = [];

@@ -10,7 +10,13 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { globToRegExp } from '@gatehouse-ci/core';
+import {
+  findWorkspaceRoot,
+  globToRegExp,
+  isRootGlob,
+  ROOT_GLOB_PREFIX,
+  splitInputGlob,
+} from '@gatehouse-ci/core';
 import { HashIndex, nowNs } from './hash-index.js';
 
 export { globToRegExp };
@@ -141,19 +147,51 @@ async function hashFileMemo(path: string, index: HashIndex): Promise<string> {
   return sha;
 }
 
-/** Matched files with their content hashes, sorted by path; `index` remembers them across runs. */
+/** Files under `root` matched by `patterns`, with their content hashes, named `${prefix}<path>`. */
+async function hashMatched(
+  root: string,
+  patterns: readonly string[],
+  prefix: string,
+  index: HashIndex,
+): Promise<Array<{ path: string; sha256: string }>> {
+  const out: Array<{ path: string; sha256: string }> = [];
+  for (const path of await matchFiles(root, patterns)) {
+    const sha = await hashFileMemo(join(root, path), index).catch(() => null);
+    if (sha !== null) out.push({ path: `${prefix}${path}`, sha256: sha });
+  }
+  return out;
+}
+
+/**
+ * Matched files with their content hashes, sorted by path; `index` remembers them across runs.
+ * A pattern starting with `//` (`!//` to exclude) is matched in `workspaceRoot` (by default
+ * the one core finds for `root`), and its files are named with the `//` (`//tsconfig.base.json`),
+ * so they never read as files of `root`.
+ */
 export async function hashInputs(
   root: string,
   patterns: readonly string[],
   index: HashIndex = HashIndex.empty(),
+  workspaceRoot?: string,
 ): Promise<Array<{ path: string; sha256: string }>> {
-  const files = await matchFiles(root, patterns);
-  const out: Array<{ path: string; sha256: string }> = [];
-  for (const path of files) {
-    const sha = await hashFileMemo(join(root, path), index).catch(() => null);
-    if (sha !== null) out.push({ path, sha256: sha });
+  const rooted = patterns.filter(isRootGlob);
+  const out = await hashMatched(
+    root,
+    patterns.filter((p) => !isRootGlob(p)),
+    '',
+    index,
+  );
+  if (rooted.length > 0) {
+    const top = workspaceRoot ?? findWorkspaceRoot(root)?.dir;
+    if (top === undefined)
+      throw new Error(`${rooted[0]} names the workspace root, and ${root} is in none`);
+    const bodies = rooted.map((p) => {
+      const { negate, body } = splitInputGlob(p);
+      return `${negate ? '!' : ''}${body}`;
+    });
+    out.push(...(await hashMatched(top, bodies, ROOT_GLOB_PREFIX, index)));
   }
-  return out;
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**

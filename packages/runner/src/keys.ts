@@ -68,6 +68,7 @@ export function gateKeys(
             ...context,
             tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
             ...(opts.sandbox ? { sandbox: true } : {}),
+            ...(pipeline.workspaceRoot ? { workspaceRoot: pipeline.workspaceRoot } : {}),
           },
           opts.hashIndex,
         );

@@ -22,6 +22,8 @@ export interface ManifestContext {
   tracked: Array<{ path: string; sha256: string }> | null;
   /** The gate runs under `--sandbox`: its results are kept apart from unsandboxed ones. */
   sandbox?: boolean;
+  /** Where `//` inputs are matched (`ResolvedPipeline.workspaceRoot`); not part of the key. */
+  workspaceRoot?: string;
 }
 
 /** Everything a gate's cache key is made of. Stored with the entry, diffed by `explain`. */
@@ -79,7 +81,9 @@ export async function gateManifest(
     evidence: gate.evidence,
     policy: gate.policy,
     outputs: gate.outputs,
-    inputs: fromGit ? context.tracked! : await hashInputs(rootDir, gate.inputs, index),
+    inputs: fromGit
+      ? context.tracked!
+      : await hashInputs(rootDir, gate.inputs, index, context.workspaceRoot),
     inputsFrom: fromGit ? 'git' : 'declared',
     runtime: context.runtime,
     lockfiles: context.lockfiles,
@@ -106,12 +110,13 @@ export async function setupManifest(
   setup: ResolvedSetup,
   rootDir: string,
   index?: HashIndex,
+  workspaceRoot?: string,
 ): Promise<SetupManifest> {
   return {
     command: setup.run,
     env: setup.env,
     secrets: [...setup.secrets].sort(),
-    inputs: await hashInputs(rootDir, setup.inputs, index),
+    inputs: await hashInputs(rootDir, setup.inputs, index, workspaceRoot),
   };
 }
 

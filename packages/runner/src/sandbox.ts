@@ -34,7 +34,12 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
-import { GatehouseError, PACKAGE_MANAGER_FILES, type ResolvedGate } from '@gatehouse-ci/core';
+import {
+  GatehouseError,
+  PACKAGE_MANAGER_FILES,
+  ROOT_GLOB_PREFIX,
+  type ResolvedGate,
+} from '@gatehouse-ci/core';
 import { isInside, writeInside } from './confine.js';
 import { matchFiles } from './glob.js';
 
@@ -171,6 +176,11 @@ const under = (rel: string, base: string) => rel === base || rel.startsWith(`${b
 export interface SandboxOptions {
   bwrap: string;
   rootDir: string;
+  /**
+   * The workspace root that `//` inputs name (`ResolvedPipeline.workspaceRoot`): those files are
+   * shown at their real paths, read-only.
+   */
+  workspaceRoot?: string;
   /** A directory of this run where each gate's sandbox is laid out (removed afterwards). */
   workDir: string;
   /** The environment gates get (its `PATH` and `HOME` decide what of the host is shown). */
@@ -221,6 +231,12 @@ export class GateSandbox {
     const files = new Set<string>(keyed ?? (await matchFiles(root, ['**'])));
     for (const f of PACKAGE_MANAGER_FILES)
       if ((await lstat(join(root, f)).catch(() => null))?.isFile()) files.add(f);
+    // A package's own config that names the workspace root sees the root's lockfiles too.
+    const top = this.opts.workspaceRoot;
+    if (top !== undefined)
+      for (const f of PACKAGE_MANAGER_FILES)
+        if ((await lstat(join(top, f)).catch(() => null))?.isFile())
+          files.add(`${ROOT_GLOB_PREFIX}${f}`);
     const seen = new Set<string>();
     const needs = [...gate.needs];
     while (needs.length > 0) {
@@ -244,8 +260,10 @@ export class GateSandbox {
     const base = join(this.opts.workDir, `${id}-${Math.random().toString(36).slice(2, 10)}`);
     const scratch = join(base, 'root');
     await mkdir(scratch, { recursive: true });
-    await copyFiles(root, scratch, files);
+    const { inProject, outside } = await this.placeRootFiles(files);
+    await copyFiles(root, scratch, inProject);
     const args = [...this.hostArgs, '--bind', scratch, root];
+    for (const abs of outside) args.push('--ro-bind', abs, abs);
     const budget = MAX_BWRAP_ARGS - args.length - 16;
     args.push(...(await productMounts(root, scratch, this.products, budget)));
     args.push('--bind', outDir, outDir, '--chdir', root);
@@ -256,6 +274,38 @@ export class GateSandbox {
       scratch,
       dispose: () => rm(base, { recursive: true, force: true }),
     };
+  }
+
+  /**
+   * `files` of the project (copied into the sandbox) and the workspace root's files named `//…`
+   * that lie outside it (bound read-only, at their real paths). A root file that resolves
+   * outside the workspace root, or is not a regular file, is not shown.
+   */
+  private async placeRootFiles(
+    files: readonly string[],
+  ): Promise<{ inProject: string[]; outside: string[] }> {
+    const root = this.opts.rootDir;
+    const top = this.opts.workspaceRoot;
+    const inProject: string[] = [];
+    const outside: string[] = [];
+    const realTop = top === undefined ? null : await realpath(top).catch(() => null);
+    for (const f of files) {
+      if (!f.startsWith(ROOT_GLOB_PREFIX)) {
+        inProject.push(f);
+        continue;
+      }
+      if (top === undefined || realTop === null) continue;
+      const abs = join(top, f.slice(ROOT_GLOB_PREFIX.length));
+      if (isInside(root, abs)) {
+        inProject.push(relative(root, abs).split('\\').join('/'));
+        continue;
+      }
+      const real = await realpath(abs).catch(() => null);
+      if (real === null || !isInside(realTop, real)) continue;
+      if (!(await lstat(real).catch(() => null))?.isFile()) continue;
+      outside.push(real);
+    }
+    return { inProject, outside };
   }
 
   /**
