@@ -3,7 +3,12 @@
  * `emit` refuses the pipeline when there is any, so `build.ts` may take every value as valid.
  * The checks run in the order the values appear in the Dockerfile.
  */
-import type { Diagnostic, ResolvedGate, ResolvedPipeline } from '@gatehouse-ci/core';
+import {
+  isRootGlob,
+  type Diagnostic,
+  type ResolvedGate,
+  type ResolvedPipeline,
+} from '@gatehouse-ci/core';
 import { stageName } from './layout.js';
 import { copySpecProblem } from './paths.js';
 import {
@@ -74,8 +79,26 @@ function checkImage(p: Problems, path: string, image: string): void {
 
 function checkGlobs(p: Problems, path: string, globs: string[], widen: boolean): void {
   globs.forEach((g, i) => {
+    if (isRootGlob(g)) return; // checkRootInputs
     const why = copySpecProblem(g, widen);
     if (why !== null) p.add('GH_DOCKERFILE_PATH', `${path}[${i}]`, `\`${g}\` ${why}`);
+  });
+}
+
+/**
+ * Inputs of the workspace root above the config directory (`//…`): the build context is the
+ * config directory, so no stage could hold them, and a gate keyed on them would read a stale
+ * copy or none.
+ */
+function checkRootInputs(p: Problems, path: string, globs: readonly string[]): void {
+  globs.forEach((g, i) => {
+    if (isRootGlob(g))
+      p.add(
+        'GH_DOCKERFILE_PATH',
+        `${path}[${i}]`,
+        `\`${g}\` is a file of the workspace root, outside the build context: the Dockerfile (and the docker executor) builds from the directory of gatehouse.yml, which does not hold it`,
+        'run this config with the local executor or a CI target, or keep a config at the workspace root whose gates of `packages:` name `//` inputs',
+      );
   });
 }
 
@@ -90,6 +113,7 @@ function checkGate(p: Problems, gate: ResolvedGate): void {
     if (!ENV_NAME_RE.test(s))
       p.add('GH_DOCKERFILE_SECRET', `${at}.secrets[${i}]`, `secret name \`${s}\` is not valid`);
   });
+  checkRootInputs(p, `${at}.inputs`, gate.inputs);
   checkGlobs(p, `${at}.outputs`, gate.outputs, true);
   checkEnv(p, `${at}.env`, gate.env);
   checkBaseline(p, `${at}.policy.baseline`, gate.policy.baseline);
@@ -176,6 +200,7 @@ export function dockerfileProblems(pipeline: ResolvedPipeline): Diagnostic[] {
   if (setup !== null) {
     checkEnv(p, 'setup.env', setup.env);
     checkText(p, 'setup.run', setup.run);
+    checkRootInputs(p, 'setup.inputs', setup.inputs);
     checkGlobs(p, 'setup.inputs', setup.inputs, true);
   }
   for (const gate of pipeline.gates) checkGate(p, gate);

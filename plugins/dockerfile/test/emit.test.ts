@@ -379,6 +379,20 @@ describe('emitDockerfile', () => {
     );
   });
 
+  test('inputs of a workspace root above the config directory (//) are refused: the build context cannot hold them', () => {
+    const p = sample({ workspaceRoot: '/repo' });
+    p.setup = { ...p.setup!, inputs: ['package.json', '//pnpm-lock.yaml'] };
+    p.gates[1]!.inputs = ['src/**', '//tsconfig.base.json', '!//configs/old/**'];
+    const err = errorOf(() => emitDockerfile(p));
+    expect(err.code).toBe('GH_DOCKERFILE_UNREPRESENTABLE');
+    expect(err.diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['GH_DOCKERFILE_PATH', 'setup.inputs[1]'],
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[1]!.id}.inputs[1]`],
+      ['GH_DOCKERFILE_PATH', `gates.${p.gates[1]!.id}.inputs[2]`],
+    ]);
+    expect(err.diagnostics[0]!.message).toMatch(/outside the build context/);
+  });
+
   test('a policy.baseline the build context cannot hold is refused; one it holds is copied for the judge', () => {
     const p = sample();
     p.gates[1]!.policy = { baseline: '.gatehouse/report/report.json' };

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import {
   CI_REMOTE_CACHE_VARS,
   GatehouseError,
+  isRootGlob,
   shellQuote,
   type Diagnostic,
   type ResolvedGate,
@@ -143,6 +144,19 @@ export function buildTurboPlan(
           'rename the package, or leave it out with `packages: { match: [...] }`',
         ),
       );
+  // turbo.json is written next to the config: `$TURBO_ROOT$` is that directory, and a `//` input
+  // still in the pipeline names a workspace root above it, which no turbo glob reaches.
+  for (const g of pipeline.gates)
+    g.inputs.forEach((i, n) => {
+      if (isRootGlob(i))
+        problems.push(
+          emitError(
+            `gates.${g.id}.inputs[${n}]`,
+            `\`${i}\` is a file of the workspace root ${pipeline.workspaceRoot ?? ''}, above the config directory, where the turbo target writes turbo.json ($TURBO_ROOT$)`,
+            'keep the config of the turbo target at the workspace root, where `//x` is `$TURBO_ROOT$/x`',
+          ),
+        );
+    });
   if (problems.length > 0)
     throw new GatehouseError('GH_TARGET_EMIT', problems[0]!.message, { diagnostics: problems });
 

@@ -132,6 +132,20 @@ describe('turbo target', () => {
       expect(isGatehouseError(err) && err.diagnostics[0]!.path).toBe('gates.lint');
     }
   });
+
+  it('refuses inputs of a workspace root above the config directory (//), located at the input', () => {
+    const below = pipeline([gate('lint', { inputs: ['src/**', '//tsconfig.base.json'] })], {
+      workspaceRoot: '/repo',
+    });
+    try {
+      emitTarget(target, below);
+      expect.unreachable();
+    } catch (err) {
+      expect(isGatehouseError(err) && err.diagnostics.map((d) => d.path)).toEqual([
+        'gates.lint.inputs[1]',
+      ]);
+    }
+  });
 });
 
 describe('turboGlobs', () => {
