@@ -63,7 +63,7 @@ function sample(over: Partial<ResolvedPipeline> = {}): ResolvedPipeline {
 
 function errorOf(fn: () => unknown): {
   code: string;
-  diagnostics: Array<{ code: string; path: string }>;
+  diagnostics: Array<{ code: string; path: string; message: string }>;
 } {
   try {
     fn();
