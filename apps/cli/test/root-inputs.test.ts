@@ -70,6 +70,16 @@ describe('a package config naming files of the workspace root (//)', () => {
     expect(statusOf(await cli(['run'], web))).toBe('cached');
   });
 
+  it('the config cache sees a new workspace root: // then names the nearer one', async () => {
+    const { web } = await workspace();
+    expect((await cli(['run'], web)).code).toBe(0);
+    expect((await cli(['explain'], web)).out).toMatch(/lint\b.*cached/);
+    // The package becomes a workspace of its own: `//tsconfig.base.json` is now its file, absent.
+    await writeFile(join(web, 'pnpm-workspace.yaml'), 'packages: []\n');
+    const why = await cli(['explain'], web);
+    expect(why.out).toMatch(/input \/\/tsconfig\.base\.json removed/);
+  });
+
   it('an edit of the root lockfile named in setup inputs reruns setup', async () => {
     const { root, web } = await workspace();
     expect((await cli(['run'], web)).code).toBe(0);
