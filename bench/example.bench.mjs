@@ -4,10 +4,11 @@
 // on both sides: it runs once before anything is measured, and gatehouse's measured runs
 // skip it because its inputs did not change.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { readReport } from './shared.mjs';
 
 export const name = 'example';
 
@@ -66,10 +67,6 @@ function sequentialScript(gates, outRoot) {
     lines.push(`mkdir -p ${q(out)}`, `GATEHOUSE_OUT=${q(out)} ${envs} sh -c ${q(g.run)}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function readReport(dir) {
-  return JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'));
 }
 
 function checkReport(dir, gateIds, expect) {

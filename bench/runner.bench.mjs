@@ -2,41 +2,24 @@
 // monorepo): 50 trivial tasks cold and fully cached, a DAG of sleeping gates against its
 // critical path, per-gate overhead, and peak memory of the runner process.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import {
+  allCached,
+  exec,
+  interleaved,
+  load1,
+  peakRssMb,
+  pinnedTurbo,
+  readReport,
+  TURBO_PINNED,
+} from './shared.mjs';
 
 export const name = 'runner';
 
 const TASKS = 50;
 const SAMPLES = 3;
-
-const quietEnv = () => ({
-  ...process.env,
-  CI: 'true',
-  TURBO_TELEMETRY_DISABLED: '1',
-  DO_NOT_TRACK: '1',
-  TURBO_NO_UPDATE_NOTIFIER: '1',
-  npm_config_update_notifier: 'false',
-});
-
-function exec(cmd, args, cwd, { allowFailure = false } = {}) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, {
-    cwd,
-    env: quietEnv(),
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
-  if (r.status !== 0 && !allowFailure) {
-    throw new Error(
-      `${cmd} ${args.join(' ')} exited ${r.status}:\n${(r.stderr || r.stdout).split('\n').slice(-15).join('\n')}`,
-    );
-  }
-  return { ms, out: r.stdout + r.stderr, status: r.status };
-}
 
 /** A workspace turbo users would have (npm workspaces, one script per package) plus the same graph as gatehouse.yml. */
 function makeWorkspace(dir) {
@@ -79,19 +62,6 @@ function makeWorkspace(dir) {
   exec('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
 }
 
-/** Max RSS in MB of a command, from GNU time. */
-function peakRssMb(cmd, args, cwd) {
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
-    cwd,
-    env: quietEnv(),
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no RSS from /usr/bin/time:\n${r.stderr.slice(-500)}`);
-  return Number(m[1]) / 1024;
-}
-
 /** Longest chain of `needs` by duration. */
 function criticalPathMs(gates) {
   const memo = new Map();
@@ -103,68 +73,8 @@ function criticalPathMs(gates) {
 }
 
 function reportWallMs(dir) {
-  const r = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'));
+  const r = readReport(dir);
   return Date.parse(r.finishedAt) - Date.parse(r.startedAt);
-}
-
-/**
- * The newest turbo on npm, pinned here (not in the product): the bar of issue 18 is against
- * it. turbo is a native binary with no `engines` field, so it runs on every Node we support.
- * Installed once into bench/.work (ignored by git); the repository's own turbo (2.5.8) is
- * measured beside it.
- */
-export const TURBO_PINNED = '2.11.13';
-
-function pinnedTurbo(ctx) {
-  const dir = join(ctx.root, 'bench', '.work', `turbo-${TURBO_PINNED}`);
-  const bin = join(dir, 'node_modules', '.bin', 'turbo');
-  if (!existsSync(bin)) {
-    ctx.log(`installing turbo@${TURBO_PINNED} into ${dir}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
-    exec('npm', ['install', '--no-audit', '--no-fund', `turbo@${TURBO_PINNED}`], dir);
-  }
-  const v = exec(bin, ['--version'], dir).out.trim();
-  if (v !== TURBO_PINNED) throw new Error(`${bin} is turbo ${v}, not ${TURBO_PINNED}`);
-  return bin;
-}
-
-const load1 = () => Math.round(loadavg()[0] * 10) / 10;
-
-/** Every gate of the latest report came from the cache. */
-function allCached(dir) {
-  const r = JSON.parse(readFileSync(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'));
-  return r.gates.length === TASKS && r.gates.every((g) => g.status === 'cached');
-}
-
-/**
- * Interleaved samples of several commands: each round runs each command once, in turn, and
- * keeps its time only when `valid(out)` says it did the work it claims; a round is repeated
- * (at most `samples` extra times) until every command has `samples` valid times.
- */
-function interleaved(samples, cmds) {
-  const times = cmds.map(() => []);
-  const rejected = cmds.map(() => 0);
-  const loads = [];
-  for (let round = 0; round < samples * 2 && times.some((t) => t.length < samples); round++) {
-    loads.push(loadavg()[0]);
-    cmds.forEach((c, i) => {
-      if (times[i].length >= samples) return;
-      c.prepare?.();
-      const r = c.run();
-      if (c.valid(r.out)) times[i].push(r.ms);
-      else rejected[i]++;
-    });
-  }
-  cmds.forEach((c, i) => {
-    if (times[i].length < samples)
-      throw new Error(`${c.name}: only ${times[i].length} of ${samples} samples did the work`);
-  });
-  return {
-    times,
-    rejected,
-    load: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 10) / 10,
-  };
 }
 
 export async function run(ctx) {
@@ -232,7 +142,7 @@ export async function run(ctx) {
     {
       name: 'gatehouse fully cached',
       run: () => gh(`--concurrency=${jobs}`),
-      valid: (out) => out.includes(`${TASKS} cached`) && allCached(ws),
+      valid: (out) => out.includes(`${TASKS} cached`) && allCached(ws, TASKS),
     },
   ]);
   const [turboCached, repoTurboCached, nodeBare, ghCached] = cached.times.map(ctx.median);

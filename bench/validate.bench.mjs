@@ -1,6 +1,7 @@
 // `gatehouse validate` start-up and scaling, against the cost of starting Node itself.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng } from './shared.mjs';
 
 export const name = 'validate';
 
@@ -50,18 +51,6 @@ targets:
   jenkins: {}
   buildkite: {}
 `;
-
-/** Deterministic PRNG (mulberry32) so every run validates the same graph. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random DAG of `n` gates: gate i needs 0-3 distinct gates with a smaller index, so the
