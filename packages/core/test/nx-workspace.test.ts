@@ -95,6 +95,7 @@ describe('gates of packages over a workspace read from nx', () => {
     expect(gates.get('util-build')!.needs).toEqual([]);
     expect(gates.get('ui-lint')!.inputs).toEqual([
       '*',
+      '!*/**',
       '!.nx/**',
       'libs/ui/**',
       '!libs/ui/node_modules/**',

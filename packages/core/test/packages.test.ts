@@ -169,6 +169,7 @@ describe('gates of packages', () => {
     expect(gates.get('core-build')!.outputs).toEqual(['packages/core/dist/**']);
     expect(gates.get('core-lint')!.inputs).toEqual([
       '*',
+      '!*/**',
       'packages/core/**',
       '!packages/core/node_modules/**',
       '!packages/core/dist/**',

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPipeline } from '@gatehouse-ci/core';
+import { makeWorkspace } from '@gatehouse-ci/test-utils';
 import { globToRegExp, hashFile, matchFiles, workTreeTop } from '../src/glob.js';
 import { cleanup, project } from './helpers.js';
 
@@ -71,6 +73,45 @@ describe('matchFiles', () => {
 
   it('returns nothing for missing paths', async () => {
     expect(await matchFiles(dir, ['nope/**', 'missing.txt'])).toEqual([]);
+  });
+});
+
+describe('the default inputs of a package gate', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await project({});
+    makeWorkspace(
+      dir,
+      [
+        { dir: 'packages/a', name: 'a' },
+        { dir: 'packages/b', name: 'b', deps: ['a'] },
+        { dir: 'packages/c', name: 'c' },
+      ],
+      {
+        files: {
+          'gatehouse.yml':
+            'version: 1\nname: ws\ngates:\n  build: { packages: { script: build }, needs: [^build], outputs: [dist/**] }\n',
+          'packages/a/dist/index.js': 'built',
+          'packages/c/dist/index.js': 'built',
+          'tools/build.mjs': 'tool',
+        },
+      },
+    );
+  });
+  afterAll(() => cleanup(dir));
+
+  it("are the files at the top and the package's and its dependencies' own, not another package's", async () => {
+    const pipeline = await loadPipeline(join(dir, 'gatehouse.yml'));
+    const inputs = pipeline.gates.find((g) => g.id === 'b-build')!.inputs;
+    expect(await matchFiles(dir, inputs)).toEqual([
+      'gatehouse.yml',
+      'package.json',
+      'packages/a/package.json',
+      'packages/a/src/index.js',
+      'packages/b/package.json',
+      'packages/b/src/index.js',
+      'pnpm-workspace.yaml',
+    ]);
   });
 });
 

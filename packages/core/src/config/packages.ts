@@ -234,7 +234,11 @@ export function expandPackageGates(
       const inputs = Array.isArray(merged.inputs)
         ? strings(merged.inputs).map((x) => underDir(p.dir, x))
         : [
+            // The files at the top: `*` alone also names every directory there, and so every
+            // file below it (as `outputs` and `inputs` name a directory's files), other packages
+            // included.
             '*',
+            '!*/**',
             // nx's own state, which every nx run rewrites: derived from the sources, never read by a gate.
             ...(workspace.source === 'nx' ? ['!.nx/**'] : []),
             ...[p, ...deps.map((d) => byName.get(d)!)].flatMap((q) => [
