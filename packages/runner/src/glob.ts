@@ -34,6 +34,8 @@ interface Compiled {
   under: RegExp;
   /** Leading literal directory, where walking starts. */
   base: string;
+  /** For `X/**`: matches what `X` matches (every path below such a directory matches). */
+  dirOfAll: RegExp | null;
 }
 
 function compile(pattern: string): Compiled {
@@ -48,7 +50,45 @@ function compile(pattern: string): Compiled {
   }
   const re = globToRegExp(p);
   const under = new RegExp(`${re.source.slice(0, -1)}/.*$`);
-  return { negate, re, under, base: literal.join('/') };
+  const dirOfAll = p.endsWith('/**') && p.length > 3 ? globToRegExp(p.slice(0, -3)) : null;
+  return { negate, re, under, base: literal.join('/'), dirOfAll };
+}
+
+/** Every path below directory `dir` is matched by `c` (its own verdict, before negation). */
+function coversAllUnder(c: Compiled, dir: string): boolean {
+  if (c.re.test(dir) || c.under.test(dir)) return true;
+  if (c.dirOfAll === null) return false;
+  for (let at = dir.length; at > 0; at = dir.lastIndexOf('/', at - 1)) {
+    if (c.dirOfAll.test(dir.slice(0, at))) return true;
+  }
+  return false;
+}
+
+/** Some path below directory `dir` may be matched by `c` (a superset: true when unsure). */
+function mayMatchUnder(c: Compiled, dir: string): boolean {
+  if (c.base === '') return true;
+  return c.base === dir || c.base.startsWith(`${dir}/`) || dir.startsWith(`${c.base}/`);
+}
+
+/**
+ * Whether a file below directory `dir` can be matched at all: the last pattern that excludes
+ * everything below it hides what came before, so only the patterns after it can add a file.
+ * Skipping such a directory leaves the result as it was and spares the walk: a package gate's
+ * inputs (the files at the top, then its own packages) would otherwise read the whole workspace.
+ */
+function worthWalking(compiled: readonly Compiled[], dir: string): boolean {
+  let from = 0;
+  for (let i = compiled.length - 1; i >= 0; i--) {
+    if (compiled[i]!.negate && coversAllUnder(compiled[i]!, dir)) {
+      from = i + 1;
+      break;
+    }
+  }
+  for (let i = from; i < compiled.length; i++) {
+    const c = compiled[i]!;
+    if (!c.negate && mayMatchUnder(c, dir)) return true;
+  }
+  return false;
 }
 
 /** Every file under `root` matched by the patterns, sorted, as POSIX relative paths. */
@@ -81,8 +121,9 @@ export async function matchFiles(root: string, patterns: readonly string[]): Pro
       if (ALWAYS_IGNORED.has(e.name)) continue;
       if (e.name === 'node_modules' && e.isDirectory() && !insideModules) continue;
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) await walk(childRel);
-      else if ((e.isFile() || e.isSymbolicLink()) && isMatch(childRel)) found.add(childRel);
+      if (e.isDirectory()) {
+        if (worthWalking(compiled, childRel)) await walk(childRel);
+      } else if ((e.isFile() || e.isSymbolicLink()) && isMatch(childRel)) found.add(childRel);
     }
   };
   for (const base of roots) {

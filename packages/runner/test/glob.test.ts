@@ -76,6 +76,65 @@ describe('matchFiles', () => {
   });
 });
 
+describe('matchFiles skips only directories nothing below can match', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await project({
+      'package.json': '{}',
+      'README.md': 'r',
+      'packages/a/package.json': '{}',
+      'packages/a/src/a.js': 'a',
+      'packages/a/src/deep/x.ts': 'x',
+      'packages/a/dist/a.js': 'd',
+      'packages/b/src/b.js': 'b',
+      'packages/b/dist/b.js': 'd',
+      'apps/web/src/w.js': 'w',
+      'apps/web/src/lib/l.js': 'l',
+      'tools/t.mjs': 't',
+    });
+  });
+  afterAll(() => cleanup(dir));
+
+  // The rule itself, on every file: the last pattern that matches a path (or a directory
+  // above it) decides.
+  const reference = (all: string[], patterns: string[]) =>
+    all.filter((path) => {
+      let hit = false;
+      for (const raw of patterns) {
+        const negate = raw.startsWith('!');
+        const p = (negate ? raw.slice(1) : raw).replace(/\/+$/, '');
+        const re = globToRegExp(p);
+        const under = new RegExp(`${re.source.slice(0, -1)}/.*$`);
+        if (re.test(path) || under.test(path)) hit = !negate;
+      }
+      return hit;
+    });
+
+  it.each([
+    [['*', '!*/**', 'packages/a/**', '!packages/a/dist/**']],
+    [
+      [
+        '*',
+        '!*/**',
+        'packages/a/**',
+        '!packages/a/dist/**',
+        'packages/b/**',
+        '!packages/b/dist/**',
+      ],
+    ],
+    [['*']],
+    [['**/*.js', '!packages/**', 'packages/b/src/b.js']],
+    [['apps', '!apps/web/src/**', 'apps/web/src/lib/l.js']],
+    [['*/*/src/**', '!*/**/deep/**']],
+    [['packages/*/src', '!packages/a/**', '**/x.ts']],
+    [['!**', 'tools/t.mjs']],
+    [['packages/{a,b}/dist/**', '!*/*/dist']],
+  ])('%j', async (patterns) => {
+    const all = await matchFiles(dir, ['**']);
+    expect(await matchFiles(dir, patterns)).toEqual(reference(all, patterns));
+  });
+});
+
 describe('the default inputs of a package gate', () => {
   let dir = '';
   beforeAll(async () => {
