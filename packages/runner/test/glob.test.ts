@@ -79,19 +79,20 @@ describe('matchFiles', () => {
 describe('matchFiles skips only directories nothing below can match', () => {
   let dir = '';
   beforeAll(async () => {
-    dir = await project({
-      'package.json': '{}',
-      'README.md': 'r',
-      'packages/a/package.json': '{}',
-      'packages/a/src/a.js': 'a',
-      'packages/a/src/deep/x.ts': 'x',
-      'packages/a/dist/a.js': 'd',
-      'packages/b/src/b.js': 'b',
-      'packages/b/dist/b.js': 'd',
-      'apps/web/src/w.js': 'w',
-      'apps/web/src/lib/l.js': 'l',
-      'tools/t.mjs': 't',
-    });
+    const paths = [
+      'package.json',
+      'README.md',
+      'packages/a/package.json',
+      'packages/a/src/a.js',
+      'packages/a/src/deep/x.ts',
+      'packages/a/dist/a.js',
+      'packages/b/src/b.js',
+      'packages/b/dist/b.js',
+      'apps/web/src/w.js',
+      'apps/web/src/lib/l.js',
+      'tools/t.mjs',
+    ];
+    dir = await project(Object.fromEntries(paths.map((p) => [p, p])));
   });
   afterAll(() => cleanup(dir));
 
