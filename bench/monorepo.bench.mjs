@@ -100,19 +100,9 @@ if (task === 'lint') {
 const GATEHOUSE_YML = `version: 1
 name: bench-monorepo
 gates:
-  build:
-    kind: build
-    packages: { script: build }
-    needs: [^build]
-    outputs: [dist/**]
-  lint:
-    kind: lint
-    packages: { script: lint }
-    inputs: [src/**, package.json]
-  test:
-    kind: unit-test
-    packages: { script: test }
-    needs: [build]
+  build: { kind: build, packages: { script: build }, needs: [^build], outputs: [dist/**] }
+  lint: { kind: lint, packages: { script: lint }, inputs: [src/**, package.json] }
+  test: { kind: unit-test, packages: { script: test }, needs: [build] }
 `;
 
 const TURBO_JSON = {
