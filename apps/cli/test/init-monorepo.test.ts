@@ -130,6 +130,22 @@ describe('init in a workspace', () => {
     for (const [id, closure] of theirs) expect(ours.get(id), id).toEqual(closure);
   }, 120_000);
 
+  it("without turbo, a package's test needs its own build too; other gates only their dependencies'", async () => {
+    // The project builds every package before any test (`npm run build --workspaces && npm test
+    // --workspaces`), and a test may import its own `dist/`: with only `^build` it would race the
+    // package's build on a clean tree, or read an earlier build's output on a warm one.
+    const root = workspace(false);
+    const { pipeline } = await initAndLoad(root);
+    expect(readFileSync(join(root, 'gatehouse.yml'), 'utf8')).toContain(
+      "needs build: the package's own build",
+    );
+    const needs = (id: string) => pipeline.gates.find((g) => g.id === id)?.needs;
+    expect(needs('utils-test')).toEqual(['utils-build']);
+    expect(needs('core-test')).toEqual(['core-build', 'utils-build']);
+    expect(needs('core-lint')).toEqual(['utils-build']);
+    expect(needs('core-build')).toEqual(['utils-build']);
+  }, 120_000);
+
   it('passes on the untouched workspace and fails when one package script fails', async () => {
     const root = workspace(false);
     const { pipeline } = await initAndLoad(root);

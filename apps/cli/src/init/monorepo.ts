@@ -1,7 +1,7 @@
 /**
  * The gates `init` proposes for a workspace: one gate of `packages:` per task the packages have
  * (build, lint, typecheck, test), each running the package's own script, with the dependencies
- * turbo's task graph gives (else `^build`, turbo's usual `dependsOn`). Kept out of `plan.ts`,
+ * turbo's task graph gives (else `^build`, turbo's usual `dependsOn`, and `build` for tests). Kept out of `plan.ts`,
  * which handles single-package projects.
  */
 import { packageSlugs, type UserGate, type WorkspacePackage } from '@gatehouse-ci/core';
@@ -77,6 +77,11 @@ export function proposeWorkspaceGates(
       for (const d of ws.turboDependsOn.get(task)!)
         if (d.startsWith('^')) up.add(d.slice(1));
         else same.add(d);
+    } else if (task === 'test' && hasBuild) {
+      // No task graph to ask: a package's tests may read its own build (`../dist`), and the
+      // project runs every build before any test (`npm run build --workspaces && npm test …`).
+      // With only `^build` the test would race its own build, or read the dist of an earlier one.
+      same.add('build');
     } else if (hasBuild && ws.packages.some((p) => p.deps.length > 0)) up.add('build');
     const gateTasks = new Set(TASKS.map(([t]) => t));
     const needs = [
@@ -92,7 +97,7 @@ export function proposeWorkspaceGates(
       `${task} — each package's own \`${task}\` script, run in its directory: ${pkgs.length} package${pkgs.length === 1 ? '' : 's'} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}), gates \`<package>-${task}\`.`,
       ...(needs.length > 0
         ? [
-            `needs ${needs.join(', ')}: ${ws.turbo ? "from turbo's task graph" : ws.turboDependsOn?.has(task) ? "from turbo.json's dependsOn" : 'the build of the workspace dependencies first'} (\`^x\` = the \`x\` of the workspace dependencies).`,
+            `needs ${needs.join(', ')}: ${ws.turbo ? "from turbo's task graph" : ws.turboDependsOn?.has(task) ? "from turbo.json's dependsOn" : same.has('build') ? "the package's own build and its workspace dependencies' first (its tests may read what they build)" : 'the build of the workspace dependencies first'}${needs.some((n) => n.startsWith('^')) ? ' (`^x` = the `x` of the workspace dependencies)' : ''}.`,
           ]
         : []),
     ];
