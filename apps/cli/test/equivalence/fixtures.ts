@@ -14,6 +14,11 @@ export interface FixtureSource extends Fixture {
   source: string;
   /** `init` writes the config (the project has none of its own). */
   init: boolean;
+  /**
+   * The fixture commits the `gatehouse.yml` that `init` wrote when the fixture was made (its
+   * README says how), and the suite checks that `init` still writes exactly that file.
+   */
+  initCommitted?: boolean;
 }
 
 /** A same-length edit of a gate's command that makes it fail (a stale Dockerfile hides it). */
@@ -198,6 +203,71 @@ export const turboMonorepo: FixtureSource = {
       rerun: ['core-build', 'fetch-build', 'fetch-test'],
     },
     commandEdit('pnpm run lint', 'pnpm run lynt'),
+  ],
+};
+
+/**
+ * npm workspaces (root `package.json#workspaces`, `package-lock.json`, no task runner): two libs
+ * and an app that depends on both, each linted with ESLint 8, built into the `dist/` its
+ * dependants and its own tests import, and tested with `node --test`. Its `gatehouse.yml` is
+ * committed as `init` wrote it.
+ */
+export const npmWorkspaces: FixtureSource = {
+  name: 'npm-workspaces',
+  source: join(HERE, 'fixtures/npm-workspaces'),
+  init: true,
+  initCommitted: true,
+  own: [{ script: 'npm run lint' }, { script: 'npm run build' }, { script: 'npm test' }],
+  image: () => ensureBaseImage(),
+  faults: [
+    NONE,
+    {
+      id: 'failing-test',
+      what: "a bug in a lib's source that only its own test catches (it tests the built dist/)",
+      plant: (dir) =>
+        replaceIn(dir, 'packages/units/src/index.js', 'value /= 1024;', 'value /= 1000;'),
+      expect: 'failed',
+      rerun: ['units-build', 'units-test'],
+    },
+    {
+      id: 'build-break',
+      what: "a lib's build leaves out a module (its own gates pass; its dependant's build fails)",
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'packages/units/package.json',
+          'build.mjs index.js round.js',
+          'build.mjs index.js',
+        ),
+      expect: 'failed',
+      rerun: ['units-build', 'format-build'],
+    },
+    {
+      id: 'lint-error',
+      what: 'ESLint error (unused variable) in the app (apps/report/src)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'apps/report/src/index.js',
+          'export function report(files) {\n',
+          'export function report(files) {\n  const unused = 1;\n',
+        ),
+      expect: 'failed',
+      rerun: ['shelf-report-lint'],
+    },
+    {
+      id: 'config-run',
+      what: 'a `run` added in gatehouse.yml to a gate of packages, with a typo (`npm run lynt`)',
+      plant: (dir) =>
+        replaceIn(
+          dir,
+          'gatehouse.yml',
+          '    packages: { script: lint }\n',
+          '    packages: { script: lint }\n    run: npm run lynt\n',
+        ),
+      expect: 'failed',
+      configOnly: true,
+    },
   ],
 };
 
