@@ -33,6 +33,48 @@ function commandEdit(from: string, to: string): Fault {
   };
 }
 
+/** A `run` with a typo added in gatehouse.yml to a gate of `packages:` (each package's gate fails). */
+function packageRunTypo(script: string, typo: string, fails: string[]): Fault {
+  return {
+    id: 'config-run',
+    what: `a \`run\` added in gatehouse.yml to a gate of packages, with a typo (\`npm run ${typo}\`)`,
+    plant: (dir) =>
+      replaceIn(
+        dir,
+        'gatehouse.yml',
+        `    packages: { script: ${script} }\n`,
+        `    packages: { script: ${script} }\n    run: npm run ${typo}\n`,
+      ),
+    expect: 'failed',
+    configOnly: true,
+    fails,
+  };
+}
+
+/** A fault planted by one edit of a project file. */
+function sourceEdit(
+  id: string,
+  what: string,
+  file: string,
+  [from, to]: [string, string],
+  gates: Pick<Fault, 'rerun' | 'fails'>,
+): Fault {
+  return { id, what, plant: (dir) => replaceIn(dir, file, from, to), expect: 'failed', ...gates };
+}
+
+/** A workspace whose `gatehouse.yml` is committed as `init` wrote it, checked with npm's scripts. */
+function npmWorkspaceFixture(name: string, faults: Fault[]): FixtureSource {
+  return {
+    name,
+    source: join(HERE, `fixtures/${name}`),
+    init: true,
+    initCommitted: true,
+    own: [{ script: 'npm run lint' }, { script: 'npm run build' }, { script: 'npm test' }],
+    image: () => ensureBaseImage(),
+    faults: [NONE, ...faults],
+  };
+}
+
 const NONE: Fault = {
   id: 'none',
   what: 'none (the project as committed)',
@@ -212,64 +254,30 @@ export const turboMonorepo: FixtureSource = {
  * dependants and its own tests import, and tested with `node --test`. Its `gatehouse.yml` is
  * committed as `init` wrote it.
  */
-export const npmWorkspaces: FixtureSource = {
-  name: 'npm-workspaces',
-  source: join(HERE, 'fixtures/npm-workspaces'),
-  init: true,
-  initCommitted: true,
-  own: [{ script: 'npm run lint' }, { script: 'npm run build' }, { script: 'npm test' }],
-  image: () => ensureBaseImage(),
-  faults: [
-    NONE,
-    {
-      id: 'failing-test',
-      what: "a bug in a lib's source that only its own test catches (it tests the built dist/)",
-      plant: (dir) =>
-        replaceIn(dir, 'packages/units/src/index.js', 'value /= 1024;', 'value /= 1000;'),
-      expect: 'failed',
-      rerun: ['units-build', 'units-test'],
-    },
-    {
-      id: 'build-break',
-      what: "a lib's build leaves out a module (its own gates pass; its dependant's build fails)",
-      plant: (dir) =>
-        replaceIn(
-          dir,
-          'packages/units/package.json',
-          'build.mjs index.js round.js',
-          'build.mjs index.js',
-        ),
-      expect: 'failed',
-      rerun: ['units-build', 'format-build'],
-    },
-    {
-      id: 'lint-error',
-      what: 'ESLint error (unused variable) in the app (apps/report/src)',
-      plant: (dir) =>
-        replaceIn(
-          dir,
-          'apps/report/src/index.js',
-          'export function report(files) {\n',
-          'export function report(files) {\n  const unused = 1;\n',
-        ),
-      expect: 'failed',
-      rerun: ['shelf-report-lint'],
-    },
-    {
-      id: 'config-run',
-      what: 'a `run` added in gatehouse.yml to a gate of packages, with a typo (`npm run lynt`)',
-      plant: (dir) =>
-        replaceIn(
-          dir,
-          'gatehouse.yml',
-          '    packages: { script: lint }\n',
-          '    packages: { script: lint }\n    run: npm run lynt\n',
-        ),
-      expect: 'failed',
-      configOnly: true,
-    },
-  ],
-};
+export const npmWorkspaces = npmWorkspaceFixture('npm-workspaces', [
+  sourceEdit(
+    'failing-test',
+    "a bug in a lib's source that only its own test catches (it tests the built dist/)",
+    'packages/units/src/index.js',
+    ['value /= 1024;', 'value /= 1000;'],
+    { rerun: ['units-build', 'units-test'], fails: ['units-test'] },
+  ),
+  sourceEdit(
+    'build-break',
+    "a lib's build leaves out a module (its own gates pass; its dependant's build fails)",
+    'packages/units/package.json',
+    ['build.mjs index.js round.js', 'build.mjs index.js'],
+    { rerun: ['units-build', 'format-build'], fails: ['format-build'] },
+  ),
+  sourceEdit(
+    'lint-error',
+    'ESLint error (unused variable) in the app (apps/report/src)',
+    'apps/report/src/index.js',
+    ['export function report(files) {\n', 'export function report(files) {\n  const unused = 1;\n'],
+    { rerun: ['shelf-report-lint'], fails: ['shelf-report-lint'] },
+  ),
+  packageRunTypo('lint', 'lynt', ['units-lint', 'format-lint', 'shelf-report-lint']),
+]);
 
 /** The storefront example, with its own config (narrow `inputs` declared by hand). */
 export const storefront: FixtureSource = {

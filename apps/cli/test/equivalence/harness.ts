@@ -44,6 +44,11 @@ export interface Fault {
   configOnly?: boolean;
   /** Gates that must not come from a cache in the warm run (the edit touches what they read). */
   rerun?: string[];
+  /**
+   * Gates the fault must make fail: every column that writes a report must show each of them
+   * `failed` (a red from another gate is not this fault's verdict).
+   */
+  fails?: string[];
 }
 
 export interface Fixture {
@@ -212,6 +217,16 @@ export interface Judged {
   ms: number;
 }
 
+/**
+ * `passed` when the verdict stage's judge came from BuildKit's cache: a tree judged before (an
+ * earlier run of the suite on this machine) prints no verdict, and BuildKit caches only steps
+ * that succeeded, which the judge does only for a passing verdict.
+ */
+function cachedVerdict(out: string): 'passed' | undefined {
+  const step = /^#(\d+) \[gatehouse-verdict [^\]]*\] RUN /m.exec(out)?.[1];
+  return step && new RegExp(`^#${step} CACHED$`, 'm').test(out) ? 'passed' : undefined;
+}
+
 /** Judges the tree in `dir` with one executor. */
 export async function judge(
   executor: Executor,
@@ -260,7 +275,7 @@ export async function judge(
       const r = sh(dir, `DOCKER_BUILDKIT=1 ${DOCKER} build --progress=plain${secret} .`, 1_500_000);
       // The exit code counts only when the verdict stage says the same: a build that broke
       // for another reason (no network, a bad image) is an error, not a verdict.
-      const said = /gatehouse: verdict (passed|failed)/.exec(r.out)?.[1];
+      const said = /gatehouse: verdict (passed|failed)/.exec(r.out)?.[1] ?? cachedVerdict(r.out);
       if (said === 'passed' && r.status === 0) return done('passed', r.out);
       if (said === 'failed' && r.status !== 0) return done('failed', r.out);
       return done(

@@ -148,6 +148,17 @@ export function equivalenceSuite(fixture: FixtureSource): void {
             cells,
             wrong.map((e) => `--- ${e}: ${cells[e]}\n${row.cells[e]!.log.slice(-4000)}`).join('\n'),
           ).toEqual(want);
+          // The red comes from the gates the fault breaks, in every column with a report.
+          for (const e of columns) {
+            const report = row.cells[e]!.report;
+            if (!report) continue;
+            for (const id of fault.fails ?? []) {
+              const g = report.gates.find((x) => x.id === id);
+              // A replayed gate (BuildKit's cache) reports the status of the run it replays.
+              const status = g?.status === 'cached' ? g.cached?.status : g?.status;
+              expect([e, id, status]).toEqual([e, id, 'failed']);
+            }
+          }
           // The warm run reran what the edit touches (a cache hit there would be stale).
           const warm = row.cells['run (warm, after the edit)']?.report;
           for (const id of row.cells['run (warm, after the edit)'] ? (fault.rerun ?? []) : []) {
