@@ -72,6 +72,13 @@ export interface BaseImageSources {
    * @default null
    */
   pnpm: string | null;
+  /**
+   * Native binaries or addons whose shared libraries the image must also hold (only the
+   * libraries are copied): nx's native binding, for one, needs glibc's `libutil`, which node
+   * does not, and without it nx spins instead of failing.
+   * @default []
+   */
+  librariesOf: string[];
 }
 
 /** The `PATH` baked into the image. */
@@ -97,6 +104,7 @@ async function defaultSources(): Promise<BaseImageSources> {
     shell: (await exists('/usr/bin/dash')) ? '/usr/bin/dash' : null,
     awk: null,
     pnpm: null,
+    librariesOf: [],
   };
 }
 
@@ -246,6 +254,7 @@ export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): 
           [
             src.node,
             ...src.coreutils,
+            ...src.librariesOf,
             ...(src.shell ? [src.shell] : []),
             ...(src.awk ? [src.awk] : []),
           ].map(sharedLibraries),
