@@ -4,7 +4,12 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBaseImage, ensureBrowserImage, hostPnpmDir } from '@gatehouse-ci/test-utils';
+import {
+  ensureBaseImage,
+  ensureBrowserImage,
+  hostPnpmDir,
+  type BaseImageSources,
+} from '@gatehouse-ci/test-utils';
 import { STOREFRONT } from '../e2e/helpers.js';
 import { replaceIn, type Fault, type Fixture } from './harness.js';
 
@@ -63,14 +68,18 @@ function sourceEdit(
 }
 
 /** A workspace whose `gatehouse.yml` is committed as `init` wrote it, checked with npm's scripts. */
-function npmWorkspaceFixture(name: string, faults: Fault[]): FixtureSource {
+function npmWorkspaceFixture(
+  name: string,
+  faults: Fault[],
+  image: Partial<BaseImageSources> = {},
+): FixtureSource {
   return {
     name,
     source: join(HERE, `fixtures/${name}`),
     init: true,
     initCommitted: true,
     own: [{ script: 'npm run lint' }, { script: 'npm run build' }, { script: 'npm test' }],
-    image: () => ensureBaseImage(),
+    image: () => ensureBaseImage(image),
     faults: [NONE, ...faults],
   };
 }
@@ -278,6 +287,55 @@ export const npmWorkspaces = npmWorkspaceFixture('npm-workspaces', [
   ),
   packageRunTypo('lint', 'lynt', ['units-lint', 'format-lint', 'shelf-report-lint']),
 ]);
+
+/** nx's native binding for this machine, as the repository installed it (plugins/nx uses nx). */
+const NX_NATIVE = join(
+  HERE,
+  '../../../../node_modules/.pnpm/@nx+nx-linux-x64-gnu@21.6.4/node_modules/@nx/nx-linux-x64-gnu/nx.linux-x64-gnu.node',
+);
+
+/**
+ * A package-based nx workspace on npm workspaces (`packages/*`, `apps/*`): nx 21 (the version
+ * `@gatehouse-ci/nx` is tested with) runs the root scripts with `targetDefaults` that build
+ * `^build` first and test after the package's own build; each package lints with Biome,
+ * builds into `dist/` and tests it with `node --test`. Its `gatehouse.yml` is committed as
+ * `init` wrote it.
+ */
+export const nxPackages = npmWorkspaceFixture(
+  'nx-packages',
+  [
+    sourceEdit(
+      'failing-test',
+      "a bug in a lib's source (packages/routes/src) that its own and its dependant's tests catch",
+      'packages/routes/src/index.js',
+      ['[year, month] =', '[month, year] ='],
+      {
+        rerun: ['routes-build', 'routes-test', 'atlas-site-test'],
+        fails: ['routes-test', 'atlas-site-test'],
+      },
+    ),
+    sourceEdit(
+      'build-break',
+      "a lib's build leaves out a module its entry point exports (its dependants cannot build)",
+      'packages/slug/package.json',
+      ['"node ../../tools/build.mjs"', '"node ../../tools/build.mjs slugify.js"'],
+      { rerun: ['slug-build'], fails: ['slug-build'] },
+    ),
+    sourceEdit(
+      'lint-error',
+      'Biome error (`debugger`) in a lib (packages/routes/src)',
+      'packages/routes/src/index.js',
+      [
+        'export function articlePath({ title, published }) {\n',
+        'export function articlePath({ title, published }) {\n  debugger;\n',
+      ],
+      { rerun: ['routes-lint'], fails: ['routes-lint'] },
+    ),
+    packageRunTypo('test', 'tset', ['slug-test', 'routes-test', 'atlas-site-test']),
+  ],
+  // nx's postinstall (run by setup's `npm ci`) loads nx's native binding, which needs libutil.
+  { librariesOf: [NX_NATIVE] },
+);
 
 /** The storefront example, with its own config (narrow `inputs` declared by hand). */
 export const storefront: FixtureSource = {
