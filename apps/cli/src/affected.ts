@@ -8,10 +8,13 @@ import {
   affectedPackages,
   discoverWorkspace,
   GatehouseError,
+  selectGates,
   type AffectedPackages,
   type ResolvedPipeline,
   type Workspace,
 } from '@gatehouse-ci/core';
+
+import type { OptionSpec } from './command.js';
 
 const run = promisify(execFile);
 
@@ -125,4 +128,50 @@ export async function affectedSelection(
     .filter((g) => !g.package || hit.has(g.package.name))
     .map((g) => g.id);
   return { base, files, ...set, gates, full: false };
+}
+
+/** `--affected` and `--base` as `run`, `graph` and `explain` take them; `what` ends the first description. */
+export function affectedOptions(what: string): Record<'affected' | 'base', OptionSpec> {
+  return {
+    affected: {
+      type: 'boolean',
+      description: `${what} only the gates of workspace packages changed since --base, and of their dependents (with what they need); see \`gatehouse affected\``,
+    },
+    base: {
+      type: 'string',
+      description: `With --affected: compare with the merge-base of HEAD and REF (default ${DEFAULT_BASE})`,
+      valueName: 'REF',
+    },
+  };
+}
+
+/**
+ * The gates `--affected [--base REF]` selects, or null without `--affected`; a `--base` without
+ * it is a usage error.
+ */
+export async function affectedGatesOf(
+  values: Record<string, unknown>,
+  pipeline: ResolvedPipeline,
+  workspace: Workspace | undefined,
+): Promise<(AffectedSelection & { full: boolean }) | null> {
+  if (values.affected !== true) {
+    if (typeof values.base === 'string')
+      throw new GatehouseError('GH_USAGE', '--base goes with --affected');
+    return null;
+  }
+  const base = typeof values.base === 'string' ? values.base : DEFAULT_BASE;
+  return affectedSelection(pipeline, base, workspace ? { workspace } : {});
+}
+
+/** The pipeline cut down to `gates` and what they need (every gate when `gates` is null). */
+export function pipelineOf(pipeline: ResolvedPipeline, gates: string[] | null): ResolvedPipeline {
+  if (gates === null) return pipeline;
+  return gates.length === 0 ? { ...pipeline, gates: [] } : selectGates(pipeline, gates);
+}
+
+/** `affected since REF: 2 packages (core, web), 6 gates and what they need`. */
+export function affectedSummary(sel: AffectedSelection): string {
+  const n = sel.affected.length;
+  const pkgs = `${n} package${n === 1 ? '' : 's'}${n ? ` (${sel.affected.join(', ')})` : ''}`;
+  return `affected since ${sel.base}: ${pkgs}, ${sel.gates.length} gate${sel.gates.length === 1 ? '' : 's'} and what they need\n`;
 }

@@ -234,6 +234,36 @@ describe("the affected set equals turbo's and nx's", () => {
     }
   }, 120_000);
 
+  it('graph and explain --affected show the same selection as run --affected', async () => {
+    git('checkout', '-q', '-B', 'feature', 'main');
+    try {
+      appendFileSync(join(root, 'apps/admin/src/index.js'), '//\n');
+      const expected = ['admin-build', 'admin-lint', 'tsconfig-build', 'ui-build', 'utils-build'];
+      const g = await runCli(['graph', '--affected', '--format', 'dot'], root, { ...ENV });
+      expect(g.code, g.err).toBe(0);
+      const nodes = [...g.out.matchAll(/^\s+"([a-z0-9-]+)" \[/gm)].map((m) => m[1]).sort();
+      expect(nodes).toEqual(expected);
+      expect(g.err).toMatch(
+        /^affected since main: 1 package \(admin\), 2 gates and what they need$/m,
+      );
+      const e = await runCli(['explain', '--affected', '--json'], root, { ...ENV });
+      expect(e.code, e.err).toBe(0);
+      const ids = (JSON.parse(e.out) as Array<{ id: string }>).map((x) => x.id).sort();
+      expect(ids).toEqual(expected);
+      // Nothing changed: nothing selected.
+      git('checkout', '-q', '--', '.');
+      const none = await runCli(['graph', '--affected'], root, { ...ENV });
+      expect(none.code, none.err).toBe(0);
+      expect(none.out).toMatch(/: 0 gates in 0 layers/);
+      const usage = await runCli(['graph', '--base', 'main'], root, { ...ENV });
+      expect(usage.code).toBe(1);
+      expect(usage.err).toContain('--base goes with --affected');
+    } finally {
+      git('reset', '-q', '--hard');
+      git('checkout', '-q', 'main');
+    }
+  }, 120_000);
+
   it('refuses a base with no merge-base', async () => {
     const r = await runCli(['affected', '--base', 'no-such-ref'], root, { ...ENV });
     expect(r.code).toBe(1);

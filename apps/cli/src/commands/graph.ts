@@ -7,6 +7,7 @@ import {
   topologicalLayers,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
+import { affectedGatesOf, affectedOptions, affectedSummary, pipelineOf } from '../affected.js';
 import type { Command } from '../command.js';
 import { CONFIG_OPTION, openValidProject } from '../project.js';
 
@@ -119,12 +120,14 @@ export function graphDot(pipeline: ResolvedPipeline): string {
 export const graph: Command = {
   name: 'graph',
   summary: 'Show the gate graph: parallel layers, and the critical path from a report',
-  usage: 'graph [--config FILE] [--format text|mermaid|dot] [--durations report.json]',
+  usage:
+    'graph [--config FILE] [--format text|mermaid|dot] [--durations report.json] [--affected [--base REF]]',
   details: [
     'Examples:',
     '  gatehouse graph',
     '  gatehouse graph --durations .gatehouse/report/report.json',
     '  gatehouse graph --format dot | dot -Tsvg > gates.svg',
+    '  gatehouse graph --affected --base origin/main',
   ].join('\n'),
   options: {
     config: CONFIG_OPTION,
@@ -134,6 +137,7 @@ export const graph: Command = {
       description: 'A report.json whose gate durations give the critical path',
       valueName: 'FILE',
     },
+    ...affectedOptions('Show'),
   },
   async run({ io, values }) {
     const format = values.format ?? 'text';
@@ -144,16 +148,20 @@ export const graph: Command = {
     }
     const project = await openValidProject(io, values.config);
     if (typeof project === 'number') return project;
+    const sel = await affectedGatesOf(values, project.pipeline, project.workspace);
+    const pipeline = pipelineOf(project.pipeline, sel?.gates ?? null);
+    // stdout may be a diagram for another tool: say what was selected on stderr.
+    if (sel !== null) io.stderr.write(affectedSummary(sel));
     const durations =
       typeof values.durations === 'string'
         ? await readDurations(resolve(io.cwd, values.durations))
         : null;
     const out =
       format === 'mermaid'
-        ? graphMermaid(project.pipeline)
+        ? graphMermaid(pipeline)
         : format === 'dot'
-          ? graphDot(project.pipeline)
-          : graphText(project.pipeline, durations);
+          ? graphDot(pipeline)
+          : graphText(pipeline, durations);
     io.stdout.write(out);
     return 0;
   },

@@ -44,7 +44,7 @@ import {
   type CiLog,
 } from '../progress/ci-log.js';
 import { CLI_VERSION } from '../version.js';
-import { affectedSelection, DEFAULT_BASE } from '../affected.js';
+import { affectedOptions, affectedSelection, affectedSummary, DEFAULT_BASE } from '../affected.js';
 
 /** Exit code of an interrupted run (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -166,10 +166,7 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
       return 0;
     }
     gates = s.gates;
-    if (!json)
-      io.stdout.write(
-        `affected since ${base}: ${s.affected.length} package${s.affected.length === 1 ? '' : 's'} (${s.affected.join(', ')}), ${s.gates.length} gate${s.gates.length === 1 ? '' : 's'} and what they need\n`,
-      );
+    if (!json) io.stdout.write(affectedSummary(s));
   }
   const executorName = typeof values.executor === 'string' ? values.executor : 'local';
   if (sandbox && executorName !== 'local')
@@ -497,16 +494,7 @@ export const run: Command = {
       description: 'Run exactly this gate: no setup, no needs (CI jobs)',
       valueName: 'ID',
     },
-    affected: {
-      type: 'boolean',
-      description:
-        'Run only the gates of workspace packages changed since --base, and of their dependents (with what they need); see `gatehouse affected`',
-    },
-    base: {
-      type: 'string',
-      description: `With --affected: compare with the merge-base of HEAD and REF (default ${DEFAULT_BASE})`,
-      valueName: 'REF',
-    },
+    ...affectedOptions('Run'),
     concurrency: {
       type: 'string',
       short: 'j',
