@@ -93,15 +93,18 @@ describe('gates of packages over a workspace read from nx', () => {
     expect(gates.get('web-build')!.needs).toEqual(['ui-build', 'util-build']);
     expect(gates.get('web-test')!.needs).toEqual(['ui-build', 'util-build', 'web-build']);
     expect(gates.get('util-build')!.needs).toEqual([]);
+    // Everything outside the other projects, the project's own and its dependencies' files.
     expect(gates.get('ui-lint')!.inputs).toEqual([
-      '*',
-      '!*/**',
-      '!.nx/**',
+      '**',
+      '!apps/web/**',
       'libs/ui/**',
-      '!libs/ui/node_modules/**',
-      '!libs/ui/dist/**',
       'libs/util/**',
-      '!libs/util/node_modules/**',
+      '!**/node_modules/**',
+      '!**/.turbo/**',
+      '!.nx/**',
+      '!gatehouse-results/**',
+      '!gatehouse-report/**',
+      '!libs/ui/dist/**',
       '!libs/util/dist/**',
     ]);
     expect(gates.get('ui-build')!.outputs).toEqual(['libs/ui/dist/**']);

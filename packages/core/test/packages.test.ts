@@ -167,14 +167,19 @@ describe('gates of packages', () => {
     expect(gates.get('web-build')!.needs).toEqual(['core-build', 'docs-build', 'utils-build']);
     expect(gates.get('utils-build')!.needs).toEqual([]);
     expect(gates.get('core-build')!.outputs).toEqual(['packages/core/dist/**']);
+    // Everything outside the other packages, the package's own and its dependencies' files.
     expect(gates.get('core-lint')!.inputs).toEqual([
-      '*',
-      '!*/**',
+      '**',
+      '!packages/docs/**',
+      '!apps/web/site/**',
       'packages/core/**',
-      '!packages/core/node_modules/**',
-      '!packages/core/dist/**',
       'packages/utils/**',
-      '!packages/utils/node_modules/**',
+      '!**/node_modules/**',
+      '!**/.turbo/**',
+      '!.nx/**',
+      '!gatehouse-results/**',
+      '!gatehouse-report/**',
+      '!packages/core/dist/**',
       '!packages/utils/dist/**',
     ]);
     // the build gates come before what needs them
@@ -248,6 +253,35 @@ gates:
     expect(
       v.diagnostics.map((d) => `${d.code} ${d.loc?.file}:${d.loc?.line}:${d.loc?.column}`),
     ).toEqual(['GH_NO_WORKSPACE gatehouse.yml:4:11']);
+  });
+
+  it("keeps a package nested in another's directory out of the outer package's default inputs, and the outer one out of the nested one's", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gh-nest-'));
+    dirs.push(root);
+    makeWorkspace(
+      root,
+      [
+        { dir: 'packages/app', name: 'app' },
+        { dir: 'packages/app/plugin', name: 'plugin' },
+      ],
+      { globs: ['packages/**'] },
+    );
+    const v = await load(
+      root,
+      `version: 1\nname: x\ngates:\n  lint: { packages: { script: lint } }\n`,
+    );
+    const inputs = new Map(v.pipeline!.gates.map((g) => [g.id, g.inputs]));
+    expect(inputs.get('app-lint')!.slice(0, 4)).toEqual([
+      '**',
+      '!packages/app/plugin/**',
+      'packages/app/**',
+      '!packages/app/plugin/**',
+    ]);
+    expect(inputs.get('plugin-lint')!.slice(0, 3)).toEqual([
+      '**',
+      '!packages/app/**',
+      'packages/app/plugin/**',
+    ]);
   });
 
   it('reports a cycle through the workspace graph', async () => {

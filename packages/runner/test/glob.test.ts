@@ -160,7 +160,7 @@ describe('the default inputs of a package gate', () => {
   });
   afterAll(() => cleanup(dir));
 
-  it("are the files at the top and the package's and its dependencies' own, not another package's", async () => {
+  it("are the files outside every package and the package's and its dependencies' own, not another package's", async () => {
     const pipeline = await loadPipeline(join(dir, 'gatehouse.yml'));
     const inputs = pipeline.gates.find((g) => g.id === 'b-build')!.inputs;
     expect(await matchFiles(dir, inputs)).toEqual([
@@ -171,6 +171,9 @@ describe('the default inputs of a package gate', () => {
       'packages/b/package.json',
       'packages/b/src/index.js',
       'pnpm-workspace.yaml',
+      // A shared directory outside the packages, which a package's script may run: an edit
+      // there must rerun the gate, never replay it.
+      'tools/build.mjs',
     ]);
   });
 });

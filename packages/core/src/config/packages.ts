@@ -3,6 +3,7 @@
  * gate per selected workspace package (see docs/decisions/0008-package-gates.md). Runs only
  * on a config without errors, and only when some gate declares `packages`.
  */
+import { CI_REPORT_DIR, CI_RESULTS_DIR } from '../ci.js';
 import { findCycle } from '../dag.js';
 import { didYouMean, formatPath } from '../diagnostics.js';
 import type { GatePackage, ReleasePackage } from '../model.js';
@@ -233,22 +234,7 @@ export function expandPackageGates(
         .flatMap(([, tg]) => strings(tg.outputs));
       const inputs = Array.isArray(merged.inputs)
         ? strings(merged.inputs).map((x) => underDir(p.dir, x))
-        : [
-            // The files at the top: `*` alone also names every directory there, and so every
-            // file below it (as `outputs` and `inputs` name a directory's files), other packages
-            // included.
-            '*',
-            '!*/**',
-            // nx's own state, which every nx run rewrites: derived from the sources, never read by a gate.
-            ...(workspace.source === 'nx' ? ['!.nx/**'] : []),
-            ...[p, ...deps.map((d) => byName.get(d)!)].flatMap((q) => [
-              `${q.dir}/**`,
-              `!${q.dir}/node_modules/**`,
-              ...[...new Set(madeHere)]
-                .filter((x) => !x.startsWith('!'))
-                .map((x) => underDir(q.dir, `!${x}`)),
-            ]),
-          ];
+        : defaultInputs(workspace, [p, ...deps.map((d) => byName.get(d)!)], madeHere);
       const description =
         typeof merged.description === 'string'
           ? `${p.name}: ${merged.description}`
@@ -356,4 +342,39 @@ function releasePackage(
     release: { ...release, copy: strings(release.copy).map((x) => underDir(pkg.dir, x)) },
     package: { name: pkg.name, dir: pkg.dir, manager: 'pnpm' },
   };
+}
+
+/**
+ * The default `inputs` of a package gate: every file of the repository outside the workspace
+ * packages (lockfile, root configs, shared directories such as `scripts/`: what a package's
+ * scripts may read, and what `affected` counts as a change of every package), plus the files of
+ * the package and of its workspace dependencies, without `node_modules/`, the `outputs` of the
+ * gates of `packages:`, and the state of turbo and nx. Other packages' files are left out, also
+ * when they sit inside an included package's directory.
+ */
+function defaultInputs(
+  workspace: Workspace,
+  included: readonly WorkspacePackage[],
+  madeHere: readonly string[],
+): string[] {
+  const inDirs = new Set(included.map((q) => q.dir));
+  const others = workspace.packages
+    .filter((q) => !inDirs.has(q.dir) && q.dir !== '' && q.dir !== '.')
+    .map((q) => q.dir);
+  const made = [...new Set(madeHere)].filter((x) => !x.startsWith('!'));
+  const nestedOthers = others.filter((o) => included.some((q) => o.startsWith(`${q.dir}/`)));
+  return [
+    '**',
+    ...others.map((o) => `!${o}/**`),
+    ...included.map((q) => `${q.dir}/**`),
+    ...nestedOthers.map((o) => `!${o}/**`),
+    '!**/node_modules/**',
+    // Tool state that every turbo or nx run rewrites, and the results and report CI jobs write
+    // between gates: derived from the sources, never read by a gate.
+    '!**/.turbo/**',
+    '!.nx/**',
+    `!${CI_RESULTS_DIR}/**`,
+    `!${CI_REPORT_DIR}/**`,
+    ...included.flatMap((q) => made.map((x) => underDir(q.dir, `!${x}`))),
+  ];
 }
