@@ -103,8 +103,16 @@ async function turboAndMerge(...args: string[]) {
       out: e.stdout + e.stderr,
     }),
   );
-  const m = await gatehouse('report', 'merge', '.gatehouse/turbo', '-o', 'gatehouse-report/report.json');
-  const report = JSON.parse(readFileSync(join(root, 'gatehouse-report/report.json'), 'utf8')) as Report;
+  const m = await gatehouse(
+    'report',
+    'merge',
+    '.gatehouse/turbo',
+    '-o',
+    'gatehouse-report/report.json',
+  );
+  const report = JSON.parse(
+    readFileSync(join(root, 'gatehouse-report/report.json'), 'utf8'),
+  ) as Report;
   return { turbo: t, merge: m.stdout, report };
 }
 const statuses = (r: Report) => Object.fromEntries(r.gates.map((g) => [g.id, g.status]));
