@@ -31,6 +31,7 @@ export {
   workspaceGlobsMatch,
   usesNxProjects,
   findWorkspaceRoot,
+  workTreeTop,
   type WorkspaceRoot,
   type Workspace,
   type WorkspacePackage,

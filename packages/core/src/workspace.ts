@@ -198,6 +198,39 @@ function workspaceMarker(dir: string): WorkspaceRoot['by'] | null {
 }
 
 /**
+ * Whether `dir` holds a `.git` entry: a directory, or the file of a linked work tree or
+ * submodule. That is where git puts the top of a work tree.
+ */
+function hasGitEntry(dir: string): boolean {
+  try {
+    const st = lstatSync(join(dir, '.git'));
+    return st.isDirectory() || st.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The top of the git work tree containing `start`, as a real path: the nearest directory at or
+ * above it with a `.git` entry, found without starting git (a run asks on every run, cached
+ * ones included). Null outside a work tree.
+ */
+export function workTreeTop(start: string): string | null {
+  let dir: string;
+  try {
+    dir = realpathSync(start);
+  } catch {
+    dir = resolve(start);
+  }
+  for (;;) {
+    if (hasGitEntry(dir)) return dir;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/**
  * The workspace root that `//` in `inputs` names, for a config in `configDir`: the nearest
  * directory at or above it that declares a workspace (`pnpm-workspace.yaml`, or a package.json
  * with `workspaces`), else the top of its git work tree (the nearest directory holding `.git`).
@@ -214,15 +247,7 @@ export function findWorkspaceRoot(configDir: string): WorkspaceRoot | null {
   for (;;) {
     const by = workspaceMarker(dir);
     if (by) return { dir, by };
-    const git = (() => {
-      try {
-        const st = lstatSync(join(dir, '.git'));
-        return st.isDirectory() || st.isFile();
-      } catch {
-        return false;
-      }
-    })();
-    if (git) return { dir, by: 'git' };
+    if (hasGitEntry(dir)) return { dir, by: 'git' };
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;

@@ -16,10 +16,11 @@ import {
   isRootGlob,
   ROOT_GLOB_PREFIX,
   splitInputGlob,
+  workTreeTop,
 } from '@gatehouse-ci/core';
 import { HashIndex, nowNs } from './hash-index.js';
 
-export { globToRegExp };
+export { globToRegExp, workTreeTop };
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
 
@@ -282,7 +283,7 @@ export async function hashLockfiles(
   names: readonly string[],
   index: HashIndex = HashIndex.empty(),
 ): Promise<Array<{ path: string; sha256: string }>> {
-  const top = await workTreeTop(root);
+  const top = workTreeTop(root);
   const out: Array<{ path: string; sha256: string }> = [];
   // The top is a real path: compare real paths.
   let dir = await realpath(root).catch(() => resolve(root));
@@ -301,23 +302,6 @@ export async function hashLockfiles(
     dir = dirname(dir);
   }
   return out;
-}
-
-/**
- * The top of the git work tree containing `root`, as a real path: the nearest directory at or
- * above it holding a `.git` entry (a directory, or the file of a linked work tree or
- * submodule), which is where git itself looks. Found without starting git, because this runs
- * on every run, cached ones included. `null` outside a work tree.
- */
-export async function workTreeTop(root: string): Promise<string | null> {
-  let dir = await realpath(root).catch(() => resolve(root));
-  for (;;) {
-    const st = await lstat(join(dir, '.git')).catch(() => null);
-    if (st && (st.isDirectory() || st.isFile())) return dir;
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
 }
 
 /** The environment for git: the user's, without variables that would point it elsewhere. */
