@@ -135,7 +135,7 @@ export class SupervisorPool {
 
   /** Supervisors started and waiting right now. */
   get idle(): number {
-    this.#idle = this.#idle.filter((l) => !l.closed && l.error === null);
+    this.#idle = this.#idle.filter(usable);
     return this.#idle.length;
   }
 
@@ -157,7 +157,7 @@ export class SupervisorPool {
   take(): Launched | null {
     while (this.#idle.length > 0) {
       const l = this.#idle.shift()!;
-      if (!l.closed && l.error === null) return l;
+      if (usable(l)) return l;
     }
     return null;
   }
@@ -185,6 +185,11 @@ export class SupervisorPool {
       }),
     );
   }
+}
+
+/** A waiting supervisor that can still take a command: started, and its socket open. */
+function usable(l: Launched): boolean {
+  return !l.closed && l.error === null;
 }
 
 /** Tell a waiting supervisor to exit (it exits when its control socket ends). */
