@@ -138,19 +138,31 @@ describe('CI job plan', () => {
 
   it('common options: defaults and located problems', () => {
     expect(readCiCommonOptions({}, 'ci.yml')).toEqual({
-      value: { path: 'ci.yml', mode: 'native', cli: 'npx --no-install gatehouse' },
+      value: {
+        path: 'ci.yml',
+        mode: 'native',
+        cli: 'npx --no-install gatehouse',
+        checkout_dir: null,
+      },
       diagnostics: [],
     });
-    const bad = readCiCommonOptions({ path: 'a/../../b', mode: 1, cli: 'x\ny' }, 'ci.yml');
+    expect(readCiCommonOptions({ checkout_dir: './web/' }, 'x').value.checkout_dir).toBe('web');
+    expect(readCiCommonOptions({ checkout_dir: '.' }, 'x').value.checkout_dir).toBe('');
+    const bad = readCiCommonOptions(
+      { path: 'a/../../b', mode: 1, cli: 'x\ny', checkout_dir: '../up' },
+      'ci.yml',
+    );
     expect(bad.diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual([
       'GH_TARGET_OPTIONS path',
       'GH_TARGET_OPTIONS mode',
       'GH_TARGET_OPTIONS cli',
+      'GH_TARGET_OPTIONS checkout_dir',
     ]);
     expect(bad.value).toEqual({
       path: 'ci.yml',
       mode: 'native',
       cli: 'npx --no-install gatehouse',
+      checkout_dir: null,
     });
   });
 });

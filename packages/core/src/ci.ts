@@ -3,10 +3,12 @@
  * share, the commands a CI job runs, and where results travel. Each target only decides how
  * these are written in its own format.
  */
+import { posix } from 'node:path';
 import { withNeeds } from './dag.js';
 import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
-import type { Diagnostic } from './errors.js';
+import { GatehouseError, type Diagnostic } from './errors.js';
 import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
+import type { TargetContext } from './plugin.js';
 import { CI_OPTION_INVALID, OptionReader } from './option-reader.js';
 
 /** How a CI job runs a gate: through the gatehouse CLI on the agent, or by building its Dockerfile target. */
@@ -20,6 +22,11 @@ export interface CiCommonOptions {
   mode: CiMode;
   /** How CI jobs call the CLI. @default 'npx --no-install gatehouse' */
   cli: string;
+  /**
+   * The config directory from the top of the checkout a CI job starts in (`packages/web`, `''`
+   * at the top); null: found from git at compile time ({@link ciWithCheckoutDir}).
+   */
+  checkout_dir?: string | null;
 }
 
 /** Directory (relative to the checkout) where CI jobs put per-gate results. */
@@ -61,7 +68,68 @@ export function readCommonOptions(reader: OptionReader, defaultPath: string): Ci
         "native runs gates through the gatehouse CLI; docker builds each gate's Dockerfile target",
       ) ?? 'native',
     cli: readCliOption(reader),
+    checkout_dir: readCheckoutDir(reader),
   };
+}
+
+/** The `checkout_dir` option: `.` or a relative directory, without `./` or a trailing `/`. */
+function readCheckoutDir(reader: OptionReader): string | null {
+  const dir = reader.string(
+    'checkout_dir',
+    SAFE_PATH,
+    '`checkout_dir` must be `.` or a relative directory inside the repository (letters, digits, `_ . / -`, no `..`)',
+    'the config directory from the top of the repository CI checks out, e.g. `packages/web`; found from git when absent',
+  );
+  if (dir === undefined) return null;
+  const norm = posix.normalize(dir).replace(/\/+$/, '');
+  return norm === '.' ? '' : norm;
+}
+
+/**
+ * The options with `checkout_dir` settled: as written, else where compile found the config
+ * directory in its git work tree (`ctx.checkoutDir`). CI jobs start at the checkout's top, and
+ * every target runs the config's commands in this directory (docs/decisions/0017).
+ */
+export function ciWithCheckoutDir<O extends CiCommonOptions>(
+  options: O,
+  ctx: Pick<TargetContext, 'checkoutDir'>,
+  target: string,
+): O & { checkout_dir: string } {
+  const found = ctx.checkoutDir ?? '';
+  if (options.checkout_dir == null && found !== '' && !SAFE_PATH.test(found))
+    // The directory's name is written into scripts and paths of the CI file: only plain names.
+    throw new GatehouseError(
+      'GH_TARGET_UNSAFE',
+      `${target}: the config directory \`${found}\` cannot be written safely into the CI file`,
+      {
+        diagnostics: [
+          {
+            code: 'GH_TARGET_UNSAFE',
+            severity: 'error',
+            message: `the config directory's path from the top of the repository, \`${found}\`, holds characters a CI file cannot carry safely`,
+            path: `targets.${target}`,
+            loc: null,
+            hint: 'rename the directory (letters, digits, `_ . / -`), or set `checkout_dir` when the CI checks out another layout',
+          },
+        ],
+      },
+    );
+  return { ...options, checkout_dir: options.checkout_dir ?? found };
+}
+
+/** `p`, relative to the config directory, as a path from the checkout's top. */
+export function ciFromTop(checkoutDir: string | null | undefined, p: string): string {
+  if (!checkoutDir) return p;
+  return p === '.' || p === '' ? checkoutDir : `${checkoutDir}/${p}`;
+}
+
+/** The way from the config directory back to the checkout's top: `../..`, or `.` at the top. */
+export function ciUpToTop(checkoutDir: string | null | undefined): string {
+  if (!checkoutDir) return '.';
+  return checkoutDir
+    .split('/')
+    .map(() => '..')
+    .join('/');
 }
 
 /** The `cli` option (how a generated command calls the CLI), read by `reader`, with its default. */

@@ -36,6 +36,8 @@ export interface CompileOptions {
   gatehouseVersion: string;
   /** Config file name relative to rootDir, for headers. */
   configFile: string;
+  /** The config directory relative to the top of the checkout (see `TargetContext.checkoutDir`). */
+  checkoutDir?: string;
 }
 
 /** A file to write, with the target that produced it. */
@@ -81,6 +83,44 @@ function validRelativePath(p: string): boolean {
 }
 
 /**
+ * A file at the checkout's top that is in fact under the config directory (or a checkout that
+ * is the config directory) is written as a file of the config directory, so that one file has
+ * one name.
+ */
+function atConfig(f: EmittedFile, checkoutDir: string): EmittedFile {
+  if (f.at !== 'checkout') return f;
+  const { at: _at, ...rest } = f;
+  if (checkoutDir === '') return rest;
+  if (f.path.startsWith(`${checkoutDir}/`))
+    return { ...rest, path: f.path.slice(checkoutDir.length + 1) };
+  return f;
+}
+
+/**
+ * How a generated file is named to the user: its path from the config directory, so a file at
+ * the checkout's top (`at: 'checkout'`) reads `../../.github/workflows/gatehouse-web.yml`.
+ */
+export function shownFilePath(f: Pick<EmittedFile, 'path' | 'at'>, checkoutDir: string): string {
+  if (f.at !== 'checkout' || checkoutDir === '') return f.path;
+  return posix.relative(checkoutDir, f.path);
+}
+
+/** The directory a file's `path` is relative to. */
+function baseOf(
+  rootDir: string,
+  f: Pick<EmittedFile, 'at' | 'path'>,
+  checkoutTop?: string,
+): string {
+  if (f.at !== 'checkout') return rootDir;
+  if (checkoutTop === undefined)
+    throw new GatehouseError(
+      'GH_TARGET_EMIT',
+      `\`${f.path}\` is relative to the top of the checkout, which was not given`,
+    );
+  return checkoutTop;
+}
+
+/**
  * A target's options, resolved once: its `resolveOptions` on what the user wrote under
  * `targets.<name>`, with each diagnostic's path prefixed by `targets.<name>` and a missing
  * code set to `GH_TARGET_OPTIONS` (not yet located: callers locate them in their config).
@@ -120,7 +160,12 @@ export function compileTargets(
   const diagnostics: Diagnostic[] = [];
   const files: CompiledFile[] = [];
   const owner = new Map<string, string>();
-  const ctx = { gatehouseVersion: options.gatehouseVersion, configFile: options.configFile };
+  const checkoutDir = options.checkoutDir ?? '';
+  const ctx = {
+    gatehouseVersion: options.gatehouseVersion,
+    configFile: options.configFile,
+    checkoutDir,
+  };
   const push = (d: Omit<Diagnostic, 'severity'> & { severity?: Diagnostic['severity'] }): void => {
     diagnostics.push(locate(pipeline, { severity: 'error', ...d }));
   };
@@ -164,7 +209,9 @@ export function compileTargets(
       }
       throw err;
     }
-    for (const f of [...emitted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const f of [...emitted]
+      .map((e) => atConfig(e, checkoutDir))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       if (!validRelativePath(f.path)) {
         push({
           code: 'GH_TARGET_EMIT',
@@ -184,18 +231,19 @@ export function compileTargets(
         });
         continue;
       }
-      const prev = owner.get(f.path);
+      const key = f.at === 'checkout' ? `//${f.path}` : f.path;
+      const prev = owner.get(key);
       if (prev) {
         push({
           code: 'GH_DUPLICATE_OUTPUT',
-          message: `targets \`${prev}\` and \`${name}\` both write \`${f.path}\``,
+          message: `targets \`${prev}\` and \`${name}\` both write \`${shownFilePath(f, checkoutDir)}\``,
           path: `targets.${name}`,
           loc: null,
           hint: 'change the output path option of one of them',
         });
         continue;
       }
-      owner.set(f.path, name);
+      owner.set(key, name);
       files.push({ ...f, target: name });
     }
   }
@@ -278,16 +326,21 @@ export async function outputPathProblem(rootDir: string, rel: string): Promise<s
 export async function checkOutputPaths(
   pipeline: ResolvedPipeline,
   files: readonly CompiledFile[],
+  checkoutTop?: string,
 ): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   for (const f of files) {
-    const problem = await outputPathProblem(pipeline.rootDir, f.path);
+    const problem = await outputPathProblem(baseOf(pipeline.rootDir, f, checkoutTop), f.path);
     if (problem === null) continue;
     out.push(
       locate(pipeline, {
         code: 'GH_TARGET_PATH',
         severity: 'error',
-        message: `target \`${f.target}\` wants to write \`${f.path}\`, which ${problem}`,
+        message: `target \`${f.target}\` wants to write \`${
+          f.at === 'checkout' && checkoutTop !== undefined
+            ? relative(pipeline.rootDir, join(checkoutTop, f.path)).split(sep).join('/')
+            : f.path
+        }\`, which ${problem}`,
         path: outputConfigPath(pipeline, f),
         loc: null,
         hint: 'generated files stay inside the project, outside `.git/`: choose another path, or replace the link with a directory',
@@ -307,8 +360,8 @@ async function confined(rootDir: string, rel: string): Promise<void> {
 }
 
 /**
- * Write files under `rootDir`, each atomically (temp file in the same directory, then
- * rename), creating directories. Returns the bytes written per file. Throws
+ * Write files under `rootDir` (those `at: 'checkout'` under `opts.checkoutTop`), each atomically
+ * (temp file in the same directory, then rename), creating directories. Returns the bytes written per file. Throws
  * `GH_TARGET_PATH` for a file that would leave `rootDir` or enter `.git/` through a
  * symbolic link (checked before and after its directories are made), and, unless
  * `force`, `GH_TARGET_OVERWRITE` before writing anything when an existing file with other
@@ -317,23 +370,24 @@ async function confined(rootDir: string, rel: string): Promise<void> {
 export async function writeFiles(
   rootDir: string,
   files: readonly EmittedFile[],
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; checkoutTop?: string } = {},
 ): Promise<Array<{ path: string; bytes: number }>> {
+  const base = (f: EmittedFile): string => baseOf(rootDir, f, opts.checkoutTop);
   // Merged files are computed first, so a file that cannot be merged stops the write before any.
   const merged = new Map<EmittedFile, string>();
   for (const f of files) {
     if (!f.merge || !validRelativePath(f.path)) continue;
-    await confined(rootDir, f.path);
-    merged.set(f, mergeJsonFile(f, await readIfExists(join(rootDir, f.path))));
+    await confined(base(f), f.path);
+    merged.set(f, mergeJsonFile(f, await readIfExists(join(base(f), f.path))));
   }
   if (!opts.force) {
     const foreign: string[] = [];
     for (const f of files) {
       if (!validRelativePath(f.path) || f.merge) continue;
-      await confined(rootDir, f.path);
-      const existing = await readFile(join(rootDir, f.path), 'utf8').catch(() => null);
+      await confined(base(f), f.path);
+      const existing = await readFile(join(base(f), f.path), 'utf8').catch(() => null);
       // Files under `.gatehouse/` (command scripts, the verdict judge) are Gatehouse's own.
-      const ours = f.path.startsWith('.gatehouse/');
+      const ours = f.at !== 'checkout' && f.path.startsWith('.gatehouse/');
       if (existing !== null && existing !== f.contents && !ours && !isGeneratedText(existing))
         foreign.push(f.path);
     }
@@ -353,10 +407,10 @@ export async function writeFiles(
         'GH_TARGET_EMIT',
         `refusing to write \`${f.path}\`: not a plain relative path`,
       );
-    await confined(rootDir, f.path);
-    const abs = join(rootDir, f.path);
+    await confined(base(f), f.path);
+    const abs = join(base(f), f.path);
     await mkdir(dirname(abs), { recursive: true });
-    await confined(rootDir, f.path);
+    await confined(base(f), f.path);
     const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`;
     const data = Buffer.from(merged.get(f) ?? f.contents, 'utf8');
     try {
@@ -395,19 +449,21 @@ async function readIfExists(path: string): Promise<string | null> {
 }
 
 /**
- * Compare files with what is on disk under `rootDir`. Throws `GH_TARGET_PATH` (before
+ * Compare files with what is on disk under `rootDir` (those `at: 'checkout'` under
+ * `checkoutTop`). Throws `GH_TARGET_PATH` (before
  * reading anything) for a file that would be read through a link out of `rootDir` or into `.git/`.
  */
 export async function checkFiles(
   rootDir: string,
   files: readonly EmittedFile[],
+  checkoutTop?: string,
 ): Promise<FileCheck[]> {
   const out: FileCheck[] = [];
-  for (const f of files) await confined(rootDir, f.path);
+  for (const f of files) await confined(baseOf(rootDir, f, checkoutTop), f.path);
   for (const f of files) {
     let current: string | null;
     try {
-      current = await readFile(join(rootDir, f.path), 'utf8');
+      current = await readFile(join(baseOf(rootDir, f, checkoutTop), f.path), 'utf8');
     } catch {
       current = null;
     }

@@ -32,6 +32,8 @@ export {
   usesNxProjects,
   findWorkspaceRoot,
   workTreeTop,
+  checkoutOf,
+  type Checkout,
   type WorkspaceRoot,
   type Workspace,
   type WorkspacePackage,
@@ -94,6 +96,7 @@ export {
   compileTargets,
   resolveTargetOptions,
   checkFiles,
+  shownFilePath,
   checkOutputPaths,
   outputPathProblem,
   writeFiles,
@@ -150,6 +153,9 @@ export {
   CI_REMOTE_CACHE_VARS,
   ciUsesRemoteCache,
   ciRemoteCacheModeLine,
+  ciWithCheckoutDir,
+  ciFromTop,
+  ciUpToTop,
 } from './ci.js';
 export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
 export {

@@ -20,10 +20,17 @@ import type {
   TargetOptions,
 } from './model.js';
 
-/** A file a target wants written, relative to the pipeline's `rootDir`. */
+/** A file a target wants written, relative to the pipeline's `rootDir` (or the checkout's top, see `at`). */
 export interface EmittedFile {
   /** POSIX relative path, e.g. `.github/workflows/gatehouse.yml`. */
   path: string;
+  /**
+   * `checkout`: `path` is relative to the top of the checkout (the git work tree) instead of the
+   * config directory, for a file the CI reads only there (GitHub's `.github/workflows/`) when
+   * the config is in a subdirectory ({@link TargetContext.checkoutDir}).
+   * @default 'config'
+   */
+  at?: 'config' | 'checkout';
   contents: string;
   /** File mode, e.g. 0o755 for scripts. @default 0o644 */
   mode?: number;
@@ -59,6 +66,12 @@ export interface TargetContext {
   gatehouseVersion: string;
   /** The config file name as the user knows it (relative to rootDir), for headers. */
   configFile: string;
+  /**
+   * The config directory relative to the top of the repository a CI job checks out (the git
+   * work tree), POSIX: `packages/web`, or `''` when the config is at the top or outside git.
+   * CI targets run their jobs there. @default ''
+   */
+  checkoutDir?: string;
 }
 
 /** What a target's `resolveOptions` returns: its options with defaults applied, and every problem. */

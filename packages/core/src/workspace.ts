@@ -6,7 +6,7 @@
  * project graph instead, by `@gatehouse-ci/nx`, and handed to validation as a `Workspace`.
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, posix, resolve } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { yaml } from './config/collector.js';
 import { globToRegExp } from './glob.js';
 import { isPlainObject } from './object.js';
@@ -228,6 +228,30 @@ export function workTreeTop(start: string): string | null {
     if (up === dir) return null;
     dir = up;
   }
+}
+
+/** Where a config sits in the repository that CI checks out. */
+export interface Checkout {
+  /** The top of the checkout: the git work tree's top, or the config directory outside git. */
+  top: string;
+  /** The config directory relative to `top`, POSIX, `''` when they are the same. */
+  dir: string;
+}
+
+/**
+ * Where the config directory `rootDir` sits in its git work tree (the repository a CI job checks
+ * out and starts in). Outside git the config directory is taken as the top.
+ */
+export function checkoutOf(rootDir: string): Checkout {
+  let real: string;
+  try {
+    real = realpathSync(rootDir);
+  } catch {
+    real = resolve(rootDir);
+  }
+  const top = workTreeTop(real);
+  if (top === null) return { top: real, dir: '' };
+  return { top, dir: relative(top, real).split(sep).join('/') };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { checkFiles, type FileCheck } from '@gatehouse-ci/core';
+import { checkFiles, shownFilePath, type FileCheck } from '@gatehouse-ci/core';
 import type { Command, CommandContext } from '../command.js';
 import { CONFIG_OPTION, shown } from '../project.js';
 import {
@@ -18,8 +18,8 @@ function fixCommand(ctx: CommandContext, targets: string[]): string {
 }
 
 /** Targets of the files that are not up to date. */
-function staleTargets(files: Array<{ path: string; target: string }>, bad: FileCheck[]): string[] {
-  return [...new Set(files.filter((f) => bad.some((b) => b.path === f.path)).map((f) => f.target))];
+function staleTargets(files: Array<{ target: string }>, results: FileCheck[]): string[] {
+  return [...new Set(files.filter((_, i) => results[i]!.status !== 'ok').map((f) => f.target))];
 }
 
 async function checkJson(ctx: CommandContext): Promise<number> {
@@ -32,13 +32,13 @@ async function checkJson(ctx: CommandContext): Promise<number> {
       printJson(io, jsonFailure(io, 'check', r.configPath, [...r.warnings, ...r.diagnostics]));
       return 1;
     }
-    results = await checkFiles(r.rootDir, r.files);
+    results = await checkFiles(r.rootDir, r.files, r.checkout.top);
   } catch (err) {
     printJson(io, jsonFailure(io, 'check', r?.configPath ?? null, errorDiagnostics(err)));
     return 1;
   }
   const bad = results.filter((x) => x.status !== 'ok');
-  const targets = staleTargets(r.files, bad);
+  const targets = staleTargets(r.files, results);
   printJson(io, {
     version: COMPILE_JSON_VERSION,
     command: 'check',
@@ -48,7 +48,7 @@ async function checkJson(ctx: CommandContext): Promise<number> {
     warnings: r.warnings.length,
     diagnostics: r.warnings,
     files: results.map((x, i) => ({
-      path: x.path,
+      path: shownFilePath(r.files[i]!, r.checkout.dir),
       target: r.files[i]!.target,
       status: x.status,
       diff: x.status === 'ok' ? null : x.diff,
@@ -88,13 +88,14 @@ export const check: Command = {
     const r = await compileInMemory(ctx);
     if (typeof r === 'number') return r;
     const { io } = ctx;
-    const results = await checkFiles(r.rootDir, r.files);
+    const results = await checkFiles(r.rootDir, r.files, r.checkout.top);
     const bad = results.filter((x) => x.status !== 'ok');
-    for (const x of bad) {
+    for (const [i, x] of results.entries()) {
+      if (x.status === 'ok') continue;
       // A merged file (turbo.json, package.json) names the keys Gatehouse owns that drifted.
       const keys = (x.keys ?? []).map((k) => `  ${k}\n`).join('');
       io.stdout.write(
-        `${x.status === 'missing' ? 'missing' : 'stale'}: ${x.path}\n${keys}${x.diff}\n`,
+        `${x.status === 'missing' ? 'missing' : 'stale'}: ${shownFilePath(r.files[i]!, r.checkout.dir)}\n${keys}${x.diff}\n`,
       );
     }
     if (bad.length === 0) {
@@ -103,7 +104,7 @@ export const check: Command = {
     }
     io.stdout.write(
       `${bad.length} of ${results.length} generated file${results.length === 1 ? ' is' : 's are'} stale or missing; ` +
-        `run \`${fixCommand(ctx, staleTargets(r.files, bad))}\`\n`,
+        `run \`${fixCommand(ctx, staleTargets(r.files, results))}\`\n`,
     );
     return 1;
   },

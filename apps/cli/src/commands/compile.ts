@@ -1,9 +1,12 @@
 import {
   checkOutputPaths,
+  checkoutOf,
+  shownFilePath,
   compileTargets,
   isGatehouseError,
   withFrames,
   writeFiles,
+  type Checkout,
   type CompiledFile,
   type Diagnostic,
 } from '@gatehouse-ci/core';
@@ -27,7 +30,15 @@ export const JSON_OPTION: OptionSpec = {
  * the targets that refused it.
  */
 export type Compiled =
-  | { ok: true; configPath: string; rootDir: string; files: CompiledFile[]; warnings: Diagnostic[] }
+  | {
+      ok: true;
+      configPath: string;
+      rootDir: string;
+      /** Where the config directory sits in the repository CI checks out. */
+      checkout: Checkout;
+      files: CompiledFile[];
+      warnings: Diagnostic[];
+    }
   | { ok: false; configPath: string; warnings: Diagnostic[]; diagnostics: Diagnostic[] };
 
 /**
@@ -49,13 +60,15 @@ export async function compileProject({ io, values }: CommandContext): Promise<Co
     await project.registry.load({
       targets: targets.length > 0 ? targets : Object.keys(pipeline.targets),
     });
+    const checkout = checkoutOf(pipeline.rootDir);
     const files = compileTargets(pipeline, project.registry, {
       targets,
       gatehouseVersion: CLI_VERSION,
       configFile: project.configFile,
+      checkoutDir: checkout.dir,
     });
     // Where each file lands once links are followed: inside the project, never in `.git/`.
-    const misplaced = await checkOutputPaths(pipeline, files);
+    const misplaced = await checkOutputPaths(pipeline, files, checkout.top);
     if (misplaced.length > 0)
       return {
         ok: false,
@@ -63,7 +76,7 @@ export async function compileProject({ io, values }: CommandContext): Promise<Co
         warnings,
         diagnostics: withFrames(misplaced, project.text, project.displayPath),
       };
-    return { ok: true, configPath, rootDir: pipeline.rootDir, files, warnings };
+    return { ok: true, configPath, rootDir: pipeline.rootDir, checkout, files, warnings };
   } catch (err) {
     if (isGatehouseError(err) && err.diagnostics.length > 0)
       return {
@@ -79,7 +92,7 @@ export async function compileProject({ io, values }: CommandContext): Promise<Co
 /** Load the project and compile the selected targets in memory; a number is an exit code. */
 export async function compileInMemory(
   ctx: CommandContext,
-): Promise<{ rootDir: string; files: CompiledFile[] } | number> {
+): Promise<Extract<Compiled, { ok: true }> | number> {
   const { io } = ctx;
   const r = await compileProject(ctx);
   for (const d of r.warnings) io.stderr.write(`${formatWarning(d)}\n`);
@@ -161,7 +174,10 @@ async function compileJson(ctx: CommandContext): Promise<number> {
   let written: Array<{ path: string; bytes: number }> | null = null;
   if (!dryRun) {
     try {
-      written = await writeFiles(r.rootDir, r.files, { force: values.force === true });
+      written = await writeFiles(r.rootDir, r.files, {
+        force: values.force === true,
+        checkoutTop: r.checkout.top,
+      });
     } catch (err) {
       printJson(
         io,
@@ -180,7 +196,7 @@ async function compileJson(ctx: CommandContext): Promise<number> {
     diagnostics: r.warnings,
     dryRun,
     files: r.files.map((f, i) => ({
-      path: f.path,
+      path: shownFilePath(f, r.checkout.dir),
       target: f.target,
       bytes: written ? written[i]!.bytes : Buffer.byteLength(f.contents, 'utf8'),
       written: written !== null,
@@ -229,16 +245,21 @@ export const compile: Command = {
     if (values['dry-run'] === true) {
       for (const f of r.files)
         io.stdout.write(
-          `would write ${f.path} (${Buffer.byteLength(f.contents, 'utf8')} bytes, ${f.target})\n`,
+          `would write ${shownFilePath(f, r.checkout.dir)} (${Buffer.byteLength(f.contents, 'utf8')} bytes, ${f.target})\n`,
         );
       io.stdout.write(
         `${r.files.length} file${r.files.length === 1 ? '' : 's'} (dry run, nothing written)\n`,
       );
       return 0;
     }
-    const written = await writeFiles(r.rootDir, r.files, { force: values.force === true });
+    const written = await writeFiles(r.rootDir, r.files, {
+      force: values.force === true,
+      checkoutTop: r.checkout.top,
+    });
     written.forEach((w, i) =>
-      io.stdout.write(`wrote ${w.path} (${w.bytes} bytes, ${r.files[i]!.target})\n`),
+      io.stdout.write(
+        `wrote ${shownFilePath(r.files[i]!, r.checkout.dir)} (${w.bytes} bytes, ${r.files[i]!.target})\n`,
+      ),
     );
     io.stdout.write(`${written.length} file${written.length === 1 ? '' : 's'} written\n`);
     return 0;
