@@ -9,6 +9,7 @@ import {
   CI_RESULTS_DIR,
   GatehouseError,
   ciDockerGateCommands,
+  ciFromTop,
   ciGateCommand,
   ciHasPackageGates,
   ciJobSecrets,
@@ -16,6 +17,7 @@ import {
   ciReportCommands,
   ciResultFile,
   ciRemoteCacheModeLine,
+  ciUpToTop,
   ciUsesRemoteCache,
   shellQuote,
   type ResolvedGate,
@@ -52,14 +54,51 @@ export function buildPipeline(
   }
   // A monorepo's steps are chosen in CI and uploaded by a plan step (docs/decisions/0009).
   if (options.mode === 'native' && ciHasPackageGates(pipeline))
-    return buildPlanPipeline(pipeline, options);
+    return inConfigDir(buildPlanPipeline(pipeline, options), options.checkout_dir);
   const steps = pipeline.gates.map((gate) =>
     options.mode === 'docker'
       ? dockerGateStep(pipeline, gate, options)
       : nativeGateStep(pipeline, gate, options),
   );
   steps.push(reportStep(pipeline, options));
-  return { steps };
+  return inConfigDir({ steps }, options.checkout_dir);
+}
+
+/**
+ * The steps of a config in the checkout's subdirectory `dir` (docs/decisions/0017): each starts
+ * with `cd` there, and its `artifact_paths`, which the agent reads from the checkout's top, name
+ * their files from there.
+ */
+export function inConfigDir(
+  p: BuildkitePipeline,
+  dir: string | null | undefined,
+): BuildkitePipeline {
+  if (!dir) return p;
+  return {
+    steps: p.steps.map((s) => ({
+      ...s,
+      commands: [`cd ${shellQuote(dir)}`, ...s.commands],
+      ...(s.artifact_paths
+        ? {
+            artifact_paths: (typeof s.artifact_paths === 'string'
+              ? [s.artifact_paths]
+              : s.artifact_paths
+            ).map((a) => ciFromTop(dir, a)),
+          }
+        : {}),
+    })),
+  };
+}
+
+/**
+ * `buildkite-agent artifact download` of `glob` (relative to the config directory) into the
+ * config directory, from a step that has changed into it: artifacts are named from the top.
+ */
+export function downloadCommand(
+  options: Pick<BuildkiteOptions, 'checkout_dir'>,
+  glob: string,
+): string {
+  return `buildkite-agent artifact download ${shellQuote(ciFromTop(options.checkout_dir, glob))} ${ciUpToTop(options.checkout_dir)}`;
 }
 
 /** Where a step runs: the agents it targets and its container image. */
@@ -98,9 +137,7 @@ function nativeGateStep(
   if (pipeline.setup) commands.push(pipeline.setup.run);
   for (const need of gate.needs) {
     for (const glob of byId.get(need)?.outputs ?? []) {
-      commands.push(
-        `buildkite-agent artifact download ${shellQuote(glob)} . --step ${gateStepKey(need)}`,
-      );
+      commands.push(`${downloadCommand(options, glob)} --step ${gateStepKey(need)}`);
     }
   }
   const remote = ciUsesRemoteCache(pipeline, options.mode);
@@ -159,7 +196,7 @@ function reportStep(pipeline: ResolvedPipeline, options: BuildkiteOptions): Gate
     commands: [
       ...(pipeline.setup ? [pipeline.setup.run] : []),
       // Gates that never uploaded a result are reported as such by the merge, so a miss here is not fatal.
-      `buildkite-agent artifact download ${shellQuote(results)} . || echo "no gate results were uploaded"`,
+      `${downloadCommand(options, results)} || echo "no gate results were uploaded"`,
       report.prepare,
       report.merge,
       ...report.render,

@@ -5,7 +5,7 @@
  * options.ts (`targets.buildkite`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
  * checks.ts refuses user text the pipeline cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse-ci/core';
+import { ciWithCheckoutDir, defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildPipeline } from './build.js';
 import { resolveBuildkiteOptions } from './options.js';
 import { printPipeline } from './print.js';
@@ -31,9 +31,10 @@ export default definePlugin({
     buildkite: defineTarget({
       description: 'Buildkite pipeline: one step per gate, merged report as a build annotation',
       resolveOptions: resolveBuildkiteOptions,
-      emit: (pipeline, options, ctx) => [
-        printPipeline(buildPipeline(pipeline, options), options, ctx),
-      ],
+      emit: (pipeline, options, ctx) => {
+        const settled = ciWithCheckoutDir(options, ctx, 'buildkite');
+        return [printPipeline(buildPipeline(pipeline, settled), settled, ctx)];
+      },
     }),
   },
 });

@@ -17,7 +17,15 @@ import {
   type ResolvedPipeline,
   type YamlValue,
 } from '@gatehouse-ci/core';
-import { annotateCommand, common, REPORT_STEP_KEY, secrets, setupEnv } from './build.js';
+import {
+  annotateCommand,
+  common,
+  downloadCommand,
+  inConfigDir,
+  REPORT_STEP_KEY,
+  secrets,
+  setupEnv,
+} from './build.js';
 import type { BuildkitePipeline, GatehouseCommandStep } from './model.js';
 import type { BuildkiteOptions } from './options.js';
 import { escapeInterpolation } from './print.js';
@@ -106,7 +114,7 @@ export function buildAffectedPipeline(
       : {}),
     commands: [
       ...(pipeline.setup ? [pipeline.setup.run] : []),
-      `buildkite-agent artifact download '${CI_RESULTS_DIR}/*/report.json' . || echo "no gate results were uploaded"`,
+      `${downloadCommand(options, `${CI_RESULTS_DIR}/*/report.json`)} || echo "no gate results were uploaded"`,
       report.prepare,
       // The report is rendered and annotated before a failed verdict fails the step.
       `verdict=passed; ${report.merge} --gates '${gates}' --fail-on-verdict || verdict=failed`,
@@ -120,7 +128,7 @@ export function buildAffectedPipeline(
     timeout_in_minutes: Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     artifact_paths: [`${CI_REPORT_DIR}/*`],
   });
-  return { steps };
+  return inConfigDir({ steps }, options.checkout_dir);
 }
 
 /** What `gatehouse affected --buildkite` prints: the affected steps, escaped for the upload. */

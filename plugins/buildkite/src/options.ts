@@ -23,7 +23,15 @@ export interface BuildkiteOptions extends CiCommonOptions {
 
 export const DEFAULT_BUILDKITE_PATH = '.buildkite/pipeline.yml';
 
-const KNOWN = ['path', 'mode', 'cli', 'agents', 'docker_image', 'secret_source'] as const;
+const KNOWN = [
+  'path',
+  'mode',
+  'cli',
+  'checkout_dir',
+  'agents',
+  'docker_image',
+  'secret_source',
+] as const;
 const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
 // Tag values and image references: no `$` (upload-time interpolation) and nothing unprintable.
 const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=*-]+$/;

@@ -10,6 +10,7 @@ import {
   GatehouseError,
   ciConditionEnv,
   ciDockerGateCommands,
+  ciFromTop,
   ciGateCommand,
   ciJobSecrets,
   ciJobTimeoutMinutes,
@@ -70,6 +71,10 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
             'cancel-in-progress': true,
           },
         }
+      : {}),
+    // Jobs start at the checkout's top; the config's commands run in its directory.
+    ...(options.checkout_dir
+      ? { defaults: { run: { 'working-directory': options.checkout_dir } } }
       : {}),
     jobs,
   };
@@ -157,8 +162,13 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
     steps.push({
       name: 'Set up pnpm',
       uses: uses(options.actions.setup_pnpm),
-      // Without `packageManager` in package.json the action needs a version.
-      ...(pm.declared?.startsWith('pnpm@') ? {} : { with: { version: '10' } }),
+      // Without `packageManager` in package.json the action needs a version; with it, the
+      // action reads the package.json at the checkout's top unless told which.
+      ...(pm.declared?.startsWith('pnpm@')
+        ? options.checkout_dir
+          ? { with: { package_json_file: top(options, 'package.json') } }
+          : {}
+        : { with: { version: '10' } }),
     });
   } else if (pm.name === 'yarn' && pm.yarnBerry) {
     steps.push({ name: 'Enable corepack (yarn 2+)', run: 'corepack enable' });
@@ -169,13 +179,18 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
       : found.node.kind === 'image'
         ? { 'node-version': found.node.version }
         : found.node.kind === 'file'
-          ? { 'node-version-file': found.node.file }
+          ? { 'node-version-file': top(options, found.node.file) }
           : { 'node-version': 'lts/*' };
   const cache = options.cache === null ? pm.name : options.cache;
+  // setup-node looks for the lockfile at the checkout's top unless told where it is.
+  const lockfile: Record<string, string> =
+    cache && options.checkout_dir && pm.lockfile
+      ? { 'cache-dependency-path': top(options, pm.lockfile) }
+      : {};
   steps.push({
     name: 'Set up Node',
     uses: uses(options.actions.setup_node),
-    with: { ...version, ...(cache ? { cache } : {}) },
+    with: { ...version, ...(cache ? { cache } : {}), ...lockfile },
   });
   return steps;
 }
@@ -234,7 +249,7 @@ function nativeGateJob(
     steps.push({
       name: `Download outputs of ${need}`,
       uses: uses(options.actions.download_artifact),
-      with: { name: outputsArtifact(need), path: '.' },
+      with: { name: outputsArtifact(need), path: top(options, '.') },
     });
   }
   steps.push({
@@ -248,7 +263,7 @@ function nativeGateJob(
     uses: uses(options.actions.upload_artifact),
     with: {
       name: resultArtifact(gate.id),
-      path: ciResultFile(gate.id),
+      path: top(options, ciResultFile(gate.id)),
       'if-no-files-found': 'warn',
     },
   });
@@ -260,7 +275,7 @@ function nativeGateJob(
       // paths relative to the checkout and downloads restore them where the gate wrote them.
       with: {
         name: outputsArtifact(gate.id),
-        path: [ciResultFile(gate.id), ...gate.outputs].join('\n'),
+        path: [ciResultFile(gate.id), ...gate.outputs].map((p) => top(options, p)).join('\n'),
         'if-no-files-found': 'error',
         'include-hidden-files': true,
       },
@@ -292,7 +307,7 @@ function dockerGateJob(
       uses: uses(options.actions.upload_artifact),
       with: {
         name: resultArtifact(gate.id),
-        path: `${CI_DOCKER_RESULTS_DIR}/`,
+        path: `${top(options, CI_DOCKER_RESULTS_DIR)}/`,
         'if-no-files-found': 'warn',
       },
     },
@@ -315,7 +330,7 @@ function reportJob(
       'continue-on-error': true,
       with: {
         pattern: `${resultArtifact('')}*`,
-        path: options.mode === 'docker' ? CI_DOCKER_RESULTS_DIR : CI_RESULTS_DIR,
+        path: top(options, options.mode === 'docker' ? CI_DOCKER_RESULTS_DIR : CI_RESULTS_DIR),
         'merge-multiple': true,
       },
     },
@@ -328,7 +343,11 @@ function reportJob(
       name: 'Upload report',
       if: 'always()',
       uses: uses(options.actions.upload_artifact),
-      with: { name: 'gatehouse-report', path: `${CI_REPORT_DIR}/`, 'if-no-files-found': 'warn' },
+      with: {
+        name: 'gatehouse-report',
+        path: `${top(options, CI_REPORT_DIR)}/`,
+        'if-no-files-found': 'warn',
+      },
     },
   );
   const scanning = codeScanning(options);
@@ -361,13 +380,21 @@ export function codeScanning(options: GithubOptions): {
         // A pull request from a fork, or a repository without code scanning, cannot take the
         // upload: the report stays published and the run is judged by its gates.
         'continue-on-error': true,
-        with: { sarif_file: `${CI_REPORT_DIR}/report.sarif` },
+        with: { sarif_file: top(options, `${CI_REPORT_DIR}/report.sarif`) },
       },
     ],
     // Only the report job may write code-scanning results; `actions: read` lets the upload
     // read the run in a private repository, `contents: read` is the checkout.
     job: { permissions: { actions: 'read', contents: 'read', 'security-events': 'write' } },
   };
+}
+
+/**
+ * A path of the config directory as an action step takes it: from the checkout's top (`run`
+ * steps start in the config directory, action steps do not).
+ */
+export function top(options: Pick<GithubOptions, 'checkout_dir'>, p: string): string {
+  return ciFromTop(options.checkout_dir, p);
 }
 
 function resultArtifact(gateId: string): string {

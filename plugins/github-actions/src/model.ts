@@ -63,5 +63,7 @@ export interface Workflow {
   on: WorkflowTriggers;
   permissions: Permissions;
   concurrency?: Concurrency;
+  /** Where `run` steps start: the config directory when it is not the checkout's top. */
+  defaults?: { run: { 'working-directory': string } };
   jobs: Record<string, Job>;
 }

@@ -16,7 +16,7 @@ import {
   ciReportCommands,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
-import { codeScanning, conditionEnv, REPORT_JOB_ID, secretEnv, uses } from './build.js';
+import { codeScanning, conditionEnv, REPORT_JOB_ID, secretEnv, top, uses } from './build.js';
 import type { Job, Step } from './model.js';
 import type { GithubOptions } from './options.js';
 
@@ -104,7 +104,7 @@ export function monorepoJobs(
         uses: uses(options.actions.upload_artifact),
         with: {
           name: 'gatehouse-result-${{ matrix.key }}',
-          path: `${CI_RESULTS_DIR}/\${{ matrix.key }}/report.json`,
+          path: top(options, `${CI_RESULTS_DIR}/\${{ matrix.key }}/report.json`),
           'if-no-files-found': 'warn',
         },
       },
@@ -128,7 +128,7 @@ export function monorepoJobs(
         // When no package job got as far as uploading, the merge reports each selected gate as missing.
         'continue-on-error': true,
         // One directory per artifact: every package job's report is named report.json.
-        with: { pattern: 'gatehouse-result-*', path: CI_RESULTS_DIR },
+        with: { pattern: 'gatehouse-result-*', path: top(options, CI_RESULTS_DIR) },
       },
       {
         name: 'Merge gate results',

@@ -61,6 +61,12 @@ export interface GithubOptions extends CiCommonOptions {
    * @see https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/uploading-a-sarif-file-to-github
    */
   code_scanning: boolean;
+  /**
+   * Whether `path` was written in the config. When it was not and the config is in a
+   * subdirectory of the repository, the workflow goes to the top's `.github/workflows/`, the
+   * only place GitHub reads workflows from.
+   */
+  path_given: boolean;
 }
 
 /**
@@ -106,6 +112,7 @@ const KNOWN = [
   'path',
   'mode',
   'cli',
+  'checkout_dir',
   'node_version',
   'runs_on',
   'triggers',
@@ -180,6 +187,7 @@ export function resolveGithubOptions(options: TargetOptions): {
     actions,
     concurrency: r.bool('concurrency') ?? true,
     code_scanning: r.bool('code_scanning') ?? true,
+    path_given: options['path'] !== undefined,
     cache:
       r.oneOf(
         'cache',

@@ -7,6 +7,7 @@ import {
   CI_REPORT_DIR,
   GatehouseError,
   ciDockerGateCommands,
+  ciFromTop,
   ciGateCommand,
   ciHasPackageGates,
   ciJobTimeoutMinutes,
@@ -15,6 +16,7 @@ import {
   ciRemoteCacheModeLine,
   ciUsesRemoteCache,
   detectNodeToolchain,
+  shellQuote,
   type ResolvedGate,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
@@ -94,6 +96,15 @@ export function buildGitlabPipeline(
     // The documented docker-in-docker set-up: TLS between the job and the service.
     ...(options.mode === 'docker' ? { DOCKER_TLS_CERTDIR: '/certs' } : {}),
   };
+  const dir = options.checkout_dir ?? '';
+  if (dir) {
+    for (const [name, job] of Object.entries(jobs)) jobs[name] = inConfigDir(job, dir);
+    if (defaults.cache)
+      defaults.cache = {
+        ...defaults.cache,
+        key: { files: defaults.cache.key.files.map((f) => ciFromTop(dir, f)) },
+      };
+  }
   return {
     // Branch pipelines, and merge request pipelines instead of them while a merge request is open.
     workflow: {
@@ -108,6 +119,35 @@ export function buildGitlabPipeline(
     ...(Object.keys(variables).length > 0 ? { variables } : {}),
     default: defaults,
     jobs,
+  };
+}
+
+/**
+ * A job of a config in the checkout's subdirectory `dir`: its script starts there, and the paths
+ * GitLab reads itself (artifacts, reports, `changes:`) are given from the checkout's top. The
+ * package manager's cache stays at the top (its variable is an absolute path).
+ */
+function inConfigDir(job: Job, dir: string): Job {
+  const top = (p: string): string => ciFromTop(dir, p);
+  const reports = job.artifacts.reports;
+  return {
+    ...job,
+    ...(job.rules
+      ? { rules: job.rules.map((r) => ({ changes: { paths: r.changes.paths.map(top) } })) }
+      : {}),
+    script: [`cd ${shellQuote(dir)}`, ...job.script],
+    artifacts: {
+      ...job.artifacts,
+      paths: job.artifacts.paths.map(top),
+      ...(reports
+        ? {
+            reports: {
+              ...(reports.junit ? { junit: reports.junit.map(top) } : {}),
+              ...(reports.codequality ? { codequality: reports.codequality.map(top) } : {}),
+            },
+          }
+        : {}),
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  * options.ts (`targets.gitlab`) → build.ts (pipeline → model.ts) → print.ts (model → YAML);
  * checks.ts refuses user text the file cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse-ci/core';
+import { ciWithCheckoutDir, defineTarget, definePlugin } from '@gatehouse-ci/core';
 import { buildGitlabPipeline } from './build.js';
 import { resolveGitlabOptions } from './options.js';
 import { printGitlabPipeline } from './print.js';
@@ -44,9 +44,10 @@ export default definePlugin({
       description:
         'GitLab CI pipeline: one job per gate, merged report with test, code quality and coverage widgets',
       resolveOptions: resolveGitlabOptions,
-      emit: (pipeline, options, ctx) => [
-        printGitlabPipeline(buildGitlabPipeline(pipeline, options), options, ctx),
-      ],
+      emit: (pipeline, options, ctx) => {
+        const settled = ciWithCheckoutDir(options, ctx, 'gitlab');
+        return [printGitlabPipeline(buildGitlabPipeline(pipeline, settled), settled, ctx)];
+      },
     }),
   },
 });

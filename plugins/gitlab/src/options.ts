@@ -29,7 +29,16 @@ export interface GitlabOptions extends CiCommonOptions {
 
 export const DEFAULT_GITLAB_PATH = '.gitlab-ci.yml';
 
-const KNOWN = ['path', 'mode', 'cli', 'image', 'tags', 'cache', 'expire_in'] as const;
+const KNOWN = [
+  'path',
+  'mode',
+  'cli',
+  'checkout_dir',
+  'image',
+  'tags',
+  'cache',
+  'expire_in',
+] as const;
 // Image references and runner tags: plain words. No `$`: GitLab would expand it.
 const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=-]+$/;
 const DURATION =

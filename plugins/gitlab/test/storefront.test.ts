@@ -67,7 +67,7 @@ async function storefront(plant: Record<string, [string, string]> = {}): Promise
   });
   const edits: Record<string, [string, string]> = {
     ...plant,
-    'gatehouse.yml': ['  gitlab: {}', `  gitlab: { cli: node ${CLI} }`],
+    'gatehouse.yml': ['  gitlab: { checkout_dir: . }', `  gitlab: { cli: node ${CLI} }`],
   };
   for (const [file, [from, to]] of Object.entries(edits)) {
     const text = await readFile(join(dir, file), 'utf8');

@@ -33,10 +33,18 @@ import {
   topologicalLayers,
   type ResolvedGate,
   type ResolvedPipeline,
+  ciFromTop,
 } from '@gatehouse-ci/core';
 import { jenkinsfileTextProblems } from './checks.js';
 import { AFFECTED_MINUTES, affectedStage, affectedWhen, monorepoReportSteps } from './monorepo.js';
-import type { Agent, DeclarativePipeline, Stage, Step, StringCredentialBinding } from './model.js';
+import type {
+  Agent,
+  DeclarativePipeline,
+  Post,
+  Stage,
+  Step,
+  StringCredentialBinding,
+} from './model.js';
 import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js';
 
 /** Name of the setup stage. Capitalised, so it can never equal a gate id. */
@@ -226,4 +234,47 @@ export function buildJenkinsPipeline(
     stages,
     post: { always: monorepo ? monorepoReportSteps(options) : reportSteps(options) },
   };
+}
+
+/**
+ * The pipeline of a config in the checkout's subdirectory `dir` (docs/decisions/0017): every
+ * stage's steps and `post` steps run in `dir('…')`, where the config's paths hold (the results,
+ * stashes, archived outputs and reports are all relative to it), and a `fileExists` condition,
+ * which Jenkins evaluates at the workspace's top, names its file from there. `deleteDir` stays
+ * outside: it cleans the whole workspace.
+ */
+export function inConfigDir(p: DeclarativePipeline, dir: string): DeclarativePipeline {
+  if (!dir) return p;
+  const steps = (list: Step[]): Step[] => {
+    const out: Step[] = [];
+    let run: Step[] = [];
+    const flush = (): void => {
+      if (run.length > 0) out.push({ kind: 'dir', path: dir, steps: run });
+      run = [];
+    };
+    for (const s of list) {
+      if (s.kind === 'deleteDir') {
+        flush();
+        out.push(s);
+      } else run.push(s);
+    }
+    flush();
+    return out;
+  };
+  const post = (p?: Post): Post | undefined => {
+    if (!p) return undefined;
+    const out: Post = {};
+    for (const [k, v] of Object.entries(p) as Array<[keyof Post, Step[]]>) out[k] = steps(v);
+    return out;
+  };
+  const stage = (s: Stage): Stage => ({
+    ...s,
+    ...(s.when ? { when: { ...s.when, path: ciFromTop(dir, s.when.path) } } : {}),
+    body:
+      s.body.kind === 'steps'
+        ? { kind: 'steps', steps: steps(s.body.steps) }
+        : { ...s.body, stages: s.body.stages.map(stage) },
+    ...(s.post ? { post: post(s.post) } : {}),
+  });
+  return { ...p, stages: p.stages.map(stage), ...(p.post ? { post: post(p.post) } : {}) };
 }

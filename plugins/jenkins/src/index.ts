@@ -5,8 +5,8 @@
  * options.ts (`targets.jenkins`) → build.ts (pipeline → model.ts) → print.ts (model → Groovy,
  * literals from groovy.ts); checks.ts refuses config text Groovy cannot carry.
  */
-import { defineTarget, definePlugin } from '@gatehouse-ci/core';
-import { buildJenkinsPipeline } from './build.js';
+import { ciWithCheckoutDir, defineTarget, definePlugin } from '@gatehouse-ci/core';
+import { buildJenkinsPipeline, inConfigDir } from './build.js';
 import { resolveJenkinsOptions } from './options.js';
 import { printJenkinsfileFile } from './print.js';
 
@@ -17,15 +17,18 @@ export default definePlugin({
       description:
         'declarative Jenkinsfile: one stage per gate, parallel by DAG layer, report published in post',
       resolveOptions: resolveJenkinsOptions,
-      emit: (pipeline, options, ctx) => [
-        printJenkinsfileFile(buildJenkinsPipeline(pipeline, options), options, ctx),
-      ],
+      emit: (pipeline, options, ctx) => {
+        const settled = ciWithCheckoutDir(options, ctx, 'jenkins');
+        const model = inConfigDir(buildJenkinsPipeline(pipeline, settled), settled.checkout_dir);
+        return [printJenkinsfileFile(model, settled, ctx)];
+      },
     }),
   },
 });
 
 export {
   buildJenkinsPipeline,
+  inConfigDir,
   layerStageName,
   SETUP_STAGE,
   REPORT_MINUTES,

@@ -55,7 +55,7 @@ export interface ResolvedJenkinsOptions extends CiCommonOptions {
 export const DEFAULT_JENKINS_PATH = 'Jenkinsfile';
 
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
-const KNOWN = ['path', 'mode', 'cli', 'agent', 'credentials'] as const;
+const KNOWN = ['path', 'mode', 'cli', 'checkout_dir', 'agent', 'credentials'] as const;
 const AGENT_KNOWN = ['label', 'docker'] as const;
 // Escaped on output anyway; refused because no label, image or id legitimately has them.
 // U+FFFF cannot be written at all (Groovy's lexer reads it as the end of input).
@@ -77,6 +77,7 @@ export function resolveJenkinsOptions(options: TargetOptions): {
         path: DEFAULT_JENKINS_PATH,
         mode: 'native',
         cli: DEFAULT_CI_CLI,
+        checkout_dir: null,
         agent: {},
         credentials: {},
       },

@@ -95,6 +95,7 @@ describe('options', () => {
       cli: 'node node_modules/.bin/gatehouse',
       agent: { label: 'linux && docker', docker: 'node:22-bookworm-slim' },
       credentials: { SONAR_TOKEN: 'sonarqube-token' },
+      checkout_dir: 'apps/ci',
     };
     expect(validateJenkinsOptions(o)).toEqual([]);
     expect(resolveJenkinsOptions(o).value).toEqual(o);
@@ -105,6 +106,7 @@ describe('options', () => {
       path: 'Jenkinsfile',
       mode: 'native',
       cli: 'npx --no-install gatehouse',
+      checkout_dir: null,
       agent: {},
       credentials: {},
     });

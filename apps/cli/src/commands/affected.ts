@@ -1,5 +1,11 @@
 import { appendFile } from 'node:fs/promises';
-import { ciPackageJobs, GatehouseError, withNeeds } from '@gatehouse-ci/core';
+import {
+  checkoutOf,
+  ciPackageJobs,
+  ciWithCheckoutDir,
+  GatehouseError,
+  withNeeds,
+} from '@gatehouse-ci/core';
 import type { Command } from '../command.js';
 import { affectedSelection, DEFAULT_BASE } from '../affected.js';
 import { CONFIG_OPTION, openValidProject } from '../project.js';
@@ -127,7 +133,12 @@ export const affected: Command = {
     if (values.buildkite === true) {
       const { buildAffectedSteps, resolveBuildkiteOptions } =
         await import('@gatehouse-ci/plugin-buildkite');
-      const options = resolveBuildkiteOptions(pipeline.targets.buildkite ?? {}).value;
+      // The steps run where the compiled pipeline's do: in the config directory of the checkout.
+      const options = ciWithCheckoutDir(
+        resolveBuildkiteOptions(pipeline.targets.buildkite ?? {}).value,
+        { checkoutDir: checkoutOf(pipeline.rootDir).dir },
+        'buildkite',
+      );
       io.stdout.write(buildAffectedSteps(pipeline, options, jobs));
       return 0;
     }
