@@ -5,7 +5,8 @@
  *   `gatehouse-<gate>` target per gate, so `nx run web:gatehouse` and
  *   `nx affected -t gatehouse` run the gates through Gatehouse (one report, its own cache);
  * - `readNxWorkspace`: nx's project graph (`createProjectGraphAsync`, inferred projects
- *   included) as a Gatehouse `Workspace`.
+ *   included) as a Gatehouse `Workspace`; `readNxProjectGraph` also gives the targets'
+ *   outputs, which `gatehouse init` writes as the outputs of build gates.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -142,7 +143,19 @@ const run = promisify(execFile);
 
 /** The nx project graph, as nx computes it in `root` (plugins and inferred projects included). */
 export interface NxProjectGraphSummary {
-  projects: Array<{ name: string; root: string; targets: string[]; deps: string[] }>;
+  projects: Array<{
+    name: string;
+    root: string;
+    targets: string[];
+    deps: string[];
+    /**
+     * Per target whose configuration declares `outputs` (its own, a target default's or an
+     * inferring plugin's): those outputs with their tokens (`{projectRoot}`, `{workspaceRoot}`,
+     * `{options.outputPath}`) resolved by nx's `getOutputsForTargetAndConfiguration`, as nx
+     * caches them: relative to the workspace root. Targets without `outputs` are absent.
+     */
+    outputs: Record<string, string[]>;
+  }>;
 }
 
 /**
@@ -152,13 +165,26 @@ export interface NxProjectGraphSummary {
 export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSummary> {
   const devkit = createRequire(import.meta.url).resolve('nx/src/devkit-exports.js');
   const script = `
-    const { createProjectGraphAsync } = require(${JSON.stringify(devkit)});
+    const { createProjectGraphAsync, getOutputsForTargetAndConfiguration } = require(${JSON.stringify(devkit)});
+    const outputsOf = (n) => {
+      const out = {};
+      for (const [t, c] of Object.entries(n.data.targets ?? {})) {
+        if (!c || !Array.isArray(c.outputs)) continue;
+        try {
+          out[t] = getOutputsForTargetAndConfiguration({ project: n.name, target: t }, {}, n);
+        } catch {
+          // outputs nx itself refuses (a misplaced {workspaceRoot}): left out, as unknown
+        }
+      }
+      return out;
+    };
     createProjectGraphAsync({ exitOnError: false }).then((g) => {
       const projects = Object.values(g.nodes).map((n) => ({
         name: n.name,
         root: n.data.root,
         targets: Object.keys(n.data.targets ?? {}).sort(),
         deps: (g.dependencies[n.name] ?? []).map((d) => d.target).filter((t) => t in g.nodes).sort(),
+        outputs: outputsOf(n),
       }));
       process.stdout.write(JSON.stringify({ projects }));
     }, (e) => { console.error(e && e.message ? e.message : String(e)); process.exit(1); });`;
@@ -173,12 +199,11 @@ export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSu
 }
 
 /**
- * nx's project graph as a Gatehouse {@link Workspace}: each project with its root, its
- * dependencies (declared and inferred, e.g. from imports) and its targets. A project at the
- * root is left out, and so are the dependencies on it.
+ * A project graph read by {@link readNxProjectGraph} as a Gatehouse {@link Workspace}: each
+ * project with its root, its dependencies (declared and inferred, e.g. from imports) and its
+ * targets. A project at the root is left out, and so are the dependencies on it.
  */
-export async function readNxWorkspace(root: string): Promise<Workspace> {
-  const g = await readNxProjectGraph(root);
+export function nxWorkspaceOf(root: string, g: NxProjectGraphSummary): Workspace {
   const inside = g.projects.filter((p) => p.root !== '.' && p.root !== '');
   const names = new Set(inside.map((p) => p.name));
   const packages = inside.map((p) => ({
@@ -195,4 +220,9 @@ export async function readNxWorkspace(root: string): Promise<Workspace> {
     packages,
     packageManager: discoverWorkspace(root).packageManager,
   };
+}
+
+/** nx's project graph of `root` as a Gatehouse {@link Workspace} (see {@link nxWorkspaceOf}). */
+export async function readNxWorkspace(root: string): Promise<Workspace> {
+  return nxWorkspaceOf(root, await readNxProjectGraph(root));
 }
