@@ -24,6 +24,7 @@ import {
   yamlScalar,
 } from '../src/init/index.js';
 import type { ProjectFacts } from '../src/init/index.js';
+import { outputsUnder } from '../src/init/monorepo.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dirs: string[] = [];
@@ -408,11 +409,57 @@ describe('gatehouse init on fixture projects', () => {
         plugins: [{ plugin: '@nx/eslint/plugin', options: {} }, '@nx/jest/plugin'],
       },
     });
-    const { config, text } = await initAndValidate(dir);
+    const { config, text, stdout } = await initAndValidate(dir);
     expect(config.gates.lint!.run).toBe('npx nx run-many -t lint');
     expect(config.gates.unit!.run).toBe('npx nx run-many -t test');
     expect(config.gates.build!.run).toBe('npx nx run-many -t build');
     expect(text).toContain('through Nx (found nx.json)');
+    // Its projects would be nx's, but nx is not installed to say which.
+    expect(stdout).toContain(
+      'nx projects: not read, nx is not installed (node_modules/nx); whole-repository gates instead',
+    );
+  });
+
+  it("package-based nx: gates of the workspace packages follow nx.json's targetDefaults dependsOn", async () => {
+    const pkg = (name: string, deps: Record<string, string> = {}) => ({
+      name,
+      scripts: { build: 'node -e 0', lint: 'node -e 0', test: 'node -e 0', typecheck: 'node -e 0' },
+      dependencies: deps,
+    });
+    const dir = await project({
+      'package.json': { name: 'nx-ws', private: true, workspaces: ['packages/*'] },
+      'package-lock.json': '{}',
+      'nx.json': {
+        targetDefaults: {
+          build: { dependsOn: ['^build'] },
+          lint: { dependsOn: [] },
+          test: {
+            dependsOn: [
+              { target: 'build', projects: 'dependencies' },
+              { target: 'lint' },
+              { target: 'build', projects: ['other'] },
+              'other:build',
+            ],
+          },
+          // An executor's defaults are not one task's.
+          'nx:run-commands': { dependsOn: ['build'] },
+        },
+      },
+      'packages/a/package.json': pkg('a'),
+      'packages/b/package.json': pkg('b', { a: '*' }),
+    });
+    const { config, text, stdout } = await initAndValidate(dir);
+    expect(config.gates.build!.needs).toEqual(['^build']);
+    expect(config.gates.lint!.needs).toBeUndefined();
+    expect(config.gates.test!.needs).toEqual(['^build', 'lint']);
+    // typecheck has no targetDefaults: init's own default.
+    expect(config.gates.typecheck!.needs).toEqual(['^build']);
+    expect(text).toContain("needs ^build, lint: from nx.json's targetDefaults");
+    expect(text).toContain("needs nothing: nx.json's targetDefaults gives `lint` no dependsOn");
+    expect(stdout).toContain(
+      "workspace: 2 packages; dependencies: nx.json's targetDefaults for build, lint, test",
+    );
+    expect(stdout).not.toContain('nx projects: not read');
   });
 
   it('empty package.json: a failing todo gate, name from the directory', async () => {
@@ -556,6 +603,24 @@ describe('gatehouse init: files and flags', () => {
 
 describe('init internals', () => {
   it.each([
+    [['libs/ui/dist'], ['dist']],
+    [
+      ['libs/ui/dist/**/*.js', '!libs/ui/dist/cache'],
+      ['dist/**/*.js', '!dist/cache'],
+    ],
+    [['./libs/ui/out/'], ['out']],
+    // Outside the project directory, or the directory itself: a gate's outputs cannot name them.
+    [['dist/libs/ui'], null],
+    [['libs/ui/dist', 'coverage/libs/ui'], null],
+    [['libs/ui'], null],
+    [['libs/ui-kit/dist'], null],
+    [['libs/ui/../web/dist'], null],
+    [['!libs/ui/dist/cache'], null],
+  ])("nx's build outputs %o as outputs of the project libs/ui's gate: %o", (nx, gate) => {
+    expect(outputsUnder('libs/ui', nx)).toEqual(gate);
+  });
+
+  it.each([
     ['>=20.19', 20],
     ['^18 || ^20 || ^22', 22],
     ['>=18 <21', 18],
@@ -653,6 +718,7 @@ describe('init internals', () => {
       sourceDirs: ['src'],
       workspaceSourceDirs: [],
       warnings: [],
+      notes: [],
     };
     fc.assert(
       fc.property(hostileString(), hostileString(), hostileString(), (name, build, start) => {

@@ -93,7 +93,7 @@ export const init: Command = {
     io.stdout.write(
       `\nWrote ${shown} (${gates.length} gate${gates.length === 1 ? '' : 's'}${gates.length ? `: ${gates.join(', ')}` : ''}).\n`,
     );
-    const install = installCommand(facts);
+    const install = installCommand(facts, plan);
     if (install !== null) {
       io.stdout.write(
         `Add Gatehouse to the project, so the generated CI jobs and Dockerfile find it: ${install}\n`,

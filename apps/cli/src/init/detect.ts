@@ -4,16 +4,18 @@
  */
 import { turboTaskNames, type WorkspaceFacts } from './monorepo.js';
 import { readTurboTasks } from './turbo.js';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, delimiter, join } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   discoverWorkspace,
   GatehouseError,
   packageManagerOf,
+  usesNxProjects,
   type PackageManagerFacts,
 } from '@gatehouse-ci/core';
+import { readNxProjects } from '../workspace.js';
 
 /** The parts of package.json that init reads. */
 export interface PackageJson {
@@ -42,8 +44,9 @@ export interface MonorepoFacts {
   /** Turbo: the `outputs` globs of each task (relative to each package). */
   outputs: Map<string, string[]>;
   /**
-   * Turbo: the `dependsOn` of each task as turbo.json writes it (`^build`, `build`), for when
-   * turbo itself cannot be asked (not installed yet). Tasks of one named package are left out.
+   * The `dependsOn` of each task as `^x` (the dependencies' `x`) or `x` (the same package's):
+   * turbo.json's, for when turbo itself cannot be asked (not installed yet), tasks of one named
+   * package left out; nx.json's `targetDefaults` keyed by a target name (not an executor).
    */
   dependsOn?: Map<string, string[]>;
 }
@@ -64,7 +67,10 @@ export interface ProjectFacts {
   /** Workspace package globs (npm/yarn `workspaces` or `pnpm-workspace.yaml`). */
   workspaces: string[];
   monorepo: MonorepoFacts | null;
-  /** The workspace packages (pnpm-workspace.yaml, package.json#workspaces), when there are any. */
+  /**
+   * The workspace packages (pnpm-workspace.yaml, package.json#workspaces), or the projects of
+   * nx's project graph in an nx workspace of `project.json` projects, when there are any.
+   */
   workspace: WorkspaceFacts | null;
   /** `compilerOptions.outDir` of tsconfig.json, when readable. */
   tsOutDir: string | null;
@@ -85,6 +91,8 @@ export interface ProjectFacts {
   workspaceSourceDirs: Array<{ glob: string; dirs: string[] }>;
   /** Things the user should know, printed as `warning:` lines (a package manager not installed). */
   warnings: string[];
+  /** Findings printed as they are: why nx's project graph was not used. */
+  notes: string[];
 }
 
 /** Whether an executable of that name is on `PATH`. */
@@ -397,21 +405,111 @@ const NX_PLUGIN_TARGETS: Record<string, string[]> = {
   '@nx/js/typescript': ['build'],
 };
 
-/** The workspace packages, with turbo's task graph when the repository uses turbo. */
+/** Whether `nx` is installed for `dir`: a `node_modules/nx` there or above, as Node resolves it. */
+function nxInstalled(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', 'nx', 'package.json'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
+/**
+ * The projects of nx's project graph, read as validation reads them (`@gatehouse-ci/nx`),
+ * with the outputs of their `build` targets; or why they could not be read.
+ */
+async function nxProjectFactsOf(
+  dir: string,
+  monorepo: MonorepoFacts | null,
+): Promise<{ facts: WorkspaceFacts | null; why: string }> {
+  if (!nxInstalled(dir)) return { facts: null, why: 'nx is not installed (node_modules/nx)' };
+  let read: Awaited<ReturnType<typeof readNxProjects>>;
+  try {
+    read = await readNxProjects(dir);
+  } catch (err) {
+    const e = err as GatehouseError;
+    // One line of init's findings: nx's reason may span several.
+    const why = `${e.message}${e.hint ? ` (${e.hint})` : ''}`.replace(/\s*\n\s*/g, ' ');
+    return { facts: null, why };
+  }
+  if (read.workspace.packages.length === 0)
+    return { facts: null, why: "nx's project graph has no project outside the root" };
+  const buildOutputs = new Map<string, string[]>();
+  for (const p of read.graph.projects)
+    if (p.outputs?.build) buildOutputs.set(p.name, p.outputs.build);
+  return {
+    facts: {
+      source: 'nx',
+      packages: read.workspace.packages,
+      turbo: null,
+      turboWhy: null,
+      ...(monorepo?.tool === 'nx' && monorepo.dependsOn
+        ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "nx.json's targetDefaults" }
+        : {}),
+      buildOutputs,
+    },
+    why: "nx's project graph",
+  };
+}
+
+/**
+ * The workspace packages, with turbo's task graph when the repository uses turbo; in an nx
+ * workspace of `project.json` projects, nx's projects (a note says why when they cannot be read).
+ */
 async function workspaceFactsOf(
   dir: string,
   monorepo: MonorepoFacts | null,
+  notes: string[],
 ): Promise<WorkspaceFacts | null> {
   const ws = discoverWorkspace(dir);
+  if (usesNxProjects(dir, ws)) {
+    const nx = await nxProjectFactsOf(dir, monorepo);
+    if (nx.facts) return nx.facts;
+    notes.push(
+      `nx projects: not read, ${nx.why}; ${ws.packages.length > 0 ? 'gates of the package-manager workspace packages' : 'whole-repository gates'} instead; rerun init once nx's graph can be read, for gates per nx project`,
+    );
+  }
   if (ws.packages.length === 0) return null;
-  if (monorepo?.tool !== 'turbo') return { packages: ws.packages, turbo: null, turboWhy: null };
+  if (monorepo?.tool !== 'turbo')
+    return {
+      source: ws.source,
+      packages: ws.packages,
+      turbo: null,
+      turboWhy: null,
+      ...(monorepo?.dependsOn
+        ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "nx.json's targetDefaults" }
+        : {}),
+    };
   const t = await readTurboTasks(dir, turboTaskNames(monorepo.tasks));
   return {
+    source: ws.source,
     packages: ws.packages,
     turbo: t.tasks,
     turboWhy: t.why,
-    ...(monorepo.dependsOn ? { turboDependsOn: monorepo.dependsOn } : {}),
+    ...(monorepo.dependsOn
+      ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "turbo.json's dependsOn" }
+      : {}),
   };
+}
+
+/**
+ * nx's `dependsOn` entries as `^x` / `x`: the strings as written, and the objects that name a
+ * target of the same project (`{ target }`, `projects: 'self'`) or of its dependencies
+ * (`projects: 'dependencies'`, `dependencies: true`). Entries for other projects, target
+ * patterns and `project:target` strings are left out.
+ */
+function nxDependsOn(list: unknown[]): string[] {
+  const plain = (t: unknown): t is string => typeof t === 'string' && /^[A-Za-z0-9_.-]+$/.test(t);
+  const out: string[] = [];
+  for (const d of list) {
+    if (typeof d === 'string') {
+      if (plain(d.startsWith('^') ? d.slice(1) : d)) out.push(d);
+    } else if (isRecord(d) && plain(d.target)) {
+      if (d.projects === 'dependencies' || (d.projects === undefined && d.dependencies === true))
+        out.push(`^${d.target}`);
+      else if (d.projects === undefined || d.projects === 'self') out.push(d.target);
+    }
+  }
+  return out;
 }
 
 async function monorepoOf(
@@ -453,12 +551,17 @@ async function monorepoOf(
   }
   if (present.has('nx.json')) {
     const tasks = new Set<string>();
+    const dependsOn = new Map<string, string[]>();
     try {
       const json = parseJsonc((await readText(join(dir, 'nx.json'))) ?? '{}');
       if (isRecord(json)) {
         if (isRecord(json.targetDefaults))
-          for (const k of Object.keys(json.targetDefaults))
+          for (const [k, def] of Object.entries(json.targetDefaults)) {
             tasks.add(k.includes(':') ? k.slice(k.lastIndexOf(':') + 1) : k);
+            // A key with `:` is an executor (`@nx/vite:test`): its defaults are not one task's.
+            if (!k.includes(':') && isRecord(def) && Array.isArray(def.dependsOn))
+              dependsOn.set(k, nxDependsOn(def.dependsOn));
+          }
         if (Array.isArray(json.plugins)) {
           for (const p of json.plugins) {
             const name =
@@ -476,7 +579,7 @@ async function monorepoOf(
     }
     for (const [name, body] of Object.entries(scripts))
       if (/\bnx\s+(run-many|affected|run)\b/.test(body)) tasks.add(name);
-    return { tool: 'nx', file: 'nx.json', tasks, outputs: new Map() };
+    return { tool: 'nx', file: 'nx.json', tasks, outputs: new Map(), dependsOn };
   }
   return null;
 }
@@ -583,6 +686,8 @@ export async function detectProject(
   const pm = choosePackageManager(pkg.packageManager, present, installed);
   const workspaces = await workspacesOf(dir, pkg, present);
   const monorepo = await monorepoOf(dir, present, scripts);
+  const notes: string[] = [];
+  const workspace = await workspaceFactsOf(dir, monorepo, notes);
 
   return {
     dir,
@@ -597,7 +702,7 @@ export async function detectProject(
     node,
     workspaces,
     monorepo,
-    workspace: await workspaceFactsOf(dir, monorepo),
+    workspace,
     tsOutDir,
     pa11yUrls,
     jestInPackageJson: isRecord(pkg.jest),
@@ -609,5 +714,6 @@ export async function detectProject(
     sourceDirs: await sourceDirsIn(dir),
     workspaceSourceDirs: await workspaceSourceDirsOf(dir, workspaces),
     warnings: pm.warning ? [pm.warning] : [],
+    notes,
   };
 }

@@ -33,14 +33,25 @@ export const CLI_PACKAGE = 'gatehouse-ci';
 /**
  * The command that adds the CLI to the project as a devDependency, or null when it is one
  * already. The generated CI jobs and Dockerfile run `gatehouse` from the project's own
- * `node_modules`, so it has to be there.
+ * `node_modules`, so it has to be there. When `plan` has gates of `packages:` over nx's
+ * projects, `@gatehouse-ci/nx` too: every command that reads such a config reads nx's graph
+ * through it.
  */
-export function installCommand(facts: ProjectFacts): string | null {
-  if (facts.deps.has(CLI_PACKAGE)) return null;
+export function installCommand(facts: ProjectFacts, plan?: InitPlan): string | null {
+  const overNx =
+    facts.workspace?.source === 'nx' &&
+    plan !== undefined &&
+    Object.values(plan.config.gates).some((g) => g.packages);
+  const wanted = [CLI_PACKAGE, ...(overNx ? [NX_PACKAGE] : [])].filter((p) => !facts.deps.has(p));
+  if (wanted.length === 0) return null;
+  const names = wanted.join(' ');
   const pm = facts.packageManager.name;
   const workspaceRoot = facts.workspaces.length > 0;
-  if (pm === 'npm') return `npm install --save-dev ${CLI_PACKAGE}`;
+  if (pm === 'npm') return `npm install --save-dev ${names}`;
   if (pm === 'pnpm')
-    return `pnpm add --save-dev${workspaceRoot ? ' --workspace-root' : ''} ${CLI_PACKAGE}`;
-  return `yarn add --dev${workspaceRoot && !facts.packageManager.yarnBerry ? ' --ignore-workspace-root-check' : ''} ${CLI_PACKAGE}`;
+    return `pnpm add --save-dev${workspaceRoot ? ' --workspace-root' : ''} ${names}`;
+  return `yarn add --dev${workspaceRoot && !facts.packageManager.yarnBerry ? ' --ignore-workspace-root-check' : ''} ${names}`;
 }
+
+/** The optional package through which the CLI reads nx's project graph. */
+export const NX_PACKAGE = '@gatehouse-ci/nx';

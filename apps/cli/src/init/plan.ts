@@ -68,6 +68,7 @@ export function planInit(f: ProjectFacts): InitPlan {
     detected.push(
       `monorepo: ${mono.tool} (${mono.file}; tasks: ${[...mono.tasks].sort().join(', ') || 'none found'})`,
     );
+  detected.push(...f.notes);
 
   const setup = proposeSetup(ctx);
   take(proposeLint(ctx));
