@@ -48,8 +48,9 @@ export function buildWorkflow(pipeline: ResolvedPipeline, options: GithubOptions
   }
   // The project's toolchain is read once, for every job that sets it up.
   const toolchain = toolchainSteps(pipeline, options);
-  // A monorepo's jobs are chosen in CI: one per affected package (docs/decisions/0009).
-  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
+  // A monorepo's jobs are chosen in CI: one per affected package, in docker mode one per
+  // affected gate (docs/decisions/0009).
+  const monorepo = ciHasPackageGates(pipeline);
   const jobs: Record<string, Job> = monorepo
     ? monorepoJobs(pipeline, options, preludeSteps(pipeline, options, toolchain))
     : {};
@@ -284,7 +285,8 @@ function nativeGateJob(
   return { ...gateJobBase(gate, pipeline, options), steps };
 }
 
-function dockerGateJob(
+/** Docker mode: the job that builds the gate's `result-<id>` stage and uploads its export. */
+export function dockerGateJob(
   pipeline: ResolvedPipeline,
   gate: ResolvedGate,
   options: GithubOptions,

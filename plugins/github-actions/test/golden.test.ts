@@ -52,9 +52,12 @@ beforeAll(async () => {
 });
 
 describe('github golden files', () => {
-  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture, native and docker', () => {
+    expect(cases).toEqual(
+      expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo', 'monorepo-docker']),
+    );
     expect(ciHasPackageGates(results.get('monorepo')!.pipeline)).toBe(true);
+    expect(ciHasPackageGates(results.get('monorepo-docker')!.pipeline)).toBe(true);
     expect(results.get('large')!.pipeline.gates.length).toBeGreaterThanOrEqual(20);
   });
 
@@ -68,6 +71,23 @@ describe('github golden files', () => {
       const graph = Object.fromEntries(
         verdict.workflow!.jobs.map((j) => [j.id, [...(j.needs ?? [])].sort()]),
       );
+      if (ciHasPackageGates(pipeline) && pipeline.targets.github?.mode === 'docker') {
+        // One job per gate as without packages, each also after the plan that selects it.
+        const dag: Record<string, string[]> = Object.fromEntries(
+          pipeline.gates.map((g) => [
+            gateJobId(g.id),
+            [PLAN_JOB_ID, ...g.needs.map(gateJobId)].sort(),
+          ]),
+        );
+        dag[PLAN_JOB_ID] = [];
+        dag[REPORT_JOB_ID] = [PLAN_JOB_ID, ...pipeline.gates.map((g) => gateJobId(g.id))].sort();
+        expect(graph).toEqual(dag);
+        // A gate job runs only when the plan selected it (run in apps/cli/test/ci-monorepo.test.ts).
+        for (const job of verdict.workflow!.jobs)
+          if (job.id.startsWith('gate-'))
+            expect(job.if.expr).toContain(`' ${job.id.slice('gate-'.length)} ')`);
+        return;
+      }
       if (ciHasPackageGates(pipeline)) {
         // The package jobs are a matrix the plan job chooses (run in apps/cli/test/ci-monorepo.test.ts).
         expect(graph).toEqual({
