@@ -53,7 +53,7 @@ export function buildPipeline(
     );
   }
   // A monorepo's steps are chosen in CI and uploaded by a plan step (docs/decisions/0009).
-  if (options.mode === 'native' && ciHasPackageGates(pipeline))
+  if (ciHasPackageGates(pipeline))
     return inConfigDir(buildPlanPipeline(pipeline, options), options.checkout_dir);
   const steps = pipeline.gates.map((gate) =>
     options.mode === 'docker'
@@ -164,7 +164,8 @@ function nativeGateStep(
   };
 }
 
-function dockerGateStep(
+/** Docker mode: the step that builds the gate's `result-<id>` stage and uploads its export. */
+export function dockerGateStep(
   pipeline: ResolvedPipeline,
   gate: ResolvedGate,
   options: BuildkiteOptions,

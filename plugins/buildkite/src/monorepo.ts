@@ -3,9 +3,12 @@
  * Buildkite's dynamic-pipeline pattern: the static `pipeline.yml` holds one step that runs
  * `gatehouse affected --buildkite` and uploads what it prints: one step per affected package
  * (its gates after one setup, rebuilding what they need from other packages) and the report step.
+ * In docker mode it prints one step per gate of the affected jobs (each build runs the stages of
+ * its needs) and the report step.
  */
 import {
   ciAffectedCommand,
+  CI_DOCKER_RESULTS_DIR,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   ciJobSecrets,
@@ -20,7 +23,9 @@ import {
 import {
   annotateCommand,
   common,
+  dockerGateStep,
   downloadCommand,
+  gateStepKey,
   inConfigDir,
   REPORT_STEP_KEY,
   secrets,
@@ -83,6 +88,8 @@ export function buildAffectedPipeline(
   options: BuildkiteOptions,
   jobs: readonly CiPackageJob[],
 ): BuildkitePipeline {
+  if (options.mode === 'docker')
+    return inConfigDir(affectedDockerPipeline(pipeline, options, jobs), options.checkout_dir);
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const steps: GatehouseCommandStep[] = jobs.map((job) => {
     const names = new Set<string>();
@@ -104,17 +111,68 @@ export function buildAffectedPipeline(
       artifact_paths: [`${dir}/report.json`],
     };
   });
-  const report = ciReportCommands(options.cli, 'native');
-  const gates = jobs.flatMap((j) => j.gates).join(' ');
-  steps.push({
+  steps.push(
+    selectedReportStep(
+      pipeline,
+      options,
+      jobs.flatMap((j) => j.gates),
+      jobs.map((j) => packageStepKey(j.key)),
+      `${CI_RESULTS_DIR}/*/report.json`,
+    ),
+  );
+  return inConfigDir({ steps }, options.checkout_dir);
+}
+
+/**
+ * Docker mode: one step per gate of the affected jobs, as without packages (each build runs the
+ * stages of its needs), waiting only for the steps of needs that are there too, and the report.
+ */
+function affectedDockerPipeline(
+  pipeline: ResolvedPipeline,
+  options: BuildkiteOptions,
+  jobs: readonly CiPackageJob[],
+): BuildkitePipeline {
+  const selected = new Set(jobs.flatMap((j) => j.gates));
+  const gates = pipeline.gates.filter((g) => selected.has(g.id));
+  const steps: GatehouseCommandStep[] = gates.map((gate) => {
+    const step = dockerGateStep(pipeline, gate, options);
+    const needs = gate.needs.filter((id) => selected.has(id));
+    if (needs.length > 0) step.depends_on = needs.map(gateStepKey);
+    else delete step.depends_on;
+    return step;
+  });
+  steps.push(
+    selectedReportStep(
+      pipeline,
+      options,
+      gates.map((g) => g.id),
+      steps.map((s) => s.key),
+      `${CI_DOCKER_RESULTS_DIR}/**/*`,
+    ),
+  );
+  return { steps };
+}
+
+/**
+ * The report step of the uploaded steps: waits for `after`, downloads `results` and fails when
+ * one of `gates` did not pass or has no result.
+ */
+function selectedReportStep(
+  pipeline: ResolvedPipeline,
+  options: BuildkiteOptions,
+  gateIds: readonly string[],
+  after: readonly string[],
+  results: string,
+): GatehouseCommandStep {
+  const report = ciReportCommands(options.cli, options.mode);
+  const gates = gateIds.join(' ');
+  return {
     key: REPORT_STEP_KEY,
     label: 'gatehouse report',
-    ...(jobs.length > 0
-      ? { depends_on: jobs.map((j) => packageStepKey(j.key)), allow_dependency_failure: true }
-      : {}),
+    ...(after.length > 0 ? { depends_on: [...after], allow_dependency_failure: true } : {}),
     commands: [
       ...(pipeline.setup ? [pipeline.setup.run] : []),
-      `${downloadCommand(options, `${CI_RESULTS_DIR}/*/report.json`)} || echo "no gate results were uploaded"`,
+      `${downloadCommand(options, results)} || echo "no gate results were uploaded"`,
       report.prepare,
       // The report is rendered and annotated before a failed verdict fails the step.
       `verdict=passed; ${report.merge} --gates '${gates}' --fail-on-verdict || verdict=failed`,
@@ -127,8 +185,7 @@ export function buildAffectedPipeline(
     ...common(options),
     timeout_in_minutes: Math.ceil((pipeline.setup?.timeoutMs ?? 0) / 60_000) + 15,
     artifact_paths: [`${CI_REPORT_DIR}/*`],
-  });
-  return inConfigDir({ steps }, options.checkout_dir);
+  };
 }
 
 /** What `gatehouse affected --buildkite` prints: the affected steps, escaped for the upload. */

@@ -25,8 +25,10 @@ const cases = (await readdir(fixtures, { withFileTypes: true }))
   .sort();
 
 describe('buildkite golden files', () => {
-  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', async () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture, native and docker', async () => {
+    expect(cases).toEqual(
+      expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo', 'monorepo-docker']),
+    );
     expect(
       (await loadPipeline(join(fixtures, 'large', 'gatehouse.yml'))).gates.length,
     ).toBeGreaterThanOrEqual(20);
@@ -105,4 +107,51 @@ describe('buildkite monorepo: the steps `gatehouse affected --buildkite` uploads
       expect(script).toContain(`for g in ${job.gates.join(' ')}; do`);
     }
   });
+});
+
+describe('buildkite monorepo in docker mode: the steps `gatehouse affected --buildkite` uploads', () => {
+  it.each([
+    ['every job', undefined],
+    ['the jobs of one package and its dependents', ['core-build']],
+    ['a leaf package', ['web-build']],
+    ['no job', [] as string[]],
+  ])(
+    'for %s, Buildkite accepts them, one docker step per gate and the report',
+    async (_, selected) => {
+      const pipeline = await loadPipeline(join(fixtures, 'monorepo-docker', 'gatehouse.yml'));
+      const jobs = ciPackageJobs(
+        pipeline,
+        selected?.flatMap((id) => [
+          id,
+          ...pipeline.gates.filter((g) => g.needs.includes(id)).map((g) => g.id),
+        ]),
+      );
+      const options = resolveBuildkiteOptions(pipeline.targets.buildkite ?? {}).value;
+      expect(options.mode).toBe('docker');
+      const text = buildAffectedSteps(pipeline, options, jobs);
+      expect(judgePipeline(text)).toEqual([]);
+      const seen = interpolateAll(parseDocument(text).toJS() as BuildkitePipeline);
+      const gates = pipeline.gates
+        .map((g) => g.id)
+        .filter((id) => jobs.some((j) => j.gates.includes(id)));
+      const keys = gates.map(gateStepKey);
+      expect(seen.steps.map((s) => s.key)).toEqual([...keys, REPORT_STEP_KEY]);
+      const report = seen.steps.at(-1)!;
+      expect(report.depends_on).toEqual(keys.length > 0 ? keys : undefined);
+      expect(report.allow_dependency_failure).toBe(keys.length > 0 ? true : undefined);
+      // The merge judges exactly the gates of the uploaded steps, from their docker exports.
+      const merge = report.commands.find((c) => c.includes('report merge'))!;
+      expect(merge).toContain(`report merge --docker gatehouse-results/docker`);
+      expect(merge).toContain(`--gates '${gates.join(' ')}' --fail-on-verdict`);
+      for (const [i, id] of gates.entries()) {
+        const step = seen.steps[i]!;
+        const gate = pipeline.gates.find((g) => g.id === id)!;
+        expect(step.commands[0]).toContain(`--target result-${id} `);
+        // A step waits for the steps of its needs that were uploaded; the build runs the others.
+        const after = gate.needs.filter((n) => gates.includes(n)).map(gateStepKey);
+        expect(step.depends_on).toEqual(after.length > 0 ? after : undefined);
+      }
+      if (selected?.[0] === 'web-build') expect(gates).toEqual(['web-lint', 'web-build']);
+    },
+  );
 });
