@@ -65,8 +65,9 @@ export function buildGitlabPipeline(
     );
   }
   const toolchain = toolchainOf(pipeline, options);
-  // A monorepo: one job per package, in the pipeline when its files changed (docs/decisions/0009).
-  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
+  // A monorepo: one job per package (docker mode: per gate), in the pipeline when its files
+  // changed (docs/decisions/0009).
+  const monorepo = ciHasPackageGates(pipeline);
   const jobs: Record<string, Job> = monorepo
     ? monorepoJobs(pipeline, options, (job) => {
         const variables = { ...setupVariables(pipeline).variables, ...job.variables };
@@ -297,7 +298,8 @@ function nativeGateJob(
   };
 }
 
-function dockerGateJob(
+/** Docker mode: the job that builds the gate's `result-<id>` stage and keeps its export. */
+export function dockerGateJob(
   pipeline: ResolvedPipeline,
   gate: ResolvedGate,
   options: GitlabOptions,

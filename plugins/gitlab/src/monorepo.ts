@@ -5,7 +5,8 @@
  * else the previous push, else every job). A job runs its package's gates after one setup,
  * rebuilding what they need from other packages. The report job recomputes the affected gates
  * with `gatehouse affected` from the same base and fails when one of them has no result, so a
- * job GitLab left out wrongly cannot pass unseen.
+ * job GitLab left out wrongly cannot pass unseen. In docker mode the jobs stay one per gate (each
+ * build runs the stages of its needs), each with the `rules: changes:` of its package.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +22,15 @@ import {
   discoverWorkspace,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
-import { CODEQUALITY_FILE, REPORT_JOB_NAME, REPORT_STAGE, GATE_STAGE } from './build.js';
-import type { Job, RawVariable } from './model.js';
+import {
+  CODEQUALITY_FILE,
+  dockerGateJob,
+  gateJobName,
+  REPORT_JOB_NAME,
+  REPORT_STAGE,
+  GATE_STAGE,
+} from './build.js';
+import type { ChangesRule, Job, Need, RawVariable } from './model.js';
 import type { GitlabOptions } from './options.js';
 
 /** Job name of a package job (`pkg-`, so it never equals a gate job's `gate-` name). */
@@ -66,12 +74,12 @@ export function sharedChangePaths(root: string, packageDirs: readonly string[]):
   return out;
 }
 
-/** The package jobs and the report job of a monorepo pipeline. */
-export function monorepoJobs(
-  pipeline: ResolvedPipeline,
-  options: GitlabOptions,
-  setup: (job: Omit<Job, 'script'> & { script: string[] }) => Job,
-): Record<string, Job> {
+/**
+ * The `rules:` of each job of `ciPackageJobs` by key: in the pipeline when a file of the package,
+ * of a workspace dependency or outside every package changed. A gate not of a package checks
+ * the whole repository: it has none, always in the pipeline.
+ */
+function changesRules(pipeline: ResolvedPipeline): Map<string, Pick<Job, 'rules'>> {
   const ws = discoverWorkspace(pipeline.rootDir);
   const dirOf = new Map(ws.packages.map((p) => [p.name, p.dir]));
   const shared = sharedChangePaths(
@@ -79,19 +87,57 @@ export function monorepoJobs(
     ws.packages.map((p) => p.dir),
   );
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
+  const out = new Map<string, Pick<Job, 'rules'>>();
+  for (const job of ciPackageJobs(pipeline)) {
+    const pkg = byId.get(job.gates[0]!)!.package;
+    if (!pkg) {
+      out.set(job.key, {});
+      continue;
+    }
+    const dirs = [pkg.name, ...dependenciesOf(ws, pkg.name)].map((n) => dirOf.get(n)!);
+    const rule: ChangesRule = {
+      changes: { paths: [...dirs.sort().map((d) => `${d}/**/*`), ...shared] },
+    };
+    out.set(job.key, { rules: [rule] });
+  }
+  return out;
+}
+
+/** The package jobs (docker mode: gate jobs) and the report job of a monorepo pipeline. */
+export function monorepoJobs(
+  pipeline: ResolvedPipeline,
+  options: GitlabOptions,
+  setup: (job: Omit<Job, 'script'> & { script: string[] }) => Job,
+): Record<string, Job> {
+  const rules = changesRules(pipeline);
+  const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const jobs: Record<string, Job> = {};
   const all = ciPackageJobs(pipeline);
+  if (options.mode === 'docker') {
+    const reported: Need[] = [];
+    for (const job of all)
+      for (const id of job.gates) {
+        const { stage, needs, ...rest } = dockerGateJob(pipeline, byId.get(id)!, options);
+        jobs[gateJobName(id)] = {
+          stage,
+          ...rules.get(job.key),
+          // A need GitLab left out of the pipeline is built inside this job's build all the same.
+          needs: needs.map((n) => ({ ...n, optional: true })),
+          ...rest,
+        };
+        reported.push({ job: gateJobName(id), artifacts: true, optional: true });
+      }
+    // The jobs' image is Docker's; the report needs Node and the CLI.
+    const { stage, ...report } = reportJob(pipeline, options, reported);
+    jobs[REPORT_JOB_NAME] = setup({ stage, image: pipeline.image, ...report });
+    return jobs;
+  }
   for (const job of all) {
-    const pkg = byId.get(job.gates[0]!)!.package;
-    const dirs = pkg ? [pkg.name, ...dependenciesOf(ws, pkg.name)].map((n) => dirOf.get(n)!) : [];
     const dir = ciPackageReportDir(CI_RESULTS_DIR, job.key);
     const ms = [...job.gates, ...job.deps].reduce((t, id) => t + byId.get(id)!.timeoutMs, 0);
     jobs[packageJobName(job.key)] = setup({
       stage: GATE_STAGE,
-      // A gate not of a package checks the whole repository: always in the pipeline.
-      ...(pkg
-        ? { rules: [{ changes: { paths: [...dirs.sort().map((d) => `${d}/**/*`), ...shared] } }] }
-        : {}),
+      ...rules.get(job.key),
       needs: [],
       script: [
         ciPackageJobScript(options.cli, job.gates.join(' '), job.deps.join(' '), dir).join('\n'),
@@ -100,11 +146,31 @@ export function monorepoJobs(
       artifacts: { paths: [`${dir}/report.json`], when: 'always', expire_in: options.expire_in },
     });
   }
-  const report = ciReportCommands(options.cli, 'native');
+  jobs[REPORT_JOB_NAME] = setup(
+    reportJob(
+      pipeline,
+      options,
+      all.map((j) => ({ job: packageJobName(j.key), artifacts: true, optional: true })),
+    ),
+  );
+  return jobs;
+}
+
+/**
+ * The report job, after the jobs `needs` (each optional: GitLab may leave it out): it
+ * recomputes the affected gates from GitLab's base and fails when one did not pass or has no
+ * result. Its script runs after the setup the caller adds.
+ */
+function reportJob(
+  pipeline: ResolvedPipeline,
+  options: GitlabOptions,
+  needs: Need[],
+): Omit<Job, 'script'> & { script: string[] } {
+  const report = ciReportCommands(options.cli, options.mode);
   const depth: Record<string, RawVariable> = { GIT_DEPTH: { value: '0', expand: false } };
-  jobs[REPORT_JOB_NAME] = setup({
+  return {
     stage: REPORT_STAGE,
-    needs: all.map((j) => ({ job: packageJobName(j.key), artifacts: true, optional: true })),
+    needs,
     when: 'always',
     // The whole history, for the merge-base with the base commit.
     variables: depth,
@@ -127,6 +193,5 @@ export function monorepoJobs(
       expose_as: 'gatehouse report',
       reports: { junit: [`${CI_REPORT_DIR}/junit.xml`], codequality: [CODEQUALITY_FILE] },
     },
-  });
-  return jobs;
+  };
 }

@@ -29,6 +29,14 @@ async function emitCase(name: string): Promise<{ text: string; dag: Record<strin
   }
   const text = await readFile(expectedPath, 'utf8');
   expect(file!.contents).toBe(text);
+  if (ciHasPackageGates(pipeline) && pipeline.targets.gitlab?.mode === 'docker') {
+    // One job per gate as without packages, each in the pipeline when its package's files changed.
+    const dag: Record<string, string[]> = Object.fromEntries(
+      pipeline.gates.map((g) => [gateJobName(g.id), g.needs.map(gateJobName).sort()]),
+    );
+    dag[REPORT_JOB_NAME] = pipeline.gates.map((g) => gateJobName(g.id)).sort();
+    return { text, dag };
+  }
   if (ciHasPackageGates(pipeline)) {
     // One job per package, each rebuilding what it needs: only the report waits (monorepo.test.ts).
     const names = ciPackageJobs(pipeline).map((j) => packageJobName(j.key));
@@ -46,8 +54,10 @@ async function emitCase(name: string): Promise<{ text: string; dag: Record<strin
 afterAll(removeProjects);
 
 describe('gitlab golden files', () => {
-  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture', async () => {
-    expect(cases).toEqual(expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo']));
+  it('has a small, a docker-mode, a large (20+ gates) and a monorepo fixture, native and docker', async () => {
+    expect(cases).toEqual(
+      expect.arrayContaining(['small', 'large', 'small-docker', 'monorepo', 'monorepo-docker']),
+    );
     expect(
       (await loadPipeline(join(fixtures, 'large', 'gatehouse.yml'))).gates.length,
     ).toBeGreaterThanOrEqual(20);
