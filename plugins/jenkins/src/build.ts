@@ -189,8 +189,9 @@ export function buildJenkinsPipeline(
   }
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
   const layers = topologicalLayers(pipeline.gates);
-  // A monorepo runs only the stages of affected gates and what they need (docs/decisions/0009).
-  const monorepo = options.mode === 'native' && ciHasPackageGates(pipeline);
+  // A monorepo runs only the stages of affected gates and (native) what they need
+  // (docs/decisions/0009).
+  const monorepo = ciHasPackageGates(pipeline);
   const stages: Stage[] = [];
   let totalMinutes = REPORT_MINUTES;
 

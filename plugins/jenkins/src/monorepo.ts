@@ -3,10 +3,12 @@
  * The stages stay those of every gate, on one agent and one workspace, so a gate sees the
  * outputs of the gates it needs without transfer. A stage after setup runs `gatehouse affected`
  * and marks each gate to run (affected, or needed by one) with a file; each gate stage has
- * `when { expression { fileExists(…) } }`, so the others show as skipped.
+ * `when { expression { fileExists(…) } }`, so the others show as skipped. In docker mode only
+ * the affected gates are marked: each build runs the stages of the gates it needs itself.
  */
 import {
   ciAffectedCommand,
+  CI_DOCKER_RESULTS_DIR,
   CI_REPORT_DIR,
   CI_RESULTS_DIR,
   ciReportCommands,
@@ -36,9 +38,10 @@ export function affectedStage(options: ResolvedJenkinsOptions): Stage {
     '  BASE=',
     '  if git fetch --quiet origin "+refs/heads/$CHANGE_TARGET:refs/remotes/origin/$CHANGE_TARGET"; then BASE="origin/$CHANGE_TARGET"; fi',
     'fi',
-    `rm -rf ${AFFECTED_DIR} ${FAILED_MARK}`,
+    // Docker mode: an export an earlier build left in the workspace is no result of this one.
+    `rm -rf ${AFFECTED_DIR} ${FAILED_MARK}${options.mode === 'docker' ? ` ${CI_DOCKER_RESULTS_DIR}` : ''}`,
     `mkdir -p ${AFFECTED_DIR}`,
-    `${ciAffectedCommand(options.cli, '--run-list')} > ${AFFECTED_LIST}`,
+    `${ciAffectedCommand(options.cli, options.mode === 'docker' ? '--gates' : '--run-list')} > ${AFFECTED_LIST}`,
     `while read -r g; do : > "${AFFECTED_DIR}/$g"; done < ${AFFECTED_LIST}`,
   ].join('\n');
   return {
@@ -58,13 +61,15 @@ export function affectedWhen(gateId: string): Pick<Stage, 'when'> {
  * fails when one of them did not pass or has no result.
  */
 export function monorepoReportSteps(options: ResolvedJenkinsOptions): Step[] {
-  const { merge, render } = ciReportCommands(options.cli, 'native');
+  const { prepare, merge, render } = ciReportCommands(options.cli, options.mode);
   const sh = (script: string): Step => ({ kind: 'sh', script });
   return [
     {
       kind: 'catchError',
       buildResult: 'FAILURE',
       steps: [
+        // Docker mode: the Affected stage removed the exports; with none, each gate has no result.
+        ...(options.mode === 'docker' ? [sh(prepare)] : []),
         sh(`${merge} --gates "$(cat ${AFFECTED_LIST})" --fail-on-verdict || : > ${FAILED_MARK}`),
         ...render.map(sh),
         sh(`test ! -e ${FAILED_MARK}`),

@@ -50,11 +50,17 @@ describe('golden Jenkinsfiles', () => {
     }
   });
 
-  it('has a small, a large (20+ gates), a docker-mode, a monorepo and a remote-cache case', () => {
-    expect(CASES).toEqual(['docker', 'large', 'monorepo', 'remote-cache', 'small']);
-    expect(loaded.find((l) => l.name === 'monorepo')!.pipeline.gates.some((g) => g.package)).toBe(
-      true,
-    );
+  it('has a small, a large (20+ gates), a docker-mode, a monorepo (native and docker) and a remote-cache case', () => {
+    expect(CASES).toEqual([
+      'docker',
+      'large',
+      'monorepo',
+      'monorepo-docker',
+      'remote-cache',
+      'small',
+    ]);
+    for (const name of ['monorepo', 'monorepo-docker'])
+      expect(loaded.find((l) => l.name === name)!.pipeline.gates.some((g) => g.package)).toBe(true);
     const large = loaded.find((l) => l.name === 'large')!.pipeline;
     expect(large.gates.length).toBeGreaterThanOrEqual(20);
     expect(large.gates.some((g) => g.mode === 'advisory')).toBe(true);

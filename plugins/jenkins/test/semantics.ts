@@ -111,14 +111,17 @@ export function expectJenkinsSemantics(
   }
 
   // A monorepo: a stage marks the gates to run, and each gate stage runs only when marked.
-  const monorepo = native && ciHasPackageGates(pipeline);
+  // Native marks what the selected gates need too; a docker build runs those stages itself.
+  const monorepo = ciHasPackageGates(pipeline);
   if (monorepo) {
     const affected = stages.shift() as Rec;
     expect(affected.name).toBe('Affected');
     const script = unwrap(affected.steps as Rec[]).scripts.join('\n');
     expect(script).toContain(
-      `${options.cli} affected --base "$BASE" --all-if-no-base --committed --run-list > .gatehouse/ci-affected.txt`,
+      `${options.cli} affected --base "$BASE" --all-if-no-base --committed ${native ? '--run-list' : '--gates'} > .gatehouse/ci-affected.txt`,
     );
+    // Docker mode: exports of an earlier build in the workspace are removed first.
+    if (!native) expect(script).toMatch(/^rm -rf .* gatehouse-results\/docker$/m);
     expect(script).toContain(
       'do : > ".gatehouse/ci-affected/$g"; done < .gatehouse/ci-affected.txt',
     );
@@ -194,6 +197,8 @@ export function expectJenkinsSemantics(
   expect(always[0]).toMatchObject({ step: 'catchError', buildResult: 'FAILURE' });
   const publish = (always[0]?.steps as Rec[]).map((s) => s.script);
   if (monorepo) {
+    // Docker mode: the merge reads the exports directory, made when no build left one.
+    if (!native) expect(publish.shift()).toBe('mkdir -p gatehouse-results/docker');
     // Only the gates that were to run are judged; a failed verdict fails the build after rendering.
     expect(publish[0]).toBe(
       `${merge} --gates "$(cat .gatehouse/ci-affected.txt)" --fail-on-verdict || : > .gatehouse/ci-verdict-failed`,
