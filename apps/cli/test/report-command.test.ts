@@ -151,6 +151,68 @@ describe('gatehouse report', () => {
     expect(unknown.err).toContain('unknown gate `unti`');
   });
 
+  it('--gates with --docker: a selected gate without an export fails; an exported gate outside --gates is judged too', async () => {
+    const dir = await project();
+    for (const [id, code] of [
+      ['lint', 1],
+      ['unit', 0],
+    ] as const) {
+      await mkdir(join(dir, 'docker-out', id), { recursive: true });
+      await writeFile(
+        join(dir, 'docker-out', id, 'result.json'),
+        JSON.stringify({
+          id,
+          exitCode: code,
+          startedAt: '2026-01-01T00:00:00Z',
+          finishedAt: '2026-01-01T00:00:02Z',
+          durationMs: 2000,
+        }),
+      );
+      await writeFile(join(dir, 'docker-out', id, 'log.txt'), `log of ${id}\n`);
+    }
+    // The evidence each gate declares.
+    await mkdir(join(dir, 'docker-out', 'lint', 'evidence'));
+    await writeFile(join(dir, 'docker-out', 'lint', 'evidence', 'eslint.json'), '[]');
+    await mkdir(join(dir, 'docker-out', 'unit', 'evidence'));
+    await writeFile(
+      join(dir, 'docker-out', 'unit', 'evidence', 'junit.xml'),
+      '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>',
+    );
+    const merge = (gates: string, out: string) =>
+      run(
+        [
+          'report',
+          'merge',
+          '--docker',
+          'docker-out',
+          '-o',
+          out,
+          '--gates',
+          gates,
+          '--fail-on-verdict',
+        ],
+        dir,
+      );
+    // lint was not selected but its export is there (a CI that built more): it did not pass,
+    // and that counts.
+    const more = await merge('unit', 'a/report.json');
+    expect(more.code).toBe(1);
+    const a = JSON.parse(await readFile(join(dir, 'a', 'report.json'), 'utf8')) as RunReport;
+    expect(a.gates.map((g) => g.id)).toEqual(['lint', 'unit']);
+    expect(a.gates[0]!.status).not.toBe('passed');
+    expect(a.verdict.status).toBe('failed');
+    await rm(join(dir, 'docker-out', 'lint'), { recursive: true });
+    const ok = await merge('unit', 'b/report.json');
+    expect([ok.code, ok.out.split('\n')[0]]).toEqual([
+      0,
+      'PASSED: 1 gates merged from 1 results → b/report.json',
+    ]);
+    // e2e was selected and has no export.
+    const missing = await merge('unit e2e', 'c/report.json');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('blocking gate e2e has no result');
+  });
+
   it('refuses duplicate results, naming both files', async () => {
     const dir = await project();
     await mkdir(join(dir, 'a'));

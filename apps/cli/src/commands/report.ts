@@ -224,18 +224,26 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       sources.push(shown(io, f));
     }
   }
-  // Gates outside `--gates` that reported anyway (a CI that ran more) are judged all the same.
-  const reported = new Set(
-    parts.flatMap((p) => ('gates' in p ? p.gates : [p]).map((g: GateResult) => g.id)),
+  // Gates outside `--gates` that reported anyway (a CI that ran more) are judged all the same,
+  // from a result file or from a docker export.
+  const exported = await Promise.all(
+    dockerDirs.map(async (dir) =>
+      (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    ),
   );
+  const reported = new Set([
+    ...parts.flatMap((p) => ('gates' in p ? p.gates : [p]).map((g: GateResult) => g.id)),
+    ...exported
+      .flat()
+      .filter((e) => e.isDirectory() || e.isSymbolicLink())
+      .map((e) => e.name),
+  ]);
   const pipeline = only
     ? { ...full, gates: full.gates.filter((g) => only.includes(g.id) || reported.has(g.id)) }
     : full;
-  for (const dir of dockerDirs) {
+  for (const [i, dir] of dockerDirs.entries()) {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
+    for (const e of exported[i]!) {
       // A link in the export is judged too: the reader refuses it, and the report says so.
       if (!e.isDirectory() && !e.isSymbolicLink()) continue;
       const gate = byId.get(e.name);
