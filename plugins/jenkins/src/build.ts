@@ -49,6 +49,8 @@ import { defaultCredentialsId, type ResolvedJenkinsOptions } from './options.js'
 
 /** Name of the setup stage. Capitalised, so it can never equal a gate id. */
 export const SETUP_STAGE = 'Setup';
+/** Name of the first stage, which removes the results and report an earlier build left. */
+export const CLEAN_STAGE = 'Clean results';
 /** Minutes added to the pipeline timeout for merging and publishing the report. */
 export const REPORT_MINUTES = 10;
 /**
@@ -195,6 +197,16 @@ export function buildJenkinsPipeline(
   const stages: Stage[] = [];
   let totalMinutes = REPORT_MINUTES;
 
+  // Jenkins keeps a job's workspace between builds, and its checkout leaves untracked files: a
+  // result an earlier build wrote would be merged as this build's when a gate leaves none (its
+  // setup failed, the agent died). Every build starts without them.
+  stages.push({
+    name: CLEAN_STAGE,
+    body: {
+      kind: 'steps',
+      steps: [{ kind: 'sh', script: `rm -rf ${CI_RESULTS_DIR} ${CI_REPORT_DIR}` }],
+    },
+  });
   const setup = pipeline.setup;
   if (setup !== null && options.mode === 'native') {
     stages.push({

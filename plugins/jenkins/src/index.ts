@@ -31,6 +31,7 @@ export {
   inConfigDir,
   layerStageName,
   SETUP_STAGE,
+  CLEAN_STAGE,
   REPORT_MINUTES,
   STAGE_GRACE_MINUTES,
   setupScript,

@@ -174,14 +174,20 @@ describe('model', () => {
   it('maps the DAG to its topological layers after a setup stage', () => {
     const p = diamond();
     const m = buildJenkinsPipeline(p, opts());
-    expect(names(m.stages)).toEqual(['Setup', ['build', 'lint'], ['a11y', 'unit'], 'e2e']);
+    expect(names(m.stages)).toEqual([
+      'Clean results',
+      'Setup',
+      ['build', 'lint'],
+      ['a11y', 'unit'],
+      'e2e',
+    ]);
     expect(referenceLayers(p.gates)).toEqual([['build', 'lint'], ['a11y', 'unit'], ['e2e']]);
-    expect(m.stages[1]?.name).toBe('Gates 1');
+    expect(m.stages[2]?.name).toBe('Gates 1');
   });
 
   it('wraps advisory gates in catchError and binds secrets with withCredentials', () => {
     const m = buildJenkinsPipeline(diamond(), opts({ credentials: { SONAR_TOKEN: 'sonarqube' } }));
-    const layer = m.stages[1]?.body;
+    const layer = m.stages[2]?.body;
     const lint =
       layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'lint') : undefined;
     expect(lint?.body).toEqual({
@@ -208,7 +214,7 @@ describe('model', () => {
         },
       ],
     });
-    const setup = m.stages[0];
+    const setup = m.stages[1];
     expect(setup?.body).toEqual({
       kind: 'steps',
       steps: [
@@ -223,7 +229,7 @@ describe('model', () => {
 
   it('sets stage timeouts from gate timeouts (ceil minutes + 1), never a lock wait, and a pipeline timeout', () => {
     const m = buildJenkinsPipeline(diamond(), opts());
-    const layer = m.stages[2]?.body;
+    const layer = m.stages[3]?.body;
     const stage = (id: string) =>
       layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === id) : undefined;
     // a11y: 90 s = 2 min, + 1; its sibling unit runs beside it, not before it
@@ -234,15 +240,15 @@ describe('model', () => {
         steps: [{ kind: 'sh', script: expect.stringContaining('--wait') }],
       });
     }
-    expect(m.stages[3]?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
+    expect(m.stages[4]?.options).toEqual([{ kind: 'timeout', minutes: 11 }]);
     // setup 30 + the longest stage of each layer (11 + 11 + 11) + report 10
     expect(m.options).toEqual([{ kind: 'timeout', minutes: 73 }]);
   });
 
   it('docker mode builds result-<id>, checks the exit code, and has no setup stage', () => {
     const m = buildJenkinsPipeline(diamond(), opts({ mode: 'docker' }));
-    expect(names(m.stages)).toEqual([['build', 'lint'], ['a11y', 'unit'], 'e2e']);
-    const e2e = m.stages[2];
+    expect(names(m.stages)).toEqual(['Clean results', ['build', 'lint'], ['a11y', 'unit'], 'e2e']);
+    const e2e = m.stages[3];
     expect(e2e?.environment).toBeUndefined();
     const body = e2e?.body;
     const cred = body?.kind === 'steps' ? body.steps[0] : undefined;
@@ -389,7 +395,7 @@ describe('environment', () => {
     p.setup!.env = { B_VAR: "it's $HOME", A_VAR: 'plain' };
     const m = buildJenkinsPipeline(p, opts());
     expect(m.stages.every((s) => s.environment === undefined)).toBe(true);
-    expect(m.stages[0]?.body).toMatchObject({
+    expect(m.stages[1]?.body).toMatchObject({
       steps: [
         {
           kind: 'withCredentials',
@@ -404,7 +410,7 @@ describe('environment', () => {
 
   it('leaves gate env to the CLI', () => {
     const m = buildJenkinsPipeline(diamond(), opts());
-    const layer = m.stages[2]?.body;
+    const layer = m.stages[3]?.body;
     const unit =
       layer?.kind === 'parallel' ? layer.stages.find((s) => s.name === 'unit') : undefined;
     expect(unit).toBeDefined();

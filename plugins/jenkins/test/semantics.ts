@@ -83,6 +83,13 @@ export function expectJenkinsSemantics(
   const stages = [...(rec.stages as Rec[])];
   const native = options.mode === 'native';
 
+  // First, the results and report of an earlier build in the same workspace are removed.
+  const clean = stages.shift() as Rec;
+  expect(clean.name).toBe('Clean results');
+  expect(unwrap(clean.steps as Rec[]).scripts).toEqual([
+    'rm -rf gatehouse-results gatehouse-report',
+  ]);
+
   if (native && pipeline.setup !== null) {
     const setup = stages.shift() as Rec;
     expect(setup.name).toBe('Setup');
