@@ -86,6 +86,30 @@ describe('a config in a subdirectory of the repository', () => {
     expect(verdict!.parserErrors).toEqual([]);
   });
 
+  it('names every path from the top in the plan, package and report jobs of a monorepo, native and docker', async () => {
+    const p = await shop();
+    const pkg = (gate: string) => ({ name: '@acme/web', dir: 'packages/web', gate });
+    const mono = {
+      ...p,
+      gates: [
+        gate('web-build', { outputs: ['packages/web/dist/**'], package: pkg('build') }),
+        gate('web-test', { needs: ['web-build'], package: pkg('test') }),
+      ],
+      targets: { dockerfile: {} },
+    };
+    for (const mode of ['native', 'docker']) {
+      const [file] = emitTarget(plugin.targets.github, mono, { mode }, ctx);
+      const wf = parse(file!.contents) as Workflow;
+      expect(wf.defaults).toEqual({ run: { 'working-directory': 'apps/shop' } });
+      const paths = actionPaths(wf);
+      expect(paths.length).toBeGreaterThan(2);
+      for (const path of paths) expect(path, mode).toMatch(/^apps\/shop(\/|$)/);
+      const [verdict] = await judgeWorkflows([{ path: file!.path, content: file!.contents }]);
+      expect(verdict!.actionlint).toEqual([]);
+      expect(verdict!.parserErrors).toEqual([]);
+    }
+  });
+
   it('keeps a `path` the config gives, and writes for the top with `checkout_dir: .`', async () => {
     const p = await shop();
     const [own] = emitTarget(plugin.targets.github, p, { path: 'ci/shop.yml' }, ctx);
