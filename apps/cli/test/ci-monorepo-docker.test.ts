@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { makeWorkspace } from '@gatehouse-ci/test-utils';
-import type { BuildkitePipeline } from '@gatehouse-ci/plugin-buildkite';
+import { buildkitePlanRunner } from './buildkite-plan.js';
 import { runCli } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/gatehouse.js', import.meta.url));
@@ -112,34 +111,7 @@ describe('monorepo CI in docker mode: the plans run on a real repository', () =>
   });
 
   it('Buildkite: the plan step, run on a clone, uploads one docker step per affected gate and the report', async () => {
-    const compiled = await runCli(['compile', '--target', 'buildkite'], root);
-    expect(compiled.code, compiled.err).toBe(0);
-    const file = parseDocument(
-      readFileSync(join(root, '.buildkite/pipeline.yml'), 'utf8'),
-    ).toJS() as BuildkitePipeline;
-    rmSync(join(root, '.buildkite'), { recursive: true });
-    expect(file.steps.map((s) => s.key)).toEqual(['gatehouse-plan']);
-    // What the agent runs after the upload-time interpolation turned each `$$` into `$`.
-    const script = file.steps[0]!.commands.map((c) => c.replace(/\$\$/g, '$')).join('\n');
-    const clone = join(work, 'buildkite-agent-checkout');
-    git(work, 'clone', '-q', root, clone);
-    const bin = join(work, 'bin');
-    mkdirSync(bin, { recursive: true });
-    // A stand-in for `buildkite-agent pipeline upload FILE`: it keeps the uploaded file.
-    writeFileSync(join(bin, 'buildkite-agent'), '#!/bin/sh\ncp "$3" "$UPLOADED"\n', {
-      mode: 0o755,
-    });
-    const uploaded = (branch: string): BuildkitePipeline => {
-      const out = join(work, `uploaded-${branch}.yml`);
-      const r = sh(clone, script, {
-        PATH: `${bin}:${process.env.PATH}`,
-        UPLOADED: out,
-        BUILDKITE_BRANCH: branch,
-        BUILDKITE_PIPELINE_DEFAULT_BRANCH: 'main',
-      });
-      expect(r.code, r.out).toBe(0);
-      return parseDocument(readFileSync(out, 'utf8')).toJS() as BuildkitePipeline;
-    };
+    const uploaded = await buildkitePlanRunner(root, work);
     const steps = uploaded('feature').steps;
     expect(steps.map((s) => s.key)).toEqual([
       'gate-licenses',

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { makeWorkspace } from '@gatehouse-ci/test-utils';
 import type { BuildkitePipeline } from '@gatehouse-ci/plugin-buildkite';
+import { buildkitePlanRunner } from './buildkite-plan.js';
 import { runCli } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/gatehouse.js', import.meta.url));
@@ -314,41 +315,8 @@ describe('monorepo CI: the GitHub workflow run on a real repository', () => {
   }, 60_000);
 
   it('Buildkite: the plan step, run on a clone, compares with the default branch and uploads the affected steps', async () => {
-    const compiled = await runCli(['compile', '--target', 'buildkite'], root);
-    expect(compiled.code, compiled.err).toBe(0);
-    const file = parseDocument(
-      readFileSync(join(root, '.buildkite/pipeline.yml'), 'utf8'),
-    ).toJS() as BuildkitePipeline;
-    rmSync(join(root, '.buildkite'), { recursive: true });
-    expect(file.steps.map((s) => s.key)).toEqual(['gatehouse-plan']);
-    // What the agent runs after the upload-time interpolation turned each `$$` into `$`.
-    const script = file.steps[0]!.commands.map((c) => c.replace(/\$\$/g, '$')).join('\n');
-    const clone = join(work, 'buildkite-agent-checkout');
-    git(work, 'clone', '-q', root, clone);
-    // A stand-in for `buildkite-agent pipeline upload FILE`: it keeps the uploaded file.
-    const bin = join(work, 'bin');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'buildkite-agent'), '#!/bin/sh\ncp "$3" "$UPLOADED"\n', {
-      mode: 0o755,
-    });
-    const uploaded = (branch: string): string[] => {
-      const out = join(work, `uploaded-${branch}.yml`);
-      const r = spawnSync('sh', ['-c', script], {
-        cwd: clone,
-        env: {
-          PATH: `${bin}:${process.env.PATH}`,
-          HOME: process.env.HOME,
-          UPLOADED: out,
-          BUILDKITE_BRANCH: branch,
-          BUILDKITE_PIPELINE_DEFAULT_BRANCH: 'main',
-        },
-        encoding: 'utf8',
-      });
-      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-      return (parseDocument(readFileSync(out, 'utf8')).toJS() as BuildkitePipeline).steps.map(
-        (s) => s.key,
-      );
-    };
+    const run = await buildkitePlanRunner(root, work);
+    const uploaded = (branch: string): string[] => run(branch).steps.map((s) => s.key);
     // On a branch: compared with main, which the step fetched.
     expect(uploaded('feature').sort()).toEqual([
       'gatehouse-report',
