@@ -117,10 +117,19 @@ export function ciWithCheckoutDir<O extends CiCommonOptions>(
   return { ...options, checkout_dir: options.checkout_dir ?? found };
 }
 
-/** `p`, relative to the config directory, as a path from the checkout's top. */
+/**
+ * `p`, relative to the config directory, as a path from the checkout's top. A path that climbs
+ * out of the config directory (`../../pnpm-lock.yaml`, a workspace root's file) is normalized
+ * (`pnpm-lock.yaml`); one that would climb above the top is kept as it is.
+ */
 export function ciFromTop(checkoutDir: string | null | undefined, p: string): string {
   if (!checkoutDir) return p;
-  return p === '.' || p === '' ? checkoutDir : `${checkoutDir}/${p}`;
+  if (p === '.' || p === '') return checkoutDir;
+  if (p.startsWith('../')) {
+    const norm = posix.normalize(`${checkoutDir}/${p}`);
+    return norm.startsWith('../') || norm === '..' ? p : norm;
+  }
+  return `${checkoutDir}/${p}`;
 }
 
 /** The way from the config directory back to the checkout's top: `../..`, or `.` at the top. */

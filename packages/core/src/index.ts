@@ -114,6 +114,7 @@ export {
   nodeVersionOfImage,
   packageManagerOf,
   PACKAGE_MANAGER_FILES,
+  workspaceRootAbove,
   type NodeToolchain,
   type NodeVersionSource,
   type PackageManagerFacts,

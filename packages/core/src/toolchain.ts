@@ -3,13 +3,18 @@
  * project's own files. `init` uses it to write setup commands, CI targets to set up the
  * same toolchain on a runner as the gates get locally or in their image.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { findWorkspaceRoot } from './workspace.js';
 
 /** Package manager facts, from the lockfile (and `packageManager`). */
 export interface PackageManagerFacts {
   name: 'npm' | 'pnpm' | 'yarn';
-  /** Lockfile relative to the project root, or null when there is none. */
+  /**
+   * Lockfile relative to the directory the facts were read from (the project root for
+   * {@link packageManagerOf}; the config directory for {@link detectNodeToolchain}, which
+   * may give `../../pnpm-lock.yaml`), or null when there is none.
+   */
   lockfile: string | null;
   /** Yarn 2+ (`--immutable`) vs classic (`--frozen-lockfile`); false for npm/pnpm. */
   yarnBerry: boolean;
@@ -85,14 +90,22 @@ export function packageManagerOf(
 export type NodeVersionSource =
   /** A version spec taken from the tag of the config's `node` image (`node:22-bookworm-slim` → `22`). */
   | { kind: 'image'; version: string; image: string }
-  /** A file the setup tool reads itself: `.nvmrc`, `.node-version`, or package.json (`engines.node`). */
-  | { kind: 'file'; file: '.nvmrc' | '.node-version' | 'package.json' }
+  /**
+   * A file the setup tool reads itself: `.nvmrc`, `.node-version`, or package.json
+   * (`engines.node`), relative to the config directory (`../../.nvmrc` at a workspace root).
+   */
+  | { kind: 'file'; file: string }
   | { kind: 'none' };
 
 /** The project's toolchain. */
 export interface NodeToolchain {
   node: NodeVersionSource;
   packageManager: PackageManagerFacts;
+  /**
+   * Where the package manager facts come from, relative to the config directory: `` for the
+   * config directory itself, `../..` for the root of the workspace it is a package of.
+   */
+  packageManagerDir: string;
 }
 
 /** Official `node` images, with or without a registry or `library/` prefix. */
@@ -123,27 +136,87 @@ function readJson(path: string): Record<string, unknown> {
   }
 }
 
+/** `rel` joined under `dir` (both POSIX, relative): `'' + x` is `x`, `'../..' + x` is `../../x`. */
+function under(dir: string, rel: string): string {
+  return dir === '' ? rel : `${dir}/${rel}`;
+}
+
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
+}
+
 /**
- * Reads the toolchain of the project at `rootDir`. The Node version comes from the config's
- * image when it is an official `node` image (the gates run on it), else from `.nvmrc`,
- * `.node-version`, or `engines.node` in package.json.
+ * The root of the workspace `rootDir` belongs to, as a POSIX path relative to `rootDir`
+ * (`../..`), when it is another directory: the nearest directory above with
+ * `pnpm-workspace.yaml` or a package.json with `workspaces` ({@link findWorkspaceRoot}), never
+ * above the top of the git work tree. Null at a root, outside a workspace, or when only the top
+ * of the git work tree was found (a repository that is no workspace shares no install).
  */
-export function detectNodeToolchain(rootDir: string, image: string): NodeToolchain {
+export function workspaceRootAbove(rootDir: string): { dir: string; rel: string } | null {
+  const found = findWorkspaceRoot(rootDir);
+  if (found === null || found.by === 'git') return null;
+  const rel = relative(realDir(rootDir), found.dir);
+  if (rel === '' || !rel.split(sep).every((s) => s === '..')) return null;
+  return { dir: found.dir, rel: rel.split(sep).join('/') };
+}
+
+/** Which of {@link PACKAGE_MANAGER_FILES} exist in `dir`. */
+function managerFilesIn(dir: string): Set<string> {
+  return new Set<string>(PACKAGE_MANAGER_FILES.filter((f) => existsSync(join(dir, f))));
+}
+
+/**
+ * Reads the toolchain of the project at `rootDir`. The package manager comes from the
+ * config directory's lockfile; a config directory without one that is a package of a
+ * workspace takes the workspace root's (lockfile, `packageManager`), which is what installs it.
+ * The Node version comes from the config's image when it is an official `node` image (the gates
+ * run on it), else from `.nvmrc` or `.node-version` in the config directory, then at the
+ * workspace root, else from `engines.node` of the config directory's package.json, then the
+ * root's: a version file pins the Node the project is developed on, `engines` only a range.
+ * `lookAbove: false` reads the config directory only (a CI checkout whose top it is).
+ */
+export function detectNodeToolchain(
+  rootDir: string,
+  image: string,
+  lookAbove = true,
+): NodeToolchain {
   const pkg = readJson(join(rootDir, 'package.json'));
-  const present = new Set<string>(
-    PACKAGE_MANAGER_FILES.filter((f) => existsSync(join(rootDir, f))),
-  );
-  const packageManager = packageManagerOf(pkg.packageManager, present);
+  const present = managerFilesIn(rootDir);
+  const ws = lookAbove ? workspaceRootAbove(rootDir) : null;
+  const rootPkg = ws ? readJson(join(ws.dir, 'package.json')) : {};
+  let packageManager = packageManagerOf(pkg.packageManager, present);
+  let packageManagerDir = '';
+  if (ws && packageManager.lockfile === null && !present.has('.yarnrc.yml')) {
+    const rootPresent = managerFilesIn(ws.dir);
+    const fromRoot = packageManagerOf(rootPkg.packageManager ?? pkg.packageManager, rootPresent);
+    if (rootPresent.size > 0 || typeof rootPkg.packageManager === 'string') {
+      packageManager = {
+        ...fromRoot,
+        lockfile: fromRoot.lockfile === null ? null : under(ws.rel, fromRoot.lockfile),
+        reason: `${fromRoot.reason}, at the workspace root ${ws.rel}`,
+      };
+      packageManagerDir = ws.rel;
+    }
+  }
+  const dirs = ws ? ['', ws.rel] : [''];
+  const abs = (d: string) => (d === '' ? rootDir : ws!.dir);
   const fromImage = nodeVersionOfImage(image);
   let node: NodeVersionSource = { kind: 'none' };
   if (fromImage) node = { kind: 'image', version: fromImage, image };
-  else if (existsSync(join(rootDir, '.nvmrc'))) node = { kind: 'file', file: '.nvmrc' };
-  else if (existsSync(join(rootDir, '.node-version')))
-    node = { kind: 'file', file: '.node-version' };
   else {
-    const engines = pkg.engines as { node?: unknown } | undefined;
-    if (engines && typeof engines === 'object' && typeof engines.node === 'string')
-      node = { kind: 'file', file: 'package.json' };
+    const versionFile = dirs
+      .flatMap((d) => ['.nvmrc', '.node-version'].map((f) => ({ d, f })))
+      .find(({ d, f }) => existsSync(join(abs(d), f)));
+    const engines = dirs.find((d) => {
+      const e = (d === '' ? pkg : rootPkg).engines as { node?: unknown } | undefined;
+      return !!e && typeof e === 'object' && typeof e.node === 'string';
+    });
+    if (versionFile) node = { kind: 'file', file: under(versionFile.d, versionFile.f) };
+    else if (engines !== undefined) node = { kind: 'file', file: under(engines, 'package.json') };
   }
-  return { node, packageManager };
+  return { node, packageManager, packageManagerDir };
 }

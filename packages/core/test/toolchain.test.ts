@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectNodeToolchain, nodeVersionOfImage, packageManagerOf } from '../src/index.js';
 
@@ -12,8 +13,30 @@ afterAll(async () => {
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-toolchain-'));
   dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
   return dir;
+}
+
+function gitInit(dir: string): void {
+  const r = spawnSync('git', ['init', '-q'], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+/** A git repository holding a pnpm workspace at its top, with `packages/web`. */
+async function pnpmWorkspace(extra: Record<string, string> = {}): Promise<string> {
+  const top = await project({
+    'package.json': '{"name":"root","private":true,"packageManager":"pnpm@10.34.8"}',
+    'pnpm-workspace.yaml': 'packages:\n  - packages/*\n',
+    'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+    '.nvmrc': '22\n',
+    'packages/web/package.json': '{"name":"web","engines":{"node":">=20"}}',
+    ...extra,
+  });
+  gitInit(top);
+  return top;
 }
 
 describe('nodeVersionOfImage', () => {
@@ -95,6 +118,81 @@ describe('detectNodeToolchain', () => {
       name: 'pnpm',
       lockfile: 'pnpm-lock.yaml',
       declared: 'pnpm@10.12.1',
+    });
+  });
+});
+
+describe('detectNodeToolchain of a package of a workspace', () => {
+  it("takes the workspace root's package manager, lockfile and Node version file when the package has none", async () => {
+    const top = await pnpmWorkspace();
+    expect(detectNodeToolchain(join(top, 'packages/web'), 'acme/builder:1')).toEqual({
+      node: { kind: 'file', file: '../../.nvmrc' },
+      packageManager: {
+        name: 'pnpm',
+        lockfile: '../../pnpm-lock.yaml',
+        yarnBerry: false,
+        reason: 'pnpm-lock.yaml found (packageManager: pnpm@10.34.8), at the workspace root ../..',
+        declared: 'pnpm@10.34.8',
+      },
+      packageManagerDir: '../..',
+    });
+    // The root itself reads only its own files, as before.
+    expect(detectNodeToolchain(top, 'acme/builder:1')).toMatchObject({
+      node: { kind: 'file', file: '.nvmrc' },
+      packageManager: { name: 'pnpm', lockfile: 'pnpm-lock.yaml' },
+      packageManagerDir: '',
+    });
+    // Without a version file anywhere, the package's engines come before the root's.
+    const engines = await pnpmWorkspace({ '.nvmrc': '' });
+    await rm(join(engines, '.nvmrc'));
+    expect(detectNodeToolchain(join(engines, 'packages/web'), 'acme/builder:1').node).toEqual({
+      kind: 'file',
+      file: 'package.json',
+    });
+  });
+
+  it("the config directory's own lockfile and version file win over the root's", async () => {
+    const top = await pnpmWorkspace({
+      'packages/web/package-lock.json': '{}',
+      'packages/web/.node-version': '20\n',
+    });
+    expect(detectNodeToolchain(join(top, 'packages/web'), 'acme/builder:1')).toMatchObject({
+      node: { kind: 'file', file: '.node-version' },
+      packageManager: { name: 'npm', lockfile: 'package-lock.json' },
+      packageManagerDir: '',
+    });
+  });
+
+  it('never looks above the top of the git work tree, nor at a top that is no workspace', async () => {
+    // A workspace outside the repository the config is in: not the config's.
+    const outer = await project({
+      'package.json': '{"packageManager":"pnpm@10.34.8"}',
+      'pnpm-workspace.yaml': 'packages:\n  - repo/packages/*\n',
+      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+      '.nvmrc': '22\n',
+      'repo/packages/web/package.json': '{"name":"web"}',
+    });
+    gitInit(join(outer, 'repo'));
+    expect(detectNodeToolchain(join(outer, 'repo/packages/web'), 'acme/builder:1')).toEqual({
+      node: { kind: 'none' },
+      packageManager: expect.objectContaining({ name: 'npm', lockfile: null }) as unknown,
+      packageManagerDir: '',
+    });
+    // A repository whose top has a lockfile but declares no workspace shares no install.
+    const plain = await project({
+      'package.json': '{"name":"top"}',
+      'package-lock.json': '{}',
+      'apps/shop/package.json': '{"name":"shop"}',
+    });
+    gitInit(plain);
+    expect(
+      detectNodeToolchain(join(plain, 'apps/shop'), 'acme/builder:1').packageManager,
+    ).toMatchObject({ name: 'npm', lockfile: null });
+    // `lookAbove: false` (a checkout whose top is the config directory) reads it alone.
+    const top = await pnpmWorkspace();
+    expect(detectNodeToolchain(join(top, 'packages/web'), 'acme/builder:1', false)).toMatchObject({
+      node: { kind: 'file', file: 'package.json' },
+      packageManager: { name: 'npm' },
     });
   });
 });
