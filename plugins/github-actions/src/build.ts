@@ -156,10 +156,16 @@ function optionalEnv(env: Record<string, string> | undefined): { env?: Record<st
  * corepack, also before setup-node, which asks yarn for its cache folder.
  */
 function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
-  const found = detectNodeToolchain(pipeline.rootDir, pipeline.image);
+  // A checkout whose top is the config directory holds no workspace root above it.
+  const found = detectNodeToolchain(pipeline.rootDir, pipeline.image, !!options.checkout_dir);
   const pm = found.packageManager;
   const steps: Step[] = [];
   if (pm.name === 'pnpm') {
+    // The package.json that declares `packageManager`: the config directory's, or the root's
+    // of the workspace the config is a package of (`packageManagerDir`).
+    const manifest = found.packageManagerDir
+      ? `${found.packageManagerDir}/package.json`
+      : 'package.json';
     steps.push({
       name: 'Set up pnpm',
       uses: uses(options.actions.setup_pnpm),
@@ -167,7 +173,7 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
       // action reads the package.json at the checkout's top unless told which.
       ...(pm.declared?.startsWith('pnpm@')
         ? options.checkout_dir
-          ? { with: { package_json_file: top(options, 'package.json') } }
+          ? { with: { package_json_file: top(options, manifest) } }
           : {}
         : { with: { version: '10' } }),
     });

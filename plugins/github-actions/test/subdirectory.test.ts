@@ -4,7 +4,8 @@
  * directory, and every path an action step takes is named from the top. actionlint and GitHub's
  * parser judge each workflow.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,5 +143,94 @@ describe('a config in a subdirectory of the repository', () => {
       emitTarget(plugin.targets.github, p, { checkout_dir: '../x' }, ctx),
     );
     expect(escape).toEqual(['GH_TARGET_OPTIONS targets.target.checkout_dir']);
+  });
+});
+
+/**
+ * A git repository holding a pnpm workspace at its top (lockfile, workspace file, .nvmrc, and
+ * `packageManager` when `declared`) and `packages/web/gatehouse.yml`, a package's own config
+ * whose directory has no lockfile or version file.
+ */
+async function webPackage(declared: boolean): Promise<ResolvedPipeline> {
+  const top = await mkdtemp(join(tmpdir(), 'gatehouse-gh-pkg-'));
+  dirs.push(top);
+  const web = join(top, 'packages/web');
+  await mkdir(web, { recursive: true });
+  await writeFile(
+    join(top, 'package.json'),
+    JSON.stringify({
+      name: 'root',
+      private: true,
+      ...(declared ? { packageManager: 'pnpm@10.34.8' } : {}),
+    }),
+  );
+  await writeFile(join(top, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
+  await writeFile(join(top, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+  await writeFile(join(top, '.nvmrc'), '22\n');
+  await writeFile(join(web, 'package.json'), '{"name":"web","scripts":{"build":"tsc"}}');
+  const r = spawnSync('git', ['init', '-q'], { cwd: top, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return pipeline([gate('build', { kind: 'build', outputs: ['dist/**'] })], {
+    rootDir: web,
+    configPath: join(web, 'gatehouse.yml'),
+    image: 'acme/builder:3',
+    setup: {
+      run: 'pnpm install --frozen-lockfile',
+      inputs: ['package.json', '//pnpm-lock.yaml'],
+      env: {},
+      secrets: [],
+      timeoutMs: 600_000,
+    } as ResolvedPipeline['setup'],
+  });
+}
+
+describe("a package's own config in a pnpm workspace", () => {
+  const webCtx = { ...ctx, checkoutDir: 'packages/web' };
+
+  it("sets up the workspace root's pnpm, Node version and dependency cache, named from the top", async () => {
+    const files = [];
+    for (const declared of [true, false]) {
+      const [file] = emitTarget(plugin.targets.github, await webPackage(declared), {}, webCtx);
+      files.push(file!);
+      const wf = parse(file!.contents) as Workflow;
+      expect(wf.defaults).toEqual({ run: { 'working-directory': 'packages/web' } });
+      const steps = wf.jobs['gate-build']!.steps;
+      // The root's package.json declares pnpm's version; without it, the action is given one.
+      expect(steps.find((s) => s.name === 'Set up pnpm')!.with).toEqual(
+        declared ? { package_json_file: 'package.json' } : { version: '10' },
+      );
+      expect(steps.find((s) => s.name === 'Set up Node')!.with).toEqual({
+        'node-version-file': '.nvmrc',
+        cache: 'pnpm',
+        'cache-dependency-path': 'pnpm-lock.yaml',
+      });
+      expect(steps.findIndex((s) => s.name === 'Set up pnpm')).toBeLessThan(
+        steps.findIndex((s) => s.name === 'Set up Node'),
+      );
+      expect(steps.find((s) => s.name === 'Setup')!.run).toBe('pnpm install --frozen-lockfile');
+      for (const path of actionPaths(wf)) expect(path).not.toContain('..');
+    }
+    const verdicts = await judgeWorkflows(
+      files.map((f) => ({ path: f.path, content: f.contents })),
+    );
+    for (const v of verdicts) {
+      expect(v.actionlint).toEqual([]);
+      expect(v.parserErrors).toEqual([]);
+    }
+  });
+
+  it('written for a checkout whose top is the package (`checkout_dir: .`), reads the package alone', async () => {
+    const [file] = emitTarget(
+      plugin.targets.github,
+      await webPackage(true),
+      { checkout_dir: '.' },
+      webCtx,
+    );
+    const steps = (parse(file!.contents) as Workflow).jobs['gate-build']!.steps;
+    expect(steps.find((s) => s.name === 'Set up pnpm')).toBeUndefined();
+    expect(steps.find((s) => s.name === 'Set up Node')!.with).toEqual({
+      'node-version': 'lts/*',
+      cache: 'npm',
+    });
   });
 });

@@ -168,7 +168,12 @@ const CACHE_DIRS = {
 
 function toolchainOf(pipeline: ResolvedPipeline, options: GitlabOptions): Toolchain {
   if (options.mode === 'docker') return { prelude: [], cache: null, variables: {} };
-  const pm = detectNodeToolchain(pipeline.rootDir, pipeline.image).packageManager;
+  // A checkout whose top is the config directory holds no workspace root above it.
+  const pm = detectNodeToolchain(
+    pipeline.rootDir,
+    pipeline.image,
+    !!options.checkout_dir,
+  ).packageManager;
   const prelude =
     pm.name === 'pnpm' || (pm.name === 'yarn' && pm.yarnBerry) ? ['corepack enable'] : [];
   if (!options.cache || pm.lockfile === null) return { prelude, cache: null, variables: {} };
