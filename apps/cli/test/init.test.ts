@@ -718,6 +718,7 @@ describe('init internals', () => {
       sourceDirs: ['src'],
       workspaceSourceDirs: [],
       warnings: [],
+      memberOf: null,
       notes: [],
     };
     fc.assert(

@@ -5,13 +5,15 @@
 import { turboTaskNames, type WorkspaceFacts } from './monorepo.js';
 import { readTurboTasks } from './turbo.js';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   discoverWorkspace,
   GatehouseError,
   packageManagerOf,
+  PACKAGE_MANAGER_FILES,
+  workspaceRootAbove,
   usesNxProjects,
   type PackageManagerFacts,
 } from '@gatehouse-ci/core';
@@ -89,11 +91,76 @@ export interface ProjectFacts {
    * of its packages. Globs that cannot be listed simply (`apps/**`) are absent.
    */
   workspaceSourceDirs: Array<{ glob: string; dirs: string[] }>;
+  /**
+   * The workspace this project is a package of, when init runs in a package directory: its
+   * root installs it, and the config names the root's files with `//`.
+   */
+  memberOf: WorkspaceMember | null;
   /** Things the user should know, printed as `warning:` lines (a package manager not installed). */
   warnings: string[];
   /** Findings printed as they are: why nx's project graph was not used. */
   notes: string[];
 }
+
+/** The workspace a package directory belongs to (see {@link ProjectFacts.memberOf}). */
+export interface WorkspaceMember {
+  /** The workspace root, absolute. */
+  root: string;
+  /** The root from the package directory, POSIX: `../..`. */
+  up: string;
+  /** The package directory from the root, POSIX: `packages/web`. */
+  dir: string;
+  /** Of {@link ROOT_PROBES} and the install files, those present at the root. */
+  rootPresent: Set<string>;
+  /** The root's workspace globs, `!` exclusions left out. */
+  globs: string[];
+  /**
+   * Config files at the root that the package's tools read (tsconfig `extends` of the
+   * package's tsconfig.json, biome, ESLint, Prettier configs the package has none of), as
+   * paths from the root.
+   */
+  sharedConfigs: string[];
+}
+
+/** Root files init looks at for a package: what decides the install, and the CI folders. */
+export const ROOT_PROBES: readonly string[] = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'yarn.lock',
+  '.yarnrc.yml',
+  '.npmrc',
+  '.nvmrc',
+  '.node-version',
+  '.github',
+  '.gitlab-ci.yml',
+];
+
+/** Root config files a package's tools find by looking up from the package directory. */
+const LOOKUP_CONFIGS: ReadonlyArray<readonly string[]> = [
+  ['biome.json', 'biome.jsonc'],
+  [
+    'eslint.config.js',
+    'eslint.config.mjs',
+    'eslint.config.cjs',
+    'eslint.config.ts',
+    'eslint.config.mts',
+    'eslint.config.cts',
+  ],
+  [
+    '.prettierrc',
+    '.prettierrc.json',
+    '.prettierrc.yaml',
+    '.prettierrc.yml',
+    '.prettierrc.js',
+    '.prettierrc.cjs',
+    '.prettierrc.mjs',
+    'prettier.config.js',
+    'prettier.config.cjs',
+    'prettier.config.mjs',
+  ],
+];
 
 /** Whether an executable of that name is on `PATH`. */
 export function onPath(name: string, path = process.env.PATH ?? ''): boolean {
@@ -584,6 +651,126 @@ async function monorepoOf(
   return null;
 }
 
+/**
+ * The workspace `dir` is a package of: the root {@link workspaceRootAbove} finds (never above
+ * the top of the git work tree), when that root's workspace lists `dir` among its packages.
+ */
+async function workspaceMemberOf(dir: string): Promise<WorkspaceMember | null> {
+  const above = workspaceRootAbove(dir);
+  if (above === null) return null;
+  const ws = discoverWorkspace(above.dir);
+  const pkgDir = relative(above.dir, await realpath(dir).catch(() => resolve(dir)))
+    .split(sep)
+    .join('/');
+  if (!ws.packages.some((p) => p.dir === pkgDir)) return null;
+  const rootPresent = new Set<string>();
+  for (const f of [...ROOT_PROBES, ...INSTALL_FILES])
+    if (await exists(join(above.dir, f))) rootPresent.add(f);
+  // As for a project's own `.github/`: workflows say "GitHub CI", issue templates alone do not.
+  if (!(await isDir(join(above.dir, '.github/workflows')))) rootPresent.delete('.github');
+  const rootPkg = await readText(join(above.dir, 'package.json'));
+  let parsed: PackageJson = {};
+  try {
+    const v: unknown = rootPkg === null ? null : JSON.parse(rootPkg);
+    if (isRecord(v)) parsed = v;
+  } catch {
+    // An unreadable root manifest: the install files alone decide.
+  }
+  const globs = (await workspacesOf(above.dir, parsed, rootPresent)).filter(
+    (g) => safeGlob(g) !== null,
+  );
+  return {
+    root: above.dir,
+    up: above.rel,
+    dir: pkgDir,
+    rootPresent,
+    globs,
+    sharedConfigs: await sharedConfigsOf(dir, above.dir),
+  };
+}
+
+function safeGlob(p: string): string | null {
+  const clean = p.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (clean === '' || clean.startsWith('/') || clean.split('/').includes('..')) return null;
+  return clean;
+}
+
+/** Root config files the package's tools read (see {@link WorkspaceMember.sharedConfigs}). */
+async function sharedConfigsOf(dir: string, root: string): Promise<string[]> {
+  const out = new Set<string>();
+  // tsconfig `extends` chains that reach files inside the root but outside the package.
+  let ts = join(dir, 'tsconfig.json');
+  for (let hops = 0; hops < 8; hops++) {
+    let ext: unknown;
+    try {
+      const json = parseJsonc((await readText(ts)) ?? '{}');
+      ext = isRecord(json) ? json.extends : undefined;
+    } catch {
+      break;
+    }
+    const first = Array.isArray(ext) ? ext[0] : ext;
+    if (typeof first !== 'string' || !first.startsWith('.')) break;
+    let next = resolve(dirname(ts), first);
+    if (!next.endsWith('.json') && !(await exists(next))) next += '.json';
+    const rel = relative(root, next).split(sep).join('/');
+    if (rel.startsWith('..') || !(await exists(next))) break;
+    if (!relative(dir, next).split(sep).join('/').startsWith('..')) {
+      ts = next;
+      continue;
+    }
+    out.add(rel);
+    ts = next;
+  }
+  for (const names of LOOKUP_CONFIGS) {
+    const ownFound: string[] = [];
+    for (const n of names) if (await exists(join(dir, n))) ownFound.push(n);
+    // A package's biome.json that extends the root's, or is not a root itself, reads it too.
+    const nested =
+      names[0] === 'biome.json' &&
+      ownFound.length > 0 &&
+      /"extends"|"root"\s*:\s*false/.test((await readText(join(dir, ownFound[0]!))) ?? '');
+    if (ownFound.length > 0 && !nested) continue;
+    for (const n of names) if (await exists(join(root, n))) out.add(n);
+  }
+  return [...out].sort();
+}
+
+async function rootManifest(root: string): Promise<PackageJson> {
+  try {
+    const v: unknown = JSON.parse((await readText(join(root, 'package.json'))) ?? 'null');
+    return isRecord(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The root's choice, its lockfile named from the root and its reason saying where it was found. */
+function fromWorkspaceRoot(
+  chosen: ReturnType<typeof choosePackageManager>,
+  member: WorkspaceMember,
+): ReturnType<typeof choosePackageManager> {
+  return {
+    facts: { ...chosen.facts, reason: `${chosen.facts.reason} at the workspace root ${member.up}` },
+    warning: chosen.warning,
+  };
+}
+
+/** Node's major from the root of a workspace: engines, .nvmrc, .node-version. */
+async function workspaceRootNode(root: string): Promise<ProjectFacts['node'] | null> {
+  const pkg = await rootManifest(root);
+  const engines =
+    isRecord(pkg.engines) && typeof pkg.engines.node === 'string' ? pkg.engines.node : null;
+  const fromEngines = engines === null ? null : nodeMajorFromRange(engines);
+  if (fromEngines !== null)
+    return { major: fromEngines, source: `engines.node "${engines}" at the workspace root` };
+  for (const f of ['.nvmrc', '.node-version']) {
+    const v = ((await readText(join(root, f))) ?? '').trim();
+    const major = /^v?(\d+)(\.\d+){0,2}$/.test(v) ? Number(/\d+/.exec(v)![0]) : null;
+    if (major !== null) return { major, source: `${f} "${v}" at the workspace root` };
+  }
+  return null;
+}
+
 /** Reads the project in `dir`. Throws `GH_INIT_NO_PACKAGE_JSON` / `GH_INIT_BAD_PACKAGE_JSON`. */
 export async function detectProject(
   dir: string,
@@ -649,6 +836,9 @@ export async function detectProject(
     const major = /^v?(\d+)(\.\d+){0,2}$/.test(v) ? Number(/\d+/.exec(v)![0]) : null;
     if (major !== null) node = { major, source: `${f} "${v}"` };
   }
+  // A package of a workspace without its own: the root's.
+  const memberOf = await workspaceMemberOf(dir);
+  if (!node && memberOf) node = await workspaceRootNode(memberOf.root);
   node ??= {
     major: Number(runningNode.split('.')[0]),
     source: `the running Node (${runningNode})`,
@@ -683,7 +873,19 @@ export async function detectProject(
   }
 
   const rootEntries = await readdir(dir, { withFileTypes: true });
-  const pm = choosePackageManager(pkg.packageManager, present, installed);
+  const ownLock = PACKAGE_MANAGER_FILES.some((p) => present.has(p));
+  // A package of a workspace without a lockfile of its own is installed by the root's manager.
+  const pm =
+    memberOf && !ownLock
+      ? fromWorkspaceRoot(
+          choosePackageManager(
+            (await rootManifest(memberOf.root)).packageManager ?? pkg.packageManager,
+            memberOf.rootPresent,
+            installed,
+          ),
+          memberOf,
+        )
+      : choosePackageManager(pkg.packageManager, present, installed);
   const workspaces = await workspacesOf(dir, pkg, present);
   const monorepo = await monorepoOf(dir, present, scripts);
   const notes: string[] = [];
@@ -713,6 +915,7 @@ export async function detectProject(
       .sort(),
     sourceDirs: await sourceDirsIn(dir),
     workspaceSourceDirs: await workspaceSourceDirsOf(dir, workspaces),
+    memberOf,
     warnings: pm.warning ? [pm.warning] : [],
     notes,
   };

@@ -60,6 +60,11 @@ export function planInit(f: ProjectFacts): InitPlan {
     }
   };
 
+  const member = f.memberOf;
+  if (member)
+    detected.push(
+      `workspace: this config is a package (${member.dir}) of the workspace at ${member.root} (${member.up}); setup installs the workspace, root files are named with //`,
+    );
   detected.push(`package manager: ${f.packageManager.name} (${f.packageManager.reason})`);
   for (const w of f.warnings) detected.push(`warning: ${w}`);
   const image = `node:${f.node.major}-bookworm-slim`;
@@ -96,7 +101,27 @@ export function planInit(f: ProjectFacts): InitPlan {
       applyWorkspaceProposal(f.scripts, gates, gateComments, detected, proposal, viaTool);
   }
 
-  if (Object.values(gates).some((g) => g.packages)) {
+  if (member && Object.keys(gates).length) {
+    const shared = member.sharedConfigs.map((c) => `//${c}`);
+    detected.push(
+      `cache: gates declare no inputs, so each is keyed on every file git knows in this package and the lockfiles above it, not on the root's other files${
+        shared.length
+          ? `; root configs the gates may read: ${shared.join(', ')} (see the comment in the file)`
+          : ''
+      }`,
+    );
+    for (const id of Object.keys(gates))
+      gateComments[id] = [
+        ...(gateComments[id] ?? []),
+        "Keyed on this package's files and the lockfiles: a root config it reads is not in its key.",
+        ...(shared.length
+          ? [
+              `Root configs found that it may read: ${shared.join(', ')}. To rerun on their edits, add`,
+              `inputs naming every file it reads, the root's with //, e.g. [src/**, package.json, ${shared[0]}].`,
+            ]
+          : ['Add inputs naming the root files it reads with // (e.g. //tsconfig.base.json).']),
+      ];
+  } else if (Object.values(gates).some((g) => g.packages)) {
     detected.push(
       "cache: a package's gates are keyed on its files, its workspace dependencies' files and the files at the root (lockfile, root configs); other gates on every file git knows",
     );
