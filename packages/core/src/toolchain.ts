@@ -106,6 +106,11 @@ export interface NodeToolchain {
    * config directory itself, `../..` for the root of the workspace it is a package of.
    */
   packageManagerDir: string;
+  /**
+   * The directory of the package.json whose `packageManager` is `packageManager.declared`,
+   * relative to the config directory (`` or `../..`); null when none declares one.
+   */
+  declaredDir: string | null;
 }
 
 /** Official `node` images, with or without a registry or `library/` prefix. */
@@ -190,6 +195,7 @@ export function detectNodeToolchain(
   const rootPkg = ws ? readJson(join(ws.dir, 'package.json')) : {};
   let packageManager = packageManagerOf(pkg.packageManager, present);
   let packageManagerDir = '';
+  let declaredDir: string | null = typeof pkg.packageManager === 'string' ? '' : null;
   if (ws && packageManager.lockfile === null && !present.has('.yarnrc.yml')) {
     const rootPresent = managerFilesIn(ws.dir);
     const fromRoot = packageManagerOf(rootPkg.packageManager ?? pkg.packageManager, rootPresent);
@@ -200,6 +206,7 @@ export function detectNodeToolchain(
         reason: `${fromRoot.reason}, at the workspace root ${ws.rel}`,
       };
       packageManagerDir = ws.rel;
+      if (typeof rootPkg.packageManager === 'string') declaredDir = ws.rel;
     }
   }
   const dirs = ws ? ['', ws.rel] : [''];
@@ -218,5 +225,5 @@ export function detectNodeToolchain(
     if (versionFile) node = { kind: 'file', file: under(versionFile.d, versionFile.f) };
     else if (engines !== undefined) node = { kind: 'file', file: under(engines, 'package.json') };
   }
-  return { node, packageManager, packageManagerDir };
+  return { node, packageManager, packageManagerDir, declaredDir };
 }

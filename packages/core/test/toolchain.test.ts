@@ -135,6 +135,7 @@ describe('detectNodeToolchain of a package of a workspace', () => {
         declared: 'pnpm@10.34.8',
       },
       packageManagerDir: '../..',
+      declaredDir: '../..',
     });
     // The root itself reads only its own files, as before.
     expect(detectNodeToolchain(top, 'acme/builder:1')).toMatchObject({
@@ -148,6 +149,18 @@ describe('detectNodeToolchain of a package of a workspace', () => {
     expect(detectNodeToolchain(join(engines, 'packages/web'), 'acme/builder:1').node).toEqual({
       kind: 'file',
       file: 'package.json',
+    });
+  });
+
+  it("a package's own packageManager is read from its package.json when the root declares none", async () => {
+    const top = await pnpmWorkspace({
+      'package.json': '{"name":"root","private":true}',
+      'packages/web/package.json': '{"name":"web","packageManager":"pnpm@10.34.8"}',
+    });
+    expect(detectNodeToolchain(join(top, 'packages/web'), 'acme/builder:1')).toMatchObject({
+      packageManager: { name: 'pnpm', lockfile: '../../pnpm-lock.yaml', declared: 'pnpm@10.34.8' },
+      packageManagerDir: '../..',
+      declaredDir: '',
     });
   });
 
@@ -177,6 +190,7 @@ describe('detectNodeToolchain of a package of a workspace', () => {
       node: { kind: 'none' },
       packageManager: expect.objectContaining({ name: 'npm', lockfile: null }) as unknown,
       packageManagerDir: '',
+      declaredDir: null,
     });
     // A repository whose top has a lockfile but declares no workspace shares no install.
     const plain = await project({

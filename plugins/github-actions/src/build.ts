@@ -162,10 +162,8 @@ function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Ste
   const steps: Step[] = [];
   if (pm.name === 'pnpm') {
     // The package.json that declares `packageManager`: the config directory's, or the root's
-    // of the workspace the config is a package of (`packageManagerDir`).
-    const manifest = found.packageManagerDir
-      ? `${found.packageManagerDir}/package.json`
-      : 'package.json';
+    // of the workspace the config is a package of.
+    const manifest = found.declaredDir ? `${found.declaredDir}/package.json` : 'package.json';
     steps.push({
       name: 'Set up pnpm',
       uses: uses(options.actions.setup_pnpm),

@@ -210,6 +210,19 @@ describe("a package's own config in a pnpm workspace", () => {
       expect(steps.find((s) => s.name === 'Setup')!.run).toBe('pnpm install --frozen-lockfile');
       for (const path of actionPaths(wf)) expect(path).not.toContain('..');
     }
+    // `packageManager` in the package's own package.json: the action reads that one.
+    const own = await webPackage(false);
+    await writeFile(
+      join(own.rootDir, 'package.json'),
+      '{"name":"web","packageManager":"pnpm@10.34.8"}',
+    );
+    const [ownFile] = emitTarget(plugin.targets.github, own, {}, webCtx);
+    files.push(ownFile!);
+    expect(
+      (parse(ownFile!.contents) as Workflow).jobs['gate-build']!.steps.find(
+        (s) => s.name === 'Set up pnpm',
+      )!.with,
+    ).toEqual({ package_json_file: 'packages/web/package.json' });
     const verdicts = await judgeWorkflows(
       files.map((f) => ({ path: f.path, content: f.contents })),
     );
