@@ -150,12 +150,12 @@ export const DIAGNOSTIC_CODES = {
   GH_RELEASE_DEPLOY: {
     severity: 'error',
     summary:
-      '`release.deploy: true`, but `release.from` is not a gate of `packages:`, or the workspace is not a pnpm workspace (the only kind deployed so far).',
+      '`release.deploy: true`, but `release.from` is not a gate of `packages:`, or the workspace is a yarn or bun workspace (only pnpm and npm workspaces are deployed).',
   },
   GH_RELEASE_NOT_DEPLOYED: {
     severity: 'warning',
     summary:
-      '`release.from` is a gate of `packages:` in an npm, yarn or bun workspace: the image gets `copy` as written and no production dependencies (only pnpm workspaces are deployed so far).',
+      '`release.from` is a gate of `packages:` in a yarn or bun workspace: the image gets `copy` as written and no production dependencies (only pnpm and npm workspaces are deployed).',
   },
   GH_INVALID_ID: {
     severity: 'error',

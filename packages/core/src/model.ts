@@ -161,8 +161,9 @@ export interface UserRelease {
   /**
    * Make the image of the workspace package of `from` (a gate of `packages:`): its `copy`
    * files (relative to the package directory), its package.json and its production
-   * dependencies, workspace packages included (`pnpm deploy --prod`).
-   * @default true when `from` is a gate of `packages:` in a pnpm workspace
+   * dependencies, workspace packages included (`pnpm deploy --prod`, or in an npm workspace
+   * the packages the lockfile installs for it, copied from the workspace).
+   * @default true when `from` is a gate of `packages:` in a pnpm or npm workspace
    * @see docs/monorepos.md#release-image-of-an-app
    */
   deploy?: boolean;
@@ -262,8 +263,11 @@ export interface ReleasePackage {
   name: string;
   /** Its directory, POSIX, relative to the config directory. */
   dir: string;
-  /** The package manager that deploys it with its production dependencies. */
-  manager: 'pnpm';
+  /**
+   * The package manager of its workspace, which decides how it is deployed with its
+   * production dependencies (`pnpm deploy --prod`, or Gatehouse's npm deploy).
+   */
+  manager: 'pnpm' | 'npm';
 }
 
 export interface ResolvedRelease {

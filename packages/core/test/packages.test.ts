@@ -19,12 +19,14 @@ function makeWorkspace(
     devDeps?: string[];
     scripts?: Record<string, string>;
   }>,
-  opts: { globs?: string[]; manager?: 'pnpm' | 'npm' } = {},
+  opts: { globs?: string[]; manager?: 'pnpm' | 'npm' | 'yarn' } = {},
 ): void {
   const globs = opts.globs ?? ['packages/*'];
   const rootPkg: Record<string, unknown> = { name: 'root', private: true };
-  if (opts.manager === 'npm') rootPkg.workspaces = globs;
-  else {
+  if (opts.manager === 'npm' || opts.manager === 'yarn') {
+    rootPkg.workspaces = globs;
+    if (opts.manager === 'yarn') rootPkg.packageManager = 'yarn@1.22.22';
+  } else {
     rootPkg.packageManager = 'pnpm@10.34.8';
     writeFileSync(
       join(root, 'pnpm-workspace.yaml'),
@@ -53,7 +55,10 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function workspace(globs = ['packages/*', 'apps/**'], manager: 'pnpm' | 'npm' = 'pnpm'): string {
+function workspace(
+  globs = ['packages/*', 'apps/**'],
+  manager: 'pnpm' | 'npm' | 'yarn' = 'pnpm',
+): string {
   const root = mkdtempSync(join(tmpdir(), 'gh-ws-'));
   dirs.push(root);
   makeWorkspace(
@@ -328,11 +333,20 @@ describe('the release of a package gate', () => {
     expect(v.pipeline!.release!.package).toBeUndefined();
   });
 
-  it('in an npm workspace: a warning by default, an error when asked for', async () => {
-    const root = workspace(['packages/*', 'apps/**'], 'npm');
+  it('is made of the package in an npm workspace too', async () => {
+    const v = await load(workspace(['packages/*', 'apps/**'], 'npm'), BASE + RELEASE);
+    expect(v.diagnostics).toEqual([]);
+    expect(v.pipeline!.release).toMatchObject({
+      copy: ['apps/web/site/dist/', 'apps/web/site/public/*.html'],
+      package: { name: 'web', dir: 'apps/web/site', manager: 'npm' },
+    });
+  });
+
+  it('in a yarn workspace: a warning by default, an error when asked for', async () => {
+    const root = workspace(['packages/*', 'apps/**'], 'yarn');
     const quiet = await load(root, BASE + RELEASE);
     expect(codes(quiet)).toEqual([['GH_RELEASE_NOT_DEPLOYED', 'warning', 'release.from']]);
-    expect(quiet.diagnostics[0]!.message).toContain('npm workspace');
+    expect(quiet.diagnostics[0]!.message).toContain('yarn workspace');
     expect(quiet.pipeline!.release!.copy).toEqual(['dist/', 'public/*.html']);
     expect(quiet.pipeline!.release!.package).toBeUndefined();
     const asked = await load(root, `${BASE + RELEASE}  deploy: true\n`);

@@ -295,7 +295,7 @@ export function expandPackageGates(
 /**
  * The workspace package the release image is made of (`release.deploy`, on by default when
  * `from` is a gate of `packages:`), with `copy` taken under its directory; null when the
- * release copies `copy` as written. Only pnpm workspaces are deployed so far.
+ * release copies `copy` as written. pnpm and npm workspaces are deployed; yarn and bun are not.
  */
 function releasePackage(
   release: unknown,
@@ -320,8 +320,9 @@ function releasePackage(
       );
     return null;
   }
-  if (workspace.packageManager !== 'pnpm') {
-    const why = `deploying a package with its production dependencies is supported for pnpm workspaces only, and this is a ${workspace.packageManager} workspace`;
+  const manager = workspace.packageManager;
+  if (manager !== 'pnpm' && manager !== 'npm') {
+    const why = `deploying a package with its production dependencies is supported for pnpm and npm workspaces, and this is a ${manager} workspace`;
     if (deploy === true)
       c.report('GH_RELEASE_DEPLOY', p, at(p), `\`release.deploy\`: ${why}`, {
         hint: 'remove `deploy` and list what the image needs in `release.copy`',
@@ -340,7 +341,7 @@ function releasePackage(
   }
   return {
     release: { ...release, copy: strings(release.copy).map((x) => underDir(pkg.dir, x)) },
-    package: { name: pkg.name, dir: pkg.dir, manager: 'pnpm' },
+    package: { name: pkg.name, dir: pkg.dir, manager },
   };
 }
 
