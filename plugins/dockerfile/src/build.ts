@@ -37,6 +37,7 @@ import type {
 } from './model.js';
 import { DEFAULT_DOCKERFILE_OPTIONS, type DockerfileOptions } from './options.js';
 import { containerPath, copySpec, tolerantSource } from './paths.js';
+import { NPM_DEPLOY_SCRIPT } from './npm-deploy.js';
 import { jsonString } from './print.js';
 import {
   CA_SECRET_ID,
@@ -46,6 +47,7 @@ import {
   OUT_ROOT,
   SETUP_ARGV0,
   deployCommand,
+  npmDeployCommand,
   gateWrapper,
   setupWrapper,
   verdictCommand,
@@ -393,6 +395,27 @@ function deployStage(
   setup: ResolvedPipeline['setup'],
   withCa: boolean,
 ): Stage {
+  if (pkg.manager === 'npm')
+    return {
+      name: DEPLOY_STAGE,
+      from: JUDGED_STAGE,
+      instructions: [
+        {
+          kind: 'RUN',
+          mounts: [],
+          argv: [
+            '/bin/sh',
+            '-c',
+            npmDeployCommand(),
+            DEPLOY_ARGV0,
+            pkg.name,
+            pkg.dir,
+            DEPLOY_ROOT,
+            NPM_DEPLOY_SCRIPT,
+          ],
+        },
+      ],
+    };
   const secrets = setup?.secrets ?? [];
   return {
     name: DEPLOY_STAGE,

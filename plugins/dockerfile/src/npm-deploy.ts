@@ -1,0 +1,144 @@
+/**
+ * The deploy of a package of an npm workspace, which npm has no command for: a Node program
+ * (CommonJS, run with `node -e`) that makes, from the installed workspace of the judged stage,
+ * a directory holding the package's package.json and a `node_modules` with its production
+ * dependencies only.
+ *
+ * It reads the workspace's lockfile (`package-lock.json` or `npm-shrinkwrap.json`, version 2
+ * or 3), which says where every installed package lives and what it depends on, and follows
+ * the package's `dependencies`, `optionalDependencies` and `peerDependencies` (never
+ * `devDependencies`) the way Node resolves them, transitively. Each package reached is placed
+ * in the new tree the way npm places one: as high as it can go, nested below its dependent
+ * only when a different version holds that name there; every dependency is then resolved
+ * again in the new tree and must reach the same package as in the workspace, or the deploy
+ * fails. Packages are copied from where setup's install put them (so nothing is fetched and
+ * versions are the lockfile's); a package that is a link (a workspace package, a `file:`
+ * directory) is copied as npm would pack it (`npm pack --dry-run` lists its files), with the
+ * build outputs the gates left. `bin` links are made in each `node_modules/.bin`.
+ *
+ * Arguments (after `--`): the package's name, its directory (relative to the working
+ * directory, the config directory) and the directory to deploy to. None is ever part of the
+ * program's text.
+ */
+export const NPM_DEPLOY_SCRIPT = String.raw`'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const [name, dir, out] = process.argv.slice(1);
+const fail = (m) => {
+  console.error('gatehouse: cannot deploy ' + name + ': ' + m);
+  process.exit(1);
+};
+let root = null;
+let lock = null;
+for (let d = path.resolve(dir); root === null; d = path.dirname(d)) {
+  for (const f of ['npm-shrinkwrap.json', 'package-lock.json'])
+    if (root === null && fs.existsSync(path.join(d, f))) {
+      root = d;
+      lock = JSON.parse(fs.readFileSync(path.join(d, f), 'utf8'));
+    }
+  if (root === null && path.dirname(d) === d) fail('no package-lock.json in ' + dir + ' or above it');
+}
+const pkgs = lock.packages;
+if (!pkgs) fail('the lockfile in ' + root + ' has no "packages" (lockfileVersion 2 or 3 is needed)');
+const app = path.relative(root, path.resolve(dir)).split(path.sep).join('/');
+if (!pkgs[app] || pkgs[app].link) fail(dir + ' is not a package of the lockfile in ' + root);
+const under = (at, dep) => (at === '' ? '' : at + '/') + 'node_modules/' + dep;
+// Where Node finds dep from the package at "at": the nearest node_modules/dep above it.
+function lookup(at, dep, has) {
+  const segs = at === '' ? [] : at.split('/');
+  for (let i = segs.length; i >= 0; i--) {
+    if (i > 0 && segs[i - 1] === 'node_modules') continue;
+    const key = under(segs.slice(0, i).join('/'), dep);
+    if (has(key)) return key;
+  }
+  return null;
+}
+const installed = (key) => pkgs[key] !== undefined && fs.existsSync(path.join(root, key));
+// The real location (a lockfile key) of dep as the package at src resolves it, or null.
+function resolve(src, dep) {
+  const key = lookup(src, dep, installed);
+  if (key === null) return null;
+  const e = pkgs[key];
+  return e.link ? (installed(e.resolved) ? e.resolved : null) : key;
+}
+// [dependency name, optional] of a package: its production dependencies.
+function edges(src) {
+  const e = pkgs[src];
+  const meta = e.peerDependenciesMeta || {};
+  const list = new Map();
+  for (const d of Object.keys(e.peerDependencies || {})) list.set(d, !!(meta[d] && meta[d].optional));
+  for (const d of Object.keys(e.optionalDependencies || {})) list.set(d, true);
+  for (const d of Object.keys(e.dependencies || {})) list.set(d, false);
+  return [...list].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+const placed = new Map([['', app]]);
+const queue = [''];
+while (queue.length > 0) {
+  const at = queue.shift();
+  const src = placed.get(at);
+  for (const [dep, optional] of edges(src)) {
+    const want = resolve(src, dep);
+    if (want === null) {
+      if (optional) continue;
+      fail((src || 'the workspace root') + ' depends on ' + dep + ', which is not installed');
+    }
+    const found = lookup(at, dep, (k) => placed.has(k));
+    if (found !== null && placed.get(found) === want) continue;
+    const slot = found === null ? under('', dep) : under(at, dep);
+    if (placed.has(slot))
+      fail('two versions of ' + dep + ' are needed at ' + (at || 'the top of the package'));
+    placed.set(slot, want);
+    queue.push(slot);
+  }
+}
+for (const [at, src] of placed)
+  for (const [dep] of edges(src)) {
+    const want = resolve(src, dep);
+    const found = lookup(at, dep, (k) => placed.has(k));
+    if (want !== null && (found === null || placed.get(found) !== want))
+      fail(dep + ' resolves differently from ' + (at || 'the package') + ' than in the workspace');
+  }
+const isLinkTarget = (src) => !src.split('/').includes('node_modules');
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(out, { recursive: true });
+fs.copyFileSync(path.join(root, app, 'package.json'), path.join(out, 'package.json'));
+const dests = [...placed.keys()].filter((k) => k !== '').sort();
+for (const at of dests) {
+  const src = placed.get(at);
+  const from = path.join(root, src);
+  const to = path.join(out, at);
+  if (isLinkTarget(src)) {
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: from,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
+    for (const f of packed[0].files) {
+      fs.mkdirSync(path.dirname(path.join(to, f.path)), { recursive: true });
+      fs.copyFileSync(path.join(from, f.path), path.join(to, f.path));
+      fs.chmodSync(path.join(to, f.path), f.mode);
+    }
+  } else {
+    fs.cpSync(from, to, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (p) => path.relative(from, p) !== 'node_modules',
+    });
+  }
+}
+for (const at of dests) {
+  let bin = pkgs[placed.get(at)].bin;
+  if (typeof bin === 'string') bin = { [path.posix.basename(at)]: bin };
+  const binDir = path.join(out, path.dirname(at.replace(/\/@[^/]+(?=\/[^/]+$)/, '')), '.bin');
+  for (const [cmd, file] of Object.entries(bin || {})) {
+    const link = path.join(binDir, path.basename(cmd));
+    if (fs.existsSync(link) || !fs.existsSync(path.join(out, at, file))) continue;
+    fs.mkdirSync(binDir, { recursive: true });
+    fs.symlinkSync(path.relative(binDir, path.join(out, at, file)), link);
+  }
+}
+console.log('gatehouse: deployed ' + name + ' with ' + dests.length + ' packages into ' + out);
+`;
