@@ -6,12 +6,13 @@
  *
  * It reads the workspace's lockfile (`package-lock.json` or `npm-shrinkwrap.json`, version 2
  * or 3), which says where every installed package lives and what it depends on, and follows
- * the package's `dependencies`, `optionalDependencies` and `peerDependencies` (never
- * `devDependencies`) the way Node resolves them, transitively. Each package reached is placed
+ * the package's `dependencies`, `optionalDependencies` and installed `peerDependencies` (never
+ * `devDependencies`) the way Node resolves them, transitively: a missing optional dependency
+ * or peer is left out, a missing dependency fails the deploy. Each package reached is placed
  * in the new tree the way npm places one: as high as it can go, nested below its dependent
- * only when a different version holds that name there; every dependency is then resolved
+ * only when a different version holds that name there. Every dependency is then resolved
  * again in the new tree and must reach the same package as in the workspace, or the deploy
- * fails. Packages are copied from where setup's install put them (so nothing is fetched and
+ * fails. Packages are copied from where setup's install put them (nothing is fetched, and the
  * versions are the lockfile's); a package that is a link (a workspace package, a `file:`
  * directory) is copied as npm would pack it (`npm pack --dry-run` lists its files), with the
  * build outputs the gates left. `bin` links are made in each `node_modules/.bin`.
@@ -62,14 +63,14 @@ function resolve(src, dep) {
   const e = pkgs[key];
   return e.link ? (installed(e.resolved) ? e.resolved : null) : key;
 }
-// [dependency name, optional] of a package: its production dependencies.
+// [dependency name, optional] of a package: its production dependencies. A peer that is not
+// installed (legacy-peer-deps) is left out, as the workspace runs without it.
 function edges(src) {
   const e = pkgs[src];
-  const meta = e.peerDependenciesMeta || {};
   const list = new Map();
-  for (const d of Object.keys(e.peerDependencies || {})) list.set(d, !!(meta[d] && meta[d].optional));
-  for (const d of Object.keys(e.optionalDependencies || {})) list.set(d, true);
+  for (const d of Object.keys(e.peerDependencies || {})) list.set(d, true);
   for (const d of Object.keys(e.dependencies || {})) list.set(d, false);
+  for (const d of Object.keys(e.optionalDependencies || {})) list.set(d, true);
   return [...list].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 const placed = new Map([['', app]]);
