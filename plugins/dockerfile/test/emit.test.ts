@@ -21,6 +21,7 @@ import plugin, {
 
 const validateDockerfileOptions = (o: Record<string, unknown>) =>
   resolveDockerfileOptions(o).diagnostics;
+import { NPM_DEPLOY_SCRIPT } from '../src/npm-deploy.js';
 import { parseBack } from './parse-back.js';
 
 const release = {
@@ -202,6 +203,57 @@ describe('emitDockerfile', () => {
     expect(plain).toContain(
       'COPY --from=gatehouse-judged --chown=node ["/app/packages/web/dist", "/srv/app/packages/web/dist"]',
     );
+  });
+
+  test('a release made of a package of an npm workspace is deployed by node, offline', () => {
+    const p = pipeline(
+      [
+        g('web-build', {
+          outputs: ['packages/web/dist/**'],
+          package: { name: '@acme/web', dir: 'packages/web', gate: 'build' },
+        }),
+      ],
+      {
+        image: IMG,
+        setup: { run: 'npm ci', inputs: [], env: {}, secrets: ['NPM_TOKEN'], timeoutMs: 60_000 },
+        release: {
+          ...structuredClone(release),
+          from: 'web-build',
+          copy: ['packages/web/dist/'],
+          package: { name: '@acme/web', dir: 'packages/web', manager: 'npm' },
+        },
+      },
+    );
+    const { dockerfile } = emitDockerfile(p);
+    const { stages, instructions } = parseBack(dockerfile);
+    expect(stages.slice(-3)).toEqual(['gatehouse-judged', 'gatehouse-deploy', 'release']);
+    const deploy = instructions.find(
+      (i) => i.keyword === 'RUN' && i.json?.[3] === 'gatehouse-deploy',
+    );
+    // Name, directories and Gatehouse's program are arguments; the script names none of them.
+    expect(deploy?.json?.slice(3)).toEqual([
+      'gatehouse-deploy',
+      '@acme/web',
+      'packages/web',
+      '/gatehouse/deploy',
+      NPM_DEPLOY_SCRIPT,
+    ]);
+    expect(deploy?.json?.[2]).toContain('exec node -e "$4" -- "$1" "$2" "$3"');
+    expect(deploy?.json?.[2]).not.toMatch(/@acme|packages\/web/);
+    // It copies from the installed workspace: no registry, so no secret and no CA.
+    expect(dockerfile).toMatch(/\nRUN \["\/bin\/sh", "-c", "[^\n]*", "gatehouse-deploy"/);
+    const stage = dockerfile.slice(dockerfile.indexOf(' AS release'));
+    expect(stage).toContain(
+      'COPY --from=gatehouse-deploy --chown=node ["/gatehouse/deploy/node_module[s]", "/srv/app/node_modules"]',
+    );
+    expect(validate(dockerfile).filter((d) => d.severity === 1)).toEqual([]);
+
+    // A directory no argument can carry is refused, located at `release.from`.
+    const odd = structuredClone(p);
+    odd.release!.package!.dir = 'packages/\ud800web';
+    expect(errorOf(() => emitDockerfile(odd)).diagnostics).toEqual([
+      expect.objectContaining({ code: 'GH_DOCKERFILE_TEXT', path: 'release.from' }),
+    ]);
   });
 
   test('line 1 is the generated header and comments hold no user text', () => {

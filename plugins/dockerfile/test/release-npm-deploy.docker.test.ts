@@ -1,0 +1,201 @@
+/**
+ * The release image of an app of an npm workspace, built by real BuildKit: the
+ * `release-npm-workspace/` fixture (app `@acme/web` needing `@acme/utils` from the workspace,
+ * `tiny-ms` and `tiny-color@2` as production dependencies, `tiny-check` as a dev dependency,
+ * and `@acme/admin` beside it with `tiny-color@1` and `tiny-log`), its config validated by
+ * core, the Dockerfile emitted, and the image inspected. Its dependencies are vendored as
+ * tarballs (`vendor/`), so setup's `npm ci` and the deploy work offline. `tiny-ms` needs
+ * `tiny-color@1`, which npm hoisted for admin while web's own `tiny-color@2` is nested under
+ * web: the deployed tree must keep both, each where its dependent finds it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateConfig, type ResolvedPipeline } from '@gatehouse-ci/core';
+import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
+import { buildSecretArgs, emitDockerfile } from '../src/index.js';
+import { docker } from './helpers.js';
+
+const FIXTURE = fileURLToPath(new URL('./release-npm-workspace', import.meta.url));
+const enabled = await requireDocker('release image of a package of an npm workspace');
+const dirs: string[] = [];
+const images: string[] = [];
+let base = '';
+
+beforeAll(async () => {
+  if (enabled) base = await ensureBaseImage();
+}, 600_000);
+
+afterAll(async () => {
+  for (const ref of images) await docker(['image', 'rm', '-f', ref]);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function config(release: string): string {
+  return `version: 1
+name: shop
+image: ${base}
+setup:
+  run: npm ci --offline --no-audit --no-fund
+  inputs: [package.json, package-lock.json, packages/admin/package.json, packages/utils/package.json, packages/web/package.json, vendor/*.tgz]
+gates:
+  build:
+    kind: build
+    packages: { script: build }
+    needs: [^build]
+    outputs: [dist/**]
+release:
+${release}  image: ${base}
+targets: { dockerfile: {} }
+`;
+}
+
+/**
+ * A copy of the fixture with `yaml` as its config, validated by core, and its release image
+ * built from the emitted Dockerfile (every gate, the verdict, the release) as a new tag.
+ */
+async function release(yaml: string): Promise<{ pipeline: ResolvedPipeline; tag: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-release-npm-deploy-'));
+  dirs.push(dir);
+  await cp(FIXTURE, dir, { recursive: true });
+  await writeFile(join(dir, 'gatehouse.yml'), yaml);
+  const v = await validateConfig(join(dir, 'gatehouse.yml'));
+  expect(v.diagnostics).toEqual([]);
+  const pipeline = v.pipeline!;
+  const emitted = emitDockerfile(pipeline);
+  const files = {
+    [emitted.path]: emitted.dockerfile,
+    '.dockerignore': emitted.dockerignore,
+    ...emitted.judge,
+  };
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  const secrets = buildSecretArgs(pipeline, {}, {}).flatMap((s) => ['--secret', s]);
+  const tag = `gatehouse-release-npm-deploy-test:${process.pid}-${images.length}`;
+  images.push(tag);
+  const r = await docker(['build', ...secrets, '-t', tag, '.'], { cwd: dir });
+  // The release stage depends on the verdict: a built image means the verdict passed.
+  expect(r.code, r.stderr.slice(-4000)).toBe(0);
+  return { pipeline, tag };
+}
+
+/** `sh -c script` in the image, as its user. */
+async function inImage(tag: string, script: string): Promise<string> {
+  const r = await docker(['run', '--rm', '--entrypoint', 'sh', tag, '-c', script]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** Every path under the image's /app (links not followed), sorted. */
+async function appFiles(tag: string): Promise<string[]> {
+  return (await inImage(tag, 'cd /app && find . | sort')).trim().split('\n');
+}
+
+const kib = async (tag: string, path: string): Promise<number> =>
+  Number.parseInt((await inImage(tag, `du -sk ${path}`)).split(/\s/)[0] ?? '', 10);
+
+describe.skipIf(!enabled)(
+  'release image of a package of an npm workspace',
+  { timeout: DOCKER_TEST_TIMEOUT_MS },
+  () => {
+    test('holds the app, its built workspace dependency and its production dependencies only', async () => {
+      const { pipeline, tag } = await release(
+        config(`  from: web-build\n  copy: [dist/]\n  cmd: [node, dist/index.js]\n`),
+      );
+      expect(pipeline.release?.package).toEqual({
+        name: '@acme/web',
+        dir: 'packages/web',
+        manager: 'npm',
+      });
+
+      // It runs, with utils' built code, tiny-color@2 for web and tiny-color@1 for tiny-ms.
+      const run = await docker(['run', '--rm', tag]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe('[v2] WEB READY IN [V1] 1.5S!\n');
+
+      const files = await appFiles(tag);
+      expect(files).toEqual([
+        '.',
+        './dist',
+        './dist/index.js',
+        './node_modules',
+        './node_modules/@acme',
+        './node_modules/@acme/utils',
+        './node_modules/@acme/utils/dist',
+        './node_modules/@acme/utils/dist/index.js',
+        './node_modules/@acme/utils/package.json',
+        './node_modules/tiny-color',
+        './node_modules/tiny-color/index.js',
+        './node_modules/tiny-color/package.json',
+        './node_modules/tiny-ms',
+        './node_modules/tiny-ms/index.js',
+        './node_modules/tiny-ms/node_modules',
+        './node_modules/tiny-ms/node_modules/tiny-color',
+        './node_modules/tiny-ms/node_modules/tiny-color/index.js',
+        './node_modules/tiny-ms/node_modules/tiny-color/package.json',
+        './node_modules/tiny-ms/package.json',
+        './node_modules/tiny-num',
+        './node_modules/tiny-num/index.js',
+        './node_modules/tiny-num/package.json',
+        './package.json',
+      ]);
+      expect(JSON.parse(await inImage(tag, 'cat /app/package.json'))).toMatchObject({
+        name: '@acme/web',
+      });
+      const version = async (path: string) =>
+        (
+          JSON.parse(await inImage(tag, `cat /app/node_modules/${path}/package.json`)) as {
+            version: string;
+          }
+        ).version;
+      expect(await version('tiny-color')).toBe('2.0.0');
+      expect(await version('tiny-ms/node_modules/tiny-color')).toBe('1.0.0');
+      // Real directories, not links into a workspace the image does not have.
+      expect(await inImage(tag, 'find /app -type l')).toBe('');
+      // No dev dependency, no other package nor its dependency, no sources, no lockfile.
+      for (const absent of ['tiny-check', 'admin', 'tiny-log', 'src', 'vendor', 'lock'])
+        expect(
+          files.filter((f) => f.includes(absent)),
+          absent,
+        ).toEqual([]);
+      expect(await inImage(tag, 'id -u')).toBe('1000\n');
+
+      // The same app released the way a config without `deploy` has to: the workspace's
+      // node_modules and packages. It holds what the deployed image leaves out.
+      const { tag: whole } = await release(
+        config(
+          `  from: web-build\n  deploy: false\n  copy: [node_modules/, packages/]\n  cmd: [node, packages/web/dist/index.js]\n`,
+        ),
+      );
+      expect((await docker(['run', '--rm', whole])).stdout).toBe('[v2] WEB READY IN [V1] 1.5S!\n');
+      const wholeFiles = await appFiles(whole);
+      for (const present of ['tiny-check', 'tiny-log', 'packages/admin', 'packages/web/src'])
+        expect(
+          wholeFiles.some((f) => f.includes(present)),
+          present,
+        ).toBe(true);
+      // What each adds to the base image, in bytes, and what /app holds on disk.
+      const added = async (ref: string) => {
+        const r = await docker(['image', 'inspect', '--format', '{{.Size}}', ref, base]);
+        const [image, of] = r.stdout.trim().split('\n').map(Number);
+        return (image as number) - (of as number);
+      };
+      const sizes = {
+        deployed: await added(tag),
+        whole: await added(whole),
+        deployedKib: await kib(tag, '/app'),
+        wholeKib: await kib(whole, '/app'),
+      };
+      expect(sizes.deployed).toBeLessThan(sizes.whole);
+      expect(sizes.deployedKib).toBeLessThan(sizes.wholeKib);
+      console.log(
+        `npm deploy adds ${sizes.deployed} B to the base (/app: ${sizes.deployedKib} KiB on disk, ${files.length} entries); ` +
+          `deploy: false adds ${sizes.whole} B (/app: ${sizes.wholeKib} KiB, ${wholeFiles.length} entries)`,
+      );
+    });
+  },
+);
