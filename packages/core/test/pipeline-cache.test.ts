@@ -143,7 +143,11 @@ release: { from: web-build, copy: [dist/], cmd: [node, dist/index.js] }
 `;
     await writeFile(join(dir, 'gatehouse.yml'), config);
     const npm = await open(dir, cache);
-    expect(npm.pipeline!.release!.package).toBeUndefined();
+    expect(npm.pipeline!.release!.package).toEqual({
+      name: 'web',
+      dir: 'packages/web',
+      manager: 'npm',
+    });
     expect(npm.pipeline!.gates[0]!.run).toBe('cd packages/web && npm run build');
     expect((await open(dir, cache)).fromCache).toBe(true);
     await writeFile(join(dir, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n");
