@@ -108,10 +108,8 @@ describe('init in a package directory of a workspace', () => {
     });
     // A Dockerfile built from the package directory could not see the root's files.
     expect(Object.keys(pipeline.targets)).toEqual(['github']);
-    const text = readFileSync(join(web, 'gatehouse.yml'), 'utf8');
-    // The root config the package's tsconfig extends is named for the user to add.
-    expect(text).toContain('//tsconfig.base.json');
-    expect(out).toContain('root configs the gates may read: //tsconfig.base.json');
+    // The root config the package's tsconfig extends is named, and is in the gates' key.
+    expect(out).toContain('root configs the gates may read, in that key: //tsconfig.base.json');
 
     // Its workflow sets up the root's pnpm and caches on the root's lockfile.
     const compiled = await runCli(['compile'], web, { ...process.env });
@@ -128,6 +126,10 @@ describe('init in a package directory of a workspace', () => {
     expect(ok.code, ok.out + ok.err).toBe(0);
     // Setup ran from the package and installed the workspace: the workspace dependency is linked.
     expect(existsSync(join(web, 'node_modules/@acme/utils/package.json'))).toBe(true);
+    const base = join(root, 'tsconfig.base.json');
+    writeFileSync(base, `${readFileSync(base, 'utf8')}\n`);
+    const why = await runCli(['explain'], web, { ...process.env });
+    expect(why.out).toMatch(/input \/\/tsconfig\.base\.json changed/);
     await failsOnOwnScript(web);
   }, 180_000);
 

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireBwrap } from '@gatehouse-ci/test-utils';
 import { runCli, type CliResult } from './helpers.js';
 
 const dirs: string[] = [];
@@ -109,3 +110,66 @@ describe('a package config naming files of the workspace root (//)', () => {
     );
   });
 });
+
+describe('a package config whose gates declare no inputs', () => {
+  const NO_INPUTS = `version: 1
+name: web
+gates:
+  lint:
+    run: cat src/a.ts ../../tsconfig.base.json
+`;
+
+  it('keys them on the root files outside every package too: a root config edit reruns, another package does not', async () => {
+    const { root, web } = await workspace(NO_INPUTS);
+    await mkdir(join(root, 'packages/api/src'), { recursive: true });
+    await writeFile(join(root, 'packages/api/package.json'), '{"name":"api"}\n');
+    await writeFile(join(root, 'packages/api/src/b.ts'), 'export const b = 1\n');
+    expect(statusOf(await cli(['run'], web))).toBe('passed');
+    expect(statusOf(await cli(['run'], web))).toBe('cached');
+
+    // Another package's files are not in the key.
+    await writeFile(join(root, 'packages/api/src/b.ts'), 'export const b = 2\n');
+    expect(statusOf(await cli(['run'], web))).toBe('cached');
+
+    // The root's shared config is: the edit reruns the gate, and explain names the file.
+    await writeFile(join(root, 'tsconfig.base.json'), '{"strict":false}\n');
+    const why = await cli(['explain'], web);
+    expect(why.out).toMatch(/input \/\/tsconfig\.base\.json changed/);
+    expect(statusOf(await cli(['run'], web))).toBe('passed');
+    expect(statusOf(await cli(['run'], web))).toBe('cached');
+  });
+
+  it('a config in a directory the workspace does not list keeps the key of its own directory', async () => {
+    const { root } = await workspace(NO_INPUTS);
+    await mkdir(join(root, 'tools/site'), { recursive: true });
+    await writeFile(join(root, 'tools/site/gatehouse.yml'), NO_INPUTS.replace('src/a.ts ', ''));
+    const site = join(root, 'tools/site');
+    expect(statusOf(await cli(['run'], site))).toBe('passed');
+    await writeFile(join(root, 'tsconfig.base.json'), '{"strict":false}\n');
+    expect(statusOf(await cli(['run'], site))).toBe('cached');
+  });
+});
+
+describe.skipIf(!requireBwrap('the package config sandbox test'))(
+  'a package config whose gates declare no inputs, in the sandbox',
+  () => {
+    it('shows the root files its key covers, and not the files of another package', async () => {
+      const config = `version: 1
+name: web
+gates:
+  lint:
+    run: cat src/a.ts ../../tsconfig.base.json
+  peek:
+    run: cat ../api/src/b.ts
+`;
+      const { root, web } = await workspace(config);
+      await mkdir(join(root, 'packages/api/src'), { recursive: true });
+      await writeFile(join(root, 'packages/api/package.json'), '{"name":"api"}\n');
+      await writeFile(join(root, 'packages/api/src/b.ts'), 'export const b = 1\n');
+      const r = await cli(['run', '--sandbox'], web);
+      expect(r.code, r.out + r.err).toBe(1);
+      expect(statusOf(r)).toBe('passed');
+      expect(r.out).toMatch(/✖ peek error \S+: passes outside the sandbox but not in it/);
+    });
+  },
+);

@@ -13,6 +13,7 @@ import { GateCache } from './cache.js';
 import { remoteCacheConfig, SharedCache, type RemoteCacheConfig } from './remote-cache.js';
 import { nowIso, RunStop, type RunContext } from './context.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
+import { workspaceOfPackage } from './glob.js';
 import { gateKeys } from './keys.js';
 import { HashIndex, hashIndexPath } from './hash-index.js';
 import { acquireRunLock } from './lock.js';
@@ -183,7 +184,8 @@ export async function execute(
         : await GateSandbox.open({
             bwrap,
             rootDir,
-            ...(pipeline.workspaceRoot ? { workspaceRoot: pipeline.workspaceRoot } : {}),
+            // A package's gates without inputs are keyed on the root's shared files: shown too.
+            ...withWorkspaceRoot(pipeline),
             workDir: join(paths.runDir, 'sandbox'),
             env: ctx.inherited,
           });
@@ -248,4 +250,14 @@ export async function execute(
     await supervisors.close();
     await lock.release();
   }
+}
+
+/**
+ * The workspace root a sandbox shows `//` files of: the config's (`//` inputs), else, for a
+ * package of a workspace, its root (the default key of a gate without inputs covers the root's
+ * shared files).
+ */
+function withWorkspaceRoot(pipeline: ResolvedPipeline): { workspaceRoot?: string } {
+  const root = pipeline.workspaceRoot ?? workspaceOfPackage(pipeline.rootDir)?.dir;
+  return root ? { workspaceRoot: root } : {};
 }

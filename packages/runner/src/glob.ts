@@ -6,11 +6,12 @@
  * `node_modules` directories are entered only when a pattern's literal prefix names one.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, realpathSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
+  discoverWorkspace,
   findWorkspaceRoot,
   globToRegExp,
   isRootGlob,
@@ -246,6 +247,7 @@ export async function hashInputs(
 export async function hashTracked(
   root: string,
   index: HashIndex = HashIndex.empty(),
+  keep: (path: string) => boolean = () => true,
 ): Promise<Array<{ path: string; sha256: string }> | null> {
   const listed = await new Promise<string | null>((resolve) => {
     execFile(
@@ -260,6 +262,7 @@ export async function hashTracked(
   const paths = [...new Set(listed.split('\0').filter(Boolean))]
     // Installed dependencies are setup's products, covered by its key and the lockfiles.
     .filter((p) => !p.split('/').some((seg) => ALWAYS_IGNORED.has(seg) || seg === 'node_modules'))
+    .filter(keep)
     .sort();
   const out: Array<{ path: string; sha256: string }> = [];
   for (const path of paths) {
@@ -270,6 +273,47 @@ export async function hashTracked(
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;
+}
+
+/**
+ * The workspace a config directory is a package of (a root declaring a workspace that lists the
+ * directory among its packages), with every package's directory relative to it; else null.
+ */
+export function workspaceOfPackage(root: string): { dir: string; packageDirs: string[] } | null {
+  const ws = findWorkspaceRoot(root);
+  if (ws === null || ws.by === 'git') return null;
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch {
+    real = resolve(root);
+  }
+  const self = relative(ws.dir, real).split(sep).join('/');
+  if (self === '' || self.startsWith('..')) return null;
+  const packageDirs = discoverWorkspace(ws.dir).packages.map((p) => p.dir);
+  return packageDirs.includes(self) ? { dir: ws.dir, packageDirs } : null;
+}
+
+/**
+ * For a config that is a package of a workspace (`packages/web/gatehouse.yml` under a root with
+ * `pnpm-workspace.yaml` or `package.json#workspaces`): the files git knows at the workspace root
+ * outside every workspace package (root configs such as `biome.json`, `tsconfig.base.json`,
+ * shared scripts), as `//`-paths, with their content hashes. A gate without `inputs` is keyed on
+ * them too, as a gate of `packages:` is (docs/decisions/0016-workspace-root-inputs.md): an edit
+ * of a root config the package's tools read reruns it. Null for any other config.
+ */
+export async function hashWorkspaceShared(
+  root: string,
+  index: HashIndex = HashIndex.empty(),
+): Promise<Array<{ path: string; sha256: string }> | null> {
+  const ws = workspaceOfPackage(root);
+  if (ws === null) return null;
+  const inPackage = (p: string): boolean =>
+    ws.packageDirs.some((d) => p === d || p.startsWith(`${d}/`));
+  const listed = await hashTracked(ws.dir, index, (p) => !inPackage(p));
+  return listed === null
+    ? null
+    : listed.map((f) => ({ path: `${ROOT_GLOB_PREFIX}${f.path}`, sha256: f.sha256 }));
 }
 
 /**

@@ -3,15 +3,16 @@
  * (command, env, inputs, needs' keys, setup's key) and what the project runs on: the Node
  * version, the platform and the lockfiles (the project's, and a workspace root's above it).
  * A gate without `inputs` is keyed on every
- * file git knows in the project (tracked, plus untracked files git does not ignore), so
- * it is cached safely by default; outside a git work tree it runs every time.
+ * file git knows in the project (tracked, plus untracked files git does not ignore), and for a
+ * package of a workspace also on the root's files outside every package, so it is cached
+ * safely by default; outside a git work tree it runs every time.
  */
 import {
   PACKAGE_MANAGER_FILES,
   type ResolvedGate,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
-import { globToRegExp, hashLockfiles, hashTracked } from './glob.js';
+import { globToRegExp, hashLockfiles, hashTracked, hashWorkspaceShared } from './glob.js';
 import type { HashIndex } from './hash-index.js';
 import { gateManifest, manifestKey, type GateManifest, type ManifestContext } from './manifest.js';
 
@@ -45,9 +46,13 @@ export function gateKeys(
         runtime: { node: process.version, platform: process.platform, arch: process.arch },
         lockfiles: await hashLockfiles(rootDir, PACKAGE_MANAGER_FILES, opts.hashIndex),
       },
-      // Listed once per run, only when a gate has no inputs.
+      // Listed once per run, only when a gate has no inputs: the project's files, and for a
+      // package of a workspace the root's files outside every package.
       tracked: pipeline.gates.some((g) => g.inputs.length === 0)
-        ? await hashTracked(rootDir, opts.hashIndex)
+        ? await withShared(
+            hashTracked(rootDir, opts.hashIndex),
+            hashWorkspaceShared(rootDir, opts.hashIndex),
+          )
         : null,
     }))());
   const memo = new Map<string, Promise<{ key: string; manifest: GateManifest }>>();
@@ -86,6 +91,12 @@ export function gateKeys(
 }
 
 type Tracked = Array<{ path: string; sha256: string }> | null;
+
+/** The project's files, then the workspace root's shared ones (null outside git). */
+async function withShared(own: Promise<Tracked>, shared: Promise<Tracked>): Promise<Tracked> {
+  const [a, b] = await Promise.all([own, shared]);
+  return a === null ? null : [...a, ...(b ?? [])];
+}
 
 /** A gate's own outputs are not its inputs (a committed dist/ would change on every build). */
 function withoutOwnOutputs(

@@ -104,23 +104,10 @@ export function planInit(f: ProjectFacts): InitPlan {
   if (member && Object.keys(gates).length) {
     const shared = member.sharedConfigs.map((c) => `//${c}`);
     detected.push(
-      `cache: gates declare no inputs, so each is keyed on every file git knows in this package and the lockfiles above it, not on the root's other files${
-        shared.length
-          ? `; root configs the gates may read: ${shared.join(', ')} (see the comment in the file)`
-          : ''
+      `cache: gates declare no inputs, so each is keyed on every file git knows in this package, the files at the workspace root outside every package, and the lockfiles${
+        shared.length ? `; root configs the gates may read, in that key: ${shared.join(', ')}` : ''
       }`,
     );
-    for (const id of Object.keys(gates))
-      gateComments[id] = [
-        ...(gateComments[id] ?? []),
-        "Keyed on this package's files and the lockfiles: a root config it reads is not in its key.",
-        ...(shared.length
-          ? [
-              `Root configs found that it may read: ${shared.join(', ')}. To rerun on their edits, add`,
-              `inputs naming every file it reads, the root's with //, e.g. [src/**, package.json, ${shared[0]}].`,
-            ]
-          : ['Add inputs naming the root files it reads with // (e.g. //tsconfig.base.json).']),
-      ];
   } else if (Object.values(gates).some((g) => g.packages)) {
     detected.push(
       "cache: a package's gates are keyed on its files, its workspace dependencies' files and the files at the root (lockfile, root configs); other gates on every file git knows",
