@@ -154,6 +154,17 @@ export interface ExecuteOptions {
    * with this tag (executors that build images). @default no release build
    */
   releaseTag?: string;
+  /**
+   * After the run, save the build cache of its stages into this directory, for another
+   * machine's `cacheFrom` (executors that build with BuildKit). A failed export is a warning.
+   * @see docs/docker-executor.md#sharing-the-build-cache-between-machines
+   */
+  cacheTo?: string;
+  /**
+   * Before the run, load a build cache that `cacheTo` saved from this directory and let the
+   * builds match their steps against it. A missing or damaged cache is a warning.
+   */
+  cacheFrom?: string;
 }
 
 /** Whether a gate runs or comes from the cache, and why. */

@@ -47,6 +47,11 @@ export interface BuildRequest {
   /** Build args: the values of gates' `when.env` names (configuration, never secrets). */
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
+  /**
+   * Images whose inline cache metadata BuildKit may match its steps against (`cachefrom`):
+   * the images of an imported cache. They are never taken as results.
+   */
+  cacheFrom?: string[];
   signal?: AbortSignal;
   handlers?: ProgressHandlers;
 }
@@ -165,6 +170,8 @@ export async function runBuild(docker: Dockerode, req: BuildRequest): Promise<Bu
       forcerm: true,
     };
     if (req.target) options.target = req.target;
+    if (req.cacheFrom && req.cacheFrom.length > 0)
+      options.cachefrom = JSON.stringify(req.cacheFrom);
     if (req.buildArgs && Object.keys(req.buildArgs).length > 0)
       options.buildargs = JSON.stringify(req.buildArgs);
     const stream = await dialBuild(docker, options, abort.signal);
