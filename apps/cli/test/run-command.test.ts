@@ -234,6 +234,38 @@ gates:
     expect(existsSync(join(dir, 'dist'))).toBe(false);
   });
 
+  it('refuses --cache-to and --cache-from without the Docker executor, in .git/ or in the project outside .gatehouse/', async () => {
+    const dir = await project(CONFIG, { 'src/app.js': 'x' });
+    const outside = join(tmpdir(), 'gh-bk-cache-never-made');
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--cache-to', outside],
+        /--cache-to shares BuildKit's cache of the Docker executor: add --executor docker/,
+      ],
+      [['--cache-from', outside, '--executor', 'local'], /--cache-from .*add --executor docker/],
+      [
+        ['--executor', 'docker', '--cache-to', 'cache'],
+        /--cache-to cache is inside the project, where setup would copy it into the build: use a directory outside the project or under \.gatehouse\//,
+      ],
+      [['--executor', 'docker', '--cache-from', '.'], /--cache-from \. is inside the project/],
+      [
+        ['--executor', 'docker', '--cache-to', '.git/cache'],
+        /--cache-to \.git\/cache: not inside a \.git directory/,
+      ],
+      [['--executor', 'docker', '--cache-to', ''], /--cache-to needs a directory/],
+    ];
+    for (const [args, why] of cases) {
+      const r = await cli(['run', ...args], dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(why);
+    }
+    expect(existsSync(outside)).toBe(false);
+    expect(existsSync(join(dir, 'cache'))).toBe(false);
+    const help = await cli(['run', '--help'], dir);
+    expect(help.out).toMatch(/--cache-to DIR/);
+    expect(help.out).toMatch(/--cache-from DIR/);
+  });
+
   it('gatehouse explain says why each gate would run', async () => {
     const dir = await project(CONFIG, { 'src/app.js': 'x' });
     expect((await cli(['run', '--gate', 'lint'], dir)).code).toBe(0);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   GatehouseError,
   isGatehouseError,
@@ -182,6 +182,8 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
         ? '--release-tag builds the release image with the Docker executor: add --executor docker'
         : '--release-tag needs a `release:` section in the config',
     );
+  const cacheTo = cacheDirOption(values, 'cache-to', io.cwd, pipeline.rootDir, executorName);
+  const cacheFrom = cacheDirOption(values, 'cache-from', io.cwd, pipeline.rootDir, executorName);
   const executor = await project.registry.loadExecutor(executorName);
   const stateDir = join(pipeline.rootDir, '.gatehouse');
   const runId = newRunId();
@@ -225,6 +227,8 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
     emitOutput: json,
     ...(sandbox ? { sandbox: true } : {}),
     ...(releaseTag !== null ? { releaseTag } : {}),
+    ...(cacheTo !== null ? { cacheTo } : {}),
+    ...(cacheFrom !== null ? { cacheFrom } : {}),
     ...(values.explain === true
       ? {
           onExplain: (e: GateExplanation) =>
@@ -460,16 +464,50 @@ async function ciSections(
   return out.length ? `${out.join('\n')}\n` : '';
 }
 
+/**
+ * `--cache-to`/`--cache-from DIR`, resolved: only with the Docker executor, never in `.git/`, and
+ * inside the project only under `.gatehouse/` (anything else there is part of setup's `COPY .`:
+ * a tarball in it would change setup's cache key on every export).
+ */
+function cacheDirOption(
+  values: Record<string, unknown>,
+  name: 'cache-to' | 'cache-from',
+  cwd: string,
+  rootDir: string,
+  executorName: string,
+): string | null {
+  const raw = values[name];
+  if (typeof raw !== 'string') return null;
+  if (executorName !== 'docker')
+    throw new GatehouseError(
+      'GH_USAGE',
+      `--${name} shares BuildKit's cache of the Docker executor: add --executor docker`,
+    );
+  if (raw.length === 0) throw new GatehouseError('GH_USAGE', `--${name} needs a directory`);
+  const dir = resolve(cwd, raw);
+  if (dir.split(sep).includes('.git'))
+    throw new GatehouseError('GH_USAGE', `--${name} ${raw}: not inside a .git directory`);
+  const rel = relative(rootDir, dir);
+  const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  if (inside && rel.split(sep)[0] !== '.gatehouse')
+    throw new GatehouseError(
+      'GH_USAGE',
+      `--${name} ${raw} is inside the project, where setup would copy it into the build: use a directory outside the project or under .gatehouse/`,
+    );
+  return dir;
+}
+
 export const run: Command = {
   name: 'run',
   summary: 'Run the gates (locally by default), cached and in parallel, and write the report',
   usage:
-    'run [--config FILE] [--gate ID ...] [--only ID ...] [--affected [--base REF]] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
+    'run [--config FILE] [--gate ID ...] [--only ID ...] [--affected [--base REF]] [--concurrency N] [--fail-fast] [--no-cache] [--executor local|docker] [--json] [--explain] [--sandbox] [--release-tag TAG] [--cache-to DIR] [--cache-from DIR] [--result-file PATH] [--report-dir DIR] [--wait SECONDS]',
   details: [
     'Runs setup once, then every gate as soon as the gates it needs are done.',
     'Exit code: 0 when the verdict is passed, 1 when failed (or a report file could not be written), 130 when interrupted.',
     'State lives in .gatehouse/ next to the config: runs/<id>/ (logs, evidence, report), cache/, report/ (latest).',
     'An unchanged config is not parsed again: its resolved pipeline is kept in .gatehouse/cache/config/ (--no-cache ignores it).',
+    "With --executor docker, --cache-to DIR saves BuildKit's cache of setup and each gate stage (images with inline cache metadata, one tarball and its index) after the run, and --cache-from DIR loads such a cache before it, so another machine (a CI agent) answers unchanged stages from it. A missing or damaged cache, or a failed export, is a warning and never changes the exit code. Import only caches you trust: a matching cache key makes BuildKit skip a RUN (docs/docker-executor.md).",
     "--sandbox runs each gate under bubblewrap seeing only its inputs, its needs' outputs and setup's products (node_modules); a gate that passes only outside it is an error naming the files it reads without declaring them (docs/running.md). Exit code 2 when bwrap is missing or cannot make a sandbox.",
     '',
     'Examples:',
@@ -478,6 +516,7 @@ export const run: Command = {
     '  gatehouse run --sandbox',
     '  gatehouse run --affected --base origin/main',
     '  gatehouse run --only lint --result-file gatehouse-results/lint.json',
+    '  gatehouse run --executor docker --cache-from /tmp/gh-cache --cache-to /tmp/gh-cache',
   ].join('\n'),
   options: {
     config: CONFIG_OPTION,
@@ -527,6 +566,18 @@ export const run: Command = {
       description:
         "With --executor docker: when the verdict passed, also build the config's release image as TAG and write its SLSA provenance (release.provenance.json; `gatehouse report sign` signs it)",
       valueName: 'TAG',
+    },
+    'cache-to': {
+      type: 'string',
+      description:
+        "With --executor docker: after the run, save BuildKit's cache of setup and the gate stages into DIR (gatehouse-cache.tar and gatehouse-cache.json)",
+      valueName: 'DIR',
+    },
+    'cache-from': {
+      type: 'string',
+      description:
+        'With --executor docker: load a cache that --cache-to saved in DIR and let BuildKit answer unchanged stages from it (only caches you trust)',
+      valueName: 'DIR',
     },
     'result-file': {
       type: 'string',
