@@ -125,13 +125,12 @@ describe.skipIf(!hasDocker)(
         await expect(main.getImage(i.tag).inspect(), i.tag).rejects.toThrow();
 
       // A fresh CI agent with the cache: a checkout in another directory, on an empty engine.
-      // Like a CI job, it restores the cache, runs, and saves the cache again for the next job.
+      // Like a CI job, it restores the cache, runs, and saves it again in the same directory.
       const agent = await freshEngine();
       const withCache = await checkoutElsewhere(p, dirs);
-      const again = join(await tempDir('gh-cache-'), 'again');
       const cachedOpts = runOptions(withCache, {
         cacheFrom: cacheDir,
-        cacheTo: again,
+        cacheTo: cacheDir,
         env: { PATH: process.env.PATH, DOCKER_HOST: agent.host },
       });
       const t0 = Date.now();
@@ -168,12 +167,20 @@ describe.skipIf(!hasDocker)(
 
       // The next agent imports what the previous one re-exported: still every gate cached.
       expect(messages(cachedOpts.events, 'info')).toContainEqual(
-        expect.stringMatching(/^build cache exported to .*again\/gatehouse-cache\.tar /),
+        expect.stringMatching(/^build cache exported to .*cache\/gatehouse-cache\.tar /),
+      );
+      expect((await readdir(cacheDir)).sort()).toEqual([CACHE_INDEX, CACHE_TAR]);
+      const reindexed = JSON.parse(
+        await readFile(join(cacheDir, CACHE_INDEX), 'utf8'),
+      ) as CacheIndex;
+      expect(reindexed.createdAt > index.createdAt).toBe(true);
+      expect(reindexed.images.map((i) => i.tag)).toEqual(
+        index.images.map((i) => i.tag.replace(repository, cacheRepository(withCache))),
       );
       const next = await freshEngine();
       const nextCheckout = await checkoutElsewhere(p, dirs);
       const nextOpts = runOptions(nextCheckout, {
-        cacheFrom: again,
+        cacheFrom: cacheDir,
         env: { PATH: process.env.PATH, DOCKER_HOST: next.host },
       });
       const fromNext = await executeDocker(nextCheckout, nextOpts);
