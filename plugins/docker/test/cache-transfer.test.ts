@@ -1,7 +1,8 @@
 /**
  * `--cache-to` / `--cache-from` with real engines: a run on the main engine exports BuildKit's
- * cache of its stages, a second, empty engine (a fresh CI agent) imports it and answers every
- * gate from it with the first run's results, and a third empty engine without it runs them.
+ * cache of its stages, a second, empty engine (a fresh CI agent) imports it, answers every
+ * gate from it with the first run's results and exports it again, a third one imports that
+ * on a changed config and runs only the changed gate, and a fourth without a cache runs them.
  * Also: a damaged or foreign cache is one warning and changes nothing else, and no secret
  * value is in any byte of an exported tarball.
  */
@@ -165,7 +166,8 @@ describe.skipIf(!hasDocker)(
       ]);
       await stopEngine(agent);
 
-      // The next agent imports what the previous one re-exported: still every gate cached.
+      // The next agent imports what the previous one re-exported, on a commit that changed the
+      // slow gate's command (another config): the other stages still come from the cache.
       expect(messages(cachedOpts.events, 'info')).toContainEqual(
         expect.stringMatching(/^build cache exported to .*cache\/gatehouse-cache\.tar /),
       );
@@ -178,17 +180,31 @@ describe.skipIf(!hasDocker)(
         index.images.map((i) => i.tag.replace(repository, cacheRepository(withCache))),
       );
       const next = await freshEngine();
-      const nextCheckout = await checkoutElsewhere(p, dirs);
+      const checkedOut = await checkoutElsewhere(p, dirs);
+      const nextCheckout: ResolvedPipeline = {
+        ...checkedOut,
+        configSha256: 'e'.repeat(64),
+        gates: checkedOut.gates.map((g) =>
+          g.id === 'slow' ? { ...g, run: 'sleep 2; echo slow done, edited' } : g,
+        ),
+      };
       const nextOpts = runOptions(nextCheckout, {
         cacheFrom: cacheDir,
         env: { PATH: process.env.PATH, DOCKER_HOST: next.host },
       });
       const fromNext = await executeDocker(nextCheckout, nextOpts);
       expect(messages(nextOpts.events, 'warn')).toEqual([]);
-      for (const r of fromNext.gates) {
-        expect(r.status, `${r.id}: ${r.reason}`).toBe('cached');
-        expect(r.startedAt).toBe(a[r.id]!.startedAt);
+      expect(messages(nextOpts.events, 'info')).toContainEqual(
+        expect.stringMatching(/^build cache imported from .*, another config\)$/),
+      );
+      const n = byId(fromNext);
+      for (const id of ['lint', 'build']) {
+        expect(n[id]!.status, `${id}: ${n[id]!.reason}`).toBe('cached');
+        expect(n[id]!.startedAt).toBe(a[id]!.startedAt);
       }
+      expect(n.slow!.status).toBe('passed');
+      expect(n.slow!.startedAt > a.slow!.startedAt).toBe(true);
+      expect(fromNext.setup?.status).toBe('cached');
       await stopEngine(next);
 
       // The control: another empty engine, the same checkout, no cache: every gate runs.
