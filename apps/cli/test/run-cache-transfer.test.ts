@@ -66,7 +66,7 @@ describe.skipIf(!hasDocker)(
       );
       expect(made.code, made.out + made.err).toBe(0);
       expect(made.out).toMatch(
-        /ℹ build cache exported to .*\/cache\/gatehouse-cache\.tar \(\d+\.\d MB; setup, gate-unit; index gatehouse-cache\.json\)\n/,
+        /ℹ build cache exported to .*\/cache\/gatehouse-cache\.tar \(\d+\.\d MB in \d+\.\d s; setup, gate-unit; index gatehouse-cache\.json\)\n/,
       );
       expect((await readdir(cache)).sort()).toEqual([
         'gatehouse-cache.json',

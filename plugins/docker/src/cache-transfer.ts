@@ -115,7 +115,15 @@ export interface ExportRequest {
 
 /** How an export went: written, or why not (one line). */
 export type ExportOutcome =
-  { ok: true; tar: string; bytes: number; stages: string[] } | { ok: false; reason: string };
+  | {
+      ok: true;
+      tar: string;
+      bytes: number;
+      stages: string[];
+      /** Time taken by the builds and the save, in ms. */
+      ms: number;
+    }
+  | { ok: false; reason: string };
 
 /**
  * Builds each stage again as `<repository>:<stage>` with inline cache metadata (answered from
@@ -124,6 +132,7 @@ export type ExportOutcome =
  * previous export, or nothing, never half a tarball. The tags are removed afterwards.
  */
 export async function exportCache(docker: Dockerode, req: ExportRequest): Promise<ExportOutcome> {
+  const t0 = performance.now();
   const tags: string[] = [];
   const suffix = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const tarTmp = join(req.dir, `.${CACHE_TAR}.${suffix}`);
@@ -169,7 +178,13 @@ export async function exportCache(docker: Dockerode, req: ExportRequest): Promis
     await writeFile(indexTmp, `${JSON.stringify(index, null, 2)}\n`, { mode: 0o644 });
     await rename(tarTmp, join(req.dir, CACHE_TAR));
     await rename(indexTmp, join(req.dir, CACHE_INDEX));
-    return { ok: true, tar: join(req.dir, CACHE_TAR), bytes: index.tar.bytes, stages: req.stages };
+    return {
+      ok: true,
+      tar: join(req.dir, CACHE_TAR),
+      bytes: index.tar.bytes,
+      stages: req.stages,
+      ms: Math.round(performance.now() - t0),
+    };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   } finally {

@@ -345,7 +345,7 @@ export async function executeDocker(
         at: now(),
         level: exported.ok ? 'info' : 'warn',
         text: exported.ok
-          ? `build cache exported to ${exported.tar} (${formatBytes(exported.bytes)}; ${exported.stages.join(', ')}; index ${CACHE_INDEX})`
+          ? `build cache exported to ${exported.tar} (${formatBytes(exported.bytes)} in ${(exported.ms / 1000).toFixed(1)} s; ${exported.stages.join(', ')}; index ${CACHE_INDEX})`
           : `build cache not exported to ${dir}: ${redact(exported.reason)}`,
       });
     }
