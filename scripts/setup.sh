@@ -21,6 +21,8 @@ if [ "${1:-}" = "--system" ]; then
   [ -x /usr/bin/time ] || need+=(time)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
   command -v rsync >/dev/null 2>&1 || need+=(rsync)
+  # `ip`: the Docker cache tests give a second engine its own bridge.
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt-get update -qq
