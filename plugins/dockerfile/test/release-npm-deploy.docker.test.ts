@@ -9,29 +9,22 @@
  * web: the deployed tree must keep both, each where its dependent finds it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateConfig, type ResolvedPipeline } from '@gatehouse-ci/core';
 import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
-import { buildSecretArgs, emitDockerfile } from '../src/index.js';
 import { docker } from './helpers.js';
+import { releaseImages } from './release-image.js';
 
 const FIXTURE = fileURLToPath(new URL('./release-npm-workspace', import.meta.url));
 const enabled = await requireDocker('release image of a package of an npm workspace');
-const dirs: string[] = [];
-const images: string[] = [];
+const images = releaseImages(FIXTURE, 'gatehouse-release-npm-deploy-test');
+const { release, inImage, appFiles, kib } = images;
 let base = '';
 
 beforeAll(async () => {
   if (enabled) base = await ensureBaseImage();
 }, 600_000);
 
-afterAll(async () => {
-  for (const ref of images) await docker(['image', 'rm', '-f', ref]);
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+afterAll(() => images.cleanup());
 
 function config(release: string): string {
   return `version: 1
@@ -51,52 +44,6 @@ ${release}  image: ${base}
 targets: { dockerfile: {} }
 `;
 }
-
-/**
- * A copy of the fixture with `yaml` as its config, validated by core, and its release image
- * built from the emitted Dockerfile (every gate, the verdict, the release) as a new tag.
- */
-async function release(yaml: string): Promise<{ pipeline: ResolvedPipeline; tag: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-release-npm-deploy-'));
-  dirs.push(dir);
-  await cp(FIXTURE, dir, { recursive: true });
-  await writeFile(join(dir, 'gatehouse.yml'), yaml);
-  const v = await validateConfig(join(dir, 'gatehouse.yml'));
-  expect(v.diagnostics).toEqual([]);
-  const pipeline = v.pipeline!;
-  const emitted = emitDockerfile(pipeline);
-  const files = {
-    [emitted.path]: emitted.dockerfile,
-    '.dockerignore': emitted.dockerignore,
-    ...emitted.judge,
-  };
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  const secrets = buildSecretArgs(pipeline, {}, {}).flatMap((s) => ['--secret', s]);
-  const tag = `gatehouse-release-npm-deploy-test:${process.pid}-${images.length}`;
-  images.push(tag);
-  const r = await docker(['build', ...secrets, '-t', tag, '.'], { cwd: dir });
-  // The release stage depends on the verdict: a built image means the verdict passed.
-  expect(r.code, r.stderr.slice(-4000)).toBe(0);
-  return { pipeline, tag };
-}
-
-/** `sh -c script` in the image, as its user. */
-async function inImage(tag: string, script: string): Promise<string> {
-  const r = await docker(['run', '--rm', '--entrypoint', 'sh', tag, '-c', script]);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
-
-/** Every path under the image's /app (links not followed), sorted. */
-async function appFiles(tag: string): Promise<string[]> {
-  return (await inImage(tag, 'cd /app && find . | sort')).trim().split('\n');
-}
-
-const kib = async (tag: string, path: string): Promise<number> =>
-  Number.parseInt((await inImage(tag, `du -sk ${path}`)).split(/\s/)[0] ?? '', 10);
 
 describe.skipIf(!enabled)(
   'release image of a package of an npm workspace',
