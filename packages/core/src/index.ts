@@ -32,6 +32,7 @@ export {
   usesNxProjects,
   findWorkspaceRoot,
   workTreeTop,
+  realPathOf,
   checkoutOf,
   type Checkout,
   type WorkspaceRoot,

@@ -197,6 +197,15 @@ function workspaceMarker(dir: string): WorkspaceRoot['by'] | null {
   return null;
 }
 
+/** `path` with its links resolved, or resolved lexically when it does not exist (yet). */
+export function realPathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /**
  * Whether `dir` holds a `.git` entry: a directory, or the file of a linked work tree or
  * submodule. That is where git puts the top of a work tree.
@@ -216,12 +225,7 @@ function hasGitEntry(dir: string): boolean {
  * ones included). Null outside a work tree.
  */
 export function workTreeTop(start: string): string | null {
-  let dir: string;
-  try {
-    dir = realpathSync(start);
-  } catch {
-    dir = resolve(start);
-  }
+  let dir = realPathOf(start);
   for (;;) {
     if (hasGitEntry(dir)) return dir;
     const up = dirname(dir);
@@ -243,12 +247,7 @@ export interface Checkout {
  * out and starts in). Outside git the config directory is taken as the top.
  */
 export function checkoutOf(rootDir: string): Checkout {
-  let real: string;
-  try {
-    real = realpathSync(rootDir);
-  } catch {
-    real = resolve(rootDir);
-  }
+  const real = realPathOf(rootDir);
   const top = workTreeTop(real);
   if (top === null) return { top: real, dir: '' };
   return { top, dir: relative(top, real).split(sep).join('/') };
@@ -262,12 +261,7 @@ export function checkoutOf(rootDir: string): Checkout {
  * neither exists. Real paths, found without starting git (see docs/decisions/0016).
  */
 export function findWorkspaceRoot(configDir: string): WorkspaceRoot | null {
-  let dir: string;
-  try {
-    dir = realpathSync(configDir);
-  } catch {
-    dir = resolve(configDir);
-  }
+  let dir = realPathOf(configDir);
   for (;;) {
     const by = workspaceMarker(dir);
     if (by) return { dir, by };

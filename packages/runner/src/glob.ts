@@ -6,13 +6,14 @@
  * `node_modules` directories are entered only when a pattern's literal prefix names one.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   discoverWorkspace,
   findWorkspaceRoot,
+  realPathOf,
   globToRegExp,
   isRootGlob,
   ROOT_GLOB_PREFIX,
@@ -282,13 +283,7 @@ export async function hashTracked(
 export function workspaceOfPackage(root: string): { dir: string; packageDirs: string[] } | null {
   const ws = findWorkspaceRoot(root);
   if (ws === null || ws.by === 'git') return null;
-  let real: string;
-  try {
-    real = realpathSync(root);
-  } catch {
-    real = resolve(root);
-  }
-  const self = relative(ws.dir, real).split(sep).join('/');
+  const self = relative(ws.dir, realPathOf(root)).split(sep).join('/');
   if (self === '' || self.startsWith('..')) return null;
   const packageDirs = discoverWorkspace(ws.dir).packages.map((p) => p.dir);
   return packageDirs.includes(self) ? { dir: ws.dir, packageDirs } : null;
