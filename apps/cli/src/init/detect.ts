@@ -122,8 +122,8 @@ export interface WorkspaceMember {
   sharedConfigs: string[];
 }
 
-/** Root files init looks at for a package: what decides the install, and the CI folders. */
-export const ROOT_PROBES: readonly string[] = [
+/** The lockfiles and package-manager settings init looks for, at a project's or a workspace's root. */
+const MANAGER_FILES = [
   'package-lock.json',
   'npm-shrinkwrap.json',
   'pnpm-lock.yaml',
@@ -131,8 +131,14 @@ export const ROOT_PROBES: readonly string[] = [
   'yarn.lock',
   '.yarnrc.yml',
   '.npmrc',
-  '.nvmrc',
-  '.node-version',
+] as const;
+/** The files a Node version is read from. */
+const NODE_VERSION_FILES = ['.nvmrc', '.node-version'] as const;
+
+/** Root files init looks at for a package: what decides the install, and the CI folders. */
+export const ROOT_PROBES: readonly string[] = [
+  ...MANAGER_FILES,
+  ...NODE_VERSION_FILES,
   '.github',
   '.gitlab-ci.yml',
 ];
@@ -296,16 +302,9 @@ export const PA11Y_FILES: readonly string[] = [
 
 /** Files and directories whose mere presence matters. */
 const PROBES = [
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'pnpm-lock.yaml',
-  'pnpm-workspace.yaml',
-  'yarn.lock',
-  '.yarnrc.yml',
-  '.npmrc',
+  ...MANAGER_FILES,
   ...INSTALL_FILES,
-  '.nvmrc',
-  '.node-version',
+  ...NODE_VERSION_FILES,
   ...ESLINT_FILES,
   ...VITEST_FILES,
   ...JEST_FILES,
