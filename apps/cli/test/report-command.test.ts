@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFile,
@@ -565,6 +566,75 @@ describe('gatehouse report merge trusts the config, not the results', () => {
       /deploy[\s\S]*build|build[\s\S]*deploy/,
     );
   });
+});
+
+describe("gatehouse report merge takes results of the checkout's commit only", () => {
+  const git = (dir: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    }).trim();
+
+  it('a result left from an earlier commit fails the merged verdict; --any-commit names its commit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-merge-commit-'));
+    dirs.push(dir);
+    await writeFile(
+      join(dir, 'gatehouse.yml'),
+      'version: 1\nname: c\ngates:\n  unit:\n    run: echo unit\n  lint:\n    run: echo lint\n',
+    );
+    await writeFile(join(dir, '.gitignore'), '.gatehouse/\nresults/\nout/\n');
+    git(dir, 'init', '-q');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'one');
+    const first = git(dir, 'rev-parse', 'HEAD');
+    for (const id of ['unit', 'lint'])
+      expect(
+        (await run(['run', '--only', id, '--result-file', `results/${id}.json`], dir)).code,
+      ).toBe(0);
+    const shard = JSON.parse(await readFile(join(dir, 'results/unit.json'), 'utf8')) as GateResult;
+    expect(shard.git).toEqual({ commit: first, dirty: false });
+    const same = await run(
+      ['report', 'merge', 'results', '-o', 'a/report.json', '--fail-on-verdict'],
+      dir,
+    );
+    expect(same.out.split('\n')[0]).toBe('PASSED: 2 gates merged from 2 results → a/report.json');
+    const a = JSON.parse(await readFile(join(dir, 'a/report.json'), 'utf8')) as RunReport;
+    expect(a.git.commit).toBe(first);
+
+    // A new commit; only lint runs again, unit's file is the earlier build's.
+    await writeFile(join(dir, 'README'), 'two\n');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'two');
+    const second = git(dir, 'rev-parse', 'HEAD');
+    expect(
+      (await run(['run', '--only', 'lint', '--result-file', 'results/lint.json'], dir)).code,
+    ).toBe(0);
+    const stale = await run(
+      ['report', 'merge', 'results', '-o', 'b/report.json', '--fail-on-verdict'],
+      dir,
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.out).toContain(
+      `result of gate unit rejected: it is a result of commit ${first.slice(0, 12)}, not of commit ${second.slice(0, 12)} being merged`,
+    );
+    const b = JSON.parse(await readFile(join(dir, 'b/report.json'), 'utf8')) as RunReport;
+    expect(Object.fromEntries(b.gates.map((g) => [g.id, g.status]))).toEqual({
+      unit: 'error',
+      lint: 'passed',
+    });
+
+    const any = await run(
+      ['report', 'merge', 'results', '-o', 'c/report.json', '--fail-on-verdict', '--any-commit'],
+      dir,
+    );
+    expect(any.code).toBe(0);
+    const c = JSON.parse(await readFile(join(dir, 'c/report.json'), 'utf8')) as RunReport;
+    const gateOf = (id: string) => c.gates.find((g) => g.id === id)!;
+    expect(gateOf('unit').reason).toBe(
+      `run at commit ${first.slice(0, 12)}, not at ${second.slice(0, 12)} (accepted with --any-commit)`,
+    );
+    expect(gateOf('lint').reason).toBeNull();
+  }, 60_000);
 });
 
 describe('gatehouse report merge --docker reads exports without trusting them', () => {

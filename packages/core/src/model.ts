@@ -511,6 +511,11 @@ export interface GateResult {
   needs?: string[];
   /** Versions of the tools the gate used, where its evidence or the config names them. */
   tools?: ToolVersion[];
+  /**
+   * The checkout the gate ran in, as a result file (`run --result-file`) records it: `report
+   * merge` rejects a result of another commit than the one it merges.
+   */
+  git?: { commit: string | null; dirty: boolean | null };
 }
 
 /** The command of one gate as the report records it. Never holds a secret value. */

@@ -181,3 +181,77 @@ describe('mergeReports judges shards against the config', () => {
     ]);
   });
 });
+
+describe('mergeReports takes results of the commit it merges only', () => {
+  const HEAD = 'a'.repeat(40);
+  const OLD = 'b'.repeat(40);
+  const at = (r: GateResult, commit: string | null): GateResult => ({
+    ...r,
+    git: { commit, dirty: false },
+  });
+  const git = { commit: HEAD, branch: 'main', dirty: false };
+
+  it('merges results of its own commit, and the report names that commit', async () => {
+    const parts = (await honest()).map((r) => at(r, HEAD));
+    const m = await mergeReports(parts, p, { git });
+    expect(m.verdict.status).toBe('passed');
+    expect(m.git.commit).toBe(HEAD);
+    expect(validateReportSchema(m)).toEqual([]);
+  });
+
+  it('a result of another commit, or naming none, is an error that fails the verdict', async () => {
+    const [l, u, d] = await honest();
+    const m = await mergeReports([at(l!, HEAD), at(u!, OLD), d!], p, { git });
+    expect(m.gates.map((g) => [g.id, g.status])).toEqual([
+      ['lint', 'passed'],
+      ['unit', 'error'],
+      ['docs', 'error'],
+    ]);
+    expect(m.gates[1]!.reason).toContain(`it is a result of commit ${OLD.slice(0, 12)}`);
+    expect(m.gates[2]!.reason).toContain('it names no commit');
+    // An advisory gate's stale result fails the verdict too: it is not evidence of this commit.
+    expect(m.verdict.status).toBe('failed');
+    const outside = await mergeReports([at(l!, HEAD), at(u!, HEAD), at(d!, null)], p, { git });
+    expect(outside.gates[2]!.reason).toContain('not run in a git checkout');
+  });
+
+  it("a whole report's gates are of the report's commit", async () => {
+    const [l, u, d] = await honest();
+    const old = await mergeReports([l!, u!], pipeline([lint, unit]), {
+      git: { ...git, commit: OLD },
+    });
+    const m = await mergeReports([old, at(d!, HEAD)], p, { git });
+    expect(m.gates.map((g) => g.status)).toEqual(['error', 'error', 'passed']);
+  });
+
+  it('with anyCommit, a result of another commit counts and says where it was run', async () => {
+    const [l, u, d] = await honest();
+    const m = await mergeReports([at(l!, HEAD), at(u!, OLD), at(d!, HEAD)], p, {
+      git,
+      anyCommit: true,
+    });
+    expect(m.verdict.status).toBe('passed');
+    expect(m.gates[1]!.reason).toBe(
+      `run at commit ${OLD.slice(0, 12)}, not at ${HEAD.slice(0, 12)} (accepted with --any-commit)`,
+    );
+    expect(m.gates[1]!.git).toEqual({ commit: OLD, dirty: false });
+    expect(m.gates[0]!.reason).toBeNull();
+  });
+
+  it('results judged from a Docker export are not checked (they name no commit)', async () => {
+    const [l, u, d] = await honest();
+    const m = await mergeReports([at(l!, HEAD), u!, at(d!, HEAD)], p, {
+      git,
+      exported: new Set([1]),
+    });
+    expect(m.verdict.status).toBe('passed');
+  });
+
+  it('without a commit to merge (not a git checkout), nothing is checked', async () => {
+    const [l, u, d] = await honest();
+    const m = await mergeReports([at(l!, OLD), u!, d!], p, {
+      git: { commit: null, branch: null, dirty: null },
+    });
+    expect(m.verdict.status).toBe('passed');
+  });
+});

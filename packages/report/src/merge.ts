@@ -26,8 +26,25 @@ export interface MergeOptions {
   executor?: string;
   /** @default the first report part's, else this package's version */
   gatehouseVersion?: string;
-  /** @default the first report part's, else unknown */
+  /**
+   * The checkout being merged in. When it names a commit, every part must be of that commit:
+   * a result file must say so (`git.commit`), a report part's `git.commit` must be it; any
+   * other is rejected (an `error` that fails the verdict).
+   * @default the first report part's, else unknown, and nothing is checked
+   */
   git?: GitInfo;
+  /**
+   * Accept results of another commit than `git`'s (a task cache such as turbo's replays the
+   * result file of the run that stored it). Each keeps its own `git`, and a result without a
+   * reason of its own says which commit it was run at.
+   */
+  anyCommit?: boolean;
+  /**
+   * Indexes of the parts judged from a Docker export (`judgeExportedGate`). An export names no
+   * commit, so these are not checked against `git`: they are the build outputs the merging
+   * job was handed.
+   */
+  exported?: ReadonlySet<number>;
   /** @default the first report part's, else none */
   context?: RunContext;
   /** Where `policy.baseline` files are read from. @default the pipeline's rootDir */
@@ -58,9 +75,17 @@ export async function mergeReports(
   const src = (i: number): string => opts.sources?.[i] ?? `part #${i + 1}`;
   const seen = new Map<string, string>();
   const results: GateResult[] = [];
+  const unchecked = new Set<GateResult>();
   const reports: RunReport[] = [];
   parts.forEach((p, i) => {
-    const list = isReport(p) ? p.gates : [p];
+    // A report's gates ran at the report's commit.
+    const list = isReport(p)
+      ? p.gates.map((g) =>
+          g && typeof g === 'object' && !g.git
+            ? { ...g, git: { commit: p.git?.commit ?? null, dirty: p.git?.dirty ?? null } }
+            : g,
+        )
+      : [p];
     if (isReport(p)) reports.push(p);
     for (const g of list) {
       if (!g || typeof g.id !== 'string')
@@ -80,12 +105,23 @@ export async function mergeReports(
       }
       seen.set(g.id, src(i));
       results.push(g);
+      if (opts.exported?.has(i)) unchecked.add(g);
     }
   });
   const judged: GateResult[] = [];
   const rejected = new Set<string>();
   for (const r of results) {
-    const j = await judgeShard(pipeline, r, opts.rootDir ? { rootDir: opts.rootDir } : {});
+    const j = await judgeShard(pipeline, r, {
+      ...(opts.rootDir ? { rootDir: opts.rootDir } : {}),
+      ...(opts.git?.commit && !unchecked.has(r) && !opts.anyCommit
+        ? { commit: opts.git.commit }
+        : {}),
+    });
+    const at = r.git?.commit;
+    if (opts.anyCommit && opts.git?.commit && !unchecked.has(r) && at !== opts.git.commit)
+      j.result.reason ??= at
+        ? `run at commit ${at.slice(0, 12)}, not at ${opts.git.commit.slice(0, 12)} (accepted with --any-commit)`
+        : `names no commit (accepted with --any-commit)`;
     judged.push(j.result);
     if (j.rejected !== null) rejected.add(r.id);
   }

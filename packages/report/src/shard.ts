@@ -22,6 +22,11 @@ export interface ShardOptions {
   rootDir?: string;
   /** An earlier report to compare findings with, as `evaluateGate` takes it. */
   baseline?: RunReport;
+  /**
+   * The commit being merged. A result must name it (`git.commit`, written by `run
+   * --result-file`): one of another commit, or naming none, is rejected. Unset: not checked.
+   */
+  commit?: string | null;
 }
 
 /** What {@link judgeShard} decided. */
@@ -139,6 +144,7 @@ export async function judgeShard(
   if (ownStatus === undefined || ownStatus === 'cached')
     contradictions.push('it says cached, but not what the cached run was');
   contradictions.push(...summaryContradictions(shard));
+  if (opts.commit) contradictions.push(...commitContradictions(shard, opts.commit));
 
   let judged: Judgement | null = null;
   let status: GateStatus = ownStatus ?? 'error';
@@ -187,6 +193,23 @@ export async function judgeShard(
       ? { ...base, reason, thresholds, cached: { ...shard.cached!, status } }
       : { ...base, status, reason, thresholds };
   return { result, rejected: null };
+}
+
+/**
+ * Why a result cannot count for the commit being merged: it names another commit, or none. A
+ * result left from an earlier build (a kept workspace, a cached or re-used artifact) must not
+ * stand for this one.
+ */
+function commitContradictions(shard: GateResult, commit: string): string[] {
+  const short = (c: string): string => c.slice(0, 12);
+  const own = shard.git?.commit;
+  if (own === undefined)
+    return [`it names no commit, and this merge is of commit ${short(commit)}`];
+  if (own === null)
+    return [`it was not run in a git checkout, and this merge is of commit ${short(commit)}`];
+  if (own !== commit)
+    return [`it is a result of commit ${short(own)}, not of commit ${short(commit)} being merged`];
+  return [];
 }
 
 /** The evidence the config asks for that the result does not vouch for. */

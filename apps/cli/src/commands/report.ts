@@ -18,6 +18,8 @@ import {
   mergeReports,
   judgeExportedGate,
   auditLedger,
+  collectContext,
+  collectGitInfo,
   diffReports,
   formatDiff,
   renderHistoryHtml,
@@ -241,6 +243,7 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
   const pipeline = only
     ? { ...full, gates: full.gates.filter((g) => only.includes(g.id) || reported.has(g.id)) }
     : full;
+  const fromExport = new Set<number>();
   for (const [i, dir] of dockerDirs.entries()) {
     const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
     for (const e of exported[i]!) {
@@ -253,6 +256,7 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
         );
         continue;
       }
+      fromExport.add(parts.length);
       parts.push(
         await judgeExportedGate(join(dir, e.name), gate, 'docker', {
           rootDir: pipeline.rootDir,
@@ -262,7 +266,16 @@ async function mergeCmd({ io, values, positionals }: CommandContext): Promise<nu
       sources.push(shown(io, join(dir, e.name)));
     }
   }
-  const merged = await mergeReports(parts, pipeline, { sources, gatehouseVersion: CLI_VERSION });
+  // The merged report is of this checkout's commit, and every result must be of it too: a
+  // result left from an earlier build fails the verdict instead of standing for this one.
+  const merged = await mergeReports(parts, pipeline, {
+    sources,
+    gatehouseVersion: CLI_VERSION,
+    git: await collectGitInfo(pipeline.rootDir, io.env),
+    context: collectContext(io.env),
+    exported: fromExport,
+    anyCommit: values['any-commit'] === true,
+  });
   const key = await readKey(io, str(values.key), 'GATEHOUSE_SIGNING_KEY');
   const outAbs = resolve(io.cwd, out);
   const written = await writeReport(merged, dirname(outAbs), {
@@ -608,7 +621,9 @@ export const report: Command = {
   details: [
     'Subcommands:',
     `  render [FILE] --format ${RENDER_FORMATS.join('|')} [-o OUT]   (FILE defaults to ${DEFAULT_REPORT})`,
-    '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--gates IDS] [--key F] [--fail-on-verdict]',
+    '  merge FILES|DIRS [--docker DIR] -o report.json [--config FILE] [--gates IDS] [--key F] [--fail-on-verdict] [--any-commit]',
+    "                                        every result must be of the checkout's commit (`run --result-file` records it);",
+    '                                        one of another commit, or naming none, fails the verdict',
     '  verify [FILE] [--public-key F] [--schema] [--json]   exit 1 when the report does not match its digest or the',
     '                                        signature fails; without --public-key it only proves the file matches',
     '                                        its own digest (an editor can recompute it): sign to prove more',
@@ -721,6 +736,11 @@ export const report: Command = {
     'fail-on-verdict': {
       type: 'boolean',
       description: 'merge: exit 1 when the merged verdict is failed',
+    },
+    'any-commit': {
+      type: 'boolean',
+      description:
+        "merge: accept results of other commits than the checkout's (turbo's cache replays result files); each names its commit",
     },
     schema: {
       type: 'boolean',

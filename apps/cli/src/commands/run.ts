@@ -320,7 +320,9 @@ async function runChecked({ io, values }: CommandContext): Promise<number> {
         );
       try {
         await mkdir(dirname(resultFile), { recursive: true });
-        await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+        // The result names its commit: `report merge` refuses one of another commit.
+        const own = { ...result, git: { commit: report.git.commit, dirty: report.git.dirty } };
+        await writeFileAtomic(resultFile, `${JSON.stringify(own, null, 2)}\n`);
       } catch (err) {
         throw reportWriteError(resultFile, err) ?? err;
       }
