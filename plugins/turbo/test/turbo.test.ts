@@ -184,6 +184,38 @@ describe('turbo target with the real turbo', () => {
     expect(fixed.report.gates).toHaveLength(9);
   }, 600_000);
 
+  it("after a new commit, turbo's replayed results are of the earlier commit: rejected, or named with --any-commit", async () => {
+    const git = (...args: string[]) =>
+      run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, env: ENV });
+    await git('add', '-A');
+    await git('commit', '-qm', 'compiled', '--allow-empty');
+    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const replayed = await turboAndMerge();
+    expect(replayed.turbo.out).toContain('FULL TURBO');
+    // Every result file came back from turbo's cache, written at an earlier commit.
+    expect(new Set(Object.values(statuses(replayed.report)))).toEqual(new Set(['error']));
+    expect(replayed.report.verdict.reasons.join('\n')).toContain(
+      `not of commit ${head.slice(0, 12)} being merged`,
+    );
+    const any = await gatehouse(
+      'report',
+      'merge',
+      '.gatehouse/turbo',
+      '-o',
+      'gatehouse-report/any.json',
+      '--any-commit',
+      '--fail-on-verdict',
+    );
+    expect(any.stdout).toContain('PASSED: 9 gates merged');
+    const report = JSON.parse(
+      readFileSync(join(root, 'gatehouse-report/any.json'), 'utf8'),
+    ) as Report & { gates: Array<{ reason: string | null }> };
+    for (const g of report.gates)
+      expect(g.reason).toMatch(
+        new RegExp(`^run at commit [0-9a-f]{12}, not at ${head.slice(0, 12)} `),
+      );
+  }, 300_000);
+
   it('check reports drift, naming the task, after a gate changes in gatehouse.yml', async () => {
     writeFileSync(join(root, 'gatehouse.yml'), CONFIG(', inputs: [src/**]'));
     try {
