@@ -1,5 +1,5 @@
 import type { GateResult, RunEvent } from '@gatehouse-ci/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEnd } from '../src/progress/format.js';
 import { chooseRenderer, lineRenderer, ttyRenderer } from '../src/progress/renderers.js';
 
@@ -82,6 +82,59 @@ describe('progress', () => {
     expect(s.chunks.join('')).toMatch(
       /^\d\d:\d\d:\d\d ▶ lint started\n\d\d:\d\d:\d\d ✔ lint passed 1\.2s\n$/,
     );
+  });
+
+  it('plain lines say what is still running after a quiet stretch, and stop when it ends', () => {
+    vi.useFakeTimers({ now: Date.parse('2026-01-01T10:00:00Z') });
+    try {
+      const s = sink();
+      const r = lineRenderer(s.stream, undefined, 60_000);
+      const now = () => new Date().toISOString();
+      r.onEvent({ type: 'run-start', at: now(), gates: ['lint', 'unit'] });
+      r.onEvent({ type: 'setup-start', at: now() });
+      vi.advanceTimersByTime(59_000);
+      expect(s.chunks.join('')).not.toContain('still running');
+      vi.advanceTimersByTime(61_000);
+      r.onEvent({ type: 'setup-end', at: now(), ok: true, durationMs: 120_000, cached: false });
+      r.onEvent({ type: 'gate-start', at: now(), id: 'lint' });
+      r.onEvent({ type: 'gate-start', at: now(), id: 'unit' });
+      vi.advanceTimersByTime(30_000);
+      // A line printed meanwhile (unit ends) starts the quiet stretch again.
+      r.onEvent({ type: 'gate-end', at: now(), id: 'unit', result: result('unit') });
+      vi.advanceTimersByTime(75_000);
+      r.onEvent({ type: 'gate-end', at: now(), id: 'lint', result: result('lint') });
+      const before = s.chunks.length;
+      vi.advanceTimersByTime(300_000);
+      r.close();
+      const beats = s.chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('still running'));
+      expect(beats.map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''))).toEqual([
+        '… still running: setup 1m00s',
+        '… still running: setup 2m00s',
+        '… still running: lint 1m30s',
+      ]);
+      // Nothing runs any more: no line after the last gate ended.
+      expect(s.chunks.length).toBe(before);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the live table shows how long setup has been running', () => {
+    vi.useFakeTimers({ now: Date.parse('2026-01-01T10:00:00Z') });
+    try {
+      const s = sink(true);
+      const r = ttyRenderer(s.stream, 100);
+      r.onEvent({ type: 'run-start', at: new Date().toISOString(), gates: ['lint'] });
+      r.onEvent({ type: 'setup-start', at: new Date().toISOString() });
+      vi.advanceTimersByTime(75_000);
+      r.close();
+      expect(s.chunks.join('')).toContain('▶ setup running  1m15s');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the live table redraws in place, at most 10 times a second', async () => {

@@ -28,16 +28,72 @@ export function jsonRenderer(out: Out): ProgressRenderer {
   };
 }
 
-/** Non-TTY or CI: plain timestamped lines, the status symbols coloured when `paint` colours. */
-export function lineRenderer(out: Out, paint: Paint = painter(false)): ProgressRenderer {
-  const w = (at: string, text: string) => out.write(`${clock(at)} ${text}\n`);
+/** How often plain lines say what is still running, when nothing else was printed meanwhile. */
+export const HEARTBEAT_MS = 60_000;
+
+/**
+ * Non-TTY or CI: plain timestamped lines, the status symbols coloured when `paint` colours.
+ * While setup or a gate runs and `heartbeatMs` passed without a line, one line says what is
+ * still running and for how long, so a long or hung step is never silent in a CI log.
+ */
+export function lineRenderer(
+  out: Out,
+  paint: Paint = painter(false),
+  heartbeatMs = HEARTBEAT_MS,
+): ProgressRenderer {
+  let lastLine = Date.now();
+  const w = (at: string, text: string) => {
+    lastLine = Date.now();
+    out.write(`${clock(at)} ${text}\n`);
+  };
   const symbol = (status: string, text: string) => {
     const color = STATUS_COLOR[status];
     return color ? paint(color, text) : text;
   };
+  // What runs, and since when (ms): setup under its own name, gates by id.
+  const running = new Map<string, number>();
+  let timer: NodeJS.Timeout | null = null;
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  };
+  const beat = () => {
+    const now = Date.now();
+    if (running.size === 0 || now - lastLine < heartbeatMs) return;
+    const what = [...running].map(([name, since]) => `${name} ${formatElapsed(now - since)}`);
+    w(new Date(now).toISOString(), `… still running: ${what.join(', ')}`);
+  };
+  const started = (name: string, at: string) => {
+    running.set(name, Number.isNaN(Date.parse(at)) ? Date.now() : Date.parse(at));
+    if (!timer && heartbeatMs > 0) {
+      // A fraction of the interval, so a quiet stretch is reported close to when it reaches it.
+      timer = setInterval(beat, Math.max(10, Math.floor(heartbeatMs / 4)));
+      timer.unref();
+    }
+  };
   return {
     kind: 'lines',
     onEvent(e) {
+      switch (e.type) {
+        case 'setup-start':
+          started('setup', e.at);
+          break;
+        case 'setup-end':
+          running.delete('setup');
+          break;
+        case 'gate-start':
+          started(e.id, e.at);
+          break;
+        case 'gate-end':
+          running.delete(e.id);
+          break;
+        case 'run-end':
+          running.clear();
+          stop();
+          break;
+        default:
+          break;
+      }
       switch (e.type) {
         case 'run-start':
           w(
@@ -71,8 +127,11 @@ export function lineRenderer(out: Out, paint: Paint = painter(false)): ProgressR
           break;
       }
     },
-    note: (line) => out.write(`${line}\n`),
-    close: () => undefined,
+    note: (line) => {
+      lastLine = Date.now();
+      out.write(`${line}\n`);
+    },
+    close: stop,
   };
 }
 
@@ -106,6 +165,7 @@ export function ttyRenderer(
 ): ProgressRenderer {
   const rows = new Map<string, Row>();
   let setup: string | null = null;
+  let setupSince: number | null = null;
   let drawn = 0;
   let dirty = false;
   let timer: NodeJS.Timeout | null = null;
@@ -132,8 +192,10 @@ export function ttyRenderer(
   };
   const draw = () => {
     const cols = out.columns || 120;
-    const lines = [...(setup ? [`  ${setup}`] : []), ...[...rows.values()].map(line)].map((l) =>
-      truncate(l, cols),
+    const setupLine =
+      setup && setupSince !== null ? `${setup}  ${formatElapsed(Date.now() - setupSince)}` : setup;
+    const lines = [...(setupLine ? [`  ${setupLine}`] : []), ...[...rows.values()].map(line)].map(
+      (l) => truncate(l, cols),
     );
     clear();
     if (lines.length) out.write(`${lines.join('\n')}\n`);
@@ -156,8 +218,10 @@ export function ttyRenderer(
           break;
         case 'setup-start':
           setup = '▶ setup running';
+          setupSince = Number.isNaN(Date.parse(e.at)) ? Date.now() : Date.parse(e.at);
           break;
         case 'setup-end':
+          setupSince = null;
           setup = e.cached
             ? '↺ setup unchanged'
             : `${e.ok ? SYMBOL.passed : SYMBOL.failed} setup ${e.ok ? 'done' : 'failed'} ${formatElapsed(e.durationMs)}`;
