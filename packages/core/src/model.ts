@@ -561,7 +561,11 @@ export interface RunEnvironment {
 
 /** When setup ran in this run, and how it ended. */
 export interface SetupRecord {
-  status: 'passed' | 'failed' | 'cached';
+  /**
+   * `cached`: its key is the one that last passed here. `unneeded`: not run, because every
+   * gate of the run was replayed from the cache (a fresh clone with a remote cache).
+   */
+  status: 'passed' | 'failed' | 'cached' | 'unneeded';
   /** ISO-8601 UTC. */
   startedAt: string;
   finishedAt: string;

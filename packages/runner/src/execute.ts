@@ -8,18 +8,24 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { newRunId, projectStateKey, runPaths, unmetCondition } from '@gatehouse-ci/core';
-import type { ExecuteOptions, ResolvedPipeline, RunEvent, RunReport } from '@gatehouse-ci/core';
+import type {
+  ExecuteOptions,
+  GateResult,
+  ResolvedPipeline,
+  RunEvent,
+  RunReport,
+} from '@gatehouse-ci/core';
 import { GateCache } from './cache.js';
 import { remoteCacheConfig, SharedCache, type RemoteCacheConfig } from './remote-cache.js';
 import { nowIso, RunStop, type RunContext } from './context.js';
 import { allSecretNames, baseEnv, checkSecrets, secretValues } from './env.js';
 import { workspaceOfPackage } from './glob.js';
-import { gateKeys } from './keys.js';
+import { gateKeys, type GateKeys } from './keys.js';
 import { HashIndex, hashIndexPath } from './hash-index.js';
 import { acquireRunLock } from './lock.js';
 import { SupervisorPool } from './proc.js';
 import { LogSink, type LogStreamFactory } from './log-sink.js';
-import { lookupGate } from './lookup.js';
+import { lookupAll, lookupGate } from './lookup.js';
 import { manifestKey, setupManifest } from './manifest.js';
 import { textRedactor } from './redact.js';
 import { reportRun } from './report.js';
@@ -27,7 +33,7 @@ import { GateRunner } from './run-gate.js';
 import { checkSandbox, GateSandbox } from './sandbox.js';
 import { failsRun, lastDurations, remainingPaths, runScheduled } from './schedule.js';
 import { selectRunGates } from './select.js';
-import { runSetup, type SetupDone } from './setup.js';
+import { runSetup, setupUnneeded, type SetupDone } from './setup.js';
 
 export { EXECUTOR } from './context.js';
 
@@ -172,11 +178,32 @@ export async function execute(
     const setupKey = pipeline.setup
       ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex, pipeline.workspaceRoot))
       : null;
+    const keyGates = () => gateKeys(pipeline, setupKey, { sandbox: bwrap !== null, hashIndex });
     let setupDone: SetupDone | null = null;
-    if (setup && stop.reason === null) setupDone = await runSetup(ctx, setup, setupKey);
+    let keys: GateKeys | null = null;
+    // Results found before setup: every gate that can run, when all of them are cached.
+    let stored: Map<string, GateResult> | null = null;
+    if (setup && stop.reason === null) {
+      // Setup that would run (its key is not the last that passed here) is left out when every
+      // gate that can run is in the cache: a fresh clone whose results the remote cache holds.
+      const runnable = selected.filter((g) => !unmet.has(g.id));
+      if (
+        runnable.length > 0 &&
+        !noCache &&
+        cache.enabled &&
+        (await cache.readSetupKey()) !== setupKey
+      ) {
+        const before = keyGates();
+        stored = await lookupAll(ctx, before, runnable);
+        if (stored) keys = before;
+      }
+      setupDone = stored
+        ? setupUnneeded(ctx, runnable.length)
+        : await runSetup(ctx, setup, setupKey);
+    }
     const setupFailure = setupDone?.failure ?? null;
-
-    const keys = gateKeys(pipeline, setupKey, { sandbox: bwrap !== null, hashIndex });
+    // Keyed after setup when it ran: what it wrote may be among the gates' inputs.
+    keys ??= keyGates();
     // After setup: what setup made is part of what every sandbox shows.
     const sandbox =
       bwrap === null
@@ -202,6 +229,8 @@ export async function execute(
       priority: remainingPaths(selected, await lastDurations(stateDir)),
       skipReason: (gate) => setupFailure ?? stop.reason ?? unmet.get(gate.id) ?? null,
       prepare: async (gate) => {
+        const before = stored?.get(gate.id);
+        if (before) return { result: before };
         const found = await lookupGate(ctx, keys, gate);
         if (found.result) return { result: found.result };
         return { run: () => runner.run(gate, found.keyed) };

@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
+import type { GateExplanation } from './explain.js';
 import { nowIso, type RunContext } from './context.js';
 import { missReasons } from './explain.js';
 import type { GateKeys } from './keys.js';
@@ -17,6 +18,29 @@ export type Keyed = { key: string; manifest: GateManifest } | null;
 /** Its cached result, or the key it runs under. */
 export type Lookup =
   { result: GateResult; keyed?: undefined } | { result?: undefined; keyed: Keyed };
+
+/**
+ * The cached result of every one of `gates` (in order, needs first: each hit restores its
+ * outputs, which a later gate's inputs may be), or null at the first that is not cached. What
+ * `onExplain` would hear is said only when all are: otherwise the gates are looked up again
+ * when they are scheduled, and say it then.
+ */
+export async function lookupAll(
+  ctx: RunContext,
+  keys: GateKeys,
+  gates: readonly ResolvedGate[],
+): Promise<Map<string, GateResult> | null> {
+  const said: GateExplanation[] = [];
+  const quiet: RunContext = { ...ctx, onExplain: (e) => said.push(e) };
+  const found = new Map<string, GateResult>();
+  for (const gate of gates) {
+    const l = await lookupGate(quiet, keys, gate);
+    if (!l.result) return null;
+    found.set(gate.id, l.result);
+  }
+  for (const e of said) ctx.onExplain?.(e);
+  return found;
+}
 
 /** Key `gate` and look it up in the cache. */
 export async function lookupGate(

@@ -236,6 +236,8 @@ export class SharedCache {
   #down: string | null = null;
   #uploads: Array<Promise<void>> = [];
   #uploadsRefused = false;
+  /** Keys this run took from the server: a later lookup of one still says where it came from. */
+  readonly #fromRemote = new Set<string>();
 
   constructor(
     readonly local: GateCache,
@@ -264,6 +266,7 @@ export class SharedCache {
   /** Look `key` up locally, then on the server; a remote hit is stored locally first. */
   async lookup(key: string, gate: string): Promise<SharedLookup> {
     const found = await this.local.lookup(key);
+    if (found.kind === 'hit' && this.#fromRemote.has(key)) return { ...found, from: 'remote' };
     if (found.kind !== 'miss' || !this.remote) return found;
     const got = await this.#client!.get(key);
     if (got.kind === 'missing') return found;
@@ -279,7 +282,9 @@ export class SharedCache {
       return found;
     }
     const again = await this.local.lookup(key);
-    return again.kind === 'hit' ? { ...again, from: 'remote' } : again;
+    if (again.kind !== 'hit') return again;
+    this.#fromRemote.add(key);
+    return { ...again, from: 'remote' };
   }
 
   /** Check a downloaded artifact and store it locally; why it is refused, or null. */

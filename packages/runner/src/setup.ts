@@ -65,6 +65,24 @@ export async function runSetup(
   return done;
 }
 
+/**
+ * Setup left out because every gate of the run is in the cache (local, or the remote one): none
+ * of them will run, so nothing needs what setup installs. Said in the progress and the report.
+ */
+export function setupUnneeded(ctx: RunContext, gates: number): SetupDone {
+  const at = nowIso();
+  ctx.emit({
+    type: 'message',
+    at,
+    level: 'info',
+    text: `setup not run: the result${gates === 1 ? '' : 's'} of ${gates === 1 ? 'the gate' : `all ${gates} gates`} ${gates === 1 ? 'is' : 'are'} in the cache`,
+  });
+  return {
+    failure: null,
+    record: { status: 'unneeded', startedAt: at, finishedAt: at, durationMs: 0 },
+  };
+}
+
 function describeFailure(p: ProcessOutcome): string {
   if (p.interrupted) return 'was interrupted';
   if (p.timedOut) return 'timed out';

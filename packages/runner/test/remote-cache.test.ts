@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -145,6 +152,68 @@ describe.skipIf(!serverInstalled && !CI)('remote cache against turborepo-remote-
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
   const track = (d: string) => (dirs.push(d), d);
+
+  it('a second clone whose every gate is on the server does not run setup; one change makes it run', async () => {
+    // A server of its own: the other tests count what is on theirs.
+    const own = await startCacheServer();
+    try {
+      await setupSkipped(own);
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+
+  async function setupSkipped(server: CacheServer): Promise<void> {
+    const setupGates = () => [
+      gate('build', {
+        inputs: ['src/**'],
+        outputs: ['dist/**'],
+        run: 'test -f installed && mkdir -p dist && cat src/app.js > dist/app.js',
+      }),
+      gate('check', { needs: ['build'], inputs: ['dist/**'], run: 'grep -q app dist/app.js' }),
+      gate('lint', { inputs: ['src/**'], run: 'test -f installed' }),
+    ];
+    const withSetup = (dir: string) =>
+      pipe(dir, setupGates(), {
+        // What setup installs, the gates need: `installed` stands for node_modules.
+        setup: { run: 'echo x >> installed', inputs: [], env: {}, secrets: [], timeoutMs: 60_000 },
+      });
+    const opts = (remoteCache: RemoteCacheConfig) => ({
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_STATE_HOME: stateHome },
+      remoteCache,
+    });
+    const a = track(await cloneA('t-setup'));
+    writeFileSync(join(a, '.gitignore'), '.gatehouse/\ndist/\ninstalled\n');
+    git(a, 'add', '-A');
+    git(a, 'commit', '-q', '-m', 'ignore installed');
+    const first = await run(withSetup(a), opts(config(server)));
+    expect(first.report.setup?.status).toBe('passed');
+    expect(first.report.verdict.status).toBe('passed');
+
+    const b = track(cloneOf(a));
+    const second = await run(withSetup(b), opts(config(server)));
+    expect(second.report.setup).toMatchObject({ status: 'unneeded', durationMs: 0 });
+    expect(existsSync(join(b, 'installed'))).toBe(false);
+    expect(status(second.report)).toEqual({ build: 'cached', check: 'cached', lint: 'cached' });
+    for (const g of second.report.gates) expect(g.cached?.from).toBe('remote');
+    expect(readFileSync(join(b, 'dist', 'app.js'), 'utf8')).toBe('app\n');
+    expect(second.events).toContainEqual(
+      expect.objectContaining({
+        type: 'message',
+        level: 'info',
+        text: 'setup not run: the results of all 3 gates are in the cache',
+      }),
+    );
+    expect(validateReportSchema(second.report)).toEqual([]);
+
+    // A third clone with a change: one gate must run, so setup runs first, and the gate sees it.
+    const c = track(cloneOf(a));
+    writeFileSync(join(c, 'src', 'app.js'), 'app two\n');
+    const third = await run(withSetup(c), opts(config(server)));
+    expect(third.report.setup?.status).toBe('passed');
+    expect(readFileSync(join(c, 'installed'), 'utf8')).toBe('x\n');
+    expect(status(third.report)).toEqual({ build: 'passed', check: 'passed', lint: 'passed' });
+  }
 
   it('a run uploads; a second clone with an empty local cache replays every cacheable gate from it', async () => {
     const a = track(await cloneA('t1'));

@@ -63,7 +63,7 @@ export function timelineOf(report: RunReport): Timeline {
       readyAt: rel(ms(setup.startedAt)),
       startAt: rel(ms(setup.startedAt)),
       endAt: rel(ms(setup.finishedAt)),
-      cached: setup.status === 'cached',
+      cached: setup.status === 'cached' || setup.status === 'unneeded',
       critical: false,
     });
   }
