@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEnvironment } from '@gatehouse-ci/core';
+import { workspaceRootAbove, type RunEnvironment } from '@gatehouse-ci/core';
 
 const LOCKFILES: Array<[string, string]> = [
   ['pnpm-lock.yaml', 'pnpm'],
@@ -16,23 +16,47 @@ const LOCKFILES: Array<[string, string]> = [
   ['npm-shrinkwrap.json', 'npm'],
 ];
 
-/** The project's package manager and its version: package.json's `packageManager`, else the lockfile. */
+/**
+ * The project's package manager and its version: package.json's `packageManager`, else the
+ * lockfile. A package of a workspace without either ({@link workspaceRootAbove}: a package's own
+ * config) takes the workspace root's, which installs it: the root's `packageManager`, else its
+ * lockfile.
+ */
 export function packageManagerOf(
   rootDir: string,
   env: Record<string, string | undefined>,
 ): RunEnvironment['packageManager'] {
+  const own = declaredIn(rootDir) ?? lockedIn(rootDir, env);
+  if (own !== null) return own;
+  const ws = workspaceRootAbove(rootDir);
+  return ws === null ? null : (declaredIn(ws.dir) ?? lockedIn(ws.dir, env));
+}
+
+/** `packageManager` of `dir`'s package.json (`pnpm@10.34.8+sha512…` → pnpm 10.34.8), or null. */
+function declaredIn(dir: string): RunEnvironment['packageManager'] {
   try {
-    const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as unknown;
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as unknown;
     const declared =
       pkg !== null && typeof pkg === 'object' && 'packageManager' in pkg
         ? (pkg as { packageManager: unknown }).packageManager
         : undefined;
     const m = typeof declared === 'string' ? /^([a-z]+)@([0-9][^+\s]*)/.exec(declared) : null;
-    if (m) return { name: m[1]!, version: m[2]! };
+    return m ? { name: m[1]!, version: m[2]! } : null;
   } catch {
     // No package.json, or not JSON: the lockfile may still say.
+    return null;
   }
-  const name = LOCKFILES.find(([file]) => existsSync(join(rootDir, file)))?.[1];
+}
+
+/**
+ * The manager of the first lockfile in `dir`, with the version the invoking tool announces
+ * when it is that manager, or null without a lockfile.
+ */
+function lockedIn(
+  dir: string,
+  env: Record<string, string | undefined>,
+): RunEnvironment['packageManager'] {
+  const name = LOCKFILES.find(([file]) => existsSync(join(dir, file)))?.[1];
   if (!name) return null;
   const agent = /^([a-z]+)\/([0-9][^\s]*)/.exec(env.npm_config_user_agent ?? '');
   return { name, version: agent && agent[1] === name ? agent[2]! : null };

@@ -126,6 +126,38 @@ describe('what ran: the command, its variables and tools', () => {
     expect(collectEnvironment(await tempDir(), {}).packageManager).toBeNull();
   });
 
+  it("names a workspace package's manager from the workspace root, which installs it", async () => {
+    const root = await tempDir();
+    const pkg = join(root, 'packages', 'web');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(join(root, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
+    await writeFile(join(root, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+    await writeFile(join(root, 'package.json'), '{"private":true,"packageManager":"pnpm@10.34.8"}');
+    await writeFile(join(pkg, 'package.json'), '{"name":"web"}');
+    const p = pipeline([gate('lint', { run: 'true' })], { rootDir: pkg });
+    const report = await buildReport({
+      pipeline: p,
+      gates: [skippedResult(p.gates[0]!, 'r', 'local')],
+      executor: 'local',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:00.000Z',
+      rootDir: pkg,
+      env: {},
+    });
+    expect(report.environment?.packageManager).toEqual({ name: 'pnpm', version: '10.34.8' });
+    // The root's lockfile alone: the version only from that tool.
+    await writeFile(join(root, 'package.json'), '{"private":true}');
+    const agent = { npm_config_user_agent: 'pnpm/10.34.8 npm/? node/v22.12.0 linux x64' };
+    expect(collectEnvironment(pkg, agent).packageManager).toEqual({
+      name: 'pnpm',
+      version: '10.34.8',
+    });
+    expect(collectEnvironment(pkg, {}).packageManager).toEqual({ name: 'pnpm', version: null });
+    // The package's own `packageManager` comes first, as Corepack reads the nearest one.
+    await writeFile(join(pkg, 'package.json'), '{"name":"web","packageManager":"pnpm@9.15.0"}');
+    expect(collectEnvironment(pkg, {}).packageManager).toEqual({ name: 'pnpm', version: '9.15.0' });
+  });
+
   it('keeps only the name of a log outside the project', () => {
     const r = skippedResult(gate('x'), 'r', 'local');
     const outside = { ...r, log: { ...r.log, path: '/home/ci/elsewhere/x.log' } };
