@@ -120,6 +120,7 @@ export {
   type NodeVersionSource,
   type PackageManagerFacts,
 } from './toolchain.js';
+export { findOnPath, nodeVersionOnPath } from './on-path.js';
 export { renderConfigReference, renderSchemaFile } from './config/reference.js';
 export { loadProject, type Project, type ProjectOptions } from './project.js';
 export type { PipelineCacheOptions } from './pipeline-cache.js';

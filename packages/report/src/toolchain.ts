@@ -5,18 +5,9 @@
  * project's `node_modules`, as `npx <tool>` would find it. Only executors whose gates run
  * here, in the project's directory, ask for it (the local one); a Docker gate's image says.
  */
-import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import type { ToolVersion } from '@gatehouse-ci/core';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { findOnPath, nodeVersionOnPath, type ToolVersion } from '@gatehouse-ci/core';
 import { packageManagerOf } from './package-manager.js';
 import { toolOf } from './evidence/types.js';
 
@@ -43,7 +34,7 @@ export function runtimeTools(t: GateToolchain): ToolVersion[] {
   const known = runtimeCache.get(key);
   if (known) return known;
   const out: ToolVersion[] = [];
-  const node = nodeVersion(t.env.PATH ?? '');
+  const node = nodeVersionOnPath(t.env.PATH ?? '');
   if (node) out.push({ name: 'node', version: node, source: 'runtime' });
   const pm = packageManagerOf(t.cwd, t.env);
   if (pm) {
@@ -67,44 +58,6 @@ export function installedVersion(cwd: string, name: string): string | null {
       return pkg.name === name ? (toolOf(name, pkg.version)?.version ?? null) : null;
     }
     if (dirname(dir) === dir) return null;
-  }
-}
-
-/** The version of `node` on `PATH`: this process's when it is the same binary, else `node --version`. */
-function nodeVersion(path: string): string | null {
-  const bin = findOnPath('node', path);
-  if (!bin) return null;
-  if (sameFile(bin, process.execPath)) return process.version;
-  // A different Node (nvm, a version manager's shim): ask it, briefly.
-  const r = spawnSync(bin, ['--version'], {
-    encoding: 'utf8',
-    timeout: 5000,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const v = typeof r.stdout === 'string' ? r.stdout.trim() : '';
-  return /^v\d+\.\d+\.\d+\S*$/.test(v) ? v : null;
-}
-
-/** The first executable file named `name` in `PATH`'s absolute directories. */
-function findOnPath(name: string, path: string): string | null {
-  for (const dir of path.split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const p = join(dir, name);
-    try {
-      const st = statSync(p);
-      if (st.isFile() && (st.mode & 0o111) !== 0) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
   }
 }
 

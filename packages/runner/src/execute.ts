@@ -178,7 +178,8 @@ export async function execute(
     const setupKey = pipeline.setup
       ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex, pipeline.workspaceRoot))
       : null;
-    const keyGates = () => gateKeys(pipeline, setupKey, { sandbox: bwrap !== null, hashIndex });
+    const keyGates = () =>
+      gateKeys(pipeline, setupKey, { sandbox: bwrap !== null, hashIndex, env });
     let setupDone: SetupDone | null = null;
     let keys: GateKeys | null = null;
     // Results found before setup: every gate that can run, when all of them are cached.

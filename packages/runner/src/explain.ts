@@ -88,9 +88,9 @@ async function explainWith(
   const setupKey = pipeline.setup
     ? manifestKey(await setupManifest(pipeline.setup, rootDir, hashIndex, pipeline.workspaceRoot))
     : null;
-  const keys = gateKeys(pipeline, setupKey, { hashIndex });
-  const out: GateExplanation[] = [];
   const env = options.env ?? process.env;
+  const keys = gateKeys(pipeline, setupKey, { hashIndex, env });
+  const out: GateExplanation[] = [];
   for (const g of selected) {
     const why = unmetCondition(g, env);
     if (why !== null) {

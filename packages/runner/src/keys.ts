@@ -1,13 +1,15 @@
 /**
  * Cache keys of gates, for `run` and `explain` alike. A key covers the gate's manifest
- * (command, env, inputs, needs' keys, setup's key) and what the project runs on: the Node
- * version, the platform and the lockfiles (the project's, and a workspace root's above it).
+ * (command, env, inputs, needs' keys, setup's key) and what the project runs on: the version of
+ * the `node` the gate's `PATH` runs (not the Node running Gatehouse), the platform and the
+ * lockfiles (the project's, and a workspace root's above it).
  * A gate without `inputs` is keyed on every
  * file git knows in the project (tracked, plus untracked files git does not ignore), and for a
  * package of a workspace also on the root's files outside every package, so it is cached
  * safely by default; outside a git work tree it runs every time.
  */
 import {
+  nodeVersionOnPath,
   PACKAGE_MANAGER_FILES,
   type ResolvedGate,
   type ResolvedPipeline,
@@ -29,21 +31,37 @@ export interface GateKeys {
 /**
  * Keys for the gates of `pipeline`, with setup's key (null without setup). With `sandbox`, every
  * key says so: a sandboxed run never replays a result recorded outside the sandbox, nor the other
- * way round. `hashIndex` remembers content hashes across runs.
+ * way round. `hashIndex` remembers content hashes across runs. `env` is the environment the run
+ * gives its gates (@default process.env): a gate's `PATH` (its own `env`'s, else that one) says
+ * which `node` its key names.
  */
 export function gateKeys(
   pipeline: ResolvedPipeline,
   setupKey: string | null,
-  opts: { sandbox?: boolean; hashIndex?: HashIndex } = {},
+  opts: {
+    sandbox?: boolean;
+    hashIndex?: HashIndex;
+    env?: Record<string, string | undefined>;
+  } = {},
 ): GateKeys {
   const rootDir = pipeline.rootDir;
+  const env = opts.env ?? process.env;
+  // Once per PATH and run: the usual PATH leads to this process's Node and starts nothing.
+  const nodes = new Map<string, string | null>();
+  const nodeOf = (g: ResolvedGate): string | null => {
+    const path = g.env.PATH ?? env.PATH ?? '';
+    let v = nodes.get(path);
+    if (v === undefined) nodes.set(path, (v = nodeVersionOnPath(path)));
+    return v;
+  };
   const byId = new Map(pipeline.gates.map((g) => [g.id, g]));
-  let project: Promise<{ context: Omit<ManifestContext, 'tracked'>; tracked: Tracked }> | null =
-    null;
+  let project: Promise<{
+    context: Omit<ManifestContext, 'tracked' | 'runtime'>;
+    tracked: Tracked;
+  }> | null = null;
   const facts = () =>
     (project ??= (async () => ({
       context: {
-        runtime: { node: process.version, platform: process.platform, arch: process.arch },
         lockfiles: await hashLockfiles(rootDir, PACKAGE_MANAGER_FILES, opts.hashIndex),
       },
       // Listed once per run, only when a gate has no inputs: the project's files, and for a
@@ -71,6 +89,7 @@ export function gateKeys(
           setupKey,
           {
             ...context,
+            runtime: { node: nodeOf(g), platform: process.platform, arch: process.arch },
             tracked: g.inputs.length === 0 && tracked ? withoutOwnOutputs(tracked, g) : null,
             ...(opts.sandbox ? { sandbox: true } : {}),
             ...(pipeline.workspaceRoot ? { workspaceRoot: pipeline.workspaceRoot } : {}),

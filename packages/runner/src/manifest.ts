@@ -11,7 +11,11 @@ export const CACHE_FORMAT = 2;
 
 /** What every gate's key also covers: the project's runtime and lockfiles. */
 export interface ManifestContext {
-  runtime: { node: string; platform: string; arch: string };
+  /**
+   * `node`: the version of the `node` on the gate's `PATH` (null when it has none), which is
+   * what its commands run, not necessarily the Node running Gatehouse.
+   */
+  runtime: { node: string | null; platform: string; arch: string };
   /** Lockfiles and package-manager files of the project and the directories above it up to
    * the git work tree's top (a workspace root), with their hashes. */
   lockfiles: Array<{ path: string; sha256: string }>;
@@ -126,9 +130,11 @@ const short = (h: string) => h.slice(0, 12);
 export function diffManifests(prev: GateManifest, next: GateManifest): string[] {
   const reasons: string[] = [];
   if (prev.command !== next.command) reasons.push('command changed');
+  const shown = (r: GateManifest['runtime'] | undefined, f: 'node' | 'platform' | 'arch') =>
+    r === undefined ? '?' : (r[f] ?? 'no node on PATH');
   for (const f of ['node', 'platform', 'arch'] as const)
     if (prev.runtime?.[f] !== next.runtime[f])
-      reasons.push(`${f} changed (${prev.runtime?.[f] ?? '?'} → ${next.runtime[f]})`);
+      reasons.push(`${f} changed (${shown(prev.runtime, f)} → ${shown(next.runtime, f)})`);
   const locksBefore = new Map((prev.lockfiles ?? []).map((l) => [l.path, l.sha256]));
   for (const l of next.lockfiles)
     if (locksBefore.get(l.path) !== l.sha256) reasons.push(`lockfile ${l.path} changed`);

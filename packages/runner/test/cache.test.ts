@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunEvent } from '@gatehouse-ci/core';
+import type { RunEvent, RunReport } from '@gatehouse-ci/core';
 import { gate } from '@gatehouse-ci/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { explain, type GateExplanation } from '../src/index.js';
@@ -188,6 +188,55 @@ describe('cache', () => {
     const again = await runExplained(pipe(app, gates));
     expect(status(again.report)).toEqual({ lint: 'passed' });
     expect(again.ex.lint!.reasons).toEqual(['lockfile ../../pnpm-lock.yaml changed']);
+  });
+
+  it("is keyed on the node the gates' PATH runs, not on Gatehouse's own", async () => {
+    dir = await project({ 'src/app.js': 'x' });
+    // Three PATHs: one whose node is this process's, one with another Node (a wrapper that
+    // says it is v22.99.0), one with no node at all. The gate prints the version it runs.
+    const bin = async (name: string, node: string | null) => {
+      const d = join(dir, '.bins', name);
+      await mkdir(d, { recursive: true });
+      if (node !== null) await symlink(node, join(d, 'node'));
+      return d;
+    };
+    await mkdir(join(dir, '.bins'));
+    const other = join(dir, '.bins', 'other-node');
+    await writeFile(
+      other,
+      `#!/bin/sh\n[ "$1" = --version ] && { echo v22.99.0; exit 0; }\nexec '${process.execPath}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const envOf = (d: string) => ({ env: { PATH: d, HOME: process.env.HOME } });
+    const host = envOf(await bin('host', process.execPath));
+    const another = envOf(await bin('another', other));
+    const none = envOf(await bin('none', null));
+    const lint = { inputs: ['src/**'], run: 'if node --version; then :; fi' };
+    const gates = [gate('lint', lint)];
+    const logOf = (r: { report: RunReport }) =>
+      readFileSync(join(dir, r.report.gates[0]!.log.path!), 'utf8');
+
+    await run(pipe(dir, gates), host);
+    expect(status((await run(pipe(dir, gates), host)).report)).toEqual({ lint: 'cached' });
+
+    const moved = await runExplained(pipe(dir, gates), another);
+    expect(status(moved.report)).toEqual({ lint: 'passed' });
+    expect(moved.ex.lint!.reasons).toEqual([`node changed (${process.version} → v22.99.0)`]);
+    expect(logOf(moved)).toBe('v22.99.0\n');
+    expect((await explain(pipe(dir, gates), { ...another, remoteCache: null }))[0]!.action).toBe(
+      'cached',
+    );
+    expect((await explain(pipe(dir, gates), { ...host, remoteCache: null }))[0]!.action).toBe(
+      'cached',
+    );
+
+    const gone = await runExplained(pipe(dir, gates), none);
+    expect(status(gone.report)).toEqual({ lint: 'passed' });
+    expect(gone.ex.lint!.reasons).toEqual(['node changed (v22.99.0 → no node on PATH)']);
+    // A gate's own PATH is the one its commands get.
+    const own = [gate('lint', { ...lint, env: { PATH: another.env.PATH } })];
+    const mine = await runExplained(pipe(dir, own), host);
+    expect(mine.ex.lint!.reasons).toContain(`node changed (no node on PATH → v22.99.0)`);
   });
 
   it('a damaged entry is a miss with a warning, never a hit', async () => {
