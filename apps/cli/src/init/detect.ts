@@ -120,6 +120,11 @@ export interface WorkspaceMember {
    * paths from the root.
    */
   sharedConfigs: string[];
+  /**
+   * Names in the root's dependencies, devDependencies, optionalDependencies and
+   * peerDependencies: what the workspace's install puts at its root for every package.
+   */
+  rootDeps: Set<string>;
 }
 
 /** The lockfiles and package-manager settings init looks for, at a project's or a workspace's root. */
@@ -685,7 +690,22 @@ async function workspaceMemberOf(dir: string): Promise<WorkspaceMember | null> {
     rootPresent,
     globs,
     sharedConfigs: await sharedConfigsOf(dir, above.dir),
+    rootDeps: dependencyNames(parsed),
   };
+}
+
+/** Names in a manifest's dependencies, devDependencies, optionalDependencies and peerDependencies. */
+function dependencyNames(pkg: PackageJson): Set<string> {
+  const deps = new Set<string>();
+  for (const field of [
+    pkg.dependencies,
+    pkg.devDependencies,
+    pkg.optionalDependencies,
+    pkg.peerDependencies,
+  ]) {
+    for (const k of Object.keys(stringRecord(field))) deps.add(k);
+  }
+  return deps;
 }
 
 function safeGlob(p: string): string | null {
@@ -814,15 +834,7 @@ export async function detectProject(
   }
 
   const scripts = stringRecord(pkg.scripts);
-  const deps = new Set<string>();
-  for (const field of [
-    pkg.dependencies,
-    pkg.devDependencies,
-    pkg.optionalDependencies,
-    pkg.peerDependencies,
-  ]) {
-    for (const k of Object.keys(stringRecord(field))) deps.add(k);
-  }
+  const deps = dependencyNames(pkg);
 
   let node: ProjectFacts['node'] | null = null;
   const engines =
