@@ -6,7 +6,7 @@
  *   `nx affected -t gatehouse` run the gates through Gatehouse (one report, its own cache);
  * - `readNxWorkspace`: nx's project graph (`createProjectGraphAsync`, inferred projects
  *   included) as a Gatehouse `Workspace`; `readNxProjectGraph` also gives the targets'
- *   outputs, which `gatehouse init` writes as the outputs of build gates.
+ *   outputs and `dependsOn`, which `gatehouse init` writes as the outputs and needs of gates.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -155,6 +155,13 @@ export interface NxProjectGraphSummary {
      * caches them: relative to the workspace root. Targets without `outputs` are absent.
      */
     outputs: Record<string, string[]>;
+    /**
+     * Per target whose configuration has a `dependsOn` list: that list as nx merged it (the
+     * project's own, else a target default's or an inferring plugin's), entries as written
+     * (`^build`, `{ target, projects }`). Targets without one are absent: nx runs nothing
+     * before them.
+     */
+    dependsOn: Record<string, unknown[]>;
   }>;
 }
 
@@ -178,6 +185,12 @@ export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSu
       }
       return out;
     };
+    const dependsOnOf = (n) => {
+      const out = {};
+      for (const [t, c] of Object.entries(n.data.targets ?? {}))
+        if (c && Array.isArray(c.dependsOn)) out[t] = c.dependsOn;
+      return out;
+    };
     createProjectGraphAsync({ exitOnError: false }).then((g) => {
       const projects = Object.values(g.nodes).map((n) => ({
         name: n.name,
@@ -185,6 +198,7 @@ export async function readNxProjectGraph(root: string): Promise<NxProjectGraphSu
         targets: Object.keys(n.data.targets ?? {}).sort(),
         deps: (g.dependencies[n.name] ?? []).map((d) => d.target).filter((t) => t in g.nodes).sort(),
         outputs: outputsOf(n),
+        dependsOn: dependsOnOf(n),
       }));
       process.stdout.write(JSON.stringify({ projects }));
     }, (e) => { console.error(e && e.message ? e.message : String(e)); process.exit(1); });`;

@@ -1,6 +1,6 @@
 /** The nx plugin and the project graph, with the real nx (devDependency) in a generated workspace. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -113,5 +113,24 @@ describe('@gatehouse-ci/nx', () => {
     const shape = (ws: typeof fromFiles) =>
       ws.packages.map((p) => ({ name: p.name, dir: p.dir, deps: p.deps }));
     expect(shape(fromNx)).toEqual(shape(fromFiles));
+  }, 120_000);
+
+  it("gives each target's dependsOn as nx merged it: the project's own over targetDefaults", async () => {
+    const file = join(root, 'packages/core/package.json');
+    const before = readFileSync(file, 'utf8');
+    const pkg = JSON.parse(before) as Record<string, unknown>;
+    writeFileSync(
+      file,
+      JSON.stringify({ ...pkg, nx: { targets: { build: { dependsOn: ['lint'] } } } }),
+    );
+    try {
+      const graph = await readNxProjectGraph(root);
+      const of = (name: string) => graph.projects.find((p) => p.name === name)!.dependsOn;
+      expect(of('web').build).toEqual(['^build']);
+      expect(of('@acme/core').build).toEqual(['lint']);
+      expect(of('@acme/core').lint).toBeUndefined();
+    } finally {
+      writeFileSync(file, before);
+    }
   }, 120_000);
 });
