@@ -2,8 +2,9 @@
  * `init` in an integrated nx workspace, with the real nx: projects of `project.json` (one target
  * inferred by a local nx plugin), dependencies nx infers from imports, no package-manager
  * workspace. init writes gates of `packages:` over nx's project graph whose dependencies follow
- * nx.json's `targetDefaults` (for those tasks, nx's own task graph), that pass on the untouched
- * workspace and fail for exactly the project whose target fails.
+ * each project's targets' `dependsOn` as nx merges them (nx.json's `targetDefaults`, a project's
+ * own): nx's own task graph, where nx has a dependsOn. They pass on the untouched workspace and
+ * fail for exactly the project whose target fails.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -57,7 +58,8 @@ const UI = (test: string) =>
     'ui',
     'libs/ui',
     { build: OK, lint: OK, test },
-    { build: { outputs: ['{projectRoot}/out'] } },
+    // Its tests need nothing first, whatever targetDefaults says.
+    { build: { outputs: ['{projectRoot}/out'] }, test: { dependsOn: [] } },
   );
 
 const FILES: Record<string, string> = {
@@ -92,12 +94,24 @@ exports.createNodesV2 = [
     },
   }),
   '.gitignore': 'node_modules/\n.gatehouse/\n.nx/\ndist/\nout/\n',
-  'libs/util/project.json': project('util', 'libs/util', { build: OK, lint: OK, test: OK }),
+  // Its build needs a target init writes no gate for.
+  'libs/util/project.json': project(
+    'util',
+    'libs/util',
+    { codegen: OK, build: OK, lint: OK, test: OK },
+    { build: { dependsOn: ['^build', 'codegen'] } },
+  ),
   'libs/util/tsconfig.json': '{}',
   'libs/util/src/index.ts': 'export const util = 1;\n',
   'libs/ui/project.json': UI(OK),
   'libs/ui/src/index.ts': "import { util } from '@acme/util';\nexport const ui = util;\n",
-  'apps/web/project.json': project('web', 'apps/web', { build: OK, test: OK }),
+  // Its build needs its own typecheck (only its own: nx's `typecheck`, not `^typecheck`).
+  'apps/web/project.json': project(
+    'web',
+    'apps/web',
+    { build: OK, test: OK },
+    { build: { dependsOn: ['^build', 'typecheck'] } },
+  ),
   'apps/web/tsconfig.json': '{}',
   'apps/web/src/main.ts': "import { ui } from '@acme/ui';\nconsole.log(ui);\n",
 };
@@ -160,12 +174,17 @@ const endsOf = (out: string) =>
     .map((e) => ({ id: e.id!, status: e.result?.status }));
 
 describe('init in an integrated nx workspace', () => {
-  it("writes gates of packages over nx's projects, with targetDefaults' dependencies and nx's outputs", async () => {
+  it("writes gates of packages over nx's projects, with each project's dependsOn and nx's outputs", async () => {
     const dry = await runCli(['init', '--dry-run'], root, ENV);
     expect(dry.code, dry.err).toBe(0);
     expect(dry.err).toContain(
-      "workspace: 3 nx projects from nx's project graph; dependencies: nx.json's targetDefaults for build, lint, test",
+      "workspace: 3 nx projects from nx's project graph; dependencies: the targets' dependsOn in nx's graph for build, lint, test",
     );
+    // A dependsOn init cannot follow is said, in the output and the gate's comment.
+    const notFollowed =
+      'build: not followed: util → codegen in dependsOn: init writes no gate for these, so nx would run them before `build` and the gates do not.';
+    expect(dry.err).toContain(notFollowed);
+    expect(dry.out).toContain(notFollowed.slice('build: '.length));
     const wrote = await runCli(['init'], root, ENV);
     expect(wrote.code, wrote.err).toBe(0);
     expect(wrote.out).toContain('pnpm add --save-dev gatehouse-ci @gatehouse-ci/nx');
@@ -176,13 +195,20 @@ describe('init in an integrated nx workspace', () => {
     expect(config.gates).toEqual({
       build: {
         kind: 'build',
-        packages: { script: 'build', overrides: { ui: { outputs: ['out'] } } },
+        packages: {
+          script: 'build',
+          overrides: { ui: { outputs: ['out'] }, web: { needs: ['^build', 'web-typecheck'] } },
+        },
         needs: ['^build'],
         outputs: ['dist'],
       },
       lint: { kind: 'lint', packages: { script: 'lint' } },
       typecheck: { kind: 'custom', packages: { script: 'typecheck' }, needs: ['^build'] },
-      test: { kind: 'unit-test', packages: { script: 'test' }, needs: ['^build'] },
+      test: {
+        kind: 'unit-test',
+        packages: { script: 'test', overrides: { ui: { needs: [] } } },
+        needs: ['^build'],
+      },
     });
 
     // The config validates over nx's graph, as every command reads it.
@@ -198,12 +224,24 @@ describe('init in an integrated nx workspace', () => {
     expect(byId.get('web-build')!.outputs).toEqual(['apps/web/dist']);
     expect(byId.get('ui-build')!.outputs).toEqual(['libs/ui/out']);
 
-    // The same tasks as nx's task graph; where targetDefaults has a dependsOn, the same
-    // dependencies; for typecheck (none in nx.json) init's default, ^build, on top of nx's none.
+    // The same tasks as nx's task graph but util's codegen (not followed, said above); where nx
+    // has a dependsOn (targetDefaults', a project's own), the same dependencies; for typecheck
+    // (none in nx's graph) init's default, ^build, on top of nx's none.
+    const mapped = (task: string) => TASKS.includes(task.slice(task.indexOf(':') + 1));
     const theirs = nxClosure();
-    expect(gates.map((g) => g.id).sort()).toEqual([...theirs.keys()].map(gateId).sort());
-    for (const [task, before] of theirs) {
+    expect(theirs.get('util:build')).toEqual(['util:codegen']);
+    expect(theirs.get('ui:test')).toEqual([]);
+    expect(theirs.get('web:build')).toEqual([
+      'ui:build',
+      'util:build',
+      'util:codegen',
+      'web:typecheck',
+    ]);
+    const tasks = [...theirs.keys()].filter(mapped);
+    expect(gates.map((g) => g.id).sort()).toEqual(tasks.map(gateId).sort());
+    for (const task of tasks) {
       const id = gateId(task);
+      const before = theirs.get(task)!.filter(mapped);
       const ours = [...withNeeds(gates, [id])].filter((x) => x !== id).sort();
       if (id.endsWith('-typecheck')) {
         expect(before, id).toEqual([]);

@@ -24,7 +24,7 @@ import {
   yamlScalar,
 } from '../src/init/index.js';
 import type { ProjectFacts } from '../src/init/index.js';
-import { outputsUnder } from '../src/init/monorepo.js';
+import { outputsUnder, proposeWorkspaceGates, type WorkspaceFacts } from '../src/init/monorepo.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dirs: string[] = [];
@@ -618,6 +618,75 @@ describe('init internals', () => {
     [['!libs/ui/dist/cache'], null],
   ])("nx's build outputs %o as outputs of the project libs/ui's gate: %o", (nx, gate) => {
     expect(outputsUnder('libs/ui', nx)).toEqual(gate);
+  });
+
+  it("nx: each project's needs follow its targets' dependsOn, shared where most agree", () => {
+    const all = ['build', 'typecheck', 'test'];
+    const pkg = (name: string, deps: string[]) => ({
+      name,
+      dir: `libs/${name}`,
+      scripts: {},
+      deps,
+      targets: all,
+    });
+    const ws: WorkspaceFacts = {
+      source: 'nx',
+      packages: [pkg('a', []), pkg('b', ['a']), pkg('c', ['b'])],
+      turbo: null,
+      turboWhy: null,
+      targetDependsOn: new Map<string, Record<string, unknown[]>>([
+        ['a', { build: ['^build'], test: ['build'] }],
+        [
+          'b',
+          {
+            build: ['^build', 'typecheck'],
+            test: ['build', { target: 'lint', projects: ['a'] }, 'a:build'],
+          },
+        ],
+        [
+          'c',
+          {
+            build: ['^build', { target: 'typecheck' }],
+            test: ['build'],
+            typecheck: ['^typecheck'],
+          },
+        ],
+      ]),
+    };
+    const p = proposeWorkspaceGates(ws, [])!;
+    expect(p.gates).toEqual({
+      build: {
+        kind: 'build',
+        packages: {
+          script: 'build',
+          // b's own typecheck needs no typecheck of a: `typecheck` would add a's; c's own
+          // typecheck already needs its dependencies'.
+          overrides: {
+            b: { needs: ['^build', 'b-typecheck'] },
+            c: { needs: ['^build', 'typecheck'] },
+          },
+        },
+        needs: ['^build'],
+        outputs: ['dist/**'],
+      },
+      // No dependsOn for a and b: init's default.
+      typecheck: {
+        kind: 'custom',
+        packages: { script: 'typecheck', overrides: { c: { needs: ['^typecheck'] } } },
+        needs: ['^build'],
+      },
+      test: { kind: 'unit-test', packages: { script: 'test' }, needs: ['build'] },
+    });
+    expect(p.comments.typecheck).toContain(
+      "needs in packages.overrides for c [^typecheck]: the `dependsOn` of its `typecheck` target in nx's graph.",
+    );
+    const lost =
+      'not followed: b → lint of a, b → a:build in dependsOn: init writes no gate for these, so nx would run them before `test` and the gates do not.';
+    expect(p.comments.test).toContain(lost);
+    expect(p.detected).toContain(`test: ${lost}`);
+    expect(p.detected[0]).toBe(
+      "workspace: 3 nx projects from nx's project graph; dependencies: the targets' dependsOn in nx's graph for build, typecheck, test",
+    );
   });
 
   it.each([

@@ -2,7 +2,7 @@
  * Reads an existing Node project (package.json, lockfiles, tool configs, CI folders) and
  * returns plain facts. No decisions about gates are made here: see `plan.ts`.
  */
-import { turboTaskNames, type WorkspaceFacts } from './monorepo.js';
+import { nxDependsOn, turboTaskNames, type WorkspaceFacts } from './monorepo.js';
 import { readTurboTasks } from './turbo.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
@@ -486,7 +486,8 @@ function nxInstalled(dir: string): boolean {
 
 /**
  * The projects of nx's project graph, read as validation reads them (`@gatehouse-ci/nx`),
- * with the outputs of their `build` targets; or why they could not be read.
+ * with the outputs of their `build` targets and the `dependsOn` of their targets as nx merges
+ * them (nx.json's targetDefaults, the project's own); or why they could not be read.
  */
 async function nxProjectFactsOf(
   dir: string,
@@ -505,18 +506,25 @@ async function nxProjectFactsOf(
   if (read.workspace.packages.length === 0)
     return { facts: null, why: "nx's project graph has no project outside the root" };
   const buildOutputs = new Map<string, string[]>();
-  for (const p of read.graph.projects)
+  const targetDependsOn = new Map<string, Record<string, unknown[]>>();
+  for (const p of read.graph.projects) {
     if (p.outputs?.build) buildOutputs.set(p.name, p.outputs.build);
+    if (p.dependsOn) targetDependsOn.set(p.name, p.dependsOn);
+  }
+  // An @gatehouse-ci/nx older than the CLI gives no dependsOn: nx.json's targetDefaults then.
+  const older = read.graph.projects.every((p) => p.dependsOn === undefined);
   return {
     facts: {
       source: 'nx',
       packages: read.workspace.packages,
       turbo: null,
       turboWhy: null,
-      ...(monorepo?.tool === 'nx' && monorepo.dependsOn
-        ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "nx.json's targetDefaults" }
-        : {}),
       buildOutputs,
+      ...(!older
+        ? { targetDependsOn }
+        : monorepo?.tool === 'nx' && monorepo.dependsOn
+          ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "nx.json's targetDefaults" }
+          : {}),
     },
     why: "nx's project graph",
   };
@@ -560,27 +568,6 @@ async function workspaceFactsOf(
       ? { dependsOn: monorepo.dependsOn, dependsOnFrom: "turbo.json's dependsOn" }
       : {}),
   };
-}
-
-/**
- * nx's `dependsOn` entries as `^x` / `x`: the strings as written, and the objects that name a
- * target of the same project (`{ target }`, `projects: 'self'`) or of its dependencies
- * (`projects: 'dependencies'`, `dependencies: true`). Entries for other projects, target
- * patterns and `project:target` strings are left out.
- */
-function nxDependsOn(list: unknown[]): string[] {
-  const plain = (t: unknown): t is string => typeof t === 'string' && /^[A-Za-z0-9_.-]+$/.test(t);
-  const out: string[] = [];
-  for (const d of list) {
-    if (typeof d === 'string') {
-      if (plain(d.startsWith('^') ? d.slice(1) : d)) out.push(d);
-    } else if (isRecord(d) && plain(d.target)) {
-      if (d.projects === 'dependencies' || (d.projects === undefined && d.dependencies === true))
-        out.push(`^${d.target}`);
-      else if (d.projects === undefined || d.projects === 'self') out.push(d.target);
-    }
-  }
-  return out;
 }
 
 async function monorepoOf(
@@ -631,7 +618,7 @@ async function monorepoOf(
             tasks.add(k.includes(':') ? k.slice(k.lastIndexOf(':') + 1) : k);
             // A key with `:` is an executor (`@nx/vite:test`): its defaults are not one task's.
             if (!k.includes(':') && isRecord(def) && Array.isArray(def.dependsOn))
-              dependsOn.set(k, nxDependsOn(def.dependsOn));
+              dependsOn.set(k, nxDependsOn(def.dependsOn).needs);
           }
         if (Array.isArray(json.plugins)) {
           for (const p of json.plugins) {

@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path';
 import {
+  dependenciesOf,
   packageSlugs,
   type UserGate,
   type Workspace,
@@ -37,6 +38,12 @@ export interface WorkspaceFacts {
    * resolves them; projects whose target declares none are absent.
    */
   buildOutputs?: Map<string, string[]>;
+  /**
+   * nx: each project's `dependsOn` per target, as nx's graph merges it (nx.json's
+   * targetDefaults, the project's own in project.json or package.json, an inferring plugin's);
+   * a target without one is absent. Each project's gates then follow its own.
+   */
+  targetDependsOn?: Map<string, Record<string, unknown[]>>;
 }
 
 /** The gates and what to say about them. */
@@ -125,6 +132,177 @@ function nxBuildOutputs(
   return { outputs: JSON.parse(best) as string[], overrides, comment };
 }
 
+/**
+ * nx's `dependsOn` entries as `^x` / `x` (`needs`): the strings as written, and the objects
+ * that name a target of the same project (`{ target }`, `projects: 'self'`) or of its
+ * dependencies (`projects: 'dependencies'`, `dependencies: true`). Entries for other projects,
+ * target patterns and `project:target` strings are not needs of a gate of `packages:`: they are
+ * listed in `other`, as written.
+ */
+export function nxDependsOn(list: unknown[]): { needs: string[]; other: string[] } {
+  const plain = (t: unknown): t is string => typeof t === 'string' && /^[A-Za-z0-9_.-]+$/.test(t);
+  const needs: string[] = [];
+  const other: string[] = [];
+  for (const d of list) {
+    if (typeof d === 'string') {
+      if (plain(d.startsWith('^') ? d.slice(1) : d)) needs.push(d);
+      else other.push(d);
+    } else if (isObject(d) && plain(d.target)) {
+      if (d.projects === 'dependencies' || (d.projects === undefined && d.dependencies === true))
+        needs.push(`^${d.target}`);
+      else if (d.projects === undefined || d.projects === 'self') needs.push(d.target);
+      else other.push(`${d.target} of ${[d.projects].flat().map(String).join(', ')}`);
+    } else other.push(JSON.stringify(d));
+  }
+  return { needs, other };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The needs of one nx project's gate of a task, before they are shared in the gate or overridden. */
+interface ProjectNeeds {
+  needs: string[];
+  /** Whether they come from the target's `dependsOn` in nx's graph (else init's default). */
+  fromNx: boolean;
+  /** Whether a need names a gate of this project (`web-typecheck`) rather than a task. */
+  named: boolean;
+}
+
+/**
+ * Each nx project's needs for each task, from its target's `dependsOn` in nx's graph, else
+ * `defaults` (init's own); and the `dependsOn` entries no gate written here can follow.
+ *
+ * nx's `x` is the same project's `x` only, where a gate's `needs: [x]` is also the `x` of every
+ * project it depends on. So `x` is written as `x` when that adds nothing to what runs first: the
+ * list also has `^x`, the project's own `x` gate already needs `^x`, or no project it depends on
+ * has an `x` gate; otherwise as the gate of the project's own `x` (`web-typecheck`).
+ */
+function nxNeeds(
+  ws: WorkspaceFacts,
+  selected: ReadonlyMap<string, WorkspacePackage[]>,
+  defaults: ReadonlyMap<string, { same: Set<string>; up: Set<string> }>,
+  slugs: ReadonlyMap<string, string>,
+): { per: Map<string, Map<string, ProjectNeeds>>; notFollowed: Map<string, string[]> } {
+  const gateTasks = new Set(selected.keys());
+  const has = (task: string, name: string) =>
+    (selected.get(task) ?? []).some((p) => p.name === name);
+  const notFollowed = new Map<string, string[]>();
+  const raw = new Map<string, { same: Set<string>; up: Set<string>; fromNx: boolean }>();
+  for (const [task, pkgs] of selected)
+    for (const p of pkgs) {
+      const list = ws.targetDependsOn!.get(p.name)?.[task];
+      if (!list) {
+        const d = defaults.get(task)!;
+        raw.set(`${task}\0${p.name}`, { same: d.same, up: d.up, fromNx: false });
+        continue;
+      }
+      const parsed = nxDependsOn(list);
+      const same = new Set<string>();
+      const up = new Set<string>();
+      const lost = [...parsed.other.map((o) => `${p.name} → ${o}`)];
+      for (const d of parsed.needs) {
+        const x = d.startsWith('^') ? d.slice(1) : d;
+        if (!gateTasks.has(x)) lost.push(`${p.name} → ${d}`);
+        else if (d.startsWith('^')) up.add(x);
+        else if (x !== task) same.add(x);
+      }
+      if (lost.length > 0) notFollowed.set(task, [...(notFollowed.get(task) ?? []), ...lost]);
+      raw.set(`${task}\0${p.name}`, { same, up, fromNx: true });
+    }
+  const per = new Map<string, Map<string, ProjectNeeds>>();
+  for (const [task, pkgs] of selected) {
+    const out = new Map<string, ProjectNeeds>();
+    for (const p of pkgs) {
+      const r = raw.get(`${task}\0${p.name}`)!;
+      const deps = dependenciesOf(ws, p.name);
+      const needs: string[] = [];
+      let named = false;
+      for (const x of r.up) if (!r.same.has(x)) needs.push(`^${x}`);
+      for (const x of r.same) {
+        // nx runs nothing for a target the project does not have.
+        if (!has(x, p.name)) continue;
+        if (r.up.has(x) || raw.get(`${x}\0${p.name}`)!.up.has(x) || !deps.some((d) => has(x, d)))
+          needs.push(x);
+        else {
+          needs.push(`${slugs.get(p.name)!}-${x}`);
+          named = true;
+        }
+      }
+      out.set(p.name, { needs: needs.sort(), fromNx: r.fromNx, named });
+    }
+    per.set(task, out);
+  }
+  return { per, notFollowed };
+}
+
+/**
+ * The needs most projects share (on a tie, the first project's), which the gate declares, and
+ * the projects with other needs, which get theirs in `packages.overrides`. A list that names a
+ * project's own gate is never shared.
+ */
+function sharedNeeds(
+  pkgs: readonly WorkspacePackage[],
+  per: ReadonlyMap<string, ProjectNeeds>,
+): { needs: string[]; fromNx: boolean; overrides: Map<string, ProjectNeeds> } {
+  const count = new Map<string, number>();
+  for (const p of pkgs) {
+    const n = per.get(p.name)!;
+    if (n.named) continue;
+    const key = JSON.stringify(n.needs);
+    count.set(key, (count.get(key) ?? 0) + 1);
+  }
+  let best: string | null = null;
+  for (const [key, c] of count) if (best === null || c > count.get(best)!) best = key;
+  const needs = best === null ? [] : (JSON.parse(best) as string[]);
+  const overrides = new Map<string, ProjectNeeds>();
+  let fromNx = false;
+  let first = true;
+  for (const p of pkgs) {
+    const n = per.get(p.name)!;
+    if (JSON.stringify(n.needs) === JSON.stringify(needs) && !n.named) {
+      if (first) fromNx = n.fromNx;
+      first = false;
+    } else overrides.set(p.name, n);
+  }
+  return { needs, fromNx, overrides };
+}
+
+/**
+ * What init says about the needs of an nx task's gate beyond its shared `needs`: the projects
+ * whose needs are overridden and why, the gates named for a project's own target, and the
+ * `dependsOn` entries no gate follows. The first line is left empty for the caller.
+ */
+function nxNeedsComment(
+  task: string,
+  shared: { overrides: ReadonlyMap<string, ProjectNeeds> },
+  notFollowed: readonly string[],
+): string[] {
+  const lines = [''];
+  const own = [...shared.overrides].filter(([, n]) => n.fromNx);
+  const dflt = [...shared.overrides].filter(([, n]) => !n.fromNx);
+  const list = (group: typeof own) =>
+    some(group.map(([name, n]) => `${name} [${n.needs.join(', ')}]`));
+  const their = (group: typeof own) => (group.length === 1 ? 'its' : 'their');
+  if (own.length > 0)
+    lines.push(
+      `needs in packages.overrides for ${list(own)}: the \`dependsOn\` of ${their(own)} \`${task}\` target in nx's graph.`,
+    );
+  if (dflt.length > 0)
+    lines.push(
+      `needs in packages.overrides for ${list(dflt)}: nx's graph gives ${their(dflt)} \`${task}\` target no dependsOn, so init's default.`,
+    );
+  if ([...shared.overrides.values()].some((n) => n.named))
+    lines.push(
+      "`<project>-x` is that project's own `x` gate, as `x` in nx's dependsOn (`needs: [x]` would also be the `x` of the projects it depends on).",
+    );
+  if (notFollowed.length > 0)
+    lines.push(
+      `not followed: ${some(notFollowed)} in dependsOn: init writes no gate for these, so nx would run them before \`${task}\` and the gates do not.`,
+    );
+  return lines;
+}
+
 /** Gates of `packages:` for the workspace, or null when it has no package with such a script. */
 export function proposeWorkspaceGates(
   ws: WorkspaceFacts,
@@ -153,13 +331,29 @@ export function proposeWorkspaceGates(
   }
   // A need names a gate init writes: a `dependsOn` on a task no package has would name none.
   const gateTasks = new Set(selected.keys());
+  // Without a task graph or a config's dependsOn: a package's tests may read its own build
+  // (`../dist`), and the project runs every build before any test (`npm run build
+  // --workspaces && npm test …`); with only `^build` the test would race its own build, or
+  // read the dist of an earlier one. Other tasks need the build of the workspace dependencies.
+  const defaults = new Map<string, { same: Set<string>; up: Set<string> }>();
+  for (const task of gateTasks)
+    defaults.set(
+      task,
+      task === 'test' && hasBuild
+        ? { same: new Set(['build']), up: new Set() }
+        : hasBuild && ws.packages.some((p) => p.deps.length > 0)
+          ? { same: new Set(), up: new Set(['build']) }
+          : { same: new Set(), up: new Set() },
+    );
+  const graph = nx && ws.targetDependsOn ? nxNeeds(ws, selected, defaults, slugs) : null;
+  const fromGraph = new Set<string>();
   for (const [task, kind] of TASKS) {
     const pkgs = selected.get(task);
     if (!pkgs) continue;
     // Needs: turbo's edges folded per task (same package → `x`, another package → `^x`).
     const same = new Set<string>();
     const up = new Set<string>();
-    const fromConfig = !ws.turbo && ws.dependsOn?.has(task);
+    const fromConfig = !ws.turbo && !graph && ws.dependsOn?.has(task);
     if (ws.turbo) {
       for (const t of ws.turbo) {
         if (t.task !== task) continue;
@@ -170,62 +364,91 @@ export function proposeWorkspaceGates(
         }
       }
     } else if (fromConfig) {
-      // No task graph to ask (turbo not installed yet, or nx): the config's own `dependsOn`.
+      // No task graph to ask (turbo not installed yet, or package-based nx): the config's own
+      // `dependsOn`.
       for (const d of ws.dependsOn!.get(task)!)
         if (d.startsWith('^')) up.add(d.slice(1));
         else same.add(d);
-    } else if (task === 'test' && hasBuild) {
-      // No task graph to ask: a package's tests may read its own build (`../dist`), and the
-      // project runs every build before any test (`npm run build --workspaces && npm test …`).
-      // With only `^build` the test would race its own build, or read the dist of an earlier one.
-      same.add('build');
-    } else if (hasBuild && ws.packages.some((p) => p.deps.length > 0)) up.add('build');
-    const needs = [
+    } else if (!graph) {
+      for (const x of defaults.get(task)!.same) same.add(x);
+      for (const x of defaults.get(task)!.up) up.add(x);
+    }
+    let needs = [
       ...[...same].filter((x) => gateTasks.has(x) && x !== task),
       ...[...up].filter((x) => gateTasks.has(x) && !same.has(x)).map((x) => `^${x}`),
     ].sort();
+    const overrides: Record<string, Omit<UserGate, 'packages'>> = {};
+    let needsComment: string[] = [];
+    let sharedFromNx = false;
+    if (graph) {
+      const shared = sharedNeeds(pkgs, graph.per.get(task)!);
+      needs = shared.needs;
+      sharedFromNx = shared.fromNx;
+      for (const [name, n] of shared.overrides) overrides[name] = { needs: n.needs };
+      if ([...graph.per.get(task)!.values()].some((n) => n.fromNx)) fromGraph.add(task);
+      needsComment = nxNeedsComment(task, shared, graph.notFollowed.get(task) ?? []);
+    }
     const gate: UserGate = { kind, packages: { script: task } };
     if (needs.length > 0) gate.needs = needs;
     let outputsComment: string[] = [];
     if (task === 'build' && nx && ws.buildOutputs) {
       const o = nxBuildOutputs(pkgs, ws.buildOutputs);
       gate.outputs = o.outputs;
-      if (Object.keys(o.overrides).length > 0)
-        gate.packages = {
-          script: task,
-          overrides: Object.fromEntries(
-            Object.entries(o.overrides).map(([name, outputs]) => [name, { outputs }]),
-          ),
-        };
+      for (const [name, outputs] of Object.entries(o.overrides))
+        overrides[name] = { ...overrides[name], outputs };
       outputsComment = o.comment;
     } else if (task === 'build')
       gate.outputs = buildOutputs.length > 0 ? [...buildOutputs] : ['dist/**'];
+    const overridden = pkgs.map((p) => p.name).filter((n) => overrides[n]);
+    if (overridden.length > 0)
+      gate.packages = {
+        script: task,
+        overrides: Object.fromEntries(overridden.map((n) => [n, overrides[n]!])),
+      };
     gates[task] = gate;
     const names = pkgs.map((p) => slugs.get(p.name)!);
     const what = nx ? 'nx project' : 'package';
     const count = `${pkgs.length} ${what}${pkgs.length === 1 ? '' : 's'}`;
+    const caret = needs.some((n) => n.startsWith('^'))
+      ? ` (\`^x\` = the \`x\` of the ${nx ? "project's dependencies in nx's graph" : 'workspace dependencies'})`
+      : '';
+    const needsWhy = ws.turbo
+      ? "from turbo's task graph"
+      : sharedFromNx
+        ? `the \`dependsOn\` of the \`${task}\` target in nx's graph (nx.json's targetDefaults, or the project's own)`
+        : fromConfig
+          ? `from ${ws.dependsOnFrom}`
+          : needs.includes('build')
+            ? `the ${what}'s own build and its ${nx ? 'dependencies' : 'workspace dependencies'}' first (its tests may read what they build)`
+            : `the build of the ${nx ? "project's dependencies" : 'workspace dependencies'} first`;
     comments[task] = [
       nx
         ? `${task} — each nx project's own \`${task}\` target, run by \`nx run <project>:${task}\` from the root: ${count} (${some(names)}), gates \`<project>-${task}\`.`
         : `${task} — each package's own \`${task}\` script, run in its directory: ${count} (${some(names)}), gates \`<package>-${task}\`.`,
       ...(needs.length > 0
-        ? [
-            `needs ${needs.join(', ')}: ${ws.turbo ? "from turbo's task graph" : fromConfig ? `from ${ws.dependsOnFrom}` : same.has('build') ? `the ${what}'s own build and its ${nx ? 'dependencies' : 'workspace dependencies'}' first (its tests may read what they build)` : `the build of the ${nx ? "project's dependencies" : 'workspace dependencies'} first`}${needs.some((n) => n.startsWith('^')) ? ` (\`^x\` = the \`x\` of the ${nx ? "project's dependencies in nx's graph" : 'workspace dependencies'})` : ''}.`,
-          ]
+        ? [`needs ${needs.join(', ')}: ${needsWhy}${caret}.`]
         : fromConfig
           ? [
               `needs nothing: ${ws.dependsOnFrom} gives \`${task}\` no dependsOn on a task written here.`,
             ]
-          : []),
+          : sharedFromNx
+            ? [`needs nothing: nx's graph gives \`${task}\` no dependsOn on a task written here.`]
+            : []),
+      ...needsComment.slice(1),
       ...outputsComment,
     ];
     detected.push(`${task}: ${count} with a \`${task}\` ${nx ? 'target' : 'script'}`);
+    for (const line of needsComment.slice(1)) detected.push(`${task}: ${line}`);
     for (const line of outputsComment) detected.push(`build: ${line}`);
   }
   if (Object.keys(gates).length === 0) return null;
-  const configTasks = [...gateTasks].filter((t) => !ws.turbo && ws.dependsOn?.has(t));
+  const configTasks = graph
+    ? [...fromGraph]
+    : [...gateTasks].filter((t) => !ws.turbo && ws.dependsOn?.has(t));
   const fromConfig =
-    configTasks.length > 0 ? `${ws.dependsOnFrom} for ${configTasks.join(', ')}` : '';
+    configTasks.length > 0
+      ? `${graph ? "the targets' dependsOn in nx's graph" : ws.dependsOnFrom} for ${configTasks.join(', ')}`
+      : '';
   detected.unshift(
     nx
       ? `workspace: ${ws.packages.length} nx projects from nx's project graph${fromConfig ? `; dependencies: ${fromConfig}` : ''}`
