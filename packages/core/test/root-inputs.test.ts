@@ -132,17 +132,62 @@ describe('inputs rooted at the workspace root (//)', () => {
   });
 
   it.each([
-    ['outputs', 'gates:\n  lint: { run: x, outputs: ["//dist/**"] }\n', 'gates.lint.outputs[0]'],
+    [
+      'outputs',
+      'gates:\n  lint: { run: x, outputs: ["//dist/**"] }\n',
+      'gates.lint.outputs[0]',
+      'a gate writes its outputs inside that directory',
+    ],
     [
       'release.copy',
       'gates:\n  b: { run: x }\nrelease: { from: b, copy: ["//dist"], cmd: [node] }\n',
       'release.copy[0]',
+      'only `inputs` (and the `outputs` of a config at that root) may',
     ],
-  ])('`//` in %s is refused: only inputs name the workspace root', (_what, body, path) => {
+  ])('`//` in %s of a package config is refused', (_what, body, path, why) => {
     const root = workspace('pnpm');
     const v = validate(join(root, 'packages/web'), `version: 1\nname: web\n${body}`);
     expect(v.diagnostics.map((d) => [d.code, d.path])).toEqual([['GH_PATH_ESCAPES_ROOT', path]]);
-    expect(v.diagnostics[0]!.message).toContain('only `inputs` may');
+    expect(v.diagnostics[0]!.message).toContain(why);
+  });
+
+  it('a gate of packages in a config at the root writes `//` outputs at the root', () => {
+    const root = workspace('git');
+    mkdirSync(join(root, 'packages/ui'));
+    writeFileSync(join(root, 'packages/ui/package.json'), '{"name":"ui"}');
+    writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages: [packages/*]\n');
+    const v = validate(
+      root,
+      [
+        'version: 1',
+        'name: shop',
+        'gates:',
+        '  build:',
+        '    run: x',
+        '    packages: { overrides: { web: { outputs: [//dist/packages/web, "!//dist/packages/web/tmp"] } } }',
+        '    outputs: [dist/**]',
+        '',
+      ].join('\n'),
+    );
+    expect(summary(v.diagnostics)).toEqual([]);
+    expect(v.pipeline!.workspaceRoot).toBeUndefined();
+    const byId = new Map(v.pipeline!.gates.map((g) => [g.id, g]));
+    expect(byId.get('web-build')!.outputs).toEqual(['dist/packages/web', '!dist/packages/web/tmp']);
+    expect(byId.get('ui-build')!.outputs).toEqual(['packages/ui/dist/**']);
+    // What a package's build writes at the root is no input of any gate.
+    expect(byId.get('ui-build')!.inputs).toContain('!dist/packages/web');
+  });
+
+  it.each([
+    ['//../x', 'GH_PATH_ESCAPES_ROOT'],
+    ['//', 'GH_EMPTY_VALUE'],
+  ])('`%s` in outputs at the root is refused (%s)', (glob, code) => {
+    const root = workspace('pnpm');
+    const v = validate(
+      root,
+      `version: 1\nname: shop\ngates:\n  b: { run: x, outputs: ["${glob}"] }\n`,
+    );
+    expect(v.diagnostics.map((d) => [d.code, d.path])).toEqual([[code, 'gates.b.outputs[0]']]);
   });
 
   it('property: every accepted `//` input stays inside the workspace root', () => {

@@ -183,7 +183,7 @@ function relativeGlob({ fmt, s, path, range, c }: FormatInput): void {
     c.report('GH_EMPTY_VALUE', path, range, 'empty path');
     return;
   }
-  if (fmt === 'input-glob' && g.startsWith(ROOT_GLOB_PREFIX)) {
+  if ((fmt === 'input-glob' || fmt === 'output-glob') && g.startsWith(ROOT_GLOB_PREFIX)) {
     rootGlob({ fmt, s, path, range, c, body: g.slice(ROOT_GLOB_PREFIX.length) });
     return;
   }
@@ -193,7 +193,7 @@ function relativeGlob({ fmt, s, path, range, c }: FormatInput): void {
       'GH_PATH_ESCAPES_ROOT',
       path,
       range,
-      `\`${s}\` names the workspace root, which only \`inputs\` may`,
+      `\`${s}\` names the workspace root, which only \`inputs\` (and the \`outputs\` of a config at that root) may`,
       {
         hint: 'a gate writes and copies inside the directory of gatehouse.yml; list files of the workspace root in `inputs` (`//tsconfig.base.json`)',
       },
@@ -266,6 +266,7 @@ export const FORMAT_CHECKS: Readonly<Record<string, (input: FormatInput) => void
   image: image,
   'relative-glob': relativeGlob,
   'input-glob': relativeGlob,
+  'output-glob': relativeGlob,
   'evidence-path': evidencePath,
   'absolute-path': absolutePath,
 };

@@ -228,10 +228,19 @@ export function expandPackageGates(
           if (dep) needs.add(dep);
         }
       }
-      // Outputs of the package's gates are made, not read: keep them out of the default inputs.
+      // Outputs of the package's gates are made, not read: keep them out of the default inputs
+      // (a package's own, in `overrides`, too: `//dist/libs/ui` is at the root).
       const madeHere = Object.entries(gates)
         .filter(([t]) => templates.includes(t))
-        .flatMap(([, tg]) => strings(tg.outputs));
+        .flatMap(([, tg]) => {
+          const own = (tg.packages as Record<string, unknown>).overrides;
+          return [
+            ...strings(tg.outputs),
+            ...(isPlainObject(own)
+              ? Object.values(own).flatMap((o) => (isPlainObject(o) ? strings(o.outputs) : []))
+              : []),
+          ];
+        });
       const inputs = Array.isArray(merged.inputs)
         ? strings(merged.inputs).map((x) => underDir(p.dir, x))
         : defaultInputs(workspace, [p, ...deps.map((d) => byName.get(d)!)], madeHere);

@@ -1,7 +1,9 @@
 /**
  * Inputs rooted at the workspace root (`//tsconfig.base.json`): a config below that root (a
- * package's own `gatehouse.yml`) names the shared files its gates read. Checked before gates
- * of `packages:` expand (where the config wrote them), rewritten after (see
+ * package's own `gatehouse.yml`) names the shared files its gates read. Outputs may be rooted
+ * there only in a config at that root, where a gate of `packages:` names what a package's build
+ * writes outside the package (`//dist/libs/ui`). Checked before gates of `packages:` expand
+ * (where the config wrote them), rewritten after (see
  * docs/decisions/0016-workspace-root-inputs.md).
  */
 import { realpathSync } from 'node:fs';
@@ -12,21 +14,24 @@ import { isPlainObject } from '../object.js';
 import { findWorkspaceRoot, type WorkspaceRoot } from '../workspace.js';
 import type { Collector, PathSeg } from './collector.js';
 
-/** Every `inputs` list of a parsed config, with its config path. */
-function inputLists(value: Record<string, unknown>): Array<[PathSeg[], unknown[]]> {
+/** Every `inputs` (or `outputs`) list of a parsed config, with its config path. */
+function inputLists(
+  value: Record<string, unknown>,
+  key: 'inputs' | 'outputs' = 'inputs',
+): Array<[PathSeg[], unknown[]]> {
   const out: Array<[PathSeg[], unknown[]]> = [];
   const add = (path: PathSeg[], v: unknown) => {
     if (Array.isArray(v)) out.push([path, v]);
   };
-  if (isPlainObject(value.setup)) add(['setup', 'inputs'], value.setup.inputs);
+  if (isPlainObject(value.setup) && key === 'inputs') add(['setup', 'inputs'], value.setup.inputs);
   const gates = isPlainObject(value.gates) ? value.gates : {};
   for (const [id, g] of Object.entries(gates)) {
     if (!isPlainObject(g)) continue;
-    add(['gates', id, 'inputs'], g.inputs);
+    add(['gates', id, key], g[key]);
     const overrides = isPlainObject(g.packages) ? g.packages.overrides : undefined;
     if (isPlainObject(overrides))
       for (const [name, o] of Object.entries(overrides))
-        if (isPlainObject(o)) add(['gates', id, 'packages', 'overrides', name, 'inputs'], o.inputs);
+        if (isPlainObject(o)) add(['gates', id, 'packages', 'overrides', name, key], o[key]);
   }
   return out;
 }
@@ -47,8 +52,27 @@ export function checkRootInputs(
     list.forEach((x, i) => {
       if (rooted(x)) uses.push([...path, i]);
     });
-  if (uses.length === 0) return null;
+  const writes: PathSeg[][] = [];
+  for (const [path, list] of inputLists(value, 'outputs'))
+    list.forEach((x, i) => {
+      if (rooted(x)) writes.push([...path, i]);
+    });
+  if (uses.length === 0 && writes.length === 0) return null;
   const root = findWorkspaceRoot(configDir);
+  // A gate writes inside the config directory: `//` outputs only where it is the root.
+  if (!root || root.dir !== real(configDir))
+    for (const p of writes) {
+      const r = c.ranges.get(formatPath(p));
+      c.report(
+        'GH_PATH_ESCAPES_ROOT',
+        p,
+        r ? (r.value ?? r.key) : null,
+        `\`${String(list(value, p))}\` names the workspace root, above the directory of this config: a gate writes its outputs inside that directory`,
+        {
+          hint: '`//` in `outputs` is for a config at the workspace root (where a gate of `packages` names what it writes outside the package); write the path relative to this directory',
+        },
+      );
+    }
   if (root) return root;
   for (const p of uses) {
     const r = c.ranges.get(formatPath(p));
@@ -81,7 +105,7 @@ function real(dir: string): string {
 }
 
 /**
- * `inputs` of a checked (and expanded) config with each `//` glob written canonically: relative
+ * `inputs` and `outputs` of a checked (and expanded) config with each `//` glob written canonically: relative
  * to the config directory when that is the workspace root (`//x` is then `x`), else as
  * `//<normalised path>`. `workspaceRoot` is set when a `//` glob remains.
  */
@@ -109,7 +133,14 @@ export function resolveRootInputs(
     out.gates = Object.fromEntries(
       Object.entries(value.gates).map(([id, g]) => [
         id,
-        isPlainObject(g) && g.inputs !== undefined ? { ...g, inputs: map(g.inputs) } : g,
+        isPlainObject(g)
+          ? {
+              ...g,
+              ...(g.inputs !== undefined ? { inputs: map(g.inputs) } : {}),
+              // Only a config at the root keeps `//` outputs: there they are the config's own.
+              ...(g.outputs !== undefined ? { outputs: map(g.outputs) } : {}),
+            }
+          : g,
       ]),
     );
   return { value: out, ...(kept ? { workspaceRoot: root.dir } : {}) };

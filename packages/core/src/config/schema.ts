@@ -23,6 +23,7 @@ export type GatehouseFormat =
   | 'image'
   | 'relative-glob'
   | 'input-glob'
+  | 'output-glob'
   | 'evidence-path'
   | 'absolute-path';
 
@@ -100,6 +101,18 @@ const globList = (what: string): SchemaNode => ({
   type: 'array',
   description: `${what} Relative to the config directory; \`!\` negates; may not be absolute or leave the directory.`,
   items: { type: 'string', minLength: 1, 'x-gatehouse-format': 'relative-glob' },
+  default: [],
+});
+
+/**
+ * `outputs`: globs of the config directory; `//` names the workspace root, which only a config
+ * at that root may (where it is the config directory: in a gate of `packages`, the root's
+ * rather than the package's).
+ */
+const outputList = (what: string): SchemaNode => ({
+  type: 'array',
+  description: `${what} Relative to the config directory; \`!\` negates; may not be absolute or leave the directory. In a config at the workspace root, a leading \`//\` names that root, so a gate of \`packages\` can name what a package's build writes there (\`//dist/libs/ui/**\`, see [Monorepos](#monorepos)).`,
+  items: { type: 'string', minLength: 1, 'x-gatehouse-format': 'output-glob' },
   default: [],
 });
 
@@ -244,7 +257,7 @@ const gateProperties: Record<string, SchemaNode> = {
   env: envMap('Plain environment variables for this gate.'),
   secrets: secretList('Secrets this gate reads.'),
   inputs: inputList('Files whose content is part of the cache key.'),
-  outputs: globList('Files the gate produces, visible to gates that need it and to `release`.'),
+  outputs: outputList('Files the gate produces, visible to gates that need it and to `release`.'),
   timeout: timeout('Kill the gate after this long. Default per kind (see below).'),
   mode: {
     type: 'string',
