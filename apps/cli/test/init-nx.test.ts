@@ -3,8 +3,10 @@
  * inferred by a local nx plugin), dependencies nx infers from imports, no package-manager
  * workspace. init writes gates of `packages:` over nx's project graph whose dependencies follow
  * each project's targets' `dependsOn` as nx merges them (nx.json's `targetDefaults`, a project's
- * own): nx's own task graph, where nx has a dependsOn. They pass on the untouched workspace and
- * fail for exactly the project whose target fails.
+ * own): nx's own task graph, where nx has a dependsOn. A build nx writes at the workspace root
+ * (`{workspaceRoot}/dist/{projectRoot}`) is the gate's output (`//dist/libs/ui`), so a cache hit
+ * restores it for the gate that reads it. They pass on the untouched workspace and fail for
+ * exactly the project whose target fails.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -53,13 +55,18 @@ const project = (
     ),
   });
 const OK = 'process.exit(0)';
+// ui's build writes where nx's own executors do by default, outside the project directory;
+// web's build reads it there.
+const UI_BUILD =
+  "require('fs').mkdirSync('dist/libs/ui',{recursive:true});require('fs').writeFileSync('dist/libs/ui/ui.js','1')";
+const WEB_BUILD = "process.exit(require('fs').existsSync('dist/libs/ui/ui.js') ? 0 : 4)";
 const UI = (test: string) =>
   project(
     'ui',
     'libs/ui',
-    { build: OK, lint: OK, test },
+    { build: UI_BUILD, lint: OK, test },
     // Its tests need nothing first, whatever targetDefaults says.
-    { build: { outputs: ['{projectRoot}/out'] }, test: { dependsOn: [] } },
+    { build: { outputs: ['{workspaceRoot}/dist/{projectRoot}'] }, test: { dependsOn: [] } },
   );
 
 const FILES: Record<string, string> = {
@@ -109,7 +116,7 @@ exports.createNodesV2 = [
   'apps/web/project.json': project(
     'web',
     'apps/web',
-    { build: OK, test: OK },
+    { build: WEB_BUILD, test: OK },
     { build: { dependsOn: ['^build', 'typecheck'] } },
   ),
   'apps/web/tsconfig.json': '{}',
@@ -197,7 +204,10 @@ describe('init in an integrated nx workspace', () => {
         kind: 'build',
         packages: {
           script: 'build',
-          overrides: { ui: { outputs: ['out'] }, web: { needs: ['^build', 'web-typecheck'] } },
+          overrides: {
+            ui: { outputs: ['//dist/libs/ui'] },
+            web: { needs: ['^build', 'web-typecheck'] },
+          },
         },
         needs: ['^build'],
         outputs: ['dist'],
@@ -222,7 +232,7 @@ describe('init in an integrated nx workspace', () => {
       'npx --no-install nx run web:build --excludeTaskDependencies --skip-nx-cache',
     );
     expect(byId.get('web-build')!.outputs).toEqual(['apps/web/dist']);
-    expect(byId.get('ui-build')!.outputs).toEqual(['libs/ui/out']);
+    expect(byId.get('ui-build')!.outputs).toEqual(['dist/libs/ui']);
 
     // The same tasks as nx's task graph but util's codegen (not followed, said above); where nx
     // has a dependsOn (targetDefaults', a project's own), the same dependencies; for typecheck
@@ -277,6 +287,25 @@ describe('init in an integrated nx workspace', () => {
       expect(failed.command!.text).toContain('nx run ui:test');
     } finally {
       git('checkout', '-q', '--', 'libs/ui/project.json');
+    }
+  }, 300_000);
+
+  it("gives a dependant's gate the build nx writes at the workspace root, from the cache", async () => {
+    // ui's build is unchanged, web's sources are not: ui-build comes from the cache, which
+    // restores what it wrote at the root (dist/libs/ui), and web's build reads it there.
+    rmSync(join(root, 'dist'), { recursive: true, force: true });
+    const main = join(root, 'apps/web/src/main.ts');
+    const before = readFileSync(main, 'utf8');
+    writeFileSync(main, `${before}// edited\n`);
+    try {
+      const r = await runCli(['run', '--json'], root, ENV);
+      expect(r.code, r.out + r.err).toBe(0);
+      const status = new Map(endsOf(r.out).map((e) => [e.id, e.status]));
+      expect(status.get('ui-build')).toBe('cached');
+      expect(status.get('web-build')).toBe('passed');
+      expect(readFileSync(join(root, 'dist/libs/ui/ui.js'), 'utf8')).toBe('1');
+    } finally {
+      writeFileSync(main, before);
     }
   }, 300_000);
 

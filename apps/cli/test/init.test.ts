@@ -620,6 +620,29 @@ describe('init internals', () => {
     expect(outputsUnder('libs/ui', nx)).toEqual(gate);
   });
 
+  it.each([
+    [['dist/libs/ui'], ['//dist/libs/ui']],
+    [
+      ['dist/libs/ui/**/*.js', '!dist/libs/ui/cache'],
+      ['//dist/libs/ui/**/*.js', '!//dist/libs/ui/cache'],
+    ],
+    [
+      ['libs/ui/dist', 'coverage/libs/ui'],
+      ['dist', '//coverage/libs/ui'],
+    ],
+    // The project directory itself, another project's, one holding a project, the root, above it.
+    [['libs/ui'], null],
+    [['libs/ui/../web/dist'], null],
+    [['libs'], null],
+    [['.'], null],
+    [['../dist/libs/ui'], null],
+  ])(
+    "in a config at the workspace root, nx's build outputs %o as outputs of libs/ui's gate: %o",
+    (nx, gate) => {
+      expect(outputsUnder('libs/ui', nx, { dirs: ['libs/ui', 'libs/web'] })).toEqual(gate);
+    },
+  );
+
   it("nx: each project's needs follow its targets' dependsOn, shared where most agree", () => {
     const all = ['build', 'typecheck', 'test'];
     const pkg = (name: string, deps: string[]) => ({

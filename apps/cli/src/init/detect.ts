@@ -10,9 +10,11 @@ import { basename, delimiter, dirname, join, relative, resolve, sep } from 'node
 import { parse as parseYaml } from 'yaml';
 import {
   discoverWorkspace,
+  findWorkspaceRoot,
   GatehouseError,
   packageManagerOf,
   PACKAGE_MANAGER_FILES,
+  realPathOf,
   workspaceRootAbove,
   usesNxProjects,
   type PackageManagerFacts,
@@ -520,6 +522,7 @@ async function nxProjectFactsOf(
       turbo: null,
       turboWhy: null,
       buildOutputs,
+      configAtRoot: findWorkspaceRoot(dir)?.dir === realPathOf(dir),
       ...(!older
         ? { targetDependsOn }
         : monorepo?.tool === 'nx' && monorepo.dependsOn

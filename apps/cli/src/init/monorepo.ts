@@ -44,6 +44,11 @@ export interface WorkspaceFacts {
    * a target without one is absent. Each project's gates then follow its own.
    */
   targetDependsOn?: Map<string, Record<string, unknown[]>>;
+  /**
+   * nx: whether the config is written at the workspace root (as `//` outputs resolve it), so a
+   * project's build outputs outside its directory can be named from there.
+   */
+  configAtRoot?: boolean;
 }
 
 /** The gates and what to say about them. */
@@ -73,16 +78,29 @@ const some = (names: readonly string[]) =>
 
 /**
  * nx's outputs of a project's build (relative to the workspace root) as outputs of its gate
- * (relative to the project directory), or null when one lies outside that directory, which a
- * gate of `packages:` cannot name, or names the whole directory.
+ * (relative to the project directory), or null when one lies outside that directory or names
+ * the whole directory. With `root` (the config is written at the workspace root), an output
+ * outside the project directory is named from the root (`//dist/libs/ui`) instead, unless it
+ * is, holds or lies in another project's directory (`root.dirs`): restoring it would
+ * overwrite that project's files.
  */
-export function outputsUnder(dir: string, outputs: readonly string[]): string[] | null {
+export function outputsUnder(
+  dir: string,
+  outputs: readonly string[],
+  root?: { dirs: readonly string[] },
+): string[] | null {
   const out: string[] = [];
   for (const o of outputs) {
     const neg = o.startsWith('!');
     const path = posix.normalize((neg ? o.slice(1) : o).replace(/^(\.\/)+/, ''));
-    if (!path.startsWith(`${dir}/`)) return null;
-    const rel = safeRelative(path.slice(dir.length + 1));
+    let rel: string | null = null;
+    if (path.startsWith(`${dir}/`)) rel = safeRelative(path.slice(dir.length + 1));
+    else if (root) {
+      const at = safeRelative(path);
+      const clash = (a: string, d: string) =>
+        d === a || d.startsWith(`${a}/`) || a.startsWith(`${d}/`);
+      if (at !== null && at !== '.' && !root.dirs.some((d) => clash(at, d))) rel = `//${at}`;
+    }
     if (rel === null) return null;
     out.push(neg ? `!${rel}` : rel);
   }
@@ -91,31 +109,39 @@ export function outputsUnder(dir: string, outputs: readonly string[]): string[] 
 
 /**
  * The `outputs` of a build gate over nx projects: each project's build outputs from nx's graph
- * where they lie in the project directory, else `dist/**`. The list most projects share is the
- * gate's; a project with another list gets it in `packages.overrides`.
+ * where they lie in the project directory (or, in a config at the workspace root, elsewhere
+ * under that root: `//dist/libs/ui`), else `dist/**`. The list most projects share is the
+ * gate's; a project with another list gets it in `packages.overrides`. A list naming a path at
+ * the root belongs to one project and is never shared.
  */
 function nxBuildOutputs(
   pkgs: readonly WorkspacePackage[],
   fromNx: ReadonlyMap<string, string[]>,
-): { outputs: string[]; overrides: Record<string, string[]>; comment: string[] } {
+  root: { dirs: readonly string[] } | undefined,
+): { outputs: string[] | null; overrides: Record<string, string[]>; comment: string[] } {
   const per = new Map<string, string[]>();
   const none: string[] = [];
   const outside: string[] = [];
+  const atRoot: string[] = [];
   for (const p of pkgs) {
     const declared = fromNx.get(p.name);
-    const rel = declared ? outputsUnder(p.dir, declared) : null;
+    const rel = declared ? outputsUnder(p.dir, declared, root) : null;
     if (declared && !rel) outside.push(`${p.name} (${declared.join(', ')})`);
     else if (!declared) none.push(p.name);
+    else if (rel!.some((o) => o.replace(/^!/, '').startsWith('//'))) atRoot.push(p.name);
     per.set(p.name, rel ?? ['dist/**']);
   }
+  const rooted = (list: readonly string[]) =>
+    list.some((o) => o.replace(/^!/, '').startsWith('//'));
   const count = new Map<string, number>();
   for (const list of per.values()) {
+    if (rooted(list)) continue;
     const key = JSON.stringify(list);
     count.set(key, (count.get(key) ?? 0) + 1);
   }
   // The most shared list; on a tie, the first project's (by name).
-  let best = JSON.stringify(per.values().next().value);
-  for (const [key, n] of count) if (n > count.get(best)!) best = key;
+  let best: string | null = null;
+  for (const [key, n] of count) if (best === null || n > count.get(best)!) best = key;
   const overrides: Record<string, string[]> = {};
   for (const [name, list] of per) if (JSON.stringify(list) !== best) overrides[name] = list;
   const comment: string[] = [];
@@ -123,13 +149,19 @@ function nxBuildOutputs(
     comment.push(
       "outputs: the build target's `outputs` in nx's graph, relative to each project directory.",
     );
+  if (atRoot.length > 0)
+    comment.push(
+      `outputs: nx writes the build of ${some(atRoot)} outside the project directory, named from the workspace root (\`//\`) in packages.overrides.`,
+    );
   if (none.length > 0)
     comment.push(`outputs: dist/** guessed for ${some(none)}: nx's graph gives no build outputs.`);
   if (outside.length > 0)
     comment.push(
-      `outputs: dist/** guessed for ${some(outside)}: nx writes outside the project directory, which the outputs of a gate of packages cannot name.`,
+      root
+        ? `outputs: dist/** guessed for ${some(outside)}: nx writes into another project's directory or above the workspace root.`
+        : `outputs: dist/** guessed for ${some(outside)}: nx writes outside the project directory, which a gate of packages names (\`//\`) only in a config at the workspace root.`,
     );
-  return { outputs: JSON.parse(best) as string[], overrides, comment };
+  return { outputs: best === null ? null : (JSON.parse(best) as string[]), overrides, comment };
 }
 
 /**
@@ -392,8 +424,12 @@ export function proposeWorkspaceGates(
     if (needs.length > 0) gate.needs = needs;
     let outputsComment: string[] = [];
     if (task === 'build' && nx && ws.buildOutputs) {
-      const o = nxBuildOutputs(pkgs, ws.buildOutputs);
-      gate.outputs = o.outputs;
+      const o = nxBuildOutputs(
+        pkgs,
+        ws.buildOutputs,
+        ws.configAtRoot ? { dirs: ws.packages.map((p) => p.dir) } : undefined,
+      );
+      if (o.outputs) gate.outputs = o.outputs;
       for (const [name, outputs] of Object.entries(o.overrides))
         overrides[name] = { ...overrides[name], outputs };
       outputsComment = o.comment;
