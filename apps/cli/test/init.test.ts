@@ -620,6 +620,41 @@ describe('init internals', () => {
     expect(outputsUnder('libs/ui', nx)).toEqual(gate);
   });
 
+  it("nx: builds that all write at the root (nx's default) get their outputs per project", () => {
+    const pkg = (name: string) => ({
+      name,
+      dir: `libs/${name}`,
+      scripts: {},
+      deps: [],
+      targets: ['build'],
+    });
+    const ws: WorkspaceFacts = {
+      source: 'nx',
+      packages: [pkg('a'), pkg('b')],
+      turbo: null,
+      turboWhy: null,
+      targetDependsOn: new Map(),
+      buildOutputs: new Map([
+        ['a', ['dist/libs/a']],
+        ['b', ['dist/libs/b']],
+      ]),
+      configAtRoot: true,
+    };
+    expect(proposeWorkspaceGates(ws, [])!.gates.build).toEqual({
+      kind: 'build',
+      packages: {
+        script: 'build',
+        overrides: { a: { outputs: ['//dist/libs/a'] }, b: { outputs: ['//dist/libs/b'] } },
+      },
+    });
+    // Below the workspace root, a gate cannot name them: dist/**, said.
+    const below = proposeWorkspaceGates({ ...ws, configAtRoot: false }, [])!;
+    expect(below.gates.build!.outputs).toEqual(['dist/**']);
+    expect(below.comments.build!.join('\n')).toContain(
+      'outputs: dist/** guessed for a (dist/libs/a), b (dist/libs/b): nx writes outside the project directory',
+    );
+  });
+
   it.each([
     [['dist/libs/ui'], ['//dist/libs/ui']],
     [
