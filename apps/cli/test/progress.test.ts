@@ -95,7 +95,7 @@ describe('progress', () => {
       vi.advanceTimersByTime(59_000);
       expect(s.chunks.join('')).not.toContain('still running');
       vi.advanceTimersByTime(61_000);
-      r.onEvent({ type: 'setup-end', at: now(), ok: true, durationMs: 120_000, cached: false });
+      // No setup-end yet (the Docker executor sends it after the build): a gate's start ends it.
       r.onEvent({ type: 'gate-start', at: now(), id: 'lint' });
       r.onEvent({ type: 'gate-start', at: now(), id: 'unit' });
       vi.advanceTimersByTime(30_000);

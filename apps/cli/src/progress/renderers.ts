@@ -82,6 +82,8 @@ export function lineRenderer(
           running.delete('setup');
           break;
         case 'gate-start':
+          // Gates start after setup: the Docker executor says setup ended only with the build.
+          running.delete('setup');
           started(e.id, e.at);
           break;
         case 'gate-end':
