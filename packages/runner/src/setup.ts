@@ -75,7 +75,7 @@ export function setupUnneeded(ctx: RunContext, gates: number): SetupDone {
     type: 'message',
     at,
     level: 'info',
-    text: `setup not run: the result${gates === 1 ? '' : 's'} of ${gates === 1 ? 'the gate' : `all ${gates} gates`} ${gates === 1 ? 'is' : 'are'} in the cache`,
+    text: `setup not run: the result${gates === 1 ? ' of the gate is' : `s of ${gates === 2 ? 'both' : `all ${gates}`} gates are`} in the cache`,
   });
   return {
     failure: null,
