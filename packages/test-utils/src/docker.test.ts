@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ensureBaseImage, requireDocker } from './docker.js';
+import { ensureBaseImage, hostYarnDir, requireDocker } from './docker.js';
 
 const run = promisify(execFile);
 const hasDocker = await requireDocker('the test base image tests');
@@ -39,5 +39,14 @@ describe.skipIf(!hasDocker)('ensureBaseImage', () => {
         ])
       ).split('\n'),
     ).toEqual(['1000', '1777', 'ca', '']);
+  }, 600_000);
+
+  it("with the host's yarn: `yarn` runs Yarn classic, in an image of its own tag", async () => {
+    const plain = await ensureBaseImage();
+    const tag = await ensureBaseImage({ yarn: await hostYarnDir() });
+    expect(tag).not.toBe(plain);
+    expect((await inImage(tag, ['yarn', '--version'])).trim()).toMatch(/^1\.\d+\.\d+$/);
+    expect((await inImage(tag, ['yarnpkg', '--version'])).trim()).toMatch(/^1\.\d+\.\d+$/);
+    await expect(inImage(plain, ['sh', '-c', 'command -v yarn'])).rejects.toThrow();
   }, 600_000);
 });

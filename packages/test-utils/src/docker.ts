@@ -73,6 +73,13 @@ export interface BaseImageSources {
    */
   pnpm: string | null;
   /**
+   * A Yarn classic package directory (e.g. the host's, {@link hostYarnDir}) installed in the
+   * image with its `yarn`/`yarnpkg` commands, for yarn projects. `null` leaves yarn out (node
+   * images ship Yarn 1, this image does not unless asked, so other images keep their tag).
+   * @default null
+   */
+  yarn: string | null;
+  /**
    * Native binaries or addons whose shared libraries the image must also hold (only the
    * libraries are copied): nx's native binding, for one, needs glibc's `libutil`, which node
    * does not, and without it nx spins instead of failing.
@@ -104,6 +111,7 @@ async function defaultSources(): Promise<BaseImageSources> {
     shell: (await exists('/usr/bin/dash')) ? '/usr/bin/dash' : null,
     awk: null,
     pnpm: null,
+    yarn: null,
     librariesOf: [],
   };
 }
@@ -155,6 +163,7 @@ async function inputsHash(src: BaseImageSources, libs: string[]): Promise<string
   // Only a chosen awk changes the hash, so images built before this option keep their tag.
   if (src.awk) hash.update(`awk ${await fileSha256(src.awk)}\n`);
   if (src.pnpm) hash.update(`pnpm ${await readFile(join(src.pnpm, 'package.json'), 'utf8')}\n`);
+  if (src.yarn) hash.update(`yarn ${await readFile(join(src.yarn, 'package.json'), 'utf8')}\n`);
   for (const bin of src.coreutils) hash.update(`coreutils ${bin} ${await fileSha256(bin)}\n`);
   for (const lib of libs) hash.update(`lib ${lib} ${await fileSha256(lib)}\n`);
   return hash.digest('hex').slice(0, 16);
@@ -229,6 +238,15 @@ async function buildRootfs(root: string, src: BaseImageSources, libs: string[]):
     await symlink('../lib/node_modules/pnpm/bin/pnpx.cjs', join(root, 'usr/local/bin/pnpx'));
   }
 
+  if (src.yarn) {
+    await cp(src.yarn, join(root, 'usr/local/lib/node_modules/yarn'), {
+      recursive: true,
+      dereference: true,
+    });
+    await symlink('../lib/node_modules/yarn/bin/yarn.js', join(root, 'usr/local/bin/yarn'));
+    await symlink('../lib/node_modules/yarn/bin/yarn.js', join(root, 'usr/local/bin/yarnpkg'));
+  }
+
   await copyFile(src.caBundle, join(root, 'etc/ssl/certs/ca-certificates.crt'));
   await writeFile(join(root, 'etc/passwd'), PASSWD);
   await writeFile(join(root, 'etc/group'), GROUP);
@@ -241,7 +259,8 @@ async function buildRootfs(root: string, src: BaseImageSources, libs: string[]):
 
 /**
  * The offline base image for Docker tests, built once per host (inputs hashed into the tag).
- * Contains dash as `/bin/sh`, busybox (cat, tee, sleep, …), GNU `timeout`/`date`/`env`, `node`, `npm`, `npx`,
+ * Contains dash as `/bin/sh`, busybox (cat, tee, sleep, …), GNU `timeout`/`date`/`env`, `node`, `npm`, `npx`
+ * (and `pnpm`, `yarn` when their sources are given),
  * users `root` and `node` (uid 1000), `/tmp` (1777) and the host's CA bundle.
  * @returns the tag, `gatehouse-test-base:<hash>`
  */
@@ -282,6 +301,34 @@ export async function hostPnpmDir(): Promise<string> {
   const dir = join(stdout.trim(), 'pnpm');
   if (!(await exists(join(dir, 'bin/pnpm.cjs'))))
     throw new Error(`no pnpm in ${dir}: install it with \`npm i -g pnpm\` (scripts/setup.sh does)`);
+  return dir;
+}
+
+/**
+ * The package directory of the `yarn` on the host's `PATH` (Yarn classic, as scripts/setup.sh
+ * installs it with npm), found through the command's link, so a yarn installed under another
+ * prefix is found too.
+ */
+export async function hostYarnDir(): Promise<string> {
+  const { stdout } = await execFileAsync('sh', ['-c', 'command -v yarn'], {
+    encoding: 'utf8',
+  }).catch(() => ({ stdout: '' }));
+  const bin = stdout.trim();
+  if (!bin)
+    throw new Error('no yarn on PATH: install it with `npm i -g yarn@1` (scripts/setup.sh does)');
+  const dir = dirname(dirname(await realpath(bin)));
+  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8').catch(() => '{}')) as {
+    name?: string;
+    version?: string;
+  };
+  if (
+    pkg.name !== 'yarn' ||
+    !pkg.version?.startsWith('1.') ||
+    !(await exists(join(dir, 'bin/yarn.js')))
+  )
+    throw new Error(
+      `${bin} is not Yarn classic from npm (${dir}: ${pkg.name ?? 'no package.json'}@${pkg.version ?? '?'}): install it with \`npm i -g yarn@1\` (scripts/setup.sh does)`,
+    );
   return dir;
 }
 

@@ -8,7 +8,7 @@
  * that asks, for quick runs of a few files.
  */
 import { ensureBrowserImage } from './browser-image.js';
-import { dockerAvailable, ensureBaseImage, hostPnpmDir } from './docker.js';
+import { dockerAvailable, ensureBaseImage, hostPnpmDir, hostYarnDir } from './docker.js';
 
 function say(line: string): void {
   process.stderr.write(`[test images] ${line}\n`);
@@ -36,7 +36,9 @@ export default async function setup(): Promise<void> {
     ensureBaseImage({ awk: '/usr/bin/mawk' }),
     ensureBrowserImage({ log: say }),
   ]);
-  // With pnpm, for the pnpm workspace fixture (after the others: it needs the host's pnpm).
+  // With pnpm, for the pnpm workspace fixture (after the others: it needs the host's pnpm),
+  // and with yarn, for the yarn workspace fixture.
   tags.push(await ensureBaseImage({ pnpm: await hostPnpmDir() }));
+  tags.push(await ensureBaseImage({ yarn: await hostYarnDir() }));
   say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${tags.join(', ')}`);
 }

@@ -8,6 +8,7 @@ export {
   DOCKER_TEST_TIMEOUT_MS,
   DOCKER_IDLE_LIMIT_MS,
   hostPnpmDir,
+  hostYarnDir,
 } from './docker.js';
 export type { BaseImageSources } from './docker.js';
 export { hostileString, HOSTILE_FRAGMENTS } from './hostile.js';
