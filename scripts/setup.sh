@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: pnpm (pinned), dependencies, the remote cache server of the tests
+# Sets up a fresh clone: pnpm and Yarn classic (pinned), dependencies, the remote cache server of the tests
 # (tools/turborepo-remote-cache), build.
 #   bash scripts/setup.sh            # Node side only
 #   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium, rsync), a running
@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
+# Yarn classic, for the yarn workspace fixture of the verdict-equivalence suite (its own scripts
+# and gates run `yarn`; the Docker test image copies this install).
+YARN_VERSION=1.22.22
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -43,6 +46,11 @@ fi
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
   log "installing pnpm@$PNPM_VERSION"
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+if ! command -v yarn >/dev/null 2>&1 || [ "$(yarn --version)" != "$YARN_VERSION" ]; then
+  log "installing yarn@$YARN_VERSION"
+  # yarn's preinstall script only removes old Windows installs: npm 11 skips it, and says so.
+  npm install -g "yarn@$YARN_VERSION" --loglevel=error >/dev/null
 fi
 log "installing dependencies"
 pnpm install --frozen-lockfile --reporter=silent
