@@ -95,7 +95,8 @@ const NONE: Fault = {
  * React + Vite single-page app: ESLint 8 called with `--ext js,jsx src --max-warnings 0`,
  * Vitest with coverage thresholds in vite.config.js, pa11y-ci over the app served by
  * `vite preview`, the page shell in the root `index.html`, and both a yarn and an npm
- * lockfile (yarn is not installed on the test machines, so npm is the one to use).
+ * lockfile, with `packageManager` naming npm (the test machines have yarn too: without the
+ * field `init` would take yarn, which the browser image does not have).
  */
 export const viteSpa: FixtureSource = {
   name: 'vite-spa',
