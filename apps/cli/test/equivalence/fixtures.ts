@@ -8,6 +8,7 @@ import {
   ensureBaseImage,
   ensureBrowserImage,
   hostPnpmDir,
+  hostYarnDir,
   type BaseImageSources,
 } from '@gatehouse-ci/test-utils';
 import { STOREFRONT } from '../e2e/helpers.js';
@@ -39,16 +40,21 @@ function commandEdit(from: string, to: string): Fault {
 }
 
 /** A `run` with a typo added in gatehouse.yml to a gate of `packages:` (each package's gate fails). */
-function packageRunTypo(script: string, typo: string, fails: string[]): Fault {
+function packageRunTypo(
+  script: string,
+  typo: string,
+  fails: string[],
+  manager: 'npm' | 'yarn' = 'npm',
+): Fault {
   return {
     id: 'config-run',
-    what: `a \`run\` added in gatehouse.yml to a gate of packages, with a typo (\`npm run ${typo}\`)`,
+    what: `a \`run\` added in gatehouse.yml to a gate of packages, with a typo (\`${manager} run ${typo}\`)`,
     plant: (dir) =>
       replaceIn(
         dir,
         'gatehouse.yml',
         `    packages: { script: ${script} }\n`,
-        `    packages: { script: ${script} }\n    run: npm run ${typo}\n`,
+        `    packages: { script: ${script} }\n    run: ${manager} run ${typo}\n`,
       ),
     expect: 'failed',
     configOnly: true,
@@ -67,19 +73,27 @@ function sourceEdit(
   return { id, what, plant: (dir) => replaceIn(dir, file, from, to), expect: 'failed', ...gates };
 }
 
-/** A workspace whose `gatehouse.yml` is committed as `init` wrote it, checked with npm's scripts. */
+/**
+ * A workspace whose `gatehouse.yml` is committed as `init` wrote it, checked with the root's
+ * `lint`, `build` and `test` scripts run by its package manager (npm unless said).
+ */
 function npmWorkspaceFixture(
   name: string,
   faults: Fault[],
-  image: Partial<BaseImageSources> = {},
+  image: Partial<BaseImageSources> | (() => Promise<Partial<BaseImageSources>>) = {},
+  manager: 'npm' | 'yarn' = 'npm',
 ): FixtureSource {
   return {
     name,
     source: join(HERE, `fixtures/${name}`),
     init: true,
     initCommitted: true,
-    own: [{ script: 'npm run lint' }, { script: 'npm run build' }, { script: 'npm test' }],
-    image: () => ensureBaseImage(image),
+    own: [
+      { script: `${manager} run lint` },
+      { script: `${manager} run build` },
+      { script: `${manager} test` },
+    ],
+    image: async () => ensureBaseImage(typeof image === 'function' ? await image() : image),
     faults: [NONE, ...faults],
   };
 }
@@ -288,6 +302,59 @@ export const npmWorkspaces = npmWorkspaceFixture('npm-workspaces', [
   ),
   packageRunTypo('lint', 'lynt', ['units-lint', 'format-lint', 'shelf-report-lint']),
 ]);
+
+/**
+ * Yarn classic workspaces (object-form `package.json#workspaces.packages`: `libs/*`, `apps/*`;
+ * `yarn.lock`, no task runner, root scripts `yarn workspaces run …`): two libs and an app that
+ * depends on both, each linted with Biome, built into `dist/` with build-time defines, and
+ * tested with `node --test`. The Docker columns' image has the host's yarn. Its `gatehouse.yml`
+ * is committed as `init` wrote it (with yarn installed: `yarn install --frozen-lockfile`).
+ */
+export const yarnWorkspaces = npmWorkspaceFixture(
+  'yarn-workspaces',
+  [
+    sourceEdit(
+      'failing-test',
+      "a bug in the app's source (apps/statement/src) that only its own test catches",
+      'apps/statement/src/index.js',
+      ['.sort((a, b) => b[1] - a[1])', '.sort((a, b) => a[1] - b[1])'],
+      {
+        rerun: ['ledger-statement-build', 'ledger-statement-test'],
+        fails: ['ledger-statement-test'],
+      },
+    ),
+    sourceEdit(
+      'build-break',
+      "a lib's build script loses the define its source needs (its own build fails)",
+      'libs/decimal/package.json',
+      ['"node ../../tools/build.mjs POINT=."', '"node ../../tools/build.mjs"'],
+      { rerun: ['decimal-build'], fails: ['decimal-build'] },
+    ),
+    sourceEdit(
+      'sibling-edit',
+      "a lib's build define changes (its own and its dependant lib's tests pass; the app's test fails)",
+      'libs/decimal/package.json',
+      ['POINT=.', 'POINT=,'],
+      {
+        rerun: ['decimal-build', 'decimal-test', 'tally-test', 'ledger-statement-test'],
+        fails: ['ledger-statement-test'],
+      },
+    ),
+    sourceEdit(
+      'lint-error',
+      'Biome error (`debugger`) in a lib that others import (libs/tally/src)',
+      'libs/tally/src/index.js',
+      [
+        'export function balances(entries) {\n',
+        'export function balances(entries) {\n  debugger;\n',
+      ],
+      { rerun: ['tally-lint'], fails: ['tally-lint'] },
+    ),
+    packageRunTypo('lint', 'lnit', ['decimal-lint', 'tally-lint', 'ledger-statement-lint'], 'yarn'),
+  ],
+  async () => ({ yarn: await hostYarnDir() }),
+  'yarn',
+);
 
 /** nx's native binding for this machine, as the repository installed it (plugins/nx uses nx). */
 const NX_NATIVE = join(
