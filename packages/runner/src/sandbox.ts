@@ -33,7 +33,16 @@ import {
   rm,
   writeFile,
 } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
+import {
+  basename,
+  delimiter,
+  dirname,
+  isAbsolute,
+  join,
+  normalize,
+  relative,
+  resolve,
+} from 'node:path';
 import {
   GatehouseError,
   PACKAGE_MANAGER_FILES,
@@ -484,8 +493,14 @@ async function hostMounts(
   const extra = new Set<string>();
   const nodePrefix = dirname(dirname(await realpath(process.execPath)));
   extra.add(nodePrefix);
-  for (const dir of (env.PATH ?? '').split(delimiter))
-    if (isAbsolute(dir)) extra.add(normalize(dir));
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const d = normalize(dir);
+    extra.add(d);
+    // A prefix keeps its programs in bin/ as links into its lib/ (npm -g, yarn, nvm's Node):
+    // show the prefix, or the links dangle. Never one that holds the project (skipped below).
+    if (basename(d) === 'bin' && dirname(d) !== '/') extra.add(dirname(d));
+  }
 
   const home = env.HOME && isAbsolute(env.HOME) ? normalize(env.HOME) : null;
   const homeShown =

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatehouseError, type GateResult, type RunReport } from '@gatehouse-ci/core';
 import { gate, requireBwrap } from '@gatehouse-ci/test-utils';
@@ -193,6 +202,30 @@ describe.skipIf(!hasBwrap)('run --sandbox (bubblewrap)', () => {
     expect(text).toMatch(/token=\S+ plain=p/);
     expect(text).not.toContain(canary);
     expect(processesWith(`PROBE=sbx-${process.pid}`)).toEqual([]);
+  });
+
+  it("shows a PATH directory's prefix, so a tool linked from bin/ into lib/ runs", async () => {
+    dir = await project({ 'a.txt': 'a\n' });
+    // A tool installed under a prefix outside the system directories, as `npm i -g --prefix`
+    // lays it out: bin/tool is a link to ../lib/tool/run.sh.
+    const prefix = mkdtempSync(join(tmpdir(), 'gh-prefix-'));
+    try {
+      mkdirSync(join(prefix, 'bin'));
+      mkdirSync(join(prefix, 'lib', 'tool'), { recursive: true });
+      writeFileSync(join(prefix, 'lib', 'tool', 'run.sh'), '#!/bin/sh\necho tool ran\n', {
+        mode: 0o755,
+      });
+      symlinkSync('../lib/tool/run.sh', join(prefix, 'bin', 'tool'));
+      const p = pipe(dir, [gate('t', { run: 'tool && cat a.txt', inputs: ['a.txt'] })]);
+      const { report } = await run(p, {
+        sandbox: true,
+        env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME },
+      });
+      expect(status(report)).toEqual({ t: 'passed' });
+      expect(log(result(report, 't'))).toBe('tool ran\na\n');
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
   });
 
   it('never replays a result recorded outside the sandbox, and caches its own passes', async () => {
