@@ -4,9 +4,8 @@
  */
 import { rm } from 'node:fs/promises';
 import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
-import type { GateExplanation } from './explain.js';
 import { nowIso, type RunContext } from './context.js';
-import { missReasons } from './explain.js';
+import { missReasons, type GateExplanation } from './explain.js';
 import type { GateKeys } from './keys.js';
 import type { GateManifest } from './manifest.js';
 import { markRemote } from './remote-cache.js';
