@@ -111,16 +111,16 @@ export async function mergeReports(
   const judged: GateResult[] = [];
   const rejected = new Set<string>();
   for (const r of results) {
+    // The commit this result must be of, when it can be checked (a Docker export names none).
+    const merging = opts.git?.commit && !unchecked.has(r) ? opts.git.commit : null;
     const j = await judgeShard(pipeline, r, {
       ...(opts.rootDir ? { rootDir: opts.rootDir } : {}),
-      ...(opts.git?.commit && !unchecked.has(r) && !opts.anyCommit
-        ? { commit: opts.git.commit }
-        : {}),
+      ...(merging && !opts.anyCommit ? { commit: merging } : {}),
     });
     const at = r.git?.commit;
-    if (opts.anyCommit && opts.git?.commit && !unchecked.has(r) && at !== opts.git.commit)
+    if (merging && opts.anyCommit && at !== merging)
       j.result.reason ??= at
-        ? `run at commit ${at.slice(0, 12)}, not at ${opts.git.commit.slice(0, 12)} (accepted with --any-commit)`
+        ? `run at commit ${at.slice(0, 12)}, not at ${merging.slice(0, 12)} (accepted with --any-commit)`
         : `names no commit (accepted with --any-commit)`;
     judged.push(j.result);
     if (j.rejected !== null) rejected.add(r.id);
