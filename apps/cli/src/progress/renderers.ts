@@ -75,28 +75,6 @@ export function lineRenderer(
     kind: 'lines',
     onEvent(e) {
       switch (e.type) {
-        case 'setup-start':
-          started('setup', e.at);
-          break;
-        case 'setup-end':
-          running.delete('setup');
-          break;
-        case 'gate-start':
-          // Gates start after setup: the Docker executor says setup ended only with the build.
-          running.delete('setup');
-          started(e.id, e.at);
-          break;
-        case 'gate-end':
-          running.delete(e.id);
-          break;
-        case 'run-end':
-          running.clear();
-          stop();
-          break;
-        default:
-          break;
-      }
-      switch (e.type) {
         case 'run-start':
           w(
             e.at,
@@ -104,9 +82,11 @@ export function lineRenderer(
           );
           break;
         case 'setup-start':
+          started('setup', e.at);
           w(e.at, '▶ setup started');
           break;
         case 'setup-end':
+          running.delete('setup');
           w(
             e.at,
             e.cached
@@ -115,15 +95,23 @@ export function lineRenderer(
           );
           break;
         case 'gate-start':
+          // Gates start after setup: the Docker executor says setup ended only with the build.
+          running.delete('setup');
+          started(e.id, e.at);
           w(e.at, `${paint('blue', '▶')} ${e.id} started`);
           break;
         case 'gate-end': {
+          running.delete(e.id);
           const [first, ...rest] = describeEnd(e.result).split(' ');
           w(e.at, [symbol(e.result.status, first!), ...rest].join(' '));
           break;
         }
         case 'message':
           w(e.at, `${e.level === 'info' ? 'ℹ' : '⚠'} ${e.text}`);
+          break;
+        case 'run-end':
+          running.clear();
+          stop();
           break;
         default:
           break;
