@@ -8,6 +8,7 @@
 import { posix } from 'node:path';
 import {
   dependenciesOf,
+  isPlainObject,
   packageSlugs,
   type UserGate,
   type Workspace,
@@ -179,7 +180,7 @@ export function nxDependsOn(list: unknown[]): { needs: string[]; other: string[]
     if (typeof d === 'string') {
       if (plain(d.startsWith('^') ? d.slice(1) : d)) needs.push(d);
       else other.push(d);
-    } else if (isObject(d) && plain(d.target)) {
+    } else if (isPlainObject(d) && plain(d.target)) {
       if (d.projects === 'dependencies' || (d.projects === undefined && d.dependencies === true))
         needs.push(`^${d.target}`);
       else if (d.projects === undefined || d.projects === 'self') needs.push(d.target);
@@ -188,9 +189,6 @@ export function nxDependsOn(list: unknown[]): { needs: string[]; other: string[]
   }
   return { needs, other };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The needs of one nx project's gate of a task, before they are shared in the gate or overridden. */
 interface ProjectNeeds {
