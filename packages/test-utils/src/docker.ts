@@ -33,7 +33,7 @@ const execFileAsync = promisify(execFile);
 export const BASE_IMAGE_REPOSITORY = 'gatehouse-test-base';
 
 /** Bump when the recipe below changes in a way the input hashes cannot see. */
-const RECIPE_VERSION = '2';
+const RECIPE_VERSION = '3';
 
 /** Where the host's files come from. Overridable for odd hosts; defaults match Debian. */
 export interface BaseImageSources {
@@ -288,8 +288,12 @@ export async function ensureBaseImage(sources: Partial<BaseImageSources> = {}): 
     changes: [
       `ENV PATH=${BASE_IMAGE_PATH}`,
       'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
-      // A fixture's `npm ci` in a build reaches the registry from a container: ride out a
-      // slow or briefly unreachable registry instead of failing a verdict cell for it.
+      // A fixture's `npm ci` in a build reaches the registry from a container: take what the
+      // build's npm cache mount already holds without asking the registry again, and ride out
+      // a slow or briefly unreachable registry (a stalled request is retried after a minute)
+      // instead of failing a verdict cell for it.
+      'ENV npm_config_prefer_offline=true',
+      'ENV npm_config_fetch_timeout=60000',
       'ENV npm_config_fetch_retries=6',
       'ENV npm_config_fetch_retry_mintimeout=2000',
       'ENV npm_config_fetch_retry_maxtimeout=120000',
