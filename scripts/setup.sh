@@ -14,6 +14,13 @@ YARN_VERSION=1.22.22
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# The registries' bad minutes should cost a retry, not the run: npm and pnpm give up on a
+# stalled request after a minute and retry a failed fetch up to 6 times; apt retries 3 times.
+export npm_config_fetch_timeout="${npm_config_fetch_timeout:-60000}"
+export npm_config_fetch_retries="${npm_config_fetch_retries:-6}"
+export npm_config_fetch_retry_maxtimeout="${npm_config_fetch_retry_maxtimeout:-120000}"
+APT_RETRY=(-o Acquire::Retries=3)
+
 if [ "${1:-}" = "--system" ]; then
   need=()
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
@@ -28,8 +35,8 @@ if [ "${1:-}" = "--system" ]; then
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    apt-get "${APT_RETRY[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get "${APT_RETRY[@]}" install -y -qq "${need[@]}" >/dev/null
   fi
   bash scripts/start-dockerd.sh
   # gitlab-ci-local and the Node 22 it needs, in their own folder outside the pnpm workspace.
