@@ -114,6 +114,7 @@ export {
   detectNodeToolchain,
   nodeVersionOfImage,
   packageManagerOf,
+  packageManagerRunBy,
   PACKAGE_MANAGER_FILES,
   workspaceRootAbove,
   type NodeToolchain,

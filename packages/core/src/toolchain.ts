@@ -33,15 +33,65 @@ export const PACKAGE_MANAGER_FILES = [
   'npm-shrinkwrap.json',
 ] as const;
 
+type ManagerName = PackageManagerFacts['name'];
+
+/** What a command word runs: `npx` is npm's, `pnpx` pnpm's, `yarnpkg` yarn's. */
+const MANAGER_WORDS: Readonly<Record<string, ManagerName>> = {
+  npm: 'npm',
+  npx: 'npm',
+  pnpm: 'pnpm',
+  pnpx: 'pnpm',
+  yarn: 'yarn',
+  yarnpkg: 'yarn',
+};
+
+/** Commands that only prepare the shell for the one that installs. */
+const PREPARING = new Set(['cd', 'set', 'export', 'true', ':']);
+
 /**
- * The package manager of a project: the lockfile of the one `packageManager` declares,
- * else the first lockfile found (pnpm, yarn, npm), else the declared one, else npm.
+ * The package manager a setup command runs, read from its first command: leading `VAR=value`
+ * assignments (and `env`) are skipped, and so are commands that only prepare the shell
+ * (`cd x &&`, `set -e`, `export …`, `corepack enable &&`, comment lines). `npm`/`npx` → npm,
+ * `pnpm` → pnpm, `yarn` → yarn; `corepack pnpm …` runs pnpm, and `npx pnpm@10 install` too (npx
+ * runs the manager it names). Null when the first command runs none of them (`make deps`).
+ */
+export function packageManagerRunBy(run: string): ManagerName | null {
+  for (const command of run.split(/&&|\|\||[;|\n]/)) {
+    const words = command.trim().split(/\s+/).filter(Boolean);
+    while (words.length > 0 && (words[0] === 'env' || /^[A-Za-z_]\w*=/.test(words[0]!))) {
+      words.shift();
+    }
+    const [first, second] = words;
+    if (first === undefined || first.startsWith('#') || PREPARING.has(first)) continue;
+    if (first === 'corepack') {
+      if (second === 'enable') continue;
+      return MANAGER_WORDS[second ?? ''] ?? null;
+    }
+    if (first === 'npx') {
+      const named = /^(npm|pnpm|yarn)(?:@\S*)?$/.exec(
+        words.find((w, i) => i > 0 && !w.startsWith('-')) ?? '',
+      );
+      return (named?.[1] as ManagerName | undefined) ?? 'npm';
+    }
+    return MANAGER_WORDS[first] ?? null;
+  }
+  return null;
+}
+
+/**
+ * The package manager of a project: the lockfile of the one `packageManager` declares (what
+ * corepack enforces), else, when lockfiles of more than one manager are there, the lockfile of
+ * the one the setup runs ({@link packageManagerRunBy}), else the first lockfile found (pnpm,
+ * yarn, npm), else the declared one, else npm. The setup only chooses among the lockfiles
+ * present: a single lockfile decides even when the setup runs another manager.
  * @param packageManager the `packageManager` field of package.json, if any
  * @param present which of {@link PACKAGE_MANAGER_FILES} exist at the root
+ * @param setupRuns the package manager the config's `setup.run` runs, if known
  */
 export function packageManagerOf(
   packageManager: unknown,
   present: ReadonlySet<string>,
+  setupRuns: ManagerName | null = null,
 ): PackageManagerFacts {
   const declared = typeof packageManager === 'string' ? packageManager : '';
   const declaredName = /^(npm|pnpm|yarn)@/.exec(declared)?.[1] as
@@ -53,11 +103,19 @@ export function packageManagerOf(
   if (present.has('yarn.lock')) locks.push(['yarn', 'yarn.lock']);
   if (present.has('package-lock.json')) locks.push(['npm', 'package-lock.json']);
   if (present.has('npm-shrinkwrap.json')) locks.push(['npm', 'npm-shrinkwrap.json']);
-  const pick = locks.find(([n]) => n === declaredName) ?? locks[0];
+  const byDeclared = locks.find(([n]) => n === declaredName);
+  const ambiguous = new Set(locks.map(([n]) => n)).size > 1;
+  const bySetup = ambiguous ? locks.find(([n]) => n === setupRuns) : undefined;
+  const pick = byDeclared ?? bySetup ?? locks[0];
   if (pick) {
     const [name, lockfile] = pick;
     const others = locks.filter((l) => l[1] !== lockfile).map((l) => l[1]);
-    const reason = `${lockfile} found${declaredName === name ? ` (packageManager: ${declared})` : ''}${
+    const why = byDeclared
+      ? ` (packageManager: ${declared})`
+      : bySetup
+        ? ` (setup runs ${name})`
+        : '';
+    const reason = `${lockfile} found${why}${
       others.length ? `; also found ${others.join(', ')}, ignored` : ''
     }`;
     return {
@@ -183,22 +241,31 @@ function managerFilesIn(dir: string): Set<string> {
  * workspace root, else from `engines.node` of the config directory's package.json, then the
  * root's: a version file pins the Node the project is developed on, `engines` only a range.
  * `lookAbove: false` reads the config directory only (a CI checkout whose top it is).
+ * `setupRun`, the config's `setup.run`, chooses among lockfiles of several managers when
+ * `packageManager` does not ({@link packageManagerOf}): the CI cache is then the one the
+ * setup's install fills.
  */
 export function detectNodeToolchain(
   rootDir: string,
   image: string,
   lookAbove = true,
+  setupRun: string | null = null,
 ): NodeToolchain {
   const pkg = readJson(join(rootDir, 'package.json'));
   const present = managerFilesIn(rootDir);
   const ws = lookAbove ? workspaceRootAbove(rootDir) : null;
   const rootPkg = ws ? readJson(join(ws.dir, 'package.json')) : {};
-  let packageManager = packageManagerOf(pkg.packageManager, present);
+  const setupRuns = setupRun === null ? null : packageManagerRunBy(setupRun);
+  let packageManager = packageManagerOf(pkg.packageManager, present, setupRuns);
   let packageManagerDir = '';
   let declaredDir: string | null = typeof pkg.packageManager === 'string' ? '' : null;
   if (ws && packageManager.lockfile === null && !present.has('.yarnrc.yml')) {
     const rootPresent = managerFilesIn(ws.dir);
-    const fromRoot = packageManagerOf(rootPkg.packageManager ?? pkg.packageManager, rootPresent);
+    const fromRoot = packageManagerOf(
+      rootPkg.packageManager ?? pkg.packageManager,
+      rootPresent,
+      setupRuns,
+    );
     if (rootPresent.size > 0 || typeof rootPkg.packageManager === 'string') {
       packageManager = {
         ...fromRoot,

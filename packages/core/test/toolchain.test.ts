@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectNodeToolchain, nodeVersionOfImage, packageManagerOf } from '../src/index.js';
+import {
+  detectNodeToolchain,
+  nodeVersionOfImage,
+  packageManagerOf,
+  packageManagerRunBy,
+} from '../src/index.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -76,6 +81,27 @@ describe('packageManagerOf', () => {
   });
 });
 
+describe('packageManagerRunBy', () => {
+  it.each([
+    ['npm ci', 'npm'],
+    ['npx --yes playwright install', 'npm'],
+    ['npx pnpm@10.34.8 install --frozen-lockfile', 'pnpm'],
+    ['pnpm install --frozen-lockfile', 'pnpm'],
+    ['yarn install --immutable', 'yarn'],
+    ['corepack pnpm install', 'pnpm'],
+    ['corepack enable && pnpm install', 'pnpm'],
+    ['CI=1 NODE_ENV=test npm ci', 'npm'],
+    ['env HUSKY=0 yarn', 'yarn'],
+    ['cd ../.. && pnpm install', 'pnpm'],
+    ['set -eu\n# dependencies\nnpm ci --ignore-scripts\nnpm run build', 'npm'],
+    ['make deps && npm ci', null],
+    ['./install.sh', null],
+    ['', null],
+  ])('%j → %s', (run, name) => {
+    expect(packageManagerRunBy(run)).toBe(name);
+  });
+});
+
 describe('detectNodeToolchain', () => {
   it('takes Node from an official node image first, then .nvmrc, .node-version, engines', async () => {
     const all = await project({
@@ -107,6 +133,87 @@ describe('detectNodeToolchain', () => {
       node: { kind: 'none' },
       packageManager: { name: 'npm' },
     });
+  });
+
+  it("chooses among several managers' lockfiles by what the setup runs", async () => {
+    const stale = await project({
+      'package.json': '{}',
+      'yarn.lock': '',
+      'package-lock.json': '{}',
+    });
+    expect(detectNodeToolchain(stale, 'node:22', true, 'npm ci').packageManager).toEqual({
+      name: 'npm',
+      lockfile: 'package-lock.json',
+      yarnBerry: false,
+      reason: 'package-lock.json found (setup runs npm); also found yarn.lock, ignored',
+      declared: null,
+    });
+    const three = await project({
+      'package.json': '{}',
+      'pnpm-lock.yaml': '',
+      'yarn.lock': '',
+      'package-lock.json': '{}',
+    });
+    expect(
+      detectNodeToolchain(three, 'node:22', true, 'pnpm install --frozen-lockfile').packageManager,
+    ).toMatchObject({
+      name: 'pnpm',
+      lockfile: 'pnpm-lock.yaml',
+      reason:
+        'pnpm-lock.yaml found (setup runs pnpm); also found yarn.lock, package-lock.json, ignored',
+    });
+    expect(detectNodeToolchain(three, 'node:22', true, 'yarn').packageManager).toMatchObject({
+      name: 'yarn',
+      lockfile: 'yarn.lock',
+    });
+    // packageManager names a manager without a lockfile here: the setup chooses.
+    const elsewhere = await project({
+      'package.json': '{"packageManager":"yarn@1.22.22"}',
+      'pnpm-lock.yaml': '',
+      'package-lock.json': '{}',
+    });
+    expect(detectNodeToolchain(elsewhere, 'node:22', true, 'npm ci').packageManager).toMatchObject({
+      name: 'npm',
+      lockfile: 'package-lock.json',
+    });
+  });
+
+  it('lets packageManager, a single lockfile, or no setup hint decide as before', async () => {
+    // packageManager names pnpm and its lockfile is there: corepack would run pnpm.
+    const declared = await project({
+      'package.json': '{"packageManager":"pnpm@10.12.1"}',
+      'pnpm-lock.yaml': '',
+      'package-lock.json': '{}',
+    });
+    expect(detectNodeToolchain(declared, 'node:22', true, 'npm ci').packageManager).toMatchObject({
+      name: 'pnpm',
+      lockfile: 'pnpm-lock.yaml',
+      reason:
+        'pnpm-lock.yaml found (packageManager: pnpm@10.12.1); also found package-lock.json, ignored',
+    });
+    // A single lockfile decides: the hint only chooses among lockfiles that are there.
+    const single = await project({ 'package.json': '{}', 'yarn.lock': '' });
+    expect(detectNodeToolchain(single, 'node:22', true, 'npm ci').packageManager).toMatchObject({
+      name: 'yarn',
+      lockfile: 'yarn.lock',
+      reason: 'yarn.lock found',
+    });
+    const none = await project({ 'package.json': '{}' });
+    expect(detectNodeToolchain(none, 'node:22', true, 'pnpm install').packageManager).toMatchObject(
+      { name: 'npm', lockfile: null },
+    );
+    // No setup, or one that runs no package manager: the first lockfile, as before.
+    const stale = await project({
+      'package.json': '{}',
+      'yarn.lock': '',
+      'package-lock.json': '{}',
+    });
+    for (const run of [null, 'make deps'])
+      expect(detectNodeToolchain(stale, 'node:22', true, run).packageManager).toMatchObject({
+        name: 'yarn',
+        reason: 'yarn.lock found; also found package-lock.json, ignored',
+      });
+    expect(detectNodeToolchain(stale, 'node:22').packageManager.name).toBe('yarn');
   });
 
   it('reads the package manager from the lockfile and packageManager', async () => {
@@ -161,6 +268,24 @@ describe('detectNodeToolchain of a package of a workspace', () => {
       packageManager: { name: 'pnpm', lockfile: '../../pnpm-lock.yaml', declared: 'pnpm@10.34.8' },
       packageManagerDir: '../..',
       declaredDir: '',
+    });
+  });
+
+  it("the package's setup chooses among several managers' lockfiles at the root", async () => {
+    const top = await pnpmWorkspace({
+      'package.json': '{"name":"root","private":true,"workspaces":["packages/*"]}',
+      'package-lock.json': '{}',
+    });
+    expect(
+      detectNodeToolchain(join(top, 'packages/web'), 'acme/builder:1', true, 'cd ../.. && npm ci'),
+    ).toMatchObject({
+      packageManager: {
+        name: 'npm',
+        lockfile: '../../package-lock.json',
+        reason:
+          'package-lock.json found (setup runs npm); also found pnpm-lock.yaml, ignored, at the workspace root ../..',
+      },
+      packageManagerDir: '../..',
     });
   });
 
