@@ -156,8 +156,14 @@ function optionalEnv(env: Record<string, string> | undefined): { env?: Record<st
  * corepack, also before setup-node, which asks yarn for its cache folder.
  */
 function toolchainSteps(pipeline: ResolvedPipeline, options: GithubOptions): Step[] {
-  // A checkout whose top is the config directory holds no workspace root above it.
-  const found = detectNodeToolchain(pipeline.rootDir, pipeline.image, !!options.checkout_dir);
+  // A checkout whose top is the config directory holds no workspace root above it. The setup
+  // command chooses among lockfiles of several managers: the cache is the one its install fills.
+  const found = detectNodeToolchain(
+    pipeline.rootDir,
+    pipeline.image,
+    !!options.checkout_dir,
+    pipeline.setup?.run ?? null,
+  );
   const pm = found.packageManager;
   const steps: Step[] = [];
   if (pm.name === 'pnpm') {

@@ -29,6 +29,7 @@ async function emitFor(
   files: Record<string, string>,
   image: string,
   options: Record<string, unknown> = {},
+  setupRun: string | null = null,
 ): Promise<{ text: string; steps: Step[] }> {
   const rootDir = await mkdtemp(join(tmpdir(), 'gatehouse-gh-toolchain-'));
   dirs.push(rootDir);
@@ -37,6 +38,10 @@ async function emitFor(
     rootDir,
     configPath: join(rootDir, 'gatehouse.yml'),
     image,
+    setup:
+      setupRun === null
+        ? null
+        : { run: setupRun, inputs: ['package.json'], env: {}, secrets: [], timeoutMs: 600_000 },
   });
   const [file] = emitTarget(plugin.targets.github, p, options, ctx);
   const wf = parse(file!.contents) as { jobs: Record<string, { steps: Step[] }> };
@@ -96,6 +101,52 @@ describe('toolchain of the runner', () => {
     const verdicts = await judgeWorkflows(
       [text, without.text, yarn.text, classic.text, bare.text, explicit.text].map((content, i) => ({
         path: `.github/workflows/t${i}.yml`,
+        content,
+      })),
+    );
+    for (const v of verdicts) {
+      expect(v.actionlint, v.path).toEqual([]);
+      expect(v.parserErrors, v.path).toEqual([]);
+    }
+  });
+
+  it('with lockfiles of several managers, caches for the one the setup runs', async () => {
+    // A stale yarn.lock beside package-lock.json, no packageManager: `npm ci` installs.
+    const npm = await emitFor(
+      { 'package.json': '{}', 'yarn.lock': '', 'package-lock.json': '{}' },
+      'node:22',
+      {},
+      'npm ci',
+    );
+    expect(names(npm.steps).slice(0, 2)).toEqual(['Check out', 'Set up Node']);
+    expect(npm.steps[1]!.with).toEqual({ 'node-version': '22', cache: 'npm' });
+    // A pnpm-lock.yaml beside package-lock.json: no pnpm to set up for `npm ci`.
+    const noPnpm = await emitFor(
+      { 'package.json': '{}', 'pnpm-lock.yaml': '', 'package-lock.json': '{}' },
+      'node:22',
+      {},
+      'npm ci',
+    );
+    expect(names(noPnpm.steps).slice(0, 2)).toEqual(['Check out', 'Set up Node']);
+    expect(noPnpm.steps[1]!.with).toEqual({ 'node-version': '22', cache: 'npm' });
+    // yarn 2+ beside a pnpm-lock.yaml, and the setup runs yarn: corepack, not pnpm, and yarn's cache.
+    const yarn = await emitFor(
+      {
+        'package.json': '{}',
+        'pnpm-lock.yaml': '',
+        'yarn.lock': '',
+        '.yarnrc.yml': 'nodeLinker: node-modules\n',
+      },
+      'node:22',
+      {},
+      'yarn install --immutable',
+    );
+    expect(names(yarn.steps)).toEqual(['Check out', 'Enable corepack (yarn 2+)', 'Set up Node']);
+    expect(yarn.steps[2]!.with).toEqual({ 'node-version': '22', cache: 'yarn' });
+
+    const verdicts = await judgeWorkflows(
+      [npm.text, noPnpm.text, yarn.text].map((content, i) => ({
+        path: `.github/workflows/s${i}.yml`,
         content,
       })),
     );

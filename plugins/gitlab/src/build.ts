@@ -168,11 +168,13 @@ const CACHE_DIRS = {
 
 function toolchainOf(pipeline: ResolvedPipeline, options: GitlabOptions): Toolchain {
   if (options.mode === 'docker') return { prelude: [], cache: null, variables: {} };
-  // A checkout whose top is the config directory holds no workspace root above it.
+  // A checkout whose top is the config directory holds no workspace root above it. The setup
+  // command chooses among lockfiles of several managers: the cache is the one its install fills.
   const pm = detectNodeToolchain(
     pipeline.rootDir,
     pipeline.image,
     !!options.checkout_dir,
+    pipeline.setup?.run ?? null,
   ).packageManager;
   const prelude =
     pm.name === 'pnpm' || (pm.name === 'yarn' && pm.yarnBerry) ? ['corepack enable'] : [];
