@@ -265,9 +265,9 @@ export interface ReleasePackage {
   dir: string;
   /**
    * The package manager of its workspace, which decides how it is deployed with its
-   * production dependencies (`pnpm deploy --prod`, or Gatehouse's npm deploy).
+   * production dependencies (`pnpm deploy --prod`, or Gatehouse's deploy for npm and yarn).
    */
-  manager: 'pnpm' | 'npm';
+  manager: 'pnpm' | 'npm' | 'yarn';
 }
 
 export interface ResolvedRelease {

@@ -395,7 +395,7 @@ function deployStage(
   setup: ResolvedPipeline['setup'],
   withCa: boolean,
 ): Stage {
-  if (pkg.manager === 'npm')
+  if (pkg.manager === 'npm' || pkg.manager === 'yarn')
     return {
       name: DEPLOY_STAGE,
       from: JUDGED_STAGE,
@@ -408,6 +408,7 @@ function deployStage(
             '-c',
             npmDeployCommand(),
             DEPLOY_ARGV0,
+            pkg.manager,
             pkg.name,
             pkg.dir,
             DEPLOY_ROOT,

@@ -181,11 +181,11 @@ function checkRelease(p: Problems, pipeline: ResolvedPipeline): void {
       p.add('GH_DOCKERFILE_PORT', `release.expose[${i}]`, `${port} is not a port (1-65535)`);
   });
   checkGlobs(p, 'release.copy', release.copy, false);
-  // The deployed package's name (from its package.json) and, in an npm workspace, its
-  // directory are arguments of the deploy step.
+  // The deployed package's name (from its package.json) and, in an npm or yarn workspace,
+  // its directory are arguments of the deploy step.
   if (release.package) {
     checkText(p, 'release.from', release.package.name);
-    if (release.package.manager === 'npm') checkText(p, 'release.from', release.package.dir);
+    if (release.package.manager !== 'pnpm') checkText(p, 'release.from', release.package.dir);
   }
   checkEnv(p, 'release.env', release.env);
 }

@@ -1,50 +1,129 @@
 /**
- * The deploy of a package of an npm workspace, which npm has no command for: a Node program
- * (CommonJS, run with `node -e`) that makes, from the installed workspace of the judged stage,
- * a directory holding the package's package.json and a `node_modules` with its production
- * dependencies only.
+ * The deploy of a package of an npm or yarn workspace, which neither has a command for: a Node
+ * program (CommonJS, run with `node -e`) that makes, from the installed workspace of the judged
+ * stage, a directory holding the package's package.json and a `node_modules` with its
+ * production dependencies only.
  *
- * It reads the workspace's lockfile (`package-lock.json` or `npm-shrinkwrap.json`, version 2
- * or 3), which says where every installed package lives and what it depends on, and follows
- * the package's `dependencies`, `optionalDependencies` and installed `peerDependencies` (never
- * `devDependencies`) the way Node resolves them, transitively: a missing optional dependency
- * or peer is left out, a missing dependency fails the deploy. Each package reached is placed
- * in the new tree the way npm places one: as high as it can go, nested below its dependent
- * only when a different version holds that name there. Every dependency is then resolved
- * again in the new tree and must reach the same package as in the workspace, or the deploy
- * fails. Packages are copied from where setup's install put them (nothing is fetched, and the
- * versions are the lockfile's); a package that is a link (a workspace package, a `file:`
- * directory) is copied as npm would pack it (`npm pack --dry-run` lists its files), with the
- * build outputs the gates left. `bin` links are made in each `node_modules/.bin`.
+ * It works on a packages map in the shape of an npm lockfile's `packages` (install path, such
+ * as `node_modules/a/node_modules/b`, to the package's version, dependencies, optional and peer
+ * dependencies and `bin`, or to a link to another path). In an npm workspace that map is the
+ * lockfile's (`package-lock.json` or `npm-shrinkwrap.json`, version 2 or 3). In a yarn workspace
+ * installed into `node_modules` (yarn classic, yarn 2+ with `nodeLinker: node-modules`), which
+ * has no such lockfile, it is read from the installed tree: the package.json of every package
+ * in the root's `node_modules`, in nested `node_modules` and in the workspace packages' own
+ * `node_modules`, a link in a `node_modules` (a workspace package) being a link to its target,
+ * as npm's lockfile records workspace links. A yarn workspace installed with Plug'n'Play has
+ * no `node_modules` to copy from: the deploy fails, naming the fix.
  *
- * Arguments (after `--`): the package's name, its directory (relative to the working
- * directory, the config directory) and the directory to deploy to. None is ever part of the
- * program's text.
+ * From the map, it follows the package's `dependencies`, `optionalDependencies` and installed
+ * `peerDependencies` (never `devDependencies`) the way Node resolves them, transitively: a
+ * missing optional dependency or peer is left out, a missing dependency fails the deploy. Each
+ * package reached is placed in the new tree the way npm places one: as high as it can go,
+ * nested below its dependent only when a different version holds that name there. Every
+ * dependency is then resolved again in the new tree and must reach the same package as in the
+ * workspace, or the deploy fails. Packages are copied from where setup's install put them
+ * (nothing is fetched, and the versions are the installed ones); a package that is a link (a
+ * workspace package, a `file:` directory) is copied as npm would pack it (`npm pack --dry-run`
+ * lists its files), with the build outputs the gates left. `bin` links are made in each
+ * `node_modules/.bin`.
+ *
+ * Arguments (after `--`): the package manager (`npm` or `yarn`), the package's name, its
+ * directory (relative to the working directory, the config directory) and the directory to
+ * deploy to. None is ever part of the program's text.
  */
 export const NPM_DEPLOY_SCRIPT = String.raw`'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const [name, dir, out] = process.argv.slice(1);
+const [manager, name, dir, out] = process.argv.slice(1);
 const fail = (m) => {
   console.error('gatehouse: cannot deploy ' + name + ': ' + m);
   process.exit(1);
 };
-let root = null;
-let lock = null;
-for (let d = path.resolve(dir); root === null; d = path.dirname(d)) {
-  for (const f of ['npm-shrinkwrap.json', 'package-lock.json'])
-    if (root === null && fs.existsSync(path.join(d, f))) {
-      root = d;
-      lock = JSON.parse(fs.readFileSync(path.join(d, f), 'utf8'));
-    }
-  if (root === null && path.dirname(d) === d) fail('no package-lock.json in ' + dir + ' or above it');
-}
-const pkgs = lock.packages;
-if (!pkgs) fail('the lockfile in ' + root + ' has no "packages" (lockfileVersion 2 or 3 is needed)');
-const app = path.relative(root, path.resolve(dir)).split(path.sep).join('/');
-if (!pkgs[app] || pkgs[app].link) fail(dir + ' is not a package of the lockfile in ' + root);
+const readJson = (f) => {
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch {
+    return null;
+  }
+};
+const real = (p) => {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+};
 const under = (at, dep) => (at === '' ? '' : at + '/') + 'node_modules/' + dep;
+// The workspace root and its packages map (install path -> version, dependencies, optional and
+// peer dependencies, bin, or a link to the path of its target), the way an npm lockfile
+// (version 2 or 3) holds it: read from that lockfile for npm.
+function fromLockfile() {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    for (const f of ['npm-shrinkwrap.json', 'package-lock.json'])
+      if (fs.existsSync(path.join(d, f))) {
+        const lock = readJson(path.join(d, f)) || {};
+        if (!lock.packages)
+          fail('the lockfile in ' + d + ' has no "packages" (lockfileVersion 2 or 3 is needed)');
+        return { root: d, pkgs: lock.packages, what: 'the lockfile in ' + d };
+      }
+    if (path.dirname(d) === d) fail('no package-lock.json in ' + dir + ' or above it');
+  }
+}
+// For yarn, which has no such lockfile, from the installed tree: every package.json in the
+// root's node_modules, nested node_modules, and the node_modules of the workspace packages;
+// a link in a node_modules (a workspace package) is a link to the directory it points to.
+function fromInstalledTree() {
+  let root = null;
+  for (let d = path.resolve(dir); root === null; d = path.dirname(d)) {
+    const ws = (readJson(path.join(d, 'package.json')) || {}).workspaces;
+    if (Array.isArray(ws) || (ws && Array.isArray(ws.packages))) root = real(d);
+    else if (path.dirname(d) === d)
+      fail('no package.json with "workspaces" in ' + dir + ' or above it');
+  }
+  const pnp = ['.pnp.cjs', '.pnp.js'].find((f) => fs.existsSync(path.join(root, f)));
+  if (pnp && !fs.existsSync(path.join(root, 'node_modules')))
+    fail(
+      'the yarn workspace in ' + root + " is installed with Plug'n'Play (" + pnp + ', no ' +
+        'node_modules), which this deploy cannot copy from: set "nodeLinker: node-modules" ' +
+        'in its .yarnrc.yml',
+    );
+  if (!fs.existsSync(path.join(root, 'node_modules')))
+    fail('no node_modules in ' + root + ': the workspace is not installed');
+  const pkgs = {};
+  const key = (p) => path.relative(root, p).split(path.sep).join('/');
+  const queue = [];
+  const add = (at) => {
+    const j = readJson(path.join(root, at, 'package.json'));
+    if (j === null) return false;
+    const { version, dependencies, optionalDependencies, peerDependencies, bin } = j;
+    pkgs[at] = { version, dependencies, optionalDependencies, peerDependencies, bin };
+    queue.push(at);
+    return true;
+  };
+  add('');
+  while (queue.length > 0) {
+    const at = queue.shift();
+    const nm = path.join(root, at, 'node_modules');
+    const names = [];
+    for (const n of fs.existsSync(nm) ? fs.readdirSync(nm) : [])
+      if (n.startsWith('@')) for (const s of fs.readdirSync(path.join(nm, n))) names.push(n + '/' + s);
+      else if (!n.startsWith('.')) names.push(n);
+    for (const n of names) {
+      const k = under(at, n);
+      if (fs.lstatSync(path.join(root, k)).isSymbolicLink()) {
+        const target = key(real(path.join(root, k)));
+        pkgs[k] = { link: true, resolved: target };
+        if (pkgs[target] === undefined) add(target);
+      } else add(k);
+    }
+  }
+  return { root, pkgs, what: 'the workspace in ' + root };
+}
+if (manager !== 'npm' && manager !== 'yarn') fail('no deploy for a ' + manager + ' workspace');
+const { root, pkgs, what } = manager === 'npm' ? fromLockfile() : fromInstalledTree();
+const app = path.relative(real(root), real(dir)).split(path.sep).join('/');
+if (!pkgs[app] || pkgs[app].link) fail(dir + ' is not a package of ' + what);
 // Where Node finds dep from the package at "at": the nearest node_modules/dep above it.
 function lookup(at, dep, has) {
   const segs = at === '' ? [] : at.split('/');

@@ -188,21 +188,22 @@ export function deployCommand(p: Pick<WrapperParams, 'secrets' | 'ca'>): string 
 }
 
 /**
- * The deploy step of a release made of a package of an npm workspace, which npm has no command
- * for: `$1` is the package's name, `$2` its directory, `$3` the directory it is deployed to, and
- * `$4` Gatehouse's deploy program ({@link NPM_DEPLOY_SCRIPT}), run by node. It copies the
- * production dependencies from the installed workspace, so it never reaches a registry: no
- * secret or CA is needed.
+ * The deploy step of a release made of a package of an npm or yarn workspace, which neither
+ * has a command for: `$1` is the package manager (`npm` or `yarn`), `$2` the package's name,
+ * `$3` its directory, `$4` the directory it is deployed to, and `$5` Gatehouse's deploy program
+ * ({@link NPM_DEPLOY_SCRIPT}), run by node. It copies the production dependencies from the
+ * installed workspace, so it never reaches a registry: no secret or CA is needed. npm is
+ * needed in both (`npm pack --dry-run` lists the files of a workspace package).
  */
 export function npmDeployCommand(): string {
   return [
     'for gh_tool in node npm; do',
     '  if ! command -v $gh_tool >/dev/null 2>&1; then',
-    '    echo "gatehouse: the release image of a package of an npm workspace is made with node and npm, and $gh_tool is not on the PATH of the gates\' image" >&2',
+    '    echo "gatehouse: the release image of a package of an $1 workspace is made with node and npm, and $gh_tool is not on the PATH of the gates\' image" >&2',
     '    exit 1',
     '  fi',
     'done',
-    'exec node -e "$4" -- "$1" "$2" "$3"',
+    'exec node -e "$5" -- "$1" "$2" "$3" "$4"',
   ].join('\n');
 }
 

@@ -233,12 +233,13 @@ describe('emitDockerfile', () => {
     // Name, directories and Gatehouse's program are arguments; the script names none of them.
     expect(deploy?.json?.slice(3)).toEqual([
       'gatehouse-deploy',
+      'npm',
       '@acme/web',
       'packages/web',
       '/gatehouse/deploy',
       NPM_DEPLOY_SCRIPT,
     ]);
-    expect(deploy?.json?.[2]).toContain('exec node -e "$4" -- "$1" "$2" "$3"');
+    expect(deploy?.json?.[2]).toContain('exec node -e "$5" -- "$1" "$2" "$3" "$4"');
     expect(deploy?.json?.[2]).not.toMatch(/@acme|packages\/web/);
     // It copies from the installed workspace: no registry, so no secret and no CA.
     expect(dockerfile).toMatch(/\nRUN \["\/bin\/sh", "-c", "[^\n]*", "gatehouse-deploy"/);

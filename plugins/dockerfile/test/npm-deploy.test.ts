@@ -31,7 +31,7 @@ function workspace(): string {
 }
 
 function deploy(cwd: string, out: string, name = '@acme/web', dir = 'packages/web') {
-  return spawnSync('node', ['-e', NPM_DEPLOY_SCRIPT, '--', name, dir, out], {
+  return spawnSync('node', ['-e', NPM_DEPLOY_SCRIPT, '--', 'npm', name, dir, out], {
     cwd,
     encoding: 'utf8',
   });
