@@ -150,12 +150,12 @@ export const DIAGNOSTIC_CODES = {
   GH_RELEASE_DEPLOY: {
     severity: 'error',
     summary:
-      '`release.deploy: true`, but `release.from` is not a gate of `packages:`, or the workspace is a yarn or bun workspace (only pnpm and npm workspaces are deployed).',
+      "`release.deploy: true`, but `release.from` is not a gate of `packages:`, or the workspace is a bun workspace or a yarn workspace installed with Plug'n'Play (pnpm, npm and yarn workspaces with `node_modules` are deployed).",
   },
   GH_RELEASE_NOT_DEPLOYED: {
     severity: 'warning',
     summary:
-      '`release.from` is a gate of `packages:` in a yarn or bun workspace: the image gets `copy` as written and no production dependencies (only pnpm and npm workspaces are deployed).',
+      "`release.from` is a gate of `packages:` in a bun workspace or in a yarn workspace installed with Plug'n'Play: the image gets `copy` as written and no production dependencies (pnpm, npm and yarn workspaces with `node_modules` are deployed).",
   },
   GH_INVALID_ID: {
     severity: 'error',

@@ -40,6 +40,11 @@ export interface Workspace {
   packages: WorkspacePackage[];
   /** The package manager that runs scripts: from `packageManager`, else the lockfile. */
   packageManager: 'pnpm' | 'npm' | 'yarn' | 'bun';
+  /**
+   * In a yarn workspace, whether its installs are Plug'n'Play (no `node_modules`): yarn 2+
+   * without `nodeLinker` in `.yarnrc.yml` (its default), `nodeLinker: pnp`, or a `.pnp.cjs`.
+   */
+  yarnPnp?: boolean;
 }
 
 const DEP_FIELDS = [
@@ -111,6 +116,27 @@ function packageManagerOf(root: string): Workspace['packageManager'] {
   return 'npm';
 }
 
+/**
+ * Whether yarn installs the workspace at `root` with Plug'n'Play. Yarn 2+ (`packageManager`
+ * `yarn@2` or later, else a `.yarnrc.yml`, which yarn classic does not read) does unless
+ * `.yarnrc.yml` sets another `nodeLinker`; yarn classic never does.
+ */
+function yarnPnpOf(root: string): boolean {
+  if (exists(join(root, '.pnp.cjs')) || exists(join(root, '.pnp.js'))) return true;
+  const pm = readJson(join(root, 'package.json'))?.packageManager;
+  const major = typeof pm === 'string' ? /^yarn@(\d+)/.exec(pm)?.[1] : undefined;
+  let rc: unknown = null;
+  try {
+    rc = yaml().parse(readFileSync(join(root, '.yarnrc.yml'), 'utf8'));
+  } catch {
+    // no .yarnrc.yml, or not YAML: yarn's defaults
+  }
+  const berry = major !== undefined ? Number(major) >= 2 : rc !== null;
+  if (!berry) return false;
+  const linker = isPlainObject(rc) ? rc.nodeLinker : undefined;
+  return linker === undefined || linker === 'pnp';
+}
+
 const clean = (p: string): string => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 
 /** Whether a workspace glob list selects `dir` (the last matching pattern wins, like pnpm). */
@@ -177,7 +203,15 @@ export function discoverWorkspace(root: string): Workspace {
     return { name, dir, scripts, deps: [...deps].sort() };
   });
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { root, source, patterns, packages, packageManager: packageManagerOf(root) };
+  const packageManager = packageManagerOf(root);
+  return {
+    root,
+    source,
+    patterns,
+    packages,
+    packageManager,
+    ...(packageManager === 'yarn' ? { yarnPnp: yarnPnpOf(root) } : {}),
+  };
 }
 
 /** The workspace root of a config directory, and what made it one (see {@link findWorkspaceRoot}). */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,13 +19,14 @@ function makeWorkspace(
     devDeps?: string[];
     scripts?: Record<string, string>;
   }>,
-  opts: { globs?: string[]; manager?: 'pnpm' | 'npm' | 'yarn' } = {},
+  opts: { globs?: string[]; manager?: 'pnpm' | 'npm' | 'yarn' | 'bun' } = {},
 ): void {
   const globs = opts.globs ?? ['packages/*'];
   const rootPkg: Record<string, unknown> = { name: 'root', private: true };
-  if (opts.manager === 'npm' || opts.manager === 'yarn') {
+  if (opts.manager === 'npm' || opts.manager === 'yarn' || opts.manager === 'bun') {
     rootPkg.workspaces = globs;
     if (opts.manager === 'yarn') rootPkg.packageManager = 'yarn@1.22.22';
+    if (opts.manager === 'bun') rootPkg.packageManager = 'bun@1.2.0';
   } else {
     rootPkg.packageManager = 'pnpm@10.34.8';
     writeFileSync(
@@ -50,6 +51,13 @@ function makeWorkspace(
   }
 }
 
+/** Sets `packageManager` in the root package.json of a workspace of {@link workspace}. */
+function setPackageManager(root: string, packageManager: string): void {
+  const file = join(root, 'package.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...json, packageManager }));
+}
+
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -57,7 +65,7 @@ afterAll(() => {
 
 function workspace(
   globs = ['packages/*', 'apps/**'],
-  manager: 'pnpm' | 'npm' | 'yarn' = 'pnpm',
+  manager: 'pnpm' | 'npm' | 'yarn' | 'bun' = 'pnpm',
 ): string {
   const root = mkdtempSync(join(tmpdir(), 'gh-ws-'));
   dirs.push(root);
@@ -342,16 +350,48 @@ describe('the release of a package gate', () => {
     });
   });
 
-  it('in a yarn workspace: a warning by default, an error when asked for', async () => {
-    const root = workspace(['packages/*', 'apps/**'], 'yarn');
-    const quiet = await load(root, BASE + RELEASE);
-    expect(codes(quiet)).toEqual([['GH_RELEASE_NOT_DEPLOYED', 'warning', 'release.from']]);
-    expect(quiet.diagnostics[0]!.message).toContain('yarn workspace');
-    expect(quiet.pipeline!.release!.copy).toEqual(['dist/', 'public/*.html']);
-    expect(quiet.pipeline!.release!.package).toBeUndefined();
-    const asked = await load(root, `${BASE + RELEASE}  deploy: true\n`);
-    expect(codes(asked)).toEqual([['GH_RELEASE_DEPLOY', 'error', 'release.deploy']]);
-    expect((await load(root, `${BASE + RELEASE}  deploy: false\n`)).diagnostics).toEqual([]);
+  it('is made of the package in a yarn workspace installed into node_modules', async () => {
+    const classic = workspace(['packages/*', 'apps/**'], 'yarn');
+    const berry = workspace(['packages/*', 'apps/**'], 'yarn');
+    setPackageManager(berry, 'yarn@4.5.0');
+    writeFileSync(join(berry, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
+    for (const root of [classic, berry]) {
+      const v = await load(root, BASE + RELEASE);
+      expect(v.diagnostics).toEqual([]);
+      expect(v.pipeline!.release).toMatchObject({
+        copy: ['apps/web/site/dist/', 'apps/web/site/public/*.html'],
+        package: { name: 'web', dir: 'apps/web/site', manager: 'yarn' },
+      });
+    }
+  });
+
+  it("with yarn's Plug'n'Play, or in a bun workspace: a warning by default, an error when asked for", async () => {
+    const pnpDefault = workspace(['packages/*', 'apps/**'], 'yarn');
+    setPackageManager(pnpDefault, 'yarn@4.5.0');
+    const pnpSaid = workspace(['packages/*', 'apps/**'], 'yarn');
+    rmSync(join(pnpSaid, 'package.json'));
+    writeFileSync(
+      join(pnpSaid, 'package.json'),
+      JSON.stringify({ workspaces: ['packages/*', 'apps/**'] }),
+    );
+    writeFileSync(join(pnpSaid, 'yarn.lock'), '');
+    writeFileSync(join(pnpSaid, '.yarnrc.yml'), 'nodeLinker: pnp\n');
+    const bun = workspace(['packages/*', 'apps/**'], 'bun');
+    for (const [root, says] of [
+      [pnpDefault, "installed with Plug'n'Play"],
+      [pnpSaid, "installed with Plug'n'Play"],
+      [bun, 'this is a bun workspace'],
+    ] as const) {
+      const quiet = await load(root, BASE + RELEASE);
+      expect(codes(quiet)).toEqual([['GH_RELEASE_NOT_DEPLOYED', 'warning', 'release.from']]);
+      expect(quiet.diagnostics[0]!.message).toContain(says);
+      expect(quiet.diagnostics[0]!.hint?.includes('nodeLinker: node-modules')).toBe(root !== bun);
+      expect(quiet.pipeline!.release!.copy).toEqual(['dist/', 'public/*.html']);
+      expect(quiet.pipeline!.release!.package).toBeUndefined();
+      const asked = await load(root, `${BASE + RELEASE}  deploy: true\n`);
+      expect(codes(asked)).toEqual([['GH_RELEASE_DEPLOY', 'error', 'release.deploy']]);
+      expect((await load(root, `${BASE + RELEASE}  deploy: false\n`)).diagnostics).toEqual([]);
+    }
   });
 
   it('`deploy: true` needs `from` to be a gate of packages', async () => {

@@ -304,7 +304,8 @@ export function expandPackageGates(
 /**
  * The workspace package the release image is made of (`release.deploy`, on by default when
  * `from` is a gate of `packages:`), with `copy` taken under its directory; null when the
- * release copies `copy` as written. pnpm and npm workspaces are deployed; yarn and bun are not.
+ * release copies `copy` as written. pnpm, npm and yarn workspaces installed into `node_modules`
+ * are deployed; bun workspaces and yarn's Plug'n'Play installs are not.
  */
 function releasePackage(
   release: unknown,
@@ -330,11 +331,16 @@ function releasePackage(
     return null;
   }
   const manager = workspace.packageManager;
-  if (manager !== 'pnpm' && manager !== 'npm') {
-    const why = `deploying a package with its production dependencies is supported for pnpm and npm workspaces, and this is a ${manager} workspace`;
+  if (manager === 'bun' || (manager === 'yarn' && workspace.yarnPnp === true)) {
+    const why =
+      manager === 'bun'
+        ? 'deploying a package with its production dependencies is supported for pnpm, npm and yarn workspaces, and this is a bun workspace'
+        : "this yarn workspace is installed with Plug'n'Play (yarn 2+ without `nodeLinker` in `.yarnrc.yml`, `nodeLinker: pnp`, or a `.pnp.cjs`), which has no `node_modules` to deploy the package's production dependencies from";
+    const fix =
+      manager === 'yarn' ? 'set `nodeLinker: node-modules` in `.yarnrc.yml` to deploy it, or ' : '';
     if (deploy === true)
       c.report('GH_RELEASE_DEPLOY', p, at(p), `\`release.deploy\`: ${why}`, {
-        hint: 'remove `deploy` and list what the image needs in `release.copy`',
+        hint: `${fix}remove \`deploy\` and list what the image needs in \`release.copy\``,
       });
     else
       c.report(
@@ -343,7 +349,7 @@ function releasePackage(
         at(['release', 'from']),
         `the release image of \`${pkg.name}\` gets \`release.copy\` as written and no production dependencies: ${why}`,
         {
-          hint: 'list what the image needs in `release.copy` (relative to the config directory), and set `release.deploy: false` to say so',
+          hint: `${fix}list what the image needs in \`release.copy\` (relative to the config directory), and set \`release.deploy: false\` to say so`,
         },
       );
     return null;

@@ -454,7 +454,7 @@ export const configSchema: SchemaNode = {
         deploy: {
           type: 'boolean',
           description:
-            'Make the image of the workspace package that `from` (a gate of `packages:`) is expanded for: its `copy` files, its package.json and its production dependencies, workspace packages included with their build outputs (`pnpm deploy --prod`; in an npm workspace, the packages its lockfile installs for it). Default: true when `from` is a gate of `packages:` in a pnpm or npm workspace. `false` copies `copy` from the gate as written.',
+            "Make the image of the workspace package that `from` (a gate of `packages:`) is expanded for: its `copy` files, its package.json and its production dependencies, workspace packages included with their build outputs (`pnpm deploy --prod`; in an npm workspace, the packages its lockfile installs for it; in a yarn workspace installed into `node_modules`, the packages installed there for it). Default: true when `from` is a gate of `packages:` in a pnpm, npm or yarn workspace (not with yarn's Plug'n'Play). `false` copies `copy` from the gate as written.",
         },
       },
     },
