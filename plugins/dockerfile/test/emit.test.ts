@@ -255,6 +255,29 @@ describe('emitDockerfile', () => {
     expect(errorOf(() => emitDockerfile(odd)).diagnostics).toEqual([
       expect.objectContaining({ code: 'GH_DOCKERFILE_TEXT', path: 'release.from' }),
     ]);
+
+    // A package of a yarn workspace: the same step and program, told the manager.
+    const yarn = structuredClone(p);
+    yarn.release!.package!.manager = 'yarn';
+    const yarnFile = emitDockerfile(yarn).dockerfile;
+    const yarnDeploy = parseBack(yarnFile).instructions.find(
+      (i) => i.keyword === 'RUN' && i.json?.[3] === 'gatehouse-deploy',
+    );
+    expect(yarnDeploy?.json?.slice(2)).toEqual([
+      deploy?.json?.[2],
+      'gatehouse-deploy',
+      'yarn',
+      '@acme/web',
+      'packages/web',
+      '/gatehouse/deploy',
+      NPM_DEPLOY_SCRIPT,
+    ]);
+    expect(yarnFile).toMatch(/\nRUN \["\/bin\/sh", "-c", "[^\n]*", "gatehouse-deploy"/);
+    const oddYarn = structuredClone(yarn);
+    oddYarn.release!.package!.dir = 'packages/\ud800web';
+    expect(errorOf(() => emitDockerfile(oddYarn)).diagnostics).toEqual([
+      expect.objectContaining({ code: 'GH_DOCKERFILE_TEXT', path: 'release.from' }),
+    ]);
   });
 
   test('line 1 is the generated header and comments hold no user text', () => {
