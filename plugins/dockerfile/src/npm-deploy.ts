@@ -8,11 +8,13 @@
  * as `node_modules/a/node_modules/b`, to the package's version, dependencies, optional and peer
  * dependencies and `bin`, or to a link to another path). In an npm workspace that map is the
  * lockfile's (`package-lock.json` or `npm-shrinkwrap.json`, version 2 or 3). In a yarn workspace
- * installed into `node_modules` (yarn classic, yarn 2+ with `nodeLinker: node-modules`), which
- * has no such lockfile, it is read from the installed tree: the package.json of every package
- * in the root's `node_modules`, in nested `node_modules` and in the workspace packages' own
- * `node_modules`, a link in a `node_modules` (a workspace package) being a link to its target,
- * as npm's lockfile records workspace links. A yarn workspace installed with Plug'n'Play has
+ * installed into `node_modules` (yarn classic, yarn 2+ with `nodeLinker: node-modules` or
+ * `pnpm`), which has no such lockfile, it is read from the installed tree: the package.json of
+ * every package in the root's `node_modules`, in nested `node_modules` and in the workspace
+ * packages' own `node_modules`, a link in a `node_modules` (a workspace package, or a package
+ * in yarn's store with `nodeLinker: pnpm`) being a link to its target, as npm's lockfile records
+ * workspace links; from a link's target, the `node_modules` above it where Node looks are read
+ * too. A yarn workspace installed with Plug'n'Play has
  * no `node_modules` to copy from: the deploy fails, naming the fix.
  *
  * From the map, it follows the package's `dependencies`, `optionalDependencies` and installed
@@ -73,6 +75,8 @@ function fromLockfile() {
 // For yarn, which has no such lockfile, from the installed tree: every package.json in the
 // root's node_modules, nested node_modules, and the node_modules of the workspace packages;
 // a link in a node_modules (a workspace package) is a link to the directory it points to.
+// The package itself is a package of the workspace when it has a package.json (core found it
+// among the workspace's packages).
 function fromInstalledTree() {
   let root = null;
   for (let d = path.resolve(dir); root === null; d = path.dirname(d)) {
@@ -92,16 +96,31 @@ function fromInstalledTree() {
     fail('no node_modules in ' + root + ': the workspace is not installed');
   const pkgs = {};
   const key = (p) => path.relative(root, p).split(path.sep).join('/');
+  // Directories whose node_modules are read: each package's, and, from a package a link
+  // leads to, every directory above it where Node looks too (the store of a pnpm-like layout,
+  // where a package's dependencies are links next to it).
   const queue = [];
+  const walked = new Set();
+  const walk = (at) => {
+    if (walked.has(at)) return;
+    walked.add(at);
+    queue.push(at);
+  };
   const add = (at) => {
     const j = readJson(path.join(root, at, 'package.json'));
-    if (j === null) return false;
+    if (j === null) return;
     const { version, dependencies, optionalDependencies, peerDependencies, bin } = j;
     pkgs[at] = { version, dependencies, optionalDependencies, peerDependencies, bin };
-    queue.push(at);
-    return true;
+    const segs = at.split('/');
+    for (let i = segs.length; i > 0; i--)
+      if (segs[i - 1] !== 'node_modules' && segs[0] !== '..') walk(segs.slice(0, i).join('/'));
+    walk(at);
   };
+  // The root, and the package itself: yarn links every workspace package into the root's
+  // node_modules, but not with nodeLinker: pnpm.
   add('');
+  walk('');
+  add(key(real(dir)));
   while (queue.length > 0) {
     const at = queue.shift();
     const nm = path.join(root, at, 'node_modules');
@@ -111,6 +130,7 @@ function fromInstalledTree() {
       else if (!n.startsWith('.')) names.push(n);
     for (const n of names) {
       const k = under(at, n);
+      if (pkgs[k] !== undefined) continue;
       if (fs.lstatSync(path.join(root, k)).isSymbolicLink()) {
         const target = key(real(path.join(root, k)));
         pkgs[k] = { link: true, resolved: target };

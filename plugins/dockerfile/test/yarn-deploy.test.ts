@@ -8,11 +8,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,6 +145,47 @@ describe('the deploy program on a yarn classic workspace', () => {
     cpSync(join(installed, 'packages/admin/dist'), join(out, 'dist'), { recursive: true });
     expect(execFileSync('node', ['dist/index.js'], { cwd: out, encoding: 'utf8' })).toBe(
       '[v1] ADMIN!\n',
+    );
+  });
+
+  test('follows links into a store, as yarn lays out node_modules with `nodeLinker: pnpm`', () => {
+    // The classic install rearranged as yarn 4.18's pnpm linker lays it out: every package in
+    // node_modules/.store/<id>/package, its dependencies links in .store/<id>/node_modules, the
+    // workspace packages' dependencies links in their own node_modules, none at the root.
+    const ws = workspace();
+    const nm = join(ws, 'node_modules');
+    const store = (id: string, from: string) => {
+      mkdirSync(join(nm, '.store', id, 'node_modules'), { recursive: true });
+      renameSync(from, join(nm, '.store', id, 'package'));
+    };
+    store('tiny-ms', join(nm, 'tiny-ms'));
+    store('tiny-num', join(nm, 'tiny-num'));
+    store('tiny-color-1', join(nm, 'tiny-color'));
+    store('tiny-color-2', join(ws, 'packages/web/node_modules/tiny-color'));
+    rmSync(join(nm, '@acme'), { recursive: true });
+    symlinkSync('../../tiny-color-1/package', join(nm, '.store/tiny-ms/node_modules/tiny-color'));
+    symlinkSync('../../tiny-num/package', join(nm, '.store/tiny-ms/node_modules/tiny-num'));
+    const webNm = join(ws, 'packages/web/node_modules');
+    mkdirSync(join(webNm, '@acme'));
+    symlinkSync('../../../utils', join(webNm, '@acme/utils'));
+    symlinkSync('../../../node_modules/.store/tiny-ms/package', join(webNm, 'tiny-ms'));
+    symlinkSync('../../../node_modules/.store/tiny-color-2/package', join(webNm, 'tiny-color'));
+    symlinkSync('.store/tiny-num/package', join(nm, 'tiny-num'));
+    // Node runs web from that layout...
+    expect(
+      execFileSync('node', ['packages/web/dist/index.js'], { cwd: ws, encoding: 'utf8' }),
+    ).toBe('[v2] WEB READY IN [V1] 1.5S!\n');
+    // ...and the deploy finds the same packages there, placed as from the classic layout.
+    const out = join(temp(), 'deploy');
+    const r = deploy(ws, out);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`gatehouse: deployed @acme/web with 5 packages into ${out}\n`);
+    const classic = join(temp(), 'deploy');
+    expect(deploy(installed, classic).status).toBe(0);
+    expect(tree(out)).toEqual(tree(classic));
+    cpSync(join(ws, 'packages/web/dist'), join(out, 'dist'), { recursive: true });
+    expect(execFileSync('node', ['dist/index.js'], { cwd: out, encoding: 'utf8' })).toBe(
+      '[v2] WEB READY IN [V1] 1.5S!\n',
     );
   });
 
