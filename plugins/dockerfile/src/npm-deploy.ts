@@ -82,8 +82,9 @@ function fromInstalledTree() {
   for (let d = path.resolve(dir); root === null; d = path.dirname(d)) {
     const ws = (readJson(path.join(d, 'package.json')) || {}).workspaces;
     if (Array.isArray(ws) || (ws && Array.isArray(ws.packages))) root = real(d);
+    else if (fs.existsSync(path.join(d, 'yarn.lock'))) root = real(d);
     else if (path.dirname(d) === d)
-      fail('no package.json with "workspaces" in ' + dir + ' or above it');
+      fail('no yarn.lock or package.json with "workspaces" in ' + dir + ' or above it');
   }
   const pnp = ['.pnp.cjs', '.pnp.js'].find((f) => fs.existsSync(path.join(root, f)));
   if (pnp && !fs.existsSync(path.join(root, 'node_modules')))

@@ -220,8 +220,9 @@ describe('the deploy program on a yarn classic workspace', () => {
 
     const noWorkspaces = workspace();
     writeFileSync(join(noWorkspaces, 'package.json'), '{"name":"shop"}');
+    rmSync(join(noWorkspaces, 'yarn.lock'));
     expect(deploy(noWorkspaces, join(temp(), 'deploy')).stderr).toBe(
-      'gatehouse: cannot deploy @acme/web: no package.json with "workspaces" in packages/web or above it\n',
+      'gatehouse: cannot deploy @acme/web: no yarn.lock or package.json with "workspaces" in packages/web or above it\n',
     );
 
     expect(deploy(installed, join(temp(), 'deploy'), '@acme/nope', 'packages/nope').stderr).toBe(

@@ -227,12 +227,14 @@ export function nxWorkspaceOf(root: string, g: NxProjectGraphSummary): Workspace
     deps: p.deps.filter((d) => names.has(d)),
     targets: p.targets,
   }));
+  const { packageManager, yarnPnp } = discoverWorkspace(root);
   return {
     root,
     source: 'nx',
     patterns: [],
     packages,
-    packageManager: discoverWorkspace(root).packageManager,
+    packageManager,
+    ...(yarnPnp === undefined ? {} : { yarnPnp }),
   };
 }
 
