@@ -355,7 +355,10 @@ describe('the release of a package gate', () => {
     const berry = workspace(['packages/*', 'apps/**'], 'yarn');
     setPackageManager(berry, 'yarn@4.5.0');
     writeFileSync(join(berry, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
-    for (const root of [classic, berry]) {
+    // yarn classic does not read .yarnrc.yml: `packageManager` says which yarn it is.
+    const classicRc = workspace(['packages/*', 'apps/**'], 'yarn');
+    writeFileSync(join(classicRc, '.yarnrc.yml'), 'enableTelemetry: false\n');
+    for (const root of [classic, berry, classicRc]) {
       const v = await load(root, BASE + RELEASE);
       expect(v.diagnostics).toEqual([]);
       expect(v.pipeline!.release).toMatchObject({
