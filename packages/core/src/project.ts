@@ -111,8 +111,9 @@ export async function loadProject(
     bytes,
     configPath: abs,
     displayPath,
-    // Gates of `packages:` expand over the workspace: its packages and its package manager
-    // (their default `run`, whether the release is deployed) belong to the key.
+    // Gates of `packages:` expand over the workspace: its packages, its package manager and
+    // whether yarn installs it with Plug'n'Play (their default `run`, whether the release is
+    // deployed) belong to the key.
     version: [
       opts.cache.version,
       ...(mayExpand(bytes) ? [workspaceKey(abs, ws.workspace)] : []),
@@ -131,7 +132,7 @@ export async function loadProject(
 
 function workspaceKey(configPath: string, given?: Workspace): string {
   const ws = given ?? discoverWorkspace(dirname(configPath));
-  return sha256(JSON.stringify([ws.packages, ws.packageManager]));
+  return sha256(JSON.stringify([ws.packages, ws.packageManager, ws.yarnPnp ?? null]));
 }
 
 /**
