@@ -306,10 +306,19 @@ export async function run(ctx) {
   // nx runs from the workspace's node_modules, as in a real nx workspace.
   symlinkSync(nxDir, join(base, 'node_modules', 'nx'), 'dir');
   const dirs = {};
-  for (const t of ['turbo', 'nx', 'gatehouse']) {
+  for (const t of ['turbo', 'nx', 'gatehouse', 'direct']) {
     dirs[t] = join(top, t);
     exec('cp', ['-a', base, dirs[t]], top);
   }
+  // The same gates with `packages.direct`: each script started without pnpm.
+  writeFileSync(
+    join(dirs.direct, 'gatehouse.yml'),
+    GATEHOUSE_YML.replace(
+      /packages: \{ script: (\w+) \}/g,
+      'packages: { script: $1, direct: true }',
+    ),
+  );
+  exec('git', ['commit', '-q', '-a', '-m', 'direct'], dirs.direct);
   ctx.log(`${pkgs.length} packages, ${TOTAL} tasks, concurrency ${jobs} for every tool`);
 
   const turboRun = (...extra) =>
@@ -327,6 +336,8 @@ export async function run(ctx) {
     );
   const ghRun = (...extra) =>
     exec(process.execPath, [cli, 'run', `--concurrency=${jobs}`, ...extra], dirs.gatehouse);
+  const directRun = (...extra) =>
+    exec(process.execPath, [cli, 'run', `--concurrency=${jobs}`, ...extra], dirs.direct);
   const rmDist = (dir) => {
     for (const p of pkgs) rmSync(join(dir, p.dir, 'dist'), { recursive: true, force: true });
   };
@@ -336,6 +347,7 @@ export async function run(ctx) {
   exec(turbo, ['run', ...TASKS, '--dry=json'], dirs.turbo);
   exec(process.execPath, [nx, 'show', 'projects'], dirs.nx);
   exec(process.execPath, [cli, 'explain'], dirs.gatehouse);
+  exec(process.execPath, [cli, 'explain'], dirs.direct);
 
   // ---- cold: every task runs; each tool's task cache and every dist/ removed first --------
   ctx.log(`cold x${COLD_SAMPLES}, interleaved: turbo ${TURBO_PINNED}, nx ${NX_PINNED}, gatehouse`);
@@ -377,8 +389,21 @@ export async function run(ctx) {
         return c.verdict === 'passed' && c.passed === TOTAL;
       },
     },
+    {
+      name: 'gatehouse cold, packages.direct',
+      prepare: () => {
+        for (const d of ['entries', 'index'])
+          rmSync(join(dirs.direct, '.gatehouse', 'cache', d), { recursive: true, force: true });
+        rmDist(dirs.direct);
+      },
+      run: () => directRun(),
+      valid: (out) => {
+        const c = ghCounts(dirs.direct, pkgs);
+        return c.verdict === 'passed' && c.passed === TOTAL && !out.includes('not directly');
+      },
+    },
   ]);
-  const [turboCold, nxCold, ghCold] = cold.times.map(ctx.median);
+  const [turboCold, nxCold, ghCold, directCold] = cold.times.map(ctx.median);
 
   // What one task costs through the package manager, against its command alone.
   const leafDir = join(dirs.gatehouse, pkgs[0].dir);
@@ -435,7 +460,7 @@ export async function run(ctx) {
     .sort((a, b) => a.n - b.n)[0].p;
   const affected = [leaf.name, ...dependentsOf(pkgs, leaf.name)].sort();
   const ranAffected = 1 + 2 * affected.length; // the leaf's lint, every affected build and test
-  const edits = { turbo: 0, nx: 0, gatehouse: 0 };
+  const edits = { turbo: 0, nx: 0, gatehouse: 0, direct: 0 };
   const change = (tool) => {
     const n = ++edits[tool];
     writeFileSync(
@@ -462,6 +487,9 @@ export async function run(ctx) {
       .filter(Boolean),
     gatehouse: JSON.parse(
       exec(process.execPath, [cli, 'affected', '--base', 'HEAD~1', '--json'], dirs.gatehouse).out,
+    ).packages,
+    direct: JSON.parse(
+      exec(process.execPath, [cli, 'affected', '--base', 'HEAD~1', '--json'], dirs.direct).out,
     ).packages,
   };
   for (const [tool, list] of Object.entries(named))
@@ -505,8 +533,23 @@ export async function run(ctx) {
         );
       },
     },
+    {
+      name: 'gatehouse run --affected, packages.direct',
+      prepare: () => change('direct'),
+      run: () => directRun('--affected', '--base', 'HEAD~1'),
+      valid: (out) => {
+        const c = ghCounts(dirs.direct, pkgs);
+        return (
+          c.verdict === 'passed' &&
+          c.passed === ranAffected &&
+          c.passed + c.cached === c.total &&
+          same(c.packages, affected) &&
+          !out.includes('not directly')
+        );
+      },
+    },
   ]);
-  const [turboAff, nxAff, ghAff] = aff.times.map(ctx.median);
+  const [turboAff, nxAff, ghAff, directAff] = aff.times.map(ctx.median);
 
   // ---- the affected set alone, against starting Node ---------------------------------------
   const graph = interleaved(GRAPH_SAMPLES, [
@@ -539,6 +582,20 @@ export async function run(ctx) {
       unit: 'x',
       target: bar(0.5),
       note: `${vs('gatehouse vs nx', ghCold, nxCold)}, same samples`,
+    },
+    {
+      metric: `cold, ${TOTAL} tasks: gatehouse with packages.direct / turbo ${TURBO_PINNED}`,
+      value: directCold / turboCold,
+      unit: 'x',
+      target: bar(0.5),
+      note: `${vs('gatehouse (direct) vs turbo', directCold, turboCold)}, same samples`,
+    },
+    {
+      metric: `cold, ${TOTAL} tasks: gatehouse with packages.direct / nx ${NX_PINNED}`,
+      value: directCold / nxCold,
+      unit: 'x',
+      target: bar(0.5),
+      note: `${vs('gatehouse (direct) vs nx', directCold, nxCold)}, same samples`,
     },
     {
       metric: 'one task: `pnpm run lint` / its command alone',
@@ -586,6 +643,20 @@ export async function run(ctx) {
       unit: 'x',
       target: bar(0.5),
       note: `${vs('gatehouse vs nx', ghAff, nxAff)}, same samples`,
+    },
+    {
+      metric: `affected (${leaf.name} changed): gatehouse with packages.direct / turbo ${TURBO_PINNED} --affected`,
+      value: directAff / turboAff,
+      unit: 'x',
+      target: bar(0.5),
+      note: `${vs('gatehouse (direct) vs turbo', directAff, turboAff)}, same samples`,
+    },
+    {
+      metric: `affected (${leaf.name} changed): gatehouse with packages.direct / nx ${NX_PINNED} affected`,
+      value: directAff / nxAff,
+      unit: 'x',
+      target: bar(0.5),
+      note: `${vs('gatehouse (direct) vs nx', directAff, nxAff)}, same samples`,
     },
     {
       metric: '`gatehouse affected` / `node -e 0`',

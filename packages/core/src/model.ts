@@ -122,6 +122,11 @@ export interface UserGatePackages {
   script?: string;
   /** Package names or directories (globs, `!` excludes, last match wins). */
   match?: string[];
+  /**
+   * Local runs start the script's command directly, as the package manager would, instead of
+   * starting the package manager for every package (with `script`, not on nx projects).
+   */
+  direct?: boolean;
   /** Per package name: gate keys that differ for it. */
   overrides?: Record<string, Omit<UserGate, 'packages'>>;
 }
@@ -220,6 +225,12 @@ export interface GatePackage {
   dir: string;
   /** The gate as declared (`lint` for `core-lint`). */
   gate: string;
+  /**
+   * Set when `packages.direct` asks local runs to start the package's script without its
+   * package manager, and `run` is the default `<manager> run <script>` (the runner checks at
+   * run time that doing so is the same, and otherwise runs `run`).
+   */
+  direct?: { script: string; manager: 'pnpm' | 'npm' | 'yarn' | 'bun' };
 }
 
 export interface ResolvedGate {

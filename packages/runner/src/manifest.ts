@@ -62,6 +62,11 @@ export interface GateManifest {
    * runs are what they were before the sandbox existed.
    */
   sandbox?: true;
+  /**
+   * Present (true) for a gate whose script local runs start without its package manager
+   * (`packages.direct`): its results are kept apart from those run through the manager.
+   */
+  direct?: true;
 }
 
 /** Build the manifest of a gate. */
@@ -94,6 +99,7 @@ export async function gateManifest(
     needs: needKeys,
     setup: setupKey,
     ...(context.sandbox ? { sandbox: true as const } : {}),
+    ...(gate.package?.direct ? { direct: true as const } : {}),
   };
 }
 
@@ -174,5 +180,9 @@ export function diffManifests(prev: GateManifest, next: GateManifest): string[] 
   if (prev.setup !== next.setup) reasons.push('setup changed');
   if ((prev.sandbox ?? false) !== (next.sandbox ?? false))
     reasons.push(next.sandbox ? 'now run in the sandbox' : 'no longer run in the sandbox');
+  if ((prev.direct ?? false) !== (next.direct ?? false))
+    reasons.push(
+      next.direct ? 'script now started directly' : 'script now run through its package manager',
+    );
   return reasons;
 }

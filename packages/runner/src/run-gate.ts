@@ -5,8 +5,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
+import { shellQuote, type GateResult, type ResolvedGate } from '@gatehouse-ci/core';
 import { EXECUTOR, nowIso, pick, type RunContext } from './context.js';
+import { directScript } from './direct-script.js';
 import { matchFiles } from './glob.js';
 import type { LogSink, LogSummary } from './log-sink.js';
 import type { Keyed } from './lookup.js';
@@ -156,14 +157,28 @@ export class GateRunner {
     output?: Parameters<typeof runProcess>[0]['onOutput'],
   ): Promise<Started> {
     const ctx = this.#ctx;
+    let command = gate.run;
+    let env = this.#env(gate, outDir);
+    const direct = directScript(gate, ctx.rootDir, env);
+    if (typeof direct === 'string') {
+      ctx.emit({
+        type: 'message',
+        at: nowIso(),
+        level: 'info',
+        text: `gate ${gate.id} runs through ${gate.package!.direct!.manager}, not directly: ${direct}`,
+      });
+    } else if (direct !== null) {
+      command = `printf '%s' ${shellQuote(direct.banner)}\n${direct.command}`;
+      env = direct.env;
+    }
     const t0 = Date.now();
     const startedAt = nowIso();
     const proc = await runProcess({
-      command: gate.run,
+      command,
       runToken: ctx.runToken,
       supervisors: ctx.supervisors,
       cwd: ctx.rootDir,
-      env: this.#env(gate, outDir),
+      env,
       timeoutMs: gate.timeoutMs,
       killGraceMs: ctx.killGraceMs,
       signal: ctx.stop.signal,

@@ -256,7 +256,19 @@ export function expandPackageGates(
         inputs,
         outputs: strings(merged.outputs).map((x) => underDir(p.dir, x)),
       };
-      packages[gid] = { name: p.name, dir: p.dir, gate: id };
+      const direct =
+        filter.direct === true &&
+        typeof merged.run !== 'string' &&
+        typeof filter.script === 'string' &&
+        !p.targets;
+      packages[gid] = {
+        name: p.name,
+        dir: p.dir,
+        gate: id,
+        ...(direct
+          ? { direct: { script: filter.script as string, manager: workspace.packageManager } }
+          : {}),
+      };
       origin.set(gid, id);
     }
   }

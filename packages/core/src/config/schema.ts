@@ -319,6 +319,12 @@ const packages: SchemaNode = {
         'Only packages whose name or directory matches one of these globs (`@acme/*`, `packages/**`); `!` excludes; the last match wins.',
       items: { type: 'string', minLength: 1 },
     },
+    direct: {
+      type: 'boolean',
+      default: false,
+      description:
+        "With `script` and the default `run`: local runs (`gatehouse run`, not the Docker executor or CI) start the script's command themselves, in the package directory with every `node_modules/.bin` from there up on `PATH` and npm's `npm_package_*`/`npm_lifecycle_*` variables, instead of starting the package manager for each package. A package whose script has `pre`/`post` scripts, or whose `.npmrc` changes how scripts run, runs through the package manager. Not for nx projects or yarn 2+ (see [Monorepos](#monorepos)).",
+    },
     overrides: {
       type: 'object',
       description: 'Per package, by package name: gate keys that differ for that package.',
