@@ -123,7 +123,7 @@ export interface UserGatePackages {
   /** Package names or directories (globs, `!` excludes, last match wins). */
   match?: string[];
   /**
-   * Local runs start the script's command directly, as the package manager would, instead of
+   * `gatehouse run` starts the script's command directly, as the package manager would, instead of
    * starting the package manager for every package (with `script`, not on nx projects).
    */
   direct?: boolean;

@@ -323,7 +323,7 @@ const packages: SchemaNode = {
       type: 'boolean',
       default: false,
       description:
-        "With `script` and the default `run`: local runs (`gatehouse run`, not the Docker executor or CI) start the script's command themselves, in the package directory with every `node_modules/.bin` from there up on `PATH` and npm's `npm_package_*`/`npm_lifecycle_*` variables, instead of starting the package manager for each package. A package whose script has `pre`/`post` scripts, or whose `.npmrc` changes how scripts run, runs through the package manager. Not for nx projects or yarn 2+ (see [Monorepos](#monorepos)).",
+        "With `script` and the default `run`: `gatehouse run` (locally and in CI's native jobs; not the Docker executor or the Dockerfile) starts the script's command itself, in the package directory with every `node_modules/.bin` from there up on `PATH` and npm's `npm_package_*`/`npm_lifecycle_*` variables, instead of starting the package manager for each package. A package whose script has `pre`/`post` scripts, or whose `.npmrc` changes how scripts run, runs through the package manager. Not for nx projects or yarn 2+ (see [Monorepos](#monorepos)).",
     },
     overrides: {
       type: 'object',
