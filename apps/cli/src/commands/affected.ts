@@ -73,7 +73,7 @@ export const affected: Command = {
     },
   },
   async run({ io, values }) {
-    const project = await openValidProject(io, values.config);
+    const project = await openValidProject(io, values.config, { cache: true });
     if (typeof project === 'number') return project;
     const pipeline = project.pipeline;
     const base = typeof values.base === 'string' ? values.base : DEFAULT_BASE;

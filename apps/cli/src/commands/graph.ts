@@ -146,7 +146,7 @@ export const graph: Command = {
         hint: 'use text, mermaid or dot',
       });
     }
-    const project = await openValidProject(io, values.config);
+    const project = await openValidProject(io, values.config, { cache: true });
     if (typeof project === 'number') return project;
     const sel = await affectedGatesOf(values, project.pipeline, project.workspace);
     const pipeline = pipelineOf(project.pipeline, sel?.gates ?? null);
