@@ -80,3 +80,13 @@ export async function writeContext(
   }
   return dir;
 }
+
+/**
+ * The environment of a Docker build stage, which has no `npm_config_*` of a package manager
+ * running the tests (`pnpm test` sets some npm does not know, and npm warns about each).
+ */
+export function buildStageEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')),
+  );
+}

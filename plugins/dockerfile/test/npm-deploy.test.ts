@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NPM_DEPLOY_SCRIPT } from '../src/npm-deploy.js';
+import { buildStageEnv } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./release-npm-workspace', import.meta.url));
 const dirs: string[] = [];
@@ -34,6 +35,7 @@ function deploy(cwd: string, out: string, name = '@acme/web', dir = 'packages/we
   return spawnSync('node', ['-e', NPM_DEPLOY_SCRIPT, '--', 'npm', name, dir, out], {
     cwd,
     encoding: 'utf8',
+    env: buildStageEnv(),
   });
 }
 

@@ -23,6 +23,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NPM_DEPLOY_SCRIPT } from '../src/npm-deploy.js';
+import { buildStageEnv } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./release-yarn-workspace', import.meta.url));
 const dirs: string[] = [];
@@ -46,6 +47,7 @@ function deploy(cwd: string, out: string, name = '@acme/web', dir = 'packages/we
   return spawnSync('node', ['-e', NPM_DEPLOY_SCRIPT, '--', 'yarn', name, dir, out], {
     cwd,
     encoding: 'utf8',
+    env: buildStageEnv(),
   });
 }
 
