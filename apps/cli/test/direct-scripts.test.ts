@@ -10,6 +10,7 @@ import { chmod, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { validateReportSchema } from '@gatehouse-ci/report';
 import { runCli, type CliResult } from './helpers.js';
 
 const dirs: string[] = [];
@@ -74,7 +75,7 @@ async function gatehouse(root: string, argv: string[]): Promise<CliResult> {
 async function outcome(root: string) {
   const report = JSON.parse(
     readFileSync(join(root, '.gatehouse', 'report', 'report.json'), 'utf8'),
-  ) as { gates: Array<{ id: string; status: string; log?: { path: string } | string | null }> };
+  ) as { gates: Array<{ id: string; status: string; direct?: boolean }> };
   const logs: Record<string, string> = {};
   const runs = join(root, '.gatehouse', 'runs');
   for (const run of existsSync(runs) ? await readdir(runs) : [])
@@ -82,8 +83,10 @@ async function outcome(root: string) {
       const log = join(runs, run, 'logs', `${id}.log`);
       if (existsSync(log)) logs[id] = readFileSync(log, 'utf8');
     }
+  expect(validateReportSchema(report)).toEqual([]);
   return {
     status: Object.fromEntries(report.gates.map((g) => [g.id, g.status])),
+    direct: Object.fromEntries(report.gates.map((g) => [g.id, g.direct ?? false])),
     logs,
     npmStarts: existsSync(`${root}.npm-starts`)
       ? readFileSync(`${root}.npm-starts`, 'utf8').trim().split('\n')
@@ -107,6 +110,9 @@ describe('packages.direct', () => {
       expect.arrayContaining(['./packages/a run check', './packages/b run check']),
     );
     expect(b.npmStarts).toEqual([]);
+    // The report says which way each gate ran.
+    expect(a.direct).toEqual({ 'a-check': false, 'b-check': false });
+    expect(b.direct).toEqual({ 'a-check': true, 'b-check': true });
     // The same tools were found, with the same variables, from the package directory.
     for (const o of [a, b]) {
       expect(o.logs['a-check']).toContain('tell: @acme/a@1.2.3 check');

@@ -516,6 +516,12 @@ export interface GateResult {
    * inputs, its needs' outputs and setup's products). Absent when it did not.
    */
   sandbox?: boolean;
+  /**
+   * True when the gate's package script was started without its package manager
+   * (`packages.direct`): `command.text` is the configured `<manager> run <script>`, and the
+   * log's first lines name the script that ran. Absent when it ran through the manager.
+   */
+  direct?: boolean;
   /** What ran: the command as text (secrets redacted), where, and with which variables. */
   command?: GateCommand;
   /** The gates this gate needs (from the config), so a reader can draw the run's graph. */

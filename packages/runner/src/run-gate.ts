@@ -28,6 +28,8 @@ interface Started {
   proc: ProcessOutcome;
   t0: number;
   startedAt: string;
+  /** The package's script was started without its package manager (`packages.direct`). */
+  direct: boolean;
 }
 
 export interface GateRunnerOptions {
@@ -111,6 +113,7 @@ export class GateRunner {
       ctx.redactString,
       this.#env(gate, outDir),
     );
+    if (started.direct) result = { ...result, direct: true };
     if (sandbox && boxed) result = await this.#settleSandboxed(gate, result, boxed, visible);
     // Only a pass is stored: a failure may come from the environment (a missing tool,
     // a flaky service) and must run again once that is fixed, as turbo and nx do.
@@ -186,7 +189,7 @@ export class GateRunner {
       onOutput: output,
       ...(boxed ? { wrap: boxed.wrap } : {}),
     });
-    return { proc, t0, startedAt };
+    return { proc, t0, startedAt, direct: direct !== null && typeof direct !== 'string' };
   }
 
   /** A gate's environment: the inherited one, its own variables and secrets, and Gatehouse's. */
