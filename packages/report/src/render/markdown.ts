@@ -42,8 +42,9 @@ function mdPlain(s: string, from: number, to: number, place: MdPlace): string {
     else if (c === '[' || c === '*' || c === '~') out += `\\${c}`;
     // `_` emphasises only at a word boundary (`max_errors` stays as written).
     else if (c === '_' && !(ALNUM.test(prev) && ALNUM.test(next))) out += '\\_';
-    else if (c === '@' && !ALNUM.test(prev) && /[A-Za-z\d]/.test(next)) {
-      // A backslash does not stop a mention from pinging; a code span does.
+    else if (c === '@' && !/[A-Za-z\d]/.test(prev) && /[A-Za-z\d]/.test(next)) {
+      // A backslash does not stop a mention from pinging; a code span does. Only an ASCII
+      // letter or digit before `@` keeps it from being one (`ࠀ@true` mentions `true`).
       const m = /^@[A-Za-z\d](?:[A-Za-z\d-]*)(?:\/[A-Za-z\d_.-]+)?/.exec(s.slice(i, to))![0];
       out += `\`${m}\``;
       i += m.length - 1;

@@ -151,6 +151,7 @@ describe('Markdown', () => {
     '&amp; &#60; &#x3c; &copy;',
     '![i](x) [r]: /y <b>t</b> <x@y>',
     '$@`y, then $@`y again',
+    'ࠀ@true é@x',
   ])('user text %j adds no element, link or mention (GFM parser)', (s) => {
     const html = gfmToHtml(render(hostileReport(s), 'md'));
     expect(shape(html)).toEqual(benign);
