@@ -6,9 +6,9 @@
  * `node_modules` directories are entered only when a pattern's literal prefix names one.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   discoverWorkspace,
@@ -20,17 +20,15 @@ import {
   splitInputGlob,
   workTreeTop,
 } from '@gatehouse-ci/core';
-import { HashIndex, nowNs } from './hash-index.js';
+import { HashIndex, nowNs, RACY_WINDOW_NS } from './hash-index.js';
 
 export { globToRegExp, workTreeTop };
 
 const ALWAYS_IGNORED = new Set(['.git', '.gatehouse']);
 
-function hasMagic(segment: string): boolean {
-  return /[*?[{]/.test(segment);
-}
-
+/** One pattern with wildcards, matched by regular expressions. */
 interface Compiled {
+  kind: 'glob';
   negate: boolean;
   re: RegExp;
   /** Also matches everything under a matched directory. */
@@ -41,36 +39,151 @@ interface Compiled {
   dirOfAll: RegExp | null;
 }
 
-function compile(pattern: string): Compiled {
+/**
+ * A run of consecutive patterns of the same sign with no wildcard (`packages/a/**`,
+ * `!packages/b/**`, `package.json`), matched by looking up a path's directories in sets instead
+ * of testing one expression per pattern: the default inputs of a package gate exclude every
+ * other package this way, tens of patterns tried on every file. Same-sign patterns next to each
+ * other commute under "the last pattern that matches decides", so joining them changes nothing.
+ */
+interface Literals {
+  kind: 'literals';
+  negate: boolean;
+  /** `L`: L itself and every path below it. */
+  selfAndBelow: Set<string>;
+  /** `L/**`: every path strictly below L. */
+  below: Set<string>;
+  /** Where walking starts, one per pattern (as {@link Compiled.base}). */
+  bases: Set<string>;
+  /** Every base and each directory above it (for {@link mayMatchUnder}). */
+  baseAndAbove: Set<string>;
+}
+
+type Matcher = Compiled | Literals;
+
+function hasMagic(segment: string): boolean {
+  return /[*?[{]/.test(segment);
+}
+
+/** A pattern without `!`, `./` and trailing `/`. */
+function normalise(pattern: string): { negate: boolean; p: string } {
   const negate = pattern.startsWith('!');
-  let p = negate ? pattern.slice(1) : pattern;
-  p = p.replace(/^\.\//, '').replace(/\/+$/, '');
-  const segments = p.split('/');
+  const p = (negate ? pattern.slice(1) : pattern).replace(/^\.\//, '').replace(/\/+$/, '');
+  return { negate, p };
+}
+
+/** The leading literal directories of a pattern, where walking starts. */
+function baseOf(p: string): string {
   const literal: string[] = [];
-  for (const s of segments.slice(0, -1)) {
+  for (const s of p.split('/').slice(0, -1)) {
     if (hasMagic(s)) break;
     literal.push(s);
   }
+  return literal.join('/');
+}
+
+const compiledMemo = new Map<string, Compiled>();
+
+function compile(pattern: string): Compiled {
+  const known = compiledMemo.get(pattern);
+  if (known) return known;
+  const { negate, p } = normalise(pattern);
   const re = globToRegExp(p);
   const under = new RegExp(`${re.source.slice(0, -1)}/.*$`);
   const dirOfAll = p.endsWith('/**') && p.length > 3 ? globToRegExp(p.slice(0, -3)) : null;
-  return { negate, re, under, base: literal.join('/'), dirOfAll };
+  const c: Compiled = { kind: 'glob', negate, re, under, base: baseOf(p), dirOfAll };
+  if (compiledMemo.size < 10_000) compiledMemo.set(pattern, c);
+  return c;
 }
 
-/** Every path below directory `dir` is matched by `c` (its own verdict, before negation). */
-function coversAllUnder(c: Compiled, dir: string): boolean {
-  if (c.re.test(dir) || c.under.test(dir)) return true;
-  if (c.dirOfAll === null) return false;
-  for (let at = dir.length; at > 0; at = dir.lastIndexOf('/', at - 1)) {
-    if (c.dirOfAll.test(dir.slice(0, at))) return true;
+/** `L` or `L/**` with no wildcard in L, as `{ dir: L, strict }`; null for any other pattern. */
+function literalOf(p: string): { dir: string; strict: boolean } | null {
+  const strict = p.endsWith('/**');
+  const dir = strict ? p.slice(0, -3) : p;
+  if (dir === '' || hasMagic(dir) || dir.split('/').some((s) => s === '' || s === '**'))
+    return null;
+  return { dir, strict };
+}
+
+const compiledListMemo = new Map<string, Matcher[]>();
+
+/** The patterns as matchers, in order, consecutive literal patterns of one sign joined. */
+function compileAll(patterns: readonly string[]): Matcher[] {
+  // The gates of one package share their lists: compile each list once per process.
+  const memoKey = patterns.join('\0');
+  const known = compiledListMemo.get(memoKey);
+  if (known) return known;
+  const out: Matcher[] = [];
+  for (const pattern of patterns) {
+    if (pattern.trim() === '') continue;
+    const { negate, p } = normalise(pattern);
+    const lit = literalOf(p);
+    if (lit === null) {
+      out.push(compile(pattern));
+      continue;
+    }
+    let group = out.at(-1);
+    if (group?.kind !== 'literals' || group.negate !== negate) {
+      group = {
+        kind: 'literals',
+        negate,
+        selfAndBelow: new Set(),
+        below: new Set(),
+        bases: new Set(),
+        baseAndAbove: new Set(),
+      };
+      out.push(group);
+    }
+    (lit.strict ? group.below : group.selfAndBelow).add(lit.dir);
+    const base = baseOf(p);
+    group.bases.add(base);
+    for (let at = base.length; at > 0; at = base.lastIndexOf('/', at - 1))
+      group.baseAndAbove.add(base.slice(0, at));
+  }
+  if (compiledListMemo.size < 10_000) compiledListMemo.set(memoKey, out);
+  return out;
+}
+
+/** `rel` is matched by `m` (before negation): the path itself, or a directory above it. */
+function matches(m: Matcher, rel: string): boolean {
+  if (m.kind === 'glob') return m.re.test(rel) || m.under.test(rel);
+  if (m.selfAndBelow.has(rel)) return true;
+  for (let at = rel.lastIndexOf('/'); at > 0; at = rel.lastIndexOf('/', at - 1)) {
+    const dir = rel.slice(0, at);
+    if (m.selfAndBelow.has(dir) || m.below.has(dir)) return true;
   }
   return false;
 }
 
-/** Some path below directory `dir` may be matched by `c` (a superset: true when unsure). */
-function mayMatchUnder(c: Compiled, dir: string): boolean {
-  if (c.base === '') return true;
-  return c.base === dir || c.base.startsWith(`${dir}/`) || dir.startsWith(`${c.base}/`);
+/** Every path below directory `dir` is matched by `m` (its own verdict, before negation). */
+function coversAllUnder(m: Matcher, dir: string): boolean {
+  if (m.kind === 'literals') {
+    for (let at = dir.length; at > 0; at = dir.lastIndexOf('/', at - 1)) {
+      const d = dir.slice(0, at);
+      if (m.selfAndBelow.has(d) || m.below.has(d)) return true;
+    }
+    return false;
+  }
+  if (m.re.test(dir) || m.under.test(dir)) return true;
+  if (m.dirOfAll === null) return false;
+  for (let at = dir.length; at > 0; at = dir.lastIndexOf('/', at - 1)) {
+    if (m.dirOfAll.test(dir.slice(0, at))) return true;
+  }
+  return false;
+}
+
+/** Some path below directory `dir` may be matched by `m` (a superset: true when unsure). */
+function mayMatchUnder(m: Matcher, dir: string): boolean {
+  if (m.kind === 'glob') {
+    if (m.base === '') return true;
+    return m.base === dir || m.base.startsWith(`${dir}/`) || dir.startsWith(`${m.base}/`);
+  }
+  // A base at the top, the directory itself or one below it (`baseAndAbove`), or one above it.
+  if (m.bases.has('') || m.baseAndAbove.has(dir)) return true;
+  for (let at = dir.lastIndexOf('/'); at > 0; at = dir.lastIndexOf('/', at - 1)) {
+    if (m.bases.has(dir.slice(0, at))) return true;
+  }
+  return false;
 }
 
 /**
@@ -79,7 +192,7 @@ function mayMatchUnder(c: Compiled, dir: string): boolean {
  * Skipping such a directory leaves the result as it was and spares the walk: a package gate's
  * inputs (the files at the top, then its own packages) would otherwise read the whole workspace.
  */
-function worthWalking(compiled: readonly Compiled[], dir: string): boolean {
+function worthWalking(compiled: readonly Matcher[], dir: string): boolean {
   let from = 0;
   for (let i = compiled.length - 1; i >= 0; i--) {
     if (compiled[i]!.negate && coversAllUnder(compiled[i]!, dir)) {
@@ -94,12 +207,61 @@ function worthWalking(compiled: readonly Compiled[], dir: string): boolean {
   return false;
 }
 
+/** One entry of a directory, as the walk needs it. */
+interface DirEntry {
+  name: string;
+  /** A directory (not a link to one): walked into. */
+  dir: boolean;
+  /** A regular file or a symbolic link: a candidate path. */
+  file: boolean;
+}
+
+/**
+ * Directory listings of this process, kept with the directory's stat. Every package gate walks
+ * the same directories (the workspace's top, `packages/`, a dependency's `src/`): a listing is
+ * reused while the directory's mtime, ctime, inode and device are unchanged (adding, removing
+ * or renaming an entry moves its mtime), and only when they are older than the listing by more
+ * than the racy window, so a change within the filesystem's timestamp granularity is never missed.
+ */
+const LISTINGS_MAX = 50_000;
+const listings = new Map<string, { stamp: string; settled: bigint; entries: DirEntry[] }>();
+
+/** The entries of directory `abs`, or null when it cannot be read. */
+function listDir(abs: string): DirEntry[] | null {
+  let st;
+  try {
+    st = statSync(abs, { bigint: true });
+  } catch {
+    return null;
+  }
+  const stamp = `${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
+  const known = listings.get(abs);
+  if (known?.stamp === stamp && st.mtimeNs < known.settled && st.ctimeNs < known.settled)
+    return known.entries;
+  const listedAt = nowNs();
+  let entries: DirEntry[];
+  try {
+    entries = readdirSync(abs, { withFileTypes: true }).map((e) => ({
+      name: e.name,
+      dir: e.isDirectory(),
+      file: e.isFile() || e.isSymbolicLink(),
+    }));
+  } catch {
+    return null;
+  }
+  if (listings.size >= LISTINGS_MAX) listings.clear();
+  listings.set(abs, { stamp, settled: listedAt - RACY_WINDOW_NS, entries });
+  return entries;
+}
+
 /** Every file under `root` matched by the patterns, sorted, as POSIX relative paths. */
 export async function matchFiles(root: string, patterns: readonly string[]): Promise<string[]> {
-  const compiled = patterns.filter((p) => p.trim() !== '').map(compile);
+  const compiled = compileAll(patterns);
   const positives = compiled.filter((c) => !c.negate);
   if (positives.length === 0) return [];
-  const bases = [...new Set(positives.map((c) => c.base))].sort();
+  const bases = [
+    ...new Set(positives.flatMap((c) => (c.kind === 'glob' ? [c.base] : [...c.bases]))),
+  ].sort();
   // Walk each base once; a base inside another base is covered by it.
   const roots = bases.filter(
     (b, i) => !bases.slice(0, i).some((o) => o === '' || b.startsWith(`${o}/`)),
@@ -108,25 +270,21 @@ export async function matchFiles(root: string, patterns: readonly string[]): Pro
   const isMatch = (rel: string) => {
     let hit = false;
     for (const c of compiled) {
-      if (c.re.test(rel) || c.under.test(rel)) hit = !c.negate;
+      if (matches(c, rel)) hit = !c.negate;
     }
     return hit;
   };
   let insideModules = false;
-  const walk = async (rel: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
+  const walk = (rel: string): void => {
+    const entries = listDir(rel === '' ? root : join(root, rel));
+    if (entries === null) return;
     for (const e of entries) {
       if (ALWAYS_IGNORED.has(e.name)) continue;
-      if (e.name === 'node_modules' && e.isDirectory() && !insideModules) continue;
+      if (e.name === 'node_modules' && e.dir && !insideModules) continue;
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        if (worthWalking(compiled, childRel)) await walk(childRel);
-      } else if ((e.isFile() || e.isSymbolicLink()) && isMatch(childRel)) found.add(childRel);
+      if (e.dir) {
+        if (worthWalking(compiled, childRel)) walk(childRel);
+      } else if (e.file && isMatch(childRel)) found.add(childRel);
     }
   };
   for (const base of roots) {
@@ -139,7 +297,7 @@ export async function matchFiles(root: string, patterns: readonly string[]): Pro
       if (!st) continue;
     }
     insideModules = base.split('/').includes('node_modules');
-    await walk(base);
+    walk(base);
   }
   return [...found].sort();
 }
@@ -170,6 +328,11 @@ export async function hashFile(path: string, size?: number): Promise<string> {
 // persisted index (see `hash-index.ts`) answers for files whose stat is unchanged and settled.
 const hashMemo = new Map<string, { stamp: string; sha: Promise<string> }>();
 const MEMO_MAX = 200_000;
+
+/** sha256 of a file, answered by this process's memo or `index` when its stat is unchanged. */
+export async function hashFileIndexed(path: string, index: HashIndex): Promise<string> {
+  return hashFileMemo(path, index);
+}
 
 async function hashFileMemo(path: string, index: HashIndex): Promise<string> {
   const st = statSync(path, { bigint: true });

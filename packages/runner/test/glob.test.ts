@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '@gatehouse-ci/core';
 import { makeWorkspace } from '@gatehouse-ci/test-utils';
@@ -130,9 +131,54 @@ describe('matchFiles skips only directories nothing below can match', () => {
     [['packages/*/src', '!packages/a/**', '**/x.ts']],
     [['!**', 'tools/t.mjs']],
     [['packages/{a,b}/dist/**', '!*/*/dist']],
+    [['**', '!packages/a/**', '!packages/b/**', 'packages/a/src/**', '!packages/a/src/deep']],
+    [['packages/a', 'packages/b/src/b.js', '!packages/a/dist/**', 'packages/a/dist/a.js']],
   ])('%j', async (patterns) => {
     const all = await matchFiles(dir, ['**']);
     expect(await matchFiles(dir, patterns)).toEqual(reference(all, patterns));
+  });
+
+  // Patterns without wildcards next to each other are matched as one set lookup: any mix of
+  // literal and wildcard patterns, either sign, gives what the rule gives.
+  it('agrees with the rule for any list of literal and wildcard patterns', async () => {
+    const all = await matchFiles(dir, ['**']);
+    const segment = fc.constantFrom(
+      'packages',
+      'a',
+      'b',
+      'src',
+      'dist',
+      'deep',
+      'apps',
+      'web',
+      'lib',
+      'tools',
+      'x.ts',
+      'a.js',
+      'l.js',
+      'package.json',
+      'README.md',
+      't.mjs',
+      '*',
+      '**',
+      '?',
+      '{a,b}',
+      '[ab]',
+      '*.js',
+    );
+    const pattern = fc
+      .tuple(
+        fc.boolean(),
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('', '/**', '/'),
+      )
+      .map(([neg, segs, tail]) => `${neg ? '!' : ''}${segs.join('/')}${tail}`);
+    await fc.assert(
+      fc.asyncProperty(fc.array(pattern, { minLength: 1, maxLength: 8 }), async (patterns) => {
+        expect(await matchFiles(dir, patterns)).toEqual(reference(all, patterns));
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
