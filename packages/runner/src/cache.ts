@@ -20,6 +20,7 @@ import {
   copyFile,
   lstat,
   mkdir,
+  open,
   readFile,
   readdir,
   rename,
@@ -32,7 +33,8 @@ import { dirname, join } from 'node:path';
 import { pipeline as pipeStreams } from 'node:stream/promises';
 import { canonicalJson, type GateResult, type StateKey } from '@gatehouse-ci/core';
 import { NEVER_WRITTEN, openInside, unsafeRelPath, writeInside } from './confine.js';
-import { hashFile } from './glob.js';
+import { hashFile, hashFileIndexed } from './glob.js';
+import { HashIndex } from './hash-index.js';
 import { CACHE_FORMAT, type GateManifest } from './manifest.js';
 
 /** Labels of the MACs, one per kind of file, so a MAC made for one never fits another. */
@@ -110,10 +112,17 @@ export class GateCache {
   readonly dir: string;
   readonly #key: StateKey | null;
 
-  /** `key`: the project's state key; without one nothing is read from or written to the cache. */
-  constructor(stateDir: string, key: StateKey | null) {
+  readonly #hashes: HashIndex | null;
+
+  /**
+   * `key`: the project's state key; without one nothing is read from or written to the cache.
+   * `hashes`: the run's index of content hashes, which then also answers for an entry's files
+   * whose stat is unchanged and settled (an edit moves a file's ctime, which no one can set back).
+   */
+  constructor(stateDir: string, key: StateKey | null, hashes: HashIndex | null = null) {
     this.dir = join(stateDir, 'cache');
     this.#key = key;
+    this.#hashes = hashes;
   }
 
   /** Whether the cache can be used (there is a state key). */
@@ -217,8 +226,11 @@ export class GateCache {
       if (!st) return `${f.path} is missing`;
       if (!st.isFile()) return `${f.path} is not a regular file`;
       if (st.size !== f.bytes) return `${f.path} has ${st.size} bytes, expected ${f.bytes}`;
-      if ((await hashFile(p, st.size)) !== f.sha256)
-        return `${f.path} content does not match its sha256`;
+      const sha =
+        this.#hashes === null
+          ? await hashFile(p, st.size)
+          : await hashFileIndexed(p, this.#hashes).catch(() => null);
+      if (sha !== f.sha256) return `${f.path} content does not match its sha256`;
     }
     return entry;
   }
@@ -347,7 +359,16 @@ export class GateCache {
           new Set(),
         );
       else if (f.path.startsWith('outputs/'))
-        await writeInside(to.rootDir, f.path.slice('outputs/'.length), join(dir, f.path));
+        await writeInside(
+          to.rootDir,
+          f.path.slice('outputs/'.length),
+          join(dir, f.path),
+          NEVER_WRITTEN,
+          async (dest, size) =>
+            size === f.bytes &&
+            (await hashFileIndexed(dest, this.#hashes ?? HashIndex.empty()).catch(() => null)) ===
+              f.sha256,
+        );
     }
   }
 
@@ -433,8 +454,7 @@ export class GateCache {
    */
   async writeIndex(id: string, key: string, manifest: GateManifest): Promise<void> {
     if (!this.#key) return;
-    const text = await readFile(join(this.dir, 'index', `${id}.json`), 'utf8').catch(() => null);
-    if (text !== null && indexNames(text, id, key)) return;
+    if (await indexNames(join(this.dir, 'index', `${id}.json`), id, key)) return;
     await this.writeState('index', `${id}.json`, MAC.index, { gate: id, key, manifest });
   }
 
@@ -448,13 +468,24 @@ export class GateCache {
   }
 }
 
-/** Whether the text of an index record names gate `id` with `key`. */
-function indexNames(text: string, id: string, key: string): boolean {
+/**
+ * Whether the index record at `path` names gate `id` with `key`, read from its first bytes
+ * (a record is written with `gate` and `key` first, before a manifest of every input): a cache
+ * hit rewrites the record only when it named another key. A record damaged further on is found
+ * by `explain`, which authenticates it before use.
+ */
+async function indexNames(path: string, id: string, key: string): Promise<boolean> {
+  const head = `{\n  "gate": ${JSON.stringify(id)},\n  "key": ${JSON.stringify(key)},\n`;
+  const fh = await open(path, 'r').catch(() => null);
+  if (fh === null) return false;
   try {
-    const v = JSON.parse(text) as { gate?: unknown; key?: unknown };
-    return v.gate === id && v.key === key;
+    const buf = Buffer.alloc(Buffer.byteLength(head));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return bytesRead === buf.length && buf.toString('utf8') === head;
   } catch {
     return false;
+  } finally {
+    await fh.close();
   }
 }
 

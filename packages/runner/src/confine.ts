@@ -84,13 +84,15 @@ export async function openInside(root: string, rel: string): Promise<FileHandle>
  * Copy `source` to `rel` under `root`. Every directory on the way must be a real directory
  * (missing ones are created; a symbolic link or a file there is refused), the file is written
  * beside its destination and renamed over it (so a link at the destination is replaced, never
- * written through), and the directory is checked again right before the rename.
+ * written through), and the directory is checked again right before the rename. With `same`,
+ * a regular file already at the destination for which it answers true is not written again.
  */
 export async function writeInside(
   root: string,
   rel: string,
   source: string,
   forbid: ReadonlySet<string> = NEVER_WRITTEN,
+  same?: (dest: string, size: number) => Promise<boolean>,
 ): Promise<void> {
   const why = unsafeRelPath(rel, forbid);
   if (why !== null) throw new Error(`refusing ${why}`);
@@ -115,8 +117,10 @@ export async function writeInside(
     if (!st.isDirectory()) throw new Error(`${shownDir} is not a directory; cannot write ${rel}`);
   }
   const dest = join(dir, segs.at(-1)!);
-  if ((await lstat(dest).catch(() => null))?.isDirectory())
-    throw new Error(`${rel} is a directory; not replacing it`);
+  const there = await lstat(dest).catch(() => null);
+  if (there?.isDirectory()) throw new Error(`${rel} is a directory; not replacing it`);
+  // A regular file that already holds what would be written is left as it is (times included).
+  if (there?.isFile() && same !== undefined && (await same(dest, there.size))) return;
   const tmp = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   // COPYFILE_EXCL creates the file anew: it never follows a link planted at that name.
   await copyFile(source, tmp, constants.COPYFILE_EXCL);

@@ -130,8 +130,8 @@ export async function execute(
     const secretNames = allSecretNames(pipeline);
     const redact = secretValues(secretNames, env);
     const stateKey = await projectStateKey(rootDir);
-    const cache = new GateCache(stateDir, stateKey.key);
     const hashIndex = await HashIndex.load(hashIndexPath(stateDir), stateKey.key, !noCache);
+    const cache = new GateCache(stateDir, stateKey.key, hashIndex);
     if (stateKey.problem !== null && !noCache)
       emit({
         type: 'message',

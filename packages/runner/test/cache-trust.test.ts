@@ -11,9 +11,11 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { canonicalJson, projectStateKey, sha256, type RunEvent } from '@gatehouse-ci/core';
@@ -92,6 +94,34 @@ describe('cache entries are authenticated', () => {
       result: { reason: string | null; durationMs: number };
     };
     expect([stored.result.reason, stored.result.durationMs === 424242]).toEqual([null, false]);
+  });
+
+  it('a file of an entry edited in place, its times set back, is refused once the hash index knows it', async () => {
+    dir = await project({ 'src/app.js': 'app\n' });
+    const gates = [build()];
+    await run(pipe(dir, gates));
+    const [key] = entryKeys();
+    // Past the racy window, a replay records the entry's files in the hash index...
+    await new Promise((r) => setTimeout(r, 2_200));
+    const second = await run(pipe(dir, gates));
+    expect(second.report.gates[0]!.status).toBe('cached');
+    // ...which must not vouch for bytes changed since, whatever their size and mtime say.
+    const stored = join(cacheDir(), 'entries', key!, 'outputs', 'dist', 'app.js');
+    const times = join(outsideDir(), 'times');
+    execFileSync('cp', ['-p', stored, times]);
+    writeFileSync(stored, 'bad\n');
+    // Every stat field but ctime as before, to the nanosecond (`touch -r` copies them exactly).
+    execFileSync('touch', ['-r', times, stored]);
+    expect(statSync(stored, { bigint: true }).mtimeNs).toBe(
+      statSync(times, { bigint: true }).mtimeNs,
+    );
+
+    const third = await run(pipe(dir, gates));
+    expect(third.report.gates[0]!.status).toBe('passed');
+    expect(warnings(third.events).join('\n')).toMatch(
+      /is damaged \(outputs\/dist\/app\.js content does not match its sha256\)/,
+    );
+    expect(readFileSync(join(dir, 'dist', 'app.js'), 'utf8')).toBe('app\n');
   });
 
   it('a forged entry cannot restore a file outside the project', async () => {

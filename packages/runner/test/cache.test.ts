@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent, RunReport } from '@gatehouse-ci/core';
@@ -56,6 +65,28 @@ describe('cache', () => {
     expect(readFileSync(join(runDir, 'out', 'build', 'e.json'), 'utf8')).toBe('{}\n');
     expect(build.log.sha256).toBe(first.report.gates[0]!.log.sha256);
     writtenReport(dir, second.report.runId);
+  });
+
+  it('a restore leaves an output that already holds the cached bytes as it is, and rewrites one that does not', async () => {
+    dir = await project({ 'src/app.js': 'app\n' });
+    const p = pipe(dir, graph());
+    await run(p);
+    const out = join(dir, 'dist', 'app.js');
+    const before = statSync(out);
+
+    const second = await run(p);
+    expect(status(second.report)).toEqual({ build: 'cached', check: 'cached', lint: 'cached' });
+    // The same file, not a copy renamed over it.
+    expect([statSync(out).ino, statSync(out).mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+
+    // Same size, other bytes: restored; and restored again when removed.
+    writeFileSync(out, 'xyz\n');
+    const third = await run(p);
+    expect(status(third.report)).toEqual({ build: 'cached', check: 'cached', lint: 'cached' });
+    expect(readFileSync(out, 'utf8')).toBe('app\n');
+    rmSync(out);
+    await run(p);
+    expect(readFileSync(out, 'utf8')).toBe('app\n');
   });
 
   it('explains misses: input changed, env changed, upstream key changed, --no-cache', async () => {
