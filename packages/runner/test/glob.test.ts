@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +228,46 @@ describe('the default inputs of a package gate', () => {
       // A shared directory outside the packages, which a package's script may run: an edit
       // there must rerun the gate, never replay it.
       'tools/build.mjs',
+    ]);
+  });
+});
+
+describe('matchFiles in one process', () => {
+  let dir = '';
+  afterAll(() => cleanup(dir));
+
+  // Listings are reused while a directory's stat is unchanged and older than the racy window
+  // (ctime cannot be set back: the tree is left to settle): entries added, removed, renamed or
+  // replaced since must still be seen.
+  it('sees what changed in a directory it listed before', async () => {
+    dir = await project({
+      'add/a.js': 'a',
+      'remove/a.js': 'a',
+      'remove/b.js': 'b',
+      'rename/deep/a.js': 'a',
+      'replace/a.js': 'a',
+    });
+    await new Promise((r) => setTimeout(r, 2_300));
+    expect(await matchFiles(dir, ['**/*.js'])).toEqual([
+      'add/a.js',
+      'remove/a.js',
+      'remove/b.js',
+      'rename/deep/a.js',
+      'replace/a.js',
+    ]);
+
+    writeFileSync(join(dir, 'add', 'b.js'), 'b');
+    rmSync(join(dir, 'remove', 'a.js'));
+    renameSync(join(dir, 'rename', 'deep'), join(dir, 'rename', 'moved'));
+    rmSync(join(dir, 'replace', 'a.js'));
+    mkdirSync(join(dir, 'replace', 'a.js'));
+    writeFileSync(join(dir, 'replace', 'a.js', 'x.js'), 'x');
+    expect(await matchFiles(dir, ['**/*.js'])).toEqual([
+      'add/a.js',
+      'add/b.js',
+      'remove/b.js',
+      'rename/moved/a.js',
+      'replace/a.js/x.js',
     ]);
   });
 });
