@@ -134,6 +134,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'warning',
     summary: 'The `packages` filter of a gate selects no workspace package: the gate disappears.',
   },
+  GH_DIRECT_NO_EFFECT: {
+    severity: 'warning',
+    summary:
+      "`packages.direct: true` on a gate whose scripts cannot start without the package manager: the gate has no `packages.script`, has its own `run` (or a package's override does), or its packages are nx projects (run by `nx run`). The gate runs its `run` as before.",
+  },
   GH_UNKNOWN_PACKAGE: {
     severity: 'error',
     summary: '`packages.overrides` names a package that is not in the workspace.',

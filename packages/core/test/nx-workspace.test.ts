@@ -86,6 +86,22 @@ describe('gates of packages over a workspace read from nx', () => {
     expect(gates.get('web-test')!.package).toEqual({ name: 'web', dir: 'apps/web', gate: 'test' });
   });
 
+  it('warns that `packages.direct` has no effect on nx projects, at the key', async () => {
+    const root = tempDir();
+    const v = await load(
+      root,
+      `version: 1\nname: acme\ngates:\n  lint:\n    packages:\n      script: lint\n      direct: true\n`,
+      nxWorkspace(root),
+    );
+    expect(
+      v.diagnostics.map((d) => `${d.code} ${d.severity} ${d.path} ${d.loc?.line}:${d.loc?.column}`),
+    ).toEqual(['GH_DIRECT_NO_EFFECT warning gates.lint.packages.direct 7:7']);
+    expect(v.diagnostics[0]!.message).toContain('nx run <project>:lint');
+    const lint = v.pipeline!.gates.find((g) => g.id === 'util-lint')!;
+    expect(lint.run).toContain('nx run util:lint');
+    expect(lint.package?.direct).toBeUndefined();
+  });
+
   it("takes `^build` and the default inputs from the graph's dependencies", async () => {
     const root = tempDir();
     const v = await load(root, CONFIG, nxWorkspace(root));

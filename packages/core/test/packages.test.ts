@@ -315,6 +315,85 @@ gates:
   });
 });
 
+describe('`packages.direct` where it cannot apply', () => {
+  const located = (v: Awaited<ReturnType<typeof load>>) =>
+    v.diagnostics.map(
+      (d) => `${d.code} ${d.severity} ${d.path} ${d.loc?.file}:${d.loc?.line}:${d.loc?.column}`,
+    );
+
+  it('applies with `script` and the default `run`, without a word', async () => {
+    const v = await load(
+      workspace(),
+      `version: 1\nname: mono\ngates:\n  lint:\n    packages:\n      script: lint\n      direct: true\n`,
+    );
+    expect(v.diagnostics).toEqual([]);
+    const lint = v.pipeline!.gates.find((g) => g.id === 'core-lint')!;
+    expect(lint.package?.direct).toEqual({ script: 'lint', manager: 'pnpm' });
+  });
+
+  it.each([
+    [
+      'without `packages.script`',
+      `  lint:\n    run: npx eslint .\n    packages:\n      match: ['@acme/*']\n      direct: true\n`,
+      'the gate has no `packages.script`',
+      'set `packages.script`',
+    ],
+    [
+      'on a gate with its own `run`',
+      `  lint:\n    run: npx eslint .\n    packages:\n      script: lint\n      direct: true\n`,
+      'the gate has its own `run`',
+      'remove `run`',
+    ],
+  ])(
+    'is a warning at the `direct` key %s, and the gate runs its `run`',
+    async (_, gate, why, hint) => {
+      const v = await load(workspace(), `version: 1\nname: mono\ngates:\n${gate}`);
+      expect(located(v)).toEqual([
+        'GH_DIRECT_NO_EFFECT warning gates.lint.packages.direct gatehouse.yml:8:7',
+      ]);
+      expect(v.diagnostics[0]!.message).toContain(why);
+      expect(v.diagnostics[0]!.hint).toContain(hint);
+      // a warning: the pipeline is there, started through its `run` as before
+      const lint = v.pipeline!.gates.find((g) => g.id === 'core-lint')!;
+      expect(lint.run).toBe('cd packages/core && npx eslint .');
+      expect(lint.package?.direct).toBeUndefined();
+    },
+  );
+
+  it('is a warning for each package whose override has its own `run`, naming it', async () => {
+    const v = await load(
+      workspace(),
+      `version: 1
+name: mono
+gates:
+  lint:
+    packages:
+      script: lint
+      direct: true
+      overrides:
+        web: { run: npx eslint src }
+        '@acme/core': { timeout: 1m }
+`,
+    );
+    expect(located(v)).toEqual([
+      'GH_DIRECT_NO_EFFECT warning gates.lint.packages.direct gatehouse.yml:7:7',
+    ]);
+    expect(v.diagnostics[0]!.message).toContain('for package `web`');
+    expect(v.diagnostics[0]!.hint).toContain('overrides["web"]');
+    const gates = new Map(v.pipeline!.gates.map((g) => [g.id, g]));
+    expect(gates.get('web-lint')!.package?.direct).toBeUndefined();
+    expect(gates.get('core-lint')!.package?.direct).toEqual({ script: 'lint', manager: 'pnpm' });
+  });
+
+  it('says nothing of `direct: false`', async () => {
+    const v = await load(
+      workspace(),
+      `version: 1\nname: mono\ngates:\n  lint: { run: x, packages: { direct: false } }\n`,
+    );
+    expect(v.diagnostics).toEqual([]);
+  });
+});
+
 describe('the release of a package gate', () => {
   const RELEASE = `release:
   from: web-build

@@ -200,6 +200,8 @@ export function expandPackageGates(
     }
     const filter = g.packages as Record<string, unknown>;
     const overrides = isPlainObject(filter.overrides) ? filter.overrides : {};
+    if (filter.direct === true)
+      reportIgnoredDirect(id, g, selected.get(id) ?? [], workspace, c, at);
     for (const p of selected.get(id) ?? []) {
       const gid = idOf.get(`${id}\0${p.name}`);
       if (!gid) continue;
@@ -311,6 +313,60 @@ export function expandPackageGates(
     packages,
     ...(deployed ? { release: deployed.package } : {}),
   };
+}
+
+/**
+ * `packages.direct: true` where it cannot apply, as a warning at the `direct` key: the gate then
+ * runs its `run` as written, the same gate it was without `direct`, only not started faster.
+ */
+function reportIgnoredDirect(
+  id: string,
+  gate: Record<string, unknown>,
+  selected: readonly WorkspacePackage[],
+  workspace: Workspace,
+  c: Collector,
+  at: (path: PathSeg[], key?: boolean) => Range | null,
+): void {
+  const filter = gate.packages as Record<string, unknown>;
+  const path = ['gates', id, 'packages', 'direct'];
+  const warn = (why: string, hint: string) =>
+    c.report(
+      'GH_DIRECT_NO_EFFECT',
+      path,
+      at(path, true),
+      `\`gates.${id}.packages.direct\` has no effect: ${why}`,
+      { hint },
+    );
+  if (typeof filter.script !== 'string') {
+    warn(
+      'the gate has no `packages.script`, and only a package script is started without the package manager',
+      'set `packages.script` to the package.json script to run and remove `run`, or remove `direct`',
+    );
+    return;
+  }
+  if (typeof gate.run === 'string') {
+    warn(
+      'the gate has its own `run`, which runs as written',
+      `remove \`run\` so that each package's \`${filter.script}\` script is started directly, or remove \`direct\``,
+    );
+    return;
+  }
+  if (workspace.source === 'nx' || selected.some((p) => p.targets)) {
+    warn(
+      `the packages are nx projects, which run through \`nx run <project>:${filter.script}\``,
+      'remove `direct`',
+    );
+    return;
+  }
+  const overrides = isPlainObject(filter.overrides) ? filter.overrides : {};
+  for (const p of selected) {
+    const o = overrides[p.name];
+    if (isPlainObject(o) && typeof o.run === 'string')
+      warn(
+        `for package \`${p.name}\`, whose override has its own \`run\`, which runs as written (the other packages' scripts are started directly)`,
+        `remove \`run\` from \`overrides[${JSON.stringify(p.name)}]\` to start its \`${filter.script}\` script directly too`,
+      );
+  }
 }
 
 /**

@@ -323,7 +323,7 @@ const packages: SchemaNode = {
       type: 'boolean',
       default: false,
       description:
-        "With `script` and the default `run`: `gatehouse run` (locally and in CI's native jobs; not the Docker executor or the Dockerfile) starts the script's command itself, in the package directory with every `node_modules/.bin` from there up on `PATH` and npm's `npm_package_*`/`npm_lifecycle_*` variables, instead of starting the package manager for each package. A package whose script has `pre`/`post` scripts, or whose `.npmrc` changes how scripts run, runs through the package manager. Not for nx projects or yarn 2+ (see [Monorepos](#monorepos)).",
+        "With `script` and the default `run`: `gatehouse run` (locally and in CI's native jobs; not the Docker executor or the Dockerfile) starts the script's command itself, in the package directory with every `node_modules/.bin` from there up on `PATH` and npm's `npm_package_*`/`npm_lifecycle_*` variables, instead of starting the package manager for each package. A package whose script has `pre`/`post` scripts, or whose `.npmrc` changes how scripts run, runs through the package manager, and so does every package of a yarn 2+ workspace. Where it cannot apply (no `script`, a `run` of the gate or of a package's override, nx projects) it is a warning, `GH_DIRECT_NO_EFFECT` (see [Monorepos](#monorepos)).",
     },
     overrides: {
       type: 'object',
