@@ -12,6 +12,7 @@ import {
   type AffectedPackages,
   type ResolvedPipeline,
   type Workspace,
+  writtenByGatehouse,
 } from '@gatehouse-ci/core';
 
 import type { OptionSpec } from './command.js';
@@ -30,7 +31,9 @@ const lines = (s: string): string[] => s.split('\0').filter((x) => x.length > 0)
 
 /**
  * Files (POSIX, relative to `dir`) changed since the merge-base of `HEAD` and `base`:
- * committed, staged and unstaged changes, deletions, and untracked files git does not ignore.
+ * committed, staged and unstaged changes, deletions, and untracked files git does not ignore,
+ * except the files Gatehouse writes itself (`.gatehouse/`, the CI results and report), which
+ * are no change even where the repository does not ignore them.
  * With `committed`, only what the commits since the merge-base change (in CI, files the job
  * itself made, such as downloaded results or a package store, are not part of the change).
  */
@@ -57,7 +60,9 @@ export async function changedFiles(
     git(dir, ['diff', '--name-only', '--no-renames', '--relative', '-z', ...range, '--']),
     committed ? '' : git(dir, ['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
-  return [...new Set([...lines(diff), ...lines(untracked)])].sort();
+  return [...new Set([...lines(diff), ...lines(untracked)])]
+    .filter((f) => !writtenByGatehouse(f))
+    .sort();
 }
 
 /** The affected packages and the gates to run for them. */

@@ -26,6 +26,7 @@ export {
   withDependents,
   affectedPackages,
   type AffectedPackages,
+  writtenByGatehouse,
   packageOfFile,
   packageSlug,
   workspaceGlobsMatch,

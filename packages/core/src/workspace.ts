@@ -7,9 +7,11 @@
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { CI_REPORT_DIR, CI_RESULTS_DIR } from './ci.js';
 import { yaml } from './config/collector.js';
 import { globToRegExp } from './glob.js';
 import { isPlainObject } from './object.js';
+import { STATE_DIR_NAME } from './run-state.js';
 
 /** One package of the workspace. */
 export interface WorkspacePackage {
@@ -435,16 +437,33 @@ export interface AffectedPackages {
 }
 
 // Files outside every package that no gate reads: documentation at the top of the repository,
-// and the state of Gatehouse, turbo and nx when a repository does not ignore it.
+// and the state of turbo and nx when a repository does not ignore it.
 const NEVER_AFFECTS =
-  /^(?:[^/]+\.(?:md|markdown|mdx|txt)|(?:LICEN[CS]E|COPYING|AUTHORS)(?:\.[^/]*)?|\.(?:gatehouse|turbo|nx)\/.*)$/i;
+  /^(?:[^/]+\.(?:md|markdown|mdx|txt)|(?:LICEN[CS]E|COPYING|AUTHORS)(?:\.[^/]*)?|\.(?:turbo|nx)\/.*)$/i;
+
+const CI_DIRS = [`${CI_RESULTS_DIR}/`, `${CI_REPORT_DIR}/`];
+
+/**
+ * Whether `file` (POSIX, relative to the config directory: the workspace root, for gates of
+ * `packages:`) is one Gatehouse writes itself: its state directory `.gatehouse/`, at any depth
+ * (a package's own config keeps one beside it), and the results and report that CI jobs write
+ * between gates (`gatehouse-results/`, `gatehouse-report/`). No gate reads them (the runner never
+ * hashes `.gatehouse/`, and a package gate's default inputs leave out the CI directories), so
+ * where a repository does not ignore them they are no change.
+ */
+export function writtenByGatehouse(file: string): boolean {
+  return (
+    file.split('/').slice(0, -1).includes(STATE_DIR_NAME) || CI_DIRS.some((d) => file.startsWith(d))
+  );
+}
 
 /**
  * The packages a change can affect: those that own a changed file (`files`: POSIX, relative to
  * the workspace root) and their dependents. A changed file outside every package affects every
  * package, except documentation at the top of the repository (`*.md`, `LICENSE`) and the state directories of
- * Gatehouse, turbo and nx (`.gatehouse/`, `.turbo/`, `.nx/`): turbo and nx
- * each ignore some root files, differently, and Gatehouse errs on the side of running a gate.
+ * turbo and nx (`.turbo/`, `.nx/`): turbo and nx each ignore some root files, differently, and
+ * Gatehouse errs on the side of running a gate. What Gatehouse writes itself
+ * ({@link writtenByGatehouse}) affects no package, inside a package's directory too.
  */
 export function affectedPackages(
   ws: Pick<Workspace, 'packages'>,
@@ -453,6 +472,7 @@ export function affectedPackages(
   const changed = new Set<string>();
   const global: string[] = [];
   for (const f of files) {
+    if (writtenByGatehouse(f)) continue;
     const p = packageOfFile(ws, f);
     if (p) changed.add(p.name);
     else if (!NEVER_AFFECTS.test(f)) global.push(f);

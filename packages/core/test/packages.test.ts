@@ -141,6 +141,19 @@ describe('workspace discovery', () => {
     expect(affectedPackages(ws, ['.nx/workspace-data/a.db', '.turbo/cache/x']).affected).toEqual(
       [],
     );
+    // what Gatehouse writes: its state, a package's own config's state beside it, and what CI
+    // jobs write between gates, affects nothing
+    expect(
+      affectedPackages(ws, [
+        '.gatehouse/runs/01J/report.json',
+        'packages/utils/.gatehouse/ledger.jsonl',
+        'gatehouse-results/core-lint.json',
+        'gatehouse-report/report.md',
+      ]),
+    ).toEqual({ changed: [], affected: [], global: [] });
+    // …but a file of the package named like them does
+    expect(affectedPackages(ws, ['packages/utils/.gatehouse.yml']).affected).toHaveLength(3);
+    expect(affectedPackages(ws, ['gatehouse-results.json']).affected).toHaveLength(4);
     // a root config or the lockfile: every package
     expect(affectedPackages(ws, ['pnpm-lock.yaml']).affected).toHaveLength(4);
     expect(affectedPackages(ws, []).affected).toEqual([]);
