@@ -136,4 +136,45 @@ gates:
     const mv = await runCli(['report', 'verify', 'merged/report.json', '--json'], dir, env);
     expect(JSON.parse(mv.out)).toMatchObject({ ok: true });
   });
+
+  it.each([
+    ['npm ci', 'npm'],
+    ['yarn install --frozen-lockfile', 'yarn'],
+  ])(
+    'beside a package-lock.json and a yarn.lock, the setup `%s` says the package manager is %s',
+    async (setup, manager) => {
+      const dir = await mkdtemp(join(tmpdir(), 'gatehouse-two-locks-'));
+      dirs.push(dir);
+      await writeFile(join(dir, 'package.json'), '{"name":"p","version":"1.0.0"}');
+      await writeFile(
+        join(dir, 'package-lock.json'),
+        '{"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"p","version":"1.0.0"}}}\n',
+      );
+      await writeFile(join(dir, 'yarn.lock'), '# yarn lockfile v1\n\n\n');
+      await writeFile(
+        join(dir, 'gatehouse.yml'),
+        `version: 1
+name: locks
+setup: { run: ${setup} --offline, inputs: [package.json, package-lock.json, yarn.lock] }
+gates:
+  plain: { run: "true" }
+`,
+      );
+      const env = { PATH, CI: 'true', HOME: dir };
+      const r = await runCli(['run'], dir, env);
+      expect(r.code, r.out + r.err).toBe(0);
+      const report = JSON.parse(
+        await readFile(join(dir, '.gatehouse', 'report', 'report.json'), 'utf8'),
+      ) as RunReport;
+      expect(report.environment?.packageManager?.name).toBe(manager);
+      const tools = report.gates.find((g) => g.id === 'plain')!.tools!;
+      expect(tools).toContainEqual({
+        name: manager,
+        version: printed(manager),
+        source: 'runtime',
+      });
+      expect(tools.map((t) => t.name)).not.toContain(manager === 'npm' ? 'yarn' : 'npm');
+    },
+    60_000,
+  );
 });

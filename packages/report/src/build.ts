@@ -215,7 +215,7 @@ export async function buildReport(input: BuildReportInput): Promise<RunReport> {
     executor: input.executor,
     verdict: computeVerdict(gates, input.pipeline),
     gates,
-    environment: collectEnvironment(input.rootDir, env),
+    environment: collectEnvironment(input.rootDir, env, input.pipeline.setup?.run ?? null),
     ...(input.setup ? { setup: input.setup } : {}),
     ...presetRecords(input.pipeline),
   };
@@ -256,17 +256,19 @@ export function projectRelativeLog(result: GateResult, rootDir: string): GateRes
 /**
  * The machine and toolchain of this run: OS and Node of this process, and the project's
  * package manager with its version — `packageManager` in package.json (as Corepack reads
- * it), else the lockfile's tool with the version the invoking package manager announces
- * (`npm_config_user_agent`), if it is that tool.
+ * it), else the lockfile's tool (with lockfiles of several, the one `setupRun` runs) with the
+ * version the invoking package manager announces (`npm_config_user_agent`), if it is that tool.
+ * @param setupRun the pipeline's `setup.run`, if any
  */
 export function collectEnvironment(
   rootDir: string,
   env: Record<string, string | undefined> = process.env,
+  setupRun: string | null = null,
 ): RunEnvironment {
   return {
     os: safe(() => `${platform()} ${release()} ${arch()}`),
     node: process.version || null,
-    packageManager: packageManagerOf(rootDir, env),
+    packageManager: packageManagerOf(rootDir, env, setupRun),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { workspaceRootAbove, type RunEnvironment } from '@gatehouse-ci/core';
+import { packageManagerRunBy, workspaceRootAbove, type RunEnvironment } from '@gatehouse-ci/core';
 
 const LOCKFILES: Array<[string, string]> = [
   ['pnpm-lock.yaml', 'pnpm'],
@@ -18,18 +18,23 @@ const LOCKFILES: Array<[string, string]> = [
 
 /**
  * The project's package manager and its version: package.json's `packageManager`, else the
- * lockfile. A package of a workspace without either ({@link workspaceRootAbove}: a package's own
- * config) takes the workspace root's, which installs it: the root's `packageManager`, else its
- * lockfile.
+ * lockfile. Beside lockfiles of more than one manager (a stale `yarn.lock` next to
+ * `package-lock.json`), the one `setupRun` runs decides, as for the CI toolchain (core's
+ * `packageManagerOf`); else the first found. A package of a workspace without either
+ * ({@link workspaceRootAbove}: a package's own config) takes the workspace root's, which
+ * installs it: the root's `packageManager`, else its lockfile.
+ * @param setupRun the config's `setup.run`, if any
  */
 export function packageManagerOf(
   rootDir: string,
   env: Record<string, string | undefined>,
+  setupRun: string | null = null,
 ): RunEnvironment['packageManager'] {
-  const own = declaredIn(rootDir) ?? lockedIn(rootDir, env);
+  const setupRuns = setupRun === null ? null : packageManagerRunBy(setupRun);
+  const own = declaredIn(rootDir) ?? lockedIn(rootDir, env, setupRuns);
   if (own !== null) return own;
   const ws = workspaceRootAbove(rootDir);
-  return ws === null ? null : (declaredIn(ws.dir) ?? lockedIn(ws.dir, env));
+  return ws === null ? null : (declaredIn(ws.dir) ?? lockedIn(ws.dir, env, setupRuns));
 }
 
 /** `packageManager` of `dir`'s package.json (`pnpm@10.34.8+sha512…` → pnpm 10.34.8), or null. */
@@ -49,15 +54,19 @@ function declaredIn(dir: string): RunEnvironment['packageManager'] {
 }
 
 /**
- * The manager of the first lockfile in `dir`, with the version the invoking tool announces
- * when it is that manager, or null without a lockfile.
+ * The manager of the lockfile in `dir`, with the version the invoking tool announces when it is
+ * that manager, or null without a lockfile. With lockfiles of several managers, the one the
+ * setup runs (`setupRuns`) when it is among them, else the first found.
  */
 function lockedIn(
   dir: string,
   env: Record<string, string | undefined>,
+  setupRuns: string | null,
 ): RunEnvironment['packageManager'] {
-  const name = LOCKFILES.find(([file]) => existsSync(join(dir, file)))?.[1];
-  if (!name) return null;
+  const found = LOCKFILES.filter(([file]) => existsSync(join(dir, file))).map(([, n]) => n);
+  if (found.length === 0) return null;
+  const ambiguous = new Set(found).size > 1;
+  const name = ambiguous && setupRuns !== null && found.includes(setupRuns) ? setupRuns : found[0]!;
   const agent = /^([a-z]+)\/([0-9][^\s]*)/.exec(env.npm_config_user_agent ?? '');
   return { name, version: agent && agent[1] === name ? agent[2]! : null };
 }

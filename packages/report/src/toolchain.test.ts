@@ -126,6 +126,41 @@ describe('the tools a gate ran with', () => {
     expect(announced).toEqual([{ name: 'npm', version: '10.8.2', source: 'runtime' }]);
   });
 
+  it('beside lockfiles of several managers, records the one the setup runs, with its version on PATH', async () => {
+    const root = await tempDir('gh-toolchain-locks-');
+    await writeFiles(root, {
+      'package.json': '{"name":"p"}',
+      'package-lock.json': '{"lockfileVersion":3}',
+      'yarn.lock': '# yarn lockfile v1\n',
+    });
+    // an npm and a yarn on PATH, each with its own package version
+    const prefix = await tempDir('gh-toolchain-two-');
+    for (const [name, version] of [
+      ['npm', '10.9.9'],
+      ['yarn', '1.22.99'],
+    ] as const) {
+      await writeFiles(prefix, {
+        [`lib/node_modules/${name}/package.json`]: JSON.stringify({ name, version }),
+        [`lib/node_modules/${name}/bin/cli.js`]: '#!/usr/bin/env node\n',
+      });
+      await mkdir(join(prefix, 'bin'), { recursive: true });
+      await symlink(`../lib/node_modules/${name}/bin/cli.js`, join(prefix, 'bin', name));
+    }
+    spawnSync('chmod', [
+      '+x',
+      ...['npm', 'yarn'].map((n) => join(prefix, `lib/node_modules/${n}/bin/cli.js`)),
+    ]);
+    const env = { PATH: join(prefix, 'bin') };
+    const pm = (setupRun?: string | null) =>
+      runtimeTools({ cwd: root, env, ...(setupRun === undefined ? {} : { setupRun }) });
+    expect(pm('npm ci')).toEqual([{ name: 'npm', version: '10.9.9', source: 'runtime' }]);
+    expect(pm('yarn install --frozen-lockfile')).toEqual([
+      { name: 'yarn', version: '1.22.99', source: 'runtime' },
+    ]);
+    // without a setup, the first lockfile found, as before
+    expect(pm()).toEqual([{ name: 'yarn', version: '1.22.99', source: 'runtime' }]);
+  });
+
   it('ignores a package.json that is a FIFO, too large, not JSON or of another package, without waiting', async () => {
     const root = await tempDir('gh-toolchain-bad-');
     await mkdir(join(root, 'node_modules', 'eslint'), { recursive: true });

@@ -16,6 +16,11 @@ export interface GateToolchain {
   /** The gate's working directory (the config's directory, for the local executor). */
   cwd: string;
   env: Record<string, string | undefined>;
+  /**
+   * The pipeline's `setup.run`: beside lockfiles of several managers, the one it runs is the
+   * project's. @default null (the first lockfile found)
+   */
+  setupRun?: string | null;
 }
 
 /** Largest `package.json` read: a version is in the first bytes of a real one. */
@@ -25,18 +30,18 @@ const runtimeCache = new Map<string, ToolVersion[]>();
 
 /**
  * `node` and the project's package manager, with the versions this gate's `PATH` runs:
- * computed once per `PATH` and directory. The package manager is the project's (its
- * `packageManager`, else its lockfile); its version is that of the package behind the binary
+ * computed once per `PATH`, directory and setup. The package manager is the project's (its
+ * `packageManager`, else its lockfile, chosen by the setup's command among several); its version is that of the package behind the binary
  * of that name on `PATH`, else the declared one, else the one the invoking manager announces.
  */
 export function runtimeTools(t: GateToolchain): ToolVersion[] {
-  const key = JSON.stringify([t.env.PATH ?? '', t.cwd]);
+  const key = JSON.stringify([t.env.PATH ?? '', t.cwd, t.setupRun ?? null]);
   const known = runtimeCache.get(key);
   if (known) return known;
   const out: ToolVersion[] = [];
   const node = nodeVersionOnPath(t.env.PATH ?? '');
   if (node) out.push({ name: 'node', version: node, source: 'runtime' });
-  const pm = packageManagerOf(t.cwd, t.env);
+  const pm = packageManagerOf(t.cwd, t.env, t.setupRun ?? null);
   if (pm) {
     const bin = findOnPath(pm.name, t.env.PATH ?? '');
     const version = (bin && packageVersionAbove(bin, pm.name)) ?? pm.version;

@@ -126,6 +126,66 @@ describe('what ran: the command, its variables and tools', () => {
     expect(collectEnvironment(await tempDir(), {}).packageManager).toBeNull();
   });
 
+  it('beside lockfiles of several managers, names the one the setup runs, as the CI toolchain does', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), '{"name":"p"}');
+    await writeFile(join(root, 'package-lock.json'), '{"lockfileVersion":3}');
+    // a stale yarn.lock, which comes first in the lookup
+    await writeFile(join(root, 'yarn.lock'), '# yarn lockfile v1\n');
+    const reported = async (setupRun: string | null) => {
+      const p = pipeline([gate('lint', { run: 'true' })], {
+        rootDir: root,
+        setup: setupRun
+          ? { run: setupRun, inputs: [], env: {}, secrets: [], timeoutMs: 60_000 }
+          : null,
+      });
+      const report = await buildReport({
+        pipeline: p,
+        gates: [skippedResult(p.gates[0]!, 'r', 'local')],
+        executor: 'local',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        finishedAt: '2026-01-01T00:00:00.000Z',
+        rootDir: root,
+        env: { npm_config_user_agent: 'npm/10.8.2 node/v22.0.0 linux x64' },
+      });
+      return report.environment?.packageManager;
+    };
+    expect(await reported('npm ci')).toEqual({ name: 'npm', version: '10.8.2' });
+    expect(await reported('corepack enable && npm ci --ignore-scripts')).toMatchObject({
+      name: 'npm',
+    });
+    expect(await reported('yarn install --frozen-lockfile')).toEqual({
+      name: 'yarn',
+      version: null,
+    });
+    // No setup, or one that runs neither manager: the first lockfile found, as before.
+    expect(await reported(null)).toMatchObject({ name: 'yarn' });
+    expect(await reported('make deps')).toMatchObject({ name: 'yarn' });
+    // The setup chooses only among the lockfiles there: pnpm has none.
+    expect(await reported('pnpm install')).toMatchObject({ name: 'yarn' });
+    expect(collectEnvironment(root, {}, 'npm ci').packageManager).toEqual({
+      name: 'npm',
+      version: null,
+    });
+  });
+
+  it('with one lockfile, names its manager whatever the setup runs', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package-lock.json'), '{"lockfileVersion":3}');
+    for (const setup of [null, 'npm ci', 'yarn install --frozen-lockfile', 'pnpm install'])
+      expect(collectEnvironment(root, {}, setup).packageManager).toEqual({
+        name: 'npm',
+        version: null,
+      });
+    // `packageManager` still comes first.
+    await writeFile(join(root, 'yarn.lock'), '');
+    await writeFile(join(root, 'package.json'), '{"packageManager":"pnpm@10.34.8"}');
+    expect(collectEnvironment(root, {}, 'npm ci').packageManager).toEqual({
+      name: 'pnpm',
+      version: '10.34.8',
+    });
+  });
+
   it("names a workspace package's manager from the workspace root, which installs it", async () => {
     const root = await tempDir();
     const pkg = join(root, 'packages', 'web');

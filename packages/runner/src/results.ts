@@ -42,11 +42,13 @@ export async function judge(
   redact: (text: string) => string,
   /** The gate's environment, when its tools should be recorded (a run that is reported). */
   env?: Record<string, string | undefined>,
+  /** The pipeline's `setup.run`, which tells the package manager among several lockfiles. */
+  setupRun: string | null = null,
 ): Promise<GateResult> {
   let result = await report.evaluateGate(gate, outcome, {
     rootDir,
     redact,
-    ...(env ? { toolchain: { cwd: rootDir, env } } : {}),
+    ...(env ? { toolchain: { cwd: rootDir, env, setupRun } } : {}),
   });
   if (result.status === 'failed' && outcome.exitCode === 127) {
     const line = await lastLogLine(outcome.log.path);

@@ -112,6 +112,7 @@ export class GateRunner {
       log.writeError,
       ctx.redactString,
       this.#env(gate, outDir),
+      ctx.pipeline.setup?.run ?? null,
     );
     if (started.direct) result = { ...result, direct: true };
     if (sandbox && boxed) result = await this.#settleSandboxed(gate, result, boxed, visible);
