@@ -36,7 +36,14 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ é: 1, z: 2, '\u{1F600}': 3, ﬀ: 4 })).toBe(
       '{"z":2,"é":1,"\u{1F600}":3,"ﬀ":4}',
     );
+    // Keys JSON.stringify would order otherwise (integer-like ones first), objects without a
+    // prototype, and objects that are not plain data.
+    expect(canonicalJson({ '9': 0, '10': 1, a: 2 })).toBe('{"10":1,"9":0,"a":2}');
+    const bare = Object.assign(Object.create(null) as object, { b: 1, a: 'x' });
+    expect(canonicalJson([bare, { a: 1, b: 2 }])).toBe('[{"a":"x","b":1},{"a":1,"b":2}]');
+    expect(canonicalJson({ at: new Date(0), s: new Set([1]) })).toBe('{"at":{},"s":{}}');
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
+    expect(() => canonicalJson({ a: 1, n: Number.POSITIVE_INFINITY })).toThrow(TypeError);
     expect(() => canonicalJson([() => 1])).toThrow(TypeError);
   });
 });
