@@ -2,7 +2,7 @@
  * A gate's cache key and what the cache holds for it: its cached result (restored into this
  * run's log and evidence paths), or the key it runs under. Says why through `onExplain`.
  */
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import type { GateResult, ResolvedGate } from '@gatehouse-ci/core';
 import { nowIso, type RunContext } from './context.js';
 import { missReasons, type GateExplanation } from './explain.js';
@@ -63,7 +63,7 @@ export async function lookupGate(
     const found = await ctx.shared.lookup(keyed.key, gate.id);
     let unrestored: string | null = null;
     if (found.kind === 'hit') {
-      await rm(outDir, { recursive: true, force: true });
+      rmSync(outDir, { recursive: true, force: true });
       try {
         await cache.restore(found.dir, found.entry, {
           logPath,
