@@ -189,7 +189,12 @@ export function workspaceGlobsMatch(patterns: readonly string[], dir: string): b
 
 /** Directories under `root` holding a file named `file`, POSIX relative paths, not `.`. */
 function dirsWith(root: string, file: string): string[] {
-  const out: string[] = [];
+  return dirsWithEach(root, [file])[0]!;
+}
+
+/** {@link dirsWith} for several file names in one walk: one sorted list per name. */
+function dirsWithEach(root: string, files: readonly string[]): string[][] {
+  const out: string[][] = files.map(() => []);
   const walk = (rel: string, depth: number) => {
     let entries;
     try {
@@ -200,13 +205,22 @@ function dirsWith(root: string, file: string): string[] {
     for (const e of entries) {
       if (!e.isDirectory() || SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
       const child = rel ? posix.join(rel, e.name) : e.name;
-      if (exists(join(root, child, file))) out.push(child);
+      files.forEach((f, i) => {
+        if (exists(join(root, child, f))) out[i]!.push(child);
+      });
       if (depth < MAX_DEPTH) walk(child, depth + 1);
     }
   };
   walk('', 1);
-  return out.sort();
+  return out.map((dirs) => dirs.sort());
 }
+
+/**
+ * The directories with a `project.json` that the walk of {@link discoverWorkspace} found, by the
+ * workspace it returned: in an nx workspace (`nx.json`) the same walk looks for both files, so
+ * {@link usesNxProjects} does not walk the tree again.
+ */
+const nxProjectDirs = new WeakMap<Workspace, string[]>();
 
 /**
  * The workspace at `root`: its packages (directories with a package.json that the workspace
@@ -216,8 +230,16 @@ function dirsWith(root: string, file: string): string[] {
 export function discoverWorkspace(root: string): Workspace {
   const { source, patterns } = workspacePatterns(root);
   const found: Array<{ dir: string; json: Record<string, unknown> }> = [];
+  let projectDirs: string[] | null = null;
   if (patterns.length > 0) {
-    for (const dir of dirsWith(root, 'package.json')) {
+    let manifests: string[];
+    if (exists(join(root, 'nx.json')))
+      [manifests, projectDirs] = dirsWithEach(root, ['package.json', 'project.json']) as [
+        string[],
+        string[],
+      ];
+    else manifests = dirsWith(root, 'package.json');
+    for (const dir of manifests) {
       if (!workspaceGlobsMatch(patterns, dir)) continue;
       const json = readJson(join(root, dir, 'package.json'));
       if (json) found.push({ dir, json });
@@ -241,7 +263,7 @@ export function discoverWorkspace(root: string): Workspace {
   });
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const packageManager = packageManagerOf(root);
-  return {
+  const ws: Workspace = {
     root,
     source,
     patterns,
@@ -249,6 +271,8 @@ export function discoverWorkspace(root: string): Workspace {
     packageManager,
     ...(packageManager === 'yarn' ? { yarnPnp: yarnPnpOf(root) } : {}),
   };
+  if (projectDirs !== null) nxProjectDirs.set(ws, projectDirs);
+  return ws;
 }
 
 /** The workspace root of a config directory, and what made it one (see {@link findWorkspaceRoot}). */
@@ -352,7 +376,8 @@ export function usesNxProjects(root: string, ws: Workspace = discoverWorkspace(r
   if (!exists(join(root, 'nx.json'))) return false;
   if (ws.packages.length === 0) return true;
   const dirs = new Set(ws.packages.map((p) => p.dir));
-  return dirsWith(root, 'project.json').some((d) => !dirs.has(d));
+  const found = ws.root === root ? nxProjectDirs.get(ws) : undefined;
+  return (found ?? dirsWith(root, 'project.json')).some((d) => !dirs.has(d));
 }
 
 /** The workspace dependencies of `name`, transitively (without `name`), sorted. */
