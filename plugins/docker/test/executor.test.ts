@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { executeDocker } from '../src/index.js';
 import { engineInventory, gate, project, removeProjects, runOptions } from './helpers.js';
 
+/** What a run leaves on the engine: nothing. */
+const NOTHING = { containers: [], images: [] };
+
 const run = promisify(execFile);
 const hasDocker = await requireDocker('the Docker executor tests');
 
@@ -66,7 +69,6 @@ describe.skipIf(!hasDocker)(
           outputs: ['dist/**'],
         }),
       ]);
-      const before = await engineInventory();
       const opts = runOptions(p);
       const report = await executeDocker(p, opts);
       const g = byId(report);
@@ -103,7 +105,7 @@ describe.skipIf(!hasDocker)(
           .sort(),
       ).toEqual(['build', 'lint', 'unit']);
       expect(opts.events.filter((e) => e.type === 'gate-end')).toHaveLength(3);
-      expect(await engineInventory()).toEqual(before);
+      expect(await engineInventory(report.runId)).toEqual(NOTHING);
 
       // Nothing changed: BuildKit answers every gate stage from its cache.
       const again = await executeDocker(p, runOptions(p));
@@ -126,7 +128,8 @@ describe.skipIf(!hasDocker)(
       // --no-cache runs every stage again.
       const fourth = await executeDocker(p, runOptions(p, { noCache: true }));
       expect(fourth.gates.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
-      expect(await engineInventory()).toEqual(before);
+      for (const r of [again, third, fourth])
+        expect(await engineInventory(r.runId)).toEqual(NOTHING);
     });
 
     it('sees a same-length edit of a gate command, and runs gates selected one after another', async () => {
@@ -234,7 +237,6 @@ describe.skipIf(!hasDocker)(
         secrets: [],
         timeoutMs: 60_000,
       };
-      const before = await engineInventory();
       const opts = runOptions(p);
       const report = await executeDocker(p, opts);
       expect(report.gates.map((g) => g.status)).toEqual(['error', 'error']);
@@ -247,7 +249,7 @@ describe.skipIf(!hasDocker)(
           .gates,
       ).toHaveLength(2);
       expect(opts.events.some((e) => e.type === 'setup-end' && !e.ok)).toBe(true);
-      expect(await engineInventory()).toEqual(before);
+      expect(await engineInventory(report.runId)).toEqual(NOTHING);
     });
 
     it('says where it looked and what to do when the engine is unreachable', async () => {
@@ -269,7 +271,6 @@ describe.skipIf(!hasDocker)(
         gate('slow', { run: 'sleep 37' }),
         gate('quick', { run: 'true' }),
       ]);
-      const before = await engineInventory();
       const ctl = new AbortController();
       const opts = runOptions(p, { signal: ctl.signal, noCache: true });
       const t0 = Date.now();
@@ -287,7 +288,7 @@ describe.skipIf(!hasDocker)(
       await new Promise((r) => setTimeout(r, 3000));
       const { stdout } = await run('ps', ['-eo', 'args']);
       expect(stdout.split('\n').filter((l) => l.trim() === 'sleep 37')).toEqual([]);
-      expect(await engineInventory()).toEqual(before);
+      expect(await engineInventory(report.runId)).toEqual(NOTHING);
     });
 
     it('is registered as the `docker` executor', () => {

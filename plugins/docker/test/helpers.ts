@@ -74,18 +74,25 @@ export function runOptions(
 }
 
 /**
- * What the executor could leave behind: containers it creates to read results, and results
- * images (tagged or dangling). Other test files build their own images concurrently, so
- * the inventory is limited to these.
+ * What run `runId` of the executor left on the engine: the containers it creates to read
+ * results and its results images (tagged or dangling). Both carry the run's label (a container
+ * takes its image's labels). Other test files run the executor at the same time, so anything not
+ * of this run is not counted: an inventory of every run's leftovers saw theirs come and go.
  */
-export async function engineInventory(): Promise<{ containers: string[]; images: string[] }> {
+export async function engineInventory(
+  runId: string,
+): Promise<{ containers: string[]; images: string[] }> {
   const docker = new Dockerode();
+  const ofRun = `io.gatehouse.run=${runId}`;
   const containers = (
-    await docker.listContainers({ all: true, filters: { label: ['io.gatehouse.role=results'] } })
+    await docker.listContainers({
+      all: true,
+      filters: { label: ['io.gatehouse.role=results', ofRun] },
+    })
   )
     .map((c) => c.Id)
     .sort();
-  const images = (await docker.listImages({ all: true, filters: { label: ['io.gatehouse.run'] } }))
+  const images = (await docker.listImages({ all: true, filters: { label: [ofRun] } }))
     .filter((i) =>
       (i.RepoTags ?? []).every((t) => t.startsWith('gatehouse-results:') || t === '<none>:<none>'),
     )
