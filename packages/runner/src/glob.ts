@@ -110,7 +110,7 @@ const compiledListMemo = new Map<string, Matcher[]>();
 /** The patterns as matchers, in order, consecutive literal patterns of one sign joined. */
 function compileAll(patterns: readonly string[]): Matcher[] {
   // The gates of one package share their lists: compile each list once per process.
-  const memoKey = patterns.join('\0');
+  const memoKey = JSON.stringify(patterns);
   const known = compiledListMemo.get(memoKey);
   if (known) return known;
   const out: Matcher[] = [];
