@@ -2,7 +2,7 @@
 # Sets up a fresh clone: pnpm and Yarn classic (pinned), dependencies, the remote cache server of the tests
 # (tools/turborepo-remote-cache), build.
 #   bash scripts/setup.sh            # Node side only
-#   bash scripts/setup.sh --system   # also Debian packages (docker.io, groovy, chromium, rsync), a running
+#   bash scripts/setup.sh --system   # also Debian packages (docker.io, docker-registry, groovy, chromium, rsync), a running
 #                                    # dockerd, tools/gitlab-ci-local (the GitLab CI oracle, with Node 22)
 #                                    # and tools/node24 (Node 24, for the unit suite on the newest Node)
 set -euo pipefail
@@ -33,6 +33,8 @@ if [ "${1:-}" = "--system" ]; then
   command -v rsync >/dev/null 2>&1 || need+=(rsync)
   # `ip`: the Docker cache tests give a second engine its own bridge.
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
+  # A container registry: the CI targets' registry build cache is run against it.
+  command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt-get "${APT_RETRY[@]}" update -qq

@@ -33,3 +33,5 @@ export {
 export { emitTarget, TEST_TARGET_CONTEXT } from './target.js';
 export { makeWorkspace, type WorkspacePackageSpec, type WorkspaceOptions } from './workspace.js';
 export { readOnlyAfter, remoteCacheVariants, type CiSituation } from './remote-cache.js';
+export { startAgent, startEngine, copyImage, type TestEngine } from './engine.js';
+export { startRegistry, requireRegistry, type TestRegistry } from './registry.js';

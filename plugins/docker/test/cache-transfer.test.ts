@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeDocker } from '../src/index.js';
 import { CACHE_INDEX, CACHE_TAR, cacheRepository, type CacheIndex } from '../src/cache-transfer.js';
 import { gate, project, removeProjects, runOptions } from './helpers.js';
-import { copyImage, startEngine, type TestEngine } from './second-engine.js';
+import { copyImage, startEngine, type TestEngine } from '@gatehouse-ci/test-utils';
 
 const hasDocker = await requireDocker('the build cache transfer tests');
 

@@ -109,3 +109,19 @@ export async function copyImage(from: Dockerode, to: Dockerode, ref: string): Pr
   if (/"error/.test(text)) throw new Error(`loading ${ref} failed: ${text}`);
   await to.getImage(ref).inspect();
 }
+
+/**
+ * A fresh CI agent: an empty engine holding only `images`, copied from the main engine as a pull
+ * would give them.
+ */
+export async function startAgent(images: readonly string[]): Promise<TestEngine> {
+  const engine = await startEngine();
+  try {
+    const main = new Dockerode();
+    for (const ref of images) await copyImage(main, engine.docker, ref);
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  return engine;
+}
