@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ciConditionEnv,
+  ciDockerCacheName,
   ciDockerGateCommands,
   ciJobSecrets,
   ciJobTimeoutMinutes,
@@ -101,6 +102,86 @@ describe('CI job plan', () => {
         '{"id":"c","exitCode":null,"timedOut":false,"skipped":"needed gate a did not pass","conditionUnmet":false,"durationMs":0}',
       ),
     ).not.toBe(0);
+  });
+
+  it('docker mode with a registry cache: a failed push or an empty repository never changes the job (real /bin/sh)', () => {
+    // `docker` is a stand-in that records its arguments and writes the gate's result.
+    const q: ResolvedPipeline = {
+      ...p,
+      setup: null,
+      gates: [gate('a'), gate('b', { needs: ['a'] })],
+    };
+    const commands = ciDockerGateCommands(q, q.gates[1]!, {
+      repository: '"$REPO"',
+      registry: 'reg.example',
+      user: 'ci',
+      password: '"$PW"',
+      pushWhen: '[ "$PUSH" = yes ]',
+    });
+    const run = (env: Record<string, string>, exitCode: number) => {
+      const dir = mkdtempSync(join(work, 'cache-'));
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(
+        join(dir, 'bin/docker'),
+        [
+          '#!/bin/sh',
+          'printf "%s|" "$@" >> "$CALLS"; echo >> "$CALLS"',
+          'if [ "$1" = login ]; then cat > login-password; exit "${LOGIN_STATUS:-0}"; fi',
+          'if [ "$1" = push ]; then exit "${PUSH_STATUS:-0}"; fi',
+          'mkdir -p gatehouse-results/docker/b',
+          `echo '{"id":"b","exitCode":${exitCode},"durationMs":1}' > gatehouse-results/docker/b/result.json`,
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const r = spawnSync('/bin/sh', ['-ec', commands.join('\n')], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, CALLS: join(dir, 'calls'), ...env },
+      });
+      const calls = execFileSync('cat', [join(dir, 'calls')], { encoding: 'utf8' });
+      return { status: r.status, out: r.stdout, calls: calls.trim().split('\n') };
+    };
+    const repo = { REPO: 'reg.example/acme/web/gatehouse-cache/t', PW: 'pw with spaces' };
+    // Read-only: logs in, imports the gate's stage and its need's, pushes nothing.
+    const read = run({ ...repo, PUSH: 'no' }, 0);
+    expect(read.status).toBe(0);
+    expect(read.calls).toHaveLength(2);
+    expect(read.calls[0]).toBe('login|-u|ci|--password-stdin|reg.example|');
+    expect(read.calls[1]).toContain(
+      '|--cache-from|reg.example/acme/web/gatehouse-cache/t:gate-b|--cache-from|reg.example/acme/web/gatehouse-cache/t:gate-a|',
+    );
+    // Writing: the gate's stage is built with inline cache metadata and pushed.
+    const write = run({ ...repo, PUSH: 'yes' }, 0);
+    expect(write.calls.slice(2)).toEqual([
+      'build|-q|-f|Dockerfile|--target|gate-b|--build-arg|BUILDKIT_INLINE_CACHE=1|-t|reg.example/acme/web/gatehouse-cache/t:gate-b|.|',
+      'push|reg.example/acme/web/gatehouse-cache/t:gate-b|',
+    ]);
+    expect(write.out).toContain(
+      'gate b: build cache pushed to reg.example/acme/web/gatehouse-cache/t:gate-b',
+    );
+    // A refused push is one line; the job's status is still the gate's.
+    const refused = run({ ...repo, PUSH: 'yes', PUSH_STATUS: '1' }, 0);
+    expect(refused.status).toBe(0);
+    expect(refused.out).toContain("gate b: build cache not pushed; the gate's result stands");
+    expect(run({ ...repo, PUSH: 'yes', PUSH_STATUS: '1' }, 3).status).not.toBe(0);
+    expect(run({ ...repo, PUSH: 'yes' }, 3).status).not.toBe(0);
+    // No repository (no registry here): no login, no cache option, no push.
+    const plain =
+      'build|-f|Dockerfile|--target|result-b|-o|type=local,dest=gatehouse-results/docker|.|';
+    expect(run({ REPO: '', PUSH: 'yes' }, 0).calls).toEqual([plain]);
+    // A refused login: one line, then the same build without the cache.
+    const refusedLogin = run({ ...repo, PUSH: 'yes', LOGIN_STATUS: '1' }, 0);
+    expect(refusedLogin.status).toBe(0);
+    expect(refusedLogin.out).toContain('the registry refused the login');
+    expect(refusedLogin.calls.slice(1)).toEqual([plain]);
+  });
+
+  it('the cache repository name is a registry path component made of the pipeline name', () => {
+    expect(ciDockerCacheName({ ...p, name: 'GL Cache / Demo' })).toBe('gl-cache-demo');
+    expect(ciDockerCacheName({ ...p, name: '@acme/ui-kit' })).toBe('acme-ui-kit');
+    expect(ciDockerCacheName({ ...p, name: '***' })).toBe('pipeline');
+    for (const name of fc.sample(fc.string({ maxLength: 80 }), { numRuns: 300, seed: 3 }))
+      expect(ciDockerCacheName({ ...p, name })).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
   });
 
   it("condition variables: the gate's own natively; with its needs' as build args in docker mode", () => {

@@ -5,7 +5,12 @@
  */
 import { posix } from 'node:path';
 import { withNeeds } from './dag.js';
-import { DEFAULT_DOCKERFILE_PATH, DOCKER_RESULT_FILE, resultStageName } from './docker-layout.js';
+import {
+  DEFAULT_DOCKERFILE_PATH,
+  DOCKER_RESULT_FILE,
+  gateStageName,
+  resultStageName,
+} from './docker-layout.js';
 import { GatehouseError, type Diagnostic } from './errors.js';
 import type { ResolvedGate, ResolvedPipeline, TargetOptions } from './model.js';
 import type { TargetContext } from './plugin.js';
@@ -357,11 +362,90 @@ export function shellQuote(word: string): string {
 }
 
 /**
+ * Docker mode's shared build cache: a registry repository holding one image per gate stage, with
+ * BuildKit's inline cache metadata in its config (decision 0018). Every job logs in and imports
+ * it (`--cache-from`); only where `pushWhen` holds (a push to the default branch) does a job push
+ * its own gate's stage. Each field is shell text the target writes; none may hold user text.
+ */
+export interface CiDockerCache {
+  /** The repository (`registry/path`, no tag), e.g. `"$CI_REGISTRY_IMAGE/gatehouse-cache/web"`. */
+  repository: string;
+  /** The registry host `docker login` is given, and the user and password it logs in with. */
+  registry: string;
+  user: string;
+  password: string;
+  /** A shell condition (`[ ... ] && [ ... ]`) true only in jobs that may write the cache. */
+  pushWhen: string;
+}
+
+/**
+ * `docker_cache` of a CI target: `registry` or `false` (the default). Refused, at the option,
+ * outside docker mode, whose jobs alone build stages. `docs` is the target's page and anchor.
+ */
+export function readDockerCacheOption(
+  reader: OptionReader,
+  mode: CiMode,
+  docs: string,
+): 'registry' | false {
+  const value =
+    reader.oneOf(
+      'docker_cache',
+      ['registry', false] as const,
+      '`docker_cache` must be `registry` or `false`',
+      docs,
+    ) ?? false;
+  if (value !== false && mode !== 'docker')
+    reader.error(
+      'docker_cache',
+      '`docker_cache` shares the build cache of `mode: docker` jobs; this target runs in `mode: native`',
+      'set `mode: docker`, or use the remote cache for native jobs (docs/remote-cache.md)',
+    );
+  return value;
+}
+
+/** The job variable naming the cache repository (`registry/path`, no tag). */
+export const CI_DOCKER_CACHE_VAR = 'GATEHOUSE_DOCKER_CACHE';
+
+/**
+ * The last path component of the cache repository, from the pipeline's name: lowercase letters
+ * and digits joined by single `-`, as a registry path component must be. Two configs of one
+ * repository with the same name share a repository (their stages' tags then overwrite each
+ * other: a cache miss, never a wrong hit, since BuildKit checks every key).
+ */
+export function ciDockerCacheName(pipeline: ResolvedPipeline): string {
+  const slug = pipeline.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return slug === '' ? 'pipeline' : slug;
+}
+
+/**
+ * Whether a gate job may push its stage to the shared cache: only when no secret reaches its
+ * build (setup's, its own, or a gate's it needs). A secret is mounted, never a layer, but a tool
+ * could still write it into a file of the stage, and the pushed image holds the stage's files.
+ */
+export function ciDockerCacheExportable(pipeline: ResolvedPipeline, gate: ResolvedGate): boolean {
+  return ciJobSecrets(pipeline, gate, 'docker').length === 0;
+}
+
+/**
  * Docker mode: build the gate's `result-<id>` target, export it, then fail the job when the gate's
  * recorded exit code is not 0 (the gate stage itself always succeeds so evidence is never lost).
  * The `grep`/`sed` read the `result.json` layout of `docker-layout.ts` (`"key":value`, no spaces).
+ * With `cache`, the job logs in to the registry and the build imports the gate's stage and those
+ * of the gates it needs; where the cache may be written, the gate's stage is built again with
+ * inline cache metadata (answered from the build just made) and pushed. The cache never fails
+ * the job: a refused login leaves it out, a missing or unreachable image is a cache miss, and a
+ * failed push prints one line.
  */
-export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedGate): string[] {
+export function ciDockerGateCommands(
+  pipeline: ResolvedPipeline,
+  gate: ResolvedGate,
+  cache?: CiDockerCache,
+): string[] {
   const dockerfileOptions = pipeline.targets.dockerfile;
   const dockerfile =
     typeof dockerfileOptions?.path === 'string' ? dockerfileOptions.path : DEFAULT_DOCKERFILE_PATH;
@@ -369,8 +453,30 @@ export function ciDockerGateCommands(pipeline: ResolvedPipeline, gate: ResolvedG
   // `--build-arg NAME` without a value takes it from the job's environment.
   const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);
   const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/${DOCKER_RESULT_FILE}`;
+  const ref = (id: string): string => `"$${CI_DOCKER_CACHE_VAR}:${gateStageName(id)}"`;
+  // An empty variable (no registry in this job) leaves the option out.
+  const cacheFrom = cache
+    ? [gate.id, ...transitiveNeeds(pipeline, gate.id)].map(
+        (id) => `\${${CI_DOCKER_CACHE_VAR}:+--cache-from ${ref(id)}} `,
+      )
+    : [];
+  const push =
+    cache && ciDockerCacheExportable(pipeline, gate)
+      ? [
+          `if [ -n "$${CI_DOCKER_CACHE_VAR}" ] && ${cache.pushWhen}; then if DOCKER_BUILDKIT=1 docker build -q -f ${shellQuote(dockerfile)} --target ${gateStageName(gate.id)} ${args.join('')}--build-arg BUILDKIT_INLINE_CACHE=1 -t ${ref(gate.id)} . >/dev/null && docker push ${ref(gate.id)} >/dev/null; then echo "gate ${gate.id}: build cache pushed to "${ref(gate.id)}; else echo "gate ${gate.id}: build cache not pushed; the gate's result stands"; fi; fi`,
+        ]
+      : [];
+  const v = CI_DOCKER_CACHE_VAR;
+  const login = cache
+    ? [
+        `${v}=${cache.repository}`,
+        `if [ -n "$${v}" ] && ! printf '%s' ${cache.password} | docker login -u ${cache.user} --password-stdin ${cache.registry} >/dev/null; then echo "the registry refused the login: building without the shared build cache"; ${v}=; fi`,
+      ]
+    : [];
   return [
-    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target ${resultStageName(gate.id)} ${secrets.join('')}${args.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    ...login,
+    `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target ${resultStageName(gate.id)} ${secrets.join('')}${args.join('')}${cacheFrom.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,
+    ...push,
     `if grep -q '"conditionUnmet":true' ${result}; then echo "gate ${gate.id} skipped: its when.env condition is not met"; else code=$(sed -n 's/.*"exitCode": *\\(-\\{0,1\\}[0-9]*\\).*/\\1/p' ${result} | head -n 1); echo "gate ${gate.id} exit code: \${code:-missing}"; test "$code" = 0; fi`,
   ];
 }

@@ -147,6 +147,10 @@ export {
   ciResultFile,
   ciReportCommands,
   ciDockerGateCommands,
+  ciDockerCacheName,
+  readDockerCacheOption,
+  ciDockerCacheExportable,
+  CI_DOCKER_CACHE_VAR,
   ciJobSecrets,
   ciJobTimeoutMinutes,
   transitiveNeeds,
@@ -162,7 +166,7 @@ export {
   ciFromTop,
   ciUpToTop,
 } from './ci.js';
-export type { CiMode, CiCommonOptions, CiUserText, CiUserTextField } from './ci.js';
+export type { CiMode, CiCommonOptions, CiDockerCache, CiUserText, CiUserTextField } from './ci.js';
 export {
   ciAffectedCommand,
   ciHasPackageGates,

@@ -9,6 +9,7 @@ import {
   CI_RESULTS_DIR,
   GatehouseError,
   ciConditionEnv,
+  ciDockerCacheName,
   ciDockerGateCommands,
   ciFromTop,
   ciGateCommand,
@@ -20,6 +21,7 @@ import {
   ciUsesRemoteCache,
   detectNodeToolchain,
   yamlCommented,
+  type CiDockerCache,
   type CiMode,
   type ResolvedGate,
   type ResolvedPipeline,
@@ -295,6 +297,24 @@ function nativeGateJob(
   return { ...gateJobBase(gate, pipeline, options), steps };
 }
 
+/**
+ * `docker_cache: registry`: a repository under the GitHub Container Registry of the repository
+ * (lowercased, as image names must be), logged in with the job's `GITHUB_TOKEN`; written only on
+ * a push to the default branch.
+ */
+function registryCache(pipeline: ResolvedPipeline): CiDockerCache {
+  return {
+    repository: `"${GHCR}/$(printf '%s' "$GITHUB_REPOSITORY" | tr '[:upper:]' '[:lower:]')/gatehouse-cache/${ciDockerCacheName(pipeline)}"`,
+    registry: GHCR,
+    user: '"$GITHUB_ACTOR"',
+    password: `"$${REGISTRY_TOKEN_VAR}"`,
+    pushWhen: `[ "$GITHUB_EVENT_NAME" = push ] && [ "$GITHUB_REF" = "refs/heads/$${DEFAULT_BRANCH_VAR}" ]`,
+  };
+}
+const GHCR = 'ghcr.io';
+const REGISTRY_TOKEN_VAR = 'GATEHOUSE_REGISTRY_TOKEN';
+const DEFAULT_BRANCH_VAR = 'GATEHOUSE_DEFAULT_BRANCH';
+
 /** Docker mode: the job that builds the gate's `result-<id>` stage and uploads its export. */
 export function dockerGateJob(
   pipeline: ResolvedPipeline,
@@ -302,6 +322,16 @@ export function dockerGateJob(
   options: GithubOptions,
 ): Job {
   const secrets = ciJobSecrets(pipeline, gate, 'docker');
+  const registry = options.docker_cache === 'registry';
+  const env = {
+    ...gateStepEnv(pipeline, gate, 'docker', secrets),
+    ...(registry
+      ? {
+          [REGISTRY_TOKEN_VAR]: '${{ github.token }}',
+          [DEFAULT_BRANCH_VAR]: '${{ github.event.repository.default_branch }}',
+        }
+      : {}),
+  };
   const steps: Step[] = [
     {
       name: 'Check out',
@@ -310,8 +340,12 @@ export function dockerGateJob(
     },
     {
       name: `Gate ${gate.id} (docker build)`,
-      run: ciDockerGateCommands(pipeline, gate).join('\n'),
-      ...optionalEnv(gateStepEnv(pipeline, gate, 'docker', secrets)),
+      run: ciDockerGateCommands(
+        pipeline,
+        gate,
+        registry ? registryCache(pipeline) : undefined,
+      ).join('\n'),
+      ...optionalEnv(Object.keys(env).length > 0 ? env : undefined),
     },
     {
       name: 'Upload gate result',
@@ -324,7 +358,13 @@ export function dockerGateJob(
       },
     },
   ];
-  return { ...gateJobBase(gate, pipeline, options), steps };
+  return {
+    ...gateJobBase(gate, pipeline, options),
+    // The token reads the cache's packages, and writes them where the job may push (the push
+    // itself runs only on the default branch).
+    ...(registry ? { permissions: { contents: 'read', packages: 'write' } } : {}),
+    steps,
+  };
 }
 
 function reportJob(

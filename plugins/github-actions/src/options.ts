@@ -1,6 +1,7 @@
 /** `targets.github`: the options as the user writes them, resolved once, with defaults. */
 import {
   OptionReader,
+  readDockerCacheOption,
   readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
@@ -55,6 +56,13 @@ export interface GithubOptions extends CiCommonOptions {
    * @default null
    */
   cache: 'npm' | 'yarn' | 'pnpm' | false | null;
+  /**
+   * Docker mode: share BuildKit's cache between runs through the repository's GitHub Container
+   * Registry (`registry`: `ghcr.io/<owner>/<repo>/gatehouse-cache/<name>`), or not (`false`).
+   * See docs/ci/github-actions.md#a-shared-build-cache.
+   * @default false
+   */
+  docker_cache: 'registry' | false;
   /**
    * Upload the report's SARIF to code scanning from the report job, which alone gets
    * `security-events: write`. @default true
@@ -120,6 +128,7 @@ const KNOWN = [
   'concurrency',
   'cache',
   'code_scanning',
+  'docker_cache',
 ] as const;
 const ACTION_REF =
   /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_./-]+)?)@([0-9a-f]{40})(?:\s+#\s*([A-Za-z0-9_.+-]+))?$/;
@@ -194,7 +203,13 @@ export function resolveGithubOptions(options: TargetOptions): {
         [false, 'npm', 'yarn', 'pnpm'],
         '`cache` must be `npm`, `yarn`, `pnpm` or `false`',
       ) ?? null,
+    docker_cache: false,
   };
+  value.docker_cache = readDockerCacheOption(
+    r,
+    value.mode,
+    'docs/ci/github-actions.md#a-shared-build-cache',
+  );
   return { value, diagnostics: r.diagnostics };
 }
 

@@ -6,6 +6,7 @@ import {
   CI_DOCKER_RESULTS_DIR,
   CI_REPORT_DIR,
   GatehouseError,
+  ciDockerCacheName,
   ciDockerGateCommands,
   ciFromTop,
   ciGateCommand,
@@ -17,6 +18,7 @@ import {
   ciUsesRemoteCache,
   detectNodeToolchain,
   shellQuote,
+  type CiDockerCache,
   type ResolvedGate,
   type ResolvedPipeline,
 } from '@gatehouse-ci/core';
@@ -305,6 +307,21 @@ function nativeGateJob(
   };
 }
 
+/**
+ * `docker_cache: registry`: a repository under the project's container registry, with the job's
+ * own registry credentials; written only on a push to the default branch. Without a registry
+ * (`CI_REGISTRY_IMAGE` empty), the job builds without the cache.
+ */
+function registryCache(pipeline: ResolvedPipeline): CiDockerCache {
+  return {
+    repository: `"\${CI_REGISTRY_IMAGE:+$CI_REGISTRY_IMAGE/gatehouse-cache/${ciDockerCacheName(pipeline)}}"`,
+    registry: '"$CI_REGISTRY"',
+    user: '"$CI_REGISTRY_USER"',
+    password: '"$CI_REGISTRY_PASSWORD"',
+    pushWhen: '[ "$CI_PIPELINE_SOURCE" = push ] && [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]',
+  };
+}
+
 /** Docker mode: the job that builds the gate's `result-<id>` stage and keeps its export. */
 export function dockerGateJob(
   pipeline: ResolvedPipeline,
@@ -315,7 +332,11 @@ export function dockerGateJob(
     stage: GATE_STAGE,
     // The build reruns (or takes from its cache) the stages of the gates it needs: no artifacts.
     needs: gate.needs.map((n) => ({ job: gateJobName(n), artifacts: false })),
-    script: ciDockerGateCommands(pipeline, gate),
+    script: ciDockerGateCommands(
+      pipeline,
+      gate,
+      options.docker_cache === 'registry' ? registryCache(pipeline) : undefined,
+    ),
     ...(gate.mode === 'advisory' ? { allow_failure: true } : {}),
     timeout: minutes(ciJobTimeoutMinutes(pipeline, gate, 'docker')),
     artifacts: {

@@ -1,6 +1,7 @@
 /** `targets.gitlab`: the options as the user writes them, resolved once, with defaults. */
 import {
   OptionReader,
+  readDockerCacheOption,
   readCommonOptions,
   type CiCommonOptions,
   type Diagnostic,
@@ -25,6 +26,12 @@ export interface GitlabOptions extends CiCommonOptions {
   cache: boolean;
   /** How long artifacts are kept (`artifacts: expire_in:`). @default '1 week' */
   expire_in: string;
+  /**
+   * Docker mode: share BuildKit's cache between pipelines through the project's container
+   * registry (`registry`), or not (`false`). See docs/ci/gitlab.md#a-shared-build-cache.
+   * @default false
+   */
+  docker_cache: 'registry' | false;
 }
 
 export const DEFAULT_GITLAB_PATH = '.gitlab-ci.yml';
@@ -38,6 +45,7 @@ const KNOWN = [
   'tags',
   'cache',
   'expire_in',
+  'docker_cache',
 ] as const;
 // Image references and runner tags: plain words. No `$`: GitLab would expand it.
 const PLAIN_VALUE = /^[A-Za-z0-9_.:/@+=-]+$/;
@@ -75,6 +83,12 @@ export function resolveGitlabOptions(options: TargetOptions): {
         DURATION,
         '`expire_in` must be a duration such as `1 week`, `30 days` or `never`',
       ) ?? '1 week',
+    docker_cache: false,
   };
+  value.docker_cache = readDockerCacheOption(
+    r,
+    value.mode,
+    'docs/ci/gitlab.md#a-shared-build-cache',
+  );
   return { value, diagnostics: r.diagnostics };
 }

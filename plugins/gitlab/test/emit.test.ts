@@ -66,14 +66,54 @@ describe('gitlab emit', () => {
       tags: ['ok', 'no $'],
       cache: 'yes',
       expire_in: 'soon',
+      docker_cache: 'gha',
       imgae: 'x',
     });
     expect(diagnostics.map((d) => `${d.code} ${d.path}`).sort()).toEqual([
       'GH_TARGET_OPTIONS targets.gitlab.cache',
+      'GH_TARGET_OPTIONS targets.gitlab.docker_cache',
       'GH_TARGET_OPTIONS targets.gitlab.expire_in',
       'GH_TARGET_OPTIONS targets.gitlab.image',
       'GH_TARGET_OPTIONS targets.gitlab.tags',
       'GH_UNKNOWN_KEY targets.gitlab.imgae',
     ]);
+  });
+
+  it('refuses docker_cache outside docker mode, at the option', () => {
+    const { diagnostics } = resolveTargetOptions(target, 'gitlab', { docker_cache: 'registry' });
+    expect(diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual([
+      'GH_TARGET_OPTIONS targets.gitlab.docker_cache',
+    ]);
+    expect(diagnostics[0]!.message).toContain('mode: native');
+  });
+
+  it('docker_cache: registry logs in, imports the stages the build makes, and pushes only from the default branch', () => {
+    const p = pipeline(
+      [
+        gate('build'),
+        gate('unit', { needs: ['build'] }),
+        gate('scan', { secrets: ['SCAN_TOKEN'] }),
+      ],
+      { targets: { dockerfile: {} } },
+    );
+    const doc = emitDoc(p, { mode: 'docker', docker_cache: 'registry' });
+    const unit = (doc[gateJobName('unit')]!.script as string[]).join('\n');
+    expect(unit).toContain('$CI_REGISTRY_IMAGE/gatehouse-cache/');
+    expect(unit).toContain('docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"');
+    expect(unit).toContain(
+      '${GATEHOUSE_DOCKER_CACHE:+--cache-from "$GATEHOUSE_DOCKER_CACHE:gate-unit"} ${GATEHOUSE_DOCKER_CACHE:+--cache-from "$GATEHOUSE_DOCKER_CACHE:gate-build"}',
+    );
+    expect(unit).toContain(
+      '[ "$CI_PIPELINE_SOURCE" = push ] && [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]',
+    );
+    expect(unit).toContain('docker push "$GATEHOUSE_DOCKER_CACHE:gate-unit"');
+    // The gate with a secret imports but never pushes.
+    const scan = (doc[gateJobName('scan')]!.script as string[]).join('\n');
+    expect(scan).toContain('--cache-from "$GATEHOUSE_DOCKER_CACHE:gate-scan"');
+    expect(scan).not.toContain('docker push');
+    // Without the option, nothing of it.
+    const plain = emitTarget(target, p, { mode: 'docker' })[0]!.contents;
+    expect(plain).not.toContain('GATEHOUSE_DOCKER_CACHE');
+    expect(plain).not.toContain('docker login');
   });
 });

@@ -113,6 +113,7 @@ export function runGitlabCiLocal(
 export function runPipeline(
   dir: string,
   extraEnv: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<OracleRun> {
   return runGitlabCiLocal(
     dir,
@@ -121,6 +122,7 @@ export function runPipeline(
       '--force-shell-executor',
       '--shell-isolation',
       '--json-schema-validation',
+      ...extraArgs,
     ],
     extraEnv,
   );
