@@ -331,10 +331,6 @@ const MEMO_MAX = 200_000;
 
 /** sha256 of a file, answered by this process's memo or `index` when its stat is unchanged. */
 export async function hashFileIndexed(path: string, index: HashIndex): Promise<string> {
-  return hashFileMemo(path, index);
-}
-
-async function hashFileMemo(path: string, index: HashIndex): Promise<string> {
   const st = statSync(path, { bigint: true });
   const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
   const known = hashMemo.get(path);
@@ -363,7 +359,7 @@ async function hashMatched(
 ): Promise<Array<{ path: string; sha256: string }>> {
   const out: Array<{ path: string; sha256: string }> = [];
   for (const path of await matchFiles(root, patterns)) {
-    const sha = await hashFileMemo(join(root, path), index).catch(() => null);
+    const sha = await hashFileIndexed(join(root, path), index).catch(() => null);
     if (sha !== null) out.push({ path: `${prefix}${path}`, sha256: sha });
   }
   return out;
@@ -433,7 +429,7 @@ export async function hashTracked(
     const full = join(root, path);
     const st = await lstat(full).catch(() => null);
     if (!st?.isFile()) continue;
-    const sha = await hashFileMemo(full, index).catch(() => null);
+    const sha = await hashFileIndexed(full, index).catch(() => null);
     if (sha !== null) out.push({ path, sha256: sha });
   }
   return out;
@@ -496,7 +492,7 @@ export async function hashLockfiles(
       const full = join(dir, name);
       const st = await lstat(full).catch(() => null);
       if (!st?.isFile()) continue;
-      const sha = await hashFileMemo(full, index).catch(() => null);
+      const sha = await hashFileIndexed(full, index).catch(() => null);
       if (sha !== null) out.push({ path: relative(start, full), sha256: sha });
     }
     // Stop at the work tree's top; a root outside it (odd) stops at once.
