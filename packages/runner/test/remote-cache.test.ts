@@ -15,13 +15,13 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { GateResult, RunEvent, RunReport } from '@gatehouse-ci/core';
 import { validateReportSchema } from '@gatehouse-ci/report';
-import { gate } from '@gatehouse-ci/test-utils';
+import { freePort, gate } from '@gatehouse-ci/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { explain } from '../src/explain.js';
 import { artifactTag, RemoteCacheClient, type RemoteCacheConfig } from '../src/remote-cache.js';
 import { gzipArtifact, tarArtifact, type ArtifactManifest } from '../src/remote-artifact.js';
 import { pipe, project, run, status } from './helpers.js';
-import { freePort, serverInstalled, startCacheServer, type CacheServer } from './remote-server.js';
+import { serverInstalled, startCacheServer, type CacheServer } from './remote-server.js';
 
 const CANARY = 'canary-secret-5b2e9d41';
 const JUNIT = `<?xml version="1.0"?>

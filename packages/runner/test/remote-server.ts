@@ -5,27 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@gatehouse-ci/test-utils';
 
 const TOOL = fileURLToPath(new URL('../../../tools/turborepo-remote-cache/', import.meta.url));
 /** The server's entry point. */
 export const SERVER_CLI = join(TOOL, 'node_modules', 'turborepo-remote-cache', 'dist', 'cli.js');
 export const serverInstalled = existsSync(SERVER_CLI);
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface CacheServer {
   url: string;

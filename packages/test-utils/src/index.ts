@@ -35,3 +35,4 @@ export { makeWorkspace, type WorkspacePackageSpec, type WorkspaceOptions } from 
 export { readOnlyAfter, remoteCacheVariants, type CiSituation } from './remote-cache.js';
 export { startAgent, startEngine, copyImage, type TestEngine } from './engine.js';
 export { startRegistry, requireRegistry, type TestRegistry } from './registry.js';
+export { freePort } from './net.js';

@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.js';
 
 const BIN = '/usr/bin/docker-registry';
 const INSTALL_HINT = 'bash scripts/setup.sh --system (installs the Debian package docker-registry)';
@@ -29,18 +29,6 @@ export function requireRegistry(what: string): boolean {
     throw new Error(`${what} need ${BIN}; ${INSTALL_HINT}; CI=true: not skipping`);
   console.warn(`skipping ${what}: ${BIN} is missing (${INSTALL_HINT})`);
   return false;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts an empty registry; rejects with its log when it does not answer within 30 s. */
