@@ -453,26 +453,26 @@ export function ciDockerGateCommands(
   // `--build-arg NAME` without a value takes it from the job's environment.
   const args = ciConditionEnv(pipeline, gate, 'docker').map((n) => `--build-arg ${n} `);
   const result = `${CI_DOCKER_RESULTS_DIR}/${gate.id}/${DOCKER_RESULT_FILE}`;
-  const ref = (id: string): string => `"$${CI_DOCKER_CACHE_VAR}:${gateStageName(id)}"`;
-  // An empty variable (no registry in this job) leaves the option out.
-  const cacheFrom = cache
-    ? [gate.id, ...transitiveNeeds(pipeline, gate.id)].map(
-        (id) => `\${${CI_DOCKER_CACHE_VAR}:+--cache-from ${ref(id)}} `,
-      )
-    : [];
-  const push =
-    cache && ciDockerCacheExportable(pipeline, gate)
-      ? [
-          `if [ -n "$${CI_DOCKER_CACHE_VAR}" ] && ${cache.pushWhen}; then if DOCKER_BUILDKIT=1 docker build -q -f ${shellQuote(dockerfile)} --target ${gateStageName(gate.id)} ${args.join('')}--build-arg BUILDKIT_INLINE_CACHE=1 -t ${ref(gate.id)} . >/dev/null && docker push ${ref(gate.id)} >/dev/null; then echo "gate ${gate.id}: build cache pushed to "${ref(gate.id)}; else echo "gate ${gate.id}: build cache not pushed; the gate's result stands"; fi; fi`,
-        ]
-      : [];
   const v = CI_DOCKER_CACHE_VAR;
+  const ref = (id: string): string => `"$${v}:${gateStageName(id)}"`;
   const login = cache
     ? [
         `${v}=${cache.repository}`,
         `if [ -n "$${v}" ] && ! printf '%s' ${cache.password} | docker login -u ${cache.user} --password-stdin ${cache.registry} >/dev/null; then echo "the registry refused the login: building without the shared build cache"; ${v}=; fi`,
       ]
     : [];
+  // An empty variable (no registry in this job) leaves the option out.
+  const cacheFrom = cache
+    ? [gate.id, ...transitiveNeeds(pipeline, gate.id)].map(
+        (id) => `\${${v}:+--cache-from ${ref(id)}} `,
+      )
+    : [];
+  const push =
+    cache && ciDockerCacheExportable(pipeline, gate)
+      ? [
+          `if [ -n "$${v}" ] && ${cache.pushWhen}; then if DOCKER_BUILDKIT=1 docker build -q -f ${shellQuote(dockerfile)} --target ${gateStageName(gate.id)} ${args.join('')}--build-arg BUILDKIT_INLINE_CACHE=1 -t ${ref(gate.id)} . >/dev/null && docker push ${ref(gate.id)} >/dev/null; then echo "gate ${gate.id}: build cache pushed to "${ref(gate.id)}; else echo "gate ${gate.id}: build cache not pushed; the gate's result stands"; fi; fi`,
+        ]
+      : [];
   return [
     ...login,
     `DOCKER_BUILDKIT=1 docker build -f ${shellQuote(dockerfile)} --target ${resultStageName(gate.id)} ${secrets.join('')}${args.join('')}${cacheFrom.join('')}-o type=local,dest=${CI_DOCKER_RESULTS_DIR} .`,

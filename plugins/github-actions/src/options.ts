@@ -203,13 +203,12 @@ export function resolveGithubOptions(options: TargetOptions): {
         [false, 'npm', 'yarn', 'pnpm'],
         '`cache` must be `npm`, `yarn`, `pnpm` or `false`',
       ) ?? null,
-    docker_cache: false,
+    docker_cache: readDockerCacheOption(
+      r,
+      common.mode,
+      'docs/ci/github-actions.md#a-shared-build-cache',
+    ),
   };
-  value.docker_cache = readDockerCacheOption(
-    r,
-    value.mode,
-    'docs/ci/github-actions.md#a-shared-build-cache',
-  );
   return { value, diagnostics: r.diagnostics };
 }
 

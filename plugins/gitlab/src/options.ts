@@ -58,8 +58,9 @@ export function resolveGitlabOptions(options: TargetOptions): {
   diagnostics: Diagnostic[];
 } {
   const r = new OptionReader(options, KNOWN);
+  const common = readCommonOptions(r, DEFAULT_GITLAB_PATH);
   const value: GitlabOptions = {
-    ...readCommonOptions(r, DEFAULT_GITLAB_PATH),
+    ...common,
     image:
       r.string(
         'image',
@@ -83,12 +84,7 @@ export function resolveGitlabOptions(options: TargetOptions): {
         DURATION,
         '`expire_in` must be a duration such as `1 week`, `30 days` or `never`',
       ) ?? '1 week',
-    docker_cache: false,
+    docker_cache: readDockerCacheOption(r, common.mode, 'docs/ci/gitlab.md#a-shared-build-cache'),
   };
-  value.docker_cache = readDockerCacheOption(
-    r,
-    value.mode,
-    'docs/ci/gitlab.md#a-shared-build-cache',
-  );
   return { value, diagnostics: r.diagnostics };
 }
