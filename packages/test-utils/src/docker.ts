@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { exists } from './fs.js';
 import { ensureSharedImage } from './shared-image.js';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import {
   chmod,
   chown,
@@ -347,6 +347,15 @@ export async function hostYarnDir(): Promise<string> {
  * {@link DOCKER_IDLE_LIMIT_MS} instead, so a test never fails for time while BuildKit
  * still makes progress.
  */
+/**
+ * The docker CLI the tests run: `GATEHOUSE_DOCKER_CLI`, else Debian's `/usr/bin/docker` (its
+ * classic builder speaks BuildKit with `DOCKER_BUILDKIT=1` and `-o type=local`; newer CLIs need
+ * buildx).
+ */
+export const DOCKER_CLI =
+  process.env['GATEHOUSE_DOCKER_CLI'] ??
+  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
+
 export const DOCKER_TEST_TIMEOUT_MS = 30 * 60_000;
 
 /** A build that prints no progress for this long is stuck, and is stopped. */

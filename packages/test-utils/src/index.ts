@@ -5,6 +5,7 @@ export {
   requireDocker,
   BASE_IMAGE_REPOSITORY,
   BASE_IMAGE_PATH,
+  DOCKER_CLI,
   DOCKER_TEST_TIMEOUT_MS,
   DOCKER_IDLE_LIMIT_MS,
   hostPnpmDir,

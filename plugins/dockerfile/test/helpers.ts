@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DOCKER_IDLE_LIMIT_MS } from '@gatehouse-ci/test-utils';
+import { DOCKER_CLI, DOCKER_IDLE_LIMIT_MS } from '@gatehouse-ci/test-utils';
 import type { EmittedDockerfile } from '../src/index.js';
 
 /** Result of a `docker` invocation. */
@@ -13,13 +12,7 @@ export interface DockerRun {
   stderr: string;
 }
 
-/**
- * The docker CLI to use: `GATEHOUSE_DOCKER_CLI`, else Debian's `/usr/bin/docker` (its classic
- * builder speaks BuildKit with `DOCKER_BUILDKIT=1` and `-o type=local`; newer CLIs need buildx).
- */
-export const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
+export { DOCKER_CLI };
 
 /**
  * Run the docker CLI with BuildKit on; never throws on a non-zero exit. A command that

@@ -6,7 +6,6 @@
  * another empty runner, in another clone, takes every gate without a secret from that cache.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { resolveTargetOptions } from '@gatehouse-ci/core';
 import {
+  DOCKER_CLI,
   DOCKER_TEST_TIMEOUT_MS,
   emitTarget,
   ensureBaseImage,
@@ -32,10 +32,6 @@ import { judgeWorkflows } from './oracle.js';
 
 const target = plugin.targets.github;
 const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
-const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
-
 interface Step {
   name: string;
   run?: string;

@@ -8,7 +8,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -24,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { RunReport } from '@gatehouse-ci/core';
 import {
+  DOCKER_CLI,
   DOCKER_TEST_TIMEOUT_MS,
   ensureBaseImage,
   makeWorkspace,
@@ -32,11 +32,6 @@ import {
 import { gateJobId, PLAN_JOB_ID, REPORT_JOB_ID } from '../src/index.js';
 
 const CLI = fileURLToPath(new URL('../../../apps/cli/bin/gatehouse.js', import.meta.url));
-/** Debian's docker CLI: its classic builder speaks BuildKit with `DOCKER_BUILDKIT=1`. */
-const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
-
 const enabled = await requireDocker('the GitHub docker-mode monorepo run');
 
 const write = `require('fs').mkdirSync('dist',{recursive:true});require('fs').writeFileSync('dist/index.js','1')`;

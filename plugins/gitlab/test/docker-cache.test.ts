@@ -4,13 +4,13 @@
 // default branch pushes each gate's stage; a branch pipeline on another empty engine, in another
 // clone, takes every exportable gate from that cache; an engine without the registry runs them.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DOCKER_CLI,
   DOCKER_TEST_TIMEOUT_MS,
   ensureBaseImage,
   requireDocker,
@@ -29,10 +29,6 @@ import {
   runPipeline,
   type OracleRun,
 } from './oracle.js';
-
-const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 
 const enabled =
   requireGitlabCiLocal('the GitLab registry build cache tests') &&

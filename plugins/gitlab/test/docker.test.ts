@@ -4,13 +4,17 @@
 // exported. The runner's daemon stands in for the docker:dind service (GitLab's "Docker socket
 // binding"): the file is run with its `services:` removed, and its job scripts unchanged.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCKER_TEST_TIMEOUT_MS, ensureBaseImage, requireDocker } from '@gatehouse-ci/test-utils';
+import {
+  DOCKER_CLI,
+  DOCKER_TEST_TIMEOUT_MS,
+  ensureBaseImage,
+  requireDocker,
+} from '@gatehouse-ci/test-utils';
 import { DOCKER_SERVICE, REPORT_JOB_NAME } from '../src/build.js';
 import {
   CLI,
@@ -23,11 +27,6 @@ import {
   runPipeline,
   statuses,
 } from './oracle.js';
-
-/** Debian's docker CLI: its classic builder speaks BuildKit with `DOCKER_BUILDKIT=1`. */
-const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 
 const enabled =
   requireGitlabCiLocal('the GitLab docker-mode tests') &&

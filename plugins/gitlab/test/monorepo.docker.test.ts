@@ -7,7 +7,6 @@
 // service, as in docker.test.ts: the file runs with its `services:` removed.
 import { execFileSync } from 'node:child_process';
 import {
-  existsSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadPipeline } from '@gatehouse-ci/core';
 import {
+  DOCKER_CLI,
   DOCKER_TEST_TIMEOUT_MS,
   emitTarget,
   ensureBaseImage,
@@ -29,11 +29,6 @@ import {
 } from '@gatehouse-ci/test-utils';
 import plugin from '../src/index.js';
 import { CLI, jobResults, mergedReport, requireGitlabCiLocal, runGitlabCiLocal } from './oracle.js';
-
-/** Debian's docker CLI: its classic builder speaks BuildKit with `DOCKER_BUILDKIT=1`. */
-const DOCKER_CLI =
-  process.env['GATEHOUSE_DOCKER_CLI'] ??
-  (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 
 const enabled =
   requireGitlabCiLocal('the GitLab docker-mode monorepo run') &&
